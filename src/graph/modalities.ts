@@ -1,0 +1,173 @@
+/**
+ * Input modalities derived from joint positions, for any layout or part stream:
+ * joint (j), bone (b: joint − parent), skip bone (k: joint − grandparent, BRL's 'k'),
+ * and the temporal motion of each (jm, bm, km: x[t+1] − x[t], last frame 0, as CTR-GCN).
+ */
+import { type SkeletonClip, makeClip } from './clip.js';
+import type { Layout } from './layout.js';
+import type { BoneTree } from './parts.js';
+
+export const MODALITIES = ['j', 'b', 'k', 'jm', 'bm', 'km'] as const;
+export type Modality = (typeof MODALITIES)[number];
+
+export const MODALITY_TITLES: Record<Modality, string> = {
+  j: 'joint',
+  b: 'bone',
+  k: 'skip bone',
+  jm: 'joint motion',
+  bm: 'bone motion',
+  km: 'skip-bone motion',
+};
+
+export function isModality(name: string): name is Modality {
+  return (MODALITIES as readonly string[]).includes(name);
+}
+
+/** k-th ancestor of every joint of a tree (stops at the root). */
+function treeAncestors(tree: BoneTree, k: number): Int32Array {
+  const out = new Int32Array(tree.numJoints);
+  for (let v = 0; v < tree.numJoints; v++) {
+    let u = v;
+    for (let i = 0; i < k; i++) u = tree.parents[u];
+    out[v] = u;
+  }
+  return out;
+}
+
+function checkTree(clip: SkeletonClip, tree: BoneTree): void {
+  if (clip.joints !== tree.numJoints) throw new Error(`clip has ${clip.joints} joints but the bone tree has ${tree.numJoints}`);
+}
+
+/** x[v] − x[ancestor_k(v)] for every person, frame and channel (k=1 bones, k=2 skip bones). */
+export function ancestorDifference(clip: SkeletonClip, tree: BoneTree, k: number): SkeletonClip {
+  checkTree(clip, tree);
+  const anc = treeAncestors(tree, k);
+  const { joints: V, channels: C } = clip;
+  const src = clip.data;
+  const out = new Float32Array(src.length);
+  const frames = clip.persons * clip.frames;
+  for (let f = 0; f < frames; f++) {
+    const base = f * V * C;
+    for (let v = 0; v < V; v++) {
+      const a = base + v * C;
+      const b = base + anc[v] * C;
+      for (let c = 0; c < C; c++) out[a + c] = src[a + c] - src[b + c];
+    }
+  }
+  return makeClip(out, clip.persons, clip.frames, V, C);
+}
+
+export function bones(clip: SkeletonClip, tree: BoneTree): SkeletonClip {
+  return ancestorDifference(clip, tree, 1);
+}
+
+export function skipBones(clip: SkeletonClip, tree: BoneTree): SkeletonClip {
+  return ancestorDifference(clip, tree, 2);
+}
+
+/** x[t+1] − x[t] with the last frame 0 (CTR-GCN `vel`). */
+export function motion(clip: SkeletonClip): SkeletonClip {
+  const { persons: M, frames: T, joints: V, channels: C } = clip;
+  const n = V * C;
+  const out = new Float32Array(clip.data.length);
+  for (let m = 0; m < M; m++) {
+    for (let t = 0; t + 1 < T; t++) {
+      const a = (m * T + t) * n;
+      for (let i = 0; i < n; i++) out[a + i] = clip.data[a + n + i] - clip.data[a + i];
+    }
+  }
+  return makeClip(out, M, T, V, C);
+}
+
+/** One modality of a joint clip. */
+export function toModality(clip: SkeletonClip, tree: BoneTree, modality: Modality): SkeletonClip {
+  switch (modality) {
+    case 'j':
+      return clip;
+    case 'b':
+      return bones(clip, tree);
+    case 'k':
+      return skipBones(clip, tree);
+    case 'jm':
+      return motion(clip);
+    case 'bm':
+      return motion(bones(clip, tree));
+    case 'km':
+      return motion(skipBones(clip, tree));
+  }
+}
+
+/** Several modalities stacked along channels (PSUMNet's 12-channel j|b|jm|bm input). */
+export function stackModalities(clip: SkeletonClip, tree: BoneTree, modalities: readonly Modality[]): SkeletonClip {
+  const parts = modalities.map((m) => toModality(clip, tree, m));
+  const { persons: M, frames: T, joints: V, channels: C } = clip;
+  const CC = C * parts.length;
+  const out = new Float32Array(M * T * V * CC);
+  const points = M * T * V;
+  for (let p = 0; p < points; p++) {
+    for (let i = 0; i < parts.length; i++) {
+      const src = parts[i].data;
+      for (let c = 0; c < C; c++) out[p * CC + i * C + c] = src[p * C + c];
+    }
+  }
+  return makeClip(out, M, T, V, CC);
+}
+
+/**
+ * Rebuilds joints from bone vectors and the root position (the inverse of `bones`):
+ * joints are visited parents-first so every parent is known before its children.
+ */
+export function jointsFromBones(boneClip: SkeletonClip, tree: BoneTree, rootPositions: Float32Array): SkeletonClip {
+  checkTree(boneClip, tree);
+  const { persons: M, frames: T, joints: V, channels: C } = boneClip;
+  if (rootPositions.length !== M * T * C) throw new Error(`rootPositions must have persons·frames·channels = ${M * T * C} values`);
+  const depth = new Int32Array(V);
+  for (let v = 0; v < V; v++) for (let u = v; u !== tree.center; u = tree.parents[u]) depth[v]++;
+  const order = Array.from({ length: V }, (_, v) => v).sort((a, b) => depth[a] - depth[b]);
+  const out = new Float32Array(boneClip.data.length);
+  for (let f = 0; f < M * T; f++) {
+    const base = f * V * C;
+    for (const v of order) {
+      for (let c = 0; c < C; c++) {
+        out[base + v * C + c] =
+          v === tree.center ? rootPositions[f * C + c] : out[base + tree.parents[v] * C + c] + boneClip.data[base + v * C + c];
+      }
+    }
+  }
+  return makeClip(out, M, T, V, C);
+}
+
+/** Keeps only some joints (in the given order), e.g. one part stream. */
+export function selectJoints(clip: SkeletonClip, joints: ArrayLike<number>): SkeletonClip {
+  const { persons: M, frames: T, joints: V, channels: C } = clip;
+  const J = joints.length;
+  const out = new Float32Array(M * T * J * C);
+  for (let f = 0; f < M * T; f++) {
+    for (let j = 0; j < J; j++) {
+      const src = (f * V + joints[j]) * C;
+      const dst = (f * J + j) * C;
+      for (let c = 0; c < C; c++) out[dst + c] = clip.data[src + c];
+    }
+  }
+  return makeClip(out, M, T, J, C);
+}
+
+/**
+ * Left/right flip: swaps mirrored joints and negates the layout's mirror axis (x).
+ * Applying it twice gives the input back. Channels beyond the spatial ones (e.g. a
+ * score) are moved with their joint but not negated.
+ */
+export function flipLeftRight(clip: SkeletonClip, layout: Pick<Layout, 'flipPermutation' | 'mirrorAxis' | 'numJoints'>): SkeletonClip {
+  if (clip.joints !== layout.numJoints) throw new Error(`clip has ${clip.joints} joints but the layout has ${layout.numJoints}`);
+  const { persons: M, frames: T, joints: V, channels: C } = clip;
+  const out = new Float32Array(clip.data.length);
+  for (let f = 0; f < M * T; f++) {
+    const base = f * V * C;
+    for (let v = 0; v < V; v++) {
+      const src = base + layout.flipPermutation[v] * C;
+      const dst = base + v * C;
+      for (let c = 0; c < C; c++) out[dst + c] = c === layout.mirrorAxis ? -clip.data[src + c] : clip.data[src + c];
+    }
+  }
+  return makeClip(out, M, T, V, C);
+}
