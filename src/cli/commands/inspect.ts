@@ -1,0 +1,167 @@
+/** `skelact inspect <file|cache>`: what a raw file or a prepared cache holds. */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { CACHE_FILES } from '../../data/cache/format.js';
+import { SkeletonCache } from '../../data/cache/reader.js';
+import { DATASETS, type DatasetSpec } from '../../data/datasets/index.js';
+import { parseNtuSkeleton } from '../../data/ntu/parser.js';
+import { type GlobalOptions, print, printJson } from '../output.js';
+
+interface InspectArgs extends GlobalOptions {
+  path: string;
+  format?: string;
+  classes: boolean;
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 0.5))];
+}
+
+/** Summary of a cache (everything `inspect --json` prints). */
+export function summariseCache(dir: string) {
+  const cache = SkeletonCache.open(dir);
+  try {
+    const m = cache.manifest;
+    const frames: number[] = [];
+    const persons: Record<string, number> = {};
+    for (let i = 0; i < cache.size; i++) {
+      const [M, T] = cache.shape(i);
+      frames.push(T);
+      persons[M] = (persons[M] ?? 0) + 1;
+    }
+    frames.sort((a, b) => a - b);
+    const countsOf = (indices: number[]) => {
+      const counts = new Array<number>(m.classNames.length).fill(0);
+      for (const i of indices) if (cache.labels[i] >= 0) counts[cache.labels[i]]++;
+      return counts;
+    };
+    const splits = Object.fromEntries(
+      Object.entries(cache.splits()).map(([b, s]) => [b, { train: s.train.length, test: s.test.length, trainClassCounts: countsOf(s.train), testClassCounts: countsOf(s.test) }]),
+    );
+    const report = cache.report();
+    return {
+      kind: 'cache' as const,
+      path: dir,
+      dataset: m.dataset,
+      layout: m.layout,
+      channels: m.channels,
+      classes: m.classNames,
+      samples: m.samples,
+      allClassCounts: countsOf(Array.from({ length: cache.size }, (_, i) => i)),
+      frames: { min: frames[0] ?? 0, median: quantile(frames, 0.5), max: frames[frames.length - 1] ?? 0, mean: frames.reduce((a, b) => a + b, 0) / Math.max(1, frames.length) },
+      persons,
+      splits,
+      preprocessing: m.preprocessing,
+      report: { skipped: report.skipped.length, failed: report.failed.length, denoised: report.denoised.length },
+      createdAt: m.createdAt,
+      megabytes: statSync(join(dir, CACHE_FILES.clips)).size / 1e6,
+    };
+  } finally {
+    cache.close();
+  }
+}
+
+/** Guesses the dataset of a raw file from its extension and first bytes. */
+export function detectFormat(file: string): string {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.skeleton') return 'ntu';
+  if (ext === '.csv') return 'mlkit-fitness';
+  if (ext === '.jsonl') return 'generic';
+  if (ext === '.txt' && /joints_s\d+_e\d+\.txt$/.test(file)) return 'utkinect';
+  if (ext === '.json') {
+    const head = readFileSync(file, 'utf8').slice(0, 4096);
+    if (/"skeletons"\s*:/.test(head) && /"file_name"\s*:/.test(head)) return 'nw-ucla';
+    if (/"data"\s*:\s*\[/.test(head) && /"frame_index"/.test(head)) return 'kinetics-skeleton';
+    return 'generic';
+  }
+  throw new Error(`cannot tell the format of ${file} from its name; pass --format (one of ${Object.keys(DATASETS).join(', ')})`);
+}
+
+function inspectRawFile(file: string, format: string | undefined) {
+  const dataset = format ?? detectFormat(file);
+  const spec = DATASETS[dataset] as DatasetSpec<unknown> | undefined;
+  if (!spec) throw new Error(`format '${dataset}' is not supported: expected one of ${Object.keys(DATASETS).join(', ')}`);
+  const bytes = readFileSync(file);
+  const options = spec.parseOptions({}, join(file, '..'));
+  const result = spec.readFile(bytes, file, options);
+  const names = spec.classNames([], undefined, options);
+  const raw = dataset === 'ntu' ? parseNtuSkeleton(bytes, file) : undefined;
+  return {
+    kind: 'file' as const,
+    path: file,
+    format: dataset,
+    layout: spec.layout,
+    channels: spec.channels,
+    bytes: bytes.length,
+    ntu: raw && {
+      declaredFrames: raw.declaredFrames,
+      framesWithBodies: raw.validFrames,
+      bodies: raw.bodies.map((b) => ({ id: b.id, frames: b.frames.length, first: b.frames[0], last: b.frames[b.frames.length - 1] })),
+    },
+    samples: result.samples.map((s) => ({
+      name: s.name,
+      label: s.label,
+      className: names !== 'discover' && s.label >= 0 ? names[s.label] : (s.meta.labelName ?? null),
+      persons: s.clip.persons,
+      frames: s.clip.frames,
+      joints: s.clip.joints,
+      channels: s.clip.channels,
+      meta: s.meta,
+      notes: s.notes,
+    })),
+    skipped: result.skipped,
+  };
+}
+
+export const inspectCommand: CommandModule<GlobalOptions, InspectArgs> = {
+  command: 'inspect <path>',
+  describe: 'Show what a raw skeleton file or a prepared cache holds',
+  builder: (y: Argv<GlobalOptions>) =>
+    y
+      .positional('path', { describe: 'a raw file (.skeleton, NW-UCLA/Kinetics/generic .json, .jsonl, UTKinect joints_*.txt, fitness .csv) or a cache folder', type: 'string', demandOption: true })
+      .option('format', { describe: 'raw format, when it cannot be told from the file name', choices: Object.keys(DATASETS), type: 'string' })
+      .option('classes', { describe: 'list the class counts of every split', type: 'boolean', default: false })
+      .example('$0 inspect cache/ntu60', 'sizes, frames, persons and class counts of a cache')
+      .example('$0 inspect S001C001P001R001A001.skeleton --json', 'bodies and frames of a raw NTU file, as JSON') as unknown as Argv<InspectArgs>,
+  handler: (args: ArgumentsCamelCase<InspectArgs>) => {
+    if (!existsSync(args.path)) throw new Error(`${args.path} does not exist`);
+    if (statSync(args.path).isDirectory()) {
+      const s = summariseCache(args.path);
+      if (args.json) return printJson(s);
+      print(`cache ${s.path} (${s.megabytes.toFixed(1)} MB of clips, made ${s.createdAt})`);
+      print(`dataset ${s.dataset} · layout ${s.layout} · channels ${s.channels.join(',')} · ${s.classes.length} classes · ${s.samples} samples`);
+      print(`frames per sample: min ${s.frames.min}, median ${s.frames.median}, mean ${s.frames.mean.toFixed(1)}, max ${s.frames.max}`);
+      print(`persons per sample: ${Object.entries(s.persons).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+      print(`preprocessing: ${Object.entries(s.preprocessing).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('; ')}`);
+      for (const [b, sp] of Object.entries(s.splits)) print(`benchmark ${b}: ${sp.train} train / ${sp.test} test`);
+      print(`report: ${s.report.skipped} skipped, ${s.report.failed} failed, ${s.report.denoised} changed by denoising/alignment`);
+      const benchmarks = Object.entries(s.splits);
+      const rows = s.classes.map((name, c) => {
+        const cells = benchmarks.flatMap(([, sp]) => [sp.trainClassCounts[c], sp.testClassCounts[c]]);
+        return { name, all: s.allClassCounts[c], cells };
+      });
+      const shown = args.classes ? rows : rows.filter((r) => r.all > 0).slice(0, 12);
+      if (shown.length > 0) {
+        print('');
+        print(['class'.padEnd(32), 'all'.padStart(6), ...benchmarks.flatMap(([b]) => [`${b}:train`.padStart(18), 'test'.padStart(6)])].join(' '));
+        for (const r of shown) print([r.name.slice(0, 32).padEnd(32), String(r.all).padStart(6), ...r.cells.map((c, i) => String(c).padStart(i % 2 === 0 ? 18 : 6))].join(' '));
+        if (!args.classes && rows.length > shown.length) print(`… ${rows.length - shown.length} more classes (use --classes for all)`);
+      }
+      return;
+    }
+    const s = inspectRawFile(args.path, args.format);
+    if (args.json) return printJson(s);
+    print(`${s.path}: ${s.format} file, ${(s.bytes / 1e3).toFixed(1)} kB, layout ${s.layout}, channels ${s.channels.join(',')}`);
+    if (s.ntu) {
+      print(`declared frames ${s.ntu.declaredFrames}, frames with bodies ${s.ntu.framesWithBodies}, body ids ${s.ntu.bodies.length}:`);
+      for (const b of s.ntu.bodies) print(`  body ${b.id}: ${b.frames} frames (${b.first}..${b.last})`);
+    }
+    for (const x of s.samples) {
+      print(`sample ${x.name}: label ${x.label}${x.className !== null ? ` (${x.className})` : ''}, ${x.persons} person(s) × ${x.frames} frames × ${x.joints} joints × ${x.channels} channels`);
+      for (const n of x.notes) print(`  ${n}`);
+    }
+    for (const k of s.skipped) print(`skipped: ${k.reason}`);
+  },
+};

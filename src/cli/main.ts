@@ -1,0 +1,48 @@
+/** The `skelact` command line: parse, call the library, print. One file per command. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { BACKEND_CHOICES, type BackendChoice, describeBackend, initBackend } from '../engine/backend.js';
+import { packageVersion } from '../util/version.js';
+import { inspectCommand } from './commands/inspect.js';
+import { prepareCommand } from './commands/prepare.js';
+import type { GlobalOptions } from './output.js';
+
+export async function main(argv: string[]): Promise<void> {
+  await yargs(argv)
+    .scriptName('skelact')
+    .usage('$0 <command> [options]\n\nSkeleton-based human action recognition: pose extraction, skeleton graphs, SkateFormer and part-stream models on TensorFlow.js.')
+    .option('backend', { describe: 'TensorFlow.js engine (auto = the best that loads)', choices: BACKEND_CHOICES, default: 'auto', type: 'string', global: true })
+    .option('json', { describe: 'machine-readable JSON on stdout', type: 'boolean', default: false, global: true })
+    .option('quiet', { describe: 'no progress or summary on stderr', type: 'boolean', default: false, global: true })
+    .middleware(async (args) => {
+      // Every command states the engine it runs on (on stderr, so --json output stays clean).
+      const info = await initBackend(args.backend as BackendChoice);
+      if (!args.quiet) process.stderr.write(`skelact ${packageVersion()} · backend: ${describeBackend(info)}\n`);
+    })
+    .command(prepareCommand as never)
+    .command(inspectCommand as never)
+    .demandCommand(1, 'choose a command (skelact --help lists them)')
+    .strict()
+    .version(packageVersion())
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(120, process.stdout.columns ?? 100))
+    .fail((message, error, y) => {
+      if (error) {
+        process.stderr.write(`skelact: ${error.message}\n`);
+        if (process.env.SKELACT_DEBUG) process.stderr.write(`${error.stack}\n`);
+      } else {
+        process.stderr.write(`${y.help() && ''}skelact: ${message}\nRun with --help for usage.\n`);
+      }
+      process.exit(1);
+    })
+    .parseAsync(argv);
+}
+
+export type { GlobalOptions };
+
+main(hideBin(process.argv)).catch((e: Error) => {
+  process.stderr.write(`skelact: ${e.message}\n`);
+  if (process.env.SKELACT_DEBUG) process.stderr.write(`${e.stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,246 @@
+/**
+ * skelact's generic format for users' own skeleton data (docs/generic-format.md).
+ *
+ * A `.json` file holds one record or an array of records; a `.jsonl` (or `.ndjson`) file holds
+ * one record per line. A record is
+ *
+ *   { name, layout, label?, split?, fps?, channels?, joints, meta? }
+ *
+ * with `joints` as nested arrays [persons][frames][joints][channels], the library's clip
+ * order, so a record is a clip written out as JSON. A whole joint, or a whole frame of one
+ * person, may be `null` for "not detected": it becomes zeros, the library's missing-joint
+ * convention. Everything is validated; errors name the file, the line (JSON Lines) or the
+ * record index (JSON arrays), and the field path.
+ */
+import { basename } from 'node:path';
+import { z } from 'zod';
+import { LAYOUT_NAMES, getLayout, type LayoutName } from '../../graph/index.js';
+import { makeClip } from '../../graph/clip.js';
+import { SkeletonFormatError, XYZ, type ChannelNames, type ReadResult, type SkeletonSample } from '../types.js';
+import { finiteNumber, parseJsonText, parseWithSchema, readTextFile, splitLines } from './common.js';
+
+/** One record of the generic format, as written in the file. */
+export interface GenericRecord {
+  /** Sample id, unique within the file. */
+  name: string;
+  layout: LayoutName;
+  /** Class name, or 0-based index into the class list. */
+  label?: string | number;
+  /** 'train', 'test' or any split name the user's benchmark defines. */
+  split?: string;
+  fps?: number;
+  /** Meaning of each channel; default ['x', 'y', 'z']. */
+  channels?: string[];
+  /** [persons][frames][joints][channels]; null for a joint or a whole frame that was not detected. */
+  joints: Array<Array<Array<number[] | null> | null>>;
+  /** Extra facts (subject, camera, …) kept in the sample's meta. */
+  meta?: Record<string, string | number>;
+}
+
+const recordSchema = z.strictObject({
+  name: z.string({ error: 'a sample name (string)' }).min(1, { error: 'a non-empty sample name' }),
+  layout: z.enum(LAYOUT_NAMES, { error: `a layout name (${LAYOUT_NAMES.join(', ')})` }),
+  label: z
+    .union([z.string().min(1), z.int().min(0)], { error: 'a class name (non-empty string) or a 0-based class index (integer ≥ 0)' })
+    .optional(),
+  split: z.string({ error: 'a split name such as "train" or "test"' }).min(1, { error: 'a non-empty split name' }).optional(),
+  fps: z.number({ error: 'a frame rate in frames per second' }).positive({ error: 'a frame rate > 0' }).optional(),
+  channels: z
+    .array(z.string({ error: 'a channel name (string)' }).min(1, { error: 'a non-empty channel name' }), { error: 'an array of channel names' })
+    .min(1, { error: 'at least one channel name' })
+    .optional(),
+  // Checked on their own below, once the layout and channels say what shape they must have.
+  joints: z.array(z.unknown(), { error: 'an array [persons][frames][joints][channels]' }),
+  meta: z
+    .record(z.string(), z.union([z.string(), finiteNumber], { error: 'a string or a finite number' }), { error: 'an object of strings and numbers' })
+    .optional(),
+});
+
+function jointsSchema(layout: LayoutName, jointCount: number, channels: ChannelNames) {
+  const C = channels.length;
+  const joint = z
+    .array(finiteNumber, { error: `an array of ${C} numbers (${channels.join(', ')}) or null` })
+    .length(C, { error: `${C} values (${channels.join(', ')})` })
+    .nullable();
+  const frame = z
+    .array(joint, { error: `an array of ${jointCount} joints or null` })
+    .length(jointCount, { error: `${jointCount} joints (layout ${layout})` })
+    .nullable();
+  const person = z.array(frame, { error: 'an array of frames' }).min(1, { error: 'at least one frame' });
+  return z.array(person).min(1, { error: 'at least one person' });
+}
+
+interface RecordLocation {
+  readonly fileName: string;
+  /** Line of a JSON Lines record. */
+  readonly line?: number;
+  /** Index of a record in a JSON array. */
+  readonly index?: number;
+}
+
+/** Validates one record and converts it to a sample. */
+function recordToSample(value: unknown, where: RecordLocation): SkeletonSample {
+  const recordLabel = where.index !== undefined ? `record ${where.index}: ` : undefined;
+  const fail = (field: string, expected: string, found?: string): never => {
+    throw new SkeletonFormatError({ file: where.fileName, line: where.line, field: `${recordLabel ?? ''}${field}`, expected, found });
+  };
+  const record = parseWithSchema(recordSchema, value, { fileName: where.fileName, line: where.line, recordLabel });
+  const layout = getLayout(record.layout);
+  const channels: ChannelNames = record.channels ?? XYZ;
+  if (new Set(channels).size !== channels.length) fail('channels', 'distinct channel names', channels.join(','));
+  // meta.labelName, meta.split and meta.fps are filled from the top-level fields; the same fact twice is an error.
+  const topLevel = { labelName: typeof record.label === 'string' ? record.label : undefined, split: record.split, fps: record.fps };
+  for (const [key, value] of Object.entries(topLevel)) {
+    if (value !== undefined && record.meta && Object.hasOwn(record.meta, key)) {
+      fail(`meta.${key}`, `no "${key}" in meta when the record has a top-level ${key === 'labelName' ? 'string label' : key}`, String(record.meta[key]));
+    }
+  }
+
+  const joints = parseWithSchema(jointsSchema(record.layout, layout.numJoints, channels), record.joints, {
+    fileName: where.fileName,
+    line: where.line,
+    basePath: 'joints',
+    recordLabel,
+  });
+  const persons = joints.length;
+  const frames = joints[0].length;
+  joints.forEach((person, m) => {
+    if (person.length !== frames) fail(`joints[${m}]`, `${frames} frames (every person has as many frames as joints[0])`, String(person.length));
+  });
+
+  const V = layout.numJoints;
+  const C = channels.length;
+  const data = new Float32Array(persons * frames * V * C);
+  let missingJoints = 0;
+  let missingFrames = 0;
+  joints.forEach((person, m) =>
+    person.forEach((frame, t) => {
+      if (frame === null) {
+        missingFrames++;
+        return;
+      }
+      frame.forEach((joint, v) => {
+        if (joint === null) {
+          missingJoints++;
+          return;
+        }
+        data.set(joint, ((m * frames + t) * V + v) * C);
+      });
+    }),
+  );
+
+  const meta: Record<string, string | number> = { ...record.meta };
+  let label = -1;
+  if (typeof record.label === 'number') label = record.label;
+  else if (typeof record.label === 'string') meta.labelName = record.label; // resolved to an index once the class list is known
+  if (record.split !== undefined) meta.split = record.split;
+  if (record.fps !== undefined) meta.fps = record.fps;
+  const notes: string[] = [];
+  if (missingFrames > 0) notes.push(`${missingFrames} missing (null) person-frame${missingFrames === 1 ? '' : 's'} set to 0`);
+  if (missingJoints > 0) notes.push(`${missingJoints} missing (null) joint${missingJoints === 1 ? '' : 's'} set to 0`);
+  return { name: record.name, label, layout: record.layout, channels, clip: makeClip(data, persons, frames, V, C), meta, notes };
+}
+
+function checkUniqueNames(samples: readonly SkeletonSample[], locations: readonly RecordLocation[]): void {
+  const seen = new Map<string, number>();
+  samples.forEach((sample, i) => {
+    const first = seen.get(sample.name);
+    if (first !== undefined) {
+      const at = locations[first].line !== undefined ? `line ${locations[first].line}` : `record ${locations[first].index ?? 0}`;
+      const where = locations[i];
+      throw new SkeletonFormatError({
+        file: where.fileName,
+        line: where.line,
+        field: `${where.index !== undefined ? `record ${where.index}: ` : ''}name`,
+        expected: `a name unique in the file (already used at ${at})`,
+        found: sample.name,
+      });
+    }
+    seen.set(sample.name, i);
+  });
+}
+
+/** Parses a `.json` generic file: one record object, or an array of records. */
+export function parseGenericJson(text: string, fileName: string): ReadResult {
+  const parsed = parseJsonText(text, fileName);
+  let locations: RecordLocation[];
+  let values: unknown[];
+  if (Array.isArray(parsed)) {
+    if (parsed.length === 0) throw new SkeletonFormatError({ file: fileName, expected: 'at least one record', found: 'an empty array' });
+    values = parsed;
+    locations = parsed.map((_, index) => ({ fileName, index }));
+  } else if (parsed !== null && typeof parsed === 'object') {
+    values = [parsed];
+    locations = [{ fileName }];
+  } else {
+    throw new SkeletonFormatError({ file: fileName, expected: 'a record object or an array of records', found: JSON.stringify(parsed) });
+  }
+  const samples = values.map((value, i) => recordToSample(value, locations[i]));
+  checkUniqueNames(samples, locations);
+  return { samples, skipped: [] };
+}
+
+/** Parses a `.jsonl` generic file: one record per non-blank line. */
+export function parseGenericJsonl(text: string, fileName: string): ReadResult {
+  const samples: SkeletonSample[] = [];
+  const locations: RecordLocation[] = [];
+  splitLines(text).forEach((lineText, i) => {
+    if (lineText.trim() === '') return;
+    const where = { fileName, line: i + 1 };
+    samples.push(recordToSample(parseJsonText(lineText, fileName, where.line), where));
+    locations.push(where);
+  });
+  if (samples.length === 0) throw new SkeletonFormatError({ file: fileName, expected: 'at least one record (one JSON object per line)', found: 'no records' });
+  checkUniqueNames(samples, locations);
+  return { samples, skipped: [] };
+}
+
+/** Parses generic-format text, choosing JSON or JSON Lines by the file name's extension. */
+export function parseGeneric(text: string, fileName: string): ReadResult {
+  const lower = fileName.toLowerCase();
+  if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return parseGenericJsonl(text, fileName);
+  if (lower.endsWith('.json')) return parseGenericJson(text, fileName);
+  throw new SkeletonFormatError({ file: fileName, expected: 'a .json, .jsonl or .ndjson file', found: fileName });
+}
+
+/** Reads a generic-format file (`.json`, `.jsonl` or `.ndjson`). */
+export function readGeneric(path: string): ReadResult {
+  const { text, fileName } = readTextFile(path);
+  return parseGeneric(text, basename(fileName));
+}
+
+/**
+ * The generic record of a sample (the inverse of reading): lets users export any dataset
+ * skelact reads, and lets tests check the round trip. Values are written as they are (no
+ * nulls), so reading the record back gives the same float32 values.
+ */
+export function toGenericRecord(sample: SkeletonSample): GenericRecord {
+  const { persons, frames, joints: V, channels: C, data } = sample.clip;
+  const joints: GenericRecord['joints'] = [];
+  for (let m = 0; m < persons; m++) {
+    const person: number[][][] = [];
+    for (let t = 0; t < frames; t++) {
+      const frame: number[][] = [];
+      for (let v = 0; v < V; v++) {
+        const o = ((m * frames + t) * V + v) * C;
+        frame.push(Array.from(data.subarray(o, o + C)));
+      }
+      person.push(frame);
+    }
+    joints.push(person);
+  }
+  const { split, fps, ...rest } = sample.meta;
+  const meta: Record<string, string | number> = { ...rest };
+  const record: GenericRecord = { name: sample.name, layout: sample.layout, channels: [...sample.channels], joints };
+  if (sample.label >= 0) record.label = sample.label;
+  else if (meta.labelName !== undefined) {
+    record.label = String(meta.labelName);
+    delete meta.labelName;
+  }
+  if (typeof split === 'string') record.split = split;
+  else if (split !== undefined) meta.split = split;
+  if (typeof fps === 'number' && fps > 0) record.fps = fps;
+  else if (fps !== undefined) meta.fps = fps;
+  if (Object.keys(meta).length > 0) record.meta = meta;
+  return record;
+}

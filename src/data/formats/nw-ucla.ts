@@ -1,0 +1,84 @@
+/**
+ * NW-UCLA Multiview Action3D as repackaged for CTR-GCN: one JSON per sequence,
+ * `{file_name: "aAA_sSS_eEE_vVV", skeletons: [T][20][3], label: 1..10}`, Kinect v1
+ * 20 joints in metres (layout `kinect-20`), one person.
+ */
+import { z } from 'zod';
+import { getLayout } from '../../graph/index.js';
+import { makeClip } from '../../graph/clip.js';
+import { loadClassTable } from '../classes.js';
+import { SkeletonFormatError, XYZ, type ReadResult, type SkeletonSample } from '../types.js';
+import { finiteNumber, parseJsonText, parseWithSchema, readTextFile } from './common.js';
+
+const LAYOUT = 'kinect-20';
+const NAME_PATTERN = /^a(\d+)_s(\d+)_e(\d+)_v(\d+)$/;
+
+function nwUclaSchema(jointCount: number, classCount: number) {
+  return z.object({
+    file_name: z.string({ error: 'a string "aAA_sSS_eEE_vVV"' }),
+    skeletons: z
+      .array(
+        z
+          .array(z.array(finiteNumber, { error: 'an array [x, y, z]' }).length(3, { error: '3 coordinates [x, y, z]' }), {
+            error: `an array of ${jointCount} joints`,
+          })
+          .length(jointCount, { error: `${jointCount} joints (layout ${LAYOUT})` }),
+        { error: 'an array of frames' },
+      )
+      .min(1, { error: 'at least one frame' }),
+    label: z.int({ error: `an integer label 1..${classCount}` }).min(1, { error: `a label in 1..${classCount}` }).max(classCount, {
+      error: `a label in 1..${classCount}`,
+    }),
+  });
+}
+
+/** Parses the text of one NW-UCLA JSON file. `fileName` is used in error messages. */
+export function parseNwUcla(text: string, fileName: string): ReadResult {
+  const layout = getLayout(LAYOUT);
+  const classIds = loadClassTable('nw-ucla').classes.map((c) => c.id);
+  const record = parseWithSchema(nwUclaSchema(layout.numJoints, classIds.length), parseJsonText(text, fileName), { fileName });
+
+  const nameMatch = NAME_PATTERN.exec(record.file_name);
+  if (!nameMatch) {
+    throw new SkeletonFormatError({ file: fileName, field: 'file_name', expected: 'a name aAA_sSS_eEE_vVV (action, subject, episode, view)', found: record.file_name });
+  }
+  const action = `a${nameMatch[1].padStart(2, '0')}`;
+  // The label and the action in the name are two copies of the same fact; a disagreement means a corrupted file.
+  const labelAction = classIds[record.label - 1];
+  if (labelAction !== action) {
+    const expectedLabel = classIds.indexOf(action) + 1;
+    throw new SkeletonFormatError({
+      file: fileName,
+      field: 'label',
+      expected: expectedLabel > 0 ? `${expectedLabel} (the label of action ${action} in file_name)` : `file_name to name one of the actions ${classIds.join(', ')}`,
+      found: `${record.label} (action ${labelAction})`,
+    });
+  }
+
+  const frames = record.skeletons.length;
+  const data = new Float32Array(frames * layout.numJoints * XYZ.length);
+  let offset = 0;
+  for (const frame of record.skeletons) {
+    for (const joint of frame) {
+      data[offset++] = joint[0];
+      data[offset++] = joint[1];
+      data[offset++] = joint[2];
+    }
+  }
+  const sample: SkeletonSample = {
+    name: record.file_name,
+    label: record.label - 1,
+    layout: LAYOUT,
+    channels: XYZ,
+    clip: makeClip(data, 1, frames, layout.numJoints, XYZ.length),
+    meta: { action, subject: Number(nameMatch[2]), episode: Number(nameMatch[3]), view: Number(nameMatch[4]) },
+    notes: [],
+  };
+  return { samples: [sample], skipped: [] };
+}
+
+/** Reads one NW-UCLA JSON file (CTR-GCN's `all_sqe/*.json`). */
+export function readNwUcla(path: string): ReadResult {
+  const { text, fileName } = readTextFile(path);
+  return parseNwUcla(text, fileName);
+}

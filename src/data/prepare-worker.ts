@@ -1,0 +1,42 @@
+/**
+ * Worker-thread entry of `prepare`: reads one raw file into samples. Results go back with
+ * their Float32Arrays transferred, not copied.
+ */
+import { readFileSync } from 'node:fs';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { getDataset } from './datasets/index.js';
+import { SkeletonFormatError, type SkeletonSample } from './types.js';
+
+export interface ReadTask {
+  readonly dataset: string;
+  readonly file: string;
+  readonly options: unknown;
+}
+
+export type ReadTaskResult =
+  | { readonly ok: true; readonly samples: SkeletonSample[]; readonly skipped: Array<{ file: string; reason: string }>; readonly bytes: number }
+  | { readonly ok: false; readonly reason: string; readonly formatError: boolean; readonly bytes: number };
+
+/** Reads and converts one file; never throws (errors become a result). */
+export function readTask(task: ReadTask): ReadTaskResult {
+  let bytes = 0;
+  try {
+    const data = readFileSync(task.file);
+    bytes = data.length;
+    const result = getDataset(task.dataset).readFile(data, task.file, task.options);
+    return { ok: true, samples: result.samples, skipped: result.skipped, bytes };
+  } catch (e) {
+    const err = e as Error;
+    const formatError = err instanceof SkeletonFormatError;
+    return { ok: false, reason: formatError ? err.message : `${task.file}: ${err.message}`, formatError, bytes };
+  }
+}
+
+/** Piscina calls the default export; the clip buffers are transferred back, not copied. */
+export default function run(task: ReadTask): unknown {
+  const result = readTask(task);
+  if (!result.ok) return result;
+  // Several samples may view one buffer; each buffer can be transferred only once.
+  const buffers = [...new Set(result.samples.map((s) => s.clip.data.buffer))];
+  return move({ [transferableSymbol]: buffers, [valueSymbol]: result } as unknown as ArrayBuffer);
+}

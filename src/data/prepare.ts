@@ -1,0 +1,212 @@
+/**
+ * `skelact prepare`: raw dataset files → a training-ready cache folder.
+ *
+ * Files are read in worker threads (one per core by default) and written in file-name
+ * order, so the cache is the same whatever the number of workers. At most a few files
+ * per worker are in flight, so memory does not grow with the size of the dataset. A bad
+ * file is reported and skipped; the batch goes on.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { extname, join, relative, resolve } from 'node:path';
+import { Piscina } from 'piscina';
+import { CacheError } from './cache/reader.js';
+import { CACHE_FILES, CACHE_VERSION, type CacheManifest, type PrepareReport } from './cache/format.js';
+import { CacheWriter, removeStaleCacheFolders } from './cache/writer.js';
+import { getDataset, type SourceFile } from './datasets/index.js';
+import { type ReadTask, type ReadTaskResult, readTask } from './prepare-worker.js';
+import { packageVersion } from '../util/version.js';
+
+export interface PrepareProgress {
+  readonly filesDone: number;
+  readonly filesTotal: number;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  readonly samples: number;
+  readonly failed: number;
+}
+
+export interface PrepareOptions {
+  readonly dataset: string;
+  /** Folder of raw files (searched recursively) or a single file. */
+  readonly raw: string;
+  readonly out: string;
+  readonly benchmark?: string;
+  /** Dataset-specific options (e.g. `{alignment: 'pyskl'}` for NTU). */
+  readonly datasetOptions?: Readonly<Record<string, unknown>>;
+  /** Worker threads; 0 reads in this thread. Default: one per core. */
+  readonly workers?: number;
+  /** Rebuild even when the cache is up to date. */
+  readonly force?: boolean;
+  readonly onProgress?: (progress: PrepareProgress) => void;
+  /** Called once the file list is known (before reading starts). */
+  readonly onStart?: (info: { files: number; bytes: number; skipped: number }) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface PrepareResult {
+  readonly manifest: CacheManifest;
+  readonly report: PrepareReport;
+  /** True when an existing cache matched the inputs and nothing was rewritten. */
+  readonly upToDate: boolean;
+  readonly files: number;
+  readonly bytes: number;
+  readonly seconds: number;
+}
+
+/** Every file under `root` with one of the extensions, sorted by path. */
+export function listFiles(root: string, extensions: readonly string[]): SourceFile[] {
+  const st = statSync(root);
+  if (st.isFile()) return [{ path: resolve(root), size: st.size, mtimeMs: st.mtimeMs }];
+  const out: SourceFile[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile() && extensions.includes(extname(entry.name).toLowerCase())) {
+        const s = statSync(path);
+        out.push({ path: resolve(path), size: s.size, mtimeMs: s.mtimeMs });
+      }
+    }
+  };
+  walk(root);
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function fingerprint(parts: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+/** Reads an existing cache's manifest if `dir` holds one. */
+function existingManifest(dir: string): CacheManifest | undefined {
+  const path = join(dir, CACHE_FILES.manifest);
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as CacheManifest;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
+  const started = performance.now();
+  const spec = getDataset(options.dataset);
+  const raw = resolve(options.raw);
+  const out = resolve(options.out);
+  if (!existsSync(raw)) throw new Error(`--raw ${options.raw} does not exist`);
+  if (options.benchmark !== undefined && !spec.benchmarks.includes(options.benchmark)) {
+    throw new Error(`dataset '${spec.name}' has no benchmark '${options.benchmark}': expected one of ${spec.benchmarks.join(', ') || '(none)'}`);
+  }
+  const datasetOptions = spec.parseOptions(options.datasetOptions ?? {}, raw);
+  const all = listFiles(raw, spec.fileExtensions);
+  if (all.length === 0) throw new Error(`no ${spec.fileExtensions.join('/')} files under ${raw}`);
+  const { selected, skipped } = spec.selectFiles(all, options.benchmark, datasetOptions);
+  const bytesTotal = selected.reduce((s, f) => s + f.size, 0);
+  const relativeName = (p: string) => (statSync(raw).isFile() ? p.replace(/^.*[\\/]/, '') : relative(raw, p));
+
+  const print = fingerprint({
+    cacheVersion: CACHE_VERSION,
+    dataset: spec.name,
+    benchmark: options.benchmark ?? null,
+    options: datasetOptions,
+    files: selected.map((f) => [relativeName(f.path), f.size, Math.round(f.mtimeMs)]),
+  });
+
+  const existing = existingManifest(out);
+  if (existsSync(out) && !existing && readdirSync(out).length > 0) {
+    throw new CacheError(out, 'exists and is not a skelact cache (no manifest.json); choose another --out or remove it');
+  }
+  if (existing && existing.fingerprint === print && !options.force) {
+    return {
+      manifest: existing,
+      report: JSON.parse(readFileSync(join(out, CACHE_FILES.report), 'utf8')) as PrepareReport,
+      upToDate: true,
+      files: selected.length,
+      bytes: bytesTotal,
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+  if (selected.length === 0) throw new Error(`none of the ${all.length} files under ${raw} belongs to ${options.benchmark ?? spec.name} (${skipped.length} skipped)`);
+  removeStaleCacheFolders(out);
+  options.onStart?.({ files: selected.length, bytes: bytesTotal, skipped: skipped.length });
+
+  const writer = new CacheWriter(out, {
+    dataset: spec.name,
+    layout: spec.layout,
+    channels: spec.channels,
+    classNames: spec.classNames(selected, options.benchmark, datasetOptions),
+    preprocessing: { ...spec.preprocessing(datasetOptions), benchmark: options.benchmark ?? null },
+    fingerprint: print,
+    source: raw,
+    skelactVersion: packageVersion(),
+  });
+  const report: { skipped: Array<{ file: string; reason: string }>; failed: Array<{ file: string; reason: string }>; denoised: Array<{ name: string; notes: string[] }> } = {
+    skipped: skipped.map((s) => ({ file: relativeName(s.file), reason: s.reason })),
+    failed: [],
+    denoised: [],
+  };
+  const workers = options.workers ?? availableParallelism();
+  const pool =
+    workers > 0
+      ? new Piscina({ filename: new URL('./prepare-worker.js', import.meta.url).href, minThreads: workers, maxThreads: workers, idleTimeout: 1000 })
+      : undefined;
+  let filesDone = 0;
+  let bytesDone = 0;
+  const consume = (file: SourceFile, result: ReadTaskResult) => {
+    filesDone++;
+    bytesDone += file.size;
+    const rel = relativeName(file.path);
+    if (!result.ok) {
+      report.failed.push({ file: rel, reason: result.reason });
+    } else {
+      for (const s of result.skipped) report.skipped.push({ file: relativeName(s.file), reason: s.reason });
+      for (const sample of result.samples) {
+        writer.add(sample, spec.splits(sample, datasetOptions), rel);
+        if (sample.notes.length > 0) report.denoised.push({ name: sample.name, notes: [...sample.notes] });
+      }
+    }
+    options.onProgress?.({ filesDone, filesTotal: selected.length, bytesDone, bytesTotal, samples: writer.count, failed: report.failed.length });
+  };
+
+  try {
+    if (!pool) {
+      for (const file of selected) {
+        if (options.signal?.aborted) throw new Error('prepare was interrupted');
+        consume(file, readTask({ dataset: spec.name, file: file.path, options: datasetOptions }));
+      }
+    } else {
+      // Keep results in file order with a bounded window of in-flight reads.
+      const window = workers * 4;
+      const pending = new Map<number, Promise<ReadTaskResult>>();
+      let next = 0;
+      const submit = () => {
+        while (next < selected.length && pending.size < window) {
+          const task: ReadTask = { dataset: spec.name, file: selected[next].path, options: datasetOptions };
+          pending.set(next, pool.run(task) as Promise<ReadTaskResult>);
+          next++;
+        }
+      };
+      submit();
+      for (let i = 0; i < selected.length; i++) {
+        if (options.signal?.aborted) throw new Error('prepare was interrupted');
+        const result = await pending.get(i)!;
+        pending.delete(i);
+        submit();
+        consume(selected[i], result);
+      }
+    }
+    if (writer.count === 0) {
+      const first = report.failed[0]?.reason ?? 'no samples in the files';
+      throw new Error(`no sample could be read from ${raw}: ${report.failed.length} file(s) failed; first: ${first}`);
+    }
+    const benchmarks = spec.benchmarksFor ? spec.benchmarksFor(selected, options.benchmark) : spec.benchmarks;
+    const manifest = writer.commit(report, benchmarks);
+    return { manifest, report, upToDate: false, files: selected.length, bytes: bytesTotal, seconds: (performance.now() - started) / 1000 };
+  } catch (e) {
+    writer.abort();
+    throw e;
+  } finally {
+    await pool?.destroy();
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The one place that picks the TensorFlow.js engine.
+ *
+ *   tensorflow-gpu  @tensorflow/tfjs-node-gpu (libtensorflow + CUDA), optional dependency
+ *   tensorflow      @tensorflow/tfjs-node (libtensorflow, CPU), optional dependency
+ *   wasm            @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD), always installed
+ *   cpu             tfjs's pure-JavaScript reference backend (slow; for tests)
+ *
+ * `auto` takes the first that loads, in that order. The node packages download
+ * libtensorflow at install time, so on machines without network access they are absent
+ * and auto falls through to wasm.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+export type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
+
+export interface BackendInfo {
+  /** What was asked for. */
+  readonly requested: BackendChoice;
+  /** What runs. */
+  readonly backend: ConcreteBackend;
+  /** tfjs's own backend name ('tensorflow', 'wasm' or 'cpu'). */
+  readonly tfBackend: string;
+  /** Backends tried before it, with why they did not load. */
+  readonly unavailable: ReadonlyArray<{ backend: ConcreteBackend; reason: string }>;
+  /** One line for people: "wasm (SIMD, 1 thread)". */
+  readonly description: string;
+}
+
+const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+let current: BackendInfo | undefined;
+
+function reasonOf(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  if (err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND') return 'not installed';
+  return (err.message ?? String(e)).split('\n')[0];
+}
+
+async function tryLoad(backend: ConcreteBackend): Promise<{ tfBackend: string; description: string }> {
+  switch (backend) {
+    case 'tensorflow-gpu':
+      await import('@tensorflow/tfjs-node-gpu' as string);
+      if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs-node-gpu loaded but its backend did not initialise');
+      return { tfBackend: 'tensorflow', description: 'tensorflow-gpu (libtensorflow with CUDA)' };
+    case 'tensorflow':
+      await import('@tensorflow/tfjs-node' as string);
+      if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs-node loaded but its backend did not initialise');
+      return { tfBackend: 'tensorflow', description: 'tensorflow (libtensorflow, CPU)' };
+    case 'wasm': {
+      await import('@tensorflow/tfjs-backend-wasm');
+      if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
+      const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+      return { tfBackend: 'wasm', description: `wasm (${simd ? 'SIMD' : 'no SIMD'}, 1 thread)` };
+    }
+    case 'cpu':
+      if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
+      return { tfBackend: 'cpu', description: 'cpu (pure JavaScript reference backend, slow)' };
+  }
+}
+
+/**
+ * Selects and initialises a backend. An explicit choice that cannot load is an error that
+ * says why; `auto` falls through the list and records why each one was passed over.
+ */
+export async function initBackend(requested: BackendChoice = 'auto'): Promise<BackendInfo> {
+  if (!(BACKEND_CHOICES as readonly string[]).includes(requested)) {
+    throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got '${requested}'`);
+  }
+  if (current && (current.requested === requested || current.backend === requested)) return current;
+  const order = requested === 'auto' ? AUTO_ORDER : [requested];
+  const unavailable: Array<{ backend: ConcreteBackend; reason: string }> = [];
+  for (const backend of order) {
+    try {
+      const { tfBackend, description } = await tryLoad(backend);
+      await tf.ready();
+      current = { requested, backend, tfBackend, unavailable, description };
+      return current;
+    } catch (e) {
+      unavailable.push({ backend, reason: reasonOf(e) });
+    }
+  }
+  const why = unavailable.map((u) => `${u.backend}: ${u.reason}`).join('; ');
+  if (requested === 'auto') throw new Error(`no TensorFlow.js backend could be loaded (${why})`);
+  const hint =
+    requested === 'tensorflow' || requested === 'tensorflow-gpu'
+      ? ` – install it with 'npm install @tensorflow/tfjs-node${requested === 'tensorflow-gpu' ? '-gpu' : ''}@4.22.0' on a machine that can download libtensorflow, or use --backend wasm`
+      : '';
+  throw new Error(`backend '${requested}' is not available (${why})${hint}`);
+}
+
+/** The backend chosen by the last initBackend call, if any. */
+export function currentBackend(): BackendInfo | undefined {
+  return current;
+}
+
+/** "wasm (SIMD, 1 thread); not available: tensorflow-gpu (not installed), tensorflow (not installed)". */
+export function describeBackend(info: BackendInfo): string {
+  const passed = info.unavailable.length > 0 ? `; passed over: ${info.unavailable.map((u) => `${u.backend} (${u.reason})`).join(', ')}` : '';
+  return `${info.description}${passed}`;
+}
