@@ -154,7 +154,7 @@ export class TextScanner {
     if (scale === 0) value = mantissa;
     else if (scale > 0 && scale <= 22) value = mantissa * POW10[scale];
     else if (scale < 0 && scale >= -22) value = mantissa / POW10[-scale];
-    else value = Number(new TextDecoder().decode(b.subarray(start, p))); // rare: let the engine round
+    else value = Math.abs(Number(new TextDecoder().decode(b.subarray(start, p)))); // rare: let the engine round (sign applied below)
     if (!Number.isFinite(value)) this.fail(`${expected} (a finite number)`, this.peekToken(), this.lineNo, detail);
     this.pos = p;
     return negative ? -value : value;

@@ -51,9 +51,11 @@ export class SkeletonFormatError extends Error {
   }
 }
 
+/** Quotes a found value for a message: short, on one line, control characters escaped. */
 function quote(s: string): string {
   const short = s.length > 40 ? `${s.slice(0, 40)}…` : s;
-  return JSON.stringify(short);
+  // eslint-disable-next-line no-control-regex
+  return `"${short.replace(/[\u0000-\u001f]/g, (c) => JSON.stringify(c).slice(1, -1))}"`;
 }
 
 /** A file a batch could not use, with the reason; the batch goes on without it. */

@@ -102,9 +102,11 @@ export function kHopAdjacency(layout: Layout, k: number, withSelf = false): Dens
 }
 
 /**
- * I − A_out^k with A_out the binary "row gathers from parent" matrix: applied to joint
- * features it gives joint minus k-th ancestor (InfoGCN/GAP's k-hop input transform).
- * k = 1 is the bone representation, k = 2 the skip bone.
+ * I − A_out^k with A_out the binary "row gathers from parent" matrix (InfoGCN/GAP's k-hop
+ * input transform): applied to joint features it gives joint minus k-th ancestor for joints
+ * at least k levels below the centre; joints closer to the centre (and the centre itself)
+ * keep their own position, unlike `bones()`, which gives 0 at the centre. InfoGCN and GAP
+ * root their tree at SpineMid, so pass the matching tree to reproduce them exactly.
  */
 export function ancestorDifferenceMatrix(layout: Layout, k: number): DenseMatrix {
   const V = layout.numJoints;

@@ -31,6 +31,7 @@ export {
   skateTypePartition,
   inversePartition,
   relativeBiasIndex,
+  type BiasIndexMode,
   type SkateFormerJointOrder,
   type SkateTypeSizes,
   type SkateType,

@@ -131,11 +131,22 @@ export function inversePartition(table: PartitionTable): Int32Array {
 }
 
 /**
- * Relative-position-bias index of every (query, key) token pair of a window, into the
- * official tables: types 1/3 index a (2N−1) table by frame offset only; types 2/4 index
- * a (2N−1)·K·K table by frame offset and the absolute (query column, key column) pair.
+ * How the types 1/3 bias is gathered:
+ *  - 'official': as the official SkateFormer code does it. Its `.repeat(1, L, 1, L, 1, 1)` on
+ *    an (N, 1, N, 1, H) tensor tiles rather than interleaves, so token q reads row q mod N of
+ *    the N×N frame-offset index; with N = L (NTU) that is the offset between the two tokens'
+ *    joint positions in the window, not their frame offset. Needed to match official weights.
+ *  - 'frame-offset': the paper's description, the frame offset n_q − n_k.
+ * Types 2/4 are the same in both modes.
  */
-export function relativeBiasIndex(table: PartitionTable): { index: Int32Array; tableSize: number } {
+export type BiasIndexMode = 'official' | 'frame-offset';
+
+/**
+ * Relative-position-bias index of every (query, key) token pair of a window, into the
+ * official tables: types 1/3 index a (2N−1) table (see BiasIndexMode); types 2/4 index a
+ * (2N−1)·K·K table by frame offset and the absolute (query column, key column) pair.
+ */
+export function relativeBiasIndex(table: PartitionTable, mode: BiasIndexMode = 'official'): { index: Int32Array; tableSize: number } {
   const n = table.tokensPerWindow;
   const rows = Math.max(...table.tokenRow) + 1;
   const cols = Math.max(...table.tokenCol) + 1;
@@ -143,8 +154,14 @@ export function relativeBiasIndex(table: PartitionTable): { index: Int32Array; t
   const joint = table.type === 2 || table.type === 4;
   for (let q = 0; q < n; q++) {
     for (let k = 0; k < n; k++) {
-      const offset = table.tokenRow[q] - table.tokenRow[k] + rows - 1;
-      out[q * n + k] = joint ? (offset * cols + table.tokenCol[q]) * cols + table.tokenCol[k] : offset;
+      if (joint) {
+        const offset = table.tokenRow[q] - table.tokenRow[k] + rows - 1;
+        out[q * n + k] = (offset * cols + table.tokenCol[q]) * cols + table.tokenCol[k];
+      } else if (mode === 'official') {
+        out[q * n + k] = (q % rows) - (k % rows) + rows - 1;
+      } else {
+        out[q * n + k] = table.tokenRow[q] - table.tokenRow[k] + rows - 1;
+      }
     }
   }
   return { index: out, tableSize: joint ? (2 * rows - 1) * cols * cols : 2 * rows - 1 };

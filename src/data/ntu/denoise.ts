@@ -197,10 +197,9 @@ export function denoiseNtu(raw: NtuRawSkeleton): DenoisedSkeleton {
       notes.push(`dropped body ${body.id}: overlaps both actor slots`);
     }
   }
-  if (actorBodies[1].length === 0) {
-    notes.push('only one actor after denoising');
-    return finish(data.slice(0, T * VALUES), 1, T, [actorBodies[0]], notes);
-  }
+  // If every other body fitted into actor 1's slot, actor 2 stays all-zero; the reference
+  // keeps it as a second (empty) actor, and so do we.
+  if (actorBodies[1].length === 0) notes.push('actor 2 is empty: every other body fitted into actor 1\'s frames');
   return finish(data, 2, T, actorBodies, notes);
 }
 
