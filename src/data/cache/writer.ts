@@ -142,8 +142,10 @@ export class CacheWriter {
     write(CACHE_FILES.offsets, '<i8', [n + 1], BigInt64Array.from(this.offsets, (x) => BigInt(x)));
     write(CACHE_FILES.shapes, '<i4', [n, 4], Int32Array.from(this.shapes));
     write(CACHE_FILES.labels, '<i4', [n], Int32Array.from(this.labels));
-    for (const b of benchmarks) this.splits[b] ??= { train: [], test: [] };
-    writeFileSync(join(dir, CACHE_FILES.splits), JSON.stringify(this.splits));
+    // Keep exactly the benchmarks the dataset says these samples support (a subset of NTU120
+    // files, say, must not pose as a complete NTU120 benchmark).
+    const splits = Object.fromEntries(benchmarks.map((b) => [b, this.splits[b] ?? { train: [], test: [] }]));
+    writeFileSync(join(dir, CACHE_FILES.splits), JSON.stringify(splits));
     writeFileSync(join(dir, CACHE_FILES.report), JSON.stringify(report, null, 1));
     const manifest: CacheManifest = {
       format: CACHE_FORMAT,
@@ -155,7 +157,7 @@ export class CacheWriter {
       samples: n,
       values: this.clips.length,
       maxPersons: this.maxPersons,
-      benchmarks: Object.keys(this.splits).sort(),
+      benchmarks: [...benchmarks],
       preprocessing: this.header.preprocessing,
       fingerprint: this.header.fingerprint,
       source: this.header.source,

@@ -23,7 +23,7 @@ import { z } from 'zod';
 import { getLayout } from '../../graph/index.js';
 import { makeClip } from '../../graph/clip.js';
 import { SkeletonFormatError, XY_SCORE, type FailedFile, type ReadResult, type SkeletonSample } from '../types.js';
-import { finiteNumber, parseJsonText, parseWithSchema, readTextFile } from './common.js';
+import { checkNumberArray, describeValue, parseJsonText, parseWithSchema, readTextFile } from './common.js';
 
 const LAYOUT = 'openpose-18';
 
@@ -47,7 +47,7 @@ export interface KineticsSkeletonOptions {
 
 const DEFAULT_OPTIONS = { personsIn: 5, personsOut: 2, personRanking: 'per-frame', maxFrames: 300 } as const;
 
-function kineticsSchema(jointCount: number, maxFrames: number) {
+function kineticsSchema(maxFrames: number) {
   return z.object({
     data: z.array(
       z.object({
@@ -55,17 +55,30 @@ function kineticsSchema(jointCount: number, maxFrames: number) {
           .int({ error: 'an integer frame_index' })
           .min(1, { error: 'a 1-based frame_index ≥ 1' })
           .max(maxFrames, { error: `a frame_index ≤ ${maxFrames} (maxFrames)` }),
-        skeleton: z.array(
-          z.object({
-            pose: z.array(finiteNumber).length(2 * jointCount, { error: `${2 * jointCount} numbers x0,y0,…,x${jointCount - 1},y${jointCount - 1}` }),
-            score: z.array(finiteNumber).length(jointCount, { error: `${jointCount} scores (one per joint of layout ${LAYOUT})` }),
-          }),
-        ),
+        // The skeletons are the bulk of the file; checkSkeleton validates them directly (see checkNumberArray).
+        skeleton: z.array(z.unknown(), { error: 'an array of skeletons {pose, score}' }),
       }),
     ),
-    label: z.string().optional(),
-    label_index: z.int().min(-1, { error: 'a label_index ≥ 0 (or -1 for unlabelled)' }).optional(),
+    label: z.string({ error: 'a class name (string)' }).optional(),
+    label_index: z.int({ error: 'an integer label_index' }).min(-1, { error: 'a label_index ≥ 0 (or -1 for unlabelled)' }).optional(),
   });
+}
+
+interface Skeleton {
+  readonly pose: readonly number[];
+  readonly score: readonly number[];
+}
+
+function checkSkeleton(value: unknown, jointCount: number, fileName: string, field: string): Skeleton {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new SkeletonFormatError({ file: fileName, field, expected: 'an object {pose, score}', found: describeValue(value) });
+  }
+  const { pose, score } = value as Record<string, unknown>;
+  const last = jointCount - 1;
+  return {
+    pose: checkNumberArray(pose, 2 * jointCount, { fileName, field: `${field}.pose`, expected: `${2 * jointCount} numbers x0,y0,…,x${last},y${last}` }),
+    score: checkNumberArray(score, jointCount, { fileName, field: `${field}.score`, expected: `${jointCount} scores (one per joint of layout ${LAYOUT})` }),
+  };
 }
 
 /** Parses the text of one Kinetics-skeleton JSON; the sample is named after the file (the video id). */
@@ -77,7 +90,7 @@ export function parseKineticsSkeleton(text: string, fileName: string, options: K
   const layout = getLayout(LAYOUT);
   const V = layout.numJoints;
   const C = XY_SCORE.length;
-  const record = parseWithSchema(kineticsSchema(V, maxFrames), parseJsonText(text, fileName), { fileName });
+  const record = parseWithSchema(kineticsSchema(maxFrames), parseJsonText(text, fileName), { fileName });
   const name = basename(fileName).replace(/\.json$/i, '');
   const labelIndex = record.label_index ?? -1;
 
@@ -93,23 +106,25 @@ export function parseKineticsSkeleton(text: string, fileName: string, options: K
 
   let T = 0;
   const seenFrames = new Set<number>();
-  record.data.forEach((frame, i) => {
+  const frames = record.data.map((frame, i) => {
     if (seenFrames.has(frame.frame_index)) {
       throw new SkeletonFormatError({ file: fileName, field: `data[${i}].frame_index`, expected: 'each frame_index once', found: String(frame.frame_index) });
     }
     seenFrames.add(frame.frame_index);
     T = Math.max(T, frame.frame_index);
+    const skeletons = frame.skeleton.map((person, m) => checkSkeleton(person, V, fileName, `data[${i}].skeleton[${m}]`));
+    return { frameIndex: frame.frame_index, skeletons };
   });
-  if (!record.data.some((frame) => frame.skeleton.length > 0)) return skipped('no frame has a skeleton; no sample');
+  if (!frames.some((frame) => frame.skeletons.length > 0)) return skipped('no frame has a skeleton; no sample');
 
   // Step 1 and 2: slots[m][t][v][c] for the first personsIn skeletons of each frame, centred.
   const slotSize = T * V * C;
   const slots = new Float32Array(personsIn * slotSize);
   let overflowFrames = 0;
-  for (const frame of record.data) {
-    const t = frame.frame_index - 1;
-    if (frame.skeleton.length > personsIn) overflowFrames++;
-    frame.skeleton.slice(0, personsIn).forEach((person, m) => {
+  for (const frame of frames) {
+    const t = frame.frameIndex - 1;
+    if (frame.skeletons.length > personsIn) overflowFrames++;
+    frame.skeletons.slice(0, personsIn).forEach((person, m) => {
       for (let v = 0; v < V; v++) {
         const score = person.score[v];
         if (score === 0) continue; // a missing joint stays 0 in every channel
@@ -181,10 +196,10 @@ const MAX_LABEL_INDEX = 99_999;
 const labelFileSchema = z.record(
   z.string(),
   z.object({
-    has_skeleton: z.boolean(),
-    label: z.string(),
+    has_skeleton: z.boolean({ error: 'true or false' }),
+    label: z.string({ error: 'a class name (string)' }),
     // The bound keeps kineticsClassNames from allocating absurd lists for a corrupted index.
-    label_index: z.int().min(0, { error: 'a label_index ≥ 0' }).max(MAX_LABEL_INDEX, { error: `a label_index ≤ ${MAX_LABEL_INDEX}` }),
+    label_index: z.int({ error: 'an integer label_index' }).min(0, { error: 'a label_index ≥ 0' }).max(MAX_LABEL_INDEX, { error: `a label_index ≤ ${MAX_LABEL_INDEX}` }),
   }),
 );
 
