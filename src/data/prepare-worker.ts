@@ -9,7 +9,10 @@ import { SkeletonFormatError, type SkeletonSample } from './types.js';
 
 export interface ReadTask {
   readonly dataset: string;
+  /** Absolute path to read. */
   readonly file: string;
+  /** How messages name the file (its path relative to --raw). */
+  readonly displayName: string;
   readonly options: unknown;
 }
 
@@ -23,12 +26,12 @@ export function readTask(task: ReadTask): ReadTaskResult {
   try {
     const data = readFileSync(task.file);
     bytes = data.length;
-    const result = getDataset(task.dataset).readFile(data, task.file, task.options);
+    const result = getDataset(task.dataset).readFile(data, task.displayName, task.options);
     return { ok: true, samples: result.samples, skipped: result.skipped, bytes };
   } catch (e) {
     const err = e as Error;
     const formatError = err instanceof SkeletonFormatError;
-    return { ok: false, reason: formatError ? err.message : `${task.file}: ${err.message}`, formatError, bytes };
+    return { ok: false, reason: formatError ? err.message : `${task.displayName}: ${err.message}`, formatError, bytes };
   }
 }
 

@@ -131,10 +131,11 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
   removeStaleCacheFolders(out);
   options.onStart?.({ files: selected.length, bytes: bytesTotal, skipped: skipped.length });
 
+  const { layout, channels } = spec.layoutFor ? spec.layoutFor(datasetOptions) : { layout: spec.layout, channels: spec.channels };
   const writer = new CacheWriter(out, {
     dataset: spec.name,
-    layout: spec.layout,
-    channels: spec.channels,
+    layout,
+    channels,
     classNames: spec.classNames(selected, options.benchmark, datasetOptions),
     preprocessing: { ...spec.preprocessing(datasetOptions), benchmark: options.benchmark ?? null },
     fingerprint: print,
@@ -160,7 +161,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
     if (!result.ok) {
       report.failed.push({ file: rel, reason: result.reason });
     } else {
-      for (const s of result.skipped) report.skipped.push({ file: relativeName(s.file), reason: s.reason });
+      for (const s of result.skipped) report.skipped.push({ file: s.file, reason: s.reason }); // already display names
       for (const sample of result.samples) {
         writer.add(sample, spec.splits(sample, datasetOptions), rel);
         if (sample.notes.length > 0) report.denoised.push({ name: sample.name, notes: [...sample.notes] });
@@ -173,7 +174,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
     if (!pool) {
       for (const file of selected) {
         if (options.signal?.aborted) throw new Error('prepare was interrupted');
-        consume(file, readTask({ dataset: spec.name, file: file.path, options: datasetOptions }));
+        consume(file, readTask({ dataset: spec.name, file: file.path, displayName: relativeName(file.path), options: datasetOptions }));
       }
     } else {
       // Keep results in file order with a bounded window of in-flight reads.
@@ -182,7 +183,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
       let next = 0;
       const submit = () => {
         while (next < selected.length && pending.size < window) {
-          const task: ReadTask = { dataset: spec.name, file: selected[next].path, options: datasetOptions };
+          const task: ReadTask = { dataset: spec.name, file: selected[next].path, displayName: relativeName(selected[next].path), options: datasetOptions };
           pending.set(next, pool.run(task) as Promise<ReadTaskResult>);
           next++;
         }

@@ -136,7 +136,7 @@ export const inspectCommand: CommandModule<GlobalOptions, InspectArgs> = {
       print(`persons per sample: ${Object.entries(s.persons).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
       print(`preprocessing: ${Object.entries(s.preprocessing).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('; ')}`);
       for (const [b, sp] of Object.entries(s.splits)) print(`benchmark ${b}: ${sp.train} train / ${sp.test} test`);
-      print(`report: ${s.report.skipped} skipped, ${s.report.failed} failed, ${s.report.denoised} changed by denoising/alignment`);
+      print(`report: ${s.report.skipped} skipped, ${s.report.failed} failed, ${s.report.denoised} with preprocessing notes`);
       const benchmarks = Object.entries(s.splits);
       const rows = s.classes.map((name, c) => {
         const cells = benchmarks.flatMap(([, sp]) => [sp.trainClassCounts[c], sp.testClassCounts[c]]);

@@ -101,7 +101,7 @@ export const prepareCommand: CommandModule<GlobalOptions, PrepareArgs> = {
       log(args, `wrote ${args.out}: ${manifest.samples} samples, ${manifest.classNames.length} classes, layout ${manifest.layout}, ${result.files} files in ${result.seconds.toFixed(1)} s (${(result.bytes / 1e6 / result.seconds).toFixed(1)} MB/s)`);
     }
     for (const [b, n] of Object.entries(splitSizes)) log(args, `  ${b}: ${n.train} train / ${n.test} test`);
-    log(args, `skipped ${report.skipped.length}, failed ${report.failed.length}, changed by denoising/alignment ${report.denoised.length} (details in ${args.out}/report.json)`);
+    log(args, `skipped ${report.skipped.length}, failed ${report.failed.length}, with preprocessing notes (denoising, repeated frames, alignment) ${report.denoised.length} (details in ${args.out}/report.json)`);
     for (const f of report.failed.slice(0, 10)) log(args, `  failed: ${f.reason}`);
     if (report.failed.length > 10) log(args, `  … and ${report.failed.length - 10} more`);
     log(args, `inspect it with: skelact inspect ${args.out}`);

@@ -83,9 +83,12 @@ export class CacheWriter {
     else if (clip.joints !== this.joints) throw new Error(`${source}: sample has ${clip.joints} joints, the cache has ${this.joints}`);
     const { classNames } = this.header;
     let label = sample.label;
+    let meta: Record<string, string | number> = { ...sample.meta };
     if (classNames === 'discover') {
-      const name = sample.meta.labelName;
-      label = typeof name === 'string' && name.length > 0 ? 0 : -1; // resolved at commit
+      // Class names are collected from the samples and sorted at commit; a numeric label
+      // without a name becomes the class "class N".
+      if (typeof meta.labelName !== 'string' && label >= 0) meta = { ...meta, labelName: `class ${label}` };
+      label = typeof meta.labelName === 'string' && meta.labelName.length > 0 ? 0 : -1; // resolved at commit
     } else if (label >= classNames.length) {
       throw new Error(`${source}: label ${label} is outside the ${classNames.length} classes of the cache`);
     }
@@ -107,7 +110,7 @@ export class CacheWriter {
       persons: clip.persons,
       frames: clip.frames,
       source,
-      meta: { ...sample.meta },
+      meta,
     });
     return index;
   }
@@ -120,7 +123,9 @@ export class CacheWriter {
     const n = this.labels.length;
     let classNames: string[];
     if (this.header.classNames === 'discover') {
-      classNames = [...new Set(this.records.map((r) => r.meta.labelName).filter((x): x is string => typeof x === 'string' && x.length > 0))].sort();
+      classNames = [...new Set(this.records.map((r) => r.meta.labelName).filter((x): x is string => typeof x === 'string' && x.length > 0))].sort((a, b) =>
+        a.localeCompare(b, 'en', { numeric: true }),
+      );
       const index = new Map(classNames.map((c, i) => [c, i]));
       this.records.forEach((r, i) => {
         const name = r.meta.labelName;

@@ -1,5 +1,6 @@
 /** The datasets `skelact prepare` knows, by name. */
 import { ntuDataset } from './ntu.js';
+import { genericDataset, kineticsDataset, mlkitFitnessDataset, nwUclaDataset, utkinectDataset } from './others.js';
 import type { DatasetSpec } from './spec.js';
 
 // Options differ per dataset; the registry erases their type (each spec validates its own
@@ -8,6 +9,11 @@ type AnySpec = DatasetSpec<unknown>;
 
 export const DATASETS: Record<string, AnySpec> = {
   ntu: ntuDataset,
+  'nw-ucla': nwUclaDataset,
+  utkinect: utkinectDataset,
+  'kinetics-skeleton': kineticsDataset,
+  'mlkit-fitness': mlkitFitnessDataset,
+  generic: genericDataset,
 };
 
 export const DATASET_NAMES = Object.keys(DATASETS);

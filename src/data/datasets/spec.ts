@@ -35,6 +35,8 @@ export interface DatasetSpec<Options> {
   splits(sample: SkeletonSample, options: Options): SplitAssignment;
   /** Benchmarks to record for the selected files (default: all). */
   benchmarksFor?(files: SourceFile[], benchmark: string | undefined): readonly string[];
+  /** Layout and channels when they depend on the options (the generic format); default the fields above. */
+  layoutFor?(options: Options): { layout: LayoutName; channels: ChannelNames };
   /** Recorded in the manifest so a cache says how it was made. */
   preprocessing(options: Options): Record<string, unknown>;
 }

@@ -12,7 +12,6 @@
  * convention. Everything is validated; errors name the file, the line (JSON Lines) or the
  * record index (JSON arrays), and the field path.
  */
-import { basename } from 'node:path';
 import { z } from 'zod';
 import { LAYOUT_NAMES, getLayout, type LayoutName } from '../../graph/index.js';
 import { makeClip } from '../../graph/clip.js';
@@ -222,7 +221,7 @@ export function parseGeneric(text: string, fileName: string): ReadResult {
 /** Reads a generic-format file (`.json`, `.jsonl` or `.ndjson`). */
 export function readGeneric(path: string): ReadResult {
   const { text, fileName } = readTextFile(path);
-  return parseGeneric(text, basename(fileName));
+  return parseGeneric(text, fileName);
 }
 
 /**

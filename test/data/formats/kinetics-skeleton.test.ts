@@ -131,6 +131,8 @@ test('bad clips are rejected naming the file, field and expectation', (t) => {
   const p = person(0.5, 0.5, 0.5);
   rejects(t, withPerson({ ...p, pose: p.pose.slice(1) }), /\(data\[0\]\.skeleton\[0\]\.pose\): expected 36 numbers x0,y0,…,x17,y17, found "35 items"/);
   rejects(t, withPerson({ ...p, score: p.score.slice(1) }), /\(data\[0\]\.skeleton\[0\]\.score\): expected 18 scores \(one per joint of layout openpose-18\), found "17 items"/);
+  rejects(t, withPerson(42), /\(data\[0\]\.skeleton\[0\]\): expected an object \{pose, score\}, found "42"/);
+  rejects(t, withPerson({ score: p.score }), /\(data\[0\]\.skeleton\[0\]\.pose\): expected 36 numbers .*, found "nothing"/);
   rejects(t, withPerson(p, 0), /\(data\[0\]\.frame_index\): expected a 1-based frame_index ≥ 1, found "0"/);
   rejects(t, withPerson(p, 301), /\(data\[0\]\.frame_index\): expected a frame_index ≤ 300 \(maxFrames\), found "301"/);
   t.is(parseKineticsSkeleton(withPerson(p, 301), FILE, { maxFrames: 400 }).samples[0].clip.frames, 301);

@@ -1,0 +1,265 @@
+/**
+ * The prepare-able datasets besides NTU: NW-UCLA, UTKinect-Action3D, Kinetics-skeleton,
+ * the ML Kit fitness CSV and skelact's generic format. Their readers live in ../formats;
+ * this file says which files to read, how to split them and what their classes are.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import type { LayoutName } from '../../graph/layout.js';
+import { basename, dirname, join, resolve } from 'node:path';
+import { classNames } from '../classes.js';
+import { parseGeneric } from '../formats/generic.js';
+import { kineticsClassNames, parseKineticsSkeleton, readKineticsLabels, type KineticsLabelTable } from '../formats/kinetics-skeleton.js';
+import { parseMlkitFitness } from '../formats/mlkit-fitness.js';
+import { parseNwUcla } from '../formats/nw-ucla.js';
+import { parseUtkinect, readUtkinectLabels, type UtkinectLabels } from '../formats/utkinect.js';
+import { SkeletonFormatError, XY_SCORE, XYZ } from '../types.js';
+import type { DatasetSpec, SourceFile } from './spec.js';
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+/** Per-thread caches of label files, so a worker parses each one once. */
+const utkLabelCache = new Map<string, UtkinectLabels>();
+const kineticsLabelCache = new Map<string, KineticsLabelTable>();
+
+// ---------------------------------------------------------------------------------------
+export const nwUclaDataset: DatasetSpec<Record<string, never>> = {
+  name: 'nw-ucla',
+  title: 'Northwestern-UCLA Multiview Action3D (CTR-GCN JSON)',
+  layout: 'kinect-20',
+  channels: XYZ,
+  fileExtensions: ['.json'],
+  benchmarks: ['nw-ucla'],
+  parseOptions: () => ({}),
+  selectFiles: (files) => ({ selected: files, skipped: [] }),
+  readFile: (bytes, file) => parseNwUcla(text(bytes), file),
+  classNames: () => classNames('nw-ucla'),
+  // The standard protocol (CTR-GCN, SkateFormer): views 1 and 2 train, view 3 tests.
+  splits: (sample) => ({ 'nw-ucla': Number(sample.meta.view) === 3 ? 'test' : 'train' }),
+  preprocessing: () => ({ coordinates: 'raw Kinect v1 camera coordinates (metres)' }),
+};
+
+// ---------------------------------------------------------------------------------------
+export interface UtkinectOptions {
+  /** Absolute path of the label file. */
+  readonly labels: string;
+}
+
+export const utkinectDataset: DatasetSpec<UtkinectOptions> = {
+  name: 'utkinect',
+  title: 'UTKinect-Action3D (joints_sNN_eMM.txt + actionLabel.txt)',
+  layout: 'kinect-20',
+  channels: XYZ,
+  fileExtensions: ['.txt'],
+  benchmarks: ['utkinect-xsub'],
+  parseOptions(raw, rawDir) {
+    // --labels: a path, or 'original' / 'modified' for the two files shipped with the data set.
+    const folder = existsSync(rawDir) && !rawDir.endsWith('.txt') ? rawDir : dirname(rawDir);
+    const given = raw.labels === undefined ? 'original' : String(raw.labels);
+    const path =
+      given === 'original' ? join(folder, 'actionLabel.txt') : given === 'modified' ? join(folder, 'actionLabel_modified.txt') : resolve(given);
+    if (!existsSync(path)) {
+      throw new Error(`UTKinect label file ${path} does not exist; pass --labels <actionLabel.txt> (or 'original' / 'modified' when it sits in --raw)`);
+    }
+    return { labels: path };
+  },
+  selectFiles(files) {
+    const selected: SourceFile[] = [];
+    const skipped: Array<{ file: string; reason: string }> = [];
+    for (const f of files) {
+      if (/^joints_s\d+_e\d+\.txt$/.test(basename(f.path))) selected.push(f);
+      else if (!/^actionLabel.*\.txt$/.test(basename(f.path))) skipped.push({ file: f.path, reason: 'not a UTKinect joints file (joints_sNN_eMM.txt)' });
+    }
+    return { selected, skipped };
+  },
+  readFile(bytes, file, options) {
+    let labels = utkLabelCache.get(options.labels);
+    if (!labels) {
+      labels = readUtkinectLabels(options.labels);
+      utkLabelCache.set(options.labels, labels);
+    }
+    // The take (sNN_eMM) comes from the base name.
+    return parseUtkinect(text(bytes), basename(file), labels);
+  },
+  classNames: () => classNames('utkinect'),
+  // Cross-subject protocol: odd subjects train, even subjects test.
+  splits: (sample) => ({ 'utkinect-xsub': Number(sample.meta.subject) % 2 === 1 ? 'train' : 'test' }),
+  preprocessing: (options) => ({ labels: basename(options.labels), coordinates: 'raw Kinect v1 camera coordinates (metres)' }),
+};
+
+// ---------------------------------------------------------------------------------------
+export interface KineticsOptions {
+  /** Absolute path of the label JSON, if any. */
+  readonly labels?: string;
+  readonly persons: number;
+}
+
+export const kineticsDataset: DatasetSpec<KineticsOptions> = {
+  name: 'kinetics-skeleton',
+  title: 'Kinetics-skeleton (ST-GCN OpenPose-18 JSON)',
+  layout: 'openpose-18',
+  channels: XY_SCORE,
+  fileExtensions: ['.json'],
+  benchmarks: ['kinetics'],
+  parseOptions(raw, rawDir) {
+    const persons = raw.persons === undefined ? 2 : Number(raw.persons);
+    if (!Number.isInteger(persons) || persons < 1 || persons > 5) throw new Error(`--persons must be an integer 1..5, got ${String(raw.persons)}`);
+    let labels: string | undefined;
+    if (raw.labels !== undefined) {
+      labels = resolve(String(raw.labels));
+      if (!existsSync(labels)) throw new Error(`Kinetics label file ${labels} does not exist`);
+    } else {
+      // ST-GCN keeps kinetics_val/ next to kinetics_val_label.json.
+      const sibling = `${rawDir.replace(/[\\/]+$/, '')}_label.json`;
+      if (existsSync(sibling)) labels = sibling;
+    }
+    return { labels, persons };
+  },
+  selectFiles(files, _benchmark, options) {
+    const skipped: Array<{ file: string; reason: string }> = [];
+    const selected = files.filter((f) => {
+      const isLabelFile = (options.labels !== undefined && resolve(f.path) === options.labels) || /_label\.json$/.test(basename(f.path));
+      if (isLabelFile) skipped.push({ file: f.path, reason: 'a label file, not a clip' });
+      return !isLabelFile;
+    });
+    return { selected, skipped };
+  },
+  readFile(bytes, file, options) {
+    let labels: KineticsLabelTable | undefined;
+    if (options.labels) {
+      labels = kineticsLabelCache.get(options.labels);
+      if (!labels) {
+        labels = readKineticsLabels(options.labels);
+        kineticsLabelCache.set(options.labels, labels);
+      }
+    }
+    const result = parseKineticsSkeleton(text(bytes), file, { personsOut: options.persons, labels });
+    // The split is the clip's folder (kinetics_train/ or kinetics_val/).
+    const folder = basename(dirname(file));
+    return { samples: result.samples.map((s) => ({ ...s, meta: { ...s.meta, folder } })), skipped: result.skipped };
+  },
+  classNames(_files, _benchmark, options) {
+    return options.labels ? kineticsClassNames(readKineticsLabels(options.labels), options.labels) : 'discover';
+  },
+  // ST-GCN's folders are kinetics_train/ and kinetics_val/; the folder name decides.
+  splits(sample) {
+    const folder = String(sample.meta.folder ?? '');
+    return { kinetics: /train/i.test(folder) ? 'train' : 'test' };
+  },
+  preprocessing: (options) => ({
+    persons: options.persons,
+    ranking: 'ST-GCN: person slots ranked by summed joint score per frame',
+    centring: 'x, y minus 0.5; joints with score 0 set to 0',
+    labels: options.labels ? basename(options.labels) : 'label and label_index inside each clip',
+  }),
+};
+
+// ---------------------------------------------------------------------------------------
+export const mlkitFitnessDataset: DatasetSpec<Record<string, never>> = {
+  name: 'mlkit-fitness',
+  title: 'ML Kit fitness pose samples (BlazePose-33 CSV, single frames)',
+  layout: 'blazepose-33',
+  channels: XYZ,
+  fileExtensions: ['.csv'],
+  benchmarks: [],
+  parseOptions: () => ({}),
+  selectFiles: (files) => ({ selected: files, skipped: [] }),
+  readFile: (bytes, file) => parseMlkitFitness(text(bytes), file),
+  classNames: () => classNames('mlkit-fitness'),
+  splits: () => ({}),
+  preprocessing: () => ({ coordinates: 'image pixels (x, y) and BlazePose relative z, as in the CSV' }),
+};
+
+// ---------------------------------------------------------------------------------------
+export interface GenericOptions {
+  /** Layout and channels of the first record found: one cache holds one layout. */
+  readonly layout: LayoutName;
+  readonly channels: readonly string[];
+  /** Class names in label order, from --classes (a JSON array file). */
+  readonly classes?: readonly string[];
+}
+
+/** The first generic file under a folder (or the file itself). */
+function firstGenericFile(rawDir: string): string | undefined {
+  if (!existsSync(rawDir)) return undefined;
+  if (statSync(rawDir).isFile()) return rawDir;
+  const stack = [rawDir];
+  const found: string[] = [];
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) stack.push(path);
+      else if (/\.(json|jsonl|ndjson)$/i.test(entry.name)) found.push(path);
+    }
+  }
+  return found.sort()[0];
+}
+
+export const genericDataset: DatasetSpec<GenericOptions> = {
+  name: 'generic',
+  title: 'skelact generic format (.json / .jsonl records)',
+  layout: 'ntu-25',
+  channels: XYZ,
+  fileExtensions: ['.json', '.jsonl', '.ndjson'],
+  benchmarks: ['records'],
+  layoutFor: (options) => ({ layout: options.layout, channels: options.channels }),
+  parseOptions(raw, rawDir) {
+    let classes: string[] | undefined;
+    if (raw.classes !== undefined) {
+      const path = resolve(String(raw.classes));
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(readFileSync(path, 'utf8'));
+      } catch (e) {
+        throw new Error(`--classes ${path}: ${(e as Error).message}`);
+      }
+      if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((c) => typeof c === 'string' && c.length > 0)) {
+        throw new Error(`--classes ${path}: expected a JSON array of class names (non-empty strings)`);
+      }
+      if (new Set(parsed).size !== parsed.length) throw new Error(`--classes ${path}: class names must be unique`);
+      classes = parsed as string[];
+    }
+    // One cache holds one layout: take it from the first record of the first file.
+    const first = firstGenericFile(rawDir);
+    if (!first) return { layout: 'ntu-25', channels: XYZ, classes };
+    const sample = parseGeneric(readFileSync(first, 'utf8'), first).samples[0];
+    if (!sample) throw new Error(`${first}: holds no record, so the layout of the data set is unknown`);
+    return { layout: sample.layout, channels: [...sample.channels], classes };
+  },
+  selectFiles: (files) => ({ selected: files, skipped: [] }),
+  readFile(bytes, file, options) {
+    const result = parseGeneric(text(bytes), file);
+    for (const s of result.samples) {
+      if (s.layout !== options.layout || s.channels.join(',') !== options.channels.join(',')) {
+        throw new SkeletonFormatError({
+          file,
+          field: `${s.name}: layout`,
+          expected: `layout ${options.layout} with channels ${options.channels.join(',')} (those of the first file; one cache holds one layout)`,
+          found: `${s.layout} with channels ${s.channels.join(',')}`,
+        });
+      }
+    }
+    const { classes } = options;
+    if (!classes) return result;
+    // Resolve class names to indices now, so a label outside --classes fails its file.
+    const index = new Map(classes.map((c, i) => [c, i]));
+    const samples = result.samples.map((s) => {
+      const name = s.meta.labelName;
+      if (typeof name === 'string') {
+        const label = index.get(name);
+        if (label === undefined) throw new SkeletonFormatError({ file, field: `${s.name}: label`, expected: `one of the ${classes.length} --classes names`, found: name });
+        return { ...s, label };
+      }
+      if (s.label >= classes.length) throw new SkeletonFormatError({ file, field: `${s.name}: label`, expected: `a class index below ${classes.length}`, found: String(s.label) });
+      return s;
+    });
+    return { samples, skipped: result.skipped };
+  },
+  classNames: (_files, _benchmark, options) => (options.classes ? [...options.classes] : 'discover'),
+  // The records' own split field ('train' / 'test') makes the benchmark 'records'.
+  splits: (sample) => {
+    const split = sample.meta.split;
+    return { records: split === 'train' || split === 'test' ? split : undefined };
+  },
+  preprocessing: (options) => ({ classes: options.classes ? 'from --classes' : 'label names found, sorted (numeric labels become "class N")' }),
+};
