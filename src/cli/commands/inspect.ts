@@ -6,12 +6,32 @@ import { CACHE_FILES } from '../../data/cache/format.js';
 import { SkeletonCache } from '../../data/cache/reader.js';
 import { DATASETS, type DatasetSpec } from '../../data/datasets/index.js';
 import { parseNtuSkeleton } from '../../data/ntu/parser.js';
-import { type GlobalOptions, print, printJson } from '../output.js';
+import { type GlobalOptions, log, print, printJson } from '../output.js';
+import { writeFileAtomic } from '../../data/cache/writer.js';
+import type { SkeletonClip } from '../../graph/clip.js';
+import { getLayout } from '../../graph/layout.js';
+import { renderSkeletonSvg } from '../../viz/skeleton-svg.js';
 
 interface InspectArgs extends GlobalOptions {
   path: string;
   format?: string;
   classes: boolean;
+  plot?: string;
+  sample?: string;
+}
+
+/** Writes an SVG strip of one sample's frames (cache: by index or name; raw file: by index). */
+function plotSample(clip: SkeletonClip, layoutName: string, title: string, file: string): void {
+  writeFileAtomic(file, renderSkeletonSvg(clip, getLayout(layoutName), { title }));
+}
+
+function pickIndex(names: readonly string[], wanted: string | undefined, where: string): number {
+  if (wanted === undefined) return 0;
+  const byName = names.indexOf(wanted);
+  if (byName >= 0) return byName;
+  const i = Number(wanted);
+  if (Number.isInteger(i) && i >= 0 && i < names.length) return i;
+  throw new Error(`--sample ${wanted}: ${where} has no sample with that name or index (0..${names.length - 1})`);
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -112,6 +132,7 @@ function inspectRawFile(file: string, format: string | undefined) {
       notes: s.notes,
     })),
     skipped: result.skipped,
+    read: result,
   };
 }
 
@@ -123,12 +144,26 @@ export const inspectCommand: CommandModule<GlobalOptions, InspectArgs> = {
       .positional('path', { describe: 'a raw file (.skeleton, NW-UCLA/Kinetics/generic .json, .jsonl, UTKinect joints_*.txt, fitness .csv) or a cache folder', type: 'string', demandOption: true })
       .option('format', { describe: 'raw format, when it cannot be told from the file name', choices: Object.keys(DATASETS), type: 'string' })
       .option('classes', { describe: 'list the class counts of every split', type: 'boolean', default: false })
+      .option('plot', { describe: 'write an SVG of one sample: evenly spaced frames, bones coloured by side', type: 'string' })
+      .option('sample', { describe: 'sample to plot: index or name (default the first)', type: 'string' })
+      .example('$0 inspect cache/utk --plot walk.svg --sample s01_e01_walk', 'look at one sequence')
       .example('$0 inspect cache/ntu60', 'sizes, frames, persons and class counts of a cache')
       .example('$0 inspect S001C001P001R001A001.skeleton --json', 'bodies and frames of a raw NTU file, as JSON') as unknown as Argv<InspectArgs>,
   handler: (args: ArgumentsCamelCase<InspectArgs>) => {
     if (!existsSync(args.path)) throw new Error(`${args.path} does not exist`);
     if (statSync(args.path).isDirectory()) {
       const s = summariseCache(args.path);
+      if (args.plot) {
+        const cache = SkeletonCache.open(args.path);
+        try {
+          const i = pickIndex(cache.samples().map((r) => r.name), args.sample, args.path);
+          const { clip, name, label } = cache.read(i);
+          plotSample(clip, cache.manifest.layout, `${name} · ${label >= 0 ? cache.manifest.classNames[label] : 'unlabelled'}`, args.plot);
+          log(args, `wrote ${args.plot} (sample ${i}, ${name})`);
+        } finally {
+          cache.close();
+        }
+      }
       if (args.json) return printJson(s);
       print(`cache ${s.path} (${s.megabytes.toFixed(1)} MB of clips, made ${s.createdAt})`);
       print(`dataset ${s.dataset} · layout ${s.layout} · channels ${s.channels.join(',')} · ${s.classes.length} classes · ${s.samples} samples`);
@@ -152,7 +187,17 @@ export const inspectCommand: CommandModule<GlobalOptions, InspectArgs> = {
       return;
     }
     const s = inspectRawFile(args.path, args.format);
-    if (args.json) return printJson(s);
+    if (args.plot) {
+      const samples = s.read.samples;
+      if (samples.length === 0) throw new Error(`${args.path} holds no sample to plot`);
+      const i = pickIndex(samples.map((x) => x.name), args.sample, args.path);
+      plotSample(samples[i].clip, samples[i].layout, `${samples[i].name} · ${s.samples[i].className ?? 'unlabelled'}`, args.plot);
+      log(args, `wrote ${args.plot} (${samples[i].name})`);
+    }
+    if (args.json) {
+      const { read: _read, ...summary } = s;
+      return printJson(summary);
+    }
     print(`${s.path}: ${s.format} file, ${(s.bytes / 1e3).toFixed(1)} kB, layout ${s.layout}, channels ${s.channels.join(',')}`);
     if (s.ntu) {
       print(`declared frames ${s.ntu.declaredFrames}, frames with bodies ${s.ntu.framesWithBodies}, body ids ${s.ntu.bodies.length}:`);

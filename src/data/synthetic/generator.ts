@@ -401,7 +401,7 @@ class GeneratorContext {
         const root = motion.evaluate(m, (f - lead) / (o.fps * timeScale), clock, pose);
         bodies[m].place(pose, root, motion.anchors[m], placements[m], world);
         worldToCamera(sensor, world, this.ntuJoints);
-        for (let i = 0; i < world.length; i++) world[i] += rng.normal() * o.jointNoise;
+        if (o.jointNoise > 0) rng.addNormalNoise(world, o.jointNoise);
         if (!glitch && rng.chance(o.jitter.probability)) {
           const group = rng.pick(this.jitterGroups);
           const size = rng.inRange(o.jitter.magnitude);

@@ -16,7 +16,7 @@
  */
 import { getLayout, jointIndex, type Layout } from '../../graph/index.js';
 import type { Rng } from './random.js';
-import { DEG, multiplyMat3, setIdentity, setRotationX, setRotationY, setRotationZ } from './rotation.js';
+import { DEG, rotateColumns, setRotationY } from './rotation.js';
 
 /** Anatomical degrees of freedom, in degrees; positive values mean what the name says. */
 export const DOF_NAMES = [
@@ -209,11 +209,10 @@ export class BodyModel {
   private readonly footRight: number;
   /** Global rotation of each joint, 9 values per joint. */
   private readonly globalRot = new Float64Array(25 * 9);
-  private readonly local = new Float64Array(9);
-  private readonly step = new Float64Array(9);
-  private readonly product = new Float64Array(9);
-  /** Anchor point (mean of the feet etc.) of the rest pose, person frame, per anchor kind. */
-  private readonly restAnchors: Readonly<Record<FootAnchor, readonly [number, number]>>;
+  /** Anchor point of the current pose (x, z), person frame. */
+  private readonly anchor = new Float64Array(2);
+  /** Anchor point (x, z) of the rest pose, person frame, per anchor kind. */
+  private readonly restAnchors: Readonly<Record<FootAnchor, Float64Array>>;
 
   constructor(shape: BodyShape = AVERAGE_BODY, restPose?: Float64Array) {
     const layout = ntuLayout();
@@ -246,12 +245,12 @@ export class BodyModel {
 
     const rest = new Float64Array(this.joints * 3);
     this.forward(restPose ?? new Float64Array(DOF_COUNT), 0, rest);
-    this.restAnchors = {
-      feet: this.anchorOf(rest, 'feet'),
-      left: this.anchorOf(rest, 'left'),
-      right: this.anchorOf(rest, 'right'),
-      none: [0, 0],
+    const restAnchor = (anchor: FootAnchor): Float64Array => {
+      const out = new Float64Array(2);
+      this.anchorOf(rest, anchor, out);
+      return out;
     };
+    this.restAnchors = { feet: restAnchor('feet'), left: restAnchor('left'), right: restAnchor('right'), none: restAnchor('none') };
   }
 
   /**
@@ -267,12 +266,13 @@ export class BodyModel {
     for (let k = 0; k < this.order.length; k++) {
       const j = this.order[k];
       const p = this.parentOf[j];
+      // G_j = G_parent · R_1 · R_2 · …, each elementary rotation applied to the columns in place.
+      g.copyWithin(j * 9, p * 9, p * 9 + 9);
       const drivers = this.drivers[j];
-      if (drivers.length === 0) {
-        g.copyWithin(j * 9, p * 9, p * 9 + 9);
-      } else {
-        this.localRotation(drivers, pose);
-        multiplyMat3(g, p * 9, this.local, 0, g, j * 9);
+      for (let i = 0; i < drivers.length; i++) {
+        const d = drivers[i];
+        const angle = pose[d.dof] * d.factor;
+        if (angle !== 0) rotateColumns(g, j * 9, d.axis, angle);
       }
       const ox = this.offsets[3 * j];
       const oy = this.offsets[3 * j + 1];
@@ -295,11 +295,11 @@ export class BodyModel {
     for (let k = 0; k < this.floorJoints.length; k++) {
       up = Math.max(up, this.floorClearance[k] - out[3 * this.floorJoints[k] + 1]);
     }
-    const [ax, az] = this.anchorOf(out, anchor);
-    const [rx, rz] = this.restAnchors[anchor];
-    const tx = root.strafe + rx - ax;
+    this.anchorOf(out, anchor, this.anchor);
+    const rest = this.restAnchors[anchor];
+    const tx = root.strafe + rest[0] - this.anchor[0];
     const ty = up + root.lift;
-    const tz = root.move + rz - az;
+    const tz = root.move + rest[1] - this.anchor[1];
     // Person frame → world: facing the sensor is a half turn about y (forward → −z, left → −x).
     const yaw = Math.PI + placement.heading;
     const c = Math.cos(yaw);
@@ -314,32 +314,27 @@ export class BodyModel {
     }
   }
 
-  private anchorOf(positions: Float64Array, anchor: FootAnchor): [number, number] {
+  /** Writes the anchor point (x, z) of a pose into `out`. */
+  private anchorOf(positions: Float64Array, anchor: FootAnchor, out: Float64Array): void {
     const l = 3 * this.footLeft;
     const r = 3 * this.footRight;
     switch (anchor) {
       case 'feet':
-        return [(positions[l] + positions[r]) / 2, (positions[l + 2] + positions[r + 2]) / 2];
+        out[0] = (positions[l] + positions[r]) / 2;
+        out[1] = (positions[l + 2] + positions[r + 2]) / 2;
+        return;
       case 'left':
-        return [positions[l], positions[l + 2]];
+        out[0] = positions[l];
+        out[1] = positions[l + 2];
+        return;
       case 'right':
-        return [positions[r], positions[r + 2]];
+        out[0] = positions[r];
+        out[1] = positions[r + 2];
+        return;
       case 'none':
-        return [0, 0];
-    }
-  }
-
-  /** this.local = product of the bone's elementary rotations for this pose. */
-  private localRotation(drivers: readonly CompiledDriver[], pose: Float64Array): void {
-    setIdentity(this.local, 0);
-    for (const d of drivers) {
-      const angle = pose[d.dof] * d.factor;
-      if (angle === 0) continue;
-      if (d.axis === 0) setRotationX(this.step, 0, angle);
-      else if (d.axis === 1) setRotationY(this.step, 0, angle);
-      else setRotationZ(this.step, 0, angle);
-      multiplyMat3(this.local, 0, this.step, 0, this.product, 0);
-      this.local.set(this.product);
+        out[0] = 0;
+        out[1] = 0;
+        return;
     }
   }
 }

@@ -86,6 +86,8 @@ export class Motion {
   private cursor = 0;
   /** Root channels of the last evaluation (move, strafe, lift, turn). */
   private readonly rootScratch = new Float64Array(4);
+  /** Returned by evaluate and overwritten by the next call. */
+  private readonly root = { move: 0, strafe: 0, lift: 0, turn: 0 };
 
   constructor(spec: ActionSpec, rng: Rng, variation: MotionVariation = DEFAULT_VARIATION, options: { mirrored?: boolean; speedBias?: number } = {}) {
     const mirrored = spec.handed && (options.mirrored ?? false);
@@ -152,7 +154,7 @@ export class Motion {
   /**
    * Pose (degrees) and root motion of `person` at `motionTime` seconds (clamped to the
    * motion, so the first and last poses are held). `clockTime` drives the idle sway, which
-   * goes on before and after the motion.
+   * goes on before and after the motion. The returned object is reused by the next call.
    */
   evaluate(person: number, motionTime: number, clockTime: number, pose: Float64Array): RootMotion {
     const times = this.times;
@@ -184,7 +186,12 @@ export class Motion {
       }
     }
     for (const w of this.sway[person]) pose[w.dof] += w.amplitude * Math.sin(w.angularFrequency * clockTime + w.phase);
-    return { move: out[0], strafe: out[1], lift: out[2], turn: out[3] };
+    const root = this.root;
+    root.move = out[0];
+    root.strafe = out[1];
+    root.lift = out[2];
+    root.turn = out[3];
+    return root;
   }
 
   private writeChannel(c: number, v: number, pose: Float64Array, root: Float64Array): void {
@@ -206,8 +213,19 @@ function expandCycle(spec: ActionSpec, reps: number): Keyframe[] {
   return out;
 }
 
-/** A pose as a full DOF vector (unlisted DOFs standing), mirrored if asked. */
+/** Full DOF vectors of the table's poses (plain, mirrored), built once per pose object. */
+const poseVectors = new WeakMap<Pose, [Float64Array | undefined, Float64Array | undefined]>();
+
+/** A pose as a full DOF vector (unlisted DOFs standing), mirrored if asked. Do not modify the result. */
 function poseVector(pose: Pose, mirrored: boolean): Float64Array {
+  let cached = poseVectors.get(pose);
+  if (!cached) {
+    cached = [undefined, undefined];
+    poseVectors.set(pose, cached);
+  }
+  const slot = mirrored ? 1 : 0;
+  const existing = cached[slot];
+  if (existing) return existing;
   const out = new Float64Array(DOF_COUNT);
   const full: Pose = { ...STANDING, ...pose };
   for (const name of DOF_NAMES) {
@@ -216,6 +234,7 @@ function poseVector(pose: Pose, mirrored: boolean): Float64Array {
     if (!mirrored) out[DOF_INDEX[name]] = value;
     else out[DOF_INDEX[mirrorDofName(name)]] = LATERAL_DOFS.includes(name) ? -value : value;
   }
+  cached[slot] = out;
   return out;
 }
 
