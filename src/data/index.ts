@@ -34,3 +34,4 @@ export {
   type UniformRandom,
 } from './transforms/sampling.js';
 export * from './formats/index.js';
+export * as synthetic from './synthetic/index.js';

@@ -64,6 +64,11 @@ export interface ActionSpec {
   readonly partnerAnchor?: FootAnchor;
   /** Two-person actions: initial distance between the two SpineBases, metres. */
   readonly startDistance?: readonly [number, number];
+  /**
+   * The poses reach a target (the mouth, the forehead, the other hand, the partner), so
+   * their amplitude varies 4× less, and each keyframe 2.5× less, than free gestures.
+   */
+  readonly reachesTarget?: boolean;
 }
 
 type SidedDof =
@@ -110,7 +115,8 @@ const DEFEND = both({ shoulderFlex: 50, shoulderAbd: 10, shoulderRot: 20, elbowF
 
 // ---- Whole-body poses. Knee flexion beyond hip flexion tips the shin forward; the ankle
 // dorsiflexes by the difference so the foot stays flat.
-const SEATED: Pose = { trunkFlex: 8, ...both({ hipFlex: 90, kneeFlex: 88, ankleFlex: -2, hipAbd: 6, shoulderFlex: 30, shoulderAbd: 8, elbowFlex: 55 }) };
+/** Sitting on a chair, hands on the thighs. */
+export const SEATED: Pose = { trunkFlex: 8, ...both({ hipFlex: 90, kneeFlex: 88, ankleFlex: -2, hipAbd: 6, shoulderFlex: 30, shoulderAbd: 8, elbowFlex: 55 }) };
 const SIT_LEAN: Pose = { trunkFlex: 30, ...both({ hipFlex: 35, kneeFlex: 35, shoulderFlex: 20, shoulderAbd: 8, elbowFlex: 20, hipAbd: 3 }) };
 const SIT_DESCEND: Pose = { trunkFlex: 40, ...both({ hipFlex: 75, kneeFlex: 85, ankleFlex: 10, shoulderFlex: 25, shoulderAbd: 8, elbowFlex: 30, hipAbd: 5 }) };
 const RISE_LEAN: Pose = { trunkFlex: 45, ...both({ hipFlex: 90, kneeFlex: 95, ankleFlex: 5, shoulderFlex: 35, shoulderAbd: 8, elbowFlex: 40, hipAbd: 6 }) };
@@ -149,7 +155,7 @@ const with_ = (base: Pose, extra: Pose): Pose => ({ ...base, ...extra });
 /** The class table. Order = default label order. */
 export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
   {
-    id: 'A001', name: 'drink water', persons: 1, handed: true, beatSeconds: [0.45, 0.7], anchor: 'feet',
+    id: 'A001', name: 'drink water', persons: 1, handed: true, reachesTarget: true, beatSeconds: [0.45, 0.7], anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 1.2, pose: with_(STANDING, right({ shoulderFlex: 35, shoulderAbd: 10, shoulderRot: 15, elbowFlex: 100, wristFlex: 5 })) },
@@ -160,7 +166,7 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     ],
   },
   {
-    id: 'A006', name: 'pickup', persons: 1, handed: true, beatSeconds: [0.45, 0.65], anchor: 'feet',
+    id: 'A006', name: 'pickup', persons: 1, handed: true, reachesTarget: true, beatSeconds: [0.45, 0.65], anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 1.6, pose: PICKUP_REACH },
@@ -190,7 +196,7 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     ],
   },
   {
-    id: 'A010', name: 'clapping', persons: 1, handed: false, beatSeconds: [0.22, 0.32], anchor: 'feet',
+    id: 'A010', name: 'clapping', persons: 1, handed: false, reachesTarget: true, beatSeconds: [0.22, 0.32], anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 1.6, pose: with_(STANDING, CLAP_OPEN) },
@@ -277,7 +283,7 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     cycle: { from: 1, to: 3, reps: [1, 2] },
   },
   {
-    id: 'A038', name: 'salute', persons: 1, handed: true, beatSeconds: [0.45, 0.7], anchor: 'feet',
+    id: 'A038', name: 'salute', persons: 1, handed: true, reachesTarget: true, beatSeconds: [0.45, 0.7], anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 0.9, pose: with_(STANDING, SALUTE_R) },
@@ -286,7 +292,7 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     ],
   },
   {
-    id: 'A039', name: 'put the palms together', persons: 1, handed: false, beatSeconds: [0.5, 0.75], anchor: 'feet',
+    id: 'A039', name: 'put the palms together', persons: 1, handed: false, reachesTarget: true, beatSeconds: [0.5, 0.75], anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 1.2, pose: with_(STANDING, PALMS_TOGETHER) },
@@ -295,7 +301,7 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     ],
   },
   {
-    id: 'A040', name: 'cross hands in front (say stop)', persons: 1, handed: true, beatSeconds: [0.45, 0.65], anchor: 'feet',
+    id: 'A040', name: 'cross hands in front (say stop)', persons: 1, handed: true, reachesTarget: true, beatSeconds: [0.45, 0.65], anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 1, pose: with_(STANDING, CROSSED) },
@@ -337,7 +343,7 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     ],
   },
   {
-    id: 'A055', name: 'hugging other person', persons: 2, handed: false, beatSeconds: [0.4, 0.55], anchor: 'feet',
+    id: 'A055', name: 'hugging other person', persons: 2, handed: false, reachesTarget: true, beatSeconds: [0.4, 0.55], anchor: 'feet',
     startDistance: [1.05, 1.2],
     keyframes: [
       { beats: 0, pose: STANDING, partner: STANDING },
@@ -348,7 +354,7 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     ],
   },
   {
-    id: 'A058', name: 'handshaking', persons: 2, handed: false, beatSeconds: [0.3, 0.45], anchor: 'feet',
+    id: 'A058', name: 'handshaking', persons: 2, handed: false, reachesTarget: true, beatSeconds: [0.3, 0.45], anchor: 'feet',
     startDistance: [0.8, 0.95],
     keyframes: [
       { beats: 0, pose: STANDING, partner: STANDING },
@@ -361,14 +367,13 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
   },
   {
     id: 'A059', name: 'walking towards each other', persons: 2, handed: true, beatSeconds: [0.3, 0.4], anchor: 'none',
-    startDistance: [3.1, 3.6],
+    startDistance: [2.7, 3.1],
     keyframes: [
       { beats: 0, pose: STANDING, partner: STANDING },
       { beats: 1, pose: STEP_R, root: { move: HALF_STEP }, partner: STEP_R, partnerRoot: { move: HALF_STEP } },
       { beats: 1, pose: SWING_L, root: { move: HALF_STEP }, partner: SWING_L, partnerRoot: { move: HALF_STEP } },
       { beats: 1, pose: STEP_L, root: { move: HALF_STEP }, partner: STEP_L, partnerRoot: { move: HALF_STEP } },
       { beats: 1, pose: SWING_R, root: { move: HALF_STEP }, partner: SWING_R, partnerRoot: { move: HALF_STEP } },
-      { beats: 1, pose: STEP_R, root: { move: HALF_STEP }, partner: STEP_R, partnerRoot: { move: HALF_STEP } },
       { beats: 1.2, pose: STANDING, root: { move: 0.1 }, partner: STANDING, partnerRoot: { move: 0.1 } },
     ],
   },
@@ -384,7 +389,6 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
       { beats: 1, pose: STEP_R, root: { move: -HALF_STEP }, partner: STEP_R, partnerRoot: { move: -HALF_STEP } },
       { beats: 1, pose: SWING_L, root: { move: -HALF_STEP }, partner: SWING_L, partnerRoot: { move: -HALF_STEP } },
       { beats: 1, pose: STEP_L, root: { move: -HALF_STEP }, partner: STEP_L, partnerRoot: { move: -HALF_STEP } },
-      { beats: 1, pose: SWING_R, root: { move: -HALF_STEP }, partner: SWING_R, partnerRoot: { move: -HALF_STEP } },
       { beats: 1.2, pose: STANDING, root: { move: -0.1 }, partner: STANDING, partnerRoot: { move: -0.1 } },
     ],
   },

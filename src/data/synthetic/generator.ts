@@ -14,6 +14,7 @@
  * The same options therefore give bit-identical samples, and a sample does not change
  * when other classes are added to or removed from the request.
  */
+import { NTU60_XSUB_TRAIN } from '../ntu/benchmarks.js';
 import { makeClip } from '../../graph/clip.js';
 import type { LayoutName } from '../../graph/layout.js';
 import { getLayout, jointIndex } from '../../graph/index.js';
@@ -33,13 +34,19 @@ export interface FrameRangesByPersons {
 }
 
 export interface ViewpointOptions {
-  /** Facing of the subject relative to facing the sensor, degrees (positive = turned to its left). */
+  /**
+   * Facing of the subject relative to facing the sensor, degrees (positive = turned to its
+   * left). For a pair, the turn of the pair's line away from square-on (profile) view.
+   */
   readonly heading?: readonly [number, number];
   /** Sensor height above the floor, metres. */
   readonly cameraHeight?: readonly [number, number];
   /** Sensor pitch, degrees; positive looks up. */
   readonly cameraTilt?: readonly [number, number];
-  /** Depth of the subject (or the middle of a pair) from the sensor, metres. */
+  /**
+   * Depth of the subject (or the middle of a pair) from the sensor, metres. A pair seen at
+   * an angle, or walking, is moved farther when needed so that both stay in view.
+   */
   readonly distance?: readonly [number, number];
 }
 
@@ -101,7 +108,7 @@ export interface ResolvedSyntheticOptions {
 }
 
 /** NTU60 cross-subject training performers (reference data.md §1.4). */
-const NTU60_XSUB_TRAIN_PERFORMERS: ReadonlySet<number> = new Set([1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38]);
+const NTU60_XSUB_TRAIN_PERFORMERS: ReadonlySet<number> = new Set(NTU60_XSUB_TRAIN);
 /** Share of samples drawn from training performers: NTU60 x-sub is 40,091 train / 16,487 test. */
 const XSUB_TRAIN_SHARE = 0.7;
 
@@ -113,6 +120,15 @@ const XSUB_TRAIN_SHARE = 0.7;
 const CAMERA_HEADING_DEGREES: Readonly<Record<number, number>> = { 1: -25, 2: 0, 3: 25 };
 const REPLICATION_HEADING_DEGREES: Readonly<Record<number, number>> = { 1: -10, 2: 10 };
 const HEADING_SPREAD_DEGREES = 8;
+/**
+ * Nearest a person may come to the sensor, metres, and the widest angle off the optical
+ * axis (tan of 32°, inside Kinect v2's 35° half field of view). A pair spreads in depth
+ * and width, and walkers cover metres, so a pair is moved back until both stay in view.
+ */
+const NEAREST_DEPTH = 2.0;
+const MAX_SIDEWAYS_SLOPE = Math.tan(32 * DEG);
+/** Half the width of a body with its arms, metres. */
+const BODY_HALF_WIDTH = 0.25;
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -365,7 +381,7 @@ class GeneratorContext {
       headingRange[0],
       headingRange[1],
     );
-    const distance = clamp(rig.distance + rng.normal() * 0.15, o.viewpoint.distance[0], o.viewpoint.distance[1]);
+    let distance = clamp(rig.distance + rng.normal() * 0.15, o.viewpoint.distance[0], o.viewpoint.distance[1]);
     const sensor: SensorPose = {
       height: rig.height + rng.normal() * 0.02,
       tilt: (rig.tilt + rng.normal()) * DEG,
@@ -382,6 +398,14 @@ class GeneratorContext {
       const actorHeading = (headingDegrees + (rng.chance(0.5) ? 90 : -90)) * DEG;
       const fx = -Math.sin(actorHeading);
       const fz = -Math.cos(actorHeading);
+      // Each person starts gap/2 from the middle and may step back from there.
+      const reach = gap / 2 + Math.max(motion.retreat(0), motion.retreat(1));
+      distance = Math.max(
+        distance,
+        NEAREST_DEPTH + Math.abs(fz) * reach,
+        // Worst case: the person nearer the sensor is also the one farther to the side.
+        Math.abs(fz) * reach + (Math.abs(fx) * reach + Math.abs(lateral) + BODY_HALF_WIDTH) / MAX_SIDEWAYS_SLOPE,
+      );
       placements.push({ x: lateral - (fx * gap) / 2, z: distance - (fz * gap) / 2, heading: actorHeading });
       placements.push({ x: lateral + (fx * gap) / 2, z: distance + (fz * gap) / 2, heading: actorHeading + Math.PI });
       bodies.push(new BodyModel(randomBodyShape(rng)));
@@ -393,6 +417,7 @@ class GeneratorContext {
     const world = this.world;
     const notes: string[] = [`synthetic ${spec.id} '${spec.name}' (seed ${o.seed}, index ${index})`];
     if (motion.choices.mirrored) notes.push('left-handed (mirrored) variant');
+    if (timeScale < 1) notes.push(`played ${(1 / timeScale).toFixed(2)}× faster to fit ${frames} frames`);
     for (let m = 0; m < spec.persons; m++) {
       let glitch: { joints: Int32Array; dx: number; dy: number; dz: number; left: number } | undefined;
       const glitchFrames: string[] = [];

@@ -207,18 +207,19 @@ export class BodyModel {
   private readonly floorClearance: Float64Array;
   private readonly footLeft: number;
   private readonly footRight: number;
-  /** Global rotation of each joint, 9 values per joint. */
-  private readonly globalRot = new Float64Array(25 * 9);
+  /** Global rotation of each joint, 9 values per joint (scratch of forward()). */
+  private readonly globalRot: Float64Array;
   /** Anchor point of the current pose (x, z), person frame. */
   private readonly anchor = new Float64Array(2);
   /** Anchor point (x, z) of the rest pose, person frame, per anchor kind. */
   private readonly restAnchors: Readonly<Record<FootAnchor, Float64Array>>;
 
-  constructor(shape: BodyShape = AVERAGE_BODY, restPose?: Float64Array) {
+  constructor(shape: BodyShape = AVERAGE_BODY) {
     const layout = ntuLayout();
     this.shape = shape;
     this.joints = layout.numJoints;
     this.offsets = new Float64Array(this.joints * 3);
+    this.globalRot = new Float64Array(this.joints * 9);
     this.order = new Int32Array(BONES.length);
     this.parentOf = new Int32Array(this.joints);
     this.root = jointIndex(layout, ROOT_JOINT);
@@ -243,8 +244,9 @@ export class BodyModel {
     this.footLeft = jointIndex(layout, 'FootLeft');
     this.footRight = jointIndex(layout, 'FootRight');
 
+    // Anchors are kept where they are in the zero pose (legs straight under the hips).
     const rest = new Float64Array(this.joints * 3);
-    this.forward(restPose ?? new Float64Array(DOF_COUNT), 0, rest);
+    this.forward(new Float64Array(DOF_COUNT), 0, rest);
     const restAnchor = (anchor: FootAnchor): Float64Array => {
       const out = new Float64Array(2);
       this.anchorOf(rest, anchor, out);

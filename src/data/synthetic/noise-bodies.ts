@@ -7,13 +7,15 @@
  *  - 'spread':    a flat object (table edge, sofa back, a wide blob far away) tracked as a
  *                 body for many frames, wider than tall: x-range > 0.8 · y-range in at
  *                 least 80 % of its frames (the spread rule drops bodies at ≥ 69.754 %);
- *  - 'bystander': a person standing still in the background for most of the clip. It
- *                 passes both rules and has little motion, so it loses to the actors when
- *                 only the two bodies with the largest motion are kept.
+ *  - 'bystander': a child sitting still in the background for most of the clip. It passes
+ *                 both rules, but its "motion" (the variance of all its joint coordinates,
+ *                 which mostly measures body extent: small for a seated child) is below any
+ *                 actor's, so it loses when only the two bodies with the largest motion
+ *                 are kept.
  *
  * All positions are camera-space metres, 25 NTU joints × xyz per frame.
  */
-import { STANDING } from './actions.js';
+import { SEATED } from './actions.js';
 import { BodyModel, DOF_COUNT, DOF_INDEX, type DofName, randomBodyShape, worldToCamera, type SensorPose } from './kinematics.js';
 import type { Rng } from './random.js';
 
@@ -129,14 +131,14 @@ function spreadBody(rng: Rng, context: NoiseBodyContext): NoiseBodyTrack {
   return { kind: 'spread', firstFrame, frames, joints };
 }
 
-/** Someone standing in the background, barely moving. */
+/** A child sitting in the background, barely moving. */
 function bystanderBody(rng: Rng, context: NoiseBodyContext): NoiseBodyTrack {
   const frames = Math.max(NTU_DENOISING_RULES.maxNoiseFrames + 1, Math.round(context.frames * rng.uniform(0.8, 1)));
   if (frames > context.frames) throw new Error(`a 'bystander' noise body needs at least ${frames} frames, the clip has ${context.frames}`);
   const firstFrame = rng.int(0, context.frames - frames);
-  const body = new BodyModel(randomBodyShape(rng));
+  const body = new BodyModel(randomBodyShape(rng, [0.6, 0.72]));
   const pose = new Float64Array(DOF_COUNT);
-  for (const [name, value] of Object.entries(STANDING)) pose[DOF_INDEX[name as DofName]] = value ?? 0;
+  for (const [name, value] of Object.entries(SEATED)) pose[DOF_INDEX[name as DofName]] = value ?? 0;
   const placement = { x: (rng.chance(0.5) ? 1 : -1) * rng.uniform(1.0, 1.8), z: rng.uniform(4.0, 4.6), heading: rng.uniform(-0.6, 0.6) };
   const still = new Float64Array(VALUES);
   body.place(pose, { move: 0, strafe: 0, lift: 0, turn: 0 }, 'feet', placement, still);

@@ -247,11 +247,11 @@ function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
 }
 
 /**
- * Frame ranges that give files of real NTU size: one body ≈ 2.5 KB per frame, so 60–95
- * frames ≈ 150–250 KB; two bodies ≈ 5.1 KB per frame, so 63–72 frames ≈ 320–375 KB
- * (the sizes of real 1-body and 2-body files, reference data.md §2).
+ * Frame ranges that give files of real NTU size (reference data.md §2: 1-body files
+ * 144–240 KB, 2-body files 320–375 KB). A body-frame takes 2.56–2.64 KB, so 60–94 frames
+ * of one body make 154–248 KB and 65–71 frames of two bodies 333–371 KB.
  */
-export const REALISTIC_NTU_FRAMES: FrameRangesByPersons = { onePerson: [60, 95], twoPerson: [63, 72] };
+export const REALISTIC_NTU_FRAMES: FrameRangesByPersons = { onePerson: [60, 94], twoPerson: [65, 71] };
 
 export interface SyntheticNtuDatasetOptions extends Omit<SyntheticOptions, 'layout'>, NtuRecordingOptions {
   /** Use REALISTIC_NTU_FRAMES for the frame counts (do not also give `frames`). */
@@ -287,18 +287,21 @@ export async function writeSyntheticNtuDataset(dir: string, options: SyntheticNt
   const recordingOptions: NtuRecordingOptions = { ...options, noiseBodies: options.noiseBodies ?? DEFAULT_NOISE_BODIES };
   await mkdir(dir, { recursive: true });
   const written: WrittenSkeletonFile[] = [];
+  // Writing overlaps with generating the next files; at most this many writes are in flight.
+  const maxPendingWrites = 8;
+  const pending = new Set<Promise<void>>();
+  let failure: { readonly error: unknown } | undefined;
   for (const sample of iterateSyntheticSamples(generatorOptions)) {
+    if (failure) break;
     const recording = toNtuRecording(sample, recordingOptions);
     const bytes = encodeNtuSkeleton(recording.frames, { lineEnding: options.lineEnding ?? 'crlf' });
     const path = join(dir, `${sample.name}.skeleton`);
-    const temporary = join(dir, `.${sample.name}.skeleton.${process.pid}.tmp`);
-    try {
-      await writeFile(temporary, bytes);
-      await rename(temporary, path);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
+    const write: Promise<void> = writeAtomically(path, join(dir, `.${sample.name}.skeleton.${process.pid}.tmp`), bytes)
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => pending.delete(write));
+    pending.add(write);
     written.push({
       name: sample.name,
       path,
@@ -310,6 +313,20 @@ export async function writeSyntheticNtuDataset(dir: string, options: SyntheticNt
       noiseBodyIds: recording.noiseBodyIds,
       notes: [...sample.notes, ...recording.notes],
     });
+    if (pending.size >= maxPendingWrites) await Promise.race(pending);
   }
+  await Promise.all(pending);
+  if (failure) throw failure.error;
   return written;
+}
+
+/** Writes to a temporary name and renames, so a reader never sees half a file. */
+async function writeAtomically(path: string, temporary: string, bytes: Uint8Array): Promise<void> {
+  try {
+    await writeFile(temporary, bytes);
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
 }

@@ -442,7 +442,9 @@ export function encodeNtuSkeleton(frames: readonly NtuFrame[], options: NtuForma
   return w.result();
 }
 
+const ascii = new TextDecoder('latin1');
+
 /** The exact text of a `.skeleton` file holding these frames. */
 export function formatNtuSkeleton(frames: readonly NtuFrame[], options: NtuFormatOptions = {}): string {
-  return Buffer.from(encodeNtuSkeleton(frames, options)).toString('latin1');
+  return ascii.decode(encodeNtuSkeleton(frames, options));
 }

@@ -93,7 +93,9 @@ export class Motion {
     const mirrored = spec.handed && (options.mirrored ?? false);
     const reps = spec.cycle ? rng.int(spec.cycle.reps[0], spec.cycle.reps[1]) : 1;
     const speed = rng.inRange(variation.speed) * (options.speedBias ?? 1);
-    const amplitude = rng.inRange(variation.amplitude);
+    const drawnAmplitude = rng.inRange(variation.amplitude);
+    const amplitude = spec.reachesTarget ? 1 + (drawnAmplitude - 1) / 4 : drawnAmplitude;
+    const poseJitter = variation.poseJitterDegrees * (spec.reachesTarget ? 0.4 : 1);
     const stride = rng.inRange(variation.stride);
     const beat = rng.inRange(spec.beatSeconds) / speed;
 
@@ -118,7 +120,7 @@ export class Motion {
         const o = (m * K + k) * CHANNELS;
         for (let d = 0; d < DOF_COUNT; d++) {
           const excursion = pose[d] - standing[d];
-          this.values[o + d] = standing[d] + excursion * personAmplitude + rng.normal() * variation.poseJitterDegrees * JITTER_SCALE[d];
+          this.values[o + d] = standing[d] + excursion * personAmplitude + rng.normal() * poseJitter * JITTER_SCALE[d];
         }
         const side = mirrored ? -1 : 1;
         root.move += (rootKey.move ?? 0) * stride;
@@ -149,6 +151,14 @@ export class Motion {
   /** Length of the motion, seconds. */
   get duration(): number {
     return this.times[this.times.length - 1];
+  }
+
+  /** Farthest the person's root gets behind its start (in its initial facing), metres. */
+  retreat(person: number): number {
+    const K = this.times.length;
+    let farthest = 0;
+    for (let k = 0; k < K; k++) farthest = Math.max(farthest, -this.values[(person * K + k) * CHANNELS + MOVE]);
+    return farthest;
   }
 
   /**
