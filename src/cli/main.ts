@@ -5,6 +5,8 @@ import { BACKEND_CHOICES, type BackendChoice, describeBackend, initBackend } fro
 import { packageVersion } from '../util/version.js';
 import { inspectCommand } from './commands/inspect.js';
 import { prepareCommand } from './commands/prepare.js';
+import { quickstartCommand } from './commands/quickstart.js';
+import { synthCommand } from './commands/synth.js';
 import type { GlobalOptions } from './output.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -19,6 +21,8 @@ export async function main(argv: string[]): Promise<void> {
       const info = await initBackend(args.backend as BackendChoice);
       if (!args.quiet) process.stderr.write(`skelact ${packageVersion()} · backend: ${describeBackend(info)}\n`);
     })
+    .command(quickstartCommand as never)
+    .command(synthCommand as never)
     .command(prepareCommand as never)
     .command(inspectCommand as never)
     .demandCommand(1, 'choose a command (skelact --help lists them)')
@@ -26,7 +30,7 @@ export async function main(argv: string[]): Promise<void> {
     .version(packageVersion())
     .help()
     .alias('h', 'help')
-    .wrap(Math.min(120, process.stdout.columns ?? 100))
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((message, error, y) => {
       if (error) {
         process.stderr.write(`skelact: ${error.message}\n`);

@@ -258,6 +258,8 @@ export interface SyntheticNtuDatasetOptions extends Omit<SyntheticOptions, 'layo
   readonly realisticSize?: boolean;
   /** 'crlf' (default, like the originals) or 'lf'. */
   readonly lineEnding?: 'crlf' | 'lf';
+  /** Called after each file is queued for writing (for progress bars). */
+  readonly onFile?: (file: WrittenSkeletonFile, written: number) => void;
 }
 
 export interface WrittenSkeletonFile {
@@ -313,6 +315,7 @@ export async function writeSyntheticNtuDataset(dir: string, options: SyntheticNt
       noiseBodyIds: recording.noiseBodyIds,
       notes: [...sample.notes, ...recording.notes],
     });
+    options.onFile?.(written[written.length - 1], written.length);
     if (pending.size >= maxPendingWrites) await Promise.race(pending);
   }
   await Promise.all(pending);
