@@ -61,7 +61,7 @@ export const prepareCommand: CommandModule<GlobalOptions, PrepareArgs> = {
         signal: controller.signal,
         onStart: ({ files, bytes, skipped }) => {
           log(args, `${spec.title}: ${files} file(s), ${(bytes / 1e6).toFixed(1)} MB to read${skipped ? `, ${skipped} skipped` : ''}`);
-          bar = createProgressBar({ total: files, unit: 'files', extraFormat: '| {mbps} MB/s | {samples} samples, {failed} failed', extra: { mbps: '0.0', samples: 0, failed: 0 }, silent: args.json });
+          bar = createProgressBar({ total: files, unit: 'files', extraFormat: '| {mbps} MB/s | {samples} samples, {failed} failed', extra: { mbps: '0.0', samples: 0, failed: 0 }, silent: args.json || args.quiet });
         },
         onProgress: (p) => {
           const seconds = (performance.now() - started) / 1000;

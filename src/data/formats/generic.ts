@@ -13,7 +13,7 @@
  * record index (JSON arrays), and the field path.
  */
 import { z } from 'zod';
-import { LAYOUT_NAMES, getLayout, type LayoutName } from '../../graph/index.js';
+import { LAYOUT_NAMES, getLayout, type LayoutName } from '../../graph/layout.js';
 import { makeClip } from '../../graph/clip.js';
 import { SkeletonFormatError, XYZ, type ChannelNames, type ReadResult, type SkeletonSample } from '../types.js';
 import { FLOAT32_MAX, describeValue, finiteNumber, parseJsonText, parseWithSchema, readTextFile, splitLines } from './common.js';

@@ -20,7 +20,7 @@
  */
 import { basename } from 'node:path';
 import { z } from 'zod';
-import { getLayout } from '../../graph/index.js';
+import { getLayout } from '../../graph/layout.js';
 import { makeClip } from '../../graph/clip.js';
 import { SkeletonFormatError, XY_SCORE, type FailedFile, type ReadResult, type SkeletonSample } from '../types.js';
 import { checkNumberArray, describeValue, parseJsonText, parseWithSchema, readTextFile } from './common.js';

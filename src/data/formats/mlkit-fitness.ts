@@ -6,7 +6,7 @@
  * Each row is one sample of 1 person × 1 frame. A bad row does not spoil the file: it is
  * reported in `skipped` with its line number and the rest is read.
  */
-import { getLayout } from '../../graph/index.js';
+import { getLayout } from '../../graph/layout.js';
 import { makeClip } from '../../graph/clip.js';
 import { loadClassTable } from '../classes.js';
 import { SkeletonFormatError, XYZ, type FailedFile, type ReadResult, type SkeletonSample } from '../types.js';

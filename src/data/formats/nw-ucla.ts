@@ -4,7 +4,7 @@
  * 20 joints in metres (layout `kinect-20`), one person.
  */
 import { z } from 'zod';
-import { getLayout } from '../../graph/index.js';
+import { getLayout } from '../../graph/layout.js';
 import { makeClip } from '../../graph/clip.js';
 import { loadClassTable } from '../classes.js';
 import { SkeletonFormatError, XYZ, type ReadResult, type SkeletonSample } from '../types.js';

@@ -12,7 +12,7 @@
  * nearest to the labelled start and end, as the dataset's own MATLAB code
  * (`data/process_skeletal_data.m`: `unique(frame_no)`, then `min(abs(frame_no - limit))`) does.
  */
-import { getLayout } from '../../graph/index.js';
+import { getLayout } from '../../graph/layout.js';
 import { makeClip } from '../../graph/clip.js';
 import { loadClassTable } from '../classes.js';
 import { SkeletonFormatError, XYZ, type FailedFile, type ReadResult, type SkeletonSample } from '../types.js';

@@ -17,7 +17,7 @@
 import { NTU60_XSUB_TRAIN } from '../ntu/benchmarks.js';
 import { makeClip } from '../../graph/clip.js';
 import type { LayoutName } from '../../graph/layout.js';
-import { getLayout, jointIndex } from '../../graph/index.js';
+import { getLayout, jointIndex } from '../../graph/layout.js';
 import { type SkeletonSample, XYZ } from '../types.js';
 import { type ActionSpec, type SyntheticClass, describeAction, selectActions } from './actions.js';
 import { BodyModel, type BodyShape, DOF_COUNT, type Placement, type SensorPose, kinect20FromNtu25, randomBodyShape, worldToCamera } from './kinematics.js';

@@ -14,7 +14,7 @@
  * rotation built from those angles; bone rotations compose down the tree from SpineBase
  * (Kinect's own hierarchy), so G_j = G_parent · R_j and p_j = p_parent + G_j · restOffset_j.
  */
-import { getLayout, jointIndex, type Layout } from '../../graph/index.js';
+import { getLayout, jointIndex, type Layout } from '../../graph/layout.js';
 import type { Rng } from './random.js';
 import { DEG, rotateColumns, setRotationY } from './rotation.js';
 

@@ -11,7 +11,7 @@
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { getLayout, jointIndex } from '../../graph/index.js';
+import { getLayout, jointIndex } from '../../graph/layout.js';
 import type { SkeletonSample } from '../types.js';
 import { type FrameRangesByPersons, type SyntheticOptions, iterateSyntheticSamples } from './generator.js';
 import type { SensorPose } from './kinematics.js';

@@ -24,7 +24,7 @@
  *  - body lean from the trunk direction, and clipped edges from the depth projection.
  */
 import { KINECT_V2_LEAF_JOINTS, KINECT_V2_PARENTS } from './kinematics.js';
-import { getLayout, jointIndex } from '../../graph/index.js';
+import { getLayout, jointIndex } from '../../graph/layout.js';
 import { quaternionFromBasis } from './rotation.js';
 
 /** Pinhole model of the Kinect v2 depth and colour cameras. */
