@@ -6,10 +6,10 @@
  *   1. parse + denoise + normalise throughput on one core, in memory (no disk I/O);
  *   2. the whole prepare (read, process, write the cache) with 0, 1 and 2 worker threads,
  *      each in a fresh child process so its peak memory (max RSS) is its own;
- *   3. peak memory for a growing number of files, to show it does not grow with the
- *      dataset (streaming), and extrapolate to NTU120's 113,945 files.
+ *   3. peak memory for a growing number of files (streaming: no clip is held in memory);
+ *   4. peak memory of a prepare over NTU120's full file count (113,945 minimal files).
  *
- * Usage: node dist/bench/prepare.js [--files 1200] [--dir /tmp/skelact-bench] [--json out.json]
+ * Usage: node dist/bench/prepare.js [--files 1500] [--count 113945 (0 = skip)] [--dir /tmp/skelact-bench] [--json out.json]
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -131,17 +131,7 @@ function writeTinyNtuFiles(dir: string, count: number): void {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--child')) return child();
-  const countTest = Number(arg('count', '0'));
-  if (countTest > 0) {
-    const base = arg('dir', join(tmpdir(), 'skelact-bench-prepare'));
-    const dir = join(base, `tiny-${countTest}`);
-    console.error(`writing ${countTest} minimal NTU files in ${dir} …`);
-    writeTinyNtuFiles(dir, countTest);
-    const r = runChild(dir, join(base, 'cache-tiny'), Math.max(2, availableParallelism()));
-    console.log(`${r.files} files (minimal, 1 frame each): ${r.seconds.toFixed(0)} s, ${(r.files / r.seconds).toFixed(0)} files/s, peak RSS ${r.maxRssMiB.toFixed(0)} MiB, heap retained after GC ${r.retainedHeapMiB.toFixed(0)} MiB`);
-    return;
-  }
-  const files = Number(arg('files', '1200'));
+  const files = Number(arg('files', '1500'));
   const base = arg('dir', join(tmpdir(), 'skelact-bench-prepare'));
   const raw = join(base, 'raw');
   mkdirSync(base, { recursive: true });
@@ -181,14 +171,18 @@ async function main(): Promise<void> {
     scaling.push(r);
     console.error(`  ${count} files: peak RSS ${r.maxRssMiB.toFixed(0)} MiB, heap retained after GC ${r.retainedHeapMiB.toFixed(1)} MiB`);
   }
-  const first = scaling[0];
-  const last = scaling[scaling.length - 1];
-  // What a run keeps per file (records, offsets, labels, report) is the slope of the heap
-  // retained after GC; peak RSS adds transient garbage and V8's lazily returned pages.
-  const perFileKiB = ((last.retainedHeapMiB - first.retainedHeapMiB) * 1024) / Math.max(1, last.files - first.files);
-  const ntu120MiB = last.maxRssMiB + (Math.max(0, perFileKiB) * (113_945 - last.files)) / 1024;
+  // 4. Full NTU120 file count with minimal files: the per-sample bookkeeping at scale.
+  const countTest = Number(arg('count', '113945'));
+  let count: RunResult | undefined;
+  if (countTest > 0) {
+    const dir = join(base, `tiny-${countTest}`);
+    console.error(`writing ${countTest} minimal NTU files in ${dir} …`);
+    writeTinyNtuFiles(dir, countTest);
+    count = runChild(dir, join(base, 'cache-tiny'), Math.max(2, availableParallelism()));
+    console.error(`  ${count.files} files: ${count.seconds.toFixed(0)} s, peak RSS ${count.maxRssMiB.toFixed(0)} MiB`);
+  }
 
-  const result = { date: new Date().toISOString(), cpu, cores: availableParallelism(), node: process.version, files: names.length, megabytes: totalBytes / 1e6, core, runs, scaling, perFileKiB, ntu120EstimateMiB: ntu120MiB };
+  const result = { date: new Date().toISOString(), cpu, cores: availableParallelism(), node: process.version, files: names.length, megabytes: totalBytes / 1e6, core, runs, scaling, count };
   const jsonOut = arg('json', '');
   if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify(result, null, 2)}\n`);
   // Markdown for the README.
@@ -202,8 +196,12 @@ async function main(): Promise<void> {
     console.log(`| ${label} | ${(r.megabytes / r.seconds).toFixed(0)} | ${(r.files / r.seconds).toFixed(0)} | ${(r.steadyFilesPerSecond * perFileMB).toFixed(0)} | ${r.maxRssMiB.toFixed(0)} |`);
   }
   console.log('\n"wall" includes start-up (worker threads, module loading); "steady" is the rate from the first file done to the last.');
-  console.log(`\nMemory against files (2 workers): ${scaling.map((s) => `${s.files} files: peak RSS ${s.maxRssMiB.toFixed(0)} MiB, retained heap ${s.retainedHeapMiB.toFixed(1)} MiB`).join('; ')}.`);
-  console.log(`Retained heap grows ${perFileKiB.toFixed(2)} KiB per file (sample records, offsets, report), so a full NTU120 prepare (113,945 files) peaks near ${ntu120MiB.toFixed(0)} MiB.`);
+  console.log(`\nPeak RSS against the number of files (2 workers): ${scaling.map((x) => `${x.files} files ${x.maxRssMiB.toFixed(0)} MiB`).join(', ')}.`);
+  if (count) {
+    console.log(
+      `Full NTU120 file count (${count.files} minimal one-frame files with NTU names, 2 workers): ${count.seconds.toFixed(0)} s, ${(count.files / count.seconds).toFixed(0)} files/s, peak RSS ${count.maxRssMiB.toFixed(0)} MiB.`,
+    );
+  }
 }
 
 main().catch((e: Error) => {

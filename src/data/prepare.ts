@@ -177,24 +177,28 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
         consume(file, readTask({ dataset: spec.name, file: file.path, displayName: relativeName(file.path), options: datasetOptions }));
       }
     } else {
-      // Keep results in file order with a bounded window of in-flight reads.
-      const window = workers * 4;
-      const pending = new Map<number, Promise<ReadTaskResult>>();
+      // Files go to the workers in batches (fewer thread round trips), and results are
+      // consumed in file order with a bounded window of batches in flight, so memory stays flat.
+      const batchSize = Math.max(1, Math.min(16, Math.ceil(selected.length / (workers * 8))));
+      const batches: SourceFile[][] = [];
+      for (let i = 0; i < selected.length; i += batchSize) batches.push(selected.slice(i, i + batchSize));
+      const window = workers * 3;
+      const pending = new Map<number, Promise<ReadTaskResult[]>>();
       let next = 0;
       const submit = () => {
-        while (next < selected.length && pending.size < window) {
-          const task: ReadTask = { dataset: spec.name, file: selected[next].path, displayName: relativeName(selected[next].path), options: datasetOptions };
-          pending.set(next, pool.run(task) as Promise<ReadTaskResult>);
+        while (next < batches.length && pending.size < window) {
+          const tasks: ReadTask[] = batches[next].map((f) => ({ dataset: spec.name, file: f.path, displayName: relativeName(f.path), options: datasetOptions }));
+          pending.set(next, pool.run(tasks) as Promise<ReadTaskResult[]>);
           next++;
         }
       };
       submit();
-      for (let i = 0; i < selected.length; i++) {
+      for (let b = 0; b < batches.length; b++) {
         if (options.signal?.aborted) throw new Error('prepare was interrupted');
-        const result = await pending.get(i)!;
-        pending.delete(i);
+        const results = await pending.get(b)!;
+        pending.delete(b);
         submit();
-        consume(selected[i], result);
+        results.forEach((result, k) => consume(batches[b][k], result));
       }
     }
     if (writer.count === 0) {
