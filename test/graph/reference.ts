@@ -6,6 +6,7 @@
  * expectation. The raw layout JSON files are read directly (by joint *name*), so parent
  * maps built here do not depend on buildLayout.
  */
+import { prng } from '../helpers/prng.js';
 import ntu25 from '../../src/graph/layouts/ntu-25.json' with { type: 'json' };
 import kinect20 from '../../src/graph/layouts/kinect-20.json' with { type: 'json' };
 import coco17 from '../../src/graph/layouts/coco-17.json' with { type: 'json' };
@@ -327,17 +328,7 @@ export function officialBiasIndex(type: 1 | 2 | 3 | 4, size: readonly [number, n
 // Deterministic random numbers
 // ---------------------------------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 /** Float32 buffer of n values in [−2, 2) from a seed. */
 export function randomValues(n: number, seed: number): Float32Array {

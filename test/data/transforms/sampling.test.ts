@@ -10,21 +10,10 @@ import {
   validCropResize,
   validCropUniform,
 } from '../../../src/data/transforms/sampling.js';
+import { prng } from '../../helpers/prng.js';
 
 /** A [1, T, 1, 1] clip whose value at frame t is f(t). */
 const ramp = (T: number, f = (t: number) => 10 * t) => makeClip(Float32Array.from({ length: T }, (_, t) => f(t)), 1, T, 1, 1);
-
-/** A seeded uniform source (mulberry32), independent of the library's RNG. */
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('linear resize matches hand-computed PyTorch align_corners=False values (up and down)', (t) => {
   t.deepEqual(Array.from(linearResize(ramp(4), 8).data), [0, 2.5, 7.5, 12.5, 17.5, 22.5, 27.5, 30]);
@@ -71,8 +60,8 @@ test('trailing all-zero frames are not valid frames (CTR-GCN valid_frame_num)', 
 test('property: random crops are reproducible, at least minLength long and inside the valid frames', (t) => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 1e6 }), (T, seed) => {
-      const a = validCropResize(ramp(T, (x) => x + 1), { window: 64, pInterval: [0.5, 1], random: mulberry(seed) });
-      const b = validCropResize(ramp(T, (x) => x + 1), { window: 64, pInterval: [0.5, 1], random: mulberry(seed) });
+      const a = validCropResize(ramp(T, (x) => x + 1), { window: 64, pInterval: [0.5, 1], random: prng(seed) });
+      const b = validCropResize(ramp(T, (x) => x + 1), { window: 64, pInterval: [0.5, 1], random: prng(seed) });
       if (!a.clip.data.every((v, i) => v === b.clip.data[i])) return false;
       const first = a.sourceIndex[0];
       const last = a.sourceIndex[63];
@@ -112,7 +101,7 @@ test('SkateFormer test crop can index past the valid frames, which read as zeros
 test('property: segment indices are increasing, in range and one per segment', (t) => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 100 }), fc.nat(), (length, window, seed) => {
-      const idx = segmentIndices(length, window, mulberry(seed));
+      const idx = segmentIndices(length, window, prng(seed));
       if (length < window) return idx.length === length && idx.every((v, i) => v === i);
       if (idx.length !== window) return false;
       for (let i = 0; i < window; i++) {
@@ -132,10 +121,10 @@ test('property: segment indices are increasing, in range and one per segment', (
 });
 
 test('PYSKL uniform sampling loops short clips and is deterministic in test mode', (t) => {
-  const short = uniformSampleIndices(5, 12, 1, mulberry(1), true);
+  const short = uniformSampleIndices(5, 12, 1, prng(1), true);
   t.deepEqual(Array.from(short), [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1]);
-  const a = uniformSampleIndices(250, 100, 10, mulberry(255), true);
-  const b = uniformSampleIndices(250, 100, 10, mulberry(255), true);
+  const a = uniformSampleIndices(250, 100, 10, prng(255), true);
+  const b = uniformSampleIndices(250, 100, 10, prng(255), true);
   t.deepEqual(Array.from(a), Array.from(b));
   t.is(a.length, 1000);
   t.true(a.every((i) => i >= 0 && i < 250));
