@@ -31,6 +31,12 @@ export interface ModelOutput {
   readonly pooled: tf.Tensor2D;
   /** Last feature map before pooling, [B, T', V, D] (GAP-style part pooling uses it). */
   readonly features: tf.Tensor4D;
+  /**
+   * Multi-stream models (part streams): each stream's own logits. The trainer then adds
+   * every stream's cross-entropy, as if the streams were trained separately, while `logits`
+   * holds the fused scores used for evaluation.
+   */
+  readonly streamLogits?: readonly tf.Tensor2D[];
 }
 
 /** One row of `skelact model-info`: a named step and the tensor shape after it. */
