@@ -1,0 +1,125 @@
+/**
+ * Experiment configs (`configs/*.json`): model, data, augmentation and training recipe in one
+ * validated file. Unknown fields are errors that name the field, so a typo never silently
+ * falls back to a default.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { MODALITIES } from '../graph/modalities.js';
+
+/** How clips are cut to the model's frame count (see src/data/transforms/sampling.ts). */
+export const SAMPLINGS = ['crop-resize', 'skateformer', 'uniform'] as const;
+
+export const AUGMENT_PRESETS = ['none', 'ntu-skateformer', 'ucla-skateformer', 'rotate'] as const;
+
+const modelSchema = z
+  .object({
+    /** Model family: 'skateformer' | 'stgcn' | 'partstream'. */
+    kind: z.string().min(1),
+    /** A preset of that family; the remaining fields override it. */
+    preset: z.string().min(1).optional(),
+  })
+  .passthrough(); // the family's own schema validates the rest (strictly) when the model is built
+
+const dataSchema = z
+  .object({
+    /** Benchmark in the cache (e.g. ntu60-xsub, nw-ucla, utkinect-xsub). */
+    benchmark: z.string().min(1),
+    /** Input modality computed on the fly: j, b, k, jm, bm, km. */
+    modality: z.enum(MODALITIES).default('j'),
+    /** Frames fed to the model. */
+    frames: z.number().int().min(1).default(64),
+    sampling: z.enum(SAMPLINGS).default('crop-resize'),
+    /** Training crop ratio range (CTR-GCN / SkateFormer p_interval). */
+    trainCrop: z.tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)]).default([0.5, 1]),
+    /** Test-time centre crop ratio. */
+    testCrop: z.number().gt(0).max(1).default(0.95),
+    /** Random crops are at least this long (CTR-GCN 64; SkateFormer thres). */
+    minLength: z.number().int().min(1).default(64),
+    /** Persons the model sees; clips with fewer are padded with zeros or copies of person 0. */
+    fillMissingPersons: z.enum(['zeros', 'copy']).default('zeros'),
+    /** Repeat the training split this many times per epoch (NW-UCLA recipe: 10). */
+    repeat: z.number().int().min(1).default(1),
+    /** Hold out this share of the training split for validation when the benchmark's test split is the final test. 0 = validate on the test split, as the reference papers report. */
+    validationShare: z.number().min(0).max(0.5).default(0),
+  })
+  .strict();
+
+const augmentSchema = z
+  .object({
+    preset: z.enum(AUGMENT_PRESETS).default('none'),
+    /** Probability that the intra-instance chain runs (SkateFormer intra_p 0.5). */
+    intraProbability: z.number().min(0).max(1).optional(),
+    /** Probability of the inter-instance Skeleton-AdaIN otherwise (inter_p 0.2). */
+    interProbability: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+
+const optimSchema = z
+  .object({
+    optimizer: z.enum(['adamw', 'sgd']).default('adamw'),
+    lr: z.number().positive(),
+    weightDecay: z.number().min(0).default(0),
+    betas: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0.9, 0.999]),
+    eps: z.number().positive().default(1e-8),
+    /** SGD only. */
+    momentum: z.number().min(0).max(1).default(0.9),
+    nesterov: z.boolean().default(true),
+    batchSize: z.number().int().min(1),
+    epochs: z.number().int().min(1),
+    /** Cosine schedule stepped per iteration, with linear warm-up (timm CosineLRScheduler, t_in_epochs = False). */
+    schedule: z.enum(['cosine', 'constant']).default('cosine'),
+    warmupEpochs: z.number().min(0).default(0),
+    warmupLr: z.number().min(0).default(1e-7),
+    minLr: z.number().min(0).default(0),
+    labelSmoothing: z.number().min(0).max(1).default(0),
+    /** Clip the global gradient norm to this (0 = off). */
+    clipGradNorm: z.number().min(0).default(0),
+  })
+  .strict();
+
+export const experimentSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    /** The paper/code this recipe follows, for people reading the file. */
+    source: z.string().optional(),
+    seed: z.number().int().default(1),
+    model: modelSchema,
+    data: dataSchema,
+    augment: augmentSchema.default({ preset: 'none' }),
+    optim: optimSchema,
+    /** Evaluate on the validation split every N epochs (and after the last). */
+    evalEvery: z.number().int().min(1).default(1),
+  })
+  .strict();
+
+export type ExperimentConfig = z.infer<typeof experimentSchema>;
+
+export class ConfigError extends Error {
+  constructor(file: string, path: string, message: string) {
+    super(`${file}: ${path ? `field '${path}': ` : ''}${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates a parsed config object; errors name the file and the field. */
+export function parseExperiment(raw: unknown, file = 'config'): ExperimentConfig {
+  const parsed = experimentSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const keys = issue.code === 'unrecognized_keys' ? ` (${(issue as { keys: string[] }).keys.join(', ')})` : '';
+    throw new ConfigError(file, issue.path.join('.'), `${issue.message}${keys}`);
+  }
+  return parsed.data;
+}
+
+export function loadExperiment(file: string): ExperimentConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(file, '', `cannot read it as JSON (${(e as Error).message})`);
+  }
+  return parseExperiment(raw, file);
+}
