@@ -10,6 +10,7 @@ export {
   jointIndex,
   jointDepths,
   ancestors,
+  boneTreeOf,
   type Layout,
   type LayoutName,
   type PartName,

@@ -35,6 +35,8 @@ const layoutFileSchema = z
     joints: z.array(z.string()).min(2),
     center: z.string(),
     bones: z.array(namePair),
+    /** Other bone trees some models use for their bone modality (e.g. SkateFormer roots at SpineMid). */
+    boneTrees: z.record(z.string(), z.object({ source: z.string(), center: z.string(), bones: z.array(namePair) }).strict()).optional(),
     mirror: z.array(namePair),
     mirrorAxis: z.number().int().min(0).max(2),
     parts: z.object(Object.fromEntries(PART_NAMES.map((p) => [p, z.array(z.string())])) as Record<PartName, z.ZodArray<z.ZodString>>).strict(),
@@ -72,6 +74,8 @@ export interface Layout {
   readonly parents: Int32Array;
   /** Bones as (child, parent) index pairs, in file order (the centre has no bone here). */
   readonly bones: ReadonlyArray<readonly [number, number]>;
+  /** Alternative bone trees by name (parents in layout indices; the root is its own parent). */
+  readonly boneTrees: Readonly<Record<string, { readonly center: number; readonly parents: Int32Array }>>;
   /** Left/right pairs as index pairs. */
   readonly mirrorPairs: ReadonlyArray<readonly [number, number]>;
   /** `flipPermutation[v]` is the joint that v becomes under a left/right flip (an involution). */
@@ -142,6 +146,25 @@ export function buildLayout(raw: unknown): Layout {
     if (u !== center) throw new LayoutError(name, 'bones', `joint '${file.joints[v]}' does not reach the centre (cycle in bones)`);
   }
 
+  const boneTrees: Record<string, { center: number; parents: Int32Array }> = {};
+  for (const [treeName, tree] of Object.entries(file.boneTrees ?? {})) {
+    const field = `boneTrees.${treeName}`;
+    const root = idx(`${field}.center`, tree.center);
+    const p = new Int32Array(V).fill(-1);
+    p[root] = root;
+    tree.bones.forEach(([c, q], i) => {
+      const child = idx(`${field}.bones[${i}][0]`, c);
+      if (child === root || p[child] !== -1) throw new LayoutError(name, `${field}.bones[${i}]`, `joint '${c}' has two parents or is the root`);
+      p[child] = idx(`${field}.bones[${i}][1]`, q);
+    });
+    for (let v = 0; v < V; v++) {
+      let u = v;
+      for (let step = 0; step <= V && u !== root && u !== -1; step++) u = p[u];
+      if (u !== root) throw new LayoutError(name, `${field}.bones`, `joint '${file.joints[v]}' does not reach the root '${tree.center}'`);
+    }
+    boneTrees[treeName] = { center: root, parents: p };
+  }
+
   const flipPermutation = Int32Array.from({ length: V }, (_, i) => i);
   const seen = new Set<number>();
   const mirrorPairs = file.mirror.map(([a, b], i) => {
@@ -193,6 +216,7 @@ export function buildLayout(raw: unknown): Layout {
     center,
     parents,
     bones,
+    boneTrees,
     mirrorPairs,
     flipPermutation,
     mirrorAxis: file.mirrorAxis,
@@ -255,4 +279,18 @@ export function ancestors(layout: Layout, k: number): Int32Array {
     out[v] = u;
   }
   return out;
+}
+
+/**
+ * A bone tree of a layout for the bone modalities: 'default' is the layout's own tree
+ * (CTR-GCN's); others come from the layout table's `boneTrees` (e.g. 'skateformer').
+ */
+export function boneTreeOf(layout: Layout, name = 'default'): { numJoints: number; parents: Int32Array; center: number } {
+  if (name === 'default') return { numJoints: layout.numJoints, parents: layout.parents, center: layout.center };
+  const tree = layout.boneTrees[name];
+  if (!tree) {
+    const names = ['default', ...Object.keys(layout.boneTrees)];
+    throw new Error(`layout '${layout.name}' has no bone tree '${name}' (it has: ${names.join(', ')})`);
+  }
+  return { numJoints: layout.numJoints, parents: tree.parents, center: tree.center };
 }

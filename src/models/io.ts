@@ -31,6 +31,10 @@ export interface ModelMeta {
   readonly testCrop: number;
   readonly minLength: number;
   readonly fillMissingPersons: 'zeros' | 'copy';
+  /** Test-time input normalisation (NW-UCLA min-max) or none. */
+  readonly normalize: 'none' | 'ucla-minmax';
+  /** The experiment's whole `data` section, so evaluation rebuilds the exact test-time pipeline. */
+  readonly data?: Readonly<Record<string, unknown>>;
   /** Free-form provenance: experiment name, dataset, benchmark, accuracy, date. */
   readonly provenance?: Readonly<Record<string, string | number>>;
 }
@@ -60,6 +64,8 @@ export const modelManifestSchema = z
     testCrop: z.number(),
     minLength: z.number().int(),
     fillMissingPersons: z.enum(['zeros', 'copy']),
+    normalize: z.enum(['none', 'ucla-minmax']),
+    data: z.record(z.string(), z.unknown()).optional(),
     parameters: z.number().int().min(0),
     provenance: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
     weightsManifest: z.array(z.object({ paths: z.array(z.string()).min(1), weights: z.array(weightSpecSchema) }).strict()).length(1),
@@ -94,11 +100,14 @@ export async function saveModel(dir: string, model: SkeletonModel, meta: ModelMe
     testCrop: meta.testCrop,
     minLength: meta.minLength,
     fillMissingPersons: meta.fillMissingPersons,
+    normalize: meta.normalize,
+    data: meta.data ? { ...meta.data } : undefined,
     parameters: model.params.countTrainable(),
     provenance: meta.provenance ? { ...meta.provenance } : undefined,
     weightsManifest: [{ paths: [MODEL_FILES.weights], weights: specs.map((s) => ({ ...s })) }],
   };
   if (manifest.provenance === undefined) delete (manifest as { provenance?: unknown }).provenance;
+  if (manifest.data === undefined) delete (manifest as { data?: unknown }).data;
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });

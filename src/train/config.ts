@@ -7,8 +7,13 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { MODALITIES } from '../graph/modalities.js';
 
-/** How clips are cut to the model's frame count (see src/data/transforms/sampling.ts). */
-export const SAMPLINGS = ['crop-resize', 'skateformer', 'uniform'] as const;
+/**
+ * How clips are cut to the model's frame count (see src/data/transforms/sampling.ts and
+ * src/train/loader.ts): 'crop-resize' CTR-GCN, 'skateformer' SkateFormer NTU
+ * (valid_crop_uniform), 'uniform' PYSKL UniformSample, 'ucla' the SkateFormer NW-UCLA feeder
+ * (training: frames drawn with replacement, sorted; test: evenly spaced).
+ */
+export const SAMPLINGS = ['crop-resize', 'skateformer', 'uniform', 'ucla'] as const;
 
 export const AUGMENT_PRESETS = ['none', 'ntu-skateformer', 'ucla-skateformer', 'rotate'] as const;
 
@@ -27,9 +32,18 @@ const dataSchema = z
     benchmark: z.string().min(1),
     /** Input modality computed on the fly: j, b, k, jm, bm, km. */
     modality: z.enum(MODALITIES).default('j'),
+    /** Bone tree of the bone modalities: the layout's ('default', CTR-GCN) or one of its boneTrees ('skateformer', 'pyskl'). */
+    boneTree: z.string().min(1).default('default'),
     /** Frames fed to the model. */
     frames: z.number().int().min(1).default(64),
     sampling: z.enum(SAMPLINGS).default('crop-resize'),
+    /**
+     * Spatial normalisation of each clip before sampling, in training and testing:
+     * 'ucla-minmax' is the SkateFormer NW-UCLA feeder's (centre on the first frame's spine
+     * joint, min-max each axis to [−1, 1]; the 'ucla-skateformer' augmentation's random view
+     * goes between the two in training).
+     */
+    normalize: z.enum(['none', 'ucla-minmax']).default('none'),
     /** Training crop ratio range (CTR-GCN / SkateFormer p_interval). */
     trainCrop: z.tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)]).default([0.5, 1]),
     /** Test-time centre crop ratio. */
@@ -52,6 +66,8 @@ const augmentSchema = z
     intraProbability: z.number().min(0).max(1).optional(),
     /** Probability of the inter-instance Skeleton-AdaIN otherwise (inter_p 0.2). */
     interProbability: z.number().min(0).max(1).optional(),
+    /** Left/right flip: 'swap' exchanges joints only (the SkateFormer reference), 'mirror' also negates x. */
+    flip: z.enum(['swap', 'mirror']).default('swap'),
   })
   .strict();
 
@@ -60,12 +76,20 @@ const optimSchema = z
     optimizer: z.enum(['adamw', 'sgd']).default('adamw'),
     lr: z.number().positive(),
     weightDecay: z.number().min(0).default(0),
+    /**
+     * Which parameters weight decay applies to: 'flagged' (those whose ParameterStore entry has
+     * `decay`: matrices, not biases/norms/position tables) or 'all' (what the official
+     * SkateFormer and CTR-GCN scripts do: they hand every parameter to the optimiser).
+     */
+    decayParameters: z.enum(['flagged', 'all']).default('flagged'),
     betas: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0.9, 0.999]),
     eps: z.number().positive().default(1e-8),
     /** SGD only. */
     momentum: z.number().min(0).max(1).default(0.9),
     nesterov: z.boolean().default(true),
     batchSize: z.number().int().min(1),
+    /** Batch size for validation and testing (default: batchSize). */
+    evalBatchSize: z.number().int().min(1).optional(),
     epochs: z.number().int().min(1),
     /** Cosine schedule stepped per iteration, with linear warm-up (timm CosineLRScheduler, t_in_epochs = False). */
     schedule: z.enum(['cosine', 'constant']).default('cosine'),
@@ -87,7 +111,7 @@ export const experimentSchema = z
     seed: z.number().int().default(1),
     model: modelSchema,
     data: dataSchema,
-    augment: augmentSchema.default({ preset: 'none' }),
+    augment: augmentSchema.default({ preset: 'none', flip: 'swap' }),
     optim: optimSchema,
     /** Evaluate on the validation split every N epochs (and after the last). */
     evalEvery: z.number().int().min(1).default(1),

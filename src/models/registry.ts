@@ -1,0 +1,81 @@
+/**
+ * Builds a model from the `model` section of an experiment config (family + preset +
+ * overrides) and the facts that come from the data (layout, number of classes, persons,
+ * frames). An explicit switch, so a reader sees exactly which class runs.
+ */
+import type { LayoutName } from '../graph/layout.js';
+import type { ModelManifest } from './io.js';
+import { createPartStream, PART_STREAM_PRESET_NAMES, partStreamPreset, type PartStreamPresetName } from './partstream/index.js';
+import { createSkateFormer, SKATEFORMER_PRESETS, skateFormerPreset, type SkateFormerPresetName } from './skateformer/index.js';
+import { createStgcn, STGCN_PRESET_NAMES, stgcnPreset, type StgcnPresetName } from './stgcn/index.js';
+import type { SkeletonModel } from './types.js';
+
+export const MODEL_KINDS = ['skateformer', 'stgcn', 'partstream'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+
+/** The `model` section of an experiment config. */
+export interface ModelSection {
+  readonly kind: string;
+  readonly preset?: string;
+  readonly [field: string]: unknown;
+}
+
+/** What the data decides: the model must fit the cache it trains on. */
+export interface DataFacts {
+  readonly layout: LayoutName;
+  readonly classes: number;
+  /** Persons in the input (default: the preset's or 2). */
+  readonly persons?: number;
+  readonly frames?: number;
+}
+
+export class ModelConfigError extends Error {
+  constructor(message: string) {
+    super(`model config: ${message}`);
+    this.name = 'ModelConfigError';
+  }
+}
+
+function checkPreset<T extends string>(kind: string, preset: string | undefined, names: readonly T[], fallback: T): T {
+  const name = preset ?? fallback;
+  if (!(names as readonly string[]).includes(name)) throw new ModelConfigError(`field 'preset': ${kind} has no preset '${name}' (expected one of ${names.join(', ')})`);
+  return name as T;
+}
+
+/** Builds the model of a config section for the given data (validated by the family's schema). */
+export function createModel(section: ModelSection, data: DataFacts, seed: number): SkeletonModel {
+  const { kind, preset, ...overrides } = section;
+  const facts: Record<string, unknown> = { layout: data.layout, classes: data.classes };
+  if (data.persons !== undefined) facts.persons = data.persons;
+  if (data.frames !== undefined) facts.frames = data.frames;
+  switch (kind) {
+    case 'skateformer': {
+      const name = checkPreset(kind, preset, SKATEFORMER_PRESETS, 'ntu') as SkateFormerPresetName;
+      return createSkateFormer(skateFormerPreset(name, { ...facts, ...overrides }), seed);
+    }
+    case 'stgcn': {
+      const name = checkPreset(kind, preset, STGCN_PRESET_NAMES, 'tiny') as StgcnPresetName;
+      return createStgcn(stgcnPreset(name, { ...facts, ...overrides } as Parameters<typeof stgcnPreset>[1]), seed);
+    }
+    case 'partstream': {
+      const name = checkPreset(kind, preset, PART_STREAM_PRESET_NAMES, 'small') as PartStreamPresetName;
+      return createPartStream(partStreamPreset(name, { ...facts, ...overrides } as Parameters<typeof partStreamPreset>[1]), seed);
+    }
+    default:
+      throw new ModelConfigError(`field 'kind': unknown model family '${kind}' (expected one of ${MODEL_KINDS.join(', ')})`);
+  }
+}
+
+/** Rebuilds a saved model from its manifest (its config is complete, so no preset is needed). */
+export function createModelFromManifest(manifest: ModelManifest, seed: number): SkeletonModel {
+  switch (manifest.kind) {
+    case 'skateformer':
+      return createSkateFormer(manifest.config as Parameters<typeof createSkateFormer>[0], seed);
+    case 'stgcn':
+      return createStgcn(manifest.config as Parameters<typeof createStgcn>[0], seed);
+    case 'partstream':
+      return createPartStream(manifest.config as Parameters<typeof createPartStream>[0], seed);
+    default:
+      throw new ModelConfigError(`saved model family '${manifest.kind}' is not known to this skelact (expected one of ${MODEL_KINDS.join(', ')})`);
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * Batches for training and evaluation from a SkeletonCache split. One sample goes through
+ *
+ *   read clip → [data.normalize 'ucla-minmax', with the preset's random view in training]
+ *     → frame sampling (config.data.sampling; also gives index_t)
+ *     → person slots padded to the model's (zeros or copies of person 0)
+ *     → augmentation (training only, on joints, as the reference feeders do)
+ *     → modality (`toModality` with the configured bone tree of the cache layout)
+ *     → `toModelBatch` (the model's persons and joint order)
+ *
+ * and a batch is B such samples as Float32Arrays; tensors are only made by `toModelInputs`,
+ * right before the model runs, so nothing here can leak tensors.
+ *
+ * Order and randomness are functions of (seed, epoch, position): the training order of an
+ * epoch is a seeded shuffle of the (repeated) split, and each sample's frame sampling and
+ * augmentation draw from a stream keyed by (epoch, position in the epoch). Batch b of epoch e
+ * is therefore the same whether it is made first, last, in a prefetch or after a resume.
+ *
+ * Augmentation runs on joints before the modality (as in the SkateFormer feeders), so bone
+ * and motion inputs see the augmented skeleton, and Skeleton-AdaIN can work on joints.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { SkeletonClip } from '../graph/clip.js';
+import { type Layout, getLayout } from '../graph/layout.js';
+import { toModality } from '../graph/modalities.js';
+import { boneTreeOf } from '../graph/layout.js';
+import type { SkeletonCache } from '../data/cache/reader.js';
+import { type AugmentPipeline, applyMatrix, augmentPreset, padPersons, sampleSorted, uclaNormalize } from '../data/transforms/augment.js';
+import { type SampledClip, type UniformRandom, gatherFrames, uniformSampleIndices, validCropResize, validCropUniform } from '../data/transforms/sampling.js';
+import { toModelBatch } from '../models/input.js';
+import type { ModelBatch } from '../models/types.js';
+import type { ExperimentConfig } from './config.js';
+import { randomStream, shuffled } from './random.js';
+
+/** What the loader needs to know about the model. */
+export interface LoaderModelSpec {
+  readonly persons: number;
+  readonly jointOrder: Int32Array;
+  readonly inChannels: number;
+  readonly frames: number;
+}
+
+export interface LoaderOptions {
+  readonly cache: SkeletonCache;
+  /** Cache sample indices of the split. */
+  readonly indices: readonly number[];
+  readonly config: Pick<ExperimentConfig, 'seed' | 'data' | 'augment'>;
+  readonly model: LoaderModelSpec;
+  /** Training: shuffled, repeated, augmented, random sampling, last partial batch dropped. */
+  readonly training: boolean;
+  readonly batchSize: number;
+  /** Samples Skeleton-AdaIN may draw same-class references from (default: `indices`). */
+  readonly referencePool?: readonly number[];
+}
+
+/** One batch, host side. */
+export interface HostBatch {
+  readonly epoch: number;
+  readonly batch: number;
+  readonly size: number;
+  /** [B, T, V, C] in the model layout. */
+  readonly x: Float32Array;
+  /** [B, T]: each frame's source position, 2·idx/valid − 1 (SkateFormer index_t). */
+  readonly indexT: Float32Array;
+  readonly labels: Int32Array;
+  /** Cache index of each sample. */
+  readonly samples: Int32Array;
+}
+
+export interface PreparedSample {
+  readonly clip: SkeletonClip;
+  readonly indexT: Float32Array;
+  readonly label: number;
+  readonly index: number;
+}
+
+/** Seed of the deterministic test-time draws of PYSKL's UniformSample (it reseeds with 255). */
+const UNIFORM_TEST_SEED = 255;
+
+export class SkeletonLoader {
+  readonly layout: Layout;
+  readonly augment: AugmentPipeline;
+  private readonly byLabel = new Map<number, number[]>();
+  private lastOrder?: { epoch: number; order: Int32Array };
+
+  constructor(readonly options: LoaderOptions) {
+    const { cache, indices, batchSize, model, config } = options;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+    if (indices.length === 0) throw new Error('the split is empty');
+    for (const i of indices) if (!Number.isInteger(i) || i < 0 || i >= cache.size) throw new RangeError(`sample index ${i} is outside the cache (0..${cache.size - 1})`);
+    this.layout = getLayout(cache.manifest.layout);
+    const channels = cache.manifest.channels.length;
+    if (model.inChannels !== channels) {
+      throw new Error(`the model takes ${model.inChannels} input channels but the cache clips have ${channels} (${cache.manifest.channels.join(', ')})`);
+    }
+    if (model.frames !== config.data.frames) throw new Error(`the model takes ${model.frames} frames but the config samples ${config.data.frames} (data.frames)`);
+    for (const j of model.jointOrder) if (j < 0 || j >= this.layout.numJoints) throw new Error(`the model's joint order names joint ${j}, the layout '${this.layout.name}' has ${this.layout.numJoints}`);
+    this.augment = augmentPreset(config.augment.preset, {
+      intraProbability: config.augment.intraProbability,
+      interProbability: config.augment.interProbability,
+      flip: config.augment.flip,
+    });
+    if (options.training) {
+      for (const i of indices) if (cache.labels[i] < 0) throw new Error(`training sample ${i} ('${cache.sample(i).name}') has no label`);
+      if (indices.length * config.data.repeat < batchSize) {
+        throw new Error(`the training split has ${indices.length * config.data.repeat} samples per epoch (repeat ${config.data.repeat}), fewer than one batch of ${batchSize}`);
+      }
+      for (const i of options.referencePool ?? indices) {
+        const label = cache.labels[i];
+        let list = this.byLabel.get(label);
+        if (!list) this.byLabel.set(label, (list = []));
+        list.push(i);
+      }
+    }
+  }
+
+  /** Samples per epoch (the split times the repeat factor in training). */
+  get epochSize(): number {
+    return this.options.training ? this.options.indices.length * this.options.config.data.repeat : this.options.indices.length;
+  }
+
+  /** Batches per epoch: full batches only in training (PyTorch drop_last), all samples otherwise. */
+  get batchesPerEpoch(): number {
+    const n = this.epochSize;
+    const b = this.options.batchSize;
+    return this.options.training ? Math.floor(n / b) : Math.ceil(n / b);
+  }
+
+  /** Cache indices in the order epoch `epoch` visits them. */
+  order(epoch: number): Int32Array {
+    if (this.lastOrder?.epoch === epoch) return this.lastOrder.order;
+    const order = this.makeOrder(epoch);
+    this.lastOrder = { epoch, order };
+    return order;
+  }
+
+  private makeOrder(epoch: number): Int32Array {
+    const { indices, training, config } = this.options;
+    if (!training) return Int32Array.from(indices);
+    const n = indices.length;
+    const positions = shuffled(
+      Array.from({ length: n * config.data.repeat }, (_, i) => i),
+      randomStream(config.seed, 'shuffle', epoch),
+    );
+    return Int32Array.from(positions, (p) => indices[p % n]);
+  }
+
+  /** One sample through the whole pipeline; `position` is its place in the epoch's order. */
+  prepare(index: number, epoch: number, position: number): PreparedSample {
+    try {
+      return this.prepareUnchecked(index, epoch, position);
+    } catch (e) {
+      const name = this.options.cache.sample(index).name;
+      throw new Error(`sample ${index} ('${name}'): ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private prepareUnchecked(index: number, epoch: number, position: number): PreparedSample {
+    const { cache, config, model, training } = this.options;
+    const { data } = config;
+    const random = training ? randomStream(config.seed, 'sample', epoch, position) : undefined;
+    const sample = cache.read(index);
+    let clip = sample.clip;
+    const view = random && this.augment.randomView ? this.augment.randomView(random) : undefined;
+    if (data.normalize === 'ucla-minmax') clip = uclaNormalize(clip, this.layout, view);
+    else if (view) clip = applyMatrix(clip, view);
+    const sampled = this.sample(clip, index, random);
+    clip = padPersons(sampled.clip, model.persons, data.fillMissingPersons);
+    const indexT = Float32Array.from(sampled.sourceIndex, (s) => (2 * s) / sampled.validFrames - 1);
+    if (training && random) {
+      clip = this.augment.afterSampling(clip, { layout: this.layout, indexT, sameClassReference: (r) => this.reference(sample.label, r) }, random);
+    }
+    clip = toModality(clip, boneTreeOf(this.layout, data.boneTree), data.modality);
+    return { clip, indexT, label: sample.label, index };
+  }
+
+  /** Batch `batch` of epoch `epoch`, host side. */
+  batch(epoch: number, batch: number): HostBatch {
+    const { batchSize, model, config } = this.options;
+    if (!Number.isInteger(batch) || batch < 0 || batch >= this.batchesPerEpoch) throw new RangeError(`batch ${batch} is outside 0..${this.batchesPerEpoch - 1}`);
+    const order = this.order(epoch);
+    const start = batch * batchSize;
+    const end = Math.min(order.length, start + batchSize);
+    const prepared: PreparedSample[] = [];
+    for (let p = start; p < end; p++) prepared.push(this.prepare(order[p], epoch, p));
+    const T = model.frames;
+    const x = toModelBatch(
+      prepared.map((s) => s.clip),
+      { persons: model.persons, jointOrder: model.jointOrder, frames: T, channels: model.inChannels },
+      config.data.fillMissingPersons,
+    );
+    const indexT = new Float32Array(prepared.length * T);
+    prepared.forEach((s, i) => indexT.set(s.indexT, i * T));
+    return {
+      epoch,
+      batch,
+      size: prepared.length,
+      x,
+      indexT,
+      labels: Int32Array.from(prepared, (s) => s.label),
+      samples: Int32Array.from(prepared, (s) => s.index),
+    };
+  }
+
+  /**
+   * The batches of one epoch from `from` on, preparing up to `prefetch` batches ahead on
+   * the event loop (they are made while the consumer awaits, e.g. a GPU result).
+   */
+  async *epoch(epoch: number, options: { from?: number; prefetch?: number } = {}): AsyncGenerator<HostBatch, void, undefined> {
+    const from = options.from ?? 0;
+    const prefetch = Math.max(0, options.prefetch ?? 1);
+    const total = this.batchesPerEpoch;
+    const queue: Array<Promise<HostBatch>> = [];
+    let next = from;
+    const schedule = () => {
+      const b = next++;
+      const made = new Promise<HostBatch>((resolve, reject) =>
+        setImmediate(() => {
+          try {
+            resolve(this.batch(epoch, b));
+          } catch (e) {
+            reject(e);
+          }
+        }),
+      );
+      // A consumer that stops early never awaits the batches made ahead; keep their errors quiet.
+      made.catch(() => undefined);
+      queue.push(made);
+    };
+    while (next < total && queue.length < prefetch + 1) schedule();
+    while (queue.length > 0) {
+      const current = queue.shift()!;
+      if (next < total) schedule();
+      yield await current;
+    }
+  }
+
+  private sample(clip: SkeletonClip, index: number, random: UniformRandom | undefined): SampledClip {
+    const { data } = this.options.config;
+    const window = data.frames;
+    switch (data.sampling) {
+      case 'crop-resize':
+        return validCropResize(clip, random ? { window, pInterval: data.trainCrop, minLength: data.minLength, random } : { window, pInterval: [data.testCrop] });
+      case 'skateformer':
+        return validCropUniform(clip, random ? { window, pInterval: data.trainCrop, minLength: data.minLength, random } : { window, pInterval: [data.testCrop], minLength: data.minLength });
+      case 'uniform': {
+        const frames = clip.frames;
+        if (frames === 0) throw new Error(`sample ${index} has no frames`);
+        const r = random ?? randomStream(UNIFORM_TEST_SEED, 'evaluation', index);
+        const idx = uniformSampleIndices(frames, window, 1, r, !random);
+        return { clip: gatherFrames(clip, idx), sourceIndex: Float32Array.from(idx), validFrames: frames };
+      }
+      case 'ucla': {
+        const idx = uclaFrameIndices(clip.frames, window, random);
+        return { clip: gatherFrames(clip, idx), sourceIndex: Float32Array.from(idx), validFrames: clip.frames };
+      }
+      default:
+        throw new Error(`unknown sampling '${data.sampling as string}'`);
+    }
+  }
+
+  private reference(label: number, random: UniformRandom): SkeletonClip {
+    const pool = this.byLabel.get(label);
+    if (!pool || pool.length === 0) throw new Error(`no training sample of class ${label} to draw a Skeleton-AdaIN reference from`);
+    const i = pool[Math.min(pool.length - 1, Math.floor(random() * pool.length))];
+    return padPersons(this.options.cache.read(i).clip, this.options.model.persons, this.options.config.data.fillMissingPersons);
+  }
+}
+
+/**
+ * The SkateFormer NW-UCLA feeder's frame choice: training draws `window` positions without
+ * replacement from `length` frames each repeated 100 times, sorted (so frames repeat);
+ * testing takes `floor(linspace(0, length − 1, window))`.
+ */
+export function uclaFrameIndices(length: number, window: number, random: UniformRandom | undefined): Int32Array {
+  if (length < 1) throw new Error('cannot sample a clip with no frames');
+  if (random) {
+    const picks = sampleSorted(random, 100 * length, window);
+    return Int32Array.from(picks, (p) => p % length).sort();
+  }
+  const step = window > 1 ? (length - 1) / (window - 1) : 0;
+  return Int32Array.from({ length: window }, (_, i) => (i === window - 1 && window > 1 ? length - 1 : Math.floor(i * step)));
+}
+
+/** Tensors for the model; the caller disposes them (tf.dispose on the result). */
+export function toModelInputs(host: HostBatch, model: LoaderModelSpec): { batch: ModelBatch; labels: tf.Tensor1D } {
+  const V = model.persons * model.jointOrder.length;
+  return {
+    batch: {
+      x: tf.tensor4d(host.x, [host.size, model.frames, V, model.inChannels]),
+      indexT: tf.tensor2d(host.indexT, [host.size, model.frames]),
+    },
+    labels: tf.tensor1d(host.labels, 'int32'),
+  };
+}
+
+/** Disposes what toModelInputs made. */
+export function disposeModelInputs(inputs: { batch: ModelBatch; labels: tf.Tensor1D }): void {
+  tf.dispose([inputs.batch.x, inputs.labels, ...(inputs.batch.indexT ? [inputs.batch.indexT] : [])]);
+}

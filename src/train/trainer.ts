@@ -1,0 +1,402 @@
+/**
+ * The training loop: one experiment config, one model, one cache split.
+ *
+ * Per iteration: the loader's batch → forward (training mode, dropout seeded by the step) →
+ * label-smoothing cross-entropy (summed over streams for multi-stream models) → gradients
+ * (`tf.variableGrads`) → global-norm clipping → the learning rate of this step from the
+ * schedule → optimiser update. Loss, accuracy and gradient norm are read back once per step,
+ * and a non-finite loss or gradient norm stops the run before the update (a
+ * TrainingDivergedError naming the step), leaving the last good checkpoint.
+ *
+ * Per epoch: validation every `evalEvery` epochs and after the last one; the best model by
+ * validation top-1 is saved to `<outDir>/best`; a line is appended to `metrics.jsonl`; a
+ * checkpoint (see ./checkpoint.ts) is written atomically. `steps.jsonl` gets a line every
+ * `logEvery` iterations (step, epoch, lr, loss, accuracy) for the training-curve plots.
+ *
+ * Resuming loads the checkpoint (weights, optimiser moments and step counts, counters) and
+ * continues with the same batches, learning rates and dropout masks as an uninterrupted run,
+ * so the weights come out bit for bit the same. An abort (the signal) writes a mid-epoch
+ * checkpoint at the next iteration boundary, which resumes exactly too.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SkeletonCache } from '../data/cache/reader.js';
+import { writeFileAtomic } from '../data/cache/writer.js';
+import { type ModelMeta, saveModel } from '../models/io.js';
+import type { SkeletonModel } from '../models/types.js';
+import { type CheckpointState, type EpochMetrics, type RunningSums, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, findCheckpoint, readCheckpointState, restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
+import type { ExperimentConfig } from './config.js';
+import { evaluateWithLoader } from './evaluate.js';
+import { SkeletonLoader, disposeModelInputs, toModelInputs } from './loader.js';
+import { classificationLoss, clipGradNorm } from './loss.js';
+import { Optimizer } from './optimizer.js';
+import { randomStream, shuffled, streamSeed } from './random.js';
+import { scheduleFromConfig } from './schedule.js';
+
+export const RUN_FILES = { metrics: 'metrics.jsonl', steps: 'steps.jsonl', best: 'best', config: 'config.json' } as const;
+
+/** How the run's randomness is derived (recorded in checkpoints). */
+export const RNG_SCHEME = 'sfc32 streams derived from (seed, purpose, epoch, position); dropout from (seed, step)';
+
+export type TrainEvent =
+  | {
+      readonly type: 'start';
+      readonly epochs: number;
+      readonly untilEpoch: number;
+      readonly itersPerEpoch: number;
+      readonly startEpoch: number;
+      readonly startBatch: number;
+      readonly trainSamples: number;
+      readonly validationSamples: number;
+      readonly schedule: string;
+      readonly resumed: boolean;
+    }
+  | {
+      readonly type: 'step';
+      readonly epoch: number;
+      readonly batch: number;
+      readonly itersPerEpoch: number;
+      readonly step: number;
+      readonly lr: number;
+      readonly loss: number;
+      readonly accuracy: number;
+      readonly gradNorm: number;
+      readonly samplesPerSecond: number;
+    }
+  | { readonly type: 'validation'; readonly epoch: number; readonly done: number; readonly total: number }
+  | { readonly type: 'epoch'; readonly metrics: EpochMetrics; readonly best: boolean }
+  | { readonly type: 'checkpoint'; readonly dir: string; readonly epoch: number; readonly batch: number };
+
+export interface TrainOptions {
+  readonly config: ExperimentConfig;
+  readonly model: SkeletonModel;
+  readonly cache: SkeletonCache;
+  readonly outDir: string;
+  /**
+   * Stop after this many epochs in all (default: config.optim.epochs). The schedule always
+   * spans config.optim.epochs, so a run stopped early and resumed later is the same run.
+   */
+  readonly epochs?: number;
+  /** Continue the run in outDir from its checkpoint. Without it, a folder holding a run is an error. */
+  readonly resume?: boolean;
+  readonly onProgress?: (event: TrainEvent) => void;
+  /** Aborting stops at the next iteration boundary after writing a checkpoint there. */
+  readonly signal?: AbortSignal;
+  /** A steps.jsonl line every this many iterations (default 10). */
+  readonly logEvery?: number;
+  /** Batches the loader prepares ahead (default 1). */
+  readonly prefetch?: number;
+  /** Added to saved models' provenance (e.g. dataset, benchmark). */
+  readonly provenance?: Readonly<Record<string, string | number>>;
+}
+
+export interface TrainResult {
+  readonly status: 'complete' | 'aborted';
+  /** Epochs completed. */
+  readonly epoch: number;
+  readonly step: number;
+  readonly history: readonly EpochMetrics[];
+  readonly best: { readonly epoch: number; readonly top1: number } | null;
+  readonly checkpoint: string | undefined;
+}
+
+/** Thrown when the loss (or the gradient norm) becomes NaN or infinite; nothing of that step is applied. */
+export class TrainingDivergedError extends Error {
+  constructor(
+    readonly epoch: number,
+    readonly step: number,
+    readonly loss: number,
+    readonly lr: number,
+    readonly lastCheckpoint: string | undefined,
+    readonly checkpointEpoch: number | undefined,
+    readonly gradNorm = 0,
+  ) {
+    const what = Number.isFinite(loss) ? `the gradient norm is ${gradNorm}` : `the loss is ${loss}`;
+    super(
+      `training diverged: ${what} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr}); ` +
+        (lastCheckpoint ? `the last good checkpoint (epoch ${checkpointEpoch}) is ${lastCheckpoint}` : 'no checkpoint was written yet') +
+        '. Lower optim.lr, raise optim.warmupEpochs or turn on optim.clipGradNorm.',
+    );
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+/** Train and validation sample indices of an experiment. */
+export function experimentSplits(cache: SkeletonCache, config: ExperimentConfig): { train: number[]; validation: number[] } {
+  const train = cache.split(config.data.benchmark, 'train');
+  const share = config.data.validationShare;
+  if (share <= 0) return { train: [...train], validation: [...cache.split(config.data.benchmark, 'test')] };
+  // A stratified hold-out: the same share of every class, chosen by the experiment seed.
+  const byLabel = new Map<number, number[]>();
+  for (const i of train) {
+    const l = cache.labels[i];
+    if (!byLabel.has(l)) byLabel.set(l, []);
+    byLabel.get(l)!.push(i);
+  }
+  const held = new Set<number>();
+  for (const [label, list] of [...byLabel].sort((a, b) => a[0] - b[0])) {
+    const picked = shuffled(list, randomStream(config.seed, 'holdout', label)).slice(0, Math.round(share * list.length));
+    for (const i of picked) held.add(i);
+  }
+  return { train: train.filter((i) => !held.has(i)), validation: train.filter((i) => held.has(i)) };
+}
+
+const ZERO_SUMS: RunningSums = { lossSum: 0, correct: 0, seen: 0, batches: 0, trainSeconds: 0, seconds: 0, lastLr: 0 };
+
+function configDifferences(a: unknown, b: unknown, path = ''): string[] {
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) {
+    return JSON.stringify(a) === JSON.stringify(b) ? [] : [path || '(root)'];
+  }
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].flatMap((k) => configDifferences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
+}
+
+function readJsonLines(path: string): Record<string, unknown>[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim().length > 0)
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return []; // a line cut by a crash
+      }
+    });
+}
+
+function writeJsonLines(path: string, records: readonly object[]): void {
+  writeFileAtomic(path, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+}
+
+/** Trains `model` as `config` says; see the module comment. */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const { config, model, cache, outDir } = options;
+  const untilEpoch = options.epochs ?? config.optim.epochs;
+  if (!Number.isInteger(untilEpoch) || untilEpoch < 1) throw new Error(`epochs must be a positive integer, got ${untilEpoch}`);
+  if (untilEpoch > config.optim.epochs) throw new Error(`epochs (${untilEpoch}) exceeds the config's optim.epochs (${config.optim.epochs}), which sizes the schedule`);
+  const logEvery = options.logEvery ?? 10;
+  const classNames = cache.manifest.classNames;
+  const splits = experimentSplits(cache, config);
+  const trainLoader = new SkeletonLoader({ cache, indices: splits.train, config, model, training: true, batchSize: config.optim.batchSize, referencePool: splits.train });
+  const valLoader =
+    splits.validation.length > 0
+      ? new SkeletonLoader({ cache, indices: splits.validation, config, model, training: false, batchSize: config.optim.evalBatchSize ?? config.optim.batchSize })
+      : undefined;
+  const itersPerEpoch = trainLoader.batchesPerEpoch;
+  const schedule = scheduleFromConfig(config.optim, itersPerEpoch);
+  const meta: ModelMeta = {
+    layout: cache.manifest.layout,
+    classNames,
+    modality: config.data.modality,
+    sampling: config.data.sampling,
+    testCrop: config.data.testCrop,
+    minLength: config.data.minLength,
+    fillMissingPersons: config.data.fillMissingPersons,
+    normalize: config.data.normalize,
+    data: { ...config.data },
+    provenance: {
+      experiment: config.name,
+      dataset: cache.manifest.dataset,
+      benchmark: config.data.benchmark,
+      ...(options.provenance ?? {}),
+    },
+  };
+  const optimizer = new Optimizer(model.params, {
+    kind: config.optim.optimizer,
+    weightDecay: config.optim.weightDecay,
+    decayParameters: config.optim.decayParameters,
+    betas: config.optim.betas,
+    eps: config.optim.eps,
+    momentum: config.optim.momentum,
+    nesterov: config.optim.nesterov,
+  });
+
+  try {
+    mkdirSync(outDir, { recursive: true });
+    const metricsPath = join(outDir, RUN_FILES.metrics);
+    const stepsPath = join(outDir, RUN_FILES.steps);
+    let epoch = 0;
+    let batch = 0;
+    let step = 0;
+    let running: RunningSums = ZERO_SUMS;
+    let best: CheckpointState['best'] = null;
+    let history: EpochMetrics[] = [];
+    let lastCheckpoint: string | undefined;
+    let checkpointEpoch: number | undefined;
+
+    const existing = findCheckpoint(outDir);
+    if (options.resume) {
+      if (!existing) throw new Error(`nothing to resume in ${outDir}: it has no checkpoint`);
+      const saved = restoreCheckpointChecked(existing, model, optimizer, config, itersPerEpoch);
+      ({ epoch, batch, step, running, best } = saved);
+      history = [...saved.history];
+      lastCheckpoint = existing;
+      checkpointEpoch = saved.epoch;
+      // Logs may run ahead of the checkpoint after a crash; cut them back to it.
+      writeJsonLines(metricsPath, history);
+      writeJsonLines(
+        stepsPath,
+        readJsonLines(stepsPath).filter((r) => typeof r.step === 'number' && r.step <= step),
+      );
+    } else {
+      if (existing) throw new Error(`${outDir} already holds a training run (${existing}); resume it or choose another folder`);
+      writeJsonLines(metricsPath, []);
+      writeJsonLines(stepsPath, []);
+      writeFileAtomic(join(outDir, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
+    }
+
+    options.onProgress?.({
+      type: 'start',
+      epochs: config.optim.epochs,
+      untilEpoch,
+      itersPerEpoch,
+      startEpoch: epoch,
+      startBatch: batch,
+      trainSamples: trainLoader.epochSize,
+      validationSamples: valLoader?.epochSize ?? 0,
+      schedule: schedule.description,
+      resumed: Boolean(options.resume),
+    });
+
+    const stateNow = (): CheckpointState => ({
+      format: CHECKPOINT_FORMAT,
+      version: CHECKPOINT_VERSION,
+      config,
+      epoch,
+      batch,
+      step,
+      itersPerEpoch,
+      rng: { seed: config.seed, scheme: RNG_SCHEME },
+      running,
+      best,
+      history,
+    });
+
+    while (epoch < untilEpoch) {
+      const epochStarted = performance.now() - running.seconds * 1000;
+      let trainStarted = performance.now();
+      let trainSeconds = running.trainSeconds;
+      for await (const host of trainLoader.epoch(epoch, { from: batch, prefetch: options.prefetch })) {
+        if (options.signal?.aborted) {
+          trainSeconds += (performance.now() - trainStarted) / 1000;
+          running = { ...running, trainSeconds, seconds: (performance.now() - epochStarted) / 1000 };
+          lastCheckpoint = await writeCheckpoint(outDir, model, meta, optimizer, stateNow());
+          options.onProgress?.({ type: 'checkpoint', dir: lastCheckpoint, epoch, batch });
+          return { status: 'aborted', epoch, step, history, best, checkpoint: lastCheckpoint };
+        }
+        const lr = schedule.lr(step);
+        const inputs = toModelInputs(host, model);
+        const kept: { correct?: tf.Scalar } = {};
+        let grads: tf.NamedTensorMap | undefined;
+        let value: tf.Scalar | undefined;
+        let clipped: ReturnType<typeof clipGradNorm> | undefined;
+        let stats: Float32Array;
+        try {
+          ({ value, grads } = tf.variableGrads(() => {
+            const out = model.forward(inputs.batch, { training: true, seed: streamSeed(config.seed, 'dropout', step) });
+            const loss = classificationLoss(out, inputs.labels, config.optim.labelSmoothing);
+            kept.correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out.logits, 1), inputs.labels), 'float32')) as tf.Scalar);
+            return loss;
+          }, optimizer.variables()));
+          clipped = clipGradNorm(grads, config.optim.clipGradNorm);
+          const packed = tf.stack([value, kept.correct!, clipped.norm]);
+          stats = (await packed.data()) as Float32Array;
+          packed.dispose();
+          const [loss, , norm] = stats;
+          if (!Number.isFinite(loss) || !Number.isFinite(norm)) throw new TrainingDivergedError(epoch, step, loss, lr, lastCheckpoint, checkpointEpoch, norm);
+          optimizer.applyGradients(clipped.grads, lr);
+        } finally {
+          disposeModelInputs(inputs);
+          tf.dispose([value, kept.correct, clipped?.norm, ...(grads ? Object.values(grads) : []), ...(clipped ? Object.values(clipped.grads) : [])]);
+        }
+        const [loss, correct, gradNorm] = stats;
+        step++;
+        batch++;
+        const now = performance.now();
+        running = {
+          lossSum: running.lossSum + loss,
+          correct: running.correct + correct,
+          seen: running.seen + host.size,
+          batches: running.batches + 1,
+          trainSeconds: trainSeconds + (now - trainStarted) / 1000,
+          seconds: (now - epochStarted) / 1000,
+          lastLr: lr,
+        };
+        if (step % logEvery === 0) appendFileSync(stepsPath, `${JSON.stringify({ step, epoch: epoch + (batch / itersPerEpoch), lr, loss, accuracy: correct / host.size })}\n`);
+        options.onProgress?.({
+          type: 'step',
+          epoch,
+          batch,
+          itersPerEpoch,
+          step,
+          lr,
+          loss,
+          accuracy: correct / host.size,
+          gradNorm,
+          samplesPerSecond: running.seen / Math.max(1e-9, running.trainSeconds),
+        });
+      }
+      trainSeconds = running.trainSeconds;
+      trainStarted = performance.now();
+
+      // End of epoch: validation, best model, metrics, checkpoint.
+      const completed = epoch + 1;
+      let val: { top1: number; top5: number; loss: number } | undefined;
+      if (valLoader && (completed % config.evalEvery === 0 || completed === config.optim.epochs || completed === untilEpoch)) {
+        try {
+          const result = await evaluateWithLoader(model, valLoader, classNames, cache, (done, total) => options.onProgress?.({ type: 'validation', epoch, done, total }), options.signal);
+          val = { top1: result.top1, top5: result.top5, loss: result.loss };
+        } catch (e) {
+          if (!options.signal?.aborted) throw e;
+        }
+      }
+      if (options.signal?.aborted) {
+        // Every batch of the epoch is done; a resume goes straight to its validation.
+        running = { ...running, seconds: (performance.now() - epochStarted) / 1000 };
+        lastCheckpoint = await writeCheckpoint(outDir, model, meta, optimizer, stateNow());
+        options.onProgress?.({ type: 'checkpoint', dir: lastCheckpoint, epoch, batch });
+        return { status: 'aborted', epoch, step, history, best, checkpoint: lastCheckpoint };
+      }
+      let isBest = false;
+      if (val && (best === null || val.top1 > best.top1)) {
+        best = { epoch: completed, top1: val.top1 };
+        isBest = true;
+        await saveModel(join(outDir, RUN_FILES.best), model, { ...meta, provenance: { ...meta.provenance, epoch: completed, step, valTop1: val.top1, valTop5: val.top5 } });
+      }
+      const metrics: EpochMetrics = {
+        epoch: completed,
+        step,
+        lr: running.lastLr,
+        trainLoss: running.batches > 0 ? running.lossSum / running.batches : Number.NaN,
+        trainAccuracy: running.seen > 0 ? running.correct / running.seen : Number.NaN,
+        ...(val ? { valTop1: val.top1, valTop5: val.top5, valLoss: val.loss } : {}),
+        seconds: (performance.now() - epochStarted) / 1000,
+        samplesPerSecond: running.seen / Math.max(1e-9, running.trainSeconds),
+      };
+      history = [...history, metrics];
+      appendFileSync(metricsPath, `${JSON.stringify(metrics)}\n`);
+      epoch = completed;
+      batch = 0;
+      running = ZERO_SUMS;
+      lastCheckpoint = await writeCheckpoint(outDir, model, meta, optimizer, stateNow());
+      checkpointEpoch = epoch;
+      options.onProgress?.({ type: 'epoch', metrics, best: isBest });
+      options.onProgress?.({ type: 'checkpoint', dir: lastCheckpoint, epoch, batch });
+    }
+    return { status: 'complete', epoch, step, history, best, checkpoint: lastCheckpoint ?? existing };
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+function restoreCheckpointChecked(dir: string, model: SkeletonModel, optimizer: Optimizer, config: ExperimentConfig, itersPerEpoch: number): CheckpointState {
+  const state = readCheckpointState(dir);
+  const differences = configDifferences(state.config, config);
+  if (differences.length > 0) {
+    throw new Error(`cannot resume ${dir}: it was trained with another config (differs in ${differences.slice(0, 6).join(', ')}${differences.length > 6 ? ', …' : ''})`);
+  }
+  if (state.itersPerEpoch !== itersPerEpoch) throw new Error(`cannot resume ${dir}: it had ${state.itersPerEpoch} iterations per epoch, the data now gives ${itersPerEpoch} (was the cache prepared again?)`);
+  return restoreCheckpoint(dir, model, optimizer);
+}
