@@ -7,6 +7,9 @@ import { inspectCommand } from './commands/inspect.js';
 import { prepareCommand } from './commands/prepare.js';
 import { quickstartCommand } from './commands/quickstart.js';
 import { synthCommand } from './commands/synth.js';
+import { trainCommand } from './commands/train.js';
+import { ensembleCommand, evalCommand, predictCommand } from './commands/eval.js';
+import { modelInfoCommand } from './commands/model-info.js';
 import type { GlobalOptions } from './output.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -25,6 +28,11 @@ export async function main(argv: string[]): Promise<void> {
     .command(synthCommand as never)
     .command(prepareCommand as never)
     .command(inspectCommand as never)
+    .command(trainCommand as never)
+    .command(evalCommand as never)
+    .command(ensembleCommand as never)
+    .command(predictCommand as never)
+    .command(modelInfoCommand as never)
     .demandCommand(1, 'choose a command (skelact --help lists them)')
     .strict()
     .version(packageVersion())

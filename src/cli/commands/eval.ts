@@ -1,0 +1,212 @@
+/**
+ * `skelact eval`, `skelact ensemble` and `skelact predict`: a saved model over a cache split,
+ * the fusion of saved score runs, and the top classes of one raw skeleton file.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { SkeletonCache } from '../../data/cache/reader.js';
+import { CacheWriter } from '../../data/cache/writer.js';
+import { DATASETS, type DatasetSpec } from '../../data/datasets/index.js';
+import { loadModel, type ModelManifest } from '../../models/io.js';
+import { createModelFromManifest } from '../../models/registry.js';
+import { parseExperiment, type ExperimentConfig } from '../../train/config.js';
+import { evaluate, fuseScores, readScores, scoreMetrics, writeScores, type EvaluationResult, type ScoreMetrics } from '../../train/evaluate.js';
+import { confusionMatrixSvg, writeSvg } from '../../train/plots.js';
+import { createProgressBar } from '../progress.js';
+import { type GlobalOptions, log, print, printJson } from '../output.js';
+import { detectFormat } from './inspect.js';
+
+/** The test-time part of an experiment config, rebuilt from what a model folder recorded. */
+export function testConfigOf(manifest: ModelManifest, benchmark?: string): Pick<ExperimentConfig, 'seed' | 'data' | 'augment'> {
+  const data = {
+    ...(manifest.data ?? {}),
+    benchmark: benchmark ?? (manifest.data?.benchmark as string | undefined) ?? 'unknown',
+    modality: manifest.modality,
+    frames: manifest.frames,
+    sampling: manifest.sampling,
+    testCrop: manifest.testCrop,
+    minLength: manifest.minLength,
+    fillMissingPersons: manifest.fillMissingPersons,
+    normalize: manifest.normalize,
+  };
+  // Validate through the experiment schema so defaults are filled exactly as in training.
+  const full = parseExperiment({ name: 'eval', model: { kind: manifest.kind }, data, optim: { lr: 1, batchSize: 1, epochs: 1 } }, 'model.json');
+  return { seed: 0, data: full.data, augment: { ...full.augment, preset: 'none' } };
+}
+
+function checkModelFitsCache(manifest: ModelManifest, cache: SkeletonCache, modelDir: string): void {
+  const m = cache.manifest;
+  if (manifest.layout !== m.layout) throw new Error(`model ${modelDir} takes layout ${manifest.layout}, the cache ${cache.dir} holds ${m.layout}`);
+  if (manifest.classNames.length !== m.classNames.length) {
+    throw new Error(`model ${modelDir} has ${manifest.classNames.length} classes, the cache ${cache.dir} has ${m.classNames.length}`);
+  }
+  const differing = manifest.classNames.findIndex((c, i) => c !== m.classNames[i]);
+  if (differing >= 0) throw new Error(`model ${modelDir} class ${differing} is '${manifest.classNames[differing]}', the cache calls it '${m.classNames[differing]}'`);
+}
+
+function printMetrics(metrics: ScoreMetrics, title: string, showClasses: boolean): void {
+  print(`${title}: top-1 ${(100 * metrics.top1).toFixed(2)} %, top-5 ${(100 * metrics.top5).toFixed(2)} % over ${metrics.samples} samples`);
+  const rows = metrics.perClass.filter((c) => c.total > 0);
+  const shown = showClasses ? rows : [...rows].sort((a, b) => (a.accuracy ?? 0) - (b.accuracy ?? 0)).slice(0, 10);
+  print(showClasses ? 'per-class accuracy:' : 'lowest per-class accuracy (--classes for all):');
+  for (const c of shown) print(`  ${c.name.slice(0, 40).padEnd(40)} ${(100 * (c.accuracy ?? 0)).toFixed(1).padStart(6)} %  (${c.correct}/${c.total})`);
+}
+
+interface EvalArgs extends GlobalOptions {
+  model: string;
+  data: string;
+  split: 'train' | 'test';
+  benchmark?: string;
+  batchSize: number;
+  scores?: string;
+  plot?: string;
+  classes: boolean;
+}
+
+export const evalCommand: CommandModule<GlobalOptions, EvalArgs> = {
+  command: 'eval',
+  describe: 'Evaluate a saved model on a cache split: top-1, top-5, per-class accuracy, confusion matrix, saved scores',
+  builder: (y: Argv<GlobalOptions>) =>
+    y
+      .option('model', { describe: 'model folder (a run\'s best/ or checkpoint/model)', type: 'string', demandOption: true })
+      .option('data', { describe: 'prepared cache', type: 'string', demandOption: true })
+      .option('split', { describe: 'split of the benchmark', choices: ['train', 'test'], default: 'test' as const })
+      .option('benchmark', { describe: 'benchmark (default: the one the model was trained on)', type: 'string' })
+      .option('batch-size', { describe: 'samples per forward pass', type: 'number', default: 32 })
+      .option('scores', { describe: 'folder for the per-sample scores (for skelact ensemble); default <model>/scores-<benchmark>-<split>', type: 'string' })
+      .option('plot', { describe: 'confusion matrix SVG; default <model>/confusion-<benchmark>-<split>.svg', type: 'string' })
+      .option('classes', { describe: 'print every class\'s accuracy', type: 'boolean', default: false })
+      .example('$0 eval --model runs/sf-j/best --data cache/ntu60 --json', 'metrics as JSON') as unknown as Argv<EvalArgs>,
+  handler: async (args: ArgumentsCamelCase<EvalArgs>) => {
+    const { model, manifest } = loadModel(args.model, createModelFromManifest);
+    const cache = SkeletonCache.open(args.data);
+    try {
+      checkModelFitsCache(manifest, cache, args.model);
+      const config = testConfigOf(manifest, args.benchmark);
+      const indices = cache.split(config.data.benchmark, args.split);
+      if (indices.length === 0) throw new Error(`benchmark '${config.data.benchmark}' has no ${args.split} samples in ${args.data}`);
+      const bar = createProgressBar({ total: indices.length, unit: 'samples', silent: args.json || args.quiet });
+      let result: EvaluationResult;
+      try {
+        result = await evaluate({ model, cache, config, indices, batchSize: args.batchSize, onProgress: (done) => bar.update(done) });
+      } finally {
+        bar.stop();
+      }
+      const tag = `${config.data.benchmark}-${args.split}`;
+      const scoresDir = args.scores ?? join(args.model, `scores-${tag}`);
+      writeScores(scoresDir, result, { model: args.model, benchmark: config.data.benchmark, split: args.split });
+      const plot = args.plot ?? join(args.model, `confusion-${tag}.svg`);
+      writeSvg(plot, await confusionMatrixSvg(result.confusion, result.classNames, `${manifest.kind} on ${config.data.benchmark} (${args.split}): top-1 ${(100 * result.top1).toFixed(2)} %`));
+      const summary = { model: args.model, benchmark: config.data.benchmark, split: args.split, samples: result.samples, top1: result.top1, top5: result.top5, loss: result.loss, seconds: result.seconds, perClass: result.perClass, confusion: result.confusion, scores: scoresDir, plot };
+      if (args.json) return printJson(summary);
+      printMetrics(result, `${args.model} on ${config.data.benchmark} ${args.split}`, args.classes);
+      log(args, `scores: ${scoresDir} · confusion matrix: ${plot} · ${result.seconds.toFixed(1)} s`);
+    } finally {
+      cache.close();
+      model.params.dispose();
+    }
+  },
+};
+
+interface EnsembleArgs extends GlobalOptions {
+  scores: string[];
+  weights?: string;
+  out?: string;
+  classes: boolean;
+}
+
+export const ensembleCommand: CommandModule<GlobalOptions, EnsembleArgs> = {
+  command: 'ensemble <scores..>',
+  describe: 'Fuse the saved scores of several runs (e.g. joint + bone + motion streams) with weights',
+  builder: (y: Argv<GlobalOptions>) =>
+    y
+      .positional('scores', { describe: 'score folders written by skelact eval', type: 'string', array: true, demandOption: true })
+      .option('weights', { describe: 'comma-separated weights, one per run (default all 1)', type: 'string' })
+      .option('out', { describe: 'write the fused scores here', type: 'string' })
+      .option('classes', { describe: 'print every class\'s accuracy', type: 'boolean', default: false })
+      .example('$0 ensemble runs/j/best/scores-ntu60-xsub-test runs/b/best/scores-ntu60-xsub-test --weights 1,1', 'the E2 joint+bone ensemble') as unknown as Argv<EnsembleArgs>,
+  handler: (args: ArgumentsCamelCase<EnsembleArgs>) => {
+    const runs = args.scores.map((dir) => readScores(dir));
+    const weights = args.weights?.split(',').map((w) => {
+      const x = Number(w.trim());
+      if (!Number.isFinite(x)) throw new Error(`--weights: '${w}' is not a number`);
+      return x;
+    });
+    const fused = fuseScores(runs, weights);
+    const metrics = scoreMetrics(fused);
+    const single = runs.map((r, i) => ({ run: args.scores[i], top1: scoreMetrics(r).top1 }));
+    if (args.out) writeScores(args.out, fused, { ensemble: args.scores.join(' '), weights: (weights ?? runs.map(() => 1)).join(',') });
+    if (args.json) return printJson({ runs: single, weights: weights ?? runs.map(() => 1), top1: metrics.top1, top5: metrics.top5, samples: metrics.samples, perClass: metrics.perClass, out: args.out ?? null });
+    for (const s of single) print(`${s.run}: top-1 ${(100 * s.top1).toFixed(2)} %`);
+    printMetrics(metrics, `ensemble (weights ${(weights ?? runs.map(() => 1)).join(', ')})`, args.classes);
+  },
+};
+
+interface PredictArgs extends GlobalOptions {
+  model: string;
+  file: string;
+  format?: string;
+  top: number;
+}
+
+export const predictCommand: CommandModule<GlobalOptions, PredictArgs> = {
+  command: 'predict <file>',
+  describe: 'Print the top classes a saved model gives the sequences of one raw skeleton file',
+  builder: (y: Argv<GlobalOptions>) =>
+    y
+      .positional('file', { describe: 'a raw skeleton file (.skeleton, NW-UCLA/Kinetics/generic JSON, .jsonl, UTKinect joints_*.txt)', type: 'string', demandOption: true })
+      .option('model', { describe: 'model folder', type: 'string', demandOption: true })
+      .option('format', { describe: 'raw format when the name does not tell', choices: Object.keys(DATASETS), type: 'string' })
+      .option('top', { describe: 'classes to print per sequence', type: 'number', default: 5 })
+      .example('$0 predict --model runs/sf-j/best S001C001P001R001A001.skeleton', 'top 5 classes') as unknown as Argv<PredictArgs>,
+  handler: async (args: ArgumentsCamelCase<PredictArgs>) => {
+    const { model, manifest } = loadModel(args.model, createModelFromManifest);
+    const dataset = args.format ?? detectFormat(args.file);
+    const spec = DATASETS[dataset] as DatasetSpec<unknown>;
+    // The raw file goes through the dataset's reader, then into a temporary one-file cache so
+    // that the exact test-time pipeline of evaluation (sampling, modality, person padding) runs.
+    const options = spec.parseOptions({}, join(args.file, '..'));
+    const read = spec.readFile(readFileSync(args.file), args.file, options);
+    if (read.samples.length === 0) throw new Error(`${args.file} holds no sequence${read.skipped.length ? ` (${read.skipped.map((s) => s.reason).join('; ')})` : ''}`);
+    const layout = spec.layoutFor ? spec.layoutFor(options).layout : spec.layout;
+    if (layout !== manifest.layout) throw new Error(`${args.file} is a ${dataset} file on layout ${layout}; model ${args.model} takes ${manifest.layout}`);
+    const dir = mkdtempSync(join(tmpdir(), 'skelact-predict-'));
+    try {
+      const writer = new CacheWriter(join(dir, 'cache'), {
+        dataset,
+        layout,
+        channels: read.samples[0].channels,
+        classNames: manifest.classNames,
+        preprocessing: {},
+        fingerprint: 'predict',
+        source: args.file,
+        skelactVersion: '0',
+      });
+      for (const s of read.samples) writer.add({ ...s, label: -1 }, { predict: 'test' }, args.file);
+      writer.commit({ skipped: [], failed: [], denoised: [] }, ['predict']);
+      const cache = SkeletonCache.open(join(dir, 'cache'));
+      try {
+        const config = testConfigOf(manifest, 'predict');
+        const result = await evaluate({ model, cache, config, indices: cache.split('predict', 'test'), batchSize: 16 });
+        const K = result.classNames.length;
+        const predictions = result.names.map((name, i) => {
+          const row = Array.from(result.scores.subarray(i * K, (i + 1) * K));
+          const order = row.map((p, c) => [p, c] as const).sort((a, b) => b[0] - a[0]).slice(0, args.top);
+          return { name, top: order.map(([p, c]) => ({ class: result.classNames[c], index: c, probability: p })) };
+        });
+        if (args.json) return printJson({ model: args.model, file: args.file, predictions });
+        for (const p of predictions) {
+          print(`${p.name}:`);
+          for (const t of p.top) print(`  ${(100 * t.probability).toFixed(1).padStart(5)} %  ${t.class}`);
+        }
+      } finally {
+        cache.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      model.params.dispose();
+    }
+  },
+};
