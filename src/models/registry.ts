@@ -6,7 +6,7 @@
 import type { LayoutName } from '../graph/layout.js';
 import type { ModelManifest } from './io.js';
 import { createPartStream, PART_STREAM_PRESET_NAMES, partStreamPreset, type PartStreamPresetName } from './partstream/index.js';
-import { createSkateFormer, SKATEFORMER_PRESETS, skateFormerPreset, type SkateFormerPresetName } from './skateformer/index.js';
+import { createSkateFormer, PRESET_INPUTS, SKATEFORMER_PRESETS, skateFormerPreset, type SkateFormerPresetName } from './skateformer/index.js';
 import { createStgcn, STGCN_PRESET_NAMES, stgcnPreset, type StgcnPresetName } from './stgcn/index.js';
 import type { SkeletonModel } from './types.js';
 
@@ -45,12 +45,20 @@ function checkPreset<T extends string>(kind: string, preset: string | undefined,
 /** Builds the model of a config section for the given data (validated by the family's schema). */
 export function createModel(section: ModelSection, data: DataFacts, seed: number): SkeletonModel {
   const { kind, preset, ...overrides } = section;
+  if (overrides.layout !== undefined && overrides.layout !== data.layout) {
+    throw new ModelConfigError(`field 'layout' is ${String(overrides.layout)}, but the data is on layout ${data.layout}`);
+  }
   const facts: Record<string, unknown> = { layout: data.layout, classes: data.classes };
   if (data.persons !== undefined) facts.persons = data.persons;
   if (data.frames !== undefined) facts.frames = data.frames;
   switch (kind) {
     case 'skateformer': {
       const name = checkPreset(kind, preset, SKATEFORMER_PRESETS, 'ntu') as SkateFormerPresetName;
+      // SkateFormer presets are built for one layout (its joint groups); the data must match.
+      const wanted = (overrides.layout as string | undefined) ?? PRESET_INPUTS[name].layout;
+      if (wanted !== data.layout) {
+        throw new ModelConfigError(`SkateFormer preset '${name}' takes layout ${wanted}, but the data is on layout ${data.layout}; use a preset for ${data.layout} (${SKATEFORMER_PRESETS.filter((p) => PRESET_INPUTS[p].layout === data.layout).join(', ') || 'none'})`);
+      }
       return createSkateFormer(skateFormerPreset(name, { ...facts, ...overrides }), seed);
     }
     case 'stgcn': {
