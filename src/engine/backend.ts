@@ -9,8 +9,14 @@
  * `auto` takes the first that loads, in that order. The node packages download
  * libtensorflow at install time, so on machines without network access they are absent
  * and auto falls through to wasm.
+ *
+ * wasm gets skelact's kernels (./wasm-kernels.ts: the backward kernels it lacks, a correct
+ * MaxPoolGrad, fast slices, transposes and reductions) and, opt-in, XNNPACK threads
+ * (./wasm-threads.ts; `threads` option or SKELACT_WASM_THREADS, fixed once wasm has loaded).
  */
 import * as tf from '@tensorflow/tfjs';
+import { registerWasmTrainingKernels } from './wasm-kernels.js';
+import { prepareWasmThreads } from './wasm-threads.js';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -27,6 +33,16 @@ export interface BackendInfo {
   readonly unavailable: ReadonlyArray<{ backend: ConcreteBackend; reason: string }>;
   /** One line for people: "wasm (SIMD, 1 thread)". */
   readonly description: string;
+  /** Threads the backend computes with (wasm: XNNPACK's thread pool; others: 1 as far as we know). */
+  readonly threads: number;
+}
+
+export interface InitBackendOptions {
+  /**
+   * wasm only: threads for XNNPACK's convolutions and matMuls. Default: the environment
+   * variable SKELACT_WASM_THREADS, else 1.
+   */
+  readonly threads?: number;
 }
 
 const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -39,7 +55,14 @@ function reasonOf(e: unknown): string {
   return (err.message ?? String(e)).split('\n')[0];
 }
 
-async function tryLoad(backend: ConcreteBackend): Promise<{ tfBackend: string; description: string }> {
+/** The wasm thread count asked for: the option, else SKELACT_WASM_THREADS, else 1. */
+export function requestedWasmThreads(options: InitBackendOptions = {}): number {
+  const raw = options.threads ?? (process.env.SKELACT_WASM_THREADS ? Number(process.env.SKELACT_WASM_THREADS) : 1);
+  if (!Number.isInteger(raw) || raw < 1) throw new Error(`wasm threads must be a positive integer, got ${options.threads ?? `SKELACT_WASM_THREADS=${process.env.SKELACT_WASM_THREADS}`}`);
+  return raw;
+}
+
+async function tryLoad(backend: ConcreteBackend, options: InitBackendOptions): Promise<{ tfBackend: string; description: string }> {
   switch (backend) {
     case 'tensorflow-gpu':
       await import('@tensorflow/tfjs-node-gpu' as string);
@@ -50,10 +73,22 @@ async function tryLoad(backend: ConcreteBackend): Promise<{ tfBackend: string; d
       if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs-node loaded but its backend did not initialise');
       return { tfBackend: 'tensorflow', description: 'tensorflow (libtensorflow, CPU)' };
     case 'wasm': {
-      await import('@tensorflow/tfjs-backend-wasm');
-      if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
+      const threads = requestedWasmThreads(options);
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      // Missing backward kernels, a wrong MaxPoolGrad and slow data movement: src/engine/wasm-kernels.ts.
+      registerWasmTrainingKernels();
+      const undoThreadPatches = threads > 1 && !tf.engine().registry.wasm ? prepareWasmThreads(threads) : undefined;
+      try {
+        if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
+      } finally {
+        undoThreadPatches?.();
+      }
+      if (wasm.getThreadsCount() !== threads) {
+        throw new Error(`wasm was already loaded in this process with ${wasm.getThreadsCount()} thread(s); the thread count (${threads} asked) is fixed when it first loads`);
+      }
       const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-      return { tfBackend: 'wasm', description: `wasm (${simd ? 'SIMD' : 'no SIMD'}, 1 thread)` };
+      const running = wasm.getThreadsCount();
+      return { tfBackend: 'wasm', description: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${running} thread${running === 1 ? '' : 's'})` };
     }
     case 'cpu':
       if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
@@ -65,18 +100,25 @@ async function tryLoad(backend: ConcreteBackend): Promise<{ tfBackend: string; d
  * Selects and initialises a backend. An explicit choice that cannot load is an error that
  * says why; `auto` falls through the list and records why each one was passed over.
  */
-export async function initBackend(requested: BackendChoice = 'auto'): Promise<BackendInfo> {
+export async function initBackend(requested: BackendChoice = 'auto', options: InitBackendOptions = {}): Promise<BackendInfo> {
   if (!(BACKEND_CHOICES as readonly string[]).includes(requested)) {
     throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got '${requested}'`);
   }
-  if (current && (current.requested === requested || current.backend === requested)) return current;
+  if (current && (current.requested === requested || current.backend === requested)) {
+    if (current.backend === 'wasm' && current.threads !== requestedWasmThreads(options)) {
+      throw new Error(`the wasm backend already runs ${current.threads} thread(s) in this process; its thread count is fixed when it first loads`);
+    }
+    await tf.setBackend(current.tfBackend);
+    return current;
+  }
   const order = requested === 'auto' ? AUTO_ORDER : [requested];
   const unavailable: Array<{ backend: ConcreteBackend; reason: string }> = [];
   for (const backend of order) {
     try {
-      const { tfBackend, description } = await tryLoad(backend);
+      const { tfBackend, description } = await tryLoad(backend, options);
       await tf.ready();
-      current = { requested, backend, tfBackend, unavailable, description };
+      const threads = backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1;
+      current = { requested, backend, tfBackend, unavailable, description, threads };
       return current;
     } catch (e) {
       unavailable.push({ backend, reason: reasonOf(e) });

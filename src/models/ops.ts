@@ -6,31 +6,124 @@
  * Tensor layout inside models: channels last, persons flattened into the joint axis,
  * x: [B, T, V, C] (V = persons · joints per person, person-major).
  *
- * NOTE: the first version of this file holds straightforward reference implementations;
- * the fast wasm paths (2D matMuls with transpose-free custom gradients, permutation gathers
- * with custom gradients, registered backward kernels) replace the bodies, not the signatures.
+ * Each op computes exactly what its plain reference in `referenceOps` (bottom of this file)
+ * computes — same values up to float rounding, same gradients, same dropout masks — but
+ * shaped for tfjs-backend-wasm, where only XNNPACK's convolution and its unbatched,
+ * untransposed matMul are fast (src/engine/wasm-kernels.ts fixes the kernels; this file
+ * picks the ops):
+ *
+ *   linear          2D matMul; gradients as untransposed 2D matMuls of explicit transposes.
+ *   temporalConv    one XNNPACK conv forward; gradients as forward convs (flipped filter for
+ *                   the input, dilation = stride for the filter); groups as one conv with a
+ *                   block-diagonal filter built from the grouped weights.
+ *   gatherAxis      gradient as a gather with the inverse index (permutations), a few
+ *                   gathers from a zero-padded gradient (selections with few repeats), or a
+ *                   one-hot matMul (small tables with many repeats); cached index tensors.
+ *   windowAttention q·kᵀ as d broadcast products for small head dims (the batched matMul is a
+ *                   scalar loop on wasm, 5× slower for d = 3), a fused backward pass.
+ *   layerNorm,      one op with a fused backward pass (2–4× faster than differentiating
+ *   batchNorm       through tf.moments).
+ *   dropout         the mask of tf.dropout(x, rate, seed), drawn by a tight loop straight
+ *                   into wasm memory.
+ *   gelu, dropPath  as written: profiling found nothing to gain (a fused GELU backward is
+ *                   no faster; erf and exp dominate either way).
  */
 import * as tf from '@tensorflow/tfjs';
+import { dropoutMultiplierTensor } from '../engine/seeded-random.js';
+
+type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
+
+/**
+ * Runs `forward` on `inputs` as one differentiable op whose gradient is `gradFunc`
+ * (tf.customGrad with typed arguments).
+ */
+function withGradient<T extends tf.Tensor>(inputs: tf.Tensor[], forward: (args: tf.Tensor[], save: tf.GradSaveFunc) => { value: T; gradFunc: GradFunc }): T {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    return forward(args.slice(0, -1) as tf.Tensor[], save);
+  });
+  return f(...inputs) as T;
+}
+
+// ---------------------------------------------------------------------------------------------
+// linear
+// ---------------------------------------------------------------------------------------------
+
+/** x [M, K] · w [K, N] with gradients dx = dy · wᵀ and dw = xᵀ · dy, both untransposed matMuls. */
+function matMul2d(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
+  const inputs = b ? [x, w, b] : [x, w];
+  return withGradient<tf.Tensor2D>(inputs, ([xi, wi, bi], save) => {
+    save([xi, wi]);
+    const y = tf.matMul(xi as tf.Tensor2D, wi as tf.Tensor2D);
+    return {
+      value: (bi ? tf.add(y, bi) : y) as tf.Tensor2D,
+      gradFunc: (dy, saved) => {
+        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const g = dy as tf.Tensor2D;
+        const dx = tf.matMul(g, tf.transpose(ws));
+        // XNNPACK packs the right operand (here [M, ·] with M = every token) on each call:
+        // pack the narrower of x and dy, and transpose the small result if need be.
+        const dw = xs.shape[1] <= g.shape[1] ? tf.transpose(tf.matMul(tf.transpose(g), xs)) : tf.matMul(tf.transpose(xs), g);
+        return bi ? [dx, dw, tf.sum(dy, 0)] : [dx, dw];
+      },
+    };
+  });
+}
 
 /** y = x·W + b over the last axis. x: [..., Cin], w: [Cin, Cout], b: [Cout]. */
 export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor {
   const shape = x.shape;
   const cin = shape[shape.length - 1];
-  const y = tf.matMul(tf.reshape(x, [-1, cin]), w);
-  const out = b ? tf.add(y, b) : y;
-  return tf.reshape(out, [...shape.slice(0, -1), w.shape[1]]);
+  if (w.shape[0] !== cin) throw new Error(`linear: x has ${cin} channels but w is [${w.shape}]`);
+  const y = matMul2d(tf.reshape(x, [-1, cin]), w, b);
+  return tf.reshape(y, [...shape.slice(0, -1), w.shape[1]]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// normalisation and activations
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * x̂ = (x − mean) / sqrt(var + eps) over `axes`, then γ·x̂ + β, with the fused backward pass
+ * dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ ⊙ x̂)), dγ = Σ dy ⊙ x̂, dβ = Σ dy (sums over every
+ * axis but the last). About 2× (layer norm) to 4× (batch norm) faster on wasm than
+ * differentiating through tf.moments. `onStatistics` sees the batch mean and variance.
+ */
+function normalize(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, axes: number[], eps: number, onStatistics?: (mean: tf.Tensor, variance: tf.Tensor) => void): tf.Tensor {
+  const keepDims = axes.length === 1 && axes[0] === x.rank - 1;
+  const lead = [...Array(x.rank - 1).keys()];
+  return withGradient([x, gamma, beta], ([xi, g, b], save) => {
+    const mean = tf.mean(xi, axes, keepDims);
+    const centred = tf.sub(xi, mean);
+    const variance = tf.mean(tf.square(centred), axes, keepDims);
+    onStatistics?.(mean, variance);
+    const rstd = tf.rsqrt(tf.add(variance, eps));
+    const xhat = tf.mul(centred, rstd);
+    save([xhat, rstd, g]);
+    return {
+      value: tf.add(tf.mul(xhat, g), b),
+      gradFunc: (dy, [xh, r, gs]) => {
+        const dxhat = tf.mul(dy, gs);
+        const dx = tf.mul(r, tf.sub(tf.sub(dxhat, tf.mean(dxhat, axes, keepDims)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), axes, keepDims))));
+        return [dx, tf.sum(tf.mul(dy, xh), lead), tf.sum(dy, lead)];
+      },
+    };
+  });
 }
 
 /** Layer normalisation over the last axis (PyTorch LayerNorm, biased variance). */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta);
+  return normalize(x, gamma, beta, [x.rank - 1], eps);
 }
 
 /** GELU, exact erf form (PyTorch nn.GELU default). */
 export function gelu(x: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
 }
+
+// ---------------------------------------------------------------------------------------------
+// temporalConv
+// ---------------------------------------------------------------------------------------------
 
 export interface TemporalConvOptions {
   /** Stride over frames (default 1). */
@@ -39,6 +132,124 @@ export interface TemporalConvOptions {
   readonly dilation?: number;
   /** Channel groups (default 1): w is then [K, Cin / groups, Cout]. */
   readonly groups?: number;
+}
+
+/** Constant tensors made once per backend and shape (index tables, masks), kept across tidy scopes. */
+const constants = new Map<string, tf.Tensor>();
+
+function constant<T extends tf.Tensor>(key: string, make: () => T): T {
+  const full = `${tf.getBackend()}|${key}`;
+  const cached = constants.get(full);
+  if (cached && !cached.isDisposed) return cached as T;
+  const made = tf.keep(make());
+  constants.set(full, made);
+  return made;
+}
+
+/** [Cin, Cout] 0/1 mask of a grouped conv's block-diagonal filter. */
+function groupMask(cin: number, cout: number, groups: number): tf.Tensor2D {
+  return constant(`groupMask|${cin}|${cout}|${groups}`, () => {
+    const m = new Float32Array(cin * cout);
+    const ci = cin / groups;
+    const co = cout / groups;
+    for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) if (Math.floor(i / ci) === Math.floor(o / co)) m[i * cout + o] = 1;
+    return tf.tensor2d(m, [cin, cout]);
+  });
+}
+
+/** A grouped filter [K, Cin/g, Cout] written out as the equivalent dense one [K, Cin, Cout]. */
+function blockDiagonal(w: tf.Tensor3D, groups: number): tf.Tensor3D {
+  const [, cinPerGroup, cout] = w.shape;
+  return tf.mul(tf.tile(w, [1, groups, 1]), groupMask(cinPerGroup * groups, cout, groups)) as tf.Tensor3D;
+}
+
+/** Explicit NHWC padding of the frame axis only. */
+function framePadding(before: number, after: number): tf.backend_util.ExplicitPadding {
+  return [
+    [0, 0],
+    [before, after],
+    [0, 0],
+    [0, 0],
+  ];
+}
+
+/** Pads (positive amounts) or crops (negative amounts) the frame axis of [B, T, V, C]. */
+function padOrCropFrames(x: tf.Tensor4D, before: number, after: number): tf.Tensor4D {
+  let y = x;
+  if (before < 0 || after < 0) {
+    const from = Math.max(0, -before);
+    y = tf.slice(y, [0, from, 0, 0], [-1, y.shape[1] - from - Math.max(0, -after), -1, -1]);
+  }
+  if (before > 0 || after > 0) y = tf.pad(y, framePadding(Math.max(0, before), Math.max(0, after)));
+  return y;
+}
+
+/** Every `stride`-th frame of [B, T, V, C], starting at `from`, `count` of them. */
+function strideFrames(x: tf.Tensor4D, from: number, count: number, stride: number): tf.Tensor4D {
+  const [B, , V, C] = x.shape;
+  return tf.stridedSlice(x, [0, from, 0, 0], [B, from + (count - 1) * stride + 1, V, C], [1, stride, 1, 1]) as tf.Tensor4D;
+}
+
+interface FrameConv {
+  readonly K: number;
+  readonly stride: number;
+  readonly dilation: number;
+  readonly top: number;
+  readonly bottom: number;
+}
+
+/** Forward K×1 conv over frames: x [B, T, V, Cin], w [K, 1, Cin, Cout]. */
+function convFrames(x: tf.Tensor4D, w: tf.Tensor4D, c: FrameConv): tf.Tensor4D {
+  if (c.stride > 1 && c.dilation > 1) {
+    // tfjs convolutions take a stride or a dilation, not both: convolve densely, keep every stride-th frame.
+    const dense = tf.conv2d(x, w, 1, framePadding(c.top, c.bottom), 'NHWC', [c.dilation, 1]);
+    const count = Math.floor((dense.shape[1] - 1) / c.stride) + 1;
+    return strideFrames(dense, 0, count, c.stride);
+  }
+  return tf.conv2d(x, w, [c.stride, 1], framePadding(c.top, c.bottom), 'NHWC', [c.dilation, 1]);
+}
+
+/** dL/dx of convFrames: a stride-1 conv of the zero-spread, padded dy with the flipped filter. */
+function convFramesInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, T: number, c: FrameConv): tf.Tensor4D {
+  const [B, To, V, Cout] = dy.shape;
+  // dy[t] moves to frame t·stride, with zeros between (and stride − 1 after the last).
+  const spread =
+    c.stride > 1
+      ? (tf.reshape(tf.pad(tf.reshape(dy, [B, To, 1, V * Cout]), [[0, 0], [0, 0], [0, c.stride - 1], [0, 0]]), [B, To * c.stride, V, Cout]) as tf.Tensor4D)
+      : dy;
+  const before = (c.K - 1) * c.dilation - c.top;
+  const after = T + (c.K - 1) * c.dilation - spread.shape[1] - before;
+  const flipped = tf.transpose(tf.reverse(w, 0), [0, 1, 3, 2]) as tf.Tensor4D; // [K, 1, Cout, Cin]
+  if (before >= 0 && after >= 0) return tf.conv2d(spread, flipped, 1, framePadding(before, after), 'NHWC', [c.dilation, 1]);
+  return tf.conv2d(padOrCropFrames(spread, before, after), flipped, 1, 'valid', 'NHWC', [c.dilation, 1]);
+}
+
+/**
+ * dL/dw of convFrames, [K, 1, Cin, Cout]: a conv whose image is x with the batch as channels,
+ * [Cin, T, V, B], and whose filter is dy, [To, V, B, Cout]; the forward stride becomes the
+ * filter's dilation and the forward dilation its stride.
+ */
+function convFramesFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, c: FrameConv): tf.Tensor4D {
+  const [B, T, V, Cin] = x.shape;
+  const [, To, , Cout] = dy.shape;
+  const bottom = (To - 1) * c.stride + (c.K - 1) * c.dilation + 1 - T - c.top;
+  if (c.stride > 1 && c.dilation > 1) {
+    // Rare: one 2D matMul per tap.
+    const xp = padOrCropFrames(x, c.top, bottom);
+    const dy2 = tf.reshape(dy, [B * To * V, Cout]) as tf.Tensor2D;
+    const taps = [...Array(c.K).keys()].map((k) => {
+      const xs = tf.reshape(strideFrames(xp, k * c.dilation, To, c.stride), [B * To * V, Cin]);
+      return tf.matMul(tf.transpose(xs), dy2);
+    });
+    return tf.reshape(tf.stack(taps), [c.K, 1, Cin, Cout]) as tf.Tensor4D;
+  }
+  const image = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [Cin, T, V, B]
+  const filter = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [To, V, B, Cout]
+  const grad =
+    c.top >= 0 && bottom >= 0
+      ? tf.conv2d(image, filter, [c.dilation, 1], framePadding(c.top, bottom), 'NHWC', [c.stride, 1])
+      : tf.conv2d(padOrCropFrames(image, c.top, bottom), filter, [c.dilation, 1], 'valid', 'NHWC', [c.stride, 1]); // [Cin, K, 1, Cout]
+  return tf.transpose(grad, [1, 2, 0, 3]) as tf.Tensor4D;
 }
 
 /**
@@ -50,23 +261,34 @@ export function temporalConv(x: tf.Tensor4D, w: tf.Tensor3D, b: tf.Tensor1D | un
   const dilation = options.dilation ?? 1;
   const groups = options.groups ?? 1;
   const [K, cinPerGroup, cout] = w.shape;
-  const pad = ((K - 1) * dilation) / 2;
-  const padded = tf.pad(x, [
-    [0, 0],
-    [Math.floor(pad), Math.ceil(pad)],
-    [0, 0],
-    [0, 0],
-  ]);
-  const coutPerGroup = cout / groups;
-  const outs: tf.Tensor4D[] = [];
-  for (let g = 0; g < groups; g++) {
-    const xg = groups === 1 ? padded : tf.slice(padded, [0, 0, 0, g * cinPerGroup], [-1, -1, -1, cinPerGroup]);
-    const wg = groups === 1 ? w : tf.slice(w, [0, 0, g * coutPerGroup], [-1, -1, coutPerGroup]);
-    outs.push(tf.conv2d(xg as tf.Tensor4D, tf.reshape(wg, [K, 1, cinPerGroup, coutPerGroup]) as tf.Tensor4D, [stride, 1], 'valid', 'NHWC', [dilation, 1]));
+  const cin = x.shape[3];
+  if (cinPerGroup * groups !== cin || cout % groups !== 0) {
+    throw new Error(`temporalConv: w [${w.shape}] with ${groups} groups does not fit ${cin} input channels`);
   }
-  const y = outs.length === 1 ? outs[0] : tf.concat(outs, 3);
-  return (b ? tf.add(y, b) : y) as tf.Tensor4D;
+  const pad = ((K - 1) * dilation) / 2;
+  const c: FrameConv = { K, stride, dilation, top: Math.floor(pad), bottom: Math.ceil(pad) };
+  const dense = groups === 1 ? w : blockDiagonal(w, groups);
+  const inputs = b ? [x, dense, b] : [x, dense];
+  return withGradient<tf.Tensor4D>(inputs, ([xi, wi, bi], save) => {
+    save([xi, wi]);
+    const w4 = tf.reshape(wi, [K, 1, cin, cout]) as tf.Tensor4D;
+    const y = convFrames(xi as tf.Tensor4D, w4, c);
+    return {
+      value: (bi ? tf.add(y, bi) : y) as tf.Tensor4D,
+      gradFunc: (dy, [xs, ws]) => {
+        const g = dy as tf.Tensor4D;
+        const wsr = tf.reshape(ws, [K, 1, cin, cout]) as tf.Tensor4D;
+        const dx = convFramesInputGrad(g, wsr, x.shape[1], c);
+        const dw = tf.reshape(convFramesFilterGrad(xs as tf.Tensor4D, g, c), [K, cin, cout]);
+        return bi ? [dx, dw, tf.sum(g, [0, 1, 2])] : [dx, dw];
+      },
+    };
+  });
 }
+
+// ---------------------------------------------------------------------------------------------
+// batch norm
+// ---------------------------------------------------------------------------------------------
 
 export interface BatchNormState {
   readonly gamma: tf.Variable;
@@ -83,25 +305,109 @@ export interface BatchNormState {
 export function batchNorm(x: tf.Tensor, state: BatchNormState, training: boolean, momentum = 0.1, eps = 1e-5): tf.Tensor {
   if (!training) return tf.batchNorm(x, state.movingMean, state.movingVariance, state.beta, state.gamma, eps);
   const axes = x.shape.slice(0, -1).map((_, i) => i);
-  const { mean, variance } = tf.moments(x, axes);
   const n = x.size / x.shape[x.shape.length - 1];
-  tf.tidy(() => {
-    state.movingMean.assign(tf.add(tf.mul(state.movingMean, 1 - momentum), tf.mul(mean, momentum)));
-    const unbiased = tf.mul(variance, n / Math.max(1, n - 1)); // the update does not feed the loss, so no gradient flows through it
-    state.movingVariance.assign(tf.add(tf.mul(state.movingVariance, 1 - momentum), tf.mul(unbiased, momentum)));
+  return normalize(x, state.gamma, state.beta, axes, eps, (mean, variance) =>
+    tf.tidy(() => {
+      state.movingMean.assign(tf.add(tf.mul(state.movingMean, 1 - momentum), tf.mul(mean, momentum)));
+      const unbiased = tf.mul(variance, n / Math.max(1, n - 1)); // the update does not feed the loss, so no gradient flows through it
+      state.movingVariance.assign(tf.add(tf.mul(state.movingVariance, 1 - momentum), tf.mul(unbiased, momentum)));
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// gatherAxis
+// ---------------------------------------------------------------------------------------------
+
+/** How the gradient of a gather with one static index table is scattered back. */
+interface GatherPlan {
+  readonly indices: tf.Tensor1D;
+  /**
+   * Inverse gathers: dx = Σ_r gather(dy with one zero slot appended, inverse[r]). A permutation
+   * has one, without the zero slot; a selection that repeats a source at most R times has R.
+   */
+  readonly inverse: tf.Tensor1D[];
+  readonly padded: boolean;
+  /** Else: one-hot [nOut, nIn], dx = dy · selection over the gathered axis. */
+  readonly selection?: tf.Tensor2D;
+}
+
+/** Above this many repeats of one source, a small enough table scatters by one-hot matMul. */
+const MAX_GATHER_LAYERS = 8;
+const MAX_ONE_HOT_ENTRIES = 1 << 22;
+
+const gatherPlans = new WeakMap<Int32Array, Map<string, GatherPlan>>();
+
+function makeGatherPlan(indices: Int32Array, n: number): GatherPlan {
+  const count = new Int32Array(n);
+  indices.forEach((i) => {
+    if (!(i >= 0 && i < n)) throw new Error(`gatherAxis: index ${i} is outside [0, ${n})`);
+    count[i]++;
   });
-  return tf.batchNorm(x, mean, variance, state.beta, state.gamma, eps);
+  const repeats = count.reduce((a, b) => Math.max(a, b), 0);
+  const nOut = indices.length;
+  const keep = <T extends tf.Tensor>(t: T) => tf.keep(t);
+  const index = keep(tf.tensor1d(indices, 'int32'));
+  if (repeats > MAX_GATHER_LAYERS && nOut * n <= MAX_ONE_HOT_ENTRIES) {
+    const s = new Float32Array(nOut * n);
+    indices.forEach((src, i) => (s[i * n + src] = 1));
+    return { indices: index, inverse: [], padded: false, selection: keep(tf.tensor2d(s, [nOut, n])) };
+  }
+  const permutation = nOut === n && repeats === 1;
+  const layers = Array.from({ length: Math.max(1, repeats) }, () => new Int32Array(n).fill(nOut)); // nOut: the zero slot
+  const seen = new Int32Array(n);
+  indices.forEach((src, i) => (layers[seen[src]++][src] = i));
+  return { indices: index, inverse: layers.map((l) => keep(tf.tensor1d(l, 'int32'))), padded: !permutation };
+}
+
+function gatherPlan(indices: Int32Array, n: number): GatherPlan {
+  let byBackend = gatherPlans.get(indices);
+  if (!byBackend) gatherPlans.set(indices, (byBackend = new Map()));
+  const key = `${tf.getBackend()}|${n}`;
+  const cached = byBackend.get(key);
+  if (cached && !cached.indices.isDisposed) return cached;
+  const plan = makeGatherPlan(indices, n);
+  byBackend.set(key, plan);
+  return plan;
+}
+
+function scatterGather(dy: tf.Tensor, plan: GatherPlan, axis: number): tf.Tensor {
+  if (plan.selection) {
+    const rank = dy.rank;
+    const perm = [...[...Array(rank).keys()].filter((a) => a !== axis), axis];
+    const moved = tf.transpose(dy, perm);
+    const nOut = plan.selection.shape[0];
+    const flat = tf.matMul(tf.reshape(moved, [-1, nOut]) as tf.Tensor2D, plan.selection);
+    const back = tf.reshape(flat, [...moved.shape.slice(0, -1), plan.selection.shape[1]]);
+    return tf.transpose(back, tf.backend_util.getUndoAxesPermutation(perm));
+  }
+  if (!plan.padded) return tf.gather(dy, plan.inverse[0], axis);
+  const paddings = dy.shape.map((_, a) => (a === axis ? [0, 1] : [0, 0])) as Array<[number, number]>;
+  const withZero = tf.pad(dy, paddings);
+  const parts = plan.inverse.map((inv) => tf.gather(withZero, inv, axis));
+  return parts.length === 1 ? parts[0] : tf.addN(parts);
 }
 
 /** Selects (or permutes) entries of one axis: out[..., i, ...] = x[..., indices[i], ...]. */
 export function gatherAxis(x: tf.Tensor, indices: Int32Array, axis: number): tf.Tensor {
-  return tf.gather(x, tf.tensor1d(indices, 'int32'), axis);
+  const a = axis < 0 ? axis + x.rank : axis;
+  if (!(a >= 0 && a < x.rank)) throw new Error(`gatherAxis: axis ${axis} out of range for rank ${x.rank}`);
+  const plan = gatherPlan(indices, x.shape[a]);
+  return withGradient([x], ([xi]) => ({
+    value: tf.gather(xi, plan.indices, a),
+    gradFunc: (dy) => scatterGather(dy, plan, a),
+  }));
 }
 
-/** Inverted dropout with a per-call seed (deterministic for a given seed). */
+// ---------------------------------------------------------------------------------------------
+// dropout
+// ---------------------------------------------------------------------------------------------
+
+/** Inverted dropout with a per-call seed (deterministic for a given seed; the mask of tf.dropout). */
 export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
   if (rate <= 0) return x;
-  return tf.dropout(x, rate, undefined, seed);
+  if (!(rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
+  return tf.mul(x, dropoutMultiplierTensor(x.shape, rate, seed));
 }
 
 /**
@@ -115,14 +421,170 @@ export function dropPath(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
   return tf.mul(x, tf.div(mask, keep));
 }
 
+// ---------------------------------------------------------------------------------------------
+// windowAttention
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Head dims up to this use broadcast products for q·kᵀ and dO·vᵀ instead of the batched matMul
+ * (measured on wasm at N = 64 with the same number of N × N entries: d = 4: 26 vs 86 ms,
+ * d = 8: 29 vs 60, d = 16: 27 vs 47).
+ */
+const BROADCAST_MAX_HEAD_DIM = 16;
+/** Products summed per AddN, bounding the N × N temporaries alive at once. */
+const PRODUCTS_PER_SUM = 4;
+
+/**
+ * a · bᵀ over the last two axes, a: [..., N, d], b: [..., M, d] → [..., N, M]. For small d it is
+ * the sum of d outer products a[..., j] ⊗ b[..., j] (broadcast multiplies run as SIMD loops on
+ * wasm; the batched matMul with a 3-wide inner dimension is a scalar loop). Only for use inside
+ * a custom gradient (it frees its temporaries by hand).
+ */
+function matMulTransposeB(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const d = a.shape[a.rank - 1];
+  if (d > BROADCAST_MAX_HEAD_DIM) return tf.matMul(a, b, false, true);
+  const lead = a.shape.slice(0, -2);
+  const n = a.shape[a.rank - 2];
+  const swap = [...lead.keys(), lead.length + 1, lead.length];
+  const aCols = tf.split(tf.transpose(a, swap), d, lead.length); // d × [..., 1, N]
+  const bCols = tf.split(tf.transpose(b, swap), d, lead.length); // d × [..., 1, M]
+  let total: tf.Tensor | undefined;
+  for (let j0 = 0; j0 < d; j0 += PRODUCTS_PER_SUM) {
+    const partial = tf.tidy(() => {
+      const products = aCols.slice(j0, j0 + PRODUCTS_PER_SUM).map((col, i) => tf.mul(tf.reshape(col, [...lead, n, 1]), bCols[j0 + i]));
+      return products.length === 1 ? products[0] : tf.addN(products);
+    });
+    if (!total) total = partial;
+    else {
+      const sum = tf.add(total, partial);
+      tf.dispose([total, partial]);
+      total = sum;
+    }
+  }
+  tf.dispose([...aCols, ...bCols]);
+  return total as tf.Tensor;
+}
+
+/** The bias gradient: dS summed over the axes the bias was broadcast along. */
+function reduceToShape(g: tf.Tensor, shape: number[]): tf.Tensor {
+  const full = [...Array(g.rank - shape.length).fill(1), ...shape];
+  const axes = full.map((s, i) => (s === 1 && g.shape[i] !== 1 ? i : -1)).filter((i) => i >= 0);
+  return tf.reshape(axes.length ? tf.sum(g, axes) : g, shape);
+}
+
 /**
  * Windowed multi-head attention: q, k, v: [W, heads, N, d] (W windows of N tokens);
  * bias: broadcastable to [W or 1, heads, N, N]. Returns [W, heads, N, d].
  */
 export function windowAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, scale: number, bias?: tf.Tensor, attentionDropout = 0, seed = 0): tf.Tensor4D {
-  let scores = tf.matMul(tf.mul(q, scale), k, false, true);
-  if (bias) scores = tf.add(scores, bias);
-  let attention = tf.softmax(scores, -1);
-  if (attentionDropout > 0) attention = dropout(attention, attentionDropout, seed);
-  return tf.matMul(attention, v) as tf.Tensor4D;
+  const inputs = bias ? [q, k, v, bias] : [q, k, v];
+  return withGradient<tf.Tensor4D>(inputs, ([qi, ki, vi, bi], save) => {
+    const scores = matMulTransposeB(tf.mul(qi, scale), ki);
+    const attention = tf.softmax(bi ? tf.add(scores, bi) : scores, -1);
+    const multiplier = attentionDropout > 0 ? dropoutMultiplierTensor(attention.shape, attentionDropout, seed) : undefined;
+    const kept = multiplier ? tf.mul(attention, multiplier) : attention;
+    const out = tf.matMul(kept, vi) as tf.Tensor4D;
+    save(multiplier ? [qi, ki, vi, attention, out, multiplier] : [qi, ki, vi, attention, out]);
+    return {
+      value: out,
+      gradFunc: (dy, saved) => {
+        const [qs, ks, vs, p, o, m] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+        const pd = m ? tf.mul(p, m) : p; // recomputed rather than kept: one multiply against N² floats per window
+        const dv = tf.matMul(pd, dy, true, false); //                  Pdᵀ · dO
+        const dpd = matMulTransposeB(dy, vs); //                       dO · vᵀ
+        const dp = m ? tf.mul(dpd, m) : dpd;
+        // Softmax backward, dS = P ⊙ (dP − Σₘ dP ⊙ P), with Σₘ dP ⊙ P = Σⱼ dO ⊙ O per query row
+        // (as FlashAttention does): a sum over d instead of one more pass over the N × N map.
+        const rowDot = tf.sum(tf.mul(dy, o), -1, true);
+        const ds = tf.mul(p, tf.sub(dp, rowDot));
+        const dq = tf.mul(tf.matMul(ds, ks), scale);
+        const dk = tf.mul(tf.matMul(ds, qs, true, false), scale);
+        return bi ? [dq, dk, dv, reduceToShape(ds, bi.shape)] : [dq, dk, dv];
+      },
+    };
+  });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reference implementations
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The straightforward version of every op above, written with tfjs's own ops and gradients.
+ * They define what the ops compute: the tests compare the ops with these (and with the cpu
+ * backend), and bench/ops.ts times them as the baseline. Not for model code: on wasm they
+ * need kernels it lacks or runs slowly.
+ */
+export const referenceOps = {
+  linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor {
+    const shape = x.shape;
+    const cin = shape[shape.length - 1];
+    const y = tf.matMul(tf.reshape(x, [-1, cin]), w);
+    const out = b ? tf.add(y, b) : y;
+    return tf.reshape(out, [...shape.slice(0, -1), w.shape[1]]);
+  },
+
+  layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): tf.Tensor {
+    const { mean, variance } = tf.moments(x, -1, true);
+    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta);
+  },
+
+  gelu(x: tf.Tensor): tf.Tensor {
+    return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+  },
+
+  temporalConv(x: tf.Tensor4D, w: tf.Tensor3D, b: tf.Tensor1D | undefined, options: TemporalConvOptions = {}): tf.Tensor4D {
+    const stride = options.stride ?? 1;
+    const dilation = options.dilation ?? 1;
+    const groups = options.groups ?? 1;
+    const [K, cinPerGroup, cout] = w.shape;
+    const pad = ((K - 1) * dilation) / 2;
+    const padded = tf.pad(x, [
+      [0, 0],
+      [Math.floor(pad), Math.ceil(pad)],
+      [0, 0],
+      [0, 0],
+    ]);
+    const coutPerGroup = cout / groups;
+    const outs: tf.Tensor4D[] = [];
+    for (let g = 0; g < groups; g++) {
+      const xg = groups === 1 ? padded : tf.slice(padded, [0, 0, 0, g * cinPerGroup], [-1, -1, -1, cinPerGroup]);
+      const wg = groups === 1 ? w : tf.slice(w, [0, 0, g * coutPerGroup], [-1, -1, coutPerGroup]);
+      outs.push(tf.conv2d(xg as tf.Tensor4D, tf.reshape(wg, [K, 1, cinPerGroup, coutPerGroup]) as tf.Tensor4D, [stride, 1], 'valid', 'NHWC', [dilation, 1]));
+    }
+    const y = outs.length === 1 ? outs[0] : tf.concat(outs, 3);
+    return (b ? tf.add(y, b) : y) as tf.Tensor4D;
+  },
+
+  batchNorm(x: tf.Tensor, state: BatchNormState, training: boolean, momentum = 0.1, eps = 1e-5): tf.Tensor {
+    if (!training) return tf.batchNorm(x, state.movingMean, state.movingVariance, state.beta, state.gamma, eps);
+    const axes = x.shape.slice(0, -1).map((_, i) => i);
+    const { mean, variance } = tf.moments(x, axes);
+    const n = x.size / x.shape[x.shape.length - 1];
+    tf.tidy(() => {
+      state.movingMean.assign(tf.add(tf.mul(state.movingMean, 1 - momentum), tf.mul(mean, momentum)));
+      const unbiased = tf.mul(variance, n / Math.max(1, n - 1));
+      state.movingVariance.assign(tf.add(tf.mul(state.movingVariance, 1 - momentum), tf.mul(unbiased, momentum)));
+    });
+    return tf.batchNorm(x, mean, variance, state.beta, state.gamma, eps);
+  },
+
+  gatherAxis(x: tf.Tensor, indices: Int32Array, axis: number): tf.Tensor {
+    return tf.gather(x, tf.tensor1d(indices, 'int32'), axis);
+  },
+
+  dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
+    if (rate <= 0) return x;
+    return tf.dropout(x, rate, undefined, seed);
+  },
+
+  dropPath,
+
+  windowAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, scale: number, bias?: tf.Tensor, attentionDropout = 0, seed = 0): tf.Tensor4D {
+    let scores = tf.matMul(tf.mul(q, scale), k, false, true);
+    if (bias) scores = tf.add(scores, bias);
+    let attention = tf.softmax(scores, -1);
+    if (attentionDropout > 0) attention = referenceOps.dropout(attention, attentionDropout, seed);
+    return tf.matMul(attention, v) as tf.Tensor4D;
+  },
+};

@@ -2,7 +2,8 @@
  * Part-stream (PSUMNet-style) model: stream joint sets against PSUMNet's lists, the in-model
  * 12-channel input against src/graph's modalities, layer lists and parameter counts against
  * the paper's tables, the temporal layers against plain loops, late fusion against a hand
- * computation, then gradients, determinism, tensor leaks and a small learning problem.
+ * computation, wasm against the cpu reference backend, then gradients, checkpointing,
+ * determinism, tensor leaks and a small learning problem. Runs on wasm.
  */
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
@@ -338,6 +339,22 @@ test.serial('fused logits are the log of the weighted sum of the streams’ soft
       }
     }
     model.params.dispose();
+  }
+});
+
+test.serial('scores on wasm equal those of the cpu reference backend (one and two persons, batch 16)', async (t) => {
+  for (const persons of [1, 2]) {
+    const x = randomArray(16 * 8 * persons * 25 * 3, 17 + persons);
+    const scores: Float32Array[] = [];
+    for (const backend of ['wasm', 'cpu']) {
+      await tf.setBackend(backend);
+      const model = createPartStream({ layout: 'ntu-25', classes: 5, persons, frames: 8, baseChannels: 4 }, 4);
+      for (const training of [false, true]) scores.push(tf.tidy(() => model.forward({ x: tf.tensor4d(x, [16, 8, persons * 25, 3]) }, { training }).logits.dataSync() as Float32Array));
+      model.params.dispose();
+    }
+    await tf.setBackend('wasm');
+    t.true(maxAbsDiff(scores[0], scores[2]) < 1e-3, `${persons} person(s), inference: ${maxAbsDiff(scores[0], scores[2])}`);
+    t.true(maxAbsDiff(scores[1], scores[3]) < 1e-3, `${persons} person(s), training: ${maxAbsDiff(scores[1], scores[3])}`);
   }
 });
 

@@ -1,7 +1,8 @@
 /**
  * ST-GCN baseline: config validation, shapes on every layout, the graph convolution against a
  * plain loop, parameter counts against a formula written from the paper's layer list,
- * per-person processing, gradients, determinism, tensor leaks and a small learning problem.
+ * per-person processing, wasm against the cpu reference backend, gradients, checkpointing,
+ * determinism, tensor leaks and a small learning problem. Runs on wasm.
  */
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
@@ -13,6 +14,13 @@ import type { ModelOutput, SkeletonModel } from '../../src/models/types.js';
 import { prng } from '../helpers/prng.js';
 
 await initBackend('wasm');
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
 
 function randomArray(n: number, seed: number, scale = 1): Float32Array {
   const r = prng(seed);
@@ -203,6 +211,22 @@ test.serial('every person runs through the network alone: swapping persons swaps
   t.true(Math.abs(a.logits[0][0] - a.logits[1][0]) > 1e-6, 'different clips give different scores');
   for (let f = 0; f < 4; f++) for (let j = 0; j < J; j++) t.deepEqual(a.features[1][f][j], s.features[1][f][J + j]);
   model.params.dispose();
+});
+
+test.serial('scores on wasm equal those of the cpu reference backend (one and two persons, batch 32)', async (t) => {
+  for (const persons of [1, 2]) {
+    const x = randomArray(32 * 8 * persons * 25 * 3, 17 + persons);
+    const scores: Float32Array[] = [];
+    for (const backend of ['wasm', 'cpu']) {
+      await tf.setBackend(backend);
+      const model = createStgcn({ layout: 'ntu-25', classes: 5, persons, frames: 8, blocks: [{ channels: 8 }, { channels: 16, stride: 2 }] }, 4);
+      for (const training of [false, true]) scores.push(tf.tidy(() => model.forward({ x: tf.tensor4d(x, [32, 8, persons * 25, 3]) }, { training }).logits.dataSync() as Float32Array));
+      model.params.dispose();
+    }
+    await tf.setBackend('wasm');
+    t.true(maxDiff(scores[0], scores[2]) < 1e-3, `${persons} person(s), inference: ${maxDiff(scores[0], scores[2])}`);
+    t.true(maxDiff(scores[1], scores[3]) < 1e-3, `${persons} person(s), training: ${maxDiff(scores[1], scores[3])}`);
+  }
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -232,7 +232,7 @@ export function createPartStream(input: PartStreamConfigInput, seed: number): Pa
     trace?.(`${s}.input`, unified);
     const normed = batchNorm(tf.reshape(unified, [B, T, P * Js * 4 * C]), net.dataBn, options.training);
     // Persons into the batch (4D transposes only: 5D ones take a slow path on wasm).
-    let h = tf.reshape(tf.transpose(tf.reshape(normed, [B, T, P, Js * 4 * C]), [0, 2, 1, 3]), [B * P, T, Js, 4 * C]) as tf.Tensor4D;
+    let h = tf.reshape(P === 1 ? normed : tf.transpose(tf.reshape(normed, [B, T, P, Js * 4 * C]), [0, 2, 1, 3]), [B * P, T, Js, 4 * C]) as tf.Tensor4D;
     trace?.(`${s}.data_bn`, h);
     for (const b of net.blocks) {
       const input = h;
@@ -244,7 +244,7 @@ export function createPartStream(input: PartStreamConfigInput, seed: number): Pa
     }
     const [, T2, , D] = h.shape;
     // Persons back into the joint axis, person-major: [B, T', P·Js, D] (only the first stream's are returned).
-    const features = wantFeatures ? (tf.reshape(tf.transpose(tf.reshape(h, [B, P, T2, Js * D]), [0, 2, 1, 3]), [B, T2, P * Js, D]) as tf.Tensor4D) : undefined;
+    const features = wantFeatures ? (tf.reshape(P === 1 ? h : tf.transpose(tf.reshape(h, [B, P, T2, Js * D]), [0, 2, 1, 3]), [B, T2, P * Js, D]) as tf.Tensor4D) : undefined;
     if (features) trace?.(`${s}.features`, features);
     const pooled = tf.mean(tf.reshape(h, [B, P, T2 * Js, D]), [1, 2]) as tf.Tensor2D;
     trace?.(`${s}.pool`, pooled);

@@ -110,7 +110,7 @@ export function createStgcn(input: StgcnConfigInput, seed: number): StgcnModel {
     // Data BN over (J·C) per person.
     const normed = batchNorm(tf.reshape(x, [B, T, P, J * C]), dataBn, options.training);
     // Persons into the batch (4D transposes only: 5D ones take a slow path on wasm).
-    let h = tf.reshape(tf.transpose(normed, [0, 2, 1, 3]), [B * P, T, J, C]) as tf.Tensor4D;
+    let h = tf.reshape(P === 1 ? normed : tf.transpose(normed, [0, 2, 1, 3]), [B * P, T, J, C]) as tf.Tensor4D;
     trace?.('data_bn', h);
     blocks.forEach((b, i) => {
       const input = h;
@@ -122,7 +122,7 @@ export function createStgcn(input: StgcnConfigInput, seed: number): StgcnModel {
     });
     const [, T2, , D] = h.shape;
     // features: [B, T', P·J, D], persons back into the joint axis, person-major.
-    const features = tf.reshape(tf.transpose(tf.reshape(h, [B, P, T2, J * D]), [0, 2, 1, 3]), [B, T2, P * J, D]) as tf.Tensor4D;
+    const features = tf.reshape(P === 1 ? h : tf.transpose(tf.reshape(h, [B, P, T2, J * D]), [0, 2, 1, 3]), [B, T2, P * J, D]) as tf.Tensor4D;
     trace?.('features', features);
     // Mean over frames and joints per person, then over persons (equal to the mean over T' and P·J).
     const pooled = tf.mean(tf.reshape(h, [B, P, T2 * J, D]), [1, 2]) as tf.Tensor2D;
