@@ -159,6 +159,28 @@ test.serial('UnsortedSegmentSum and gather gradients match cpu; ids outside the 
   });
 });
 
+test.serial('gather (GatherV2 replaced) matches cpu exactly on every axis, narrow and wide rows, int32 data, repeats', (t) => {
+  t.true(isSkelactWasmKernel('GatherV2'));
+  const cases: Array<{ shape: number[]; axis: number; idx: number[] }> = [
+    { shape: [5], axis: 0, idx: [4, 0, 0, 2] },
+    { shape: [6, 3], axis: 0, idx: [5, 1, 1, 0, 3] },
+    { shape: [2, 9, 3], axis: 1, idx: [8, 0, 4, 4, 7, 1, 2, 3, 5, 6] },
+    { shape: [3, 4, 40], axis: 1, idx: [3, 2, 2, 0] }, // rows of 40: the block-copy path
+    { shape: [2, 3, 4, 5], axis: 3, idx: [4, 0, 1] },
+    { shape: [4, 2], axis: 1, idx: [] },
+  ];
+  for (const c of cases) {
+    const values = assertSameOnBackends(t, () => tf.gather(randomTensor(c.shape, 7), tf.tensor1d(c.idx, 'int32'), c.axis), 0, JSON.stringify(c));
+    t.true(values.length === 1);
+  }
+  // A 2-D index tensor and int32 data.
+  assertSameOnBackends(t, () => tf.gather(tf.tensor2d([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32'), tf.tensor2d([[2, 0], [1, 1]], [2, 2], 'int32'), 1), 0, 'int32');
+  // Hand-computed.
+  useBackend('wasm');
+  t.deepEqual(Array.from(tf.gather(tf.tensor2d([[1, 2], [3, 4], [5, 6]]), tf.tensor1d([2, 0, 2], 'int32'), 0).dataSync()), [5, 6, 1, 2, 5, 6]);
+  t.throws(() => tf.gather(tf.tensor1d([1, 2, 3]), tf.tensor1d([3], 'int32'), 0).dataSync(), { message: /index 3 .* not in \[0, 3\)/ });
+});
+
 test.serial('einsum runs on wasm and matches cpu', (t) => {
   assertSameOnBackends(t, () => {
     const a = randomTensor([3, 4, 5], 1);
