@@ -54,9 +54,10 @@ function matMul2d(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D 
   const inputs = b ? [x, w, b] : [x, w];
   return withGradient<tf.Tensor2D>(inputs, ([xi, wi, bi], save) => {
     save([xi, wi]);
-    const y = tf.matMul(xi as tf.Tensor2D, wi as tf.Tensor2D);
+    // The bias is added inside the matMul kernel (XNNPACK's fully-connected op takes one).
+    const y = bi ? tf.fused.matMul({ a: xi as tf.Tensor2D, b: wi as tf.Tensor2D, bias: bi }) : tf.matMul(xi as tf.Tensor2D, wi as tf.Tensor2D);
     return {
-      value: (bi ? tf.add(y, bi) : y) as tf.Tensor2D,
+      value: y as tf.Tensor2D,
       gradFunc: (dy, saved) => {
         const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
         const g = dy as tf.Tensor2D;

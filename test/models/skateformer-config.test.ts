@@ -69,16 +69,16 @@ test('NTU120 and NW-UCLA presets match the official counts (3 627 663; 1 925 921
   t.is(countOf(skateFormerPreset('kinect20')).trainable, UCLA_OFFICIAL);
 });
 
-test('realtime preset: 132 507 parameters, summed by hand from its layer shapes', (t) => {
-  // 1 person × 24 joints (V' = 24), windows L = 8, K = 6; 16 heads → branch tables (15, 2) and (15, 6, 6, 2)
-  // stem 24 + 63 + (9·48 + 48) = 567; embedding 24·48 = 1 152
-  // block C=48: 96 + 4 704 + 4·24·24 + (12·3·7 + 12) + (30 + 1 080 + 30 + 1 080) + 2 352 + 96 + (4 704 + 4 656) = 21 396
-  // merge 48→96: 48·96·7 + 96 + 2·96 = 32 544
-  // block C=96: 192 + 18 624 + 2 304 + (24·6·7 + 24) + 2 220 + 9 312 + 192 + (18 624 + 18 528) = 71 028
-  // head 96·60 + 60 = 5 820
+test('realtime preset: 66 035 parameters, summed by hand from its layer shapes', (t) => {
+  // 1 person × 24 joints (V' = 24), windows L = 8, K = 6; 16 heads → 2 per branch: tables (15, 2) and (15, 6, 6, 2)
+  // stem 24 + 63 + (9·32 + 32) = 407; embedding 24·32 = 768
+  // block C=32: 64 + (32·64 + 64) + 4·24·24 + (7·2·8 + 8) + (30 + 1 080 + 30 + 1 080) + (32·32 + 32) + 64 + (32·64 + 64 + 64·32 + 32) = 12 132
+  // merge 32→64: 32·64·7 + 64 + 2·64 = 14 528
+  // block C=64: 128 + 8 320 + 2 304 + (7·4·16 + 16) + 2 220 + 4 160 + 128 + (8 320 + 8 256) = 34 300
+  // head 64·60 + 60 = 3 900
   const c = countOf(skateFormerPreset('realtime'));
-  t.deepEqual(c.parts, { stem: 567, embedding: 1_152, s1: 21_396, s2: 32_544 + 71_028, s3: 0, s4: 0, head: 5_820 });
-  t.is(c.trainable, 132_507);
+  t.deepEqual(c.parts, { stem: 407, embedding: 768, s1: 12_132, s2: 14_528 + 34_300, s3: 0, s4: 0, head: 3_900 });
+  t.is(c.trainable, 66_035);
 });
 
 test('indexT off replaces the (V, C) joint-person table by a learned (T, V, C) table', (t) => {
@@ -94,8 +94,8 @@ test('preset definitions: defaults are the official model; UCLA uses mlp ratio 1
   t.deepEqual(ntu.channels, [96, 192, 192, 192]);
   t.like(skateFormerPreset('kinect20'), { layout: 'kinect-20', persons: 1, classes: 10, mlpRatio: 1 });
   const rt = skateFormerPreset('realtime');
-  t.like(rt, { layout: 'ntu-25', persons: 1 });
-  t.true(rt.frames < 64);
+  t.like(rt, { layout: 'ntu-25', persons: 1, frames: 64 });
+  t.deepEqual(rt.channels, [32, 64]);
   for (const name of SKATEFORMER_PRESETS) t.notThrows(() => skateFormerPreset(name));
 });
 

@@ -53,7 +53,7 @@ const PRESET_CASES = [
   // (NTU120 differs from NTU60 only in the head, whose shape the count test checks)
   { name: 'ntu (NTU60)', config: skateFormerPreset('ntu'), B: 1, V: 48, T: 8, C: 192, classes: 60 },
   { name: 'kinect20', config: skateFormerPreset('kinect20'), B: 2, V: 20, T: 8, C: 192, classes: 10 },
-  { name: 'realtime', config: skateFormerPreset('realtime'), B: 3, V: 24, T: 16, C: 96, classes: 60 },
+  { name: 'realtime', config: skateFormerPreset('realtime'), B: 3, V: 24, T: 32, C: 64, classes: 60 },
 ];
 
 for (const c of PRESET_CASES) {

@@ -108,9 +108,10 @@ export type SkateFormerPresetName = (typeof SKATEFORMER_PRESETS)[number];
  *  - kinect20: NW-UCLA / UTKinect, 1 person × 20 joints, 10 classes, MLP ratio 1 (official
  *    nw_ucla config, 1.93M parameters).
  *  - realtime: one person on ntu-25 (24 joints, e.g. MediaPipe landmarks converted to NTU),
- *    32 frames, 2 stages of one block at widths 48/96 with 16 heads (head dims 3 and 6, as the
- *    official stage 1), MLP ratio 2: 133k parameters with 60 classes. Sized for a batch-1
- *    forward of about 20–30 ms on the wasm backend of a 2-core machine (model.ts header).
+ *    64 frames (about 2 s at 30 fps), 2 stages of one block at widths 32/64 with 16 heads
+ *    (2 heads per Skate-MSA branch), MLP ratio 2: 66 035 parameters with 60 classes. Sized
+ *    for a batch-1 forward of about 20 ms on the wasm backend of a 2-core machine
+ *    (`npm run bench:model`), so a 30 fps stream can be classified several times a second.
  */
 export const PRESET_INPUTS: Readonly<Record<SkateFormerPresetName, SkateFormerConfigInput>> = {
   ntu: { layout: 'ntu-25', persons: 2, classes: 60 },
@@ -119,10 +120,10 @@ export const PRESET_INPUTS: Readonly<Record<SkateFormerPresetName, SkateFormerCo
     layout: 'ntu-25',
     persons: 1,
     classes: 60,
-    frames: 32,
-    embedDim: 48,
+    frames: 64,
+    embedDim: 32,
     depths: [1, 1],
-    channels: [48, 96],
+    channels: [32, 64],
     heads: 16,
     mlpRatio: 2,
     dropPath: 0.1,

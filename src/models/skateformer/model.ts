@@ -47,7 +47,7 @@
  * Speed, tfjs wasm backend on the 2-core project machine, eval forward, ops.ts as first made fast
  * (CPU time of the forward; wall time matched it when a core was free, the machine being shared):
  *   ntu       B = 1  ≈ 0.6 s      B = 16 ≈ 11 s      (3.6 GMAC per clip)
- *   realtime  B = 1  ≈ 21–29 ms   B = 16 ≈ 0.28 s
+ *   realtime  B = 1  ≈ 20 ms (64 frames, widths 32/64; bench/model.ts measures it)
  * Eval forwards hold one block's intermediates at a time (a tidy scope per block).
  */
 import * as tf from '@tensorflow/tfjs';
