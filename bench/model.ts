@@ -1,17 +1,26 @@
 /**
- * Model benchmark (npm run bench:model): for each available TensorFlow.js backend,
- *   - forward latency at batch 1 of the one-person real-time SkateFormer preset and of the
- *     NTU preset (2 persons × 24 joints, 64 frames), median of several runs;
- *   - training throughput (samples/s) at batch 16: AdamW step with gradients;
- *   - peak memory (RSS and tfjs bytes) and the tensor count across 100 training steps (it
- *     must stay flat: no leaks).
- * Models: SkateFormer (realtime, ntu), ST-GCN (tiny, standard), part streams (small).
+ * Model benchmark (npm run bench:model). For each available TensorFlow.js backend (wasm with
+ * 1 and 2 XNNPACK threads, the pure-JS cpu backend for the small models; tfjs-node where it is
+ * installed), in a child process of its own because the wasm thread count is fixed per process:
+ *   - forward latency at batch 1 (eval mode, median of many runs after a warm-up);
+ *   - training throughput in samples/s at batch 16: forward, backward, gradient clipping and an
+ *     AdamW step, as the trainer does them;
+ *   - the tensor count after each of 100 training steps (it must stay flat: no leaks), at
+ *     batch 16 for the small models and batch 2 for the NTU-sized ones (one step of those at
+ *     batch 16 takes tens of seconds here);
+ *   - peak memory: the largest tf.memory().numBytes seen, and the process's peak RSS.
+ * Models: SkateFormer (realtime, NTU with 2 and 1 persons, NW-UCLA), ST-GCN (tiny, standard),
+ * part streams (small, psumnet).
  *
- * Usage: node dist/bench/model.js [--backends wasm,cpu] [--steps 100] [--quick] [--json out.json]
+ * Usage: node dist/bench/model.js [--backends wasm,wasm-2,cpu] [--steps 100] [--quick]
+ *                                 [--only <substring>] [--json bench/results/model.json]
  */
 import * as tf from '@tensorflow/tfjs';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { initBackend, type BackendChoice } from '../src/engine/backend.js';
 import { createModel, type ModelSection } from '../src/models/registry.js';
 import type { SkeletonModel } from '../src/models/types.js';
@@ -27,23 +36,51 @@ interface Case {
   readonly label: string;
   readonly section: ModelSection;
   readonly layout: 'ntu-25' | 'kinect-20';
+  readonly classes: number;
   readonly persons?: number;
+  /** NTU-sized: fewer timed steps, leak check at batch 2, not on the cpu backend. */
+  readonly big: boolean;
+  /** The official PyTorch code on the same machine (the project brief), where it was measured. */
+  readonly pytorch?: { readonly forwardMs?: number; readonly trainSamplesPerSecond?: number };
 }
 
 const CASES: readonly Case[] = [
-  { label: 'SkateFormer realtime (1 person, 32 frames)', section: { kind: 'skateformer', preset: 'realtime' }, layout: 'ntu-25' },
-  { label: 'SkateFormer NTU (2 × 24 joints, 64 frames)', section: { kind: 'skateformer', preset: 'ntu' }, layout: 'ntu-25' },
-  { label: 'ST-GCN tiny (2 persons, 64 frames)', section: { kind: 'stgcn', preset: 'tiny' }, layout: 'ntu-25' },
-  { label: 'ST-GCN standard (2 persons, 64 frames)', section: { kind: 'stgcn', preset: 'standard' }, layout: 'ntu-25' },
-  { label: 'part streams small (2 persons, 64 frames)', section: { kind: 'partstream', preset: 'small' }, layout: 'ntu-25' },
+  { label: 'SkateFormer realtime (1 person, 64 frames)', section: { kind: 'skateformer', preset: 'realtime' }, layout: 'ntu-25', classes: 60, big: false },
+  { label: 'SkateFormer NTU (2 persons × 24 joints, 64 frames)', section: { kind: 'skateformer', preset: 'ntu' }, layout: 'ntu-25', classes: 60, big: true, pytorch: { forwardMs: 287, trainSamplesPerSecond: 0.66 } },
+  { label: 'SkateFormer NTU, 1 person (24 joints, 64 frames)', section: { kind: 'skateformer', preset: 'ntu', persons: 1 }, layout: 'ntu-25', classes: 60, persons: 1, big: true, pytorch: { forwardMs: 134 } },
+  { label: 'SkateFormer NW-UCLA (20 joints, 64 frames)', section: { kind: 'skateformer', preset: 'kinect20' }, layout: 'kinect-20', classes: 10, big: true, pytorch: { trainSamplesPerSecond: 7.2 } },
+  { label: 'ST-GCN tiny (2 persons, 64 frames)', section: { kind: 'stgcn', preset: 'tiny' }, layout: 'ntu-25', classes: 60, big: false },
+  { label: 'ST-GCN standard (2 persons, 64 frames)', section: { kind: 'stgcn', preset: 'standard' }, layout: 'ntu-25', classes: 60, big: true },
+  { label: 'part streams small (2 persons, 64 frames)', section: { kind: 'partstream', preset: 'small' }, layout: 'ntu-25', classes: 60, big: false },
+  { label: 'part streams PSUMNet-size (2 persons, 64 frames)', section: { kind: 'partstream', preset: 'psumnet' }, layout: 'ntu-25', classes: 60, big: true },
 ];
 
-function randomBatch(model: SkeletonModel, batch: number): { x: tf.Tensor4D; indexT: tf.Tensor2D; labels: tf.Tensor1D } {
+interface Row {
+  readonly backend: string;
+  readonly model: string;
+  readonly parameters?: number;
+  readonly forwardMs?: number;
+  readonly forwardRuns?: number;
+  readonly trainSamplesPerSecond?: number;
+  readonly trainSteps?: number;
+  readonly leakSteps?: number;
+  readonly leakBatch?: number;
+  readonly tensorsFlat?: boolean;
+  readonly tensorsFirst?: number;
+  readonly tensorsLast?: number;
+  /** wasm: the size of the wasm heap, which grows to the peak of live tensors and never shrinks; else the largest tf.memory().numBytes seen. */
+  readonly peakTfMiB?: number;
+  readonly peakRssMiB?: number;
+  readonly pytorch?: Case['pytorch'];
+  readonly note?: string;
+}
+
+function randomBatch(model: SkeletonModel, batch: number, classes: number): { x: tf.Tensor4D; indexT: tf.Tensor2D; labels: tf.Tensor1D } {
   const V = model.persons * model.jointOrder.length;
   return {
     x: tf.randomNormal([batch, model.frames, V, model.inChannels], 0, 0.3, 'float32', 1) as tf.Tensor4D,
     indexT: tf.tile(tf.expandDims(tf.linspace(-1, 1, model.frames), 0), [batch, 1]) as tf.Tensor2D,
-    labels: tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'int32'),
+    labels: tf.tensor1d(Array.from({ length: batch }, (_, i) => i % classes), 'int32'),
   };
 }
 
@@ -52,8 +89,8 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-async function forwardLatency(model: SkeletonModel, runs: number): Promise<number> {
-  const { x, indexT, labels } = randomBatch(model, 1);
+async function forwardLatency(model: SkeletonModel, runs: number, classes: number): Promise<number> {
+  const { x, indexT, labels } = randomBatch(model, 1, classes);
   const once = async () => {
     const t0 = performance.now();
     const out = tf.tidy(() => model.forward({ x, indexT }, { training: false }).logits);
@@ -61,26 +98,26 @@ async function forwardLatency(model: SkeletonModel, runs: number): Promise<numbe
     out.dispose();
     return performance.now() - t0;
   };
-  await once(); // warm-up (kernel set-up, weight upload)
+  for (let i = 0; i < 3; i++) await once(); // warm-up (kernel set-up, weight upload, JIT)
   const times: number[] = [];
   for (let i = 0; i < runs; i++) times.push(await once());
   tf.dispose([x, indexT, labels]);
   return median(times);
 }
 
-async function trainingThroughput(model: SkeletonModel, batch: number, steps: number): Promise<{ samplesPerSecond: number; tensors: number[]; peakBytes: number }> {
+/** Training steps as the trainer runs them; returns samples/s and the tensor count after each step. */
+async function trainingSteps(model: SkeletonModel, batch: number, steps: number, classes: number, peak: { bytes: number }): Promise<{ samplesPerSecond: number; tensors: number[] }> {
   const optimizer = new Optimizer(model.params, { kind: 'adamw', weightDecay: 0.1, decayParameters: 'all', betas: [0.9, 0.999], eps: 1e-8, momentum: 0.9, nesterov: true });
-  const { x, indexT, labels } = randomBatch(model, batch);
+  const { x, indexT, labels } = randomBatch(model, batch, classes);
   const tensors: number[] = [];
-  let peakBytes = 0;
   const step = async (i: number) => {
     const { value, grads } = tf.variableGrads(() => classificationLoss(model.forward({ x, indexT }, { training: true, seed: i }), labels, 0.1), optimizer.variables());
+    peak.bytes = Math.max(peak.bytes, tf.memory().numBytes);
     const clipped = clipGradNorm(grads, 1);
     optimizer.applyGradients(clipped.grads, 1e-4);
     await value.data();
     tf.dispose([value, clipped.norm, ...Object.values(grads), ...Object.values(clipped.grads)]);
     tensors.push(tf.memory().numTensors);
-    peakBytes = Math.max(peakBytes, tf.memory().numBytes);
   };
   await step(0); // warm-up
   const t0 = performance.now();
@@ -88,54 +125,125 @@ async function trainingThroughput(model: SkeletonModel, batch: number, steps: nu
   const seconds = (performance.now() - t0) / 1000;
   tf.dispose([x, indexT, labels]);
   optimizer.dispose();
-  return { samplesPerSecond: (steps * batch) / seconds, tensors, peakBytes };
+  return { samplesPerSecond: (steps * batch) / seconds, tensors };
+}
+
+function wasmHeapBytes(): number {
+  return (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.byteLength;
+}
+
+/** One backend and one case in this process (so peak memory is the case's own): a JSON row on stdout. */
+async function runCase(spec: string, caseIndex: number, quick: boolean, steps: number): Promise<void> {
+  const [name, threadsText] = spec.split('-');
+  const threads = threadsText ? Number(threadsText) : 1;
+  const info = await initBackend(name as BackendChoice, { threads });
+  if (info.backend !== name) throw new Error(`asked for ${name}, got ${info.backend}`);
+  const backend = info.description;
+  {
+    const c = CASES[caseIndex];
+    if (name === 'cpu' && c.big) {
+      process.stdout.write(`${JSON.stringify({ backend, model: c.label, note: 'not run: the pure-JS cpu backend takes minutes per training step at this size' } satisfies Row)}\n`);
+      return;
+    }
+    const model = createModel(c.section, { layout: c.layout, classes: c.classes, ...(c.persons ? { persons: c.persons } : {}) }, 1);
+    const peak = { bytes: 0 };
+    // The cpu backend is a pure-JS reference (a training step of the realtime model at batch 2
+    // takes about 7 s here): fewer runs, and the leak check over 5 steps at batch 2.
+    const slow = name === 'cpu';
+    const forwardRuns = slow ? 3 : c.big ? (quick ? 3 : 9) : quick ? 10 : 41;
+    const forwardMs = await forwardLatency(model, forwardRuns, c.classes);
+    const timedSteps = slow ? 1 : c.big ? (quick ? 1 : 3) : quick ? 3 : 10;
+    const throughput = await trainingSteps(model, 16, timedSteps, c.classes, peak);
+    const leakBatch = c.big || slow ? 2 : 16;
+    const leakSteps = slow ? 5 : quick ? Math.min(steps, 10) : steps;
+    const leak = await trainingSteps(model, leakBatch, leakSteps, c.classes, peak);
+    const first = leak.tensors[0];
+    const last = leak.tensors[leak.tensors.length - 1];
+    const row: Row = {
+      backend,
+      model: c.label,
+      parameters: model.params.countTrainable(),
+      forwardMs: Number(forwardMs.toFixed(1)),
+      forwardRuns,
+      trainSamplesPerSecond: Number(throughput.samplesPerSecond.toFixed(2)),
+      trainSteps: timedSteps,
+      leakSteps,
+      leakBatch,
+      tensorsFlat: leak.tensors.every((n) => n === first),
+      tensorsFirst: first,
+      tensorsLast: last,
+      peakTfMiB: Number(((name === 'wasm' ? wasmHeapBytes() : peak.bytes) / 2 ** 20).toFixed(0)),
+      peakRssMiB: Number((process.resourceUsage().maxRSS / 1024).toFixed(0)),
+      pytorch: c.pytorch,
+    };
+    process.stdout.write(`${JSON.stringify(row)}\n`);
+    model.params.dispose();
+  }
+}
+
+function ratio(ours: number | undefined, theirs: number | undefined, higherIsBetter: boolean): string {
+  if (ours === undefined || theirs === undefined) return '';
+  const r = higherIsBetter ? ours / theirs : theirs / ours;
+  return ` (${r >= 1 ? `${r.toFixed(2)}× faster` : `${(1 / r).toFixed(2)}× slower`})`;
+}
+
+function table(rows: Row[]): string {
+  const lines = [
+    '| backend | model | parameters | forward, batch 1 (ms) | training, batch 16 (samples/s) | PyTorch 1.13 CPU, same machine | tensors over training steps | peak tensor memory (MiB) | peak RSS (MiB) |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    if (r.note) {
+      lines.push(`| ${r.backend} | ${r.model} | – | – | – | – | ${r.note} | – | – |`);
+      continue;
+    }
+    const pt = r.pytorch ? [r.pytorch.forwardMs ? `${r.pytorch.forwardMs} ms` : '', r.pytorch.trainSamplesPerSecond ? `${r.pytorch.trainSamplesPerSecond} samples/s` : ''].filter(Boolean).join(', ') : '';
+    const flat = r.tensorsFlat ? `flat: ${r.tensorsFirst} over ${r.leakSteps} steps (batch ${r.leakBatch})` : `**grew** ${r.tensorsFirst} → ${r.tensorsLast} over ${r.leakSteps} steps`;
+    lines.push(
+      `| ${r.backend} | ${r.model} | ${Number(r.parameters).toLocaleString('en-US')} | ${r.forwardMs}${ratio(r.forwardMs, r.pytorch?.forwardMs, false)} | ${r.trainSamplesPerSecond}${ratio(r.trainSamplesPerSecond, r.pytorch?.trainSamplesPerSecond, true)} | ${pt} | ${flat} | ${r.peakTfMiB} | ${r.peakRssMiB} |`,
+    );
+  }
+  return lines.join('\n');
 }
 
 async function main(): Promise<void> {
-  const backends = arg('backends', 'wasm').split(',') as BackendChoice[];
   const quick = process.argv.includes('--quick');
-  const steps = Number(arg('steps', quick ? '10' : '100'));
-  const rows: Array<Record<string, string | number>> = [];
-  for (const backend of backends) {
-    const info = await initBackend(backend);
-    for (const c of CASES) {
-      const big = c.section.preset === 'ntu' || c.section.preset === 'standard';
-      if (backend === 'cpu' && big) {
-        rows.push({ backend, model: c.label, note: 'skipped: the pure-JS cpu backend takes minutes per step at this size' });
+  const steps = Number(arg('steps', '100'));
+  const only = arg('only', '');
+  const worker = arg('worker', '');
+  if (worker) return runCase(worker, Number(arg('case', '0')), quick, steps);
+
+  const requested = arg('backends', 'tensorflow,wasm,wasm-2,cpu').split(',');
+  const rows: Row[] = [];
+  const self = fileURLToPath(import.meta.url);
+  for (const spec of requested) {
+    for (let i = 0; i < CASES.length; i++) {
+      if (only && !CASES[i].label.includes(only)) continue;
+      const args = [self, '--worker', spec, '--case', String(i), '--steps', String(steps), ...(quick ? ['--quick'] : [])];
+      let out: string;
+      try {
+        out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+      } catch (e) {
+        const err = e as { stderr?: string; message: string };
+        const reason = (err.stderr ?? err.message).split('\n').find((l) => /asked for|not available|Cannot find|not installed/.test(l)) ?? err.message.split('\n')[0];
+        console.error(`${spec}: not run (${reason.trim()})`);
+        if (/not available|asked for/.test(reason)) break; // the backend is missing: no point trying its other cases
         continue;
       }
-      const model = createModel(c.section, { layout: c.layout, classes: 60 }, 1);
-      const rssBefore = process.memoryUsage().rss;
-      const forwardMs = await forwardLatency(model, big ? 5 : 20);
-      // The NTU-sized models take seconds per training step on one core: fewer steps.
-      const trainSteps = big ? Math.min(steps, quick ? 3 : 10) : steps;
-      const tr = await trainingThroughput(model, 16, trainSteps);
-      const flat = tr.tensors.length > 1 && tr.tensors.every((n) => n === tr.tensors[0]);
-      const row = {
-        backend: info.description,
-        model: c.label,
-        parameters: model.params.countTrainable(),
-        forwardMs: Number(forwardMs.toFixed(1)),
-        trainSamplesPerSecond: Number(tr.samplesPerSecond.toFixed(2)),
-        trainSteps,
-        tensorsFlat: flat ? `yes (${tr.tensors[0]} over ${tr.tensors.length} steps)` : `NO (${tr.tensors[0]} → ${tr.tensors[tr.tensors.length - 1]})`,
-        peakTfMiB: Number((tr.peakBytes / 2 ** 20).toFixed(0)),
-        rssMiB: Number((Math.max(process.memoryUsage().rss, rssBefore) / 2 ** 20).toFixed(0)),
-      };
-      rows.push(row);
-      console.error(JSON.stringify(row));
-      model.params.dispose();
+      for (const line of out.split('\n').filter((l) => l.startsWith('{'))) {
+        const row = JSON.parse(line) as Row;
+        rows.push(row);
+        console.error(JSON.stringify(row));
+      }
     }
   }
   const jsonOut = arg('json', '');
-  if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, rows }, null, 2)}\n`);
-  console.log(`Machine: ${cpus()[0]?.model ?? 'unknown'}, ${availableParallelism()} cores, Node ${process.version}.\n`);
-  console.log('| backend | model | parameters | forward, batch 1 (ms) | training, batch 16 (samples/s) | tensors across steps | peak tf memory (MiB) |');
-  console.log('|---|---|---|---|---|---|---|');
-  for (const r of rows) {
-    if (r.note) console.log(`| ${r.backend} | ${r.model} | – | – | – | ${r.note} | – |`);
-    else console.log(`| ${r.backend} | ${r.model} | ${Number(r.parameters).toLocaleString('en-US')} | ${r.forwardMs} | ${r.trainSamplesPerSecond} (${r.trainSteps} steps) | ${r.tensorsFlat} | ${r.peakTfMiB} |`);
+  if (jsonOut) {
+    mkdirSync(dirname(jsonOut), { recursive: true });
+    writeFileSync(jsonOut, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, quick, rows }, null, 2)}\n`);
   }
+  console.log(`Machine: ${cpus()[0]?.model ?? 'unknown'}, ${availableParallelism()} cores, Node ${process.version}.\n`);
+  console.log(table(rows));
 }
 
 main().catch((e: Error) => {
