@@ -97,6 +97,16 @@ async function tryLoad(backend: ConcreteBackend, options: InitBackendOptions): P
 }
 
 /**
+ * tfjs's cpu backend prints a banner urging tfjs-node on its first tensor in Node (tensors such
+ * as the dropout masks' are made there). skelact already says which backend runs and why the
+ * others did not load, so the banner is switched off (its `firstUse` flag).
+ */
+function quietCpuBanner(): void {
+  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
+/**
  * Selects and initialises a backend. An explicit choice that cannot load is an error that
  * says why; `auto` falls through the list and records why each one was passed over.
  */
@@ -118,6 +128,7 @@ export async function initBackend(requested: BackendChoice = 'auto', options: In
       const { tfBackend, description } = await tryLoad(backend, options);
       await tf.ready();
       const threads = backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1;
+      quietCpuBanner();
       current = { requested, backend, tfBackend, unavailable, description, threads };
       return current;
     } catch (e) {

@@ -28,3 +28,8 @@ export function packageRoot(): string {
 export function datasetsPath(...parts: string[]): string {
   return join(packageRoot(), 'datasets', ...parts);
 }
+
+/** Absolute path of a file under the package's configs/ folder (experiment configs). */
+export function configsPath(...parts: string[]): string {
+  return join(packageRoot(), 'configs', ...parts);
+}

@@ -35,6 +35,129 @@ export function checkConfigAgainstCache(config: ExperimentConfig, cache: Skeleto
   if (m.classNames.length < 2) throw new Error(`cache ${cache.dir} has ${m.classNames.length} class(es); training needs labelled data with at least 2 classes`);
 }
 
+/** One training run as the CLI starts it (also used by quickstart). */
+export interface TrainingRun extends Pick<GlobalOptions, 'json' | 'quiet'> {
+  readonly configFile: string;
+  readonly data: string;
+  readonly out: string;
+  readonly epochs?: number;
+  readonly resume: boolean;
+}
+
+/** What a training run reports (the --json output of skelact train). */
+export interface TrainingSummary {
+  readonly run: string;
+  readonly status: string;
+  readonly epochs: number;
+  readonly steps: number;
+  readonly best: { readonly epoch: number; readonly top1: number } | null | undefined;
+  readonly bestModel: string | null;
+  readonly checkpoint: string | null;
+  readonly plots: string[];
+  readonly lastEpoch: unknown;
+}
+
+/**
+ * Trains from a config file on a cache into a run folder: progress bar, per-epoch lines,
+ * plots of the curves and the best model's confusion matrix, its saved scores.
+ */
+export async function runTraining(args: TrainingRun): Promise<TrainingSummary> {
+  const config = loadExperiment(args.configFile);
+  const cache = SkeletonCache.open(args.data);
+  try {
+    checkConfigAgainstCache(config, cache, args.configFile);
+    if (!args.resume && existsSync(join(args.out, 'checkpoint'))) {
+      throw new Error(`${args.out} already holds a run; add --resume to continue it, or choose another --out`);
+    }
+    const model = createModel(config.model, { layout: cache.manifest.layout, classes: cache.manifest.classNames.length, frames: config.data.frames }, config.seed);
+    const splits = experimentSplits(cache, config);
+    log(args, `${config.name}: ${model.kind} with ${(model.params.countTrainable() / 1e6).toFixed(3)} M parameters on ${cache.manifest.dataset} (${config.data.benchmark}, modality ${config.data.modality}): ${splits.train.length} training / ${splits.validation.length} validation samples`);
+    let bar: ProgressBar | undefined;
+    let firstStep = 0;
+    const controller = new AbortController();
+    const onSignal = () => {
+      log(args, '\ninterrupted: writing a checkpoint at this step (resume with --resume)');
+      controller.abort();
+    };
+    process.once('SIGINT', onSignal);
+    let result;
+    try {
+      result = await train({
+        config,
+        model,
+        cache,
+        outDir: args.out,
+        epochs: args.epochs,
+        resume: args.resume,
+        signal: controller.signal,
+        provenance: { cache: cache.dir },
+        onProgress: (event) => {
+          switch (event.type) {
+            case 'start': {
+              const total = (event.untilEpoch - event.startEpoch) * event.itersPerEpoch - event.startBatch;
+              firstStep = event.startEpoch * event.itersPerEpoch + event.startBatch;
+              log(args, `${event.resumed ? `resuming at epoch ${event.startEpoch + 1}, batch ${event.startBatch + 1}` : 'starting'}; ${event.itersPerEpoch} iterations per epoch, epochs ${event.startEpoch + 1}..${event.untilEpoch} of ${event.epochs}; schedule ${event.schedule}`);
+              bar = createProgressBar({ total, unit: 'it', extraFormat: '| epoch {epoch} | loss {loss} | acc {acc} | lr {lr} | {sps} samples/s', extra: { epoch: event.startEpoch + 1, loss: '-', acc: '-', lr: '-', sps: '-' }, silent: args.json || args.quiet });
+              break;
+            }
+            case 'step':
+              bar?.update(event.step - firstStep, {
+                epoch: event.epoch + 1,
+                loss: event.loss.toFixed(3),
+                acc: (100 * event.accuracy).toFixed(1),
+                lr: event.lr.toExponential(2),
+                sps: event.samplesPerSecond.toFixed(1),
+              });
+              break;
+            case 'epoch':
+              if (!args.json && !args.quiet) {
+                const m = event.metrics;
+                const val = m.valTop1 !== undefined ? `, validation top-1 ${(100 * m.valTop1).toFixed(2)} % top-5 ${(100 * (m.valTop5 ?? 0)).toFixed(2)} %${event.best ? ' (best)' : ''}` : '';
+                process.stderr.write(`\nepoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)}, accuracy ${(100 * m.trainAccuracy).toFixed(2)} %${val}, ${m.samplesPerSecond.toFixed(1)} samples/s (${m.seconds.toFixed(0)} s)\n`);
+              }
+              break;
+            default:
+              break;
+          }
+        },
+      });
+    } finally {
+      bar?.stop();
+      process.off('SIGINT', onSignal);
+    }
+    const plots = [await writeRunPlots(args.out, config.name)];
+    // The confusion matrix of the best model on the validation split.
+    if (result.best && splits.validation.length > 0) {
+      const { model: best } = loadModel(join(args.out, RUN_FILES.best), createModelFromManifest);
+      try {
+        const evaluation = await evaluate({ model: best, cache, config, indices: splits.validation, batchSize: config.optim.evalBatchSize ?? config.optim.batchSize });
+        const confusion = join(args.out, 'confusion.svg');
+        writeSvg(confusion, await confusionMatrixSvg(evaluation.confusion, evaluation.classNames, `${config.name}: best model (epoch ${result.best.epoch}), ${config.data.benchmark} ${config.data.validationShare > 0 ? 'validation' : 'test'} split, top-1 ${(100 * evaluation.top1).toFixed(2)} %`));
+        writeScores(join(args.out, 'scores'), evaluation, { experiment: config.name, benchmark: config.data.benchmark, epoch: result.best.epoch });
+        plots.push(confusion);
+      } finally {
+        best.params.dispose();
+      }
+    }
+    writeFileSync(join(args.out, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
+    const summary: TrainingSummary = {
+      run: args.out,
+      status: result.status,
+      epochs: result.epoch,
+      steps: result.step,
+      best: result.best,
+      bestModel: result.best ? join(args.out, RUN_FILES.best) : null,
+      checkpoint: result.checkpoint ?? null,
+      plots,
+      lastEpoch: result.history[result.history.length - 1] ?? null,
+    };
+    model.params.dispose();
+    return summary;
+  } finally {
+    cache.close();
+  }
+}
+
 export const trainCommand: CommandModule<GlobalOptions, TrainArgs> = {
   command: 'train',
   describe: 'Train a model (SkateFormer, ST-GCN, part streams) from an experiment config on a prepared cache',
@@ -48,103 +171,11 @@ export const trainCommand: CommandModule<GlobalOptions, TrainArgs> = {
       .example('$0 train --config configs/skateformer/ntu60-xsub-joint.json --data cache/ntu60 --out runs/sf-j', 'the official SkateFormer recipe')
       .example('$0 train --config configs/small/skateformer-synthetic.json --data skelact-quickstart/cache-ntu --out runs/quick --epochs 5', 'a few epochs of a CPU-sized model') as unknown as Argv<TrainArgs>,
   handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
-    const config = loadExperiment(args.config);
-    const cache = SkeletonCache.open(args.data);
-    try {
-      checkConfigAgainstCache(config, cache, args.config);
-      if (!args.resume && existsSync(join(args.out, 'checkpoint'))) {
-        throw new Error(`${args.out} already holds a run; add --resume to continue it, or choose another --out`);
-      }
-      const model = createModel(config.model, { layout: cache.manifest.layout, classes: cache.manifest.classNames.length, frames: config.data.frames }, config.seed);
-      const splits = experimentSplits(cache, config);
-      log(args, `${config.name}: ${model.kind} with ${(model.params.countTrainable() / 1e6).toFixed(3)} M parameters on ${cache.manifest.dataset} (${config.data.benchmark}, modality ${config.data.modality}): ${splits.train.length} training / ${splits.validation.length} validation samples`);
-      let bar: ProgressBar | undefined;
-      let firstStep = 0;
-      const controller = new AbortController();
-      const onSignal = () => {
-        log(args, '\ninterrupted: writing a checkpoint at this step (resume with --resume)');
-        controller.abort();
-      };
-      process.once('SIGINT', onSignal);
-      let result;
-      try {
-        result = await train({
-          config,
-          model,
-          cache,
-          outDir: args.out,
-          epochs: args.epochs,
-          resume: args.resume,
-          signal: controller.signal,
-          provenance: { cache: cache.dir },
-          onProgress: (event) => {
-            switch (event.type) {
-              case 'start': {
-                const total = (event.untilEpoch - event.startEpoch) * event.itersPerEpoch - event.startBatch;
-                firstStep = event.startEpoch * event.itersPerEpoch + event.startBatch;
-                log(args, `${event.resumed ? `resuming at epoch ${event.startEpoch + 1}, batch ${event.startBatch + 1}` : 'starting'}; ${event.itersPerEpoch} iterations per epoch, epochs ${event.startEpoch + 1}..${event.untilEpoch} of ${event.epochs}; schedule ${event.schedule}`);
-                bar = createProgressBar({ total, unit: 'it', extraFormat: '| epoch {epoch} | loss {loss} | acc {acc} | lr {lr} | {sps} samples/s', extra: { epoch: event.startEpoch + 1, loss: '-', acc: '-', lr: '-', sps: '-' }, silent: args.json || args.quiet });
-                break;
-              }
-              case 'step':
-                bar?.update(event.step - firstStep, {
-                  epoch: event.epoch + 1,
-                  loss: event.loss.toFixed(3),
-                  acc: (100 * event.accuracy).toFixed(1),
-                  lr: event.lr.toExponential(2),
-                  sps: event.samplesPerSecond.toFixed(1),
-                });
-                break;
-              case 'epoch':
-                if (!args.json && !args.quiet) {
-                  const m = event.metrics;
-                  const val = m.valTop1 !== undefined ? `, validation top-1 ${(100 * m.valTop1).toFixed(2)} % top-5 ${(100 * (m.valTop5 ?? 0)).toFixed(2)} %${event.best ? ' (best)' : ''}` : '';
-                  process.stderr.write(`\nepoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)}, accuracy ${(100 * m.trainAccuracy).toFixed(2)} %${val}, ${m.samplesPerSecond.toFixed(1)} samples/s (${m.seconds.toFixed(0)} s)\n`);
-                }
-                break;
-              default:
-                break;
-            }
-          },
-        });
-      } finally {
-        bar?.stop();
-        process.off('SIGINT', onSignal);
-      }
-      const plots = [await writeRunPlots(args.out, config.name)];
-      // The confusion matrix of the best model on the validation split.
-      if (result.best && splits.validation.length > 0) {
-        const { model: best } = loadModel(join(args.out, RUN_FILES.best), createModelFromManifest);
-        try {
-          const evaluation = await evaluate({ model: best, cache, config, indices: splits.validation, batchSize: config.optim.evalBatchSize ?? config.optim.batchSize });
-          const confusion = join(args.out, 'confusion.svg');
-          writeSvg(confusion, await confusionMatrixSvg(evaluation.confusion, evaluation.classNames, `${config.name}: best model (epoch ${result.best.epoch}), ${config.data.benchmark} ${config.data.validationShare > 0 ? 'validation' : 'test'} split, top-1 ${(100 * evaluation.top1).toFixed(2)} %`));
-          writeScores(join(args.out, 'scores'), evaluation, { experiment: config.name, benchmark: config.data.benchmark, epoch: result.best.epoch });
-          plots.push(confusion);
-        } finally {
-          best.params.dispose();
-        }
-      }
-      writeFileSync(join(args.out, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
-      const summary = {
-        run: args.out,
-        status: result.status,
-        epochs: result.epoch,
-        steps: result.step,
-        best: result.best,
-        bestModel: result.best ? join(args.out, RUN_FILES.best) : null,
-        checkpoint: result.checkpoint ?? null,
-        plots,
-        lastEpoch: result.history[result.history.length - 1] ?? null,
-      };
-      model.params.dispose();
-      if (args.json) return printJson(summary);
-      log(args, `${result.status === 'complete' ? 'finished' : 'stopped'} after ${result.epoch} epoch(s), ${result.step} iterations`);
-      if (result.best) log(args, `best validation top-1 ${(100 * result.best.top1).toFixed(2)} % at epoch ${result.best.epoch}: ${join(args.out, RUN_FILES.best)}`);
-      log(args, `metrics: ${join(args.out, RUN_FILES.metrics)} · plots: ${plots.join(', ')}`);
-      log(args, `evaluate with: skelact eval --model ${join(args.out, RUN_FILES.best)} --data ${args.data}`);
-    } finally {
-      cache.close();
-    }
+    const summary = await runTraining({ ...args, configFile: args.config });
+    if (args.json) return printJson(summary);
+    log(args, `${summary.status === 'complete' ? 'finished' : 'stopped'} after ${summary.epochs} epoch(s), ${summary.steps} iterations`);
+    if (summary.best) log(args, `best validation top-1 ${(100 * summary.best.top1).toFixed(2)} % at epoch ${summary.best.epoch}: ${summary.bestModel}`);
+    log(args, `metrics: ${join(args.out, RUN_FILES.metrics)} · plots: ${summary.plots.join(', ')}`);
+    log(args, `evaluate with: skelact eval --model ${summary.bestModel ?? join(args.out, RUN_FILES.best)} --data ${args.data}`);
   },
 };
