@@ -507,6 +507,86 @@ export function windowAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, 
 }
 
 // ---------------------------------------------------------------------------------------------
+// checkpointed
+// ---------------------------------------------------------------------------------------------
+
+export interface CheckpointOptions {
+  /**
+   * Run the block on pieces of this many samples, forward and backward, so that only one
+   * piece's intermediates are alive at a time. Only for blocks that treat samples
+   * independently (no BatchNorm inside); `piece` tells the block which piece it computes (for
+   * its dropout seeds). Default: the whole batch at once.
+   */
+  readonly chunk?: number;
+}
+
+/**
+ * Gradient checkpointing: runs `block` so that the backward pass recomputes it from its input
+ * instead of keeping its intermediate tensors, trading one more forward pass of the block for
+ * memory (a training step keeps only the blocks' inputs). The wasm heap stops at 4 GB, which SkateFormer's NTU
+ * model passes at batch 16 and the part-stream model at batch 4 × 64 frames × 2 persons otherwise.
+ *
+ * `block(x, replay, piece)` must compute the same values when `replay` is true, but leave
+ * state alone (BN moving statistics are not updated twice) and draw the same dropout masks.
+ * `variables` are all trainable parameters the block reads; they receive its gradients.
+ */
+export function checkpointed(
+  block: (x: tf.Tensor4D, replay: boolean, piece: number) => tf.Tensor4D,
+  x: tf.Tensor4D,
+  variables: readonly tf.Variable[],
+  options: CheckpointOptions = {},
+): tf.Tensor4D {
+  const B = x.shape[0];
+  const chunk = options.chunk && options.chunk > 0 && options.chunk < B ? options.chunk : B;
+  const pieces = (t: tf.Tensor4D): tf.Tensor4D[] => (chunk >= B ? [t] : tf.split(t, Array.from({ length: Math.ceil(B / chunk) }, (_, i) => Math.min(chunk, B - i * chunk)), 0));
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const input = args[0] as tf.Tensor4D;
+    save([input]);
+    return {
+      value: tf.tidy(() => {
+        const parts = pieces(input).map((p, i) => tf.tidy(() => block(p, false, i)));
+        return parts.length === 1 ? parts[0] : tf.concat(parts, 0);
+      }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const again = saved[0] as tf.Tensor4D;
+        // The engine has one active tape: a gradient computation started inside another's
+        // backward pass replaces it and sets it to null when done, so the outer one is kept aside.
+        const state = tf.engine().state as unknown as { activeTape: unknown };
+        const outerTape = state.activeTape;
+        try {
+          const xs = pieces(again);
+          const dys = pieces(dy as tf.Tensor4D);
+          const inputGrads: tf.Tensor[] = [];
+          let variableGrads: tf.Tensor[] | undefined;
+          xs.forEach((piece, i) => {
+            // One piece at a time: only one piece's recomputed intermediates are alive.
+            const { value, grads } = tf.engine().gradients(() => block(piece, true, i), [piece, ...variables], dys[i], true);
+            value.dispose();
+            const filled = grads.map((g, k) => g ?? tf.zerosLike(k === 0 ? piece : variables[k - 1]));
+            inputGrads.push(filled[0]);
+            if (!variableGrads) variableGrads = filled.slice(1);
+            else {
+              const summed = variableGrads.map((g, k) => tf.add(g, filled[k + 1]));
+              tf.dispose([...variableGrads, ...filled.slice(1)]);
+              variableGrads = summed;
+            }
+          });
+          if (xs.length > 1) tf.dispose(xs);
+          if (dys.length > 1) tf.dispose(dys);
+          const dx = inputGrads.length === 1 ? inputGrads[0] : tf.concat(inputGrads, 0);
+          if (inputGrads.length > 1) tf.dispose(inputGrads);
+          return [dx, ...(variableGrads as tf.Tensor[])];
+        } finally {
+          state.activeTape = outerTape;
+        }
+      },
+    };
+  });
+  return f(x, ...variables) as tf.Tensor4D;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Reference implementations
 // ---------------------------------------------------------------------------------------------
 

@@ -98,7 +98,10 @@ export class ParameterStore {
     const decay = options.decay ?? (trainable && shape.length >= 2);
     const values = initialValues(init, size, (this.seed ^ hashName(name)) >>> 0);
     // Variable names must be unique per tfjs engine; a store-unique prefix keeps several models apart.
-    const variable = tf.variable(tf.tensor(values, [...shape], 'float32'), trainable, `${name}#${storeId()}`);
+    // tf.variable copies its initial value: the temporary is disposed right away.
+    const initial = tf.tensor(values, [...shape], 'float32');
+    const variable = tf.variable(initial, trainable, `${name}#${storeId()}`);
+    initial.dispose();
     this.vars.set(name, variable);
     this.info.set(name, { name, shape: [...shape], trainable, decay });
     return variable;

@@ -88,6 +88,13 @@ const optimSchema = z
     momentum: z.number().min(0).max(1).default(0.9),
     nesterov: z.boolean().default(true),
     batchSize: z.number().int().min(1),
+    /**
+     * Samples per forward/backward pass (default: batchSize). A batch is then split into
+     * micro-batches whose gradients are summed (weighted by size) before one clipping and one
+     * optimiser step: the batch's mean loss and gradient, in less memory. BatchNorm layers see
+     * each micro-batch's statistics, as with PyTorch gradient accumulation.
+     */
+    microBatch: z.number().int().min(1).optional(),
     /** Batch size for validation and testing (default: batchSize). */
     evalBatchSize: z.number().int().min(1).optional(),
     epochs: z.number().int().min(1),

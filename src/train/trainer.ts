@@ -122,6 +122,55 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+/**
+ * The batch's mean loss, its gradients and the number of correct predictions; with
+ * `optim.microBatch` smaller than the batch, summed over micro-batches, each weighted by its
+ * share of the batch (so the result is the batch mean either way). Micro-batch 0 uses the
+ * step's dropout seed, so a batch that is not split trains exactly as before.
+ */
+function batchGradients(
+  model: SkeletonModel,
+  inputs: ReturnType<typeof toModelInputs>,
+  variables: tf.Variable[],
+  config: ExperimentConfig,
+  step: number,
+): { value: tf.Scalar; grads: tf.NamedTensorMap; correct: tf.Scalar } {
+  const B = inputs.labels.shape[0];
+  const micro = Math.min(B, config.optim.microBatch ?? B);
+  const sizes = Array.from({ length: Math.ceil(B / micro) }, (_, i) => Math.min(micro, B - i * micro));
+  const split = <T extends tf.Tensor>(t: T | undefined): T[] | undefined => (t === undefined ? undefined : sizes.length === 1 ? [t] : (tf.split(t, sizes, 0) as T[]));
+  const xs = split(inputs.batch.x)!;
+  const indexTs = split(inputs.batch.indexT);
+  const labels = split(inputs.labels)!;
+  let value: tf.Scalar | undefined;
+  let correct: tf.Scalar | undefined;
+  let grads: tf.NamedTensorMap | undefined;
+  try {
+    sizes.forEach((size, m) => {
+      const seed = m === 0 ? streamSeed(config.seed, 'dropout', step) : streamSeed(config.seed, 'dropout', step, m);
+      let c: tf.Scalar | undefined;
+      const part = tf.variableGrads(() => {
+        const out = model.forward({ x: xs[m], ...(indexTs ? { indexT: indexTs[m] } : {}) }, { training: true, seed });
+        const loss = classificationLoss(out, labels[m], config.optim.labelSmoothing);
+        c = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out.logits, 1), labels[m]), 'float32')) as tf.Scalar);
+        return sizes.length === 1 ? loss : (tf.mul(loss, size / B) as tf.Scalar);
+      }, variables);
+      if (!value || !grads || !correct) {
+        value = part.value;
+        grads = part.grads;
+        correct = c;
+      } else {
+        const next = tf.tidy(() => ({ value: tf.add(value!, part.value) as tf.Scalar, correct: tf.add(correct!, c!) as tf.Scalar, grads: Object.fromEntries(Object.entries(grads!).map(([k, g]) => [k, tf.add(g, part.grads[k])])) }));
+        tf.dispose([value, correct, c, part.value, ...Object.values(grads), ...Object.values(part.grads)]);
+        ({ value, correct, grads } = next);
+      }
+    });
+  } finally {
+    if (sizes.length > 1) tf.dispose([...xs, ...(indexTs ?? []), ...labels]);
+  }
+  return { value: value!, grads: grads!, correct: correct! };
+}
+
 /** Train and validation sample indices of an experiment. */
 export function experimentSplits(cache: SkeletonCache, config: ExperimentConfig): { train: number[]; validation: number[] } {
   const train = cache.split(config.data.benchmark, 'train');
@@ -294,12 +343,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         let clipped: ReturnType<typeof clipGradNorm> | undefined;
         let stats: Float32Array;
         try {
-          ({ value, grads } = tf.variableGrads(() => {
-            const out = model.forward(inputs.batch, { training: true, seed: streamSeed(config.seed, 'dropout', step) });
-            const loss = classificationLoss(out, inputs.labels, config.optim.labelSmoothing);
-            kept.correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out.logits, 1), inputs.labels), 'float32')) as tf.Scalar);
-            return loss;
-          }, optimizer.variables()));
+          ({ value, grads, correct: kept.correct } = batchGradients(model, inputs, optimizer.variables(), config, step));
           clipped = clipGradNorm(grads, config.optim.clipGradNorm);
           const packed = tf.stack([value, kept.correct!, clipped.norm]);
           stats = (await packed.data()) as Float32Array;

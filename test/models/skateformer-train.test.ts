@@ -96,6 +96,65 @@ test('gradients reach every trainable parameter (merging-conv biases excepted in
   model.params.dispose();
 });
 
+test('checkpointed blocks (recomputed in the backward pass) give the same loss, gradients and BatchNorm statistics, dropout on', (t) => {
+  const run = (checkpoint: boolean) => {
+    const model = createSkateFormer({ ...TINY, dropPath: 0.3, attnDrop: 0.4, checkpoint }, 3);
+    const { x, labels } = batch(4, 2);
+    const vars = model.params.entries().filter(([i]) => i.trainable);
+    const { value, grads } = tf.variableGrads(() => lossOf(model.forward({ x }, { training: true, seed: 7 }).logits, labels, 4), vars.map(([, v]) => v));
+    const out = {
+      loss: value.dataSync()[0],
+      grads: new Map(vars.map(([i, v]) => [i.name, Float32Array.from(grads[v.name].dataSync())])),
+      movingMean: Float32Array.from(model.params.entries().find(([i]) => i.name === 'stage2.merge.bn.movingMean')![1].dataSync()),
+    };
+    tf.dispose([value, x, ...Object.values(grads)]);
+    model.params.dispose();
+    return out;
+  };
+  const plain = run(false);
+  const recomputed = run(true);
+  t.true(Math.abs(plain.loss - recomputed.loss) < 1e-6, `loss ${plain.loss} vs ${recomputed.loss}`);
+  for (const [name, g] of plain.grads) {
+    const h = recomputed.grads.get(name)!;
+    let diff = 0;
+    let scale = 1e-6;
+    for (let i = 0; i < g.length; i++) {
+      diff = Math.max(diff, Math.abs(g[i] - h[i]));
+      scale = Math.max(scale, Math.abs(g[i]));
+    }
+    t.true(diff <= 1e-4 * scale, `${name}: max difference ${diff} (scale ${scale})`);
+  }
+  t.deepEqual(Array.from(recomputed.movingMean), Array.from(plain.movingMean), 'the merging BatchNorm is outside the checkpointed blocks: updated once');
+});
+
+test('checkpointed blocks run in pieces of the batch (checkpointChunk) give the same loss and gradients as the whole batch', (t) => {
+  const run = (checkpointChunk: number) => {
+    const model = createSkateFormer({ ...TINY, dropPath: 0, attnDrop: 0, checkpointChunk }, 4);
+    const { x, labels } = batch(5, 3);
+    const vars = model.params.entries().filter(([i]) => i.trainable);
+    const { value, grads } = tf.variableGrads(() => lossOf(model.forward({ x }, { training: true, seed: 1 }).logits, labels, 4), vars.map(([, v]) => v));
+    const out = { loss: value.dataSync()[0], grads: vars.map(([i, v]) => [i.name, Float32Array.from(grads[v.name].dataSync())] as const) };
+    tf.dispose([value, x, ...Object.values(grads)]);
+    model.params.dispose();
+    return out;
+  };
+  const whole = run(5);
+  for (const chunk of [1, 2]) {
+    const pieces = run(chunk);
+    t.true(Math.abs(whole.loss - pieces.loss) < 1e-5, `chunk ${chunk}: loss ${whole.loss} vs ${pieces.loss}`);
+    whole.grads.forEach(([name, g], k) => {
+      const h = pieces.grads[k][1];
+      let diff = 0;
+      let scale = 1e-6;
+      for (let i = 0; i < g.length; i++) {
+        diff = Math.max(diff, Math.abs(g[i] - h[i]));
+        scale = Math.max(scale, Math.abs(g[i]));
+      }
+      t.true(diff <= 1e-4 * scale, `chunk ${chunk}, ${name}: max difference ${diff} (scale ${scale})`);
+    });
+  }
+});
+
 test('gradients agree with central finite differences along the gradient, parameter by parameter (eval mode)', (t) => {
   const model = createSkateFormer({ ...TINY, dropPath: 0, attnDrop: 0 }, 5);
   // larger-than-init tables, so their gradients are well above float32 noise

@@ -34,6 +34,8 @@ export interface TinyOptions {
   readonly streams?: boolean;
   /** From this many training forwards on, the logits are NaN. */
   readonly nanAfter?: number;
+  /** No batch norm and no dropout: every sample is computed on its own (for micro-batching tests). */
+  readonly independent?: boolean;
 }
 
 export interface TinyModel extends SkeletonModel<{ hidden: number }> {
@@ -76,8 +78,10 @@ export function tinyModel(options: TinyOptions): TinyModel {
       if (fo.training) model.trainingForwards++;
       const h = gelu(linear(batch.x, w1 as tf.Tensor2D, b1 as tf.Tensor1D)) as tf.Tensor4D;
       let pooled = tf.reshape(tf.mean(h, 1), [-1, D]) as tf.Tensor2D;
-      pooled = batchNorm(pooled, bn, fo.training) as tf.Tensor2D;
-      if (fo.training) pooled = dropout(pooled, 0.2, fo.seed ?? 0) as tf.Tensor2D;
+      if (!options.independent) {
+        pooled = batchNorm(pooled, bn, fo.training) as tf.Tensor2D;
+        if (fo.training) pooled = dropout(pooled, 0.2, fo.seed ?? 0) as tf.Tensor2D;
+      }
       const streamLogits = headParams.map(({ w, b }) => linear(pooled, w as tf.Tensor2D, b as tf.Tensor1D) as tf.Tensor2D);
       let logits = streamLogits.length === 1 ? streamLogits[0] : (tf.div(tf.addN(streamLogits), streamLogits.length) as tf.Tensor2D);
       if (options.nanAfter !== undefined && fo.training && model.trainingForwards > options.nanAfter) logits = tf.mul(logits, Number.NaN) as tf.Tensor2D;

@@ -182,6 +182,29 @@ test.serial('refusals: resume without a checkpoint, a new run over an old one, a
   m.params.dispose();
 });
 
+test.serial('micro-batches (optim.microBatch) sum to the whole batch\'s gradient: the same weights and losses as one pass', async (t) => {
+  const runWith = async (microBatch?: number) => {
+    const m = tinyModel({ classes, seed: 9, independent: true });
+    const dir = tmp();
+    await train({ config: experiment({ optim: { batchSize: 4, ...(microBatch ? { microBatch } : {}) }, augment: { preset: 'none' } }), model: m, cache, outDir: dir, epochs: 1 });
+    const w = Float32Array.from(new Float32Array((await m.params.toWeights()).data));
+    m.params.dispose();
+    return { w, steps: lines(join(dir, 'steps.jsonl')).map((s) => s.loss as number), metrics: lines(join(dir, 'metrics.jsonl'))[0] };
+  };
+  const whole = await runWith();
+  for (const micro of [1, 3]) {
+    const split = await runWith(micro);
+    let diff = 0;
+    for (let i = 0; i < whole.w.length; i++) diff = Math.max(diff, Math.abs(whole.w[i] - split.w[i]));
+    t.true(diff < 1e-5, `microBatch ${micro}: weights differ by ${diff}`);
+    split.steps.forEach((l, i) => t.true(Math.abs(l - whole.steps[i]) < 1e-5, `microBatch ${micro}, step ${i}: loss ${l} vs ${whole.steps[i]}`));
+    t.is(split.metrics.trainAccuracy, whole.metrics.trainAccuracy);
+  }
+  const before = tf.memory().numTensors;
+  await runWith(3);
+  t.is(tf.memory().numTensors, before, `no tensors leak with micro-batches (${before} before, ${tf.memory().numTensors} after)`);
+});
+
 test.serial('a hold-out validation share is stratified, disjoint from training and seeded', (t) => {
   const config = experiment({ data: { validationShare: 0.25 } });
   const { train: tr, validation } = experimentSplits(cache, config);

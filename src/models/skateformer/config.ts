@@ -51,6 +51,19 @@ export const skateFormerConfigSchema = z
      * weights); 'frame-offset' is the paper's frame-offset bias. See relativeBiasIndex.
      */
     biasMode: z.enum(['official', 'frame-offset']).default('official'),
+    /**
+     * Training recomputes each block in the backward pass instead of keeping its intermediates
+     * (gradient checkpointing): about a third more time, a small fraction of the memory. The
+     * NTU model's intermediates at batch 16 do not fit the wasm backend's 4 GB heap otherwise.
+     */
+    checkpoint: z.boolean().default(true),
+    /**
+     * Samples per piece when a checkpointed block runs forward and backward in pieces (blocks
+     * treat samples independently, so the gradients are the same). 0 = by size: pieces of about
+     * 1.2M activations per channel set (4 samples at NTU's first stage), which bounds a
+     * training step's memory whatever the batch size.
+     */
+    checkpointChunk: z.number().int().min(0).default(0),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -130,6 +130,27 @@ export interface RunContext {
   nextSeed(): number;
 }
 
+/** Dropout seeds one block draws (four attention branches, two drop paths). */
+const SEEDS_PER_BLOCK = 6;
+
+/**
+ * A context that hands out a fixed list of seeds, from the start on each `fresh()` copy: a
+ * checkpointed block recomputed in the backward pass draws the same dropout masks again.
+ */
+function fixedSeeds(training: boolean, seeds: readonly number[]): { fresh(piece?: number): RunContext } {
+  return {
+    fresh(piece = 0) {
+      let k = 0;
+      // Piece 0 (the whole batch when it is not split) keeps the block's seeds; other pieces of
+      // a split batch mix in their index, so their masks are not copies of piece 0's.
+      return { training, nextSeed: () => (piece === 0 ? seeds[k++ % seeds.length] : (Math.imul(seeds[k++ % seeds.length] ^ 0x5bd1e995, piece + 1) ^ (piece * 0x27d4eb2f)) >>> 0) };
+    },
+  };
+}
+
+/** Activations per channel set a checkpointed piece may hold (see config checkpointChunk). */
+const CHUNK_ACTIVATIONS = 1_200_000;
+
 export function runContext(training: boolean, seed: number): RunContext {
   let k = 0;
   return {
@@ -386,6 +407,11 @@ export function addBlockParams(
   };
 }
 
+/** Every trainable variable a block reads (a checkpointed block hands its gradients to these). */
+function blockVariables(p: BlockParams): tf.Variable[] {
+  return [p.norm1.gamma, p.norm1.beta, p.mapping.w, p.mapping.b, p.gconv, p.tconv.w, p.tconv.b, ...p.attention, p.proj.w, p.proj.b, p.norm2.gamma, p.norm2.beta, p.fc1.w, p.fc1.b, p.fc2.w, p.fc2.b];
+}
+
 /**
  * The mapping Linear(C, 2C), split in the official order G-Conv C/4 | T-Conv C/4 | chunk 1
  * 3C/8 | … | chunk 4 3C/8 (each chunk is q | k | v of C/8). One matMul and one split: fewer
@@ -441,7 +467,7 @@ interface StagePlan {
   readonly frames: number;
   readonly channels: number;
   readonly merge?: MergeParams;
-  readonly blocks: ReadonlyArray<{ readonly params: BlockParams; readonly spec: BlockSpec }>;
+  readonly blocks: ReadonlyArray<{ readonly params: BlockParams; readonly spec: BlockSpec; readonly variables: tf.Variable[] }>;
 }
 
 export interface SkateFormerModel extends SkeletonModel<SkateFormerConfig> {
@@ -478,10 +504,10 @@ export function createSkateFormer(input: SkateFormerConfig | SkateFormerConfigIn
         ? undefined
         : { conv: addTemporalConv(store, `${name}.merge.conv`, config.kernel, geometry[s - 1].channels, g.channels, 1), bn: addBatchNorm(store, `${name}.merge.bn`, g.channels) };
     const branches = sizeList.map((size, i) => skateBranch((i + 1) as SkateType, g.frames, V, size, heads / 8, g.channels / heads, config.biasMode));
-    const blocks = Array.from({ length: g.depth }, (_, b) => ({
-      params: addBlockParams(store, `${name}.block${b + 1}`, g.channels, V, heads, config.kernel, config.mlpRatio, sizeList),
-      spec: { heads, branches, dropPath: dropPathAt(blockIndex++), attnDrop: config.attnDrop },
-    }));
+    const blocks = Array.from({ length: g.depth }, (_, b) => {
+      const params = addBlockParams(store, `${name}.block${b + 1}`, g.channels, V, heads, config.kernel, config.mlpRatio, sizeList);
+      return { params, spec: { heads, branches, dropPath: dropPathAt(blockIndex++), attnDrop: config.attnDrop }, variables: blockVariables(params) };
+    });
     return { name, frames: g.frames, channels: g.channels, merge, blocks };
   });
   const Clast = geometry[geometry.length - 1].channels;
@@ -518,7 +544,15 @@ export function createSkateFormer(input: SkateFormerConfig | SkateFormerConfigIn
       if (merge) h = tf.tidy(() => patchMerging(h, merge, training));
       for (const block of stage.blocks) {
         const input = h;
-        h = tf.tidy(() => skateFormerBlock(input, block.params, block.spec, ctx));
+        // Each block draws its dropout seeds up front, so checkpointing changes no mask.
+        const seeds = fixedSeeds(training, Array.from({ length: SEEDS_PER_BLOCK }, () => ctx.nextSeed()));
+        if (training && config.checkpoint) {
+          const [, T, Vs, C] = input.shape;
+          const chunk = config.checkpointChunk > 0 ? config.checkpointChunk : Math.max(1, Math.floor(CHUNK_ACTIVATIONS / (T * Vs * C)));
+          h = ops.checkpointed((xb, _replay, piece) => skateFormerBlock(xb, block.params, block.spec, seeds.fresh(piece)), input, block.variables, { chunk });
+        } else {
+          h = tf.tidy(() => skateFormerBlock(input, block.params, block.spec, seeds.fresh()));
+        }
       }
       record?.(stage.name, h);
     }

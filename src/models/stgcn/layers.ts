@@ -162,41 +162,8 @@ export function concatChannels(parts: readonly tf.Tensor4D[]): tf.Tensor4D {
   return tf.reshape(tf.transpose(stacked, [1, 0, 2]), [N, T, V, parts.length * c]) as tf.Tensor4D;
 }
 
-/**
- * Gradient checkpointing: runs `block` so that the backward pass recomputes it from its input
- * instead of keeping its intermediate tensors, trading one more forward pass of the block for
- * memory (a training step keeps only the blocks' inputs). The wasm heap stops at 2 GB, which
- * the part-stream model's intermediates pass at batch 4 × 64 frames × 2 persons otherwise.
- *
- * `block(x, replay)` must compute the same values when `replay` is true, but leave state
- * alone (BN moving statistics are not updated twice) and draw the same dropout masks.
- * `variables` are all trainable parameters the block reads; they receive its gradients.
- */
-export function checkpointed(block: (x: tf.Tensor4D, replay: boolean) => tf.Tensor4D, x: tf.Tensor4D, variables: readonly tf.Variable[]): tf.Tensor4D {
-  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const save = args[args.length - 1] as tf.GradSaveFunc;
-    const input = args[0] as tf.Tensor4D;
-    save([input]);
-    return {
-      value: tf.tidy(() => block(input, false)),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const again = saved[0] as tf.Tensor4D;
-        // The engine has one active tape: a gradient computation started inside another's
-        // backward pass replaces it and sets it to null when done, so the outer one is kept aside.
-        const state = tf.engine().state as unknown as { activeTape: unknown };
-        const outerTape = state.activeTape;
-        try {
-          const { value, grads } = tf.engine().gradients(() => block(again, true), [again, ...variables], dy as tf.Tensor4D, true);
-          value.dispose();
-          return grads.map((g, i) => g ?? tf.zerosLike(i === 0 ? again : variables[i - 1]));
-        } finally {
-          state.activeTape = outerTape;
-        }
-      },
-    };
-  });
-  return f(x, ...variables) as tf.Tensor4D;
-}
+// Gradient checkpointing is a generic op (src/models/ops.ts); re-exported for the GCN layers.
+export { checkpointed } from '../ops.js';
 
 /** Frames after a temporal layer with 'same' padding and stride s: ⌈T / s⌉. */
 export function framesAfter(T: number, stride: number): number {
