@@ -10,6 +10,7 @@ import { synthCommand } from './commands/synth.js';
 import { trainCommand } from './commands/train.js';
 import { ensembleCommand, evalCommand, predictCommand } from './commands/eval.js';
 import { modelInfoCommand } from './commands/model-info.js';
+import { extractCommand } from './commands/extract.js';
 import type { GlobalOptions } from './output.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(ensembleCommand as never)
     .command(predictCommand as never)
     .command(modelInfoCommand as never)
+    .command(extractCommand as never)
     .demandCommand(1, 'choose a command (skelact --help lists them)')
     .strict()
     .version(packageVersion())

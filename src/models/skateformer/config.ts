@@ -55,8 +55,10 @@ export const skateFormerConfigSchema = z
      * Training recomputes each block in the backward pass instead of keeping its intermediates
      * (gradient checkpointing): about a third more time, a small fraction of the memory. The
      * NTU model's intermediates at batch 16 do not fit the wasm backend's 4 GB heap otherwise.
+     * 'auto': for the blocks whose input (batch · frames · tokens · channels) is larger than
+     * one piece of `checkpointChunk`, i.e. where memory matters.
      */
-    checkpoint: z.boolean().default(true),
+    checkpoint: z.union([z.boolean(), z.literal('auto')]).default('auto'),
     /**
      * Samples per piece when a checkpointed block runs forward and backward in pieces (blocks
      * treat samples independently, so the gradients are the same). 0 = by size: pieces of about

@@ -546,9 +546,9 @@ export function createSkateFormer(input: SkateFormerConfig | SkateFormerConfigIn
         const input = h;
         // Each block draws its dropout seeds up front, so checkpointing changes no mask.
         const seeds = fixedSeeds(training, Array.from({ length: SEEDS_PER_BLOCK }, () => ctx.nextSeed()));
-        if (training && config.checkpoint) {
-          const [, T, Vs, C] = input.shape;
-          const chunk = config.checkpointChunk > 0 ? config.checkpointChunk : Math.max(1, Math.floor(CHUNK_ACTIVATIONS / (T * Vs * C)));
+        const [Bn, T, Vs, C] = input.shape;
+        const chunk = config.checkpointChunk > 0 ? config.checkpointChunk : Math.max(1, Math.floor(CHUNK_ACTIVATIONS / (T * Vs * C)));
+        if (training && (config.checkpoint === true || (config.checkpoint === 'auto' && Bn > chunk))) {
           h = ops.checkpointed((xb, _replay, piece) => skateFormerBlock(xb, block.params, block.spec, seeds.fresh(piece)), input, block.variables, { chunk });
         } else {
           h = tf.tidy(() => skateFormerBlock(input, block.params, block.spec, seeds.fresh()));

