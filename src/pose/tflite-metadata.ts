@@ -137,6 +137,12 @@ function bufferBytes(model: ModelView, index: number): Uint8Array {
   return model.reader.bytes.slice(vector + 4, vector + 4 + n);
 }
 
+/** Every buffer's bytes, in order (for checking that a patched model kept them). */
+export function readTfliteBuffers(tflite: Uint8Array, file = 'model'): Uint8Array[] {
+  const model = readModel(tflite, file);
+  return model.buffers.map((_, i) => bufferBytes(model, i));
+}
+
 /** Names of the metadata entries of a model. */
 export function metadataNames(tflite: Uint8Array, file = 'model'): string[] {
   return readModel(tflite, file).metadata.map((m) => m.name);

@@ -4,7 +4,9 @@
  *
  * Each frame's detections are matched to the live tracks by a similarity that mixes box
  * overlap (IoU) and keypoint distance (an OKS-like score: keypoints seen in both, distance
- * relative to the track's box size), greedily from the best pair down. A detection that
+ * relative to the track's box size), greedily from the best pair down. Tracks are compared
+ * where they are predicted to be (their last box moved on at their smoothed velocity), so two
+ * people who walk past each other keep their identities through the moment they overlap. A detection that
  * matches nothing starts a new track while fewer than `maxTracks` are live (the largest
  * detections first, as the people closest to the camera are the actors); a track unmatched for
  * longer than `maxMissedMs` ends. Track boxes are smoothed, so the regions handed to the
@@ -30,6 +32,8 @@ export interface Track {
   /** Smoothed box [x0, y0, x1, y1] in pixels. */
   box: [number, number, number, number];
   keypoints: ReadonlyArray<readonly [number, number, number]>;
+  /** Smoothed velocity of the box centre, pixels per millisecond. */
+  velocity: [number, number];
   lastSeenMs: number;
   firstFrame: number;
   lastFrame: number;
@@ -83,8 +87,12 @@ export class PersonTracker {
     const pairs: Array<{ t: number; d: number; s: number }> = [];
     this.tracks.forEach((track, t) => {
       const scale = Math.sqrt(Math.max(1, area(track.box)));
+      const dt = timestampMs - track.lastSeenMs;
+      const [dx, dy] = [track.velocity[0] * dt, track.velocity[1] * dt];
+      const box: Box = [track.box[0] + dx, track.box[1] + dy, track.box[2] + dx, track.box[3] + dy];
+      const keypoints = track.keypoints.map(([x, y, c]) => [x + dx, y + dy, c] as const);
       candidates.forEach((det, d) => {
-        const s = 0.5 * iou(track.box, det.box) + 0.5 * keypointSimilarity(track.keypoints, det.keypoints, scale);
+        const s = 0.5 * iou(box, det.box) + 0.5 * keypointSimilarity(keypoints, det.keypoints, scale);
         if (s >= o.minSimilarity) pairs.push({ t, d, s });
       });
     });
@@ -99,6 +107,10 @@ export class PersonTracker {
       const track = this.tracks[t];
       const det = candidates[d];
       const a = o.boxSmoothing;
+      const dt = Math.max(1, timestampMs - track.lastSeenMs);
+      const centre = (b: Box) => [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2];
+      const [c0, c1] = [centre(track.box), centre(det.box)];
+      track.velocity = [0, 1].map((k) => 0.5 * ((c1[k] - c0[k]) / dt) + 0.5 * track.velocity[k]) as [number, number];
       track.box = track.box.map((v, k) => a * det.box[k] + (1 - a) * v) as [number, number, number, number];
       track.keypoints = det.keypoints;
       track.lastSeenMs = timestampMs;
@@ -112,7 +124,7 @@ export class PersonTracker {
       if (this.tracks.length >= o.maxTracks) break;
       // A detection that overlaps a live track a lot is a duplicate of that person, not a new one.
       if (this.tracks.some((t) => iou(t.box, det.box) > 0.6)) continue;
-      const track: Track = { id: this.nextId++, box: [...det.box] as [number, number, number, number], keypoints: det.keypoints, lastSeenMs: timestampMs, firstFrame: frame, lastFrame: frame, frames: 1 };
+      const track: Track = { id: this.nextId++, box: [...det.box] as [number, number, number, number], keypoints: det.keypoints, velocity: [0, 0], lastSeenMs: timestampMs, firstFrame: frame, lastFrame: frame, frames: 1 };
       this.tracks.push(track);
       this.history.push(track);
       seen.push(track);

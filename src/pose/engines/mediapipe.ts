@@ -105,12 +105,12 @@ export interface MediapipeStats {
 }
 
 /** The mediapipe engine for one model size: starts Chromium and the local server. */
-export async function createMediapipeEngine(model: PoseModel): Promise<PoseEngine & { readonly stats: MediapipeStats }> {
+export async function createMediapipeEngine(model: PoseModel, options: { taskFile?: string } = {}): Promise<PoseEngine & { readonly stats: MediapipeStats }> {
   const executablePath = findChromium();
   if (!executablePath) {
     throw new MissingToolError("Chromium is not installed (the mediapipe engine runs MediaPipe in headless Chromium): run 'npm run setup:pose' (apt-get install chromium), set SKELACT_CHROMIUM to a Chromium binary, or use --engine tfjs");
   }
-  const taskFile = landmarkerTaskFile(model);
+  const taskFile = options.taskFile ?? landmarkerTaskFile(model);
   const mpDir = dirname(require.resolve('@mediapipe/tasks-vision'));
   const frames = new Map<string, Uint8Array>();
   const server: Server = createServer((req, res) => {
