@@ -11,6 +11,7 @@ import { trainCommand } from './commands/train.js';
 import { ensembleCommand, evalCommand, predictCommand } from './commands/eval.js';
 import { modelInfoCommand } from './commands/model-info.js';
 import { extractCommand } from './commands/extract.js';
+import { classifyCommand } from './commands/classify.js';
 import type { GlobalOptions } from './output.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(predictCommand as never)
     .command(modelInfoCommand as never)
     .command(extractCommand as never)
+    .command(classifyCommand as never)
     .demandCommand(1, 'choose a command (skelact --help lists them)')
     .strict()
     .version(packageVersion())

@@ -37,6 +37,11 @@ export interface ModelMeta {
   readonly data?: Readonly<Record<string, unknown>>;
   /** Free-form provenance: experiment name, dataset, benchmark, accuracy, date. */
   readonly provenance?: Readonly<Record<string, string | number>>;
+  /**
+   * How the training data was prepared before caching (the cache manifest's `preprocessing`,
+   * e.g. `{alignment: 'ctrgcn'}`), so that new data (a pose stream) is prepared the same way.
+   */
+  readonly preprocessing?: Readonly<Record<string, unknown>>;
 }
 
 const weightSpecSchema = z
@@ -68,6 +73,7 @@ export const modelManifestSchema = z
     data: z.record(z.string(), z.unknown()).optional(),
     parameters: z.number().int().min(0),
     provenance: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+    preprocessing: z.record(z.string(), z.unknown()).optional(),
     weightsManifest: z.array(z.object({ paths: z.array(z.string()).min(1), weights: z.array(weightSpecSchema) }).strict()).length(1),
   })
   .strict();
@@ -104,10 +110,12 @@ export async function saveModel(dir: string, model: SkeletonModel, meta: ModelMe
     data: meta.data ? { ...meta.data } : undefined,
     parameters: model.params.countTrainable(),
     provenance: meta.provenance ? { ...meta.provenance } : undefined,
+    preprocessing: meta.preprocessing ? { ...meta.preprocessing } : undefined,
     weightsManifest: [{ paths: [MODEL_FILES.weights], weights: specs.map((s) => ({ ...s })) }],
   };
   if (manifest.provenance === undefined) delete (manifest as { provenance?: unknown }).provenance;
   if (manifest.data === undefined) delete (manifest as { data?: unknown }).data;
+  if (manifest.preprocessing === undefined) delete (manifest as { preprocessing?: unknown }).preprocessing;
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });

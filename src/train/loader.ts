@@ -164,7 +164,7 @@ export class SkeletonLoader {
     const view = random && this.augment.randomView ? this.augment.randomView(random) : undefined;
     if (data.normalize === 'ucla-minmax') clip = uclaNormalize(clip, this.layout, view);
     else if (view) clip = applyMatrix(clip, view);
-    const sampled = this.sample(clip, index, random);
+    const sampled = sampleClip(clip, data, random, index);
     clip = padPersons(sampled.clip, model.persons, data.fillMissingPersons);
     const indexT = Float32Array.from(sampled.sourceIndex, (s) => (2 * s) / sampled.validFrames - 1);
     if (training && random) {
@@ -235,36 +235,51 @@ export class SkeletonLoader {
     }
   }
 
-  private sample(clip: SkeletonClip, index: number, random: UniformRandom | undefined): SampledClip {
-    const { data } = this.options.config;
-    const window = data.frames;
-    switch (data.sampling) {
-      case 'crop-resize':
-        return validCropResize(clip, random ? { window, pInterval: data.trainCrop, minLength: data.minLength, random } : { window, pInterval: [data.testCrop] });
-      case 'skateformer':
-        return validCropUniform(clip, random ? { window, pInterval: data.trainCrop, minLength: data.minLength, random } : { window, pInterval: [data.testCrop], minLength: data.minLength });
-      case 'uniform': {
-        const frames = clip.frames;
-        if (frames === 0) throw new Error(`sample ${index} has no frames`);
-        const r = random ?? randomStream(UNIFORM_TEST_SEED, 'evaluation', index);
-        const idx = uniformSampleIndices(frames, window, 1, r, !random);
-        return { clip: gatherFrames(clip, idx), sourceIndex: Float32Array.from(idx), validFrames: frames };
-      }
-      case 'ucla': {
-        const idx = uclaFrameIndices(clip.frames, window, random);
-        return { clip: gatherFrames(clip, idx), sourceIndex: Float32Array.from(idx), validFrames: clip.frames };
-      }
-      default:
-        throw new Error(`unknown sampling '${data.sampling as string}'`);
-    }
-  }
-
   private reference(label: number, random: UniformRandom): SkeletonClip {
     const pool = this.byLabel.get(label);
     if (!pool || pool.length === 0) throw new Error(`no training sample of class ${label} to draw a Skeleton-AdaIN reference from`);
     const i = pool[Math.min(pool.length - 1, Math.floor(random() * pool.length))];
     return padPersons(this.options.cache.read(i).clip, this.options.model.persons, this.options.config.data.fillMissingPersons);
   }
+}
+
+/**
+ * Cuts a clip to `data.frames` frames by the configured sampling (random in training when
+ * `random` is given, the deterministic test-time cut otherwise), with each frame's source index.
+ */
+export function sampleClip(clip: SkeletonClip, data: ExperimentConfig['data'], random: UniformRandom | undefined, index = 0): SampledClip {
+  const window = data.frames;
+  switch (data.sampling) {
+    case 'crop-resize':
+      return validCropResize(clip, random ? { window, pInterval: data.trainCrop, minLength: data.minLength, random } : { window, pInterval: [data.testCrop] });
+    case 'skateformer':
+      return validCropUniform(clip, random ? { window, pInterval: data.trainCrop, minLength: data.minLength, random } : { window, pInterval: [data.testCrop], minLength: data.minLength });
+    case 'uniform': {
+      const frames = clip.frames;
+      if (frames === 0) throw new Error(`sample ${index} has no frames`);
+      const r = random ?? randomStream(UNIFORM_TEST_SEED, 'evaluation', index);
+      const idx = uniformSampleIndices(frames, window, 1, r, !random);
+      return { clip: gatherFrames(clip, idx), sourceIndex: Float32Array.from(idx), validFrames: frames };
+    }
+    case 'ucla': {
+      const idx = uclaFrameIndices(clip.frames, window, random);
+      return { clip: gatherFrames(clip, idx), sourceIndex: Float32Array.from(idx), validFrames: clip.frames };
+    }
+    default:
+      throw new Error(`unknown sampling '${data.sampling as string}'`);
+  }
+}
+
+/**
+ * The test-time pipeline of one clip, as evaluation runs it (normalisation, sampling, person
+ * slots, modality), without a cache: for data that arrives another way (a pose stream).
+ */
+export function testTimeClip(clip: SkeletonClip, data: ExperimentConfig['data'], layout: Layout, model: LoaderModelSpec): { clip: SkeletonClip; indexT: Float32Array } {
+  let c = data.normalize === 'ucla-minmax' ? uclaNormalize(clip, layout) : clip;
+  const sampled = sampleClip(c, data, undefined);
+  c = padPersons(sampled.clip, model.persons, data.fillMissingPersons);
+  const indexT = Float32Array.from(sampled.sourceIndex, (s) => (2 * s) / sampled.validFrames - 1);
+  return { clip: toModality(c, boneTreeOf(layout, data.boneTree), data.modality), indexT };
 }
 
 /**

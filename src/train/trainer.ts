@@ -245,6 +245,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     fillMissingPersons: config.data.fillMissingPersons,
     normalize: config.data.normalize,
     data: { ...config.data },
+    preprocessing: { ...cache.manifest.preprocessing },
     provenance: {
       experiment: config.name,
       dataset: cache.manifest.dataset,

@@ -1,0 +1,104 @@
+/**
+ * `skelact classify <video|pose file> --model <dir>`: runs the stream classifier over a clip as
+ * if it arrived live, and prints the timeline of actions; optionally the per-window scores as
+ * JSON and an HTML page that plays the skeletons with the labels.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { writeFileAtomic } from '../../data/cache/writer.js';
+import { createPoseEngine, extractPoses, isPoseFile, POSE_MODELS, readPoseFile, resolveEngine, type EngineChoice, type PoseFile, type PoseModel } from '../../pose/index.js';
+import { overlayHtml } from '../../serve/overlay-html.js';
+import { poseFileFrames, poseLayoutFor } from '../../serve/pose-frames.js';
+import { StreamClassifier, type StreamEvent } from '../../serve/stream-classifier.js';
+import { timelineOf } from '../../serve/timeline.js';
+import { createProgressBar } from '../progress.js';
+import { type GlobalOptions, log, print, printJson } from '../output.js';
+
+interface ClassifyArgs extends GlobalOptions {
+  input: string;
+  model: string;
+  window?: number;
+  stride: number;
+  smoothing: number;
+  startScore: number;
+  endScore: number;
+  scores?: string;
+  html?: string;
+  engine: EngineChoice;
+  poseModel: PoseModel;
+  fps?: number;
+}
+
+const seconds = (ms: number) => (ms / 1000).toFixed(2);
+
+export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
+  command: 'classify <input>',
+  describe: 'Classify a video or a pose file as a live stream: a timeline of actions with start and end times',
+  builder: (y: Argv<GlobalOptions>) =>
+    y
+      .positional('input', { describe: 'a video (poses are extracted first) or a pose file from skelact extract (.poses.json)', type: 'string', demandOption: true })
+      .option('model', { describe: 'saved model folder (a run\'s best/)', type: 'string', demandOption: true })
+      .option('window', { describe: "frames in the sliding window (default: the model's input frames)", type: 'number' })
+      .option('stride', { describe: 'classify every this many frames', type: 'number', default: 8 })
+      .option('smoothing', { describe: 'weight of the newest scores in the moving average (1 = none)', type: 'number', default: 0.5 })
+      .option('start-score', { describe: 'smoothed probability at which an action starts', type: 'number', default: 0.6 })
+      .option('end-score', { describe: 'smoothed probability below which it ends', type: 'number', default: 0.4 })
+      .option('scores', { describe: 'write every classification (time, top classes) to this JSON file', type: 'string' })
+      .option('html', { describe: 'write an HTML page that plays the skeletons (over the video) with the labels', type: 'string' })
+      .option('engine', { describe: 'pose engine for a video input', choices: ['auto', 'mediapipe', 'tfjs'], default: 'auto' as const })
+      .option('pose-model', { describe: 'BlazePose model size for a video input', choices: POSE_MODELS, default: 'full' as const })
+      .option('fps', { describe: 'decode a video input at this rate (default: the model data\'s, 30)', type: 'number' })
+      .example('$0 classify clip.mp4 --model runs/realtime/best --html clip.html', 'timeline and a page to watch it')
+      .example('$0 classify clip.poses.json --model runs/realtime/best --json', 'from extracted poses, machine-readable') as unknown as Argv<ClassifyArgs>,
+  handler: async (args: ArgumentsCamelCase<ClassifyArgs>) => {
+    if (!existsSync(args.input)) throw new Error(`${args.input}: no such file`);
+    const classifier = StreamClassifier.load(args.model, { window: args.window, stride: args.stride, smoothing: args.smoothing, startScore: args.startScore, endScore: args.endScore, fps: args.fps ?? 30 });
+    try {
+      poseLayoutFor(classifier.manifest.layout);
+      let poses: PoseFile;
+      let video: string | undefined;
+      if (isPoseFile(args.input)) {
+        poses = readPoseFile(args.input);
+        video = existsSync(poses.source.file) ? poses.source.file : undefined;
+      } else {
+        video = args.input;
+        const { engine: name, reason } = resolveEngine(args.engine);
+        const engine = await createPoseEngine(name, args.poseModel);
+        log(args, `pose engine: ${engine.description}${args.engine === 'auto' ? ` (auto: ${reason})` : ''}`);
+        const bar = createProgressBar({ total: 1, unit: 'frames', silent: true });
+        try {
+          ({ poses } = await extractPoses(args.input, engine, { persons: classifier.manifest.persons, fps: args.fps ?? 30, onFrame: (n) => bar.update(n) }));
+        } finally {
+          await engine.close();
+        }
+        log(args, `${poses.frames.length} frames, a person in ${poses.frames.filter((f) => f.people.length > 0).length}`);
+      }
+      const frames = poseFileFrames(poses, classifier.manifest.layout, classifier.manifest.persons);
+      const events: StreamEvent[] = [];
+      const started = performance.now();
+      for (const f of frames) events.push(...classifier.push(f));
+      events.push(...classifier.flush(frames.length ? frames[frames.length - 1].timestampMs : 0));
+      const elapsed = (performance.now() - started) / 1000;
+      const timeline = timelineOf(events);
+      const scores = events.filter((e): e is Extract<StreamEvent, { type: 'scores' }> => e.type === 'scores');
+      if (args.scores) {
+        mkdirSync(dirname(resolve(args.scores)), { recursive: true });
+        writeFileAtomic(args.scores, `${JSON.stringify({ model: args.model, input: args.input, window: classifier.window, stride: classifier.stride, classifications: scores.map((s) => ({ timestampMs: s.timestampMs, top: s.top })) }, null, 1)}\n`);
+      }
+      if (args.html) {
+        mkdirSync(dirname(resolve(args.html)), { recursive: true });
+        const videoSrc = video ? relative(dirname(resolve(args.html)), resolve(video)) : undefined;
+        writeFileAtomic(args.html, overlayHtml({ title: `${args.input} · ${args.model}`, poses, videoSrc, timeline, scores }));
+      }
+      const summary = { input: args.input, model: args.model, frames: frames.length, classifications: scores.length, secondsClassifying: Number(elapsed.toFixed(2)), timeline: timeline.map((s) => ({ ...s, peakScore: Number(s.peakScore.toFixed(3)) })), scores: args.scores ?? null, html: args.html ?? null };
+      if (args.json) return printJson(summary);
+      print(`${args.input}: ${frames.length} frames, ${scores.length} classifications (window ${classifier.window}, stride ${classifier.stride}) in ${elapsed.toFixed(1)} s`);
+      if (timeline.length === 0) print('no action reached the start score');
+      for (const s of timeline) print(`  ${seconds(s.startMs).padStart(7)} s – ${seconds(s.endMs).padStart(7)} s  ${s.label}  (peak ${s.peakScore.toFixed(2)})`);
+      if (args.html) print(`page: ${args.html}`);
+    } finally {
+      classifier.dispose();
+    }
+  },
+};

@@ -1,0 +1,4 @@
+/** Serving: real-time classification of pose streams with saved models. */
+export { StreamClassifier, type ClassScore, type StreamClassifierOptions, type StreamEvent, type StreamFrame } from './stream-classifier.js';
+export { poseFileFrames, poseLayoutFor } from './pose-frames.js';
+export { timelineOf, type TimelineSegment } from './timeline.js';

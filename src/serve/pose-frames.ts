@@ -1,0 +1,32 @@
+/**
+ * Pose files (or extraction results) turned into stream frames for a model: each frame's people
+ * in the model's layout (src/pose/mapping.ts), in fixed person slots (the longest tracks first,
+ * so a person keeps a slot for the whole clip).
+ */
+import type { LayoutName } from '../graph/layout.js';
+import { MAPPED_LAYOUTS, mapPose, type MappedLayout } from '../pose/mapping.js';
+import type { PoseFile } from '../pose/types.js';
+import type { StreamFrame } from './stream-classifier.js';
+
+/** The layouts a model can take MediaPipe poses in. */
+export function poseLayoutFor(layout: LayoutName): MappedLayout | 'blazepose-33' {
+  if ((MAPPED_LAYOUTS as readonly string[]).includes(layout)) return layout as MappedLayout;
+  if (layout === 'blazepose-33') return 'blazepose-33';
+  throw new Error(`a model on layout ${layout} cannot take MediaPipe poses (there is no BlazePose mapping to ${layout}); use a model trained on ntu-25, coco-17 or blazepose-33 data`);
+}
+
+/** The frames of a pose file for a model of `layout` with `persons` person slots. */
+export function poseFileFrames(poses: PoseFile, layout: LayoutName, persons: number): StreamFrame[] {
+  const target = poseLayoutFor(layout);
+  const tracks = [...poses.tracks].sort((a, b) => b.frames - a.frames || a.id - b.id).slice(0, persons).map((t) => t.id);
+  const { width, height } = poses.extraction;
+  return poses.frames.map((f) => ({
+    timestampMs: f.timestampMs,
+    persons: tracks.map((id) => {
+      const p = f.people.find((q) => q.track === id);
+      if (!p) return null;
+      if (target === 'blazepose-33') return p.image.map(([x, y, z, v]) => [x * width, y * height, z * width, v]);
+      return mapPose(p, target, width, height).joints;
+    }),
+  }));
+}
