@@ -93,6 +93,8 @@ export class StreamClassifier {
   private written = 0;
   private sinceClassified = 0;
   private lastTimestamp: number | undefined;
+  private gridOrigin: number | undefined;
+  private lastSlot: number | undefined;
   private haveScores = false;
   private active: { index: number; startedMs: number } | undefined;
 
@@ -139,17 +141,24 @@ export class StreamClassifier {
     const events: StreamEvent[] = [];
     const t = frame.timestampMs;
     if (!Number.isFinite(t)) throw new Error(`stream classifier: timestamp must be a finite number of milliseconds, got ${t}`);
-    let steps = 1;
     if (this.lastTimestamp !== undefined) {
       const gap = t - this.lastTimestamp;
       if (gap <= 0) throw new Error(`stream classifier: timestamps must increase (${t} ms after ${this.lastTimestamp} ms)`);
-      if (gap > this.o.maxGapMs) {
-        this.clear(events, t, 'gap');
-      } else {
-        steps = Math.max(1, Math.round((gap * this.fps) / 1000));
-      }
+      if (gap > this.o.maxGapMs) this.clear(events, t, 'gap');
     }
     this.lastTimestamp = t;
+    // The grid slot of this frame, from the time since the stream (re)started: a 25 fps input
+    // on a 30 fps grid advances 6 slots every 5 frames, whatever the rounding of each gap.
+    if (this.gridOrigin === undefined) this.gridOrigin = t;
+    const slotIndex = Math.round(((t - this.gridOrigin) * this.fps) / 1000);
+    const steps = this.lastSlot === undefined ? 1 : slotIndex - this.lastSlot;
+    this.lastSlot = slotIndex;
+    if (steps === 0) {
+      // Two frames in one grid slot: the newer one replaces the older.
+      this.written--;
+      this.write(frame);
+      return events;
+    }
     // Grid slots skipped by a late frame hold the previous pose (at most a window's worth).
     const previous = this.written > 0 ? (this.written - 1) % this.window : -1;
     for (let s = 1; s < Math.min(steps, this.window); s++) {
@@ -185,6 +194,8 @@ export class StreamClassifier {
     this.written = 0;
     this.sinceClassified = 0;
     this.lastTimestamp = undefined;
+    this.gridOrigin = undefined;
+    this.lastSlot = undefined;
     this.haveScores = false;
     this.active = undefined;
   }

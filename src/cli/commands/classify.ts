@@ -48,12 +48,12 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
       .option('html', { describe: 'write an HTML page that plays the skeletons (over the video) with the labels', type: 'string' })
       .option('engine', { describe: 'pose engine for a video input', choices: ['auto', 'mediapipe', 'tfjs'], default: 'auto' as const })
       .option('pose-model', { describe: 'BlazePose model size for a video input', choices: POSE_MODELS, default: 'full' as const })
-      .option('fps', { describe: 'decode a video input at this rate (default: the model data\'s, 30)', type: 'number' })
+      .option('fps', { describe: "decode a video input at this rate (default: the video's, at most 30; the classifier's time grid is 30 fps either way)", type: 'number' })
       .example('$0 classify clip.mp4 --model runs/realtime/best --html clip.html', 'timeline and a page to watch it')
       .example('$0 classify clip.poses.json --model runs/realtime/best --json', 'from extracted poses, machine-readable') as unknown as Argv<ClassifyArgs>,
   handler: async (args: ArgumentsCamelCase<ClassifyArgs>) => {
     if (!existsSync(args.input)) throw new Error(`${args.input}: no such file`);
-    const classifier = StreamClassifier.load(args.model, { window: args.window, stride: args.stride, smoothing: args.smoothing, startScore: args.startScore, endScore: args.endScore, fps: args.fps ?? 30 });
+    const classifier = StreamClassifier.load(args.model, { window: args.window, stride: args.stride, smoothing: args.smoothing, startScore: args.startScore, endScore: args.endScore });
     try {
       poseLayoutFor(classifier.manifest.layout);
       let poses: PoseFile;
@@ -68,7 +68,7 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
         log(args, `pose engine: ${engine.description}${args.engine === 'auto' ? ` (auto: ${reason})` : ''}`);
         const bar = createProgressBar({ total: 1, unit: 'frames', silent: true });
         try {
-          ({ poses } = await extractPoses(args.input, engine, { persons: classifier.manifest.persons, fps: args.fps ?? 30, onFrame: (n) => bar.update(n) }));
+          ({ poses } = await extractPoses(args.input, engine, { persons: classifier.manifest.persons, fps: args.fps, onFrame: (n) => bar.update(n) }));
         } finally {
           await engine.close();
         }

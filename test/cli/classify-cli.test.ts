@@ -1,0 +1,70 @@
+/** `skelact classify` on a pose file with a saved model: timeline, scores JSON and the HTML page. */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../../src/engine/backend.js';
+import { saveModel } from '../../src/models/io.js';
+import { createModel } from '../../src/models/registry.js';
+import { packageRoot } from '../../src/util/paths.js';
+import { testNeeding } from '../helpers/requirements.js';
+import { sharedPath } from '../helpers/shared.js';
+
+const BIN = join(packageRoot(), 'bin', 'skelact.js');
+function skelact(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('classify --help documents the window, stride, thresholds and outputs', (t) => {
+  const r = skelact('classify', '--help');
+  t.is(r.code, 0, r.stderr);
+  for (const o of ['--model', '--window', '--stride', '--smoothing', '--start-score', '--end-score', '--scores', '--html']) t.regex(r.stdout, new RegExp(o));
+});
+
+testNeeding('a video: poses extracted, classified as a stream, timeline JSON, per-window scores and an HTML overlay', { ffmpeg: true, poseModels: true, shared: ['media/messi_panzoom.mp4'] }, async (t) => {
+  await initBackend('wasm');
+  const dir = mkdtempSync(join(tmpdir(), 'skelact-classify-'));
+  const modelDir = join(dir, 'model');
+  const model = createModel({ kind: 'skateformer', preset: 'realtime', frames: 32 }, { layout: 'ntu-25', classes: 3, frames: 32, persons: 1 }, 2);
+  await saveModel(modelDir, model, { layout: 'ntu-25', classNames: ['kick', 'wave', 'sit'], modality: 'j', sampling: 'skateformer', testCrop: 0.95, minLength: 32, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'x', frames: 32, sampling: 'skateformer', minLength: 32 }, preprocessing: { alignment: 'ctrgcn' } });
+  model.params.dispose();
+  const video = join(dir, 'clip.mp4');
+  spawnSync('cp', [sharedPath('media/messi_panzoom.mp4'), video]);
+  const scores = join(dir, 'scores.json');
+  const html = join(dir, 'page.html');
+  const r = skelact('classify', video, '--model', modelDir, '--engine', 'tfjs', '--pose-model', 'lite', '--stride', '8', '--start-score', '0.34', '--end-score', '0.2', '--scores', scores, '--html', html, '--json');
+  t.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { frames: number; classifications: number; timeline: Array<{ label: string; startMs: number; endMs: number }> };
+  t.is(out.frames, 150);
+  // 6 s at 25 fps on the 30 fps grid: 180 slots; the first classification once 16 slots hold a person, then every 8.
+  t.is(out.classifications, Math.floor((180 - 16) / 8) + 1);
+  // Three classes, start score just above a third: an untrained model names some action.
+  t.true(out.timeline.length >= 1);
+  t.true(out.timeline.every((s) => ['kick', 'wave', 'sit'].includes(s.label) && s.endMs >= s.startMs));
+  const written = JSON.parse(readFileSync(scores, 'utf8')) as { classifications: Array<{ timestampMs: number; top: Array<{ label: string; score: number }> }> };
+  t.is(written.classifications.length, out.classifications);
+  t.true(existsSync(html));
+  const page = readFileSync(html, 'utf8');
+  t.regex(page, /<video id="video" src="clip\.mp4"/);
+  t.regex(page, /"bones":\[\[/);
+});
+
+test('a model on a layout MediaPipe poses cannot be mapped to is refused before any work', async (t) => {
+  await initBackend('wasm');
+  const dir = mkdtempSync(join(tmpdir(), 'skelact-classify-'));
+  const modelDir = join(dir, 'model');
+  const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'kinect-20', classes: 2, frames: 16, persons: 1 }, 2);
+  await saveModel(modelDir, model, { layout: 'kinect-20', classNames: ['a', 'b'], modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none' });
+  model.params.dispose();
+  const poses = join(dir, 'x.poses.json');
+  require_file(poses);
+  const r = skelact('classify', poses, '--model', modelDir);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /a model on layout kinect-20 cannot take MediaPipe poses/);
+});
+
+function require_file(path: string): void {
+  spawnSync('sh', ['-c', `echo '{}' > '${path}'`]);
+}
