@@ -12,6 +12,7 @@ import { ensembleCommand, evalCommand, predictCommand } from './commands/eval.js
 import { modelInfoCommand } from './commands/model-info.js';
 import { extractCommand } from './commands/extract.js';
 import { classifyCommand } from './commands/classify.js';
+import { repsCommand } from './commands/reps.js';
 import type { GlobalOptions } from './output.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(modelInfoCommand as never)
     .command(extractCommand as never)
     .command(classifyCommand as never)
+    .command(repsCommand as never)
     .demandCommand(1, 'choose a command (skelact --help lists them)')
     .strict()
     .version(packageVersion())

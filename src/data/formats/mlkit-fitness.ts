@@ -14,10 +14,19 @@ import { parseDecimal, readTextFile, splitLines } from './common.js';
 
 const LAYOUT = 'blazepose-33';
 
+export interface MlkitFitnessOptions {
+  /**
+   * The class names a row may have: default the shipped table (pushups_up/down, squats_up/down);
+   * 'any' takes every name it finds (your own exercises), numbered in order of appearance.
+   */
+  readonly classes?: readonly string[] | 'any';
+}
+
 /** Parses the text of an ML Kit fitness CSV. `fileName` is used in messages. */
-export function parseMlkitFitness(text: string, fileName: string): ReadResult {
+export function parseMlkitFitness(text: string, fileName: string, options: MlkitFitnessOptions = {}): ReadResult {
   const layout = getLayout(LAYOUT);
-  const classIds = loadClassTable('mlkit-fitness').classes.map((c) => c.id);
+  const any = options.classes === 'any';
+  const classIds: string[] = any ? [] : [...((options.classes as readonly string[] | undefined) ?? loadClassTable('mlkit-fitness').classes.map((c) => c.id))];
   const fieldCount = 2 + layout.numJoints * XYZ.length;
   const samples: SkeletonSample[] = [];
   const skipped: FailedFile[] = [];
@@ -29,7 +38,7 @@ export function parseMlkitFitness(text: string, fileName: string): ReadResult {
     rows++;
     const lineNo = i + 1;
     try {
-      samples.push(parseRow(line, lineNo, { fileName, fieldCount, classIds, jointNames: layout.jointNames }));
+      samples.push(parseRow(line, lineNo, { fileName, fieldCount, classIds, jointNames: layout.jointNames, any }));
     } catch (err) {
       if (!(err instanceof SkeletonFormatError)) throw err;
       skipped.push({ file: fileName, reason: err.message });
@@ -40,16 +49,17 @@ export function parseMlkitFitness(text: string, fileName: string): ReadResult {
 }
 
 /** Reads an ML Kit fitness CSV. */
-export function readMlkitFitness(path: string): ReadResult {
+export function readMlkitFitness(path: string, options: MlkitFitnessOptions = {}): ReadResult {
   const { text, fileName } = readTextFile(path);
-  return parseMlkitFitness(text, fileName);
+  return parseMlkitFitness(text, fileName, options);
 }
 
 interface RowContext {
   readonly fileName: string;
   readonly fieldCount: number;
-  readonly classIds: readonly string[];
+  readonly classIds: string[];
   readonly jointNames: readonly string[];
+  readonly any: boolean;
 }
 
 function parseRow(line: string, lineNo: number, ctx: RowContext): SkeletonSample {
@@ -66,6 +76,7 @@ function parseRow(line: string, lineNo: number, ctx: RowContext): SkeletonSample
   const imageName = fields[0].trim();
   const classId = fields[1].trim();
   if (imageName === '') throw new SkeletonFormatError({ file: fileName, line: lineNo, field: 'name', expected: 'a non-empty sample name', found: fields[0] });
+  if (ctx.any && classId !== '' && !classIds.includes(classId)) classIds.push(classId);
   const label = classIds.indexOf(classId);
   if (label < 0) throw new SkeletonFormatError({ file: fileName, line: lineNo, field: 'class', expected: `one of ${classIds.join(', ')}`, found: classId });
   const values = new Float32Array(fieldCount - 2);
@@ -90,7 +101,7 @@ function parseRow(line: string, lineNo: number, ctx: RowContext): SkeletonSample
     layout: LAYOUT,
     channels: XYZ,
     clip: makeClip(values, 1, 1, jointNames.length, XYZ.length),
-    meta: { image: imageName, line: lineNo },
+    meta: { image: imageName, line: lineNo, className: classId },
     notes: [],
   };
 }

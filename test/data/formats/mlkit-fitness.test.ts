@@ -31,7 +31,15 @@ test('each row is one [1, 1, 33, 3] sample named <line>:<name> with the class in
   t.is(second.layout, 'blazepose-33');
   t.deepEqual([second.clip.persons, second.clip.frames, second.clip.joints, second.clip.channels], [1, 1, 33, 3]);
   t.deepEqual([...second.clip.data.subarray(3 * 32, 3 * 33)], [132.5, 64, -32]);
-  t.deepEqual(second.meta, { image: 'b.png', line: 2 });
+  t.deepEqual(second.meta, { image: 'b.png', line: 2, className: 'squats_down' });
+});
+
+test("classes: 'any' takes your own class names, numbered in order of appearance", (t) => {
+  const lines = SYNTHETIC.split('\n');
+  lines[1] = row('b.png', 'jumping_jacks_open');
+  const { samples, skipped } = parseMlkitFitness(lines.join('\n'), FILE, { classes: 'any' });
+  t.is(skipped.length, 0);
+  t.deepEqual(samples.map((s) => [s.label, s.meta.className]), [[0, 'pushups_up'], [1, 'jumping_jacks_open'], [2, 'squats_up']]);
 });
 
 test('a bad row is reported in skipped with its line; the other rows are read', (t) => {
