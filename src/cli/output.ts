@@ -3,6 +3,7 @@ export interface GlobalOptions {
   backend: string;
   json: boolean;
   quiet: boolean;
+  threads?: number;
 }
 
 /** Human-readable progress and results go to stderr so stdout stays clean for --json. */
