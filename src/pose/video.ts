@@ -83,8 +83,8 @@ export function probeVideo(file: string): VideoInfo {
   const streams = info.streams ?? [];
   const video = streams.find((s) => s.codec_type === 'video');
   if (!video) {
-    const kinds = streams.map((s) => String(s.codec_type)).join(', ') || 'none';
-    throw new VideoError(`${file}: has no video stream (streams: ${kinds})`);
+    if (streams.length === 0) throw new VideoError(`${file}: zero-length video: the container holds no streams (duration ${Number(info.format?.duration ?? 0)} s)`);
+    throw new VideoError(`${file}: has no video stream (streams: ${streams.map((s) => String(s.codec_type)).join(', ')})`);
   }
   const formatName = info.format?.format_name ?? '';
   const still = /image2|_pipe$|^png|^mjpeg|^bmp|^webp/.test(formatName) && !(Number(video.nb_frames) > 1);

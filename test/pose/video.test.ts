@@ -20,6 +20,8 @@ if (!missing({ ffmpeg: true })) {
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc=duration=2:size=320x240:rate=25', '-pix_fmt', 'yuv420p', clip]);
   audio = join(dir, 'sound.mp4');
   ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'aac', audio]);
+  // A video with no frames at all.
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=10', '-frames:v', '0', '-pix_fmt', 'yuv420p', join(dir, 'zero.mp4')]);
 }
 
 testNeeding('probe reads size, rate and duration', { ffmpeg: true }, (t) => {
@@ -62,6 +64,7 @@ testNeeding('bad input: missing, empty, not a video, no video stream, bad option
   writeFileSync(text, 'these are not video frames\n'.repeat(50));
   t.throws(() => probeVideo(text), { message: /notes\.mp4: not a video ffmpeg can read/ });
   t.throws(() => probeVideo(audio), { message: /sound\.mp4: has no video stream \(streams: audio\)/ });
+  t.throws(() => probeVideo(join(dir, 'zero.mp4')), { message: /zero\.mp4: zero-length video/ });
   t.throws(() => probeVideo(dir), { message: /is a folder, not a video/ });
   const info = probeVideo(clip);
   t.throws(() => decodeGeometry(info, { width: 3 }), { message: /--width must be an integer of at least 16/ });
