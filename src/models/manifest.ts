@@ -1,0 +1,142 @@
+/**
+ * The saved-model format without file access (so that browsers can use it too): the manifest's
+ * schema and its validation against the weight bytes, and building a model from the two.
+ * Node's folder reading and writing is in ./io.ts; a browser fetches the same two files.
+ *
+ *   model.json    what the model is (family, config, layout, classes, input spec) plus the
+ *                 TF.js weights manifest
+ *   weights.bin   all parameters, float32 (or quantised to float16 / uint8 by
+ *                 `skelact export`), in the order of the manifest
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { LAYOUT_NAMES, type LayoutName } from '../graph/layout.js';
+import { MODALITIES, type Modality } from '../graph/modalities.js';
+import type { SkeletonModel } from './types.js';
+
+export const MODEL_FORMAT = 'skelact-model';
+export const MODEL_VERSION = 1;
+export const MODEL_FILES = { manifest: 'model.json', weights: 'weights.bin' } as const;
+
+/** What a model needs besides its weights to be used on new data. */
+export interface ModelMeta {
+  readonly layout: LayoutName;
+  readonly classNames: readonly string[];
+  readonly modality: Modality;
+  /** How clips are cut to `frames` at test time (see src/train/config.ts SAMPLINGS). */
+  readonly sampling: string;
+  readonly testCrop: number;
+  readonly minLength: number;
+  readonly fillMissingPersons: 'zeros' | 'copy';
+  /** Test-time input normalisation (NW-UCLA min-max) or none. */
+  readonly normalize: 'none' | 'ucla-minmax';
+  /** The experiment's whole `data` section, so evaluation rebuilds the exact test-time pipeline. */
+  readonly data?: Readonly<Record<string, unknown>>;
+  /** Free-form provenance: experiment name, dataset, benchmark, accuracy, date. */
+  readonly provenance?: Readonly<Record<string, string | number>>;
+  /**
+   * How the training data was prepared before caching (the cache manifest's `preprocessing`,
+   * e.g. `{alignment: 'ctrgcn'}`), so that new data (a pose stream) is prepared the same way.
+   */
+  readonly preprocessing?: Readonly<Record<string, unknown>>;
+}
+
+const weightSpecSchema = z
+  .object({
+    name: z.string(),
+    shape: z.array(z.number().int().min(0)),
+    dtype: z.enum(['float32', 'int32', 'bool', 'string', 'complex64']),
+    /** Quantised weights (TF.js's own scheme): stored as float16 or uint8, read back as float32. */
+    quantization: z
+      .object({ dtype: z.enum(['float16', 'uint8', 'uint16']), scale: z.number().optional(), min: z.number().optional() })
+      .strict()
+      .optional(),
+  })
+  .passthrough();
+
+export const modelManifestSchema = z
+  .object({
+    format: z.literal(MODEL_FORMAT),
+    version: z.number().int(),
+    kind: z.string().min(1),
+    config: z.record(z.string(), z.unknown()),
+    layout: z.enum(LAYOUT_NAMES),
+    classNames: z.array(z.string()).min(1),
+    persons: z.number().int().min(1),
+    jointOrder: z.array(z.number().int().min(0)),
+    inChannels: z.number().int().min(1),
+    frames: z.number().int().min(1),
+    modality: z.enum(MODALITIES),
+    sampling: z.string(),
+    testCrop: z.number(),
+    minLength: z.number().int(),
+    fillMissingPersons: z.enum(['zeros', 'copy']),
+    normalize: z.enum(['none', 'ucla-minmax']),
+    data: z.record(z.string(), z.unknown()).optional(),
+    parameters: z.number().int().min(0),
+    provenance: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+    preprocessing: z.record(z.string(), z.unknown()).optional(),
+    weightsManifest: z.array(z.object({ paths: z.array(z.string()).min(1), weights: z.array(weightSpecSchema) }).strict()).length(1),
+  })
+  .strict();
+
+export type ModelManifest = z.infer<typeof modelManifestSchema>;
+
+export class ModelFolderError extends Error {
+  constructor(dir: string, message: string) {
+    super(`model ${dir}: ${message}`);
+    this.name = 'ModelFolderError';
+  }
+}
+
+/** Bytes per stored value of a weight (4 for float32, less when quantised). */
+export function storedBytesPerValue(spec: { dtype: string; quantization?: { dtype: string } }): number {
+  if (spec.quantization) return spec.quantization.dtype === 'uint8' ? 1 : 2;
+  return 4;
+}
+
+/**
+ * Validates a manifest (parsed JSON) and its weight bytes; `where` names the model in errors
+ * (a folder or a URL).
+ */
+export function parseModelFiles(raw: unknown, weights: ArrayBuffer, where: string, options: { checkSize?: boolean } = {}): { manifest: ModelManifest; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+  const r = raw as { format?: unknown; version?: unknown };
+  if (r && r.format === MODEL_FORMAT && r.version !== MODEL_VERSION) {
+    throw new ModelFolderError(where, `saved by a skelact with model format version ${String(r.version)}; this skelact reads version ${MODEL_VERSION}`);
+  }
+  const parsed = modelManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ModelFolderError(where, `${MODEL_FILES.manifest} field '${issue.path.join('.')}': ${issue.message}`);
+  }
+  const manifest = parsed.data;
+  const group = manifest.weightsManifest[0];
+  if (group.paths.length !== 1 || group.paths[0] !== MODEL_FILES.weights) throw new ModelFolderError(where, `weights must be in one file, ${MODEL_FILES.weights}`);
+  const expected = group.weights.reduce((s, w) => {
+    if (w.dtype !== 'float32') throw new ModelFolderError(where, `weight '${w.name}' has dtype ${w.dtype}; skelact models are float32`);
+    return s + w.shape.reduce((a, b) => a * b, 1) * storedBytesPerValue(w);
+  }, 0);
+  if (options.checkSize !== false && weights.byteLength !== expected) {
+    throw new ModelFolderError(where, `${MODEL_FILES.weights} has ${weights.byteLength} bytes but the manifest describes ${expected} (truncated or corrupt)`);
+  }
+  return { manifest, specs: group.weights as tf.io.WeightsManifestEntry[], data: weights };
+}
+
+/** Builds a model of a family from its saved config (src/models/registry.ts provides this). */
+export type ModelFactory = (manifest: ModelManifest, seed: number) => SkeletonModel;
+
+/** A model from validated files: rebuilt from its config, weights loaded. */
+export function modelFromFiles(files: { manifest: ModelManifest; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer }, create: ModelFactory, where: string): { model: SkeletonModel; manifest: ModelManifest } {
+  const { manifest, specs, data } = files;
+  const model = create(manifest, 0);
+  try {
+    if (model.persons !== manifest.persons || model.inChannels !== manifest.inChannels || model.frames !== manifest.frames) {
+      throw new ModelFolderError(where, `the saved input spec (persons ${manifest.persons}, channels ${manifest.inChannels}, frames ${manifest.frames}) does not match the rebuilt model`);
+    }
+    model.params.loadWeights(specs, data);
+  } catch (e) {
+    model.params.dispose();
+    throw e instanceof ModelFolderError ? e : new ModelFolderError(where, (e as Error).message);
+  }
+  return { model, manifest };
+}
