@@ -13,6 +13,7 @@ import { modelInfoCommand } from './commands/model-info.js';
 import { extractCommand } from './commands/extract.js';
 import { classifyCommand } from './commands/classify.js';
 import { repsCommand } from './commands/reps.js';
+import { exportCommand } from './commands/export.js';
 import type { GlobalOptions } from './output.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -40,6 +41,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(extractCommand as never)
     .command(classifyCommand as never)
     .command(repsCommand as never)
+    .command(exportCommand as never)
     .demandCommand(1, 'choose a command (skelact --help lists them)')
     .strict()
     .version(packageVersion())

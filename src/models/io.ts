@@ -41,6 +41,12 @@ export async function saveModel(dir: string, model: SkeletonModel, meta: ModelMe
   if (manifest.provenance === undefined) delete (manifest as { provenance?: unknown }).provenance;
   if (manifest.data === undefined) delete (manifest as { data?: unknown }).data;
   if (manifest.preprocessing === undefined) delete (manifest as { preprocessing?: unknown }).preprocessing;
+  writeModelFolder(dir, manifest, data);
+  return manifest;
+}
+
+/** Writes a manifest and its weight bytes as a model folder, atomically (replacing an existing one only once complete). */
+export function writeModelFolder(dir: string, manifest: ModelManifest, data: ArrayBuffer): void {
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
@@ -60,7 +66,6 @@ export async function saveModel(dir: string, model: SkeletonModel, meta: ModelMe
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-  return manifest;
 }
 
 /** Reads and validates a model folder (manifest and weight bytes), without building the model. */
