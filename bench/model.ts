@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -215,6 +215,25 @@ async function main(): Promise<void> {
   const only = arg('only', '');
   const worker = arg('worker', '');
   if (worker) return runCase(worker, Number(arg('case', '0')), quick, steps);
+  const merge = arg('merge', '');
+  if (merge) {
+    // --merge old.json,new.json [--json out.json]: rows of the later files replace rows of the same backend and model.
+    const files = merge.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')) as { rows: Row[] } & Record<string, unknown>);
+    const rows: Row[] = [];
+    for (const f of files) {
+      for (const r of f.rows) {
+        const i = rows.findIndex((q) => q.backend === r.backend && q.model === r.model);
+        if (i >= 0) rows[i] = r;
+        else rows.push(r);
+      }
+    }
+    const order = (r: Row) => [r.backend.startsWith('wasm (SIMD, 1') ? 0 : r.backend.startsWith('wasm') ? 1 : 2, CASES.findIndex((c) => c.label === r.model)];
+    rows.sort((a, b) => order(a)[0] - order(b)[0] || order(a)[1] - order(b)[1]);
+    const jsonOut = arg('json', '');
+    if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ ...files[files.length - 1], date: new Date().toISOString(), merged: merge.split(','), rows }, null, 2)}\n`);
+    console.log(table(rows));
+    return;
+  }
 
   const requested = arg('backends', 'tensorflow,wasm,wasm-2,cpu').split(',');
   const rows: Row[] = [];

@@ -1,6 +1,6 @@
 /** Class tables of the shipped datasets (datasets/<name>/classes.json). */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { datasetsPath } from '../util/paths.js';
 
 const classTableSchema = z.object({

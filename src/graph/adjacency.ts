@@ -53,7 +53,7 @@ export function spatialPartition(layout: Layout): { self: DenseMatrix; inward: D
   const inwardEdges = layout.bones.map(([c, p]) => [c, p] as const);
   const outwardEdges = layout.bones.map(([c, p]) => [p, c] as const);
   return {
-    self: toRows(identity(V) as Matrix),
+    self: Array.from({ length: V }, (_, i) => Array.from({ length: V }, (_, j) => (i === j ? 1 : 0))),
     inward: normalizeDigraph(edgeMatrix(V, inwardEdges)),
     outward: normalizeDigraph(edgeMatrix(V, outwardEdges)),
   };

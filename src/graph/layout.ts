@@ -6,7 +6,7 @@
  * flip permutation, part index sets, adjacency) is derived here or in the sibling
  * modules, so no model ever hand-copies an index table.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import ntu25 from './layouts/ntu-25.json' with { type: 'json' };
 import kinect20 from './layouts/kinect-20.json' with { type: 'json' };
 import coco17 from './layouts/coco-17.json' with { type: 'json' };

@@ -9,7 +9,7 @@
  *                 `skelact export`), in the order of the manifest
  */
 import type * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LAYOUT_NAMES, type LayoutName } from '../graph/layout.js';
 import { MODALITIES, type Modality } from '../graph/modalities.js';
 import type { SkeletonModel } from './types.js';

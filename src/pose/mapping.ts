@@ -8,7 +8,7 @@
  *   coco-17: image landmarks in pixels, with the visibility as score.
  * A mapped joint's visibility is the lowest of its sources'.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { getLayout } from '../graph/layout.js';
 import toCoco17 from './mappings/blazepose-33_to_coco-17.json' with { type: 'json' };
 import toNtu25 from './mappings/blazepose-33_to_ntu-25.json' with { type: 'json' };

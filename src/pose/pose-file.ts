@@ -5,7 +5,7 @@
  * extracted videos into a dataset.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeFileAtomic } from '../data/cache/writer.js';
 import type { GenericRecord } from '../data/formats/generic.js';
 import { type MappedLayout, mapPose, mappingTo } from './mapping.js';

@@ -21,7 +21,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type ModelMeta, readModelFolder, saveModel } from '../models/io.js';
 import type { SkeletonModel } from '../models/types.js';
 import type { ExperimentConfig } from './config.js';

@@ -4,7 +4,7 @@
  * falls back to a default.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MODALITIES } from '../graph/modalities.js';
 
 /**

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SkeletonCache } from '../data/cache/reader.js';
 import { readNpy, writeNpy } from '../data/cache/npy.js';
 import { writeFileAtomic } from '../data/cache/writer.js';

@@ -15,7 +15,7 @@
  * In numpy:  x = np.load('clips.npy', mmap_mode='r'); o = np.load('offsets.npy'); s = np.load('shapes.npy')
  *            clip = x[o[i]:o[i+1]].reshape(s[i])
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { LAYOUT_NAMES } from '../../graph/layout.js';
 
 export const CACHE_FORMAT = 'skelact-cache';

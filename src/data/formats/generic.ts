@@ -12,7 +12,7 @@
  * convention. Everything is validated; errors name the file, the line (JSON Lines) or the
  * record index (JSON arrays), and the field path.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { LAYOUT_NAMES, getLayout, type LayoutName } from '../../graph/layout.js';
 import { makeClip } from '../../graph/clip.js';
 import { SkeletonFormatError, XYZ, type ChannelNames, type ReadResult, type SkeletonSample } from '../types.js';

@@ -19,7 +19,7 @@
  * frame_index instead of a fixed 300 (padding to a window belongs to the sampling transforms).
  */
 import { basename } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { getLayout } from '../../graph/layout.js';
 import { makeClip } from '../../graph/clip.js';
 import { SkeletonFormatError, XY_SCORE, type FailedFile, type ReadResult, type SkeletonSample } from '../types.js';

@@ -3,7 +3,7 @@
  * `{file_name: "aAA_sSS_eEE_vVV", skeletons: [T][20][3], label: 1..10}`, Kinect v1
  * 20 joints in metres (layout `kinect-20`), one person.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { getLayout } from '../../graph/layout.js';
 import { makeClip } from '../../graph/clip.js';
 import { loadClassTable } from '../classes.js';

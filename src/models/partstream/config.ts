@@ -1,7 +1,7 @@
 /**
  * Part-stream (PSUMNet-style) model config: typed, validated strictly, defaults merged here.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { LAYOUT_NAMES } from '../../graph/layout.js';
 import { PART_STREAM_NAMES } from '../../graph/parts.js';
 import { parseConfig } from '../stgcn/validate.js';

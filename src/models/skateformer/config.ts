@@ -7,7 +7,7 @@
  * 8 frames, MLP ratio 4 (1 for NW-UCLA), drop path 0.2, attention dropout 0.5, head
  * dropout 0, index_t on.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { getLayout, skateformerJointOrder, skateTypeSizes } from '../../graph/index.js';
 
 /** Layouts that carry SkateFormer's joint groups. */
@@ -56,14 +56,15 @@ export const skateFormerConfigSchema = z
      * (gradient checkpointing): about a third more time, a small fraction of the memory. The
      * NTU model's intermediates at batch 16 do not fit the wasm backend's 4 GB heap otherwise.
      * 'auto': for the blocks whose input (batch · frames · tokens · channels) is larger than
-     * one piece of `checkpointChunk`, i.e. where memory matters.
+     * 1M activations, i.e. where memory matters (the NTU and NW-UCLA models at batch 16, not
+     * the real-time one).
      */
     checkpoint: z.union([z.boolean(), z.literal('auto')]).default('auto'),
     /**
      * Samples per piece when a checkpointed block runs forward and backward in pieces (blocks
-     * treat samples independently, so the gradients are the same). 0 = by size: pieces of about
-     * 1.2M activations per channel set (4 samples at NTU's first stage), which bounds a
-     * training step's memory whatever the batch size.
+     * treat samples independently, so the gradients are the same). 0 = by size: pieces of at most
+     * 600k activations (2 samples at NTU's first stage), which bounds a training step's memory
+     * whatever the batch size.
      */
     checkpointChunk: z.number().int().min(0).default(0),
   })

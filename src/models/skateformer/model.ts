@@ -148,8 +148,15 @@ function fixedSeeds(training: boolean, seeds: readonly number[]): { fresh(piece?
   };
 }
 
-/** Activations per channel set a checkpointed piece may hold (see config checkpointChunk). */
-const CHUNK_ACTIVATIONS = 1_200_000;
+/**
+ * Memory bounds in activations of a block's input (batch · frames · tokens · channels): blocks
+ * larger than CHECKPOINT_ACTIVATIONS are checkpointed ('auto'), in pieces of at most
+ * CHUNK_ACTIVATIONS (2 samples at NTU's first stage). Measured on the wasm backend's 4 GB heap:
+ * the NTU model at batch 16 peaks near 2 GB with pieces of 2 samples, and near the 4 GB limit
+ * with pieces of 4 on 2 threads; NW-UCLA at batch 16 without checkpointing does not fit.
+ */
+const CHECKPOINT_ACTIVATIONS = 1_000_000;
+const CHUNK_ACTIVATIONS = 600_000;
 
 export function runContext(training: boolean, seed: number): RunContext {
   let k = 0;
@@ -548,7 +555,7 @@ export function createSkateFormer(input: SkateFormerConfig | SkateFormerConfigIn
         const seeds = fixedSeeds(training, Array.from({ length: SEEDS_PER_BLOCK }, () => ctx.nextSeed()));
         const [Bn, T, Vs, C] = input.shape;
         const chunk = config.checkpointChunk > 0 ? config.checkpointChunk : Math.max(1, Math.floor(CHUNK_ACTIVATIONS / (T * Vs * C)));
-        if (training && (config.checkpoint === true || (config.checkpoint === 'auto' && Bn > chunk))) {
+        if (training && (config.checkpoint === true || (config.checkpoint === 'auto' && Bn * T * Vs * C > CHECKPOINT_ACTIVATIONS))) {
           h = ops.checkpointed((xb, _replay, piece) => skateFormerBlock(xb, block.params, block.spec, seeds.fresh(piece)), input, block.variables, { chunk });
         } else {
           h = tf.tidy(() => skateFormerBlock(input, block.params, block.spec, seeds.fresh()));

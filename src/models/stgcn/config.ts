@@ -2,7 +2,7 @@
  * ST-GCN baseline config: typed, validated strictly (unknown fields are errors that name
  * the field), with defaults merged here and nowhere else.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { LAYOUT_NAMES } from '../../graph/layout.js';
 import { GRAPH_MODES } from './layers.js';
 import { parseConfig } from './validate.js';
