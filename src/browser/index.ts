@@ -7,6 +7,9 @@
  *   skelact.browser.bundle.js   with TensorFlow.js and its WebGL, WebGPU and wasm backends.
  */
 import * as tf from '@tensorflow/tfjs';
+// The backends beyond tfjs's own WebGL and cpu: wasm (every browser) and WebGPU (where there is an adapter).
+import '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-webgpu';
 import { MODEL_FILES, modelFromFiles, parseModelFiles, type ModelManifest } from '../models/manifest.js';
 import { createModelFromManifest } from '../models/registry.js';
 import type { SkeletonModel } from '../models/types.js';
@@ -21,6 +24,7 @@ export { countRepetitions, EmaSmoothing, EXERCISES, PoseClassifier, poseEmbeddin
 export { mapPose, mappingTo, MAPPED_LAYOUTS } from '../pose/mapping.js';
 export { getLayout } from '../graph/layout.js';
 export { tf };
+export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 /** The first TensorFlow.js backend that starts, in order of speed: WebGPU, WebGL, wasm, cpu. */
 export async function chooseBackend(order: readonly string[] = ['webgpu', 'webgl', 'wasm', 'cpu']): Promise<string> {

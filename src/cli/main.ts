@@ -14,6 +14,7 @@ import { extractCommand } from './commands/extract.js';
 import { classifyCommand } from './commands/classify.js';
 import { repsCommand } from './commands/reps.js';
 import { exportCommand } from './commands/export.js';
+import { demoWebCommand } from './commands/demo-web.js';
 import type { GlobalOptions } from './output.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -42,6 +43,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(classifyCommand as never)
     .command(repsCommand as never)
     .command(exportCommand as never)
+    .command(demoWebCommand as never)
     .demandCommand(1, 'choose a command (skelact --help lists them)')
     .strict()
     .version(packageVersion())

@@ -1,0 +1,49 @@
+/** `skelact demo-web --model <dir>`: a local web page with live webcam action recognition and repetition counting. */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { POSE_MODELS, type PoseModel } from '../../pose/index.js';
+import { startDemoServer } from '../../serve/demo-server.js';
+import { EXERCISES } from '../../serve/reps.js';
+import { type GlobalOptions, log, print } from '../output.js';
+
+interface DemoArgs extends GlobalOptions {
+  model: string;
+  port: number;
+  poseModel: PoseModel;
+  samples?: string;
+  exercise?: string;
+  class?: string;
+  webBackend?: string;
+  stride: number;
+}
+
+export const demoWebCommand: CommandModule<GlobalOptions, DemoArgs> = {
+  command: 'demo-web',
+  describe: 'Serve (on localhost) a page that recognises actions from the webcam or a dropped video, in the browser, and counts repetitions',
+  builder: (y: Argv<GlobalOptions>) =>
+    y
+      .option('model', { describe: 'saved model folder (ntu-25, coco-17 or blazepose-33 layout)', type: 'string', demandOption: true })
+      .option('port', { describe: 'port on 127.0.0.1 (0: any free one)', type: 'number', default: 8765 })
+      .option('pose-model', { describe: 'MediaPipe PoseLandmarker model in the page', choices: POSE_MODELS, default: 'lite' as const })
+      .option('samples', { describe: 'samples CSV for the repetition counter (ML Kit format)', type: 'string' })
+      .option('exercise', { describe: `count this exercise (${Object.keys(EXERCISES).join(', ')})`, type: 'string' })
+      .option('class', { describe: 'or count this pose class of your samples', type: 'string' })
+      .option('web-backend', { describe: 'TensorFlow.js backend in the page (default: the fastest that starts: webgpu, webgl, wasm)', choices: ['webgpu', 'webgl', 'wasm', 'cpu'] })
+      .option('stride', { describe: 'classify every this many frames', type: 'number', default: 8 })
+      .example('$0 demo-web --model runs/realtime/best --samples fitness_pose_samples.csv --exercise squat', 'actions and squats from the webcam') as unknown as Argv<DemoArgs>,
+  handler: async (args: ArgumentsCamelCase<DemoArgs>) => {
+    if (args.exercise && !EXERCISES[args.exercise]) throw new Error(`--exercise must be one of ${Object.keys(EXERCISES).join(', ')}, got '${args.exercise}'`);
+    const server = await startDemoServer({
+      modelDir: args.model,
+      poseModel: args.poseModel,
+      samples: args.samples,
+      countClass: args.class ?? (args.exercise ? EXERCISES[args.exercise] : undefined),
+      backend: args.webBackend,
+      classifier: { stride: args.stride },
+      port: args.port,
+    });
+    print(`demo page: ${server.url}  (Ctrl-C to stop)`);
+    log(args, 'the page runs MediaPipe and the model in the browser; it needs camera permission, or drop a video file on it');
+    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    await server.close();
+  },
+};
