@@ -12,45 +12,15 @@ import { readMlkitFitness } from '../../src/data/formats/mlkit-fitness.js';
 import { EMBEDDING_VECTORS, EmaSmoothing, PoseClassifier, RepetitionCounter, countRepetitions, poseEmbedding, type Point3 } from '../../src/serve/reps.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { prng } from '../helpers/prng.js';
+import { squatFigure } from '../helpers/squat-figure.js';
 import { sharedPath, testWithShared } from '../helpers/shared.js';
-
-/**
- * A front-facing stick figure in image pixels (y down) between standing (depth 0) and a deep
- * squat (depth 1): the hips drop and go back, the knees bend forward and out.
- */
-function figure(depth: number, jitter = 0, random = prng(1)): Point3[] {
-  const j = () => (random() * 2 - 1) * jitter;
-  const p: Point3[] = Array.from({ length: 33 }, () => [320, 100, 0] as Point3);
-  const hipY = 300 + 90 * depth;
-  const kneeY = 400 + 10 * depth;
-  const set = (i: number, x: number, y: number, z = 0) => (p[i] = [x + j(), y + j(), z + j()]);
-  for (let i = 0; i <= 10; i++) set(i, 320 + (i % 3) * 4 - 4, 90 + i, 0); // face
-  set(11, 360, 160 + 60 * depth); // shoulders follow the hips down
-  set(12, 280, 160 + 60 * depth);
-  set(13, 380, 230 + 40 * depth); // arms forward in the squat
-  set(14, 260, 230 + 40 * depth);
-  set(15, 385, 300 - 40 * depth, -60 * depth);
-  set(16, 255, 300 - 40 * depth, -60 * depth);
-  for (const [i, side] of [[17, 1], [19, 1], [21, 1], [18, -1], [20, -1], [22, -1]] as const) set(i, 320 + side * 67, 305 - 40 * depth);
-  set(23, 345, hipY, 40 * depth);
-  set(24, 295, hipY, 40 * depth);
-  set(25, 350 + 20 * depth, kneeY, -50 * depth);
-  set(26, 290 - 20 * depth, kneeY, -50 * depth);
-  set(27, 350, 500);
-  set(28, 290, 500);
-  set(29, 352, 510);
-  set(30, 288, 510);
-  set(31, 355, 515, -20);
-  set(32, 285, 515, -20);
-  return p;
-}
 
 function syntheticSamples(): PoseClassifier {
   const r = prng(7);
   const samples = [];
   for (let k = 0; k < 25; k++) {
-    samples.push({ name: `up${k}`, className: 'squats_up', embedding: poseEmbedding(figure(0.05 * r(), 3, r)) });
-    samples.push({ name: `down${k}`, className: 'squats_down', embedding: poseEmbedding(figure(0.9 + 0.1 * r(), 3, r)) });
+    samples.push({ name: `up${k}`, className: 'squats_up', embedding: poseEmbedding(squatFigure(0.05 * r(), 3, r)) });
+    samples.push({ name: `down${k}`, className: 'squats_down', embedding: poseEmbedding(squatFigure(0.9 + 0.1 * r(), 3, r)) });
   }
   return new PoseClassifier(samples);
 }
@@ -63,13 +33,13 @@ function squatSequence(reps: number, jitter: number, dropEvery = 0, seed = 3) {
   for (let i = 0; i < reps * perRep + 30; i++) {
     const phase = (i % perRep) / perRep;
     const depth = i >= reps * perRep ? 0 : (1 - Math.cos(2 * Math.PI * phase)) / 2;
-    frames.push({ timestampMs: (i * 1000) / 30, landmarks: dropEvery && i % dropEvery === 0 ? null : figure(depth, jitter, r) });
+    frames.push({ timestampMs: (i * 1000) / 30, landmarks: dropEvery && i % dropEvery === 0 ? null : squatFigure(depth, jitter, r) });
   }
   return frames;
 }
 
 test('embedding: 23 vectors; the same for a moved and scaled pose; hips→shoulders first', (t) => {
-  const pose = figure(0.3);
+  const pose = squatFigure(0.3);
   const e = poseEmbedding(pose);
   t.is(EMBEDDING_VECTORS, 23);
   t.is(e.length, 69);
@@ -87,9 +57,9 @@ test('embedding: 23 vectors; the same for a moved and scaled pose; hips→should
 
 test('k-NN: a clear pose gets all 10 votes; its mirror image is recognised too', (t) => {
   const c = syntheticSamples();
-  t.is(c.classify(figure(1)).get('squats_down'), 10);
-  t.is(c.classify(figure(0)).get('squats_up'), 10);
-  const mirrored = figure(1).map(([x, y, z]) => [640 - x, y, z] as Point3);
+  t.is(c.classify(squatFigure(1)).get('squats_down'), 10);
+  t.is(c.classify(squatFigure(0)).get('squats_up'), 10);
+  const mirrored = squatFigure(1).map(([x, y, z]) => [640 - x, y, z] as Point3);
   t.is(c.classify(mirrored).get('squats_down'), 10);
 });
 
@@ -165,7 +135,7 @@ test('skelact reps on a pose file with your own samples: the count and the time 
   const r = prng(5);
   const rows: string[] = [];
   for (let k = 0; k < 20; k++) {
-    for (const [cls, depth] of [['stand', 0.05 * r()], ['deep', 0.9 + 0.1 * r()]] as const) rows.push([`${cls}${k}.png`, cls, ...figure(depth, 3, r).flat().map((v) => v.toFixed(2))].join(','));
+    for (const [cls, depth] of [['stand', 0.05 * r()], ['deep', 0.9 + 0.1 * r()]] as const) rows.push([`${cls}${k}.png`, cls, ...squatFigure(depth, 3, r).flat().map((v) => v.toFixed(2))].join(','));
   }
   writeFileSync(join(dir, 'samples.csv'), `${rows.join('\n')}\n`);
   // A pose file holding 4 squats (image landmarks normalised by the frame size).

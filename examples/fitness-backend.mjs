@@ -1,0 +1,48 @@
+// A Node fitness backend: phones send MediaPipe PoseLandmarker results over a WebSocket, the
+// server answers with the current action and the repetition count.
+//
+//   npm install ws
+//   node examples/fitness-backend.mjs <model folder> [samples.csv count-class] [port]
+//
+// Each message from the client is one frame:
+//   { "timestampMs": 1234, "width": 640, "height": 480,
+//     "landmarks": [[x, y, z, visibility] × 33] | null,      (normalised image landmarks)
+//     "worldLandmarks": [[x, y, z] × 33] | null }              (metres)
+// and each reply: { "events": [...stream events...], "top": [{label, score}], "reps": n }.
+import { WebSocketServer } from 'ws';
+import { readFileSync } from 'node:fs';
+import { initBackend } from 'skelact';
+import { mapPose } from 'skelact/pose';
+import { StreamClassifier, PoseClassifier, EmaSmoothing, RepetitionCounter, poseLayoutFor } from 'skelact/serve';
+import { parseMlkitFitness } from 'skelact/data';
+
+const [modelDir, samplesCsv, countClass, portText] = process.argv.slice(2);
+if (!modelDir) throw new Error('usage: node examples/fitness-backend.mjs <model folder> [samples.csv count-class] [port]');
+await initBackend('auto');
+
+const poseClassifier = samplesCsv ? PoseClassifier.fromCsvSamples(parseMlkitFitness(readFileSync(samplesCsv, 'utf8'), samplesCsv, { classes: 'any' }).samples) : null;
+const server = new WebSocketServer({ host: '127.0.0.1', port: Number(portText ?? 8766) });
+
+server.on('connection', (socket) => {
+  // One classifier and one counter per client: each keeps its own window and state.
+  const classifier = StreamClassifier.load(modelDir, { stride: 8 });
+  const layout = poseLayoutFor(classifier.manifest.layout);
+  const range = poseClassifier?.confidenceRange ?? 10;
+  const smoothing = new EmaSmoothing(10, 0.2, 1000);
+  const counter = poseClassifier ? new RepetitionCounter(countClass, 0.6 * range, 0.4 * range) : null;
+  let top = [];
+  socket.on('message', (data) => {
+    const f = JSON.parse(String(data));
+    let persons = null;
+    if (f.landmarks && f.worldLandmarks) {
+      const pose = { image: f.landmarks, world: f.worldLandmarks, box: [0, 0, f.width, f.height], score: 1 };
+      persons = [layout === 'blazepose-33' ? f.landmarks.map(([x, y, z, v]) => [x * f.width, y * f.height, z * f.width, v]) : mapPose(pose, layout, f.width, f.height).joints];
+      if (counter) counter.add(smoothing.add(poseClassifier.classify(f.landmarks.map(([x, y, z]) => [x * f.width, y * f.height, z * f.width])), f.timestampMs));
+    } else if (counter) smoothing.add(new Map(), f.timestampMs);
+    const events = classifier.push({ timestampMs: f.timestampMs, persons });
+    for (const e of events) if (e.type === 'scores') top = e.top;
+    socket.send(JSON.stringify({ events, top, reps: counter ? counter.count : null }));
+  });
+  socket.on('close', () => classifier.dispose());
+});
+server.on('listening', () => console.log(`fitness backend on ws://127.0.0.1:${server.address().port}`));

@@ -1,0 +1,65 @@
+/**
+ * The README's Node fitness backend (examples/fitness-backend.mjs), run as a user would: a
+ * WebSocket client sends squat frames as MediaPipe results; the replies carry the stream
+ * classifier's events and the repetition count.
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { initBackend } from '../../src/engine/backend.js';
+import { saveModel } from '../../src/models/io.js';
+import { createModel } from '../../src/models/registry.js';
+import { packageRoot } from '../../src/util/paths.js';
+import { prng } from '../helpers/prng.js';
+import { squatFigure } from '../helpers/squat-figure.js';
+
+test('examples/fitness-backend.mjs: landmarks over a WebSocket in, actions and repetition counts out', async (t) => {
+  t.timeout(180_000);
+  await initBackend('wasm');
+  const dir = mkdtempSync(join(tmpdir(), 'skelact-ws-'));
+  const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'ntu-25', classes: 3, frames: 16, persons: 1 }, 2);
+  await saveModel(join(dir, 'model'), model, { layout: 'ntu-25', classNames: ['squat', 'wave', 'walk'], modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'x', frames: 16 }, preprocessing: { alignment: 'ctrgcn' } });
+  model.params.dispose();
+  const r = prng(3);
+  const rows: string[] = [];
+  for (let k = 0; k < 20; k++) for (const [cls, depth] of [['up', 0.05 * r()], ['down', 0.9 + 0.1 * r()]] as const) rows.push([`${cls}${k}`, cls, ...squatFigure(depth, 3, r).flat().map((v) => v.toFixed(2))].join(','));
+  writeFileSync(join(dir, 'samples.csv'), `${rows.join('\n')}\n`);
+
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const server = spawn(process.execPath, [join(packageRoot(), 'examples', 'fitness-backend.mjs'), join(dir, 'model'), join(dir, 'samples.csv'), 'down', String(port)], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  server.stderr.on('data', (d) => (stderr += d));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.stdout.on('data', (d) => String(d).includes('fitness backend on') && resolve());
+      server.on('exit', (code) => reject(new Error(`the example exited (${code}): ${stderr}`)));
+    });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const replies: Array<{ events: Array<{ type: string }>; reps: number; top: unknown[] }> = [];
+    ws.on('message', (m) => replies.push(JSON.parse(String(m))));
+    const W = 640;
+    const H = 640;
+    const rng = prng(9);
+    const frames = 3 * 60 + 20; // three squats of 2 s at 30 fps
+    for (let i = 0; i < frames; i++) {
+      const depth = i >= 180 ? 0 : (1 - Math.cos((2 * Math.PI * (i % 60)) / 60)) / 2;
+      const px = squatFigure(depth, 2, rng);
+      ws.send(JSON.stringify({ timestampMs: (i * 1000) / 30, width: W, height: H, landmarks: px.map(([x, y, z]) => [x / W, y / H, z / W, 0.99]), worldLandmarks: px.map(([x, y, z]) => [(x - 320) / 400, (y - 300) / 400, z / 400]) }));
+    }
+    await new Promise<void>((resolve) => {
+      const check = () => (replies.length >= frames ? resolve() : setTimeout(check, 50));
+      check();
+    });
+    ws.close();
+    t.is(replies.length, frames);
+    t.is(replies[replies.length - 1].reps, 3);
+    t.true(replies.some((m) => m.events.some((e) => e.type === 'scores')), 'classifications came back');
+    t.true(replies.filter((m) => m.events.some((e) => e.type === 'scores')).length >= 15);
+  } finally {
+    server.kill();
+  }
+});
