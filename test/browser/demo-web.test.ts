@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend.js';
@@ -22,6 +22,8 @@ import { StreamClassifier, type StreamEvent } from '../../src/serve/stream-class
 import { packageRoot } from '../../src/util/paths.js';
 import { testNeeding } from '../helpers/requirements.js';
 import { sharedPath } from '../helpers/shared.js';
+import { prng } from '../helpers/prng.js';
+import { squatFigure } from '../helpers/squat-figure.js';
 
 const MESSI = 'media/messi_panzoom.mp4';
 
@@ -110,6 +112,36 @@ testNeeding('demo page in headless Chromium: fake camera → landmarks drawn, la
       t.true(d < 1e-4, `WebGL scores differ by ${d}`);
     }
     t.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
+
+testNeeding('demo page without a camera: a dropped video file is analysed; the repetition counter runs', { chromium: true, poseModels: true, shared: [MESSI] }, async (t) => {
+  t.timeout(240_000);
+  await initBackend('wasm');
+  const dir = mkdtempSync(join(tmpdir(), 'skelact-demo-file-'));
+  const modelDir = join(dir, 'model');
+  const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'ntu-25', classes: 2, frames: 16, persons: 1 }, 5);
+  await saveModel(modelDir, model, { layout: 'ntu-25', classNames: ['a', 'b'], modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'x', frames: 16 } });
+  model.params.dispose();
+  const r = prng(1);
+  const rows = Array.from({ length: 20 }, (_, k) => [[`u${k}`, 'up', squatFigure(0.05 * r(), 3, r)], [`d${k}`, 'down', squatFigure(0.95, 3, r)]] as const).flat().map(([n, c, f]) => [n, c, ...f.flat().map((v) => v.toFixed(2))].join(','));
+  writeFileSync(join(dir, 'samples.csv'), `${rows.join('\n')}\n`);
+  const server = await startDemoServer({ modelDir, backend: 'wasm', samples: join(dir, 'samples.csv'), countClass: 'down' });
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: findChromium(), headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => (globalThis as any).skelactDemo?.ready || (globalThis as any).skelactDemo?.error, undefined, { timeout: 120_000 });
+    t.regex((await page.textContent('#status')) ?? '', /no camera/);
+    await page.setInputFiles('#file', sharedPath(MESSI));
+    await page.waitForFunction(() => (globalThis as any).skelactDemo.drawn >= 20, undefined, { timeout: 120_000 });
+    const s = await page.evaluate(() => ({ drawn: (globalThis as any).skelactDemo.drawn, reps: (globalThis as any).document.getElementById('reps').textContent }));
+    t.true(s.drawn >= 20);
+    t.regex(s.reps, /^down: \d+ repetitions?$/);
   } finally {
     await browser.close();
     await server.close();
