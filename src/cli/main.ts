@@ -15,6 +15,7 @@ import { classifyCommand } from './commands/classify.js';
 import { repsCommand } from './commands/reps.js';
 import { exportCommand } from './commands/export.js';
 import { demoWebCommand } from './commands/demo-web.js';
+import { ltCommand } from './commands/lt.js';
 import type { GlobalOptions } from './output.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -44,6 +45,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(repsCommand as never)
     .command(exportCommand as never)
     .command(demoWebCommand as never)
+    .command(ltCommand as never)
     .demandCommand(1, 'choose a command (skelact --help lists them)')
     .strict()
     .version(packageVersion())

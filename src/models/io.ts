@@ -36,11 +36,13 @@ export async function saveModel(dir: string, model: SkeletonModel, meta: ModelMe
     parameters: model.params.countTrainable(),
     provenance: meta.provenance ? { ...meta.provenance } : undefined,
     preprocessing: meta.preprocessing ? { ...meta.preprocessing } : undefined,
+    trainCounts: meta.trainCounts ? [...meta.trainCounts] : undefined,
+    shotGroups: meta.shotGroups ? [meta.shotGroups[0], meta.shotGroups[1]] : undefined,
     weightsManifest: [{ paths: [MODEL_FILES.weights], weights: specs.map((s) => ({ ...s })) }],
   };
   if (manifest.provenance === undefined) delete (manifest as { provenance?: unknown }).provenance;
   if (manifest.data === undefined) delete (manifest as { data?: unknown }).data;
-  if (manifest.preprocessing === undefined) delete (manifest as { preprocessing?: unknown }).preprocessing;
+  for (const key of ['preprocessing', 'trainCounts', 'shotGroups'] as const) if (manifest[key] === undefined) delete (manifest as Record<string, unknown>)[key];
   writeModelFolder(dir, manifest, data);
   return manifest;
 }

@@ -39,6 +39,10 @@ export interface ModelMeta {
    * e.g. `{alignment: 'ctrgcn'}`), so that new data (a pose stream) is prepared the same way.
    */
   readonly preprocessing?: Readonly<Record<string, unknown>>;
+  /** Training samples per class (label order), for many / medium / few reporting. */
+  readonly trainCounts?: readonly number[];
+  /** Many / medium / few thresholds in training samples (default 100, 20). */
+  readonly shotGroups?: readonly [number, number];
 }
 
 const weightSpecSchema = z
@@ -76,6 +80,8 @@ export const modelManifestSchema = z
     parameters: z.number().int().min(0),
     provenance: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
     preprocessing: z.record(z.string(), z.unknown()).optional(),
+    trainCounts: z.array(z.number().int().min(0)).optional(),
+    shotGroups: z.tuple([z.number().int().min(1), z.number().int().min(1)]).optional(),
     weightsManifest: z.array(z.object({ paths: z.array(z.string()).min(1), weights: z.array(weightSpecSchema) }).strict()).length(1),
   })
   .strict();

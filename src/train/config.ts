@@ -109,6 +109,37 @@ const optimSchema = z
   })
   .strict();
 
+const longTailSchema = z
+  .object({
+    /** The loss (src/train/long-tail-loss.ts). */
+    loss: z.enum(['ce', 'balanced-softmax', 'logit-adjust', 'focal', 'ldam']).default('ce'),
+    /** Logit adjustment's τ. */
+    tau: z.number().positive().default(1),
+    /** Focal loss's γ. */
+    gamma: z.number().min(0).default(2),
+    /** LDAM's largest margin and logit scale. */
+    ldamMaxMargin: z.number().positive().default(0.5),
+    ldamScale: z.number().positive().default(30),
+    /** Class-balanced re-weighting (Cui et al.), from `reweightFromEpoch` (deferred re-weighting). */
+    reweight: z.enum(['none', 'class-balanced']).default('none'),
+    beta: z.number().min(0).lt(1).default(0.999),
+    reweightFromEpoch: z.number().int().min(0).default(0),
+    /** Training order: uniform over samples, uniform over classes, or classes ∝ √n_c. */
+    sampler: z.enum(['uniform', 'class-balanced', 'sqrt']).default('uniform'),
+    /**
+     * BRL's partial-body mixup: this share of each batch gets the upper body of one sample and
+     * the lower body of another; the label weight is λ (the upper body's share of the joints)
+     * and 1 − λ, all of it to the rarer class when one class has over `tailRatio` × the other's count.
+     */
+    mixup: z
+      .object({ share: z.number().gt(0).max(1).default(1 / 16), lambda: z.number().min(0).max(1).default(0.64), tailRatio: z.number().min(1).default(3) })
+      .strict()
+      .optional(),
+    /** Many / medium / few thresholds in training samples (many: more than the first; few: fewer than the second). */
+    groups: z.tuple([z.number().int().min(1), z.number().int().min(1)]).default([100, 20]),
+  })
+  .strict();
+
 export const experimentSchema = z
   .object({
     name: z.string().min(1),
@@ -120,6 +151,8 @@ export const experimentSchema = z
     data: dataSchema,
     augment: augmentSchema.default({ preset: 'none', flip: 'swap' }),
     optim: optimSchema,
+    /** Long-tailed training: losses, re-weighting, samplers, BRL's mixup (off when absent). */
+    longTail: longTailSchema.optional(),
     /** Evaluate on the validation split every N epochs (and after the last). */
     evalEvery: z.number().int().min(1).default(1),
   })

@@ -295,3 +295,31 @@ export function fuseScores(runs: readonly ScoreRun[], weights?: readonly number[
   });
   return { classNames: first.classNames, names: first.names, labels: first.labels, indices: first.indices, scores };
 }
+
+export interface ShotGroupAccuracy {
+  readonly group: 'many' | 'medium' | 'few';
+  /** Classes in the group (by training count) and their test samples. */
+  readonly classes: number;
+  readonly samples: number;
+  readonly correct: number;
+  readonly accuracy: number | null;
+}
+
+/**
+ * Accuracy over the test samples of the classes with many (> thresholds[0]), medium and few
+ * (< thresholds[1]) training samples, or undefined when the training split is not imbalanced
+ * (largest count under twice the smallest).
+ */
+export function shotGroupAccuracy(metrics: Pick<ScoreMetrics, 'perClass'>, trainCounts: readonly number[] | undefined, thresholds: readonly [number, number] = [100, 20]): ShotGroupAccuracy[] | undefined {
+  if (!trainCounts) return undefined;
+  const present = trainCounts.filter((n) => n > 0);
+  if (present.length < 2 || Math.max(...present) < 2 * Math.min(...present)) return undefined;
+  const [many, few] = thresholds;
+  const groupOf = (n: number) => (n > many ? 'many' : n >= few ? 'medium' : 'few');
+  return (['many', 'medium', 'few'] as const).map((group) => {
+    const rows = metrics.perClass.filter((c, k) => trainCounts[k] > 0 && groupOf(trainCounts[k]) === group);
+    const samples = rows.reduce((s, c) => s + c.total, 0);
+    const correct = rows.reduce((s, c) => s + c.correct, 0);
+    return { group, classes: rows.length, samples, correct, accuracy: samples > 0 ? correct / samples : null };
+  });
+}

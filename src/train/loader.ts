@@ -44,7 +44,7 @@ export interface LoaderOptions {
   readonly cache: SkeletonCache;
   /** Cache sample indices of the split. */
   readonly indices: readonly number[];
-  readonly config: Pick<ExperimentConfig, 'seed' | 'data' | 'augment'>;
+  readonly config: Pick<ExperimentConfig, 'seed' | 'data' | 'augment'> & Partial<Pick<ExperimentConfig, 'longTail'>>;
   readonly model: LoaderModelSpec;
   /** Training: shuffled, repeated, augmented, random sampling, last partial batch dropped. */
   readonly training: boolean;
@@ -137,12 +137,48 @@ export class SkeletonLoader {
   private makeOrder(epoch: number): Int32Array {
     const { indices, training, config } = this.options;
     if (!training) return Int32Array.from(indices);
+    const sampler = config.longTail?.sampler ?? 'uniform';
+    if (sampler !== 'uniform') return this.balancedOrder(epoch, sampler);
     const n = indices.length;
     const positions = shuffled(
       Array.from({ length: n * config.data.repeat }, (_, i) => i),
       randomStream(config.seed, 'shuffle', epoch),
     );
     return Int32Array.from(positions, (p) => indices[p % n]);
+  }
+
+  /**
+   * A class-balanced epoch (or classes drawn ∝ √n_c): as many draws as the epoch has samples,
+   * each a class by its probability, then one of its samples, all from the epoch's seeded stream.
+   */
+  private balancedOrder(epoch: number, sampler: 'class-balanced' | 'sqrt'): Int32Array {
+    const { indices, config, cache } = this.options;
+    const byClass = new Map<number, number[]>();
+    for (const i of indices) {
+      const l = cache.labels[i];
+      let list = byClass.get(l);
+      if (!list) byClass.set(l, (list = []));
+      list.push(i);
+    }
+    const classes = [...byClass.keys()].sort((a, b) => a - b);
+    const weights = classes.map((c) => (sampler === 'sqrt' ? Math.sqrt(byClass.get(c)!.length) : 1));
+    const total = weights.reduce((a, b) => a + b, 0);
+    const cumulative = weights.map(
+      (
+        (sum) => (w: number) =>
+          (sum += w / total)
+      )(0),
+    );
+    const random = randomStream(config.seed, 'shuffle', epoch);
+    const out = new Int32Array(this.epochSize);
+    for (let p = 0; p < out.length; p++) {
+      const u = random();
+      let k = cumulative.findIndex((c) => u < c);
+      if (k < 0) k = classes.length - 1;
+      const pool = byClass.get(classes[k])!;
+      out[p] = pool[Math.min(pool.length - 1, Math.floor(random() * pool.length))];
+    }
+    return out;
   }
 
   /** One sample through the whole pipeline; `position` is its place in the epoch's order. */

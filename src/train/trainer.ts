@@ -30,6 +30,9 @@ import type { ExperimentConfig } from './config.js';
 import { evaluateWithLoader } from './evaluate.js';
 import { SkeletonLoader, disposeModelInputs, toModelInputs } from './loader.js';
 import { classificationLoss, clipGradNorm } from './loss.js';
+import { longTailLoss } from './long-tail-loss.js';
+import { partialBodyMixup } from './mixup.js';
+import { getLayout } from '../graph/layout.js';
 import { Optimizer } from './optimizer.js';
 import { randomStream, shuffled, streamSeed } from './random.js';
 import { scheduleFromConfig } from './schedule.js';
@@ -134,6 +137,7 @@ function batchGradients(
   variables: tf.Variable[],
   config: ExperimentConfig,
   step: number,
+  longTail?: { counts: readonly number[]; epoch: number; labelsB?: Int32Array; lambda?: Float32Array },
 ): { value: tf.Scalar; grads: tf.NamedTensorMap; correct: tf.Scalar } {
   const B = inputs.labels.shape[0];
   const micro = Math.min(B, config.optim.microBatch ?? B);
@@ -142,6 +146,16 @@ function batchGradients(
   const xs = split(inputs.batch.x)!;
   const indexTs = split(inputs.batch.indexT);
   const labels = split(inputs.labels)!;
+  const labelsB = longTail?.labelsB ? split(tf.tensor1d(longTail.labelsB, 'int32')) : undefined;
+  const lambdas = longTail?.lambda ? split(tf.tensor1d(longTail.lambda)) : undefined;
+  const lossOf = (out: ReturnType<SkeletonModel['forward']>, m: number): tf.Scalar => {
+    const lt = config.longTail;
+    if (!lt || !longTail) return classificationLoss(out, labels[m], config.optim.labelSmoothing);
+    const target = { labels: labels[m], labelsB: labelsB?.[m], lambda: lambdas?.[m] };
+    const streams = out.streamLogits && out.streamLogits.length > 0 ? out.streamLogits : [out.logits];
+    const losses = streams.map((l) => longTailLoss(l, target, longTail.counts, lt, config.optim.labelSmoothing, longTail.epoch));
+    return (losses.length === 1 ? losses[0] : tf.addN(losses)) as tf.Scalar;
+  };
   let value: tf.Scalar | undefined;
   let correct: tf.Scalar | undefined;
   let grads: tf.NamedTensorMap | undefined;
@@ -151,7 +165,7 @@ function batchGradients(
       let c: tf.Scalar | undefined;
       const part = tf.variableGrads(() => {
         const out = model.forward({ x: xs[m], ...(indexTs ? { indexT: indexTs[m] } : {}) }, { training: true, seed });
-        const loss = classificationLoss(out, labels[m], config.optim.labelSmoothing);
+        const loss = lossOf(out, m);
         c = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out.logits, 1), labels[m]), 'float32')) as tf.Scalar);
         return sizes.length === 1 ? loss : (tf.mul(loss, size / B) as tf.Scalar);
       }, variables);
@@ -167,6 +181,7 @@ function batchGradients(
     });
   } finally {
     if (sizes.length > 1) tf.dispose([...xs, ...(indexTs ?? []), ...labels]);
+    tf.dispose([...(labelsB ?? []), ...(lambdas ?? [])]);
   }
   return { value: value!, grads: grads!, correct: correct! };
 }
@@ -234,6 +249,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       ? new SkeletonLoader({ cache, indices: splits.validation, config, model, training: false, batchSize: config.optim.evalBatchSize ?? config.optim.batchSize })
       : undefined;
   const itersPerEpoch = trainLoader.batchesPerEpoch;
+  // Training samples per class: the long-tail losses' n_c, and what evaluation groups classes by.
+  const trainCounts = new Array<number>(cache.manifest.classNames.length).fill(0);
+  for (const i of splits.train) if (cache.labels[i] >= 0) trainCounts[cache.labels[i]]++;
+  const layout = getLayout(cache.manifest.layout);
   const schedule = scheduleFromConfig(config.optim, itersPerEpoch);
   const meta: ModelMeta = {
     layout: cache.manifest.layout,
@@ -246,6 +265,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     normalize: config.data.normalize,
     data: { ...config.data },
     preprocessing: { ...cache.manifest.preprocessing },
+    trainCounts,
+    shotGroups: config.longTail?.groups ?? [100, 20],
     provenance: {
       experiment: config.name,
       dataset: cache.manifest.dataset,
@@ -337,14 +358,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           return { status: 'aborted', epoch, step, history, best, checkpoint: lastCheckpoint };
         }
         const lr = schedule.lr(step);
-        const inputs = toModelInputs(host, model);
+        const mixed = config.longTail?.mixup ? partialBodyMixup(host, model, layout, trainCounts, config.longTail.mixup, randomStream(config.seed, 'shuffle', epoch, batch, 7)) : undefined;
+        const inputs = toModelInputs(mixed?.host ?? host, model);
         const kept: { correct?: tf.Scalar } = {};
         let grads: tf.NamedTensorMap | undefined;
         let value: tf.Scalar | undefined;
         let clipped: ReturnType<typeof clipGradNorm> | undefined;
         let stats: Float32Array;
         try {
-          ({ value, grads, correct: kept.correct } = batchGradients(model, inputs, optimizer.variables(), config, step));
+          ({ value, grads, correct: kept.correct } = batchGradients(model, inputs, optimizer.variables(), config, step, config.longTail ? { counts: trainCounts, epoch, labelsB: mixed?.labelsB, lambda: mixed?.lambda } : undefined));
           clipped = clipGradNorm(grads, config.optim.clipGradNorm);
           const packed = tf.stack([value, kept.correct!, clipped.norm]);
           stats = (await packed.data()) as Float32Array;

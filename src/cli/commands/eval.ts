@@ -12,7 +12,7 @@ import { DATASETS, type DatasetSpec } from '../../data/datasets/index.js';
 import { loadModel, type ModelManifest } from '../../models/io.js';
 import { createModelFromManifest } from '../../models/registry.js';
 import { parseExperiment, type ExperimentConfig } from '../../train/config.js';
-import { evaluate, fuseScores, readScores, scoreMetrics, writeScores, type EvaluationResult, type ScoreMetrics } from '../../train/evaluate.js';
+import { evaluate, fuseScores, readScores, scoreMetrics, shotGroupAccuracy, writeScores, type EvaluationResult, type ScoreMetrics, type ShotGroupAccuracy } from '../../train/evaluate.js';
 import { confusionMatrixSvg, writeSvg } from '../../train/plots.js';
 import { createProgressBar } from '../progress.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
@@ -46,8 +46,15 @@ function checkModelFitsCache(manifest: ModelManifest, cache: SkeletonCache, mode
   if (differing >= 0) throw new Error(`model ${modelDir} class ${differing} is '${manifest.classNames[differing]}', the cache calls it '${m.classNames[differing]}'`);
 }
 
-function printMetrics(metrics: ScoreMetrics, title: string, showClasses: boolean): void {
+/** "many 91.2 % (23 classes) · medium 80.1 % (21) · few 60.3 % (16)" */
+export function shotGroupText(groups: readonly ShotGroupAccuracy[], thresholds: readonly [number, number]): string {
+  const label = { many: `many (> ${thresholds[0]})`, medium: `medium (${thresholds[1]}–${thresholds[0]})`, few: `few (< ${thresholds[1]})` };
+  return groups.map((g) => `${label[g.group]} ${g.accuracy === null ? '–' : `${(100 * g.accuracy).toFixed(2)} %`} (${g.classes} classes)`).join(' · ');
+}
+
+function printMetrics(metrics: ScoreMetrics, title: string, showClasses: boolean, groups?: { list: readonly ShotGroupAccuracy[]; thresholds: readonly [number, number] }): void {
   print(`${title}: top-1 ${(100 * metrics.top1).toFixed(2)} %, top-5 ${(100 * metrics.top5).toFixed(2)} % over ${metrics.samples} samples`);
+  if (groups) print(`by training samples per class: ${shotGroupText(groups.list, groups.thresholds)}`);
   const rows = metrics.perClass.filter((c) => c.total > 0);
   const shown = showClasses ? rows : [...rows].sort((a, b) => (a.accuracy ?? 0) - (b.accuracy ?? 0)).slice(0, 10);
   print(showClasses ? 'per-class accuracy:' : 'lowest per-class accuracy (--classes for all):');
@@ -98,10 +105,12 @@ export const evalCommand: CommandModule<GlobalOptions, EvalArgs> = {
       const scoresDir = args.scores ?? join(args.model, `scores-${tag}`);
       writeScores(scoresDir, result, { model: args.model, benchmark: config.data.benchmark, split: args.split });
       const plot = args.plot ?? join(args.model, `confusion-${tag}.svg`);
-      writeSvg(plot, await confusionMatrixSvg(result.confusion, result.classNames, `${manifest.kind} on ${config.data.benchmark} (${args.split}): top-1 ${(100 * result.top1).toFixed(2)} %`));
-      const summary = { model: args.model, benchmark: config.data.benchmark, split: args.split, samples: result.samples, top1: result.top1, top5: result.top5, loss: result.loss, seconds: result.seconds, perClass: result.perClass, confusion: result.confusion, scores: scoresDir, plot };
+      const thresholds = (manifest.shotGroups ?? [100, 20]) as [number, number];
+      const groups = shotGroupAccuracy(result, manifest.trainCounts, thresholds);
+      writeSvg(plot, await confusionMatrixSvg(result.confusion, result.classNames, `${manifest.kind} on ${config.data.benchmark} (${args.split}): top-1 ${(100 * result.top1).toFixed(2)} %${groups ? ` · ${shotGroupText(groups, thresholds)}` : ''}`));
+      const summary = { model: args.model, benchmark: config.data.benchmark, split: args.split, samples: result.samples, top1: result.top1, top5: result.top5, loss: result.loss, seconds: result.seconds, ...(groups ? { shotGroups: { thresholds, groups } } : {}), perClass: result.perClass, confusion: result.confusion, scores: scoresDir, plot };
       if (args.json) return printJson(summary);
-      printMetrics(result, `${args.model} on ${config.data.benchmark} ${args.split}`, args.classes);
+      printMetrics(result, `${args.model} on ${config.data.benchmark} ${args.split}`, args.classes, groups ? { list: groups, thresholds } : undefined);
       log(args, `scores: ${scoresDir} · confusion matrix: ${plot} · ${result.seconds.toFixed(1)} s`);
     } finally {
       cache.close();

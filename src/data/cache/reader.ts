@@ -6,6 +6,7 @@
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type SkeletonClip, makeClip } from '../../graph/clip.js';
+import { readDerivedSplits, type DerivedSplits } from '../long-tail.js';
 import { CACHE_FILES, CACHE_FORMAT, CACHE_VERSION, type CacheManifest, type CacheSplits, type PrepareReport, type SampleRecord, manifestSchema, sampleRecordSchema, type SplitName } from './format.js';
 import { type NpyInfo, readFully, readNpy, readNpyInfo } from './npy.js';
 
@@ -133,10 +134,23 @@ export class SkeletonCache {
     return this.samples()[i];
   }
 
-  /** Split membership of every benchmark in the cache. */
+  /** Split membership of every benchmark in the cache, the derived ones (`skelact lt`) included. */
   splits(): CacheSplits {
-    this.splitTable ??= JSON.parse(readFileSync(join(this.dir, CACHE_FILES.splits), 'utf8')) as CacheSplits;
+    if (!this.splitTable) {
+      const table = JSON.parse(readFileSync(join(this.dir, CACHE_FILES.splits), 'utf8')) as CacheSplits;
+      for (const [name, d] of Object.entries(readDerivedSplits(this.dir))) {
+        if (table[name]) throw new CacheError(this.dir, `derived benchmark '${name}' has the name of a prepared one`);
+        for (const i of [...d.train, ...d.test]) if (i >= this.size) throw new CacheError(this.dir, `derived benchmark '${name}' names sample ${i}; the cache has ${this.size} (derived for another version of this cache?)`);
+        table[name] = { train: d.train, test: d.test };
+      }
+      this.splitTable = table;
+    }
     return this.splitTable;
+  }
+
+  /** The training counts a derived benchmark was made with (undefined for a prepared benchmark). */
+  derivedInfo(benchmark: string): DerivedSplits[string]['info'] | undefined {
+    return readDerivedSplits(this.dir)[benchmark]?.info;
   }
 
   /** Sample indices of one split; throws naming the available benchmarks when unknown. */
