@@ -7,15 +7,14 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { writeFileAtomic } from '../../data/cache/writer.js';
-import { createPoseEngine, extractPoses, isPoseFile, POSE_MODELS, readPoseFile, resolveEngine, type EngineChoice, type PoseFile, type PoseModel } from '../../pose/index.js';
+import { posesFromInput, poseInputOptions, type PoseInputArgs } from '../pose-input.js';
 import { overlayHtml } from '../../serve/overlay-html.js';
 import { poseFileFrames, poseLayoutFor } from '../../serve/pose-frames.js';
 import { StreamClassifier, type StreamEvent } from '../../serve/stream-classifier.js';
 import { timelineOf } from '../../serve/timeline.js';
-import { createProgressBar } from '../progress.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
 
-interface ClassifyArgs extends GlobalOptions {
+interface ClassifyArgs extends GlobalOptions, PoseInputArgs {
   input: string;
   model: string;
   window?: number;
@@ -25,9 +24,6 @@ interface ClassifyArgs extends GlobalOptions {
   endScore: number;
   scores?: string;
   html?: string;
-  engine: EngineChoice;
-  poseModel: PoseModel;
-  fps?: number;
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
@@ -36,7 +32,7 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
   command: 'classify <input>',
   describe: 'Classify a video or a pose file as a live stream: a timeline of actions with start and end times',
   builder: (y: Argv<GlobalOptions>) =>
-    y
+    poseInputOptions(y)
       .positional('input', { describe: 'a video (poses are extracted first) or a pose file from skelact extract (.poses.json)', type: 'string', demandOption: true })
       .option('model', { describe: 'saved model folder (a run\'s best/)', type: 'string', demandOption: true })
       .option('window', { describe: "frames in the sliding window (default: the model's input frames)", type: 'number' })
@@ -46,9 +42,6 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
       .option('end-score', { describe: 'smoothed probability below which it ends', type: 'number', default: 0.4 })
       .option('scores', { describe: 'write every classification (time, top classes) to this JSON file', type: 'string' })
       .option('html', { describe: 'write an HTML page that plays the skeletons (over the video) with the labels', type: 'string' })
-      .option('engine', { describe: 'pose engine for a video input', choices: ['auto', 'mediapipe', 'tfjs'], default: 'auto' as const })
-      .option('pose-model', { describe: 'BlazePose model size for a video input', choices: POSE_MODELS, default: 'full' as const })
-      .option('fps', { describe: "decode a video input at this rate (default: the video's, at most 30; the classifier's time grid is 30 fps either way)", type: 'number' })
       .example('$0 classify clip.mp4 --model runs/realtime/best --html clip.html', 'timeline and a page to watch it')
       .example('$0 classify clip.poses.json --model runs/realtime/best --json', 'from extracted poses, machine-readable') as unknown as Argv<ClassifyArgs>,
   handler: async (args: ArgumentsCamelCase<ClassifyArgs>) => {
@@ -56,24 +49,9 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
     const classifier = StreamClassifier.load(args.model, { window: args.window, stride: args.stride, smoothing: args.smoothing, startScore: args.startScore, endScore: args.endScore });
     try {
       poseLayoutFor(classifier.manifest.layout);
-      let poses: PoseFile;
-      let video: string | undefined;
-      if (isPoseFile(args.input)) {
-        poses = readPoseFile(args.input);
-        video = existsSync(poses.source.file) ? poses.source.file : undefined;
-      } else {
-        video = args.input;
-        const { engine: name, reason } = resolveEngine(args.engine);
-        const engine = await createPoseEngine(name, args.poseModel);
-        log(args, `pose engine: ${engine.description}${args.engine === 'auto' ? ` (auto: ${reason})` : ''}`);
-        const bar = createProgressBar({ total: 1, unit: 'frames', silent: true });
-        try {
-          ({ poses } = await extractPoses(args.input, engine, { persons: classifier.manifest.persons, fps: args.fps, onFrame: (n) => bar.update(n) }));
-        } finally {
-          await engine.close();
-        }
-        log(args, `${poses.frames.length} frames, a person in ${poses.frames.filter((f) => f.people.length > 0).length}`);
-      }
+      const { poses, video: extracted } = await posesFromInput(args.input, args, classifier.manifest.persons);
+      // A pose file names its video: the page plays it underneath when it is still there.
+      const video = extracted ?? (existsSync(poses.source.file) ? poses.source.file : undefined);
       const frames = poseFileFrames(poses, classifier.manifest.layout, classifier.manifest.persons);
       const events: StreamEvent[] = [];
       const started = performance.now();

@@ -2,34 +2,28 @@
 import { existsSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { readMlkitFitness } from '../../data/formats/mlkit-fitness.js';
-import { createPoseEngine, extractPoses, isPoseFile, POSE_MODELS, readPoseFile, resolveEngine, type EngineChoice, type PoseFile, type PoseModel } from '../../pose/index.js';
+import { posesFromInput, poseInputOptions, type PoseInputArgs } from '../pose-input.js';
 import { countRepetitions, EXERCISES, PoseClassifier, type Point3 } from '../../serve/reps.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
 
-interface RepsArgs extends GlobalOptions {
+interface RepsArgs extends GlobalOptions, PoseInputArgs {
   input: string;
   exercise?: string;
   class?: string;
   samples: string;
   resetMs: number;
-  engine: EngineChoice;
-  poseModel: PoseModel;
-  fps?: number;
 }
 
 export const repsCommand: CommandModule<GlobalOptions, RepsArgs> = {
   command: 'reps <input>',
   describe: 'Count exercise repetitions in a video or pose file (k-NN pose classifier over labelled samples, as ML Kit does)',
   builder: (y: Argv<GlobalOptions>) =>
-    y
+    poseInputOptions(y)
       .positional('input', { describe: 'a video (poses are extracted first) or a pose file (.poses.json)', type: 'string', demandOption: true })
       .option('exercise', { describe: `an exercise of the ML Kit samples (${Object.entries(EXERCISES).map(([e, c]) => `${e}: counts ${c}`).join(', ')})`, type: 'string' })
       .option('class', { describe: 'or the pose class to count in your own samples (the "down" pose of your exercise)', type: 'string' })
       .option('samples', { describe: 'labelled single-frame poses: CSV rows name,class,x1,y1,z1,…,x33,y33,z33 in pixels (ML Kit\'s fitness_pose_samples.csv format)', type: 'string', demandOption: true })
       .option('reset-ms', { describe: 'restart the smoothing after a pause longer than this (ML Kit uses 100 ms)', type: 'number', default: 1000 })
-      .option('engine', { describe: 'pose engine for a video input', choices: ['auto', 'mediapipe', 'tfjs'], default: 'auto' as const })
-      .option('pose-model', { describe: 'BlazePose model size for a video input', choices: POSE_MODELS, default: 'full' as const })
-      .option('fps', { describe: 'decode a video input at this rate', type: 'number' })
       .example('$0 reps workout.mp4 --exercise squat --samples fitness_pose_samples.csv', 'squats in a video')
       .example('$0 reps lunges.poses.json --class lunge_down --samples my-lunges.csv --json', 'your own exercise') as unknown as Argv<RepsArgs>,
   handler: async (args: ArgumentsCamelCase<RepsArgs>) => {
@@ -42,18 +36,7 @@ export const repsCommand: CommandModule<GlobalOptions, RepsArgs> = {
     for (const s of read.skipped) log(args, `skipped: ${s.reason}`);
     const classifier = PoseClassifier.fromCsvSamples(read.samples);
     log(args, `${read.samples.length} samples of ${classifier.classes.length} pose classes (${classifier.classes.join(', ')}); counting ${className}`);
-    let poses: PoseFile;
-    if (isPoseFile(args.input)) poses = readPoseFile(args.input);
-    else {
-      const { engine: name, reason } = resolveEngine(args.engine);
-      const engine = await createPoseEngine(name, args.poseModel);
-      log(args, `pose engine: ${engine.description}${args.engine === 'auto' ? ` (auto: ${reason})` : ''}`);
-      try {
-        ({ poses } = await extractPoses(args.input, engine, { fps: args.fps }));
-      } finally {
-        await engine.close();
-      }
-    }
+    const { poses } = await posesFromInput(args.input, args);
     const { width, height } = poses.extraction;
     const frames = poses.frames.map((f) => {
       const p = f.people[0];
