@@ -10,7 +10,7 @@
  * Model: ST-GCN tiny (the fast baseline), AdamW, cosine schedule; each method is one config
  * switch (configs/long-tail/ hold the NTU60-LT versions).
  *
- * Usage: node dist/bench/long-tail.js [--only synthetic|utkinect] [--epochs N] [--json bench/results/long-tail.json]
+ * Usage: node dist/bench/long-tail.js [--only synthetic|utkinect] [--method <name part>] [--epochs N] [--json bench/results/long-tail.json]
  */
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,7 +94,9 @@ async function main(): Promise<void> {
     cache.close();
     const lt = SkeletonCache.open(setup.cacheDir);
     console.error(`${setup.name}: ${split.train.length} training samples (${split.counts.filter((n) => n > 0).join(', ')}), ${split.test.length} test`);
+    const methodFilter = arg('method', '').toLowerCase();
     for (const [method, longTail] of METHODS) {
+      if (methodFilter && !method.toLowerCase().includes(methodFilter)) continue;
       const drwEpoch = Math.floor(0.6 * setup.epochs);
       const section = longTail && longTail.reweightFromEpoch === -1 ? { ...longTail, reweightFromEpoch: drwEpoch } : longTail;
       const config = parseExperiment({
