@@ -16,6 +16,7 @@ import { repsCommand } from './commands/reps.js';
 import { exportCommand } from './commands/export.js';
 import { demoWebCommand } from './commands/demo-web.js';
 import { ltCommand } from './commands/lt.js';
+import { searchCommand, textCommand } from './commands/text.js';
 import type { GlobalOptions } from './output.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -46,6 +47,8 @@ export async function main(argv: string[]): Promise<void> {
     .command(exportCommand as never)
     .command(demoWebCommand as never)
     .command(ltCommand as never)
+    .command(textCommand as never)
+    .command(searchCommand as never)
     .demandCommand(1, 'choose a command (skelact --help lists them)')
     .strict()
     .version(packageVersion())

@@ -108,13 +108,33 @@ export function readDerivedSplits(dir: string): DerivedSplits {
 }
 
 /** Adds (or replaces) a derived benchmark in the cache folder, atomically. */
-export function saveDerivedSplit(dir: string, split: LongTailSplit): void {
+export function saveDerivedSplit(dir: string, split: LongTailSplit & { unseen?: readonly string[] }): void {
   const all = readDerivedSplits(dir);
-  all[split.name] = { train: split.train, test: split.test, info: { source: split.source, imbalance: split.imbalance, maxPerClass: split.maxPerClass, seed: split.seed, counts: split.counts } };
+  all[split.name] = { train: split.train, test: split.test, info: { source: split.source, imbalance: split.imbalance, maxPerClass: split.maxPerClass, seed: split.seed, counts: split.counts, ...(split.unseen ? { unseen: [...split.unseen] } : {}) } };
   writeFileAtomic(join(dir, DERIVED_SPLITS_FILE), `${JSON.stringify(all)}\n`);
 }
 
 /** Many / medium / few groups of classes by training count (BRL's >100, 20–100, <20 by default). */
 export function shotGroups(counts: readonly number[], many = 100, few = 20): Array<'many' | 'medium' | 'few' | null> {
   return counts.map((n) => (n <= 0 ? null : n > many ? 'many' : n >= few ? 'medium' : 'few'));
+}
+
+/**
+ * A zero-shot benchmark: the training split without the `unseen` classes, the test split
+ * whole (its unseen-class samples are what `skelact eval --zero-shot` scores). Saved like a
+ * long-tailed split, as `<benchmark>-zs` unless named.
+ */
+export function deriveZeroShotSplit(cache: SkeletonCache, options: { benchmark: string; unseen: readonly string[]; name?: string }): LongTailSplit & { unseen: string[] } {
+  const classNames = [...cache.manifest.classNames];
+  const unknown = options.unseen.filter((n) => !classNames.includes(n));
+  if (unknown.length > 0) throw new Error(`unseen classes not in the cache: ${unknown.map((n) => `'${n}'`).join(', ')} (classes: ${classNames.join(', ')})`);
+  if (options.unseen.length < 2) throw new Error(`hold out at least two classes for zero-shot evaluation (got ${options.unseen.length})`);
+  const held = new Set(options.unseen.map((n) => classNames.indexOf(n)));
+  if (held.size === classNames.length) throw new Error('every class is unseen: nothing would be left to train on');
+  const train = cache.split(options.benchmark, 'train').filter((i) => !held.has(cache.labels[i]));
+  const test = cache.split(options.benchmark, 'test');
+  const counts = new Array<number>(classNames.length).fill(0);
+  for (const i of train) if (cache.labels[i] >= 0) counts[cache.labels[i]]++;
+  for (const c of held) if (!test.some((i) => cache.labels[i] === c)) throw new Error(`unseen class '${classNames[c]}' has no test samples in benchmark '${options.benchmark}'`);
+  return { name: options.name ?? `${options.benchmark}-zs`, source: options.benchmark, imbalance: 1, maxPerClass: Math.max(...counts), seed: 0, counts, classNames, train, test: [...test], unseen: [...options.unseen] };
 }

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { basename, dirname, join } from 'node:path';
 import { MODEL_FILES, MODEL_FORMAT, MODEL_VERSION, ModelFolderError, modelFromFiles, parseModelFiles, type ModelFactory, type ModelManifest, type ModelMeta } from './manifest.js';
 import type { SkeletonModel } from './types.js';
+import { textHeadParameterCount } from './text-head.js';
 
 export * from './manifest.js';
 
@@ -33,16 +34,18 @@ export async function saveModel(dir: string, model: SkeletonModel, meta: ModelMe
     fillMissingPersons: meta.fillMissingPersons,
     normalize: meta.normalize,
     data: meta.data ? { ...meta.data } : undefined,
-    parameters: model.params.countTrainable(),
+    // The model's own count: a text head (training-time only) is reported apart.
+    parameters: model.params.countTrainable() - (meta.textHead ? textHeadParameterCount(meta.textHead) : 0),
     provenance: meta.provenance ? { ...meta.provenance } : undefined,
     preprocessing: meta.preprocessing ? { ...meta.preprocessing } : undefined,
     trainCounts: meta.trainCounts ? [...meta.trainCounts] : undefined,
     shotGroups: meta.shotGroups ? [meta.shotGroups[0], meta.shotGroups[1]] : undefined,
+    textHead: meta.textHead ? { ...meta.textHead, partPositions: meta.textHead.partPositions.map((p) => [...p]) } : undefined,
     weightsManifest: [{ paths: [MODEL_FILES.weights], weights: specs.map((s) => ({ ...s })) }],
   };
   if (manifest.provenance === undefined) delete (manifest as { provenance?: unknown }).provenance;
   if (manifest.data === undefined) delete (manifest as { data?: unknown }).data;
-  for (const key of ['preprocessing', 'trainCounts', 'shotGroups'] as const) if (manifest[key] === undefined) delete (manifest as Record<string, unknown>)[key];
+  for (const key of ['preprocessing', 'trainCounts', 'shotGroups', 'textHead'] as const) if (manifest[key] === undefined) delete (manifest as Record<string, unknown>)[key];
   writeModelFolder(dir, manifest, data);
   return manifest;
 }

@@ -12,6 +12,7 @@ import type * as tf from '@tensorflow/tfjs';
 import * as z from 'zod';
 import { LAYOUT_NAMES, type LayoutName } from '../graph/layout.js';
 import { MODALITIES, type Modality } from '../graph/modalities.js';
+import { type TextHeadSpec, addTextHead } from './text-head.js';
 import type { SkeletonModel } from './types.js';
 
 export const MODEL_FORMAT = 'skelact-model';
@@ -43,6 +44,8 @@ export interface ModelMeta {
   readonly trainCounts?: readonly number[];
   /** Many / medium / few thresholds in training samples (default 100, 20). */
   readonly shotGroups?: readonly [number, number];
+  /** GAP text head (./text-head.ts), when the model was trained with text priors. */
+  readonly textHead?: TextHeadSpec;
 }
 
 const weightSpecSchema = z
@@ -82,6 +85,10 @@ export const modelManifestSchema = z
     preprocessing: z.record(z.string(), z.unknown()).optional(),
     trainCounts: z.array(z.number().int().min(0)).optional(),
     shotGroups: z.tuple([z.number().int().min(1), z.number().int().min(1)]).optional(),
+    textHead: z
+      .object({ dim: z.number().int().min(1), featureDim: z.number().int().min(1), partPositions: z.array(z.array(z.number().int().min(0)).min(1)).length(4), encoder: z.string().min(1) })
+      .strict()
+      .optional(),
     weightsManifest: z.array(z.object({ paths: z.array(z.string()).min(1), weights: z.array(weightSpecSchema) }).strict()).length(1),
   })
   .strict();
@@ -139,6 +146,7 @@ export function modelFromFiles(files: { manifest: ModelManifest; specs: tf.io.We
     if (model.persons !== manifest.persons || model.inChannels !== manifest.inChannels || model.frames !== manifest.frames) {
       throw new ModelFolderError(where, `the saved input spec (persons ${manifest.persons}, channels ${manifest.inChannels}, frames ${manifest.frames}) does not match the rebuilt model`);
     }
+    if (manifest.textHead) addTextHead(model.params, manifest.textHead);
     model.params.loadWeights(specs, data);
   } catch (e) {
     model.params.dispose();

@@ -53,6 +53,11 @@ export interface SkeletonModel<Config = unknown> {
   /** Persons and layout joints (per person, in model order) the input must hold. */
   readonly persons: number;
   readonly jointOrder: Int32Array;
+  /**
+   * Layout joint of each position of `features`' joint axis, per person (the axis holds
+   * persons · featureJoints.length, person-major). Default: jointOrder.
+   */
+  readonly featureJoints?: Int32Array;
   /** Input channels (3 for xyz; 12 for PSUMNet-style j|b|jm|bm stacks). */
   readonly inChannels: number;
   readonly frames: number;

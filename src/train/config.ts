@@ -4,6 +4,7 @@
  * falls back to a default.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import * as z from 'zod';
 import { MODALITIES } from '../graph/modalities.js';
 
@@ -140,6 +141,21 @@ const longTailSchema = z
   })
   .strict();
 
+const textSchema = z
+  .object({
+    /** Weight α of GAP's multi-part text loss next to cross-entropy (GAP: 0.8). */
+    weight: z.number().min(0).default(0.8),
+    /** A description file (docs/descriptions-format.md); default: the dataset's shipped one. */
+    descriptions: z.string().min(1).optional(),
+    /** The frozen sentence encoder. */
+    encoder: z.enum(['use-lite']).default('use-lite'),
+    /** Train the global slot on a random one of {name, synonyms, description} (GAP: a random synonym); false: the name only. */
+    randomGlobal: z.boolean().default(true),
+    /** Sharpness of the same-label soft targets, softmax(s · G) (GAP: 10). */
+    sharpness: z.number().positive().default(10),
+  })
+  .strict();
+
 export const experimentSchema = z
   .object({
     name: z.string().min(1),
@@ -153,6 +169,8 @@ export const experimentSchema = z
     optim: optimSchema,
     /** Long-tailed training: losses, re-weighting, samplers, BRL's mixup (off when absent). */
     longTail: longTailSchema.optional(),
+    /** GAP-style text priors: part descriptions embedded by a frozen sentence encoder supervise the features (off when absent). */
+    text: textSchema.optional(),
     /** Evaluate on the validation split every N epochs (and after the last). */
     evalEvery: z.number().int().min(1).default(1),
   })
@@ -185,5 +203,8 @@ export function loadExperiment(file: string): ExperimentConfig {
   } catch (e) {
     throw new ConfigError(file, '', `cannot read it as JSON (${(e as Error).message})`);
   }
-  return parseExperiment(raw, file);
+  const config = parseExperiment(raw, file);
+  // A description file named in a config is found next to the config, wherever it runs from.
+  if (config.text?.descriptions && !isAbsolute(config.text.descriptions)) return { ...config, text: { ...config.text, descriptions: resolve(dirname(file), config.text.descriptions) } };
+  return config;
 }

@@ -18,6 +18,7 @@ export const STREAM = {
   dropout: 3,
   holdout: 4,
   evaluation: 5,
+  text: 6,
 } as const;
 
 export type StreamPurpose = keyof typeof STREAM;

@@ -36,6 +36,10 @@ import { getLayout } from '../graph/layout.js';
 import { Optimizer } from './optimizer.js';
 import { randomStream, shuffled, streamSeed } from './random.js';
 import { scheduleFromConfig } from './schedule.js';
+import { logitScales, projectToText } from '../models/text-head.js';
+import { batchTextTargets } from '../text-priors/prompts.js';
+import { type TextSupervision, prepareTextSupervision } from '../text-priors/supervision.js';
+import { gapTextLoss } from '../text-priors/text-loss.js';
 
 export const RUN_FILES = { metrics: 'metrics.jsonl', steps: 'steps.jsonl', best: 'best', config: 'config.json' } as const;
 
@@ -138,6 +142,7 @@ function batchGradients(
   config: ExperimentConfig,
   step: number,
   longTail?: { counts: readonly number[]; epoch: number; labelsB?: Int32Array; lambda?: Float32Array },
+  text?: { supervision: TextSupervision; targets: Float32Array },
 ): { value: tf.Scalar; grads: tf.NamedTensorMap; correct: tf.Scalar } {
   const B = inputs.labels.shape[0];
   const micro = Math.min(B, config.optim.microBatch ?? B);
@@ -148,7 +153,16 @@ function batchGradients(
   const labels = split(inputs.labels)!;
   const labelsB = longTail?.labelsB ? split(tf.tensor1d(longTail.labelsB, 'int32')) : undefined;
   const lambdas = longTail?.lambda ? split(tf.tensor1d(longTail.lambda)) : undefined;
+  // Text targets [slots, B, E], split along the batch axis like everything else.
+  const textTargets = text ? (sizes.length === 1 ? [tf.tensor3d(text.targets, [text.targets.length / (B * text.supervision.table.dim), B, text.supervision.table.dim])] : tf.split(tf.tensor3d(text.targets, [text.targets.length / (B * text.supervision.table.dim), B, text.supervision.table.dim]), sizes, 1)) : undefined;
   const lossOf = (out: ReturnType<SkeletonModel['forward']>, m: number): tf.Scalar => {
+    const classification = classLossOf(out, m);
+    if (!text || !textTargets) return classification;
+    const { supervision } = text;
+    const textLoss = gapTextLoss(projectToText(model.params, supervision.spec, out), tf.unstack(textTargets[m]) as tf.Tensor2D[], labels[m], logitScales(model.params), supervision.sharpness);
+    return tf.add(classification, tf.mul(textLoss, supervision.weight)) as tf.Scalar;
+  };
+  const classLossOf = (out: ReturnType<SkeletonModel['forward']>, m: number): tf.Scalar => {
     const lt = config.longTail;
     if (!lt || !longTail) return classificationLoss(out, labels[m], config.optim.labelSmoothing);
     const target = { labels: labels[m], labelsB: labelsB?.[m], lambda: lambdas?.[m] };
@@ -181,9 +195,15 @@ function batchGradients(
     });
   } finally {
     if (sizes.length > 1) tf.dispose([...xs, ...(indexTs ?? []), ...labels]);
-    tf.dispose([...(labelsB ?? []), ...(lambdas ?? [])]);
+    tf.dispose([...(labelsB ?? []), ...(lambdas ?? []), ...(textTargets ?? [])]);
   }
   return { value: value!, grads: grads!, correct: correct! };
+}
+
+/** Which global-slot text each sample of a batch trains on: a seeded random candidate, or the name. */
+function textChoice(text: TextSupervision, random: () => number): (classIndex: number) => number {
+  if (!text.randomGlobal) return () => 0;
+  return (c) => Math.floor(random() * text.table.globalCandidates[c].length);
 }
 
 /** Train and validation sample indices of an experiment. */
@@ -254,7 +274,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   for (const i of splits.train) if (cache.labels[i] >= 0) trainCounts[cache.labels[i]]++;
   const layout = getLayout(cache.manifest.layout);
   const schedule = scheduleFromConfig(config.optim, itersPerEpoch);
-  const meta: ModelMeta = {
+  let meta: ModelMeta = {
     layout: cache.manifest.layout,
     classNames,
     modality: config.data.modality,
@@ -274,6 +294,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       ...(options.provenance ?? {}),
     },
   };
+  // Text priors: descriptions embedded once, and the text head added before the optimiser sees the parameters.
+  const text = config.text ? await prepareTextSupervision(config, model, cache) : undefined;
+  if (text) meta = { ...meta, textHead: text.spec };
   const optimizer = new Optimizer(model.params, {
     kind: config.optim.optimizer,
     weightDecay: config.optim.weightDecay,
@@ -366,7 +389,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         let clipped: ReturnType<typeof clipGradNorm> | undefined;
         let stats: Float32Array;
         try {
-          ({ value, grads, correct: kept.correct } = batchGradients(model, inputs, optimizer.variables(), config, step, config.longTail ? { counts: trainCounts, epoch, labelsB: mixed?.labelsB, lambda: mixed?.lambda } : undefined));
+          const textTargets = text ? { supervision: text, targets: batchTextTargets(text.table, (mixed?.host ?? host).labels, textChoice(text, randomStream(config.seed, 'text', epoch, batch))) } : undefined;
+          ({ value, grads, correct: kept.correct } = batchGradients(model, inputs, optimizer.variables(), config, step, config.longTail ? { counts: trainCounts, epoch, labelsB: mixed?.labelsB, lambda: mixed?.lambda } : undefined, textTargets));
           clipped = clipGradNorm(grads, config.optim.clipGradNorm);
           const packed = tf.stack([value, kept.correct!, clipped.norm]);
           stats = (await packed.data()) as Float32Array;

@@ -17,6 +17,10 @@ import { confusionMatrixSvg, writeSvg } from '../../train/plots.js';
 import { createProgressBar } from '../progress.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
 import { detectFormat } from './inspect.js';
+import { descriptionsFor, loadDescriptionsFor, readDescriptions } from '../../text-priors/descriptions.js';
+import { lazyUseLite } from '../../text-priors/encoder.js';
+import { buildTextTable } from '../../text-priors/prompts.js';
+import { embedSequences, zeroShotAccuracy } from '../../text-priors/zero-shot.js';
 
 /** The test-time part of an experiment config, rebuilt from what a model folder recorded. */
 export function testConfigOf(manifest: ModelManifest, benchmark?: string): Pick<ExperimentConfig, 'seed' | 'data' | 'augment'> {
@@ -70,6 +74,49 @@ interface EvalArgs extends GlobalOptions {
   scores?: string;
   plot?: string;
   classes: boolean;
+  zeroShot: boolean;
+  unseen?: string;
+  descriptions?: string;
+}
+
+/** `eval --zero-shot`: unseen classes recognised from their descriptions through the model's text head. */
+async function zeroShotEval(args: ArgumentsCamelCase<EvalArgs>, model: ReturnType<typeof loadModel>['model'], manifest: ModelManifest, cache: SkeletonCache): Promise<void> {
+  const spec = manifest.textHead;
+  if (!spec) throw new Error(`model ${args.model} has no text head: zero-shot recognition needs a model trained with a 'text' section in its config`);
+  const names = cache.manifest.classNames;
+  const counts = manifest.trainCounts;
+  const unseen = args.unseen
+    ? args.unseen.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+    : counts
+      ? names.filter((_, c) => counts[c] === 0)
+      : [];
+  if (unseen.length === 0) throw new Error(`no unseen classes: pass --unseen "<class>,<class>" (the model records no class without training samples)`);
+  const missing = unseen.filter((u) => !names.includes(u));
+  if (missing.length > 0) throw new Error(`--unseen names classes the cache does not have: ${missing.map((m) => `'${m}'`).join(', ')}`);
+  const trained = counts ? unseen.filter((u) => counts[names.indexOf(u)] > 0) : [];
+  if (trained.length > 0) log(args, `warning: the model trained on ${trained.map((u) => `'${u}'`).join(', ')}; that is not zero-shot for them`);
+  const descriptions = args.descriptions ? descriptionsFor(readDescriptions(args.descriptions), unseen) : loadDescriptionsFor(cache.manifest.dataset, unseen);
+  const encoder = lazyUseLite();
+  if (encoder.id !== spec.encoder) log(args, `note: the model was trained against ${spec.encoder}, the installed encoder is ${encoder.id}`);
+  const table = await buildTextTable(encoder, descriptions);
+  encoder.dispose();
+  const config = testConfigOf(manifest, args.benchmark);
+  const unseenLabels = new Set(unseen.map((u) => names.indexOf(u)));
+  const indices = cache.split(config.data.benchmark, args.split).filter((i) => unseenLabels.has(cache.labels[i]));
+  if (indices.length === 0) throw new Error(`benchmark '${config.data.benchmark}' has no ${args.split} samples of ${unseen.join(', ')}`);
+  const bar = createProgressBar({ total: indices.length, unit: 'samples', silent: args.json || args.quiet });
+  let embeddings;
+  try {
+    embeddings = await embedSequences({ model, spec, cache, config, indices, batchSize: args.batchSize, onProgress: (done) => bar.update(done) });
+  } finally {
+    bar.stop();
+  }
+  // Cache labels → positions in the unseen table.
+  const remapped = { ...embeddings, labels: embeddings.labels.map((l) => unseen.indexOf(names[l])) };
+  const result = zeroShotAccuracy(remapped, table, unseen.map((_, k) => k));
+  if (args.json) return printJson({ model: args.model, benchmark: config.data.benchmark, split: args.split, zeroShot: true, encoder: encoder.id, ...result });
+  print(`${args.model} zero-shot on ${config.data.benchmark} ${args.split}: top-1 ${(100 * result.top1).toFixed(2)} % over ${result.samples} samples of ${unseen.length} unseen classes (chance ${(100 * result.chance).toFixed(1)} %)`);
+  for (const c of result.perClass) print(`  ${c.name.slice(0, 40).padEnd(40)} ${(100 * (c.accuracy ?? 0)).toFixed(1).padStart(6)} %  (${c.correct}/${c.total})`);
 }
 
 export const evalCommand: CommandModule<GlobalOptions, EvalArgs> = {
@@ -85,12 +132,17 @@ export const evalCommand: CommandModule<GlobalOptions, EvalArgs> = {
       .option('scores', { describe: 'folder for the per-sample scores (for skelact ensemble); default <model>/scores-<benchmark>-<split>', type: 'string' })
       .option('plot', { describe: 'confusion matrix SVG; default <model>/confusion-<benchmark>-<split>.svg', type: 'string' })
       .option('classes', { describe: 'print every class\'s accuracy', type: 'boolean', default: false })
-      .example('$0 eval --model runs/sf-j/best --data cache/ntu60 --json', 'metrics as JSON') as unknown as Argv<EvalArgs>,
+      .option('zero-shot', { describe: 'recognise unseen classes from their descriptions (a model trained with text priors)', type: 'boolean', default: false })
+      .option('unseen', { describe: 'zero-shot: comma-separated unseen class names (default: the classes the model had no training samples of)', type: 'string' })
+      .option('descriptions', { describe: 'zero-shot: a description file (default: the dataset\'s shipped one)', type: 'string' })
+      .example('$0 eval --model runs/sf-j/best --data cache/ntu60 --json', 'metrics as JSON')
+      .example('$0 eval --model runs/utk-zs/best --data cache/utk --zero-shot', 'accuracy on the classes held out of training') as unknown as Argv<EvalArgs>,
   handler: async (args: ArgumentsCamelCase<EvalArgs>) => {
     const { model, manifest } = loadModel(args.model, createModelFromManifest);
     const cache = SkeletonCache.open(args.data);
     try {
       checkModelFitsCache(manifest, cache, args.model);
+      if (args.zeroShot) return await zeroShotEval(args, model, manifest, cache);
       const config = testConfigOf(manifest, args.benchmark);
       const indices = cache.split(config.data.benchmark, args.split);
       if (indices.length === 0) throw new Error(`benchmark '${config.data.benchmark}' has no ${args.split} samples in ${args.data}`);

@@ -282,6 +282,8 @@ export function createPartStream(input: PartStreamConfigInput, seed: number): Pa
     params: store,
     persons: P,
     jointOrder: Int32Array.from({ length: J }, (_, j) => j),
+    // `features` are the first stream's: its joints, per person.
+    featureJoints: Int32Array.from(streams[0].joints),
     inChannels: C,
     frames: config.frames,
     streams,
