@@ -23,7 +23,7 @@ const stubNode = {
       contents: `const fail = () => { throw new Error('${args.path.replace('node:', 'Node module ')} is not available in a browser (a Node-only skelact function was called)'); };
 export default new Proxy({}, { get: () => fail });
 export const readFileSync = fail, writeFileSync = fail, existsSync = () => false, statSync = fail, readdirSync = fail, mkdirSync = fail, renameSync = fail, rmSync = fail;
-export const basename = (p) => String(p).split('/').pop(), dirname = fail, join = (...p) => p.join('/'), resolve = fail, relative = fail, extname = fail, normalize = fail, sep = '/';
+export const basename = (p) => String(p).split('/').pop(), dirname = fail, join = (...p) => p.join('/'), resolve = fail, isAbsolute = (p) => String(p).startsWith('/'), relative = fail, extname = fail, normalize = fail, sep = '/';
 export const fileURLToPath = fail, pathToFileURL = fail, createRequire = fail, tmpdir = fail, cpus = () => [], availableParallelism = () => 1;
 export const performance = globalThis.performance;`,
       loader: 'js',

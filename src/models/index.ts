@@ -5,3 +5,4 @@ export { createSkateFormer, skateFormerPreset, SKATEFORMER_PRESETS, type SkateFo
 export { createPartStream, partStreamPreset, PART_STREAM_PRESET_NAMES } from './partstream/index.js';
 export { createStgcn, stgcnPreset, STGCN_PRESET_NAMES } from './stgcn/index.js';
 export type { ForwardOptions, ModelBatch, ModelOutput, SkeletonModel, StageInfo } from './types.js';
+export { TEXT_SLOTS, addTextHead, hasTextHead, projectToText, textHeadSpecFor, type TextHeadSpec } from './text-head.js';

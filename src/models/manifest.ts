@@ -109,6 +109,32 @@ export function storedBytesPerValue(spec: { dtype: string; quantization?: { dtyp
 }
 
 /**
+ * A model's weights without its text head (`text.*`, training-time only): what an app that
+ * only classifies needs. Zero-shot evaluation and search need the head.
+ */
+export function withoutTextHead(manifest: ModelManifest, specs: readonly tf.io.WeightsManifestEntry[], data: ArrayBuffer): { manifest: ModelManifest; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+  const kept: tf.io.WeightsManifestEntry[] = [];
+  const pieces: Uint8Array[] = [];
+  let offset = 0;
+  for (const spec of specs) {
+    const bytes = spec.shape.reduce((a, b) => a * b, 1) * storedBytesPerValue(spec);
+    if (!spec.name.startsWith('text.')) {
+      kept.push(spec);
+      pieces.push(new Uint8Array(data, offset, bytes));
+    }
+    offset += bytes;
+  }
+  const out = new Uint8Array(pieces.reduce((s, p) => s + p.byteLength, 0));
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  const { textHead: _dropped, ...rest } = manifest;
+  return { manifest: { ...rest, weightsManifest: [{ paths: manifest.weightsManifest[0].paths, weights: kept as typeof manifest.weightsManifest[0]['weights'] }] }, specs: kept, data: out.buffer };
+}
+
+/**
  * Validates a manifest (parsed JSON) and its weight bytes; `where` names the model in errors
  * (a folder or a URL).
  */

@@ -8,7 +8,7 @@ import type { LayoutName } from '../graph/layout.js';
 import { type TextHeadSpec, addTextHead, hasTextHead, textHeadSpecFor } from '../models/text-head.js';
 import type { SkeletonModel } from '../models/types.js';
 import type { ExperimentConfig } from '../train/config.js';
-import { loadDescriptionsFor } from './descriptions.js';
+import { loadDescriptionsFor, shippedDescriptionsFile } from './descriptions.js';
 import type { EmbedReport } from './embedding-cache.js';
 import { lazyUseLite } from './encoder.js';
 import { type TextTable, buildTextTable } from './prompts.js';
@@ -19,6 +19,8 @@ export interface TextSupervision {
   readonly weight: number;
   readonly randomGlobal: boolean;
   readonly sharpness: number;
+  /** The description file used. */
+  readonly descriptionsSource: string;
 }
 
 export async function prepareTextSupervision(config: ExperimentConfig, model: SkeletonModel, cache: SkeletonCache, onReport?: (r: EmbedReport) => void): Promise<TextSupervision> {
@@ -26,6 +28,7 @@ export async function prepareTextSupervision(config: ExperimentConfig, model: Sk
   if (!text) throw new Error('prepareTextSupervision: the config has no text section');
   // Descriptions first: a missing class is reported before the encoder loads.
   const descriptions = loadDescriptionsFor(cache.manifest.dataset, cache.manifest.classNames, text.descriptions);
+  const descriptionsSource = text.descriptions ?? shippedDescriptionsFile(cache.manifest.dataset) ?? '';
   const encoder = lazyUseLite();
   let table: TextTable;
   try {
@@ -35,5 +38,5 @@ export async function prepareTextSupervision(config: ExperimentConfig, model: Sk
   }
   const spec = textHeadSpecFor(model, cache.manifest.layout as LayoutName, table.dim, table.encoder);
   if (!hasTextHead(model.params)) addTextHead(model.params, spec);
-  return { table, spec, weight: text.weight, randomGlobal: text.randomGlobal, sharpness: text.sharpness };
+  return { table, spec, weight: text.weight, randomGlobal: text.randomGlobal, sharpness: text.sharpness, descriptionsSource };
 }

@@ -6,7 +6,9 @@
  * (`tf.variableGrads`) → global-norm clipping → the learning rate of this step from the
  * schedule → optimiser update. Loss, accuracy and gradient norm are read back once per step,
  * and a non-finite loss or gradient norm stops the run before the update (a
- * TrainingDivergedError naming the step), leaving the last good checkpoint.
+ * TrainingDivergedError naming the step), leaving the last good checkpoint. With a `text`
+ * section, GAP's multi-part text loss (src/text-priors) is added to the classification loss;
+ * the text head's parameters join the model's before the optimiser is built.
  *
  * Per epoch: validation every `evalEvery` epochs and after the last one; the best model by
  * validation top-1 is saved to `<outDir>/best`; a line is appended to `metrics.jsonl`; a
@@ -36,7 +38,8 @@ import { getLayout } from '../graph/layout.js';
 import { Optimizer } from './optimizer.js';
 import { randomStream, shuffled, streamSeed } from './random.js';
 import { scheduleFromConfig } from './schedule.js';
-import { logitScales, projectToText } from '../models/text-head.js';
+import { logitScales, projectToText, textHeadParameterCount } from '../models/text-head.js';
+import type { EmbedReport } from '../text-priors/embedding-cache.js';
 import { batchTextTargets } from '../text-priors/prompts.js';
 import { type TextSupervision, prepareTextSupervision } from '../text-priors/supervision.js';
 import { gapTextLoss } from '../text-priors/text-loss.js';
@@ -72,6 +75,7 @@ export type TrainEvent =
       readonly samplesPerSecond: number;
     }
   | { readonly type: 'validation'; readonly epoch: number; readonly done: number; readonly total: number }
+  | { readonly type: 'text'; readonly classes: number; readonly texts: number; readonly computed: number; readonly encoder: string; readonly descriptions: string; readonly headParameters: number; readonly weight: number }
   | { readonly type: 'epoch'; readonly metrics: EpochMetrics; readonly best: boolean }
   | { readonly type: 'checkpoint'; readonly dir: string; readonly epoch: number; readonly batch: number };
 
@@ -295,8 +299,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     },
   };
   // Text priors: descriptions embedded once, and the text head added before the optimiser sees the parameters.
-  const text = config.text ? await prepareTextSupervision(config, model, cache) : undefined;
-  if (text) meta = { ...meta, textHead: text.spec };
+  let embedded: EmbedReport | undefined;
+  const text = config.text ? await prepareTextSupervision(config, model, cache, (r) => (embedded = r)) : undefined;
+  if (text) {
+    meta = { ...meta, textHead: text.spec };
+    options.onProgress?.({ type: 'text', classes: classNames.length, texts: embedded?.texts ?? 0, computed: embedded?.computed ?? 0, encoder: text.table.encoder, descriptions: text.descriptionsSource, headParameters: textHeadParameterCount(text.spec), weight: text.weight });
+  }
   const optimizer = new Optimizer(model.params, {
     kind: config.optim.optimizer,
     weightDecay: config.optim.weightDecay,

@@ -42,7 +42,7 @@ for (const command of ['train', 'eval', 'ensemble', 'predict', 'model-info']) {
 }
 
 test('every shipped config validates and builds its model; SkateFormer NTU has the official 3,616,083 parameters', (t) => {
-  const files = ['skateformer', 'small', 'long-tail'].flatMap((d) => readdirSync(join(ROOT, 'configs', d)).map((f) => join(ROOT, 'configs', d, f)));
+  const files = ['skateformer', 'skateformer-text', 'small', 'long-tail'].flatMap((d) => readdirSync(join(ROOT, 'configs', d)).map((f) => join(ROOT, 'configs', d, f)));
   t.true(files.length >= 20);
   for (const file of files) {
     const r = skelact('model-info', '--config', file, '--json', '--quiet', ...(file.includes('ntu60') ? ['--classes', '60'] : []));

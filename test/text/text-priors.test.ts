@@ -13,7 +13,7 @@ import { deriveZeroShotSplit, saveDerivedSplit } from '../../src/data/long-tail.
 import { ntuSplit } from '../../src/data/ntu/benchmarks.js';
 import { generateSyntheticSamples, syntheticClasses } from '../../src/data/synthetic/index.js';
 import { getLayout } from '../../src/graph/layout.js';
-import { loadModel, saveModel } from '../../src/models/io.js';
+import { loadModel, readModelFolder, saveModel, withoutTextHead, writeModelFolder } from '../../src/models/io.js';
 import { createModel, createModelFromManifest } from '../../src/models/registry.js';
 import { TEXT_SLOTS, addTextHead, projectToText, textHeadSpecFor, textPartPositions } from '../../src/models/text-head.js';
 import { ParameterStore } from '../../src/models/params.js';
@@ -27,7 +27,7 @@ import { parseExperiment } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
 import { datasetsPath } from '../../src/util/paths.js';
 import { prng } from '../helpers/prng.js';
-import { tmp, useBackend } from '../train/helpers.js';
+import { tmp, useBackend, weightBytes } from '../train/helpers.js';
 
 test.before(async () => {
   await useBackend();
@@ -359,4 +359,44 @@ test.serial('the NTU descriptions embed through the cache: the second table buil
   const norm = Math.hypot(...table.prototypes[2].slice(512, 1024));
   t.true(Math.abs(norm - 1) < 1e-5);
   mkdirSync(tmp(), { recursive: true });
+});
+
+test.serial('a text-supervised run resumed after one epoch equals the uninterrupted run bit for bit; dropping the text head keeps the classifier', async (t) => {
+  const cache = namedSyntheticCache(['A008', 'A009', 'A023'], 6);
+  const config = parseExperiment({
+    name: 'text-resume',
+    seed: 4,
+    model: { kind: 'stgcn', preset: 'tiny' },
+    data: { benchmark: 'xsub', frames: 16, minLength: 16 },
+    optim: { lr: 3e-3, batchSize: 4, epochs: 2, warmupEpochs: 0 },
+    text: {},
+  });
+  const make = (seed: number) => createModel(config.model, { layout: 'ntu-25', classes: 3, frames: 16, persons: 1 }, seed);
+  const straight = make(1);
+  const straightDir = tmp('skelact-text-straight-');
+  await train({ config, model: straight, cache, outDir: straightDir });
+  const splitDir = tmp('skelact-text-split-');
+  const first = make(1);
+  await train({ config, model: first, cache, outDir: splitDir, epochs: 1 });
+  first.params.dispose();
+  const resumed = make(777);
+  await train({ config, model: resumed, cache, outDir: splitDir, resume: true });
+  t.deepEqual(await weightBytes(resumed), await weightBytes(straight));
+  t.true(resumed.params.entries().some(([i]) => i.name === 'text.logitScale'));
+
+  const folder = readModelFolder(join(straightDir, 'checkpoint', 'model'));
+  const slim = withoutTextHead(folder.manifest, folder.specs, folder.data);
+  t.is(slim.manifest.textHead, undefined);
+  t.false(slim.specs.some((s) => s.name.startsWith('text.')));
+  t.is(folder.data.byteLength - slim.data.byteLength, 4 * TEXT_SLOTS.length * ((folder.manifest.textHead!.featureDim + 1) * 512 + 1));
+  const slimDir = tmp('skelact-text-slim-');
+  writeModelFolder(slimDir, slim.manifest, slim.data);
+  const { model: a } = loadModel(join(straightDir, 'checkpoint', 'model'), createModelFromManifest);
+  const { model: b } = loadModel(slimDir, createModelFromManifest);
+  const x = tf.randomNormal([2, 16, 25, 3], 0, 1, 'float32', 8) as tf.Tensor4D;
+  const [la, lb] = tf.tidy(() => [a.forward({ x }, { training: false }).logits.dataSync(), b.forward({ x }, { training: false }).logits.dataSync()]);
+  t.deepEqual(Array.from(lb), Array.from(la));
+  tf.dispose(x);
+  [straight, resumed, a, b].forEach((m) => m.params.dispose());
+  cache.close();
 });

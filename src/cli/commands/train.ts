@@ -100,6 +100,9 @@ export async function runTraining(args: TrainingRun): Promise<TrainingSummary> {
               bar = createProgressBar({ total, unit: 'it', extraFormat: '| epoch {epoch} | loss {loss} | acc {acc} | lr {lr} | {sps} samples/s', extra: { epoch: event.startEpoch + 1, loss: '-', acc: '-', lr: '-', sps: '-' }, silent: args.json || args.quiet });
               break;
             }
+            case 'text':
+              log(args, `text priors: ${event.classes} classes, ${event.texts} texts from ${event.descriptions}; ${event.computed} embedded by ${event.encoder}, ${event.texts - event.computed} from the cache; text head ${event.headParameters.toLocaleString('en-US')} parameters (not used at inference), loss weight ${event.weight}`);
+              break;
             case 'step':
               bar?.update(event.step - firstStep, {
                 epoch: event.epoch + 1,

@@ -1,0 +1,168 @@
+/**
+ * `npm run bench:text`: GAP-style text priors, ablated. The same model, seed and epochs with
+ * and without the text loss (configs/small/*-utkinect.json recipes, and ST-GCN tiny on
+ * synthetic NTU-style data), then zero-shot: a model trained with text on all but a few
+ * classes recognises those from their descriptions, against chance.
+ *
+ * Usage: node dist/bench/text-priors.js [--only synthetic|utkinect] [--json bench/results/text-priors.json]
+ */
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { SkeletonCache } from '../src/data/cache/reader.js';
+import { CacheWriter } from '../src/data/cache/writer.js';
+import { deriveZeroShotSplit, saveDerivedSplit } from '../src/data/long-tail.js';
+import { centreOnFirstFrame } from '../src/data/normalize.js';
+import { ntuSplit } from '../src/data/ntu/benchmarks.js';
+import { prepare } from '../src/data/prepare.js';
+import { generateSyntheticSamples, syntheticClasses } from '../src/data/synthetic/index.js';
+import { initBackend } from '../src/engine/backend.js';
+import { createModel } from '../src/models/registry.js';
+import { readModelFolder } from '../src/models/io.js';
+import { loadDescriptionsFor } from '../src/text-priors/descriptions.js';
+import { lazyUseLite } from '../src/text-priors/encoder.js';
+import { buildTextTable } from '../src/text-priors/prompts.js';
+import { embedSequences, zeroShotAccuracy } from '../src/text-priors/zero-shot.js';
+import { loadExperiment, parseExperiment, type ExperimentConfig } from '../src/train/config.js';
+import { evaluate } from '../src/train/evaluate.js';
+import { train } from '../src/train/trainer.js';
+import { packageRoot } from '../src/util/paths.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+interface Setup {
+  readonly name: string;
+  readonly cacheDir: string;
+  readonly benchmark: string;
+  readonly configs: ReadonlyArray<{ label: string; config: Record<string, unknown> }>;
+  readonly unseen: readonly string[];
+}
+
+function syntheticSetup(dir: string): Setup {
+  const actions = ['A001', 'A006', 'A008', 'A009', 'A010', 'A022', 'A023', 'A024', 'A026', 'A027', 'A031', 'A038'];
+  const options = { seed: 13, actions, samplesPerClass: 16, frames: [40, 64] as const };
+  const cacheDir = join(dir, 'synthetic');
+  const writer = new CacheWriter(cacheDir, { dataset: 'synthetic', layout: 'ntu-25', channels: ['x', 'y', 'z'], classNames: syntheticClasses(options).map((c) => c.name), preprocessing: { alignment: 'ctrgcn' }, fingerprint: 'bench', source: 'generateSyntheticSamples', skelactVersion: '0' });
+  for (const s of generateSyntheticSamples(options)) writer.add({ ...s, clip: centreOnFirstFrame(s.clip, 1) }, { xsub: ntuSplit('ntu60-xsub', s.name) ?? 'test' }, s.name);
+  writer.commit({ skipped: [], failed: [], denoised: [] }, ['xsub']);
+  const config = {
+    name: 'stgcn-tiny-synthetic-text',
+    seed: 1,
+    model: { kind: 'stgcn', preset: 'tiny' },
+    data: { benchmark: 'xsub', frames: 16, sampling: 'crop-resize', minLength: 16, trainCrop: [0.8, 1] },
+    optim: { optimizer: 'adamw', lr: 3e-3, weightDecay: 1e-4, batchSize: 16, epochs: 20, warmupEpochs: 1, warmupLr: 1e-4, minLr: 1e-5, clipGradNorm: 1 },
+  };
+  return { name: 'synthetic NTU-style, 12 actions', cacheDir, benchmark: 'xsub', configs: [{ label: 'ST-GCN tiny', config }], unseen: ['hand waving', 'jump up', 'salute'] };
+}
+
+async function utkSetup(dir: string): Promise<Setup | undefined> {
+  const raw = join(packageRoot(), '..', 'shared', 'data', 'utkinect');
+  if (!existsSync(raw)) return undefined;
+  await prepare({ dataset: 'utkinect', raw, out: join(dir, 'utk'), force: true });
+  const load = (f: string) => JSON.parse(JSON.stringify(loadExperiment(join(packageRoot(), 'configs', 'small', f)))) as Record<string, unknown>;
+  return {
+    name: 'UTKinect cross-subject',
+    cacheDir: join(dir, 'utk'),
+    benchmark: 'utkinect-xsub',
+    configs: [
+      { label: 'ST-GCN tiny', config: load('stgcn-utkinect.json') },
+      { label: 'SkateFormer small', config: load('skateformer-utkinect.json') },
+    ],
+    unseen: ['stand up', 'throw', 'wave hands'],
+  };
+}
+
+interface Row {
+  setup: string;
+  model: string;
+  run: string;
+  top1: number;
+  zeroShotTop1?: number;
+  chance?: number;
+  unseen?: readonly string[];
+  seconds: number;
+}
+
+async function runOne(setup: Setup, label: string, raw: Record<string, unknown>, run: 'no text' | 'text' | 'zero-shot', out: string): Promise<Row> {
+  const benchmark = run === 'zero-shot' ? `${setup.benchmark}-zs` : setup.benchmark;
+  const config: ExperimentConfig = parseExperiment({ ...raw, name: `${raw.name}-${run}`, data: { ...(raw.data as object), benchmark }, evalEvery: (raw.optim as { epochs: number }).epochs, ...(run === 'no text' ? {} : { text: { weight: 0.8 } }) });
+  const cache = SkeletonCache.open(setup.cacheDir);
+  const model = createModel(config.model, { layout: cache.manifest.layout, classes: cache.manifest.classNames.length, frames: config.data.frames as number, persons: 1 }, config.seed);
+  const started = performance.now();
+  try {
+    await train({ config, model, cache, outDir: out });
+    const test = cache.split(setup.benchmark, 'test');
+    const result = await evaluate({ model, cache, config, indices: test, batchSize: 32 });
+    const row: Row = { setup: setup.name, model: label, run, top1: result.top1, seconds: 0 };
+    if (run === 'zero-shot') {
+      const names = cache.manifest.classNames;
+      const textHead = readModelFolder(join(out, 'best')).manifest.textHead!;
+      const encoder = lazyUseLite();
+      const table = await buildTextTable(encoder, loadDescriptionsFor(cache.manifest.dataset, setup.unseen));
+      encoder.dispose();
+      const unseenLabels = new Set(setup.unseen.map((u) => names.indexOf(u)));
+      const embeddings = await embedSequences({ model, spec: textHead, cache, config, indices: test.filter((i) => unseenLabels.has(cache.labels[i])) });
+      const zs = zeroShotAccuracy({ ...embeddings, labels: embeddings.labels.map((l) => setup.unseen.indexOf(names[l])) }, table, setup.unseen.map((_, k) => k));
+      Object.assign(row, { zeroShotTop1: zs.top1, chance: zs.chance, unseen: setup.unseen });
+    }
+    row.seconds = (performance.now() - started) / 1000;
+    console.error(JSON.stringify(row));
+    return row;
+  } finally {
+    model.params.dispose();
+    cache.close();
+  }
+}
+
+async function main(): Promise<void> {
+  await initBackend('wasm');
+  const only = arg('only', '');
+  const dir = mkdtempSync(join(tmpdir(), 'skelact-bench-text-'));
+  const setups: Setup[] = [];
+  if (!only || only === 'synthetic') setups.push(syntheticSetup(dir));
+  if (!only || only === 'utkinect') {
+    const utk = await utkSetup(dir);
+    if (utk) setups.push(utk);
+    else console.error('utkinect: ../shared/data/utkinect is absent; skipped');
+  }
+  const rows: Row[] = [];
+  for (const setup of setups) {
+    const cache = SkeletonCache.open(setup.cacheDir);
+    saveDerivedSplit(setup.cacheDir, deriveZeroShotSplit(cache, { benchmark: setup.benchmark, unseen: setup.unseen }));
+    cache.close();
+    for (const { label, config } of setup.configs) {
+      for (const run of ['no text', 'text'] as const) rows.push(await runOne(setup, label, config, run, join(dir, 'runs', `${setup.benchmark}-${label}-${run}`.replace(/[^a-z0-9-]+/gi, '-'))));
+    }
+    // Zero-shot with the first (fastest) model of the setup.
+    rows.push(await runOne(setup, setup.configs[0].label, setup.configs[0].config, 'zero-shot', join(dir, 'runs', `${setup.benchmark}-zs`)));
+  }
+  const out = arg('json', '');
+  if (out) {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), command: 'node dist/bench/text-priors.js', results: rows }, null, 2)}\n`);
+  }
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  console.log('| data | model | top-1 without text | top-1 with text (α = 0.8) | time without / with |');
+  console.log('|---|---|---|---|---|');
+  for (const setup of setups) {
+    for (const { label } of setup.configs) {
+      const a = rows.find((r) => r.setup === setup.name && r.model === label && r.run === 'no text')!;
+      const b = rows.find((r) => r.setup === setup.name && r.model === label && r.run === 'text')!;
+      console.log(`| ${setup.name} | ${label} | ${pct(a.top1)} | ${pct(b.top1)} | ${a.seconds.toFixed(0)} s / ${b.seconds.toFixed(0)} s |`);
+    }
+  }
+  console.log('\n| data | model | unseen classes | zero-shot top-1 | chance |');
+  console.log('|---|---|---|---|---|');
+  for (const r of rows.filter((q) => q.run === 'zero-shot')) console.log(`| ${r.setup} | ${r.model} | ${r.unseen!.join(', ')} | ${pct(r.zeroShotTop1!)} | ${pct(r.chance!)} |`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    console.error(e.stack ?? e.message);
+    process.exit(1);
+  },
+);
