@@ -4,7 +4,7 @@
  * synthetic NTU-style data), then zero-shot: a model trained with text on all but a few
  * classes recognises those from their descriptions, against chance.
  *
- * Usage: node dist/bench/text-priors.js [--only synthetic|utkinect] [--json bench/results/text-priors.json]
+ * Usage: node dist/bench/text-priors.js [--only synthetic|utkinect] [--seeds 1,2,3] [--models 'ST-GCN tiny'] [--json bench/results/text-priors.json]
  */
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,6 +79,7 @@ interface Row {
   setup: string;
   model: string;
   run: string;
+  seed: number;
   top1: number;
   zeroShotTop1?: number;
   chance?: number;
@@ -86,9 +87,9 @@ interface Row {
   seconds: number;
 }
 
-async function runOne(setup: Setup, label: string, raw: Record<string, unknown>, run: 'no text' | 'text' | 'zero-shot', out: string): Promise<Row> {
+async function runOne(setup: Setup, label: string, raw: Record<string, unknown>, run: 'no text' | 'text' | 'zero-shot', seed: number, out: string): Promise<Row> {
   const benchmark = run === 'zero-shot' ? `${setup.benchmark}-zs` : setup.benchmark;
-  const config: ExperimentConfig = parseExperiment({ ...raw, name: `${raw.name}-${run}`, data: { ...(raw.data as object), benchmark }, evalEvery: (raw.optim as { epochs: number }).epochs, ...(run === 'no text' ? {} : { text: { weight: 0.8 } }) });
+  const config: ExperimentConfig = parseExperiment({ ...raw, seed, name: `${raw.name}-${run}`, data: { ...(raw.data as object), benchmark }, evalEvery: (raw.optim as { epochs: number }).epochs, ...(run === 'no text' ? {} : { text: { weight: 0.8 } }) });
   const cache = SkeletonCache.open(setup.cacheDir);
   const model = createModel(config.model, { layout: cache.manifest.layout, classes: cache.manifest.classNames.length, frames: config.data.frames as number, persons: 1 }, config.seed);
   const started = performance.now();
@@ -96,7 +97,7 @@ async function runOne(setup: Setup, label: string, raw: Record<string, unknown>,
     await train({ config, model, cache, outDir: out });
     const test = cache.split(setup.benchmark, 'test');
     const result = await evaluate({ model, cache, config, indices: test, batchSize: 32 });
-    const row: Row = { setup: setup.name, model: label, run, top1: result.top1, seconds: 0 };
+    const row: Row = { setup: setup.name, model: label, run, seed, top1: result.top1, seconds: 0 };
     if (run === 'zero-shot') {
       const names = cache.manifest.classNames;
       const textHead = readModelFolder(join(out, 'best')).manifest.textHead!;
@@ -120,6 +121,8 @@ async function runOne(setup: Setup, label: string, raw: Record<string, unknown>,
 async function main(): Promise<void> {
   await initBackend('wasm');
   const only = arg('only', '');
+  const seeds = arg('seeds', '1').split(',').map(Number);
+  const models = arg('models', '').split(',').filter((m) => m.length > 0);
   const dir = mkdtempSync(join(tmpdir(), 'skelact-bench-text-'));
   const setups: Setup[] = [];
   if (!only || only === 'synthetic') setups.push(syntheticSetup(dir));
@@ -133,30 +136,47 @@ async function main(): Promise<void> {
     const cache = SkeletonCache.open(setup.cacheDir);
     saveDerivedSplit(setup.cacheDir, deriveZeroShotSplit(cache, { benchmark: setup.benchmark, unseen: setup.unseen }));
     cache.close();
-    for (const { label, config } of setup.configs) {
-      for (const run of ['no text', 'text'] as const) rows.push(await runOne(setup, label, config, run, join(dir, 'runs', `${setup.benchmark}-${label}-${run}`.replace(/[^a-z0-9-]+/gi, '-'))));
+    for (const seed of seeds) {
+      for (const { label, config } of setup.configs.filter((c) => models.length === 0 || models.includes(c.label))) {
+        for (const run of ['no text', 'text'] as const) rows.push(await runOne(setup, label, config, run, seed, join(dir, 'runs', `${setup.benchmark}-${label}-${run}-${seed}`.replace(/[^a-z0-9-]+/gi, '-'))));
+      }
+      // Zero-shot with the first (fastest) model of the setup.
+      rows.push(await runOne(setup, setup.configs[0].label, setup.configs[0].config, 'zero-shot', seed, join(dir, 'runs', `${setup.benchmark}-zs-${seed}`)));
     }
-    // Zero-shot with the first (fastest) model of the setup.
-    rows.push(await runOne(setup, setup.configs[0].label, setup.configs[0].config, 'zero-shot', join(dir, 'runs', `${setup.benchmark}-zs`)));
   }
   const out = arg('json', '');
   if (out) {
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), command: 'node dist/bench/text-priors.js', results: rows }, null, 2)}\n`);
   }
-  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-  console.log('| data | model | top-1 without text | top-1 with text (α = 0.8) | time without / with |');
-  console.log('|---|---|---|---|---|');
-  for (const setup of setups) {
-    for (const { label } of setup.configs) {
-      const a = rows.find((r) => r.setup === setup.name && r.model === label && r.run === 'no text')!;
-      const b = rows.find((r) => r.setup === setup.name && r.model === label && r.run === 'text')!;
-      console.log(`| ${setup.name} | ${label} | ${pct(a.top1)} | ${pct(b.top1)} | ${a.seconds.toFixed(0)} s / ${b.seconds.toFixed(0)} s |`);
-    }
+  console.log(markdownTables(rows));
+}
+
+/** Mean over seeds, with the per-seed values when there are several. */
+function summary(values: readonly number[], digits = 1): string {
+  const pct = (x: number) => (100 * x).toFixed(digits);
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return values.length === 1 ? `${pct(mean)} %` : `${pct(mean)} % (${values.map(pct).join(' / ')})`;
+}
+
+function markdownTables(rows: readonly Row[]): string {
+  const lines = ['| data | model | seeds | top-1 without text | top-1 with text (α = 0.8) | time per run without / with |', '|---|---|---|---|---|---|'];
+  const keys = [...new Set(rows.filter((r) => r.run !== 'zero-shot').map((r) => `${r.setup}\u0000${r.model}`))];
+  for (const key of keys) {
+    const [setup, model] = key.split('\u0000');
+    const a = rows.filter((r) => r.setup === setup && r.model === model && r.run === 'no text');
+    const b = rows.filter((r) => r.setup === setup && r.model === model && r.run === 'text');
+    const secs = (rs: readonly Row[]) => (rs.reduce((s, r) => s + r.seconds, 0) / Math.max(1, rs.length)).toFixed(0);
+    lines.push(`| ${setup} | ${model} | ${a.map((r) => r.seed).join(', ')} | ${summary(a.map((r) => r.top1))} | ${summary(b.map((r) => r.top1))} | ${secs(a)} s / ${secs(b)} s |`);
   }
-  console.log('\n| data | model | unseen classes | zero-shot top-1 | chance |');
-  console.log('|---|---|---|---|---|');
-  for (const r of rows.filter((q) => q.run === 'zero-shot')) console.log(`| ${r.setup} | ${r.model} | ${r.unseen!.join(', ')} | ${pct(r.zeroShotTop1!)} | ${pct(r.chance!)} |`);
+  lines.push('', '| data | model | unseen classes | seeds | zero-shot top-1 | chance |', '|---|---|---|---|---|---|');
+  const zsKeys = [...new Set(rows.filter((r) => r.run === 'zero-shot').map((r) => `${r.setup}\u0000${r.model}`))];
+  for (const key of zsKeys) {
+    const [setup, model] = key.split('\u0000');
+    const zs = rows.filter((r) => r.setup === setup && r.model === model && r.run === 'zero-shot');
+    lines.push(`| ${setup} | ${model} | ${zs[0].unseen!.join(', ')} | ${zs.map((r) => r.seed).join(', ')} | ${summary(zs.map((r) => r.zeroShotTop1!))} | ${(100 * zs[0].chance!).toFixed(1)} % |`);
+  }
+  return lines.join('\n');
 }
 
 main().then(

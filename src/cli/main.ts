@@ -20,6 +20,11 @@ import { searchCommand, textCommand } from './commands/text.js';
 import type { GlobalOptions } from './output.js';
 
 export async function main(argv: string[]): Promise<void> {
+  // Output piped into a program that stops reading early (`| head`) ends the command quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   await yargs(argv)
     .scriptName('skelact')
     .usage('$0 <command> [options]\n\nSkeleton-based human action recognition: pose extraction, skeleton graphs, SkateFormer and part-stream models on TensorFlow.js.')

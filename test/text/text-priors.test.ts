@@ -400,3 +400,36 @@ test.serial('a text-supervised run resumed after one epoch equals the uninterrup
   [straight, resumed, a, b].forEach((m) => m.params.dispose());
   cache.close();
 });
+
+test('the text loss trains every model family: finite, non-zero gradients reach the text head and the backbone', (t) => {
+  const cases: Array<[string, Record<string, unknown>, number]> = [
+    ['stgcn', { kind: 'stgcn', preset: 'tiny' }, 16],
+    ['skateformer', { kind: 'skateformer', preset: 'realtime', frames: 16, embedDim: 16, channels: [16, 32], depths: [1, 1], heads: 8 }, 16],
+    ['partstream', { kind: 'partstream', preset: 'small', frames: 16 }, 16],
+  ];
+  for (const [kind, section, frames] of cases) {
+    const model = createModel(section as never, { layout: 'ntu-25', classes: 3, frames, persons: 1 }, 2);
+    const spec = textHeadSpecFor(model, 'ntu-25', 8, 'x');
+    addTextHead(model.params, spec);
+    const x = tf.randomNormal([4, frames, model.persons * model.jointOrder.length, model.inChannels], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const labels = tf.tensor1d([0, 1, 0, 2], 'int32');
+    const texts = TEXT_SLOTS.map((_, k) => tf.tidy(() => {
+      const r = tf.randomNormal([4, 8], 0, 1, 'float32', 10 + k);
+      return tf.div(r, tf.norm(r, 'euclidean', 1, true)) as tf.Tensor2D;
+    }));
+    const variables = model.params.trainable();
+    const { value, grads } = tf.variableGrads(() => {
+      const out = model.forward({ x }, { training: true, seed: 1 });
+      return gapTextLoss(projectToText(model.params, spec, out), texts, labels, tf.exp(model.params.get('text.logitScale')) as tf.Tensor1D);
+    }, variables);
+    t.true(Number.isFinite(value.dataSync()[0]), kind);
+    const norms = Object.fromEntries(model.params.entries().filter(([i]) => i.trainable).map(([i, v]) => [i.name, grads[v.name] ? tf.tidy(() => tf.norm(grads[v.name]).dataSync()[0]) : 0]));
+    for (const slot of TEXT_SLOTS) t.true(norms[`text.${slot}.w`] > 0 && Number.isFinite(norms[`text.${slot}.w`]), `${kind} text.${slot}.w`);
+    // Part streams pool the text slots from the body stream's features (it covers every joint); the hand and leg streams learn from cross-entropy alone.
+    const backbone = Object.entries(norms).filter(([n]) => !n.startsWith('text.') && !/head|fc/.test(n) && (kind !== 'partstream' || n.startsWith('body.')));
+    t.true(backbone.filter(([, g]) => g > 0).length > backbone.length / 2, `${kind}: most backbone parameters get a gradient`);
+    t.true(backbone.every(([, g]) => Number.isFinite(g)), kind);
+    tf.dispose([x, labels, value, ...texts, ...Object.values(grads).filter((g) => g)]);
+    model.params.dispose();
+  }
+});

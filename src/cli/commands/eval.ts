@@ -85,12 +85,16 @@ async function zeroShotEval(args: ArgumentsCamelCase<EvalArgs>, model: ReturnTyp
   if (!spec) throw new Error(`model ${args.model} has no text head: zero-shot recognition needs a model trained with a 'text' section in its config`);
   const names = cache.manifest.classNames;
   const counts = manifest.trainCounts;
+  const config = testConfigOf(manifest, args.benchmark);
+  const splitIndices = cache.split(config.data.benchmark, args.split);
+  // Default: the classes the model had no training sample of that this split has samples of.
+  const present = new Set(splitIndices.map((i) => cache.labels[i]));
   const unseen = args.unseen
     ? args.unseen.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
     : counts
-      ? names.filter((_, c) => counts[c] === 0)
+      ? names.filter((_, c) => counts[c] === 0 && present.has(c))
       : [];
-  if (unseen.length === 0) throw new Error(`no unseen classes: pass --unseen "<class>,<class>" (the model records no class without training samples)`);
+  if (unseen.length === 0) throw new Error(`no unseen classes: pass --unseen "<class>,<class>" (the model records no class without training samples that the ${args.split} split has)`);
   const missing = unseen.filter((u) => !names.includes(u));
   if (missing.length > 0) throw new Error(`--unseen names classes the cache does not have: ${missing.map((m) => `'${m}'`).join(', ')}`);
   const trained = counts ? unseen.filter((u) => counts[names.indexOf(u)] > 0) : [];
@@ -100,9 +104,8 @@ async function zeroShotEval(args: ArgumentsCamelCase<EvalArgs>, model: ReturnTyp
   if (encoder.id !== spec.encoder) log(args, `note: the model was trained against ${spec.encoder}, the installed encoder is ${encoder.id}`);
   const table = await buildTextTable(encoder, descriptions);
   encoder.dispose();
-  const config = testConfigOf(manifest, args.benchmark);
   const unseenLabels = new Set(unseen.map((u) => names.indexOf(u)));
-  const indices = cache.split(config.data.benchmark, args.split).filter((i) => unseenLabels.has(cache.labels[i]));
+  const indices = splitIndices.filter((i) => unseenLabels.has(cache.labels[i]));
   if (indices.length === 0) throw new Error(`benchmark '${config.data.benchmark}' has no ${args.split} samples of ${unseen.join(', ')}`);
   const bar = createProgressBar({ total: indices.length, unit: 'samples', silent: args.json || args.quiet });
   let embeddings;

@@ -1,4 +1,5 @@
 /** `skelact model-info`: parameter count and tensor shapes stage by stage, for a config or a saved model. */
+import { TEXT_SLOTS, type TextHeadSpec, textHeadParameterCount, textHeadSpecFor } from '../../models/text-head.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { getLayout, isLayoutName } from '../../graph/layout.js';
 import { loadModel } from '../../models/io.js';
@@ -37,8 +38,11 @@ export const modelInfoCommand: CommandModule<GlobalOptions, ModelInfoArgs> = {
   handler: (args: ArgumentsCamelCase<ModelInfoArgs>) => {
     let model: SkeletonModel;
     let source: string;
+    let textHead: TextHeadSpec | undefined;
     if (args.model) {
-      model = loadModel(args.model, createModelFromManifest).model;
+      const loaded = loadModel(args.model, createModelFromManifest);
+      model = loaded.model;
+      textHead = loaded.manifest.textHead;
       source = args.model;
     } else {
       const config = loadExperiment(args.config!);
@@ -47,12 +51,17 @@ export const modelInfoCommand: CommandModule<GlobalOptions, ModelInfoArgs> = {
       getLayout(layout);
       model = createModel(config.model, { layout, classes: args.classes ?? 60, frames: config.data.frames }, config.seed);
       source = args.config!;
+      if (config.text) textHead = textHeadSpecFor(model, layout, 512, 'use-lite');
     }
     try {
       const stages = model.describe();
-      const info = { source, kind: model.kind, parameters: model.params.countTrainable(), persons: model.persons, joints: model.jointOrder.length, frames: model.frames, inChannels: model.inChannels, config: model.config, stages };
+      // A loaded model's store holds its text head; the count is the classifier's own.
+      const headParameters = textHead ? textHeadParameterCount(textHead) : 0;
+      const parameters = model.params.countTrainable() - (args.model ? headParameters : 0);
+      const info = { source, kind: model.kind, parameters, ...(textHead ? { textHead: { parameters: headParameters, featureDim: textHead.featureDim, dim: textHead.dim, slots: [...TEXT_SLOTS] } } : {}), persons: model.persons, joints: model.jointOrder.length, frames: model.frames, inChannels: model.inChannels, config: model.config, stages };
       if (args.json) return printJson(info);
       print(`${source}: ${model.kind}, ${info.parameters.toLocaleString('en-US')} trainable parameters (${(info.parameters / 1e6).toFixed(3)} M)`);
+      if (textHead) print(`text head (training only, not used at inference): ${headParameters.toLocaleString('en-US')} parameters, ${TEXT_SLOTS.length} slots (${TEXT_SLOTS.join(', ')}) × Linear(${textHead.featureDim}, ${textHead.dim})`);
       print(`input: batch × ${model.frames} frames × ${model.persons} person(s) · ${model.jointOrder.length} joints × ${model.inChannels} channels`);
       print(`${'stage'.padEnd(34)} ${'output shape'.padEnd(24)} parameters`);
       for (const s of stages) print(`${s.name.padEnd(34)} ${`[${s.shape.join(', ')}]`.padEnd(24)} ${s.parameters.toLocaleString('en-US')}`);
