@@ -46,7 +46,8 @@ export interface TextTable {
   readonly prototypes: readonly Float32Array[];
 }
 
-function normalised(v: Float32Array): Float32Array {
+/** v / ‖v‖ (a zero vector stays zero). */
+export function normalised(v: Float32Array): Float32Array {
   let s = 0;
   for (const x of v) s += x * x;
   const n = Math.sqrt(s) || 1;

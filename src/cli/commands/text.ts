@@ -11,18 +11,13 @@ import { TEXT_SLOTS } from '../../models/text-head.js';
 import { readDescriptions, shippedDescriptionsFile } from '../../text-priors/descriptions.js';
 import { embedCached } from '../../text-priors/embedding-cache.js';
 import { lazyUseLite } from '../../text-priors/encoder.js';
-import { buildTextTable } from '../../text-priors/prompts.js';
+import { buildTextTable, normalised } from '../../text-priors/prompts.js';
 import { embedSequences, queryScores } from '../../text-priors/zero-shot.js';
 import { createProgressBar } from '../progress.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
 import { testConfigOf } from './eval.js';
 
-const unit = (v: Float32Array): Float32Array => {
-  let s = 0;
-  for (const x of v) s += x * x;
-  const n = Math.sqrt(s) || 1;
-  return v.map((x) => x / n);
-};
+const unit = normalised;
 const cosine = (a: Float32Array, b: Float32Array): number => {
   const ua = unit(a);
   const ub = unit(b);
