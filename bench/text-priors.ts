@@ -4,7 +4,7 @@
  * synthetic NTU-style data), then zero-shot: a model trained with text on all but a few
  * classes recognises those from their descriptions, against chance.
  *
- * Usage: node dist/bench/text-priors.js [--only synthetic|utkinect] [--seeds 1,2,3] [--models 'ST-GCN tiny'] [--json bench/results/text-priors.json]
+ * Usage: node dist/bench/text-priors.js [--only synthetic|utkinect] [--seeds 1,2,3] [--models 'ST-GCN tiny'] [--weight 0.8] [--no-baseline] [--no-zero-shot] [--json bench/results/text-priors.json]
  */
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,6 +80,8 @@ interface Row {
   model: string;
   run: string;
   seed: number;
+  /** The text loss weight α (text and zero-shot runs). */
+  weight?: number;
   top1: number;
   zeroShotTop1?: number;
   chance?: number;
@@ -87,9 +89,9 @@ interface Row {
   seconds: number;
 }
 
-async function runOne(setup: Setup, label: string, raw: Record<string, unknown>, run: 'no text' | 'text' | 'zero-shot', seed: number, out: string): Promise<Row> {
+async function runOne(setup: Setup, label: string, raw: Record<string, unknown>, run: 'no text' | 'text' | 'zero-shot', seed: number, out: string, weight = 0.8): Promise<Row> {
   const benchmark = run === 'zero-shot' ? `${setup.benchmark}-zs` : setup.benchmark;
-  const config: ExperimentConfig = parseExperiment({ ...raw, seed, name: `${raw.name}-${run}`, data: { ...(raw.data as object), benchmark }, evalEvery: (raw.optim as { epochs: number }).epochs, ...(run === 'no text' ? {} : { text: { weight: 0.8 } }) });
+  const config: ExperimentConfig = parseExperiment({ ...raw, seed, name: `${raw.name}-${run}`, data: { ...(raw.data as object), benchmark }, evalEvery: (raw.optim as { epochs: number }).epochs, ...(run === 'no text' ? {} : { text: { weight } }) });
   const cache = SkeletonCache.open(setup.cacheDir);
   const model = createModel(config.model, { layout: cache.manifest.layout, classes: cache.manifest.classNames.length, frames: config.data.frames as number, persons: 1 }, config.seed);
   const started = performance.now();
@@ -97,7 +99,7 @@ async function runOne(setup: Setup, label: string, raw: Record<string, unknown>,
     await train({ config, model, cache, outDir: out });
     const test = cache.split(setup.benchmark, 'test');
     const result = await evaluate({ model, cache, config, indices: test, batchSize: 32 });
-    const row: Row = { setup: setup.name, model: label, run, seed, top1: result.top1, seconds: 0 };
+    const row: Row = { setup: setup.name, model: label, run, seed, ...(run === 'no text' ? {} : { weight }), top1: result.top1, seconds: 0 };
     if (run === 'zero-shot') {
       const names = cache.manifest.classNames;
       const textHead = readModelFolder(join(out, 'best')).manifest.textHead!;
@@ -123,6 +125,9 @@ async function main(): Promise<void> {
   const only = arg('only', '');
   const seeds = arg('seeds', '1').split(',').map(Number);
   const models = arg('models', '').split(',').filter((m) => m.length > 0);
+  const weight = Number(arg('weight', '0.8'));
+  const baseline = !process.argv.includes('--no-baseline');
+  const zeroShot = !process.argv.includes('--no-zero-shot');
   const dir = mkdtempSync(join(tmpdir(), 'skelact-bench-text-'));
   const setups: Setup[] = [];
   if (!only || only === 'synthetic') setups.push(syntheticSetup(dir));
@@ -138,10 +143,10 @@ async function main(): Promise<void> {
     cache.close();
     for (const seed of seeds) {
       for (const { label, config } of setup.configs.filter((c) => models.length === 0 || models.includes(c.label))) {
-        for (const run of ['no text', 'text'] as const) rows.push(await runOne(setup, label, config, run, seed, join(dir, 'runs', `${setup.benchmark}-${label}-${run}-${seed}`.replace(/[^a-z0-9-]+/gi, '-'))));
+        for (const run of baseline ? (['no text', 'text'] as const) : (['text'] as const)) rows.push(await runOne(setup, label, config, run, seed, join(dir, 'runs', `${setup.benchmark}-${label}-${run}-${seed}`.replace(/[^a-z0-9-]+/gi, '-')), weight));
       }
       // Zero-shot with the first (fastest) model of the setup.
-      rows.push(await runOne(setup, setup.configs[0].label, setup.configs[0].config, 'zero-shot', seed, join(dir, 'runs', `${setup.benchmark}-zs-${seed}`)));
+      if (zeroShot) rows.push(await runOne(setup, setup.configs[0].label, setup.configs[0].config, 'zero-shot', seed, join(dir, 'runs', `${setup.benchmark}-zs-${seed}`), weight));
     }
   }
   const out = arg('json', '');
