@@ -151,14 +151,25 @@ function batchGradients(
   const B = inputs.labels.shape[0];
   const micro = Math.min(B, config.optim.microBatch ?? B);
   const sizes = Array.from({ length: Math.ceil(B / micro) }, (_, i) => Math.min(micro, B - i * micro));
-  const split = <T extends tf.Tensor>(t: T | undefined): T[] | undefined => (t === undefined ? undefined : sizes.length === 1 ? [t] : (tf.split(t, sizes, 0) as T[]));
+  /**
+   * A tensor's micro-batch pieces along its batch axis. `owned` tensors were made here from
+   * host arrays: once split, the whole is disposed (the pieces are, in the finally below).
+   */
+  const split = <T extends tf.Tensor>(t: T | undefined, options: { axis?: number; owned?: boolean } = {}): T[] | undefined => {
+    if (t === undefined) return undefined;
+    if (sizes.length === 1) return [t];
+    const pieces = tf.split(t, sizes, options.axis ?? 0) as T[];
+    if (options.owned) t.dispose();
+    return pieces;
+  };
   const xs = split(inputs.batch.x)!;
   const indexTs = split(inputs.batch.indexT);
   const labels = split(inputs.labels)!;
-  const labelsB = longTail?.labelsB ? split(tf.tensor1d(longTail.labelsB, 'int32')) : undefined;
-  const lambdas = longTail?.lambda ? split(tf.tensor1d(longTail.lambda)) : undefined;
-  // Text targets [slots, B, E], split along the batch axis like everything else.
-  const textTargets = text ? (sizes.length === 1 ? [tf.tensor3d(text.targets, [text.targets.length / (B * text.supervision.table.dim), B, text.supervision.table.dim])] : tf.split(tf.tensor3d(text.targets, [text.targets.length / (B * text.supervision.table.dim), B, text.supervision.table.dim]), sizes, 1)) : undefined;
+  const labelsB = longTail?.labelsB ? split(tf.tensor1d(longTail.labelsB, 'int32'), { owned: true }) : undefined;
+  const lambdas = longTail?.lambda ? split(tf.tensor1d(longTail.lambda), { owned: true }) : undefined;
+  // Text targets [slots, B, E]: the batch is axis 1.
+  const textDim = text?.supervision.table.dim ?? 0;
+  const textTargets = text ? split(tf.tensor3d(text.targets, [text.targets.length / (B * textDim), B, textDim]), { axis: 1, owned: true }) : undefined;
   const lossOf = (out: ReturnType<SkeletonModel['forward']>, m: number): tf.Scalar => {
     const classification = classLossOf(out, m);
     if (!text || !textTargets) return classification;

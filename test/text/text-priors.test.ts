@@ -433,3 +433,23 @@ test('the text loss trains every model family: finite, non-zero gradients reach 
     model.params.dispose();
   }
 });
+
+test.serial('micro-batches with text targets and BRL mixup keep the tensor count flat from step to step', async (t) => {
+  const cache = namedSyntheticCache(['A008', 'A009', 'A023'], 6);
+  const config = parseExperiment({
+    name: 'text-micro',
+    seed: 5,
+    model: { kind: 'stgcn', preset: 'tiny' },
+    data: { benchmark: 'xsub', frames: 16, minLength: 16 },
+    optim: { lr: 3e-3, batchSize: 4, microBatch: 2, epochs: 2, warmupEpochs: 0 },
+    longTail: { loss: 'balanced-softmax', mixup: { share: 1 } },
+    text: {},
+  });
+  const model = createModel(config.model, { layout: 'ntu-25', classes: 3, frames: 16, persons: 1 }, 3);
+  const counts: number[] = [];
+  await train({ config, model, cache, outDir: tmp('skelact-text-micro-'), onProgress: (e) => e.type === 'step' && counts.push(tf.memory().numTensors) });
+  t.true(counts.length >= 4);
+  t.deepEqual(counts.slice(1), counts.slice(1).map(() => counts[1]), `tensors per step: ${counts.join(', ')}`);
+  model.params.dispose();
+  cache.close();
+});
