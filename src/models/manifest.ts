@@ -8,7 +8,7 @@
  *   weights.bin   all parameters, float32 (or quantised to float16 / uint8 by
  *                 `skelact export`), in the order of the manifest
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import * as z from 'zod';
 import { LAYOUT_NAMES, type LayoutName } from '../graph/layout.js';
 import { MODALITIES, type Modality } from '../graph/modalities.js';
@@ -102,10 +102,10 @@ export class ModelFolderError extends Error {
   }
 }
 
-/** Bytes per stored value of a weight (4 for float32, less when quantised). */
-export function storedBytesPerValue(spec: { dtype: string; quantization?: { dtype: string } }): number {
-  if (spec.quantization) return spec.quantization.dtype === 'uint8' ? 1 : 2;
-  return 4;
+/** Bytes a weight takes in weights.bin (4 per float32 value, less when quantised). */
+export function storedByteLength(spec: { shape: readonly number[]; dtype: string; quantization?: { dtype: string } }): number {
+  const perValue = spec.quantization ? (spec.quantization.dtype === 'uint8' ? 1 : 2) : 4;
+  return spec.shape.reduce((a, b) => a * b, 1) * perValue;
 }
 
 /**
@@ -114,24 +114,18 @@ export function storedBytesPerValue(spec: { dtype: string; quantization?: { dtyp
  */
 export function withoutTextHead(manifest: ModelManifest, specs: readonly tf.io.WeightsManifestEntry[], data: ArrayBuffer): { manifest: ModelManifest; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
   const kept: tf.io.WeightsManifestEntry[] = [];
-  const pieces: Uint8Array[] = [];
+  const pieces: ArrayBuffer[] = [];
   let offset = 0;
   for (const spec of specs) {
-    const bytes = spec.shape.reduce((a, b) => a * b, 1) * storedBytesPerValue(spec);
+    const bytes = storedByteLength(spec);
     if (!spec.name.startsWith('text.')) {
       kept.push(spec);
-      pieces.push(new Uint8Array(data, offset, bytes));
+      pieces.push(data.slice(offset, offset + bytes));
     }
     offset += bytes;
   }
-  const out = new Uint8Array(pieces.reduce((s, p) => s + p.byteLength, 0));
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
   const { textHead: _dropped, ...rest } = manifest;
-  return { manifest: { ...rest, weightsManifest: [{ paths: manifest.weightsManifest[0].paths, weights: kept as typeof manifest.weightsManifest[0]['weights'] }] }, specs: kept, data: out.buffer };
+  return { manifest: { ...rest, weightsManifest: [{ paths: manifest.weightsManifest[0].paths, weights: kept as typeof manifest.weightsManifest[0]['weights'] }] }, specs: kept, data: tf.io.CompositeArrayBuffer.join(pieces) };
 }
 
 /**
@@ -153,7 +147,7 @@ export function parseModelFiles(raw: unknown, weights: ArrayBuffer, where: strin
   if (group.paths.length !== 1 || group.paths[0] !== MODEL_FILES.weights) throw new ModelFolderError(where, `weights must be in one file, ${MODEL_FILES.weights}`);
   const expected = group.weights.reduce((s, w) => {
     if (w.dtype !== 'float32') throw new ModelFolderError(where, `weight '${w.name}' has dtype ${w.dtype}; skelact models are float32`);
-    return s + w.shape.reduce((a, b) => a * b, 1) * storedBytesPerValue(w);
+    return s + storedByteLength(w);
   }, 0);
   if (options.checkSize !== false && weights.byteLength !== expected) {
     throw new ModelFolderError(where, `${MODEL_FILES.weights} has ${weights.byteLength} bytes but the manifest describes ${expected} (truncated or corrupt)`);

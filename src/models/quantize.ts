@@ -5,7 +5,7 @@
  *   uint8    per tensor affine: v ≈ min + scale · q, q = round((v − min) / scale) in 0…255,
  *            1 byte per value.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 
 export const QUANTIZATIONS = ['float16', 'uint8'] as const;
 export type Quantization = (typeof QUANTIZATIONS)[number];
@@ -52,7 +52,7 @@ export function fromFloat16Bits(h: number): number {
 
 /** float32 weights (TF.js specs + one buffer, as saved) quantised to `to`. */
 export function quantizeWeights(specs: readonly tf.io.WeightsManifestEntry[], data: ArrayBuffer, to: Quantization): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
-  const parts: Uint8Array[] = [];
+  const parts: ArrayBuffer[] = [];
   const out: tf.io.WeightsManifestEntry[] = [];
   let offset = 0;
   for (const spec of specs) {
@@ -63,7 +63,7 @@ export function quantizeWeights(specs: readonly tf.io.WeightsManifestEntry[], da
     if (to === 'float16') {
       const q = new Uint16Array(n);
       for (let i = 0; i < n; i++) q[i] = toFloat16Bits(values[i]);
-      parts.push(new Uint8Array(q.buffer));
+      parts.push(q.buffer);
       out.push({ ...spec, quantization: { dtype: 'float16' } });
     } else {
       let min = Infinity;
@@ -76,16 +76,9 @@ export function quantizeWeights(specs: readonly tf.io.WeightsManifestEntry[], da
       const scale = max > min ? (max - min) / 255 : 1;
       const q = new Uint8Array(n);
       for (let i = 0; i < n; i++) q[i] = Math.max(0, Math.min(255, Math.round((values[i] - min) / scale)));
-      parts.push(q);
+      parts.push(q.buffer);
       out.push({ ...spec, quantization: { dtype: 'uint8', scale, min } });
     }
   }
-  const total = parts.reduce((s, p) => s + p.length, 0);
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.length;
-  }
-  return { specs: out, data: bytes.buffer };
+  return { specs: out, data: tf.io.CompositeArrayBuffer.join(parts) };
 }
