@@ -10,5 +10,5 @@ export { embedCached, textCacheDir, textKey, type EmbedReport } from './embeddin
 export { batchTextTargets, buildTextTable, classPrompts, type ClassPrompts, type TextTable } from './prompts.js';
 export { TARGET_SHARPNESS, gapTextLoss, sameLabelTargets } from './text-loss.js';
 export { prepareTextSupervision, type TextSupervision } from './supervision.js';
-export { classTextScores, embedSequences, queryScores, zeroShotAccuracy, type SequenceTextEmbeddings, type ZeroShotResult } from './zero-shot.js';
+export { classTextScores, embedSequences, evaluateZeroShot, queryScores, zeroShotAccuracy, type SequenceTextEmbeddings, type ZeroShotResult } from './zero-shot.js';
 export { TEXT_SLOTS, addTextHead, projectToText, textHeadSpecFor, type TextHeadSpec, type TextSlot } from '../models/text-head.js';

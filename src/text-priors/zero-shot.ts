@@ -12,7 +12,9 @@ import { TEXT_SLOTS, type TextHeadSpec, projectToText } from '../models/text-hea
 import type { SkeletonModel } from '../models/types.js';
 import type { ExperimentConfig } from '../train/config.js';
 import { SkeletonLoader, disposeModelInputs, toModelInputs } from '../train/loader.js';
-import type { TextTable } from './prompts.js';
+import type { ClassDescription } from './descriptions.js';
+import type { SentenceEncoder } from './encoder.js';
+import { type TextTable, buildTextTable } from './prompts.js';
 
 export interface SequenceTextEmbeddings {
   readonly dim: number;
@@ -128,4 +130,37 @@ export function zeroShotAccuracy(embeddings: SequenceTextEmbeddings, table: Text
   });
   const correct = perClass.reduce((s, c) => s + c.correct, 0);
   return { classes: candidates.map((c) => table.classNames[c]), samples: rows.length, top1: rows.length > 0 ? correct / rows.length : Number.NaN, chance: 1 / K, perClass, confusion };
+}
+
+/**
+ * Zero-shot evaluation end to end: the unseen classes' descriptions embedded (through the
+ * cache) into their prototypes, the split's samples of those classes through the model's text
+ * head, each assigned to the nearest unseen class. `indices` may hold other classes' samples;
+ * they are left out.
+ */
+export async function evaluateZeroShot(options: {
+  model: SkeletonModel;
+  spec: TextHeadSpec;
+  cache: SkeletonCache;
+  config: Pick<ExperimentConfig, 'seed' | 'data' | 'augment'>;
+  indices: readonly number[];
+  /** Unseen class names, as the cache spells them, and their descriptions in the same order. */
+  unseen: readonly string[];
+  descriptions: readonly ClassDescription[];
+  encoder: SentenceEncoder;
+  batchSize?: number;
+  /** Called once the samples are known (their count), then as they are embedded. */
+  onProgress?: (done: number, total: number) => void;
+}): Promise<ZeroShotResult> {
+  const { cache, unseen } = options;
+  const names = cache.manifest.classNames;
+  const table = await buildTextTable(options.encoder, options.descriptions);
+  const unseenLabels = new Set(unseen.map((u) => names.indexOf(u)));
+  const indices = options.indices.filter((i) => unseenLabels.has(cache.labels[i]));
+  if (indices.length === 0) throw new Error(`benchmark '${options.config.data.benchmark}' has no samples of ${unseen.join(', ')} in the split evaluated`);
+  options.onProgress?.(0, indices.length);
+  const embeddings = await embedSequences({ ...options, indices });
+  // Cache labels → positions in the unseen table.
+  const remapped = { ...embeddings, labels: embeddings.labels.map((l) => unseen.indexOf(names[l])) };
+  return zeroShotAccuracy(remapped, table, unseen.map((_, k) => k));
 }

@@ -19,8 +19,7 @@ import { type GlobalOptions, log, print, printJson } from '../output.js';
 import { detectFormat } from './inspect.js';
 import { descriptionsFor, loadDescriptionsFor, readDescriptions } from '../../text-priors/descriptions.js';
 import { lazyUseLite } from '../../text-priors/encoder.js';
-import { buildTextTable } from '../../text-priors/prompts.js';
-import { embedSequences, zeroShotAccuracy } from '../../text-priors/zero-shot.js';
+import { evaluateZeroShot } from '../../text-priors/zero-shot.js';
 
 /** The test-time part of an experiment config, rebuilt from what a model folder recorded. */
 export function testConfigOf(manifest: ModelManifest, benchmark?: string): Pick<ExperimentConfig, 'seed' | 'data' | 'augment'> {
@@ -102,21 +101,20 @@ async function zeroShotEval(args: ArgumentsCamelCase<EvalArgs>, model: ReturnTyp
   const descriptions = args.descriptions ? descriptionsFor(readDescriptions(args.descriptions), unseen) : loadDescriptionsFor(cache.manifest.dataset, unseen);
   const encoder = lazyUseLite();
   if (encoder.id !== spec.encoder) log(args, `note: the model was trained against ${spec.encoder}, the installed encoder is ${encoder.id}`);
-  const table = await buildTextTable(encoder, descriptions);
-  encoder.dispose();
-  const unseenLabels = new Set(unseen.map((u) => names.indexOf(u)));
-  const indices = splitIndices.filter((i) => unseenLabels.has(cache.labels[i]));
-  if (indices.length === 0) throw new Error(`benchmark '${config.data.benchmark}' has no ${args.split} samples of ${unseen.join(', ')}`);
-  const bar = createProgressBar({ total: indices.length, unit: 'samples', silent: args.json || args.quiet });
-  let embeddings;
+  let bar: ReturnType<typeof createProgressBar> | undefined;
+  let result;
   try {
-    embeddings = await embedSequences({ model, spec, cache, config, indices, batchSize: args.batchSize, onProgress: (done) => bar.update(done) });
+    result = await evaluateZeroShot({
+      model, spec, cache, config, indices: splitIndices, unseen, descriptions, encoder, batchSize: args.batchSize,
+      onProgress: (done, total) => {
+        bar ??= createProgressBar({ total, unit: 'samples', silent: args.json || args.quiet });
+        bar.update(done);
+      },
+    });
   } finally {
-    bar.stop();
+    bar?.stop();
+    encoder.dispose();
   }
-  // Cache labels → positions in the unseen table.
-  const remapped = { ...embeddings, labels: embeddings.labels.map((l) => unseen.indexOf(names[l])) };
-  const result = zeroShotAccuracy(remapped, table, unseen.map((_, k) => k));
   if (args.json) return printJson({ model: args.model, benchmark: config.data.benchmark, split: args.split, zeroShot: true, encoder: encoder.id, ...result });
   print(`${args.model} zero-shot on ${config.data.benchmark} ${args.split}: top-1 ${(100 * result.top1).toFixed(2)} % over ${result.samples} samples of ${unseen.length} unseen classes (chance ${(100 * result.chance).toFixed(1)} %)`);
   for (const c of result.perClass) print(`  ${c.name.slice(0, 40).padEnd(40)} ${(100 * (c.accuracy ?? 0)).toFixed(1).padStart(6)} %  (${c.correct}/${c.total})`);
