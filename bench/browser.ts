@@ -17,11 +17,7 @@ import { saveModel } from '../src/models/io.js';
 import { createModel } from '../src/models/registry.js';
 import { findChromium } from '../src/pose/engines/mediapipe.js';
 import { startDemoServer } from '../src/serve/demo-server.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+import { arg } from './args.js';
 
 async function main(): Promise<void> {
   const executablePath = findChromium();

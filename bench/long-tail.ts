@@ -12,27 +12,18 @@
  *
  * Usage: node dist/bench/long-tail.js [--only synthetic|utkinect] [--method <name part>] [--epochs N] [--json bench/results/long-tail.json]
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SkeletonCache } from '../src/data/cache/reader.js';
-import { CacheWriter } from '../src/data/cache/writer.js';
 import { deriveLongTail, saveDerivedSplit } from '../src/data/long-tail.js';
-import { centreOnFirstFrame } from '../src/data/normalize.js';
-import { ntuSplit } from '../src/data/ntu/benchmarks.js';
-import { prepare } from '../src/data/prepare.js';
-import { generateSyntheticSamples, syntheticClasses } from '../src/data/synthetic/index.js';
 import { initBackend } from '../src/engine/backend.js';
 import { createModel } from '../src/models/registry.js';
 import { parseExperiment } from '../src/train/config.js';
 import { evaluate, shotGroupAccuracy } from '../src/train/evaluate.js';
 import { train } from '../src/train/trainer.js';
-import { packageRoot } from '../src/util/paths.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+import { arg } from './args.js';
+import { prepareUtkinect, writeSyntheticCache } from './setups.js';
 
 /** The methods compared: name → the config's `longTail` section (undefined: plain cross-entropy). */
 const METHODS: ReadonlyArray<[string, Record<string, unknown> | undefined]> = [
@@ -61,18 +52,14 @@ interface Setup {
 
 function syntheticSetup(dir: string, epochs: number): Setup {
   const actions = ['A001', 'A006', 'A008', 'A009', 'A010', 'A022', 'A023', 'A024', 'A026', 'A027', 'A031', 'A038'];
-  const options = { seed: 11, actions, samplesPerClass: 60, frames: [40, 64] as const };
-  const writer = new CacheWriter(join(dir, 'synthetic'), { dataset: 'synthetic', layout: 'ntu-25', channels: ['x', 'y', 'z'], classNames: syntheticClasses(options).map((c) => c.name), preprocessing: { alignment: 'ctrgcn' }, fingerprint: 'bench', source: 'generateSyntheticSamples', skelactVersion: '0' });
-  for (const s of generateSyntheticSamples(options)) writer.add({ ...s, clip: centreOnFirstFrame(s.clip, 1) }, { xsub: ntuSplit('ntu60-xsub', s.name) ?? 'test' }, s.name);
-  writer.commit({ skipped: [], failed: [], denoised: [] }, ['xsub']);
-  return { name: 'synthetic (12 actions, IF 20: 40 → 2)', cacheDir: join(dir, 'synthetic'), benchmark: 'xsub', imbalance: 20, maxPerClass: 40, groups: [20, 6], data: { frames: 16, sampling: 'crop-resize', minLength: 16, trainCrop: [0.8, 1] }, augment: { preset: 'none' }, epochs };
+  const cacheDir = writeSyntheticCache(dir, { seed: 11, actions, samplesPerClass: 60 });
+  return { name: 'synthetic (12 actions, IF 20: 40 → 2)', cacheDir, benchmark: 'xsub', imbalance: 20, maxPerClass: 40, groups: [20, 6], data: { frames: 16, sampling: 'crop-resize', minLength: 16, trainCrop: [0.8, 1] }, augment: { preset: 'none' }, epochs };
 }
 
 async function utkSetup(dir: string, epochs: number): Promise<Setup | undefined> {
-  const raw = join(packageRoot(), '..', 'shared', 'data', 'utkinect');
-  if (!existsSync(raw)) return undefined;
-  await prepare({ dataset: 'utkinect', raw, out: join(dir, 'utk'), force: true });
-  return { name: 'UTKinect cross-subject (IF 10: 10 → 1)', cacheDir: join(dir, 'utk'), benchmark: 'utkinect-xsub', imbalance: 10, maxPerClass: 10, groups: [5, 2], data: { frames: 32, sampling: 'ucla', normalize: 'ucla-minmax', repeat: 4 }, augment: { preset: 'ucla-skateformer' }, epochs };
+  const cacheDir = await prepareUtkinect(dir);
+  if (!cacheDir) return undefined;
+  return { name: 'UTKinect cross-subject (IF 10: 10 → 1)', cacheDir, benchmark: 'utkinect-xsub', imbalance: 10, maxPerClass: 10, groups: [5, 2], data: { frames: 32, sampling: 'ucla', normalize: 'ucla-minmax', repeat: 4 }, augment: { preset: 'ucla-skateformer' }, epochs };
 }
 
 async function main(): Promise<void> {

@@ -26,11 +26,7 @@ import { createModel, type ModelSection } from '../src/models/registry.js';
 import type { SkeletonModel } from '../src/models/types.js';
 import { classificationLoss, clipGradNorm } from '../src/train/loss.js';
 import { Optimizer } from '../src/train/optimizer.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+import { arg } from './args.js';
 
 interface Case {
   readonly label: string;

@@ -23,15 +23,11 @@ import { registerWasmTrainingKernels, restoreBuiltinWasmKernels } from '../src/e
 import { cpuBridge } from '../src/engine/wasm-layout-kernels.js';
 import * as fast from '../src/models/ops.js';
 import { referenceOps } from '../src/models/ops.js';
+import { arg } from './args.js';
 
 type Ops = typeof referenceOps;
 type Mode = 'stock' | 'kernels' | 'fast';
 const MODES: readonly Mode[] = ['stock', 'kernels', 'fast'];
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 
 /** Kernels the stock wasm backend lacks; in stock mode they run on the cpu backend. */
 const MISSING_ON_WASM = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'UnsortedSegmentSum', 'Einsum'];

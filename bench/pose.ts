@@ -21,11 +21,7 @@ import { extractPoses } from '../src/pose/extract.js';
 import type { PoseEngine, PoseEngineName, PoseModel } from '../src/pose/types.js';
 import { decodeVideo, ffmpegVersion, probeVideo } from '../src/pose/video.js';
 import { packageRoot } from '../src/util/paths.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+import { arg } from './args.js';
 
 interface Row {
   readonly engine: string;

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { ntuSampleFromBytes } from '../src/data/ntu/sample.js';
 import { prepare } from '../src/data/prepare.js';
 import { syntheticClasses, writeSyntheticNtuDataset } from '../src/data/synthetic/index.js';
+import { arg } from './args.js';
 
 interface RunResult {
   readonly workers: number;
@@ -31,11 +32,6 @@ interface RunResult {
   readonly maxRssMiB: number;
   /** Main-thread heap still in use after a full GC once the cache is written (what the run retains). */
   readonly retainedHeapMiB: number;
-}
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
 /** Child-process mode: run one prepare and print its timing and peak memory. */

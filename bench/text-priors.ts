@@ -6,32 +6,23 @@
  *
  * Usage: node dist/bench/text-priors.js [--only synthetic|utkinect] [--seeds 1,2,3] [--models 'ST-GCN tiny'] [--weight 0.8] [--no-baseline] [--no-zero-shot] [--json bench/results/text-priors.json]
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SkeletonCache } from '../src/data/cache/reader.js';
-import { CacheWriter } from '../src/data/cache/writer.js';
 import { deriveZeroShotSplit, saveDerivedSplit } from '../src/data/long-tail.js';
-import { centreOnFirstFrame } from '../src/data/normalize.js';
-import { ntuSplit } from '../src/data/ntu/benchmarks.js';
-import { prepare } from '../src/data/prepare.js';
-import { generateSyntheticSamples, syntheticClasses } from '../src/data/synthetic/index.js';
 import { initBackend } from '../src/engine/backend.js';
 import { createModel } from '../src/models/registry.js';
 import { readModelFolder } from '../src/models/io.js';
 import { loadDescriptionsFor } from '../src/text-priors/descriptions.js';
 import { lazyUseLite } from '../src/text-priors/encoder.js';
-import { buildTextTable } from '../src/text-priors/prompts.js';
-import { embedSequences, zeroShotAccuracy } from '../src/text-priors/zero-shot.js';
+import { evaluateZeroShot } from '../src/text-priors/zero-shot.js';
 import { loadExperiment, parseExperiment, type ExperimentConfig } from '../src/train/config.js';
 import { evaluate } from '../src/train/evaluate.js';
 import { train } from '../src/train/trainer.js';
 import { packageRoot } from '../src/util/paths.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+import { arg } from './args.js';
+import { prepareUtkinect, writeSyntheticCache } from './setups.js';
 
 interface Setup {
   readonly name: string;
@@ -43,11 +34,7 @@ interface Setup {
 
 function syntheticSetup(dir: string): Setup {
   const actions = ['A001', 'A006', 'A008', 'A009', 'A010', 'A022', 'A023', 'A024', 'A026', 'A027', 'A031', 'A038'];
-  const options = { seed: 13, actions, samplesPerClass: 16, frames: [40, 64] as const };
-  const cacheDir = join(dir, 'synthetic');
-  const writer = new CacheWriter(cacheDir, { dataset: 'synthetic', layout: 'ntu-25', channels: ['x', 'y', 'z'], classNames: syntheticClasses(options).map((c) => c.name), preprocessing: { alignment: 'ctrgcn' }, fingerprint: 'bench', source: 'generateSyntheticSamples', skelactVersion: '0' });
-  for (const s of generateSyntheticSamples(options)) writer.add({ ...s, clip: centreOnFirstFrame(s.clip, 1) }, { xsub: ntuSplit('ntu60-xsub', s.name) ?? 'test' }, s.name);
-  writer.commit({ skipped: [], failed: [], denoised: [] }, ['xsub']);
+  const cacheDir = writeSyntheticCache(dir, { seed: 13, actions, samplesPerClass: 16 });
   const config = {
     name: 'stgcn-tiny-synthetic-text',
     seed: 1,
@@ -59,13 +46,12 @@ function syntheticSetup(dir: string): Setup {
 }
 
 async function utkSetup(dir: string): Promise<Setup | undefined> {
-  const raw = join(packageRoot(), '..', 'shared', 'data', 'utkinect');
-  if (!existsSync(raw)) return undefined;
-  await prepare({ dataset: 'utkinect', raw, out: join(dir, 'utk'), force: true });
+  const cacheDir = await prepareUtkinect(dir);
+  if (!cacheDir) return undefined;
   const load = (f: string) => JSON.parse(JSON.stringify(loadExperiment(join(packageRoot(), 'configs', 'small', f)))) as Record<string, unknown>;
   return {
     name: 'UTKinect cross-subject',
-    cacheDir: join(dir, 'utk'),
+    cacheDir,
     benchmark: 'utkinect-xsub',
     configs: [
       { label: 'ST-GCN tiny', config: load('stgcn-utkinect.json') },
@@ -101,14 +87,10 @@ async function runOne(setup: Setup, label: string, raw: Record<string, unknown>,
     const result = await evaluate({ model, cache, config, indices: test, batchSize: 32 });
     const row: Row = { setup: setup.name, model: label, run, seed, ...(run === 'no text' ? {} : { weight }), top1: result.top1, seconds: 0 };
     if (run === 'zero-shot') {
-      const names = cache.manifest.classNames;
       const textHead = readModelFolder(join(out, 'best')).manifest.textHead!;
       const encoder = lazyUseLite();
-      const table = await buildTextTable(encoder, loadDescriptionsFor(cache.manifest.dataset, setup.unseen));
+      const zs = await evaluateZeroShot({ model, spec: textHead, cache, config, indices: test, unseen: setup.unseen, descriptions: loadDescriptionsFor(cache.manifest.dataset, setup.unseen), encoder });
       encoder.dispose();
-      const unseenLabels = new Set(setup.unseen.map((u) => names.indexOf(u)));
-      const embeddings = await embedSequences({ model, spec: textHead, cache, config, indices: test.filter((i) => unseenLabels.has(cache.labels[i])) });
-      const zs = zeroShotAccuracy({ ...embeddings, labels: embeddings.labels.map((l) => setup.unseen.indexOf(names[l])) }, table, setup.unseen.map((_, k) => k));
       Object.assign(row, { zeroShotTop1: zs.top1, chance: zs.chance, unseen: setup.unseen });
     }
     row.seconds = (performance.now() - started) / 1000;
