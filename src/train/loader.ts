@@ -77,10 +77,25 @@ export interface PreparedSample {
 /** Seed of the deterministic test-time draws of PYSKL's UniformSample (it reseeds with 255). */
 const UNIFORM_TEST_SEED = 255;
 
+/** Sample indices grouped by their label, each group in the order given. */
+export function indicesByLabel(indices: Iterable<number>, labels: ArrayLike<number>): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
+  for (const i of indices) {
+    const label = labels[i];
+    let list = groups.get(label);
+    if (!list) groups.set(label, (list = []));
+    list.push(i);
+  }
+  return groups;
+}
+
 export class SkeletonLoader {
   readonly layout: Layout;
   readonly augment: AugmentPipeline;
-  private readonly byLabel = new Map<number, number[]>();
+  /** Skeleton-AdaIN reference pools: the reference pool's samples by label (training only). */
+  private readonly byLabel: Map<number, number[]>;
+  /** The split's own samples by label, for the class-balanced and √n samplers. */
+  private readonly splitByLabel: Map<number, number[]>;
   private lastOrder?: { epoch: number; order: Int32Array };
 
   constructor(readonly options: LoaderOptions) {
@@ -105,13 +120,9 @@ export class SkeletonLoader {
       if (indices.length * config.data.repeat < batchSize) {
         throw new Error(`the training split has ${indices.length * config.data.repeat} samples per epoch (repeat ${config.data.repeat}), fewer than one batch of ${batchSize}`);
       }
-      for (const i of options.referencePool ?? indices) {
-        const label = cache.labels[i];
-        let list = this.byLabel.get(label);
-        if (!list) this.byLabel.set(label, (list = []));
-        list.push(i);
-      }
     }
+    this.byLabel = options.training ? indicesByLabel(options.referencePool ?? indices, cache.labels) : new Map();
+    this.splitByLabel = options.training && (config.longTail?.sampler ?? 'uniform') !== 'uniform' ? indicesByLabel(indices, cache.labels) : new Map();
   }
 
   /** Samples per epoch (the split times the repeat factor in training). */
@@ -152,23 +163,15 @@ export class SkeletonLoader {
    * each a class by its probability, then one of its samples, all from the epoch's seeded stream.
    */
   private balancedOrder(epoch: number, sampler: 'class-balanced' | 'sqrt'): Int32Array {
-    const { indices, config, cache } = this.options;
-    const byClass = new Map<number, number[]>();
-    for (const i of indices) {
-      const l = cache.labels[i];
-      let list = byClass.get(l);
-      if (!list) byClass.set(l, (list = []));
-      list.push(i);
-    }
+    const { config } = this.options;
+    const byClass = this.splitByLabel;
     const classes = [...byClass.keys()].sort((a, b) => a - b);
     const weights = classes.map((c) => (sampler === 'sqrt' ? Math.sqrt(byClass.get(c)!.length) : 1));
     const total = weights.reduce((a, b) => a + b, 0);
-    const cumulative = weights.map(
-      (
-        (sum) => (w: number) =>
-          (sum += w / total)
-      )(0),
-    );
+    // Cumulative class probabilities: class k is drawn when u < cumulative[k].
+    const cumulative: number[] = [];
+    let sum = 0;
+    for (const w of weights) cumulative.push((sum += w / total));
     const random = randomStream(config.seed, 'shuffle', epoch);
     const out = new Int32Array(this.epochSize);
     for (let p = 0; p < out.length; p++) {
@@ -194,18 +197,18 @@ export class SkeletonLoader {
   private prepareUnchecked(index: number, epoch: number, position: number): PreparedSample {
     const { cache, config, model, training } = this.options;
     const { data } = config;
-    const random = training ? randomStream(config.seed, 'sample', epoch, position) : undefined;
     const sample = cache.read(index);
+    // Test time: the one pipeline that streams (src/serve) also use, so they match evaluation.
+    if (!training) return { ...testTimeClip(sample.clip, data, this.layout, model, index), label: sample.label, index };
+    const random = randomStream(config.seed, 'sample', epoch, position);
     let clip = sample.clip;
-    const view = random && this.augment.randomView ? this.augment.randomView(random) : undefined;
+    const view = this.augment.randomView ? this.augment.randomView(random) : undefined;
     if (data.normalize === 'ucla-minmax') clip = uclaNormalize(clip, this.layout, view);
     else if (view) clip = applyMatrix(clip, view);
     const sampled = sampleClip(clip, data, random, index);
     clip = padPersons(sampled.clip, model.persons, data.fillMissingPersons);
     const indexT = Float32Array.from(sampled.sourceIndex, (s) => (2 * s) / sampled.validFrames - 1);
-    if (training && random) {
-      clip = this.augment.afterSampling(clip, { layout: this.layout, indexT, sameClassReference: (r) => this.reference(sample.label, r) }, random);
-    }
+    clip = this.augment.afterSampling(clip, { layout: this.layout, indexT, sameClassReference: (r) => this.reference(sample.label, r) }, random);
     clip = toModality(clip, boneTreeOf(this.layout, data.boneTree), data.modality);
     return { clip, indexT, label: sample.label, index };
   }
@@ -310,9 +313,9 @@ export function sampleClip(clip: SkeletonClip, data: ExperimentConfig['data'], r
  * The test-time pipeline of one clip, as evaluation runs it (normalisation, sampling, person
  * slots, modality), without a cache: for data that arrives another way (a pose stream).
  */
-export function testTimeClip(clip: SkeletonClip, data: ExperimentConfig['data'], layout: Layout, model: LoaderModelSpec): { clip: SkeletonClip; indexT: Float32Array } {
+export function testTimeClip(clip: SkeletonClip, data: ExperimentConfig['data'], layout: Layout, model: LoaderModelSpec, index = 0): { clip: SkeletonClip; indexT: Float32Array } {
   let c = data.normalize === 'ucla-minmax' ? uclaNormalize(clip, layout) : clip;
-  const sampled = sampleClip(c, data, undefined);
+  const sampled = sampleClip(c, data, undefined, index);
   c = padPersons(sampled.clip, model.persons, data.fillMissingPersons);
   const indexT = Float32Array.from(sampled.sourceIndex, (s) => (2 * s) / sampled.validFrames - 1);
   return { clip: toModality(c, boneTreeOf(layout, data.boneTree), data.modality), indexT };

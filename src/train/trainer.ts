@@ -30,7 +30,7 @@ import type { SkeletonModel } from '../models/types.js';
 import { type CheckpointState, type EpochMetrics, type RunningSums, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, findCheckpoint, readCheckpointState, restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
 import type { ExperimentConfig } from './config.js';
 import { evaluateWithLoader } from './evaluate.js';
-import { SkeletonLoader, disposeModelInputs, toModelInputs } from './loader.js';
+import { SkeletonLoader, disposeModelInputs, indicesByLabel, toModelInputs } from './loader.js';
 import { classificationLoss, clipGradNorm } from './loss.js';
 import { longTailLoss } from './long-tail-loss.js';
 import { partialBodyMixup } from './mixup.js';
@@ -227,12 +227,7 @@ export function experimentSplits(cache: SkeletonCache, config: ExperimentConfig)
   const share = config.data.validationShare;
   if (share <= 0) return { train: [...train], validation: [...cache.split(config.data.benchmark, 'test')] };
   // A stratified hold-out: the same share of every class, chosen by the experiment seed.
-  const byLabel = new Map<number, number[]>();
-  for (const i of train) {
-    const l = cache.labels[i];
-    if (!byLabel.has(l)) byLabel.set(l, []);
-    byLabel.get(l)!.push(i);
-  }
+  const byLabel = indicesByLabel(train, cache.labels);
   const held = new Set<number>();
   for (const [label, list] of [...byLabel].sort((a, b) => a[0] - b[0])) {
     const picked = shuffled(list, randomStream(config.seed, 'holdout', label)).slice(0, Math.round(share * list.length));
