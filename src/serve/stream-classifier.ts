@@ -26,7 +26,7 @@ import { loadModel, type ModelManifest } from '../models/io.js';
 import { toModelBatch } from '../models/input.js';
 import { createModelFromManifest } from '../models/registry.js';
 import type { SkeletonModel } from '../models/types.js';
-import { experimentSchema, type ExperimentConfig } from '../train/config.js';
+import { testConfigOf, type ExperimentConfig } from '../train/config.js';
 import { testTimeClip } from '../train/loader.js';
 
 /** One frame: per person, [joints][channels] in the model's layout; null when nobody was found. */
@@ -125,7 +125,7 @@ export class StreamClassifier {
     this.present = new Uint8Array(this.window);
     this.smoothed = new Float32Array(this.classNames.length);
     // The model's own test-time data settings (saved with it), validated like a config.
-    this.data = experimentSchema.shape.data.parse({ benchmark: 'stream', ...(manifest.data ?? {}), frames: model.frames });
+    this.data = testConfigOf(manifest, 'stream').data;
     const prepared = manifest.preprocessing?.alignment;
     this.alignment = options.alignment && options.alignment !== 'auto' ? options.alignment : prepared === 'ctrgcn' || prepared === 'pyskl' ? prepared : 'none';
   }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import * as z from 'zod';
+import type { ModelManifest } from '../models/manifest.js';
 import { MODALITIES } from '../graph/modalities.js';
 
 /**
@@ -207,4 +208,22 @@ export function loadExperiment(file: string): ExperimentConfig {
   // A description file named in a config is found next to the config, wherever it runs from.
   if (config.text?.descriptions && !isAbsolute(config.text.descriptions)) return { ...config, text: { ...config.text, descriptions: resolve(dirname(file), config.text.descriptions) } };
   return config;
+}
+
+/** The test-time part of an experiment config, rebuilt from what a model folder recorded. */
+export function testConfigOf(manifest: ModelManifest, benchmark?: string): Pick<ExperimentConfig, 'seed' | 'data' | 'augment'> {
+  const data = {
+    ...(manifest.data ?? {}),
+    benchmark: benchmark ?? (manifest.data?.benchmark as string | undefined) ?? 'unknown',
+    modality: manifest.modality,
+    frames: manifest.frames,
+    sampling: manifest.sampling,
+    testCrop: manifest.testCrop,
+    minLength: manifest.minLength,
+    fillMissingPersons: manifest.fillMissingPersons,
+    normalize: manifest.normalize,
+  };
+  // Validate through the experiment schema so defaults are filled exactly as in training.
+  const full = parseExperiment({ name: 'eval', model: { kind: manifest.kind }, data, optim: { lr: 1, batchSize: 1, epochs: 1 } }, 'model.json');
+  return { seed: 0, data: full.data, augment: { ...full.augment, preset: 'none' } };
 }

@@ -11,7 +11,7 @@ import { CacheWriter } from '../../data/cache/writer.js';
 import { DATASETS, type DatasetSpec } from '../../data/datasets/index.js';
 import { loadModel, type ModelManifest } from '../../models/io.js';
 import { createModelFromManifest } from '../../models/registry.js';
-import { parseExperiment, type ExperimentConfig } from '../../train/config.js';
+import { testConfigOf } from '../../train/config.js';
 import { evaluate, fuseScores, readScores, scoreMetrics, shotGroupAccuracy, writeScores, type EvaluationResult, type ScoreMetrics, type ShotGroupAccuracy } from '../../train/evaluate.js';
 import { confusionMatrixSvg, writeSvg } from '../../train/plots.js';
 import { createProgressBar } from '../progress.js';
@@ -20,24 +20,6 @@ import { detectFormat } from './inspect.js';
 import { descriptionsFor, loadDescriptionsFor, readDescriptions } from '../../text-priors/descriptions.js';
 import { lazyUseLite } from '../../text-priors/encoder.js';
 import { evaluateZeroShot } from '../../text-priors/zero-shot.js';
-
-/** The test-time part of an experiment config, rebuilt from what a model folder recorded. */
-export function testConfigOf(manifest: ModelManifest, benchmark?: string): Pick<ExperimentConfig, 'seed' | 'data' | 'augment'> {
-  const data = {
-    ...(manifest.data ?? {}),
-    benchmark: benchmark ?? (manifest.data?.benchmark as string | undefined) ?? 'unknown',
-    modality: manifest.modality,
-    frames: manifest.frames,
-    sampling: manifest.sampling,
-    testCrop: manifest.testCrop,
-    minLength: manifest.minLength,
-    fillMissingPersons: manifest.fillMissingPersons,
-    normalize: manifest.normalize,
-  };
-  // Validate through the experiment schema so defaults are filled exactly as in training.
-  const full = parseExperiment({ name: 'eval', model: { kind: manifest.kind }, data, optim: { lr: 1, batchSize: 1, epochs: 1 } }, 'model.json');
-  return { seed: 0, data: full.data, augment: { ...full.augment, preset: 'none' } };
-}
 
 function checkModelFitsCache(manifest: ModelManifest, cache: SkeletonCache, modelDir: string): void {
   const m = cache.manifest;

@@ -15,7 +15,7 @@ import { buildTextTable, normalised } from '../../text-priors/prompts.js';
 import { embedSequences, queryScores } from '../../text-priors/zero-shot.js';
 import { createProgressBar } from '../progress.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
-import { testConfigOf } from './eval.js';
+import { testConfigOf } from '../../train/config.js';
 
 const unit = normalised;
 const cosine = (a: Float32Array, b: Float32Array): number => {
