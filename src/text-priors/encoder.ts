@@ -14,8 +14,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { installedPackageDir } from '../util/packages.js';
 
 export interface SentenceEncoder {
   /** Names the encoder and its weights; embedding caches are keyed by it. */
@@ -39,11 +39,9 @@ export class TextEncoderUnavailableError extends Error {
   }
 }
 
-const require = createRequire(import.meta.url);
-
 function packageDir(name: string): string {
   try {
-    return dirname(require.resolve(`${name}/package.json`));
+    return installedPackageDir(name);
   } catch {
     throw new TextEncoderUnavailableError(`the text encoder package ${name} is not installed`);
   }
