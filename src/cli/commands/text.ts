@@ -18,13 +18,7 @@ import { type GlobalOptions, log, print, printJson } from '../output.js';
 import { testConfigOf } from '../../train/config.js';
 
 const unit = normalised;
-const cosine = (a: Float32Array, b: Float32Array): number => {
-  const ua = unit(a);
-  const ub = unit(b);
-  let s = 0;
-  for (let i = 0; i < ua.length; i++) s += ua[i] * ub[i];
-  return s;
-};
+const dot = (a: Float32Array, b: Float32Array): number => a.reduce((s, x, i) => s + x * b[i], 0);
 
 interface EmbedArgs extends GlobalOptions {
   sentences: string[];
@@ -49,8 +43,9 @@ const embedCommand: CommandModule<GlobalOptions, EmbedArgs> = {
       print(`  [${i + 1}] ${s}  (norm ${norm.toFixed(3)}; ${Array.from(v.slice(0, 4), (x) => x.toFixed(4)).join(', ')}, …)`);
     });
     if (args.sentences.length > 1) {
+      const units = vectors.map(unit);
       print('cosine similarity:');
-      for (let i = 0; i < vectors.length; i++) print(`  [${i + 1}] ${vectors.map((w) => cosine(vectors[i], w).toFixed(3).padStart(7)).join('')}`);
+      units.forEach((u, i) => print(`  [${i + 1}] ${units.map((w) => dot(u, w).toFixed(3).padStart(7)).join('')}`));
     }
   },
 };
@@ -83,11 +78,7 @@ const similarCommand: CommandModule<GlobalOptions, SimilarArgs> = {
     const q = unit(query);
     const slot = TEXT_SLOTS.indexOf(args.slot as (typeof TEXT_SLOTS)[number]);
     const ranked = table.classNames
-      .map((name, c) => {
-        let s = 0;
-        for (let i = 0; i < table.dim; i++) s += q[i] * table.prototypes[slot][c * table.dim + i];
-        return { name, similarity: s };
-      })
+      .map((name, c) => ({ name, similarity: dot(q, table.prototypes[slot].subarray(c * table.dim, (c + 1) * table.dim)) }))
       .sort((a, b) => b.similarity - a.similarity)
       .slice(0, Math.max(1, args.top));
     if (args.json) return printJson({ sentence: args.sentence, descriptions: file, slot: args.slot, encoder: encoder.id, classes: ranked });
