@@ -11,9 +11,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { extname, join, relative, resolve } from 'node:path';
 import { Piscina } from 'piscina';
-import { CacheError } from './cache/reader.js';
-import { CACHE_FILES, CACHE_VERSION, type CacheManifest, type PrepareReport } from './cache/format.js';
-import { CacheWriter, removeStaleCacheFolders } from './cache/writer.js';
+import { CacheError, cacheDamage, SkeletonCache } from './cache/reader.js';
+import { CACHE_FILES, CACHE_FORMAT, CACHE_VERSION, type CacheManifest, type PrepareReport } from './cache/format.js';
+import { CacheWriter, removeStaleCacheFolders, writeFileAtomic } from './cache/writer.js';
+import { DERIVED_SPLITS_FILE, deriveLongTail, deriveZeroShotSplit, readDerivedSplits, saveDerivedSplit, type DerivedSplits } from './long-tail.js';
 import { getDataset, type SourceFile } from './datasets/index.js';
 import { type ReadTask, type ReadTaskResult, readTask } from './prepare-worker.js';
 import { packageVersion } from '../util/version.js';
@@ -53,6 +54,17 @@ export interface PrepareResult {
   readonly files: number;
   readonly bytes: number;
   readonly seconds: number;
+  /** What a rebuild did with the benchmarks derived from the old cache (absent when up to date). */
+  readonly derived?: DerivedCarry;
+}
+
+export interface DerivedCarry {
+  /** Carried over unchanged (the rebuilt cache holds the same samples). */
+  readonly kept: string[];
+  /** Derived again from their recorded recipe (the samples changed). */
+  readonly rebuilt: string[];
+  /** Could not be derived again from the new samples. */
+  readonly dropped: Array<{ name: string; reason: string }>;
 }
 
 /** Every file under `root` with one of the extensions, sorted by path. */
@@ -78,15 +90,58 @@ function fingerprint(parts: unknown): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
-/** Reads an existing cache's manifest if `dir` holds one. */
+/** Reads an existing cache's manifest if `dir` holds one (a manifest.json of skelact's cache format). */
 function existingManifest(dir: string): CacheManifest | undefined {
   const path = join(dir, CACHE_FILES.manifest);
   if (!existsSync(path)) return undefined;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as CacheManifest;
+    const raw = JSON.parse(readFileSync(path, 'utf8')) as CacheManifest;
+    return raw?.format === CACHE_FORMAT ? raw : undefined;
   } catch {
     return undefined;
   }
+}
+
+function readDerivedSplitsOrNone(dir: string): DerivedSplits {
+  try {
+    return readDerivedSplits(dir);
+  } catch {
+    return {}; // a damaged derived-splits.json is not carried over; the result says nothing was kept
+  }
+}
+
+/**
+ * Puts the derived benchmarks of the cache before a rebuild into the new one: unchanged when the
+ * new cache holds the same samples (same fingerprint), derived again from their recorded
+ * recipe otherwise; one that cannot be derived again is dropped with the reason.
+ */
+function carryDerivedSplits(dir: string, before: DerivedSplits, sameSamples: boolean): DerivedCarry {
+  const result: DerivedCarry = { kept: [], rebuilt: [], dropped: [] };
+  const names = Object.keys(before);
+  if (names.length === 0) return result;
+  if (sameSamples) {
+    writeFileAtomic(join(dir, DERIVED_SPLITS_FILE), `${JSON.stringify(before)}\n`);
+    return { ...result, kept: names };
+  }
+  const cache = SkeletonCache.open(dir);
+  try {
+    for (const name of names) {
+      const { info } = before[name];
+      try {
+        const unseen = (info as { unseen?: unknown }).unseen;
+        const split = Array.isArray(unseen)
+          ? deriveZeroShotSplit(cache, { benchmark: info.source, unseen: unseen as string[], name })
+          : deriveLongTail(cache, { benchmark: info.source, imbalance: info.imbalance, maxPerClass: info.maxPerClass, seed: info.seed, name });
+        saveDerivedSplit(dir, split);
+        result.rebuilt.push(name);
+      } catch (e) {
+        result.dropped.push({ name, reason: (e as Error).message });
+      }
+    }
+  } finally {
+    cache.close();
+  }
+  return result;
 }
 
 export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
@@ -115,9 +170,14 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
 
   const existing = existingManifest(out);
   if (existsSync(out) && !existing && readdirSync(out).length > 0) {
-    throw new CacheError(out, 'exists and is not a skelact cache (no manifest.json); choose another --out or remove it');
+    throw new CacheError(out, 'exists and is not a skelact cache (no skelact manifest.json); choose another --out or remove it');
   }
+  // Leftovers of a killed prepare of this cache go first (never those of a live one).
+  removeStaleCacheFolders(out);
   if (existing && existing.fingerprint === print && !options.force) {
+    // Up to date only when every file is there with the size the manifest records.
+    const damage = cacheDamage(out, existing);
+    if (damage) throw new CacheError(out, `matches the raw files but is damaged: ${damage}; rebuild it with --force`);
     return {
       manifest: existing,
       report: JSON.parse(readFileSync(join(out, CACHE_FILES.report), 'utf8')) as PrepareReport,
@@ -128,7 +188,8 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
     };
   }
   if (selected.length === 0) throw new Error(`none of the ${all.length} files under ${raw} belongs to ${options.benchmark ?? spec.name} (${skipped.length} skipped)`);
-  removeStaleCacheFolders(out);
+  // Benchmarks derived from the old cache (skelact lt, zero-shot splits) are carried over the rebuild.
+  const derivedBefore = existing ? readDerivedSplitsOrNone(out) : {};
   options.onStart?.({ files: selected.length, bytes: bytesTotal, skipped: skipped.length });
 
   const { layout, channels } = spec.layoutFor ? spec.layoutFor(datasetOptions) : { layout: spec.layout, channels: spec.channels };
@@ -207,7 +268,8 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
     }
     const benchmarks = spec.benchmarksFor ? spec.benchmarksFor(selected, options.benchmark) : spec.benchmarks;
     const manifest = writer.commit(report, benchmarks);
-    return { manifest, report, upToDate: false, files: selected.length, bytes: bytesTotal, seconds: (performance.now() - started) / 1000 };
+    const derived = carryDerivedSplits(out, derivedBefore, existing?.fingerprint === manifest.fingerprint);
+    return { manifest, report, upToDate: false, files: selected.length, bytes: bytesTotal, seconds: (performance.now() - started) / 1000, derived };
   } catch (e) {
     writer.abort();
     throw e;

@@ -10,11 +10,36 @@ import { basename, dirname, join } from 'node:path';
 import { MODEL_FILES, MODEL_FORMAT, MODEL_VERSION, ModelFolderError, modelFromFiles, parseModelFiles, type ModelFactory, type ModelManifest, type ModelMeta } from './manifest.js';
 import type { SkeletonModel } from './types.js';
 import { textHeadParameterCount } from './text-head.js';
+import { checkReplaceable } from '../util/replace.js';
 
 export * from './manifest.js';
 
-/** Writes a model folder atomically (replacing an existing one only once the new one is complete). */
-export async function saveModel(dir: string, model: SkeletonModel, meta: ModelMeta): Promise<ModelManifest> {
+/** What may happen to an existing folder at the target path (see src/util/replace.ts). */
+export interface SaveOptions {
+  /** Replace a saved model already there (never anything else); default false. */
+  readonly replace?: boolean;
+  /** Told to the user when a model is in the way, e.g. 'add --force to replace it'. */
+  readonly howToReplace?: string;
+  /** Told to the user when something is in the way, e.g. 'choose another --out'. */
+  readonly howToAvoid?: string;
+}
+
+/** Whether `dir` holds a saved skelact model (its model.json says so). */
+export function isModelFolder(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, MODEL_FILES.manifest), 'utf8')) as { format?: unknown }).format === MODEL_FORMAT;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes a model folder atomically (replacing an existing one only once the new one is
+ * complete). An existing folder is replaced only when it is a saved model and
+ * `options.replace` is set; anything else there is an error and stays untouched.
+ */
+export async function saveModel(dir: string, model: SkeletonModel, meta: ModelMeta, options: SaveOptions = {}): Promise<ModelManifest> {
+  checkModelTarget(dir, options);
   const { specs, data } = await model.params.toWeights();
   const manifest: ModelManifest = {
     format: MODEL_FORMAT,
@@ -46,12 +71,20 @@ export async function saveModel(dir: string, model: SkeletonModel, meta: ModelMe
   if (manifest.provenance === undefined) delete (manifest as { provenance?: unknown }).provenance;
   if (manifest.data === undefined) delete (manifest as { data?: unknown }).data;
   for (const key of ['preprocessing', 'trainCounts', 'shotGroups', 'textHead'] as const) if (manifest[key] === undefined) delete (manifest as Record<string, unknown>)[key];
-  writeModelFolder(dir, manifest, data);
+  writeModelFolder(dir, manifest, data, options);
   return manifest;
 }
 
-/** Writes a manifest and its weight bytes as a model folder, atomically (replacing an existing one only once complete). */
-export function writeModelFolder(dir: string, manifest: ModelManifest, data: ArrayBuffer): void {
+function checkModelTarget(dir: string, options: SaveOptions): void {
+  checkReplaceable(dir, { kind: 'a saved skelact model', isOwnKind: isModelFolder, replace: options.replace ?? false, howToReplace: options.howToReplace, howToAvoid: options.howToAvoid });
+}
+
+/**
+ * Writes a manifest and its weight bytes as a model folder, atomically (replacing an existing
+ * model only once complete, and only with `options.replace`).
+ */
+export function writeModelFolder(dir: string, manifest: ModelManifest, data: ArrayBuffer, options: SaveOptions = {}): void {
+  checkModelTarget(dir, options);
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
@@ -59,6 +92,7 @@ export function writeModelFolder(dir: string, manifest: ModelManifest, data: Arr
     writeFileSync(join(tmp, MODEL_FILES.weights), new Uint8Array(data));
     writeFileSync(join(tmp, MODEL_FILES.manifest), `${JSON.stringify(manifest, null, 1)}\n`);
     if (existsSync(dir)) {
+      checkModelTarget(dir, options); // again: the folder may have changed while the weights were written
       const old = `${dir}.old-${process.pid}-${Date.now()}`;
       renameSync(dir, old);
       renameSync(tmp, dir);

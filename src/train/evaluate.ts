@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { checkReplaceable } from '../util/replace.js';
 import * as z from 'zod';
 import type { SkeletonCache } from '../data/cache/reader.js';
 import { readNpy, writeNpy } from '../data/cache/npy.js';
@@ -196,6 +197,8 @@ export function writeScores(dir: string, run: ScoreRun, provenance?: Record<stri
   const K = run.classNames.length;
   const N = run.names.length;
   if (run.labels.length !== N || run.scores.length !== N * K) throw new Error(`inconsistent scores: ${N} names, ${run.labels.length} labels, ${run.scores.length} values for ${K} classes`);
+  // A scores folder may replace a scores folder; a folder of anything else is left alone.
+  checkReplaceable(dir, { kind: 'a scores folder (scores.json, scores.npy)', isOwnKind: (d) => existsSync(join(d, SCORE_FILES.meta)), replace: true, howToAvoid: 'choose another --scores folder' });
   mkdirSync(dir, { recursive: true });
   const npyPath = join(dir, SCORE_FILES.scores);
   const tmp = join(dirname(npyPath), `.${basename(npyPath)}.tmp-${process.pid}`);

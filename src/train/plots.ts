@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { writeFileAtomic } from '../data/cache/writer.js';
+import { checkReplaceable, SVG_OUTPUT } from '../util/replace.js';
 import type { EpochMetrics } from './checkpoint.js';
 
 /** One line of steps.jsonl. */
@@ -38,6 +39,7 @@ async function render(spec: vl.TopLevelSpec): Promise<string> {
 
 /** Writes an SVG atomically. */
 export function writeSvg(path: string, svg: string): void {
+  checkReplaceable(path, SVG_OUTPUT);
   writeFileAtomic(path, svg);
 }
 

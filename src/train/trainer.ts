@@ -468,7 +468,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (val && (best === null || val.top1 > best.top1)) {
         best = { epoch: completed, top1: val.top1 };
         isBest = true;
-        await saveModel(join(outDir, RUN_FILES.best), model, { ...meta, provenance: { ...meta.provenance, epoch: completed, step, valTop1: val.top1, valTop5: val.top5 } });
+        // The run's own best model replaces the previous best (and nothing else: see saveModel).
+        await saveModel(join(outDir, RUN_FILES.best), model, { ...meta, provenance: { ...meta.provenance, epoch: completed, step, valTop1: val.top1, valTop5: val.top5 } }, { replace: true });
       }
       const metrics: EpochMetrics = {
         epoch: completed,

@@ -1,16 +1,18 @@
 /** `skelact export --model <dir> --out <dir> [--quantize float16|uint8]`: a smaller copy of a saved model. */
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { MODEL_FILES, readModelFolder, withoutTextHead, writeModelFolder } from '../../models/io.js';
+import { isModelFolder, MODEL_FILES, readModelFolder, withoutTextHead, writeModelFolder } from '../../models/io.js';
 import { QUANTIZATIONS, quantizeWeights, type Quantization } from '../../models/quantize.js';
 import { type GlobalOptions, print, printJson } from '../output.js';
+import { checkReplaceable } from '../../util/replace.js';
 
 interface ExportArgs extends GlobalOptions {
   model: string;
   out: string;
   quantize?: Quantization;
   dropTextHead: boolean;
+  force: boolean;
 }
 
 export const exportCommand: CommandModule<GlobalOptions, ExportArgs> = {
@@ -22,12 +24,17 @@ export const exportCommand: CommandModule<GlobalOptions, ExportArgs> = {
       .option('out', { describe: 'folder to write', type: 'string', demandOption: true })
       .option('quantize', { describe: 'store weights as float16 (half the size) or uint8 (a quarter; per-tensor affine)', choices: QUANTIZATIONS })
       .option('drop-text-head', { describe: 'leave out the text head of a model trained with text priors (classification needs none of it; zero-shot and search do)', type: 'boolean', default: false })
+      .option('force', { describe: 'replace a saved model already in --out (anything else there is never replaced)', type: 'boolean', default: false })
       .example('$0 export --model runs/realtime/best --out web/model --quantize float16', 'a half-size model for a web page') as unknown as Argv<ExportArgs>,
   handler: (args: ArgumentsCamelCase<ExportArgs>) => {
+    if (resolve(args.out) === resolve(args.model)) throw new Error(`--out ${args.out} is the --model folder itself; export to another folder`);
+    const replace = { replace: args.force, howToReplace: 'add --force to replace it', howToAvoid: 'choose another --out' };
+    // Checked before any work, so a refusal costs nothing.
+    checkReplaceable(args.out, { kind: 'a saved skelact model', isOwnKind: isModelFolder, ...replace });
     const read = readModelFolder(args.model);
     const { manifest, specs, data } = args.dropTextHead ? withoutTextHead(read.manifest, read.specs, read.data) : read;
     const out = args.quantize ? quantizeWeights(specs, data, args.quantize) : { specs, data };
-    writeModelFolder(args.out, { ...manifest, weightsManifest: [{ paths: [MODEL_FILES.weights], weights: out.specs as typeof manifest.weightsManifest[0]['weights'] }] }, out.data);
+    writeModelFolder(args.out, { ...manifest, weightsManifest: [{ paths: [MODEL_FILES.weights], weights: out.specs as typeof manifest.weightsManifest[0]['weights'] }] }, out.data, replace);
     // Read back: the exported folder must validate like any other.
     readModelFolder(args.out);
     const size = (dir: string) => statSync(join(dir, MODEL_FILES.weights)).size + statSync(join(dir, MODEL_FILES.manifest)).size;

@@ -10,6 +10,7 @@ import { type GlobalOptions, log, print, printJson } from '../output.js';
 import { writeFileAtomic } from '../../data/cache/writer.js';
 import type { SkeletonClip } from '../../graph/clip.js';
 import { getLayout } from '../../graph/layout.js';
+import { checkReplaceable, SVG_OUTPUT } from '../../util/replace.js';
 import { renderSkeletonSvg } from '../../viz/skeleton-svg.js';
 
 interface InspectArgs extends GlobalOptions {
@@ -22,7 +23,7 @@ interface InspectArgs extends GlobalOptions {
 
 /** Writes an SVG strip of one sample's frames (cache: by index or name; raw file: by index). */
 function plotSample(clip: SkeletonClip, layoutName: string, title: string, file: string): void {
-  writeFileAtomic(file, renderSkeletonSvg(clip, getLayout(layoutName), { title }));
+  writeSvgPlot(file, renderSkeletonSvg(clip, getLayout(layoutName), { title }));
 }
 
 function pickIndex(names: readonly string[], wanted: string | undefined, where: string): number {
@@ -210,3 +211,9 @@ export const inspectCommand: CommandModule<GlobalOptions, InspectArgs> = {
     for (const k of s.skipped) print(`skipped: ${k.reason}`);
   },
 };
+
+/** Writes an SVG plot, replacing an SVG but nothing else (src/util/replace.ts). */
+function writeSvgPlot(path: string, svg: string): void {
+  checkReplaceable(path, SVG_OUTPUT);
+  writeFileAtomic(path, svg);
+}

@@ -92,6 +92,7 @@ export const prepareCommand: CommandModule<GlobalOptions, PrepareArgs> = {
         skipped: report.skipped.length,
         failed: report.failed,
         denoised: report.denoised.length,
+        derived: result.derived ?? null,
       });
       return;
     }
@@ -101,6 +102,10 @@ export const prepareCommand: CommandModule<GlobalOptions, PrepareArgs> = {
       log(args, `wrote ${args.out}: ${manifest.samples} samples, ${manifest.classNames.length} classes, layout ${manifest.layout}, ${result.files} files in ${result.seconds.toFixed(1)} s (${(result.bytes / 1e6 / result.seconds).toFixed(1)} MB/s)`);
     }
     for (const [b, n] of Object.entries(splitSizes)) log(args, `  ${b}: ${n.train} train / ${n.test} test`);
+    const derived = result.derived;
+    if (derived && derived.kept.length > 0) log(args, `derived benchmarks kept (same samples): ${derived.kept.join(', ')}`);
+    if (derived && derived.rebuilt.length > 0) log(args, `derived benchmarks derived again from the new samples: ${derived.rebuilt.join(', ')}`);
+    for (const d of derived?.dropped ?? []) log(args, `warning: derived benchmark ${d.name} could not be derived again and was dropped: ${d.reason}`);
     log(args, `skipped ${report.skipped.length}, failed ${report.failed.length}, with preprocessing notes (denoising, repeated frames, alignment) ${report.denoised.length} (details in ${args.out}/report.json)`);
     for (const f of report.failed.slice(0, 10)) log(args, `  failed: ${f.reason}`);
     if (report.failed.length > 10) log(args, `  … and ${report.failed.length - 10} more`);

@@ -4,7 +4,8 @@
  * what came out, then train a small SkateFormer on it and evaluate it on the held-out
  * subjects (configs/small/quickstart.json).
  */
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { RUN_FILES } from '../../train/trainer.js';
 import { join, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { SkeletonCache } from '../../data/cache/reader.js';
@@ -12,6 +13,7 @@ import { writeFileAtomic } from '../../data/cache/writer.js';
 import { prepare } from '../../data/prepare.js';
 import { syntheticClasses, writeSyntheticNtuDataset } from '../../data/synthetic/index.js';
 import { getLayout } from '../../graph/layout.js';
+import { checkReplaceable, SVG_OUTPUT } from '../../util/replace.js';
 import { renderSkeletonSvg } from '../../viz/skeleton-svg.js';
 import { createProgressBar } from '../progress.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
@@ -60,14 +62,18 @@ export const quickstartCommand: CommandModule<GlobalOptions, QuickstartArgs> = {
     const plot = join(out, 'sample.svg');
     const index = cache.samples().findIndex((s) => s.label === 54); // a hug (A055) shows two people
     const { clip, name, label } = cache.read(Math.max(0, index));
-    writeFileAtomic(plot, renderSkeletonSvg(clip, getLayout('ntu-25'), { title: `${name} · ${cache.manifest.classNames[label]}` }));
+    writeSvgPlot(plot, renderSkeletonSvg(clip, getLayout('ntu-25'), { title: `${name} · ${cache.manifest.classNames[label]}` }));
     cache.close();
 
     let training: Awaited<ReturnType<typeof runTraining>> | undefined;
     const runDir = join(out, 'run');
     if (args.train) {
       log(args, `4/4 training a small SkateFormer (${args.config}) on the ntu60-xsub training subjects, evaluating on the others, into ${runDir}`);
-      rmSync(runDir, { recursive: true, force: true }); // a fresh run each time (the data was just rebuilt)
+      // A fresh run each time (the data was just rebuilt); only a previous run is removed, never anything else.
+      if (existsSync(runDir) && readdirSync(runDir).length > 0 && !existsSync(join(runDir, RUN_FILES.config))) {
+        throw new Error(`${runDir} exists and is not a skelact training run; skelact does not replace it (choose another --out)`);
+      }
+      rmSync(runDir, { recursive: true, force: true });
       training = await runTraining({ configFile: args.config, data: cacheDir, out: runDir, epochs: args.epochs, resume: false, json: args.json, quiet: args.quiet });
     }
     if (args.json) return printJson({ cache: cacheDir, plot, ...summary, training: training ?? null });
@@ -83,3 +89,9 @@ export const quickstartCommand: CommandModule<GlobalOptions, QuickstartArgs> = {
     }
   },
 };
+
+/** Writes an SVG plot, replacing an SVG but nothing else (src/util/replace.ts). */
+function writeSvgPlot(path: string, svg: string): void {
+  checkReplaceable(path, SVG_OUTPUT);
+  writeFileAtomic(path, svg);
+}

@@ -11,6 +11,7 @@
  *   samples.jsonl   one JSON object per line: {index, name, label, persons, frames, source, meta}
  *   splits.json     {benchmark: {train: [indices], test: [indices]}}
  *   report.json     files skipped (with reasons), failed (with errors) and denoised
+ *   derived-splits.json  (optional) benchmarks derived later by `skelact lt` / zero-shot splits
  *
  * In numpy:  x = np.load('clips.npy', mmap_mode='r'); o = np.load('offsets.npy'); s = np.load('shapes.npy')
  *            clip = x[o[i]:o[i+1]].reshape(s[i])
@@ -49,10 +50,15 @@ export const manifestSchema = z
     source: z.string(),
     createdAt: z.string(),
     skelactVersion: z.string(),
+    /** Byte size of every file of the cache (the manifest excepted), so damage is found before use. Absent in caches written before it was recorded. */
+    files: z.record(z.string(), z.number().int().min(0)).optional(),
   })
   .strict();
 
 export type CacheManifest = z.infer<typeof manifestSchema>;
+
+/** The files a cache must hold besides its manifest (their sizes are recorded in `manifest.files`). */
+export const CACHE_DATA_FILES = [CACHE_FILES.clips, CACHE_FILES.offsets, CACHE_FILES.shapes, CACHE_FILES.labels, CACHE_FILES.samples, CACHE_FILES.splits, CACHE_FILES.report] as const;
 
 export const sampleRecordSchema = z
   .object({

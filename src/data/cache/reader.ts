@@ -3,11 +3,12 @@
  * with positioned reads, so opening even an NTU120 cache (several GB) costs only the small
  * index files.
  */
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import * as z from 'zod';
 import { join } from 'node:path';
 import { type SkeletonClip, makeClip } from '../../graph/clip.js';
-import { readDerivedSplits, type DerivedSplits } from '../long-tail.js';
-import { CACHE_FILES, CACHE_FORMAT, CACHE_VERSION, type CacheManifest, type CacheSplits, type PrepareReport, type SampleRecord, manifestSchema, sampleRecordSchema, type SplitName } from './format.js';
+import { DERIVED_SPLITS_FILE, readDerivedSplits, type DerivedSplits } from '../long-tail.js';
+import { CACHE_DATA_FILES, CACHE_FILES, CACHE_FORMAT, CACHE_VERSION, type CacheManifest, type CacheSplits, type PrepareReport, type SampleRecord, manifestSchema, sampleRecordSchema, type SplitName } from './format.js';
 import { type NpyInfo, readFully, readNpy, readNpyInfo } from './npy.js';
 
 export class CacheError extends Error {
@@ -16,6 +17,35 @@ export class CacheError extends Error {
     this.name = 'CacheError';
   }
 }
+
+/** How to rebuild a damaged cache, from what its manifest records. */
+export function rebuildHint(dir: string, manifest?: Pick<CacheManifest, 'dataset' | 'source'>): string {
+  return manifest ? `rebuild it with: skelact prepare ${manifest.dataset} --raw ${manifest.source} --out ${dir} --force` : `rebuild it with skelact prepare … --out ${dir} --force`;
+}
+
+/**
+ * What is wrong with the files of a cache, or undefined when every file exists with the size
+ * its manifest records (for a cache written before sizes were recorded: when every file exists).
+ */
+export function cacheDamage(dir: string, manifest: Pick<CacheManifest, 'files'>): string | undefined {
+  const problems: string[] = [];
+  for (const name of CACHE_DATA_FILES) {
+    const path = join(dir, name);
+    if (!existsSync(path)) {
+      problems.push(`${name} is missing`);
+      continue;
+    }
+    const expected = manifest.files?.[name];
+    const size = statSync(path).size;
+    if (expected !== undefined && size !== expected) problems.push(`${name} has ${size} bytes, the manifest records ${expected} (truncated or changed)`);
+  }
+  return problems.length > 0 ? problems.join('; ') : undefined;
+}
+
+const indexList = z.array(z.number().int().min(0));
+const splitsSchema = z.record(z.string(), z.object({ train: indexList, test: indexList }).strict());
+const fileReason = z.object({ file: z.string(), reason: z.string() }).passthrough();
+const reportSchema = z.object({ skipped: z.array(fileReason), failed: z.array(fileReason), denoised: z.array(z.object({ name: z.string(), notes: z.array(z.string()) }).passthrough()) }).passthrough();
 
 export interface CachedSample {
   readonly index: number;
@@ -55,6 +85,9 @@ export class SkeletonCache {
       throw new CacheError(dir, `manifest.json field '${issue.path.join('.')}': ${issue.message}`);
     }
     this.manifest = parsed.data;
+    // Every file is checked before any is read, so damage is named once, with the fix.
+    const damage = cacheDamage(dir, this.manifest);
+    if (damage) throw new CacheError(dir, `is damaged: ${damage}; ${rebuildHint(dir, this.manifest)}`);
     const n = this.manifest.samples;
     const load = (name: string) => {
       try {
@@ -118,11 +151,17 @@ export class SkeletonCache {
   /** The per-sample records of samples.jsonl (read on first use). */
   samples(): readonly SampleRecord[] {
     if (!this.records) {
-      const lines = readFileSync(join(this.dir, CACHE_FILES.samples), 'utf8').split('\n').filter((l) => l.length > 0);
-      if (lines.length !== this.size) throw new CacheError(this.dir, `samples.jsonl has ${lines.length} lines, expected ${this.size}`);
+      const lines = this.readText(CACHE_FILES.samples).split('\n').filter((l) => l.length > 0);
+      if (lines.length !== this.size) throw new CacheError(this.dir, `samples.jsonl has ${lines.length} lines, expected ${this.size}; ${rebuildHint(this.dir, this.manifest)}`);
       this.records = lines.map((line, i) => {
-        const parsed = sampleRecordSchema.safeParse(JSON.parse(line));
-        if (!parsed.success) throw new CacheError(this.dir, `samples.jsonl line ${i + 1}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+        } catch (e) {
+          throw new CacheError(this.dir, `samples.jsonl line ${i + 1} is not valid JSON (${(e as Error).message}); ${rebuildHint(this.dir, this.manifest)}`);
+        }
+        const parsed = sampleRecordSchema.safeParse(value);
+        if (!parsed.success) throw new CacheError(this.dir, `samples.jsonl line ${i + 1}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}; ${rebuildHint(this.dir, this.manifest)}`);
         return parsed.data;
       });
     }
@@ -137,8 +176,17 @@ export class SkeletonCache {
   /** Split membership of every benchmark in the cache, the derived ones (`skelact lt`) included. */
   splits(): CacheSplits {
     if (!this.splitTable) {
-      const table = JSON.parse(readFileSync(join(this.dir, CACHE_FILES.splits), 'utf8')) as CacheSplits;
-      for (const [name, d] of Object.entries(readDerivedSplits(this.dir))) {
+      const table = this.readJson(CACHE_FILES.splits, splitsSchema) as CacheSplits;
+      for (const [benchmark, s] of Object.entries(table)) {
+        for (const i of [...s.train, ...s.test]) if (i >= this.size) throw new CacheError(this.dir, `splits.json: benchmark '${benchmark}' names sample ${i}; the cache has ${this.size}; ${rebuildHint(this.dir, this.manifest)}`);
+      }
+      let derived: ReturnType<typeof readDerivedSplits>;
+      try {
+        derived = readDerivedSplits(this.dir);
+      } catch (e) {
+        throw new CacheError(this.dir, `${(e as Error).message}; remove ${DERIVED_SPLITS_FILE} and derive the benchmarks again (skelact lt)`);
+      }
+      for (const [name, d] of Object.entries(derived)) {
         if (table[name]) throw new CacheError(this.dir, `derived benchmark '${name}' has the name of a prepared one`);
         for (const i of [...d.train, ...d.test]) if (i >= this.size) throw new CacheError(this.dir, `derived benchmark '${name}' names sample ${i}; the cache has ${this.size} (derived for another version of this cache?)`);
         table[name] = { train: d.train, test: d.test };
@@ -162,7 +210,31 @@ export class SkeletonCache {
   }
 
   report(): PrepareReport {
-    return JSON.parse(readFileSync(join(this.dir, CACHE_FILES.report), 'utf8')) as PrepareReport;
+    return this.readJson(CACHE_FILES.report, reportSchema) as PrepareReport;
+  }
+
+  /** A text file of the cache; a missing or unreadable one is a CacheError naming it and the fix. */
+  private readText(name: string): string {
+    try {
+      return readFileSync(join(this.dir, name), 'utf8');
+    } catch (e) {
+      const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : `cannot be read (${(e as Error).message})`;
+      throw new CacheError(this.dir, `${name} ${reason}; ${rebuildHint(this.dir, this.manifest)}`);
+    }
+  }
+
+  /** A JSON file of the cache, validated; errors name the file, the field and the fix. */
+  private readJson(name: string, schema: z.ZodType): unknown {
+    let value: unknown;
+    try {
+      value = JSON.parse(this.readText(name));
+    } catch (e) {
+      if (e instanceof CacheError) throw e;
+      throw new CacheError(this.dir, `${name} is not valid JSON (${(e as Error).message}); ${rebuildHint(this.dir, this.manifest)}`);
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new CacheError(this.dir, `${name} field '${parsed.error.issues[0].path.join('.')}': ${parsed.error.issues[0].message}; ${rebuildHint(this.dir, this.manifest)}`);
+    return parsed.data;
   }
 
   close(): void {

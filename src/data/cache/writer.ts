@@ -3,12 +3,13 @@
  * fully written folder (manifest last) is renamed to `<out>`. A killed run leaves at most a
  * `.partial-*` folder, which never looks like a cache and is removed by the next run.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { LayoutName } from '../../graph/layout.js';
 import type { SkeletonSample } from '../types.js';
-import { CACHE_FILES, CACHE_FORMAT, CACHE_VERSION, type CacheManifest, type CacheSplits, type PrepareReport, type SampleRecord, type SplitName } from './format.js';
+import { CACHE_DATA_FILES, CACHE_FILES, CACHE_FORMAT, CACHE_VERSION, type CacheManifest, type CacheSplits, type PrepareReport, type SampleRecord, type SplitName } from './format.js';
 import { NpyStreamWriter, writeNpy } from './npy.js';
+import { checkReplaceable } from '../../util/replace.js';
 
 export interface CacheHeader {
   readonly dataset: string;
@@ -29,17 +30,46 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   renameSync(tmp, path);
 }
 
-/** Removes leftovers of interrupted runs next to `outDir` (`<out>.partial-*`, `<out>.old-*`). */
+/** Whether `dir` holds a skelact cache (its manifest.json says so). */
+export function isCacheFolder(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, CACHE_FILES.manifest), 'utf8')) as { format?: unknown }).format === CACHE_FORMAT;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a process with this id is running (signal 0 tests without sending anything). */
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
+  }
+}
+
+/**
+ * Removes leftovers of interrupted runs next to `outDir` (`<out>.partial-<pid>`,
+ * `<out>.old-<pid>`) whose process is gone; one whose process still runs is another prepare
+ * writing the same cache, and is an error rather than something to delete.
+ */
 export function removeStaleCacheFolders(outDir: string): string[] {
   const parent = dirname(outDir);
   if (!existsSync(parent)) return [];
   const base = basename(outDir);
   const removed: string[] = [];
   for (const entry of readdirSync(parent)) {
-    if (entry.startsWith(`${base}.partial-`) || entry.startsWith(`${base}.old-`)) {
-      rmSync(join(parent, entry), { recursive: true, force: true });
-      removed.push(entry);
+    const prefix = [`${base}.partial-`, `${base}.old-`].find((p) => entry.startsWith(p));
+    if (!prefix) continue;
+    const pid = Number.parseInt(entry.slice(prefix.length), 10);
+    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
+      if (pid === process.pid) continue;
+      throw new Error(`${join(parent, entry)} is being written by another skelact process (pid ${pid}); wait for it to finish, or stop it`);
     }
+    rmSync(join(parent, entry), { recursive: true, force: true });
+    removed.push(entry);
   }
   return removed;
 }
@@ -152,6 +182,7 @@ export class CacheWriter {
     const splits = Object.fromEntries(benchmarks.map((b) => [b, this.splits[b] ?? { train: [], test: [] }]));
     writeFileSync(join(dir, CACHE_FILES.splits), JSON.stringify(splits));
     writeFileSync(join(dir, CACHE_FILES.report), JSON.stringify(report, null, 1));
+    const files = Object.fromEntries(CACHE_DATA_FILES.map((name) => [name, statSync(join(dir, name)).size]));
     const manifest: CacheManifest = {
       format: CACHE_FORMAT,
       version: CACHE_VERSION,
@@ -168,9 +199,12 @@ export class CacheWriter {
       source: this.header.source,
       createdAt: new Date().toISOString(),
       skelactVersion: this.header.skelactVersion,
+      files,
     };
     writeFileSync(join(dir, CACHE_FILES.manifest), `${JSON.stringify(manifest, null, 1)}\n`);
     // Swap into place: an existing cache is moved aside first and removed after the rename.
+    // Only a cache (or an empty folder) is ever replaced; anything else stays where it is.
+    checkReplaceable(this.outDir, { kind: 'a skelact cache', isOwnKind: isCacheFolder, replace: true, howToAvoid: 'choose another --out' });
     if (existsSync(this.outDir)) {
       const old = `${this.outDir}.old-${process.pid}`;
       renameSync(this.outDir, old);
