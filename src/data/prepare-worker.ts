@@ -17,7 +17,7 @@ export interface ReadTask {
 }
 
 export type ReadTaskResult =
-  | { readonly ok: true; readonly samples: SkeletonSample[]; readonly skipped: Array<{ file: string; reason: string }>; readonly bytes: number }
+  | { readonly ok: true; readonly samples: SkeletonSample[]; readonly skipped: Array<{ file: string; reason: string }>; readonly failed: Array<{ file: string; reason: string }>; readonly bytes: number }
   | { readonly ok: false; readonly reason: string; readonly formatError: boolean; readonly bytes: number };
 
 /** Reads and converts one file; never throws (errors become a result). */
@@ -27,7 +27,7 @@ export function readTask(task: ReadTask): ReadTaskResult {
     const data = readFileSync(task.file);
     bytes = data.length;
     const result = getDataset(task.dataset).readFile(data, task.displayName, task.options);
-    return { ok: true, samples: result.samples, skipped: result.skipped, bytes };
+    return { ok: true, samples: result.samples, skipped: result.skipped, failed: result.failed ?? [], bytes };
   } catch (e) {
     const err = e as Error;
     const formatError = err instanceof SkeletonFormatError;

@@ -223,6 +223,8 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
       report.failed.push({ file: rel, reason: result.reason });
     } else {
       for (const s of result.skipped) report.skipped.push({ file: s.file, reason: s.reason }); // already display names
+      // Records of the file that could not be read (the file's good records are kept): one entry each.
+      for (const f of result.failed) report.failed.push({ file: rel, reason: f.reason });
       for (const sample of result.samples) {
         writer.add(sample, spec.splits(sample, datasetOptions), rel);
         if (sample.notes.length > 0) report.denoised.push({ name: sample.name, notes: [...sample.notes] });

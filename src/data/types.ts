@@ -69,4 +69,9 @@ export interface ReadResult {
   readonly samples: SkeletonSample[];
   /** Samples inside the file that were skipped with a reason (e.g. an unlabelled NaN range). */
   readonly skipped: FailedFile[];
+  /**
+   * Records inside the file that could not be read (a bad line of a JSON Lines file), each with
+   * its file, line and error; the file's good records are in `samples`.
+   */
+  readonly failed?: FailedFile[];
 }

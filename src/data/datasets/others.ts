@@ -12,7 +12,7 @@ import { kineticsClassNames, parseKineticsSkeleton, readKineticsLabels, type Kin
 import { parseMlkitFitness } from '../formats/mlkit-fitness.js';
 import { parseNwUcla } from '../formats/nw-ucla.js';
 import { parseUtkinect, readUtkinectLabels, type UtkinectLabels } from '../formats/utkinect.js';
-import { SkeletonFormatError, XY_SCORE, XYZ } from '../types.js';
+import { SkeletonFormatError, XY_SCORE, XYZ, type SkeletonSample } from '../types.js';
 import type { DatasetSpec, SourceFile } from './spec.js';
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -178,10 +178,10 @@ export interface GenericOptions {
   readonly classes?: readonly string[];
 }
 
-/** The first generic file under a folder (or the file itself). */
-function firstGenericFile(rawDir: string): string | undefined {
-  if (!existsSync(rawDir)) return undefined;
-  if (statSync(rawDir).isFile()) return rawDir;
+/** Every generic file under a folder (or the file itself), sorted by path. */
+function genericFiles(rawDir: string): string[] {
+  if (!existsSync(rawDir)) return [];
+  if (statSync(rawDir).isFile()) return [rawDir];
   const stack = [rawDir];
   const found: string[] = [];
   while (stack.length > 0) {
@@ -192,7 +192,27 @@ function firstGenericFile(rawDir: string): string | undefined {
       else if (/\.(json|jsonl|ndjson)$/i.test(entry.name)) found.push(path);
     }
   }
-  return found.sort()[0];
+  return found.sort();
+}
+
+/**
+ * The layout of the data set: that of the first good record of the first file that has one. A
+ * file that is not generic (a stray package.json, say) is passed over here and reported as a
+ * failed file by prepare; only when no file holds a good record is this an error.
+ */
+function firstGenericSample(rawDir: string): SkeletonSample | undefined {
+  const files = genericFiles(rawDir);
+  let firstError: Error | undefined;
+  for (const file of files) {
+    try {
+      const sample = parseGeneric(readFileSync(file, 'utf8'), file).samples[0];
+      if (sample) return sample;
+    } catch (e) {
+      firstError ??= e as Error;
+    }
+  }
+  if (firstError) throw new Error(`no generic record could be read from the ${files.length} file(s) under ${rawDir}; first error: ${firstError.message}`);
+  return undefined;
 }
 
 export const genericDataset: DatasetSpec<GenericOptions> = {
@@ -220,40 +240,47 @@ export const genericDataset: DatasetSpec<GenericOptions> = {
       classes = parsed as string[];
     }
     // One cache holds one layout: take it from the first record of the first file.
-    const first = firstGenericFile(rawDir);
-    if (!first) return { layout: 'ntu-25', channels: XYZ, classes };
-    const sample = parseGeneric(readFileSync(first, 'utf8'), first).samples[0];
-    if (!sample) throw new Error(`${first}: holds no record, so the layout of the data set is unknown`);
+    const sample = firstGenericSample(rawDir);
+    if (!sample) return { layout: 'ntu-25', channels: XYZ, classes };
     return { layout: sample.layout, channels: [...sample.channels], classes };
   },
   selectFiles: (files) => ({ selected: files, skipped: [] }),
   readFile(bytes, file, options) {
     const result = parseGeneric(text(bytes), file);
+    // A record that does not fit the cache (another layout, a label outside --classes) is
+    // skipped and reported like a malformed one; the file's other records are kept.
+    const failed = [...(result.failed ?? [])];
+    const index = options.classes ? new Map(options.classes.map((c, i) => [c, i])) : undefined;
+    const samples: SkeletonSample[] = [];
+    let firstProblem: SkeletonFormatError | undefined;
     for (const s of result.samples) {
+      let problem: SkeletonFormatError | undefined;
+      let label = s.label;
       if (s.layout !== options.layout || s.channels.join(',') !== options.channels.join(',')) {
-        throw new SkeletonFormatError({
+        problem = new SkeletonFormatError({
           file,
           field: `${s.name}: layout`,
           expected: `layout ${options.layout} with channels ${options.channels.join(',')} (those of the first file; one cache holds one layout)`,
           found: `${s.layout} with channels ${s.channels.join(',')}`,
         });
+      } else if (index && options.classes) {
+        const name = s.meta.labelName;
+        if (typeof name === 'string') {
+          const found = index.get(name);
+          if (found === undefined) problem = new SkeletonFormatError({ file, field: `${s.name}: label`, expected: `one of the ${options.classes.length} --classes names`, found: name });
+          else label = found;
+        } else if (s.label >= options.classes.length) {
+          problem = new SkeletonFormatError({ file, field: `${s.name}: label`, expected: `a class index below ${options.classes.length}`, found: String(s.label) });
+        }
       }
+      if (problem) {
+        firstProblem ??= problem;
+        failed.push({ file, reason: problem.message });
+      }
+      else samples.push(label === s.label ? s : { ...s, label });
     }
-    const { classes } = options;
-    if (!classes) return result;
-    // Resolve class names to indices now, so a label outside --classes fails its file.
-    const index = new Map(classes.map((c, i) => [c, i]));
-    const samples = result.samples.map((s) => {
-      const name = s.meta.labelName;
-      if (typeof name === 'string') {
-        const label = index.get(name);
-        if (label === undefined) throw new SkeletonFormatError({ file, field: `${s.name}: label`, expected: `one of the ${classes.length} --classes names`, found: name });
-        return { ...s, label };
-      }
-      if (s.label >= classes.length) throw new SkeletonFormatError({ file, field: `${s.name}: label`, expected: `a class index below ${classes.length}`, found: String(s.label) });
-      return s;
-    });
-    return { samples, skipped: result.skipped };
+    if (samples.length === 0 && failed.length === 1 && firstProblem) throw firstProblem; // a one-record file fails as a file
+    return { samples, skipped: result.skipped, failed };
   },
   classNames: (_files, _benchmark, options) => (options.classes ? [...options.classes] : 'discover'),
   // The records' own split field ('train' / 'test') makes the benchmark 'records'.

@@ -10,12 +10,13 @@
  * order, so a record is a clip written out as JSON. A whole joint, or a whole frame of one
  * person, may be `null` for "not detected": it becomes zeros, the library's missing-joint
  * convention. Everything is validated; errors name the file, the line (JSON Lines) or the
- * record index (JSON arrays), and the field path.
+ * record index (JSON arrays), and the field path. A bad record is skipped and reported, the
+ * file's good records are kept.
  */
 import * as z from 'zod';
 import { LAYOUT_NAMES, getLayout, type LayoutName } from '../../graph/layout.js';
 import { makeClip } from '../../graph/clip.js';
-import { SkeletonFormatError, XYZ, type ChannelNames, type ReadResult, type SkeletonSample } from '../types.js';
+import { SkeletonFormatError, XYZ, type ChannelNames, type FailedFile, type ReadResult, type SkeletonSample } from '../types.js';
 import { FLOAT32_MAX, describeValue, finiteNumber, parseJsonText, parseWithSchema, readTextFile, splitLines } from './common.js';
 
 /** One record of the generic format, as written in the file. */
@@ -156,58 +157,61 @@ function recordToSample(value: unknown, where: RecordLocation): SkeletonSample {
   return { name: record.name, label, layout: record.layout, channels, clip, meta, notes };
 }
 
-function checkUniqueNames(samples: readonly SkeletonSample[], locations: readonly RecordLocation[]): void {
-  const seen = new Map<string, number>();
-  samples.forEach((sample, i) => {
-    const first = seen.get(sample.name);
-    if (first !== undefined) {
-      const at = locations[first].line !== undefined ? `line ${locations[first].line}` : `record ${locations[first].index ?? 0}`;
-      const where = locations[i];
-      throw new SkeletonFormatError({
-        file: where.fileName,
-        line: where.line,
-        field: `${where.index !== undefined ? `record ${where.index}: ` : ''}name`,
-        expected: `a name unique in the file (already used at ${at})`,
-        found: sample.name,
-      });
-    }
-    seen.set(sample.name, i);
-  });
+/** Where a record is, for a message: `line 4` or `record 2`. */
+function placeOf(where: RecordLocation): string {
+  return where.line !== undefined ? `line ${where.line}` : `record ${where.index ?? 0}`;
 }
 
-/** Parses a `.json` generic file: one record object, or an array of records. */
+/**
+ * Converts every record on its own: a bad record (invalid JSON, a wrong field, a name used
+ * before) is reported with its file and line and skipped, and the good ones are kept.
+ */
+function readRecords(entries: ReadonlyArray<{ where: RecordLocation; value: () => unknown }>): ReadResult {
+  const samples: SkeletonSample[] = [];
+  const failed: FailedFile[] = [];
+  const firstByName = new Map<string, RecordLocation>();
+  let firstError: unknown;
+  for (const { where, value } of entries) {
+    try {
+      const sample = recordToSample(value(), where);
+      const first = firstByName.get(sample.name);
+      if (first) {
+        throw new SkeletonFormatError({ file: where.fileName, line: where.line, field: `${where.index !== undefined ? `record ${where.index}: ` : ''}name`, expected: `a name unique in the file (already used at ${placeOf(first)})`, found: sample.name });
+      }
+      firstByName.set(sample.name, where);
+      samples.push(sample);
+    } catch (e) {
+      if (!(e instanceof SkeletonFormatError)) throw e;
+      firstError ??= e;
+      failed.push({ file: where.fileName, reason: e.message });
+    }
+  }
+  // A file of one bad record fails as a file (the same count either way); several bad records are counted one by one.
+  if (samples.length === 0 && entries.length === 1) throw firstError;
+  return { samples, skipped: [], failed };
+}
+
+/** Parses a `.json` generic file: one record object, or an array of records (a bad record is skipped, see readRecords). */
 export function parseGenericJson(text: string, fileName: string): ReadResult {
   const parsed = parseJsonText(text, fileName);
-  let locations: RecordLocation[];
-  let values: unknown[];
   if (Array.isArray(parsed)) {
     if (parsed.length === 0) throw new SkeletonFormatError({ file: fileName, expected: 'at least one record', found: 'an empty array' });
-    values = parsed;
-    locations = parsed.map((_, index) => ({ fileName, index }));
-  } else if (parsed !== null && typeof parsed === 'object') {
-    values = [parsed];
-    locations = [{ fileName }];
-  } else {
-    throw new SkeletonFormatError({ file: fileName, expected: 'a record object or an array of records', found: JSON.stringify(parsed) });
+    return readRecords(parsed.map((value, index) => ({ where: { fileName, index }, value: () => value })));
   }
-  const samples = values.map((value, i) => recordToSample(value, locations[i]));
-  checkUniqueNames(samples, locations);
-  return { samples, skipped: [] };
+  if (parsed !== null && typeof parsed === 'object') return readRecords([{ where: { fileName }, value: () => parsed }]);
+  throw new SkeletonFormatError({ file: fileName, expected: 'a record object or an array of records', found: JSON.stringify(parsed) });
 }
 
-/** Parses a `.jsonl` generic file: one record per non-blank line. */
+/** Parses a `.jsonl` generic file: one record per non-blank line (a bad line is skipped, see readRecords). */
 export function parseGenericJsonl(text: string, fileName: string): ReadResult {
-  const samples: SkeletonSample[] = [];
-  const locations: RecordLocation[] = [];
+  const entries: Array<{ where: RecordLocation; value: () => unknown }> = [];
   splitLines(text).forEach((lineText, i) => {
     if (lineText.trim() === '') return;
     const where = { fileName, line: i + 1 };
-    samples.push(recordToSample(parseJsonText(lineText, fileName, where.line), where));
-    locations.push(where);
+    entries.push({ where, value: () => parseJsonText(lineText, fileName, where.line) });
   });
-  if (samples.length === 0) throw new SkeletonFormatError({ file: fileName, expected: 'at least one record (one JSON object per line)', found: 'no records' });
-  checkUniqueNames(samples, locations);
-  return { samples, skipped: [] };
+  if (entries.length === 0) throw new SkeletonFormatError({ file: fileName, expected: 'at least one record (one JSON object per line)', found: 'no records' });
+  return readRecords(entries);
 }
 
 /** Parses generic-format text, choosing JSON or JSON Lines by the file name's extension. */

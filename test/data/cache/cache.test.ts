@@ -103,7 +103,7 @@ test('a damaged cache is refused with a clear error', (t) => {
   };
   let dir = make();
   truncateSync(join(dir, 'clips.npy'), statSync(join(dir, 'clips.npy')).size - 4);
-  t.throws(() => SkeletonCache.open(dir), { instanceOf: CacheError, message: /clips\.npy: holds \d+ data bytes but its header promises \d+ \(truncated or corrupt\)/ });
+  t.throws(() => SkeletonCache.open(dir), { instanceOf: CacheError, message: /is damaged: clips\.npy has \d+ bytes, the manifest records \d+ \(truncated or changed\); rebuild it with: skelact prepare/ });
   dir = make();
   const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...m, version: 99 }));

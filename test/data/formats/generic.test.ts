@@ -104,6 +104,14 @@ test('readGeneric reads from disk by extension', (t) => {
   }
 });
 
+/** The file reads, with exactly one good sample and one failed record whose reason matches. */
+function failsRecord(t: ExecutionContext, read: () => unknown, reason: RegExp): void {
+  const result = read() as ReturnType<typeof parseGeneric>;
+  t.is(result.samples.length, 1);
+  t.is(result.failed?.length, 1);
+  t.regex(result.failed![0].reason, reason);
+}
+
 test('validation errors name the file, the record or line, the field and the expectation', (t) => {
   const json = (r: unknown): (() => unknown) => () => parseGeneric(JSON.stringify(r), 'mine.json');
   const inArray = (r: unknown): (() => unknown) => () => parseGeneric(JSON.stringify([record({ name: 'ok' }), r]), 'mine.json');
@@ -112,10 +120,11 @@ test('validation errors name the file, the record or line, the field and the exp
   rejects(t, json(record({ layout: 'kinect-21' as GenericRecord['layout'] })), /^mine\.json \(layout\): expected a layout name \(ntu-25, kinect-20, blazepose-33, coco-17, openpose-18\), found "kinect-21"$/);
   const fewJoints = record();
   (fewJoints.joints[0][1] as unknown[]).pop();
-  rejects(t, inArray(fewJoints), /^mine\.json \(record 1: joints\[0\]\[1\]\): expected 20 joints \(layout kinect-20\), found "19 items"$/);
+  // A bad record next to a good one is skipped and reported; the good one is kept.
+  failsRecord(t, inArray(fewJoints), /^mine\.json \(record 1: joints\[0\]\[1\]\): expected 20 joints \(layout kinect-20\), found "19 items"$/);
   const twoChannels = record();
   (twoChannels.joints[0][0] as number[][])[3] = [1, 2];
-  rejects(t, jsonl(twoChannels), /^mine\.jsonl:3 \(joints\[0\]\[0\]\[3\]\): expected 3 values \(x, y, z\), found "2 items"$/);
+  failsRecord(t, jsonl(twoChannels), /^mine\.jsonl:3 \(joints\[0\]\[0\]\[3\]\): expected 3 values \(x, y, z\), found "2 items"$/);
   rejects(t, json(record({ channels: ['x', 'y'] })), /\(joints\[0\]\[0\]\[0\]\): expected 2 values \(x, y\), found "3 items"/);
   rejects(t, () => parseGeneric(JSON.stringify(record()).replace('[0,0.1,0.2]', '[0,1e999,0.2]'), 'mine.json'), /\(joints\[0\]\[0\]\[0\]\[1\]\): expected a finite number, found "Infinity"/);
   // 1e300 is a finite double but would be Infinity in the float32 clip.
@@ -137,9 +146,9 @@ test('validation errors name the file, the record or line, the field and the exp
   rejects(t, json(record({ split: 'train', meta: { split: 'test' } })), /\(meta\.split\): expected no "split" in meta when the record has a top-level split/);
   rejects(t, json(record({ label: 'wave', meta: { labelName: 'clap' } })), /\(meta\.labelName\): expected no "labelName" in meta when the record has a top-level string label/);
   rejects(t, json({ ...record(), lable: 2 }), /^mine\.json: expected no fields other than the documented ones \(unknown: lable\)$/);
-  rejects(t, inArray(record({ name: 'ok' })), /^mine\.json \(record 1: name\): expected a name unique in the file \(already used at record 0\), found "ok"$/);
-  rejects(t, jsonl(record({ name: 'ok' })), /^mine\.jsonl:3 \(name\): expected a name unique in the file \(already used at line 1\), found "ok"$/);
-  rejects(t, () => parseGeneric(`${JSON.stringify(record())}\n{"name": "b",, }\n`, 'mine.jsonl'), /^mine\.jsonl:2: expected valid JSON/);
+  failsRecord(t, inArray(record({ name: 'ok' })), /^mine\.json \(record 1: name\): expected a name unique in the file \(already used at record 0\), found "ok"$/);
+  failsRecord(t, jsonl(record({ name: 'ok' })), /^mine\.jsonl:3 \(name\): expected a name unique in the file \(already used at line 1\), found "ok"$/);
+  failsRecord(t, () => parseGeneric(`${JSON.stringify(record())}\n{"name": "b",, }\n`, 'mine.jsonl'), /^mine\.jsonl:2: expected valid JSON/);
   rejects(t, () => parseGeneric('[]', 'mine.json'), /^mine\.json: expected at least one record, found "an empty array"/);
   rejects(t, () => parseGeneric('42', 'mine.json'), /^mine\.json: expected a record object or an array of records, found "42"/);
   rejects(t, () => parseGeneric('\n\n', 'mine.jsonl'), /^mine\.jsonl: expected at least one record/);
