@@ -152,7 +152,51 @@ export function parseModelFiles(raw: unknown, weights: ArrayBuffer, where: strin
   if (options.checkSize !== false && weights.byteLength !== expected) {
     throw new ModelFolderError(where, `${MODEL_FILES.weights} has ${weights.byteLength} bytes but the manifest describes ${expected} (truncated or corrupt)`);
   }
+  if (options.checkSize !== false) {
+    const bad = nonFiniteWeight(group.weights, weights);
+    if (bad) throw new ModelFolderError(where, `weight '${bad.name}' holds ${bad.count} non-finite value${bad.count === 1 ? '' : 's'} (${bad.first} at index ${bad.index}); the model cannot give meaningful scores (did training diverge?): retrain, or use an earlier checkpoint`);
+  }
   return { manifest, specs: group.weights as tf.io.WeightsManifestEntry[], data: weights };
+}
+
+/**
+ * The first weight holding NaN or ±Infinity, or undefined. Float32 values are read as they are
+ * stored; float16 values by their exponent bits (all ones is Inf or NaN); a uint8 weight is
+ * finite when its scale and offset are.
+ */
+export function nonFiniteWeight(
+  specs: ReadonlyArray<{ name: string; shape: readonly number[]; dtype: string; quantization?: { dtype: string; scale?: number; min?: number } }>,
+  data: ArrayBuffer,
+): { name: string; count: number; index: number; first: string } | undefined {
+  let offset = 0;
+  for (const spec of specs) {
+    const bytes = storedByteLength(spec);
+    const n = bytes / (spec.quantization ? (spec.quantization.dtype === 'uint8' ? 1 : 2) : 4);
+    let count = 0;
+    let index = -1;
+    let first = '';
+    if (!spec.quantization) {
+      const values = new Float32Array(data.slice(offset, offset + bytes));
+      for (let i = 0; i < n; i++) {
+        if (!Number.isFinite(values[i])) {
+          if (count++ === 0) [index, first] = [i, String(values[i])];
+        }
+      }
+    } else if (spec.quantization.dtype === 'float16') {
+      const halves = new Uint16Array(data.slice(offset, offset + bytes));
+      for (let i = 0; i < n; i++) {
+        if ((halves[i] & 0x7c00) === 0x7c00) {
+          if (count++ === 0) [index, first] = [i, halves[i] & 0x03ff ? 'NaN' : halves[i] & 0x8000 ? '-Infinity' : 'Infinity'];
+        }
+      }
+    } else {
+      const { scale, min } = spec.quantization;
+      if (!Number.isFinite(scale) || !Number.isFinite(min)) [count, index, first] = [n, 0, `quantisation scale ${scale}, min ${min}`];
+    }
+    if (count > 0) return { name: spec.name, count, index, first };
+    offset += bytes;
+  }
+  return undefined;
 }
 
 /** Builds a model of a family from its saved config (src/models/registry.ts provides this). */

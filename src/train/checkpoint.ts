@@ -77,6 +77,20 @@ export interface CheckpointState {
   readonly running: RunningSums;
   readonly best: { readonly epoch: number; readonly top1: number } | null;
   readonly history: EpochMetrics[];
+  /** The cache the run trains on (absent in checkpoints written before it was recorded). */
+  readonly data?: CheckpointData;
+}
+
+/** What a checkpoint records of its cache, so a resume on other data is noticed. */
+export interface CheckpointData {
+  readonly fingerprint: string;
+  readonly dataset: string;
+  readonly samples: number;
+  readonly source: string;
+  readonly createdAt: string;
+  readonly dir: string;
+  /** The cache's preprocessing options (manifest.preprocessing). */
+  readonly preprocessing?: Record<string, unknown>;
 }
 
 const metricsSchema = z
@@ -107,6 +121,7 @@ const stateSchema = z
     running: z.object({ lossSum: z.number(), correct: z.number(), seen: z.number(), batches: z.number(), trainSeconds: z.number(), seconds: z.number(), lastLr: z.number() }).strict(),
     best: z.object({ epoch: z.number().int(), top1: z.number() }).strict().nullable(),
     history: z.array(metricsSchema),
+    data: z.object({ fingerprint: z.string(), dataset: z.string(), samples: z.number().int().min(0), source: z.string(), createdAt: z.string(), dir: z.string(), preprocessing: z.record(z.string(), z.unknown()).optional() }).strict().optional(),
   })
   .strict();
 

@@ -38,6 +38,19 @@ export interface ScoreRun {
   readonly scores: Float32Array;
 }
 
+/**
+ * Refuses scores with NaN or ±Infinity (a broken model, or a sample the model cannot take):
+ * accuracy over them would be a silent wrong number and a probability of them reads "NaN %".
+ */
+export function checkFiniteScores(run: Pick<ScoreRun, 'names' | 'scores' | 'classNames'>, model: string): void {
+  const K = run.classNames.length;
+  const rows = new Set<number>();
+  for (let i = 0; i < run.scores.length; i++) if (!Number.isFinite(run.scores[i])) rows.add(Math.floor(i / K));
+  if (rows.size === 0) return;
+  const first = [...rows].slice(0, 3).map((r) => run.names[r]);
+  throw new Error(`model ${model} gave non-finite scores (NaN or Infinity) for ${rows.size} of ${run.names.length} samples (${first.join(', ')}${rows.size > 3 ? ', …' : ''}); no accuracy or probability is printed from them. Check the model (skelact model-info --model ${model}) and the input`);
+}
+
 export interface ClassAccuracy {
   readonly name: string;
   readonly total: number;

@@ -27,7 +27,7 @@ import type { SkeletonCache } from '../data/cache/reader.js';
 import { writeFileAtomic } from '../data/cache/writer.js';
 import { type ModelMeta, saveModel } from '../models/io.js';
 import type { SkeletonModel } from '../models/types.js';
-import { type CheckpointState, type EpochMetrics, type RunningSums, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, findCheckpoint, readCheckpointState, restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { type CheckpointData, type CheckpointState, type EpochMetrics, type RunningSums, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, findCheckpoint, readCheckpointState, restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
 import type { ExperimentConfig } from './config.js';
 import { evaluateWithLoader } from './evaluate.js';
 import { SkeletonLoader, disposeModelInputs, indicesByLabel, toModelInputs } from './loader.js';
@@ -91,6 +91,8 @@ export interface TrainOptions {
   readonly epochs?: number;
   /** Continue the run in outDir from its checkpoint. Without it, a folder holding a run is an error. */
   readonly resume?: boolean;
+  /** Resume even when the checkpoint was written on another cache (a different fingerprint). */
+  readonly allowOtherData?: boolean;
   readonly onProgress?: (event: TrainEvent) => void;
   /** Aborting stops at the next iteration boundary after writing a checkpoint there. */
   readonly signal?: AbortSignal;
@@ -337,7 +339,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const existing = findCheckpoint(outDir);
     if (options.resume) {
       if (!existing) throw new Error(`nothing to resume in ${outDir}: it has no checkpoint`);
-      const saved = restoreCheckpointChecked(existing, model, optimizer, config, itersPerEpoch);
+      const saved = restoreCheckpointChecked(existing, model, optimizer, config, itersPerEpoch, cache, options.allowOtherData ?? false);
       ({ epoch, batch, step, running, best } = saved);
       history = [...saved.history];
       lastCheckpoint = existing;
@@ -380,6 +382,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       running,
       best,
       history,
+      data: checkpointData(cache),
     });
 
     while (epoch < untilEpoch) {
@@ -497,8 +500,35 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 }
 
-function restoreCheckpointChecked(dir: string, model: SkeletonModel, optimizer: Optimizer, config: ExperimentConfig, itersPerEpoch: number): CheckpointState {
+function checkpointData(cache: SkeletonCache): CheckpointData {
+  const m = cache.manifest;
+  return { fingerprint: m.fingerprint, dataset: m.dataset, samples: m.samples, source: m.source, createdAt: m.createdAt, dir: cache.dir, preprocessing: m.preprocessing };
+}
+
+/** What differs between the cache a checkpoint trained on and the one given now, in words. */
+export function dataDifferences(saved: CheckpointData, now: CheckpointData): string[] {
+  const out: string[] = [];
+  if (saved.dataset !== now.dataset) out.push(`dataset ${saved.dataset} → ${now.dataset}`);
+  if (saved.samples !== now.samples) out.push(`${saved.samples} → ${now.samples} samples`);
+  if (saved.source !== now.source) out.push(`raw files ${saved.source} → ${now.source}`);
+  const before = saved.preprocessing ?? {};
+  const after = now.preprocessing ?? {};
+  for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])]) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) out.push(`preprocessing ${key} ${JSON.stringify(before[key]) ?? 'unset'} → ${JSON.stringify(after[key]) ?? 'unset'}`);
+  }
+  if (out.length === 0) out.push(`the raw files or preparation options (cache fingerprint ${saved.fingerprint.slice(0, 12)} → ${now.fingerprint.slice(0, 12)}, prepared ${saved.createdAt} → ${now.createdAt})`);
+  return out;
+}
+
+function restoreCheckpointChecked(dir: string, model: SkeletonModel, optimizer: Optimizer, config: ExperimentConfig, itersPerEpoch: number, cache: SkeletonCache, allowOtherData: boolean): CheckpointState {
   const state = readCheckpointState(dir);
+  const now = checkpointData(cache);
+  if (state.data && state.data.fingerprint !== now.fingerprint && !allowOtherData) {
+    throw new Error(
+      `cannot resume ${dir}: it was trained on cache ${state.data.dir}, and --data ${cache.dir} holds other data (${dataDifferences(state.data, now).join('; ')}). ` +
+        'Resume with the cache it was trained on, or add --allow-other-data if you mean to continue on this one',
+    );
+  }
   const differences = configDifferences(state.config, config);
   if (differences.length > 0) {
     throw new Error(`cannot resume ${dir}: it was trained with another config (differs in ${differences.slice(0, 6).join(', ')}${differences.length > 6 ? ', …' : ''})`);

@@ -12,7 +12,7 @@ import { DATASETS, type DatasetSpec } from '../../data/datasets/index.js';
 import { loadModel, type ModelManifest } from '../../models/io.js';
 import { createModelFromManifest } from '../../models/registry.js';
 import { testConfigOf } from '../../train/config.js';
-import { evaluate, fuseScores, readScores, scoreMetrics, shotGroupAccuracy, writeScores, type EvaluationResult, type ScoreMetrics, type ShotGroupAccuracy } from '../../train/evaluate.js';
+import { checkFiniteScores, evaluate, fuseScores, readScores, scoreMetrics, shotGroupAccuracy, writeScores, type EvaluationResult, type ScoreMetrics, type ShotGroupAccuracy } from '../../train/evaluate.js';
 import { confusionMatrixSvg, writeSvg } from '../../train/plots.js';
 import { createProgressBar } from '../progress.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
@@ -136,6 +136,7 @@ export const evalCommand: CommandModule<GlobalOptions, EvalArgs> = {
       } finally {
         bar.stop();
       }
+      checkFiniteScores(result, args.model);
       const tag = `${config.data.benchmark}-${args.split}`;
       const scoresDir = args.scores ?? join(args.model, `scores-${tag}`);
       writeScores(scoresDir, result, { model: args.model, benchmark: config.data.benchmark, split: args.split });
@@ -178,6 +179,7 @@ export const ensembleCommand: CommandModule<GlobalOptions, EnsembleArgs> = {
       if (!Number.isFinite(x)) throw new Error(`--weights: '${w}' is not a number`);
       return x;
     });
+    runs.forEach((r, i) => checkFiniteScores(r, args.scores[i]));
     const fused = fuseScores(runs, weights);
     const metrics = scoreMetrics(fused);
     const single = runs.map((r, i) => ({ run: args.scores[i], top1: scoreMetrics(r).top1 }));
@@ -234,6 +236,7 @@ export const predictCommand: CommandModule<GlobalOptions, PredictArgs> = {
       try {
         const config = testConfigOf(manifest, 'predict');
         const result = await evaluate({ model, cache, config, indices: cache.split('predict', 'test'), batchSize: 16 });
+        checkFiniteScores(result, args.model);
         const K = result.classNames.length;
         const predictions = result.names.map((name, i) => {
           const row = Array.from(result.scores.subarray(i * K, (i + 1) * K));

@@ -19,6 +19,7 @@ interface TrainArgs extends GlobalOptions {
   out: string;
   epochs?: number;
   resume: boolean;
+  allowOtherData: boolean;
 }
 
 /**
@@ -42,6 +43,7 @@ export interface TrainingRun extends Pick<GlobalOptions, 'json' | 'quiet'> {
   readonly out: string;
   readonly epochs?: number;
   readonly resume: boolean;
+  readonly allowOtherData?: boolean;
 }
 
 /** What a training run reports (the --json output of skelact train). */
@@ -89,6 +91,7 @@ export async function runTraining(args: TrainingRun): Promise<TrainingSummary> {
         outDir: args.out,
         epochs: args.epochs,
         resume: args.resume,
+        allowOtherData: args.allowOtherData,
         signal: controller.signal,
         provenance: { cache: cache.dir },
         onProgress: (event) => {
@@ -171,6 +174,7 @@ export const trainCommand: CommandModule<GlobalOptions, TrainArgs> = {
       .option('out', { describe: 'run folder: checkpoint/, best/, metrics.jsonl, plots', type: 'string', demandOption: true })
       .option('epochs', { describe: 'stop after this many epochs in all (the schedule still spans the config\'s epochs, so --resume continues the same run)', type: 'number' })
       .option('resume', { describe: 'continue the run in --out from its last checkpoint, exactly', type: 'boolean', default: false })
+      .option('allow-other-data', { describe: 'with --resume: continue even though --data is not the cache the checkpoint was trained on', type: 'boolean', default: false })
       .example('$0 train --config configs/skateformer/ntu60-xsub-joint.json --data cache/ntu60 --out runs/sf-j', 'the official SkateFormer recipe')
       .example('$0 train --config configs/small/skateformer-synthetic.json --data skelact-quickstart/cache-ntu --out runs/quick --epochs 5', 'a few epochs of a CPU-sized model') as unknown as Argv<TrainArgs>,
   handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
