@@ -6,6 +6,7 @@ import { loadModel } from '../../models/io.js';
 import { createModel, createModelFromManifest } from '../../models/registry.js';
 import type { SkeletonModel } from '../../models/types.js';
 import { loadExperiment } from '../../train/config.js';
+import { DATASETS, type DatasetSpec } from '../../data/datasets/index.js';
 import { type GlobalOptions, print, printJson } from '../output.js';
 
 interface ModelInfoArgs extends GlobalOptions {
@@ -15,10 +16,33 @@ interface ModelInfoArgs extends GlobalOptions {
   classes?: number;
 }
 
-/** The layout a config's model takes when no cache says it: SkateFormer's NTU/Kinect presets, else ntu-25. */
+/** The layout a config's model takes when neither a flag nor its dataset says it: SkateFormer's NTU/Kinect presets, else ntu-25. */
 function defaultLayout(kind: string, preset: string | undefined): string {
   if (kind === 'skateformer' && preset === 'kinect20') return 'kinect-20';
   return 'ntu-25';
+}
+
+/**
+ * The dataset a config's benchmark belongs to, with its layout and class count: `utkinect-xsub`
+ * is UTKinect (kinect-20, 10 classes); a derived benchmark (`ntu60-xsub-lt100`) is its source's.
+ * Undefined when no dataset defines it (a generic 'records' cache decides its own classes).
+ */
+export function datasetOfBenchmark(benchmark: string): { dataset: string; benchmark: string; layout: string; classes?: number } | undefined {
+  let best: { dataset: string; benchmark: string; spec: DatasetSpec<unknown> } | undefined;
+  for (const [dataset, spec] of Object.entries(DATASETS)) {
+    for (const b of spec.benchmarks) {
+      if ((benchmark === b || benchmark.startsWith(`${b}-`)) && (!best || b.length > best.benchmark.length)) best = { dataset, benchmark: b, spec };
+    }
+  }
+  if (!best) return undefined;
+  let classes: number | undefined;
+  try {
+    const names = best.spec.classNames([], best.benchmark, {} as never);
+    if (names !== 'discover') classes = names.length;
+  } catch {
+    classes = undefined; // a dataset whose classes come from its files (Kinetics label files)
+  }
+  return { dataset: best.dataset, benchmark: best.benchmark, layout: best.spec.layout, classes };
 }
 
 export const modelInfoCommand: CommandModule<GlobalOptions, ModelInfoArgs> = {
@@ -28,8 +52,8 @@ export const modelInfoCommand: CommandModule<GlobalOptions, ModelInfoArgs> = {
     y
       .option('config', { describe: 'experiment config (configs/*.json)', type: 'string' })
       .option('model', { describe: 'or a saved model folder', type: 'string' })
-      .option('layout', { describe: 'layout of the data (with --config; default from the preset)', type: 'string' })
-      .option('classes', { describe: 'number of classes (with --config; default 60)', type: 'number' })
+      .option('layout', { describe: 'layout of the data (with --config; default: that of the config\'s dataset, from its benchmark)', type: 'string' })
+      .option('classes', { describe: 'number of classes (with --config; default: that of the config\'s dataset, else 60)', type: 'number' })
       .check((a) => {
         if (!a.config === !a.model) throw new Error('give exactly one of --config and --model');
         return true;
@@ -39,6 +63,7 @@ export const modelInfoCommand: CommandModule<GlobalOptions, ModelInfoArgs> = {
     let model: SkeletonModel;
     let source: string;
     let textHead: TextHeadSpec | undefined;
+    let dataInfo: { benchmark: string; dataset: string | null; layout: string; layoutFrom: string; classes: number; classesFrom: string } | undefined;
     if (args.model) {
       const loaded = loadModel(args.model, createModelFromManifest);
       model = loaded.model;
@@ -46,11 +71,16 @@ export const modelInfoCommand: CommandModule<GlobalOptions, ModelInfoArgs> = {
       source = args.model;
     } else {
       const config = loadExperiment(args.config!);
-      const layout = args.layout ?? defaultLayout(config.model.kind, config.model.preset);
+      // The config's own dataset decides the layout and class count, unless a flag says otherwise.
+      const data = datasetOfBenchmark(config.data.benchmark);
+      const layout = args.layout ?? data?.layout ?? defaultLayout(config.model.kind, config.model.preset);
       if (!isLayoutName(layout)) throw new Error(`--layout '${layout}' is not a layout`);
       getLayout(layout);
-      model = createModel(config.model, { layout, classes: args.classes ?? 60, frames: config.data.frames }, config.seed);
+      const classes = args.classes ?? data?.classes ?? 60;
+      model = createModel(config.model, { layout, classes, frames: config.data.frames }, config.seed);
       source = args.config!;
+      const from = (flag: unknown, fromData: unknown) => (flag !== undefined ? 'flag' : fromData !== undefined ? `benchmark ${config.data.benchmark} (dataset ${data!.dataset})` : 'default');
+      dataInfo = { benchmark: config.data.benchmark, dataset: data?.dataset ?? null, layout, layoutFrom: from(args.layout, data?.layout), classes, classesFrom: from(args.classes, data?.classes) };
       if (config.text) textHead = textHeadSpecFor(model, layout, 512, 'use-lite');
     }
     try {
@@ -58,10 +88,11 @@ export const modelInfoCommand: CommandModule<GlobalOptions, ModelInfoArgs> = {
       // A loaded model's store holds its text head; the count is the classifier's own.
       const headParameters = textHead ? textHeadParameterCount(textHead) : 0;
       const parameters = model.params.countTrainable() - (args.model ? headParameters : 0);
-      const info = { source, kind: model.kind, parameters, ...(textHead ? { textHead: { parameters: headParameters, featureDim: textHead.featureDim, dim: textHead.dim, slots: [...TEXT_SLOTS] } } : {}), persons: model.persons, joints: model.jointOrder.length, frames: model.frames, inChannels: model.inChannels, config: model.config, stages };
+      const info = { source, kind: model.kind, parameters, ...(textHead ? { textHead: { parameters: headParameters, featureDim: textHead.featureDim, dim: textHead.dim, slots: [...TEXT_SLOTS] } } : {}), ...(dataInfo ? { data: dataInfo } : {}), persons: model.persons, joints: model.jointOrder.length, frames: model.frames, inChannels: model.inChannels, config: model.config, stages };
       if (args.json) return printJson(info);
       print(`${source}: ${model.kind}, ${info.parameters.toLocaleString('en-US')} trainable parameters (${(info.parameters / 1e6).toFixed(3)} M)`);
       if (textHead) print(`text head (training only, not used at inference): ${headParameters.toLocaleString('en-US')} parameters, ${TEXT_SLOTS.length} slots (${TEXT_SLOTS.join(', ')}) × Linear(${textHead.featureDim}, ${textHead.dim})`);
+      if (dataInfo) print(`data: layout ${dataInfo.layout} (from ${dataInfo.layoutFrom}), ${dataInfo.classes} classes (from ${dataInfo.classesFrom})`);
       print(`input: batch × ${model.frames} frames × ${model.persons} person(s) · ${model.jointOrder.length} joints × ${model.inChannels} channels`);
       print(`${'stage'.padEnd(34)} ${'output shape'.padEnd(24)} parameters`);
       for (const s of stages) print(`${s.name.padEnd(34)} ${`[${s.shape.join(', ')}]`.padEnd(24)} ${s.parameters.toLocaleString('en-US')}`);

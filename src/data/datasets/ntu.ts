@@ -71,10 +71,10 @@ export const ntuDataset: DatasetSpec<NtuDatasetOptions> = {
 
   classNames(files: SourceFile[], benchmark: string | undefined) {
     const all = classNames('ntu');
-    const only60 = benchmark?.startsWith('ntu60') || files.every((f) => {
+    const only60 = benchmark?.startsWith('ntu60') || (files.length > 0 && files.every((f) => {
       const n = parseNtuName(f.path);
       return n !== undefined && isNtu60Sample(n);
-    });
+    }));
     return only60 ? all.slice(0, 60) : all;
   },
 
