@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { SkeletonCache } from '../../data/cache/reader.js';
 import { CacheWriter } from '../../data/cache/writer.js';
-import { DATASETS, type DatasetSpec } from '../../data/datasets/index.js';
+import { DATASETS, optionsForFile, type DatasetSpec } from '../../data/datasets/index.js';
 import { loadModel, type ModelManifest } from '../../models/io.js';
 import { createModelFromManifest } from '../../models/registry.js';
 import { testConfigOf } from '../../train/config.js';
@@ -210,12 +210,15 @@ export const predictCommand: CommandModule<GlobalOptions, PredictArgs> = {
   handler: async (args: ArgumentsCamelCase<PredictArgs>) => {
     const { model, manifest } = loadModel(args.model, createModelFromManifest);
     const dataset = args.format ?? detectFormat(args.file);
+    if (dataset === 'poses') throw new Error(`${args.file} is a pose file of skelact extract: classify it with skelact classify --model ${args.model} ${args.file}`);
     const spec = DATASETS[dataset] as DatasetSpec<unknown>;
     // The raw file goes through the dataset's reader, then into a temporary one-file cache so
     // that the exact test-time pipeline of evaluation (sampling, modality, person padding) runs.
-    const options = spec.parseOptions({}, join(args.file, '..'));
+    const options = optionsForFile(dataset, args.file);
     const read = spec.readFile(readFileSync(args.file), args.file, options);
-    if (read.samples.length === 0) throw new Error(`${args.file} holds no sequence${read.skipped.length ? ` (${read.skipped.map((s) => s.reason).join('; ')})` : ''}`);
+    const reasons = [...read.skipped, ...(read.failed ?? [])].map((s) => s.reason);
+    if (read.samples.length === 0) throw new Error(`${args.file} holds no sequence${reasons.length ? ` (${reasons.join('; ')})` : ''}`);
+    for (const f of read.failed ?? []) log(args, `skipped a bad record: ${f.reason}`);
     const layout = spec.layoutFor ? spec.layoutFor(options).layout : spec.layout;
     if (layout !== manifest.layout) throw new Error(`${args.file} is a ${dataset} file on layout ${layout}; model ${args.model} takes ${manifest.layout}`);
     const dir = mkdtempSync(join(tmpdir(), 'skelact-predict-'));

@@ -1,10 +1,12 @@
 /** `skelact inspect <file|cache>`: what a raw file or a prepared cache holds. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { CACHE_FILES } from '../../data/cache/format.js';
 import { SkeletonCache } from '../../data/cache/reader.js';
-import { DATASETS, type DatasetSpec } from '../../data/datasets/index.js';
+import { DATASETS, optionsForFile, type DatasetSpec } from '../../data/datasets/index.js';
+import { parseGenericJson } from '../../data/formats/generic.js';
+import { isPoseFile, readPoseFile, toGenericRecord as poseRecord } from '../../pose/pose-file.js';
 import { parseNtuSkeleton } from '../../data/ntu/parser.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
 import { writeFileAtomic } from '../../data/cache/writer.js';
@@ -91,13 +93,14 @@ export function detectFormat(file: string): string {
   if (ext === '.csv') return 'mlkit-fitness';
   if (ext === '.jsonl') return 'generic';
   if (ext === '.txt' && /joints_s\d+_e\d+\.txt$/.test(file)) return 'utkinect';
+  if (isPoseFile(file)) return 'poses';
   if (ext === '.json') {
     const head = readFileSync(file, 'utf8').slice(0, 4096);
     if (/"skeletons"\s*:/.test(head) && /"file_name"\s*:/.test(head)) return 'nw-ucla';
     if (/"data"\s*:\s*\[/.test(head) && /"frame_index"/.test(head)) return 'kinetics-skeleton';
     return 'generic';
   }
-  throw new Error(`cannot tell the format of ${file} from its name; pass --format (one of ${Object.keys(DATASETS).join(', ')})`);
+  throw new Error(`cannot tell the format of ${file} from its name; pass --format (one of ${[...Object.keys(DATASETS), 'poses'].join(', ')})`);
 }
 
 function inspectRawFile(file: string, format: string | undefined) {
@@ -105,16 +108,18 @@ function inspectRawFile(file: string, format: string | undefined) {
   const spec = DATASETS[dataset] as DatasetSpec<unknown> | undefined;
   if (!spec) throw new Error(`format '${dataset}' is not supported: expected one of ${Object.keys(DATASETS).join(', ')}`);
   const bytes = readFileSync(file);
-  const options = spec.parseOptions({}, join(file, '..'));
+  const options = optionsForFile(dataset, file);
   const result = spec.readFile(bytes, file, options);
   const names = spec.classNames([], undefined, options);
   const raw = dataset === 'ntu' ? parseNtuSkeleton(bytes, file) : undefined;
+  // The generic format's layout is the file's own (kinect-20, coco-17, …), not the spec's default.
+  const { layout, channels } = spec.layoutFor ? spec.layoutFor(options) : { layout: spec.layout, channels: spec.channels };
   return {
     kind: 'file' as const,
     path: file,
     format: dataset,
-    layout: spec.layout,
-    channels: spec.channels,
+    layout,
+    channels,
     bytes: bytes.length,
     ntu: raw && {
       declaredFrames: raw.declaredFrames,
@@ -133,6 +138,36 @@ function inspectRawFile(file: string, format: string | undefined) {
       notes: s.notes,
     })),
     skipped: result.skipped,
+    failed: result.failed ?? [],
+    read: result,
+  };
+}
+
+/** A pose file written by `skelact extract`: its video, engine, frames and tracks, read as one blazepose-33 sample. */
+function inspectPoseFile(file: string) {
+  const poses = readPoseFile(file);
+  const name = basename(file).replace(/\.poses\.json$/, '');
+  const result = parseGenericJson(JSON.stringify(poseRecord(poses, { layout: 'blazepose-33', name })), basename(file));
+  const s = result.samples[0];
+  return {
+    kind: 'file' as const,
+    path: file,
+    format: 'poses',
+    layout: s.layout,
+    channels: s.channels,
+    bytes: statSync(file).size,
+    ntu: undefined,
+    poses: {
+      video: poses.source.file,
+      engine: `${poses.extraction.engine} ${poses.extraction.model}`,
+      fps: poses.extraction.fps,
+      frames: poses.frames.length,
+      framesWithPeople: poses.frames.filter((f) => f.people.length > 0).length,
+      tracks: poses.tracks.map((t) => ({ id: t.id, frames: t.frames, first: t.firstFrame, last: t.lastFrame })),
+    },
+    samples: [{ name: s.name, label: -1, className: null, persons: s.clip.persons, frames: s.clip.frames, joints: s.clip.joints, channels: s.clip.channels, meta: s.meta, notes: s.notes }],
+    skipped: [],
+    failed: [],
     read: result,
   };
 }
@@ -142,8 +177,8 @@ export const inspectCommand: CommandModule<GlobalOptions, InspectArgs> = {
   describe: 'Show what a raw skeleton file or a prepared cache holds',
   builder: (y: Argv<GlobalOptions>) =>
     y
-      .positional('path', { describe: 'a raw file (.skeleton, NW-UCLA/Kinetics/generic .json, .jsonl, UTKinect joints_*.txt, fitness .csv) or a cache folder', type: 'string', demandOption: true })
-      .option('format', { describe: 'raw format, when it cannot be told from the file name', choices: Object.keys(DATASETS), type: 'string' })
+      .positional('path', { describe: 'a raw file (.skeleton, NW-UCLA/Kinetics/generic .json, .jsonl, UTKinect joints_*.txt, fitness .csv), a .poses.json of skelact extract, or a cache folder', type: 'string', demandOption: true })
+      .option('format', { describe: 'raw format, when it cannot be told from the file name (poses: a .poses.json of skelact extract)', choices: [...Object.keys(DATASETS), 'poses'], type: 'string' })
       .option('classes', { describe: 'list the class counts of every split', type: 'boolean', default: false })
       .option('plot', { describe: 'write an SVG of one sample: evenly spaced frames, bones coloured by side', type: 'string' })
       .option('sample', { describe: 'sample to plot: index or name (default the first)', type: 'string' })
@@ -187,7 +222,7 @@ export const inspectCommand: CommandModule<GlobalOptions, InspectArgs> = {
       }
       return;
     }
-    const s = inspectRawFile(args.path, args.format);
+    const s = (args.format ?? detectFormat(args.path)) === 'poses' ? inspectPoseFile(args.path) : inspectRawFile(args.path, args.format);
     if (args.plot) {
       const samples = s.read.samples;
       if (samples.length === 0) throw new Error(`${args.path} holds no sample to plot`);
@@ -200,6 +235,10 @@ export const inspectCommand: CommandModule<GlobalOptions, InspectArgs> = {
       return printJson(summary);
     }
     print(`${s.path}: ${s.format} file, ${(s.bytes / 1e3).toFixed(1)} kB, layout ${s.layout}, channels ${s.channels.join(',')}`);
+    if ('poses' in s && s.poses) {
+      print(`pose file of ${s.poses.video} (${s.poses.engine}, ${s.poses.fps} fps): ${s.poses.frames} frames, ${s.poses.framesWithPeople} with people, ${s.poses.tracks.length} track(s)`);
+      for (const t of s.poses.tracks) print(`  track ${t.id}: ${t.frames} frames (${t.first}..${t.last})`);
+    }
     if (s.ntu) {
       print(`declared frames ${s.ntu.declaredFrames}, frames with bodies ${s.ntu.framesWithBodies}, body ids ${s.ntu.bodies.length}:`);
       for (const b of s.ntu.bodies) print(`  body ${b.id}: ${b.frames} frames (${b.first}..${b.last})`);
@@ -209,6 +248,7 @@ export const inspectCommand: CommandModule<GlobalOptions, InspectArgs> = {
       for (const n of x.notes) print(`  ${n}`);
     }
     for (const k of s.skipped) print(`skipped: ${k.reason}`);
+    for (const f of s.failed) print(`failed: ${f.reason}`);
   },
 };
 

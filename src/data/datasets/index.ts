@@ -1,4 +1,6 @@
 /** The datasets `skelact prepare` knows, by name. */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ntuDataset } from './ntu.js';
 import { genericDataset, kineticsDataset, mlkitFitnessDataset, nwUclaDataset, utkinectDataset } from './others.js';
 import type { DatasetSpec } from './spec.js';
@@ -22,6 +24,19 @@ export function getDataset(name: string): AnySpec {
   const spec = DATASETS[name];
   if (!spec) throw new Error(`unknown dataset '${name}': expected one of ${Object.keys(DATASETS).join(', ')}`);
   return spec;
+}
+
+/**
+ * A dataset's options for reading one raw file on its own (`skelact predict`, `inspect`): the
+ * generic format takes its layout from this file (not from the first file of its folder);
+ * a UTKinect recording without an actionLabel.txt beside it is read whole, unlabelled; the
+ * others look beside the file as prepare looks in --raw.
+ */
+export function optionsForFile(dataset: string, file: string): unknown {
+  const spec = getDataset(dataset);
+  if (dataset === 'generic') return spec.parseOptions({}, file);
+  if (dataset === 'utkinect') return spec.parseOptions(existsSync(join(dirname(file), 'actionLabel.txt')) ? {} : { labels: 'none' }, file);
+  return spec.parseOptions({}, dirname(file));
 }
 
 export type { DatasetSpec, SourceFile, SplitAssignment } from './spec.js';

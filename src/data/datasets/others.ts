@@ -11,7 +11,7 @@ import { parseGeneric } from '../formats/generic.js';
 import { kineticsClassNames, parseKineticsSkeleton, readKineticsLabels, type KineticsLabelTable } from '../formats/kinetics-skeleton.js';
 import { parseMlkitFitness } from '../formats/mlkit-fitness.js';
 import { parseNwUcla } from '../formats/nw-ucla.js';
-import { parseUtkinect, readUtkinectLabels, type UtkinectLabels } from '../formats/utkinect.js';
+import { parseUtkinect, parseUtkinectRecording, readUtkinectLabels, type UtkinectLabels } from '../formats/utkinect.js';
 import { SkeletonFormatError, XY_SCORE, XYZ, type SkeletonSample } from '../types.js';
 import type { DatasetSpec, SourceFile } from './spec.js';
 
@@ -40,8 +40,8 @@ export const nwUclaDataset: DatasetSpec<Record<string, never>> = {
 
 // ---------------------------------------------------------------------------------------
 export interface UtkinectOptions {
-  /** Absolute path of the label file. */
-  readonly labels: string;
+  /** Absolute path of the label file; undefined ('none'): each file is one unlabelled recording. */
+  readonly labels?: string;
 }
 
 export const utkinectDataset: DatasetSpec<UtkinectOptions> = {
@@ -54,6 +54,7 @@ export const utkinectDataset: DatasetSpec<UtkinectOptions> = {
   parseOptions(raw, rawDir) {
     // --labels: a path, or 'original' / 'modified' for the two files shipped with the data set.
     const folder = existsSync(rawDir) && !rawDir.endsWith('.txt') ? rawDir : dirname(rawDir);
+    if (raw.labels === 'none') return {};
     const given = raw.labels === undefined ? 'original' : String(raw.labels);
     const path =
       given === 'original' ? join(folder, 'actionLabel.txt') : given === 'modified' ? join(folder, 'actionLabel_modified.txt') : resolve(given);
@@ -72,6 +73,7 @@ export const utkinectDataset: DatasetSpec<UtkinectOptions> = {
     return { selected, skipped };
   },
   readFile(bytes, file, options) {
+    if (options.labels === undefined) return parseUtkinectRecording(text(bytes), basename(file));
     let labels = utkLabelCache.get(options.labels);
     if (!labels) {
       labels = readUtkinectLabels(options.labels);
@@ -83,7 +85,7 @@ export const utkinectDataset: DatasetSpec<UtkinectOptions> = {
   classNames: () => classNames('utkinect'),
   // Cross-subject protocol: odd subjects train, even subjects test.
   splits: (sample) => ({ 'utkinect-xsub': Number(sample.meta.subject) % 2 === 1 ? 'train' : 'test' }),
-  preprocessing: (options) => ({ labels: basename(options.labels), coordinates: 'raw Kinect v1 camera coordinates (metres)' }),
+  preprocessing: (options) => ({ labels: options.labels ? basename(options.labels) : 'none (whole recordings, unlabelled)', coordinates: 'raw Kinect v1 camera coordinates (metres)' }),
 };
 
 // ---------------------------------------------------------------------------------------

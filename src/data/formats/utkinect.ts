@@ -149,6 +149,37 @@ export function parseUtkinect(text: string, fileName: string, labels: UtkinectLa
   return { samples, skipped };
 }
 
+/**
+ * Parses one recording in the UTKinect joints format without a label file: the whole recording
+ * is one unlabelled sample (what `skelact predict` and `inspect` need for a user's own take).
+ */
+export function parseUtkinectRecording(text: string, fileName: string): ReadResult {
+  const layout = getLayout(LAYOUT);
+  const rows = parseJointRows(text, fileName, layout.numJoints, layout.jointNames);
+  const frames = rows.frameNumbers.length;
+  if (frames === 0) throw new SkeletonFormatError({ file: fileName, expected: 'at least one frame of joints', found: 'none' });
+  const nameMatch = JOINTS_FILE_PATTERN.exec(fileName);
+  const take = nameMatch?.[1];
+  const [, subject, takeNo] = (take && TAKE_PATTERN.exec(take)) || [];
+  const repeats = rows.repeatsDropped.reduce((a, b) => a + b, 0);
+  const meta: Record<string, string | number> = { startFrame: rows.frameNumbers[0], endFrame: rows.frameNumbers[frames - 1] };
+  if (subject !== undefined) Object.assign(meta, { subject: Number(subject), take: Number(takeNo) });
+  return {
+    samples: [
+      {
+        name: take ?? fileName.replace(/^.*[\\/]/, '').replace(/\.txt$/i, ''),
+        label: -1,
+        layout: LAYOUT,
+        channels: XYZ,
+        clip: makeClip(rows.values.slice(0, frames * layout.numJoints * XYZ.length), 1, frames, layout.numJoints, XYZ.length),
+        meta,
+        notes: ['the whole recording, unlabelled (no label file)', ...(repeats > 0 ? [`dropped ${repeats} repeated frame row${repeats === 1 ? '' : 's'} (kept the first row of each frame number)`] : [])],
+      },
+    ],
+    skipped: [],
+  };
+}
+
 /** Reads one `joints_sNN_eMM.txt` and cuts it into one sample per labelled action of its take. */
 export function readUtkinect(jointsFile: string, labels: UtkinectLabels): ReadResult {
   const { text, fileName } = readTextFile(jointsFile);
