@@ -175,8 +175,8 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
   // Leftovers of a killed prepare of this cache go first (never those of a live one).
   removeStaleCacheFolders(out);
   if (existing && existing.fingerprint === print && !options.force) {
-    // Up to date only when every file is there with the size the manifest records.
-    const damage = cacheDamage(out, existing);
+    // Up to date only when every file is there with the size (and, for the small files, the SHA-256) the manifest records.
+    const damage = cacheDamage(out, existing, { digests: true });
     if (damage) throw new CacheError(out, `matches the raw files but is damaged: ${damage}; rebuild it with --force`);
     return {
       manifest: existing,

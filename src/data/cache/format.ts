@@ -52,12 +52,25 @@ export const manifestSchema = z
     skelactVersion: z.string(),
     /** Byte size of every file of the cache (the manifest excepted), so damage is found before use. Absent in caches written before it was recorded. */
     files: z.record(z.string(), z.number().int().min(0)).optional(),
+    /** SHA-256 of every small file (all but clips.npy), so an edit that keeps a file's size is found too. */
+    digests: z.record(z.string(), z.string()).optional(),
+    /** SHA-256 of this manifest's JSON without this field (written last), so an edit of the manifest itself is found. */
+    manifestDigest: z.string().optional(),
   })
   .strict();
 
 export type CacheManifest = z.infer<typeof manifestSchema>;
 
+/** The SHA-256 a manifest records of itself: over its JSON, in its own key order, without `manifestDigest`. */
+export function manifestDigestOf(raw: Record<string, unknown>, hash: (text: string) => string): string {
+  const { manifestDigest: _ignored, ...rest } = raw;
+  return hash(JSON.stringify(rest));
+}
+
 /** The files a cache must hold besides its manifest (their sizes are recorded in `manifest.files`). */
+/** The files whose SHA-256 is recorded: all but clips.npy, which can be gigabytes and is read in pieces. */
+export const CACHE_DIGESTED_FILES = [CACHE_FILES.offsets, CACHE_FILES.shapes, CACHE_FILES.labels, CACHE_FILES.samples, CACHE_FILES.splits, CACHE_FILES.report] as const;
+
 export const CACHE_DATA_FILES = [CACHE_FILES.clips, CACHE_FILES.offsets, CACHE_FILES.shapes, CACHE_FILES.labels, CACHE_FILES.samples, CACHE_FILES.splits, CACHE_FILES.report] as const;
 
 export const sampleRecordSchema = z

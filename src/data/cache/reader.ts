@@ -8,8 +8,9 @@ import * as z from 'zod';
 import { join } from 'node:path';
 import { type SkeletonClip, makeClip } from '../../graph/clip.js';
 import { DERIVED_SPLITS_FILE, readDerivedSplits, type DerivedSplits } from '../long-tail.js';
-import { CACHE_DATA_FILES, CACHE_FILES, CACHE_FORMAT, CACHE_VERSION, type CacheManifest, type CacheSplits, type PrepareReport, type SampleRecord, manifestSchema, sampleRecordSchema, type SplitName } from './format.js';
+import { CACHE_DATA_FILES, CACHE_FILES, CACHE_FORMAT, manifestDigestOf, CACHE_VERSION, type CacheManifest, type CacheSplits, type PrepareReport, type SampleRecord, manifestSchema, sampleRecordSchema, type SplitName } from './format.js';
 import { type NpyInfo, readFully, readNpy, readNpyInfo } from './npy.js';
+import { sha256 } from './writer.js';
 
 export class CacheError extends Error {
   constructor(dir: string, message: string) {
@@ -25,10 +26,14 @@ export function rebuildHint(dir: string, manifest?: Pick<CacheManifest, 'dataset
 
 /**
  * What is wrong with the files of a cache, or undefined when every file exists with the size
- * its manifest records (for a cache written before sizes were recorded: when every file exists).
+ * its manifest records (for a cache written before sizes were recorded: when every file exists)
+ * and, with `digests`, every small file has the recorded SHA-256.
  */
-export function cacheDamage(dir: string, manifest: Pick<CacheManifest, 'files'>): string | undefined {
+export function cacheDamage(dir: string, manifest: Pick<CacheManifest, 'files' | 'digests' | 'manifestDigest'>, options: { digests?: boolean } = {}): string | undefined {
   const problems: string[] = [];
+  if (options.digests && manifest.manifestDigest !== undefined && manifestDigestOf(manifest as Record<string, unknown>, (text) => sha256(Buffer.from(text, 'utf8'))) !== manifest.manifestDigest) {
+    problems.push('manifest.json was changed after prepare wrote it (its SHA-256 differs)');
+  }
   for (const name of CACHE_DATA_FILES) {
     const path = join(dir, name);
     if (!existsSync(path)) {
@@ -38,6 +43,7 @@ export function cacheDamage(dir: string, manifest: Pick<CacheManifest, 'files'>)
     const expected = manifest.files?.[name];
     const size = statSync(path).size;
     if (expected !== undefined && size !== expected) problems.push(`${name} has ${size} bytes, the manifest records ${expected} (truncated or changed)`);
+    else if (options.digests && manifest.digests?.[name] !== undefined && sha256(readFileSync(path)) !== manifest.digests[name]) problems.push(`${name} is not the file prepare wrote (its SHA-256 differs)`);
   }
   return problems.length > 0 ? problems.join('; ') : undefined;
 }
@@ -85,11 +91,15 @@ export class SkeletonCache {
       throw new CacheError(dir, `manifest.json field '${issue.path.join('.')}': ${issue.message}`);
     }
     this.manifest = parsed.data;
+    if (this.manifest.manifestDigest !== undefined && manifestDigestOf(raw as Record<string, unknown>, (text) => sha256(Buffer.from(text, 'utf8'))) !== this.manifest.manifestDigest) {
+      throw new CacheError(dir, `is damaged: manifest.json was changed after prepare wrote it (its SHA-256 differs); ${rebuildHint(dir, this.manifest)}`);
+    }
     // Every file is checked before any is read, so damage is named once, with the fix.
     const damage = cacheDamage(dir, this.manifest);
     if (damage) throw new CacheError(dir, `is damaged: ${damage}; ${rebuildHint(dir, this.manifest)}`);
     const n = this.manifest.samples;
     const load = (name: string) => {
+      this.checkDigest(name, readFileSync(join(dir, name)));
       try {
         return readNpy(join(dir, name));
       } catch (e) {
@@ -216,11 +226,20 @@ export class SkeletonCache {
   /** A text file of the cache; a missing or unreadable one is a CacheError naming it and the fix. */
   private readText(name: string): string {
     try {
-      return readFileSync(join(this.dir, name), 'utf8');
+      const bytes = readFileSync(join(this.dir, name));
+      this.checkDigest(name, bytes);
+      return bytes.toString('utf8');
     } catch (e) {
+      if (e instanceof CacheError) throw e;
       const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : `cannot be read (${(e as Error).message})`;
       throw new CacheError(this.dir, `${name} ${reason}; ${rebuildHint(this.dir, this.manifest)}`);
     }
+  }
+
+  /** A file whose bytes differ from those the manifest's digest records (same size, other content) is damaged. */
+  private checkDigest(name: string, bytes: Uint8Array): void {
+    const expected = this.manifest.digests?.[name];
+    if (expected !== undefined && sha256(bytes) !== expected) throw new CacheError(this.dir, `is damaged: ${name} is not the file prepare wrote (its SHA-256 differs); ${rebuildHint(this.dir, this.manifest)}`);
   }
 
   /** A JSON file of the cache, validated; errors name the file, the field and the fix. */

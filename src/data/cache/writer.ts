@@ -4,10 +4,11 @@
  * `.partial-*` folder, which never looks like a cache and is removed by the next run.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { LayoutName } from '../../graph/layout.js';
 import type { SkeletonSample } from '../types.js';
-import { CACHE_DATA_FILES, CACHE_FILES, CACHE_FORMAT, CACHE_VERSION, type CacheManifest, type CacheSplits, type PrepareReport, type SampleRecord, type SplitName } from './format.js';
+import { CACHE_DATA_FILES, CACHE_DIGESTED_FILES, CACHE_FILES, CACHE_FORMAT, manifestDigestOf, CACHE_VERSION, type CacheManifest, type CacheSplits, type PrepareReport, type SampleRecord, type SplitName } from './format.js';
 import { NpyStreamWriter, writeNpy } from './npy.js';
 import { checkReplaceable } from '../../util/replace.js';
 
@@ -21,6 +22,10 @@ export interface CacheHeader {
   readonly fingerprint: string;
   readonly source: string;
   readonly skelactVersion: string;
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Writes text to `path` atomically (temporary file in the same folder, then rename). */
@@ -183,6 +188,7 @@ export class CacheWriter {
     writeFileSync(join(dir, CACHE_FILES.splits), JSON.stringify(splits));
     writeFileSync(join(dir, CACHE_FILES.report), JSON.stringify(report, null, 1));
     const files = Object.fromEntries(CACHE_DATA_FILES.map((name) => [name, statSync(join(dir, name)).size]));
+    const digests = Object.fromEntries(CACHE_DIGESTED_FILES.map((name) => [name, sha256(readFileSync(join(dir, name)))]));
     const manifest: CacheManifest = {
       format: CACHE_FORMAT,
       version: CACHE_VERSION,
@@ -200,7 +206,9 @@ export class CacheWriter {
       createdAt: new Date().toISOString(),
       skelactVersion: this.header.skelactVersion,
       files,
+      digests,
     };
+    manifest.manifestDigest = manifestDigestOf(manifest, (text) => sha256(Buffer.from(text, 'utf8')));
     writeFileSync(join(dir, CACHE_FILES.manifest), `${JSON.stringify(manifest, null, 1)}\n`);
     // Swap into place: an existing cache is moved aside first and removed after the rename.
     // Only a cache (or an empty folder) is ever replaced; anything else stays where it is.
