@@ -205,7 +205,13 @@ export type ModelFactory = (manifest: ModelManifest, seed: number) => SkeletonMo
 /** A model from validated files: rebuilt from its config, weights loaded. */
 export function modelFromFiles(files: { manifest: ModelManifest; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer }, create: ModelFactory, where: string): { model: SkeletonModel; manifest: ModelManifest } {
   const { manifest, specs, data } = files;
-  const model = create(manifest, 0);
+  let model: SkeletonModel;
+  try {
+    model = create(manifest, 0);
+  } catch (e) {
+    // The saved config cannot build a model (an edited or damaged model.json): say which folder.
+    throw new ModelFolderError(where, `${MODEL_FILES.manifest} describes a model that cannot be built: ${(e as Error).message}`);
+  }
   try {
     if (model.persons !== manifest.persons || model.inChannels !== manifest.inChannels || model.frames !== manifest.frames) {
       throw new ModelFolderError(where, `the saved input spec (persons ${manifest.persons}, channels ${manifest.inChannels}, frames ${manifest.frames}) does not match the rebuilt model`);

@@ -199,7 +199,7 @@ export function readCheckpointState(dir: string): CheckpointState {
   }
   const r = raw as { format?: unknown; version?: unknown };
   if (r?.format === CHECKPOINT_FORMAT && r.version !== CHECKPOINT_VERSION) {
-    throw new CheckpointError(dir, `written by a skelact with checkpoint version ${String(r.version)}; this one reads version ${CHECKPOINT_VERSION}`);
+    throw new CheckpointError(dir, `${CHECKPOINT_FILES.state} says checkpoint version ${String(r.version)}; this skelact reads version ${CHECKPOINT_VERSION}`);
   }
   const parsed = stateSchema.safeParse(raw);
   if (!parsed.success) throw new CheckpointError(dir, `${CHECKPOINT_FILES.state} field '${parsed.error.issues[0].path.join('.')}': ${parsed.error.issues[0].message}`);
