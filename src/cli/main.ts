@@ -18,6 +18,7 @@ import { demoWebCommand } from './commands/demo-web.js';
 import { ltCommand } from './commands/lt.js';
 import { searchCommand, textCommand } from './commands/text.js';
 import type { GlobalOptions } from './output.js';
+import { printableMessage } from '../util/printable.js';
 
 export async function main(argv: string[]): Promise<void> {
   // Output piped into a program that stops reading early (`| head`) ends the command quietly.
@@ -62,10 +63,10 @@ export async function main(argv: string[]): Promise<void> {
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((message, error, y) => {
       if (error) {
-        process.stderr.write(`skelact: ${error.message}\n`);
+        process.stderr.write(`skelact: ${printableMessage(error.message)}\n`);
         if (process.env.SKELACT_DEBUG) process.stderr.write(`${error.stack}\n`);
       } else {
-        process.stderr.write(`${y.help() && ''}skelact: ${message}\nRun with --help for usage.\n`);
+        process.stderr.write(`${y.help() && ''}skelact: ${printableMessage(message)}\nRun with --help for usage.\n`);
       }
       process.exit(1);
     })
@@ -75,7 +76,7 @@ export async function main(argv: string[]): Promise<void> {
 export type { GlobalOptions };
 
 main(hideBin(process.argv)).catch((e: Error) => {
-  process.stderr.write(`skelact: ${e.message}\n`);
+  process.stderr.write(`skelact: ${printableMessage(e.message)}\n`);
   if (process.env.SKELACT_DEBUG) process.stderr.write(`${e.stack}\n`);
   process.exit(1);
 });

@@ -13,6 +13,7 @@ import { poseFileFrames, poseLayoutFor } from '../../serve/pose-frames.js';
 import { StreamClassifier, type StreamEvent } from '../../serve/stream-classifier.js';
 import { timelineOf } from '../../serve/timeline.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
+import { checkWritable } from '../writable.js';
 
 interface ClassifyArgs extends GlobalOptions, PoseInputArgs {
   input: string;
@@ -46,6 +47,8 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
       .example('$0 classify clip.poses.json --model runs/realtime/best --json', 'from extracted poses, machine-readable') as unknown as Argv<ClassifyArgs>,
   handler: async (args: ArgumentsCamelCase<ClassifyArgs>) => {
     if (!existsSync(args.input)) throw new Error(`${args.input}: no such file`);
+    if (args.scores) checkWritable(args.scores, 'file', 'choose a writable file with --scores');
+    if (args.html) checkWritable(args.html, 'file', 'choose a writable file with --html');
     const classifier = StreamClassifier.load(args.model, { window: args.window, stride: args.stride, smoothing: args.smoothing, startScore: args.startScore, endScore: args.endScore });
     try {
       poseLayoutFor(classifier.manifest.layout);

@@ -22,11 +22,11 @@ import {
   type PersonDetector,
   type PoseModel,
 } from '../../pose/index.js';
+import { mediaFileProblem, VIDEO_EXTENSIONS } from '../../pose/media-type.js';
 import { createProgressBar } from '../progress.js';
-import { type GlobalOptions, log, print, printJson } from '../output.js';
+import { checkWritable } from '../writable.js';
+import { exitWithFailures, type GlobalOptions, log, print, printJson } from '../output.js';
 
-/** File types extract takes from a folder. */
-export const VIDEO_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.mpg', '.mpeg', '.wmv', '.flv', '.3gp', '.ts'];
 
 interface ExtractArgs extends GlobalOptions {
   input: string;
@@ -83,6 +83,13 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
     if (folder && videos.length === 0) throw new Error(`${args.input}: no video files in this folder (looked for ${VIDEO_EXTENSIONS.join(' ')})`);
     const outIsDir = folder || args.out.endsWith('/') || (existsSync(args.out) && statSync(args.out).isDirectory());
     if (!outIsDir && !args.out.endsWith('.json')) throw new Error(`--out ${args.out}: give a .poses.json file for one video, or a folder`);
+    // Before any decoding: a non-video input, and outputs that cannot be written, fail now.
+    if (!folder) {
+      const problem = mediaFileProblem(args.input);
+      if (problem) throw new Error(problem);
+    }
+    checkWritable(args.out, outIsDir ? 'folder' : 'file', 'choose a writable place with --out');
+    if (args.generic) checkWritable(args.generic, 'file', 'choose a writable file with --generic');
     if (outIsDir) mkdirSync(args.out, { recursive: true });
     else mkdirSync(dirname(resolve(args.out)), { recursive: true });
     if (!(args.minVisibility >= 0 && args.minVisibility <= 1)) throw new Error(`--min-visibility must be between 0 and 1, got ${args.minVisibility}`);
@@ -149,6 +156,8 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
     }
     const report = { engine: engine.description, model: args.model, persons: args.persons, videos: results, failed, generic: args.generic && records.length > 0 ? { file: args.generic, records: records.length, layout: args.layout } : null, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) };
     if (folder) writeFileAtomic(join(args.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    // The good videos are written; the exit code still tells a script that some failed.
+    exitWithFailures(failed.length);
     if (args.json) return printJson(report);
     if (folder) {
       print(`${results.length} of ${videos.length} videos extracted into ${args.out} (${frameTotal} frames, ${report.seconds} s); report: ${join(args.out, 'report.json')}`);

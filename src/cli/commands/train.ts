@@ -12,6 +12,7 @@ import { loadModel } from '../../models/io.js';
 import { createModelFromManifest } from '../../models/registry.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
 import { type GlobalOptions, log, printJson } from '../output.js';
+import { checkWritable } from '../writable.js';
 
 interface TrainArgs extends GlobalOptions {
   config: string;
@@ -174,6 +175,7 @@ export const trainCommand: CommandModule<GlobalOptions, TrainArgs> = {
       .example('$0 train --config configs/skateformer/ntu60-xsub-joint.json --data cache/ntu60 --out runs/sf-j', 'the official SkateFormer recipe')
       .example('$0 train --config configs/small/skateformer-synthetic.json --data skelact-quickstart/cache-ntu --out runs/quick --epochs 5', 'a few epochs of a CPU-sized model') as unknown as Argv<TrainArgs>,
   handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
+    checkWritable(args.out, 'folder', 'choose a writable run folder with --out');
     const summary = await runTraining({ ...args, configFile: args.config });
     if (args.json) return printJson(summary);
     log(args, `${summary.status === 'complete' ? 'finished' : 'stopped'} after ${summary.epochs} epoch(s), ${summary.steps} iterations`);
