@@ -44,7 +44,7 @@ const SIGNATURES: readonly Signature[] = [
   { container: 'PNG', at: 0, magic: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] },
   { container: 'JPEG', at: 0, magic: [0xff, 0xd8, 0xff] },
   { container: 'GIF', at: 0, magic: 'GIF8' },
-  { container: 'BMP', at: 0, magic: 'BM' },
+  { container: 'BMP', at: 0, magic: 'BM', also: { at: 6, magic: [0, 0, 0, 0] } },
 ];
 
 function matches(head: Uint8Array, at: number, magic: string | readonly number[]): boolean {
@@ -58,12 +58,9 @@ export function sniffContainer(head: Uint8Array): string | undefined {
   return SIGNATURES.find((s) => matches(head, s.at, s.magic) && (!s.also || matches(head, s.also.at, s.also.magic)))?.container;
 }
 
-/** Why the first bytes are no video: text, or which bytes. */
-function describeContent(head: Uint8Array): string {
-  const sample = head.subarray(0, 512);
-  const text = sample.every((b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b !== 0x7f));
-  if (text) return 'its content is text';
-  return `its first bytes (${printableBytes(head.subarray(0, 8))}) are no video or picture format`;
+/** True when the bytes hold no control characters but tabs and line ends: text (any UTF-8), never a video or picture. */
+function isText(head: Uint8Array): boolean {
+  return head.every((b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b !== 0x7f));
 }
 
 /**
@@ -80,10 +77,13 @@ export function mediaFileProblem(file: string): string | undefined {
     closeSync(fd);
   }
   const bytes = head.subarray(0, n);
+  if (n === 0) return `${file}: empty file (0 bytes), not a video`;
   const ext = extname(file).toLowerCase();
-  const container = sniffContainer(bytes);
+  // Text first: a short signature ('BM', 'G' every 188 bytes) can occur in text by chance.
+  const container = isText(bytes) ? undefined : sniffContainer(bytes);
   if (!container) {
-    return `${file}: not a video or picture: ${describeContent(bytes)}${ext && !VIDEO_EXTENSIONS.includes(ext) && !IMAGE_EXTENSIONS.includes(ext) ? ` and ${ext} is not a video extension` : ''} (videos: ${VIDEO_EXTENSIONS.join(' ')}; pictures: ${IMAGE_EXTENSIONS.join(' ')})`;
+    const content = isText(bytes) ? 'its content is text' : `its first bytes (${printableBytes(bytes.subarray(0, 8))}) are no video or picture format`;
+    return `${file}: not a video or picture: ${content}${ext && !VIDEO_EXTENSIONS.includes(ext) && !IMAGE_EXTENSIONS.includes(ext) ? ` and ${ext} is not a video extension` : ''} (videos: ${VIDEO_EXTENSIONS.join(' ')}; pictures: ${IMAGE_EXTENSIONS.join(' ')})`;
   }
   if (ext && !VIDEO_EXTENSIONS.includes(ext) && !IMAGE_EXTENSIONS.includes(ext)) {
     return `${file}: the content is ${container} but ${ext} is not a video or picture extension; rename it (videos: ${VIDEO_EXTENSIONS.join(' ')}; pictures: ${IMAGE_EXTENSIONS.join(' ')})`;
