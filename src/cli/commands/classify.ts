@@ -9,7 +9,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { writeFileAtomic } from '../../data/cache/writer.js';
 import { posesFromInput, poseInputOptions, type PoseInputArgs } from '../pose-input.js';
 import { overlayHtml } from '../../serve/overlay-html.js';
-import { poseFileFrames, poseLayoutFor } from '../../serve/pose-frames.js';
+import { poseFileFrames, poseFeedProblem } from '../../serve/pose-frames.js';
 import { StreamClassifier, type StreamEvent } from '../../serve/stream-classifier.js';
 import { timelineOf } from '../../serve/timeline.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
@@ -51,7 +51,8 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
     if (args.html) checkWritable(args.html, 'file', 'choose a writable file with --html');
     const classifier = StreamClassifier.load(args.model, { window: args.window, stride: args.stride, smoothing: args.smoothing, startScore: args.startScore, endScore: args.endScore });
     try {
-      poseLayoutFor(classifier.manifest.layout);
+      const problem = poseFeedProblem(classifier.manifest);
+      if (problem) throw new Error(`${args.model}: cannot classify poses with this model: ${problem}`);
       const { poses, video: extracted } = await posesFromInput(args.input, args, classifier.manifest.persons);
       // A pose file names its video: the page plays it underneath when it is still there.
       const video = extracted ?? (existsSync(poses.source.file) ? poses.source.file : undefined);
