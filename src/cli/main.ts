@@ -1,5 +1,6 @@
 /** The `skelact` command line: parse, call the library, print. One file per command. */
-import yargs from 'yargs';
+import { createRequire } from 'node:module';
+import type yargsFactory from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BACKEND_CHOICES, type BackendChoice, describeBackend, initBackend } from '../engine/backend.js';
 import { packageVersion } from '../util/version.js';
@@ -18,7 +19,12 @@ import { demoWebCommand } from './commands/demo-web.js';
 import { ltCommand } from './commands/lt.js';
 import { searchCommand, textCommand } from './commands/text.js';
 import type { GlobalOptions } from './output.js';
+import { copyableExamples, terminalWidth } from './help.js';
 import { printableMessage } from '../util/printable.js';
+
+// yargs is loaded through require: its ES module build lays out --help with a cliui that breaks
+// lines every N characters, inside words; the CommonJS build wraps between words (wrap-ansi).
+const yargs = createRequire(import.meta.url)('yargs') as typeof yargsFactory;
 
 export async function main(argv: string[]): Promise<void> {
   // Output piped into a program that stops reading early (`| head`) ends the command quietly.
@@ -26,7 +32,8 @@ export async function main(argv: string[]): Promise<void> {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
-  await yargs(argv)
+  const cli = copyableExamples(yargs(argv));
+  await cli
     .scriptName('skelact')
     .usage('$0 <command> [options]\n\nSkeleton-based human action recognition: pose extraction, skeleton graphs, SkateFormer and part-stream models on TensorFlow.js.')
     .option('backend', { describe: 'TensorFlow.js engine (auto = the best that loads)', choices: BACKEND_CHOICES, default: 'auto', type: 'string', global: true })
@@ -60,7 +67,8 @@ export async function main(argv: string[]): Promise<void> {
     .version(packageVersion())
     .help()
     .alias('h', 'help')
-    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    // The terminal's width (80 when output is not a terminal).
+    .wrap(terminalWidth())
     .fail((message, error, y) => {
       if (error) {
         process.stderr.write(`skelact: ${printableMessage(error.message)}\n`);
