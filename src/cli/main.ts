@@ -32,8 +32,13 @@ export async function main(argv: string[]): Promise<void> {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
+  await createCli(argv).parseAsync(argv);
+}
+
+/** The configured command line (every command and global option), not yet parsed; tests read its --help. */
+export function createCli(argv: string[]) {
   const cli = copyableExamples(yargs(argv));
-  await cli
+  return cli
     .scriptName('skelact')
     .usage('$0 <command> [options]\n\nSkeleton-based human action recognition: pose extraction, skeleton graphs, SkateFormer and part-stream models on TensorFlow.js.')
     .option('backend', { describe: 'TensorFlow.js engine (auto = the best that loads)', choices: BACKEND_CHOICES, default: 'auto', type: 'string', global: true })
@@ -41,6 +46,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('quiet', { describe: 'no progress or summary on stderr', type: 'boolean', default: false, global: true })
     .option('threads', { describe: 'wasm backend: XNNPACK threads (default SKELACT_WASM_THREADS or 1; 2 makes the NTU-sized models about 1.5× faster on 2 cores, the small ones slower)', type: 'number', global: true })
     .middleware(async (args) => {
+      if (args.help) return; // --help starts no engine
       // Every command states the engine it runs on (on stderr, so --json output stays clean).
       const info = await initBackend(args.backend as BackendChoice, args.threads !== undefined ? { threads: args.threads as number } : {});
       if (!args.quiet) process.stderr.write(`skelact ${packageVersion()} · backend: ${describeBackend(info)}\n`);
@@ -77,14 +83,16 @@ export async function main(argv: string[]): Promise<void> {
         process.stderr.write(`${y.help() && ''}skelact: ${printableMessage(message)}\nRun with --help for usage.\n`);
       }
       process.exit(1);
-    })
-    .parseAsync(argv);
+    });
 }
 
 export type { GlobalOptions };
 
-main(hideBin(process.argv)).catch((e: Error) => {
-  process.stderr.write(`skelact: ${printableMessage(e.message)}\n`);
-  if (process.env.SKELACT_DEBUG) process.stderr.write(`${e.stack}\n`);
-  process.exit(1);
-});
+/** Runs the command line of this process (bin/skelact.js). */
+export function run(): Promise<void> {
+  return main(hideBin(process.argv)).catch((e: Error) => {
+    process.stderr.write(`skelact: ${printableMessage(e.message)}\n`);
+    if (process.env.SKELACT_DEBUG) process.stderr.write(`${e.stack}\n`);
+    process.exit(1);
+  });
+}

@@ -81,6 +81,9 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
       .example('$0 extract videos/ --out poses/ --persons 2 --generic dataset.jsonl --label-from-folder', 'a folder of two-person clips into a dataset')
       .example('$0 extract clip.mp4 --out poses/ --engine tfjs --pose-model lite', 'in-process, no browser') as unknown as Argv<ExtractArgs>,
   handler: async (args: ArgumentsCamelCase<ExtractArgs>) => {
+    if (args.model !== undefined) log(args, `--model is deprecated for extract (it names a skelact model elsewhere): use --pose-model ${args.model}`);
+    if (args.model !== undefined && args.poseModel !== undefined && args.model !== args.poseModel) throw new Error(`--pose-model ${args.poseModel} and the deprecated --model ${args.model} disagree: give only --pose-model`);
+    const poseModel: PoseModel = args.poseModel ?? args.model ?? 'full';
     if (!existsSync(args.input)) throw new Error(`${args.input}: no such file or folder`);
     const folder = statSync(args.input).isDirectory();
     const videos = folder ? listVideos(args.input) : [args.input];
@@ -98,9 +101,6 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
     else mkdirSync(dirname(resolve(args.out)), { recursive: true });
     if (!(args.minVisibility >= 0 && args.minVisibility <= 1)) throw new Error(`--min-visibility must be between 0 and 1, got ${args.minVisibility}`);
 
-    if (args.model !== undefined) log(args, `--model is deprecated for extract (it names a skelact model elsewhere): use --pose-model ${args.model}`);
-    if (args.model !== undefined && args.poseModel !== undefined && args.model !== args.poseModel) throw new Error(`--pose-model ${args.poseModel} and the deprecated --model ${args.model} disagree: give only --pose-model`);
-    const poseModel: PoseModel = args.poseModel ?? args.model ?? 'full';
     const { engine: engineName, reason } = resolveEngine(args.engine);
     const engine = await createPoseEngine(engineName, poseModel);
     log(args, `pose engine: ${engine.description}${args.engine === 'auto' ? ` (auto: ${reason})` : ''}`);
