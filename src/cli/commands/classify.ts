@@ -73,9 +73,12 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
         const videoSrc = video ? relative(dirname(resolve(args.html)), resolve(video)) : undefined;
         writeFileAtomic(args.html, overlayHtml({ title: `${args.input} · ${args.model}`, poses, videoSrc, timeline, scores }));
       }
-      const summary = { input: args.input, model: args.model, frames: frames.length, classifications: scores.length, secondsClassifying: Number(elapsed.toFixed(2)), timeline: timeline.map((s) => ({ ...s, peakScore: Number(s.peakScore.toFixed(3)) })), scores: args.scores ?? null, html: args.html ?? null };
+      // Times the window held too few frames with a person to classify (nobody found, or all-zero poses).
+      const noPerson = events.filter((e) => e.type === 'no-person').length;
+      const summary = { input: args.input, model: args.model, frames: frames.length, classifications: scores.length, noPerson, secondsClassifying: Number(elapsed.toFixed(2)), timeline: timeline.map((s) => ({ ...s, peakScore: Number(s.peakScore.toFixed(3)) })), scores: args.scores ?? null, html: args.html ?? null };
       if (args.json) return printJson(summary);
       print(`${args.input}: ${frames.length} frames, ${scores.length} classifications (window ${classifier.window}, stride ${classifier.stride}) in ${elapsed.toFixed(1)} s`);
+      if (noPerson > 0) print(`no person in the window at ${noPerson} of ${noPerson + scores.length} classification times`);
       if (timeline.length === 0) print('no action reached the start score');
       for (const s of timeline) print(`  ${seconds(s.startMs).padStart(7)} s – ${seconds(s.endMs).padStart(7)} s  ${s.label}  (peak ${s.peakScore.toFixed(2)})`);
       if (args.html) print(`page: ${args.html}`);
