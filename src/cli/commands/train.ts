@@ -1,5 +1,5 @@
 /** `skelact train --config <file> --data <cache> --out <dir>`: train a model from an experiment config. */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { SkeletonCache } from '../../data/cache/reader.js';
@@ -138,7 +138,8 @@ export async function runTraining(args: TrainingRun): Promise<TrainingSummary> {
       process.off('SIGTERM', onSignal);
     }
     const plots: string[] = [];
-    if (result.status === 'aborted' && !existsSync(join(args.out, 'steps.jsonl')) && !existsSync(join(args.out, 'metrics.jsonl'))) {
+    const logged = (file: string) => existsSync(join(args.out, file)) && statSync(join(args.out, file)).size > 0;
+    if (result.status === 'aborted' && !logged('steps.jsonl') && !logged('metrics.jsonl')) {
       // Stopped before the first logged step: no curves yet.
     } else {
       plots.push(await writeRunPlots(args.out, config.name));
