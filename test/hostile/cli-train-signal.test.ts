@@ -1,11 +1,16 @@
 /**
  * Stopping a training run (item 13 of issue 12): SIGTERM (a scheduler's stop) and Ctrl-C (SIGINT)
  * stop at the next micro-batch, write a checkpoint and say where, exit 143 / 130, never "nothing
- * to plot"; the printed --resume command continues the run.
+ * to plot"; the printed --resume command continues the run. And (item 8) train and eval refuse
+ * outputs they cannot write before the work, naming the path and the option.
  */
 import test from 'ava';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SkeletonCache } from '../../src/data/cache/reader.js';
+import { initBackend } from '../../src/engine/backend.js';
+import { saveModel } from '../../src/models/io.js';
+import { createModel } from '../../src/models/registry.js';
 import { readCheckpointState } from '../../src/train/checkpoint.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { skelact, skelactSignalled, tmp } from './cli-run.js';
@@ -45,3 +50,26 @@ for (const [signal, code, said] of [['SIGTERM', 143, /stopped by SIGTERM/], ['SI
     }
   });
 }
+
+test.serial('eval and train refuse outputs they cannot write before any work, naming the path and the option', async (t) => {
+  await initBackend('wasm');
+  const opened = SkeletonCache.open(cache);
+  const classNames = [...opened.manifest.classNames];
+  opened.close();
+  const modelDir = join(work, 'model');
+  const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'ntu-25', classes: classNames.length, frames: 16, persons: 2 }, 2);
+  await saveModel(modelDir, model, { layout: 'ntu-25', classNames, modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'ntu60-xsub', frames: 16, sampling: 'crop-resize', minLength: 16 } });
+  model.params.dispose();
+  writeFileSync(join(work, 'a-file'), 'x');
+  const scores = skelact(['eval', '--model', modelDir, '--data', cache, '--scores', join(work, 'a-file', 'scores')]);
+  t.is(scores.code, 1, scores.stderr);
+  t.regex(scores.stderr, /cannot write .*a-file\/scores: .*a-file is a file, not a folder; write the scores elsewhere with --scores <folder>/);
+  t.notRegex(scores.stderr, /samples \(100 %\)|top-1/, 'refused before evaluating');
+  const plot = skelact(['eval', '--model', modelDir, '--data', cache, '--plot', '/sys/skelact-confusion.svg']);
+  t.is(plot.code, 1);
+  t.regex(plot.stderr, /cannot write \/sys\/skelact-confusion\.svg: \/sys is not writable .*--plot <file\.svg>/);
+  t.false(existsSync(join(modelDir, 'scores-ntu60-xsub-test')), 'nothing half-written in the model folder');
+  const train = skelact(['train', '--config', config, '--data', cache, '--out', '/sys/skelact-run']);
+  t.is(train.code, 1);
+  t.regex(train.stderr, /cannot write \/sys\/skelact-run: \/sys is not writable .*choose a writable run folder with --out/);
+});
