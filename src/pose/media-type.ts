@@ -4,7 +4,7 @@
  * video or picture only when its content starts with a known container signature and its
  * extension, if it has one, is a video or picture extension.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { printableBytes } from '../util/printable.js';
 
@@ -68,6 +68,7 @@ function isText(head: Uint8Array): boolean {
  * file, what it looks like and what is accepted; undefined when it is one.
  */
 export function mediaFileProblem(file: string): string | undefined {
+  if (statSync(file).isDirectory()) return `${file}: is a folder, not a video`;
   const head = new Uint8Array(512);
   const fd = openSync(file, 'r');
   let n: number;

@@ -27,7 +27,6 @@ import { createProgressBar } from '../progress.js';
 import { checkWritable } from '../writable.js';
 import { exitWithFailures, type GlobalOptions, log, print, printJson } from '../output.js';
 
-
 interface ExtractArgs extends GlobalOptions {
   input: string;
   out: string;
