@@ -161,7 +161,16 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
       writeFileAtomic(args.generic, `${records.join('\n')}\n`);
     }
     const report = { engine: engine.description, poseModel, persons: args.persons, videos: results, failed, generic: args.generic && records.length > 0 ? { file: args.generic, records: records.length, layout: args.layout } : null, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) };
-    if (folder) writeFileAtomic(join(args.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    if (folder) {
+      try {
+        writeFileAtomic(join(args.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+      } catch (e) {
+        // Checked writable at the start; should the disk fill up or the folder go away, the
+        // per-video reasons are still shown.
+        for (const f of failed) log(args, `  failed: ${f.file}: ${f.error}`);
+        throw new Error(`${results.length} of ${videos.length} videos extracted, but the report could not be written: ${(e as Error).message}`);
+      }
+    }
     // The good videos are written; the exit code still tells a script that some failed.
     exitWithFailures(failed.length);
     if (args.json) return printJson(report);
