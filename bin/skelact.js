@@ -9,4 +9,5 @@ if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('skelact: the compiled CLI is missing (dist/src/cli/main.js). Run `npm run build` in the skelact folder.\n');
   process.exit(1);
 }
-await import(entry.href);
+const { run } = await import(entry.href);
+await run();

@@ -1,5 +1,6 @@
 /** The `skelact` command line: parse, call the library, print. One file per command. */
-import yargs from 'yargs';
+import { createRequire } from 'node:module';
+import type yargsFactory from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BACKEND_CHOICES, type BackendChoice, describeBackend, initBackend } from '../engine/backend.js';
 import { packageVersion } from '../util/version.js';
@@ -18,6 +19,12 @@ import { demoWebCommand } from './commands/demo-web.js';
 import { ltCommand } from './commands/lt.js';
 import { searchCommand, textCommand } from './commands/text.js';
 import type { GlobalOptions } from './output.js';
+import { copyableExamples, terminalWidth } from './help.js';
+import { printableMessage } from '../util/printable.js';
+
+// yargs is loaded through require: its ES module build lays out --help with a cliui that breaks
+// lines every N characters, inside words; the CommonJS build wraps between words (wrap-ansi).
+const yargs = createRequire(import.meta.url)('yargs') as typeof yargsFactory;
 
 export async function main(argv: string[]): Promise<void> {
   // Output piped into a program that stops reading early (`| head`) ends the command quietly.
@@ -25,7 +32,13 @@ export async function main(argv: string[]): Promise<void> {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
-  await yargs(argv)
+  await createCli(argv).parseAsync(argv);
+}
+
+/** The configured command line (every command and global option), not yet parsed; tests read its --help. */
+export function createCli(argv: string[]) {
+  const cli = copyableExamples(yargs(argv));
+  return cli
     .scriptName('skelact')
     .usage('$0 <command> [options]\n\nSkeleton-based human action recognition: pose extraction, skeleton graphs, SkateFormer and part-stream models on TensorFlow.js.')
     .option('backend', { describe: 'TensorFlow.js engine (auto = the best that loads)', choices: BACKEND_CHOICES, default: 'auto', type: 'string', global: true })
@@ -33,6 +46,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('quiet', { describe: 'no progress or summary on stderr', type: 'boolean', default: false, global: true })
     .option('threads', { describe: 'wasm backend: XNNPACK threads (default SKELACT_WASM_THREADS or 1; 2 makes the NTU-sized models about 1.5× faster on 2 cores, the small ones slower)', type: 'number', global: true })
     .middleware(async (args) => {
+      if (args.help) return; // --help starts no engine
       // Every command states the engine it runs on (on stderr, so --json output stays clean).
       const info = await initBackend(args.backend as BackendChoice, args.threads !== undefined ? { threads: args.threads as number } : {});
       if (!args.quiet) process.stderr.write(`skelact ${packageVersion()} · backend: ${describeBackend(info)}\n`);
@@ -59,23 +73,26 @@ export async function main(argv: string[]): Promise<void> {
     .version(packageVersion())
     .help()
     .alias('h', 'help')
-    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    // The terminal's width (80 when output is not a terminal).
+    .wrap(terminalWidth())
     .fail((message, error, y) => {
       if (error) {
-        process.stderr.write(`skelact: ${error.message}\n`);
+        process.stderr.write(`skelact: ${printableMessage(error.message)}\n`);
         if (process.env.SKELACT_DEBUG) process.stderr.write(`${error.stack}\n`);
       } else {
-        process.stderr.write(`${y.help() && ''}skelact: ${message}\nRun with --help for usage.\n`);
+        process.stderr.write(`${y.help() && ''}skelact: ${printableMessage(message)}\nRun with --help for usage.\n`);
       }
       process.exit(1);
-    })
-    .parseAsync(argv);
+    });
 }
 
 export type { GlobalOptions };
 
-main(hideBin(process.argv)).catch((e: Error) => {
-  process.stderr.write(`skelact: ${e.message}\n`);
-  if (process.env.SKELACT_DEBUG) process.stderr.write(`${e.stack}\n`);
-  process.exit(1);
-});
+/** Runs the command line of this process (bin/skelact.js). */
+export function run(): Promise<void> {
+  return main(hideBin(process.argv)).catch((e: Error) => {
+    process.stderr.write(`skelact: ${printableMessage(e.message)}\n`);
+    if (process.env.SKELACT_DEBUG) process.stderr.write(`${e.stack}\n`);
+    process.exit(1);
+  });
+}

@@ -1,6 +1,7 @@
 /** The "video or pose file" input that classify and reps share: its options, and getting poses from it. */
 import type { Argv } from 'yargs';
 import { createPoseEngine, extractPoses, isPoseFile, POSE_MODELS, readPoseFile, resolveEngine, type EngineChoice, type PoseFile, type PoseModel } from '../pose/index.js';
+import { mediaFileProblem } from '../pose/media-type.js';
 import { type GlobalOptions, log } from './output.js';
 
 export interface PoseInputArgs {
@@ -20,6 +21,9 @@ export function poseInputOptions<T>(y: Argv<T>): Argv<T & PoseInputArgs> {
 /** The poses of a pose file, or of a video (extracted with the chosen engine); `video` is set for a video input. */
 export async function posesFromInput(input: string, args: PoseInputArgs & Pick<GlobalOptions, 'json' | 'quiet'>, persons = 1): Promise<{ poses: PoseFile; video?: string }> {
   if (isPoseFile(input)) return { poses: readPoseFile(input) };
+  // A file that is no video is refused before the pose engine starts.
+  const problem = mediaFileProblem(input);
+  if (problem) throw new Error(problem);
   const { engine: name, reason } = resolveEngine(args.engine);
   const engine = await createPoseEngine(name, args.poseModel);
   log(args, `pose engine: ${engine.description}${args.engine === 'auto' ? ` (auto: ${reason})` : ''}`);

@@ -211,7 +211,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
   const workers = options.workers ?? availableParallelism();
   const pool =
     workers > 0
-      ? new Piscina({ filename: new URL('./prepare-worker.js', import.meta.url).href, minThreads: workers, maxThreads: workers, idleTimeout: 1000 })
+      ? new Piscina({ filename: new URL('./prepare-worker-entry.cjs', import.meta.url).href, minThreads: workers, maxThreads: workers, idleTimeout: 1000 })
       : undefined;
   let filesDone = 0;
   let bytesDone = 0;

@@ -2,6 +2,7 @@
  * Records that flow through the data stage: a parsed, labelled skeleton sequence and
  * the error every reader throws for bad input.
  */
+import { printableValue } from '../util/printable.js';
 import type { SkeletonClip } from '../graph/clip.js';
 import type { LayoutName } from '../graph/layout.js';
 
@@ -51,11 +52,9 @@ export class SkeletonFormatError extends Error {
   }
 }
 
-/** Quotes a found value for a message: short, on one line, control characters escaped. */
+/** Quotes a found value for a message: short, on one line, unprintable characters escaped, binary data named as such. */
 function quote(s: string): string {
-  const short = s.length > 40 ? `${s.slice(0, 40)}…` : s;
-  // eslint-disable-next-line no-control-regex
-  return `"${short.replace(/[\u0000-\u001f]/g, (c) => JSON.stringify(c).slice(1, -1))}"`;
+  return printableValue(s);
 }
 
 /** A file a batch could not use, with the reason; the batch goes on without it. */

@@ -11,5 +11,6 @@ export { PersonTracker, regionAround, iou, keypointSimilarity, type Track, type 
 export { MAPPED_LAYOUTS, mapPose, mappingTo, parseMapping, type LayoutMapping, type MappedLayout } from './mapping.js';
 export { isPoseFile, poseFileName, readPoseFile, toGenericRecord as poseFileToGenericRecord, writePoseFile, PoseFileError, type GenericOptions } from './pose-file.js';
 export { decodeVideo, probeVideo, decodeGeometry, ffmpegVersion, MissingToolError, VideoError, type VideoInfo, type DecodeOptions } from './video.js';
+export { mediaFileProblem, sniffContainer, VIDEO_EXTENSIONS, IMAGE_EXTENSIONS } from './media-type.js';
 export { poseAssetsDir, poseAssetsReady, preparePoseAssets, MissingModelError, SETUP_HINT } from './assets.js';
 export { findChromium } from './engines/mediapipe.js';

@@ -7,6 +7,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
+import { mediaFileProblem } from './media-type.js';
 import type { VideoFrame } from './types.js';
 
 export class VideoError extends Error {
@@ -74,6 +75,8 @@ export function probeVideo(file: string): VideoInfo {
   if (!existsSync(file)) throw new VideoError(`${file}: no such file`);
   if (statSync(file).isDirectory()) throw new VideoError(`${file}: is a folder, not a video`);
   if (statSync(file).size === 0) throw new VideoError(`${file}: empty file (0 bytes), not a video`);
+  const problem = mediaFileProblem(file);
+  if (problem) throw new VideoError(problem);
   const r = spawnSync(tool('ffprobe'), ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) {
     const why = (r.stderr || '').trim().split('\n').pop() ?? 'unknown error';

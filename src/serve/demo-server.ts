@@ -14,6 +14,7 @@ import { landmarkerTaskFile } from '../pose/assets.js';
 import type { PoseModel } from '../pose/types.js';
 import { packageRoot } from '../util/paths.js';
 import { DEMO_PAGE } from './demo-page.js';
+import { poseFeedProblem } from './pose-frames.js';
 import type { StreamClassifierOptions } from './stream-classifier.js';
 
 const require = createRequire(import.meta.url);
@@ -40,7 +41,10 @@ export function browserBundle(): string {
 }
 
 export async function startDemoServer(options: DemoServerOptions): Promise<{ url: string; close(): Promise<void> }> {
-  readModelFolder(options.modelDir); // a broken model folder is reported before serving
+  // A broken model folder, or a model the page cannot feed, is reported before serving.
+  const { manifest } = readModelFolder(options.modelDir);
+  const problem = poseFeedProblem(manifest);
+  if (problem) throw new Error(`${options.modelDir}: the demo page cannot feed this model: ${problem}`);
   const poseModel = options.poseModel ?? 'lite';
   const task = landmarkerTaskFile(poseModel);
   const bundle = browserBundle();

@@ -8,6 +8,29 @@ import { MAPPED_LAYOUTS, mapPose, type MappedLayout } from '../pose/mapping.js';
 import type { PoseFile } from '../pose/types.js';
 import type { StreamFrame } from './stream-classifier.js';
 
+/** What MediaPipe poses give per joint in each layout a model can take them in (src/pose/mapping.ts). */
+export const POSE_FEED_CHANNELS: Readonly<Record<MappedLayout | 'blazepose-33', readonly string[]>> = {
+  'ntu-25': ['x', 'y', 'z'], // world metres, NTU axes
+  'coco-17': ['x', 'y', 'score'], // pixels
+  'blazepose-33': ['x', 'y', 'z', 'visibility'], // pixels
+};
+
+/** The layouts and channels that can be fed, for messages. */
+export function poseFeedList(): string {
+  return Object.entries(POSE_FEED_CHANNELS).map(([layout, c]) => `${layout} with up to ${c.length} channels (${c.join(' ')})`).join('; ');
+}
+
+/**
+ * Why a model of this layout and input channels cannot take MediaPipe poses (the demo page,
+ * classify and reps on a video or pose file), naming what would fit; undefined when it can.
+ */
+export function poseFeedProblem(model: { readonly layout: LayoutName; readonly inChannels: number }): string | undefined {
+  const channels = (POSE_FEED_CHANNELS as Record<string, readonly string[]>)[model.layout];
+  if (!channels) return `the model's layout is ${model.layout}, which MediaPipe poses cannot be mapped to; models that fit: ${poseFeedList()}`;
+  if (model.inChannels > channels.length) return `the model takes ${model.inChannels} channels per joint, MediaPipe poses in ${model.layout} give ${channels.length} (${channels.join(' ')}); models that fit: ${poseFeedList()}`;
+  return undefined;
+}
+
 /** The layouts a model can take MediaPipe poses in. */
 export function poseLayoutFor(layout: LayoutName): MappedLayout | 'blazepose-33' {
   if ((MAPPED_LAYOUTS as readonly string[]).includes(layout)) return layout as MappedLayout;

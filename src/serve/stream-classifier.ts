@@ -19,7 +19,7 @@
  * tensors are freed before it returns, so hours of frames neither grow memory nor leak tensors.
  */
 import * as tf from '@tensorflow/tfjs';
-import { makeClip } from '../graph/clip.js';
+import { makeClip, validFrameCount } from '../graph/clip.js';
 import { getLayout, type Layout } from '../graph/layout.js';
 import { alignPyskl, alignmentJoints, centreOnFirstFrame } from '../data/normalize.js';
 import { loadModel, type ModelManifest } from '../models/io.js';
@@ -71,7 +71,13 @@ export interface ClassScore {
 export type StreamEvent =
   | { readonly type: 'scores'; readonly timestampMs: number; readonly top: readonly ClassScore[] }
   | { readonly type: 'start'; readonly timestampMs: number; readonly index: number; readonly label: string; readonly score: number }
-  | { readonly type: 'end'; readonly timestampMs: number; readonly index: number; readonly label: string; readonly startedMs: number; readonly reason: 'score' | 'gap' | 'flush' };
+  | { readonly type: 'end'; readonly timestampMs: number; readonly index: number; readonly label: string; readonly startedMs: number; readonly reason: 'score' | 'gap' | 'flush' | 'no-person' }
+  /**
+   * At a classification time, the window holds too few frames with a person (none found, or
+   * only all-zero poses, which is how skeleton data marks a missing person): nothing is
+   * classified, and a running action ends (reason 'no-person').
+   */
+  | { readonly type: 'no-person'; readonly timestampMs: number; readonly framesWithPerson: number; readonly window: number };
 
 export class StreamClassifier {
   readonly window: number;
@@ -171,9 +177,17 @@ export class StreamClassifier {
     }
     this.write(frame);
     this.sinceClassified += steps;
-    if (this.sinceClassified >= this.stride && this.filled() >= this.o.minFilled * this.window) {
-      this.sinceClassified = 0;
-      this.classify(t, events);
+    if (this.sinceClassified >= this.stride) {
+      const needed = this.o.minFilled * this.window;
+      if (this.filled() >= needed) {
+        this.sinceClassified = 0;
+        this.classify(t, events);
+      } else if (Math.min(this.written, this.window) >= needed) {
+        // Enough frames seen to classify, but too few of them hold a person. (While the
+        // window is still filling, nothing is said.)
+        this.sinceClassified = 0;
+        this.noPerson(t, events);
+      }
     }
     return events;
   }
@@ -235,9 +249,10 @@ export class StreamClassifier {
           const v = p[c];
           if (!Number.isFinite(v)) throw new Error(`stream classifier: joint ${j} of person ${m} has a non-finite value (${v})`);
           this.ring[base + (m * this.joints + j) * this.channels + c] = v;
+          // An all-zero pose is the data's mark of a missing person, not a person at the origin.
+          if (v !== 0) any = 1;
         }
       }
-      any = 1;
     }
     this.present[slot] = any;
     this.written++;
@@ -267,6 +282,8 @@ export class StreamClassifier {
     if (clip.frames === 0) return;
     if (this.alignment === 'ctrgcn') clip = centreOnFirstFrame(clip, alignmentJoints(this.layout).centre);
     else if (this.alignment === 'pyskl') clip = alignPyskl(clip, alignmentJoints(this.layout));
+    // Centring can leave nothing: every joint of every person at one point (a degenerate pose).
+    if (validFrameCount(clip) === 0) return this.noPerson(timestampMs, events);
     const prepared = testTimeClip(clip, this.data, this.layout, this.model);
     const T = this.model.frames;
     const x = toModelBatch([prepared.clip], { persons: this.model.persons, jointOrder: this.model.jointOrder, frames: T, channels: this.model.inChannels }, this.data.fillMissingPersons);
@@ -288,6 +305,14 @@ export class StreamClassifier {
     if (!this.active && top[0] && top[0].score >= this.o.startScore) {
       this.active = { index: top[0].index, startedMs: timestampMs };
       events.push({ type: 'start', timestampMs, index: top[0].index, label: top[0].label, score: top[0].score });
+    }
+  }
+
+  private noPerson(timestampMs: number, events: StreamEvent[]): void {
+    events.push({ type: 'no-person', timestampMs, framesWithPerson: this.filled(), window: this.window });
+    if (this.active) {
+      events.push({ type: 'end', timestampMs, index: this.active.index, label: this.classNames[this.active.index], startedMs: this.active.startedMs, reason: 'no-person' });
+      this.active = undefined;
     }
   }
 

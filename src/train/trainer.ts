@@ -141,7 +141,7 @@ export class TrainingDivergedError extends Error {
  * share of the batch (so the result is the batch mean either way). Micro-batch 0 uses the
  * step's dropout seed, so a batch that is not split trains exactly as before.
  */
-function batchGradients(
+async function batchGradients(
   model: SkeletonModel,
   inputs: ReturnType<typeof toModelInputs>,
   variables: tf.Variable[],
@@ -149,7 +149,8 @@ function batchGradients(
   step: number,
   longTail?: { counts: readonly number[]; epoch: number; labelsB?: Int32Array; lambda?: Float32Array },
   text?: { supervision: TextSupervision; targets: Float32Array },
-): { value: tf.Scalar; grads: tf.NamedTensorMap; correct: tf.Scalar } {
+  signal?: AbortSignal,
+): Promise<{ value: tf.Scalar; grads: tf.NamedTensorMap; correct: tf.Scalar } | undefined> {
   const B = inputs.labels.shape[0];
   const micro = Math.min(B, config.optim.microBatch ?? B);
   const sizes = Array.from({ length: Math.ceil(B / micro) }, (_, i) => Math.min(micro, B - i * micro));
@@ -190,8 +191,22 @@ function batchGradients(
   let value: tf.Scalar | undefined;
   let correct: tf.Scalar | undefined;
   let grads: tf.NamedTensorMap | undefined;
+  // A split step can be stopped between its micro-batches; the forwards already run have moved
+  // the batch-norm statistics, which a dropped step must not keep: they are put back.
+  const statistics = sizes.length > 1 && signal ? model.params.entries().filter(([info]) => !info.trainable).map(([, v]) => [v, tf.clone(v)] as const) : [];
   try {
-    sizes.forEach((size, m) => {
+    for (const [m, size] of sizes.entries()) {
+      if (m > 0) {
+        // Between micro-batches the event loop runs, so Ctrl-C / SIGTERM is seen within one
+        // micro-batch, not after the whole step (minutes on the NTU recipe); the step is then
+        // dropped, its gradients never applied, and the checkpoint is at its start.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (signal?.aborted) {
+          tf.dispose([value, correct, ...(grads ? Object.values(grads) : [])]);
+          for (const [variable, saved] of statistics) variable.assign(saved);
+          return undefined;
+        }
+      }
       const seed = m === 0 ? streamSeed(config.seed, 'dropout', step) : streamSeed(config.seed, 'dropout', step, m);
       let c: tf.Scalar | undefined;
       const part = tf.variableGrads(() => {
@@ -209,8 +224,9 @@ function batchGradients(
         tf.dispose([value, correct, c, part.value, ...Object.values(grads), ...Object.values(part.grads)]);
         ({ value, correct, grads } = next);
       }
-    });
+    }
   } finally {
+    tf.dispose(statistics.map(([, saved]) => saved));
     if (sizes.length > 1) tf.dispose([...xs, ...(indexTs ?? []), ...labels]);
     tf.dispose([...(labelsB ?? []), ...(lambdas ?? []), ...(textTargets ?? [])]);
   }
@@ -390,6 +406,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       let trainStarted = performance.now();
       let trainSeconds = running.trainSeconds;
       for await (const host of trainLoader.epoch(epoch, { from: batch, prefetch: options.prefetch })) {
+        // Let the event loop run (signal handlers) between steps.
+        await new Promise((resolve) => setImmediate(resolve));
         if (options.signal?.aborted) {
           trainSeconds += (performance.now() - trainStarted) / 1000;
           running = { ...running, trainSeconds, seconds: (performance.now() - epochStarted) / 1000 };
@@ -407,7 +425,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         let stats: Float32Array;
         try {
           const textTargets = text ? { supervision: text, targets: batchTextTargets(text.table, (mixed?.host ?? host).labels, textChoice(text, randomStream(config.seed, 'text', epoch, batch))) } : undefined;
-          ({ value, grads, correct: kept.correct } = batchGradients(model, inputs, optimizer.variables(), config, step, config.longTail ? { counts: trainCounts, epoch, labelsB: mixed?.labelsB, lambda: mixed?.lambda } : undefined, textTargets));
+          const computed = await batchGradients(model, inputs, optimizer.variables(), config, step, config.longTail ? { counts: trainCounts, epoch, labelsB: mixed?.labelsB, lambda: mixed?.lambda } : undefined, textTargets, options.signal);
+          if (!computed) {
+            // Interrupted between micro-batches: this batch is not done; the checkpoint resumes at it.
+            trainSeconds += (performance.now() - trainStarted) / 1000;
+            running = { ...running, trainSeconds, seconds: (performance.now() - epochStarted) / 1000 };
+            lastCheckpoint = await writeCheckpoint(outDir, model, meta, optimizer, stateNow());
+            options.onProgress?.({ type: 'checkpoint', dir: lastCheckpoint, epoch, batch });
+            return { status: 'aborted', epoch, step, history, best, checkpoint: lastCheckpoint };
+          }
+          ({ value, grads, correct: kept.correct } = computed);
           clipped = clipGradNorm(grads, config.optim.clipGradNorm);
           const packed = tf.stack([value, kept.correct!, clipped.norm]);
           stats = (await packed.data()) as Float32Array;

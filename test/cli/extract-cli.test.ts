@@ -20,7 +20,7 @@ const MESSI = 'media/messi_panzoom.mp4';
 test('extract --help documents the engines, models, persons and outputs', (t) => {
   const r = skelact('extract', '--help');
   t.is(r.code, 0, r.stderr);
-  for (const option of ['--engine', '--model', '--persons', '--fps', '--width', '--generic', '--layout', '--label-from-folder']) t.regex(r.stdout, new RegExp(option));
+  for (const option of ['--engine', '--pose-model', '--persons', '--fps', '--width', '--generic', '--layout', '--label-from-folder']) t.regex(r.stdout, new RegExp(option));
 });
 
 test('extract refuses a missing input and an empty folder with what is wrong', (t) => {
@@ -44,7 +44,7 @@ testNeeding('a folder: every video extracted, a bad file reported and skipped, g
   writeFileSync(join(videos, 'wave', 'broken.mp4'), 'not a video at all\n'.repeat(20));
   const out = join(dir, 'poses');
   const generic = join(dir, 'dataset.jsonl');
-  const r = skelact('extract', videos, '--out', out, '--engine', 'tfjs', '--model', 'lite', '--fps', '2', '--generic', generic, '--label-from-folder', '--json');
+  const r = skelact('extract', videos, '--out', out, '--engine', 'tfjs', '--pose-model', 'lite', '--fps', '2', '--generic', generic, '--label-from-folder', '--json');
   t.is(r.code, 0, r.stderr);
   t.regex(r.stderr, /pose engine: tfjs: BlazePose lite/);
   const report = JSON.parse(r.stdout) as { videos: Array<{ file: string; frames: number; framesWithPerson: number }>; failed: Array<{ file: string; error: string }> };

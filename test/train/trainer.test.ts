@@ -80,6 +80,37 @@ test.serial('an abort mid-epoch writes a checkpoint there, and resuming it repro
   resumed.params.dispose();
 });
 
+test.serial('an abort during a step stops at the next micro-batch: the step is dropped, the checkpoint is at its start, the resume is exact', async (t) => {
+  // 4 micro-batches of 1 per step; the abort comes in the 2nd micro-batch of step 9 (0-based).
+  const config = experiment({ optim: { microBatch: 1 } });
+  const straight = model();
+  await train({ config, model: straight, cache, outDir: tmp(), epochs: 2 });
+
+  const dir = tmp();
+  const controller = new AbortController();
+  const tensorsBefore = tf.memory().numTensors;
+  const interrupted = model();
+  const forward = interrupted.forward.bind(interrupted);
+  interrupted.forward = (batch, options) => {
+    const out = forward(batch, options);
+    if (options.training && interrupted.trainingForwards === 9 * 4 + 2) controller.abort();
+    return out;
+  };
+  const r = await train({ config, model: interrupted, cache, outDir: dir, epochs: 2, signal: controller.signal });
+  t.is(r.status, 'aborted');
+  t.is(interrupted.trainingForwards, 9 * 4 + 2, 'no micro-batch after the abort');
+  const state = readCheckpointState(join(dir, 'checkpoint'));
+  t.deepEqual([state.epoch, state.batch, state.step], [1, 3, 9], 'the checkpoint is at the start of the dropped step');
+  interrupted.params.dispose();
+  t.is(tf.memory().numTensors, tensorsBefore, 'the dropped step leaks no tensor');
+  const resumed = model(99);
+  const done = await train({ config, model: resumed, cache, outDir: dir, epochs: 2, resume: true });
+  t.is(done.status, 'complete');
+  t.deepEqual(await weightBytes(resumed), await weightBytes(straight));
+  straight.params.dispose();
+  resumed.params.dispose();
+});
+
 test.serial('an abort during validation checkpoints the finished epoch; the resume validates it and goes on identically', async (t) => {
   const config = experiment({ evalEvery: 1 });
   const straightDir = tmp();

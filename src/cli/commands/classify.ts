@@ -9,10 +9,11 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { writeFileAtomic } from '../../data/cache/writer.js';
 import { posesFromInput, poseInputOptions, type PoseInputArgs } from '../pose-input.js';
 import { overlayHtml } from '../../serve/overlay-html.js';
-import { poseFileFrames, poseLayoutFor } from '../../serve/pose-frames.js';
+import { poseFileFrames, poseFeedProblem } from '../../serve/pose-frames.js';
 import { StreamClassifier, type StreamEvent } from '../../serve/stream-classifier.js';
 import { timelineOf } from '../../serve/timeline.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
+import { checkWritable } from '../writable.js';
 
 interface ClassifyArgs extends GlobalOptions, PoseInputArgs {
   input: string;
@@ -46,9 +47,12 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
       .example('$0 classify clip.poses.json --model runs/realtime/best --json', 'from extracted poses, machine-readable') as unknown as Argv<ClassifyArgs>,
   handler: async (args: ArgumentsCamelCase<ClassifyArgs>) => {
     if (!existsSync(args.input)) throw new Error(`${args.input}: no such file`);
+    if (args.scores) checkWritable(args.scores, 'file', 'choose a writable file with --scores');
+    if (args.html) checkWritable(args.html, 'file', 'choose a writable file with --html');
     const classifier = StreamClassifier.load(args.model, { window: args.window, stride: args.stride, smoothing: args.smoothing, startScore: args.startScore, endScore: args.endScore });
     try {
-      poseLayoutFor(classifier.manifest.layout);
+      const problem = poseFeedProblem(classifier.manifest);
+      if (problem) throw new Error(`${args.model}: cannot classify poses with this model: ${problem}`);
       const { poses, video: extracted } = await posesFromInput(args.input, args, classifier.manifest.persons);
       // A pose file names its video: the page plays it underneath when it is still there.
       const video = extracted ?? (existsSync(poses.source.file) ? poses.source.file : undefined);
@@ -69,9 +73,12 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
         const videoSrc = video ? relative(dirname(resolve(args.html)), resolve(video)) : undefined;
         writeFileAtomic(args.html, overlayHtml({ title: `${args.input} · ${args.model}`, poses, videoSrc, timeline, scores }));
       }
-      const summary = { input: args.input, model: args.model, frames: frames.length, classifications: scores.length, secondsClassifying: Number(elapsed.toFixed(2)), timeline: timeline.map((s) => ({ ...s, peakScore: Number(s.peakScore.toFixed(3)) })), scores: args.scores ?? null, html: args.html ?? null };
+      // Times the window held too few frames with a person to classify (nobody found, or all-zero poses).
+      const noPerson = events.filter((e) => e.type === 'no-person').length;
+      const summary = { input: args.input, model: args.model, frames: frames.length, classifications: scores.length, noPerson, secondsClassifying: Number(elapsed.toFixed(2)), timeline: timeline.map((s) => ({ ...s, peakScore: Number(s.peakScore.toFixed(3)) })), scores: args.scores ?? null, html: args.html ?? null };
       if (args.json) return printJson(summary);
       print(`${args.input}: ${frames.length} frames, ${scores.length} classifications (window ${classifier.window}, stride ${classifier.stride}) in ${elapsed.toFixed(1)} s`);
+      if (noPerson > 0) print(`no person in the window at ${noPerson} of ${noPerson + scores.length} classification times`);
       if (timeline.length === 0) print('no action reached the start score');
       for (const s of timeline) print(`  ${seconds(s.startMs).padStart(7)} s – ${seconds(s.endMs).padStart(7)} s  ${s.label}  (peak ${s.peakScore.toFixed(2)})`);
       if (args.html) print(`page: ${args.html}`);

@@ -15,6 +15,7 @@ import { testConfigOf } from '../../train/config.js';
 import { checkFiniteScores, evaluate, fuseScores, readScores, scoreMetrics, shotGroupAccuracy, writeScores, type EvaluationResult, type ScoreMetrics, type ShotGroupAccuracy } from '../../train/evaluate.js';
 import { confusionMatrixSvg, writeSvg } from '../../train/plots.js';
 import { createProgressBar } from '../progress.js';
+import { checkWritable } from '../writable.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
 import { detectFormat } from './inspect.js';
 import { descriptionsFor, loadDescriptionsFor, readDescriptions } from '../../text-priors/descriptions.js';
@@ -129,6 +130,12 @@ export const evalCommand: CommandModule<GlobalOptions, EvalArgs> = {
       const config = testConfigOf(manifest, args.benchmark);
       const indices = cache.split(config.data.benchmark, args.split);
       if (indices.length === 0) throw new Error(`benchmark '${config.data.benchmark}' has no ${args.split} samples in ${args.data}`);
+      const tag = `${config.data.benchmark}-${args.split}`;
+      const scoresDir = args.scores ?? join(args.model, `scores-${tag}`);
+      const plot = args.plot ?? join(args.model, `confusion-${tag}.svg`);
+      // Checked before the evaluation, which can take minutes (the default places are inside the model folder).
+      checkWritable(scoresDir, 'folder', 'write the scores elsewhere with --scores <folder>');
+      checkWritable(plot, 'file', 'write the confusion matrix elsewhere with --plot <file.svg>');
       const bar = createProgressBar({ total: indices.length, unit: 'samples', silent: args.json || args.quiet });
       let result: EvaluationResult;
       try {
@@ -137,10 +144,7 @@ export const evalCommand: CommandModule<GlobalOptions, EvalArgs> = {
         bar.stop();
       }
       checkFiniteScores(result, args.model);
-      const tag = `${config.data.benchmark}-${args.split}`;
-      const scoresDir = args.scores ?? join(args.model, `scores-${tag}`);
       writeScores(scoresDir, result, { model: args.model, benchmark: config.data.benchmark, split: args.split });
-      const plot = args.plot ?? join(args.model, `confusion-${tag}.svg`);
       const thresholds = (manifest.shotGroups ?? [100, 20]) as [number, number];
       const groups = shotGroupAccuracy(result, manifest.trainCounts, thresholds);
       writeSvg(plot, await confusionMatrixSvg(result.confusion, result.classNames, `${manifest.kind} on ${config.data.benchmark} (${args.split}): top-1 ${(100 * result.top1).toFixed(2)} %${groups ? ` · ${shotGroupText(groups, thresholds)}` : ''}`));

@@ -22,17 +22,18 @@ import {
   type PersonDetector,
   type PoseModel,
 } from '../../pose/index.js';
+import { mediaFileProblem, VIDEO_EXTENSIONS } from '../../pose/media-type.js';
 import { createProgressBar } from '../progress.js';
-import { type GlobalOptions, log, print, printJson } from '../output.js';
-
-/** File types extract takes from a folder. */
-export const VIDEO_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.mpg', '.mpeg', '.wmv', '.flv', '.3gp', '.ts'];
+import { checkWritable } from '../writable.js';
+import { exitWithFailures, type GlobalOptions, log, print, printJson } from '../output.js';
 
 interface ExtractArgs extends GlobalOptions {
   input: string;
   out: string;
   engine: EngineChoice;
-  model: PoseModel;
+  poseModel?: PoseModel;
+  /** Deprecated spelling of --pose-model. */
+  model?: PoseModel;
   persons: number;
   fps?: number;
   width: number;
@@ -64,7 +65,9 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
       .positional('input', { describe: 'a video file (or an image), or a folder of videos (searched recursively)', type: 'string', demandOption: true })
       .option('out', { describe: 'pose file to write (<name>.poses.json), or a folder (one pose file per video)', type: 'string', demandOption: true })
       .option('engine', { describe: 'mediapipe: MediaPipe in headless Chromium; tfjs: BlazePose in-process; auto: mediapipe where Chromium is installed', choices: ['auto', 'mediapipe', 'tfjs'], default: 'auto' as const })
-      .option('model', { describe: 'BlazePose model size', choices: POSE_MODELS, default: 'full' as const })
+      .option('pose-model', { describe: 'BlazePose model size [default: full]', choices: POSE_MODELS })
+      // The old name, kept working: every other command's --model is a skelact model.
+      .option('model', { describe: 'deprecated: use --pose-model', choices: POSE_MODELS, hidden: true })
       .option('persons', { describe: 'people to follow (more than 1: MoveNet multi-person detection and tracking)', type: 'number', default: 1 })
       .option('fps', { describe: "decode at this frame rate (default: the video's, at most 30)", type: 'number' })
       .option('width', { describe: 'decode at this width in pixels (height by aspect ratio)', type: 'number', default: 640 })
@@ -75,20 +78,30 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
       .option('min-visibility', { describe: 'generic records: joints below this visibility are written as missing', type: 'number', default: 0 })
       .example('$0 extract clip.mp4 --out clip.poses.json', 'one video, one person')
       .example('$0 extract videos/ --out poses/ --persons 2 --generic dataset.jsonl --label-from-folder', 'a folder of two-person clips into a dataset')
-      .example('$0 extract clip.mp4 --out poses/ --engine tfjs --model lite', 'in-process, no browser') as unknown as Argv<ExtractArgs>,
+      .example('$0 extract clip.mp4 --out poses/ --engine tfjs --pose-model lite', 'in-process, no browser') as unknown as Argv<ExtractArgs>,
   handler: async (args: ArgumentsCamelCase<ExtractArgs>) => {
+    if (args.model !== undefined) log(args, `--model is deprecated for extract (it names a skelact model elsewhere): use --pose-model ${args.model}`);
+    if (args.model !== undefined && args.poseModel !== undefined && args.model !== args.poseModel) throw new Error(`--pose-model ${args.poseModel} and the deprecated --model ${args.model} disagree: give only --pose-model`);
+    const poseModel: PoseModel = args.poseModel ?? args.model ?? 'full';
     if (!existsSync(args.input)) throw new Error(`${args.input}: no such file or folder`);
     const folder = statSync(args.input).isDirectory();
     const videos = folder ? listVideos(args.input) : [args.input];
     if (folder && videos.length === 0) throw new Error(`${args.input}: no video files in this folder (looked for ${VIDEO_EXTENSIONS.join(' ')})`);
     const outIsDir = folder || args.out.endsWith('/') || (existsSync(args.out) && statSync(args.out).isDirectory());
     if (!outIsDir && !args.out.endsWith('.json')) throw new Error(`--out ${args.out}: give a .poses.json file for one video, or a folder`);
+    // Before any decoding: a non-video input, and outputs that cannot be written, fail now.
+    if (!folder) {
+      const problem = mediaFileProblem(args.input);
+      if (problem) throw new Error(problem);
+    }
+    checkWritable(args.out, outIsDir ? 'folder' : 'file', 'choose a writable place with --out');
+    if (args.generic) checkWritable(args.generic, 'file', 'choose a writable file with --generic');
     if (outIsDir) mkdirSync(args.out, { recursive: true });
     else mkdirSync(dirname(resolve(args.out)), { recursive: true });
     if (!(args.minVisibility >= 0 && args.minVisibility <= 1)) throw new Error(`--min-visibility must be between 0 and 1, got ${args.minVisibility}`);
 
     const { engine: engineName, reason } = resolveEngine(args.engine);
-    const engine = await createPoseEngine(engineName, args.model);
+    const engine = await createPoseEngine(engineName, poseModel);
     log(args, `pose engine: ${engine.description}${args.engine === 'auto' ? ` (auto: ${reason})` : ''}`);
     let detector: PersonDetector | undefined;
     const results: Array<Record<string, unknown>> = [];
@@ -147,8 +160,19 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
       mkdirSync(dirname(resolve(args.generic)), { recursive: true });
       writeFileAtomic(args.generic, `${records.join('\n')}\n`);
     }
-    const report = { engine: engine.description, model: args.model, persons: args.persons, videos: results, failed, generic: args.generic && records.length > 0 ? { file: args.generic, records: records.length, layout: args.layout } : null, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) };
-    if (folder) writeFileAtomic(join(args.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const report = { engine: engine.description, poseModel, persons: args.persons, videos: results, failed, generic: args.generic && records.length > 0 ? { file: args.generic, records: records.length, layout: args.layout } : null, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) };
+    if (folder) {
+      try {
+        writeFileAtomic(join(args.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+      } catch (e) {
+        // Checked writable at the start; should the disk fill up or the folder go away, the
+        // per-video reasons are still shown.
+        for (const f of failed) log(args, `  failed: ${f.file}: ${f.error}`);
+        throw new Error(`${results.length} of ${videos.length} videos extracted, but the report could not be written: ${(e as Error).message}`);
+      }
+    }
+    // The good videos are written; the exit code still tells a script that some failed.
+    exitWithFailures(failed.length);
     if (args.json) return printJson(report);
     if (folder) {
       print(`${results.length} of ${videos.length} videos extracted into ${args.out} (${frameTotal} frames, ${report.seconds} s); report: ${join(args.out, 'report.json')}`);

@@ -1,10 +1,12 @@
 /** `skelact prepare <dataset> --raw <dir> --out <dir>`: raw files → training-ready cache. */
+import { dirname, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { SkeletonCache } from '../../data/cache/reader.js';
 import { prepare, type PrepareResult } from '../../data/prepare.js';
 import { DATASET_NAMES, getDataset } from '../../data/datasets/index.js';
 import { createProgressBar } from '../progress.js';
-import { type GlobalOptions, log, printJson } from '../output.js';
+import { exitWithFailures, type GlobalOptions, log, printJson } from '../output.js';
+import { checkWritable } from '../writable.js';
 
 interface PrepareArgs extends GlobalOptions {
   dataset: string;
@@ -38,6 +40,8 @@ export const prepareCommand: CommandModule<GlobalOptions, PrepareArgs> = {
       .example('$0 prepare nw-ucla --raw all_sqe --out cache/ucla', 'NW-UCLA JSON files') as unknown as Argv<PrepareArgs>,
   handler: async (args: ArgumentsCamelCase<PrepareArgs>) => {
     const spec = getDataset(args.dataset);
+    // The cache is built beside --out (<out>.partial-<pid>) and renamed into place.
+    checkWritable(dirname(resolve(args.out)), 'folder', 'choose a writable place with --out', args.out);
     const datasetOptions: Record<string, unknown> = {};
     if (args.align !== undefined) datasetOptions.alignment = args.align;
     if (args.labels !== undefined) datasetOptions.labels = args.labels;
@@ -94,6 +98,7 @@ export const prepareCommand: CommandModule<GlobalOptions, PrepareArgs> = {
         denoised: report.denoised.length,
         derived: result.derived ?? null,
       });
+      exitWithFailures(report.failed.length);
       return;
     }
     if (result.upToDate) {
@@ -110,5 +115,8 @@ export const prepareCommand: CommandModule<GlobalOptions, PrepareArgs> = {
     for (const f of report.failed.slice(0, 10)) log(args, `  failed: ${f.reason}`);
     if (report.failed.length > 10) log(args, `  … and ${report.failed.length - 10} more`);
     log(args, `inspect it with: skelact inspect ${args.out}`);
+    // The good files are in the cache; the exit code still tells a script that some failed.
+    if (report.failed.length > 0) log(args, `exit code 3: ${report.failed.length} file(s) failed (listed above and in ${args.out}/report.json)`);
+    exitWithFailures(report.failed.length);
   },
 };

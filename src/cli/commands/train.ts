@@ -1,5 +1,5 @@
 /** `skelact train --config <file> --data <cache> --out <dir>`: train a model from an experiment config. */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { SkeletonCache } from '../../data/cache/reader.js';
@@ -11,7 +11,8 @@ import { evaluate, writeScores } from '../../train/evaluate.js';
 import { loadModel } from '../../models/io.js';
 import { createModelFromManifest } from '../../models/registry.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
-import { type GlobalOptions, log, printJson } from '../output.js';
+import { EXIT, type GlobalOptions, log, printJson } from '../output.js';
+import { checkWritable } from '../writable.js';
 
 interface TrainArgs extends GlobalOptions {
   config: string;
@@ -55,6 +56,8 @@ export interface TrainingSummary {
   readonly best: { readonly epoch: number; readonly top1: number } | null | undefined;
   readonly bestModel: string | null;
   readonly checkpoint: string | null;
+  /** The signal that stopped the run early (SIGINT, SIGTERM), or null. */
+  readonly stoppedBy: string | null;
   readonly plots: string[];
   readonly lastEpoch: unknown;
 }
@@ -77,11 +80,16 @@ export async function runTraining(args: TrainingRun): Promise<TrainingSummary> {
     let bar: ProgressBar | undefined;
     let firstStep = 0;
     const controller = new AbortController();
-    const onSignal = () => {
-      log(args, '\ninterrupted: writing a checkpoint at this step (resume with --resume)');
+    // Ctrl-C and SIGTERM (a scheduler's stop) both stop at the next micro-batch and write a
+    // checkpoint; a second signal ends the process at once.
+    let stoppedBy: NodeJS.Signals | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      stoppedBy = signal;
+      log(args, `\n${signal === 'SIGINT' ? 'interrupted (Ctrl-C)' : `stopped by ${signal}`}: stopping at the next micro-batch and writing a checkpoint (a second ${signal === 'SIGINT' ? 'Ctrl-C' : 'signal'} stops without one)`);
       controller.abort();
     };
     process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     let result;
     try {
       result = await train({
@@ -130,10 +138,17 @@ export async function runTraining(args: TrainingRun): Promise<TrainingSummary> {
     } finally {
       bar?.stop();
       process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
-    const plots = [await writeRunPlots(args.out, config.name)];
-    // The confusion matrix of the best model on the validation split.
-    if (result.best && splits.validation.length > 0) {
+    const plots: string[] = [];
+    const logged = (file: string) => existsSync(join(args.out, file)) && statSync(join(args.out, file)).size > 0;
+    if (result.status === 'aborted' && !logged('steps.jsonl') && !logged('metrics.jsonl')) {
+      // Stopped before the first logged step: no curves yet.
+    } else {
+      plots.push(await writeRunPlots(args.out, config.name));
+    }
+    // The confusion matrix of the best model on the validation split (not after a stop: it takes a validation pass).
+    if (result.best && splits.validation.length > 0 && result.status !== 'aborted') {
       const { model: best } = loadModel(join(args.out, RUN_FILES.best), createModelFromManifest);
       try {
         const evaluation = await evaluate({ model: best, cache, config, indices: splits.validation, batchSize: config.optim.evalBatchSize ?? config.optim.batchSize });
@@ -154,6 +169,7 @@ export async function runTraining(args: TrainingRun): Promise<TrainingSummary> {
       best: result.best,
       bestModel: result.best ? join(args.out, RUN_FILES.best) : null,
       checkpoint: result.checkpoint ?? null,
+      stoppedBy: stoppedBy ?? null,
       plots,
       lastEpoch: result.history[result.history.length - 1] ?? null,
     };
@@ -178,11 +194,17 @@ export const trainCommand: CommandModule<GlobalOptions, TrainArgs> = {
       .example('$0 train --config configs/skateformer/ntu60-xsub-joint.json --data cache/ntu60 --out runs/sf-j', 'the official SkateFormer recipe')
       .example('$0 train --config configs/small/skateformer-synthetic.json --data skelact-quickstart/cache-ntu --out runs/quick --epochs 5', 'a few epochs of a CPU-sized model') as unknown as Argv<TrainArgs>,
   handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
+    checkWritable(args.out, 'folder', 'choose a writable run folder with --out');
     const summary = await runTraining({ ...args, configFile: args.config });
+    if (summary.stoppedBy) process.exitCode = summary.stoppedBy === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
     if (args.json) return printJson(summary);
     log(args, `${summary.status === 'complete' ? 'finished' : 'stopped'} after ${summary.epochs} epoch(s), ${summary.steps} iterations`);
+    if (summary.status === 'aborted' && summary.checkpoint) {
+      log(args, `checkpoint written: ${summary.checkpoint}`);
+      log(args, `continue with: npx skelact train --config ${args.config} --data ${args.data} --out ${args.out} --resume`);
+    }
     if (summary.best) log(args, `best validation top-1 ${(100 * summary.best.top1).toFixed(2)} % at epoch ${summary.best.epoch}: ${summary.bestModel}`);
-    log(args, `metrics: ${join(args.out, RUN_FILES.metrics)} · plots: ${summary.plots.join(', ')}`);
+    log(args, `metrics: ${join(args.out, RUN_FILES.metrics)}${summary.plots.length ? ` · plots: ${summary.plots.join(', ')}` : ' (no plots: stopped before the first logged step)'}`);
     log(args, `evaluate with: skelact eval --model ${summary.bestModel ?? join(args.out, RUN_FILES.best)} --data ${args.data}`);
   },
 };
