@@ -153,9 +153,9 @@ def read_safetensors(path):
 # Small official models: the official code with small widths (skelact builds the same from the
 # matching config in test/models/pytorch/interop.test.ts).
 SMALL = {
-    # NTU shape: 2 persons × 24 regrouped joints, partitions [8, 8] / [8, 12].
+    # NTU shape: 2 persons × 24 regrouped joints, partitions [8, 8] / [8, 12]; 2 heads per branch.
     'ntu-small': dict(in_channels=3, depths=(1, 1), channels=(16, 32), num_classes=5, embed_dim=16, num_people=2,
-                      num_frames=16, num_points=24, kernel_size=7, num_heads=8, type_1_size=(8, 8),
+                      num_frames=16, num_points=24, kernel_size=7, num_heads=16, type_1_size=(8, 8),
                       type_2_size=(8, 12), type_3_size=(8, 8), type_4_size=(8, 12), attn_drop=0.5, head_drop=0.0,
                       drop_path=0.2, rel=True, mlp_ratio=2.0, index_t=True),
     # NW-UCLA shape: 1 person × 20 joints, partitions [8, 4] / [8, 5], MLP ratio 1, the learned
