@@ -13,10 +13,10 @@ import { PickleError, PyDict, readPickle, type TensorRef } from './pickle.js';
 import { parseSafetensors } from './safetensors.js';
 import { BYTES_PER_VALUE, decodeValues, sizeOf, type HostTensor, type StateDict } from './tensors.js';
 
-export class CheckpointError extends Error {
+export class TorchCheckpointError extends Error {
   constructor(file: string, message: string) {
     super(`${file}: ${message}`);
-    this.name = 'CheckpointError';
+    this.name = 'TorchCheckpointError';
   }
 }
 
@@ -41,11 +41,11 @@ export function readCheckpoint(bytes: Uint8Array, file: string): ReadCheckpoint 
     try {
       return { state: parseSafetensors(bytes).tensors, format: 'safetensors' };
     } catch (e) {
-      throw new CheckpointError(file, (e as Error).message);
+      throw new TorchCheckpointError(file, (e as Error).message);
     }
   }
-  if (isLegacyTorch(bytes)) throw new CheckpointError(file, 'this is the legacy torch.save format (PyTorch < 1.6), not a zip archive; re-save it with a newer PyTorch (torch.save(torch.load(f), f)) and import that');
-  throw new CheckpointError(file, 'not a PyTorch checkpoint: expected a torch.save zip archive (starting with "PK") or a .safetensors file');
+  if (isLegacyTorch(bytes)) throw new TorchCheckpointError(file, 'this is the legacy torch.save format (PyTorch < 1.6), not a zip archive; re-save it with a newer PyTorch (torch.save(torch.load(f), f)) and import that');
+  throw new TorchCheckpointError(file, 'not a PyTorch checkpoint: expected a torch.save zip archive (starting with "PK") or a .safetensors file');
 }
 
 function readTorchZip(bytes: Uint8Array, file: string): ReadCheckpoint {
@@ -53,19 +53,19 @@ function readTorchZip(bytes: Uint8Array, file: string): ReadCheckpoint {
   try {
     entries = unzipSync(bytes);
   } catch (e) {
-    throw new CheckpointError(file, `the zip archive cannot be read (truncated or damaged?): ${(e as Error).message}`);
+    throw new TorchCheckpointError(file, `the zip archive cannot be read (truncated or damaged?): ${(e as Error).message}`);
   }
   const pickles = Object.keys(entries).filter((n) => /^[^/]+\/data\.pkl$/.test(n));
-  if (pickles.length !== 1) throw new CheckpointError(file, `a zip archive, but not a torch.save file: expected one <name>/data.pkl, found ${pickles.length === 0 ? 'none' : pickles.join(', ')}`);
+  if (pickles.length !== 1) throw new TorchCheckpointError(file, `a zip archive, but not a torch.save file: expected one <name>/data.pkl, found ${pickles.length === 0 ? 'none' : pickles.join(', ')}`);
   const prefix = pickles[0].slice(0, -'data.pkl'.length);
   const byteorder = entries[`${prefix}byteorder`];
-  if (byteorder && new TextDecoder().decode(byteorder).trim() !== 'little') throw new CheckpointError(file, 'storages are big-endian; only little-endian files are read');
+  if (byteorder && new TextDecoder().decode(byteorder).trim() !== 'little') throw new TorchCheckpointError(file, 'storages are big-endian; only little-endian files are read');
 
   let root: unknown;
   try {
     root = readPickle(entries[pickles[0]]);
   } catch (e) {
-    if (e instanceof PickleError) throw new CheckpointError(file, `${pickles[0]}: ${e.message}`);
+    if (e instanceof PickleError) throw new TorchCheckpointError(file, `${pickles[0]}: ${e.message}`);
     throw e;
   }
   const { dict, wrappedIn } = findStateDict(root, file);
@@ -76,7 +76,7 @@ function readTorchZip(bytes: Uint8Array, file: string): ReadCheckpoint {
     if (typeof value !== 'object' || value === null || (value as TensorRef).kind !== 'tensor') notTensors.push(names[i]);
     else state.set(names[i], materialise(value as TensorRef, entries, prefix, `${names[i]}`, file));
   });
-  if (notTensors.length > 0) throw new CheckpointError(file, `the state dict holds values that are not tensors: ${notTensors.join(', ')}`);
+  if (notTensors.length > 0) throw new TorchCheckpointError(file, `the state dict holds values that are not tensors: ${notTensors.join(', ')}`);
   return { state, format: 'torch-zip', wrappedIn, strippedPrefix };
 }
 
@@ -87,14 +87,14 @@ function isTensorDict(d: PyDict): boolean {
 }
 
 function findStateDict(root: unknown, file: string): { dict: PyDict; wrappedIn?: string } {
-  if (!(root instanceof PyDict)) throw new CheckpointError(file, 'the archive holds no dict of weights (a whole pickled model or another object?); save model.state_dict() instead');
+  if (!(root instanceof PyDict)) throw new TorchCheckpointError(file, 'the archive holds no dict of weights (a whole pickled model or another object?); save model.state_dict() instead');
   if (isTensorDict(root)) return { dict: root };
   for (const key of WRAPPER_KEYS) {
     const inner = root.get(key);
     if (inner instanceof PyDict && isTensorDict(inner)) return { dict: inner, wrappedIn: key };
   }
   const keys = [...root.keys()].map(String);
-  throw new CheckpointError(file, `no state dict found: the top-level dict has keys ${keys.slice(0, 8).join(', ')}${keys.length > 8 ? ', …' : ''}, none of which (${WRAPPER_KEYS.join(', ')}) holds only tensors`);
+  throw new TorchCheckpointError(file, `no state dict found: the top-level dict has keys ${keys.slice(0, 8).join(', ')}${keys.length > 8 ? ', …' : ''}, none of which (${WRAPPER_KEYS.join(', ')}) holds only tensors`);
 }
 
 /** Removes a `module.` prefix that every name carries (DistributedDataParallel). */
@@ -108,13 +108,13 @@ function stripPrefix(names: string[]): { names: string[]; strippedPrefix?: strin
 function materialise(ref: TensorRef, entries: Record<string, Uint8Array>, prefix: string, name: string, file: string): HostTensor {
   const { storage, shape, stride, offset } = ref;
   const raw = entries[`${prefix}data/${storage.key}`];
-  if (!raw) throw new CheckpointError(file, `tensor '${name}': storage data/${storage.key} is missing from the archive`);
+  if (!raw) throw new TorchCheckpointError(file, `tensor '${name}': storage data/${storage.key} is missing from the archive`);
   const width = BYTES_PER_VALUE[storage.dtype];
-  if (raw.length < storage.numel * width) throw new CheckpointError(file, `tensor '${name}': storage data/${storage.key} has ${raw.length} bytes, ${storage.numel} ${storage.dtype} values need ${storage.numel * width}`);
+  if (raw.length < storage.numel * width) throw new TorchCheckpointError(file, `tensor '${name}': storage data/${storage.key} has ${raw.length} bytes, ${storage.numel} ${storage.dtype} values need ${storage.numel * width}`);
   const count = sizeOf(shape);
-  if (shape.some((d) => d < 0) || stride.some((s) => s < 0)) throw new CheckpointError(file, `tensor '${name}': negative size or stride`);
+  if (shape.some((d) => d < 0) || stride.some((s) => s < 0)) throw new TorchCheckpointError(file, `tensor '${name}': negative size or stride`);
   const last = offset + shape.reduce((s, d, i) => s + (d - 1) * stride[i], 0);
-  if (count > 0 && (offset < 0 || last >= storage.numel)) throw new CheckpointError(file, `tensor '${name}': shape [${shape}] with stride [${stride}] at offset ${offset} reaches beyond its storage of ${storage.numel} values`);
+  if (count > 0 && (offset < 0 || last >= storage.numel)) throw new TorchCheckpointError(file, `tensor '${name}': shape [${shape}] with stride [${stride}] at offset ${offset} reaches beyond its storage of ${storage.numel} values`);
   const all = decodeValues(raw, storage.dtype, storage.numel);
   const dtype = storage.dtype === 'int64' ? 'int64' : 'float32';
   const stored = storage.dtype === 'float16' ? ('float16' as const) : undefined;

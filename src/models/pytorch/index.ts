@@ -1,5 +1,5 @@
 /** PyTorch interop: reading torch.save / safetensors weights, and the official SkateFormer's names. */
-export { readCheckpoint, CheckpointError, type ReadCheckpoint } from './checkpoint.js';
+export { readCheckpoint, TorchCheckpointError, type ReadCheckpoint } from './checkpoint.js';
 export { readPickle, PickleError, ALLOWED_GLOBALS } from './pickle.js';
 export { parseSafetensors, writeSafetensors, SafetensorsError } from './safetensors.js';
 export { skateFormerFromStateDict, skateFormerToStateDict, officialSkateFormerArgs, StateDictMismatchError } from './skateformer.js';

@@ -7,7 +7,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import { CheckpointError, parseSafetensors, readCheckpoint, readPickle, writeSafetensors } from '../../../src/models/pytorch/index.js';
+import { TorchCheckpointError, parseSafetensors, readCheckpoint, readPickle, writeSafetensors } from '../../../src/models/pytorch/index.js';
 import type { HostTensor } from '../../../src/models/pytorch/index.js';
 import { halfToFloat } from '../../../src/models/pytorch/tensors.js';
 import { packageRoot } from '../../../src/util/paths.js';
@@ -76,7 +76,7 @@ test('mmcv / PYSKL wrapping and the DDP module. prefix are unwrapped', (t) => {
 });
 
 test('a pickle naming os.system is refused, naming the global (a real torch.save file)', (t) => {
-  const e = t.throws(() => readCheckpoint(fixture('foreign-global.pt'), 'foreign-global.pt'), { instanceOf: CheckpointError });
+  const e = t.throws(() => readCheckpoint(fixture('foreign-global.pt'), 'foreign-global.pt'), { instanceOf: TorchCheckpointError });
   // os.system pickles as posix.system on Linux
   t.regex(e!.message, /foreign-global\.pt: .*data\.pkl: refusing global posix\.system/);
 });
