@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../../src/engine/backend.js';
 import type { SkateFormerConfigInput } from '../../../src/models/skateformer/index.js';
-import { StateDictMismatchError, parseSafetensors, readCheckpoint, skateFormerFromStateDict, skateFormerToStateDict, type StateDict } from '../../../src/models/pytorch/index.js';
+import { StateDictMismatchError, parseSafetensors, readCheckpoint, skateFormerFromStateDict, skateFormerToStateDict, writeSafetensors, type StateDict } from '../../../src/models/pytorch/index.js';
 import { packageRoot } from '../../../src/util/paths.js';
 
 test.before(async () => {
@@ -96,6 +96,21 @@ for (const name of Object.keys(SMALL_CONFIGS)) {
     }
   });
 }
+
+test('an exported .safetensors imports again (safetensors in, int64 buffers included) to the same weights', (t) => {
+  const { state } = readCheckpoint(fixture('ntu-small.pt'), 'ntu-small.pt');
+  const model = skateFormerFromStateDict(state, SMALL_CONFIGS['ntu-small']);
+  const bytes = writeSafetensors(skateFormerToStateDict(model));
+  const read = readCheckpoint(bytes, 'exported.safetensors');
+  t.is(read.format, 'safetensors');
+  const again = skateFormerFromStateDict(read.state, SMALL_CONFIGS['ntu-small']);
+  try {
+    for (const [info, variable] of model.params.entries()) t.deepEqual(Array.from(again.params.get(info.name).dataSync()), Array.from(variable.dataSync()), info.name);
+  } finally {
+    model.params.dispose();
+    again.params.dispose();
+  }
+});
 
 test('a checkpoint of another preset: one error listing every shape that differs', (t) => {
   const { state } = readCheckpoint(fixture('ntu-small.pt'), 'ntu-small.pt');
