@@ -30,6 +30,9 @@ export interface ReadCheckpoint {
   readonly strippedPrefix?: string;
 }
 
+/** Largest archive entry unpacked (a full-size SkateFormer's largest storage is 0.3 MB; big models' a few hundred MB). */
+const MAX_ENTRY_BYTES = 2 ** 31;
+
 const isZip = (b: Uint8Array) => b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
 const isLegacyTorch = (b: Uint8Array) => b.length >= 2 && b[0] === 0x80 && b[1] >= 2 && b[1] <= 5;
 const isSafetensors = (b: Uint8Array) => b.length >= 9 && b[8] === 0x7b && new DataView(b.buffer, b.byteOffset).getBigUint64(0, true) <= BigInt(b.length - 8);
@@ -51,7 +54,9 @@ export function readCheckpoint(bytes: Uint8Array, file: string): ReadCheckpoint 
 function readTorchZip(bytes: Uint8Array, file: string): ReadCheckpoint {
   let entries: Record<string, Uint8Array>;
   try {
-    entries = unzipSync(bytes);
+    // Only what a torch.save archive holds is extracted, each entry at most as large as the file
+    // could describe uncompressed (torch stores its entries; a deflate bomb is not unpacked).
+    entries = unzipSync(bytes, { filter: (f) => /^[^/]+\/(data\.pkl|byteorder|data\/[^/]+)$/.test(f.name) && f.originalSize <= MAX_ENTRY_BYTES });
   } catch (e) {
     throw new TorchCheckpointError(file, `the zip archive cannot be read (truncated or damaged?): ${(e as Error).message}`);
   }
