@@ -15,6 +15,7 @@ import { extractCommand } from './commands/extract.js';
 import { classifyCommand } from './commands/classify.js';
 import { repsCommand } from './commands/reps.js';
 import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
 import { demoWebCommand } from './commands/demo-web.js';
 import { ltCommand } from './commands/lt.js';
 import { searchCommand, textCommand } from './commands/text.js';
@@ -64,6 +65,7 @@ export function createCli(argv: string[]) {
     .command(classifyCommand as never)
     .command(repsCommand as never)
     .command(exportCommand as never)
+    .command(importCommand as never)
     .command(demoWebCommand as never)
     .command(ltCommand as never)
     .command(textCommand as never)

@@ -6,3 +6,4 @@ export { createPartStream, partStreamPreset, PART_STREAM_PRESET_NAMES } from './
 export { createStgcn, stgcnPreset, STGCN_PRESET_NAMES } from './stgcn/index.js';
 export type { ForwardOptions, ModelBatch, ModelOutput, SkeletonModel, StageInfo } from './types.js';
 export { TEXT_SLOTS, addTextHead, hasTextHead, projectToText, textHeadSpecFor, type TextHeadSpec } from './text-head.js';
+export { readCheckpoint, parseSafetensors, writeSafetensors, skateFormerFromStateDict, skateFormerToStateDict, officialSkateFormerArgs, TorchCheckpointError, StateDictMismatchError, type StateDict, type HostTensor } from './pytorch/index.js';

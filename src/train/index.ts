@@ -23,3 +23,4 @@ export { constantSchedule, cosineSchedule, scheduleFromConfig, type LrSchedule }
 export { classificationLoss, clipGradNorm, labelSmoothingCrossEntropy } from './loss.js';
 export { confusionMatrixSvg, trainingCurvesSvg, writeRunPlots, writeSvg, type StepRecord } from './plots.js';
 export { randomStream, streamSeed } from './random.js';
+export { importPytorchCheckpoint, exportPytorchWeights, IMPORT_FAMILIES, ImportError, type ImportOptions, type ImportResult, type ExportResult } from './pytorch.js';
