@@ -18,7 +18,6 @@ interface ExportArgs extends GlobalOptions {
   out: string;
   quantize?: Quantization;
   dropTextHead: boolean;
-  force: boolean;
 }
 
 export const exportCommand: CommandModule<GlobalOptions, ExportArgs> = {
