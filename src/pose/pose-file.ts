@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
-import { writeFileAtomic } from '../data/cache/writer.js';
+import { writeFileAtomic } from '../core/files.js';
 import type { GenericRecord } from '../data/formats/generic.js';
 import { type MappedLayout, mapPose, mappingTo } from './mapping.js';
 import { BLAZEPOSE_LANDMARKS, POSE_ENGINES, POSE_FILE_FORMAT, POSE_FILE_VERSION, POSE_MODELS, type PersonPose, type PoseFile } from './types.js';

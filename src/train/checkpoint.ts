@@ -28,7 +28,8 @@ import type { ExperimentConfig } from './config.js';
 import type { Optimizer, OptimizerStateJson } from './optimizer.js';
 
 export const CHECKPOINT_FORMAT = 'skelact-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+/** 2: parameters, dropout and data streams all come from src/core/random.ts (sfc32). */
+export const CHECKPOINT_VERSION = 2;
 export const CHECKPOINT_DIR = 'checkpoint';
 export const CHECKPOINT_FILES = { model: 'model', optimizer: 'optimizer.json', optimizerData: 'optimizer.bin', state: 'state.json' } as const;
 
@@ -184,7 +185,7 @@ export function readCheckpointState(dir: string): CheckpointState {
   }
   const r = raw as { format?: unknown; version?: unknown };
   if (r?.format === CHECKPOINT_FORMAT && r.version !== CHECKPOINT_VERSION) {
-    throw new CheckpointError(dir, `written by a skelact with checkpoint version ${String(r.version)}; this one reads version ${CHECKPOINT_VERSION}`);
+    throw new CheckpointError(dir, `written by a skelact with checkpoint version ${String(r.version)}; this one reads version ${CHECKPOINT_VERSION} (its random number streams differ, so the run cannot continue exactly: start it again)`);
   }
   const parsed = stateSchema.safeParse(raw);
   if (!parsed.success) throw new CheckpointError(dir, `${CHECKPOINT_FILES.state} field '${parsed.error.issues[0].path.join('.')}': ${parsed.error.issues[0].message}`);

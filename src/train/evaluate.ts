@@ -16,7 +16,7 @@ import { basename, dirname, join } from 'node:path';
 import * as z from 'zod';
 import type { SkeletonCache } from '../data/cache/reader.js';
 import { readNpy, writeNpy } from '../data/cache/npy.js';
-import { writeFileAtomic } from '../data/cache/writer.js';
+import { writeFileAtomic } from '../core/files.js';
 import type { SkeletonModel } from '../models/types.js';
 import type { ExperimentConfig } from './config.js';
 import { SkeletonLoader, disposeModelInputs, toModelInputs } from './loader.js';

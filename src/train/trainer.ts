@@ -24,7 +24,7 @@ import * as tf from '@tensorflow/tfjs';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SkeletonCache } from '../data/cache/reader.js';
-import { writeFileAtomic } from '../data/cache/writer.js';
+import { writeFileAtomic } from '../core/files.js';
 import { type ModelMeta, saveModel } from '../models/io.js';
 import type { SkeletonModel } from '../models/types.js';
 import { type CheckpointState, type EpochMetrics, type RunningSums, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, findCheckpoint, readCheckpointState, restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
@@ -36,7 +36,7 @@ import { longTailLoss } from './long-tail-loss.js';
 import { partialBodyMixup } from './mixup.js';
 import { getLayout } from '../graph/layout.js';
 import { Optimizer } from './optimizer.js';
-import { randomStream, shuffled, streamSeed } from './random.js';
+import { RNG_SCHEME, randomStream, shuffled, streamSeed } from '../core/random.js';
 import { scheduleFromConfig } from './schedule.js';
 import { logitScales, projectToText, textHeadParameterCount } from '../models/text-head.js';
 import type { EmbedReport } from '../text-priors/embedding-cache.js';
@@ -46,8 +46,6 @@ import { gapTextLoss } from '../text-priors/text-loss.js';
 
 export const RUN_FILES = { metrics: 'metrics.jsonl', steps: 'steps.jsonl', best: 'best', config: 'config.json' } as const;
 
-/** How the run's randomness is derived (recorded in checkpoints). */
-export const RNG_SCHEME = 'sfc32 streams derived from (seed, purpose, epoch, position); dropout from (seed, step)';
 
 export type TrainEvent =
   | {

@@ -9,7 +9,8 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, truncateSync, write
 import { join } from 'node:path';
 import { CacheWriter } from '../../src/data/cache/writer.js';
 import { SkeletonCache } from '../../src/data/cache/reader.js';
-import { deriveZeroShotSplit, saveDerivedSplit } from '../../src/data/long-tail.js';
+import { saveDerivedSplit } from '../../src/data/cache/derived-splits.js';
+import { deriveZeroShotSplit } from '../../src/data/long-tail.js';
 import { ntuSplit } from '../../src/data/ntu/benchmarks.js';
 import { generateSyntheticSamples, syntheticClasses } from '../../src/data/synthetic/index.js';
 import { getLayout } from '../../src/graph/layout.js';

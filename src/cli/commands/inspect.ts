@@ -7,7 +7,7 @@ import { SkeletonCache } from '../../data/cache/reader.js';
 import { DATASETS, type DatasetSpec } from '../../data/datasets/index.js';
 import { parseNtuSkeleton } from '../../data/ntu/parser.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
-import { writeFileAtomic } from '../../data/cache/writer.js';
+import { writeFileAtomic } from '../../core/files.js';
 import type { SkeletonClip } from '../../graph/clip.js';
 import { getLayout } from '../../graph/layout.js';
 import { renderSkeletonSvg } from '../../viz/skeleton-svg.js';

@@ -4,7 +4,8 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { SkeletonCache } from '../../data/cache/reader.js';
-import { deriveZeroShotSplit, saveDerivedSplit } from '../../data/long-tail.js';
+import { saveDerivedSplit } from '../../data/cache/derived-splits.js';
+import { deriveZeroShotSplit } from '../../data/long-tail.js';
 import { loadModel } from '../../models/io.js';
 import { createModelFromManifest } from '../../models/registry.js';
 import { TEXT_SLOTS } from '../../models/text-head.js';

@@ -6,7 +6,7 @@
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type SkeletonClip, makeClip } from '../../graph/clip.js';
-import { readDerivedSplits, type DerivedSplits } from '../long-tail.js';
+import { readDerivedSplits, type DerivedSplits } from './derived-splits.js';
 import { CACHE_FILES, CACHE_FORMAT, CACHE_VERSION, type CacheManifest, type CacheSplits, type PrepareReport, type SampleRecord, manifestSchema, sampleRecordSchema, type SplitName } from './format.js';
 import { type NpyInfo, readFully, readNpy, readNpyInfo } from './npy.js';
 

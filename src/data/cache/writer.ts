@@ -22,13 +22,6 @@ export interface CacheHeader {
   readonly skelactVersion: string;
 }
 
-/** Writes text to `path` atomically (temporary file in the same folder, then rename). */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
-
 /** Removes leftovers of interrupted runs next to `outDir` (`<out>.partial-*`, `<out>.old-*`). */
 export function removeStaleCacheFolders(outDir: string): string[] {
   const parent = dirname(outDir);

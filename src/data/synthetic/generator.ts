@@ -21,7 +21,7 @@ import { getLayout, jointIndex } from '../../graph/layout.js';
 import { type SkeletonSample, XYZ } from '../types.js';
 import { type ActionSpec, type SyntheticClass, describeAction, selectActions } from './actions.js';
 import { BodyModel, type BodyShape, DOF_COUNT, type Placement, type SensorPose, kinect20FromNtu25, randomBodyShape, worldToCamera } from './kinematics.js';
-import { Rng, deriveSeed, seedFromNumber, stringKey } from './random.js';
+import { Rng, deriveSeed, seedFromNumber, stringKey } from '../../core/random.js';
 import { DEG } from './rotation.js';
 import { DEFAULT_VARIATION, Motion, type MotionVariation } from './timeline.js';
 
