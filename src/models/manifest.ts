@@ -169,7 +169,7 @@ export function modelFromFiles(files: { manifest: ModelManifest; specs: tf.io.We
     if (manifest.textHead) addTextHead(model.params, manifest.textHead);
     model.params.loadWeights(specs, data);
   } catch (e) {
-    model.params.dispose();
+    model.dispose();
     throw e instanceof ModelFolderError ? e : new ModelFolderError(where, (e as Error).message);
   }
   return { model, manifest };

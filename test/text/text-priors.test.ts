@@ -214,11 +214,11 @@ test("the text head pools each GAP part over the model's feature joints (persons
   for (let p = 0; p < 2; p++) for (let j = 0; j < J; j++) if (layout.gapParts.head.includes(sf.jointOrder[j])) naiveHead.push(p * J + j);
   t.deepEqual(positions[0], naiveHead);
   t.is(positions[3].length, 2 * layout.gapParts.foot.length);
-  sf.params.dispose();
+  sf.dispose();
   const ps = createModel({ kind: 'partstream', preset: 'small' }, { layout: 'ntu-25', classes: 4, frames: 32, persons: 1 }, 1);
   const psPositions = textPartPositions(ps, 'ntu-25');
   for (const list of psPositions) for (const v of list) t.true(layout.gapParts[(['head', 'hand', 'hip', 'foot'] as const)[psPositions.indexOf(list)]].includes(ps.featureJoints![v]));
-  ps.params.dispose();
+  ps.dispose();
 
   // Projection against a plain loop on a small random feature map.
   const rand = prng(9);
@@ -342,7 +342,7 @@ test.serial('training with text priors: the head trains and is saved, the classi
   await saveModel(again, loaded, { ...manifest, textHead: manifest.textHead });
   t.truthy(loadModel(again, createModelFromManifest).manifest.textHead);
   tf.dispose(x);
-  [model, loaded, plain].forEach((m) => m.params.dispose());
+  [model, loaded, plain].forEach((m) => m.dispose());
   reopened.close();
 });
 
@@ -380,7 +380,7 @@ test.serial('a text-supervised run resumed after one epoch equals the uninterrup
   const splitDir = tmp('skelact-text-split-');
   const first = make(1);
   await train({ config, model: first, cache, outDir: splitDir, epochs: 1, objectives: [await gapTextObjective(config, first, cache)] });
-  first.params.dispose();
+  first.dispose();
   const resumed = make(777);
   await train({ config, model: resumed, cache, outDir: splitDir, resume: true, objectives: [await gapTextObjective(config, resumed, cache)] });
   t.deepEqual(await weightBytes(resumed), await weightBytes(straight));
@@ -399,7 +399,7 @@ test.serial('a text-supervised run resumed after one epoch equals the uninterrup
   const [la, lb] = tf.tidy(() => [a.forward({ x }, { training: false }).logits.dataSync(), b.forward({ x }, { training: false }).logits.dataSync()]);
   t.deepEqual(Array.from(lb), Array.from(la));
   tf.dispose(x);
-  [straight, resumed, a, b].forEach((m) => m.params.dispose());
+  [straight, resumed, a, b].forEach((m) => m.dispose());
   cache.close();
 });
 
@@ -432,7 +432,7 @@ test('the text loss trains every model family: finite, non-zero gradients reach 
     t.true(backbone.filter(([, g]) => g > 0).length > backbone.length / 2, `${kind}: most backbone parameters get a gradient`);
     t.true(backbone.every(([, g]) => Number.isFinite(g)), kind);
     tf.dispose([x, labels, value, ...texts, ...Object.values(grads).filter((g) => g)]);
-    model.params.dispose();
+    model.dispose();
   }
 });
 
@@ -452,7 +452,7 @@ test.serial('micro-batches with text targets and BRL mixup keep the tensor count
   await train({ config, model, cache, outDir: tmp('skelact-text-micro-'), objectives: [await gapTextObjective(config, model, cache)], onProgress: (e) => e.type === 'step' && counts.push(tf.memory().numTensors) });
   t.true(counts.length >= 4);
   t.deepEqual(counts.slice(1), counts.slice(1).map(() => counts[1]), `tensors per step: ${counts.join(', ')}`);
-  model.params.dispose();
+  model.dispose();
   cache.close();
 });
 
@@ -462,6 +462,6 @@ test.serial('train() refuses a config with a text section when no text objective
   const config = parseExperiment({ name: 'text-missing', model: { kind: 'stgcn', preset: 'tiny' }, data: { benchmark: 'xsub', frames: 16, minLength: 16 }, optim: { lr: 3e-3, batchSize: 4, epochs: 1, warmupEpochs: 0 }, text: {} });
   const model = createModel(config.model, { layout: 'ntu-25', classes: 3, frames: 16, persons: 1 }, 1);
   await t.throwsAsync(train({ config, model, cache, outDir: tmp('skelact-text-noobj-run-') }), { message: /'text' section needs its training objective/ });
-  model.params.dispose();
+  model.dispose();
   cache.close();
 });

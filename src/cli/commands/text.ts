@@ -178,7 +178,7 @@ export const searchCommand: CommandModule<GlobalOptions, SearchArgs> = {
       for (const h of hits) print(`  ${String(h.rank).padStart(3)}. ${h.similarity.toFixed(3)}  ${h.sample}${h.label ? `  (${h.label})` : ''}`);
     } finally {
       cache.close();
-      model.params.dispose();
+      model.dispose();
     }
   },
 };

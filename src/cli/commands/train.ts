@@ -147,7 +147,7 @@ export async function runTraining(args: TrainingRun): Promise<TrainingSummary> {
         writeScores(join(args.out, 'scores'), evaluation, { experiment: config.name, benchmark: config.data.benchmark, epoch: result.best.epoch });
         plots.push(confusion);
       } finally {
-        best.params.dispose();
+        best.dispose();
       }
     }
     writeFileSync(join(args.out, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
@@ -162,7 +162,7 @@ export async function runTraining(args: TrainingRun): Promise<TrainingSummary> {
       plots,
       lastEpoch: result.history[result.history.length - 1] ?? null,
     };
-    model.params.dispose();
+    model.dispose();
     return summary;
   } finally {
     cache.close();

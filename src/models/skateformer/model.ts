@@ -587,6 +587,7 @@ export function createSkateFormer(input: SkateFormerConfig | SkateFormerConfigIn
     frames: config.frames,
     tokens: V,
     forward: (batch, options) => run(batch, options),
+    dispose: () => store.dispose(),
     describe(): StageInfo[] {
       const rows: StageInfo[] = [{ name: 'input', shape: [1, config.frames, V, Cin], parameters: 0 }];
       const paramsOf: Record<string, number> = { stem: countUnder('stem'), 'skate-embedding': countUnder('embedding'), pool: 0, head: countUnder('head') };
