@@ -40,6 +40,7 @@ import { Optimizer } from './optimizer.js';
 import { RNG_SCHEME, randomStream, shuffled, streamSeed } from '../core/random.js';
 import { scheduleFromConfig } from './schedule.js';
 import type { ObjectiveTargets, TrainingObjective } from './objective.js';
+import { SkelactError } from '../core/errors.js';
 
 export const RUN_FILES = { metrics: 'metrics.jsonl', steps: 'steps.jsonl', best: 'best', config: 'config.json' } as const;
 
@@ -109,7 +110,9 @@ export interface TrainResult {
 }
 
 /** Thrown when the loss (or the gradient norm) becomes NaN or infinite; nothing of that step is applied. */
-export class TrainingDivergedError extends Error {
+export class TrainingDivergedError extends SkelactError {
+  readonly code = 'training-diverged';
+
   constructor(
     readonly epoch: number,
     readonly step: number,
@@ -125,7 +128,6 @@ export class TrainingDivergedError extends Error {
         (lastCheckpoint ? `the last good checkpoint (epoch ${checkpointEpoch}) is ${lastCheckpoint}` : 'no checkpoint was written yet') +
         '. Lower optim.lr, raise optim.warmupEpochs or turn on optim.clipGradNorm.',
     );
-    this.name = 'TrainingDivergedError';
   }
 }
 

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { writeFileAtomic } from '../../core/files.js';
+import { parseWith } from '../../core/errors.js';
 
 export const DERIVED_SPLITS_FILE = 'derived-splits.json';
 
@@ -37,9 +38,7 @@ export type DerivedSplits = z.infer<typeof derivedSchema>;
 export function readDerivedSplits(dir: string): DerivedSplits {
   const path = join(dir, DERIVED_SPLITS_FILE);
   if (!existsSync(path)) return {};
-  const parsed = derivedSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-  if (!parsed.success) throw new Error(`${path}: field '${parsed.error.issues[0].path.join('.')}': ${parsed.error.issues[0].message}`);
-  return parsed.data;
+  return parseWith(derivedSchema, JSON.parse(readFileSync(path, 'utf8')), path);
 }
 
 /** Adds (or replaces) a derived benchmark in the cache folder, atomically. */

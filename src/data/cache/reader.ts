@@ -9,11 +9,13 @@ import { type SkeletonClip, makeClip } from '../../graph/clip.js';
 import { readDerivedSplits, type DerivedSplits } from './derived-splits.js';
 import { CACHE_FILES, CACHE_FORMAT, CACHE_VERSION, type CacheManifest, type CacheSplits, type PrepareReport, type SampleRecord, manifestSchema, sampleRecordSchema, type SplitName } from './format.js';
 import { type NpyInfo, readFully, readNpy, readNpyInfo } from './npy.js';
+import { SkelactError, parseWith } from '../../core/errors.js';
 
-export class CacheError extends Error {
+export class CacheError extends SkelactError {
+  readonly code = 'invalid-cache';
+
   constructor(dir: string, message: string) {
     super(`cache ${dir}: ${message}`);
-    this.name = 'CacheError';
   }
 }
 
@@ -49,12 +51,8 @@ export class SkeletonCache {
     if (typeof raw === 'object' && raw !== null && (raw as { format?: unknown }).format === CACHE_FORMAT && (raw as { version?: unknown }).version !== CACHE_VERSION) {
       throw new CacheError(dir, `cache format version ${(raw as { version: unknown }).version} is not supported by this skelact (expects ${CACHE_VERSION}); prepare it again`);
     }
-    const parsed = manifestSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new CacheError(dir, `manifest.json field '${issue.path.join('.')}': ${issue.message}`);
-    }
-    this.manifest = parsed.data;
+    const validated = parseWith(manifestSchema, raw, join(dir, 'manifest.json'), (field, detail) => new CacheError(dir, `manifest.json field '${field ?? '(root)'}': ${detail}`));
+    this.manifest = validated;
     const n = this.manifest.samples;
     const load = (name: string) => {
       try {
@@ -121,9 +119,7 @@ export class SkeletonCache {
       const lines = readFileSync(join(this.dir, CACHE_FILES.samples), 'utf8').split('\n').filter((l) => l.length > 0);
       if (lines.length !== this.size) throw new CacheError(this.dir, `samples.jsonl has ${lines.length} lines, expected ${this.size}`);
       this.records = lines.map((line, i) => {
-        const parsed = sampleRecordSchema.safeParse(JSON.parse(line));
-        if (!parsed.success) throw new CacheError(this.dir, `samples.jsonl line ${i + 1}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
-        return parsed.data;
+        return parseWith(sampleRecordSchema, JSON.parse(line), join(this.dir, 'samples.jsonl'), (field, detail) => new CacheError(this.dir, `samples.jsonl line ${i + 1}: ${field ?? '(root)'}: ${detail}`));
       });
     }
     return this.records;
