@@ -10,7 +10,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SkeletonCache } from '../src/data/cache/reader.js';
-import { deriveZeroShotSplit, saveDerivedSplit } from '../src/data/long-tail.js';
+import { saveDerivedSplit } from '../src/data/cache/derived-splits.js';
+import { deriveZeroShotSplit } from '../src/data/long-tail.js';
 import { initBackend } from '../src/engine/backend.js';
 import { createModel } from '../src/models/registry.js';
 import { readModelFolder } from '../src/models/io.js';
@@ -19,6 +20,7 @@ import { lazyUseLite } from '../src/text-priors/encoder.js';
 import { evaluateZeroShot } from '../src/text-priors/zero-shot.js';
 import { loadExperiment, parseExperiment, type ExperimentConfig } from '../src/train/config.js';
 import { evaluate } from '../src/train/evaluate.js';
+import { gapTextObjective } from '../src/text-priors/objective.js';
 import { train } from '../src/train/trainer.js';
 import { packageRoot } from '../src/util/paths.js';
 import { arg } from './args.js';
@@ -82,7 +84,7 @@ async function runOne(setup: Setup, label: string, raw: Record<string, unknown>,
   const model = createModel(config.model, { layout: cache.manifest.layout, classes: cache.manifest.classNames.length, frames: config.data.frames as number, persons: 1 }, config.seed);
   const started = performance.now();
   try {
-    await train({ config, model, cache, outDir: out });
+    await train({ config, model, cache, outDir: out, objectives: config.text ? [await gapTextObjective(config, model, cache)] : [] });
     const test = cache.split(setup.benchmark, 'test');
     const result = await evaluate({ model, cache, config, indices: test, batchSize: 32 });
     const row: Row = { setup: setup.name, model: label, run, seed, ...(run === 'no text' ? {} : { weight }), top1: result.top1, seconds: 0 };

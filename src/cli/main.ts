@@ -1,75 +1,64 @@
 /** The `skelact` command line: parse, call the library, print. One file per command. */
 import { createRequire } from 'node:module';
 import type yargsFactory from 'yargs';
+import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { BACKEND_CHOICES, type BackendChoice, describeBackend, initBackend } from '../engine/backend.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../engine/choices.js';
 import { packageVersion } from '../util/version.js';
-import { inspectCommand } from './commands/inspect.js';
-import { prepareCommand } from './commands/prepare.js';
-import { quickstartCommand } from './commands/quickstart.js';
-import { synthCommand } from './commands/synth.js';
-import { trainCommand } from './commands/train.js';
-import { ensembleCommand, evalCommand, predictCommand } from './commands/eval.js';
-import { modelInfoCommand } from './commands/model-info.js';
-import { extractCommand } from './commands/extract.js';
-import { classifyCommand } from './commands/classify.js';
-import { repsCommand } from './commands/reps.js';
-import { exportCommand } from './commands/export.js';
-import { importCommand } from './commands/import.js';
-import { demoWebCommand } from './commands/demo-web.js';
-import { ltCommand } from './commands/lt.js';
-import { searchCommand, textCommand } from './commands/text.js';
-import type { GlobalOptions } from './output.js';
-import { copyableExamples, terminalWidth } from './help.js';
 import { printableMessage } from '../util/printable.js';
+import { COMMANDS, findCommand } from './command-table.js';
+import { copyableExamples, terminalWidth } from './help.js';
+import type { GlobalOptions } from './output.js';
 
 // yargs is loaded through require: its ES module build lays out --help with a cliui that breaks
 // lines every N characters, inside words; the CommonJS build wraps between words (wrap-ansi).
 const yargs = createRequire(import.meta.url)('yargs') as typeof yargsFactory;
 
-export async function main(argv: string[]): Promise<void> {
-  // Output piped into a program that stops reading early (`| head`) ends the command quietly.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
-  await createCli(argv).parseAsync(argv);
+/** Global options that take a value (`--backend wasm`), so the command word is found after them. */
+const GLOBAL_OPTIONS_WITH_VALUES = ['--backend', '--threads'];
+
+/** The first word of argv that is not an option or a global option's value: the command asked for. */
+function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    if (GLOBAL_OPTIONS_WITH_VALUES.includes(token)) i++;
+    else if (!token.startsWith('-')) return token;
+  }
+  return undefined;
 }
 
-/** The configured command line (every command and global option), not yet parsed; tests read its --help. */
-export function createCli(argv: string[]) {
-  const cli = copyableExamples(yargs(argv));
-  return cli
+/** Starts the TensorFlow.js backend (only for commands that compute with tensors) and says which runs. */
+async function startBackend(args: Record<string, unknown>): Promise<void> {
+  if (args.help) return; // --help starts no engine
+  const { describeBackend, initBackend } = await import('../engine/backend.js');
+  const info = await initBackend(args.backend as BackendChoice, args.threads !== undefined ? { threads: args.threads as number } : {});
+  // On stderr, so --json output stays clean.
+  if (!args.quiet) process.stderr.write(`skelact ${packageVersion()} · backend: ${describeBackend(info)}\n`);
+}
+
+/** Commands without tensors start no engine; the line says so, where the others name theirs. */
+function sayNoBackend(args: Record<string, unknown>, command: string): void {
+  if (!args.help && !args.quiet) process.stderr.write(`skelact ${packageVersion()} · backend: not started (${command} computes no tensors)\n`);
+}
+
+/**
+ * The configured command line, not yet parsed (tests read its --help). The command asked for is
+ * registered with its code, loaded now; for `--help`, an unknown word or none, every command is
+ * registered by name and description only, so nothing heavy is loaded.
+ */
+export async function createCli(argv: string[]): Promise<Argv<GlobalOptions>> {
+  const cli = copyableExamples(yargs(argv))
     .scriptName('skelact')
     .usage('$0 <command> [options]\n\nSkeleton-based human action recognition: pose extraction, skeleton graphs, SkateFormer and part-stream models on TensorFlow.js.')
     .option('backend', { describe: 'TensorFlow.js engine (auto = the best that loads)', choices: BACKEND_CHOICES, default: 'auto', type: 'string', global: true })
     .option('json', { describe: 'machine-readable JSON on stdout', type: 'boolean', default: false, global: true })
     .option('quiet', { describe: 'no progress or summary on stderr', type: 'boolean', default: false, global: true })
-    .option('threads', { describe: 'wasm backend: XNNPACK threads (default SKELACT_WASM_THREADS or 1; 2 makes the NTU-sized models about 1.5× faster on 2 cores, the small ones slower)', type: 'number', global: true })
-    .middleware(async (args) => {
-      if (args.help) return; // --help starts no engine
-      // Every command states the engine it runs on (on stderr, so --json output stays clean).
-      const info = await initBackend(args.backend as BackendChoice, args.threads !== undefined ? { threads: args.threads as number } : {});
-      if (!args.quiet) process.stderr.write(`skelact ${packageVersion()} · backend: ${describeBackend(info)}\n`);
-    })
-    .command(quickstartCommand as never)
-    .command(synthCommand as never)
-    .command(prepareCommand as never)
-    .command(inspectCommand as never)
-    .command(trainCommand as never)
-    .command(evalCommand as never)
-    .command(ensembleCommand as never)
-    .command(predictCommand as never)
-    .command(modelInfoCommand as never)
-    .command(extractCommand as never)
-    .command(classifyCommand as never)
-    .command(repsCommand as never)
-    .command(exportCommand as never)
-    .command(importCommand as never)
-    .command(demoWebCommand as never)
-    .command(ltCommand as never)
-    .command(textCommand as never)
-    .command(searchCommand as never)
+    .option('threads', { describe: 'wasm backend: XNNPACK threads (default SKELACT_WASM_THREADS or 1; 2 makes the NTU-sized models about 1.5× faster on 2 cores, the small ones slower)', type: 'number', global: true }) as unknown as Argv<GlobalOptions>;
+  const chosen = findCommand(commandWord(argv));
+  const withCommands = chosen
+    ? cli.command({ ...(await chosen.load()), describe: chosen.describe } as never).middleware(chosen.tensors ? startBackend : (args) => sayNoBackend(args, chosen.name), false)
+    : COMMANDS.reduce((y, c) => y.command(c.name, c.describe, {}, () => {}), cli);
+  return withCommands
     .demandCommand(1, 'choose a command (skelact --help lists them)')
     .strict()
     .version(packageVersion())
@@ -86,6 +75,15 @@ export function createCli(argv: string[]) {
       }
       process.exit(1);
     });
+}
+
+export async function main(argv: string[]): Promise<void> {
+  // Output piped into a program that stops reading early (`| head`) ends the command quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+  await (await createCli(argv)).parseAsync(argv);
 }
 
 export type { GlobalOptions };

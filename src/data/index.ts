@@ -5,7 +5,8 @@ export { prepare, listFiles, type PrepareOptions, type PrepareResult, type Prepa
 export { DATASETS, DATASET_NAMES, getDataset, type DatasetSpec, type SourceFile } from './datasets/index.js';
 export { ntuMissingSamples } from './datasets/ntu.js';
 export { SkeletonCache, CacheError, type CachedSample } from './cache/reader.js';
-export { CacheWriter, writeFileAtomic, type CacheHeader } from './cache/writer.js';
+export { CacheWriter, type CacheHeader } from './cache/writer.js';
+export { writeFileAtomic } from '../core/files.js';
 export { CACHE_FILES, CACHE_FORMAT, CACHE_VERSION, type CacheManifest, type SampleRecord, type CacheSplits, type PrepareReport, type SplitName } from './cache/format.js';
 export { parseNtuSkeleton, parseNtuName, NTU_JOINTS, type NtuRawSkeleton, type NtuBody, type NtuSampleName } from './ntu/parser.js';
 export { denoiseNtu, DENOISE, type DenoisedSkeleton } from './ntu/denoise.js';

@@ -12,14 +12,8 @@
  * A derived benchmark is stored in the cache's `derived-splits.json` (the cache itself is not
  * rewritten), and `SkeletonCache.splits()` lists it with the prepared ones.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import * as z from 'zod';
-import { randomStream, shuffled } from '../train/random.js';
+import { randomStream, shuffled } from '../core/random.js';
 import type { SkeletonCache } from './cache/reader.js';
-import { writeFileAtomic } from './cache/writer.js';
-
-export const DERIVED_SPLITS_FILE = 'derived-splits.json';
 
 /** BRL's per-class counts for C classes. */
 export function longTailCounts(classes: number, nMax: number, imbalance: number): number[] {
@@ -39,6 +33,7 @@ export interface LongTailOptions {
   readonly name?: string;
 }
 
+/** A derived benchmark (the record saveDerivedSplit stores). */
 export interface LongTailSplit {
   readonly name: string;
   readonly source: string;
@@ -86,32 +81,6 @@ export function deriveLongTail(cache: SkeletonCache, options: LongTailOptions): 
   const perLabel = new Array<number>(classNames.length).fill(0);
   classes.forEach((c, k) => (perLabel[c] = counts[k]));
   return { name: options.name ?? `${options.benchmark}-lt${options.imbalance}`, source: options.benchmark, imbalance: options.imbalance, maxPerClass: nMax, seed, counts: perLabel, classNames, train: picked, test: [...test] };
-}
-
-const derivedSchema = z.record(
-  z.string(),
-  z.object({
-    train: z.array(z.number().int().min(0)),
-    test: z.array(z.number().int().min(0)),
-    info: z.object({ source: z.string(), imbalance: z.number(), maxPerClass: z.number(), seed: z.number(), counts: z.array(z.number()) }).passthrough(),
-  }),
-);
-export type DerivedSplits = z.infer<typeof derivedSchema>;
-
-/** The derived benchmarks of a cache folder (none when the file is absent). */
-export function readDerivedSplits(dir: string): DerivedSplits {
-  const path = join(dir, DERIVED_SPLITS_FILE);
-  if (!existsSync(path)) return {};
-  const parsed = derivedSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-  if (!parsed.success) throw new Error(`${path}: field '${parsed.error.issues[0].path.join('.')}': ${parsed.error.issues[0].message}`);
-  return parsed.data;
-}
-
-/** Adds (or replaces) a derived benchmark in the cache folder, atomically. */
-export function saveDerivedSplit(dir: string, split: LongTailSplit & { unseen?: readonly string[] }): void {
-  const all = readDerivedSplits(dir);
-  all[split.name] = { train: split.train, test: split.test, info: { source: split.source, imbalance: split.imbalance, maxPerClass: split.maxPerClass, seed: split.seed, counts: split.counts, ...(split.unseen ? { unseen: [...split.unseen] } : {}) } };
-  writeFileAtomic(join(dir, DERIVED_SPLITS_FILE), `${JSON.stringify(all)}\n`);
 }
 
 /** Many / medium / few groups of classes by training count (BRL's >100, 20–100, <20 by default). */

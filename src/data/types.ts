@@ -5,6 +5,7 @@
 import { printableValue } from '../util/printable.js';
 import type { SkeletonClip } from '../graph/clip.js';
 import type { LayoutName } from '../graph/layout.js';
+import { SkelactError } from '../core/errors.js';
 
 /** What each channel of a clip means, e.g. ['x','y','z'] (metres) or ['x','y','score']. */
 export type ChannelNames = readonly string[];
@@ -32,7 +33,9 @@ export interface SkeletonSample {
  * Bad input. The message always names the file, the line (or record/field) and what
  * was expected, e.g. `S001….skeleton:57: expected 25 joints, found 24`.
  */
-export class SkeletonFormatError extends Error {
+export class SkeletonFormatError extends SkelactError {
+  readonly code = 'invalid-skeleton-file';
+
   readonly file: string;
   readonly line: number | undefined;
   readonly expected: string;
@@ -44,7 +47,6 @@ export class SkeletonFormatError extends Error {
     const found = opts.found !== undefined ? `, found ${quote(opts.found)}` : '';
     const detail = opts.detail ? ` [${opts.detail}]` : '';
     super(`${where}${field}: expected ${opts.expected}${found}${detail}`);
-    this.name = 'SkeletonFormatError';
     this.file = opts.file;
     this.line = opts.line;
     this.expected = opts.expected;

@@ -18,9 +18,9 @@ import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { prepareWasmThreads } from './wasm-threads.js';
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
-export type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
+import { BACKEND_CHOICES, type BackendChoice, type ConcreteBackend } from './choices.js';
+
+export { BACKEND_CHOICES, type BackendChoice, type ConcreteBackend };
 
 export interface BackendInfo {
   /** What was asked for. */

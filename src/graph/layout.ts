@@ -12,6 +12,7 @@ import kinect20 from './layouts/kinect-20.json' with { type: 'json' };
 import coco17 from './layouts/coco-17.json' with { type: 'json' };
 import openpose18 from './layouts/openpose-18.json' with { type: 'json' };
 import blazepose33 from './layouts/blazepose-33.json' with { type: 'json' };
+import { ValidationError, parseWith } from '../core/errors.js';
 
 export const LAYOUT_NAMES = ['ntu-25', 'kinect-20', 'blazepose-33', 'coco-17', 'openpose-18'] as const;
 export type LayoutName = (typeof LAYOUT_NAMES)[number];
@@ -89,10 +90,12 @@ export interface Layout {
   readonly partStreams: { readonly body: readonly number[]; readonly hand: readonly number[]; readonly leg: readonly number[] };
 }
 
-export class LayoutError extends Error {
+/** A layout table that does not validate: names the layout and the field. */
+export class LayoutError extends ValidationError {
+  override readonly code = 'invalid-layout';
+
   constructor(layout: string, field: string, message: string) {
-    super(`layout '${layout}', field '${field}': ${message}`);
-    this.name = 'LayoutError';
+    super(`layout '${layout}'`, field, message);
   }
 }
 
@@ -102,13 +105,8 @@ export class LayoutError extends Error {
  * mirror pairs overlap.
  */
 export function buildLayout(raw: unknown): Layout {
-  const parsed = layoutFileSchema.safeParse(raw);
   const nameForError = typeof raw === 'object' && raw !== null && 'name' in raw ? String((raw as { name: unknown }).name) : '?';
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new LayoutError(nameForError, issue.path.join('.'), issue.message);
-  }
-  const file = parsed.data;
+  const file = parseWith(layoutFileSchema, raw, `layout '${nameForError}'`, (field, detail) => new LayoutError(nameForError, field ?? '(root)', detail));
   if (!(LAYOUT_NAMES as readonly string[]).includes(file.name)) {
     throw new LayoutError(file.name, 'name', `expected one of ${LAYOUT_NAMES.join(', ')}`);
   }

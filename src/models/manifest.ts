@@ -14,6 +14,7 @@ import { LAYOUT_NAMES, type LayoutName } from '../graph/layout.js';
 import { MODALITIES, type Modality } from '../graph/modalities.js';
 import { type TextHeadSpec, addTextHead } from './text-head.js';
 import type { SkeletonModel } from './types.js';
+import { SkelactError, parseWith } from '../core/errors.js';
 
 export const MODEL_FORMAT = 'skelact-model';
 export const MODEL_VERSION = 1;
@@ -95,10 +96,11 @@ export const modelManifestSchema = z
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
 
-export class ModelFolderError extends Error {
+export class ModelFolderError extends SkelactError {
+  readonly code = 'invalid-model-folder';
+
   constructor(dir: string, message: string) {
     super(`model ${dir}: ${message}`);
-    this.name = 'ModelFolderError';
   }
 }
 
@@ -137,12 +139,8 @@ export function parseModelFiles(raw: unknown, weights: ArrayBuffer, where: strin
   if (r && r.format === MODEL_FORMAT && r.version !== MODEL_VERSION) {
     throw new ModelFolderError(where, `saved by a skelact with model format version ${String(r.version)}; this skelact reads version ${MODEL_VERSION}`);
   }
-  const parsed = modelManifestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ModelFolderError(where, `${MODEL_FILES.manifest} field '${issue.path.join('.')}': ${issue.message}`);
-  }
-  const manifest = parsed.data;
+  const validated = parseWith(modelManifestSchema, raw, `${where}/${MODEL_FILES.manifest}`, (field, detail) => new ModelFolderError(where, `${MODEL_FILES.manifest} field '${field ?? '(root)'}': ${detail}`));
+  const manifest = validated;
   const group = manifest.weightsManifest[0];
   if (group.paths.length !== 1 || group.paths[0] !== MODEL_FILES.weights) throw new ModelFolderError(where, `weights must be in one file, ${MODEL_FILES.weights}`);
   const expected = group.weights.reduce((s, w) => {
@@ -219,7 +217,7 @@ export function modelFromFiles(files: { manifest: ModelManifest; specs: tf.io.We
     if (manifest.textHead) addTextHead(model.params, manifest.textHead);
     model.params.loadWeights(specs, data);
   } catch (e) {
-    model.params.dispose();
+    model.dispose();
     throw e instanceof ModelFolderError ? e : new ModelFolderError(where, (e as Error).message);
   }
   return { model, manifest };

@@ -23,12 +23,13 @@
  *                   scalar loop on wasm, 5× slower for d = 3), a fused backward pass.
  *   layerNorm,      one op with a fused backward pass (2–4× faster than differentiating
  *   batchNorm       through tf.moments).
- *   dropout         the mask of tf.dropout(x, rate, seed), drawn by a tight loop straight
+ *   dropout         a seeded mask from src/core/random.ts, drawn by a tight loop straight
  *                   into wasm memory.
  *   gelu, dropPath  as written: profiling found nothing to gain (a fused GELU backward is
  *                   no faster; erf and exp dominate either way).
  */
 import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../core/random.js';
 import { dropoutMultiplierTensor } from '../engine/seeded-random.js';
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
@@ -404,7 +405,7 @@ export function gatherAxis(x: tf.Tensor, indices: Int32Array, axis: number): tf.
 // dropout
 // ---------------------------------------------------------------------------------------------
 
-/** Inverted dropout with a per-call seed (deterministic for a given seed; the mask of tf.dropout). */
+/** Inverted dropout with a per-call seed (the same mask for the same seed, on every backend). */
 export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
   if (rate <= 0) return x;
   if (!(rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
@@ -417,9 +418,10 @@ export function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
  */
 export function dropPath(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
   if (rate <= 0) return x;
-  const keep = 1 - rate;
-  const mask = tf.floor(tf.add(tf.randomUniform([x.shape[0], ...x.shape.slice(1).map(() => 1)], 0, 1, 'float32', seed), keep));
-  return tf.mul(x, tf.div(mask, keep));
+  const samples = x.shape[0];
+  const multiplier = new Float32Array(samples);
+  new Rng(seed).fillDropoutMask(multiplier, rate);
+  return tf.mul(x, tf.tensor(multiplier, [samples, ...x.shape.slice(1).map(() => 1)]));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -656,10 +658,19 @@ export const referenceOps = {
 
   dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
     if (rate <= 0) return x;
-    return tf.dropout(x, rate, undefined, seed);
+    // The mask drawn one element at a time with Rng.next(): an independent check of the
+    // fused loop (fillDropoutMask) that the fast path uses.
+    const rng = new Rng(seed);
+    const mask = Float32Array.from({ length: x.size }, () => (rng.next() >= rate ? 1 / (1 - rate) : 0));
+    return tf.mul(x, tf.tensor(mask, x.shape));
   },
 
-  dropPath,
+  dropPath(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
+    if (rate <= 0) return x;
+    const rng = new Rng(seed);
+    const perSample = Array.from({ length: x.shape[0] }, () => (rng.next() >= rate ? 1 / (1 - rate) : 0));
+    return tf.mul(x, tf.tensor(perSample, [x.shape[0], ...x.shape.slice(1).map(() => 1)]));
+  },
 
   windowAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, scale: number, bias?: tf.Tensor, attentionDropout = 0, seed = 0): tf.Tensor4D {
     let scores = tf.matMul(tf.mul(q, scale), k, false, true);

@@ -4,6 +4,7 @@
  * in Node and in browsers alike.
  */
 import * as tf from '@tensorflow/tfjs';
+import { Rng, streamSeed, stringKey } from '../core/random.js';
 
 /** How a parameter starts. PyTorch defaults are spelled out so ports can match them. */
 export type Init =
@@ -30,28 +31,11 @@ export interface ParameterInfo {
   readonly decay: boolean;
 }
 
-/** mulberry32 stream for initialisation (independent of tfjs's own seeding). */
-function stream(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function hashName(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
 /** Initial values of a parameter; the stream depends on the store seed and the name only. */
 export function initialValues(init: Init, size: number, seed: number): Float32Array {
   const out = new Float32Array(size);
-  const random = stream(seed);
+  const rng = new Rng(seed);
+  const random = () => rng.next();
   const normal = () => {
     // Box–Muller
     const u = Math.max(random(), 1e-12);
@@ -96,7 +80,7 @@ export class ParameterStore {
     const size = shape.reduce((a, b) => a * b, 1);
     const trainable = options.trainable ?? true;
     const decay = options.decay ?? (trainable && shape.length >= 2);
-    const values = initialValues(init, size, (this.seed ^ hashName(name)) >>> 0);
+    const values = initialValues(init, size, streamSeed(this.seed, 'init', stringKey(name)));
     // Variable names must be unique per tfjs engine; a store-unique prefix keeps several models apart.
     // tf.variable copies its initial value: the temporary is disposed right away.
     const initial = tf.tensor(values, [...shape], 'float32');

@@ -65,4 +65,6 @@ export interface SkeletonModel<Config = unknown> {
   forward(batch: ModelBatch, options: ForwardOptions): ModelOutput;
   /** Shapes stage by stage for a batch of one (runs a forward pass). */
   describe(): StageInfo[];
+  /** Frees the model's weights (its ParameterStore's variables). */
+  dispose(): void;
 }

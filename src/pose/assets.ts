@@ -25,6 +25,7 @@ import { installedPackageDir } from '../util/packages.js';
 import { packageRoot } from '../util/paths.js';
 import { addTfliteMetadata, readTfliteMetadata } from './tflite-metadata.js';
 import { POSE_MODELS, type PoseModel } from './types.js';
+import { SkelactError } from '../core/errors.js';
 
 /** Pinned sources of the model files. */
 export const POSE_ASSET_SOURCES = {
@@ -40,10 +41,11 @@ const MANIFEST_VERSION = 1;
 /** What to run when a model file is missing. */
 export const SETUP_HINT = "run 'npm run setup:pose' once (it builds the MediaPipe .task models and copies the TensorFlow.js pose models out of their npm packages)";
 
-export class MissingModelError extends Error {
+export class MissingModelError extends SkelactError {
+  readonly code = 'pose-models-missing';
+
   constructor(message: string) {
     super(message);
-    this.name = 'MissingModelError';
   }
 }
 

@@ -13,6 +13,7 @@ import { getLayout } from '../graph/layout.js';
 import toCoco17 from './mappings/blazepose-33_to_coco-17.json' with { type: 'json' };
 import toNtu25 from './mappings/blazepose-33_to_ntu-25.json' with { type: 'json' };
 import type { PersonPose } from './types.js';
+import { SkelactError, parseWith } from '../core/errors.js';
 
 export const MAPPED_LAYOUTS = ['ntu-25', 'coco-17'] as const;
 export type MappedLayout = (typeof MAPPED_LAYOUTS)[number];
@@ -49,21 +50,17 @@ export interface LayoutMapping {
   readonly approximate: readonly string[];
 }
 
-export class MappingTableError extends Error {
+export class MappingTableError extends SkelactError {
+  readonly code = 'invalid-mapping-table';
+
   constructor(file: string, message: string) {
     super(`mapping table ${file}: ${message}`);
-    this.name = 'MappingTableError';
   }
 }
 
 /** Validates a mapping table against the two layouts and turns it into index form. */
 export function parseMapping(raw: unknown, file: string): LayoutMapping {
-  const parsed = tableSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new MappingTableError(file, `field '${issue.path.join('.')}': ${issue.message}`);
-  }
-  const table = parsed.data;
+  const table = parseWith(tableSchema, raw, file, (field, detail) => new MappingTableError(file, `field '${field ?? '(root)'}': ${detail}`));
   const source = getLayout('blazepose-33');
   const target = getLayout(table.to);
   const names = Object.keys(table.joints);

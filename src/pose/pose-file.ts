@@ -6,10 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
-import { writeFileAtomic } from '../data/cache/writer.js';
+import { writeFileAtomic } from '../core/files.js';
 import type { GenericRecord } from '../data/formats/generic.js';
 import { type MappedLayout, mapPose, mappingTo } from './mapping.js';
 import { BLAZEPOSE_LANDMARKS, POSE_ENGINES, POSE_FILE_FORMAT, POSE_FILE_VERSION, POSE_MODELS, type PersonPose, type PoseFile } from './types.js';
+import { SkelactError, parseWith } from '../core/errors.js';
 
 const finite = z.number().refine(Number.isFinite, 'a finite number');
 const personSchema = z
@@ -47,10 +48,11 @@ export const poseFileSchema = z
   })
   .strict();
 
-export class PoseFileError extends Error {
+export class PoseFileError extends SkelactError {
+  readonly code = 'invalid-pose-file';
+
   constructor(file: string, message: string) {
     super(`${file}: ${message}`);
-    this.name = 'PoseFileError';
   }
 }
 
@@ -71,12 +73,8 @@ export function readPoseFile(path: string): PoseFile {
   } catch (e) {
     throw new PoseFileError(path, `not a JSON pose file (${(e as Error).message})`);
   }
-  const parsed = poseFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new PoseFileError(path, `field '${issue.path.join('.')}': ${issue.message}`);
-  }
-  return parsed.data as PoseFile;
+  const validated = parseWith(poseFileSchema, raw, path, (field, detail) => new PoseFileError(path, `field '${field ?? '(root)'}': ${detail}`));
+  return validated as PoseFile;
 }
 
 /** Whether a file is a pose file (by name), as opposed to a video. */

@@ -23,6 +23,7 @@
  * `buffers` and `metadata`, which are new vectors holding the old entries plus one new Buffer
  * (the metadata bytes) and one new Metadata entry naming it. Everything new points forward.
  */
+import { SkelactError } from '../core/errors.js';
 
 /** The name MediaPipe looks up in Model.metadata. */
 export const TFLITE_METADATA = 'TFLITE_METADATA';
@@ -30,10 +31,11 @@ export const TFLITE_METADATA = 'TFLITE_METADATA';
 const MODEL_FIELDS = ['version', 'operator_codes', 'subgraphs', 'description', 'buffers', 'metadata_buffer', 'metadata', 'signature_defs'] as const;
 const FIELD = Object.fromEntries(MODEL_FIELDS.map((f, i) => [f, i])) as Record<(typeof MODEL_FIELDS)[number], number>;
 
-export class TfliteFormatError extends Error {
+export class TfliteFormatError extends SkelactError {
+  readonly code = 'invalid-tflite';
+
   constructor(file: string, message: string) {
     super(`${file}: not a usable TFLite model: ${message}`);
-    this.name = 'TfliteFormatError';
   }
 }
 

@@ -9,19 +9,22 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mediaFileProblem } from './media-type.js';
 import type { VideoFrame } from './types.js';
+import { SkelactError } from '../core/errors.js';
 
-export class VideoError extends Error {
+export class VideoError extends SkelactError {
+  readonly code = 'video';
+
   constructor(message: string) {
     super(message);
-    this.name = 'VideoError';
   }
 }
 
 /** Says what to install when a tool is missing. */
-export class MissingToolError extends Error {
+export class MissingToolError extends SkelactError {
+  readonly code = 'tool-missing';
+
   constructor(message: string) {
     super(message);
-    this.name = 'MissingToolError';
   }
 }
 

@@ -216,7 +216,7 @@ export class StreamClassifier {
 
   /** Frees the model's weights. */
   dispose(): void {
-    this.model.params.dispose();
+    this.model.dispose();
   }
 
   /** Bytes held for frames: fixed at construction. */

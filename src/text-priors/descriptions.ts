@@ -10,6 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { datasetsPath } from '../util/paths.js';
+import { SkelactError, parseWith } from '../core/errors.js';
 
 export const DESCRIPTION_PARTS = ['head', 'hands', 'arms', 'hips', 'legs', 'feet'] as const;
 export type DescriptionPart = (typeof DESCRIPTION_PARTS)[number];
@@ -51,10 +52,11 @@ export interface DescriptionSet {
   readonly classes: ReadonlyMap<string, ClassDescription>;
 }
 
-export class DescriptionError extends Error {
+export class DescriptionError extends SkelactError {
+  readonly code = 'invalid-descriptions';
+
   constructor(file: string, message: string) {
     super(`${file}: ${message}`);
-    this.name = 'DescriptionError';
   }
 }
 
@@ -66,14 +68,10 @@ export function readDescriptions(file: string): DescriptionSet {
   } catch (e) {
     throw new DescriptionError(file, `cannot read it as JSON (${(e as Error).message})`);
   }
-  const top = fileSchema.safeParse(raw);
-  if (!top.success) {
-    const issue = top.error.issues[0];
-    throw new DescriptionError(file, `field '${issue.path.join('.') || '(root)'}': ${issue.message}`);
-  }
+  const top = parseWith(fileSchema, raw, file, (field, detail) => new DescriptionError(file, `field '${field ?? '(root)'}': ${detail}`));
   const problems: string[] = [];
   const classes = new Map<string, ClassDescription>();
-  top.data.classes.forEach((entry, i) => {
+  top.classes.forEach((entry, i) => {
     const parsed = classSchema.safeParse(entry);
     const where = `classes[${i}]${typeof (entry as { name?: unknown })?.name === 'string' ? ` ('${(entry as { name: string }).name}')` : ''}`;
     if (!parsed.success) {

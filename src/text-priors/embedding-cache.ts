@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../data/cache/writer.js';
+import { writeFileAtomic } from '../core/files.js';
 import { packageRoot } from '../util/paths.js';
 import type { SentenceEncoder } from './encoder.js';
 

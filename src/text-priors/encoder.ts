@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installedPackageDir } from '../util/packages.js';
+import { SkelactError } from '../core/errors.js';
 
 export interface SentenceEncoder {
   /** Names the encoder and its weights; embedding caches are keyed by it. */
@@ -32,10 +33,11 @@ const USE_LITE_DIM = 512;
 /** Sentences per model call: the largest batch that stays fast on wasm (runtime.md Part 2). */
 const BATCH = 100;
 
-export class TextEncoderUnavailableError extends Error {
+export class TextEncoderUnavailableError extends SkelactError {
+  readonly code = 'text-encoder-unavailable';
+
   constructor(message: string) {
     super(`${message}. Text priors, zero-shot evaluation and 'skelact search' need it; reinstall with 'npm ci' (it is an optional dependency, so '--omit=optional' leaves it out). Training without a 'text' section still works.`);
-    this.name = 'TextEncoderUnavailableError';
   }
 }
 

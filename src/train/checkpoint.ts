@@ -26,9 +26,11 @@ import { type ModelMeta, readModelFolder, saveModel } from '../models/io.js';
 import type { SkeletonModel } from '../models/types.js';
 import type { ExperimentConfig } from './config.js';
 import type { Optimizer, OptimizerStateJson } from './optimizer.js';
+import { SkelactError, parseWith } from '../core/errors.js';
 
 export const CHECKPOINT_FORMAT = 'skelact-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+/** 2: parameters, dropout and data streams all come from src/core/random.ts (sfc32). */
+export const CHECKPOINT_VERSION = 2;
 export const CHECKPOINT_DIR = 'checkpoint';
 export const CHECKPOINT_FILES = { model: 'model', optimizer: 'optimizer.json', optimizerData: 'optimizer.bin', state: 'state.json' } as const;
 
@@ -136,10 +138,11 @@ const optimizerJsonSchema = z
   })
   .strict();
 
-export class CheckpointError extends Error {
+export class CheckpointError extends SkelactError {
+  readonly code = 'invalid-checkpoint';
+
   constructor(dir: string, message: string) {
     super(`checkpoint ${dir}: ${message}`);
-    this.name = 'CheckpointError';
   }
 }
 
@@ -199,11 +202,9 @@ export function readCheckpointState(dir: string): CheckpointState {
   }
   const r = raw as { format?: unknown; version?: unknown };
   if (r?.format === CHECKPOINT_FORMAT && r.version !== CHECKPOINT_VERSION) {
-    throw new CheckpointError(dir, `${CHECKPOINT_FILES.state} says checkpoint version ${String(r.version)}; this skelact reads version ${CHECKPOINT_VERSION}`);
+    throw new CheckpointError(dir, `${CHECKPOINT_FILES.state} says checkpoint version ${String(r.version)}; this skelact reads version ${CHECKPOINT_VERSION} (its random number streams differ, so the run cannot continue exactly: start it again)`);
   }
-  const parsed = stateSchema.safeParse(raw);
-  if (!parsed.success) throw new CheckpointError(dir, `${CHECKPOINT_FILES.state} field '${parsed.error.issues[0].path.join('.')}': ${parsed.error.issues[0].message}`);
-  return parsed.data as unknown as CheckpointState;
+  return parseWith(stateSchema, raw, join(dir, CHECKPOINT_FILES.state), (field, detail) => new CheckpointError(dir, `${CHECKPOINT_FILES.state} field '${field ?? '(root)'}': ${detail}`)) as unknown as CheckpointState;
 }
 
 /**
@@ -225,12 +226,11 @@ export function restoreCheckpoint(dir: string, model: SkeletonModel, optimizer: 
   } catch (e) {
     throw new CheckpointError(dir, `${CHECKPOINT_FILES.optimizer} cannot be read (${(e as Error).message})`);
   }
-  const opt = optimizerJsonSchema.safeParse(optRaw);
-  if (!opt.success) throw new CheckpointError(dir, `${CHECKPOINT_FILES.optimizer} field '${opt.error.issues[0].path.join('.')}': ${opt.error.issues[0].message}`);
+  const optimizerState = parseWith(optimizerJsonSchema, optRaw, join(dir, CHECKPOINT_FILES.optimizer), (field, detail) => new CheckpointError(dir, `${CHECKPOINT_FILES.optimizer} field '${field ?? '(root)'}': ${detail}`));
   const bytes = readFileSync(join(dir, CHECKPOINT_FILES.optimizerData));
-  const expected = opt.data.weightsManifest.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
+  const expected = optimizerState.weightsManifest.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
   if (bytes.length !== expected) throw new CheckpointError(dir, `${CHECKPOINT_FILES.optimizerData} has ${bytes.length} bytes, ${CHECKPOINT_FILES.optimizer} describes ${expected} (truncated or corrupt)`);
-  const { weightsManifest, ...json } = opt.data;
+  const { weightsManifest, ...json } = optimizerState;
   // Both loads validate shapes before assigning anything; the model's load is all-or-nothing per parameter list.
   try {
     const decoded = tf.io.decodeWeights(folder.data, folder.specs);

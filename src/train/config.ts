@@ -8,6 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import * as z from 'zod';
 import type { ModelManifest } from '../models/manifest.js';
 import { MODALITIES } from '../graph/modalities.js';
+import { ValidationError, parseWith } from '../core/errors.js';
 
 /**
  * How clips are cut to the model's frame count (see src/data/transforms/sampling.ts and
@@ -179,22 +180,14 @@ export const experimentSchema = z
 
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
 
-export class ConfigError extends Error {
-  constructor(file: string, path: string, message: string) {
-    super(`${file}: ${path ? `field '${path}': ` : ''}${message}`);
-    this.name = 'ConfigError';
-  }
+/** An experiment config that does not validate: names the file and the field. */
+export class ConfigError extends ValidationError {
+  override readonly code = 'invalid-config';
 }
 
 /** Validates a parsed config object; errors name the file and the field. */
 export function parseExperiment(raw: unknown, file = 'config'): ExperimentConfig {
-  const parsed = experimentSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const keys = issue.code === 'unrecognized_keys' ? ` (${(issue as { keys: string[] }).keys.join(', ')})` : '';
-    throw new ConfigError(file, issue.path.join('.'), `${issue.message}${keys}`);
-  }
-  return parsed.data;
+  return parseWith(experimentSchema, raw, file, ConfigError);
 }
 
 export function loadExperiment(file: string): ExperimentConfig {

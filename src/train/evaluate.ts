@@ -17,10 +17,11 @@ import { checkReplaceable } from '../util/replace.js';
 import * as z from 'zod';
 import type { SkeletonCache } from '../data/cache/reader.js';
 import { readNpy, writeNpy } from '../data/cache/npy.js';
-import { writeFileAtomic } from '../data/cache/writer.js';
+import { writeFileAtomic } from '../core/files.js';
 import type { SkeletonModel } from '../models/types.js';
 import type { ExperimentConfig } from './config.js';
 import { SkeletonLoader, disposeModelInputs, toModelInputs } from './loader.js';
+import { SkelactError, parseWith } from '../core/errors.js';
 
 export const SCORES_FORMAT = 'skelact-scores';
 export const SCORES_VERSION = 1;
@@ -234,10 +235,11 @@ export function writeScores(dir: string, run: ScoreRun, provenance?: Record<stri
   writeFileAtomic(join(dir, SCORE_FILES.meta), `${JSON.stringify(meta)}\n`);
 }
 
-export class ScoresError extends Error {
+export class ScoresError extends SkelactError {
+  readonly code = 'invalid-scores';
+
   constructor(dir: string, message: string) {
     super(`scores ${dir}: ${message}`);
-    this.name = 'ScoresError';
   }
 }
 
@@ -254,9 +256,7 @@ export function readScores(dir: string): ScoreRun {
   }
   const r = raw as { format?: unknown; version?: unknown };
   if (r?.format === SCORES_FORMAT && r.version !== SCORES_VERSION) throw new ScoresError(dir, `score format version ${String(r.version)} is not supported (expects ${SCORES_VERSION})`);
-  const parsed = scoresJsonSchema.safeParse(raw);
-  if (!parsed.success) throw new ScoresError(dir, `${SCORE_FILES.meta} field '${parsed.error.issues[0].path.join('.')}': ${parsed.error.issues[0].message}`);
-  const meta = parsed.data;
+  const meta = parseWith(scoresJsonSchema, raw, join(dir, SCORE_FILES.meta), (field, detail) => new ScoresError(dir, `${SCORE_FILES.meta} field '${field ?? '(root)'}': ${detail}`));
   let npy: ReturnType<typeof readNpy>;
   try {
     npy = readNpy(npyPath);

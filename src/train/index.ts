@@ -22,5 +22,5 @@ export { Optimizer, createOptimizer, type OptimizerKind, type OptimizerOptions, 
 export { constantSchedule, cosineSchedule, scheduleFromConfig, type LrSchedule } from './schedule.js';
 export { classificationLoss, clipGradNorm, labelSmoothingCrossEntropy } from './loss.js';
 export { confusionMatrixSvg, trainingCurvesSvg, writeRunPlots, writeSvg, type StepRecord } from './plots.js';
-export { randomStream, streamSeed } from './random.js';
+export { randomStream, streamSeed } from '../core/random.js';
 export { importPytorchCheckpoint, exportPytorchWeights, IMPORT_FAMILIES, ImportError, type ImportOptions, type ImportResult, type ExportResult } from './pytorch.js';

@@ -30,7 +30,7 @@ import { type SampledClip, type UniformRandom, gatherFrames, uniformSampleIndice
 import { toModelBatch } from '../models/input.js';
 import type { ModelBatch } from '../models/types.js';
 import type { ExperimentConfig } from './config.js';
-import { randomStream, shuffled } from './random.js';
+import { randomStream, shuffled } from '../core/random.js';
 
 /** What the loader needs to know about the model. */
 export interface LoaderModelSpec {

@@ -6,9 +6,10 @@
  * (`tf.variableGrads`) → global-norm clipping → the learning rate of this step from the
  * schedule → optimiser update. Loss, accuracy and gradient norm are read back once per step,
  * and a non-finite loss or gradient norm stops the run before the update (a
- * TrainingDivergedError naming the step), leaving the last good checkpoint. With a `text`
- * section, GAP's multi-part text loss (src/text-priors) is added to the classification loss;
- * the text head's parameters join the model's before the optimiser is built.
+ * TrainingDivergedError naming the step), leaving the last good checkpoint. Other loss terms
+ * plug in as TrainingObjectives (./objective.ts), built by the caller: GAP's text loss for a
+ * config with a `text` section (src/text-priors/objective.ts) adds its head's parameters to
+ * the model before train() builds the optimiser.
  *
  * Per epoch: validation every `evalEvery` epochs and after the last one; the best model by
  * validation top-1 is saved to `<outDir>/best`; a line is appended to `metrics.jsonl`; a
@@ -24,7 +25,7 @@ import * as tf from '@tensorflow/tfjs';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SkeletonCache } from '../data/cache/reader.js';
-import { writeFileAtomic } from '../data/cache/writer.js';
+import { writeFileAtomic } from '../core/files.js';
 import { type ModelMeta, saveModel } from '../models/io.js';
 import type { SkeletonModel } from '../models/types.js';
 import { type CheckpointData, type CheckpointState, type EpochMetrics, type RunningSums, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, findCheckpoint, readCheckpointState, restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
@@ -36,18 +37,13 @@ import { longTailLoss } from './long-tail-loss.js';
 import { partialBodyMixup } from './mixup.js';
 import { getLayout } from '../graph/layout.js';
 import { Optimizer } from './optimizer.js';
-import { randomStream, shuffled, streamSeed } from './random.js';
+import { RNG_SCHEME, randomStream, shuffled, streamSeed } from '../core/random.js';
 import { scheduleFromConfig } from './schedule.js';
-import { logitScales, projectToText, textHeadParameterCount } from '../models/text-head.js';
-import type { EmbedReport } from '../text-priors/embedding-cache.js';
-import { batchTextTargets } from '../text-priors/prompts.js';
-import { type TextSupervision, prepareTextSupervision } from '../text-priors/supervision.js';
-import { gapTextLoss } from '../text-priors/text-loss.js';
+import type { ObjectiveTargets, TrainingObjective } from './objective.js';
+import { SkelactError } from '../core/errors.js';
 
 export const RUN_FILES = { metrics: 'metrics.jsonl', steps: 'steps.jsonl', best: 'best', config: 'config.json' } as const;
 
-/** How the run's randomness is derived (recorded in checkpoints). */
-export const RNG_SCHEME = 'sfc32 streams derived from (seed, purpose, epoch, position); dropout from (seed, step)';
 
 export type TrainEvent =
   | {
@@ -75,7 +71,6 @@ export type TrainEvent =
       readonly samplesPerSecond: number;
     }
   | { readonly type: 'validation'; readonly epoch: number; readonly done: number; readonly total: number }
-  | { readonly type: 'text'; readonly classes: number; readonly texts: number; readonly computed: number; readonly encoder: string; readonly descriptions: string; readonly headParameters: number; readonly weight: number }
   | { readonly type: 'epoch'; readonly metrics: EpochMetrics; readonly best: boolean }
   | { readonly type: 'checkpoint'; readonly dir: string; readonly epoch: number; readonly batch: number };
 
@@ -100,6 +95,8 @@ export interface TrainOptions {
   readonly logEvery?: number;
   /** Batches the loader prepares ahead (default 1). */
   readonly prefetch?: number;
+  /** Loss terms added to classification (e.g. the text objective a `text` config section needs). */
+  readonly objectives?: readonly TrainingObjective[];
   /** Added to saved models' provenance (e.g. dataset, benchmark). */
   readonly provenance?: Readonly<Record<string, string | number>>;
 }
@@ -115,7 +112,9 @@ export interface TrainResult {
 }
 
 /** Thrown when the loss (or the gradient norm) becomes NaN or infinite; nothing of that step is applied. */
-export class TrainingDivergedError extends Error {
+export class TrainingDivergedError extends SkelactError {
+  readonly code = 'training-diverged';
+
   constructor(
     readonly epoch: number,
     readonly step: number,
@@ -131,7 +130,6 @@ export class TrainingDivergedError extends Error {
         (lastCheckpoint ? `the last good checkpoint (epoch ${checkpointEpoch}) is ${lastCheckpoint}` : 'no checkpoint was written yet') +
         '. Lower optim.lr, raise optim.warmupEpochs or turn on optim.clipGradNorm.',
     );
-    this.name = 'TrainingDivergedError';
   }
 }
 
@@ -148,7 +146,7 @@ async function batchGradients(
   config: ExperimentConfig,
   step: number,
   longTail?: { counts: readonly number[]; epoch: number; labelsB?: Int32Array; lambda?: Float32Array },
-  text?: { supervision: TextSupervision; targets: Float32Array },
+  objectives: ReadonlyArray<{ objective: TrainingObjective; targets?: ObjectiveTargets }> = [],
   signal?: AbortSignal,
 ): Promise<{ value: tf.Scalar; grads: tf.NamedTensorMap; correct: tf.Scalar } | undefined> {
   const B = inputs.labels.shape[0];
@@ -170,16 +168,9 @@ async function batchGradients(
   const labels = split(inputs.labels)!;
   const labelsB = longTail?.labelsB ? split(tf.tensor1d(longTail.labelsB, 'int32'), { owned: true }) : undefined;
   const lambdas = longTail?.lambda ? split(tf.tensor1d(longTail.lambda), { owned: true }) : undefined;
-  // Text targets [slots, B, E]: the batch is axis 1.
-  const textDim = text?.supervision.table.dim ?? 0;
-  const textTargets = text ? split(tf.tensor3d(text.targets, [text.targets.length / (B * textDim), B, textDim]), { axis: 1, owned: true }) : undefined;
-  const lossOf = (out: ReturnType<SkeletonModel['forward']>, m: number): tf.Scalar => {
-    const classification = classLossOf(out, m);
-    if (!text || !textTargets) return classification;
-    const { supervision } = text;
-    const textLoss = gapTextLoss(projectToText(model.params, supervision.spec, out), tf.unstack(textTargets[m]) as tf.Tensor2D[], labels[m], logitScales(model.params), supervision.sharpness);
-    return tf.add(classification, tf.mul(textLoss, supervision.weight)) as tf.Scalar;
-  };
+  const objectiveTargets = objectives.map(({ targets }) => (targets ? split(targets.tensor, { axis: targets.batchAxis, owned: true }) : undefined));
+  const lossOf = (out: ReturnType<SkeletonModel['forward']>, m: number): tf.Scalar =>
+    objectives.reduce((loss, { objective }, k) => tf.add(loss, objective.loss(out, labels[m], objectiveTargets[k]?.[m])) as tf.Scalar, classLossOf(out, m));
   const classLossOf = (out: ReturnType<SkeletonModel['forward']>, m: number): tf.Scalar => {
     const lt = config.longTail;
     if (!lt || !longTail) return classificationLoss(out, labels[m], config.optim.labelSmoothing);
@@ -228,15 +219,9 @@ async function batchGradients(
   } finally {
     tf.dispose(statistics.map(([, saved]) => saved));
     if (sizes.length > 1) tf.dispose([...xs, ...(indexTs ?? []), ...labels]);
-    tf.dispose([...(labelsB ?? []), ...(lambdas ?? []), ...(textTargets ?? [])]);
+    tf.dispose([...(labelsB ?? []), ...(lambdas ?? []), ...objectiveTargets.flatMap((t) => t ?? [])]);
   }
   return { value: value!, grads: grads!, correct: correct! };
-}
-
-/** Which global-slot text each sample of a batch trains on: a seeded random candidate, or the name. */
-function textChoice(text: TextSupervision, random: () => number): (classIndex: number) => number {
-  if (!text.randomGlobal) return () => 0;
-  return (c) => Math.floor(random() * text.table.globalCandidates[c].length);
 }
 
 /** Train and validation sample indices of an experiment. */
@@ -322,13 +307,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       ...(options.provenance ?? {}),
     },
   };
-  // Text priors: descriptions embedded once, and the text head added before the optimiser sees the parameters.
-  let embedded: EmbedReport | undefined;
-  const text = config.text ? await prepareTextSupervision(config, model, cache, (r) => (embedded = r)) : undefined;
-  if (text) {
-    meta = { ...meta, textHead: text.spec };
-    options.onProgress?.({ type: 'text', classes: classNames.length, texts: embedded?.texts ?? 0, computed: embedded?.computed ?? 0, encoder: text.table.encoder, descriptions: text.descriptionsSource, headParameters: textHeadParameterCount(text.spec), weight: text.weight });
+  // Objectives (the text loss, …) were built by the caller, their parameters already in the model.
+  const objectives = options.objectives ?? [];
+  for (const section of ['text'] as const) {
+    if (config[section] && !objectives.some((o) => o.section === section)) {
+      throw new Error(`the config's '${section}' section needs its training objective in train({ objectives }) (for 'text': gapTextObjective from src/text-priors)`);
+    }
   }
+  for (const o of objectives) meta = { ...meta, ...o.modelMeta };
   const optimizer = new Optimizer(model.params, {
     kind: config.optim.optimizer,
     weightDecay: config.optim.weightDecay,
@@ -424,8 +410,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         let clipped: ReturnType<typeof clipGradNorm> | undefined;
         let stats: Float32Array;
         try {
-          const textTargets = text ? { supervision: text, targets: batchTextTargets(text.table, (mixed?.host ?? host).labels, textChoice(text, randomStream(config.seed, 'text', epoch, batch))) } : undefined;
-          const computed = await batchGradients(model, inputs, optimizer.variables(), config, step, config.longTail ? { counts: trainCounts, epoch, labelsB: mixed?.labelsB, lambda: mixed?.lambda } : undefined, textTargets, options.signal);
+          const labels = (mixed?.host ?? host).labels;
+          const terms = objectives.map((objective) => ({ objective, targets: objective.targets?.(labels, { epoch, batch }) }));
+          const computed = await batchGradients(model, inputs, optimizer.variables(), config, step, config.longTail ? { counts: trainCounts, epoch, labelsB: mixed?.labelsB, lambda: mixed?.lambda } : undefined, terms, options.signal);
           if (!computed) {
             // Interrupted between micro-batches: this batch is not done; the checkpoint resumes at it.
             trainSeconds += (performance.now() - trainStarted) / 1000;

@@ -34,7 +34,7 @@ testNeeding('demo page in headless Chromium: fake camera → landmarks drawn, la
   const modelDir = join(dir, 'model');
   const model = createModel({ kind: 'skateformer', preset: 'realtime', frames: 32 }, { layout: 'ntu-25', classes: 4, frames: 32, persons: 1 }, 5);
   await saveModel(modelDir, model, { layout: 'ntu-25', classNames: ['kick', 'wave', 'sit', 'walk'], modality: 'j', sampling: 'skateformer', testCrop: 0.95, minLength: 32, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'x', frames: 32, sampling: 'skateformer', minLength: 32 }, preprocessing: { alignment: 'ctrgcn' } });
-  model.params.dispose();
+  model.dispose();
   const y4m = join(dir, 'camera.y4m');
   const ff = spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', sharedPath(MESSI), '-vf', 'scale=640:400', '-pix_fmt', 'yuv420p', y4m]);
   t.is(ff.status, 0, String(ff.stderr));
@@ -125,7 +125,7 @@ testNeeding('demo page without a camera: a dropped video file is analysed; the r
   const modelDir = join(dir, 'model');
   const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'ntu-25', classes: 2, frames: 16, persons: 1 }, 5);
   await saveModel(modelDir, model, { layout: 'ntu-25', classNames: ['a', 'b'], modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'x', frames: 16 } });
-  model.params.dispose();
+  model.dispose();
   const r = prng(1);
   const rows = Array.from({ length: 20 }, (_, k) => [[`u${k}`, 'up', squatFigure(0.05 * r(), 3, r)], [`d${k}`, 'down', squatFigure(0.95, 3, r)]] as const).flat().map(([n, c, f]) => [n, c, ...f.flat().map((v) => v.toFixed(2))].join(','));
   writeFileSync(join(dir, 'samples.csv'), `${rows.join('\n')}\n`);

@@ -29,7 +29,7 @@ testNeeding('a video: poses extracted, classified as a stream, timeline JSON, pe
   const modelDir = join(dir, 'model');
   const model = createModel({ kind: 'skateformer', preset: 'realtime', frames: 32 }, { layout: 'ntu-25', classes: 3, frames: 32, persons: 1 }, 2);
   await saveModel(modelDir, model, { layout: 'ntu-25', classNames: ['kick', 'wave', 'sit'], modality: 'j', sampling: 'skateformer', testCrop: 0.95, minLength: 32, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'x', frames: 32, sampling: 'skateformer', minLength: 32 }, preprocessing: { alignment: 'ctrgcn' } });
-  model.params.dispose();
+  model.dispose();
   const video = join(dir, 'clip.mp4');
   spawnSync('cp', [sharedPath('media/messi_panzoom.mp4'), video]);
   const scores = join(dir, 'scores.json');
@@ -57,7 +57,7 @@ test('a model on a layout MediaPipe poses cannot be mapped to is refused before 
   const modelDir = join(dir, 'model');
   const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'kinect-20', classes: 2, frames: 16, persons: 1 }, 2);
   await saveModel(modelDir, model, { layout: 'kinect-20', classNames: ['a', 'b'], modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none' });
-  model.params.dispose();
+  model.dispose();
   const poses = join(dir, 'x.poses.json');
   require_file(poses);
   const r = skelact('classify', poses, '--model', modelDir);

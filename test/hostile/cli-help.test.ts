@@ -14,9 +14,12 @@ import { skelact } from './cli-run.js';
 
 /** The --help text of the real command line (in this process: one CLI start per command would take minutes on a loaded machine). */
 function helpOf(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    createCli(args).parse(args, {}, (error, _argv, output) => (error ? reject(error) : resolve(output)));
-  });
+  return createCli(args).then(
+    (cli) =>
+      new Promise((resolve, reject) => {
+        cli.parse(args, {}, (error, _argv, output) => (error ? reject(error) : resolve(output)));
+      }),
+  );
 }
 
 /** The command names the top-level help lists. */

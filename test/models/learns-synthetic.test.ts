@@ -90,7 +90,7 @@ for (const c of CASES) {
         t.log(`${c.title}: top-1 ${(100 * result.top1).toFixed(1)} % on ${test.length} held-out samples (${cache.split('xsub', 'train').length} train) in ${seconds.toFixed(0)} s`);
         t.true(result.top1 >= 0.95, `top-1 ${(100 * result.top1).toFixed(1)} %`);
       } finally {
-        model.params.dispose();
+        model.dispose();
       }
     } finally {
       cache.close();

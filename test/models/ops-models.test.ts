@@ -36,7 +36,7 @@ function trainingStep(backend: 'wasm' | 'cpu', section: ModelSection, batch: num
       return { loss: value.dataSync()[0], grads: Object.values(grads).map((g, i) => ({ name: names[i], values: Float32Array.from(g.dataSync() as Float32Array) })), evalLogits };
     });
   } finally {
-    model.params.dispose();
+    model.dispose();
   }
 }
 

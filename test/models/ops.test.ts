@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
 import * as ops from '../../src/models/ops.js';
 import { referenceOps } from '../../src/models/ops.js';
-import { keepThreshold, seededUniform } from '../../src/engine/seeded-random.js';
+import { Rng } from '../../src/core/random.js';
+import { dropoutMultiplier } from '../../src/engine/seeded-random.js';
 import { assertWasmMatchesCpu, initBackends, randomTensor, relativeError, runOn, useBackend } from '../engine/backends.js';
 import { recordKernelCalls } from '../engine/kernel-spy.js';
 
@@ -239,7 +240,7 @@ test.serial('layerNorm, gelu and batchNorm: values and gradients match the refer
   assertWasmMatchesCpu(t, bn(ops.batchNorm, [10, 6]), bn(referenceOps.batchNorm, [10, 6]), 1e-4, 'batchNorm 2D');
 });
 
-test.serial('dropout draws exactly the mask of tf.dropout (same seed, same backend), and its gradient is that mask', (t) => {
+test.serial('dropout draws exactly the reference mask (one Rng.next() per element), and its gradient is that mask', (t) => {
   for (const [rate, seed] of [
     [0.5, 7],
     [0.1, 123456],
@@ -257,25 +258,21 @@ test.serial('dropout draws exactly the mask of tf.dropout (same seed, same backe
   t.is(runOn('wasm', () => ops.dropout(tf.ones([3]), 0, 1))[0].values.join(), '1,1,1');
 });
 
-test('seededUniform reproduces tf.randomUniform for numeric and string seeds', (t) => {
-  for (const seed of [0, 1, 42, 987654321, 'abc', 0.5]) {
-    const ref = tf.tidy(() => tf.randomUniform([500], 0, 1, 'float32', seed as number).dataSync() as Float32Array);
-    t.deepEqual(Array.from(seededUniform(500, seed)), Array.from(ref), `seed ${seed}`);
+test('Rng.fillDropoutMask equals a naive loop over Rng.next(), keeps about 1 − rate, and differs between seeds', (t) => {
+  for (const rate of [0.5, 0.1, 0.3, 0.9, 1e-3]) {
+    for (const seed of [0, 1, 987654321]) {
+      const fast = new Float32Array(2000);
+      new Rng(seed).fillDropoutMask(fast, rate);
+      const rng = new Rng(seed);
+      const naive = Float32Array.from({ length: 2000 }, () => (rng.next() >= rate ? 1 / (1 - rate) : 0));
+      t.deepEqual(Array.from(fast), Array.from(naive), `rate ${rate} seed ${seed}`);
+      const kept = fast.filter((v) => v !== 0).length / fast.length;
+      t.true(Math.abs(kept - (1 - rate)) < 0.05, `rate ${rate}: kept share ${kept}`);
+    }
   }
-});
-
-test('keepThreshold is the float32 boundary of floor(u + keep) = 1', (t) => {
-  const f = new Float32Array(1);
-  const bits = new Uint32Array(f.buffer);
-  for (const rate of [0.5, 0.1, 0.3, 0.9, 0.25, 1e-3]) {
-    const keep = Math.fround(1 - rate);
-    const u = keepThreshold(keep);
-    t.true(Math.fround(u + keep) >= 1, `rate ${rate}: threshold keeps`);
-    f[0] = u;
-    bits[0] -= 1;
-    t.true(Math.fround(f[0] + keep) < 1, `rate ${rate}: the float below drops`);
-  }
-  t.is(keepThreshold(Math.fround(0.5)), Math.fround(0.49999997));
+  const a = dropoutMultiplier(100, 0.5, 1);
+  const b = dropoutMultiplier(100, 0.5, 2);
+  t.notDeepEqual(Array.from(a), Array.from(b));
 });
 
 test.serial('dropPath matches the reference', (t) => {

@@ -87,7 +87,7 @@ test.serial("NTU streams hold PSUMNet's joints, with induced bones (no right-hip
   // Bones from data.md §1.3 (1-based child-parent pairs converted), restricted to each stream.
   t.deepEqual(global(leg), ['12-0', '13-12', '14-13', '15-14', '16-0', '17-16', '18-17', '19-18'].sort());
   t.deepEqual(global(hand), ['4-20', '5-4', '6-5', '7-6', '22-7', '21-22', '8-20', '9-8', '10-9', '11-10', '24-11', '23-24'].sort());
-  model.params.dispose();
+  model.dispose();
 });
 
 test.serial("a stream's partition is the layout's for the body stream and follows the stream's own bones otherwise", (t) => {
@@ -106,7 +106,7 @@ test.serial("a stream's partition is the layout's for the body stream and follow
       }
       t.is(inward.flat().filter((v) => v !== 0).length, stream.bones.length);
     }
-    model.params.dispose();
+    model.dispose();
   }
 });
 
@@ -131,7 +131,7 @@ test.serial('the in-model j|b|jm|bm input equals stackModalities on the selected
             for (let c = 0; c < 12; c++) reordered[((f * P + p) * Js + j) * 12 + c] = want.data[((p * T + f) * Js + j) * 12 + c];
       t.true(maxAbsDiff(inputs[i].data, reordered) < 1e-6, `${layoutName} ${stream.name}`);
     });
-    model.params.dispose();
+    model.dispose();
   }
 });
 
@@ -309,7 +309,7 @@ test.serial("forward shapes for each preset on every layout; layer lists and par
       }
       t.is(total, model.params.countTrainable());
       if (layoutName === 'ntu-25') report.push(`${preset}: ${total}`);
-      model.params.dispose();
+      model.dispose();
     }
   }
   // With NTU's 60 classes: PSUMNet reports 2.8M with CTR-GC's channel-wise refinement, which this model leaves out.
@@ -335,10 +335,11 @@ test.serial('fused logits are the log of the weighted sum of the streams’ soft
       });
       for (let c = 0; c < 4; c++) {
         const want = Math.log(softmax.reduce((sum, p, s) => sum + weights[s] * p[c], 0));
-        t.true(Math.abs(fused[b][c] - want) < 1e-5, `${fused[b][c]} vs ${want}`);
+        // Relative: float32 spacing near a log-probability of −128 is already 7.6e-6.
+        t.true(Math.abs(fused[b][c] - want) < 1e-5 * Math.max(1, Math.abs(want)), `${fused[b][c]} vs ${want}`);
       }
     }
-    model.params.dispose();
+    model.dispose();
   }
 });
 
@@ -350,7 +351,7 @@ test.serial('scores on wasm equal those of the cpu reference backend (one and tw
       await tf.setBackend(backend);
       const model = createPartStream({ layout: 'ntu-25', classes: 5, persons, frames: 8, baseChannels: 4 }, 4);
       for (const training of [false, true]) scores.push(tf.tidy(() => model.forward({ x: tf.tensor4d(x, [16, 8, persons * 25, 3]) }, { training }).logits.dataSync() as Float32Array));
-      model.params.dispose();
+      model.dispose();
     }
     await tf.setBackend('wasm');
     t.true(maxAbsDiff(scores[0], scores[2]) < 1e-3, `${persons} person(s), inference: ${maxAbsDiff(scores[0], scores[2])}`);
@@ -368,7 +369,7 @@ test.serial('same seed, same model and scores; another seed differs; dropout rep
   const logits = (seed: number, options: { training: boolean; seed?: number }) => {
     const model = createPartStream(tinyConfig, seed);
     const out = tf.tidy(() => model.forward({ x }, options).logits.dataSync());
-    model.params.dispose();
+    model.dispose();
     return Array.from(out);
   };
   t.deepEqual(logits(5, { training: false }), logits(5, { training: false }));
@@ -413,7 +414,7 @@ test.serial('gradients reach every trainable parameter, and repeated steps leak 
   t.is(tf.memory().numTensors, before, 'tensors leaked');
   optimizer.dispose();
   tf.dispose([x, labels]);
-  model.params.dispose();
+  model.dispose();
 });
 
 test.serial('checkpointed blocks give the same loss, gradients and BN statistics as kept intermediates', (t) => {
@@ -425,7 +426,7 @@ test.serial('checkpointed blocks give the same loss, gradients and BN statistics
     const named = model.params.entries().map(([info, v]) => [info.name, Array.from((info.trainable ? grads[v.name] : v).dataSync())] as const);
     const loss = value.dataSync()[0];
     tf.dispose([value, ...Object.values(grads)]);
-    model.params.dispose();
+    model.dispose();
     return { loss, named };
   };
   const kept = run(false);
@@ -517,5 +518,5 @@ test.serial('learns a small synthetic problem in a few dozen Adam steps', (t) =>
   // Inference accuracy is only logged: after 40 steps the moving statistics of the ~40 BN layers
   // (momentum 0.1, starting at variance 1 while the toy input varies by ~0.01) still lag; once
   // they settle it matches the batch-statistics accuracy.
-  model.params.dispose();
+  model.dispose();
 });

@@ -53,7 +53,7 @@ test('a quantised model folder validates, loads and gives nearly the same scores
   await saveModel(join(dir, 'f32'), model, meta);
   const x = tf.randomNormal([2, 16, 24, 3], 0, 0.3, 'float32', 5) as tf.Tensor4D;
   const reference = tf.tidy(() => tf.softmax(model.forward({ x }, { training: false }).logits).dataSync());
-  model.params.dispose();
+  model.dispose();
   const original = readModelFolder(join(dir, 'f32'));
   for (const [to, tol, ratio] of [['float16', 2e-3, 0.5], ['uint8', 5e-2, 0.25]] as const) {
     const q = quantizeWeights(original.specs, original.data, to);
@@ -65,7 +65,7 @@ test('a quantised model folder validates, loads and gives nearly the same scores
     t.true(diff < tol, `${to}: probabilities differ by ${diff}`);
     const size = statSync(join(dir, to, MODEL_FILES.weights)).size / statSync(join(dir, 'f32', MODEL_FILES.weights)).size;
     t.true(Math.abs(size - ratio) < 0.01, `${to}: ${size} of the float32 size`);
-    loaded.params.dispose();
+    loaded.dispose();
   }
   x.dispose();
 });

@@ -52,7 +52,7 @@ function countOf(config: Parameters<typeof createSkateFormer>[0]) {
       .filter(([i]) => i.trainable && i.name.startsWith(p))
       .reduce((s, [i]) => s + i.shape.reduce((a, b) => a * b, 1), 0);
   const parts = { stem: byPrefix('stem.'), embedding: byPrefix('embedding.'), s1: byPrefix('stage1.'), s2: byPrefix('stage2.'), s3: byPrefix('stage3.'), s4: byPrefix('stage4.'), head: byPrefix('head.') };
-  model.params.dispose();
+  model.dispose();
   return { trainable, all, parts };
 }
 
@@ -138,5 +138,5 @@ test('weight decay flags: bias tables are decayed (as the official AdamW does), 
   t.deepEqual(info.get('stage1.block1.attention.type2.biasTable')!.shape, [15, 5, 5, 4]);
   t.false(info.get('stage2.merge.bn.movingMean')!.trainable);
   t.false(info.get('stage2.merge.bn.movingVariance')!.trainable);
-  model.params.dispose();
+  model.dispose();
 });

@@ -70,7 +70,7 @@ for (const c of PRESET_CASES) {
     t.deepEqual(shapes.pooled, [c.B, c.C]);
     t.deepEqual(shapes.features, [c.B, c.T, c.V, c.C]);
     x.dispose();
-    model.params.dispose();
+    model.dispose();
   });
 }
 
@@ -102,7 +102,7 @@ test('describe() lists the shape and parameter count after each step; the counts
     rows.reduce((s, r) => s + r.parameters, 0),
     model.params.countTrainable(),
   );
-  model.params.dispose();
+  model.dispose();
 });
 
 test('model metadata: persons, regrouped joint order from the layout, frames, channels', (t) => {
@@ -115,7 +115,7 @@ test('model metadata: persons, regrouped joint order from the layout, frames, ch
   // models.md §1.1: new_idx (1-based) [7,8,22,23],[11,12,24,25],[13..16],[17..20],[5,9,6,10],[2,3,1,4]
   t.deepEqual(Array.from(model.jointOrder), [7, 8, 22, 23, 11, 12, 24, 25, 13, 14, 15, 16, 17, 18, 19, 20, 5, 9, 6, 10, 2, 3, 1, 4].map((j) => j - 1));
   t.false(Array.from(model.jointOrder).includes(ntu.jointNames.indexOf('SpineShoulder')));
-  model.params.dispose();
+  model.dispose();
 });
 
 test('wrong input shapes are rejected with the expected shape in the message', (t) => {
@@ -125,7 +125,7 @@ test('wrong input shapes are rejected with the expected shape in the message', (
   const x = tf.zeros([2, 16, 20, 3]) as tf.Tensor4D;
   t.throws(() => model.forward({ x, indexT: tf.zeros([2, 8]) as tf.Tensor2D }, { training: false }), { message: /indexT must be \[2, 16\]/ });
   tf.dispose([bad, x]);
-  model.params.dispose();
+  model.dispose();
 });
 
 test('determinism: same seed ⇒ same parameters and outputs; another seed differs', (t) => {
@@ -143,7 +143,7 @@ test('determinism: same seed ⇒ same parameters and outputs; another seed diffe
   t.deepEqual(run(a, true, 11), run(b, true, 11));
   t.true(maxDiff(run(a, true, 11).logits, run(a, true, 12).logits) > 1e-4);
   tf.dispose(x);
-  [a, b, c].forEach((m) => m.params.dispose());
+  [a, b, c].forEach((m) => m.dispose());
 });
 
 test('training mode differs from eval mode only through dropout, drop path and BatchNorm', (t) => {
@@ -152,7 +152,7 @@ test('training mode differs from eval mode only through dropout, drop path and B
   const run = (config: SkateFormerConfigInput, training: boolean, seed = 1) => {
     const m = createSkateFormer(config, 3);
     const out = tf.tidy(() => values(m.forward({ x }, { training, seed })));
-    m.params.dispose();
+    m.dispose();
     return out;
   };
   // one stage (no BatchNorm) and no dropout: identical
@@ -185,7 +185,7 @@ test('BatchNorm running statistics move in training and stay put in eval', (t) =
   t.true(maxDiff(mean.dataSync(), m0) > 1e-4);
   t.true(maxDiff(variance.dataSync(), v0) > 1e-4);
   tf.dispose(x);
-  model.params.dispose();
+  model.dispose();
 });
 
 test('index_t: a missing indexT means 2t/T − 1; another indexT changes the output', (t) => {
@@ -198,7 +198,7 @@ test('index_t: a missing indexT means 2t/T − 1; another indexT changes the out
   const other = tf.mul(ramp, 0.5) as tf.Tensor2D;
   t.true(maxDiff(tf.tidy(() => model.forward({ x, indexT: other }, { training: false }).logits.dataSync()), implicit) > 1e-6);
   tf.dispose([x, ramp, other]);
-  model.params.dispose();
+  model.dispose();
 });
 
 test('repeated eval forwards leak no tensors', (t) => {
@@ -212,5 +212,5 @@ test('repeated eval forwards leak no tensors', (t) => {
   }
   t.deepEqual(counts.slice(1), [counts[1], counts[1], counts[1]]);
   tf.dispose(x);
-  model.params.dispose();
+  model.dispose();
 });

@@ -486,6 +486,6 @@ for (const c of CASES) {
     t.true(dF < 2e-4, `features max diff ${dF}`);
     t.true(dL < 2e-4, `logits max diff ${dL}`);
     tf.dispose([x.tensor, indexT.tensor]);
-    model.params.dispose();
+    model.dispose();
   });
 }

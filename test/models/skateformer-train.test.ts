@@ -93,7 +93,7 @@ test('gradients reach every trainable parameter (merging-conv biases excepted in
   // the biases of all four Skate-MSA branches are reached, per type
   for (const type of [1, 2, 3, 4]) t.true(train.get(`stage1.block1.attention.type${type}.biasTable`)! > 0);
   x.dispose();
-  model.params.dispose();
+  model.dispose();
 });
 
 test('checkpointed blocks (recomputed in the backward pass) give the same loss, gradients and BatchNorm statistics, dropout on', (t) => {
@@ -108,7 +108,7 @@ test('checkpointed blocks (recomputed in the backward pass) give the same loss, 
       movingMean: Float32Array.from(model.params.entries().find(([i]) => i.name === 'stage2.merge.bn.movingMean')![1].dataSync()),
     };
     tf.dispose([value, x, ...Object.values(grads)]);
-    model.params.dispose();
+    model.dispose();
     return out;
   };
   const plain = run(false);
@@ -135,7 +135,7 @@ test('checkpointed blocks run in pieces of the batch (checkpointChunk) give the 
     const { value, grads } = tf.variableGrads(() => lossOf(model.forward({ x }, { training: true, seed: 1 }).logits, labels, 4), vars.map(([, v]) => v));
     const out = { loss: value.dataSync()[0], grads: vars.map(([i, v]) => [i.name, Float32Array.from(grads[v.name].dataSync())] as const) };
     tf.dispose([value, x, ...Object.values(grads)]);
-    model.params.dispose();
+    model.dispose();
     return out;
   };
   const whole = run(5);
@@ -197,7 +197,7 @@ test('gradients agree with central finite differences along the gradient, parame
   for (const name of mustCheck) t.true(checked.includes(name), `${name} was checked`);
   t.deepEqual(bad, []);
   x.dispose();
-  model.params.dispose();
+  model.dispose();
 });
 
 test('repeated forward/backward passes leak no tensors', (t) => {
@@ -215,7 +215,7 @@ test('repeated forward/backward passes leak no tensors', (t) => {
   }
   t.deepEqual(counts.slice(1), [counts[1], counts[1], counts[1]]);
   x.dispose();
-  model.params.dispose();
+  model.dispose();
 });
 
 test('it learns: a few dozen Adam steps fit a small synthetic 4-class problem and generalise to new clips', (t) => {
@@ -243,5 +243,5 @@ test('it learns: a few dozen Adam steps fit a small synthetic 4-class problem an
   t.true(heldOutLoss < 0.5 * losses[0], `held-out loss ${heldOutLoss}`);
   optimizer.dispose();
   tf.dispose([train.x, heldOut.x]);
-  model.params.dispose();
+  model.dispose();
 });

@@ -170,7 +170,7 @@ test.serial('forward shapes for each preset on every layout; parameter counts fo
       );
       t.deepEqual(stages.at(-1), { name: 'fc', shape: [1, 7], parameters: D * 7 + 7 });
       if (layoutName === 'ntu-25') counts.push(`${preset}: ${model.params.countTrainable()}`);
-      model.params.dispose();
+      model.dispose();
     }
   }
   // ST-GCN on NTU (60 classes) is about 3.1M parameters (Yan et al. 2018).
@@ -181,7 +181,7 @@ test.serial('forward shapes for each preset on every layout; parameter counts fo
 test.serial('wrong input shapes are refused with the expected shape', (t) => {
   const model = createStgcn(stgcnPreset('tiny', { layout: 'coco-17', classes: 3, persons: 1 }), 1);
   t.throws(() => tf.tidy(() => void model.forward({ x: tf.zeros([1, 8, 34, 3]) as tf.Tensor4D }, { training: false })), { message: /\[B, T, 1·17, 3\]/ });
-  model.params.dispose();
+  model.dispose();
 });
 
 test.serial('every person runs through the network alone: swapping persons swaps the features and keeps the scores', (t) => {
@@ -210,7 +210,7 @@ test.serial('every person runs through the network alone: swapping persons swaps
   for (let b = 0; b < 2; b++) for (let c = 0; c < 5; c++) t.true(Math.abs(a.logits[b][c] - s.logits[b][c]) < 1e-4);
   t.true(Math.abs(a.logits[0][0] - a.logits[1][0]) > 1e-6, 'different clips give different scores');
   for (let f = 0; f < 4; f++) for (let j = 0; j < J; j++) t.deepEqual(a.features[1][f][j], s.features[1][f][J + j]);
-  model.params.dispose();
+  model.dispose();
 });
 
 test.serial('scores on wasm equal those of the cpu reference backend (one and two persons, batch 32)', async (t) => {
@@ -221,7 +221,7 @@ test.serial('scores on wasm equal those of the cpu reference backend (one and tw
       await tf.setBackend(backend);
       const model = createStgcn({ layout: 'ntu-25', classes: 5, persons, frames: 8, blocks: [{ channels: 8 }, { channels: 16, stride: 2 }] }, 4);
       for (const training of [false, true]) scores.push(tf.tidy(() => model.forward({ x: tf.tensor4d(x, [32, 8, persons * 25, 3]) }, { training }).logits.dataSync() as Float32Array));
-      model.params.dispose();
+      model.dispose();
     }
     await tf.setBackend('wasm');
     t.true(maxDiff(scores[0], scores[2]) < 1e-3, `${persons} person(s), inference: ${maxDiff(scores[0], scores[2])}`);
@@ -239,7 +239,7 @@ test.serial('same seed, same model and scores; another seed differs; dropout rep
   const logits = (seed: number, options: { training: boolean; seed?: number }) => {
     const model = createStgcn(small, seed);
     const out = tf.tidy(() => model.forward({ x }, options).logits.dataSync());
-    model.params.dispose();
+    model.dispose();
     return Array.from(out);
   };
   t.deepEqual(logits(5, { training: false }), logits(5, { training: false }));
@@ -279,7 +279,7 @@ test.serial('gradients reach every trainable parameter, and repeated steps leak 
     t.is(tf.memory().numTensors, before, `${graph}: tensors leaked`);
     optimizer.dispose();
     tf.dispose([x, labels]);
-    model.params.dispose();
+    model.dispose();
   }
 });
 
@@ -292,7 +292,7 @@ test.serial('checkpointed blocks give the same loss, gradients and BN statistics
     const named = model.params.entries().map(([info, v]) => [info.name, Array.from((info.trainable ? grads[v.name] : v).dataSync())] as const);
     const loss = value.dataSync()[0];
     tf.dispose([value, ...Object.values(grads)]);
-    model.params.dispose();
+    model.dispose();
     return { loss, named };
   };
   const kept = run(false);
@@ -381,5 +381,5 @@ test.serial('learns a small synthetic problem in a few dozen Adam steps', (t) =>
   t.true(result.losses.at(-1)! < 0.1 * result.losses[0]);
   t.true(result.batchStats >= 0.9);
   t.true(result.inference >= 0.75); // the moving BN statistics still lag a little after 40 steps
-  model.params.dispose();
+  model.dispose();
 });

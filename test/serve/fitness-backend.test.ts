@@ -22,7 +22,7 @@ test('examples/fitness-backend.mjs: landmarks over a WebSocket in, actions and r
   const dir = mkdtempSync(join(tmpdir(), 'skelact-ws-'));
   const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'ntu-25', classes: 3, frames: 16, persons: 1 }, 2);
   await saveModel(join(dir, 'model'), model, { layout: 'ntu-25', classNames: ['squat', 'wave', 'walk'], modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'x', frames: 16 }, preprocessing: { alignment: 'ctrgcn' } });
-  model.params.dispose();
+  model.dispose();
   const r = prng(3);
   const rows: string[] = [];
   for (let k = 0; k < 20; k++) for (const [cls, depth] of [['up', 0.05 * r()], ['down', 0.9 + 0.1 * r()]] as const) rows.push([`${cls}${k}`, cls, ...squatFigure(depth, 3, r).flat().map((v) => v.toFixed(2))].join(','));

@@ -45,6 +45,7 @@ function meanXModel(k = 20): SkeletonModel & { forwards: number } {
       return { logits, pooled: logits, features: batch.x };
     },
     describe: () => [],
+    dispose: () => m.params.dispose(),
   };
   return m;
 }
@@ -152,7 +153,7 @@ test('100,000 frames through a real saved model: memory fixed, tensor count flat
   const dir = join(mkdtempSync(join(tmpdir(), 'skelact-stream-')), 'model');
   const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'ntu-25', classes: 5, frames: FRAMES, persons: 1 }, 3);
   await saveModel(dir, model, { layout: 'ntu-25', classNames: ['a', 'b', 'c', 'd', 'e'], modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: FRAMES, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'x', frames: FRAMES }, preprocessing: { alignment: 'ctrgcn' } });
-  model.params.dispose();
+  model.dispose();
   const c = StreamClassifier.load(dir, { stride: 32 });
   const bytes = c.bufferBytes;
   let classifications = 0;

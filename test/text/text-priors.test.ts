@@ -9,7 +9,8 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, truncateSync, write
 import { join } from 'node:path';
 import { CacheWriter } from '../../src/data/cache/writer.js';
 import { SkeletonCache } from '../../src/data/cache/reader.js';
-import { deriveZeroShotSplit, saveDerivedSplit } from '../../src/data/long-tail.js';
+import { saveDerivedSplit } from '../../src/data/cache/derived-splits.js';
+import { deriveZeroShotSplit } from '../../src/data/long-tail.js';
 import { ntuSplit } from '../../src/data/ntu/benchmarks.js';
 import { generateSyntheticSamples, syntheticClasses } from '../../src/data/synthetic/index.js';
 import { getLayout } from '../../src/graph/layout.js';
@@ -25,6 +26,7 @@ import { gapTextLoss } from '../../src/text-priors/text-loss.js';
 import { classTextScores, zeroShotAccuracy, type SequenceTextEmbeddings } from '../../src/text-priors/zero-shot.js';
 import { parseExperiment } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
+import { gapTextObjective } from '../../src/text-priors/objective.js';
 import { datasetsPath } from '../../src/util/paths.js';
 import { prng } from '../helpers/prng.js';
 import { tmp, useBackend, weightBytes } from '../train/helpers.js';
@@ -212,11 +214,11 @@ test("the text head pools each GAP part over the model's feature joints (persons
   for (let p = 0; p < 2; p++) for (let j = 0; j < J; j++) if (layout.gapParts.head.includes(sf.jointOrder[j])) naiveHead.push(p * J + j);
   t.deepEqual(positions[0], naiveHead);
   t.is(positions[3].length, 2 * layout.gapParts.foot.length);
-  sf.params.dispose();
+  sf.dispose();
   const ps = createModel({ kind: 'partstream', preset: 'small' }, { layout: 'ntu-25', classes: 4, frames: 32, persons: 1 }, 1);
   const psPositions = textPartPositions(ps, 'ntu-25');
   for (const list of psPositions) for (const v of list) t.true(layout.gapParts[(['head', 'hand', 'hip', 'foot'] as const)[psPositions.indexOf(list)]].includes(ps.featureJoints![v]));
-  ps.params.dispose();
+  ps.dispose();
 
   // Projection against a plain loop on a small random feature map.
   const rand = prng(9);
@@ -315,7 +317,7 @@ test.serial('training with text priors: the head trains and is saved, the classi
   const before = model.params.countTrainable();
   const outDir = tmp('skelact-text-run-');
   const seen: number[] = [];
-  await train({ config, model, cache: reopened, outDir, onProgress: (e) => e.type === 'step' && seen.push(e.loss) });
+  await train({ config, model, cache: reopened, outDir, objectives: [await gapTextObjective(config, model, reopened)], onProgress: (e) => e.type === 'step' && seen.push(e.loss) });
   t.true(seen.every(Number.isFinite));
   const spec = textHeadSpecFor(model, 'ntu-25', 512, 'x');
   t.is(model.params.countTrainable() - before, TEXT_SLOTS.length * (spec.featureDim + 1) * 512 + TEXT_SLOTS.length);
@@ -340,7 +342,7 @@ test.serial('training with text priors: the head trains and is saved, the classi
   await saveModel(again, loaded, { ...manifest, textHead: manifest.textHead });
   t.truthy(loadModel(again, createModelFromManifest).manifest.textHead);
   tf.dispose(x);
-  [model, loaded, plain].forEach((m) => m.params.dispose());
+  [model, loaded, plain].forEach((m) => m.dispose());
   reopened.close();
 });
 
@@ -374,13 +376,13 @@ test.serial('a text-supervised run resumed after one epoch equals the uninterrup
   const make = (seed: number) => createModel(config.model, { layout: 'ntu-25', classes: 3, frames: 16, persons: 1 }, seed);
   const straight = make(1);
   const straightDir = tmp('skelact-text-straight-');
-  await train({ config, model: straight, cache, outDir: straightDir });
+  await train({ config, model: straight, cache, outDir: straightDir, objectives: [await gapTextObjective(config, straight, cache)] });
   const splitDir = tmp('skelact-text-split-');
   const first = make(1);
-  await train({ config, model: first, cache, outDir: splitDir, epochs: 1 });
-  first.params.dispose();
+  await train({ config, model: first, cache, outDir: splitDir, epochs: 1, objectives: [await gapTextObjective(config, first, cache)] });
+  first.dispose();
   const resumed = make(777);
-  await train({ config, model: resumed, cache, outDir: splitDir, resume: true });
+  await train({ config, model: resumed, cache, outDir: splitDir, resume: true, objectives: [await gapTextObjective(config, resumed, cache)] });
   t.deepEqual(await weightBytes(resumed), await weightBytes(straight));
   t.true(resumed.params.entries().some(([i]) => i.name === 'text.logitScale'));
 
@@ -397,7 +399,7 @@ test.serial('a text-supervised run resumed after one epoch equals the uninterrup
   const [la, lb] = tf.tidy(() => [a.forward({ x }, { training: false }).logits.dataSync(), b.forward({ x }, { training: false }).logits.dataSync()]);
   t.deepEqual(Array.from(lb), Array.from(la));
   tf.dispose(x);
-  [straight, resumed, a, b].forEach((m) => m.params.dispose());
+  [straight, resumed, a, b].forEach((m) => m.dispose());
   cache.close();
 });
 
@@ -430,7 +432,7 @@ test('the text loss trains every model family: finite, non-zero gradients reach 
     t.true(backbone.filter(([, g]) => g > 0).length > backbone.length / 2, `${kind}: most backbone parameters get a gradient`);
     t.true(backbone.every(([, g]) => Number.isFinite(g)), kind);
     tf.dispose([x, labels, value, ...texts, ...Object.values(grads).filter((g) => g)]);
-    model.params.dispose();
+    model.dispose();
   }
 });
 
@@ -447,9 +449,19 @@ test.serial('micro-batches with text targets and BRL mixup keep the tensor count
   });
   const model = createModel(config.model, { layout: 'ntu-25', classes: 3, frames: 16, persons: 1 }, 3);
   const counts: number[] = [];
-  await train({ config, model, cache, outDir: tmp('skelact-text-micro-'), onProgress: (e) => e.type === 'step' && counts.push(tf.memory().numTensors) });
+  await train({ config, model, cache, outDir: tmp('skelact-text-micro-'), objectives: [await gapTextObjective(config, model, cache)], onProgress: (e) => e.type === 'step' && counts.push(tf.memory().numTensors) });
   t.true(counts.length >= 4);
   t.deepEqual(counts.slice(1), counts.slice(1).map(() => counts[1]), `tensors per step: ${counts.join(', ')}`);
-  model.params.dispose();
+  model.dispose();
+  cache.close();
+});
+
+test.serial('train() refuses a config with a text section when no text objective is passed', async (t) => {
+  useBackend();
+  const cache = namedSyntheticCache(['A008', 'A009', 'A023'], 4);
+  const config = parseExperiment({ name: 'text-missing', model: { kind: 'stgcn', preset: 'tiny' }, data: { benchmark: 'xsub', frames: 16, minLength: 16 }, optim: { lr: 3e-3, batchSize: 4, epochs: 1, warmupEpochs: 0 }, text: {} });
+  const model = createModel(config.model, { layout: 'ntu-25', classes: 3, frames: 16, persons: 1 }, 1);
+  await t.throwsAsync(train({ config, model, cache, outDir: tmp('skelact-text-noobj-run-') }), { message: /'text' section needs its training objective/ });
+  model.dispose();
   cache.close();
 });

@@ -107,5 +107,5 @@ test('evaluate runs a model over a split: softmax rows, every sample once in spl
   t.true(Math.abs(r.loss - ce) < 1e-4);
   const again = await evaluate({ model, cache, config: experiment({ seed: 77 }), indices, batchSize: 3 });
   t.deepEqual(Array.from(again.scores), Array.from(r.scores));
-  model.params.dispose();
+  model.dispose();
 });

@@ -88,6 +88,7 @@ export function tinyModel(options: TinyOptions): TinyModel {
       return { logits, pooled, features: h, ...(options.streams ? { streamLogits } : {}) };
     },
     describe: () => [],
+    dispose: () => store.dispose(),
   };
   return model;
 }

@@ -29,7 +29,7 @@ test.serial('two epochs in one go equal one epoch plus a resumed epoch, bit for 
   const first = model();
   await train({ config, model: first, cache, outDir: splitDir, epochs: 1 });
   t.is(readCheckpointState(join(splitDir, 'checkpoint')).epoch, 1);
-  first.params.dispose();
+  first.dispose();
   const resumed = model(12345); // other initial values: everything must come from the checkpoint
   const r2 = await train({ config, model: resumed, cache, outDir: splitDir, epochs: 2, resume: true });
   t.is(r2.step, 12);
@@ -43,8 +43,8 @@ test.serial('two epochs in one go equal one epoch plus a resumed epoch, bit for 
   t.is(b[1].trainLoss, a[1].trainLoss);
   t.is(b[1].lr, a[1].lr);
   t.deepEqual(lines(join(splitDir, 'steps.jsonl')).map((s) => s.loss), lines(join(straightDir, 'steps.jsonl')).map((s) => s.loss));
-  straight.params.dispose();
-  resumed.params.dispose();
+  straight.dispose();
+  resumed.dispose();
 });
 
 test.serial('an abort mid-epoch writes a checkpoint there, and resuming it reproduces the uninterrupted run exactly', async (t) => {
@@ -69,15 +69,15 @@ test.serial('an abort mid-epoch writes a checkpoint there, and resuming it repro
   t.is(r.status, 'aborted');
   const state = readCheckpointState(join(dir, 'checkpoint'));
   t.deepEqual([state.epoch, state.batch, state.step], [1, 3, 9]);
-  interrupted.params.dispose();
+  interrupted.dispose();
   const resumed = model(99);
   const done = await train({ config, model: resumed, cache, outDir: dir, epochs: 2, resume: true });
   t.is(done.status, 'complete');
   t.deepEqual(await weightBytes(resumed), await weightBytes(straight));
   const metrics = lines(join(dir, 'metrics.jsonl'));
   t.deepEqual(metrics.map((m) => m.epoch), [1, 2]);
-  straight.params.dispose();
-  resumed.params.dispose();
+  straight.dispose();
+  resumed.dispose();
 });
 
 test.serial('an abort during a step stops at the next micro-batch: the step is dropped, the checkpoint is at its start, the resume is exact', async (t) => {
@@ -133,13 +133,13 @@ test.serial('an abort during validation checkpoints the finished epoch; the resu
   t.is(r.status, 'aborted');
   const state = readCheckpointState(join(dir, 'checkpoint'));
   t.deepEqual([state.epoch, state.batch, state.step], [0, 6, 6]);
-  m.params.dispose();
+  m.dispose();
   const resumed = model(1);
   await train({ config, model: resumed, cache, outDir: dir, epochs: 2, resume: true });
   t.deepEqual(await weightBytes(resumed), await weightBytes(straight));
   t.deepEqual(lines(join(dir, 'metrics.jsonl')).map((x) => x.valTop1), lines(join(straightDir, 'metrics.jsonl')).map((x) => x.valTop1));
-  straight.params.dispose();
-  resumed.params.dispose();
+  straight.dispose();
+  resumed.dispose();
 });
 
 test.serial('run folder: metrics.jsonl fields, steps.jsonl, best model by validation top-1, loadable checkpoint model, config', async (t) => {
@@ -166,7 +166,7 @@ test.serial('run folder: metrics.jsonl fields, steps.jsonl, best model by valida
   t.is(events.filter((e) => e.type === 'step').length, 18);
   const start = events[0];
   t.true(start.type === 'start' && start.itersPerEpoch === 6 && start.trainSamples === 24 && start.validationSamples === 8);
-  m.params.dispose();
+  m.dispose();
 });
 
 test.serial('the tensor count stays flat over 100+ steps (with validation and checkpoints in between)', async (t) => {
@@ -183,7 +183,7 @@ test.serial('the tensor count stays flat over 100+ steps (with validation and ch
   });
   t.is(counts.length, 108);
   t.true(counts.every((c) => c === counts[0]), `tensor counts ${[...new Set(counts)].join(', ')}`);
-  m.params.dispose();
+  m.dispose();
 });
 
 test.serial('a NaN loss stops with a clear error before the update and leaves the last good checkpoint; no tensors leak', async (t) => {
@@ -196,7 +196,7 @@ test.serial('a NaN loss stops with a clear error before the update and leaves th
   t.is(readCheckpointState(join(dir, 'checkpoint')).epoch, 1);
   t.is(lines(join(dir, 'metrics.jsonl')).length, 1);
   t.is(tf.memory().numTensors, before);
-  m.params.dispose();
+  m.dispose();
 });
 
 test.serial('refusals: resume without a checkpoint, a new run over an old one, a resume with another config', async (t) => {
@@ -210,7 +210,7 @@ test.serial('refusals: resume without a checkpoint, a new run over an old one, a
   // A corrupt optimiser file is reported, not half-loaded.
   writeFileSync(join(dir, 'checkpoint/optimizer.bin'), new Uint8Array(10));
   await t.throwsAsync(train({ config: experiment(), model: m, cache, outDir: dir, epochs: 2, resume: true }), { message: /optimizer.bin has 10 bytes/ });
-  m.params.dispose();
+  m.dispose();
 });
 
 test.serial('micro-batches (optim.microBatch) sum to the whole batch\'s gradient: the same weights and losses as one pass', async (t) => {
@@ -219,7 +219,7 @@ test.serial('micro-batches (optim.microBatch) sum to the whole batch\'s gradient
     const dir = tmp();
     await train({ config: experiment({ optim: { batchSize: 4, ...(microBatch ? { microBatch } : {}) }, augment: { preset: 'none' } }), model: m, cache, outDir: dir, epochs: 1 });
     const w = Float32Array.from(new Float32Array((await m.params.toWeights()).data));
-    m.params.dispose();
+    m.dispose();
     return { w, steps: lines(join(dir, 'steps.jsonl')).map((s) => s.loss as number), metrics: lines(join(dir, 'metrics.jsonl'))[0] };
   };
   const whole = await runWith();
@@ -259,5 +259,5 @@ test.serial('training learns the separable synthetic classes (loss falls, train 
   const h = result.history;
   t.true(h[h.length - 1].trainLoss < h[0].trainLoss * 0.8, `loss ${h[0].trainLoss} → ${h[h.length - 1].trainLoss}`);
   t.true(h[h.length - 1].trainAccuracy > 0.5, `accuracy ${h[h.length - 1].trainAccuracy}`);
-  m.params.dispose();
+  m.dispose();
 });

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { writeFileAtomic } from '../../data/cache/writer.js';
+import { writeFileAtomic } from '../../core/files.js';
 import { posesFromInput, poseInputOptions, type PoseInputArgs } from '../pose-input.js';
 import { overlayHtml } from '../../serve/overlay-html.js';
 import { poseFileFrames, poseFeedProblem } from '../../serve/pose-frames.js';

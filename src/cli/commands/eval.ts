@@ -154,7 +154,7 @@ export const evalCommand: CommandModule<GlobalOptions, EvalArgs> = {
       log(args, `scores: ${scoresDir} · confusion matrix: ${plot} · ${result.seconds.toFixed(1)} s`);
     } finally {
       cache.close();
-      model.params.dispose();
+      model.dispose();
     }
   },
 };
@@ -260,7 +260,7 @@ export const predictCommand: CommandModule<GlobalOptions, PredictArgs> = {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
-      model.params.dispose();
+      model.dispose();
     }
   },
 };

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { writeFileAtomic } from '../../data/cache/writer.js';
+import { writeFileAtomic } from '../../core/files.js';
 import {
   createPersonDetector,
   createPoseEngine,

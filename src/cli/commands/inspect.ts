@@ -9,7 +9,7 @@ import { parseGenericJson } from '../../data/formats/generic.js';
 import { isPoseFile, readPoseFile, toGenericRecord as poseRecord } from '../../pose/pose-file.js';
 import { parseNtuSkeleton } from '../../data/ntu/parser.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
-import { writeFileAtomic } from '../../data/cache/writer.js';
+import { writeFileAtomic } from '../../core/files.js';
 import type { SkeletonClip } from '../../graph/clip.js';
 import { getLayout } from '../../graph/layout.js';
 import { checkReplaceable, SVG_OUTPUT } from '../../util/replace.js';

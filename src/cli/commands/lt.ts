@@ -1,7 +1,8 @@
 /** `skelact lt <cache> --benchmark <b> --imbalance <IF>`: a long-tailed training split (BRL's profile) added to a cache. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { SkeletonCache } from '../../data/cache/reader.js';
-import { deriveLongTail, saveDerivedSplit, shotGroups } from '../../data/long-tail.js';
+import { saveDerivedSplit } from '../../data/cache/derived-splits.js';
+import { deriveLongTail, shotGroups } from '../../data/long-tail.js';
 import { type GlobalOptions, print, printJson } from '../output.js';
 
 interface LtArgs extends GlobalOptions {

@@ -97,7 +97,7 @@ export const modelInfoCommand: CommandModule<GlobalOptions, ModelInfoArgs> = {
       print(`${'stage'.padEnd(34)} ${'output shape'.padEnd(24)} parameters`);
       for (const s of stages) print(`${s.name.padEnd(34)} ${`[${s.shape.join(', ')}]`.padEnd(24)} ${s.parameters.toLocaleString('en-US')}`);
     } finally {
-      model.params.dispose();
+      model.dispose();
     }
   },
 };

@@ -9,7 +9,7 @@ import { RUN_FILES } from '../../train/trainer.js';
 import { join, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { SkeletonCache } from '../../data/cache/reader.js';
-import { writeFileAtomic } from '../../data/cache/writer.js';
+import { writeFileAtomic } from '../../core/files.js';
 import { prepare } from '../../data/prepare.js';
 import { syntheticClasses, writeSyntheticNtuDataset } from '../../data/synthetic/index.js';
 import { getLayout } from '../../graph/layout.js';

@@ -4,7 +4,8 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { SkeletonCache } from '../../data/cache/reader.js';
-import { deriveZeroShotSplit, saveDerivedSplit } from '../../data/long-tail.js';
+import { saveDerivedSplit } from '../../data/cache/derived-splits.js';
+import { deriveZeroShotSplit } from '../../data/long-tail.js';
 import { loadModel } from '../../models/io.js';
 import { createModelFromManifest } from '../../models/registry.js';
 import { TEXT_SLOTS } from '../../models/text-head.js';
@@ -177,7 +178,7 @@ export const searchCommand: CommandModule<GlobalOptions, SearchArgs> = {
       for (const h of hits) print(`  ${String(h.rank).padStart(3)}. ${h.similarity.toFixed(3)}  ${h.sample}${h.label ? `  (${h.label})` : ''}`);
     } finally {
       cache.close();
-      model.params.dispose();
+      model.dispose();
     }
   },
 };

@@ -10,6 +10,8 @@ import { confusionMatrixSvg, writeRunPlots, writeSvg } from '../../train/plots.j
 import { evaluate, writeScores } from '../../train/evaluate.js';
 import { loadModel } from '../../models/io.js';
 import { createModelFromManifest } from '../../models/registry.js';
+import { textHeadParameterCount } from '../../models/text-head.js';
+import { gapTextObjective } from '../../text-priors/objective.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
 import { EXIT, type GlobalOptions, log, printJson } from '../output.js';
 import { checkWritable } from '../writable.js';
@@ -77,6 +79,14 @@ export async function runTraining(args: TrainingRun): Promise<TrainingSummary> {
     const model = createModel(config.model, { layout: cache.manifest.layout, classes: cache.manifest.classNames.length, frames: config.data.frames }, config.seed);
     const splits = experimentSplits(cache, config);
     log(args, `${config.name}: ${model.kind} with ${(model.params.countTrainable() / 1e6).toFixed(3)} M parameters on ${cache.manifest.dataset} (${config.data.benchmark}, modality ${config.data.modality}): ${splits.train.length} training / ${splits.validation.length} validation samples`);
+    // Text priors: descriptions embedded once, the text head added before training builds its optimiser.
+    const objectives = [];
+    if (config.text) {
+      const text = await gapTextObjective(config, model, cache);
+      const { texts = 0, computed = 0 } = text.embedded ?? {};
+      log(args, `text priors: ${cache.manifest.classNames.length} classes, ${texts} texts from ${text.supervision.descriptionsSource}; ${computed} embedded by ${text.supervision.table.encoder}, ${texts - computed} from the cache; text head ${textHeadParameterCount(text.supervision.spec).toLocaleString('en-US')} parameters (not used at inference), loss weight ${text.supervision.weight}`);
+      objectives.push(text);
+    }
     let bar: ProgressBar | undefined;
     let firstStep = 0;
     const controller = new AbortController();
@@ -101,6 +111,7 @@ export async function runTraining(args: TrainingRun): Promise<TrainingSummary> {
         resume: args.resume,
         allowOtherData: args.allowOtherData,
         signal: controller.signal,
+        objectives,
         provenance: { cache: cache.dir },
         onProgress: (event) => {
           switch (event.type) {
@@ -111,9 +122,6 @@ export async function runTraining(args: TrainingRun): Promise<TrainingSummary> {
               bar = createProgressBar({ total, unit: 'it', extraFormat: '| epoch {epoch} | loss {loss} | acc {acc} | lr {lr} | {sps} samples/s', extra: { epoch: event.startEpoch + 1, loss: '-', acc: '-', lr: '-', sps: '-' }, silent: args.json || args.quiet });
               break;
             }
-            case 'text':
-              log(args, `text priors: ${event.classes} classes, ${event.texts} texts from ${event.descriptions}; ${event.computed} embedded by ${event.encoder}, ${event.texts - event.computed} from the cache; text head ${event.headParameters.toLocaleString('en-US')} parameters (not used at inference), loss weight ${event.weight}`);
-              break;
             case 'step':
               bar?.update(event.step - firstStep, {
                 epoch: event.epoch + 1,
@@ -157,7 +165,7 @@ export async function runTraining(args: TrainingRun): Promise<TrainingSummary> {
         writeScores(join(args.out, 'scores'), evaluation, { experiment: config.name, benchmark: config.data.benchmark, epoch: result.best.epoch });
         plots.push(confusion);
       } finally {
-        best.params.dispose();
+        best.dispose();
       }
     }
     writeFileSync(join(args.out, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
@@ -173,7 +181,7 @@ export async function runTraining(args: TrainingRun): Promise<TrainingSummary> {
       plots,
       lastEpoch: result.history[result.history.length - 1] ?? null,
     };
-    model.params.dispose();
+    model.dispose();
     return summary;
   } finally {
     cache.close();

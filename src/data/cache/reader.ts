@@ -7,15 +7,17 @@ import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs
 import * as z from 'zod';
 import { join } from 'node:path';
 import { type SkeletonClip, makeClip } from '../../graph/clip.js';
-import { DERIVED_SPLITS_FILE, readDerivedSplits, type DerivedSplits } from '../long-tail.js';
+import { DERIVED_SPLITS_FILE, readDerivedSplits, type DerivedSplits } from './derived-splits.js';
 import { CACHE_DATA_FILES, CACHE_FILES, CACHE_FORMAT, manifestDigestOf, CACHE_VERSION, type CacheManifest, type CacheSplits, type PrepareReport, type SampleRecord, manifestSchema, sampleRecordSchema, type SplitName } from './format.js';
 import { type NpyInfo, readFully, readNpy, readNpyInfo } from './npy.js';
 import { sha256 } from './writer.js';
+import { SkelactError, parseWith } from '../../core/errors.js';
 
-export class CacheError extends Error {
+export class CacheError extends SkelactError {
+  readonly code = 'invalid-cache';
+
   constructor(dir: string, message: string) {
     super(`cache ${dir}: ${message}`);
-    this.name = 'CacheError';
   }
 }
 
@@ -85,12 +87,7 @@ export class SkeletonCache {
     if (typeof raw === 'object' && raw !== null && (raw as { format?: unknown }).format === CACHE_FORMAT && (raw as { version?: unknown }).version !== CACHE_VERSION) {
       throw new CacheError(dir, `cache format version ${(raw as { version: unknown }).version} is not supported by this skelact (expects ${CACHE_VERSION}); prepare it again`);
     }
-    const parsed = manifestSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new CacheError(dir, `manifest.json field '${issue.path.join('.')}': ${issue.message}`);
-    }
-    this.manifest = parsed.data;
+    this.manifest = parseWith(manifestSchema, raw, join(dir, 'manifest.json'), (field, detail) => new CacheError(dir, `manifest.json field '${field ?? '(root)'}': ${detail}`));
     if (this.manifest.manifestDigest !== undefined && manifestDigestOf(raw as Record<string, unknown>, (text) => sha256(Buffer.from(text, 'utf8'))) !== this.manifest.manifestDigest) {
       throw new CacheError(dir, `is damaged: manifest.json was changed after prepare wrote it (its SHA-256 differs); ${rebuildHint(dir, this.manifest)}`);
     }
@@ -170,9 +167,7 @@ export class SkeletonCache {
         } catch (e) {
           throw new CacheError(this.dir, `samples.jsonl line ${i + 1} is not valid JSON (${(e as Error).message}); ${rebuildHint(this.dir, this.manifest)}`);
         }
-        const parsed = sampleRecordSchema.safeParse(value);
-        if (!parsed.success) throw new CacheError(this.dir, `samples.jsonl line ${i + 1}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}; ${rebuildHint(this.dir, this.manifest)}`);
-        return parsed.data;
+        return parseWith(sampleRecordSchema, value, join(this.dir, 'samples.jsonl'), (field, detail) => new CacheError(this.dir, `samples.jsonl line ${i + 1}: ${field ?? '(root)'}: ${detail}; ${rebuildHint(this.dir, this.manifest)}`));
       });
     }
     return this.records;

@@ -28,13 +28,6 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Writes text to `path` atomically (temporary file in the same folder, then rename). */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
-
 /** Whether `dir` holds a skelact cache (its manifest.json says so). */
 export function isCacheFolder(dir: string): boolean {
   try {

@@ -21,9 +21,10 @@ import { getLayout, jointIndex } from '../../graph/layout.js';
 import { type SkeletonSample, XYZ } from '../types.js';
 import { type ActionSpec, type SyntheticClass, describeAction, selectActions } from './actions.js';
 import { BodyModel, type BodyShape, DOF_COUNT, type Placement, type SensorPose, kinect20FromNtu25, randomBodyShape, worldToCamera } from './kinematics.js';
-import { Rng, deriveSeed, seedFromNumber, stringKey } from './random.js';
+import { Rng, deriveSeed, seedFromNumber, stringKey } from '../../core/random.js';
 import { DEG } from './rotation.js';
 import { DEFAULT_VARIATION, Motion, type MotionVariation } from './timeline.js';
+import { SkelactError } from '../../core/errors.js';
 
 export type FrameRange = readonly [min: number, max: number];
 
@@ -150,10 +151,11 @@ export const SYNTHETIC_DEFAULTS = {
 /** Keys of the child random streams. */
 const STREAM = { names: 1, sample: 2, performer: 3, setup: 4 } as const;
 
-class OptionError extends Error {
+class OptionError extends SkelactError {
+  readonly code = 'invalid-option';
+
   constructor(field: string, expected: string, got: unknown) {
     super(`synthetic option '${field}': expected ${expected}, got ${JSON.stringify(got)}`);
-    this.name = 'OptionError';
   }
 }
 

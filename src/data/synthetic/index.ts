@@ -36,7 +36,7 @@ export {
   type RootMotion,
 } from './kinematics.js';
 export { Motion, DEFAULT_VARIATION, type MotionVariation, type MotionChoices } from './timeline.js';
-export { Rng, deriveSeed, seedFromNumber, stringKey } from './random.js';
+export { Rng, deriveSeed, seedFromNumber, stringKey } from '../../core/random.js';
 export { NOISE_BODY_KINDS, NTU_DENOISING_RULES, makeNoiseBody, type NoiseBodyKind, type NoiseBodyTrack, type NoiseBodyContext } from './noise-bodies.js';
 export {
   formatNtuSkeleton,

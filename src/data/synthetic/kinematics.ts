@@ -15,7 +15,7 @@
  * (Kinect's own hierarchy), so G_j = G_parent · R_j and p_j = p_parent + G_j · restOffset_j.
  */
 import { getLayout, jointIndex, type Layout } from '../../graph/layout.js';
-import type { Rng } from './random.js';
+import type { Rng } from '../../core/random.js';
 import { DEG, rotateColumns, setRotationY } from './rotation.js';
 
 /** Anatomical degrees of freedom, in degrees; positive values mean what the name says. */

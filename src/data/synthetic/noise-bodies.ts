@@ -17,7 +17,7 @@
  */
 import { SEATED } from './actions.js';
 import { BodyModel, DOF_COUNT, DOF_INDEX, type DofName, randomBodyShape, worldToCamera, type SensorPose } from './kinematics.js';
-import type { Rng } from './random.js';
+import type { Rng } from '../../core/random.js';
 
 export const NOISE_BODY_KINDS = ['short', 'spread', 'bystander'] as const;
 export type NoiseBodyKind = (typeof NOISE_BODY_KINDS)[number];

@@ -17,7 +17,7 @@ import { type FrameRangesByPersons, type SyntheticOptions, iterateSyntheticSampl
 import type { SensorPose } from './kinematics.js';
 import { type NoiseBodyKind, NOISE_BODY_KINDS, NTU_DENOISING_RULES, makeNoiseBody, spreadFrameShare } from './noise-bodies.js';
 import { type NtuBodyFrame, type NtuBodyInfo, type NtuFrame, encodeNtuSkeleton } from './ntu-writer.js';
-import { Rng, deriveSeed, seedFromNumber, stringKey } from './random.js';
+import { Rng, deriveSeed, seedFromNumber, stringKey } from '../../core/random.js';
 import { DEG } from './rotation.js';
 
 export interface NoiseBodyOptions {

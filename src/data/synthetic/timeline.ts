@@ -6,7 +6,7 @@
  */
 import { type ActionSpec, type Keyframe, type Pose, STANDING } from './actions.js';
 import { DOF_COUNT, DOF_INDEX, DOF_NAMES, type DofName, type FootAnchor, LATERAL_DOFS, mirrorDofName, type RootMotion } from './kinematics.js';
-import type { Rng } from './random.js';
+import type { Rng } from '../../core/random.js';
 
 /** Channels per person: the DOFs, then move, strafe, lift, turn. */
 const MOVE = DOF_COUNT;

@@ -17,8 +17,9 @@
  */
 import { type SkeletonClip, makeClip, validFrameCount } from '../../graph/clip.js';
 
-/** A uniform random number in [0, 1). */
-export type UniformRandom = () => number;
+import type { UniformRandom } from '../../core/random.js';
+
+export type { UniformRandom };
 
 export interface SampledClip {
   readonly clip: SkeletonClip;

@@ -292,6 +292,7 @@ export function createPartStream(input: PartStreamConfigInput, seed: number): Pa
       return nets.map((net) => unifiedModality(x, net.index));
     },
     forward: (batch, options) => run(batch, options),
+    dispose: () => store.dispose(),
     describe(): StageInfo[] {
       const stages: StageInfo[] = [];
       tf.tidy(() => {

@@ -9,6 +9,8 @@
  */
 import * as z from 'zod';
 import { getLayout, skateformerJointOrder, skateTypeSizes } from '../../graph/index.js';
+import {  } from '../../core/errors.js';
+import { ModelConfigError } from '../model-config-error.js';
 
 /** Layouts that carry SkateFormer's joint groups. */
 export const SKATEFORMER_LAYOUTS = ['ntu-25', 'kinect-20'] as const;
@@ -93,10 +95,10 @@ export type SkateFormerConfigInput = z.input<typeof skateFormerConfigSchema>;
 /** A validated config with every field present. */
 export type SkateFormerConfig = Readonly<z.output<typeof skateFormerConfigSchema>>;
 
-export class SkateFormerConfigError extends Error {
+/** A SkateFormer config that does not validate (a ModelConfigError naming the field). */
+export class SkateFormerConfigError extends ModelConfigError {
   constructor(path: string, message: string) {
-    super(`SkateFormer config: ${path ? `field '${path}': ` : ''}${message}`);
-    this.name = 'SkateFormerConfigError';
+    super('SkateFormer config', path || undefined, message);
   }
 }
 

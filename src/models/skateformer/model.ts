@@ -51,6 +51,7 @@
  * Eval forwards hold one block's intermediates at a time (a tidy scope per block).
  */
 import * as tf from '@tensorflow/tfjs';
+import { deriveSeed } from '../../core/random.js';
 import {
   getLayout,
   inversePartition,
@@ -163,11 +164,8 @@ export function runContext(training: boolean, seed: number): RunContext {
   return {
     training,
     nextSeed() {
-      // splitmix-style mix of (seed, call index): every dropout site gets its own mask
-      let h = (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(++k, 0x85ebca6b)) >>> 0;
-      h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
-      h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
-      return (h ^ (h >>> 16)) >>> 0;
+      // Every dropout site (call index) of the step gets its own mask.
+      return deriveSeed(seed >>> 0, ++k);
     },
   };
 }
@@ -589,6 +587,7 @@ export function createSkateFormer(input: SkateFormerConfig | SkateFormerConfigIn
     frames: config.frames,
     tokens: V,
     forward: (batch, options) => run(batch, options),
+    dispose: () => store.dispose(),
     describe(): StageInfo[] {
       const rows: StageInfo[] = [{ name: 'input', shape: [1, config.frames, V, Cin], parameters: 0 }];
       const paramsOf: Record<string, number> = { stem: countUnder('stem'), 'skate-embedding': countUnder('embedding'), pool: 0, head: countUnder('head') };

@@ -8,6 +8,7 @@
  * every person through the network separately.
  */
 import * as tf from '@tensorflow/tfjs';
+import { deriveSeed } from '../../core/random.js';
 import type { DenseMatrix } from '../../graph/index.js';
 import { linear, temporalConv, type BatchNormState } from '../ops.js';
 import type { Init, ParameterStore } from '../params.js';
@@ -191,5 +192,5 @@ export function countParameters(store: ParameterStore, prefix: string): number {
 
 /** Seed of one dropout site in one step, so that sites differ and a step can be replayed. */
 export function siteSeed(stepSeed: number, site: number): number {
-  return (Math.imul(stepSeed >>> 0, 0x9e3779b1) + site * 0x85ebca6b) >>> 0;
+  return deriveSeed(stepSeed >>> 0, site);
 }

@@ -141,6 +141,7 @@ export function createStgcn(input: StgcnConfigInput, seed: number): StgcnModel {
     inChannels: C,
     frames: config.frames,
     forward: (batch, options) => run(batch, options),
+    dispose: () => store.dispose(),
     describe(): StageInfo[] {
       const stages: StageInfo[] = [];
       tf.tidy(() => {

@@ -158,14 +158,12 @@ test('options are validated with errors that name the field', (t) => {
   t.throws(() => resolveSyntheticOptions({ performers: [1], setups: [1], cameras: [1], replications: [1], samplesPerClass: 2 }), { message: /'samplesPerClass'/ });
 });
 
-test('generation is fast: the rate is logged and must exceed 300 samples/s even on a busy machine', (t) => {
-  const options = { seed: 1, samplesPerClass: 20 };
-  generateSyntheticSamples(options); // warm-up
+test('iterating yields every sample of every class once, each with frames (its rate is logged, not asserted: speed belongs in benchmarks)', (t) => {
+  const options = { seed: 2, samplesPerClass: 20 };
   const start = performance.now();
-  let count = 0;
-  for (const sample of iterateSyntheticSamples({ ...options, seed: 2 })) count += sample.clip.frames > 0 ? 1 : 0;
-  const perSecond = count / ((performance.now() - start) / 1000);
-  t.log(`${perSecond.toFixed(0)} samples/s`);
-  // Measured ~2,000–3,000/s on one core; the bound leaves room for a loaded CI machine.
-  t.true(perSecond > 300, `${perSecond.toFixed(0)} samples/s`);
+  const names: string[] = [];
+  for (const sample of iterateSyntheticSamples(options)) if (sample.clip.frames > 0) names.push(sample.name);
+  t.log(`${(names.length / ((performance.now() - start) / 1000)).toFixed(0)} samples/s`);
+  t.is(names.length, syntheticClasses(options).length * 20);
+  t.is(new Set(names).size, names.length);
 });

@@ -1,11 +1,15 @@
 /**
- * The one source of randomness of the synthetic generator: a small seeded PRNG (sfc32) and
- * a hash that derives independent child seeds from (seed, key, key, …).
+ * skelact's one source of randomness: a small seeded PRNG (sfc32) and one hash that derives
+ * independent child seeds from (seed, key, key, …). Every stage uses it: the synthetic data
+ * generator, training's shuffles, sampling and augmentation, parameter initialisation and
+ * dropout masks.
  *
- * Every random choice of a sample is drawn from a stream derived from the user's seed and
- * the sample's identity (class, index), never from Math.random, so the same seed gives
- * bit-identical output, and a sample does not change when other classes are added or
- * removed from the request.
+ * Every random choice is drawn from a stream derived from the user's seed and where it is
+ * used (a sample's class and index, an epoch and position, a parameter's name, a dropout
+ * site), never from Math.random. So the same seed gives bit-identical output, a synthetic
+ * sample does not change when other classes are added, and a resumed training run sees the
+ * numbers an uninterrupted one saw: the "RNG state" a checkpoint needs is the seed and the
+ * counters.
  */
 
 /** A 32-bit seed from any safe integer (both halves of a 53-bit value are mixed in). */
@@ -157,6 +161,29 @@ export class Rng {
     this.d = d;
   }
 
+  /**
+   * Fills `target` with dropout multipliers: 1/keep where a uniform draw u ≥ rate keeps the
+   * element, else 0 (the sfc32 state in locals for the loop: the same sequence as next()).
+   */
+  fillDropoutMask(target: Float32Array, rate: number): void {
+    const scale = Math.fround(1 / (1 - rate));
+    const threshold = rate * 0x1_0000_0000;
+    let a = this.a, b = this.b, c = this.c, d = this.d;
+    for (let i = 0; i < target.length; i++) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      target[i] = t >>> 0 >= threshold ? scale : 0;
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+  }
+
   /** A child generator whose stream depends on this one's next output and the given keys. */
   fork(...keys: readonly number[]): Rng {
     return new Rng(deriveSeed(this.nextUint32(), ...keys));
@@ -196,3 +223,47 @@ export function inverseNormalCdf(p: number): number {
   const r = q * q;
   return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Named streams: (seed, purpose, keys…) → an independent generator
+// ---------------------------------------------------------------------------------------------
+
+/** What a stream is for; part of its derivation so purposes never share numbers. */
+export const STREAM = {
+  shuffle: 1,
+  sample: 2,
+  dropout: 3,
+  holdout: 4,
+  evaluation: 5,
+  text: 6,
+  init: 7,
+} as const;
+
+export type StreamPurpose = keyof typeof STREAM;
+
+/** A source of uniform numbers in [0, 1). */
+export type UniformRandom = () => number;
+
+/** A 32-bit seed for (seed, purpose, keys…). */
+export function streamSeed(seed: number, purpose: StreamPurpose, ...keys: readonly number[]): number {
+  return deriveSeed(seedFromNumber(seed), STREAM[purpose], ...keys);
+}
+
+/** A uniform [0, 1) source for (seed, purpose, keys…). */
+export function randomStream(seed: number, purpose: StreamPurpose, ...keys: readonly number[]): UniformRandom {
+  const rng = new Rng(streamSeed(seed, purpose, ...keys));
+  return () => rng.next();
+}
+
+/** A seeded Fisher–Yates shuffle of `items` (a new array). */
+export function shuffled<T>(items: readonly T[], random: UniformRandom): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.min(i, Math.floor(random() * (i + 1)));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** A description of the scheme, recorded in checkpoints: a resume under another scheme is refused. */
+export const RNG_SCHEME = 'skelact-rng-2: sfc32 streams derived by murmur3 mixing from (seed, purpose, keys)';

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { Rng, deriveSeed, seedFromNumber, stringKey } from '../../../src/data/synthetic/index.js';
-import { inverseNormalCdf } from '../../../src/data/synthetic/random.js';
+import { Rng, deriveSeed, seedFromNumber, stringKey } from '../../src/data/synthetic/index.js';
+import { inverseNormalCdf } from '../../src/core/random.js';
 
 test('the same seed gives the same stream, another seed a different one', (t) => {
   const draw = (seed: number): number[] => {
