@@ -12,11 +12,13 @@ import { unzipSync } from 'fflate';
 import { PickleError, PyDict, readPickle, type TensorRef } from './pickle.js';
 import { parseSafetensors } from './safetensors.js';
 import { BYTES_PER_VALUE, decodeValues, sizeOf, type HostTensor, type StateDict } from './tensors.js';
+import { SkelactError } from '../../core/errors.js';
 
-export class TorchCheckpointError extends Error {
+export class TorchCheckpointError extends SkelactError {
+  readonly code = 'torch-checkpoint';
+
   constructor(file: string, message: string) {
     super(`${file}: ${message}`);
-    this.name = 'TorchCheckpointError';
   }
 }
 
