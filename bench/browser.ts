@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'skelact-bench-browser-'));
   const model = createModel({ kind: 'skateformer', preset: 'realtime' }, { layout: 'ntu-25', classes: 60, persons: 1 }, 1);
   await saveModel(join(dir, 'model'), model, { layout: 'ntu-25', classNames: Array.from({ length: 60 }, (_, i) => `class ${i + 1}`), modality: 'j', sampling: 'skateformer', testCrop: 0.95, minLength: 64, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'x', frames: 64, sampling: 'skateformer', minLength: 64 }, preprocessing: { alignment: 'ctrgcn' } });
-  model.params.dispose();
+  model.dispose();
   const server = await startDemoServer({ modelDir: join(dir, 'model'), backend: 'wasm' });
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });

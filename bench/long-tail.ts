@@ -107,7 +107,7 @@ async function main(): Promise<void> {
         results.push(row);
         console.error(JSON.stringify(row));
       } finally {
-        model.params.dispose();
+        model.dispose();
       }
     }
     lt.close();

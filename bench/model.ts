@@ -176,7 +176,7 @@ async function runCase(spec: string, caseIndex: number, quick: boolean, steps: n
       pytorch: c.pytorch,
     };
     process.stdout.write(`${JSON.stringify(row)}\n`);
-    model.params.dispose();
+    model.dispose();
   }
 }
 

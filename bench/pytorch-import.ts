@@ -72,7 +72,7 @@ async function main() {
       model.forward({ x: tf.tensor4d(xs, [B, T, M * V, C]), indexT: tf.tensor2d(io.get('index_t')!.data as Float32Array, [B, T]) }, { training: false }).logits.dataSync(),
     );
     const forwardSeconds = (performance.now() - forwardStart) / 1000;
-    model.params.dispose();
+    model.dispose();
     const official = io.get('logits')!.data as Float32Array;
     const classes = official.length / B;
     const row: Record<string, unknown> = {

@@ -99,7 +99,7 @@ async function runOne(setup: Setup, label: string, raw: Record<string, unknown>,
     console.error(JSON.stringify(row));
     return row;
   } finally {
-    model.params.dispose();
+    model.dispose();
     cache.close();
   }
 }

@@ -23,6 +23,7 @@ import { officialSkateFormerArgs, readCheckpoint, skateFormerFromStateDict, skat
 import type { SkateFormerModel } from '../models/skateformer/index.js';
 import { PRESET_INPUTS, SKATEFORMER_PRESETS, resolveSkateFormerConfig, type SkateFormerPresetName } from '../models/skateformer/index.js';
 import { loadExperiment } from './config.js';
+import { SkelactError } from '../core/errors.js';
 
 export const IMPORT_FAMILIES = ['skateformer'] as const;
 export type ImportFamily = (typeof IMPORT_FAMILIES)[number];
@@ -48,10 +49,11 @@ export interface ImportResult {
   readonly seconds: number;
 }
 
-export class ImportError extends Error {
+export class ImportError extends SkelactError {
+  readonly code = 'import';
+
   constructor(message: string) {
     super(`import: ${message}`);
-    this.name = 'ImportError';
   }
 }
 
@@ -131,7 +133,7 @@ export async function importPytorchCheckpoint(options: ImportOptions): Promise<I
     const manifest = await saveModel(options.out, model, meta);
     return { manifest, checkpoint, tensors: checkpoint.state.size, seconds: (performance.now() - started) / 1000 };
   } finally {
-    model.params.dispose();
+    model.dispose();
   }
 }
 
@@ -172,6 +174,6 @@ export function exportPytorchWeights(modelDir: string, out: string, force = fals
     }
     return { out, tensors: state.size, bytes: bytes.length, args };
   } finally {
-    model.params.dispose();
+    model.dispose();
   }
 }

@@ -6,14 +6,16 @@
  * replaced, whatever the flags.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { SkelactError } from '../core/errors.js';
 
-export class OutputInTheWayError extends Error {
+export class OutputInTheWayError extends SkelactError {
+  readonly code = 'output-in-the-way';
+
   constructor(
     readonly path: string,
     message: string,
   ) {
     super(message);
-    this.name = 'OutputInTheWayError';
   }
 }
 

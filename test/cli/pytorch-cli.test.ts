@@ -82,7 +82,7 @@ test('import → saved model with the official logits and the recipe pipeline; e
     const err = Math.max(...Array.from(expected, (e, i) => Math.abs(e - logits[i]))) / Math.max(...Array.from(expected, Math.abs));
     t.true(err <= 1e-4, `relative error ${err}`);
   } finally {
-    model.params.dispose();
+    model.dispose();
   }
 
   const weights = join(dir, 'weights.safetensors');

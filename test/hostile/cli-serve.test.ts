@@ -24,7 +24,7 @@ test('demo-web refuses a kinect-20 model at start, listing what fits; it does no
   const modelDir = join(tmp(), 'model');
   const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'kinect-20', classes: 2, frames: 16, persons: 1 }, 2);
   await saveModel(modelDir, model, { layout: 'kinect-20', classNames: ['a', 'b'], modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none' });
-  model.params.dispose();
+  model.dispose();
   // Before: the page was served (and the command ran until Ctrl-C); the timeout ends it then.
   const r = skelact(['demo-web', '--model', modelDir, '--port', '0'], { timeoutMs: 60_000 });
   t.is(r.signal, null, 'it ended by itself');

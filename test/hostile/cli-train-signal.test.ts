@@ -59,7 +59,7 @@ test.serial('eval and train refuse outputs they cannot write before any work, na
   const modelDir = join(work, 'model');
   const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'ntu-25', classes: classNames.length, frames: 16, persons: 2 }, 2);
   await saveModel(modelDir, model, { layout: 'ntu-25', classNames, modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'ntu60-xsub', frames: 16, sampling: 'crop-resize', minLength: 16 } });
-  model.params.dispose();
+  model.dispose();
   writeFileSync(join(work, 'a-file'), 'x');
   const scores = skelact(['eval', '--model', modelDir, '--data', cache, '--scores', join(work, 'a-file', 'scores')]);
   t.is(scores.code, 1, scores.stderr);

@@ -20,7 +20,7 @@ async function tinyModel(dir: string, layout: 'ntu-25' | 'kinect-20', classNames
   const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout, classes: classNames.length, frames: 16, persons: layout === 'ntu-25' ? 2 : 1 }, 3);
   const meta: ModelMeta = { layout, classNames, modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'ntu60-xsub', frames: 16 } };
   await saveModel(dir, model, meta);
-  model.params.dispose();
+  model.dispose();
   return dir;
 }
 

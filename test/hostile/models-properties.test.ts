@@ -49,7 +49,7 @@ for (const quantised of [false, true]) {
     const original = join(base, 'original');
     const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'kinect-20', classes: 3, frames: 16, persons: 1 }, 5);
     await saveModel(original, model, { layout: 'kinect-20', classNames: ['a', 'b', 'c'], modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none' });
-    model.params.dispose();
+    model.dispose();
     if (quantised) {
       const read = readModelFolder(original);
       const q = quantizeWeights(read.specs, read.data, 'float16');
@@ -81,7 +81,7 @@ for (const quantised of [false, true]) {
               for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) throw new Error(`${info.name}[${i}] is ${values[i]} after loading`);
             }
           } finally {
-            loaded.params.dispose();
+            loaded.dispose();
           }
           outcomes.loaded++;
         } catch (e) {

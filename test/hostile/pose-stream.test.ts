@@ -24,7 +24,7 @@ test.before(async () => {
   await initBackend('wasm');
   const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'ntu-25', classes: 3, frames: FRAMES, persons: 1 }, 2);
   await saveModel(modelDir, model, { layout: 'ntu-25', classNames: ['a', 'b', 'c'], modality: 'j', sampling: 'skateformer', testCrop: 0.95, minLength: FRAMES, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'x', frames: FRAMES, sampling: 'skateformer', minLength: FRAMES }, preprocessing: { alignment: 'ctrgcn' } });
-  model.params.dispose();
+  model.dispose();
 });
 
 type Kind = 'none' | 'null-person' | 'zeros' | 'one-point' | 'pose';

@@ -101,14 +101,14 @@ test.serial('an abort during a step stops at the next micro-batch: the step is d
   t.is(interrupted.trainingForwards, 9 * 4 + 2, 'no micro-batch after the abort');
   const state = readCheckpointState(join(dir, 'checkpoint'));
   t.deepEqual([state.epoch, state.batch, state.step], [1, 3, 9], 'the checkpoint is at the start of the dropped step');
-  interrupted.params.dispose();
+  interrupted.dispose();
   t.is(tf.memory().numTensors, tensorsBefore, 'the dropped step leaks no tensor');
   const resumed = model(99);
   const done = await train({ config, model: resumed, cache, outDir: dir, epochs: 2, resume: true });
   t.is(done.status, 'complete');
   t.deepEqual(await weightBytes(resumed), await weightBytes(straight));
-  straight.params.dispose();
-  resumed.params.dispose();
+  straight.dispose();
+  resumed.dispose();
 });
 
 test.serial('an abort during validation checkpoints the finished epoch; the resume validates it and goes on identically', async (t) => {

@@ -13,6 +13,7 @@
  * Opcodes: the binary protocols 2–5 (torch writes 2), without those that build arbitrary
  * objects (INST, OBJ, NEWOBJ, NEWOBJ_EX, EXT*) or read a text persistent id (PERSID).
  */
+import { SkelactError } from '../../core/errors.js';
 
 /** dtypes of the storages a state dict may hold here, by torch storage class. */
 export const STORAGE_DTYPES = { FloatStorage: 'float32', HalfStorage: 'float16', LongStorage: 'int64' } as const;
@@ -40,10 +41,11 @@ export interface TensorRef {
   readonly stride: readonly number[];
 }
 
-export class PickleError extends Error {
+export class PickleError extends SkelactError {
+  readonly code = 'pickle';
+
   constructor(message: string) {
     super(message);
-    this.name = 'PickleError';
   }
 }
 

@@ -6,14 +6,16 @@
  * the header. No code, no pickle: a safe way to hand weights to Python (`safetensors.torch.load_file`).
  */
 import { BYTES_PER_VALUE, decodeValues, sizeOf, type HostTensor, type StateDict } from './tensors.js';
+import { SkelactError } from '../../core/errors.js';
 
 const DTYPES = { F32: 'float32', F16: 'float16', I64: 'int64' } as const;
 const CODE_OF = { float32: 'F32', int64: 'I64' } as const;
 
-export class SafetensorsError extends Error {
+export class SafetensorsError extends SkelactError {
+  readonly code = 'safetensors';
+
   constructor(message: string) {
     super(`safetensors: ${message}`);
-    this.name = 'SafetensorsError';
   }
 }
 

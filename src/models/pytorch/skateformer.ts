@@ -11,8 +11,11 @@ import { createSkateFormer, parseSkateFormerConfig, type SkateFormerConfig, type
 import { officialShape, toOfficial, toSkelact } from './layouts.js';
 import { skateFormerNameMap, type MapRow } from './skateformer-names.js';
 import { sizeOf, type HostTensor, type StateDict } from './tensors.js';
+import { SkelactError } from '../../core/errors.js';
 
-export class StateDictMismatchError extends Error {
+export class StateDictMismatchError extends SkelactError {
+  readonly code = 'state-dict-mismatch';
+
   constructor(
     readonly family: string,
     readonly missing: readonly string[],
@@ -26,7 +29,6 @@ export class StateDictMismatchError extends Error {
       wrongShape.length > 0 ? `wrong shape ${wrongShape.length}: ${wrongShape.join('; ')}` : '',
     ].filter(Boolean);
     super(`the state dict does not fit ${family}${hint ? ` (${hint})` : ''}: ${parts.join(' | ')}`);
-    this.name = 'StateDictMismatchError';
   }
 }
 
@@ -94,7 +96,7 @@ export function skateFormerFromStateDict(state: StateDict, input: SkateFormerCon
     }
     return model;
   } catch (e) {
-    model.params.dispose();
+    model.dispose();
     throw e;
   }
 }

@@ -92,7 +92,7 @@ for (const [name, config] of Object.entries(CASES)) {
       t.true(err <= 1e-4, `relative error ${err}`);
       t.is(JSON.parse(run.stdout).parameters, model.params.countTrainable());
     } finally {
-      model.params.dispose();
+      model.dispose();
     }
   };
   if (why) test.skip(`${title} [skipped: ${why}]`, body);

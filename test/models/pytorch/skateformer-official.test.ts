@@ -73,7 +73,7 @@ for (const name of Object.keys(SMALL_CONFIGS)) {
       });
       t.true(relativeError(changed, expected) > 1e-4);
     } finally {
-      model.params.dispose();
+      model.dispose();
     }
   });
 
@@ -92,7 +92,7 @@ for (const name of Object.keys(SMALL_CONFIGS)) {
         else t.deepEqual(Array.from(exported.data as ArrayLike<number | bigint>), Array.from(original.data as ArrayLike<number | bigint>), key);
       }
     } finally {
-      model.params.dispose();
+      model.dispose();
     }
   });
 }
@@ -107,8 +107,8 @@ test('an exported .safetensors imports again (safetensors in, int64 buffers incl
   try {
     for (const [info, variable] of model.params.entries()) t.deepEqual(Array.from(again.params.get(info.name).dataSync()), Array.from(variable.dataSync()), info.name);
   } finally {
-    model.params.dispose();
-    again.params.dispose();
+    model.dispose();
+    again.dispose();
   }
 });
 
@@ -147,7 +147,7 @@ test('no tensor leaks: import, forward, export and a failed import', (t) => {
   const before = tf.memory().numTensors;
   const model = skateFormerFromStateDict(state, SMALL_CONFIGS['ucla-small']);
   skateFormerToStateDict(model);
-  model.params.dispose();
+  model.dispose();
   t.throws(() => skateFormerFromStateDict(state, SMALL_CONFIGS['ntu-small']));
   t.is(tf.memory().numTensors, before);
 });
