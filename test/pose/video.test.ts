@@ -62,7 +62,11 @@ testNeeding('bad input: missing, empty, not a video, no video stream, bad option
   t.throws(() => probeVideo(empty), { message: /empty\.mp4: empty file \(0 bytes\), not a video/ });
   const text = join(dir, 'notes.mp4');
   writeFileSync(text, 'these are not video frames\n'.repeat(50));
-  t.throws(() => probeVideo(text), { message: /notes\.mp4: not a video ffmpeg can read/ });
+  t.throws(() => probeVideo(text), { message: /notes\.mp4: not a video or picture: its content is text/ });
+  // An MP4 signature on junk passes the content check and is refused by ffprobe.
+  const junk = join(dir, 'junk.mp4');
+  writeFileSync(junk, Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom'), Buffer.alloc(200, 0x01)]));
+  t.throws(() => probeVideo(junk), { instanceOf: VideoError, message: /junk\.mp4: not a video ffmpeg can read/ });
   t.throws(() => probeVideo(audio), { message: /sound\.mp4: has no video stream \(streams: audio\)/ });
   t.throws(() => probeVideo(join(dir, 'zero.mp4')), { message: /zero\.mp4: zero-length video/ });
   t.throws(() => probeVideo(dir), { message: /is a folder, not a video/ });
@@ -75,6 +79,9 @@ test('a missing ffmpeg names the setup command', (t) => {
   // In a child process, so that this process's found binaries are not in the way.
   const module = new URL('../../src/pose/video.js', import.meta.url).href;
   const script = `import('${module}').then((m) => { try { m.probeVideo(process.argv[1]); } catch (e) { console.log(e.name + ': ' + e.message); } })`;
-  const r = spawnSync(process.execPath, ['-e', script, new URL(import.meta.url).pathname], { encoding: 'utf8', env: { ...process.env, SKELACT_FFPROBE: '/nonexistent/ffprobe' } });
+  // A file that starts like an MP4, so that it gets past the content check to ffprobe.
+  const fake = join(mkdtempSync(join(tmpdir(), 'skelact-video-')), 'fake.mp4');
+  writeFileSync(fake, Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom'), Buffer.alloc(64)]));
+  const r = spawnSync(process.execPath, ['-e', script, fake], { encoding: 'utf8', env: { ...process.env, SKELACT_FFPROBE: '/nonexistent/ffprobe' } });
   t.regex(r.stdout, /MissingToolError: SKELACT_FFPROBE=\/nonexistent\/ffprobe does not run: run 'npm run setup:pose'/);
 });
