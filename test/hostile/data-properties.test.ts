@@ -264,7 +264,11 @@ test('caches: a deleted, truncated, extended or garbled file is a CacheError nam
     }),
     { numRuns: 80 },
   );
-  t.true(outcomes.refused > 0 && outcomes.intact > 0, JSON.stringify(outcomes));
+  t.true(outcomes.refused > 0, JSON.stringify(outcomes));
+  // The undamaged cache reads as written (the other side of the contract, checked on purpose, not by chance).
+  const copy = join(base, 'undamaged');
+  cpSync(original, copy, { recursive: true });
+  t.is(JSON.stringify(readEverything(copy)), expected);
 });
 
 // ---------------------------------------------------------------------------------------
@@ -342,5 +346,11 @@ test('pose files: a corrupted .poses.json is a PoseFileError naming it, or reads
     }),
     { numRuns: 80 },
   );
-  t.true(outcomes.refused > 0 && outcomes.read > 0, JSON.stringify(outcomes));
+  t.true(outcomes.refused > 0, JSON.stringify(outcomes));
+  // The intact file, and the same JSON pretty-printed, read into the 3-frame sample (the other side of the contract).
+  for (const text of [source, JSON.stringify(JSON.parse(source), null, 2)]) {
+    writeFileSync(file, text);
+    const result = parseGenericJson(JSON.stringify(toGenericRecord(readPoseFile(file), { layout: 'blazepose-33', name: 'clip' })), 'clip.poses.json');
+    t.deepEqual([result.samples.length, result.samples[0].clip.frames, result.samples[0].clip.joints], [1, 3, 33]);
+  }
 });
