@@ -1,7 +1,7 @@
 /** The `skelact` command line: parse, call the library, print. One file per command. */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { BACKEND_CHOICES, type BackendChoice, describeBackend, initBackend } from '../engine/backend.js';
+import { BACKEND_CHOICES, type BackendChoice, describeBackend, initBackend, NATIVE_CHOICES, type NativeChoice } from '../engine/backend.js';
 import { packageVersion } from '../util/version.js';
 import { inspectCommand } from './commands/inspect.js';
 import { prepareCommand } from './commands/prepare.js';
@@ -32,9 +32,13 @@ export async function main(argv: string[]): Promise<void> {
     .option('json', { describe: 'machine-readable JSON on stdout', type: 'boolean', default: false, global: true })
     .option('quiet', { describe: 'no progress or summary on stderr', type: 'boolean', default: false, global: true })
     .option('threads', { describe: 'wasm backend: XNNPACK threads (default SKELACT_WASM_THREADS or 1; 2 makes the NTU-sized models about 1.5× faster on 2 cores, the small ones slower)', type: 'number', global: true })
+    .option('native', { describe: "wasm backend: skelact's native OpenBLAS kernels for products and convolutions (default SKELACT_NATIVE or auto: where built; 'npm run setup:native' builds them); they run --threads threads", choices: NATIVE_CHOICES, type: 'string', global: true })
     .middleware(async (args) => {
       // Every command states the engine it runs on (on stderr, so --json output stays clean).
-      const info = await initBackend(args.backend as BackendChoice, args.threads !== undefined ? { threads: args.threads as number } : {});
+      const info = await initBackend(args.backend as BackendChoice, {
+        ...(args.threads !== undefined ? { threads: args.threads as number } : {}),
+        ...(args.native !== undefined ? { native: args.native as NativeChoice } : {}),
+      });
       if (!args.quiet) process.stderr.write(`skelact ${packageVersion()} · backend: ${describeBackend(info)}\n`);
     })
     .command(quickstartCommand as never)
