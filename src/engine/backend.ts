@@ -74,7 +74,7 @@ const nativeWarnings = new Set<string>();
 
 /** The native choice asked for: the option, else SKELACT_NATIVE, else auto. */
 export function requestedNative(options: InitBackendOptions = {}): NativeChoice {
-  const raw = options.native ?? process.env.SKELACT_NATIVE ?? 'auto';
+  const raw = options.native ?? (process.env.SKELACT_NATIVE || 'auto');
   if (!(NATIVE_CHOICES as readonly string[]).includes(raw)) throw new Error(`native kernels: expected one of ${NATIVE_CHOICES.join(', ')}, got '${raw}'${options.native === undefined ? ' (SKELACT_NATIVE)' : ''}`);
   return raw as NativeChoice;
 }
