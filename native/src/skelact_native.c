@@ -16,6 +16,8 @@
  *   biasActivation(heap, cOffset, rows, cols, biasOffset, biasSize, activation, alpha)
  *                                  in place: C += bias (size cols or 1; offset −1: none), then
  *                                  0 linear, 1 relu, 2 relu6, 3 elu, 4 leakyrelu(alpha), 5 sigmoid
+ *   sumLeading(heap, xOffset, rows, cols, outOffset)
+ *                                  out[j] = Σᵢ x[i, j]: a sum over leading axes (bias gradients)
  *   conv2d(heap, xOffset, wOffset, yOffset, geometry)
  *   conv2dBackpropInput(heap, dyOffset, wOffset, dxOffset, geometry)
  *   conv2dBackpropFilter(heap, xOffset, dyOffset, dwOffset, geometry)
@@ -198,6 +200,25 @@ static napi_value bias_activation(napi_env env, napi_callback_info cb) {
   return NULL;
 }
 
+static napi_value sum_leading(napi_env env, napi_callback_info cb) {
+  size_t argc = 5;
+  napi_value argv[5];
+  Heap heap;
+  int64_t x_off, rows, cols, out_off;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 5 || !get_heap(env, argv[0], &heap) || !get_int(env, argv[1], &x_off) || !get_int(env, argv[2], &rows) || !get_int(env, argv[3], &cols) || !get_int(env, argv[4], &out_off))
+    FAIL("sumLeading(heap, xOffset, rows, cols, outOffset)");
+  if (rows < 0 || cols < 0 || !inside(&heap, x_off, rows * cols) || !inside(&heap, out_off, cols)) FAIL("sumLeading: an operand lies outside the heap");
+  float* out = heap.data + out_off;
+  const float* x = heap.data + x_off;
+  memset(out, 0, sizeof(float) * (size_t)cols);
+  for (int64_t i = 0; i < rows; i++) {
+    const float* row = x + i * cols;
+    for (int64_t j = 0; j < cols; j++) out[j] += row[j];
+  }
+  return NULL;
+}
+
 typedef struct {
   int64_t n, h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dw, pad_top, pad_left;
 } Geometry;
@@ -346,6 +367,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL},
       {"biasActivation", NULL, bias_activation, NULL, NULL, NULL, napi_default, NULL},
+      {"sumLeading", NULL, sum_leading, NULL, NULL, NULL, napi_default, NULL},
       {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default, NULL},
       {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default, NULL},
       {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default, NULL},

@@ -1,6 +1,7 @@
 /**
  * Native kernels on the wasm backend: BatchMatMul, _FusedMatMul, Conv2D and both convolution
- * gradients computed by OpenBLAS (src/engine/native.ts loads it) directly in the wasm heap.
+ * gradients computed by OpenBLAS, and Sum over leading axes (every bias gradient; the wasm
+ * path transposes the reduced axes inwards first), (src/engine/native.ts loads it) directly in the wasm heap.
  *
  * Zero copy: each kernel allocates its output on the wasm backend first (makeOutput may grow
  * the wasm memory, which replaces its ArrayBuffer), then takes a fresh Float32Array over the
@@ -207,7 +208,26 @@ function conv2DBackpropFilterKernel(addon: NativeAddon, fallback: KernelConfig):
   };
 }
 
+/** Sum over a leading run of axes (axes 0…k−1, as bias gradients reduce), without keepDims or with. */
+function sumKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as TensorInfo;
+    const a = args.attrs as { axis: number | number[]; keepDims: boolean };
+    const rank = x.shape.length;
+    const axes = [...new Set((Array.isArray(a.axis) ? a.axis : [a.axis]).map((d) => (d < 0 ? d + rank : d)))].sort((p, q) => p - q);
+    const leading = axes.length > 0 && axes.length < rank && axes.every((d, i) => d === i);
+    if (x.dtype !== 'float32' || !leading) return fallback.kernelFunc(args);
+    const kept = x.shape.slice(axes.length);
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput(a.keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
+    const cols = sizeOf(kept);
+    if (cols > 0) addon.sumLeading(heapOf(backend), offsetOf(backend, x), sizeOf(x.shape) / cols, cols, offsetOf(backend, out));
+    return out;
+  };
+}
+
 const MAKERS: Record<string, (addon: NativeAddon, fallback: KernelConfig) => KernelFunc> = {
+  [tf.Sum]: sumKernel,
   [tf.BatchMatMul]: batchMatMulKernel,
   [tf._FusedMatMul]: fusedMatMulKernel,
   [tf.Conv2D]: conv2DKernel,

@@ -19,6 +19,7 @@ export interface NativeAddon {
   setThreads(n: number): void;
   gemm(heap: Float32Array, transA: boolean, transB: boolean, m: number, n: number, k: number, aOffsets: Uint32Array, bOffsets: Uint32Array, cOffsets: Uint32Array): void;
   biasActivation(heap: Float32Array, cOffset: number, rows: number, cols: number, biasOffset: number, biasSize: number, activation: number, alpha: number): void;
+  sumLeading(heap: Float32Array, xOffset: number, rows: number, cols: number, outOffset: number): void;
   conv2d(heap: Float32Array, xOffset: number, wOffset: number, yOffset: number, geometry: Int32Array): void;
   conv2dBackpropInput(heap: Float32Array, dyOffset: number, wOffset: number, dxOffset: number, geometry: Int32Array): void;
   conv2dBackpropFilter(heap: Float32Array, xOffset: number, dyOffset: number, dwOffset: number, geometry: Int32Array): void;
@@ -68,7 +69,7 @@ export function loadNativeAddon(): NativeLoad {
   }
   try {
     const addon = require(file) as NativeAddon;
-    for (const name of ['info', 'setThreads', 'gemm', 'biasActivation', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter'] as const) {
+    for (const name of ['info', 'setThreads', 'gemm', 'biasActivation', 'sumLeading', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter'] as const) {
       if (typeof addon[name] !== 'function') throw new Error(`it has no '${name}' function (an older build: rebuild it with 'npm run setup:native')`);
     }
     addon.info();

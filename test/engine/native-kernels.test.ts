@@ -32,7 +32,7 @@ nativeTest('the native kernels are registered on wasm, once', (t) => {
   const before = NATIVE_KERNEL_NAMES.map((n) => tf.getKernel(n, 'wasm'));
   registerNativeKernels(addon!);
   NATIVE_KERNEL_NAMES.forEach((n, i) => t.is(tf.getKernel(n, 'wasm'), before[i], `${n} wrapped twice`));
-  t.deepEqual([...NATIVE_KERNEL_NAMES].sort(), ['BatchMatMul', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', '_FusedMatMul']);
+  t.deepEqual([...NATIVE_KERNEL_NAMES].sort(), ['BatchMatMul', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Sum', '_FusedMatMul']);
 });
 
 /** [aShape, bShape] before transposition: a is […, M, K], b is […, K, N]. */
@@ -227,4 +227,19 @@ nativeTest('the addon refuses operands outside the heap instead of writing there
   const heap = new Float32Array(16);
   t.throws(() => addon!.gemm(heap, false, false, 4, 4, 4, Uint32Array.of(0), Uint32Array.of(0), Uint32Array.of(8)), { message: /outside the heap/ });
   t.throws(() => addon!.conv2d(heap, 0, 0, 0, Int32Array.of(1, 4, 4, 1, 4, 4, 2, 1, 1, 1, 1, 1, 1, 0, 0)), { message: /outside the heap/ });
+});
+
+nativeTest('Sum over leading axes matches cpu (keepDims, negative axes, sizes 1); other reductions are handed on', (t) => {
+  t.true(isNativeKernel('Sum'));
+  const cases: Array<[number[], number | number[], boolean]> = [
+    [[37, 13], 0, false],
+    [[3, 5, 7, 9], [0, 1, 2], false],
+    [[3, 5, 7, 9], [1, 0], true],
+    [[1, 1, 1], [0, 1], false],
+    [[4, 6], [-2], true],
+    [[4, 6, 5], [1, 2], false], // not leading: the wrapped kernel
+    [[4, 6, 5], [0, 2], false],
+  ];
+  cases.forEach(([shape, axis, keepDims], i) => assertSameOnBackends(t, () => tf.sum(randomTensor(shape, 50 + i), axis, keepDims), 1e-5, `sum ${JSON.stringify([shape, axis, keepDims])}`));
+  assertSameOnBackends(t, () => tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), 0), 0, 'int32');
 });
