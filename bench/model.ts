@@ -12,8 +12,17 @@
  * Models: SkateFormer (realtime, NTU with 2 and 1 persons, NW-UCLA), ST-GCN (tiny, standard),
  * part streams (small, psumnet).
  *
+ * With --pytorch <checkout of the official SkateFormer repository>, the official model runs in a
+ * Python child process (bench/pytorch.ts) for the SkateFormer cases: same shapes, batch sizes
+ * and threads, each skelact run followed by a PyTorch run, and its figures replace the fixed
+ * reference ones (which the table otherwise shows, saying so).
+ * --native on|off|auto: skelact's native OpenBLAS kernels on wasm (src/engine/native-kernels.ts).
+ * --profile: op-by-op time of one case's forward pass and training step (bench/kernel-profile.ts).
+ *
  * Usage: node dist/bench/model.js [--backends wasm,wasm-2,cpu] [--steps 100] [--quick]
- *                                 [--only <substring>] [--json bench/results/model.json]
+ *                                 [--only <substring>[,<substring>…]] [--json bench/results/model.json]
+ *                                 [--native on|off|auto] [--pytorch <dir>] [--pytorch-blas <dir>] [--python <exe>]
+ *        node dist/bench/model.js --profile [--only <substring>] [--batch 16] [--steps 2] [--threads 1] [--native on]
  */
 import * as tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
@@ -313,7 +322,7 @@ async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   for (const spec of requested) {
     for (let i = 0; i < CASES.length; i++) {
-      if (only && !CASES[i].label.includes(only)) continue;
+      if (only && !only.split(',').some((o) => CASES[i].label.includes(o))) continue;
       const passOn = ['native', 'pytorch', 'python', 'pytorch-blas'].flatMap((k) => (arg(k, '') ? [`--${k}`, arg(k, '')] : []));
       const args = [self, '--worker', spec, '--case', String(i), '--steps', String(steps), ...passOn, ...(quick ? ['--quick'] : [])];
       let out: string;
