@@ -170,9 +170,11 @@ async function runCase(spec: string, caseIndex: number, quick: boolean, steps: n
     const torch = checkout && c.pytorchCase ? await PytorchModel.start(c.pytorchCase, { checkout, threads, ...(arg('python', '') ? { python: arg('python', '') } : {}), ...(arg('pytorch-blas', '') ? { blasDir: arg('pytorch-blas', '') } : {}) }) : undefined;
     const torchForward: number[] = [];
     const torchTrain: number[] = [];
+    // --forward-only: latency at batch 1 only (a quick side-by-side; no training, no leak check).
+    const forwardOnly = process.argv.includes('--forward-only');
     if (torch) {
       await torch.forward(2); // warm-up
-      await torch.train(16, 1);
+      if (!forwardOnly) await torch.train(16, 1);
     }
     // The cpu backend is a pure-JS reference (a training step of the realtime model at batch 2
     // takes about 7 s here): fewer runs, and the leak check over 5 steps at batch 2.
@@ -180,15 +182,21 @@ async function runCase(spec: string, caseIndex: number, quick: boolean, steps: n
     const forwardRuns = slow ? 3 : c.big ? (quick ? 3 : 9) : quick ? 10 : 41;
     const forwardMs = await forwardLatency(model, forwardRuns, c.classes, torch ? async () => void torchForward.push(...(await torch.forward(1))) : undefined);
     const timedSteps = slow ? 1 : c.big ? (quick ? 1 : 3) : quick ? 3 : 10;
-    const throughput = await trainingSteps(model, 16, timedSteps, c.classes, peak, torch ? async () => void torchTrain.push(...(await torch.train(16, 1))) : undefined);
+    const throughput = forwardOnly ? undefined : await trainingSteps(model, 16, timedSteps, c.classes, peak, torch ? async () => void torchTrain.push(...(await torch.train(16, 1))) : undefined);
     const measured = torch
-      ? { forwardMs: Number(median(torchForward).toFixed(1)), trainSamplesPerSecond: Number(((16 * torchTrain.length * 1000) / torchTrain.reduce((a, b) => a + b, 0)).toFixed(2)), peakRssMiB: Math.round(await torch.peakRssMiB()), sameRun: true, blas: torch.blas }
+      ? {
+          forwardMs: Number(median(torchForward).toFixed(1)),
+          ...(torchTrain.length ? { trainSamplesPerSecond: Number(((16 * torchTrain.length * 1000) / torchTrain.reduce((a, b) => a + b, 0)).toFixed(2)) } : {}),
+          peakRssMiB: Math.round(await torch.peakRssMiB()),
+          sameRun: true,
+          blas: torch.blas,
+        }
       : undefined;
     torch?.close();
     // NTU-sized models: the leak check at batch 1 (100 steps at batch 16 would take over an
     // hour each). With 2 threads the kernels are the same as with one: not repeated.
     const leakBatch = c.big ? 1 : slow ? 2 : 16;
-    const leakSteps = threads > 1 ? 0 : slow ? 5 : quick ? Math.min(steps, 10) : steps;
+    const leakSteps = threads > 1 || forwardOnly ? 0 : slow ? 5 : quick ? Math.min(steps, 10) : steps;
     const leak = leakSteps > 0 ? await trainingSteps(model, leakBatch, leakSteps, c.classes, peak) : { tensors: [] as number[], samplesPerSecond: 0 };
     const first = leak.tensors[0];
     const last = leak.tensors[leak.tensors.length - 1];
@@ -198,8 +206,7 @@ async function runCase(spec: string, caseIndex: number, quick: boolean, steps: n
       parameters: model.params.countTrainable(),
       forwardMs: Number(forwardMs.toFixed(1)),
       forwardRuns,
-      trainSamplesPerSecond: Number(throughput.samplesPerSecond.toFixed(2)),
-      trainSteps: timedSteps,
+      ...(throughput ? { trainSamplesPerSecond: Number(throughput.samplesPerSecond.toFixed(2)), trainSteps: timedSteps } : {}),
       leakSteps,
       leakBatch,
       tensorsFlat: leak.tensors.length > 0 ? leak.tensors.every((n) => n === first) : undefined,
@@ -235,9 +242,9 @@ function table(rows: Row[]): string {
           .filter(Boolean)
           .join(', ') + (r.pytorch.sameRun ? ' (same run, interleaved)' : ' (fixed reference figure from an earlier run)')
       : '';
-    const flat = r.tensorsFlat === undefined ? 'not repeated (the 1-thread kernels)' : r.tensorsFlat ? `flat: ${r.tensorsFirst} over ${r.leakSteps} steps (batch ${r.leakBatch})` : `**grew** ${r.tensorsFirst} → ${r.tensorsLast} over ${r.leakSteps} steps`;
+    const flat = r.trainSamplesPerSecond === undefined ? 'not run (--forward-only)' : r.tensorsFlat === undefined ? 'not repeated (the 1-thread kernels)' : r.tensorsFlat ? `flat: ${r.tensorsFirst} over ${r.leakSteps} steps (batch ${r.leakBatch})` : `**grew** ${r.tensorsFirst} → ${r.tensorsLast} over ${r.leakSteps} steps`;
     lines.push(
-      `| ${r.backend} | ${r.model} | ${Number(r.parameters).toLocaleString('en-US')} | ${r.forwardMs}${ratio(r.forwardMs, r.pytorch?.forwardMs, false)} | ${r.trainSamplesPerSecond}${ratio(r.trainSamplesPerSecond, r.pytorch?.trainSamplesPerSecond, true)} | ${pt} | ${flat} | ${r.peakTfMiB} | ${r.peakRssMiB} |`,
+      `| ${r.backend} | ${r.model} | ${Number(r.parameters).toLocaleString('en-US')} | ${r.forwardMs}${ratio(r.forwardMs, r.pytorch?.forwardMs, false)} | ${r.trainSamplesPerSecond ?? '–'}${ratio(r.trainSamplesPerSecond, r.pytorch?.trainSamplesPerSecond, true)} | ${pt} | ${flat} | ${r.peakTfMiB} | ${r.peakRssMiB} |`,
     );
   }
   return lines.join('\n');
@@ -324,7 +331,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < CASES.length; i++) {
       if (only && !only.split(',').some((o) => CASES[i].label.includes(o))) continue;
       const passOn = ['native', 'pytorch', 'python', 'pytorch-blas'].flatMap((k) => (arg(k, '') ? [`--${k}`, arg(k, '')] : []));
-      const args = [self, '--worker', spec, '--case', String(i), '--steps', String(steps), ...passOn, ...(quick ? ['--quick'] : [])];
+      const flags = ['--quick', '--forward-only'].filter((f) => process.argv.includes(f));
+      const args = [self, '--worker', spec, '--case', String(i), '--steps', String(steps), ...passOn, ...flags];
       let out: string;
       try {
         out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
