@@ -6,12 +6,13 @@
  * Python: --python, else /usr/bin/python3 (Debian's, which has python3-torch), else python3.
  * BLAS: Debian's torch links the reference BLAS through libblas.so.3; the OpenMP build of
  * OpenBLAS put first on LD_LIBRARY_PATH replaces it (--pytorch-blas <dir>, else
- * SKELACT_PYTORCH_BLAS, else /usr/lib/x86_64-linux-gnu/openblas-openmp where installed). The
+ * SKELACT_PYTORCH_BLAS, else the copy `npm run setup:pytorch-bench` unpacks into
+ * .skelact-cache, else /usr/lib/x86_64-linux-gnu/openblas-openmp where installed). The
  * pthread build fights torch's OpenMP threads; the README says how to unpack the OpenMP one
  * without installing it.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +28,10 @@ export interface PytorchOptions {
 
 /** Where the OpenMP OpenBLAS is, if anywhere. */
 export function pytorchBlasDir(explicit?: string): string | undefined {
-  const candidates = [explicit, process.env.SKELACT_PYTORCH_BLAS, '/usr/lib/x86_64-linux-gnu/openblas-openmp'];
+  // npm run setup:pytorch-bench unpacks it under .skelact-cache/openblas-openmp.
+  const cache = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.skelact-cache', 'openblas-openmp', 'usr', 'lib');
+  const unpacked = existsSync(cache) ? readdirSync(cache).map((arch) => join(cache, arch, 'openblas-openmp')) : [];
+  const candidates = [explicit, process.env.SKELACT_PYTORCH_BLAS, ...unpacked, '/usr/lib/x86_64-linux-gnu/openblas-openmp'];
   return candidates.find((d) => d && existsSync(join(d, 'libblas.so.3')));
 }
 
