@@ -29,16 +29,20 @@
  *                   no faster; erf and exp dominate either way).
  */
 import * as tf from '@tensorflow/tfjs';
-import { isNativeKernel } from '../engine/native-kernels.js';
 import { dropoutMultiplierTensor } from '../engine/seeded-random.js';
 
+/** The mark of skelact's native kernels (src/engine/native-kernels.ts; not imported: Node only). */
+const NATIVE_KERNEL = Symbol.for('skelact.nativeKernel');
+
 /**
- * Whether products run on skelact's native OpenBLAS kernels (src/engine/native-kernels.ts):
- * there, transposed and batched matMuls are as fast as plain ones, so the workarounds below
- * for the stock wasm kernels (explicit transposes, broadcast outer products) only cost time.
+ * Whether products run on skelact's native OpenBLAS kernels: there, transposed and batched
+ * matMuls are as fast as plain ones, so the workarounds below for the stock wasm kernels
+ * (explicit transposes, broadcast outer products) only cost time.
  */
 function nativeProducts(): boolean {
-  return tf.getBackend() === 'wasm' && isNativeKernel(tf.BatchMatMul);
+  if (tf.getBackend() !== 'wasm') return false;
+  const kernel = tf.getKernel(tf.BatchMatMul, 'wasm') as unknown as Record<symbol, boolean> | undefined;
+  return !!kernel?.[NATIVE_KERNEL];
 }
 
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
