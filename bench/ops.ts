@@ -13,12 +13,16 @@
  * run at full size (~0.01 GFLOP/s): those stock entries are measured at batch 1 and scaled
  * to the full batch (marked ≈).
  *
- * Usage: node dist/bench/ops.js [--runs 5] [--only substring] [--modes stock,kernels,fast] [--threads N] [--json out.json]
+ * --native on adds skelact's native OpenBLAS kernels to the kernels and fast set-ups.
+ *
+ * Usage: node dist/bench/ops.js [--runs 5] [--only substring] [--modes stock,kernels,fast] [--threads N] [--native on|off] [--json out.json]
  */
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { initBackend } from '../src/engine/backend.js';
+import { initBackend, type NativeChoice } from '../src/engine/backend.js';
+import { loadNativeAddon } from '../src/engine/native.js';
+import { registerNativeKernels, unregisterNativeKernels } from '../src/engine/native-kernels.js';
 import { registerWasmTrainingKernels, restoreBuiltinWasmKernels } from '../src/engine/wasm-kernels.js';
 import { cpuBridge } from '../src/engine/wasm-layout-kernels.js';
 import * as fast from '../src/models/ops.js';
@@ -33,13 +37,18 @@ const MODES: readonly Mode[] = ['stock', 'kernels', 'fast'];
 const MISSING_ON_WASM = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'UnsortedSegmentSum', 'Einsum'];
 
 let currentMode: Mode | undefined;
+/** --native on: the kernels and fast set-ups also run skelact's native OpenBLAS kernels (stock never does). */
+let withNative = false;
 
 function setMode(mode: Mode): Ops {
   if (mode !== currentMode && mode === 'stock') {
+    unregisterNativeKernels();
     restoreBuiltinWasmKernels();
     for (const name of MISSING_ON_WASM) if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: cpuBridge(name) });
   } else if (mode !== currentMode) {
     registerWasmTrainingKernels();
+    const addon = loadNativeAddon().addon;
+    if (withNative && addon) registerNativeKernels(addon);
   }
   currentMode = mode;
   return mode === 'fast' ? (fast as unknown as Ops) : referenceOps;
@@ -202,7 +211,9 @@ async function main(): Promise<void> {
   const threads = Number(arg('threads', '1'));
   const modes = arg('modes', MODES.join(',')).split(',') as Mode[];
   if (modes.some((m) => !MODES.includes(m))) throw new Error(`--modes takes some of ${MODES.join(', ')}`);
-  const info = await initBackend('wasm', { threads });
+  const native = arg('native', 'off') as NativeChoice;
+  const info = await initBackend('wasm', { threads, native });
+  withNative = !!info.native?.active;
   const results: Array<{ name: string; ms: Partial<Record<Mode, number>>; scaled: boolean }> = [];
   for (const c of CASES.filter((k) => k.name.includes(only))) {
     // The three set-ups run in turn within each round, so that load from other processes

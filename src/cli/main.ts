@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type yargsFactory from 'yargs';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { BACKEND_CHOICES, type BackendChoice } from '../engine/choices.js';
+import { BACKEND_CHOICES, NATIVE_CHOICES, type BackendChoice, type NativeChoice } from '../engine/choices.js';
 import { packageVersion } from '../util/version.js';
 import { printableMessage } from '../util/printable.js';
 import { COMMANDS, findCommand } from './command-table.js';
@@ -15,7 +15,7 @@ import type { GlobalOptions } from './output.js';
 const yargs = createRequire(import.meta.url)('yargs') as typeof yargsFactory;
 
 /** Global options that take a value (`--backend wasm`), so the command word is found after them. */
-const GLOBAL_OPTIONS_WITH_VALUES = ['--backend', '--threads'];
+const GLOBAL_OPTIONS_WITH_VALUES = ['--backend', '--threads', '--native'];
 
 /** The first word of argv that is not an option or a global option's value: the command asked for. */
 function commandWord(argv: readonly string[]): string | undefined {
@@ -31,7 +31,10 @@ function commandWord(argv: readonly string[]): string | undefined {
 async function startBackend(args: Record<string, unknown>): Promise<void> {
   if (args.help) return; // --help starts no engine
   const { describeBackend, initBackend } = await import('../engine/backend.js');
-  const info = await initBackend(args.backend as BackendChoice, args.threads !== undefined ? { threads: args.threads as number } : {});
+  const info = await initBackend(args.backend as BackendChoice, {
+    ...(args.threads !== undefined ? { threads: args.threads as number } : {}),
+    ...(args.native !== undefined ? { native: args.native as NativeChoice } : {}),
+  });
   // On stderr, so --json output stays clean.
   if (!args.quiet) process.stderr.write(`skelact ${packageVersion()} · backend: ${describeBackend(info)}\n`);
 }
@@ -53,7 +56,8 @@ export async function createCli(argv: string[]): Promise<Argv<GlobalOptions>> {
     .option('backend', { describe: 'TensorFlow.js engine (auto = the best that loads)', choices: BACKEND_CHOICES, default: 'auto', type: 'string', global: true })
     .option('json', { describe: 'machine-readable JSON on stdout', type: 'boolean', default: false, global: true })
     .option('quiet', { describe: 'no progress or summary on stderr', type: 'boolean', default: false, global: true })
-    .option('threads', { describe: 'wasm backend: XNNPACK threads (default SKELACT_WASM_THREADS or 1; 2 makes the NTU-sized models about 1.5× faster on 2 cores, the small ones slower)', type: 'number', global: true }) as unknown as Argv<GlobalOptions>;
+    .option('threads', { describe: 'wasm backend: XNNPACK threads (default SKELACT_WASM_THREADS or 1; 2 makes the NTU-sized models about 1.5× faster on 2 cores, the small ones slower)', type: 'number', global: true })
+    .option('native', { describe: "wasm backend: skelact's native OpenBLAS kernels for products and convolutions (default SKELACT_NATIVE or auto: where built; 'npm run setup:native' builds them); they run --threads threads", choices: NATIVE_CHOICES, type: 'string', global: true }) as unknown as Argv<GlobalOptions>;
   const chosen = findCommand(commandWord(argv));
   const withCommands = chosen
     ? cli.command({ ...(await chosen.load()), describe: chosen.describe } as never).middleware(chosen.tensors ? startBackend : (args) => sayNoBackend(args, chosen.name), false)

@@ -13,14 +13,26 @@
  * wasm gets skelact's kernels (./wasm-kernels.ts: the backward kernels it lacks, a correct
  * MaxPoolGrad, fast slices, transposes and reductions) and, opt-in, XNNPACK threads
  * (./wasm-threads.ts; `threads` option or SKELACT_WASM_THREADS, fixed once wasm has loaded).
+ * On top of those, where the addon in native/ is built, OpenBLAS kernels for the products and
+ * convolutions (./native-kernels.ts; `native` option or SKELACT_NATIVE: on, off, auto), with
+ * OpenBLAS running the same number of threads.
  */
 import * as tf from '@tensorflow/tfjs';
+import { describeOpenBlas, loadNativeAddon } from './native.js';
+import { nativeSelfCheck, registerNativeKernels, unregisterNativeKernels } from './native-kernels.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { prepareWasmThreads } from './wasm-threads.js';
 
-import { BACKEND_CHOICES, type BackendChoice, type ConcreteBackend } from './choices.js';
+import { BACKEND_CHOICES, NATIVE_CHOICES, type BackendChoice, type ConcreteBackend, type NativeChoice } from './choices.js';
 
-export { BACKEND_CHOICES, type BackendChoice, type ConcreteBackend };
+export { BACKEND_CHOICES, NATIVE_CHOICES, type BackendChoice, type ConcreteBackend, type NativeChoice };
+
+/** Whether skelact's native (OpenBLAS) kernels run under the wasm backend, and if not, why. */
+export interface NativeInfo {
+  readonly active: boolean;
+  /** "native OpenBLAS 0.3.21 (Haswell, 2 threads)" or "native kernels off (why)". */
+  readonly description: string;
+}
 
 export interface BackendInfo {
   /** What was asked for. */
@@ -35,6 +47,8 @@ export interface BackendInfo {
   readonly description: string;
   /** Threads the backend computes with (wasm: XNNPACK's thread pool; others: 1 as far as we know). */
   readonly threads: number;
+  /** wasm only: the native kernels' state. */
+  readonly native?: NativeInfo;
 }
 
 export interface InitBackendOptions {
@@ -43,11 +57,60 @@ export interface InitBackendOptions {
    * variable SKELACT_WASM_THREADS, else 1.
    */
   readonly threads?: number;
+  /**
+   * wasm only: skelact's native OpenBLAS kernels. auto (default; the environment variable
+   * SKELACT_NATIVE overrides it): use them where the addon loads and passes its self-check;
+   * on: the same, but an error where they cannot run; off: the stock kernels.
+   */
+  readonly native?: NativeChoice;
 }
 
 const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 let current: BackendInfo | undefined;
+const nativeWarnings = new Set<string>();
+
+/** The native choice asked for: the option, else SKELACT_NATIVE, else auto. */
+export function requestedNative(options: InitBackendOptions = {}): NativeChoice {
+  const raw = options.native ?? (process.env.SKELACT_NATIVE || 'auto');
+  if (!(NATIVE_CHOICES as readonly string[]).includes(raw)) throw new Error(`native kernels: expected one of ${NATIVE_CHOICES.join(', ')}, got '${raw}'${options.native === undefined ? ' (SKELACT_NATIVE)' : ''}`);
+  return raw as NativeChoice;
+}
+
+/**
+ * Puts the native kernels on (or takes them off) the running wasm backend. A failure under
+ * `auto` is a reason in the engine line (and, for a failed self-check, a warning); under `on`
+ * it is an error.
+ */
+function applyNative(choice: NativeChoice, threads: number): NativeInfo {
+  if (choice === 'off') {
+    unregisterNativeKernels();
+    return { active: false, description: 'native kernels off (--native off)' };
+  }
+  const load = loadNativeAddon();
+  let reason: string | undefined;
+  if (!load.addon) {
+    reason = load.reason;
+  } else {
+    load.addon.setThreads(threads);
+    registerNativeKernels(load.addon);
+    const wrong = nativeSelfCheck(load.addon);
+    if (wrong) {
+      unregisterNativeKernels();
+      reason = `self-check failed: ${wrong}`;
+      if (!nativeWarnings.has(reason)) {
+        nativeWarnings.add(reason);
+        process.emitWarning(`skelact native kernels computed a wrong product and are switched off (${wrong}); the stock kernels run. Rebuild them with 'npm run setup:native' and report this.`);
+      }
+    }
+  }
+  if (reason !== undefined) {
+    if (choice === 'on') throw new Error(`--native on: the native kernels cannot run: ${reason}`);
+    return { active: false, description: `native kernels off: ${reason}` };
+  }
+  const { version, core } = describeOpenBlas(load.addon!);
+  return { active: true, description: `native ${version} (${core}, ${threads} thread${threads === 1 ? '' : 's'})` };
+}
 
 function reasonOf(e: unknown): string {
   const err = e as { code?: string; message?: string };
@@ -60,6 +123,14 @@ export function requestedWasmThreads(options: InitBackendOptions = {}): number {
   const raw = options.threads ?? (process.env.SKELACT_WASM_THREADS ? Number(process.env.SKELACT_WASM_THREADS) : 1);
   if (!Number.isInteger(raw) || raw < 1) throw new Error(`wasm threads must be a positive integer, got ${options.threads ?? `SKELACT_WASM_THREADS=${process.env.SKELACT_WASM_THREADS}`}`);
   return raw;
+}
+
+/** "wasm (SIMD, 1 thread) + native OpenBLAS 0.3.21 (Haswell, 1 thread)", or with why native is off. */
+function wasmDescription(threads: number, native?: NativeInfo): string {
+  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+  const base = `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'})`;
+  if (!native) return base;
+  return native.active ? `${base} + ${native.description}` : `${base}; ${native.description}`;
 }
 
 async function tryLoad(backend: ConcreteBackend, options: InitBackendOptions): Promise<{ tfBackend: string; description: string }> {
@@ -86,9 +157,7 @@ async function tryLoad(backend: ConcreteBackend, options: InitBackendOptions): P
       if (wasm.getThreadsCount() !== threads) {
         throw new Error(`wasm was already loaded in this process with ${wasm.getThreadsCount()} thread(s); the thread count (${threads} asked) is fixed when it first loads`);
       }
-      const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-      const running = wasm.getThreadsCount();
-      return { tfBackend: 'wasm', description: `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${running} thread${running === 1 ? '' : 's'})` };
+      return { tfBackend: 'wasm', description: wasmDescription(wasm.getThreadsCount()) };
     }
     case 'cpu':
       if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
@@ -119,21 +188,36 @@ export async function initBackend(requested: BackendChoice = 'auto', options: In
       throw new Error(`the wasm backend already runs ${current.threads} thread(s) in this process; its thread count is fixed when it first loads`);
     }
     await tf.setBackend(current.tfBackend);
+    if (current.backend === 'wasm') {
+      const native = applyNative(requestedNative(options), current.threads);
+      current = { ...current, native, description: wasmDescription(current.threads, native) };
+    }
     return current;
   }
+  const nativeChoice = requestedNative(options);
   const order = requested === 'auto' ? AUTO_ORDER : [requested];
   const unavailable: Array<{ backend: ConcreteBackend; reason: string }> = [];
   for (const backend of order) {
+    let loaded: { tfBackend: string; description: string; threads: number };
     try {
       const { tfBackend, description } = await tryLoad(backend, options);
       await tf.ready();
       const threads = backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1;
       quietCpuBanner();
-      current = { requested, backend, tfBackend, unavailable, description, threads };
-      return current;
+      loaded = { tfBackend, description, threads };
     } catch (e) {
       unavailable.push({ backend, reason: reasonOf(e) });
+      continue;
     }
+    const { tfBackend, description, threads } = loaded;
+    if (backend === 'wasm') {
+      // Outside the try: `--native on` that cannot be honoured is an error, not a reason to pass wasm over.
+      const native = applyNative(nativeChoice, threads);
+      current = { requested, backend, tfBackend, unavailable, description: wasmDescription(threads, native), threads, native };
+    } else {
+      current = { requested, backend, tfBackend, unavailable, description, threads };
+    }
+    return current;
   }
   const why = unavailable.map((u) => `${u.backend}: ${u.reason}`).join('; ');
   if (requested === 'auto') throw new Error(`no TensorFlow.js backend could be loaded (${why})`);

@@ -5,3 +5,7 @@
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
+
+/** skelact's native (OpenBLAS) kernels under the wasm backend: where built, always, never. */
+export const NATIVE_CHOICES = ['auto', 'on', 'off'] as const;
+export type NativeChoice = (typeof NATIVE_CHOICES)[number];

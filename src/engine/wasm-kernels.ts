@@ -21,6 +21,7 @@ import { convKernels } from './wasm-conv-kernels.js';
 import { layoutKernels } from './wasm-layout-kernels.js';
 
 const OURS = Symbol.for('skelact.wasmKernel');
+const NATIVE = Symbol.for('skelact.nativeKernel');
 
 /** The built-in configs replaced (undefined: the kernel was missing), for restoreBuiltinWasmKernels. */
 const builtins = new Map<string, KernelConfig | undefined>();
@@ -65,7 +66,8 @@ export function registerWasmTrainingKernels(): void {
   }
   for (const { name, make } of allKernels()) {
     const original = tf.getKernel(name, 'wasm');
-    if (original && (original as unknown as Record<symbol, boolean>)[OURS]) continue;
+    // Ours already, or a native kernel (src/engine/native-kernels.ts) wrapping ours: nothing to do.
+    if (original && ((original as unknown as Record<symbol, boolean>)[OURS] || (original as unknown as Record<symbol, boolean>)[NATIVE])) continue;
     const config: KernelConfig = {
       kernelName: name,
       backendName: 'wasm',

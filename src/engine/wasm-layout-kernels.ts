@@ -21,6 +21,9 @@
  *   of its forward pass; this one copies rows from heap views (10× faster on those shapes).
  *   Out-of-range indices throw, as on the cpu backend.
  * - UnsortedSegmentSum (missing on wasm; the gradient of tf.gather): a loop over heap views.
+ * - Identity (tf.clone, and many times per training step in gradient bookkeeping): the
+ *   built-in copies the whole tensor; tensors are immutable, so this one shares the data and
+ *   takes a reference, as the cpu backend's does and as Reshape already does on wasm.
  * - Einsum (missing on wasm): the cpu backend's kernel through a bridge (`cpuBridge`), which
  *   copies the inputs out of wasm memory and the result back; fine for its rare, small uses.
  */
@@ -468,6 +471,16 @@ export function cpuBridge(kernelName: string): KernelFunc {
 export const REDUCTION_KERNELS = [tf.Sum, tf.Mean, tf.Max, tf.Min, tf.Prod, tf.All, tf.Any] as const;
 
 /** Layout and reduction kernels: [name, make(config of the built-in kernel or undefined)]. */
+/** Identity without a copy: the output is the input's data with one more reference. */
+function identityKernel(original: KernelConfig): KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as TensorInfo;
+    if (x.dtype === 'string') return original.kernelFunc(args);
+    wasmBackendOf(args).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  };
+}
+
 export function layoutKernels(): Array<{ name: string; make: (original: KernelConfig | undefined) => KernelFunc }> {
   const need = (name: string, o: KernelConfig | undefined): KernelConfig => {
     if (!o) throw new Error(`wasm has no built-in ${name} kernel to wrap`);
@@ -486,6 +499,7 @@ export function layoutKernels(): Array<{ name: string; make: (original: KernelCo
     { name: tf.MaxPoolGrad, make: () => maxPoolGrad },
     { name: tf.UnsortedSegmentSum, make: () => unsortedSegmentSumKernel(cpuBridge(tf.UnsortedSegmentSum)) },
     { name: tf.Einsum, make: () => cpuBridge(tf.Einsum) },
+    { name: tf.Identity, make: (o) => identityKernel(need(tf.Identity, o)) },
   ];
 }
 

@@ -32,6 +32,20 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/random.js';
 import { dropoutMultiplierTensor } from '../engine/seeded-random.js';
 
+/** The mark of skelact's native kernels (src/engine/native-kernels.ts; not imported: Node only). */
+const NATIVE_KERNEL = Symbol.for('skelact.nativeKernel');
+
+/**
+ * Whether products run on skelact's native OpenBLAS kernels: there, transposed and batched
+ * matMuls are as fast as plain ones, so the workarounds below for the stock wasm kernels
+ * (explicit transposes, broadcast outer products) only cost time.
+ */
+function nativeProducts(): boolean {
+  if (tf.getBackend() !== 'wasm') return false;
+  const kernel = tf.getKernel(tf.BatchMatMul, 'wasm') as unknown as Record<symbol, boolean> | undefined;
+  return !!kernel?.[NATIVE_KERNEL];
+}
+
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
 
 /**
@@ -62,6 +76,11 @@ function matMul2d(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D 
       gradFunc: (dy, saved) => {
         const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
         const g = dy as tf.Tensor2D;
+        if (nativeProducts()) {
+          const dxn = tf.matMul(g, ws, false, true);
+          const dwn = tf.matMul(xs, g, true, false);
+          return bi ? [dxn, dwn, tf.sum(dy, 0)] : [dxn, dwn];
+        }
         const dx = tf.matMul(g, tf.transpose(ws));
         // XNNPACK packs the right operand (here [M, ·] with M = every token) on each call:
         // pack the narrower of x and dy, and transpose the small result if need be.
@@ -280,6 +299,14 @@ export function temporalConv(x: tf.Tensor4D, w: tf.Tensor3D, b: tf.Tensor1D | un
       gradFunc: (dy, [xs, ws]) => {
         const g = dy as tf.Tensor4D;
         const wsr = tf.reshape(ws, [K, 1, cin, cout]) as tf.Tensor4D;
+        if (nativeProducts() && c.dilation === 1) {
+          // The native kernels compute both gradients as GEMMs over im2col columns directly:
+          // the forward-conv rewrites below (made for XNNPACK) would only add transposes.
+          const attrs = { strides: [stride, 1], pad: framePadding(c.top, c.bottom), dataFormat: 'NHWC', dimRoundingMode: undefined } as unknown as tf.NamedAttrMap;
+          const dxn = tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: g, filter: wsr }, { ...attrs, inputShape: xs.shape }) as tf.Tensor;
+          const dwn = tf.reshape(tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: xs, dy: g }, { ...attrs, filterShape: [K, 1, cin, cout] }) as tf.Tensor, [K, cin, cout]);
+          return bi ? [dxn, dwn, tf.sum(g, [0, 1, 2])] : [dxn, dwn];
+        }
         const dx = convFramesInputGrad(g, wsr, x.shape[1], c);
         const dw = tf.reshape(convFramesFilterGrad(xs as tf.Tensor4D, g, c), [K, cin, cout]);
         return bi ? [dx, dw, tf.sum(g, [0, 1, 2])] : [dx, dw];
@@ -445,7 +472,7 @@ const PRODUCTS_PER_SUM = 4;
  */
 function matMulTransposeB(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const d = a.shape[a.rank - 1];
-  if (d > BROADCAST_MAX_HEAD_DIM) return tf.matMul(a, b, false, true);
+  if (d > BROADCAST_MAX_HEAD_DIM || nativeProducts()) return tf.matMul(a, b, false, true);
   const lead = a.shape.slice(0, -2);
   const n = a.shape[a.rank - 2];
   const swap = [...lead.keys(), lead.length + 1, lead.length];

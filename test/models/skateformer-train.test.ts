@@ -150,7 +150,10 @@ test('checkpointed blocks run in pieces of the batch (checkpointChunk) give the 
         diff = Math.max(diff, Math.abs(g[i] - h[i]));
         scale = Math.max(scale, Math.abs(g[i]));
       }
-      t.true(diff <= 1e-4 * scale, `chunk ${chunk}, ${name}: max difference ${diff} (scale ${scale})`);
+      // Plus an absolute floor: a bias followed by BatchNorm has a gradient that is zero in exact
+      // arithmetic, i.e. float32 rounding noise (~1e-7), which differs with the order of the sums
+      // (OpenBLAS's and the native column sums do not split like the stock wasm kernels).
+      t.true(diff <= 1e-4 * scale + 1e-6, `chunk ${chunk}, ${name}: max difference ${diff} (scale ${scale})`);
     });
   }
 });

@@ -1,0 +1,379 @@
+/*
+ * skelact's native CPU kernels: OpenBLAS products and the loops around them, run directly on
+ * the TensorFlow.js wasm backend's memory.
+ *
+ * Every kernel takes the wasm heap as one Float32Array (`heap`) and addresses tensors by their
+ * element offset in it, so nothing is copied in or out: the wasm backend allocates the output,
+ * the JavaScript side (src/engine/native-kernels.ts) passes the offsets, and the results land
+ * where tfjs expects them. Shapes and offsets are checked here against the heap's length, so a
+ * wrong call throws a JavaScript error instead of writing outside the heap.
+ *
+ * Exports:
+ *   info()                         {config, corename, threads}
+ *   setThreads(n)                  openblas_set_num_threads
+ *   gemm(heap, ta, tb, M, N, K, aOffsets, bOffsets, cOffsets)
+ *                                  C[i] = op(A[i]) · op(B[i]) for each i, row-major, packed
+ *   biasActivation(heap, cOffset, rows, cols, biasOffset, biasSize, activation, alpha)
+ *                                  in place: C += bias (size cols or 1; offset −1: none), then
+ *                                  0 linear, 1 relu, 2 relu6, 3 elu, 4 leakyrelu(alpha), 5 sigmoid
+ *   sumLeading(heap, xOffset, rows, cols, outOffset)
+ *                                  out[j] = Σᵢ x[i, j]: a sum over leading axes (bias gradients)
+ *   conv2d(heap, xOffset, wOffset, yOffset, geometry)
+ *   conv2dBackpropInput(heap, dyOffset, wOffset, dxOffset, geometry)
+ *   conv2dBackpropFilter(heap, xOffset, dyOffset, dwOffset, geometry)
+ *                                  NHWC, filter [kh, kw, ci, co]; geometry an Int32Array
+ *                                  [n, h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dw, padTop, padLeft];
+ *                                  im2col of one sample at a time, then one GEMM per sample.
+ */
+#include <cblas.h>
+#include <math.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECK(call)                                                     \
+  do {                                                                  \
+    if ((call) != napi_ok) {                                            \
+      napi_throw_error(env, NULL, "skelact native: N-API call failed"); \
+      return NULL;                                                      \
+    }                                                                   \
+  } while (0)
+
+#define FAIL(msg)                        \
+  do {                                   \
+    napi_throw_error(env, NULL, (msg));  \
+    return NULL;                         \
+  } while (0)
+
+typedef struct {
+  float* data;
+  size_t length;
+} Heap;
+
+static int get_heap(napi_env env, napi_value value, Heap* heap) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, value, &type, &length, &data, &buffer, &byte_offset) != napi_ok || type != napi_float32_array) return 0;
+  heap->data = (float*)data;
+  heap->length = length;
+  return 1;
+}
+
+static int get_u32_array(napi_env env, napi_value value, uint32_t** out, size_t* length) {
+  napi_typedarray_type type;
+  void* data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, value, &type, length, &data, &buffer, &byte_offset) != napi_ok || type != napi_uint32_array) return 0;
+  *out = (uint32_t*)data;
+  return 1;
+}
+
+static int get_i32_array(napi_env env, napi_value value, int32_t** out, size_t* length) {
+  napi_typedarray_type type;
+  void* data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, value, &type, length, &data, &buffer, &byte_offset) != napi_ok || type != napi_int32_array) return 0;
+  *out = (int32_t*)data;
+  return 1;
+}
+
+static int get_int(napi_env env, napi_value value, int64_t* out) {
+  return napi_get_value_int64(env, value, out) == napi_ok;
+}
+
+static int get_bool(napi_env env, napi_value value, int* out) {
+  bool b;
+  if (napi_get_value_bool(env, value, &b) != napi_ok) return 0;
+  *out = b ? 1 : 0;
+  return 1;
+}
+
+/* Whether [offset, offset + size) lies inside the heap. */
+static int inside(const Heap* heap, int64_t offset, int64_t size) {
+  return offset >= 0 && size >= 0 && (uint64_t)(offset + size) <= heap->length;
+}
+
+static napi_value info(napi_env env, napi_callback_info cb) {
+  napi_value result, value;
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &value));
+  CHECK(napi_set_named_property(env, result, "config", value));
+  CHECK(napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &value));
+  CHECK(napi_set_named_property(env, result, "corename", value));
+  CHECK(napi_create_int32(env, openblas_get_num_threads(), &value));
+  CHECK(napi_set_named_property(env, result, "threads", value));
+  return result;
+}
+
+static napi_value set_threads(napi_env env, napi_callback_info cb) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t n;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 1 || !get_int(env, argv[0], &n) || n < 1 || n > 1024) FAIL("setThreads(n): n must be an integer from 1 to 1024");
+  openblas_set_num_threads((int)n);
+  return NULL;
+}
+
+static napi_value gemm(napi_env env, napi_callback_info cb) {
+  size_t argc = 9;
+  napi_value argv[9];
+  Heap heap;
+  int ta, tb;
+  int64_t M, N, K;
+  uint32_t *ao, *bo, *co;
+  size_t na, nb, nc;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 9 || !get_heap(env, argv[0], &heap) || !get_bool(env, argv[1], &ta) || !get_bool(env, argv[2], &tb) || !get_int(env, argv[3], &M) || !get_int(env, argv[4], &N) ||
+      !get_int(env, argv[5], &K) || !get_u32_array(env, argv[6], &ao, &na) || !get_u32_array(env, argv[7], &bo, &nb) || !get_u32_array(env, argv[8], &co, &nc))
+    FAIL("gemm(heap: Float32Array, transA, transB, M, N, K, aOffsets, bOffsets, cOffsets: Uint32Array)");
+  if (M < 0 || N < 0 || K < 0 || na != nc || nb != nc) FAIL("gemm: negative size or offset arrays of different lengths");
+  for (size_t i = 0; i < nc; i++) {
+    if (!inside(&heap, ao[i], M * K) || !inside(&heap, bo[i], K * N) || !inside(&heap, co[i], M * N)) FAIL("gemm: an operand lies outside the heap");
+  }
+  if (M == 0 || N == 0) return NULL;
+  const int lda = ta ? (int)M : (int)K;
+  const int ldb = tb ? (int)K : (int)N;
+  for (size_t i = 0; i < nc; i++) {
+    float* c = heap.data + co[i];
+    if (K == 0) {
+      memset(c, 0, sizeof(float) * (size_t)(M * N));
+      continue;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, heap.data + ao[i], lda, heap.data + bo[i], ldb, 0.0f, c,
+                (int)N);
+  }
+  return NULL;
+}
+
+static napi_value bias_activation(napi_env env, napi_callback_info cb) {
+  size_t argc = 8;
+  napi_value argv[8];
+  Heap heap;
+  int64_t c_off, rows, cols, bias_off, bias_size, act;
+  double alpha;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 8 || !get_heap(env, argv[0], &heap) || !get_int(env, argv[1], &c_off) || !get_int(env, argv[2], &rows) || !get_int(env, argv[3], &cols) ||
+      !get_int(env, argv[4], &bias_off) || !get_int(env, argv[5], &bias_size) || !get_int(env, argv[6], &act) || napi_get_value_double(env, argv[7], &alpha) != napi_ok)
+    FAIL("biasActivation(heap, cOffset, rows, cols, biasOffset, biasSize, activation, alpha)");
+  if (!inside(&heap, c_off, rows * cols)) FAIL("biasActivation: the output lies outside the heap");
+  if (bias_off >= 0 && (!(bias_size == cols || bias_size == 1) || !inside(&heap, bias_off, bias_size))) FAIL("biasActivation: the bias must have 1 or cols elements inside the heap");
+  if (act < 0 || act > 5) FAIL("biasActivation: unknown activation");
+  float* c = heap.data + c_off;
+  const float* bias = bias_off >= 0 ? heap.data + bias_off : NULL;
+  const float a = (float)alpha;
+  for (int64_t r = 0; r < rows; r++) {
+    float* row = c + r * cols;
+    if (bias) {
+      if (bias_size == 1)
+        for (int64_t j = 0; j < cols; j++) row[j] += bias[0];
+      else
+        for (int64_t j = 0; j < cols; j++) row[j] += bias[j];
+    }
+    switch (act) {
+      case 1:
+        for (int64_t j = 0; j < cols; j++) row[j] = row[j] > 0.0f ? row[j] : 0.0f;
+        break;
+      case 2:
+        for (int64_t j = 0; j < cols; j++) row[j] = row[j] < 0.0f ? 0.0f : (row[j] > 6.0f ? 6.0f : row[j]);
+        break;
+      case 3:
+        for (int64_t j = 0; j < cols; j++) row[j] = row[j] > 0.0f ? row[j] : expm1f(row[j]);
+        break;
+      case 4:
+        for (int64_t j = 0; j < cols; j++) row[j] = row[j] > 0.0f ? row[j] : a * row[j];
+        break;
+      case 5:
+        for (int64_t j = 0; j < cols; j++) row[j] = 1.0f / (1.0f + expf(-row[j]));
+        break;
+      default:
+        break;
+    }
+  }
+  return NULL;
+}
+
+static napi_value sum_leading(napi_env env, napi_callback_info cb) {
+  size_t argc = 5;
+  napi_value argv[5];
+  Heap heap;
+  int64_t x_off, rows, cols, out_off;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 5 || !get_heap(env, argv[0], &heap) || !get_int(env, argv[1], &x_off) || !get_int(env, argv[2], &rows) || !get_int(env, argv[3], &cols) || !get_int(env, argv[4], &out_off))
+    FAIL("sumLeading(heap, xOffset, rows, cols, outOffset)");
+  if (rows < 0 || cols < 0 || !inside(&heap, x_off, rows * cols) || !inside(&heap, out_off, cols)) FAIL("sumLeading: an operand lies outside the heap");
+  float* out = heap.data + out_off;
+  const float* x = heap.data + x_off;
+  memset(out, 0, sizeof(float) * (size_t)cols);
+  for (int64_t i = 0; i < rows; i++) {
+    const float* row = x + i * cols;
+    for (int64_t j = 0; j < cols; j++) out[j] += row[j];
+  }
+  return NULL;
+}
+
+typedef struct {
+  int64_t n, h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dw, pad_top, pad_left;
+} Geometry;
+
+static int get_geometry(napi_env env, napi_value value, Geometry* g) {
+  int32_t* v;
+  size_t length;
+  if (!get_i32_array(env, value, &v, &length) || length != 15) return 0;
+  g->n = v[0], g->h = v[1], g->w = v[2], g->ci = v[3], g->ho = v[4], g->wo = v[5], g->co = v[6];
+  g->kh = v[7], g->kw = v[8], g->sh = v[9], g->sw = v[10], g->dh = v[11], g->dw = v[12], g->pad_top = v[13], g->pad_left = v[14];
+  return g->n >= 0 && g->h >= 0 && g->w >= 0 && g->ci >= 0 && g->ho >= 0 && g->wo >= 0 && g->co >= 0 && g->kh >= 1 && g->kw >= 1 && g->sh >= 1 && g->sw >= 1 && g->dh >= 1 &&
+         g->dw >= 1;
+}
+
+/* cols [ho·wo, kh·kw·ci] of one sample x [h, w, ci]; taps outside the image are zero. */
+static void im2col(const float* x, const Geometry* g, float* cols) {
+  const int64_t row = g->kh * g->kw * g->ci;
+  for (int64_t oy = 0; oy < g->ho; oy++) {
+    for (int64_t ox = 0; ox < g->wo; ox++) {
+      float* dst = cols + (oy * g->wo + ox) * row;
+      for (int64_t i = 0; i < g->kh; i++) {
+        const int64_t y = oy * g->sh - g->pad_top + i * g->dh;
+        for (int64_t j = 0; j < g->kw; j++) {
+          const int64_t xx = ox * g->sw - g->pad_left + j * g->dw;
+          float* tap = dst + (i * g->kw + j) * g->ci;
+          if (y < 0 || y >= g->h || xx < 0 || xx >= g->w)
+            memset(tap, 0, sizeof(float) * (size_t)g->ci);
+          else
+            memcpy(tap, x + (y * g->w + xx) * g->ci, sizeof(float) * (size_t)g->ci);
+        }
+      }
+    }
+  }
+}
+
+/* dx [h, w, ci] += the columns scattered back to where im2col took them from. */
+static void col2im(const float* cols, const Geometry* g, float* dx) {
+  const int64_t row = g->kh * g->kw * g->ci;
+  for (int64_t oy = 0; oy < g->ho; oy++) {
+    for (int64_t ox = 0; ox < g->wo; ox++) {
+      const float* src = cols + (oy * g->wo + ox) * row;
+      for (int64_t i = 0; i < g->kh; i++) {
+        const int64_t y = oy * g->sh - g->pad_top + i * g->dh;
+        if (y < 0 || y >= g->h) continue;
+        for (int64_t j = 0; j < g->kw; j++) {
+          const int64_t xx = ox * g->sw - g->pad_left + j * g->dw;
+          if (xx < 0 || xx >= g->w) continue;
+          const float* tap = src + (i * g->kw + j) * g->ci;
+          float* d = dx + (y * g->w + xx) * g->ci;
+          for (int64_t c = 0; c < g->ci; c++) d[c] += tap[c];
+        }
+      }
+    }
+  }
+}
+
+/* A 1×1, stride-1, unpadded convolution reads x as it is: no columns needed. */
+static int pointwise(const Geometry* g) {
+  return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pad_top == 0 && g->pad_left == 0 && g->ho == g->h && g->wo == g->w;
+}
+
+enum ConvKind { FORWARD, BACKPROP_INPUT, BACKPROP_FILTER };
+
+static napi_value conv(napi_env env, napi_callback_info cb, enum ConvKind kind) {
+  size_t argc = 5;
+  napi_value argv[5];
+  Heap heap;
+  int64_t o1, o2, o3;
+  Geometry g;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 5 || !get_heap(env, argv[0], &heap) || !get_int(env, argv[1], &o1) || !get_int(env, argv[2], &o2) || !get_int(env, argv[3], &o3) || !get_geometry(env, argv[4], &g))
+    FAIL("conv2d*(heap, offset, offset, offset, geometry: Int32Array(15))");
+  const int64_t xs = g.h * g.w * g.ci, ys = g.ho * g.wo * g.co, k = g.kh * g.kw * g.ci, m = g.ho * g.wo;
+  /* Operand sizes per kind: forward (x, w, y), input gradient (dy, w, dx), filter gradient (x, dy, dw). */
+  const int64_t sizes[3][3] = {{g.n * xs, k * g.co, g.n * ys}, {g.n * ys, k * g.co, g.n * xs}, {g.n * xs, g.n * ys, k * g.co}};
+  if (!inside(&heap, o1, sizes[kind][0]) || !inside(&heap, o2, sizes[kind][1]) || !inside(&heap, o3, sizes[kind][2])) FAIL("conv2d: an operand lies outside the heap");
+  float* out = heap.data + o3;
+  const int direct = pointwise(&g);
+  float* cols = NULL;
+  if (!direct && m * k > 0) {
+    cols = (float*)malloc(sizeof(float) * (size_t)(m * k));
+    if (!cols) FAIL("conv2d: out of memory for the im2col buffer");
+  }
+  switch (kind) {
+    case FORWARD:
+      if (g.co == 0 || m == 0) break;
+      if (k == 0) {
+        memset(out, 0, sizeof(float) * (size_t)(g.n * ys));
+        break;
+      }
+      if (direct) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(g.n * m), (int)g.co, (int)k, 1.0f, heap.data + o1, (int)k, heap.data + o2, (int)g.co, 0.0f, out, (int)g.co);
+        break;
+      }
+      for (int64_t s = 0; s < g.n; s++) {
+        im2col(heap.data + o1 + s * xs, &g, cols);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)g.co, (int)k, 1.0f, cols, (int)k, heap.data + o2, (int)g.co, 0.0f, out + s * ys, (int)g.co);
+      }
+      break;
+    case BACKPROP_INPUT:
+      if (direct) {
+        if (g.n * m * k == 0) break;
+        if (g.co == 0) {
+          memset(out, 0, sizeof(float) * (size_t)(g.n * xs));
+          break;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(g.n * m), (int)k, (int)g.co, 1.0f, heap.data + o1, (int)g.co, heap.data + o2, (int)g.co, 0.0f, out, (int)k);
+        break;
+      }
+      memset(out, 0, sizeof(float) * (size_t)(g.n * xs));
+      if (m == 0 || k == 0 || g.co == 0) break;
+      for (int64_t s = 0; s < g.n; s++) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)g.co, 1.0f, heap.data + o1 + s * ys, (int)g.co, heap.data + o2, (int)g.co, 0.0f, cols, (int)k);
+        col2im(cols, &g, out + s * xs);
+      }
+      break;
+    case BACKPROP_FILTER:
+      if (k * g.co == 0) break;
+      if (direct) {
+        if (g.n * m == 0) {
+          memset(out, 0, sizeof(float) * (size_t)(k * g.co));
+          break;
+        }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)g.co, (int)(g.n * m), 1.0f, heap.data + o1, (int)k, heap.data + o2, (int)g.co, 0.0f, out, (int)g.co);
+        break;
+      }
+      memset(out, 0, sizeof(float) * (size_t)(k * g.co));
+      if (m == 0) break;
+      for (int64_t s = 0; s < g.n; s++) {
+        im2col(heap.data + o1 + s * xs, &g, cols);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)g.co, (int)m, 1.0f, cols, (int)k, heap.data + o2 + s * ys, (int)g.co, 1.0f, out, (int)g.co);
+      }
+      break;
+  }
+  free(cols);
+  return NULL;
+}
+
+static napi_value conv2d(napi_env env, napi_callback_info cb) { return conv(env, cb, FORWARD); }
+static napi_value conv2d_backprop_input(napi_env env, napi_callback_info cb) { return conv(env, cb, BACKPROP_INPUT); }
+static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info cb) { return conv(env, cb, BACKPROP_FILTER); }
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"info", NULL, info, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL},
+      {"biasActivation", NULL, bias_activation, NULL, NULL, NULL, napi_default, NULL},
+      {"sumLeading", NULL, sum_leading, NULL, NULL, NULL, napi_default, NULL},
+      {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default, NULL},
+      {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default, NULL},
+      {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

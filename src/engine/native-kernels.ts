@@ -1,0 +1,319 @@
+/**
+ * Native kernels on the wasm backend: BatchMatMul, _FusedMatMul, Conv2D and both convolution
+ * gradients computed by OpenBLAS, and Sum over leading axes (every bias gradient; the wasm
+ * path transposes the reduced axes inwards first), (src/engine/native.ts loads it) directly in the wasm heap.
+ *
+ * Zero copy: each kernel allocates its output on the wasm backend first (makeOutput may grow
+ * the wasm memory, which replaces its ArrayBuffer), then takes a fresh Float32Array over the
+ * heap and hands the addon the element offsets of inputs and output
+ * (backend.dataIdMap.get(dataId).memoryOffset / 4). The same works with the threaded wasm
+ * build, whose heap is a SharedArrayBuffer.
+ *
+ * Why: tfjs-backend-wasm's BatchMatMul only reaches XNNPACK for unbatched, untransposed
+ * products; batched and transposed ones (attention, every backward pass) run a scalar loop at
+ * 1–1.5 GFLOP/s. OpenBLAS runs those shapes 20–50× faster.
+ *
+ * Each native kernel wraps the kernel registered before it (skelact's or tfjs's) and hands it
+ * the cases it does not handle: other dtypes, NCHW, PReLU, biases that are not per column.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { sizeOf, wasmBackendOf, type WasmBackendLike } from './kernel-scope.js';
+import type { NativeAddon } from './native.js';
+
+const NATIVE = Symbol.for('skelact.nativeKernel');
+
+/** The configs the native kernels replaced, to put back. */
+const replaced = new Map<string, KernelConfig>();
+
+let heapBuffer: ArrayBufferLike | undefined;
+let heapView: Float32Array | undefined;
+
+/** A Float32Array over the whole wasm heap, renewed when the memory has grown. */
+function heapOf(backend: WasmBackendLike): Float32Array {
+  const buffer = backend.wasm.HEAPU8.buffer;
+  if (buffer !== heapBuffer || !heapView) {
+    heapBuffer = buffer;
+    heapView = new Float32Array(buffer);
+  }
+  return heapView;
+}
+
+/** The element offset of a tensor in the wasm heap. */
+function offsetOf(backend: WasmBackendLike, info: TensorInfo): number {
+  const data = backend.dataIdMap.get(info.dataId);
+  if (!data) throw new Error('native kernel: a tensor is not on the wasm backend');
+  return data.memoryOffset / 4;
+}
+
+/** Offsets of each operand for every output batch index, following broadcasting of the batch axes. */
+function batchOffsets(batchShape: readonly number[], operandBatch: readonly number[], base: number, matrixSize: number): Uint32Array {
+  const count = sizeOf(batchShape);
+  const offsets = new Uint32Array(count);
+  const rank = batchShape.length;
+  const shape = [...Array(rank - operandBatch.length).fill(1), ...operandBatch];
+  const strides = new Array<number>(rank);
+  let s = matrixSize;
+  for (let d = rank - 1; d >= 0; d--) {
+    strides[d] = shape[d] === 1 ? 0 : s;
+    s *= shape[d];
+  }
+  const index = new Array<number>(rank).fill(0);
+  let offset = base;
+  for (let i = 0; i < count; i++) {
+    offsets[i] = offset;
+    for (let d = rank - 1; d >= 0; d--) {
+      offset += strides[d];
+      if (++index[d] < batchShape[d]) break;
+      offset -= strides[d] * batchShape[d];
+      index[d] = 0;
+    }
+  }
+  return offsets;
+}
+
+interface MatMulArgs {
+  a: TensorInfo;
+  b: TensorInfo;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** out = op(a) · op(b) with broadcast batch axes; null when the native path does not apply. */
+function nativeMatMul(addon: NativeAddon, backend: WasmBackendLike, { a, b, transposeA, transposeB }: MatMulArgs): TensorInfo | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return null;
+  const ar = a.shape.length;
+  const br = b.shape.length;
+  const m = transposeA ? a.shape[ar - 1] : a.shape[ar - 2];
+  const k = transposeA ? a.shape[ar - 2] : a.shape[ar - 1];
+  const kb = transposeB ? b.shape[br - 1] : b.shape[br - 2];
+  const n = transposeB ? b.shape[br - 2] : b.shape[br - 1];
+  if (k !== kb) {
+    throw new Error(`Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+  }
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(aBatch, bBatch);
+  const out = backend.makeOutput([...batchShape, m, n], 'float32');
+  const heap = heapOf(backend); // after makeOutput, which may have grown the memory
+  const ao = offsetOf(backend, a);
+  const bo = offsetOf(backend, b);
+  const co = offsetOf(backend, out);
+  const batch = sizeOf(batchShape);
+  if (batch === 0) return out;
+  if (!transposeA && sizeOf(bBatch) === 1 && sizeOf(aBatch) === batch) {
+    // One shared right-hand matrix: the batch is just more rows of one product.
+    addon.gemm(heap, false, transposeB, batch * m, n, k, Uint32Array.of(ao), Uint32Array.of(bo), Uint32Array.of(co));
+    return out;
+  }
+  addon.gemm(heap, transposeA, transposeB, m, n, k, batchOffsets(batchShape, aBatch, ao, m * k), batchOffsets(batchShape, bBatch, bo, k * n), batchOffsets(batchShape, batchShape, co, m * n));
+  return out;
+}
+
+const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, elu: 3, leakyrelu: 4, sigmoid: 5 };
+
+function batchMatMulKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
+  return (args) => {
+    const attrs = args.attrs as { transposeA: boolean; transposeB: boolean };
+    const backend = wasmBackendOf(args);
+    const out = nativeMatMul(addon, backend, { a: args.inputs.a as TensorInfo, b: args.inputs.b as TensorInfo, transposeA: !!attrs.transposeA, transposeB: !!attrs.transposeB });
+    return out ?? fallback.kernelFunc(args);
+  };
+}
+
+function fusedMatMulKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
+  return (args) => {
+    const { a, b, bias, preluActivationWeights } = args.inputs as { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+    const attrs = args.attrs as { transposeA: boolean; transposeB: boolean; activation?: string; leakyreluAlpha?: number };
+    const activation = ACTIVATIONS[attrs.activation ?? 'linear'];
+    const n = attrs.transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+    const biasSize = bias ? sizeOf(bias.shape) : 0;
+    const perColumn = !bias || (bias.dtype === 'float32' && (biasSize === 1 || (biasSize === n && bias.shape[bias.shape.length - 1] === n)));
+    if (activation === undefined || preluActivationWeights || !perColumn) return fallback.kernelFunc(args);
+    const backend = wasmBackendOf(args);
+    const out = nativeMatMul(addon, backend, { a, b, transposeA: !!attrs.transposeA, transposeB: !!attrs.transposeB });
+    if (!out) return fallback.kernelFunc(args);
+    if (bias || activation !== 0) {
+      const rows = sizeOf(out.shape) / Math.max(n, 1);
+      if (n > 0 && rows > 0) addon.biasActivation(heapOf(backend), offsetOf(backend, out), rows, n, bias ? offsetOf(backend, bias) : -1, biasSize, activation, attrs.leakyreluAlpha ?? 0.2);
+    }
+    return out;
+  };
+}
+
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+type Pair = number | [number, number];
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+type Shape4 = [number, number, number, number];
+
+/** [n, h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dw, padTop, padLeft] for the addon. */
+function geometry(info: tf.backend_util.Conv2DInfo): Int32Array {
+  return Int32Array.of(
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  );
+}
+
+const float32 = (...xs: TensorInfo[]) => xs.every((x) => x.dtype === 'float32');
+
+function conv2DKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
+  return (args) => {
+    const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+    const a = args.attrs as { strides: Pair; pad: Pad; dataFormat: 'NHWC' | 'NCHW'; dilations: Pair; dimRoundingMode: Rounding };
+    if (a.dataFormat === 'NCHW' || !float32(x, filter)) return fallback.kernelFunc(args);
+    const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput(info.outShape, 'float32');
+    addon.conv2d(heapOf(backend), offsetOf(backend, x), offsetOf(backend, filter), offsetOf(backend, out), geometry(info));
+    return out;
+  };
+}
+
+function conv2DBackpropInputKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
+  return (args) => {
+    const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+    const a = args.attrs as { strides: Pair; pad: Pad; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode: Rounding; inputShape: Shape4 };
+    if (a.dataFormat === 'NCHW' || !float32(dy, filter)) return fallback.kernelFunc(args);
+    const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as Shape4, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput([...a.inputShape], 'float32');
+    addon.conv2dBackpropInput(heapOf(backend), offsetOf(backend, dy), offsetOf(backend, filter), offsetOf(backend, out), geometry(info));
+    return out;
+  };
+}
+
+function conv2DBackpropFilterKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
+  return (args) => {
+    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+    const a = args.attrs as { strides: Pair; pad: Pad; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode: Rounding; filterShape: Shape4 };
+    if (a.dataFormat === 'NCHW' || !float32(x, dy)) return fallback.kernelFunc(args);
+    const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput([...a.filterShape], 'float32');
+    addon.conv2dBackpropFilter(heapOf(backend), offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, out), geometry(info));
+    return out;
+  };
+}
+
+/** Sum over a leading run of axes (axes 0…k−1, as bias gradients reduce), without keepDims or with. */
+function sumKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as TensorInfo;
+    const a = args.attrs as { axis: number | number[]; keepDims: boolean };
+    const rank = x.shape.length;
+    const axes = [...new Set((Array.isArray(a.axis) ? a.axis : [a.axis]).map((d) => (d < 0 ? d + rank : d)))].sort((p, q) => p - q);
+    const leading = axes.length > 0 && axes.length < rank && axes.every((d, i) => d === i);
+    if (x.dtype !== 'float32' || !leading) return fallback.kernelFunc(args);
+    const kept = x.shape.slice(axes.length);
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput(a.keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
+    const cols = sizeOf(kept);
+    if (cols > 0) addon.sumLeading(heapOf(backend), offsetOf(backend, x), sizeOf(x.shape) / cols, cols, offsetOf(backend, out));
+    return out;
+  };
+}
+
+const MAKERS: Record<string, (addon: NativeAddon, fallback: KernelConfig) => KernelFunc> = {
+  [tf.Sum]: sumKernel,
+  [tf.BatchMatMul]: batchMatMulKernel,
+  [tf._FusedMatMul]: fusedMatMulKernel,
+  [tf.Conv2D]: conv2DKernel,
+  [tf.Conv2DBackpropInput]: conv2DBackpropInputKernel,
+  [tf.Conv2DBackpropFilter]: conv2DBackpropFilterKernel,
+};
+
+/** The kernels registerNativeKernels replaces on 'wasm'. */
+export const NATIVE_KERNEL_NAMES: readonly string[] = Object.keys(MAKERS);
+
+export function isNativeKernel(name: string): boolean {
+  const k = tf.getKernel(name, 'wasm');
+  return !!k && !!(k as unknown as Record<symbol, boolean>)[NATIVE];
+}
+
+/** Whether the native kernels are registered on 'wasm' now. */
+export function nativeKernelsActive(): boolean {
+  return NATIVE_KERNEL_NAMES.every(isNativeKernel);
+}
+
+/**
+ * Registers the native kernels on 'wasm', each wrapping the kernel registered there now (so
+ * register skelact's wasm kernels first). Idempotent.
+ */
+export function registerNativeKernels(addon: NativeAddon): void {
+  for (const name of NATIVE_KERNEL_NAMES) {
+    if (isNativeKernel(name)) continue;
+    const current = tf.getKernel(name, 'wasm');
+    if (!current) throw new Error(`registerNativeKernels: no '${name}' kernel on wasm to wrap (import '@tensorflow/tfjs-backend-wasm' and register skelact's wasm kernels first)`);
+    const config: KernelConfig = { kernelName: name, backendName: 'wasm', kernelFunc: MAKERS[name](addon, current), setupFunc: current.setupFunc, disposeFunc: current.disposeFunc };
+    (config as unknown as Record<symbol, boolean>)[NATIVE] = true;
+    replaced.set(name, current);
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(config);
+  }
+}
+
+/** Puts back the kernels the native ones replaced (`--native off` after on; benchmarks). */
+export function unregisterNativeKernels(): void {
+  for (const name of NATIVE_KERNEL_NAMES) {
+    if (!isNativeKernel(name)) continue;
+    tf.unregisterKernel(name, 'wasm');
+    const previous = replaced.get(name);
+    if (previous) tf.registerKernel(previous);
+  }
+}
+
+/**
+ * The start-up check: one small product of each transpose combination through the addon,
+ * against the kernel it replaces, on the live wasm backend. Returns null when they agree,
+ * else what differed. A build that loads but computes wrong numbers must not go unnoticed.
+ */
+export function nativeSelfCheck(addon: NativeAddon): string | null {
+  const fallback = replaced.get(tf.BatchMatMul) ?? tf.getKernel(tf.BatchMatMul, 'wasm');
+  if (!fallback) return 'no BatchMatMul kernel on wasm to compare with';
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  const a = tf.tensor3d(Array.from({ length: 2 * 5 * 7 }, (_, i) => Math.sin(i * 1.7)), [2, 5, 7]);
+  const b = tf.tensor3d(Array.from({ length: 2 * 7 * 3 }, (_, i) => Math.cos(i * 0.9)), [2, 7, 3]);
+  const made: tf.Tensor[] = [a, b];
+  try {
+    for (const [transposeA, transposeB] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      const ai = transposeA ? tf.transpose(a, [0, 2, 1]) : a;
+      const bi = transposeB ? tf.transpose(b, [0, 2, 1]) : b;
+      made.push(ai, bi);
+      const args = { inputs: { a: ai, b: bi }, backend, attrs: { transposeA, transposeB } };
+      const stock = fallback.kernelFunc(args as never) as TensorInfo;
+      const ours = nativeMatMul(addon, backend, { a: ai, b: bi, transposeA, transposeB });
+      try {
+        if (!ours) return 'the native product did not run';
+        const s = backend.readSync(stock.dataId) as Float32Array;
+        const o = backend.readSync(ours.dataId) as Float32Array;
+        let worst = 0;
+        for (let i = 0; i < s.length; i++) worst = Math.max(worst, Math.abs(s[i] - o[i]));
+        if (o.length !== s.length || !(worst <= 1e-4)) return `a 5×7·7×3 product (transposeA=${transposeA}, transposeB=${transposeB}) differs from the stock kernel by ${worst}`;
+      } finally {
+        backend.disposeData(stock.dataId);
+        if (ours) backend.disposeData(ours.dataId);
+      }
+    }
+    return null;
+  } finally {
+    tf.dispose(made);
+  }
+}

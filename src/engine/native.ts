@@ -1,0 +1,88 @@
+/**
+ * Loading skelact's native kernels (native/: a Node-API addon over OpenBLAS, built at install
+ * by scripts/build-native.mjs). Node only: the browser bundle never imports this file (only
+ * src/engine/backend.ts does, and the browser entry does not import that).
+ *
+ * Loading never throws: an addon that was not built, was built for another Node ABI, or whose
+ * libopenblas.so is missing at run time gives one line saying why, and skelact keeps the stock
+ * kernels. SKELACT_NATIVE_ADDON points at another .node file (tests use it for the failure
+ * paths).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The addon's functions (native/src/skelact_native.c documents each). */
+export interface NativeAddon {
+  info(): { config: string; corename: string; threads: number };
+  setThreads(n: number): void;
+  gemm(heap: Float32Array, transA: boolean, transB: boolean, m: number, n: number, k: number, aOffsets: Uint32Array, bOffsets: Uint32Array, cOffsets: Uint32Array): void;
+  biasActivation(heap: Float32Array, cOffset: number, rows: number, cols: number, biasOffset: number, biasSize: number, activation: number, alpha: number): void;
+  sumLeading(heap: Float32Array, xOffset: number, rows: number, cols: number, outOffset: number): void;
+  conv2d(heap: Float32Array, xOffset: number, wOffset: number, yOffset: number, geometry: Int32Array): void;
+  conv2dBackpropInput(heap: Float32Array, dyOffset: number, wOffset: number, dxOffset: number, geometry: Int32Array): void;
+  conv2dBackpropFilter(heap: Float32Array, xOffset: number, dyOffset: number, dwOffset: number, geometry: Int32Array): void;
+}
+
+export type NativeLoad = { readonly addon: NativeAddon; readonly file: string } | { readonly addon?: undefined; readonly reason: string };
+
+const require = createRequire(import.meta.url);
+
+/** The package root: the nearest folder above this file with native/binding.gyp. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'native', 'binding.gyp'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return dirname(fileURLToPath(import.meta.url));
+    dir = up;
+  }
+}
+
+/** Where the addon is looked for: SKELACT_NATIVE_ADDON, else native/build/Release/skelact_native.node. */
+export function nativeAddonPath(): string {
+  return process.env.SKELACT_NATIVE_ADDON || join(packageRoot(), 'native', 'build', 'Release', 'skelact_native.node');
+}
+
+/** Why a load failed, in one line. */
+function reasonOf(e: unknown, file: string): string {
+  const message = ((e as Error).message ?? String(e)).split('\n')[0];
+  if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version|invalid ELF header|wrong ELF class/.test(message)) {
+    return `the addon was built for another Node.js or machine (${message.slice(0, 160)}); rebuild it with 'npm run setup:native'`;
+  }
+  const lib = /(lib[\w.+-]*\.so[\w.]*): cannot open shared object file/.exec(message);
+  if (lib) return `${lib[1]} is missing at run time (install libopenblas0, or run 'npm run setup:native')`;
+  if (/undefined symbol/.test(message)) return `the addon does not match the installed OpenBLAS (${message.slice(0, 160)}); rebuild it with 'npm run setup:native'`;
+  return `the addon at ${file} did not load: ${message.slice(0, 200)}`;
+}
+
+let loaded: NativeLoad | undefined;
+
+/** Loads the addon once per process (a failed load is remembered too). */
+export function loadNativeAddon(): NativeLoad {
+  if (loaded) return loaded;
+  const file = nativeAddonPath();
+  if (!existsSync(file)) {
+    loaded = { reason: process.env.SKELACT_NATIVE_ADDON ? `no addon at SKELACT_NATIVE_ADDON=${file}` : "not built (run 'npm run setup:native')" };
+    return loaded;
+  }
+  try {
+    const addon = require(file) as NativeAddon;
+    for (const name of ['info', 'setThreads', 'gemm', 'biasActivation', 'sumLeading', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter'] as const) {
+      if (typeof addon[name] !== 'function') throw new Error(`it has no '${name}' function (an older build: rebuild it with 'npm run setup:native')`);
+    }
+    addon.info();
+    loaded = { addon, file };
+  } catch (e) {
+    loaded = { reason: reasonOf(e, file) };
+  }
+  return loaded;
+}
+
+/** "OpenBLAS 0.3.21" and the kernel set ("Haswell") from the library's own configuration. */
+export function describeOpenBlas(addon: NativeAddon): { version: string; core: string } {
+  const { config, corename } = addon.info();
+  const version = /OpenBLAS\s+([\d.]+)/.exec(config)?.[1];
+  return { version: version ? `OpenBLAS ${version}` : 'OpenBLAS', core: corename.trim() || 'unknown core' };
+}

@@ -1,0 +1,101 @@
+/**
+ * The native kernels as the engine chooses them: the engine line, `native` on/off/auto, the
+ * fallbacks with a reason (no addon, a file that is not a loadable addon), and the threaded
+ * wasm build. The addon is loaded once per process, so each case runs in a child process.
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { loadNativeAddon } from '../../src/engine/native.js';
+
+const run = promisify(execFile);
+const built = loadNativeAddon();
+
+/** A batched, transposed product and its gradients (the shapes attention has), and the engine line. */
+const script = (options: string) => `
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, describeBackend } from ${JSON.stringify(new URL('../../src/engine/backend.js', import.meta.url).href)};
+let info;
+try {
+  info = await initBackend('wasm', ${options});
+} catch (e) {
+  process.stdout.write(JSON.stringify({ error: e.message }));
+  process.exit(0);
+}
+const r = (shape, seed) => tf.randomUniform(shape, -1, 1, 'float32', seed);
+const q = r([6, 4, 37, 5], 1), k = r([6, 4, 37, 5], 2), w = r([6, 4, 5, 9], 3);
+const f = (a, b, c) => tf.sum(tf.square(tf.matMul(tf.matMul(a, b, false, true), tf.matMul(b, c))));
+const grads = tf.grads(f)([q, k, w]);
+const conv = tf.conv2d(r([2, 11, 5, 3], 4), r([3, 1, 3, 7], 5), [2, 1], 'same');
+process.stdout.write(JSON.stringify({ description: describeBackend(info), native: info.native, values: [...grads, conv].map((t) => Array.from(t.dataSync())) }));
+`;
+
+interface Result {
+  error?: string;
+  description: string;
+  native?: { active: boolean; description: string };
+  values: number[][];
+}
+
+async function child(options: string, env: Record<string, string> = {}): Promise<Result> {
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script(options)], {
+    cwd: new URL('../../../', import.meta.url).pathname,
+    env: { ...process.env, SKELACT_NATIVE: '', ...env },
+    timeout: 120_000,
+    maxBuffer: 64 << 20,
+  });
+  return JSON.parse(stdout.slice(stdout.indexOf('{')));
+}
+
+function maxRelativeDiff(a: number[][], b: number[][]): number {
+  let worst = 0;
+  a.forEach((v, i) => {
+    const scale = Math.max(1, ...b[i].map(Math.abs));
+    v.forEach((x, j) => (worst = Math.max(worst, Math.abs(x - b[i][j]) / scale)));
+  });
+  return worst;
+}
+
+test('without an addon, or with a file that is not one, wasm runs the stock kernels and says why in one line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'skelact-native-'));
+  const junk = join(dir, 'skelact_native.node');
+  writeFileSync(junk, 'this is not a shared object');
+  const [missing, broken, forced] = await Promise.all([
+    child('{}', { SKELACT_NATIVE_ADDON: join(dir, 'absent.node') }),
+    child('{}', { SKELACT_NATIVE_ADDON: junk }),
+    child("{ native: 'on' }", { SKELACT_NATIVE_ADDON: join(dir, 'absent.node') }),
+  ]);
+  t.regex(missing.description, /^wasm \(SIMD, 1 thread\); native kernels off: no addon at SKELACT_NATIVE_ADDON=.*absent\.node$/);
+  t.false(missing.native!.active);
+  t.regex(broken.description, /^wasm \(SIMD, 1 thread\); native kernels off: the addon at .* did not load: .*(invalid ELF header|file too short)/);
+  t.notRegex(broken.description, /\n/);
+  t.is(missing.values.length, 4);
+  t.deepEqual(broken.values, missing.values);
+  t.regex(forced.error ?? '', /--native on: the native kernels cannot run: no addon at SKELACT_NATIVE_ADDON/);
+});
+
+if (built.addon) {
+  test('native on, off and auto: the engine line names OpenBLAS and its threads, and results agree with the stock kernels', async (t) => {
+    const [auto, off, fromEnv, threaded] = await Promise.all([child('{}'), child("{ native: 'off' }"), child('{}', { SKELACT_NATIVE: 'off' }), child("{ native: 'on', threads: 2 }")]);
+    t.regex(auto.description, /^wasm \(SIMD, 1 thread\) \+ native OpenBLAS [\d.]+ \([\w ]+, 1 thread\)$/);
+    t.true(auto.native!.active);
+    t.is(off.description, 'wasm (SIMD, 1 thread); native kernels off (--native off)');
+    t.is(fromEnv.description, off.description);
+    // The threaded wasm build's heap is a SharedArrayBuffer: the zero-copy views work there too.
+    t.regex(threaded.description, /^wasm \(SIMD, 2 threads\) \+ native OpenBLAS [\d.]+ \([\w ]+, 2 threads\)$/);
+    const stockVsNative = maxRelativeDiff(auto.values, off.values);
+    t.true(stockVsNative < 1e-5, `native vs stock: ${stockVsNative}`);
+    const threads = maxRelativeDiff(threaded.values, auto.values);
+    t.true(threads < 1e-5, `2 threads vs 1: ${threads}`);
+  });
+} else {
+  test.skip(`native on, off and auto: engine line and agreement with the stock kernels [skipped: native kernels not available: ${built.reason}]`, () => {});
+}
+
+test('a bad SKELACT_NATIVE value is an error that names the variable', async (t) => {
+  const r = await child('{}', { SKELACT_NATIVE: 'maybe' });
+  t.regex(r.error ?? '', /native kernels: expected one of auto, on, off, got 'maybe' \(SKELACT_NATIVE\)/);
+});

@@ -1,0 +1,245 @@
+/**
+ * skelact's native (OpenBLAS) kernels on the wasm backend against the cpu reference backend,
+ * forward and backward, on odd shapes: sizes 1, sizes that are not multiples of 8, broadcast
+ * batch axes, every transpose combination, strided/dilated/padded convolutions. Without a
+ * built addon the tests are registered as skipped with the reason.
+ */
+import test, { type ImplementationFn } from 'ava';
+import * as tf from '@tensorflow/tfjs';
+import { loadNativeAddon, type NativeAddon } from '../../src/engine/native.js';
+import { isNativeKernel, NATIVE_KERNEL_NAMES, nativeKernelsActive, nativeSelfCheck, registerNativeKernels, unregisterNativeKernels } from '../../src/engine/native-kernels.js';
+import { assertSameOnBackends, assertWasmMatchesCpu, initBackends, randomTensor } from './backends.js';
+
+const load = loadNativeAddon();
+const addon = load.addon;
+
+function nativeTest(title: string, fn: ImplementationFn<[]>): void {
+  if (addon) test.serial(title, fn);
+  else test.skip(`${title} [skipped: native kernels not available: ${'reason' in load ? load.reason : ''}]`, fn);
+}
+
+test.before(async () => {
+  await initBackends();
+  if (addon) registerNativeKernels(addon);
+});
+
+test.after.always(() => {
+  if (addon) registerNativeKernels(addon); // leave them on for the other tests of this file's process
+});
+
+nativeTest('the native kernels are registered on wasm, once', (t) => {
+  t.true(nativeKernelsActive());
+  const before = NATIVE_KERNEL_NAMES.map((n) => tf.getKernel(n, 'wasm'));
+  registerNativeKernels(addon!);
+  NATIVE_KERNEL_NAMES.forEach((n, i) => t.is(tf.getKernel(n, 'wasm'), before[i], `${n} wrapped twice`));
+  t.deepEqual([...NATIVE_KERNEL_NAMES].sort(), ['BatchMatMul', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Sum', '_FusedMatMul']);
+});
+
+/** [aShape, bShape] before transposition: a is […, M, K], b is […, K, N]. */
+const matMulShapes: Array<[number[], number[]]> = [
+  [
+    [1, 1],
+    [1, 1],
+  ],
+  [
+    [5, 7],
+    [7, 3],
+  ],
+  [
+    [1, 9],
+    [9, 1],
+  ],
+  [
+    [3, 13, 17],
+    [3, 17, 11],
+  ],
+  [
+    [4, 6, 5],
+    [1, 5, 9],
+  ], // broadcast b
+  [
+    [1, 6, 5],
+    [4, 5, 9],
+  ], // broadcast a
+  [
+    [2, 1, 3, 4],
+    [1, 3, 4, 5],
+  ], // broadcast on both sides
+  [
+    [2, 3, 4, 10],
+    [10, 6],
+  ], // rank 4 by rank 2
+  [
+    [33, 1],
+    [1, 65],
+  ], // K = 1
+];
+
+function swapLast(x: tf.Tensor): tf.Tensor {
+  const r = x.rank;
+  return tf.transpose(x, [...Array(r - 2).keys(), r - 1, r - 2]);
+}
+
+nativeTest('BatchMatMul matches cpu forward and backward: every transpose combination, broadcast batches, sizes 1', (t) => {
+  t.true(isNativeKernel('BatchMatMul'));
+  matMulShapes.forEach(([as, bs], i) => {
+    for (const ta of [false, true]) {
+      for (const tb of [false, true]) {
+        // The reference broadcasts explicitly: tfjs's cpu BatchMatMul indexes a broadcast batch
+        // modulo the flattened batch size, which is wrong when both operands broadcast.
+        const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(as.slice(0, -2), bs.slice(0, -2));
+        const sameBatch = JSON.stringify(as.slice(0, -2)) === JSON.stringify(bs.slice(0, -2));
+        const run = (explicit: boolean) => () => {
+          const a0 = randomTensor(as, 100 + i);
+          const b0 = randomTensor(bs, 200 + i);
+          const a1 = explicit ? tf.broadcastTo(a0, [...batchShape, ...as.slice(-2)]) : a0;
+          const b1 = explicit ? tf.broadcastTo(b0, [...batchShape, ...bs.slice(-2)]) : b0;
+          const a = ta ? swapLast(a1) : a1;
+          const b = tb ? swapLast(b1) : b1;
+          const y = tf.matMul(a, b, ta, tb);
+          const dy = randomTensor(y.shape, 300 + i);
+          // tfjs-core's BatchMatMul gradient does not sum over broadcast batch axes (on any backend): forward only there.
+          const grads = sameBatch ? tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.matMul(p, q, ta, tb), dy)))([a, b]) : [];
+          return [y, ...grads];
+        };
+        assertWasmMatchesCpu(t, run(false), run(true), 1e-5, `shapes ${JSON.stringify([as, bs])} transposeA=${ta} transposeB=${tb}`);
+      }
+    }
+  });
+});
+
+nativeTest('BatchMatMul with an empty dimension and a mismatched inner size behaves as on cpu', (t) => {
+  assertSameOnBackends(t, () => tf.matMul(tf.zeros([2, 0, 3]), randomTensor([2, 3, 4], 1)), 0, 'M = 0');
+  assertSameOnBackends(t, () => tf.matMul(tf.ones([2, 3, 0]), tf.ones([2, 0, 4])), 0, 'K = 0 gives zeros');
+  t.throws(() => tf.matMul(tf.ones([2, 3]), tf.ones([4, 2])), { message: /inner shapes \(3\) and \(4\)/ });
+});
+
+nativeTest('_FusedMatMul (bias, activations) matches cpu forward and backward', (t) => {
+  const activations: Array<'linear' | 'relu' | 'relu6' | 'elu' | 'leakyrelu' | 'sigmoid'> = ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid'];
+  t.true(isNativeKernel('_FusedMatMul'));
+  activations.forEach((activation, i) => {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, true],
+      [false, true],
+    ] as const) {
+      assertSameOnBackends(
+        t,
+        () => {
+          const a0 = tf.mul(randomTensor([3, 13, 9], 10 + i), 4);
+          const b0 = randomTensor([3, 9, 7], 20 + i);
+          const a = ta ? swapLast(a0) : a0;
+          const b = tb ? swapLast(b0) : b0;
+          const bias = randomTensor([7], 30 + i);
+          const f = (p: tf.Tensor, q: tf.Tensor, c: tf.Tensor) => tf.fused.matMul({ a: p as tf.Tensor3D, b: q as tf.Tensor3D, transposeA: ta, transposeB: tb, bias: c, activation, leakyreluAlpha: 0.3 });
+          const y = f(a, b, bias);
+          const dy = randomTensor(y.shape, 40 + i);
+          return [y, ...tf.grads((p: tf.Tensor, q: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(f(p, q, c), dy)))([a, b, bias])];
+        },
+        1e-5,
+        `${activation} transposeA=${ta} transposeB=${tb}`,
+      );
+    }
+  });
+  // Scalar bias and no bias.
+  assertSameOnBackends(t, () => tf.fused.matMul({ a: randomTensor([5, 3], 1) as tf.Tensor2D, b: randomTensor([3, 4], 2) as tf.Tensor2D, bias: tf.scalar(0.7), activation: 'relu' }), 1e-5, 'scalar bias');
+  assertSameOnBackends(t, () => tf.fused.matMul({ a: randomTensor([5, 3], 1) as tf.Tensor2D, b: randomTensor([3, 4], 2) as tf.Tensor2D }), 1e-5, 'no bias');
+});
+
+interface ConvCase {
+  x: [number, number, number, number];
+  k: [number, number];
+  cout: number;
+  strides: [number, number];
+  dilations?: [number, number];
+  pad: 'same' | 'valid' | tf.backend_util.ExplicitPadding;
+}
+
+const convCases: ConvCase[] = [
+  { x: [1, 1, 1, 1], k: [1, 1], cout: 1, strides: [1, 1], pad: 'valid' },
+  { x: [2, 9, 5, 3], k: [3, 1], cout: 4, strides: [1, 1], pad: 'same' },
+  { x: [2, 9, 5, 3], k: [3, 3], cout: 2, strides: [1, 1], pad: 'valid' },
+  { x: [1, 8, 6, 4], k: [7, 1], cout: 5, strides: [1, 1], pad: [[0, 0], [3, 3], [0, 0], [0, 0]] },
+  { x: [2, 10, 5, 3], k: [7, 1], cout: 4, strides: [2, 1], pad: [[0, 0], [3, 3], [0, 0], [0, 0]] },
+  { x: [2, 9, 7, 2], k: [3, 3], cout: 3, strides: [2, 2], pad: 'same' },
+  { x: [1, 11, 8, 3], k: [2, 3], cout: 2, strides: [3, 2], pad: 'valid' },
+  { x: [3, 6, 4, 5], k: [1, 1], cout: 9, strides: [1, 1], pad: 'valid' },
+  { x: [1, 7, 7, 2], k: [3, 2], cout: 2, strides: [1, 2], pad: [[0, 0], [2, 0], [1, 1], [0, 0]] },
+  { x: [2, 13, 3, 11], k: [3, 1], cout: 17, strides: [1, 1], dilations: [2, 1], pad: 'same' },
+];
+
+nativeTest('Conv2D and its input and filter gradients match cpu (strides, dilations, paddings, 1×1, sizes 1)', (t) => {
+  for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) t.true(isNativeKernel(name), name);
+  convCases.forEach((c, i) => {
+    assertSameOnBackends(
+      t,
+      () => {
+        const x = randomTensor(c.x, 10 + i) as tf.Tensor4D;
+        const w = randomTensor([c.k[0], c.k[1], c.x[3], c.cout], 20 + i) as tf.Tensor4D;
+        const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', c.dilations ?? 1);
+        const y = conv(x, w);
+        const dy = randomTensor(y.shape, 30 + i);
+        // tfjs has no gradient for dilated convolutions (skelact's models write their own from forward ones).
+        if (c.dilations) return [y];
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), dy)))([x, w]);
+        return [y, dx, dw];
+      },
+      1e-5,
+      `case ${i} ${JSON.stringify(c)}`,
+    );
+  });
+});
+
+nativeTest('the wasm heap growing inside a kernel (a large output) does not break the zero-copy views', (t) => {
+  assertSameOnBackends(t, () => {
+    const a = randomTensor([8, 300, 40], 1);
+    const b = randomTensor([8, 40, 2000], 2); // 19 MB of output: more than the heap had spare
+    return tf.sum(tf.matMul(a, b), 1);
+  }, 1e-5);
+});
+
+nativeTest('taking the native kernels off restores the kernels they wrapped', (t) => {
+  const wrapped = tf.getKernel('BatchMatMul', 'wasm');
+  unregisterNativeKernels();
+  try {
+    t.false(nativeKernelsActive());
+    t.not(tf.getKernel('BatchMatMul', 'wasm'), wrapped);
+    assertSameOnBackends(t, () => tf.matMul(randomTensor([2, 5, 3], 1), randomTensor([2, 3, 4], 2), false, false), 1e-5, 'stock');
+  } finally {
+    registerNativeKernels(addon!);
+  }
+  t.true(nativeKernelsActive());
+});
+
+nativeTest('the start-up self-check passes on the real addon and catches one that computes wrong products', (t) => {
+  t.is(nativeSelfCheck(addon!), null);
+  const broken: NativeAddon = {
+    ...addon!,
+    gemm: (heap, ta, tb, m, n, k, ao, bo, co) => {
+      addon!.gemm(heap, ta, tb, m, n, k, ao, bo, co);
+      heap[co[0]] += 0.5; // one wrong element, as a miscompiled kernel might give
+    },
+  };
+  t.regex(nativeSelfCheck(broken) ?? '', /differs from the stock kernel by 0\.5/);
+});
+
+nativeTest('the addon refuses operands outside the heap instead of writing there', (t) => {
+  const heap = new Float32Array(16);
+  t.throws(() => addon!.gemm(heap, false, false, 4, 4, 4, Uint32Array.of(0), Uint32Array.of(0), Uint32Array.of(8)), { message: /outside the heap/ });
+  t.throws(() => addon!.conv2d(heap, 0, 0, 0, Int32Array.of(1, 4, 4, 1, 4, 4, 2, 1, 1, 1, 1, 1, 1, 0, 0)), { message: /outside the heap/ });
+});
+
+nativeTest('Sum over leading axes matches cpu (keepDims, negative axes, sizes 1); other reductions are handed on', (t) => {
+  t.true(isNativeKernel('Sum'));
+  const cases: Array<[number[], number | number[], boolean]> = [
+    [[37, 13], 0, false],
+    [[3, 5, 7, 9], [0, 1, 2], false],
+    [[3, 5, 7, 9], [1, 0], true],
+    [[1, 1, 1], [0, 1], false],
+    [[4, 6], [-2], true],
+    [[4, 6, 5], [1, 2], false], // not leading: the wrapped kernel
+    [[4, 6, 5], [0, 2], false],
+  ];
+  cases.forEach(([shape, axis, keepDims], i) => assertSameOnBackends(t, () => tf.sum(randomTensor(shape, 50 + i), axis, keepDims), 1e-5, `sum ${JSON.stringify([shape, axis, keepDims])}`));
+  assertSameOnBackends(t, () => tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), 0), 0, 'int32');
+});
