@@ -133,11 +133,11 @@ test('a deleted cache file or a garbled splits.json: eval and inspect name the f
     t.regex(r.stderr, /rebuild it with: skelact prepare ntu --raw .* --out .* --force/, what);
     t.notRegex(r.stderr, /ENOENT|Unexpected token|at position/, what);
   }
-  // A cache written before file sizes were recorded: a garbled splits.json of the same size is still named.
+  // A cache written before file sizes and digests were recorded: a garbled splits.json is still named.
   const old = join(tmp(), 'cache');
   cpSync(cache, old, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(old, 'manifest.json'), 'utf8')) as Record<string, unknown>;
-  delete manifest.files;
+  for (const key of ['files', 'digests', 'manifestDigest']) delete manifest[key];
   writeFileSync(join(old, 'manifest.json'), JSON.stringify(manifest));
   const splits = readFileSync(join(old, 'splits.json'), 'utf8');
   writeFileSync(join(old, 'splits.json'), `${splits.slice(0, -3)}@@@`);
