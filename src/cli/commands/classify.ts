@@ -13,6 +13,7 @@ import { poseFileFrames, poseLayoutFor } from '../../serve/pose-frames.js';
 import { StreamClassifier, type StreamEvent } from '../../serve/stream-classifier.js';
 import { timelineOf } from '../../serve/timeline.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
+import { type Engine, engineOption, openModel } from '../model-engine.js';
 
 interface ClassifyArgs extends GlobalOptions, PoseInputArgs {
   input: string;
@@ -24,6 +25,7 @@ interface ClassifyArgs extends GlobalOptions, PoseInputArgs {
   endScore: number;
   scores?: string;
   html?: string;
+  engine?: Engine;
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
@@ -42,11 +44,13 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
       .option('end-score', { describe: 'smoothed probability below which it ends', type: 'number', default: 0.4 })
       .option('scores', { describe: 'write every classification (time, top classes) to this JSON file', type: 'string' })
       .option('html', { describe: 'write an HTML page that plays the skeletons (over the video) with the labels', type: 'string' })
+      .option('engine', engineOption)
       .example('$0 classify clip.mp4 --model runs/realtime/best --html clip.html', 'timeline and a page to watch it')
       .example('$0 classify clip.poses.json --model runs/realtime/best --json', 'from extracted poses, machine-readable') as unknown as Argv<ClassifyArgs>,
   handler: async (args: ArgumentsCamelCase<ClassifyArgs>) => {
     if (!existsSync(args.input)) throw new Error(`${args.input}: no such file`);
-    const classifier = StreamClassifier.load(args.model, { window: args.window, stride: args.stride, smoothing: args.smoothing, startScore: args.startScore, endScore: args.endScore });
+    const opened = await openModel(args.model, args.engine, args.threads);
+    const classifier = new StreamClassifier(opened.model, opened.manifest, { window: args.window, stride: args.stride, smoothing: args.smoothing, startScore: args.startScore, endScore: args.endScore });
     try {
       poseLayoutFor(classifier.manifest.layout);
       const { poses, video: extracted } = await posesFromInput(args.input, args, classifier.manifest.persons);
@@ -55,7 +59,7 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
       const frames = poseFileFrames(poses, classifier.manifest.layout, classifier.manifest.persons);
       const events: StreamEvent[] = [];
       const started = performance.now();
-      for (const f of frames) events.push(...classifier.push(f));
+      for (const f of frames) events.push(...(await classifier.pushAsync(f)));
       events.push(...classifier.flush(frames.length ? frames[frames.length - 1].timestampMs : 0));
       const elapsed = (performance.now() - started) / 1000;
       const timeline = timelineOf(events);
@@ -69,14 +73,14 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
         const videoSrc = video ? relative(dirname(resolve(args.html)), resolve(video)) : undefined;
         writeFileAtomic(args.html, overlayHtml({ title: `${args.input} · ${args.model}`, poses, videoSrc, timeline, scores }));
       }
-      const summary = { input: args.input, model: args.model, frames: frames.length, classifications: scores.length, secondsClassifying: Number(elapsed.toFixed(2)), timeline: timeline.map((s) => ({ ...s, peakScore: Number(s.peakScore.toFixed(3)) })), scores: args.scores ?? null, html: args.html ?? null };
+      const summary = { input: args.input, model: args.model, engine: opened.engine, frames: frames.length, classifications: scores.length, secondsClassifying: Number(elapsed.toFixed(2)), timeline: timeline.map((s) => ({ ...s, peakScore: Number(s.peakScore.toFixed(3)) })), scores: args.scores ?? null, html: args.html ?? null };
       if (args.json) return printJson(summary);
       print(`${args.input}: ${frames.length} frames, ${scores.length} classifications (window ${classifier.window}, stride ${classifier.stride}) in ${elapsed.toFixed(1)} s`);
       if (timeline.length === 0) print('no action reached the start score');
       for (const s of timeline) print(`  ${seconds(s.startMs).padStart(7)} s – ${seconds(s.endMs).padStart(7)} s  ${s.label}  (peak ${s.peakScore.toFixed(2)})`);
       if (args.html) print(`page: ${args.html}`);
     } finally {
-      classifier.dispose();
+      await opened.dispose();
     }
   },
 };
