@@ -25,7 +25,7 @@ interface ClassifyArgs extends GlobalOptions, PoseInputArgs {
   endScore: number;
   scores?: string;
   html?: string;
-  engine?: Engine;
+  modelEngine?: Engine;
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
@@ -44,12 +44,13 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
       .option('end-score', { describe: 'smoothed probability below which it ends', type: 'number', default: 0.4 })
       .option('scores', { describe: 'write every classification (time, top classes) to this JSON file', type: 'string' })
       .option('html', { describe: 'write an HTML page that plays the skeletons (over the video) with the labels', type: 'string' })
-      .option('engine', engineOption)
+      .option('model-engine', { ...engineOption, describe: `${engineOption.describe} (--engine is the pose engine here)` })
       .example('$0 classify clip.mp4 --model runs/realtime/best --html clip.html', 'timeline and a page to watch it')
-      .example('$0 classify clip.poses.json --model runs/realtime/best --json', 'from extracted poses, machine-readable') as unknown as Argv<ClassifyArgs>,
+      .example('$0 classify clip.poses.json --model runs/realtime/best --json', 'from extracted poses, machine-readable')
+      .example('$0 classify clip.poses.json --model realtime.onnx', 'the exported ONNX file on onnxruntime-node') as unknown as Argv<ClassifyArgs>,
   handler: async (args: ArgumentsCamelCase<ClassifyArgs>) => {
     if (!existsSync(args.input)) throw new Error(`${args.input}: no such file`);
-    const opened = await openModel(args.model, args.engine, args.threads);
+    const opened = await openModel(args.model, args.modelEngine, args.threads);
     const classifier = new StreamClassifier(opened.model, opened.manifest, { window: args.window, stride: args.stride, smoothing: args.smoothing, startScore: args.startScore, endScore: args.endScore });
     try {
       poseLayoutFor(classifier.manifest.layout);
