@@ -3,16 +3,14 @@
  * `skelact export <model dir> --format onnx --out model.onnx [--opset N] [--batch dynamic|N] [--quantize uint8]`:
  * the inference graph as an ONNX file (src/models/onnx/), checked on ONNX Runtime before it is written.
  */
-import { renameSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadModel, MODEL_FILES, readModelFolder, withoutTextHead, writeModelFolder } from '../../models/io.js';
 import { QUANTIZATIONS, quantizeWeights, type Quantization } from '../../models/quantize.js';
 import { createModelFromManifest } from '../../models/registry.js';
-import { compareEngines, type ScoreAgreement } from '../../models/onnx/compare.js';
-import { exportOnnx, ONNX_OPSETS } from '../../models/onnx/export.js';
-import { OnnxRuntimeMissingError, onnxRuntimeNode } from '../../models/onnx/node.js';
-import { OnnxClassifier } from '../../models/onnx/runner.js';
+import { ONNX_OPSETS } from '../../models/onnx/export.js';
+import { writeOnnxExport } from '../../models/onnx/file.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
 
 export const EXPORT_FORMATS = ['skelact', 'onnx'] as const;
@@ -28,46 +26,18 @@ interface ExportArgs extends GlobalOptions {
   batch: string;
 }
 
-/** Largest relative logit error accepted for an unquantised ONNX export (the issue's bound). */
-const ONNX_TOLERANCE = 1e-4;
-
 async function exportOnnxFile(args: ArgumentsCamelCase<ExportArgs>, modelDir: string): Promise<void> {
   if (args.quantize && args.quantize !== 'uint8') throw new Error(`--quantize ${args.quantize}: ONNX export quantises to uint8 only`);
   const batch = args.batch === 'dynamic' ? ('dynamic' as const) : Number(args.batch);
   if (batch !== 'dynamic' && !(Number.isInteger(batch) && batch >= 1)) throw new Error(`--batch: expected 'dynamic' or a positive integer, got '${args.batch}'`);
   const { model, manifest } = loadModel(modelDir, createModelFromManifest);
   try {
-    const result = exportOnnx(model, manifest, { opset: args.opset, batch, quantize: args.quantize as 'uint8' | undefined });
-    // The file must load in ONNX Runtime (its checker and shape inference run at session creation) and give the same scores.
-    let check: (ScoreAgreement & { runtime: string }) | { runtime: string; skipped: string };
-    try {
-      const ort = await onnxRuntimeNode();
-      const onnx = await OnnxClassifier.create(result.bytes, ort, args.out);
-      try {
-        check = { runtime: 'onnxruntime-node', ...(await compareEngines(model, onnx, batch === 'dynamic' ? 3 : batch)) };
-      } finally {
-        await onnx.dispose();
-      }
-      if (!args.quantize && check.relative > ONNX_TOLERANCE) {
-        throw new Error(`ONNX export: ONNX Runtime's logits differ from skelact's by ${check.relative.toExponential(2)} (relative; at most ${ONNX_TOLERANCE} expected); nothing written`);
-      }
-    } catch (e) {
-      if (!(e instanceof OnnxRuntimeMissingError)) throw e;
-      check = { runtime: 'none', skipped: e.message };
-    }
-    mkdirSync(dirname(args.out) || '.', { recursive: true });
-    const tmp = join(dirname(args.out) || '.', `.${basename(args.out)}.tmp-${process.pid}`);
-    try {
-      writeFileSync(tmp, result.bytes);
-      renameSync(tmp, args.out);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw e;
-    }
+    const result = await writeOnnxExport(args.out, model, manifest, { opset: args.opset, batch, quantize: args.quantize as 'uint8' | undefined });
+    const { check } = result;
     const summary = { model: modelDir, out: args.out, format: 'onnx', opset: args.opset, batch, quantize: args.quantize ?? null, bytes: statSync(args.out).size, nodes: result.nodes, initializers: result.initializers, weightsQuantized: result.weightsQuantized, ops: result.ops, check };
     if (args.json) return printJson(summary);
     print(`${args.out}: ${(summary.bytes / 1e6).toFixed(2)} MB ONNX (opset ${args.opset}, batch ${batch}${args.quantize ? `, ${result.weightsQuantized} weights as uint8` : ''}), ${result.nodes} nodes`);
-    if ('skipped' in check) log(args, `not checked on ONNX Runtime: ${check.skipped}`);
+    if (check.runtime === 'none') log(args, `not checked on ONNX Runtime: ${check.skipped}`);
     else log(args, `checked on ${check.runtime}: logits within ${check.relative.toExponential(2)} (relative) of skelact's on ${check.clips} random clips${check.top1Changes ? `, top-1 differs on ${check.top1Changes}` : ''}`);
   } finally {
     model.params.dispose();

@@ -8,7 +8,7 @@
  * e.g. relative-bias gathers from a learned table are exported as the gathered bias).
  *
  * Each node's `part` is the innermost model function that called it, read from the call stack
- * (e.g. `skateAttention (skateformer/model.js)`), so errors and node names say where in the
+ * (e.g. `skateAttention (skateformer/model)`), so errors and node names say where in the
  * model a kernel comes from.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -29,7 +29,7 @@ export interface TracedNode {
   /** Inputs by the kernel's input names, in the order the op passed them (undefined: left out). */
   readonly inputs: Array<[string, TracedValue | undefined]>;
   readonly outputs: TracedValue[];
-  /** The model function that ran the kernel, e.g. `skateAttention (skateformer/model.js)`. */
+  /** The model function that ran the kernel, e.g. `skateAttention (skateformer/model)`. */
   readonly part: string;
 }
 
@@ -60,7 +60,7 @@ type Engine = {
   makeTensor: (...args: unknown[]) => tf.Tensor;
 };
 
-const MODEL_FILE = /[/\\]models[/\\]((?:skateformer|partstream|stgcn)[/\\][\w-]+\.js|ops\.js|text-head\.js)/;
+const MODEL_FILE = /[/\\]models[/\\]((?:skateformer|partstream|stgcn)[/\\][\w-]+|ops|text-head)\.[jt]s:/;
 
 /** The innermost model function on the stack (not ops.ts helpers when a family function is above them). */
 function modelPart(): string {
@@ -70,14 +70,21 @@ function modelPart(): string {
     const file = MODEL_FILE.exec(line);
     if (!file) continue;
     const fn = /at (?:async )?([\w.$<>]+) \(/.exec(line)?.[1] ?? '<anonymous>';
-    const where = `${fn.replace(/^Object\./, '')} (${file[1].replace(/\\/g, '/')})`;
-    if (file[1] === 'ops.js') {
+    const where = `${fn.replace(/^(Object|Module)\./, '')} (${file[1].replace(/\\/g, '/')})`;
+    if (file[1] === 'ops') {
       helper ??= where;
       continue;
     }
     return helper ? `${where} → ${helper.split(' ')[0]}` : where;
   }
-  return helper ?? 'model';
+  if (helper) return helper;
+  // A model defined elsewhere (an app's own): the first caller outside tfjs and this exporter.
+  for (const line of stack) {
+    if (/node_modules|tfjs|@tensorflow|[/\\]models[/\\]onnx[/\\]|node:internal/.test(line)) continue;
+    const m = /at (?:async )?([\w.$<>]+) \((?:.*[/\\])?([^/\\]+?):\d+:\d+\)/.exec(line);
+    if (m) return `${m[1].replace(/^(Object|Module)\./, '')} (${m[2].replace(/\.[jt]s$/, '')})`;
+  }
+  return 'model';
 }
 
 function valueOf(t: tf.Tensor): TracedValue {
@@ -171,6 +178,9 @@ export function traceForward(model: SkeletonModel, batch: ModelBatch): TracedGra
     return out;
   };
   let logits: tf.Tensor;
+  // Enough stack frames to reach the model function below tfjs's own.
+  const stackLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 80;
   try {
     logits = tf.tidy(() => {
       const out = model.forward(batch, { training: false });
@@ -179,6 +189,7 @@ export function traceForward(model: SkeletonModel, batch: ModelBatch): TracedGra
   } finally {
     engine.runKernel = originalRun;
     engine.makeTensor = originalMake;
+    Error.stackTraceLimit = stackLimit;
   }
   logits.dispose();
   if (!produced.has(logits.id)) throw new TraceError('the logits do not depend on the input');
