@@ -26,7 +26,6 @@ import { loadModel, type ModelManifest } from '../models/io.js';
 import { toModelBatch } from '../models/input.js';
 import { createModelFromManifest } from '../models/registry.js';
 import type { OnnxClassifier } from '../models/onnx/runner.js';
-import { softmaxRows } from '../models/onnx/runner.js';
 import type { SkeletonModel } from '../models/types.js';
 import { testConfigOf, type ExperimentConfig } from '../train/config.js';
 import { testTimeClip } from '../train/loader.js';
@@ -161,7 +160,7 @@ export class StreamClassifier {
     if (t !== undefined) {
       const input = this.windowInput();
       if (input) {
-        const probabilities = 'logits' in this.model ? softmaxRows(await this.model.logits(input.x, input.indexT, 1), this.classNames.length) : this.probabilities(input);
+        const probabilities = 'logits' in this.model ? softmax(await this.model.logits(input.x, input.indexT, 1)) : this.probabilities(input);
         this.applyScores(t, probabilities, events);
       }
     }
@@ -343,6 +342,15 @@ export class StreamClassifier {
     this.reset();
     this.lastTimestamp = keepTimestamp;
   }
+}
+
+/** Softmax of one row of logits (for the ONNX engine, whose logits arrive as numbers). */
+function softmax(logits: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (const v of logits) max = Math.max(max, v);
+  let sum = 0;
+  for (const v of logits) sum += Math.exp(v - max);
+  return Float32Array.from(logits, (v) => Math.exp(v - max) / sum);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -109,16 +109,3 @@ export class OnnxClassifier {
     await this.session.release();
   }
 }
-
-/** Softmax of each row of [rows, K] logits (float64 accumulation). */
-export function softmaxRows(logits: Float32Array, K: number): Float32Array {
-  const out = new Float32Array(logits.length);
-  for (let r = 0; r < logits.length / K; r++) {
-    let max = -Infinity;
-    for (let k = 0; k < K; k++) max = Math.max(max, logits[r * K + k]);
-    let sum = 0;
-    for (let k = 0; k < K; k++) sum += Math.exp(logits[r * K + k] - max);
-    for (let k = 0; k < K; k++) out[r * K + k] = Math.exp(logits[r * K + k] - max) / sum;
-  }
-  return out;
-}
