@@ -12,7 +12,10 @@
  * Models: SkateFormer (realtime, NTU with 2 and 1 persons, NW-UCLA), ST-GCN (tiny, standard),
  * part streams (small, psumnet).
  *
- * Usage: node dist/bench/model.js [--backends wasm,wasm-2,cpu] [--steps 100] [--quick]
+ * ONNX Runtime rows (backends onnx, onnx-2: onnxruntime-node with 1 and 2 threads) come from
+ * bench/onnx-rows.ts: forward at batch 1 and 16 of the exported model.
+ *
+ * Usage: node dist/bench/model.js [--backends wasm,wasm-2,cpu,onnx,onnx-2] [--steps 100] [--quick]
  *                                 [--only <substring>] [--json bench/results/model.json]
  */
 import * as tf from '@tensorflow/tfjs';
@@ -27,6 +30,7 @@ import type { SkeletonModel } from '../src/models/types.js';
 import { classificationLoss, clipGradNorm } from '../src/train/loss.js';
 import { Optimizer } from '../src/train/optimizer.js';
 import { arg } from './args.js';
+import { isOnnxRow, onnxRow, onnxTable } from './onnx-rows.js';
 
 interface Case {
   readonly label: string;
@@ -133,6 +137,8 @@ function wasmHeapBytes(): number {
 async function runCase(spec: string, caseIndex: number, quick: boolean, steps: number): Promise<void> {
   const [name, threadsText] = spec.split('-');
   const threads = threadsText ? Number(threadsText) : 1;
+  // ONNX Runtime rows (bench/onnx-rows.ts): the exported model on onnxruntime-node.
+  if (name === 'onnx') return void process.stdout.write(`${JSON.stringify(await onnxRow(CASES[caseIndex], threads, quick))}\n`);
   const info = await initBackend(name as BackendChoice, { threads });
   if (info.backend !== name) throw new Error(`asked for ${name}, got ${info.backend}`);
   const backend = info.description;
@@ -231,7 +237,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const requested = arg('backends', 'tensorflow,wasm,wasm-2,cpu').split(',');
+  const requested = arg('backends', 'tensorflow,wasm,wasm-2,cpu,onnx,onnx-2').split(',');
   const rows: Row[] = [];
   const self = fileURLToPath(import.meta.url);
   for (const spec of requested) {
@@ -261,7 +267,9 @@ async function main(): Promise<void> {
     writeFileSync(jsonOut, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, quick, rows }, null, 2)}\n`);
   }
   console.log(`Machine: ${cpus()[0]?.model ?? 'unknown'}, ${availableParallelism()} cores, Node ${process.version}.\n`);
-  console.log(table(rows));
+  console.log(table(rows.filter((r) => !isOnnxRow(r))));
+  const onnx = rows.filter(isOnnxRow);
+  if (onnx.length) console.log(`\n${onnxTable(onnx, (model) => rows.find((r) => !isOnnxRow(r) && r.model === model && r.backend.startsWith('wasm (SIMD, 1'))?.forwardMs)}`);
 }
 
 main().catch((e: Error) => {
