@@ -13,7 +13,8 @@
  * part streams (small, psumnet).
  *
  * ONNX Runtime rows (backends onnx, onnx-2: onnxruntime-node with 1 and 2 threads) come from
- * bench/onnx-rows.ts: forward at batch 1 and 16 of the exported model.
+ * bench/onnx-rows.ts: forward at batch 1 and 16 of the exported model, beside tfjs wasm
+ * with the same threads in the same process.
  *
  * Usage: node dist/bench/model.js [--backends wasm,wasm-2,cpu,onnx,onnx-2] [--steps 100] [--quick]
  *                                 [--only <substring>] [--json bench/results/model.json]
@@ -269,7 +270,7 @@ async function main(): Promise<void> {
   console.log(`Machine: ${cpus()[0]?.model ?? 'unknown'}, ${availableParallelism()} cores, Node ${process.version}.\n`);
   console.log(table(rows.filter((r) => !isOnnxRow(r))));
   const onnx = rows.filter(isOnnxRow);
-  if (onnx.length) console.log(`\n${onnxTable(onnx, (model) => rows.find((r) => !isOnnxRow(r) && r.model === model && r.backend.startsWith('wasm (SIMD, 1'))?.forwardMs)}`);
+  if (onnx.length) console.log(`\n${onnxTable(onnx)}`);
 }
 
 main().catch((e: Error) => {
