@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import protobuf from 'protobufjs';
 import { initBackend } from '../../src/engine/backend.js';
 import type { ModelManifest } from '../../src/models/manifest.js';
@@ -239,4 +240,38 @@ test.serial('writeOnnxExport checks on ONNX Runtime and writes the file; a file 
   } finally {
     model.params.dispose();
   }
+});
+
+const PYTHON = process.env.SKELACT_PYTHON ?? '/usr/bin/python3';
+const onnxChecker = spawnSync(PYTHON, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
+const CHECK = `
+import sys, onnx
+from onnx import shape_inference
+for path in sys.argv[1:]:
+    m = onnx.load(path)
+    onnx.checker.check_model(m, full_check=True)
+    inferred = shape_inference.infer_shapes(m, check_type=True, strict_mode=True)
+    dims = [d.dim_param or d.dim_value for d in inferred.graph.output[0].type.tensor_type.shape.dim]
+    print(path, m.ir_version, m.opset_import[0].version, dims, len(inferred.graph.value_info))
+`;
+
+(onnxChecker ? test.serial : test.skip)(`the official ONNX checker accepts every family's file (full check, strict shape inference)${onnxChecker ? '' : ' [skipped: python3-onnx is not installed; npm run setup:onnx-checker]'}`, async (t) => {
+  const files: string[] = [];
+  for (const c of CASES.filter((k) => !k.name.includes('standard') && !k.name.includes('psumnet'))) {
+    const model = createModel(c.section, { layout: c.layout, classes: CLASS_NAMES.length, frames: c.frames }, 3);
+    try {
+      for (const options of [{}, { quantize: 'uint8' as const, opset: 13 }]) {
+        const file = join(work, `${files.length}.onnx`);
+        writeFileSync(file, exportOnnx(model, manifestOf(model, c.layout), options).bytes);
+        files.push(file);
+      }
+    } finally {
+      model.params.dispose();
+    }
+  }
+  const r = spawnSync(PYTHON, ['-c', CHECK, ...files], { encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  t.is(lines.length, files.length);
+  for (const line of lines) t.regex(line, /\.onnx 8 (17|13) \['batch', 5\] \d+$/);
 });
