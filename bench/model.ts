@@ -19,7 +19,11 @@
  * --native on|off|auto: skelact's native OpenBLAS kernels on wasm (src/engine/native-kernels.ts).
  * --profile: op-by-op time of one case's forward pass and training step (bench/kernel-profile.ts).
  *
- * Usage: node dist/bench/model.js [--backends wasm,wasm-2,cpu] [--steps 100] [--quick]
+ * ONNX Runtime rows (backends onnx, onnx-2: onnxruntime-node with 1 and 2 threads) come from
+ * bench/onnx-rows.ts: forward at batch 1 and 16 of the exported model, beside tfjs wasm
+ * with the same threads in the same process.
+ *
+ * Usage: node dist/bench/model.js [--backends wasm,wasm-2,cpu,onnx,onnx-2] [--steps 100] [--quick]
  *                                 [--only <substring>[,<substring>…]] [--json bench/results/model.json]
  *                                 [--native on|off|auto] [--pytorch <dir>] [--pytorch-blas <dir>] [--python <exe>]
  *        node dist/bench/model.js --profile [--only <substring>] [--batch 16] [--steps 2] [--threads 1] [--native on]
@@ -36,6 +40,7 @@ import type { SkeletonModel } from '../src/models/types.js';
 import { classificationLoss, clipGradNorm } from '../src/train/loss.js';
 import { Optimizer } from '../src/train/optimizer.js';
 import { arg } from './args.js';
+import { isOnnxRow, onnxRow, onnxTable } from './onnx-rows.js';
 import { PytorchModel, type PytorchCase } from './pytorch.js';
 import { KernelProfile } from './kernel-profile.js';
 
@@ -154,6 +159,8 @@ function wasmHeapBytes(): number {
 async function runCase(spec: string, caseIndex: number, quick: boolean, steps: number): Promise<void> {
   const [name, threadsText] = spec.split('-');
   const threads = threadsText ? Number(threadsText) : 1;
+  // ONNX Runtime rows (bench/onnx-rows.ts): the exported model on onnxruntime-node.
+  if (name === 'onnx') return void process.stdout.write(`${JSON.stringify(await onnxRow(CASES[caseIndex], threads, quick))}\n`);
   const native = arg('native', 'auto') as NativeChoice;
   const info = await initBackend(name as BackendChoice, { threads, ...(name === 'wasm' ? { native } : {}) });
   if (info.backend !== name) throw new Error(`asked for ${name}, got ${info.backend}`);
@@ -324,7 +331,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const requested = arg('backends', 'tensorflow,wasm,wasm-2,cpu').split(',');
+  const requested = arg('backends', 'tensorflow,wasm,wasm-2,cpu,onnx,onnx-2').split(',');
   const rows: Row[] = [];
   const self = fileURLToPath(import.meta.url);
   for (const spec of requested) {
@@ -362,6 +369,10 @@ async function main(): Promise<void> {
       : 'PyTorch: fixed reference figures from an earlier run on this kind of machine (pass --pytorch <official SkateFormer checkout> to time it in the same run).\n',
   );
   console.log(table(rows));
+  console.log(`Machine: ${cpus()[0]?.model ?? 'unknown'}, ${availableParallelism()} cores, Node ${process.version}.\n`);
+  console.log(table(rows.filter((r) => !isOnnxRow(r))));
+  const onnx = rows.filter(isOnnxRow);
+  if (onnx.length) console.log(`\n${onnxTable(onnx)}`);
 }
 
 main().catch((e: Error) => {

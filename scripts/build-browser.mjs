@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * npm run build:browser — the browser bundles of src/browser/index.ts with esbuild (ESM,
+ * npm run build:browser — the browser bundles of src/browser/index.ts (and the ONNX engine's
+ * src/browser/onnx.ts, skelact.onnx.js, loaded only by pages that choose it) with esbuild (ESM,
  * minified). Node built-ins that modules import for their Node-only functions (reading files)
  * are replaced by a stub that throws if called, so nothing Node-only runs in a page; the
  * build fails if a bundle still names a node: module.
@@ -31,11 +32,14 @@ export const performance = globalThis.performance;`,
   },
 };
 
-const common = { entryPoints: [join(root, 'src/browser/index.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, sourcemap: true, plugins: [stubNode], logLevel: 'warning', legalComments: 'none' };
+const common = { bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, sourcemap: true, plugins: [stubNode], logLevel: 'warning', legalComments: 'none' };
 const results = [];
-for (const [file, external] of [['skelact.browser.js', ['@tensorflow/tfjs', '@tensorflow/*']], ['skelact.browser.bundle.js', []]]) {
+const main = join(root, 'src/browser/index.ts');
+// skelact.onnx.js: the ONNX engine's runner alone (onnxruntime-web is the page's), so the main bundles do not grow.
+const onnx = join(root, 'src/browser/onnx.ts');
+for (const [file, entry, external] of [['skelact.browser.js', main, ['@tensorflow/tfjs', '@tensorflow/*']], ['skelact.browser.bundle.js', main, []], ['skelact.onnx.js', onnx, ['onnxruntime-web']]]) {
   const outfile = join(out, file);
-  await build({ ...common, outfile, external, metafile: false });
+  await build({ ...common, entryPoints: [entry], outfile, external, metafile: false });
   const text = readFileSync(outfile, 'utf8');
   if (/(from|import|require)\s*\(?\s*["'`]node:/.test(text)) throw new Error(`${file} still imports a node: module`);
   results.push({ file: `dist/browser/${file}`, bytes: statSync(outfile).size });

@@ -96,7 +96,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'export',
-    describe: 'Copy a saved model for deployment, optionally with weights quantised to float16 or uint8 (loads unchanged in Node and browsers)',
+    describe: 'Export a saved model: a smaller skelact copy (weights as float16 or uint8), an ONNX file for ONNX Runtime (Node, web, mobile), or its weights for PyTorch',
     tensors: true,
     load: () => import('./commands/export.js').then(pick('exportCommand')),
   },

@@ -25,6 +25,7 @@ import { alignPyskl, alignmentJoints, centreOnFirstFrame } from '../data/normali
 import { loadModel, type ModelManifest } from '../models/io.js';
 import { toModelBatch } from '../models/input.js';
 import { createModelFromManifest } from '../models/registry.js';
+import type { OnnxClassifier } from '../models/onnx/runner.js';
 import type { SkeletonModel } from '../models/types.js';
 import { testConfigOf, type ExperimentConfig } from '../train/config.js';
 import { testTimeClip } from '../train/loader.js';
@@ -105,8 +106,9 @@ export class StreamClassifier {
   private active: { index: number; startedMs: number } | undefined;
 
   constructor(
-    readonly model: SkeletonModel,
-    readonly manifest: ModelManifest,
+    /** A TensorFlow.js model, or an ONNX model on ONNX Runtime (then use pushAsync). */
+    readonly model: SkeletonModel | OnnxClassifier,
+    readonly manifest: Omit<ModelManifest, 'weightsManifest'>,
     options: StreamClassifierOptions = {},
   ) {
     this.window = options.window ?? model.frames;
@@ -144,7 +146,36 @@ export class StreamClassifier {
 
   /** Adds one frame; returns the events it caused (often none: classification runs every `stride` frames). */
   push(frame: StreamFrame): StreamEvent[] {
+    if ('logits' in this.model) throw new Error('stream classifier: an ONNX model runs asynchronously; use pushAsync (awaiting each call before the next)');
     const events: StreamEvent[] = [];
+    const t = this.advance(frame, events);
+    if (t !== undefined) {
+      const input = this.windowInput();
+      if (input) this.applyScores(t, this.probabilities(input), events);
+      else this.noPerson(t, events);
+    }
+    return events;
+  }
+
+  /**
+   * Adds one frame, for either engine (the ONNX engine classifies asynchronously). Await each
+   * call before pushing the next frame.
+   */
+  async pushAsync(frame: StreamFrame): Promise<StreamEvent[]> {
+    const events: StreamEvent[] = [];
+    const t = this.advance(frame, events);
+    if (t !== undefined) {
+      const input = this.windowInput();
+      if (input) {
+        const probabilities = 'logits' in this.model ? softmax(await this.model.logits(input.x, input.indexT, 1)) : this.probabilities(input);
+        this.applyScores(t, probabilities, events);
+      } else this.noPerson(t, events);
+    }
+    return events;
+  }
+
+  /** Writes the frame to the window; returns its timestamp when the window is due for classification. */
+  private advance(frame: StreamFrame, events: StreamEvent[]): number | undefined {
     const t = frame.timestampMs;
     if (!Number.isFinite(t)) throw new Error(`stream classifier: timestamp must be a finite number of milliseconds, got ${t}`);
     if (this.lastTimestamp !== undefined) {
@@ -163,7 +194,7 @@ export class StreamClassifier {
       // Two frames in one grid slot: the newer one replaces the older.
       this.written--;
       this.write(frame);
-      return events;
+      return undefined;
     }
     // Grid slots skipped by a late frame hold the previous pose (at most a window's worth).
     const previous = this.written > 0 ? (this.written - 1) % this.window : -1;
@@ -181,15 +212,16 @@ export class StreamClassifier {
       const needed = this.o.minFilled * this.window;
       if (this.filled() >= needed) {
         this.sinceClassified = 0;
-        this.classify(t, events);
-      } else if (Math.min(this.written, this.window) >= needed) {
+        return t;
+      }
+      if (Math.min(this.written, this.window) >= needed) {
         // Enough frames seen to classify, but too few of them hold a person. (While the
         // window is still filling, nothing is said.)
         this.sinceClassified = 0;
         this.noPerson(t, events);
       }
     }
-    return events;
+    return undefined;
   }
 
   /** End of the stream: ends the current action, if any. */
@@ -214,9 +246,9 @@ export class StreamClassifier {
     this.active = undefined;
   }
 
-  /** Frees the model's weights. */
+  /** Frees the model's weights (or ends the ONNX Runtime session). */
   dispose(): void {
-    this.model.dispose();
+    void this.model.dispose();
   }
 
   /** Bytes held for frames: fixed at construction. */
@@ -277,21 +309,36 @@ export class StreamClassifier {
     return makeClip(data, M, T, V, C);
   }
 
-  private classify(timestampMs: number, events: StreamEvent[]): void {
+  /**
+   * The window through the model's test-time pipeline: x [1, T, V, C] and indexT [1, T];
+   * undefined when it holds no person to classify.
+   */
+  private windowInput(): { x: Float32Array; indexT: Float32Array } | undefined {
     let clip = this.windowClip();
-    if (clip.frames === 0) return;
+    if (clip.frames === 0) return undefined;
     if (this.alignment === 'ctrgcn') clip = centreOnFirstFrame(clip, alignmentJoints(this.layout).centre);
     else if (this.alignment === 'pyskl') clip = alignPyskl(clip, alignmentJoints(this.layout));
     // Centring can leave nothing: every joint of every person at one point (a degenerate pose).
-    if (validFrameCount(clip) === 0) return this.noPerson(timestampMs, events);
+    if (validFrameCount(clip) === 0) return undefined;
     const prepared = testTimeClip(clip, this.data, this.layout, this.model);
     const T = this.model.frames;
     const x = toModelBatch([prepared.clip], { persons: this.model.persons, jointOrder: this.model.jointOrder, frames: T, channels: this.model.inChannels }, this.data.fillMissingPersons);
-    const V = this.model.persons * this.model.jointOrder.length;
-    const probabilities = tf.tidy(() => {
-      const out = this.model.forward({ x: tf.tensor4d(x, [1, T, V, this.model.inChannels]), indexT: tf.tensor2d(prepared.indexT, [1, T]) }, { training: false });
+    return { x, indexT: prepared.indexT };
+  }
+
+  /** Class probabilities of the TensorFlow.js model for one window. */
+  private probabilities(input: { x: Float32Array; indexT: Float32Array }): Float32Array {
+    const model = this.model as SkeletonModel;
+    const T = model.frames;
+    const V = model.persons * model.jointOrder.length;
+    return tf.tidy(() => {
+      const out = model.forward({ x: tf.tensor4d(input.x, [1, T, V, model.inChannels]), indexT: tf.tensor2d(input.indexT, [1, T]) }, { training: false });
       return tf.softmax(out.logits).dataSync() as Float32Array;
     });
+  }
+
+  /** Smooths new probabilities into the scores and reports the events they cause. */
+  private applyScores(timestampMs: number, probabilities: Float32Array, events: StreamEvent[]): void {
     const a = this.haveScores ? this.o.smoothing : 1;
     for (let k = 0; k < this.smoothed.length; k++) this.smoothed[k] = a * probabilities[k] + (1 - a) * this.smoothed[k];
     this.haveScores = true;
@@ -324,6 +371,15 @@ export class StreamClassifier {
     this.reset();
     this.lastTimestamp = keepTimestamp;
   }
+}
+
+/** Softmax of one row of logits (for the ONNX engine, whose logits arrive as numbers). */
+function softmax(logits: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (const v of logits) max = Math.max(max, v);
+  let sum = 0;
+  for (const v of logits) sum += Math.exp(v - max);
+  return Float32Array.from(logits, (v) => Math.exp(v - max) / sum);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -204,7 +204,7 @@ export function loadExperiment(file: string): ExperimentConfig {
 }
 
 /** The test-time part of an experiment config, rebuilt from what a model folder recorded. */
-export function testConfigOf(manifest: ModelManifest, benchmark?: string): Pick<ExperimentConfig, 'seed' | 'data' | 'augment'> {
+export function testConfigOf(manifest: Omit<ModelManifest, 'weightsManifest'>, benchmark?: string): Pick<ExperimentConfig, 'seed' | 'data' | 'augment'> {
   const data = {
     ...(manifest.data ?? {}),
     benchmark: benchmark ?? (manifest.data?.benchmark as string | undefined) ?? 'unknown',

@@ -18,6 +18,7 @@ import * as z from 'zod';
 import type { SkeletonCache } from '../data/cache/reader.js';
 import { readNpy, writeNpy } from '../data/cache/npy.js';
 import { writeFileAtomic } from '../core/files.js';
+import type { OnnxClassifier } from '../models/onnx/runner.js';
 import type { SkeletonModel } from '../models/types.js';
 import type { ExperimentConfig } from './config.js';
 import { SkeletonLoader, disposeModelInputs, toModelInputs } from './loader.js';
@@ -75,8 +76,11 @@ export interface EvaluationResult extends ScoreMetrics, ScoreRun {
   readonly seconds: number;
 }
 
+/** What evaluation runs: a TensorFlow.js model, or an exported ONNX model on ONNX Runtime (`--engine onnx`). */
+export type EvaluatedModel = SkeletonModel | OnnxClassifier;
+
 export interface EvaluateOptions {
-  readonly model: SkeletonModel;
+  readonly model: EvaluatedModel;
   readonly cache: SkeletonCache;
   readonly config: Pick<ExperimentConfig, 'seed' | 'data' | 'augment'>;
   /** Cache indices to evaluate. */
@@ -101,7 +105,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
 
 /** The evaluation loop over a prepared (non-training) loader. */
 export async function evaluateWithLoader(
-  model: SkeletonModel,
+  model: EvaluatedModel,
   loader: SkeletonLoader,
   classNames: readonly string[],
   cache: SkeletonCache,
@@ -121,8 +125,10 @@ export async function evaluateWithLoader(
     if (signal?.aborted) throw abortError(signal);
     const inputs = toModelInputs(host, model);
     try {
+      // ONNX Runtime runs asynchronously: its logits come first, the scoring is shared.
+      const onnxLogits = 'logits' in model ? await model.logits(host.x, host.indexT, host.size) : undefined;
       const [probs, losses] = tf.tidy(() => {
-        const out = model.forward(inputs.batch, { training: false });
+        const out = onnxLogits ? { logits: tf.tensor2d(onnxLogits, [host.size, onnxLogits.length / host.size]) } : (model as SkeletonModel).forward(inputs.batch, { training: false });
         if (out.logits.shape[1] !== K) throw new Error(`the model gives ${out.logits.shape[1]} class scores, the dataset has ${K} classes`);
         const logp = tf.logSoftmax(out.logits, -1);
         const valid = tf.greaterEqual(inputs.labels, 0);

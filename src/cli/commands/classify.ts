@@ -14,6 +14,7 @@ import { StreamClassifier, type StreamEvent } from '../../serve/stream-classifie
 import { timelineOf } from '../../serve/timeline.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
 import { checkWritable } from '../writable.js';
+import { type Engine, engineOption, openModel } from '../model-engine.js';
 
 interface ClassifyArgs extends GlobalOptions, PoseInputArgs {
   input: string;
@@ -25,6 +26,7 @@ interface ClassifyArgs extends GlobalOptions, PoseInputArgs {
   endScore: number;
   scores?: string;
   html?: string;
+  modelEngine?: Engine;
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
@@ -43,13 +45,16 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
       .option('end-score', { describe: 'smoothed probability below which it ends', type: 'number', default: 0.4 })
       .option('scores', { describe: 'write every classification (time, top classes) to this JSON file', type: 'string' })
       .option('html', { describe: 'write an HTML page that plays the skeletons (over the video) with the labels', type: 'string' })
+      .option('model-engine', { ...engineOption, describe: `${engineOption.describe} (--engine is the pose engine here)` })
       .example('$0 classify clip.mp4 --model runs/realtime/best --html clip.html', 'timeline and a page to watch it')
-      .example('$0 classify clip.poses.json --model runs/realtime/best --json', 'from extracted poses, machine-readable') as unknown as Argv<ClassifyArgs>,
+      .example('$0 classify clip.poses.json --model runs/realtime/best --json', 'from extracted poses, machine-readable')
+      .example('$0 classify clip.poses.json --model realtime.onnx', 'the exported ONNX file on onnxruntime-node') as unknown as Argv<ClassifyArgs>,
   handler: async (args: ArgumentsCamelCase<ClassifyArgs>) => {
     if (!existsSync(args.input)) throw new Error(`${args.input}: no such file`);
     if (args.scores) checkWritable(args.scores, 'file', 'choose a writable file with --scores');
     if (args.html) checkWritable(args.html, 'file', 'choose a writable file with --html');
-    const classifier = StreamClassifier.load(args.model, { window: args.window, stride: args.stride, smoothing: args.smoothing, startScore: args.startScore, endScore: args.endScore });
+    const opened = await openModel(args.model, args.modelEngine, args.threads);
+    const classifier = new StreamClassifier(opened.model, opened.manifest, { window: args.window, stride: args.stride, smoothing: args.smoothing, startScore: args.startScore, endScore: args.endScore });
     try {
       const problem = poseFeedProblem(classifier.manifest);
       if (problem) throw new Error(`${args.model}: cannot classify poses with this model: ${problem}`);
@@ -59,7 +64,7 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
       const frames = poseFileFrames(poses, classifier.manifest.layout, classifier.manifest.persons);
       const events: StreamEvent[] = [];
       const started = performance.now();
-      for (const f of frames) events.push(...classifier.push(f));
+      for (const f of frames) events.push(...(await classifier.pushAsync(f)));
       events.push(...classifier.flush(frames.length ? frames[frames.length - 1].timestampMs : 0));
       const elapsed = (performance.now() - started) / 1000;
       const timeline = timelineOf(events);
@@ -75,7 +80,7 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
       }
       // Times the window held too few frames with a person to classify (nobody found, or all-zero poses).
       const noPerson = events.filter((e) => e.type === 'no-person').length;
-      const summary = { input: args.input, model: args.model, frames: frames.length, classifications: scores.length, noPerson, secondsClassifying: Number(elapsed.toFixed(2)), timeline: timeline.map((s) => ({ ...s, peakScore: Number(s.peakScore.toFixed(3)) })), scores: args.scores ?? null, html: args.html ?? null };
+      const summary = { input: args.input, model: args.model, engine: opened.engine, frames: frames.length, classifications: scores.length, noPerson, secondsClassifying: Number(elapsed.toFixed(2)), timeline: timeline.map((s) => ({ ...s, peakScore: Number(s.peakScore.toFixed(3)) })), scores: args.scores ?? null, html: args.html ?? null };
       if (args.json) return printJson(summary);
       print(`${args.input}: ${frames.length} frames, ${scores.length} classifications (window ${classifier.window}, stride ${classifier.stride}) in ${elapsed.toFixed(1)} s`);
       if (noPerson > 0) print(`no person in the window at ${noPerson} of ${noPerson + scores.length} classification times`);
@@ -83,7 +88,7 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
       for (const s of timeline) print(`  ${seconds(s.startMs).padStart(7)} s – ${seconds(s.endMs).padStart(7)} s  ${s.label}  (peak ${s.peakScore.toFixed(2)})`);
       if (args.html) print(`page: ${args.html}`);
     } finally {
-      classifier.dispose();
+      await opened.dispose();
     }
   },
 };

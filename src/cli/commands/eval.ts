@@ -18,6 +18,8 @@ import { createProgressBar } from '../progress.js';
 import { checkWritable } from '../writable.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
 import { detectFormat } from './inspect.js';
+import { type Engine, engineOption, openModel } from '../model-engine.js';
+import type { SkeletonModel } from '../../models/types.js';
 import { descriptionsFor, loadDescriptionsFor, readDescriptions } from '../../text-priors/descriptions.js';
 import { lazyUseLite } from '../../text-priors/encoder.js';
 import { evaluateZeroShot } from '../../text-priors/zero-shot.js';
@@ -59,6 +61,7 @@ interface EvalArgs extends GlobalOptions {
   zeroShot: boolean;
   unseen?: string;
   descriptions?: string;
+  engine?: Engine;
 }
 
 /** `eval --zero-shot`: unseen classes recognised from their descriptions through the model's text head. */
@@ -119,14 +122,21 @@ export const evalCommand: CommandModule<GlobalOptions, EvalArgs> = {
       .option('zero-shot', { describe: 'recognise unseen classes from their descriptions (a model trained with text priors)', type: 'boolean', default: false })
       .option('unseen', { describe: 'zero-shot: comma-separated unseen class names (default: the classes the model had no training samples of)', type: 'string' })
       .option('descriptions', { describe: 'zero-shot: a description file (default: the dataset\'s shipped one)', type: 'string' })
+      .option('engine', engineOption)
       .example('$0 eval --model runs/sf-j/best --data cache/ntu60 --json', 'metrics as JSON')
+      .example('$0 eval --model sf-j.onnx --data cache/ntu60', 'the exported ONNX file on onnxruntime-node')
       .example('$0 eval --model runs/utk-zs/best --data cache/utk --zero-shot', 'accuracy on the classes held out of training') as unknown as Argv<EvalArgs>,
   handler: async (args: ArgumentsCamelCase<EvalArgs>) => {
-    const { model, manifest } = loadModel(args.model, createModelFromManifest);
+    const opened = await openModel(args.model, args.engine, args.threads);
+    const { model } = opened;
+    const manifest = opened.manifest as ModelManifest;
     const cache = SkeletonCache.open(args.data);
     try {
       checkModelFitsCache(manifest, cache, args.model);
-      if (args.zeroShot) return await zeroShotEval(args, model, manifest, cache);
+      if (args.zeroShot) {
+        if (opened.engine !== 'tfjs') throw new Error('--zero-shot needs the model folder with its text head (--engine tfjs)');
+        return await zeroShotEval(args, model as SkeletonModel, manifest, cache);
+      }
       const config = testConfigOf(manifest, args.benchmark);
       const indices = cache.split(config.data.benchmark, args.split);
       if (indices.length === 0) throw new Error(`benchmark '${config.data.benchmark}' has no ${args.split} samples in ${args.data}`);
@@ -148,13 +158,13 @@ export const evalCommand: CommandModule<GlobalOptions, EvalArgs> = {
       const thresholds = (manifest.shotGroups ?? [100, 20]) as [number, number];
       const groups = shotGroupAccuracy(result, manifest.trainCounts, thresholds);
       writeSvg(plot, await confusionMatrixSvg(result.confusion, result.classNames, `${manifest.kind} on ${config.data.benchmark} (${args.split}): top-1 ${(100 * result.top1).toFixed(2)} %${groups ? ` · ${shotGroupText(groups, thresholds)}` : ''}`));
-      const summary = { model: args.model, benchmark: config.data.benchmark, split: args.split, samples: result.samples, top1: result.top1, top5: result.top5, loss: result.loss, seconds: result.seconds, ...(groups ? { shotGroups: { thresholds, groups } } : {}), perClass: result.perClass, confusion: result.confusion, scores: scoresDir, plot };
+      const summary = { model: args.model, engine: opened.engine, benchmark: config.data.benchmark, split: args.split, samples: result.samples, top1: result.top1, top5: result.top5, loss: result.loss, seconds: result.seconds, ...(groups ? { shotGroups: { thresholds, groups } } : {}), perClass: result.perClass, confusion: result.confusion, scores: scoresDir, plot };
       if (args.json) return printJson(summary);
       printMetrics(result, `${args.model} on ${config.data.benchmark} ${args.split}`, args.classes, groups ? { list: groups, thresholds } : undefined);
       log(args, `scores: ${scoresDir} · confusion matrix: ${plot} · ${result.seconds.toFixed(1)} s`);
     } finally {
       cache.close();
-      model.dispose();
+      await opened.dispose();
     }
   },
 };
@@ -199,6 +209,7 @@ interface PredictArgs extends GlobalOptions {
   file: string;
   format?: string;
   top: number;
+  engine?: Engine;
 }
 
 export const predictCommand: CommandModule<GlobalOptions, PredictArgs> = {
@@ -210,9 +221,12 @@ export const predictCommand: CommandModule<GlobalOptions, PredictArgs> = {
       .option('model', { describe: 'model folder', type: 'string', demandOption: true })
       .option('format', { describe: 'raw format when the name does not tell', choices: Object.keys(DATASETS), type: 'string' })
       .option('top', { describe: 'classes to print per sequence', type: 'number', default: 5 })
+      .option('engine', engineOption)
       .example('$0 predict --model runs/sf-j/best S001C001P001R001A001.skeleton', 'top 5 classes') as unknown as Argv<PredictArgs>,
   handler: async (args: ArgumentsCamelCase<PredictArgs>) => {
-    const { model, manifest } = loadModel(args.model, createModelFromManifest);
+    const opened = await openModel(args.model, args.engine, args.threads);
+    const { model } = opened;
+    const manifest = opened.manifest as ModelManifest;
     const dataset = args.format ?? detectFormat(args.file);
     if (dataset === 'poses') throw new Error(`${args.file} is a pose file of skelact extract: classify it with skelact classify --model ${args.model} ${args.file}`);
     const spec = DATASETS[dataset] as DatasetSpec<unknown>;
@@ -250,7 +264,7 @@ export const predictCommand: CommandModule<GlobalOptions, PredictArgs> = {
           const order = row.map((p, c) => [p, c] as const).sort((a, b) => b[0] - a[0]).slice(0, args.top);
           return { name, top: order.map(([p, c]) => ({ class: result.classNames[c], index: c, probability: p })) };
         });
-        if (args.json) return printJson({ model: args.model, file: args.file, predictions });
+        if (args.json) return printJson({ model: args.model, engine: opened.engine, file: args.file, predictions });
         for (const p of predictions) {
           print(`${p.name}:`);
           for (const t of p.top) print(`  ${(100 * t.probability).toFixed(1).padStart(5)} %  ${t.class}`);
@@ -260,7 +274,7 @@ export const predictCommand: CommandModule<GlobalOptions, PredictArgs> = {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
-      model.dispose();
+      await opened.dispose();
     }
   },
 };
