@@ -10,6 +10,7 @@ import { synthCommand } from './commands/synth.js';
 import { trainCommand } from './commands/train.js';
 import { ensembleCommand, evalCommand, predictCommand } from './commands/eval.js';
 import { modelInfoCommand } from './commands/model-info.js';
+import { modelsCommand } from './commands/models.js';
 import { extractCommand } from './commands/extract.js';
 import { classifyCommand } from './commands/classify.js';
 import { repsCommand } from './commands/reps.js';
@@ -46,6 +47,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(ensembleCommand as never)
     .command(predictCommand as never)
     .command(modelInfoCommand as never)
+    .command(modelsCommand as never)
     .command(extractCommand as never)
     .command(classifyCommand as never)
     .command(repsCommand as never)

@@ -13,6 +13,7 @@ import { readModelFolder } from '../models/io.js';
 import { landmarkerTaskFile } from '../pose/assets.js';
 import type { PoseModel } from '../pose/types.js';
 import { packageRoot } from '../util/paths.js';
+import { resolveModelDir } from '../models/pretrained.js';
 import { DEMO_PAGE } from './demo-page.js';
 import type { StreamClassifierOptions } from './stream-classifier.js';
 
@@ -39,7 +40,8 @@ export function browserBundle(): string {
   return path;
 }
 
-export async function startDemoServer(options: DemoServerOptions): Promise<{ url: string; close(): Promise<void> }> {
+export async function startDemoServer(given: DemoServerOptions): Promise<{ url: string; close(): Promise<void> }> {
+  const options = { ...given, modelDir: resolveModelDir(given.modelDir) }; // a shipped model's name, or a folder
   readModelFolder(options.modelDir); // a broken model folder is reported before serving
   const poseModel = options.poseModel ?? 'lite';
   const task = landmarkerTaskFile(poseModel);

@@ -114,6 +114,10 @@ export class SkeletonLoader {
       intraProbability: config.augment.intraProbability,
       interProbability: config.augment.interProbability,
       flip: config.augment.flip,
+      viewDegrees: config.augment.viewDegrees,
+      viewScale: config.augment.viewScale,
+      dropAxisProbability: config.augment.dropAxisProbability,
+      dropJointsProbability: config.augment.dropJointsProbability,
     });
     if (options.training) {
       for (const i of indices) if (cache.labels[i] < 0) throw new Error(`training sample ${i} ('${cache.sample(i).name}') has no label`);
@@ -203,7 +207,7 @@ export class SkeletonLoader {
     const random = randomStream(config.seed, 'sample', epoch, position);
     let clip = sample.clip;
     const view = this.augment.randomView ? this.augment.randomView(random) : undefined;
-    if (data.normalize === 'ucla-minmax') clip = uclaNormalize(clip, this.layout, view);
+    if (data.normalize !== 'none') clip = uclaNormalize(clip, this.layout, view, data.normalize === 'face-minmax');
     else if (view) clip = applyMatrix(clip, view);
     const sampled = sampleClip(clip, data, random, index);
     clip = padPersons(sampled.clip, model.persons, data.fillMissingPersons);
@@ -314,7 +318,7 @@ export function sampleClip(clip: SkeletonClip, data: ExperimentConfig['data'], r
  * slots, modality), without a cache: for data that arrives another way (a pose stream).
  */
 export function testTimeClip(clip: SkeletonClip, data: ExperimentConfig['data'], layout: Layout, model: LoaderModelSpec, index = 0): { clip: SkeletonClip; indexT: Float32Array } {
-  let c = data.normalize === 'ucla-minmax' ? uclaNormalize(clip, layout) : clip;
+  let c = data.normalize === 'none' ? clip : uclaNormalize(clip, layout, undefined, data.normalize === 'face-minmax');
   const sampled = sampleClip(c, data, undefined, index);
   c = padPersons(sampled.clip, model.persons, data.fillMissingPersons);
   const indexT = Float32Array.from(sampled.sourceIndex, (s) => (2 * s) / sampled.validFrames - 1);

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { MODEL_FILES, readModelFolder, withoutTextHead, writeModelFolder } from '../../models/io.js';
+import { resolveModelDir } from '../../models/pretrained.js';
 import { QUANTIZATIONS, quantizeWeights, type Quantization } from '../../models/quantize.js';
 import { type GlobalOptions, print, printJson } from '../output.js';
 
@@ -31,7 +32,7 @@ export const exportCommand: CommandModule<GlobalOptions, ExportArgs> = {
     // Read back: the exported folder must validate like any other.
     readModelFolder(args.out);
     const size = (dir: string) => statSync(join(dir, MODEL_FILES.weights)).size + statSync(join(dir, MODEL_FILES.manifest)).size;
-    const summary = { model: args.model, out: args.out, quantize: args.quantize ?? null, bytesBefore: size(args.model), bytesAfter: size(args.out), parameters: manifest.parameters };
+    const summary = { model: args.model, out: args.out, quantize: args.quantize ?? null, bytesBefore: size(resolveModelDir(args.model)), bytesAfter: size(args.out), parameters: manifest.parameters };
     if (args.json) return printJson(summary);
     print(`${args.out}: ${(summary.bytesAfter / 1e6).toFixed(2)} MB (was ${(summary.bytesBefore / 1e6).toFixed(2)} MB${args.quantize ? `, weights as ${args.quantize}` : ''})`);
   },

@@ -394,6 +394,14 @@ export interface AugmentOptions {
   readonly interProbability?: number;
   /** Flip style: 'swap' (the reference) or 'mirror'. */
   readonly flip?: 'swap' | 'mirror';
+  /** UCLA chain: largest view rotation about x and y in degrees (feeder: 60). */
+  readonly viewDegrees?: number;
+  /** UCLA chain: scale range of the random view (feeder: [0.5, 1.5]). */
+  readonly viewScale?: readonly [number, number];
+  /** UCLA chain: drop-axis probability (feeder: 0.5). */
+  readonly dropAxisProbability?: number;
+  /** UCLA chain: drop-joints probability (feeder: 0.5). */
+  readonly dropJointsProbability?: number;
 }
 
 export interface AugmentPipeline {
@@ -441,11 +449,11 @@ export function ntuSkateformerAugment(clip: SkeletonClip, context: AugmentContex
   return x;
 }
 
-/** The UCLA feeder's random view: x and y rotations of integer degrees in [−60, 60], scale U(0.5, 1.5). */
-export function uclaRandomView(random: UniformRandom): Matrix3 {
-  const ax = randint(random, -60, 60);
-  const ay = randint(random, -60, 60);
-  const s = uniform(random, 0.5, 1.5);
+/** The UCLA feeder's random view: x and y rotations of integer degrees in [−60, 60], scale U(0.5, 1.5) (both ranges adjustable). */
+export function uclaRandomView(random: UniformRandom, maxDegrees = 60, scale: readonly [number, number] = [0.5, 1.5]): Matrix3 {
+  const ax = randint(random, -maxDegrees, maxDegrees);
+  const ay = randint(random, -maxDegrees, maxDegrees);
+  const s = uniform(random, scale[0], scale[1]);
   return uclaViewMatrix(ax, ay, s);
 }
 
@@ -457,19 +465,60 @@ export function uclaCentreJoint(layout: Layout): number {
 /**
  * The UCLA feeder's normalisation (training and test): centre on the first frame's spine
  * joint, apply `view` when given (the training-time random view), then min-max each axis to
- * [−1, 1].
+ * [−1, 1]. With `face`, the clip is first turned to face the camera (`faceCamera`), so the
+ * camera's view angle no longer changes the input (skelact's CPU recipes; not in the feeder).
  */
-export function uclaNormalize(clip: SkeletonClip, layout: Layout, view?: Matrix3): SkeletonClip {
-  let x = centreOnFirstFrameJoint(clip, uclaCentreJoint(layout));
+export function uclaNormalize(clip: SkeletonClip, layout: Layout, view?: Matrix3, face = false): SkeletonClip {
+  let x = centreOnFirstFrameJoint(face ? faceCamera(clip, layout) : clip, uclaCentreJoint(layout));
   if (view) x = applyMatrix(x, view);
   return minMaxNormalize(x);
 }
 
-/** The UCLA feeder's drop-axis and drop-joint steps (after sampling). */
-export function uclaSkateformerAugment(clip: SkeletonClip, random: UniformRandom): SkeletonClip {
+/**
+ * Turns a Kinect-style clip (x, y up, z) so that the person faces the camera: x along
+ * (ShoulderRight − ShoulderLeft) + (HipRight − HipLeft),
+ * y along the spine (HipCenter/SpineBase → ShoulderCenter/SpineShoulder), z their cross product;
+ * both directions are averaged over all frames, so one noisy frame does not decide. A frontal
+ * clip keeps its axes (the rotation is the identity). Rotation only: no centring or scaling.
+ */
+export function faceCamera(clip: SkeletonClip, layout: Layout): SkeletonClip {
+  check3d(clip, 'facing the camera');
+  const names = layout.name === 'kinect-20' ? ['HipCenter', 'ShoulderCenter'] : layout.name === 'ntu-25' ? ['SpineBase', 'SpineShoulder'] : null;
+  if (!names) throw new Error(`facing the camera is defined for the kinect-20 and ntu-25 layouts, not '${layout.name}'`);
+  const [bottom, top] = names.map((n) => jointIndex(layout, n));
+  const [sl, sr, hl, hr] = ['ShoulderLeft', 'ShoulderRight', 'HipLeft', 'HipRight'].map((n) => jointIndex(layout, n));
+  const C = clip.channels;
+  const V = clip.joints;
+  const up = [0, 0, 0];
+  const across = [0, 0, 0];
+  const at = (f: number, j: number, c: number) => clip.data[(f * V + j) * C + c];
+  // Person 0 decides; frames where it is absent (all zero) are skipped.
+  for (let t = 0; t < clip.frames; t++) {
+    if (at(t, top, 0) === 0 && at(t, top, 1) === 0 && at(t, top, 2) === 0) continue;
+    for (let c = 0; c < 3; c++) {
+      up[c] += at(t, top, c) - at(t, bottom, c);
+      across[c] += at(t, sr, c) - at(t, sl, c) + at(t, hr, c) - at(t, hl, c);
+    }
+  }
+  const norm = (v: number[]) => Math.hypot(v[0], v[1], v[2]);
+  const nu = norm(up);
+  if (nu < 1e-9) return makeClip(new Float32Array(clip.data), clip.persons, clip.frames, V, C);
+  const u = up.map((x) => x / nu);
+  const dot = across[0] * u[0] + across[1] * u[1] + across[2] * u[2];
+  const a0 = across.map((x, i) => x - dot * u[i]);
+  const na = norm(a0);
+  if (na < 1e-9) return makeClip(new Float32Array(clip.data), clip.persons, clip.frames, V, C);
+  const a = a0.map((x) => x / na);
+  const f = [a[1] * u[2] - a[2] * u[1], a[2] * u[0] - a[0] * u[2], a[0] * u[1] - a[1] * u[0]];
+  // Rows a, u, f: a point p goes to (a·p, u·p, f·p).
+  return applyMatrix(clip, [a[0], a[1], a[2], u[0], u[1], u[2], f[0], f[1], f[2]]);
+}
+
+/** The UCLA feeder's drop-axis and drop-joint steps (after sampling), each with probability 0.5 unless given. */
+export function uclaSkateformerAugment(clip: SkeletonClip, random: UniformRandom, options: AugmentOptions = {}): SkeletonClip {
   let x = clip;
-  if (random() < 0.5) x = dropAxis(x, randint(random, 0, 2));
-  if (random() < 0.5) x = randomDropJoints(x, random, UCLA_DROP_JOINTS);
+  if (random() < (options.dropAxisProbability ?? 0.5)) x = dropAxis(x, randint(random, 0, 2));
+  if (random() < (options.dropJointsProbability ?? 0.5)) x = randomDropJoints(x, random, UCLA_DROP_JOINTS);
   return x;
 }
 
@@ -486,8 +535,8 @@ export function augmentPreset(name: AugmentPresetName, options: AugmentOptions =
     case 'ucla-skateformer':
       return {
         name,
-        randomView: (random) => uclaRandomView(random),
-        afterSampling: (clip, _context, random) => uclaSkateformerAugment(clip, random),
+        randomView: (random) => uclaRandomView(random, options.viewDegrees, options.viewScale),
+        afterSampling: (clip, _context, random) => uclaSkateformerAugment(clip, random, options),
       };
     case 'rotate':
       return { name, afterSampling: (clip, _context, random) => applyMatrix(clip, randomRotXYZ(random)) };
