@@ -43,11 +43,12 @@ const dataSchema = z
      * Spatial normalisation of each clip before sampling, in training and testing:
      * 'ucla-minmax' is the SkateFormer NW-UCLA feeder's (centre on the first frame's spine
      * joint, min-max each axis to [−1, 1]; the 'ucla-skateformer' augmentation's random view
-     * goes between the two in training). 'face-minmax' first turns each clip so that the
+     * goes between the two in training). 'face-box' first turns each clip so that the
      * person faces the camera (averaged shoulder and hip directions, spine up), which takes the
-     * camera angle out of the input (skelact's CPU recipes for Kinect data).
+     * camera angle out of the input, and scales it into [−1, 1]³ by one factor, keeping the
+     * body's proportions (skelact's CPU recipes for Kinect data).
      */
-    normalize: z.enum(['none', 'ucla-minmax', 'face-minmax']).default('none'),
+    normalize: z.enum(['none', 'ucla-minmax', 'face-box']).default('none'),
     /** Training crop ratio range (CTR-GCN / SkateFormer p_interval). */
     trainCrop: z.tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)]).default([0.5, 1]),
     /** Test-time centre crop ratio. */

@@ -207,7 +207,7 @@ export class SkeletonLoader {
     const random = randomStream(config.seed, 'sample', epoch, position);
     let clip = sample.clip;
     const view = this.augment.randomView ? this.augment.randomView(random) : undefined;
-    if (data.normalize !== 'none') clip = uclaNormalize(clip, this.layout, view, data.normalize === 'face-minmax');
+    if (data.normalize !== 'none') clip = uclaNormalize(clip, this.layout, view, data.normalize === 'face-box');
     else if (view) clip = applyMatrix(clip, view);
     const sampled = sampleClip(clip, data, random, index);
     clip = padPersons(sampled.clip, model.persons, data.fillMissingPersons);
@@ -318,7 +318,7 @@ export function sampleClip(clip: SkeletonClip, data: ExperimentConfig['data'], r
  * slots, modality), without a cache: for data that arrives another way (a pose stream).
  */
 export function testTimeClip(clip: SkeletonClip, data: ExperimentConfig['data'], layout: Layout, model: LoaderModelSpec, index = 0): { clip: SkeletonClip; indexT: Float32Array } {
-  let c = data.normalize === 'none' ? clip : uclaNormalize(clip, layout, undefined, data.normalize === 'face-minmax');
+  let c = data.normalize === 'none' ? clip : uclaNormalize(clip, layout, undefined, data.normalize === 'face-box');
   const sampled = sampleClip(c, data, undefined, index);
   c = padPersons(sampled.clip, model.persons, data.fillMissingPersons);
   const indexT = Float32Array.from(sampled.sourceIndex, (s) => (2 * s) / sampled.validFrames - 1);

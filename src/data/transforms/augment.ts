@@ -327,6 +327,31 @@ export function minMaxNormalize(clip: SkeletonClip): SkeletonClip {
   return makeClip(out, clip.persons, clip.frames, clip.joints, C);
 }
 
+/**
+ * Centres the clip's bounding box on the origin and scales it by one factor so that its longest
+ * side spans [−1, 1]: unlike `minMaxNormalize`, the body's proportions are kept. (After
+ * `faceCamera` the depth axis is the body's thinnest; stretching it to [−1, 1] on its own, as
+ * per-axis min-max does, would blow up the sensor's depth noise.)
+ */
+export function boxNormalize(clip: SkeletonClip): SkeletonClip {
+  check3d(clip, 'box normalisation');
+  const C = clip.channels;
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-Infinity, -Infinity, -Infinity];
+  for (let p = 0; p < clip.data.length; p += C) {
+    for (let c = 0; c < 3; c++) {
+      const v = clip.data[p + c];
+      if (v < lo[c]) lo[c] = v;
+      if (v > hi[c]) hi[c] = v;
+    }
+  }
+  const half = Math.max(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]) / 2;
+  const mid = [0, 1, 2].map((c) => (hi[c] + lo[c]) / 2);
+  const out = new Float32Array(clip.data);
+  for (let p = 0; p < out.length; p += C) for (let c = 0; c < 3; c++) out[p + c] = half > 0 ? (clip.data[p + c] - mid[c]) / half : 0;
+  return makeClip(out, clip.persons, clip.frames, clip.joints, C);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Random transforms (reference ranges as defaults)
 
@@ -465,13 +490,14 @@ export function uclaCentreJoint(layout: Layout): number {
 /**
  * The UCLA feeder's normalisation (training and test): centre on the first frame's spine
  * joint, apply `view` when given (the training-time random view), then min-max each axis to
- * [−1, 1]. With `face`, the clip is first turned to face the camera (`faceCamera`), so the
- * camera's view angle no longer changes the input (skelact's CPU recipes; not in the feeder).
+ * [−1, 1]. With `face`, skelact's variant for its CPU recipes (not in the feeder): the clip is
+ * first turned to face the camera (`faceCamera`), so the camera's angle no longer changes the
+ * input, and it is scaled into [−1, 1]³ by one factor (`boxNormalize`) instead of per axis.
  */
 export function uclaNormalize(clip: SkeletonClip, layout: Layout, view?: Matrix3, face = false): SkeletonClip {
   let x = centreOnFirstFrameJoint(face ? faceCamera(clip, layout) : clip, uclaCentreJoint(layout));
   if (view) x = applyMatrix(x, view);
-  return minMaxNormalize(x);
+  return face ? boxNormalize(x) : minMaxNormalize(x);
 }
 
 /**

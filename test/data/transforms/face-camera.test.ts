@@ -1,7 +1,7 @@
 import test from 'ava';
 import { makeClip } from '../../../src/graph/clip.js';
 import { getLayout, jointIndex } from '../../../src/graph/layout.js';
-import { axisRotation, applyMatrix, faceCamera, uclaNormalize } from '../../../src/data/transforms/augment.js';
+import { axisRotation, applyMatrix, boxNormalize, faceCamera, uclaNormalize } from '../../../src/data/transforms/augment.js';
 import { prng } from '../../helpers/prng.js';
 
 const kinect = getLayout('kinect-20');
@@ -85,4 +85,14 @@ test("uclaNormalize with face: the camera's angle no longer changes the normalis
 test('faceCamera: layouts without a defined body frame are refused', (t) => {
   const coco = makeClip(new Float32Array(17 * 3), 1, 1, 17, 3);
   t.throws(() => faceCamera(coco, getLayout('coco-17')), { message: /kinect-20 and ntu-25/ });
+});
+
+test('boxNormalize: the bounding box is centred and its longest side spans [−1, 1], proportions kept', (t) => {
+  // Two points: a box 2 m wide (x), 1 m tall (y), 0.5 m deep (z) centred at (1, 2, 3).
+  const clip = makeClip(Float32Array.from([0, 1.5, 2.75, 2, 2.5, 3.25]), 1, 1, 2, 3);
+  const out = boxNormalize(clip);
+  // Hand-computed: subtract (1, 2, 3), divide by the largest half-side 1.
+  t.deepEqual(Array.from(out.data), [-1, -0.5, -0.25, 1, 0.5, 0.25]);
+  const scaled = boxNormalize(makeClip(clip.data.map((x) => 3 * x + 1), 1, 1, 2, 3));
+  scaled.data.forEach((x, i) => t.true(Math.abs(x - out.data[i]) < 1e-6, 'scale and offset do not change the result'));
 });
