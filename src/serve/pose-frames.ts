@@ -12,7 +12,7 @@ import type { StreamFrame } from './stream-classifier.js';
 export function poseLayoutFor(layout: LayoutName): MappedLayout | 'blazepose-33' {
   if ((MAPPED_LAYOUTS as readonly string[]).includes(layout)) return layout as MappedLayout;
   if (layout === 'blazepose-33') return 'blazepose-33';
-  throw new Error(`a model on layout ${layout} cannot take MediaPipe poses (there is no BlazePose mapping to ${layout}); use a model trained on ntu-25, coco-17 or blazepose-33 data`);
+  throw new Error(`a model on layout ${layout} cannot take MediaPipe poses (there is no BlazePose mapping to ${layout}); use a model trained on ntu-25, kinect-20, coco-17 or blazepose-33 data`);
 }
 
 /** The frames of a pose file for a model of `layout` with `persons` person slots. */

@@ -46,9 +46,10 @@ const dataSchema = z
      * goes between the two in training). 'face-box' first turns each clip so that the
      * person faces the camera (averaged shoulder and hip directions, spine up), which takes the
      * camera angle out of the input, and scales it into [−1, 1]³ by one factor, keeping the
-     * body's proportions (skelact's CPU recipes for Kinect data).
+     * body's proportions (skelact's CPU recipes for Kinect data). 'box' only centres and
+     * scales by one factor (any layout, e.g. BlazePose pixels).
      */
-    normalize: z.enum(['none', 'ucla-minmax', 'face-box']).default('none'),
+    normalize: z.enum(['none', 'ucla-minmax', 'face-box', 'box']).default('none'),
     /** Training crop ratio range (CTR-GCN / SkateFormer p_interval). */
     trainCrop: z.tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)]).default([0.5, 1]),
     /** Test-time centre crop ratio. */

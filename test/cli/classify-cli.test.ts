@@ -55,14 +55,14 @@ test('a model on a layout MediaPipe poses cannot be mapped to is refused before 
   await initBackend('wasm');
   const dir = mkdtempSync(join(tmpdir(), 'skelact-classify-'));
   const modelDir = join(dir, 'model');
-  const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'kinect-20', classes: 2, frames: 16, persons: 1 }, 2);
-  await saveModel(modelDir, model, { layout: 'kinect-20', classNames: ['a', 'b'], modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none' });
+  const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'openpose-18', classes: 2, frames: 16, persons: 1 }, 2);
+  await saveModel(modelDir, model, { layout: 'openpose-18', classNames: ['a', 'b'], modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none' });
   model.params.dispose();
   const poses = join(dir, 'x.poses.json');
   require_file(poses);
   const r = skelact('classify', poses, '--model', modelDir);
   t.is(r.code, 1);
-  t.regex(r.stderr, /a model on layout kinect-20 cannot take MediaPipe poses/);
+  t.regex(r.stderr, /a model on layout openpose-18 cannot take MediaPipe poses/);
 });
 
 function require_file(path: string): void {

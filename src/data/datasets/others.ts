@@ -174,12 +174,14 @@ export const mlkitFitnessDataset: DatasetSpec<Record<string, never>> = {
   layout: 'blazepose-33',
   channels: XYZ,
   fileExtensions: ['.csv'],
-  benchmarks: [],
+  benchmarks: ['mlkit-fitness-holdout'],
   parseOptions: () => ({}),
   selectFiles: (files) => ({ selected: files, skipped: [] }),
   readFile: (bytes, file) => parseMlkitFitness(text(bytes), file),
   classNames: () => classNames('mlkit-fitness'),
-  splits: () => ({}),
+  // No official split: every 5th CSV row is held out (the rows come grouped by class, so each
+  // class gives about a fifth). Sample names start with their line number.
+  splits: (sample) => ({ 'mlkit-fitness-holdout': Number(sample.name.split(':')[0]) % 5 === 0 ? 'test' : 'train' }),
   preprocessing: () => ({ coordinates: 'image pixels (x, y) and BlazePose relative z, as in the CSV' }),
 };
 

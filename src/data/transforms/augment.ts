@@ -540,6 +540,22 @@ export function faceCamera(clip: SkeletonClip, layout: Layout): SkeletonClip {
   return applyMatrix(clip, [a[0], a[1], a[2], u[0], u[1], u[2], f[0], f[1], f[2]]);
 }
 
+/** The spatial normalisations of the configs' `data.normalize` (besides 'none'). */
+export type SpatialNormalization = 'ucla-minmax' | 'face-box' | 'box';
+
+/**
+ * One clip normalised by `mode`, with the training-time random `view` between centring and
+ * scaling: 'ucla-minmax' and 'face-box' as `uclaNormalize`; 'box' centres on the layout's
+ * centre joint in frame 0 and scales by one factor (`boxNormalize`), for layouts without a body
+ * frame to face (BlazePose pixels).
+ */
+export function spatialNormalize(clip: SkeletonClip, layout: Layout, mode: SpatialNormalization, view?: Matrix3): SkeletonClip {
+  if (mode !== 'box') return uclaNormalize(clip, layout, view, mode === 'face-box');
+  let x = centreOnFirstFrameJoint(clip, uclaCentreJoint(layout));
+  if (view) x = applyMatrix(x, view);
+  return boxNormalize(x);
+}
+
 /** The UCLA feeder's drop-axis and drop-joint steps (after sampling), each with probability 0.5 unless given. */
 export function uclaSkateformerAugment(clip: SkeletonClip, random: UniformRandom, options: AugmentOptions = {}): SkeletonClip {
   let x = clip;
