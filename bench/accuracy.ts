@@ -13,8 +13,9 @@
  *   nw-ucla        train on views 1+2 (the shipped model's recipe); no held-out data here, so no accuracy
  *   utkinect-val   UTKinect training subjects 1,3,5 → 7,9 (choosing the recipe)
  *   utkinect       UTKinect cross-subject: odd subjects train, even subjects test (the standard protocol)
- *   roundtrip      the nw-ucla-val model of the first seed on view 2, and on view 2 after a round
- *                  trip through MediaPipe's 33 landmarks (bench/kinect-roundtrip.ts)
+ *   roundtrip      the nw-ucla-val model of the first seed on view 2, on view 2 after a round trip
+ *                  through MediaPipe's 33 landmarks, and after the round trip hip-centred in every
+ *                  frame as MediaPipe's world landmarks are (bench/kinect-roundtrip.ts)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -111,13 +112,28 @@ function train(work: string, name: string, spec: RunSpec, seed: number): Result 
 function roundTrip(work: string, seed: number): Record<string, unknown> {
   const model = join(work, `nw-ucla-val-seed${seed}`, 'checkpoint', 'model');
   if (!existsSync(model)) throw new Error(`roundtrip needs the nw-ucla-val run of seed ${seed} first (${model})`);
-  const rawRt = join(work, 'nw-ucla-roundtrip-raw');
-  const r = spawnSync(process.execPath, [join(root, 'dist', 'bench', 'kinect-roundtrip.js'), '--raw', RAW['nw-ucla'], '--out', rawRt], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`kinect-roundtrip failed: ${r.stderr}`);
-  const cacheRt = join(work, 'cache-nw-ucla-roundtrip');
-  if (!existsSync(join(cacheRt, 'manifest.json'))) run(['prepare', 'nw-ucla', '--raw', rawRt, '--out', cacheRt, '--quiet']);
-  const top1 = (cache: string) => (JSON.parse(run(['eval', '--model', model, '--data', cache, '--benchmark', 'nw-ucla-view1-view2', '--json', '--quiet'])) as { top1: number }).top1;
-  return { run: 'roundtrip', model, seed, split: 'NW-UCLA view 2 (model trained on view 1)', displacement: r.stdout.trim().split('\n').slice(1), top1Original: top1(prepared(work, 'nw-ucla')), top1RoundTrip: top1(cacheRt) };
+  // The round trip as it is, and hip-centred in every frame (what MediaPipe's world landmarks do).
+  const caches = (['joints', 'hip-centred'] as const).map((kind) => {
+    const raw = join(work, `nw-ucla-roundtrip-${kind}-raw`);
+    const flags = kind === 'hip-centred' ? ['--hip-centred'] : [];
+    const r = spawnSync(process.execPath, [join(root, 'dist', 'bench', 'kinect-roundtrip.js'), '--raw', RAW['nw-ucla'], '--out', raw, ...flags], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`kinect-roundtrip failed: ${r.stderr}`);
+    const cache = join(work, `cache-nw-ucla-roundtrip-${kind}`);
+    if (!existsSync(join(cache, 'manifest.json'))) run(['prepare', 'nw-ucla', '--raw', raw, '--out', cache, '--quiet']);
+    return { kind, cache, report: r.stdout.trim().split('\n') };
+  });
+  const top1 = (cache: string) =>
+    (JSON.parse(run(['eval', '--model', model, '--data', cache, '--benchmark', 'nw-ucla-view1-view2', '--json', '--quiet', '--scores', join(work, 'roundtrip-scores'), '--plot', join(work, 'roundtrip.svg')])) as { top1: number }).top1;
+  return {
+    run: 'roundtrip',
+    model,
+    seed,
+    split: 'NW-UCLA view 2 (model trained on view 1)',
+    displacement: caches[0].report.slice(1),
+    top1Original: top1(prepared(work, 'nw-ucla')),
+    top1RoundTrip: top1(caches[0].cache),
+    top1RoundTripHipCentred: top1(caches[1].cache),
+  };
 }
 
 async function main(): Promise<void> {

@@ -11,6 +11,10 @@
  *
  * writes NW-UCLA JSON files to --out (prepare them and evaluate a model on both caches:
  * `npm run bench:accuracy` does) and prints the per-joint displacement in centimetres.
+ *
+ * `--hip-centred` also does what MediaPipe's world landmarks do to every frame: put the hips'
+ * midpoint at the origin, so the person's path through the room is gone (only the pose is
+ * left). That is the larger loss for actions defined by moving about, such as "walk around".
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +32,11 @@ const K = (name: string) => jointIndex(kinect, name);
 const toMediapipe = (p: readonly number[]): Vec3 => [-p[0], -p[1], p[2]];
 
 /** One Kinect-20 frame as 33 MediaPipe world landmarks (see the module comment). */
-export function kinectToBlazepose(frame: readonly (readonly number[])[]): PersonPose {
+export function kinectToBlazepose(frame: readonly (readonly number[])[], hipCentred = false): PersonPose {
+  if (hipCentred) {
+    const mid = [0, 1, 2].map((c) => (frame[K('HipLeft')][c] + frame[K('HipRight')][c]) / 2);
+    frame = frame.map((p) => p.map((x, c) => x - mid[c]));
+  }
   const world: Vec3[] = blaze.jointNames.map(() => toMediapipe(frame[K('Head')]));
   const set = (name: string, p: Vec3) => (world[blaze.jointNames.indexOf(name)] = p);
   for (const side of ['Left', 'Right'] as const) {
@@ -63,6 +71,7 @@ export function kinectToBlazepose(frame: readonly (readonly number[])[]): Person
 async function main(): Promise<void> {
   const raw = arg('raw', '../shared/data/nw_ucla_train');
   const out = arg('out', '/tmp/skelact-ucla-roundtrip');
+  const hipCentred = process.argv.includes('--hip-centred');
   mkdirSync(out, { recursive: true });
   const files = readdirSync(raw).filter((f) => f.endsWith('.json'));
   const sums = new Float64Array(kinect.numJoints);
@@ -70,15 +79,16 @@ async function main(): Promise<void> {
   for (const f of files) {
     const record = JSON.parse(readFileSync(join(raw, f), 'utf8')) as { file_name: string; skeletons: number[][][]; label: number };
     const skeletons = record.skeletons.map((frame) => {
-      const back = mapPose(kinectToBlazepose(frame), 'kinect-20', 1, 1).joints;
-      back.forEach((p, v) => (sums[v] += Math.hypot(p[0] - frame[v][0], p[1] - frame[v][1], p[2] - frame[v][2])));
+      const back = mapPose(kinectToBlazepose(frame, hipCentred), 'kinect-20', 1, 1).joints;
+      if (!hipCentred) back.forEach((p, v) => (sums[v] += Math.hypot(p[0] - frame[v][0], p[1] - frame[v][1], p[2] - frame[v][2])));
       frames++;
       return back.map((p) => p.map((x) => Number(x.toFixed(6))));
     });
     writeFileSync(join(out, f), JSON.stringify({ ...record, skeletons }));
   }
   const moved = kinect.jointNames.map((name, v) => ({ joint: name, cm: (100 * sums[v]) / frames })).filter((j) => j.cm > 0.01);
-  console.log(`${files.length} files, ${frames} frames → ${out}`);
+  console.log(`${files.length} files, ${frames} frames → ${out}${hipCentred ? ' (hip-centred every frame, as MediaPipe world landmarks)' : ''}`);
+  if (hipCentred) return;
   for (const j of moved) console.log(`  ${j.joint}: moved ${j.cm.toFixed(1)} cm on average`);
   console.log(`  other ${kinect.numJoints - moved.length} joints: unchanged (< 0.1 mm)`);
 }
