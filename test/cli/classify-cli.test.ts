@@ -17,6 +17,11 @@ function skelact(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+// One backend start for the file: two tests starting the wasm backend at once race.
+test.before(async () => {
+  await initBackend('wasm');
+});
+
 test('classify --help documents the window, stride, thresholds and outputs', (t) => {
   const r = skelact('classify', '--help');
   t.is(r.code, 0, r.stderr);
