@@ -77,6 +77,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/model-info.js').then(pick('modelInfoCommand')),
   },
   {
+    name: 'models',
+    describe: 'List the pretrained models that ship with skelact (use a name as --model in predict, eval, classify, demo-web)',
+    tensors: false,
+    load: () => import('./commands/models.js').then(pick('modelsCommand')),
+  },
+  {
     name: 'extract',
     describe: 'Extract per-frame body landmarks from a video (or every video in a folder) with MediaPipe PoseLandmarker',
     tensors: true,

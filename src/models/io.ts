@@ -11,6 +11,7 @@ import { MODEL_FILES, MODEL_FORMAT, MODEL_VERSION, ModelFolderError, modelFromFi
 import type { SkeletonModel } from './types.js';
 import { textHeadParameterCount } from './text-head.js';
 import { checkReplaceable } from '../util/replace.js';
+import { resolveModelDir } from './pretrained.js';
 
 export * from './manifest.js';
 
@@ -108,7 +109,9 @@ export function writeModelFolder(dir: string, manifest: ModelManifest, data: Arr
 }
 
 /** Reads and validates a model folder (manifest and weight bytes), without building the model. */
-export function readModelFolder(dir: string): { manifest: ModelManifest; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+export function readModelFolder(nameOrDir: string): { manifest: ModelManifest; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+  // A shipped model may be named instead of a folder (`--model nw-ucla`).
+  const dir = resolveModelDir(nameOrDir);
   const manifestPath = join(dir, MODEL_FILES.manifest);
   if (!existsSync(manifestPath)) throw new ModelFolderError(dir, `no ${MODEL_FILES.manifest} (not a skelact model folder, or an interrupted save)`);
   let raw: unknown;
@@ -126,8 +129,8 @@ export function readModelFolder(dir: string): { manifest: ModelManifest; specs: 
 }
 
 /** Loads a model folder: validates it, rebuilds the model from its config and loads the weights. */
-export function loadModel(dir: string, create: ModelFactory): { model: SkeletonModel; manifest: ModelManifest } {
-  return modelFromFiles(readModelFolder(dir), create, dir);
+export function loadModel(nameOrDir: string, create: ModelFactory): { model: SkeletonModel; manifest: ModelManifest } {
+  return modelFromFiles(readModelFolder(nameOrDir), create, nameOrDir);
 }
 
 /**

@@ -31,7 +31,7 @@ export interface ModelMeta {
   readonly minLength: number;
   readonly fillMissingPersons: 'zeros' | 'copy';
   /** Test-time input normalisation (NW-UCLA min-max) or none. */
-  readonly normalize: 'none' | 'ucla-minmax';
+  readonly normalize: 'none' | 'ucla-minmax' | 'face-box' | 'box';
   /** The experiment's whole `data` section, so evaluation rebuilds the exact test-time pipeline. */
   readonly data?: Readonly<Record<string, unknown>>;
   /** Free-form provenance: experiment name, dataset, benchmark, accuracy, date. */
@@ -79,7 +79,7 @@ export const modelManifestSchema = z
     testCrop: z.number(),
     minLength: z.number().int(),
     fillMissingPersons: z.enum(['zeros', 'copy']),
-    normalize: z.enum(['none', 'ucla-minmax']),
+    normalize: z.enum(['none', 'ucla-minmax', 'face-box', 'box']),
     data: z.record(z.string(), z.unknown()).optional(),
     parameters: z.number().int().min(0),
     provenance: z.record(z.string(), z.union([z.string(), z.number()])).optional(),

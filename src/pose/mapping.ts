@@ -5,18 +5,23 @@
  * every target joint of the layout present once, sources that exist, weights that sum to 1.
  *
  *   ntu-25:  world landmarks in metres, turned into NTU's camera axes (−x, −y, z);
+ *   kinect-20: the same world landmarks and axes, onto Kinect v1's 20 joints (NW-UCLA, UTKinect);
  *   coco-17: image landmarks in pixels, with the visibility as score.
  * A mapped joint's visibility is the lowest of its sources'.
  */
 import * as z from 'zod';
 import { getLayout } from '../graph/layout.js';
 import toCoco17 from './mappings/blazepose-33_to_coco-17.json' with { type: 'json' };
+import toKinect20 from './mappings/blazepose-33_to_kinect-20.json' with { type: 'json' };
 import toNtu25 from './mappings/blazepose-33_to_ntu-25.json' with { type: 'json' };
 import type { PersonPose } from './types.js';
 import { SkelactError, parseWith } from '../core/errors.js';
 
-export const MAPPED_LAYOUTS = ['ntu-25', 'coco-17'] as const;
+export const MAPPED_LAYOUTS = ['ntu-25', 'kinect-20', 'coco-17'] as const;
 export type MappedLayout = (typeof MAPPED_LAYOUTS)[number];
+
+/** Layouts mapped from the world landmarks (metres, Kinect camera axes); the others from image pixels. */
+const WORLD_LAYOUTS: ReadonlySet<MappedLayout> = new Set(['ntu-25', 'kinect-20']);
 
 const tableSchema = z
   .object({
@@ -93,6 +98,7 @@ export function parseMapping(raw: unknown, file: string): LayoutMapping {
 
 const MAPPINGS: Record<MappedLayout, LayoutMapping> = {
   'ntu-25': parseMapping(toNtu25, 'src/pose/mappings/blazepose-33_to_ntu-25.json'),
+  'kinect-20': parseMapping(toKinect20, 'src/pose/mappings/blazepose-33_to_kinect-20.json'),
   'coco-17': parseMapping(toCoco17, 'src/pose/mappings/blazepose-33_to_coco-17.json'),
 };
 
@@ -101,11 +107,12 @@ export function mappingTo(layout: MappedLayout): LayoutMapping {
 }
 
 /**
- * One pose on a layout: ntu-25 as [x, y, z] metres in NTU axes, coco-17 as [x, y, score] in
+ * One pose on a layout: ntu-25 and kinect-20 as [x, y, z] metres in Kinect axes, coco-17 as [x, y, score] in
  * pixels of a width × height frame. Also each joint's visibility (lowest of its sources).
  */
 export function mapPose(pose: PersonPose, layout: MappedLayout, width: number, height: number): { joints: number[][]; visibility: number[] } {
   const m = MAPPINGS[layout];
+  const world = WORLD_LAYOUTS.has(layout);
   const joints: number[][] = [];
   const visibility: number[] = [];
   m.sources.forEach(({ index, weight }) => {
@@ -117,7 +124,7 @@ export function mapPose(pose: PersonPose, layout: MappedLayout, width: number, h
       const i = index[k];
       const w = weight[k];
       v = Math.min(v, pose.image[i][3]);
-      if (layout === 'ntu-25') {
+      if (world) {
         x += w * pose.world[i][0];
         y += w * pose.world[i][1];
         zc += w * pose.world[i][2];
@@ -127,8 +134,8 @@ export function mapPose(pose: PersonPose, layout: MappedLayout, width: number, h
       }
     }
     visibility.push(v);
-    // NTU: a 180° turn about z puts MediaPipe's (x right, y down) into Kinect's (x to the sensor's left, y up).
-    joints.push(layout === 'ntu-25' ? [-x, -y, zc] : [x * width, y * height, v]);
+    // A 180° turn about z puts MediaPipe's (x right, y down) into Kinect's (x to the sensor's left, y up).
+    joints.push(world ? [-x, -y, zc] : [x * width, y * height, v]);
   });
   return { joints, visibility };
 }

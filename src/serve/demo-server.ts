@@ -13,6 +13,7 @@ import { readModelFolder } from '../models/io.js';
 import { landmarkerTaskFile } from '../pose/assets.js';
 import type { PoseModel } from '../pose/types.js';
 import { packageRoot } from '../util/paths.js';
+import { resolveModelDir } from '../models/pretrained.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { poseFeedProblem } from './pose-frames.js';
 import type { StreamClassifierOptions } from './stream-classifier.js';
@@ -40,11 +41,12 @@ export function browserBundle(): string {
   return path;
 }
 
-export async function startDemoServer(options: DemoServerOptions): Promise<{ url: string; close(): Promise<void> }> {
+export async function startDemoServer(given: DemoServerOptions): Promise<{ url: string; close(): Promise<void> }> {
+  const options = { ...given, modelDir: resolveModelDir(given.modelDir) }; // a shipped model's name, or a folder
   // A broken model folder, or a model the page cannot feed, is reported before serving.
   const { manifest } = readModelFolder(options.modelDir);
   const problem = poseFeedProblem(manifest);
-  if (problem) throw new Error(`${options.modelDir}: the demo page cannot feed this model: ${problem}`);
+  if (problem) throw new Error(`${given.modelDir}: the demo page cannot feed this model: ${problem}`);
   const poseModel = options.poseModel ?? 'lite';
   const task = landmarkerTaskFile(poseModel);
   const bundle = browserBundle();

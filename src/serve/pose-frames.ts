@@ -11,6 +11,7 @@ import type { StreamFrame } from './stream-classifier.js';
 /** What MediaPipe poses give per joint in each layout a model can take them in (src/pose/mapping.ts). */
 export const POSE_FEED_CHANNELS: Readonly<Record<MappedLayout | 'blazepose-33', readonly string[]>> = {
   'ntu-25': ['x', 'y', 'z'], // world metres, NTU axes
+  'kinect-20': ['x', 'y', 'z'], // world metres, Kinect axes
   'coco-17': ['x', 'y', 'score'], // pixels
   'blazepose-33': ['x', 'y', 'z', 'visibility'], // pixels
 };
@@ -35,7 +36,7 @@ export function poseFeedProblem(model: { readonly layout: LayoutName; readonly i
 export function poseLayoutFor(layout: LayoutName): MappedLayout | 'blazepose-33' {
   if ((MAPPED_LAYOUTS as readonly string[]).includes(layout)) return layout as MappedLayout;
   if (layout === 'blazepose-33') return 'blazepose-33';
-  throw new Error(`a model on layout ${layout} cannot take MediaPipe poses (there is no BlazePose mapping to ${layout}); use a model trained on ntu-25, coco-17 or blazepose-33 data`);
+  throw new Error(`a model on layout ${layout} cannot take MediaPipe poses (there is no BlazePose mapping to ${layout}); use a model trained on ntu-25, kinect-20, coco-17 or blazepose-33 data`);
 }
 
 /** The frames of a pose file for a model of `layout` with `persons` person slots. */

@@ -44,9 +44,13 @@ const dataSchema = z
      * Spatial normalisation of each clip before sampling, in training and testing:
      * 'ucla-minmax' is the SkateFormer NW-UCLA feeder's (centre on the first frame's spine
      * joint, min-max each axis to [−1, 1]; the 'ucla-skateformer' augmentation's random view
-     * goes between the two in training).
+     * goes between the two in training). 'face-box' first turns each clip so that the
+     * person faces the camera (averaged shoulder and hip directions, spine up), which takes the
+     * camera angle out of the input, and scales it into [−1, 1]³ by one factor, keeping the
+     * body's proportions (skelact's CPU recipes for Kinect data). 'box' only centres and
+     * scales by one factor (any layout, e.g. BlazePose pixels).
      */
-    normalize: z.enum(['none', 'ucla-minmax']).default('none'),
+    normalize: z.enum(['none', 'ucla-minmax', 'face-box', 'box']).default('none'),
     /** Training crop ratio range (CTR-GCN / SkateFormer p_interval). */
     trainCrop: z.tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)]).default([0.5, 1]),
     /** Test-time centre crop ratio. */
@@ -71,6 +75,14 @@ const augmentSchema = z
     interProbability: z.number().min(0).max(1).optional(),
     /** Left/right flip: 'swap' exchanges joints only (the SkateFormer reference), 'mirror' also negates x. */
     flip: z.enum(['swap', 'mirror']).default('swap'),
+    /** 'ucla-skateformer': largest view rotation about x and y, in degrees (the feeder's 60). */
+    viewDegrees: z.number().min(0).max(180).optional(),
+    /** 'ucla-skateformer': the random view's scale range (the feeder's [0.5, 1.5]). */
+    viewScale: z.tuple([z.number().positive(), z.number().positive()]).optional(),
+    /** 'ucla-skateformer': probability of zeroing one coordinate axis (the feeder's 0.5). */
+    dropAxisProbability: z.number().min(0).max(1).optional(),
+    /** 'ucla-skateformer': probability of zeroing 4–12 joints in 16–32 frames (the feeder's 0.5). */
+    dropJointsProbability: z.number().min(0).max(1).optional(),
   })
   .strict();
 

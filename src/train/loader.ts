@@ -25,7 +25,7 @@ import { type Layout, getLayout } from '../graph/layout.js';
 import { toModality } from '../graph/modalities.js';
 import { boneTreeOf } from '../graph/layout.js';
 import type { SkeletonCache } from '../data/cache/reader.js';
-import { type AugmentPipeline, applyMatrix, augmentPreset, padPersons, sampleSorted, uclaNormalize } from '../data/transforms/augment.js';
+import { type AugmentPipeline, applyMatrix, augmentPreset, padPersons, sampleSorted, spatialNormalize } from '../data/transforms/augment.js';
 import { type SampledClip, type UniformRandom, gatherFrames, uniformSampleIndices, validCropResize, validCropUniform } from '../data/transforms/sampling.js';
 import { toModelBatch } from '../models/input.js';
 import type { ModelBatch } from '../models/types.js';
@@ -114,6 +114,10 @@ export class SkeletonLoader {
       intraProbability: config.augment.intraProbability,
       interProbability: config.augment.interProbability,
       flip: config.augment.flip,
+      viewDegrees: config.augment.viewDegrees,
+      viewScale: config.augment.viewScale,
+      dropAxisProbability: config.augment.dropAxisProbability,
+      dropJointsProbability: config.augment.dropJointsProbability,
     });
     if (options.training) {
       for (const i of indices) if (cache.labels[i] < 0) throw new Error(`training sample ${i} ('${cache.sample(i).name}') has no label`);
@@ -203,7 +207,7 @@ export class SkeletonLoader {
     const random = randomStream(config.seed, 'sample', epoch, position);
     let clip = sample.clip;
     const view = this.augment.randomView ? this.augment.randomView(random) : undefined;
-    if (data.normalize === 'ucla-minmax') clip = uclaNormalize(clip, this.layout, view);
+    if (data.normalize !== 'none') clip = spatialNormalize(clip, this.layout, data.normalize, view);
     else if (view) clip = applyMatrix(clip, view);
     const sampled = sampleClip(clip, data, random, index);
     clip = padPersons(sampled.clip, model.persons, data.fillMissingPersons);
@@ -314,7 +318,7 @@ export function sampleClip(clip: SkeletonClip, data: ExperimentConfig['data'], r
  * slots, modality), without a cache: for data that arrives another way (a pose stream).
  */
 export function testTimeClip(clip: SkeletonClip, data: ExperimentConfig['data'], layout: Layout, model: LoaderModelSpec, index = 0): { clip: SkeletonClip; indexT: Float32Array } {
-  let c = data.normalize === 'ucla-minmax' ? uclaNormalize(clip, layout) : clip;
+  let c = data.normalize === 'none' ? clip : spatialNormalize(clip, layout, data.normalize);
   const sampled = sampleClip(c, data, undefined, index);
   c = padPersons(sampled.clip, model.persons, data.fillMissingPersons);
   const indexT = Float32Array.from(sampled.sourceIndex, (s) => (2 * s) / sampled.validFrames - 1);

@@ -1,7 +1,7 @@
 /** `skelact classify` on a pose file with a saved model: timeline, scores JSON and the HTML page. */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend.js';
@@ -16,6 +16,11 @@ function skelact(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+// One backend start for the file: two tests starting the wasm backend at once race.
+test.before(async () => {
+  await initBackend('wasm');
+});
 
 test('classify --help documents the window, stride, thresholds and outputs', (t) => {
   const r = skelact('classify', '--help');
@@ -55,16 +60,73 @@ test('a model on a layout MediaPipe poses cannot be mapped to is refused before 
   await initBackend('wasm');
   const dir = mkdtempSync(join(tmpdir(), 'skelact-classify-'));
   const modelDir = join(dir, 'model');
-  const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'kinect-20', classes: 2, frames: 16, persons: 1 }, 2);
-  await saveModel(modelDir, model, { layout: 'kinect-20', classNames: ['a', 'b'], modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none' });
+  const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'openpose-18', classes: 2, frames: 16, persons: 1 }, 2);
+  await saveModel(modelDir, model, { layout: 'openpose-18', classNames: ['a', 'b'], modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none' });
   model.dispose();
   const poses = join(dir, 'x.poses.json');
   require_file(poses);
   const r = skelact('classify', poses, '--model', modelDir);
   t.is(r.code, 1);
-  t.regex(r.stderr, /the model's layout is kinect-20, which MediaPipe poses cannot be mapped to; models that fit: ntu-25/);
+  t.regex(r.stderr, /the model's layout is openpose-18, which MediaPipe poses cannot be mapped to; models that fit: ntu-25/);
 });
 
 function require_file(path: string): void {
   spawnSync('sh', ['-c', `echo '{}' > '${path}'`]);
 }
+
+/** A pose file of `frames` frames at 30 fps; `person` gives frame i's world landmarks, or none. */
+function poseFile(path: string, frames: number, person: (i: number) => number[][] | null): void {
+  const list = Array.from({ length: frames }, (_, index) => {
+    const world = person(index);
+    return { index, timestampMs: (index * 1000) / 30, people: world ? [{ track: 0, image: world.map(() => [0.5, 0.5, 0, 0.99]), world, box: [0, 0, 10, 10], score: 0.99 }] : [] };
+  });
+  const withPerson = list.filter((f) => f.people.length).length;
+  writeFileSync(
+    path,
+    JSON.stringify({
+      format: 'skelact-poses',
+      version: 1,
+      source: { file: 'none.mp4', width: 100, height: 100, fps: 30, durationSeconds: frames / 30 },
+      extraction: { engine: 'tfjs', engineDescription: 'synthetic', model: 'full', fps: 30, width: 100, height: 100, persons: 1, detector: null, skelactVersion: '0', date: '2026-01-01' },
+      landmarkLayout: 'blazepose-33',
+      tracks: withPerson ? [{ id: 0, firstFrame: 0, lastFrame: frames - 1, frames: withPerson }] : [],
+      frames: list,
+    }),
+  );
+}
+
+test('several clips: a clip with no person is reported and the next one is classified (kinect-20 model, MediaPipe landmarks mapped)', async (t) => {
+  await initBackend('wasm');
+  const dir = mkdtempSync(join(tmpdir(), 'skelact-classify-'));
+  const modelDir = join(dir, 'model');
+  const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'kinect-20', classes: 2, frames: 16, persons: 1 }, 2);
+  await saveModel(modelDir, model, { layout: 'kinect-20', classNames: ['a', 'b'], modality: 'j', sampling: 'ucla', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'face-box' });
+  model.dispose();
+  const nobody = join(dir, 'nobody.poses.json');
+  const someone = join(dir, 'someone.poses.json');
+  poseFile(nobody, 40, () => null);
+  // A standing figure swaying a little: every landmark somewhere in a 1.7 m tall box.
+  poseFile(someone, 60, (i) => Array.from({ length: 33 }, (_, k) => [0.3 * Math.sin(k) + 0.02 * Math.sin(i / 5), -0.8 + (1.7 * k) / 33, 0.1 * Math.cos(k)]));
+  const r = skelact('classify', nobody, someone, '--model', modelDir, '--json');
+  t.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as Array<{ input: string; framesWithPerson: number; classifications: number; mostLikely: { label: string } | null }>;
+  t.is(out.length, 2);
+  t.is(out[0].framesWithPerson, 0);
+  t.is(out[0].classifications, 0);
+  t.is(out[0].mostLikely, null);
+  t.is(out[1].framesWithPerson, 60);
+  t.true(out[1].classifications > 0);
+  t.true(['a', 'b'].includes(out[1].mostLikely!.label));
+  const text = skelact('classify', nobody, someone, '--model', modelDir);
+  t.regex(text.stdout, /nobody\.poses\.json: no person found in any of its 40 frames/);
+  t.regex(text.stdout, /someone\.poses\.json: 60 frames \(a person in 60\)/);
+});
+
+test('an unknown model name lists the shipped models', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'skelact-classify-'));
+  const poses = join(dir, 'x.poses.json');
+  poseFile(poses, 3, () => null);
+  const r = skelact('classify', poses, '--model', 'no-such-model');
+  t.is(r.code, 1);
+  t.regex(r.stderr, /'no-such-model' is neither a model folder nor a shipped model; shipped models: /);
+});

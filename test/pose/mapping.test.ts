@@ -85,3 +85,25 @@ test('a bad mapping table is refused with what is wrong', (t) => {
   extra.joints.Tail = { kind: 'direct', from: [['nose', 1]] };
   t.throws(() => parseMapping(extra, 'x.json'), { message: /Tail is not ntu-25 joint/ });
 });
+
+test('Kinect-20: direct joints turned (−x, −y, z); HipCenter, Spine and ShoulderCenter at the ratios measured on NW-UCLA', (t) => {
+  const kinect = getLayout('kinect-20');
+  const pose = syntheticPose();
+  const { joints } = mapPose(pose, 'kinect-20', 640, 400);
+  t.is(joints.length, 20);
+  const j = (name: string) => joints[kinect.jointNames.indexOf(name)];
+  const turned = (b: string) => [-pose.world[at(b)][0], -pose.world[at(b)][1], pose.world[at(b)][2]];
+  t.deepEqual(j('ElbowLeft'), turned('left_elbow'));
+  t.deepEqual(j('KneeRight'), turned('right_knee'));
+  const mid = (a: number[], b: number[]) => a.map((v, k) => (v + b[k]) / 2);
+  const lerp = (a: number[], b: number[], s: number) => a.map((v, k) => v + s * (b[k] - v));
+  const close = (a: number[], b: number[], what: string) => a.forEach((v, k) => t.true(Math.abs(v - b[k]) < 1e-9, `${what}[${k}]: ${v} vs ${b[k]}`));
+  const hips = mid(turned('left_hip'), turned('right_hip'));
+  const shoulders = mid(turned('left_shoulder'), turned('right_shoulder'));
+  const head = mid(turned('left_ear'), turned('right_ear'));
+  close(j('HipCenter'), lerp(hips, shoulders, 0.18), 'HipCenter');
+  close(j('Spine'), lerp(hips, shoulders, 0.35), 'Spine');
+  close(j('ShoulderCenter'), lerp(shoulders, head, 0.35), 'ShoulderCenter');
+  close(j('Head'), head, 'Head');
+  t.deepEqual([...mappingTo('kinect-20').synthesised], ['HipCenter', 'Spine', 'ShoulderCenter', 'Head', 'HandLeft', 'HandRight']);
+});

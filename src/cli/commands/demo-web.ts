@@ -21,7 +21,7 @@ export const demoWebCommand: CommandModule<GlobalOptions, DemoArgs> = {
   describe: 'Serve (on localhost) a page that recognises actions from the webcam or a dropped video, in the browser, and counts repetitions',
   builder: (y: Argv<GlobalOptions>) =>
     y
-      .option('model', { describe: 'saved model folder (ntu-25, coco-17 or blazepose-33 layout)', type: 'string', demandOption: true })
+      .option('model', { describe: 'saved model folder (ntu-25, kinect-20, coco-17 or blazepose-33 layout), or a shipped model (skelact models)', type: 'string', demandOption: true })
       .option('port', { describe: 'port on 127.0.0.1 (0: any free one)', type: 'number', default: 8765 })
       .option('pose-model', { describe: 'MediaPipe PoseLandmarker model in the page', choices: POSE_MODELS, default: 'lite' as const })
       .option('samples', { describe: 'samples CSV for the repetition counter (ML Kit format)', type: 'string' })

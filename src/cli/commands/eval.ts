@@ -2,7 +2,7 @@
  * `skelact eval`, `skelact ensemble` and `skelact predict`: a saved model over a cache split,
  * the fusion of saved score runs, and the top classes of one raw skeleton file.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
@@ -116,7 +116,7 @@ export const evalCommand: CommandModule<GlobalOptions, EvalArgs> = {
       .option('split', { describe: 'split of the benchmark', choices: ['train', 'test'], default: 'test' as const })
       .option('benchmark', { describe: 'benchmark (default: the one the model was trained on)', type: 'string' })
       .option('batch-size', { describe: 'samples per forward pass', type: 'number', default: 32 })
-      .option('scores', { describe: 'folder for the per-sample scores (for skelact ensemble); default <model>/scores-<benchmark>-<split>', type: 'string' })
+      .option('scores', { describe: 'folder for the per-sample scores (for skelact ensemble); default <model>/scores-<benchmark>-<split> (for a shipped model, <name>-eval/ in the working folder)', type: 'string' })
       .option('plot', { describe: 'confusion matrix SVG; default <model>/confusion-<benchmark>-<split>.svg', type: 'string' })
       .option('classes', { describe: 'print every class\'s accuracy', type: 'boolean', default: false })
       .option('zero-shot', { describe: 'recognise unseen classes from their descriptions (a model trained with text priors)', type: 'boolean', default: false })
@@ -141,8 +141,10 @@ export const evalCommand: CommandModule<GlobalOptions, EvalArgs> = {
       const indices = cache.split(config.data.benchmark, args.split);
       if (indices.length === 0) throw new Error(`benchmark '${config.data.benchmark}' has no ${args.split} samples in ${args.data}`);
       const tag = `${config.data.benchmark}-${args.split}`;
-      const scoresDir = args.scores ?? join(args.model, `scores-${tag}`);
-      const plot = args.plot ?? join(args.model, `confusion-${tag}.svg`);
+      // A shipped model's folder is part of the installed package: its outputs go to the working folder instead.
+      const outputDir = existsSync(args.model) ? args.model : `${args.model}-eval`;
+      const scoresDir = args.scores ?? join(outputDir, `scores-${tag}`);
+      const plot = args.plot ?? join(outputDir, `confusion-${tag}.svg`);
       // Checked before the evaluation, which can take minutes (the default places are inside the model folder).
       checkWritable(scoresDir, 'folder', 'write the scores elsewhere with --scores <folder>');
       checkWritable(plot, 'file', 'write the confusion matrix elsewhere with --plot <file.svg>');

@@ -8,6 +8,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isModelFolder, loadModel, MODEL_FILES, readModelFolder, withoutTextHead, writeModelFolder } from '../../models/io.js';
+import { resolveModelDir } from '../../models/pretrained.js';
 import { QUANTIZATIONS, quantizeWeights, type Quantization } from '../../models/quantize.js';
 import { createModelFromManifest } from '../../models/registry.js';
 import { ONNX_OPSETS } from '../../models/onnx/export.js';
@@ -107,7 +108,7 @@ export const exportCommand: CommandModule<GlobalOptions, ExportArgs> = {
     // Read back: the exported folder must validate like any other.
     readModelFolder(args.out);
     const size = (dir: string) => statSync(join(dir, MODEL_FILES.weights)).size + statSync(join(dir, MODEL_FILES.manifest)).size;
-    const summary = { model: modelDir, out: args.out, quantize: args.quantize ?? null, bytesBefore: size(modelDir), bytesAfter: size(args.out), parameters: manifest.parameters };
+    const summary = { model: modelDir, out: args.out, quantize: args.quantize ?? null, bytesBefore: size(resolveModelDir(modelDir)), bytesAfter: size(args.out), parameters: manifest.parameters };
     if (args.json) return printJson(summary);
     print(`${args.out}: ${(summary.bytesAfter / 1e6).toFixed(2)} MB (was ${(summary.bytesBefore / 1e6).toFixed(2)} MB${args.quantize ? `, weights as ${args.quantize}` : ''})`);
   },

@@ -38,7 +38,7 @@ interface ExtractArgs extends GlobalOptions {
   fps?: number;
   width: number;
   generic?: string;
-  layout: 'ntu-25' | 'coco-17' | 'blazepose-33';
+  layout: 'ntu-25' | 'kinect-20' | 'coco-17' | 'blazepose-33';
   label?: string;
   labelFromFolder: boolean;
   minVisibility: number;
@@ -72,7 +72,7 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
       .option('fps', { describe: "decode at this frame rate (default: the video's, at most 30)", type: 'number' })
       .option('width', { describe: 'decode at this width in pixels (height by aspect ratio)', type: 'number', default: 640 })
       .option('generic', { describe: 'also write one generic skeleton record per video to this .jsonl (for skelact prepare generic)', type: 'string' })
-      .option('layout', { describe: 'layout of the generic records: ntu-25 (world, metres, NTU axes), coco-17 (pixels + score), blazepose-33 (pixels, z, visibility)', choices: [...MAPPED_LAYOUTS, 'blazepose-33'], default: 'ntu-25' as const })
+      .option('layout', { describe: 'layout of the generic records: ntu-25 or kinect-20 (world, metres, Kinect axes), coco-17 (pixels + score), blazepose-33 (pixels, z, visibility)', choices: [...MAPPED_LAYOUTS, 'blazepose-33'], default: 'ntu-25' as const })
       .option('label', { describe: 'label of the generic records', type: 'string' })
       .option('label-from-folder', { describe: "label each video's record with its folder's name (videos/squat/a.mp4 → squat)", type: 'boolean', default: false })
       .option('min-visibility', { describe: 'generic records: joints below this visibility are written as missing', type: 'number', default: 0 })

@@ -28,13 +28,22 @@ export const nwUclaDataset: DatasetSpec<Record<string, never>> = {
   layout: 'kinect-20',
   channels: XYZ,
   fileExtensions: ['.json'],
-  benchmarks: ['nw-ucla'],
+  benchmarks: ['nw-ucla', 'nw-ucla-view1-view2', 'nw-ucla-view2-view1'],
   parseOptions: () => ({}),
   selectFiles: (files) => ({ selected: files, skipped: [] }),
   readFile: (bytes, file) => parseNwUcla(text(bytes), file),
   classNames: () => classNames('nw-ucla'),
-  // The standard protocol (CTR-GCN, SkateFormer): views 1 and 2 train, view 3 tests.
-  splits: (sample) => ({ 'nw-ucla': Number(sample.meta.view) === 3 ? 'test' : 'train' }),
+  // The standard protocol (CTR-GCN, SkateFormer): views 1 and 2 train, view 3 tests. The
+  // two view-to-view benchmarks stay inside the training views (view 3 is never touched), so
+  // a recipe can be chosen without looking at the test view.
+  splits: (sample) => {
+    const view = Number(sample.meta.view);
+    return {
+      'nw-ucla': view === 3 ? 'test' : 'train',
+      'nw-ucla-view1-view2': view === 1 ? 'train' : view === 2 ? 'test' : undefined,
+      'nw-ucla-view2-view1': view === 2 ? 'train' : view === 1 ? 'test' : undefined,
+    };
+  },
   preprocessing: () => ({ coordinates: 'raw Kinect v1 camera coordinates (metres)' }),
 };
 
@@ -50,7 +59,7 @@ export const utkinectDataset: DatasetSpec<UtkinectOptions> = {
   layout: 'kinect-20',
   channels: XYZ,
   fileExtensions: ['.txt'],
-  benchmarks: ['utkinect-xsub'],
+  benchmarks: ['utkinect-xsub', 'utkinect-xsub-val'],
   parseOptions(raw, rawDir) {
     // --labels: a path, or 'original' / 'modified' for the two files shipped with the data set.
     const folder = existsSync(rawDir) && !rawDir.endsWith('.txt') ? rawDir : dirname(rawDir);
@@ -83,8 +92,13 @@ export const utkinectDataset: DatasetSpec<UtkinectOptions> = {
     return parseUtkinect(text(bytes), basename(file), labels);
   },
   classNames: () => classNames('utkinect'),
-  // Cross-subject protocol: odd subjects train, even subjects test.
-  splits: (sample) => ({ 'utkinect-xsub': Number(sample.meta.subject) % 2 === 1 ? 'train' : 'test' }),
+  // Cross-subject protocol: odd subjects train, even subjects test. 'utkinect-xsub-val' stays
+  // inside the training subjects (1, 3, 5 train; 7, 9 validate) for choosing a recipe.
+  splits: (sample) => {
+    const subject = Number(sample.meta.subject);
+    const train = subject % 2 === 1;
+    return { 'utkinect-xsub': train ? 'train' : 'test', 'utkinect-xsub-val': !train ? undefined : subject <= 5 ? 'train' : 'test' };
+  },
   preprocessing: (options) => ({ labels: options.labels ? basename(options.labels) : 'none (whole recordings, unlabelled)', coordinates: 'raw Kinect v1 camera coordinates (metres)' }),
 };
 
@@ -162,12 +176,14 @@ export const mlkitFitnessDataset: DatasetSpec<Record<string, never>> = {
   layout: 'blazepose-33',
   channels: XYZ,
   fileExtensions: ['.csv'],
-  benchmarks: [],
+  benchmarks: ['mlkit-fitness-holdout'],
   parseOptions: () => ({}),
   selectFiles: (files) => ({ selected: files, skipped: [] }),
   readFile: (bytes, file) => parseMlkitFitness(text(bytes), file),
   classNames: () => classNames('mlkit-fitness'),
-  splits: () => ({}),
+  // No official split: every 5th CSV row is held out (the rows come grouped by class, so each
+  // class gives about a fifth). Sample names start with their line number.
+  splits: (sample) => ({ 'mlkit-fitness-holdout': Number(sample.name.split(':')[0]) % 5 === 0 ? 'test' : 'train' }),
   preprocessing: () => ({ coordinates: 'image pixels (x, y) and BlazePose relative z, as in the CSV' }),
 };
 

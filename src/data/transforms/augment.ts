@@ -327,6 +327,31 @@ export function minMaxNormalize(clip: SkeletonClip): SkeletonClip {
   return makeClip(out, clip.persons, clip.frames, clip.joints, C);
 }
 
+/**
+ * Centres the clip's bounding box on the origin and scales it by one factor so that its longest
+ * side spans [−1, 1]: unlike `minMaxNormalize`, the body's proportions are kept. (After
+ * `faceCamera` the depth axis is the body's thinnest; stretching it to [−1, 1] on its own, as
+ * per-axis min-max does, would blow up the sensor's depth noise.)
+ */
+export function boxNormalize(clip: SkeletonClip): SkeletonClip {
+  check3d(clip, 'box normalisation');
+  const C = clip.channels;
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-Infinity, -Infinity, -Infinity];
+  for (let p = 0; p < clip.data.length; p += C) {
+    for (let c = 0; c < 3; c++) {
+      const v = clip.data[p + c];
+      if (v < lo[c]) lo[c] = v;
+      if (v > hi[c]) hi[c] = v;
+    }
+  }
+  const half = Math.max(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]) / 2;
+  const mid = [0, 1, 2].map((c) => (hi[c] + lo[c]) / 2);
+  const out = new Float32Array(clip.data);
+  for (let p = 0; p < out.length; p += C) for (let c = 0; c < 3; c++) out[p + c] = half > 0 ? (clip.data[p + c] - mid[c]) / half : 0;
+  return makeClip(out, clip.persons, clip.frames, clip.joints, C);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Random transforms (reference ranges as defaults)
 
@@ -394,6 +419,14 @@ export interface AugmentOptions {
   readonly interProbability?: number;
   /** Flip style: 'swap' (the reference) or 'mirror'. */
   readonly flip?: 'swap' | 'mirror';
+  /** UCLA chain: largest view rotation about x and y in degrees (feeder: 60). */
+  readonly viewDegrees?: number;
+  /** UCLA chain: scale range of the random view (feeder: [0.5, 1.5]). */
+  readonly viewScale?: readonly [number, number];
+  /** UCLA chain: drop-axis probability (feeder: 0.5). */
+  readonly dropAxisProbability?: number;
+  /** UCLA chain: drop-joints probability (feeder: 0.5). */
+  readonly dropJointsProbability?: number;
 }
 
 export interface AugmentPipeline {
@@ -441,11 +474,11 @@ export function ntuSkateformerAugment(clip: SkeletonClip, context: AugmentContex
   return x;
 }
 
-/** The UCLA feeder's random view: x and y rotations of integer degrees in [−60, 60], scale U(0.5, 1.5). */
-export function uclaRandomView(random: UniformRandom): Matrix3 {
-  const ax = randint(random, -60, 60);
-  const ay = randint(random, -60, 60);
-  const s = uniform(random, 0.5, 1.5);
+/** The UCLA feeder's random view: x and y rotations of integer degrees in [−60, 60], scale U(0.5, 1.5) (both ranges adjustable). */
+export function uclaRandomView(random: UniformRandom, maxDegrees = 60, scale: readonly [number, number] = [0.5, 1.5]): Matrix3 {
+  const ax = randint(random, -maxDegrees, maxDegrees);
+  const ay = randint(random, -maxDegrees, maxDegrees);
+  const s = uniform(random, scale[0], scale[1]);
   return uclaViewMatrix(ax, ay, s);
 }
 
@@ -457,19 +490,77 @@ export function uclaCentreJoint(layout: Layout): number {
 /**
  * The UCLA feeder's normalisation (training and test): centre on the first frame's spine
  * joint, apply `view` when given (the training-time random view), then min-max each axis to
- * [−1, 1].
+ * [−1, 1]. With `face`, skelact's variant for its CPU recipes (not in the feeder): the clip is
+ * first turned to face the camera (`faceCamera`), so the camera's angle no longer changes the
+ * input, and it is scaled into [−1, 1]³ by one factor (`boxNormalize`) instead of per axis.
  */
-export function uclaNormalize(clip: SkeletonClip, layout: Layout, view?: Matrix3): SkeletonClip {
-  let x = centreOnFirstFrameJoint(clip, uclaCentreJoint(layout));
+export function uclaNormalize(clip: SkeletonClip, layout: Layout, view?: Matrix3, face = false): SkeletonClip {
+  let x = centreOnFirstFrameJoint(face ? faceCamera(clip, layout) : clip, uclaCentreJoint(layout));
   if (view) x = applyMatrix(x, view);
-  return minMaxNormalize(x);
+  return face ? boxNormalize(x) : minMaxNormalize(x);
 }
 
-/** The UCLA feeder's drop-axis and drop-joint steps (after sampling). */
-export function uclaSkateformerAugment(clip: SkeletonClip, random: UniformRandom): SkeletonClip {
+/**
+ * Turns a Kinect-style clip (x, y up, z) so that the person faces the camera: x along
+ * (ShoulderRight − ShoulderLeft) + (HipRight − HipLeft),
+ * y along the spine (HipCenter/SpineBase → ShoulderCenter/SpineShoulder), z their cross product;
+ * both directions are averaged over all frames, so one noisy frame does not decide. A frontal
+ * clip keeps its axes (the rotation is the identity). Rotation only: no centring or scaling.
+ */
+export function faceCamera(clip: SkeletonClip, layout: Layout): SkeletonClip {
+  check3d(clip, 'facing the camera');
+  const names = layout.name === 'kinect-20' ? ['HipCenter', 'ShoulderCenter'] : layout.name === 'ntu-25' ? ['SpineBase', 'SpineShoulder'] : null;
+  if (!names) throw new Error(`facing the camera is defined for the kinect-20 and ntu-25 layouts, not '${layout.name}'`);
+  const [bottom, top] = names.map((n) => jointIndex(layout, n));
+  const [sl, sr, hl, hr] = ['ShoulderLeft', 'ShoulderRight', 'HipLeft', 'HipRight'].map((n) => jointIndex(layout, n));
+  const C = clip.channels;
+  const V = clip.joints;
+  const up = [0, 0, 0];
+  const across = [0, 0, 0];
+  const at = (f: number, j: number, c: number) => clip.data[(f * V + j) * C + c];
+  // Person 0 decides; frames where it is absent (all zero) are skipped.
+  for (let t = 0; t < clip.frames; t++) {
+    if (at(t, top, 0) === 0 && at(t, top, 1) === 0 && at(t, top, 2) === 0) continue;
+    for (let c = 0; c < 3; c++) {
+      up[c] += at(t, top, c) - at(t, bottom, c);
+      across[c] += at(t, sr, c) - at(t, sl, c) + at(t, hr, c) - at(t, hl, c);
+    }
+  }
+  const norm = (v: number[]) => Math.hypot(v[0], v[1], v[2]);
+  const nu = norm(up);
+  if (nu < 1e-9) return makeClip(new Float32Array(clip.data), clip.persons, clip.frames, V, C);
+  const u = up.map((x) => x / nu);
+  const dot = across[0] * u[0] + across[1] * u[1] + across[2] * u[2];
+  const a0 = across.map((x, i) => x - dot * u[i]);
+  const na = norm(a0);
+  if (na < 1e-9) return makeClip(new Float32Array(clip.data), clip.persons, clip.frames, V, C);
+  const a = a0.map((x) => x / na);
+  const f = [a[1] * u[2] - a[2] * u[1], a[2] * u[0] - a[0] * u[2], a[0] * u[1] - a[1] * u[0]];
+  // Rows a, u, f: a point p goes to (a·p, u·p, f·p).
+  return applyMatrix(clip, [a[0], a[1], a[2], u[0], u[1], u[2], f[0], f[1], f[2]]);
+}
+
+/** The spatial normalisations of the configs' `data.normalize` (besides 'none'). */
+export type SpatialNormalization = 'ucla-minmax' | 'face-box' | 'box';
+
+/**
+ * One clip normalised by `mode`, with the training-time random `view` between centring and
+ * scaling: 'ucla-minmax' and 'face-box' as `uclaNormalize`; 'box' centres on the layout's
+ * centre joint in frame 0 and scales by one factor (`boxNormalize`), for layouts without a body
+ * frame to face (BlazePose pixels).
+ */
+export function spatialNormalize(clip: SkeletonClip, layout: Layout, mode: SpatialNormalization, view?: Matrix3): SkeletonClip {
+  if (mode !== 'box') return uclaNormalize(clip, layout, view, mode === 'face-box');
+  let x = centreOnFirstFrameJoint(clip, uclaCentreJoint(layout));
+  if (view) x = applyMatrix(x, view);
+  return boxNormalize(x);
+}
+
+/** The UCLA feeder's drop-axis and drop-joint steps (after sampling), each with probability 0.5 unless given. */
+export function uclaSkateformerAugment(clip: SkeletonClip, random: UniformRandom, options: AugmentOptions = {}): SkeletonClip {
   let x = clip;
-  if (random() < 0.5) x = dropAxis(x, randint(random, 0, 2));
-  if (random() < 0.5) x = randomDropJoints(x, random, UCLA_DROP_JOINTS);
+  if (random() < (options.dropAxisProbability ?? 0.5)) x = dropAxis(x, randint(random, 0, 2));
+  if (random() < (options.dropJointsProbability ?? 0.5)) x = randomDropJoints(x, random, UCLA_DROP_JOINTS);
   return x;
 }
 
@@ -486,8 +577,8 @@ export function augmentPreset(name: AugmentPresetName, options: AugmentOptions =
     case 'ucla-skateformer':
       return {
         name,
-        randomView: (random) => uclaRandomView(random),
-        afterSampling: (clip, _context, random) => uclaSkateformerAugment(clip, random),
+        randomView: (random) => uclaRandomView(random, options.viewDegrees, options.viewScale),
+        afterSampling: (clip, _context, random) => uclaSkateformerAugment(clip, random, options),
       };
     case 'rotate':
       return { name, afterSampling: (clip, _context, random) => applyMatrix(clip, randomRotXYZ(random)) };
