@@ -34,7 +34,7 @@ const seconds = (ms: number) => (ms / 1000).toFixed(2);
 
 export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
   command: 'classify <inputs..>',
-  describe: 'Classify a video or a pose file as a live stream: a timeline of actions with start and end times',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     poseInputOptions(y)
       .positional('inputs', { describe: 'videos (poses are extracted first) or pose files from skelact extract (.poses.json)', type: 'string', array: true, demandOption: true })

@@ -18,7 +18,7 @@ interface DemoArgs extends GlobalOptions {
 
 export const demoWebCommand: CommandModule<GlobalOptions, DemoArgs> = {
   command: 'demo-web',
-  describe: 'Serve (on localhost) a page that recognises actions from the webcam or a dropped video, in the browser, and counts repetitions',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
       .option('model', { describe: 'saved model folder (ntu-25, kinect-20, coco-17 or blazepose-33 layout), or a shipped model (skelact models)', type: 'string', demandOption: true })

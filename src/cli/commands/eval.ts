@@ -108,7 +108,7 @@ async function zeroShotEval(args: ArgumentsCamelCase<EvalArgs>, model: ReturnTyp
 
 export const evalCommand: CommandModule<GlobalOptions, EvalArgs> = {
   command: 'eval',
-  describe: 'Evaluate a saved model on a cache split: top-1, top-5, per-class accuracy, confusion matrix, saved scores',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
       .option('model', { describe: 'model folder (a run\'s best/ or checkpoint/model)', type: 'string', demandOption: true })
@@ -180,7 +180,7 @@ interface EnsembleArgs extends GlobalOptions {
 
 export const ensembleCommand: CommandModule<GlobalOptions, EnsembleArgs> = {
   command: 'ensemble <scores..>',
-  describe: 'Fuse the saved scores of several runs (e.g. joint + bone + motion streams) with weights',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
       .positional('scores', { describe: 'score folders written by skelact eval', type: 'string', array: true, demandOption: true })
@@ -216,7 +216,7 @@ interface PredictArgs extends GlobalOptions {
 
 export const predictCommand: CommandModule<GlobalOptions, PredictArgs> = {
   command: 'predict <file>',
-  describe: 'Print the top classes a saved model gives the sequences of one raw skeleton file',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
       .positional('file', { describe: 'a raw skeleton file (.skeleton, NW-UCLA/Kinetics/generic JSON, .jsonl, UTKinect joints_*.txt)', type: 'string', demandOption: true })

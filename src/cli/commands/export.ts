@@ -73,7 +73,7 @@ async function exportPytorchFile(args: ArgumentsCamelCase<ExportArgs>, modelDir:
 
 export const exportCommand: CommandModule<GlobalOptions, ExportArgs> = {
   command: 'export [model-dir]',
-  describe: 'Export a saved model: a smaller skelact copy (weights as float16 or uint8), an ONNX file for ONNX Runtime (Node, web, mobile), or its weights for PyTorch',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
       .positional('model-dir', { describe: 'saved model folder (or --model)', type: 'string' })

@@ -59,7 +59,7 @@ function listVideos(dir: string): string[] {
 
 export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
   command: 'extract <input>',
-  describe: 'Extract per-frame body landmarks from a video (or every video in a folder) with MediaPipe PoseLandmarker',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
       .positional('input', { describe: 'a video file (or an image), or a folder of videos (searched recursively)', type: 'string', demandOption: true })

@@ -14,7 +14,7 @@ interface ImportArgs extends GlobalOptions {
 
 export const importCommand: CommandModule<GlobalOptions, ImportArgs> = {
   command: 'import <checkpoint>',
-  describe: 'Turn an official PyTorch checkpoint (torch.save .pt/.pth, mmcv/PYSKL-wrapped, or .safetensors) into a saved model; nothing in the file is executed',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
       .positional('checkpoint', { describe: 'PyTorch weights file', type: 'string', demandOption: true })

@@ -174,7 +174,7 @@ function inspectPoseFile(file: string) {
 
 export const inspectCommand: CommandModule<GlobalOptions, InspectArgs> = {
   command: 'inspect <path>',
-  describe: 'Show what a raw skeleton file or a prepared cache holds',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
       .positional('path', { describe: 'a raw file (.skeleton, NW-UCLA/Kinetics/generic .json, .jsonl, UTKinect joints_*.txt, fitness .csv), a .poses.json of skelact extract, or a cache folder', type: 'string', demandOption: true })

@@ -16,7 +16,7 @@ interface LtArgs extends GlobalOptions {
 
 export const ltCommand: CommandModule<GlobalOptions, LtArgs> = {
   command: 'lt <cache>',
-  describe: "Add a long-tailed training split to a cache (BRL's exponential profile; the test split is kept)",
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
       .positional('cache', { describe: 'a prepared cache', type: 'string', demandOption: true })

@@ -47,7 +47,7 @@ export function datasetOfBenchmark(benchmark: string): { dataset: string; benchm
 
 export const modelInfoCommand: CommandModule<GlobalOptions, ModelInfoArgs> = {
   command: 'model-info',
-  describe: 'Print a model\'s parameter count and the tensor shape after each stage',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
       .option('config', { describe: 'experiment config (configs/*.json)', type: 'string' })

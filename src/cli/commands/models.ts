@@ -5,7 +5,7 @@ import { type GlobalOptions, print, printJson } from '../output.js';
 
 export const modelsCommand: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'models',
-  describe: 'List the pretrained models that ship with skelact (use a name as --model in predict, eval, classify, demo-web)',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y.example('$0 models', 'names, classes, accuracy and how each was trained').example('$0 classify walk.mp4 --model nw-ucla', 'use one') as Argv<GlobalOptions>,
   handler: (args: ArgumentsCamelCase<GlobalOptions>) => {

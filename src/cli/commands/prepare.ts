@@ -23,7 +23,7 @@ interface PrepareArgs extends GlobalOptions {
 
 export const prepareCommand: CommandModule<GlobalOptions, PrepareArgs> = {
   command: 'prepare <dataset>',
-  describe: 'Read raw skeleton files into a training-ready cache (float32 clips, labels, splits)',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
       .positional('dataset', { describe: 'raw format', choices: DATASET_NAMES, type: 'string', demandOption: true })

@@ -32,7 +32,7 @@ interface QuickstartArgs extends GlobalOptions {
 
 export const quickstartCommand: CommandModule<GlobalOptions, QuickstartArgs> = {
   command: 'quickstart',
-  describe: 'Run the pipeline on bundled synthetic NTU-format data: generate → prepare → inspect (plot one sample) → train a small SkateFormer → evaluate',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
       .option('out', { describe: 'working folder (raw files, cache, plot)', type: 'string', default: 'skelact-quickstart' })

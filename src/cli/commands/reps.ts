@@ -16,7 +16,7 @@ interface RepsArgs extends GlobalOptions, PoseInputArgs {
 
 export const repsCommand: CommandModule<GlobalOptions, RepsArgs> = {
   command: 'reps <input>',
-  describe: 'Count exercise repetitions in a video or pose file (k-NN pose classifier over labelled samples, as ML Kit does)',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     poseInputOptions(y)
       .positional('input', { describe: 'a video (poses are extracted first) or a pose file (.poses.json)', type: 'string', demandOption: true })

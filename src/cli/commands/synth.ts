@@ -21,7 +21,7 @@ interface SynthArgs extends GlobalOptions {
 
 export const synthCommand: CommandModule<GlobalOptions, SynthArgs> = {
   command: 'synth',
-  describe: 'Write a seeded synthetic skeleton dataset (21 NTU-like actions, 1 and 2 persons) for tests, demos and benchmarks',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
       .option('out', { describe: 'folder to write', type: 'string', demandOption: true })

@@ -122,7 +122,7 @@ const splitCommand: CommandModule<GlobalOptions, SplitArgs> = {
 
 export const textCommand: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'text <command>',
-  describe: 'Text priors: embed sentences, rank classes by a sentence, make zero-shot benchmarks',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) => y.command(embedCommand as never).command(similarCommand as never).command(splitCommand as never).demandCommand(1, 'choose: embed, similar or split') as Argv<GlobalOptions>,
   handler: () => {},
 };
@@ -139,7 +139,7 @@ interface SearchArgs extends GlobalOptions {
 
 export const searchCommand: CommandModule<GlobalOptions, SearchArgs> = {
   command: 'search <query>',
-  describe: 'Rank the sequences of a cache split by similarity to a free-text description (a model trained with text priors)',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
       .positional('query', { describe: 'what the sequences should show', type: 'string', demandOption: true })

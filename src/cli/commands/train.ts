@@ -190,7 +190,7 @@ export async function runTraining(args: TrainingRun): Promise<TrainingSummary> {
 
 export const trainCommand: CommandModule<GlobalOptions, TrainArgs> = {
   command: 'train',
-  describe: 'Train a model (SkateFormer, ST-GCN, part streams) from an experiment config on a prepared cache',
+  // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
       .option('config', { describe: 'experiment config (configs/*.json)', type: 'string', demandOption: true })
