@@ -13,11 +13,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { has, installDebianPackages } from './debian-packages.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const say = (m) => process.stdout.write(`${m}\n`);
-const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
 const cblas = () => ['/usr/include/cblas.h', '/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/aarch64-linux-gnu/cblas.h', '/usr/include/openblas/cblas.h'].some((p) => existsSync(p));
 
 function debianPackages() {
@@ -28,32 +28,10 @@ function debianPackages() {
     say('Debian packages: libopenblas-dev and build-essential are installed');
     return true;
   }
-  const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
-  if (args.includes('--no-apt')) {
-    say(`Debian packages: skipped (--no-apt); missing: ${missing.join(', ')}. Install them with: sudo ${command}`);
-    return false;
-  }
-  if (!has('apt-get')) {
-    say(`Debian packages: apt-get is not available on this system. Install OpenBLAS with its headers (cblas.h) and a C compiler with make using your package manager, then run 'npm run setup:native' again.`);
-    return false;
-  }
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    say(`Debian packages: missing ${missing.join(', ')}; this is not root, so install them with: sudo apt-get update && sudo ${command}`);
-    return false;
-  }
-  say(`Debian packages: installing ${missing.join(', ')} (${command})`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let r = spawnSync('apt-get', command.split(' ').slice(1), { stdio: 'inherit', env });
-  if (r.status !== 0) {
-    say('apt-get install failed; updating the package lists and trying again');
-    spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
-    r = spawnSync('apt-get', command.split(' ').slice(1), { stdio: 'inherit', env });
-  }
-  if (r.status !== 0) {
-    say(`apt-get could not install ${missing.join(', ')} (exit ${r.status}); install them by hand: sudo ${command}`);
-    return false;
-  }
-  return true;
+  return installDebianPackages(missing, {
+    args,
+    withoutApt: "Install OpenBLAS with its headers (cblas.h) and a C compiler with make using your package manager, then run 'npm run setup:native' again.",
+  });
 }
 
 const packagesOk = debianPackages();

@@ -12,11 +12,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { has, installDebianPackages } from './debian-packages.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const say = (m) => process.stdout.write(`${m}\n`);
-const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
 const chromium = () => ['/usr/bin/chromium', '/usr/bin/chromium-browser'].some((p) => existsSync(p)) || !!process.env.SKELACT_CHROMIUM;
 
 function debianPackages() {
@@ -27,32 +27,10 @@ function debianPackages() {
     say('Debian packages: chromium and ffmpeg are installed');
     return true;
   }
-  const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
-  if (args.includes('--no-apt')) {
-    say(`Debian packages: skipped (--no-apt); missing: ${missing.join(', ')}. Install them with: sudo ${command}`);
-    return false;
-  }
-  if (!has('apt-get')) {
-    say(`Debian packages: apt-get is not available on this system. Install ${missing.join(' and ')} with your package manager (Chromium for the mediapipe engine, ffmpeg with ffprobe for video decoding), or point SKELACT_CHROMIUM / SKELACT_FFMPEG / SKELACT_FFPROBE at the binaries.`);
-    return false;
-  }
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    say(`Debian packages: missing ${missing.join(', ')}; this is not root, so install them with: sudo apt-get update && sudo ${command}`);
-    return false;
-  }
-  say(`Debian packages: installing ${missing.join(', ')} (${command})`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let r = spawnSync('apt-get', command.split(' ').slice(1), { stdio: 'inherit', env });
-  if (r.status !== 0) {
-    say('apt-get install failed; updating the package lists and trying again');
-    spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
-    r = spawnSync('apt-get', command.split(' ').slice(1), { stdio: 'inherit', env });
-  }
-  if (r.status !== 0) {
-    say(`apt-get could not install ${missing.join(', ')} (exit ${r.status}); install them by hand: sudo ${command}`);
-    return false;
-  }
-  return true;
+  return installDebianPackages(missing, {
+    args,
+    withoutApt: `Install ${missing.join(' and ')} with your package manager (Chromium for the mediapipe engine, ffmpeg with ffprobe for video decoding), or point SKELACT_CHROMIUM / SKELACT_FFMPEG / SKELACT_FFPROBE at the binaries.`,
+  });
 }
 
 async function models() {
