@@ -133,19 +133,3 @@ export function loadModel(nameOrDir: string, create: ModelFactory): { model: Ske
   return modelFromFiles(readModelFolder(nameOrDir), create, nameOrDir);
 }
 
-/**
- * Where a writer may put a model folder: a new path, or an existing saved model when `force`
- * is set. Anything else already there (a folder of other files, a file) is never replaced.
- */
-export function checkModelDestination(dir: string, force: boolean): void {
-  if (!existsSync(dir)) return;
-  let isModel = false;
-  try {
-    const raw = JSON.parse(readFileSync(join(dir, MODEL_FILES.manifest), 'utf8')) as { format?: unknown };
-    isModel = raw.format === MODEL_FORMAT;
-  } catch {
-    isModel = false;
-  }
-  if (!isModel) throw new ModelFolderError(dir, 'already exists and is not a skelact saved model; refusing to replace it (choose another --out)');
-  if (!force) throw new ModelFolderError(dir, 'already holds a saved model; use --force to replace it');
-}

@@ -17,7 +17,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CLASS_TABLE_DATASETS, classNames as datasetClassNames, type ClassTableDataset } from '../data/classes.js';
-import { checkModelDestination, loadModel, saveModel, type ModelManifest, type ModelMeta } from '../models/io.js';
+import { isModelFolder, loadModel, saveModel, type ModelManifest, type ModelMeta } from '../models/io.js';
+import { checkReplaceable } from '../util/replace.js';
 import { createModelFromManifest } from '../models/registry.js';
 import { officialSkateFormerArgs, readCheckpoint, skateFormerFromStateDict, skateFormerToStateDict, writeSafetensors, type ReadCheckpoint } from '../models/pytorch/index.js';
 import type { SkateFormerModel } from '../models/skateformer/index.js';
@@ -85,7 +86,10 @@ function preprocessingOf(layout: string): Record<string, unknown> {
 export async function importPytorchCheckpoint(options: ImportOptions): Promise<ImportResult> {
   const started = performance.now();
   if (!(IMPORT_FAMILIES as readonly string[]).includes(options.family)) throw new ImportError(`--family ${options.family} is not supported (expected one of ${IMPORT_FAMILIES.join(', ')})`);
-  checkModelDestination(options.out, options.force ?? false);
+  // The one rule of every writer (src/util/replace.ts): a saved model is replaced only with
+  // --force, anything else never; checked before the work and again when writing.
+  const replace = { replace: options.force ?? false, howToReplace: 'use --force to replace it', howToAvoid: 'choose another --out' };
+  checkReplaceable(options.out, { kind: 'a saved skelact model', isOwnKind: isModelFolder, ...replace });
 
   const experiment = loadExperiment(options.config);
   if (experiment.model.kind !== options.family) throw new ImportError(`${options.config} describes a '${experiment.model.kind}' model, not ${options.family}`);
@@ -130,7 +134,7 @@ export async function importPytorchCheckpoint(options: ImportOptions): Promise<I
         experiment: experiment.name,
       },
     };
-    const manifest = await saveModel(options.out, model, meta);
+    const manifest = await saveModel(options.out, model, meta, replace);
     return { manifest, checkpoint, tensors: checkpoint.state.size, seconds: (performance.now() - started) / 1000 };
   } finally {
     model.dispose();

@@ -13,7 +13,7 @@ import { initBackend } from '../../src/engine/backend.js';
 import { loadModel, MODEL_FILES, ModelFolderError, readModelFolder, saveModel, writeModelFolder } from '../../src/models/io.js';
 import { quantizeWeights } from '../../src/models/quantize.js';
 import { createModel, createModelFromManifest } from '../../src/models/registry.js';
-import { CHECKPOINT_FILES, CheckpointError, readCheckpointState } from '../../src/train/checkpoint.js';
+import { CHECKPOINT_FILES, CHECKPOINT_VERSION, CheckpointError, readCheckpointState } from '../../src/train/checkpoint.js';
 import { applyMutation, mutationsArb } from '../data/formats/mutate.js';
 import { tmp } from './data-helpers.js';
 
@@ -103,7 +103,7 @@ test('checkpoint state.json: a corrupted file is a CheckpointError naming the ch
   mkdirSync(dir, { recursive: true });
   const state = {
     format: 'skelact-checkpoint',
-    version: 1,
+    version: CHECKPOINT_VERSION,
     config: { name: 'x' },
     epoch: 1,
     batch: 2,
@@ -132,4 +132,13 @@ test('checkpoint state.json: a corrupted file is a CheckpointError naming the ch
     { numRuns: 80 },
   );
   t.true(outcomes.refused > 0 && outcomes.read > 0, JSON.stringify(outcomes));
+});
+
+test('a checkpoint of the earlier random-number scheme (version 1) is refused with the reason, not resumed differently', (t) => {
+  const dir = join(tmp('hostile-checkpoint-v1'), 'checkpoint');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, CHECKPOINT_FILES.state), JSON.stringify({ format: 'skelact-checkpoint', version: 1 }));
+  const error = t.throws(() => readCheckpointState(dir), { instanceOf: CheckpointError });
+  t.regex(error.message, /state\.json says checkpoint version 1; this skelact reads version 2 \(its random number streams differ/);
+  t.is(error.code, 'invalid-checkpoint');
 });
