@@ -58,7 +58,7 @@ try {
   writeFileSync(join(project, 'package-lock.json'), `${JSON.stringify({ name: 'skelact-pack-check', version: '1.0.0', lockfileVersion: 3, requires: true, packages }, null, 2)}\n`);
   run('npm ci --offline (the tarball and its dependencies)', 'npm', ['ci', '--offline', '--omit=optional', '--ignore-scripts', '--no-audit', '--no-fund'], project);
   const help = run('npx skelact --help', 'npx', ['--no-install', 'skelact', '--help'], project);
-  if (!/skelact <command> \[options\]/.test(help) || !/skelact extract <input>/.test(help)) {
+  if (!/skelact <command> \[options\]/.test(help) || !/^ {2}skelact extract /m.test(help)) {
     process.stderr.write(`check:pack: npx skelact --help printed something else:\n${help}\n`);
     process.exit(1);
   }
