@@ -368,8 +368,6 @@ async function main(): Promise<void> {
       ? `PyTorch: the official SkateFormer from ${arg('pytorch', '')}, timed in the same run, alternating with skelact run by run, same shapes, batch sizes and threads.\n`
       : 'PyTorch: fixed reference figures from an earlier run on this kind of machine (pass --pytorch <official SkateFormer checkout> to time it in the same run).\n',
   );
-  console.log(table(rows));
-  console.log(`Machine: ${cpus()[0]?.model ?? 'unknown'}, ${availableParallelism()} cores, Node ${process.version}.\n`);
   console.log(table(rows.filter((r) => !isOnnxRow(r))));
   const onnx = rows.filter(isOnnxRow);
   if (onnx.length) console.log(`\n${onnxTable(onnx)}`);
