@@ -301,6 +301,20 @@ export function uclaViewMatrix(degreesX: number, degreesY: number, scale: number
   return transpose3(multiply3(ry, multiply3(rx, scaleMatrix([scale, scale, scale]))));
 }
 
+/** The smallest and largest x, y and z over all persons, frames and joints. */
+function spatialBounds(clip: SkeletonClip): { lo: number[]; hi: number[] } {
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-Infinity, -Infinity, -Infinity];
+  for (let p = 0; p < clip.data.length; p += clip.channels) {
+    for (let c = 0; c < 3; c++) {
+      const v = clip.data[p + c];
+      if (v < lo[c]) lo[c] = v;
+      if (v > hi[c]) hi[c] = v;
+    }
+  }
+  return { lo, hi };
+}
+
 /**
  * Min-max normalisation of each spatial axis to [−1, 1] over all persons, frames and joints
  * (the UCLA feeder). An axis with no extent maps to 0 (the reference divides by zero).
@@ -308,15 +322,7 @@ export function uclaViewMatrix(degreesX: number, degreesY: number, scale: number
 export function minMaxNormalize(clip: SkeletonClip): SkeletonClip {
   check3d(clip, 'min-max normalisation');
   const C = clip.channels;
-  const lo = [Infinity, Infinity, Infinity];
-  const hi = [-Infinity, -Infinity, -Infinity];
-  for (let p = 0; p < clip.data.length; p += C) {
-    for (let c = 0; c < 3; c++) {
-      const v = clip.data[p + c];
-      if (v < lo[c]) lo[c] = v;
-      if (v > hi[c]) hi[c] = v;
-    }
-  }
+  const { lo, hi } = spatialBounds(clip);
   const out = new Float32Array(clip.data);
   for (let p = 0; p < out.length; p += C) {
     for (let c = 0; c < 3; c++) {
@@ -336,15 +342,7 @@ export function minMaxNormalize(clip: SkeletonClip): SkeletonClip {
 export function boxNormalize(clip: SkeletonClip): SkeletonClip {
   check3d(clip, 'box normalisation');
   const C = clip.channels;
-  const lo = [Infinity, Infinity, Infinity];
-  const hi = [-Infinity, -Infinity, -Infinity];
-  for (let p = 0; p < clip.data.length; p += C) {
-    for (let c = 0; c < 3; c++) {
-      const v = clip.data[p + c];
-      if (v < lo[c]) lo[c] = v;
-      if (v > hi[c]) hi[c] = v;
-    }
-  }
+  const { lo, hi } = spatialBounds(clip);
   const half = Math.max(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]) / 2;
   const mid = [0, 1, 2].map((c) => (hi[c] + lo[c]) / 2);
   const out = new Float32Array(clip.data);
