@@ -13,62 +13,17 @@ Then one JSON command per stdin line, one JSON answer per stdout line:
                                              (the official recipe): {"ms": [..]}
     {"op": "memory"}                         {"peakRssMiB": ..}
 The checkout is only imported, never copied. The model file imports five helpers from timm,
-which Debian does not package; the stand-ins below do what those helpers do for the arguments
+which Debian does not package; the stand-ins in scripts/skateformer_official.py do what those helpers do for the arguments
 SkateFormer passes.
 """
 import json
-import math
+import os
 import resource
 import sys
 import time
-import types
 
 import torch
 import torch.nn as nn
-
-
-def timm_stand_ins():
-    """timm.models.layers' drop_path, DropPath, Mlp, trunc_normal_ (and two unused names)."""
-
-    def drop_path(x, drop_prob=0.0, training=False, scale_by_keep=True):
-        if drop_prob == 0.0 or not training:
-            return x
-        keep = 1 - drop_prob
-        mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep)
-        return x * mask / keep if scale_by_keep else x * mask
-
-    class DropPath(nn.Module):
-        def __init__(self, drop_prob=0.0, scale_by_keep=True):
-            super().__init__()
-            self.drop_prob, self.scale_by_keep = drop_prob, scale_by_keep
-
-        def forward(self, x):
-            return drop_path(x, self.drop_prob, self.training, self.scale_by_keep)
-
-    class Mlp(nn.Module):
-        def __init__(self, in_features, hidden_features=None, out_features=None, act_layer=nn.GELU, drop=0.0, **_):
-            super().__init__()
-            out_features = out_features or in_features
-            hidden_features = hidden_features or in_features
-            self.fc1 = nn.Linear(in_features, hidden_features)
-            self.act = act_layer()
-            self.drop1 = nn.Dropout(drop)
-            self.fc2 = nn.Linear(hidden_features, out_features)
-            self.drop2 = nn.Dropout(drop)
-
-        def forward(self, x):
-            return self.drop2(self.fc2(self.drop1(self.act(self.fc1(x)))))
-
-    def unused(*_, **__):
-        raise NotImplementedError("not used by SkateFormer")
-
-    layers = types.ModuleType("timm.models.layers")
-    layers.drop_path, layers.DropPath, layers.Mlp = drop_path, DropPath, Mlp
-    layers.trunc_normal_ = lambda t, mean=0.0, std=1.0, a=-2.0, b=2.0: nn.init.trunc_normal_(t, mean, std, a, b)
-    layers.create_act_layer = layers.get_norm_act_layer = layers.create_conv2d = unused
-    timm, models = types.ModuleType("timm"), types.ModuleType("timm.models")
-    timm.models, models.layers = models, layers
-    sys.modules.update({"timm": timm, "timm.models": models, "timm.models.layers": layers})
 
 
 COMMON = dict(kernel_size=7, num_heads=32, attn_drop=0.5, head_drop=0.0, rel=True, drop_path=0.2, index_t=True)
@@ -83,9 +38,11 @@ def main():
     checkout, case, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    timm_stand_ins()
-    sys.path.insert(0, checkout)
-    from model.SkateFormer import SkateFormer_  # the official model file
+    # The official model file, with timm's few helpers stood in (scripts/skateformer_official.py).
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+    from skateformer_official import official_module
+
+    SkateFormer_ = official_module(checkout).SkateFormer_
 
     args = CASES[case]
     model = SkateFormer_(**COMMON, **args)
