@@ -85,15 +85,23 @@ interface Batch {
   readonly extras?: string[];
   readonly datasetOptions?: Record<string, unknown>;
   readonly numRuns: number;
+  /** Corruptions always tried first (counterexamples found by earlier runs). */
+  readonly examples?: Mutation[][];
 }
 
-function samplesBySource(dir: string): Map<string, Array<{ name: string; label: number; data: Float32Array }>> {
+/**
+ * Samples of a cache by source file. Labels are compared by class name, not index: a corrupted
+ * file that still parses may name a new class (a label "c2" mutated to "02"), and class indices
+ * follow the sorted class names, so the good files' indices may shift while their classes do not.
+ */
+function samplesBySource(dir: string): Map<string, Array<{ name: string; label: string; data: Float32Array }>> {
   const cache = SkeletonCache.open(dir);
   try {
-    const out = new Map<string, Array<{ name: string; label: number; data: Float32Array }>>();
+    const out = new Map<string, Array<{ name: string; label: string; data: Float32Array }>>();
+    const classNames = cache.manifest.classNames;
     cache.samples().forEach((r, i) => {
       const list = out.get(r.source) ?? [];
-      list.push({ name: r.name, label: cache.labels[i], data: cache.read(i).clip.data });
+      list.push({ name: r.name, label: classNames[cache.labels[i]] ?? `#${cache.labels[i]}`, data: cache.read(i).clip.data });
       out.set(r.source, list);
     });
     return out;
@@ -145,7 +153,7 @@ async function checkBatch(t: ExecutionContext, batch: Batch): Promise<void> {
       }
       rmSync(dir, { recursive: true, force: true });
     }),
-    { numRuns: batch.numRuns },
+    { numRuns: batch.numRuns, examples: (batch.examples ?? []).map((m) => [m] as [Mutation[]]) },
   );
   t.true(outcomes.failed > 0, `some corruptions of ${victimName} were reported (${JSON.stringify(outcomes)})`);
 }
@@ -163,7 +171,9 @@ test('generic batch: a corrupted JSON Lines file never costs the other files a s
     writeFileSync(path, `${[0, 1, 2].map((i) => genericLine(10 * k + i, [k, i, 0.5])).join('\n')}\n`);
     return path;
   });
-  await checkBatch(t, { dataset: 'generic', files, numRuns: 15 });
+  // The example renames the victim's class "c2" to "02", a new class that sorts first: the other files keep their classes.
+  const examples: Mutation[][] = [[{ kind: 'replace-char', at: 477589, text: '0' }, { kind: 'delete', at: 0, length: 1 }]];
+  await checkBatch(t, { dataset: 'generic', files, numRuns: 15, examples });
 });
 
 const shared = (...p: string[]) => sharedPath('data', ...p);
