@@ -4,7 +4,9 @@
  * src/browser/onnx.ts, skelact.onnx.js, loaded only by pages that choose it) with esbuild (ESM,
  * minified). Node built-ins that modules import for their Node-only functions (reading files)
  * are replaced by a stub that throws if called, so nothing Node-only runs in a page; the
- * build fails if a bundle still names a node: module.
+ * build fails if a bundle still names a node: module. The stub exports exactly the names the
+ * bundled modules import (esbuild fails on a missing one, so a new Node import in a
+ * browser-reachable module is noticed here, and a name nobody imports any more is removed).
  */
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -24,9 +26,8 @@ const stubNode = {
       contents: `const fail = () => { throw new Error('${args.path.replace('node:', 'Node module ')} is not available in a browser (a Node-only skelact function was called)'); };
 export default new Proxy({}, { get: () => fail });
 export const readFileSync = fail, writeFileSync = fail, existsSync = () => false, statSync = fail, readdirSync = fail, mkdirSync = fail, renameSync = fail, rmSync = fail;
-export const basename = (p) => String(p).split('/').pop(), dirname = fail, join = (...p) => p.join('/'), resolve = fail, isAbsolute = (p) => String(p).startsWith('/'), relative = fail, extname = fail, normalize = fail, sep = '/';
-export const fileURLToPath = fail, pathToFileURL = fail, createRequire = fail, tmpdir = fail, cpus = () => [], availableParallelism = () => 1;
-export const performance = globalThis.performance;`,
+export const basename = (p) => String(p).split('/').pop(), dirname = fail, join = (...p) => p.join('/');
+export const fileURLToPath = fail;`,
       loader: 'js',
     }));
   },

@@ -25,7 +25,7 @@ export interface ModelMeta {
   readonly layout: LayoutName;
   readonly classNames: readonly string[];
   readonly modality: Modality;
-  /** How clips are cut to `frames` at test time (see src/train/config.ts SAMPLINGS). */
+  /** How clips are cut to `frames` at test time (see src/data/config.ts SAMPLINGS). */
   readonly sampling: string;
   readonly testCrop: number;
   readonly minLength: number;

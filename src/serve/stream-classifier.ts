@@ -27,8 +27,8 @@ import { toModelBatch } from '../models/input.js';
 import { createModelFromManifest } from '../models/registry.js';
 import type { OnnxClassifier } from '../models/onnx/runner.js';
 import type { SkeletonModel } from '../models/types.js';
-import { testConfigOf, type ExperimentConfig } from '../train/config.js';
-import { testTimeClip } from '../train/loader.js';
+import { type DataConfig, testDataConfigOf } from '../data/config.js';
+import { testTimeClip } from '../data/transforms/clip-pipeline.js';
 
 /** One frame: per person, [joints][channels] in the model's layout; null when nobody was found. */
 export interface StreamFrame {
@@ -93,7 +93,7 @@ export class StreamClassifier {
   private readonly ring: Float32Array;
   private readonly present: Uint8Array;
   private readonly smoothed: Float32Array;
-  private readonly data: ExperimentConfig['data'];
+  private readonly data: DataConfig;
   private readonly alignment: 'ctrgcn' | 'pyskl' | 'none';
   private readonly o: Required<Omit<StreamClassifierOptions, 'window' | 'stride' | 'fps' | 'alignment'>>;
   /** Grid frames written so far (the ring's write position is this modulo the window). */
@@ -133,7 +133,7 @@ export class StreamClassifier {
     this.present = new Uint8Array(this.window);
     this.smoothed = new Float32Array(this.classNames.length);
     // The model's own test-time data settings (saved with it), validated like a config.
-    this.data = testConfigOf(manifest, 'stream').data;
+    this.data = testDataConfigOf(manifest, 'stream');
     const prepared = manifest.preprocessing?.alignment;
     this.alignment = options.alignment && options.alignment !== 'auto' ? options.alignment : prepared === 'ctrgcn' || prepared === 'pyskl' ? prepared : 'none';
   }

@@ -6,17 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import * as z from 'zod';
-import type { ModelManifest } from '../models/manifest.js';
-import { MODALITIES } from '../graph/modalities.js';
-import { ValidationError, parseWith } from '../core/errors.js';
+import { parseWith } from '../core/errors.js';
+import { ConfigError, type RecordedDataSettings, SAMPLINGS, dataSchema, testDataConfigOf } from '../data/config.js';
 
-/**
- * How clips are cut to the model's frame count (see src/data/transforms/sampling.ts and
- * src/train/loader.ts): 'crop-resize' CTR-GCN, 'skateformer' SkateFormer NTU
- * (valid_crop_uniform), 'uniform' PYSKL UniformSample, 'ucla' the SkateFormer NW-UCLA feeder
- * (training: frames drawn with replacement, sorted; test: evenly spaced).
- */
-export const SAMPLINGS = ['crop-resize', 'skateformer', 'uniform', 'ucla'] as const;
+export { ConfigError, SAMPLINGS };
 
 export const AUGMENT_PRESETS = ['none', 'ntu-skateformer', 'ucla-skateformer', 'rotate'] as const;
 
@@ -28,43 +21,6 @@ const modelSchema = z
     preset: z.string().min(1).optional(),
   })
   .passthrough(); // the family's own schema validates the rest (strictly) when the model is built
-
-const dataSchema = z
-  .object({
-    /** Benchmark in the cache (e.g. ntu60-xsub, nw-ucla, utkinect-xsub). */
-    benchmark: z.string().min(1),
-    /** Input modality computed on the fly: j, b, k, jm, bm, km. */
-    modality: z.enum(MODALITIES).default('j'),
-    /** Bone tree of the bone modalities: the layout's ('default', CTR-GCN) or one of its boneTrees ('skateformer', 'pyskl'). */
-    boneTree: z.string().min(1).default('default'),
-    /** Frames fed to the model. */
-    frames: z.number().int().min(1).default(64),
-    sampling: z.enum(SAMPLINGS).default('crop-resize'),
-    /**
-     * Spatial normalisation of each clip before sampling, in training and testing:
-     * 'ucla-minmax' is the SkateFormer NW-UCLA feeder's (centre on the first frame's spine
-     * joint, min-max each axis to [−1, 1]; the 'ucla-skateformer' augmentation's random view
-     * goes between the two in training). 'face-box' first turns each clip so that the
-     * person faces the camera (averaged shoulder and hip directions, spine up), which takes the
-     * camera angle out of the input, and scales it into [−1, 1]³ by one factor, keeping the
-     * body's proportions (skelact's CPU recipes for Kinect data). 'box' only centres and
-     * scales by one factor (any layout, e.g. BlazePose pixels).
-     */
-    normalize: z.enum(['none', 'ucla-minmax', 'face-box', 'box']).default('none'),
-    /** Training crop ratio range (CTR-GCN / SkateFormer p_interval). */
-    trainCrop: z.tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)]).default([0.5, 1]),
-    /** Test-time centre crop ratio. */
-    testCrop: z.number().gt(0).max(1).default(0.95),
-    /** Random crops are at least this long (CTR-GCN 64; SkateFormer thres). */
-    minLength: z.number().int().min(1).default(64),
-    /** Persons the model sees; clips with fewer are padded with zeros or copies of person 0. */
-    fillMissingPersons: z.enum(['zeros', 'copy']).default('zeros'),
-    /** Repeat the training split this many times per epoch (NW-UCLA recipe: 10). */
-    repeat: z.number().int().min(1).default(1),
-    /** Hold out this share of the training split for validation when the benchmark's test split is the final test. 0 = validate on the test split, as the reference papers report. */
-    validationShare: z.number().min(0).max(0.5).default(0),
-  })
-  .strict();
 
 const augmentSchema = z
   .object({
@@ -192,11 +148,6 @@ export const experimentSchema = z
 
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
 
-/** An experiment config that does not validate: names the file and the field. */
-export class ConfigError extends ValidationError {
-  override readonly code = 'invalid-config';
-}
-
 /** Validates a parsed config object; errors name the file and the field. */
 export function parseExperiment(raw: unknown, file = 'config'): ExperimentConfig {
   return parseWith(experimentSchema, raw, file, ConfigError);
@@ -216,19 +167,8 @@ export function loadExperiment(file: string): ExperimentConfig {
 }
 
 /** The test-time part of an experiment config, rebuilt from what a model folder recorded. */
-export function testConfigOf(manifest: Omit<ModelManifest, 'weightsManifest'>, benchmark?: string): Pick<ExperimentConfig, 'seed' | 'data' | 'augment'> {
-  const data = {
-    ...(manifest.data ?? {}),
-    benchmark: benchmark ?? (manifest.data?.benchmark as string | undefined) ?? 'unknown',
-    modality: manifest.modality,
-    frames: manifest.frames,
-    sampling: manifest.sampling,
-    testCrop: manifest.testCrop,
-    minLength: manifest.minLength,
-    fillMissingPersons: manifest.fillMissingPersons,
-    normalize: manifest.normalize,
-  };
-  // Validate through the experiment schema so defaults are filled exactly as in training.
-  const full = parseExperiment({ name: 'eval', model: { kind: manifest.kind }, data, optim: { lr: 1, batchSize: 1, epochs: 1 } }, 'model.json');
-  return { seed: 0, data: full.data, augment: { ...full.augment, preset: 'none' } };
+export function testConfigOf(manifest: RecordedDataSettings, benchmark?: string): Pick<ExperimentConfig, 'seed' | 'data' | 'augment'> {
+  const data = testDataConfigOf(manifest, benchmark);
+  // The augment section's defaults, as training fills them (no augmentation at test time).
+  return { seed: 0, data, augment: { ...augmentSchema.parse({}), preset: 'none' } };
 }

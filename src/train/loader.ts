@@ -25,20 +25,19 @@ import { type Layout, getLayout } from '../graph/layout.js';
 import { toModality } from '../graph/modalities.js';
 import { boneTreeOf } from '../graph/layout.js';
 import type { SkeletonCache } from '../data/cache/reader.js';
-import { type AugmentPipeline, applyMatrix, augmentPreset, padPersons, sampleSorted, spatialNormalize } from '../data/transforms/augment.js';
-import { type SampledClip, type UniformRandom, gatherFrames, uniformSampleIndices, validCropResize, validCropUniform } from '../data/transforms/sampling.js';
+import { type AugmentPipeline, applyMatrix, augmentPreset, padPersons, spatialNormalize } from '../data/transforms/augment.js';
+import type { UniformRandom } from '../data/transforms/sampling.js';
+import { type ModelInputSpec, sampleClip, testTimeClip } from '../data/transforms/clip-pipeline.js';
 import { toModelBatch } from '../models/input.js';
 import type { ModelBatch } from '../models/types.js';
 import type { ExperimentConfig } from './config.js';
 import { randomStream, shuffled } from '../core/random.js';
 
+// The clip pipeline lives in src/data (serving uses it too); these names stay importable from here.
+export { sampleClip, testTimeClip, uclaFrameIndices } from '../data/transforms/clip-pipeline.js';
+
 /** What the loader needs to know about the model. */
-export interface LoaderModelSpec {
-  readonly persons: number;
-  readonly jointOrder: Int32Array;
-  readonly inChannels: number;
-  readonly frames: number;
-}
+export type LoaderModelSpec = ModelInputSpec;
 
 export interface LoaderOptions {
   readonly cache: SkeletonCache;
@@ -73,9 +72,6 @@ export interface PreparedSample {
   readonly label: number;
   readonly index: number;
 }
-
-/** Seed of the deterministic test-time draws of PYSKL's UniformSample (it reseeds with 255). */
-const UNIFORM_TEST_SEED = 255;
 
 /** Sample indices grouped by their label, each group in the order given. */
 export function indicesByLabel(indices: Iterable<number>, labels: ArrayLike<number>): Map<number, number[]> {
@@ -284,60 +280,6 @@ export class SkeletonLoader {
     const i = pool[Math.min(pool.length - 1, Math.floor(random() * pool.length))];
     return padPersons(this.options.cache.read(i).clip, this.options.model.persons, this.options.config.data.fillMissingPersons);
   }
-}
-
-/**
- * Cuts a clip to `data.frames` frames by the configured sampling (random in training when
- * `random` is given, the deterministic test-time cut otherwise), with each frame's source index.
- */
-export function sampleClip(clip: SkeletonClip, data: ExperimentConfig['data'], random: UniformRandom | undefined, index = 0): SampledClip {
-  const window = data.frames;
-  switch (data.sampling) {
-    case 'crop-resize':
-      return validCropResize(clip, random ? { window, pInterval: data.trainCrop, minLength: data.minLength, random } : { window, pInterval: [data.testCrop] });
-    case 'skateformer':
-      return validCropUniform(clip, random ? { window, pInterval: data.trainCrop, minLength: data.minLength, random } : { window, pInterval: [data.testCrop], minLength: data.minLength });
-    case 'uniform': {
-      const frames = clip.frames;
-      if (frames === 0) throw new Error(`sample ${index} has no frames`);
-      const r = random ?? randomStream(UNIFORM_TEST_SEED, 'evaluation', index);
-      const idx = uniformSampleIndices(frames, window, 1, r, !random);
-      return { clip: gatherFrames(clip, idx), sourceIndex: Float32Array.from(idx), validFrames: frames };
-    }
-    case 'ucla': {
-      const idx = uclaFrameIndices(clip.frames, window, random);
-      return { clip: gatherFrames(clip, idx), sourceIndex: Float32Array.from(idx), validFrames: clip.frames };
-    }
-    default:
-      throw new Error(`unknown sampling '${data.sampling as string}'`);
-  }
-}
-
-/**
- * The test-time pipeline of one clip, as evaluation runs it (normalisation, sampling, person
- * slots, modality), without a cache: for data that arrives another way (a pose stream).
- */
-export function testTimeClip(clip: SkeletonClip, data: ExperimentConfig['data'], layout: Layout, model: LoaderModelSpec, index = 0): { clip: SkeletonClip; indexT: Float32Array } {
-  let c = data.normalize === 'none' ? clip : spatialNormalize(clip, layout, data.normalize);
-  const sampled = sampleClip(c, data, undefined, index);
-  c = padPersons(sampled.clip, model.persons, data.fillMissingPersons);
-  const indexT = Float32Array.from(sampled.sourceIndex, (s) => (2 * s) / sampled.validFrames - 1);
-  return { clip: toModality(c, boneTreeOf(layout, data.boneTree), data.modality), indexT };
-}
-
-/**
- * The SkateFormer NW-UCLA feeder's frame choice: training draws `window` positions without
- * replacement from `length` frames each repeated 100 times, sorted (so frames repeat);
- * testing takes `floor(linspace(0, length − 1, window))`.
- */
-export function uclaFrameIndices(length: number, window: number, random: UniformRandom | undefined): Int32Array {
-  if (length < 1) throw new Error('cannot sample a clip with no frames');
-  if (random) {
-    const picks = sampleSorted(random, 100 * length, window);
-    return Int32Array.from(picks, (p) => p % length).sort();
-  }
-  const step = window > 1 ? (length - 1) / (window - 1) : 0;
-  return Int32Array.from({ length: window }, (_, i) => (i === window - 1 && window > 1 ? length - 1 : Math.floor(i * step)));
 }
 
 /** Tensors for the model; the caller disposes them (tf.dispose on the result). */
