@@ -47,6 +47,13 @@ module.exports = {
       to: { circular: true },
     },
     ...layerRules,
+    {
+      name: 'cli-command-to-command',
+      comment: 'a CLI command imports no other command: what two commands share is a library function (or a src/cli helper)',
+      severity: 'error',
+      from: { path: '^src/cli/commands/([^/]+)[.]ts$' },
+      to: { path: '^src/cli/commands/', pathNot: '^src/cli/commands/$1[.]ts$' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

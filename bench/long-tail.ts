@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       const model = createModel(config.model, { layout: lt.manifest.layout, classes: lt.manifest.classNames.length, frames: config.data.frames as number, persons: 1 }, config.seed);
       const started = performance.now();
       try {
-        await train({ config, model, cache: lt, outDir: join(dir, 'runs', setup.cacheDir.split('/').pop() as string, method.replace(/[^a-z0-9]+/gi, '-')) });
+        await train({ config, model, data: lt, outDir: join(dir, 'runs', setup.cacheDir.split('/').pop() as string, method.replace(/[^a-z0-9]+/gi, '-')) });
         const result = await evaluate({ model, cache: lt, config, indices: split.test, batchSize: 32 });
         const groups = shotGroupAccuracy(result, split.counts, setup.groups)!;
         const row = { setup: setup.name, method, top1: result.top1, many: groups[0].accuracy, medium: groups[1].accuracy, few: groups[2].accuracy, seconds: (performance.now() - started) / 1000 };

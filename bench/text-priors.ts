@@ -84,7 +84,7 @@ async function runOne(setup: Setup, label: string, raw: Record<string, unknown>,
   const model = createModel(config.model, { layout: cache.manifest.layout, classes: cache.manifest.classNames.length, frames: config.data.frames as number, persons: 1 }, config.seed);
   const started = performance.now();
   try {
-    await train({ config, model, cache, outDir: out, objectives: config.text ? [await gapTextObjective(config, model, cache)] : [] });
+    await train({ config, model, data: cache, outDir: out, objectives: config.text ? [await gapTextObjective(config, model, cache)] : [] });
     const test = cache.split(setup.benchmark, 'test');
     const result = await evaluate({ model, cache, config, indices: test, batchSize: 32 });
     const row: Row = { setup: setup.name, model: label, run, seed, ...(run === 'no text' ? {} : { weight }), top1: result.top1, seconds: 0 };

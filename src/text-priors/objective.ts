@@ -1,7 +1,7 @@
 /**
  * GAP's text supervision as a training objective: the descriptions embedded once, the text head
  * added to the model, and per batch the multi-part text loss, weighted, added to the
- * classification loss (src/train/objective.ts).
+ * classification term (src/train/objective.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { randomStream } from '../core/random.js';
@@ -33,15 +33,16 @@ export async function gapTextObjective(config: ExperimentConfig, model: Skeleton
   const supervision = await prepareTextSupervision(config, model, cache, (r) => (embedded = r));
   const dim = supervision.table.dim;
   return {
+    name: 'text',
     section: 'text',
     modelMeta: { textHead: supervision.spec },
     supervision,
     embedded,
-    targets(labels, { epoch, batch }) {
+    prepare({ labels }, { epoch, batch }) {
       const targets = batchTextTargets(supervision.table, labels, textChoice(supervision, randomStream(config.seed, 'text', epoch, batch)));
       const B = labels.length;
       // [slots, B, E]: the batch is axis 1.
-      return { tensor: tf.tensor3d(targets, [targets.length / (B * dim), B, dim]), batchAxis: 1 };
+      return { targets: { tensor: tf.tensor3d(targets, [targets.length / (B * dim), B, dim]), batchAxis: 1 } };
     },
     loss(output, labels, targets) {
       if (!targets) throw new Error('the text objective needs its batch targets');

@@ -1,6 +1,10 @@
 /** Training, evaluation and their files: what the CLI commands (train, evaluate, ensemble, plot) build on. */
 export { AUGMENT_PRESETS, ConfigError, SAMPLINGS, experimentSchema, loadExperiment, parseExperiment, type ExperimentConfig } from './config.js';
-export { RUN_FILES, TrainingDivergedError, experimentSplits, train, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
+export { RUN_FILES, TrainingDivergedError, experimentSplits, objectivesFor, train, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
+export { bestModel, bestModelScores, checkpoints, jsonLines, plots, runFolderCallbacks, validation, type TrainingCallback, type TrainingRun } from './callbacks.js';
+export { classificationObjective, type TrainingObjective } from './objective.js';
+export { longTailObjective } from './long-tail-objective.js';
+export { checkConfigAgainstCache, runTraining, type TrainingRunOptions, type TrainingSummary } from './run.js';
 export { CHECKPOINT_DIR, CheckpointError, findCheckpoint, readCheckpointState, type CheckpointState, type EpochMetrics } from './checkpoint.js';
 export {
   SCORE_FILES,

@@ -1,102 +1,74 @@
 /**
- * The training loop: one experiment config, one model, one cache split.
+ * The training loop, built from parts: train({ config, model, data, objectives, callbacks }).
  *
- * Per iteration: the loader's batch → forward (training mode, dropout seeded by the step) →
- * label-smoothing cross-entropy (summed over streams for multi-stream models) → gradients
+ * Per iteration: the loader's batch → each objective's `prepare` (BRL's mixup, text targets)
+ * → forward (training mode, dropout seeded by the step) → the objectives' losses, summed
+ * (./objective.ts: classification or a long-tail loss, GAP's text loss, …) → gradients
  * (`tf.variableGrads`) → global-norm clipping → the learning rate of this step from the
  * schedule → optimiser update. Loss, accuracy and gradient norm are read back once per step,
  * and a non-finite loss or gradient norm stops the run before the update (a
- * TrainingDivergedError naming the step), leaving the last good checkpoint. Other loss terms
- * plug in as TrainingObjectives (./objective.ts), built by the caller: GAP's text loss for a
- * config with a `text` section (src/text-priors/objective.ts) adds its head's parameters to
- * the model before train() builds the optimiser.
+ * TrainingDivergedError naming the step), leaving the last good checkpoint.
  *
- * Per epoch: validation every `evalEvery` epochs and after the last one; the best model by
- * validation top-1 is saved to `<outDir>/best`; a line is appended to `metrics.jsonl`; a
- * checkpoint (see ./checkpoint.ts) is written atomically. `steps.jsonl` gets a line every
- * `logEvery` iterations (step, epoch, lr, loss, accuracy) for the training-curve plots.
+ * Everything else is a callback (./callbacks.ts), called in the order given: resuming and
+ * writing checkpoints, the JSON-lines logs, validation, the best model, plots and scores.
+ * Without `callbacks`, a run with an `outDir` gets the run-folder set (checkpoints, logs,
+ * validation, best model); src/train/run.ts adds the plots and scores for `skelact train`.
  *
- * Resuming loads the checkpoint (weights, optimiser moments and step counts, counters) and
- * continues with the same batches, learning rates and dropout masks as an uninterrupted run,
- * so the weights come out bit for bit the same. An abort (the signal) writes a mid-epoch
- * checkpoint at the next iteration boundary, which resumes exactly too.
+ * Resuming (the checkpoints callback) loads the weights, optimiser moments and step counts,
+ * and counters, and the run continues with the same batches, learning rates and dropout masks
+ * as an uninterrupted run, so the weights come out bit for bit the same. An abort (the signal)
+ * stops at the next iteration boundary, where the stop callbacks write a mid-epoch checkpoint,
+ * which resumes exactly too.
  */
 import * as tf from '@tensorflow/tfjs';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { SkeletonCache } from '../data/cache/reader.js';
-import { writeFileAtomic } from '../core/files.js';
-import { type ModelMeta, saveModel } from '../models/io.js';
+import type { ModelMeta } from '../models/io.js';
 import type { SkeletonModel } from '../models/types.js';
-import { type CheckpointData, type CheckpointState, type EpochMetrics, type RunningSums, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, findCheckpoint, readCheckpointState, restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
+import type { EpochMetrics } from './checkpoint.js';
 import type { ExperimentConfig } from './config.js';
-import { evaluateWithLoader } from './evaluate.js';
 import { SkeletonLoader, disposeModelInputs, indicesByLabel, toModelInputs } from './loader.js';
-import { classificationLoss, clipGradNorm } from './loss.js';
-import { longTailLoss } from './long-tail-loss.js';
-import { partialBodyMixup } from './mixup.js';
+import { clipGradNorm } from './loss.js';
 import { getLayout } from '../graph/layout.js';
 import { Optimizer } from './optimizer.js';
-import { RNG_SCHEME, randomStream, shuffled, streamSeed } from '../core/random.js';
+import { randomStream, shuffled, streamSeed } from '../core/random.js';
 import { scheduleFromConfig } from './schedule.js';
-import type { ObjectiveTargets, TrainingObjective } from './objective.js';
+import { type BatchPosition, type ObjectiveTargets, type TrainingObjective, classificationObjective } from './objective.js';
+import { longTailObjective } from './long-tail-objective.js';
+import { type RunEnd, type TrainEvent, type TrainingCallback, type TrainingRun, type ValidationScores, ZERO_SUMS, runFolderCallbacks } from './callbacks.js';
 import { SkelactError } from '../core/errors.js';
 
-export const RUN_FILES = { metrics: 'metrics.jsonl', steps: 'steps.jsonl', best: 'best', config: 'config.json' } as const;
-
-
-export type TrainEvent =
-  | {
-      readonly type: 'start';
-      readonly epochs: number;
-      readonly untilEpoch: number;
-      readonly itersPerEpoch: number;
-      readonly startEpoch: number;
-      readonly startBatch: number;
-      readonly trainSamples: number;
-      readonly validationSamples: number;
-      readonly schedule: string;
-      readonly resumed: boolean;
-    }
-  | {
-      readonly type: 'step';
-      readonly epoch: number;
-      readonly batch: number;
-      readonly itersPerEpoch: number;
-      readonly step: number;
-      readonly lr: number;
-      readonly loss: number;
-      readonly accuracy: number;
-      readonly gradNorm: number;
-      readonly samplesPerSecond: number;
-    }
-  | { readonly type: 'validation'; readonly epoch: number; readonly done: number; readonly total: number }
-  | { readonly type: 'epoch'; readonly metrics: EpochMetrics; readonly best: boolean }
-  | { readonly type: 'checkpoint'; readonly dir: string; readonly epoch: number; readonly batch: number };
+export { RUN_FILES, type TrainEvent } from './callbacks.js';
 
 export interface TrainOptions {
   readonly config: ExperimentConfig;
   readonly model: SkeletonModel;
-  readonly cache: SkeletonCache;
-  readonly outDir: string;
+  /** The prepared cache the config's benchmark is in. */
+  readonly data: SkeletonCache;
+  /**
+   * The loss terms, summed in order. When none of them classifies, the config's classification
+   * term comes first (`objectivesFor`): cross-entropy, or the `longTail` section's loss.
+   */
+  readonly objectives?: readonly TrainingObjective[];
+  /** What the run does besides stepping (./callbacks.ts); default: `runFolderCallbacks(outDir, …)`. */
+  readonly callbacks?: readonly TrainingCallback[];
+  /** The run folder of the default callbacks. */
+  readonly outDir?: string;
+  /** Default callbacks: continue the run in outDir from its checkpoint. Without it, a folder holding a run is an error. */
+  readonly resume?: boolean;
+  /** Default callbacks: resume even when the checkpoint was written on another cache (a different fingerprint). */
+  readonly allowOtherData?: boolean;
+  /** Default callbacks: a steps.jsonl line every this many iterations (default 10). */
+  readonly logEvery?: number;
   /**
    * Stop after this many epochs in all (default: config.optim.epochs). The schedule always
    * spans config.optim.epochs, so a run stopped early and resumed later is the same run.
    */
   readonly epochs?: number;
-  /** Continue the run in outDir from its checkpoint. Without it, a folder holding a run is an error. */
-  readonly resume?: boolean;
-  /** Resume even when the checkpoint was written on another cache (a different fingerprint). */
-  readonly allowOtherData?: boolean;
   readonly onProgress?: (event: TrainEvent) => void;
-  /** Aborting stops at the next iteration boundary after writing a checkpoint there. */
+  /** Aborting stops at the next iteration boundary (where the checkpoints callback writes a checkpoint). */
   readonly signal?: AbortSignal;
-  /** A steps.jsonl line every this many iterations (default 10). */
-  readonly logEvery?: number;
   /** Batches the loader prepares ahead (default 1). */
   readonly prefetch?: number;
-  /** Loss terms added to classification (e.g. the text objective a `text` config section needs). */
-  readonly objectives?: readonly TrainingObjective[];
   /** Added to saved models' provenance (e.g. dataset, benchmark). */
   readonly provenance?: Readonly<Record<string, string | number>>;
 }
@@ -133,6 +105,12 @@ export class TrainingDivergedError extends SkelactError {
   }
 }
 
+/** One objective's part in a step: the term and its batch targets, when it has any. */
+interface ObjectiveTerm {
+  readonly objective: TrainingObjective;
+  readonly targets?: ObjectiveTargets;
+}
+
 /**
  * The batch's mean loss, its gradients and the number of correct predictions; with
  * `optim.microBatch` smaller than the batch, summed over micro-batches, each weighted by its
@@ -145,8 +123,8 @@ async function batchGradients(
   variables: tf.Variable[],
   config: ExperimentConfig,
   step: number,
-  longTail?: { counts: readonly number[]; epoch: number; labelsB?: Int32Array; lambda?: Float32Array },
-  objectives: ReadonlyArray<{ objective: TrainingObjective; targets?: ObjectiveTargets }> = [],
+  position: BatchPosition,
+  terms: readonly ObjectiveTerm[],
   signal?: AbortSignal,
 ): Promise<{ value: tf.Scalar; grads: tf.NamedTensorMap; correct: tf.Scalar } | undefined> {
   const B = inputs.labels.shape[0];
@@ -166,18 +144,10 @@ async function batchGradients(
   const xs = split(inputs.batch.x)!;
   const indexTs = split(inputs.batch.indexT);
   const labels = split(inputs.labels)!;
-  const labelsB = longTail?.labelsB ? split(tf.tensor1d(longTail.labelsB, 'int32'), { owned: true }) : undefined;
-  const lambdas = longTail?.lambda ? split(tf.tensor1d(longTail.lambda), { owned: true }) : undefined;
-  const objectiveTargets = objectives.map(({ targets }) => (targets ? split(targets.tensor, { axis: targets.batchAxis, owned: true }) : undefined));
-  const lossOf = (out: ReturnType<SkeletonModel['forward']>, m: number): tf.Scalar =>
-    objectives.reduce((loss, { objective }, k) => tf.add(loss, objective.loss(out, labels[m], objectiveTargets[k]?.[m])) as tf.Scalar, classLossOf(out, m));
-  const classLossOf = (out: ReturnType<SkeletonModel['forward']>, m: number): tf.Scalar => {
-    const lt = config.longTail;
-    if (!lt || !longTail) return classificationLoss(out, labels[m], config.optim.labelSmoothing);
-    const target = { labels: labels[m], labelsB: labelsB?.[m], lambda: lambdas?.[m] };
-    const streams = out.streamLogits && out.streamLogits.length > 0 ? out.streamLogits : [out.logits];
-    const losses = streams.map((l) => longTailLoss(l, target, longTail.counts, lt, config.optim.labelSmoothing, longTail.epoch));
-    return (losses.length === 1 ? losses[0] : tf.addN(losses)) as tf.Scalar;
+  const termTargets = terms.map(({ targets }) => (targets ? split(targets.tensor, { axis: targets.batchAxis, owned: true }) : undefined));
+  const lossOf = (out: ReturnType<SkeletonModel['forward']>, m: number): tf.Scalar => {
+    const losses = terms.map(({ objective }, k) => objective.loss(out, labels[m], termTargets[k]?.[m], position));
+    return losses.reduce((sum, loss) => tf.add(sum, loss) as tf.Scalar);
   };
   let value: tf.Scalar | undefined;
   let correct: tf.Scalar | undefined;
@@ -219,7 +189,7 @@ async function batchGradients(
   } finally {
     tf.dispose(statistics.map(([, saved]) => saved));
     if (sizes.length > 1) tf.dispose([...xs, ...(indexTs ?? []), ...labels]);
-    tf.dispose([...(labelsB ?? []), ...(lambdas ?? []), ...objectiveTargets.flatMap((t) => t ?? [])]);
+    tf.dispose(termTargets.flatMap((t) => t ?? []));
   }
   return { value: value!, grads: grads!, correct: correct! };
 }
@@ -239,57 +209,42 @@ export function experimentSplits(cache: SkeletonCache, config: ExperimentConfig)
   return { train: train.filter((i) => !held.has(i)), validation: train.filter((i) => held.has(i)) };
 }
 
-const ZERO_SUMS: RunningSums = { lossSum: 0, correct: 0, seen: 0, batches: 0, trainSeconds: 0, seconds: 0, lastLr: 0 };
 
-function configDifferences(a: unknown, b: unknown, path = ''): string[] {
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) {
-    return JSON.stringify(a) === JSON.stringify(b) ? [] : [path || '(root)'];
-  }
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].flatMap((k) => configDifferences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
+/** Training samples per class (label order): the long-tail losses' n_c, and what evaluation groups classes by. */
+export function trainCountsOf(cache: SkeletonCache, train: readonly number[]): number[] {
+  const counts = new Array<number>(cache.manifest.classNames.length).fill(0);
+  for (const i of train) if (cache.labels[i] >= 0) counts[cache.labels[i]]++;
+  return counts;
 }
 
-function readJsonLines(path: string): Record<string, unknown>[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim().length > 0)
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as Record<string, unknown>];
-      } catch {
-        return []; // a line cut by a crash
-      }
-    });
-}
-
-function writeJsonLines(path: string, records: readonly object[]): void {
-  writeFileAtomic(path, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+/** The config's classification term: its `longTail` loss (with BRL's mixup) when it has that section, else cross-entropy. */
+export function objectivesFor(config: ExperimentConfig, model: SkeletonModel, cache: SkeletonCache, trainCounts: readonly number[]): TrainingObjective[] {
+  if (!config.longTail) return [classificationObjective(config.optim.labelSmoothing)];
+  return [longTailObjective({ config: { ...config, longTail: config.longTail }, counts: trainCounts, layout: getLayout(cache.manifest.layout), model })];
 }
 
 /** Trains `model` as `config` says; see the module comment. */
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { config, model, cache, outDir } = options;
+  const { config, model, data: cache } = options;
   const untilEpoch = options.epochs ?? config.optim.epochs;
   if (!Number.isInteger(untilEpoch) || untilEpoch < 1) throw new Error(`epochs must be a positive integer, got ${untilEpoch}`);
   if (untilEpoch > config.optim.epochs) throw new Error(`epochs (${untilEpoch}) exceeds the config's optim.epochs (${config.optim.epochs}), which sizes the schedule`);
-  const logEvery = options.logEvery ?? 10;
-  const classNames = cache.manifest.classNames;
   const splits = experimentSplits(cache, config);
   const trainLoader = new SkeletonLoader({ cache, indices: splits.train, config, model, training: true, batchSize: config.optim.batchSize, referencePool: splits.train });
-  const valLoader =
-    splits.validation.length > 0
-      ? new SkeletonLoader({ cache, indices: splits.validation, config, model, training: false, batchSize: config.optim.evalBatchSize ?? config.optim.batchSize })
-      : undefined;
   const itersPerEpoch = trainLoader.batchesPerEpoch;
-  // Training samples per class: the long-tail losses' n_c, and what evaluation groups classes by.
-  const trainCounts = new Array<number>(cache.manifest.classNames.length).fill(0);
-  for (const i of splits.train) if (cache.labels[i] >= 0) trainCounts[cache.labels[i]]++;
-  const layout = getLayout(cache.manifest.layout);
+  const trainCounts = trainCountsOf(cache, splits.train);
   const schedule = scheduleFromConfig(config.optim, itersPerEpoch);
+  // Objectives (the text loss, …) were built by the caller, their parameters already in the model.
+  const given = options.objectives ?? [];
+  const objectives = given.some((o) => o.classifies) ? [...given] : [...objectivesFor(config, model, cache, trainCounts), ...given];
+  for (const section of ['text'] as const) {
+    if (config[section] && !objectives.some((o) => o.section === section)) {
+      throw new Error(`the config's '${section}' section needs its training objective in train({ objectives }) (for 'text': gapTextObjective from src/text-priors)`);
+    }
+  }
   let meta: ModelMeta = {
     layout: cache.manifest.layout,
-    classNames,
+    classNames: cache.manifest.classNames,
     modality: config.data.modality,
     sampling: config.data.sampling,
     testCrop: config.data.testCrop,
@@ -307,14 +262,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       ...(options.provenance ?? {}),
     },
   };
-  // Objectives (the text loss, …) were built by the caller, their parameters already in the model.
-  const objectives = options.objectives ?? [];
-  for (const section of ['text'] as const) {
-    if (config[section] && !objectives.some((o) => o.section === section)) {
-      throw new Error(`the config's '${section}' section needs its training objective in train({ objectives }) (for 'text': gapTextObjective from src/text-priors)`);
-    }
-  }
   for (const o of objectives) meta = { ...meta, ...o.modelMeta };
+  let callbacks = options.callbacks;
+  if (!callbacks) {
+    if (options.outDir === undefined) throw new Error('train() needs callbacks or an outDir (the run folder of the default callbacks)');
+    callbacks = runFolderCallbacks(options.outDir, options);
+  }
   const optimizer = new Optimizer(model.params, {
     kind: config.optim.optimizer,
     weightDecay: config.optim.weightDecay,
@@ -324,229 +277,146 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     momentum: config.optim.momentum,
     nesterov: config.optim.nesterov,
   });
-
+  const report = (event: TrainEvent) => options.onProgress?.(event);
+  const run: TrainingRun = {
+    config,
+    model,
+    optimizer,
+    data: cache,
+    splits,
+    itersPerEpoch,
+    untilEpoch,
+    meta,
+    signal: options.signal,
+    report,
+    counters: { epoch: 0, batch: 0, step: 0, running: ZERO_SUMS, best: null, history: [] },
+    resumed: false,
+  };
+  /** Runs one hook of every callback, in order; reports a checkpoint one of them wrote. */
+  const each = async (hook: (callback: TrainingCallback) => unknown) => {
+    const before = run.checkpoint;
+    for (const callback of callbacks) await hook(callback);
+    if (run.checkpoint && run.checkpoint !== before) report({ type: 'checkpoint', dir: run.checkpoint.dir, epoch: run.counters.epoch, batch: run.counters.batch });
+  };
+  const finish = async (status: RunEnd['status']): Promise<TrainResult> => {
+    const { epoch, step, history, best } = run.counters;
+    await each((c) => c.end?.(run, { status, best }));
+    return { status, epoch, step, history, best, checkpoint: run.checkpoint?.dir };
+  };
   try {
-    mkdirSync(outDir, { recursive: true });
-    const metricsPath = join(outDir, RUN_FILES.metrics);
-    const stepsPath = join(outDir, RUN_FILES.steps);
-    let epoch = 0;
-    let batch = 0;
-    let step = 0;
-    let running: RunningSums = ZERO_SUMS;
-    let best: CheckpointState['best'] = null;
-    let history: EpochMetrics[] = [];
-    let lastCheckpoint: string | undefined;
-    let checkpointEpoch: number | undefined;
-
-    const existing = findCheckpoint(outDir);
-    if (options.resume) {
-      if (!existing) throw new Error(`nothing to resume in ${outDir}: it has no checkpoint`);
-      const saved = restoreCheckpointChecked(existing, model, optimizer, config, itersPerEpoch, cache, options.allowOtherData ?? false);
-      ({ epoch, batch, step, running, best } = saved);
-      history = [...saved.history];
-      lastCheckpoint = existing;
-      checkpointEpoch = saved.epoch;
-      // Logs may run ahead of the checkpoint after a crash; cut them back to it.
-      writeJsonLines(metricsPath, history);
-      writeJsonLines(
-        stepsPath,
-        readJsonLines(stepsPath).filter((r) => typeof r.step === 'number' && r.step <= step),
-      );
-    } else {
-      if (existing) throw new Error(`${outDir} already holds a training run (${existing}); resume it or choose another folder`);
-      writeJsonLines(metricsPath, []);
-      writeJsonLines(stepsPath, []);
-      writeFileAtomic(join(outDir, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
-    }
-
-    options.onProgress?.({
+    for (const callback of callbacks) await callback.start?.(run);
+    report({
       type: 'start',
       epochs: config.optim.epochs,
       untilEpoch,
       itersPerEpoch,
-      startEpoch: epoch,
-      startBatch: batch,
+      startEpoch: run.counters.epoch,
+      startBatch: run.counters.batch,
       trainSamples: trainLoader.epochSize,
-      validationSamples: valLoader?.epochSize ?? 0,
+      validationSamples: splits.validation.length,
       schedule: schedule.description,
-      resumed: Boolean(options.resume),
+      resumed: run.resumed,
     });
+    const c = run.counters;
+    /** Stops at an iteration boundary: the stop callbacks (a checkpoint), then the end ones. */
+    const stop = async (epochStarted: number, trainSeconds?: number): Promise<TrainResult> => {
+      c.running = { ...c.running, ...(trainSeconds !== undefined ? { trainSeconds } : {}), seconds: (performance.now() - epochStarted) / 1000 };
+      await each((cb) => cb.stop?.(run));
+      return finish('aborted');
+    };
 
-    const stateNow = (): CheckpointState => ({
-      format: CHECKPOINT_FORMAT,
-      version: CHECKPOINT_VERSION,
-      config,
-      epoch,
-      batch,
-      step,
-      itersPerEpoch,
-      rng: { seed: config.seed, scheme: RNG_SCHEME },
-      running,
-      best,
-      history,
-      data: checkpointData(cache),
-    });
-
-    while (epoch < untilEpoch) {
-      const epochStarted = performance.now() - running.seconds * 1000;
-      let trainStarted = performance.now();
-      let trainSeconds = running.trainSeconds;
-      for await (const host of trainLoader.epoch(epoch, { from: batch, prefetch: options.prefetch })) {
+    while (c.epoch < untilEpoch) {
+      const epoch = c.epoch;
+      const epochStarted = performance.now() - c.running.seconds * 1000;
+      const trainStarted = performance.now();
+      const trainSecondsBefore = c.running.trainSeconds;
+      const trainSecondsNow = () => trainSecondsBefore + (performance.now() - trainStarted) / 1000;
+      for await (const loaded of trainLoader.epoch(epoch, { from: c.batch, prefetch: options.prefetch })) {
         // Let the event loop run (signal handlers) between steps.
         await new Promise((resolve) => setImmediate(resolve));
-        if (options.signal?.aborted) {
-          trainSeconds += (performance.now() - trainStarted) / 1000;
-          running = { ...running, trainSeconds, seconds: (performance.now() - epochStarted) / 1000 };
-          lastCheckpoint = await writeCheckpoint(outDir, model, meta, optimizer, stateNow());
-          options.onProgress?.({ type: 'checkpoint', dir: lastCheckpoint, epoch, batch });
-          return { status: 'aborted', epoch, step, history, best, checkpoint: lastCheckpoint };
-        }
-        const lr = schedule.lr(step);
-        const mixed = config.longTail?.mixup ? partialBodyMixup(host, model, layout, trainCounts, config.longTail.mixup, randomStream(config.seed, 'shuffle', epoch, batch, 7)) : undefined;
-        const inputs = toModelInputs(mixed?.host ?? host, model);
+        if (options.signal?.aborted) return await stop(epochStarted, trainSecondsNow());
+        const lr = schedule.lr(c.step);
+        const position = { epoch, batch: c.batch };
+        let host = loaded;
+        const terms = objectives.map((objective) => {
+          const prepared = objective.prepare?.(host, position) ?? {};
+          if (prepared.host) host = prepared.host;
+          return { objective, targets: prepared.targets };
+        });
+        const inputs = toModelInputs(host, model);
         const kept: { correct?: tf.Scalar } = {};
         let grads: tf.NamedTensorMap | undefined;
         let value: tf.Scalar | undefined;
         let clipped: ReturnType<typeof clipGradNorm> | undefined;
         let stats: Float32Array;
         try {
-          const labels = (mixed?.host ?? host).labels;
-          const terms = objectives.map((objective) => ({ objective, targets: objective.targets?.(labels, { epoch, batch }) }));
-          const computed = await batchGradients(model, inputs, optimizer.variables(), config, step, config.longTail ? { counts: trainCounts, epoch, labelsB: mixed?.labelsB, lambda: mixed?.lambda } : undefined, terms, options.signal);
-          if (!computed) {
-            // Interrupted between micro-batches: this batch is not done; the checkpoint resumes at it.
-            trainSeconds += (performance.now() - trainStarted) / 1000;
-            running = { ...running, trainSeconds, seconds: (performance.now() - epochStarted) / 1000 };
-            lastCheckpoint = await writeCheckpoint(outDir, model, meta, optimizer, stateNow());
-            options.onProgress?.({ type: 'checkpoint', dir: lastCheckpoint, epoch, batch });
-            return { status: 'aborted', epoch, step, history, best, checkpoint: lastCheckpoint };
-          }
+          const computed = await batchGradients(model, inputs, optimizer.variables(), config, c.step, position, terms, options.signal);
+          // Interrupted between micro-batches: this batch is not done; the checkpoint resumes at it.
+          if (!computed) return await stop(epochStarted, trainSecondsNow());
           ({ value, grads, correct: kept.correct } = computed);
           clipped = clipGradNorm(grads, config.optim.clipGradNorm);
           const packed = tf.stack([value, kept.correct!, clipped.norm]);
           stats = (await packed.data()) as Float32Array;
           packed.dispose();
           const [loss, , norm] = stats;
-          if (!Number.isFinite(loss) || !Number.isFinite(norm)) throw new TrainingDivergedError(epoch, step, loss, lr, lastCheckpoint, checkpointEpoch, norm);
+          if (!Number.isFinite(loss) || !Number.isFinite(norm)) throw new TrainingDivergedError(epoch, c.step, loss, lr, run.checkpoint?.dir, run.checkpoint?.epoch, norm);
           optimizer.applyGradients(clipped.grads, lr);
         } finally {
           disposeModelInputs(inputs);
+          // Targets the objectives made for a step that never ran (an error before batchGradients split them).
+          tf.dispose(terms.flatMap(({ targets }) => (targets && !targets.tensor.isDisposed ? [targets.tensor] : [])));
           tf.dispose([value, kept.correct, clipped?.norm, ...(grads ? Object.values(grads) : []), ...(clipped ? Object.values(clipped.grads) : [])]);
         }
         const [loss, correct, gradNorm] = stats;
-        step++;
-        batch++;
+        c.step++;
+        c.batch++;
         const now = performance.now();
-        running = {
-          lossSum: running.lossSum + loss,
-          correct: running.correct + correct,
-          seen: running.seen + host.size,
-          batches: running.batches + 1,
-          trainSeconds: trainSeconds + (now - trainStarted) / 1000,
+        c.running = {
+          lossSum: c.running.lossSum + loss,
+          correct: c.running.correct + correct,
+          seen: c.running.seen + host.size,
+          batches: c.running.batches + 1,
+          trainSeconds: trainSecondsNow(),
           seconds: (now - epochStarted) / 1000,
           lastLr: lr,
         };
-        if (step % logEvery === 0) appendFileSync(stepsPath, `${JSON.stringify({ step, epoch: epoch + (batch / itersPerEpoch), lr, loss, accuracy: correct / host.size })}\n`);
-        options.onProgress?.({
-          type: 'step',
-          epoch,
-          batch,
-          itersPerEpoch,
-          step,
-          lr,
-          loss,
-          accuracy: correct / host.size,
-          gradNorm,
-          samplesPerSecond: running.seen / Math.max(1e-9, running.trainSeconds),
-        });
+        const record = { step: c.step, epoch: epoch + c.batch / itersPerEpoch, lr, loss, accuracy: correct / host.size };
+        for (const callback of callbacks) callback.step?.(run, record);
+        report({ type: 'step', epoch, batch: c.batch, itersPerEpoch, step: c.step, lr, loss, accuracy: correct / host.size, gradNorm, samplesPerSecond: c.running.seen / Math.max(1e-9, c.running.trainSeconds) });
       }
-      trainSeconds = running.trainSeconds;
-      trainStarted = performance.now();
 
-      // End of epoch: validation, best model, metrics, checkpoint.
+      // End of epoch: validation, then the callbacks (best model, logs, checkpoint).
       const completed = epoch + 1;
-      let val: { top1: number; top5: number; loss: number } | undefined;
-      if (valLoader && (completed % config.evalEvery === 0 || completed === config.optim.epochs || completed === untilEpoch)) {
-        try {
-          const result = await evaluateWithLoader(model, valLoader, classNames, cache, (done, total) => options.onProgress?.({ type: 'validation', epoch, done, total }), options.signal);
-          val = { top1: result.top1, top5: result.top5, loss: result.loss };
-        } catch (e) {
-          if (!options.signal?.aborted) throw e;
-        }
-      }
-      if (options.signal?.aborted) {
-        // Every batch of the epoch is done; a resume goes straight to its validation.
-        running = { ...running, seconds: (performance.now() - epochStarted) / 1000 };
-        lastCheckpoint = await writeCheckpoint(outDir, model, meta, optimizer, stateNow());
-        options.onProgress?.({ type: 'checkpoint', dir: lastCheckpoint, epoch, batch });
-        return { status: 'aborted', epoch, step, history, best, checkpoint: lastCheckpoint };
-      }
+      let val: ValidationScores | undefined;
+      for (const callback of callbacks) val = (await callback.validate?.(run, epoch)) ?? val;
+      // Every batch of the epoch is done; a resume goes straight to its validation.
+      if (options.signal?.aborted) return await stop(epochStarted);
       let isBest = false;
-      if (val && (best === null || val.top1 > best.top1)) {
-        best = { epoch: completed, top1: val.top1 };
+      if (val && (c.best === null || val.top1 > c.best.top1)) {
+        c.best = { epoch: completed, top1: val.top1 };
         isBest = true;
-        // The run's own best model replaces the previous best (and nothing else: see saveModel).
-        await saveModel(join(outDir, RUN_FILES.best), model, { ...meta, provenance: { ...meta.provenance, epoch: completed, step, valTop1: val.top1, valTop5: val.top5 } }, { replace: true });
       }
       const metrics: EpochMetrics = {
         epoch: completed,
-        step,
-        lr: running.lastLr,
-        trainLoss: running.batches > 0 ? running.lossSum / running.batches : Number.NaN,
-        trainAccuracy: running.seen > 0 ? running.correct / running.seen : Number.NaN,
+        step: c.step,
+        lr: c.running.lastLr,
+        trainLoss: c.running.batches > 0 ? c.running.lossSum / c.running.batches : Number.NaN,
+        trainAccuracy: c.running.seen > 0 ? c.running.correct / c.running.seen : Number.NaN,
         ...(val ? { valTop1: val.top1, valTop5: val.top5, valLoss: val.loss } : {}),
         seconds: (performance.now() - epochStarted) / 1000,
-        samplesPerSecond: running.seen / Math.max(1e-9, running.trainSeconds),
+        samplesPerSecond: c.running.seen / Math.max(1e-9, c.running.trainSeconds),
       };
-      history = [...history, metrics];
-      appendFileSync(metricsPath, `${JSON.stringify(metrics)}\n`);
-      epoch = completed;
-      batch = 0;
-      running = ZERO_SUMS;
-      lastCheckpoint = await writeCheckpoint(outDir, model, meta, optimizer, stateNow());
-      checkpointEpoch = epoch;
-      options.onProgress?.({ type: 'epoch', metrics, best: isBest });
-      options.onProgress?.({ type: 'checkpoint', dir: lastCheckpoint, epoch, batch });
+      c.history = [...c.history, metrics];
+      c.epoch = completed;
+      c.batch = 0;
+      c.running = ZERO_SUMS;
+      const before = run.checkpoint;
+      for (const callback of callbacks) await callback.epochEnd?.(run, { metrics, best: isBest });
+      report({ type: 'epoch', metrics, best: isBest });
+      if (run.checkpoint && run.checkpoint !== before) report({ type: 'checkpoint', dir: run.checkpoint.dir, epoch: c.epoch, batch: c.batch });
     }
-    return { status: 'complete', epoch, step, history, best, checkpoint: lastCheckpoint ?? existing };
+    return await finish('complete');
   } finally {
     optimizer.dispose();
   }
-}
-
-function checkpointData(cache: SkeletonCache): CheckpointData {
-  const m = cache.manifest;
-  return { fingerprint: m.fingerprint, dataset: m.dataset, samples: m.samples, source: m.source, createdAt: m.createdAt, dir: cache.dir, preprocessing: m.preprocessing };
-}
-
-/** What differs between the cache a checkpoint trained on and the one given now, in words. */
-export function dataDifferences(saved: CheckpointData, now: CheckpointData): string[] {
-  const out: string[] = [];
-  if (saved.dataset !== now.dataset) out.push(`dataset ${saved.dataset} → ${now.dataset}`);
-  if (saved.samples !== now.samples) out.push(`${saved.samples} → ${now.samples} samples`);
-  if (saved.source !== now.source) out.push(`raw files ${saved.source} → ${now.source}`);
-  const before = saved.preprocessing ?? {};
-  const after = now.preprocessing ?? {};
-  for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])]) {
-    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) out.push(`preprocessing ${key} ${JSON.stringify(before[key]) ?? 'unset'} → ${JSON.stringify(after[key]) ?? 'unset'}`);
-  }
-  if (out.length === 0) out.push(`the raw files or preparation options (cache fingerprint ${saved.fingerprint.slice(0, 12)} → ${now.fingerprint.slice(0, 12)}, prepared ${saved.createdAt} → ${now.createdAt})`);
-  return out;
-}
-
-function restoreCheckpointChecked(dir: string, model: SkeletonModel, optimizer: Optimizer, config: ExperimentConfig, itersPerEpoch: number, cache: SkeletonCache, allowOtherData: boolean): CheckpointState {
-  const state = readCheckpointState(dir);
-  const now = checkpointData(cache);
-  if (state.data && state.data.fingerprint !== now.fingerprint && !allowOtherData) {
-    throw new Error(
-      `cannot resume ${dir}: it was trained on cache ${state.data.dir}, and --data ${cache.dir} holds other data (${dataDifferences(state.data, now).join('; ')}). ` +
-        'Resume with the cache it was trained on, or add --allow-other-data if you mean to continue on this one',
-    );
-  }
-  const differences = configDifferences(state.config, config);
-  if (differences.length > 0) {
-    throw new Error(`cannot resume ${dir}: it was trained with another config (differs in ${differences.slice(0, 6).join(', ')}${differences.length > 6 ? ', …' : ''})`);
-  }
-  if (state.itersPerEpoch !== itersPerEpoch) throw new Error(`cannot resume ${dir}: it had ${state.itersPerEpoch} iterations per epoch, the data now gives ${itersPerEpoch} (was the cache prepared again?)`);
-  return restoreCheckpoint(dir, model, optimizer);
 }

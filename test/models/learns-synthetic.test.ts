@@ -83,7 +83,7 @@ for (const c of CASES) {
       });
       const model = createModel(config.model, { layout: 'ntu-25', classes: cache.manifest.classNames.length, frames: c.frames, persons: 1 }, config.seed);
       try {
-        await train({ config, model, cache, outDir: join(out, 'run') });
+        await train({ config, model, data: cache, outDir: join(out, 'run') });
         const test = cache.split('xsub', 'test');
         const result = await evaluate({ model, cache, config, indices: test, batchSize: 32 });
         const seconds = (performance.now() - started) / 1000;

@@ -317,7 +317,7 @@ test.serial('training with text priors: the head trains and is saved, the classi
   const before = model.params.countTrainable();
   const outDir = tmp('skelact-text-run-');
   const seen: number[] = [];
-  await train({ config, model, cache: reopened, outDir, objectives: [await gapTextObjective(config, model, reopened)], onProgress: (e) => e.type === 'step' && seen.push(e.loss) });
+  await train({ config, model, data: reopened, outDir, objectives: [await gapTextObjective(config, model, reopened)], onProgress: (e) => e.type === 'step' && seen.push(e.loss) });
   t.true(seen.every(Number.isFinite));
   const spec = textHeadSpecFor(model, 'ntu-25', 512, 'x');
   t.is(model.params.countTrainable() - before, TEXT_SLOTS.length * (spec.featureDim + 1) * 512 + TEXT_SLOTS.length);
@@ -376,13 +376,13 @@ test.serial('a text-supervised run resumed after one epoch equals the uninterrup
   const make = (seed: number) => createModel(config.model, { layout: 'ntu-25', classes: 3, frames: 16, persons: 1 }, seed);
   const straight = make(1);
   const straightDir = tmp('skelact-text-straight-');
-  await train({ config, model: straight, cache, outDir: straightDir, objectives: [await gapTextObjective(config, straight, cache)] });
+  await train({ config, model: straight, data: cache, outDir: straightDir, objectives: [await gapTextObjective(config, straight, cache)] });
   const splitDir = tmp('skelact-text-split-');
   const first = make(1);
-  await train({ config, model: first, cache, outDir: splitDir, epochs: 1, objectives: [await gapTextObjective(config, first, cache)] });
+  await train({ config, model: first, data: cache, outDir: splitDir, epochs: 1, objectives: [await gapTextObjective(config, first, cache)] });
   first.dispose();
   const resumed = make(777);
-  await train({ config, model: resumed, cache, outDir: splitDir, resume: true, objectives: [await gapTextObjective(config, resumed, cache)] });
+  await train({ config, model: resumed, data: cache, outDir: splitDir, resume: true, objectives: [await gapTextObjective(config, resumed, cache)] });
   t.deepEqual(await weightBytes(resumed), await weightBytes(straight));
   t.true(resumed.params.entries().some(([i]) => i.name === 'text.logitScale'));
 
@@ -449,7 +449,7 @@ test.serial('micro-batches with text targets and BRL mixup keep the tensor count
   });
   const model = createModel(config.model, { layout: 'ntu-25', classes: 3, frames: 16, persons: 1 }, 3);
   const counts: number[] = [];
-  await train({ config, model, cache, outDir: tmp('skelact-text-micro-'), objectives: [await gapTextObjective(config, model, cache)], onProgress: (e) => e.type === 'step' && counts.push(tf.memory().numTensors) });
+  await train({ config, model, data: cache, outDir: tmp('skelact-text-micro-'), objectives: [await gapTextObjective(config, model, cache)], onProgress: (e) => e.type === 'step' && counts.push(tf.memory().numTensors) });
   t.true(counts.length >= 4);
   t.deepEqual(counts.slice(1), counts.slice(1).map(() => counts[1]), `tensors per step: ${counts.join(', ')}`);
   model.dispose();
@@ -461,7 +461,7 @@ test.serial('train() refuses a config with a text section when no text objective
   const cache = namedSyntheticCache(['A008', 'A009', 'A023'], 4);
   const config = parseExperiment({ name: 'text-missing', model: { kind: 'stgcn', preset: 'tiny' }, data: { benchmark: 'xsub', frames: 16, minLength: 16 }, optim: { lr: 3e-3, batchSize: 4, epochs: 1, warmupEpochs: 0 }, text: {} });
   const model = createModel(config.model, { layout: 'ntu-25', classes: 3, frames: 16, persons: 1 }, 1);
-  await t.throwsAsync(train({ config, model, cache, outDir: tmp('skelact-text-noobj-run-') }), { message: /'text' section needs its training objective/ });
+  await t.throwsAsync(train({ config, model, data: cache, outDir: tmp('skelact-text-noobj-run-') }), { message: /'text' section needs its training objective/ });
   model.dispose();
   cache.close();
 });

@@ -21,17 +21,17 @@ test.serial('two epochs in one go equal one epoch plus a resumed epoch, bit for 
   const config = experiment();
   const straightDir = tmp();
   const straight = model();
-  const r1 = await train({ config, model: straight, cache, outDir: straightDir, epochs: 2 });
+  const r1 = await train({ config, model: straight, data: cache, outDir: straightDir, epochs: 2 });
   t.is(r1.status, 'complete');
   t.is(r1.step, 12);
 
   const splitDir = tmp();
   const first = model();
-  await train({ config, model: first, cache, outDir: splitDir, epochs: 1 });
+  await train({ config, model: first, data: cache, outDir: splitDir, epochs: 1 });
   t.is(readCheckpointState(join(splitDir, 'checkpoint')).epoch, 1);
   first.dispose();
   const resumed = model(12345); // other initial values: everything must come from the checkpoint
-  const r2 = await train({ config, model: resumed, cache, outDir: splitDir, epochs: 2, resume: true });
+  const r2 = await train({ config, model: resumed, data: cache, outDir: splitDir, epochs: 2, resume: true });
   t.is(r2.step, 12);
 
   t.deepEqual(await weightBytes(resumed), await weightBytes(straight));
@@ -50,7 +50,7 @@ test.serial('two epochs in one go equal one epoch plus a resumed epoch, bit for 
 test.serial('an abort mid-epoch writes a checkpoint there, and resuming it reproduces the uninterrupted run exactly', async (t) => {
   const config = experiment({ optim: { optimizer: 'sgd', lr: 0.05, nesterov: true, weightDecay: 5e-4 } });
   const straight = model();
-  await train({ config, model: straight, cache, outDir: tmp(), epochs: 2 });
+  await train({ config, model: straight, data: cache, outDir: tmp(), epochs: 2 });
 
   const dir = tmp();
   const controller = new AbortController();
@@ -58,7 +58,7 @@ test.serial('an abort mid-epoch writes a checkpoint there, and resuming it repro
   const r = await train({
     config,
     model: interrupted,
-    cache,
+    data: cache,
     outDir: dir,
     epochs: 2,
     signal: controller.signal,
@@ -71,7 +71,7 @@ test.serial('an abort mid-epoch writes a checkpoint there, and resuming it repro
   t.deepEqual([state.epoch, state.batch, state.step], [1, 3, 9]);
   interrupted.dispose();
   const resumed = model(99);
-  const done = await train({ config, model: resumed, cache, outDir: dir, epochs: 2, resume: true });
+  const done = await train({ config, model: resumed, data: cache, outDir: dir, epochs: 2, resume: true });
   t.is(done.status, 'complete');
   t.deepEqual(await weightBytes(resumed), await weightBytes(straight));
   const metrics = lines(join(dir, 'metrics.jsonl'));
@@ -84,7 +84,7 @@ test.serial('an abort during a step stops at the next micro-batch: the step is d
   // 4 micro-batches of 1 per step; the abort comes in the 2nd micro-batch of step 9 (0-based).
   const config = experiment({ optim: { microBatch: 1 } });
   const straight = model();
-  await train({ config, model: straight, cache, outDir: tmp(), epochs: 2 });
+  await train({ config, model: straight, data: cache, outDir: tmp(), epochs: 2 });
 
   const dir = tmp();
   const controller = new AbortController();
@@ -96,7 +96,7 @@ test.serial('an abort during a step stops at the next micro-batch: the step is d
     if (options.training && interrupted.trainingForwards === 9 * 4 + 2) controller.abort();
     return out;
   };
-  const r = await train({ config, model: interrupted, cache, outDir: dir, epochs: 2, signal: controller.signal });
+  const r = await train({ config, model: interrupted, data: cache, outDir: dir, epochs: 2, signal: controller.signal });
   t.is(r.status, 'aborted');
   t.is(interrupted.trainingForwards, 9 * 4 + 2, 'no micro-batch after the abort');
   const state = readCheckpointState(join(dir, 'checkpoint'));
@@ -104,7 +104,7 @@ test.serial('an abort during a step stops at the next micro-batch: the step is d
   interrupted.dispose();
   t.is(tf.memory().numTensors, tensorsBefore, 'the dropped step leaks no tensor');
   const resumed = model(99);
-  const done = await train({ config, model: resumed, cache, outDir: dir, epochs: 2, resume: true });
+  const done = await train({ config, model: resumed, data: cache, outDir: dir, epochs: 2, resume: true });
   t.is(done.status, 'complete');
   t.deepEqual(await weightBytes(resumed), await weightBytes(straight));
   straight.dispose();
@@ -115,14 +115,14 @@ test.serial('an abort during validation checkpoints the finished epoch; the resu
   const config = experiment({ evalEvery: 1 });
   const straightDir = tmp();
   const straight = model();
-  await train({ config, model: straight, cache, outDir: straightDir, epochs: 2 });
+  await train({ config, model: straight, data: cache, outDir: straightDir, epochs: 2 });
   const dir = tmp();
   const controller = new AbortController();
   const m = model();
   const r = await train({
     config,
     model: m,
-    cache,
+    data: cache,
     outDir: dir,
     epochs: 2,
     signal: controller.signal,
@@ -135,7 +135,7 @@ test.serial('an abort during validation checkpoints the finished epoch; the resu
   t.deepEqual([state.epoch, state.batch, state.step], [0, 6, 6]);
   m.dispose();
   const resumed = model(1);
-  await train({ config, model: resumed, cache, outDir: dir, epochs: 2, resume: true });
+  await train({ config, model: resumed, data: cache, outDir: dir, epochs: 2, resume: true });
   t.deepEqual(await weightBytes(resumed), await weightBytes(straight));
   t.deepEqual(lines(join(dir, 'metrics.jsonl')).map((x) => x.valTop1), lines(join(straightDir, 'metrics.jsonl')).map((x) => x.valTop1));
   straight.dispose();
@@ -146,7 +146,7 @@ test.serial('run folder: metrics.jsonl fields, steps.jsonl, best model by valida
   const dir = tmp();
   const m = model();
   const events: TrainEvent[] = [];
-  const result = await train({ config: experiment({ evalEvery: 1 }), model: m, cache, outDir: dir, epochs: 3, logEvery: 4, onProgress: (e) => events.push(e) });
+  const result = await train({ config: experiment({ evalEvery: 1 }), model: m, data: cache, outDir: dir, epochs: 3, logEvery: 4, onProgress: (e) => events.push(e) });
   const metrics = lines(join(dir, 'metrics.jsonl'));
   t.deepEqual(metrics.map((x) => x.epoch), [1, 2, 3]);
   for (const x of metrics) {
@@ -175,7 +175,7 @@ test.serial('the tensor count stays flat over 100+ steps (with validation and ch
   await train({
     config: experiment({ optim: { batchSize: 2, epochs: 9 }, evalEvery: 3 }),
     model: m,
-    cache,
+    data: cache,
     outDir: tmp(),
     onProgress: (e) => {
       if (e.type === 'step') counts.push(tf.memory().numTensors);
@@ -190,7 +190,7 @@ test.serial('a NaN loss stops with a clear error before the update and leaves th
   const dir = tmp();
   const m = model(5, { nanAfter: 8 });
   const before = tf.memory().numTensors;
-  const error = await t.throwsAsync(train({ config: experiment(), model: m, cache, outDir: dir, epochs: 3 }), { instanceOf: TrainingDivergedError });
+  const error = await t.throwsAsync(train({ config: experiment(), model: m, data: cache, outDir: dir, epochs: 3 }), { instanceOf: TrainingDivergedError });
   t.regex(error!.message, /loss is NaN at epoch 2, step 9/);
   t.regex(error!.message, /last good checkpoint \(epoch 1\)/);
   t.is(readCheckpointState(join(dir, 'checkpoint')).epoch, 1);
@@ -202,14 +202,14 @@ test.serial('a NaN loss stops with a clear error before the update and leaves th
 test.serial('refusals: resume without a checkpoint, a new run over an old one, a resume with another config', async (t) => {
   const dir = tmp();
   const m = model();
-  await t.throwsAsync(train({ config: experiment(), model: m, cache, outDir: dir, resume: true }), { message: /nothing to resume/ });
-  await train({ config: experiment(), model: m, cache, outDir: dir, epochs: 1 });
-  await t.throwsAsync(train({ config: experiment(), model: m, cache, outDir: dir, epochs: 2 }), { message: /already holds a training run/ });
-  await t.throwsAsync(train({ config: experiment({ optim: { lr: 0.1 } }), model: m, cache, outDir: dir, epochs: 2, resume: true }), { message: /another config \(differs in optim\.lr\)/ });
-  await t.throwsAsync(train({ config: experiment(), model: m, cache, outDir: tmp(), epochs: 9 }), { message: /exceeds the config's optim.epochs/ });
+  await t.throwsAsync(train({ config: experiment(), model: m, data: cache, outDir: dir, resume: true }), { message: /nothing to resume/ });
+  await train({ config: experiment(), model: m, data: cache, outDir: dir, epochs: 1 });
+  await t.throwsAsync(train({ config: experiment(), model: m, data: cache, outDir: dir, epochs: 2 }), { message: /already holds a training run/ });
+  await t.throwsAsync(train({ config: experiment({ optim: { lr: 0.1 } }), model: m, data: cache, outDir: dir, epochs: 2, resume: true }), { message: /another config \(differs in optim\.lr\)/ });
+  await t.throwsAsync(train({ config: experiment(), model: m, data: cache, outDir: tmp(), epochs: 9 }), { message: /exceeds the config's optim.epochs/ });
   // A corrupt optimiser file is reported, not half-loaded.
   writeFileSync(join(dir, 'checkpoint/optimizer.bin'), new Uint8Array(10));
-  await t.throwsAsync(train({ config: experiment(), model: m, cache, outDir: dir, epochs: 2, resume: true }), { message: /optimizer.bin has 10 bytes/ });
+  await t.throwsAsync(train({ config: experiment(), model: m, data: cache, outDir: dir, epochs: 2, resume: true }), { message: /optimizer.bin has 10 bytes/ });
   m.dispose();
 });
 
@@ -217,7 +217,7 @@ test.serial('micro-batches (optim.microBatch) sum to the whole batch\'s gradient
   const runWith = async (microBatch?: number) => {
     const m = tinyModel({ classes, seed: 9, independent: true });
     const dir = tmp();
-    await train({ config: experiment({ optim: { batchSize: 4, ...(microBatch ? { microBatch } : {}) }, augment: { preset: 'none' } }), model: m, cache, outDir: dir, epochs: 1 });
+    await train({ config: experiment({ optim: { batchSize: 4, ...(microBatch ? { microBatch } : {}) }, augment: { preset: 'none' } }), model: m, data: cache, outDir: dir, epochs: 1 });
     const w = Float32Array.from(new Float32Array((await m.params.toWeights()).data));
     m.dispose();
     return { w, steps: lines(join(dir, 'steps.jsonl')).map((s) => s.loss as number), metrics: lines(join(dir, 'metrics.jsonl'))[0] };
@@ -253,7 +253,7 @@ test.serial('training learns the separable synthetic classes (loss falls, train 
   const result = await train({
     config: experiment({ augment: { preset: 'none' }, optim: { lr: 0.02, epochs: 12, warmupEpochs: 0, batchSize: 6, labelSmoothing: 0, clipGradNorm: 0 }, evalEvery: 12 }),
     model: m,
-    cache,
+    data: cache,
     outDir: tmp(),
   });
   const h = result.history;

@@ -17,7 +17,7 @@ import { confusionMatrixSvg, writeSvg } from '../../train/plots.js';
 import { createProgressBar } from '../progress.js';
 import { checkWritable } from '../writable.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
-import { detectFormat } from './inspect.js';
+import { detectFormat } from '../../pose/detect-format.js';
 import { type Engine, engineOption, openModel } from '../model-engine.js';
 import type { SkeletonModel } from '../../models/types.js';
 import { descriptionsFor, loadDescriptionsFor, readDescriptions } from '../../text-priors/descriptions.js';

@@ -1,13 +1,14 @@
 /** `skelact inspect <file|cache>`: what a raw file or a prepared cache holds. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { CACHE_FILES } from '../../data/cache/format.js';
 import { SkeletonCache } from '../../data/cache/reader.js';
 import { DATASETS, optionsForFile, type DatasetSpec } from '../../data/datasets/index.js';
 import { parseGenericJson } from '../../data/formats/generic.js';
-import { isPoseFile, readPoseFile, toGenericRecord as poseRecord } from '../../pose/pose-file.js';
+import { readPoseFile, toGenericRecord as poseRecord } from '../../pose/pose-file.js';
 import { parseNtuSkeleton } from '../../data/ntu/parser.js';
+import { summariseCache } from '../../data/cache/summary.js';
+import { detectFormat } from '../../pose/detect-format.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
 import { writeFileAtomic } from '../../core/files.js';
 import type { SkeletonClip } from '../../graph/clip.js';
@@ -35,72 +36,6 @@ function pickIndex(names: readonly string[], wanted: string | undefined, where: 
   const i = Number(wanted);
   if (Number.isInteger(i) && i >= 0 && i < names.length) return i;
   throw new Error(`--sample ${wanted}: ${where} has no sample with that name or index (0..${names.length - 1})`);
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 0.5))];
-}
-
-/** Summary of a cache (everything `inspect --json` prints). */
-export function summariseCache(dir: string) {
-  const cache = SkeletonCache.open(dir);
-  try {
-    const m = cache.manifest;
-    const frames: number[] = [];
-    const persons: Record<string, number> = {};
-    for (let i = 0; i < cache.size; i++) {
-      const [M, T] = cache.shape(i);
-      frames.push(T);
-      persons[M] = (persons[M] ?? 0) + 1;
-    }
-    frames.sort((a, b) => a - b);
-    const countsOf = (indices: number[]) => {
-      const counts = new Array<number>(m.classNames.length).fill(0);
-      for (const i of indices) if (cache.labels[i] >= 0) counts[cache.labels[i]]++;
-      return counts;
-    };
-    const splits = Object.fromEntries(
-      Object.entries(cache.splits()).map(([b, s]) => [b, { train: s.train.length, test: s.test.length, trainClassCounts: countsOf(s.train), testClassCounts: countsOf(s.test) }]),
-    );
-    const report = cache.report();
-    return {
-      kind: 'cache' as const,
-      path: dir,
-      dataset: m.dataset,
-      layout: m.layout,
-      channels: m.channels,
-      classes: m.classNames,
-      samples: m.samples,
-      allClassCounts: countsOf(Array.from({ length: cache.size }, (_, i) => i)),
-      frames: { min: frames[0] ?? 0, median: quantile(frames, 0.5), max: frames[frames.length - 1] ?? 0, mean: frames.reduce((a, b) => a + b, 0) / Math.max(1, frames.length) },
-      persons,
-      splits,
-      preprocessing: m.preprocessing,
-      report: { skipped: report.skipped.length, failed: report.failed.length, denoised: report.denoised.length },
-      createdAt: m.createdAt,
-      megabytes: statSync(join(dir, CACHE_FILES.clips)).size / 1e6,
-    };
-  } finally {
-    cache.close();
-  }
-}
-
-/** Guesses the dataset of a raw file from its extension and first bytes. */
-export function detectFormat(file: string): string {
-  const ext = extname(file).toLowerCase();
-  if (ext === '.skeleton') return 'ntu';
-  if (ext === '.csv') return 'mlkit-fitness';
-  if (ext === '.jsonl') return 'generic';
-  if (ext === '.txt' && /joints_s\d+_e\d+\.txt$/.test(file)) return 'utkinect';
-  if (isPoseFile(file)) return 'poses';
-  if (ext === '.json') {
-    const head = readFileSync(file, 'utf8').slice(0, 4096);
-    if (/"skeletons"\s*:/.test(head) && /"file_name"\s*:/.test(head)) return 'nw-ucla';
-    if (/"data"\s*:\s*\[/.test(head) && /"frame_index"/.test(head)) return 'kinetics-skeleton';
-    return 'generic';
-  }
-  throw new Error(`cannot tell the format of ${file} from its name; pass --format (one of ${[...Object.keys(DATASETS), 'poses'].join(', ')})`);
 }
 
 function inspectRawFile(file: string, format: string | undefined) {

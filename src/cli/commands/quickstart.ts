@@ -17,8 +17,8 @@ import { checkReplaceable, SVG_OUTPUT } from '../../util/replace.js';
 import { renderSkeletonSvg } from '../../viz/skeleton-svg.js';
 import { createProgressBar } from '../progress.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
-import { summariseCache } from './inspect.js';
-import { runTraining } from './train.js';
+import { summariseCache } from '../../data/cache/summary.js';
+import { trainWithProgress } from '../training.js';
 import { configsPath } from '../../util/paths.js';
 
 interface QuickstartArgs extends GlobalOptions {
@@ -65,7 +65,7 @@ export const quickstartCommand: CommandModule<GlobalOptions, QuickstartArgs> = {
     writeSvgPlot(plot, renderSkeletonSvg(clip, getLayout('ntu-25'), { title: `${name} · ${cache.manifest.classNames[label]}` }));
     cache.close();
 
-    let training: Awaited<ReturnType<typeof runTraining>> | undefined;
+    let training: Awaited<ReturnType<typeof trainWithProgress>> | undefined;
     const runDir = join(out, 'run');
     if (args.train) {
       log(args, `4/4 training a small SkateFormer (${args.config}) on the ntu60-xsub training subjects, evaluating on the others, into ${runDir}`);
@@ -74,7 +74,7 @@ export const quickstartCommand: CommandModule<GlobalOptions, QuickstartArgs> = {
         throw new Error(`${runDir} exists and is not a skelact training run; skelact does not replace it (choose another --out)`);
       }
       rmSync(runDir, { recursive: true, force: true });
-      training = await runTraining({ configFile: args.config, data: cacheDir, out: runDir, epochs: args.epochs, resume: false, json: args.json, quiet: args.quiet });
+      training = await trainWithProgress({ configFile: args.config, data: cacheDir, out: runDir, epochs: args.epochs, resume: false, json: args.json, quiet: args.quiet });
     }
     if (args.json) return printJson({ cache: cacheDir, plot, ...summary, training: training ?? null });
     print(`cache ${cacheDir}: ${summary.samples} samples, layout ${summary.layout}, ${summary.classes.length} class names (${classes.length} used)`);
