@@ -8,10 +8,12 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import * as z from 'zod';
 import { parseWith } from '../core/errors.js';
 import { ConfigError, type RecordedDataSettings, SAMPLINGS, dataSchema, testDataConfigOf } from '../data/config.js';
+import { AUGMENT_PRESET_NAMES, augmentStepsSchema } from '../data/transforms/augment-steps.js';
 
 export { ConfigError, SAMPLINGS };
 
-export const AUGMENT_PRESETS = ['none', 'ntu-skateformer', 'ucla-skateformer', 'rotate'] as const;
+/** The augmentation presets' names (defined once, in src/data/transforms/augment-steps.ts). */
+export const AUGMENT_PRESETS = AUGMENT_PRESET_NAMES;
 
 const modelSchema = z
   .object({
@@ -22,9 +24,16 @@ const modelSchema = z
   })
   .passthrough(); // the family's own schema validates the rest (strictly) when the model is built
 
-const augmentSchema = z
+/**
+ * The augmentation: a preset (with the overrides below), or a list of steps
+ * (src/data/transforms/augment-steps.ts); `"augment": "ntu-skateformer"` and
+ * `"augment": [ … ]` are short for `{ "preset": … }` and `{ "steps": [ … ] }`.
+ */
+const augmentObjectSchema = z
   .object({
-    preset: z.enum(AUGMENT_PRESETS).default('none'),
+    preset: z.enum(AUGMENT_PRESET_NAMES).default('none'),
+    /** The steps, in order, instead of a preset (then `preset` stays 'none' and the overrides below are not used). */
+    steps: augmentStepsSchema.optional(),
     /** Probability that the intra-instance chain runs (SkateFormer intra_p 0.5). */
     intraProbability: z.number().min(0).max(1).optional(),
     /** Probability of the inter-instance Skeleton-AdaIN otherwise (inter_p 0.2). */
@@ -40,7 +49,12 @@ const augmentSchema = z
     /** 'ucla-skateformer': probability of zeroing 4–12 joints in 16–32 frames (the feeder's 0.5). */
     dropJointsProbability: z.number().min(0).max(1).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((section, ctx) => {
+    if (section.steps && section.preset !== 'none') ctx.addIssue({ code: 'custom', path: ['steps'], message: `give either a preset ('${section.preset}') or a list of steps, not both` });
+  });
+
+const augmentSchema = z.preprocess((v) => (typeof v === 'string' ? { preset: v } : Array.isArray(v) ? { steps: v } : v), augmentObjectSchema);
 
 const optimSchema = z
   .object({
@@ -170,5 +184,5 @@ export function loadExperiment(file: string): ExperimentConfig {
 export function testConfigOf(manifest: RecordedDataSettings, benchmark?: string): Pick<ExperimentConfig, 'seed' | 'data' | 'augment'> {
   const data = testDataConfigOf(manifest, benchmark);
   // The augment section's defaults, as training fills them (no augmentation at test time).
-  return { seed: 0, data, augment: { ...augmentSchema.parse({}), preset: 'none' } };
+  return { seed: 0, data, augment: { ...augmentObjectSchema.parse({}), preset: 'none' } };
 }

@@ -25,7 +25,8 @@ import { type Layout, getLayout } from '../graph/layout.js';
 import { toModality } from '../graph/modalities.js';
 import { boneTreeOf } from '../graph/layout.js';
 import type { SkeletonCache } from '../data/cache/reader.js';
-import { type AugmentPipeline, applyMatrix, augmentPreset, padPersons, spatialNormalize } from '../data/transforms/augment.js';
+import { type AugmentPipeline, applyMatrix, padPersons, spatialNormalize } from '../data/transforms/augment.js';
+import { augmentPipelineOf } from '../data/transforms/augment-steps.js';
 import type { UniformRandom } from '../data/transforms/sampling.js';
 import { type ModelInputSpec, sampleClip, testTimeClip } from '../data/transforms/clip-pipeline.js';
 import { toModelBatch } from '../models/input.js';
@@ -106,15 +107,7 @@ export class SkeletonLoader {
     }
     if (model.frames !== config.data.frames) throw new Error(`the model takes ${model.frames} frames but the config samples ${config.data.frames} (data.frames)`);
     for (const j of model.jointOrder) if (j < 0 || j >= this.layout.numJoints) throw new Error(`the model's joint order names joint ${j}, the layout '${this.layout.name}' has ${this.layout.numJoints}`);
-    this.augment = augmentPreset(config.augment.preset, {
-      intraProbability: config.augment.intraProbability,
-      interProbability: config.augment.interProbability,
-      flip: config.augment.flip,
-      viewDegrees: config.augment.viewDegrees,
-      viewScale: config.augment.viewScale,
-      dropAxisProbability: config.augment.dropAxisProbability,
-      dropJointsProbability: config.augment.dropJointsProbability,
-    });
+    this.augment = augmentPipelineOf(config.augment);
     if (options.training) {
       for (const i of indices) if (cache.labels[i] < 0) throw new Error(`training sample ${i} ('${cache.sample(i).name}') has no label`);
       if (indices.length * config.data.repeat < batchSize) {

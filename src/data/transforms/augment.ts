@@ -561,26 +561,3 @@ export function uclaSkateformerAugment(clip: SkeletonClip, random: UniformRandom
   if (random() < (options.dropJointsProbability ?? 0.5)) x = randomDropJoints(x, random, UCLA_DROP_JOINTS);
   return x;
 }
-
-export const AUGMENT_PRESET_NAMES = ['none', 'ntu-skateformer', 'ucla-skateformer', 'rotate'] as const;
-export type AugmentPresetName = (typeof AUGMENT_PRESET_NAMES)[number];
-
-/** The named chains of the experiment configs. */
-export function augmentPreset(name: AugmentPresetName, options: AugmentOptions = {}): AugmentPipeline {
-  switch (name) {
-    case 'none':
-      return { name, afterSampling: (clip) => clip };
-    case 'ntu-skateformer':
-      return { name, afterSampling: (clip, context, random) => ntuSkateformerAugment(clip, context, random, options) };
-    case 'ucla-skateformer':
-      return {
-        name,
-        randomView: (random) => uclaRandomView(random, options.viewDegrees, options.viewScale),
-        afterSampling: (clip, _context, random) => uclaSkateformerAugment(clip, random, options),
-      };
-    case 'rotate':
-      return { name, afterSampling: (clip, _context, random) => applyMatrix(clip, randomRotXYZ(random)) };
-    default:
-      throw new Error(`unknown augmentation preset '${name as string}': expected one of ${AUGMENT_PRESET_NAMES.join(', ')}`);
-  }
-}

@@ -3,12 +3,12 @@ import fc from 'fast-check';
 import { type SkeletonClip, makeClip } from '../../../src/graph/clip.js';
 import { getLayout, jointIndex } from '../../../src/graph/layout.js';
 import {
-  AUGMENT_PRESET_NAMES,
+
   IDENTITY3,
   type Matrix3,
   adainAnchor,
   applyMatrix,
-  augmentPreset,
+
   axisRotation,
   centreOnFirstFrameJoint,
   dropAxis,
@@ -35,6 +35,7 @@ import {
   uclaViewMatrix,
 } from '../../../src/data/transforms/augment.js';
 import { AUGMENT_PRESETS } from '../../../src/train/config.js';
+import { AUGMENT_PRESET_NAMES, augmentPreset } from '../../../src/data/transforms/augment-steps.js';
 import { prng } from '../../helpers/prng.js';
 
 const ntu = getLayout('ntu-25');
