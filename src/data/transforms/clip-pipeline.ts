@@ -25,31 +25,43 @@ export interface ModelInputSpec {
 /** Seed of the deterministic test-time draws of PYSKL's UniformSample (it reseeds with 255). */
 const UNIFORM_TEST_SEED = 255;
 
+type Sampler = (clip: SkeletonClip, data: DataConfig, random: UniformRandom | undefined, index: number) => SampledClip;
+
+/**
+ * The frame samplings of the configs' `data.sampling`, one row each: random in training
+ * (`random` given), the deterministic test-time cut otherwise. src/data/config.ts lists their
+ * names for the schema (SAMPLINGS); the record's type makes the compiler check that this
+ * table has exactly those rows.
+ */
+export const SAMPLERS: Readonly<Record<DataConfig['sampling'], Sampler>> = {
+  /** CTR-GCN: a random valid crop resized to the window (centre crop at test time). */
+  'crop-resize': (clip, data, random) =>
+    validCropResize(clip, random ? { window: data.frames, pInterval: data.trainCrop, minLength: data.minLength, random } : { window: data.frames, pInterval: [data.testCrop] }),
+  /** SkateFormer NTU (valid_crop_uniform): a random valid crop, frames drawn uniformly from it. */
+  skateformer: (clip, data, random) =>
+    validCropUniform(clip, random ? { window: data.frames, pInterval: data.trainCrop, minLength: data.minLength, random } : { window: data.frames, pInterval: [data.testCrop], minLength: data.minLength }),
+  /** PYSKL UniformSample: one frame from each of `frames` segments (seeded with 255 at test time, as PYSKL). */
+  uniform: (clip, data, random, index) => {
+    if (clip.frames === 0) throw new Error(`sample ${index} has no frames`);
+    const r = random ?? randomStream(UNIFORM_TEST_SEED, 'evaluation', index);
+    const idx = uniformSampleIndices(clip.frames, data.frames, 1, r, !random);
+    return { clip: gatherFrames(clip, idx), sourceIndex: Float32Array.from(idx), validFrames: clip.frames };
+  },
+  /** The SkateFormer NW-UCLA feeder: sorted draws with repeats in training, evenly spaced at test time. */
+  ucla: (clip, data, random) => {
+    const idx = uclaFrameIndices(clip.frames, data.frames, random);
+    return { clip: gatherFrames(clip, idx), sourceIndex: Float32Array.from(idx), validFrames: clip.frames };
+  },
+};
+
 /**
  * Cuts a clip to `data.frames` frames by the configured sampling (random in training when
  * `random` is given, the deterministic test-time cut otherwise), with each frame's source index.
  */
 export function sampleClip(clip: SkeletonClip, data: DataConfig, random: UniformRandom | undefined, index = 0): SampledClip {
-  const window = data.frames;
-  switch (data.sampling) {
-    case 'crop-resize':
-      return validCropResize(clip, random ? { window, pInterval: data.trainCrop, minLength: data.minLength, random } : { window, pInterval: [data.testCrop] });
-    case 'skateformer':
-      return validCropUniform(clip, random ? { window, pInterval: data.trainCrop, minLength: data.minLength, random } : { window, pInterval: [data.testCrop], minLength: data.minLength });
-    case 'uniform': {
-      const frames = clip.frames;
-      if (frames === 0) throw new Error(`sample ${index} has no frames`);
-      const r = random ?? randomStream(UNIFORM_TEST_SEED, 'evaluation', index);
-      const idx = uniformSampleIndices(frames, window, 1, r, !random);
-      return { clip: gatherFrames(clip, idx), sourceIndex: Float32Array.from(idx), validFrames: frames };
-    }
-    case 'ucla': {
-      const idx = uclaFrameIndices(clip.frames, window, random);
-      return { clip: gatherFrames(clip, idx), sourceIndex: Float32Array.from(idx), validFrames: clip.frames };
-    }
-    default:
-      throw new Error(`unknown sampling '${data.sampling as string}'`);
-  }
+  const sampler = SAMPLERS[data.sampling] as Sampler | undefined;
+  if (!sampler) throw new Error(`unknown sampling '${data.sampling as string}'`);
+  return sampler(clip, data, random, index);
 }
 
 /**
