@@ -11,16 +11,14 @@
 // and each reply: { "events": [...stream events...], "top": [{label, score}], "reps": n }.
 import { WebSocketServer } from 'ws';
 import { readFileSync } from 'node:fs';
-import { initBackend } from 'skelact';
-import { mapPose } from 'skelact/pose';
-import { StreamClassifier, PoseClassifier, EmaSmoothing, RepetitionCounter, poseLayoutFor } from 'skelact/serve';
-import { parseMlkitFitness } from 'skelact/data';
+import { initBackend } from 'skelact/node';
+import { mapPose, StreamClassifier, EmaSmoothing, RepetitionCounter, poseLayoutFor, poseClassifierFromCsv } from 'skelact';
 
 const [modelDir, samplesCsv, countClass, portText] = process.argv.slice(2);
 if (!modelDir) throw new Error('usage: node examples/fitness-backend.mjs <model folder> [samples.csv count-class] [port]');
 await initBackend('auto');
 
-const poseClassifier = samplesCsv ? PoseClassifier.fromCsvSamples(parseMlkitFitness(readFileSync(samplesCsv, 'utf8'), samplesCsv, { classes: 'any' }).samples) : null;
+const poseClassifier = samplesCsv ? poseClassifierFromCsv(readFileSync(samplesCsv, 'utf8'), samplesCsv) : null;
 const server = new WebSocketServer({ host: '127.0.0.1', port: Number(portText ?? 8766) });
 
 server.on('connection', (socket) => {

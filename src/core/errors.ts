@@ -6,6 +6,7 @@
  */
 import type * as z from 'zod';
 
+/** The base of every error skelact throws on purpose; `code` is stable, the message may improve. */
 export abstract class SkelactError extends Error {
   /** Stable identifier of the kind of failure. */
   abstract readonly code: string;

@@ -30,6 +30,7 @@ export interface PrepareProgress {
   readonly failed: number;
 }
 
+/** The dataset, the raw folder, the cache folder and how to prepare the clips. */
 export interface PrepareOptions {
   readonly dataset: string;
   /** Folder of raw files (searched recursively) or a single file. */
@@ -42,12 +43,14 @@ export interface PrepareOptions {
   readonly workers?: number;
   /** Rebuild even when the cache is up to date. */
   readonly force?: boolean;
+  /** Called as files are done. */
   readonly onProgress?: (progress: PrepareProgress) => void;
   /** Called once the file list is known (before reading starts). */
   readonly onStart?: (info: { files: number; bytes: number; skipped: number }) => void;
   readonly signal?: AbortSignal;
 }
 
+/** The cache's manifest, what was skipped or failed, and the time taken. */
 export interface PrepareResult {
   readonly manifest: CacheManifest;
   readonly report: PrepareReport;
@@ -146,6 +149,7 @@ function carryDerivedSplits(dir: string, before: DerivedSplits, sameSamples: boo
   return result;
 }
 
+/** Reads a raw dataset folder and writes a prepared cache (clips, labels, splits, a manifest), in worker threads. */
 export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
   const started = performance.now();
   const spec = getDataset(options.dataset);

@@ -23,6 +23,7 @@ import { nativeSelfCheck, registerNativeKernels, unregisterNativeKernels } from 
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { prepareWasmThreads } from './wasm-threads.js';
 
+import { NoBackendError, registerBackend, resolveBackend } from './resolver.js';
 import { BACKEND_CHOICES, NATIVE_CHOICES, type BackendChoice, type ConcreteBackend, type NativeChoice } from './choices.js';
 
 export { BACKEND_CHOICES, NATIVE_CHOICES, type BackendChoice, type ConcreteBackend, type NativeChoice };
@@ -34,6 +35,7 @@ export interface NativeInfo {
   readonly description: string;
 }
 
+/** The backend running in Node: what was asked for, what runs, and what was passed over. */
 export interface BackendInfo {
   /** What was asked for. */
   readonly requested: BackendChoice;
@@ -112,12 +114,6 @@ function applyNative(choice: NativeChoice, threads: number): NativeInfo {
   return { active: true, description: `native ${version} (${core}, ${threads} thread${threads === 1 ? '' : 's'})` };
 }
 
-function reasonOf(e: unknown): string {
-  const err = e as { code?: string; message?: string };
-  if (err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND') return 'not installed';
-  return (err.message ?? String(e)).split('\n')[0];
-}
-
 /** The wasm thread count asked for: the option, else SKELACT_WASM_THREADS, else 1. */
 export function requestedWasmThreads(options: InitBackendOptions = {}): number {
   const raw = options.threads ?? (process.env.SKELACT_WASM_THREADS ? Number(process.env.SKELACT_WASM_THREADS) : 1);
@@ -175,6 +171,21 @@ function quietCpuBanner(): void {
   if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
 }
 
+// Node's candidates for the resolver (./resolver.ts), best first.
+for (const [priority, name] of [...AUTO_ORDER].reverse().entries()) {
+  registerBackend<InitBackendOptions | undefined>({
+    name,
+    priority: 10 * (priority + 1),
+    async start(options = {}) {
+      const { tfBackend, description } = await tryLoad(name, options);
+      await tf.ready();
+      const threads = name === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1;
+      quietCpuBanner();
+      return { tfBackend, description, threads };
+    },
+  });
+}
+
 /**
  * Selects and initialises a backend. An explicit choice that cannot load is an error that
  * says why; `auto` falls through the list and records why each one was passed over.
@@ -195,30 +206,28 @@ export async function initBackend(requested: BackendChoice = 'auto', options: In
     return current;
   }
   const nativeChoice = requestedNative(options);
-  const order = requested === 'auto' ? AUTO_ORDER : [requested];
-  const unavailable: Array<{ backend: ConcreteBackend; reason: string }> = [];
-  for (const backend of order) {
-    let loaded: { tfBackend: string; description: string; threads: number };
-    try {
-      const { tfBackend, description } = await tryLoad(backend, options);
-      await tf.ready();
-      const threads = backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1;
-      quietCpuBanner();
-      loaded = { tfBackend, description, threads };
-    } catch (e) {
-      unavailable.push({ backend, reason: reasonOf(e) });
-      continue;
-    }
-    const { tfBackend, description, threads } = loaded;
-    if (backend === 'wasm') {
-      // Outside the try: `--native on` that cannot be honoured is an error, not a reason to pass wasm over.
-      const native = applyNative(nativeChoice, threads);
-      current = { requested, backend, tfBackend, unavailable, description: wasmDescription(threads, native), threads, native };
-    } else {
-      current = { requested, backend, tfBackend, unavailable, description, threads };
-    }
-    return current;
+  let resolved;
+  try {
+    resolved = await resolveBackend<InitBackendOptions>(requested === 'auto' ? AUTO_ORDER : [requested], options);
+  } catch (e) {
+    if (!(e instanceof NoBackendError)) throw e;
+    return noBackend(requested, e.unavailable as Array<{ backend: ConcreteBackend; reason: string }>);
   }
+  const backend = resolved.name as ConcreteBackend;
+  const { tfBackend, description } = resolved;
+  const threads = resolved.threads ?? 1;
+  const unavailable = resolved.unavailable as Array<{ backend: ConcreteBackend; reason: string }>;
+  if (backend === 'wasm') {
+    // After the resolver: `native on` that cannot be honoured is an error, not a reason to pass wasm over.
+    const native = applyNative(nativeChoice, threads);
+    current = { requested, backend, tfBackend, unavailable, description: wasmDescription(threads, native), threads, native };
+  } else {
+    current = { requested, backend, tfBackend, unavailable, description, threads };
+  }
+  return current;
+}
+
+function noBackend(requested: BackendChoice, unavailable: ReadonlyArray<{ backend: ConcreteBackend; reason: string }>): never {
   const why = unavailable.map((u) => `${u.backend}: ${u.reason}`).join('; ');
   if (requested === 'auto') throw new Error(`no TensorFlow.js backend could be loaded (${why})`);
   const hint =

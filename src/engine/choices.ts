@@ -3,6 +3,7 @@
  * them (`--backend`) without loading TensorFlow.js.
  */
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+/** A backend a user can ask for in Node (or auto). */
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
 

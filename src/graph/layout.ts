@@ -14,7 +14,9 @@ import openpose18 from './layouts/openpose-18.json' with { type: 'json' };
 import blazepose33 from './layouts/blazepose-33.json' with { type: 'json' };
 import { ValidationError, parseWith } from '../core/errors.js';
 
+/** The skeleton layouts skelact knows, by name (getLayout takes one). */
 export const LAYOUT_NAMES = ['ntu-25', 'kinect-20', 'blazepose-33', 'coco-17', 'openpose-18'] as const;
+/** One of LAYOUT_NAMES. */
 export type LayoutName = (typeof LAYOUT_NAMES)[number];
 
 /** Body parts every layout names (some may be empty, e.g. COCO has no torso joint). */

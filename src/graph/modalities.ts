@@ -7,7 +7,9 @@ import { type SkeletonClip, makeClip } from './clip.js';
 import type { Layout } from './layout.js';
 import type { BoneTree } from './parts.js';
 
+/** Input modalities: joints, bones, joints and bones, and the motion (frame difference) of each. */
 export const MODALITIES = ['j', 'b', 'k', 'jm', 'bm', 'km'] as const;
+/** One of MODALITIES. */
 export type Modality = (typeof MODALITIES)[number];
 
 export const MODALITY_TITLES: Record<Modality, string> = {

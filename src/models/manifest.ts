@@ -94,6 +94,7 @@ export const modelManifestSchema = z
   })
   .strict();
 
+/** A saved model's `model.json`: what the model is (family, config, layout, classes, input) and its weights manifest. */
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
 
 export class ModelFolderError extends SkelactError {

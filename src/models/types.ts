@@ -24,6 +24,7 @@ export interface ForwardOptions {
   readonly seed?: number;
 }
 
+/** What a model's forward pass returns: the logits, per-stream logits of multi-stream models, and features. */
 export interface ModelOutput {
   /** [B, classes]. */
   readonly logits: tf.Tensor2D;
@@ -46,6 +47,7 @@ export interface StageInfo {
   readonly parameters: number;
 }
 
+/** A model: a typed config, its parameters and a pure forward function from a batch to logits; `dispose()` frees its weights. */
 export interface SkeletonModel<Config = unknown> {
   readonly kind: string;
   readonly config: Config;

@@ -20,6 +20,7 @@ export function resolveEngine(choice: EngineChoice): { engine: PoseEngineName; r
   return chromium ? { engine: 'mediapipe', reason: `Chromium found at ${chromium}` } : { engine: 'tfjs', reason: "Chromium is not installed (npm run setup:pose installs it); MediaPipe's own engine needs it" };
 }
 
+/** Starts a pose engine (its code is imported only when chosen). */
 export async function createPoseEngine(engine: PoseEngineName, model: PoseModel): Promise<PoseEngine> {
   return engine === 'mediapipe' ? createMediapipeEngine(model) : createTfjsEngine(model);
 }

@@ -17,6 +17,7 @@ import toNtu25 from './mappings/blazepose-33_to_ntu-25.json' with { type: 'json'
 import type { PersonPose } from './types.js';
 import { SkelactError, parseWith } from '../core/errors.js';
 
+/** The layouts BlazePose landmarks can be mapped onto. */
 export const MAPPED_LAYOUTS = ['ntu-25', 'kinect-20', 'coco-17'] as const;
 export type MappedLayout = (typeof MAPPED_LAYOUTS)[number];
 
@@ -102,6 +103,7 @@ const MAPPINGS: Record<MappedLayout, LayoutMapping> = {
   'coco-17': parseMapping(toCoco17, 'src/pose/mappings/blazepose-33_to_coco-17.json'),
 };
 
+/** The mapping from BlazePose landmarks to a skelact layout. */
 export function mappingTo(layout: MappedLayout): LayoutMapping {
   return MAPPINGS[layout];
 }

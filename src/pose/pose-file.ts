@@ -62,10 +62,12 @@ export function poseFileName(video: string): string {
   return `${base.replace(/\.[^.]+$/, '')}.poses.json`;
 }
 
+/** Writes a pose file atomically. */
 export function writePoseFile(path: string, poses: PoseFile): void {
   writeFileAtomic(path, `${JSON.stringify(poses)}\n`);
 }
 
+/** Reads and validates a pose file (`.poses.json`). */
 export function readPoseFile(path: string): PoseFile {
   let raw: unknown;
   try {

@@ -35,6 +35,7 @@ const B = {
   rightAnkle: 28,
 } as const;
 
+/** A landmark: x, y, z. */
 export type Point3 = readonly [number, number, number];
 
 const sub = (a: Point3, b: Point3): [number, number, number] => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
@@ -109,6 +110,7 @@ export interface PoseClassifierOptions {
 /** Confidence per class (counts among the nearest samples, 0 … meanDistanceTopK). */
 export type ClassConfidence = ReadonlyMap<string, number>;
 
+/** ML Kit's k-nearest-neighbour pose classifier over pose embeddings, built from labelled sample poses. */
 export class PoseClassifier {
   readonly classes: readonly string[];
   private readonly o: Required<PoseClassifierOptions>;
@@ -139,6 +141,7 @@ export class PoseClassifier {
     return Math.min(this.o.meanDistanceTopK, this.samples.length);
   }
 
+  /** The confidence per class of one pose's landmarks. */
   classify(landmarks: readonly Point3[]): ClassConfidence {
     const query = poseEmbedding(landmarks);
     const mirrored = poseEmbedding(landmarks.map(([x, y, z]) => [-x, y, z] as Point3));
@@ -179,6 +182,7 @@ export class EmaSmoothing {
     private readonly resetMs = 100,
   ) {}
 
+  /** Adds one frame's confidences; returns the smoothed ones. */
   add(result: ClassConfidence, timestampMs: number): ClassConfidence {
     if (this.lastMs !== undefined && timestampMs - this.lastMs > this.resetMs) this.results.length = 0;
     this.lastMs = timestampMs;

@@ -36,6 +36,7 @@ export interface StreamFrame {
   readonly persons: ReadonlyArray<ReadonlyArray<ArrayLike<number>> | null> | null;
 }
 
+/** The stream classifier's window, stride, frame rate, smoothing and event thresholds. */
 export interface StreamClassifierOptions {
   /** Frames in the sliding window (default: the model's input frames). */
   readonly window?: number;
@@ -63,12 +64,14 @@ export interface StreamClassifierOptions {
   readonly alignment?: 'auto' | 'ctrgcn' | 'pyskl' | 'none';
 }
 
+/** A class and its (smoothed) probability. */
 export interface ClassScore {
   readonly index: number;
   readonly label: string;
   readonly score: number;
 }
 
+/** What pushing a frame can cause: scores, an action starting or ending, too few frames with a person. */
 export type StreamEvent =
   | { readonly type: 'scores'; readonly timestampMs: number; readonly top: readonly ClassScore[] }
   | { readonly type: 'start'; readonly timestampMs: number; readonly index: number; readonly label: string; readonly score: number }
@@ -80,6 +83,7 @@ export type StreamEvent =
    */
   | { readonly type: 'no-person'; readonly timestampMs: number; readonly framesWithPerson: number; readonly window: number };
 
+/** Classifies a live pose stream: a sliding window of frames, classified every `stride` frames, with smoothed scores and start / end events. */
 export class StreamClassifier {
   readonly window: number;
   readonly stride: number;

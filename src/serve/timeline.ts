@@ -1,6 +1,7 @@
 /** Stream events folded into a timeline of actions (start, end, peak score). */
 import type { StreamEvent } from './stream-classifier.js';
 
+/** One action in a timeline: its class and when it started and ended. */
 export interface TimelineSegment {
   readonly label: string;
   readonly index: number;
@@ -10,6 +11,7 @@ export interface TimelineSegment {
   readonly peakScore: number;
 }
 
+/** The actions of a stream's events as segments (class, start, end, peak score). */
 export function timelineOf(events: readonly StreamEvent[]): TimelineSegment[] {
   const segments: TimelineSegment[] = [];
   let open: { label: string; index: number; startMs: number; peak: number } | undefined;

@@ -42,6 +42,7 @@ import type { Optimizer } from './optimizer.js';
 /** The files of a run folder. */
 export const RUN_FILES = { metrics: 'metrics.jsonl', steps: 'steps.jsonl', best: 'best', config: 'config.json', confusion: 'confusion.svg', scores: 'scores' } as const;
 
+/** A training run's progress: its start, each step, validation progress, each epoch's metrics, each checkpoint. */
 export type TrainEvent =
   | {
       readonly type: 'start';
@@ -134,13 +135,16 @@ export interface RunEnd {
   readonly best: CheckpointState['best'];
 }
 
+/** What a run does besides stepping: each hook is optional and called in the order the callbacks are given. */
 export interface TrainingCallback {
   readonly name: string;
   /** Before the first step; a callback that resumes sets `run.counters` and `run.resumed`. */
   start?(run: TrainingRun): void | Promise<void>;
+  /** After each optimiser step, with what a steps.jsonl line holds. */
   step?(run: TrainingRun, record: StepRecord): void;
   /** After an epoch's batches (`epoch` is 0-based): validation scores, when this callback validates this epoch. */
   validate?(run: TrainingRun, epoch: number): Promise<ValidationScores | undefined>;
+  /** After an epoch: its metrics, and whether its validation top-1 is the best so far. */
   epochEnd?(run: TrainingRun, end: EpochEnd): void | Promise<void>;
   /** The run was stopped (its signal aborted) at an iteration boundary. */
   stop?(run: TrainingRun): void | Promise<void>;

@@ -160,6 +160,7 @@ export const experimentSchema = z
   })
   .strict();
 
+/** An experiment config: model, data, augmentation, optimiser and the optional long-tail and text sections. */
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
 
 /** Validates a parsed config object; errors name the file and the field. */
@@ -167,6 +168,7 @@ export function parseExperiment(raw: unknown, file = 'config'): ExperimentConfig
   return parseWith(experimentSchema, raw, file, ConfigError);
 }
 
+/** Reads and validates an experiment config file; errors name the file and the field. */
 export function loadExperiment(file: string): ExperimentConfig {
   let raw: unknown;
   try {

@@ -70,6 +70,7 @@ export interface ScoreMetrics {
   readonly confusion: number[][];
 }
 
+/** A model's scores on a split: top-1 / top-5, per-class accuracy, the confusion matrix and every sample's scores. */
 export interface EvaluationResult extends ScoreMetrics, ScoreRun {
   /** Mean cross-entropy (no label smoothing) over the samples. */
   readonly loss: number;

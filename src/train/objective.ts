@@ -24,6 +24,7 @@ export interface BatchPosition {
   readonly batch: number;
 }
 
+/** A loss term of a training run: it prepares its batch targets and computes its (weighted) loss. */
 export interface TrainingObjective {
   /** What the term is, for messages ('classification', 'long-tail ldam', 'text'). */
   readonly name: string;

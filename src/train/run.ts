@@ -33,6 +33,7 @@ export function checkConfigAgainstCache(config: ExperimentConfig, cache: Skeleto
 /** Builds the objective of a config section (adding its parameters to the model). */
 export type SectionObjective = (config: ExperimentConfig, model: SkeletonModel, cache: SkeletonCache) => Promise<TrainingObjective & { readonly summary?: string }>;
 
+/** A run from files: the config file, the cache, the run folder, and how to report progress. */
 export interface TrainingRunOptions {
   readonly configFile: string;
   /** The prepared cache. */
@@ -45,6 +46,7 @@ export interface TrainingRunOptions {
   /** Objectives for the config sections that need one (e.g. `{ text: gapTextObjective }`). */
   readonly sections?: Readonly<Record<string, SectionObjective>>;
   readonly signal?: AbortSignal;
+  /** Called with each training event. */
   readonly onProgress?: (event: TrainEvent) => void;
   /** Lines about the run (the model, the data, the objectives) as it starts. */
   readonly log?: (line: string) => void;

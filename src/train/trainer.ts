@@ -39,6 +39,7 @@ import { SkelactError } from '../core/errors.js';
 
 export { RUN_FILES, type TrainEvent } from './callbacks.js';
 
+/** What train() runs: the config, the model, the data, the loss terms and the callbacks. */
 export interface TrainOptions {
   readonly config: ExperimentConfig;
   readonly model: SkeletonModel;
@@ -64,6 +65,7 @@ export interface TrainOptions {
    * spans config.optim.epochs, so a run stopped early and resumed later is the same run.
    */
   readonly epochs?: number;
+  /** Called with each training event (start, step, validation, epoch, checkpoint). */
   readonly onProgress?: (event: TrainEvent) => void;
   /** Aborting stops at the next iteration boundary (where the checkpoints callback writes a checkpoint). */
   readonly signal?: AbortSignal;
@@ -73,6 +75,7 @@ export interface TrainOptions {
   readonly provenance?: Readonly<Record<string, string | number>>;
 }
 
+/** How a training run ended: complete or stopped, epochs and steps done, the history and the best epoch. */
 export interface TrainResult {
   readonly status: 'complete' | 'aborted';
   /** Epochs completed. */

@@ -62,6 +62,7 @@ export interface CachedSample {
   readonly clip: SkeletonClip;
 }
 
+/** A prepared cache, read-only: sample clips by index, labels, splits and the manifest. */
 export class SkeletonCache {
   readonly manifest: CacheManifest;
   readonly labels: Int32Array;
@@ -129,6 +130,7 @@ export class SkeletonCache {
     }
   }
 
+  /** Opens the cache in `dir`, checking its manifest and files. */
   static open(dir: string): SkeletonCache {
     return new SkeletonCache(dir);
   }
@@ -173,6 +175,7 @@ export class SkeletonCache {
     return this.records;
   }
 
+  /** Sample `i`'s record: name, label, shape and where its data is. */
   sample(i: number): SampleRecord {
     this.check(i);
     return this.samples()[i];
@@ -214,6 +217,7 @@ export class SkeletonCache {
     return entry[split];
   }
 
+  /** What preparation skipped, failed or denoised. */
   report(): PrepareReport {
     return this.readJson(CACHE_FILES.report, reportSchema) as PrepareReport;
   }
@@ -251,6 +255,7 @@ export class SkeletonCache {
     return parsed.data;
   }
 
+  /** Closes the cache's files. */
   close(): void {
     closeSync(this.clipsFd);
   }

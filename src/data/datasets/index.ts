@@ -9,6 +9,7 @@ import type { DatasetSpec } from './spec.js';
 // options in parseOptions, and method parameters are checked bivariantly).
 type AnySpec = DatasetSpec<unknown>;
 
+/** The raw datasets `prepare` reads, by name, with their files, layout and benchmarks. */
 export const DATASETS: Record<string, AnySpec> = {
   ntu: ntuDataset,
   'nw-ucla': nwUclaDataset,
