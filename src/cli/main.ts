@@ -6,6 +6,7 @@ import { hideBin } from 'yargs/helpers';
 import { BACKEND_CHOICES, NATIVE_CHOICES, type BackendChoice, type NativeChoice } from '../engine/choices.js';
 import { packageVersion } from '../util/version.js';
 import { printableMessage } from '../util/printable.js';
+import { withFlags } from './flags.js';
 import { COMMANDS, findCommand } from './command-table.js';
 import { copyableExamples, terminalWidth } from './help.js';
 import type { GlobalOptions } from './output.js';
@@ -36,7 +37,7 @@ async function startBackend(args: Record<string, unknown>): Promise<void> {
     ...(args.native !== undefined ? { native: args.native as NativeChoice } : {}),
   });
   // On stderr, so --json output stays clean.
-  if (!args.quiet) process.stderr.write(`skelact ${packageVersion()} · backend: ${describeBackend(info)}\n`);
+  if (!args.quiet) process.stderr.write(`skelact ${packageVersion()} · backend: ${withFlags(describeBackend(info))}\n`);
 }
 
 /** Commands without tensors start no engine; the line says so, where the others name theirs. */
@@ -72,7 +73,7 @@ export async function createCli(argv: string[]): Promise<Argv<GlobalOptions>> {
     .wrap(terminalWidth())
     .fail((message, error, y) => {
       if (error) {
-        process.stderr.write(`skelact: ${printableMessage(error.message)}\n`);
+        process.stderr.write(`skelact: ${withFlags(printableMessage(error.message))}\n`);
         if (process.env.SKELACT_DEBUG) process.stderr.write(`${error.stack}\n`);
       } else {
         process.stderr.write(`${y.help() && ''}skelact: ${printableMessage(message)}\nRun with --help for usage.\n`);
@@ -95,7 +96,7 @@ export type { GlobalOptions };
 /** Runs the command line of this process (bin/skelact.js). */
 export function run(): Promise<void> {
   return main(hideBin(process.argv)).catch((e: Error) => {
-    process.stderr.write(`skelact: ${printableMessage(e.message)}\n`);
+    process.stderr.write(`skelact: ${withFlags(printableMessage(e.message))}\n`);
     if (process.env.SKELACT_DEBUG) process.stderr.write(`${e.stack}\n`);
     process.exit(1);
   });

@@ -1,5 +1,6 @@
 /** Shared CLI plumbing: global options, human output to stderr, JSON to stdout, exit codes. */
 import { printableMessage } from '../util/printable.js';
+import { withFlags } from './flags.js';
 
 /**
  * Exit codes (documented in the README, "Exit codes"): 0 all done; 1 an error, nothing written
@@ -22,12 +23,12 @@ export interface GlobalOptions {
 
 /** Human-readable progress and results go to stderr so stdout stays clean for --json. */
 export function log(args: Pick<GlobalOptions, 'quiet' | 'json'>, message: string): void {
-  if (!args.quiet) process.stderr.write(`${printableMessage(message)}\n`);
+  if (!args.quiet) process.stderr.write(`${withFlags(printableMessage(message))}\n`);
 }
 
 /** Human-readable result text (stdout), unless --json. */
 export function print(message: string): void {
-  process.stdout.write(`${printableMessage(message)}\n`);
+  process.stdout.write(`${withFlags(printableMessage(message))}\n`);
 }
 
 export function printJson(value: unknown): void {

@@ -57,3 +57,15 @@ export function parseWith<S extends z.ZodType>(
   if (onError.prototype instanceof ValidationError || onError === ValidationError) throw new (onError as ValidationErrorClass)(what, field, detail);
   throw (onError as (field: string | undefined, detail: string) => Error)(field, detail);
 }
+
+/**
+ * How a library message names one of its options ("option `raw`"), so that it speaks of the
+ * library's fields, never of a command line; the CLI shows its flag there instead
+ * (src/cli/flags.ts: `raw` → `--raw`, `alignment` → `--align`).
+ */
+export function optionName(field: string): string {
+  return `option \`${field}\``;
+}
+
+/** Matches what optionName writes; the field is group 1. */
+export const OPTION_NAME = /option `([A-Za-z][A-Za-z0-9]*)`/g;

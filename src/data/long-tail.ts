@@ -14,6 +14,7 @@
  */
 import { randomStream, shuffled } from '../core/random.js';
 import type { SkeletonCache } from './cache/reader.js';
+import { optionName } from '../core/errors.js';
 
 /** BRL's per-class counts for C classes. */
 export function longTailCounts(classes: number, nMax: number, imbalance: number): number[] {
@@ -69,7 +70,7 @@ export function deriveLongTail(cache: SkeletonCache, options: LongTailOptions): 
   const short = classes.map((c, k) => ({ c, k })).filter(({ k }) => available[k] < counts[k]);
   if (short.length > 0) {
     const list = short.map(({ c, k }) => `${classNames[c] ?? `class ${c}`} has ${available[k]}, needs ${counts[k]} (short by ${counts[k] - available[k]})`).join('; ');
-    throw new Error(`${cache.dir}: benchmark '${options.benchmark}' cannot give the IF ${options.imbalance} profile from n_max ${nMax}: ${list}; lower --max-per-class`);
+    throw new Error(`${cache.dir}: benchmark '${options.benchmark}' cannot give the IF ${options.imbalance} profile from n_max ${nMax}: ${list}; lower ${optionName('maxPerClass')}`);
   }
   const seed = options.seed ?? 0;
   const picked: number[] = [];

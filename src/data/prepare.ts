@@ -20,6 +20,7 @@ import { DERIVED_SPLITS_FILE, readDerivedSplits, saveDerivedSplit, type DerivedS
 import { getDataset, type SourceFile } from './datasets/index.js';
 import { type ReadTask, type ReadTaskResult, readTask } from './prepare-worker.js';
 import { packageVersion } from '../util/version.js';
+import { optionName } from '../core/errors.js';
 
 export interface PrepareProgress {
   readonly filesDone: number;
@@ -155,7 +156,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
   const spec = getDataset(options.dataset);
   const raw = resolve(options.raw);
   const out = resolve(options.out);
-  if (!existsSync(raw)) throw new Error(`--raw ${options.raw} does not exist`);
+  if (!existsSync(raw)) throw new Error(`${optionName('raw')} ${options.raw} does not exist`);
   if (options.benchmark !== undefined && !spec.benchmarks.includes(options.benchmark)) {
     throw new Error(`dataset '${spec.name}' has no benchmark '${options.benchmark}': expected one of ${spec.benchmarks.join(', ') || '(none)'}`);
   }
@@ -176,14 +177,14 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
 
   const existing = existingManifest(out);
   if (existsSync(out) && !existing && readdirSync(out).length > 0) {
-    throw new CacheError(out, 'exists and is not a skelact cache (no skelact manifest.json); choose another --out or remove it');
+    throw new CacheError(out, `exists and is not a skelact cache (no skelact manifest.json); choose another ${optionName('out')} or remove it`);
   }
   // Leftovers of a killed prepare of this cache go first (never those of a live one).
   removeStaleCacheFolders(out);
   if (existing && existing.fingerprint === print && !options.force) {
     // Up to date only when every file is there with the size (and, for the small files, the SHA-256) the manifest records.
     const damage = cacheDamage(out, existing, { digests: true });
-    if (damage) throw new CacheError(out, `matches the raw files but is damaged: ${damage}; rebuild it with --force`);
+    if (damage) throw new CacheError(out, `matches the raw files but is damaged: ${damage}; rebuild it with ${optionName('force')}`);
     return {
       manifest: existing,
       report: JSON.parse(readFileSync(join(out, CACHE_FILES.report), 'utf8')) as PrepareReport,

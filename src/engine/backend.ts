@@ -24,6 +24,7 @@ import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { prepareWasmThreads } from './wasm-threads.js';
 
 import { NoBackendError, registerBackend, resolveBackend } from './resolver.js';
+import { optionName } from '../core/errors.js';
 import { BACKEND_CHOICES, NATIVE_CHOICES, type BackendChoice, type ConcreteBackend, type NativeChoice } from './choices.js';
 
 export { BACKEND_CHOICES, NATIVE_CHOICES, type BackendChoice, type ConcreteBackend, type NativeChoice };
@@ -87,7 +88,7 @@ export function requestedNative(options: InitBackendOptions = {}): NativeChoice 
 function applyNative(choice: NativeChoice, threads: number): NativeInfo {
   if (choice === 'off') {
     unregisterNativeKernels();
-    return { active: false, description: 'native kernels off (--native off)' };
+    return { active: false, description: `native kernels off (${optionName('native')} off)` };
   }
   const load = loadNativeAddon();
   let reason: string | undefined;
@@ -107,7 +108,7 @@ function applyNative(choice: NativeChoice, threads: number): NativeInfo {
     }
   }
   if (reason !== undefined) {
-    if (choice === 'on') throw new Error(`--native on: the native kernels cannot run: ${reason}`);
+    if (choice === 'on') throw new Error(`${optionName('native')} on: the native kernels cannot run: ${reason}`);
     return { active: false, description: `native kernels off: ${reason}` };
   }
   const { version, core } = describeOpenBlas(load.addon!);
@@ -192,7 +193,7 @@ for (const [priority, name] of [...AUTO_ORDER].reverse().entries()) {
  */
 export async function initBackend(requested: BackendChoice = 'auto', options: InitBackendOptions = {}): Promise<BackendInfo> {
   if (!(BACKEND_CHOICES as readonly string[]).includes(requested)) {
-    throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got '${requested}'`);
+    throw new Error(`${optionName('backend')} must be one of ${BACKEND_CHOICES.join(', ')}, got '${requested}'`);
   }
   if (current && (current.requested === requested || current.backend === requested)) {
     if (current.backend === 'wasm' && current.threads !== requestedWasmThreads(options)) {
@@ -232,7 +233,7 @@ function noBackend(requested: BackendChoice, unavailable: ReadonlyArray<{ backen
   if (requested === 'auto') throw new Error(`no TensorFlow.js backend could be loaded (${why})`);
   const hint =
     requested === 'tensorflow' || requested === 'tensorflow-gpu'
-      ? ` – install it with 'npm install @tensorflow/tfjs-node${requested === 'tensorflow-gpu' ? '-gpu' : ''}@4.22.0' on a machine that can download libtensorflow, or use --backend wasm`
+      ? ` – install it with 'npm install @tensorflow/tfjs-node${requested === 'tensorflow-gpu' ? '-gpu' : ''}@4.22.0' on a machine that can download libtensorflow, or use ${optionName('backend')} wasm`
       : '';
   throw new Error(`backend '${requested}' is not available (${why})${hint}`);
 }

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { DATASETS } from '../data/datasets/index.js';
 import { isPoseFile } from './pose-file.js';
+import { optionName } from '../core/errors.js';
 
 /** Guesses the dataset of a raw file from its extension and first bytes. */
 export function detectFormat(file: string): string {
@@ -18,6 +19,6 @@ export function detectFormat(file: string): string {
     if (/"data"\s*:\s*\[/.test(head) && /"frame_index"/.test(head)) return 'kinetics-skeleton';
     return 'generic';
   }
-  throw new Error(`cannot tell the format of ${file} from its name; pass --format (one of ${[...Object.keys(DATASETS), 'poses'].join(', ')})`);
+  throw new Error(`cannot tell the format of ${file} from its name; pass ${optionName('format')} (one of ${[...Object.keys(DATASETS), 'poses'].join(', ')})`);
 }
 

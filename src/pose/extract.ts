@@ -10,6 +10,7 @@ import { createTfjsEngine } from './engines/tfjs.js';
 import { PersonTracker, regionAround } from './tracker.js';
 import { POSE_FILE_FORMAT, POSE_FILE_VERSION, type PoseEngine, type PoseEngineName, type PoseFile, type PoseFileFrame, type PoseLandmarker, type PoseModel, type VideoFrame } from './types.js';
 import { decodeGeometry, decodeVideo, probeVideo, type VideoInfo } from './video.js';
+import { optionName } from '../core/errors.js';
 
 export type EngineChoice = PoseEngineName | 'auto';
 
@@ -68,7 +69,7 @@ async function* prefetch<T>(source: AsyncGenerator<T>, depth = 3): AsyncGenerato
 /** Extracts the poses of one video with an engine (which the caller closes). */
 export async function extractPoses(file: string, engine: PoseEngine, options: ExtractOptions = {}): Promise<{ poses: PoseFile; stats: ExtractStats; info: VideoInfo }> {
   const persons = options.persons ?? 1;
-  if (!(Number.isInteger(persons) && persons >= 1 && persons <= 6)) throw new Error(`--persons must be an integer from 1 to 6 (MoveNet finds at most six people), got ${options.persons}`);
+  if (!(Number.isInteger(persons) && persons >= 1 && persons <= 6)) throw new Error(`${optionName('persons')} must be an integer from 1 to 6 (MoveNet finds at most six people), got ${options.persons}`);
   const info = probeVideo(file);
   const geometry = decodeGeometry(info, options);
   const total = info.still ? 1 : Math.max(1, Math.round(info.durationSeconds * geometry.fps));

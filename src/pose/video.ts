@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mediaFileProblem } from './media-type.js';
 import type { VideoFrame } from './types.js';
-import { SkelactError } from '../core/errors.js';
+import { SkelactError, optionName } from '../core/errors.js';
 
 export class VideoError extends SkelactError {
   readonly code = 'video';
@@ -115,9 +115,9 @@ export interface DecodeOptions {
 /** The decoded size and rate for a probed video and options. */
 export function decodeGeometry(info: VideoInfo, options: DecodeOptions = {}): { fps: number; width: number; height: number } {
   const fps = info.still ? 1 : options.fps ?? Math.min(30, info.fps);
-  if (!(fps > 0)) throw new VideoError(`--fps must be positive, got ${options.fps}`);
+  if (!(fps > 0)) throw new VideoError(`${optionName('fps')} must be positive, got ${options.fps}`);
   const wanted = options.width ?? 640;
-  if (!(Number.isInteger(wanted) && wanted >= 16)) throw new VideoError(`--width must be an integer of at least 16 pixels, got ${options.width}`);
+  if (!(Number.isInteger(wanted) && wanted >= 16)) throw new VideoError(`${optionName('width')} must be an integer of at least 16 pixels, got ${options.width}`);
   const width = Math.min(wanted, info.width) & ~1;
   const height = Math.max(2, Math.round((width * info.height) / info.width / 2) * 2);
   return { fps, width, height };

@@ -17,6 +17,7 @@ import { resolveModelDir } from '../models/pretrained.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { poseFeedProblem } from './pose-frames.js';
 import type { StreamClassifierOptions } from './stream-classifier.js';
+import { optionName } from '../core/errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -50,7 +51,7 @@ export async function startDemoServer(given: DemoServerOptions): Promise<{ url: 
   const poseModel = options.poseModel ?? 'lite';
   const task = landmarkerTaskFile(poseModel);
   const bundle = browserBundle();
-  if (options.samples && !options.countClass) throw new Error('a samples CSV needs the class to count (--exercise or --class)');
+  if (options.samples && !options.countClass) throw new Error(`a samples CSV needs the class to count (${optionName('exercise')} or ${optionName('countClass')})`);
   if (options.samples && !existsSync(options.samples)) throw new Error(`${options.samples}: no such file`);
   const mpDir = dirname(require.resolve('@mediapipe/tasks-vision'));
   const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');

@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { datasetsPath } from '../util/paths.js';
-import { SkelactError, parseWith } from '../core/errors.js';
+import { SkelactError, parseWith, optionName } from '../core/errors.js';
 
 export const DESCRIPTION_PARTS = ['head', 'hands', 'arms', 'hips', 'legs', 'feet'] as const;
 export type DescriptionPart = (typeof DESCRIPTION_PARTS)[number];
@@ -122,6 +122,6 @@ export function descriptionsFor(set: DescriptionSet, classNames: readonly string
 export function loadDescriptionsFor(dataset: string, classNames: readonly string[], file?: string): ClassDescription[] {
   if (file) return descriptionsFor(readDescriptions(file), classNames, { exact: true });
   const shipped = shippedDescriptionsFile(dataset);
-  if (!shipped) throw new DescriptionError(`datasets/${dataset}/descriptions.json`, `skelact ships no descriptions for dataset '${dataset}'; write your own (docs/descriptions-format.md) and pass it as text.descriptions in the config or --descriptions`);
+  if (!shipped) throw new DescriptionError(`datasets/${dataset}/descriptions.json`, `skelact ships no descriptions for dataset '${dataset}'; write your own (docs/descriptions-format.md) and pass it as text.descriptions in the config or ${optionName('descriptions')}`);
   return descriptionsFor(readDescriptions(shipped), classNames);
 }

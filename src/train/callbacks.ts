@@ -38,6 +38,7 @@ import type { ExperimentConfig } from './config.js';
 import { evaluate, evaluateWithLoader, writeScores } from './evaluate.js';
 import { SkeletonLoader } from './loader.js';
 import type { Optimizer } from './optimizer.js';
+import { optionName } from '../core/errors.js';
 
 /** The files of a run folder. */
 export const RUN_FILES = { metrics: 'metrics.jsonl', steps: 'steps.jsonl', best: 'best', config: 'config.json', confusion: 'confusion.svg', scores: 'scores' } as const;
@@ -349,8 +350,8 @@ function restoreCheckpointChecked(dir: string, run: TrainingRun, allowOtherData:
   const now = checkpointData(cache);
   if (state.data && state.data.fingerprint !== now.fingerprint && !allowOtherData) {
     throw new Error(
-      `cannot resume ${dir}: it was trained on cache ${state.data.dir}, and --data ${cache.dir} holds other data (${dataDifferences(state.data, now).join('; ')}). ` +
-        'Resume with the cache it was trained on, or add --allow-other-data if you mean to continue on this one',
+      `cannot resume ${dir}: it was trained on cache ${state.data.dir}, and ${optionName('data')} ${cache.dir} holds other data (${dataDifferences(state.data, now).join('; ')}). ` +
+        `Resume with the cache it was trained on, or add ${optionName('allowOtherData')} if you mean to continue on this one`,
     );
   }
   const differences = configDifferences(state.config, config);

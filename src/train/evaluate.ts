@@ -22,7 +22,7 @@ import type { OnnxClassifier } from '../models/onnx/runner.js';
 import type { SkeletonModel } from '../models/types.js';
 import type { ExperimentConfig } from './config.js';
 import { SkeletonLoader, disposeModelInputs, toModelInputs } from './loader.js';
-import { SkelactError, parseWith } from '../core/errors.js';
+import { SkelactError, parseWith, optionName } from '../core/errors.js';
 
 export const SCORES_FORMAT = 'skelact-scores';
 export const SCORES_VERSION = 1;
@@ -219,7 +219,7 @@ export function writeScores(dir: string, run: ScoreRun, provenance?: Record<stri
   const N = run.names.length;
   if (run.labels.length !== N || run.scores.length !== N * K) throw new Error(`inconsistent scores: ${N} names, ${run.labels.length} labels, ${run.scores.length} values for ${K} classes`);
   // A scores folder may replace a scores folder; a folder of anything else is left alone.
-  checkReplaceable(dir, { kind: 'a scores folder (scores.json, scores.npy)', isOwnKind: (d) => existsSync(join(d, SCORE_FILES.meta)), replace: true, howToAvoid: 'choose another --scores folder' });
+  checkReplaceable(dir, { kind: 'a scores folder (scores.json, scores.npy)', isOwnKind: (d) => existsSync(join(d, SCORE_FILES.meta)), replace: true, howToAvoid: `choose another ${optionName('scores')} folder` });
   mkdirSync(dir, { recursive: true });
   const npyPath = join(dir, SCORE_FILES.scores);
   const tmp = join(dirname(npyPath), `.${basename(npyPath)}.tmp-${process.pid}`);

@@ -24,7 +24,7 @@ import { officialSkateFormerArgs, readCheckpoint, skateFormerFromStateDict, skat
 import type { SkateFormerModel } from '../models/skateformer/index.js';
 import { PRESET_INPUTS, SKATEFORMER_PRESETS, resolveSkateFormerConfig, type SkateFormerPresetName } from '../models/skateformer/index.js';
 import { loadExperiment } from './config.js';
-import { SkelactError } from '../core/errors.js';
+import { SkelactError, optionName } from '../core/errors.js';
 
 export const IMPORT_FAMILIES = ['skateformer'] as const;
 export type ImportFamily = (typeof IMPORT_FAMILIES)[number];
@@ -62,10 +62,10 @@ export class ImportError extends SkelactError {
 export function importClassNames(spec: string, count: number): string[] {
   if ((CLASS_TABLE_DATASETS as readonly string[]).includes(spec)) {
     const all = datasetClassNames(spec as ClassTableDataset);
-    if (count > all.length) throw new ImportError(`--classes ${spec} has ${all.length} classes, the checkpoint's head has ${count}`);
+    if (count > all.length) throw new ImportError(`${optionName('classes')} ${spec} has ${all.length} classes, the checkpoint's head has ${count}`);
     return all.slice(0, count);
   }
-  if (!existsSync(spec)) throw new ImportError(`--classes '${spec}' is neither a shipped class table (${CLASS_TABLE_DATASETS.join(', ')}) nor a file`);
+  if (!existsSync(spec)) throw new ImportError(`${optionName('classes')} '${spec}' is neither a shipped class table (${CLASS_TABLE_DATASETS.join(', ')}) nor a file`);
   const names = readFileSync(spec, 'utf8')
     .split(/\r?\n/)
     .map((l) => l.trim())
@@ -85,10 +85,10 @@ function preprocessingOf(layout: string): Record<string, unknown> {
 /** Reads, checks and converts a checkpoint, then writes the saved model. */
 export async function importPytorchCheckpoint(options: ImportOptions): Promise<ImportResult> {
   const started = performance.now();
-  if (!(IMPORT_FAMILIES as readonly string[]).includes(options.family)) throw new ImportError(`--family ${options.family} is not supported (expected one of ${IMPORT_FAMILIES.join(', ')})`);
+  if (!(IMPORT_FAMILIES as readonly string[]).includes(options.family)) throw new ImportError(`${optionName('family')} ${options.family} is not supported (expected one of ${IMPORT_FAMILIES.join(', ')})`);
   // The one rule of every writer (src/util/replace.ts): a saved model is replaced only with
   // --force, anything else never; checked before the work and again when writing.
-  const replace = { replace: options.force ?? false, howToReplace: 'use --force to replace it', howToAvoid: 'choose another --out' };
+  const replace = { replace: options.force ?? false, howToReplace: `use ${optionName('force')} to replace it`, howToAvoid: `choose another ${optionName('out')}` };
   checkReplaceable(options.out, { kind: 'a saved skelact model', isOwnKind: isModelFolder, ...replace });
 
   const experiment = loadExperiment(options.config);
@@ -154,7 +154,7 @@ export interface ExportResult {
  * file is replaced only with `force`).
  */
 export function exportPytorchWeights(modelDir: string, out: string, force = false): ExportResult {
-  if (existsSync(out) && !force) throw new ImportError(`${out} already exists; use --force to replace it`);
+  if (existsSync(out) && !force) throw new ImportError(`${out} already exists; use ${optionName('force')} to replace it`);
   const { model, manifest } = loadModel(modelDir, createModelFromManifest);
   try {
     if (manifest.kind !== 'skateformer') throw new ImportError(`${modelDir} is a '${manifest.kind}' model; only SkateFormer has official PyTorch names (${IMPORT_FAMILIES.join(', ')})`);

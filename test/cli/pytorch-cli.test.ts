@@ -149,12 +149,12 @@ test('import never replaces a folder that is not a saved model, and a saved mode
   mkdirSync(other);
   writeFileSync(join(other, 'keep.txt'), 'mine');
   const run = (out: string, force = false, names = classes) => importPytorchCheckpoint({ checkpoint, family: 'skateformer', config, classes: names, out, force });
-  await t.throwsAsync(run(other), { message: /exists and is not a saved skelact model \(it is a folder of 1 entry\); skelact does not replace it: choose another --out/ });
+  await t.throwsAsync(run(other), { message: /exists and is not a saved skelact model \(it is a folder of 1 entry\); skelact does not replace it: choose another option `out`/ });
   t.deepEqual(readdirSync(other), ['keep.txt']);
 
   const out = join(dir, 'model');
   await run(out);
-  await t.throwsAsync(run(out), { message: /already holds a saved skelact model: use --force to replace it/ });
+  await t.throwsAsync(run(out), { message: /already holds a saved skelact model: use option `force` to replace it/ });
   const first = readFileSync(join(out, 'model.json'), 'utf8');
   await run(out, true);
   t.is(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).parameters, JSON.parse(first).parameters);

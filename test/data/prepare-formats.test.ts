@@ -115,7 +115,7 @@ test('generic: --classes fixes the label order and a label outside it fails its 
   const r = await prepare({ dataset: 'generic', raw, out, workers: 0, datasetOptions: { classes } });
   t.deepEqual(r.manifest.classNames, ['wave', 'clap']);
   t.is(r.manifest.samples, 2);
-  t.regex(r.report.failed[0].reason, /b\.json \(r3: label\): expected one of the 2 --classes names, found "dance"/);
+  t.regex(r.report.failed[0].reason, /b\.json \(r3: label\): expected one of the 2 option `classes` names, found "dance"/);
   const cache = SkeletonCache.open(out);
   t.deepEqual(Array.from(cache.labels), [0, 1]);
   cache.close();

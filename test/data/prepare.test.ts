@@ -109,9 +109,9 @@ test('worker threads and the main thread write byte-identical caches; a second r
 
 test('bad arguments fail before any work with a clear message', async (t) => {
   const raw = ntuFolder();
-  await t.throwsAsync(prepare({ dataset: 'ntu', raw: join(raw, 'nope'), out: join(tmp(), 'x') }), { message: /--raw .*nope does not exist/ });
+  await t.throwsAsync(prepare({ dataset: 'ntu', raw: join(raw, 'nope'), out: join(tmp(), 'x') }), { message: /option `raw` .*nope does not exist/ });
   await t.throwsAsync(prepare({ dataset: 'ntu', raw, out: join(tmp(), 'x'), benchmark: 'ntu60-xset' }), { message: /no benchmark 'ntu60-xset': expected one of ntu60-xsub/ });
-  await t.throwsAsync(prepare({ dataset: 'ntu', raw, out: join(tmp(), 'x'), datasetOptions: { alignment: 'sideways' } }), { message: /--align must be one of ctrgcn, pyskl, none/ });
+  await t.throwsAsync(prepare({ dataset: 'ntu', raw, out: join(tmp(), 'x'), datasetOptions: { alignment: 'sideways' } }), { message: /option `alignment` must be one of ctrgcn, pyskl, none/ });
   await t.throwsAsync(prepare({ dataset: 'octopus', raw, out: join(tmp(), 'x') }), { message: /unknown dataset 'octopus'/ });
   const notCache = tmp();
   writeFileSync(join(notCache, 'precious.txt'), 'keep me');

@@ -37,7 +37,7 @@ test.serial('an explicit backend that is not installed fails with the reason and
     return;
   }
   const err = await t.throwsAsync(initBackend('tensorflow'));
-  t.regex(err!.message, /backend 'tensorflow' is not available \(tensorflow: not installed\).*npm install @tensorflow\/tfjs-node@4\.22\.0.*--backend wasm/);
+  t.regex(err!.message, /backend 'tensorflow' is not available \(tensorflow: not installed\).*npm install @tensorflow\/tfjs-node@4\.22\.0.*option `backend` wasm/);
 });
 
 test.serial('auto picks the first backend that loads and says why the others were passed over', async (t) => {
@@ -51,5 +51,5 @@ test.serial('auto picks the first backend that loads and says why the others wer
     );
     t.regex(describeBackend(info), /passed over: tensorflow-gpu \(not installed\), tensorflow \(not installed\)/);
   }
-  await t.throwsAsync(initBackend('quantum' as never), { message: /--backend must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu/ });
+  await t.throwsAsync(initBackend('quantum' as never), { message: /option `backend` must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu/ });
 });

@@ -74,7 +74,7 @@ test('without an addon, or with a file that is not one, wasm runs the stock kern
   t.notRegex(broken.description, /\n/);
   t.is(missing.values.length, 4);
   t.deepEqual(broken.values, missing.values);
-  t.regex(forced.error ?? '', /--native on: the native kernels cannot run: no addon at SKELACT_NATIVE_ADDON/);
+  t.regex(forced.error ?? '', /option `native` on: the native kernels cannot run: no addon at SKELACT_NATIVE_ADDON/);
 });
 
 if (built.addon) {
@@ -82,7 +82,7 @@ if (built.addon) {
     const [auto, off, fromEnv, threaded] = await Promise.all([child('{}'), child("{ native: 'off' }"), child('{}', { SKELACT_NATIVE: 'off' }), child("{ native: 'on', threads: 2 }")]);
     t.regex(auto.description, /^wasm \(SIMD, 1 thread\) \+ native OpenBLAS [\d.]+ \([\w ]+, 1 thread\)$/);
     t.true(auto.native!.active);
-    t.is(off.description, 'wasm (SIMD, 1 thread); native kernels off (--native off)');
+    t.is(off.description, 'wasm (SIMD, 1 thread); native kernels off (option `native` off)');
     t.is(fromEnv.description, off.description);
     // The threaded wasm build's heap is a SharedArrayBuffer: the zero-copy views work there too.
     t.regex(threaded.description, /^wasm \(SIMD, 2 threads\) \+ native OpenBLAS [\d.]+ \([\w ]+, 2 threads\)$/);

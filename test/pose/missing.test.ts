@@ -31,7 +31,7 @@ test.serial('no Chromium: the mediapipe engine says what to install, and auto fa
   process.env.SKELACT_CHROMIUM = '/nonexistent/chromium';
   try {
     const e = await t.throwsAsync(() => createMediapipeEngine('full'), { instanceOf: MissingToolError });
-    t.regex(e!.message, /Chromium is not installed .*npm run setup:pose.*or use --engine tfjs/);
+    t.regex(e!.message, /Chromium is not installed .*npm run setup:pose.*or use option `engine` tfjs/);
     const auto = resolveEngine('auto');
     t.is(auto.engine, 'tfjs');
     t.regex(auto.reason, /Chromium is not installed/);

@@ -71,8 +71,8 @@ testNeeding('bad input: missing, empty, not a video, no video stream, bad option
   t.throws(() => probeVideo(join(dir, 'zero.mp4')), { message: /zero\.mp4: zero-length video/ });
   t.throws(() => probeVideo(dir), { message: /is a folder, not a video/ });
   const info = probeVideo(clip);
-  t.throws(() => decodeGeometry(info, { width: 3 }), { message: /--width must be an integer of at least 16/ });
-  t.throws(() => decodeGeometry(info, { fps: -1 }), { message: /--fps must be positive/ });
+  t.throws(() => decodeGeometry(info, { width: 3 }), { message: /option `width` must be an integer of at least 16/ });
+  t.throws(() => decodeGeometry(info, { fps: -1 }), { message: /option `fps` must be positive/ });
 });
 
 test('a missing ffmpeg names the setup command', (t) => {

@@ -11,6 +11,7 @@ import type { SkeletonSample } from '../types.js';
 import { CACHE_DATA_FILES, CACHE_DIGESTED_FILES, CACHE_FILES, CACHE_FORMAT, manifestDigestOf, CACHE_VERSION, type CacheManifest, type CacheSplits, type PrepareReport, type SampleRecord, type SplitName } from './format.js';
 import { NpyStreamWriter, writeNpy } from './npy.js';
 import { checkReplaceable } from '../../util/replace.js';
+import { optionName } from '../../core/errors.js';
 
 export interface CacheHeader {
   readonly dataset: string;
@@ -205,7 +206,7 @@ export class CacheWriter {
     writeFileSync(join(dir, CACHE_FILES.manifest), `${JSON.stringify(manifest, null, 1)}\n`);
     // Swap into place: an existing cache is moved aside first and removed after the rename.
     // Only a cache (or an empty folder) is ever replaced; anything else stays where it is.
-    checkReplaceable(this.outDir, { kind: 'a skelact cache', isOwnKind: isCacheFolder, replace: true, howToAvoid: 'choose another --out' });
+    checkReplaceable(this.outDir, { kind: 'a skelact cache', isOwnKind: isCacheFolder, replace: true, howToAvoid: `choose another ${optionName('out')}` });
     if (existsSync(this.outDir)) {
       const old = `${this.outDir}.old-${process.pid}`;
       renameSync(this.outDir, old);

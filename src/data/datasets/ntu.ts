@@ -7,6 +7,7 @@ import { parseNtuName } from '../ntu/parser.js';
 import { NTU_ALIGNMENTS, type NtuAlignment, ntuSampleFromBytes } from '../ntu/sample.js';
 import { XYZ } from '../types.js';
 import type { DatasetSpec, SourceFile } from './spec.js';
+import { optionName } from '../../core/errors.js';
 
 let missing: Set<string> | undefined;
 
@@ -39,7 +40,7 @@ export const ntuDataset: DatasetSpec<NtuDatasetOptions> = {
   parseOptions(raw) {
     const alignment = (raw.alignment ?? 'ctrgcn') as string;
     if (!(NTU_ALIGNMENTS as readonly string[]).includes(alignment)) {
-      throw new Error(`--align must be one of ${NTU_ALIGNMENTS.join(', ')}, got '${alignment}'`);
+      throw new Error(`${optionName('alignment')} must be one of ${NTU_ALIGNMENTS.join(', ')}, got '${alignment}'`);
     }
     return { alignment: alignment as NtuAlignment };
   },

@@ -14,6 +14,7 @@ import { parseNwUcla } from '../formats/nw-ucla.js';
 import { parseUtkinect, parseUtkinectRecording, readUtkinectLabels, type UtkinectLabels } from '../formats/utkinect.js';
 import { SkeletonFormatError, XY_SCORE, XYZ, type SkeletonSample } from '../types.js';
 import type { DatasetSpec, SourceFile } from './spec.js';
+import { optionName } from '../../core/errors.js';
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -68,7 +69,7 @@ export const utkinectDataset: DatasetSpec<UtkinectOptions> = {
     const path =
       given === 'original' ? join(folder, 'actionLabel.txt') : given === 'modified' ? join(folder, 'actionLabel_modified.txt') : resolve(given);
     if (!existsSync(path)) {
-      throw new Error(`UTKinect label file ${path} does not exist; pass --labels <actionLabel.txt> (or 'original' / 'modified' when it sits in --raw)`);
+      throw new Error(`UTKinect label file ${path} does not exist; pass ${optionName('labels')} <actionLabel.txt> (or 'original' / 'modified' when it sits in ${optionName('raw')})`);
     }
     return { labels: path };
   },
@@ -118,7 +119,7 @@ export const kineticsDataset: DatasetSpec<KineticsOptions> = {
   benchmarks: ['kinetics'],
   parseOptions(raw, rawDir) {
     const persons = raw.persons === undefined ? 2 : Number(raw.persons);
-    if (!Number.isInteger(persons) || persons < 1 || persons > 5) throw new Error(`--persons must be an integer 1..5, got ${String(raw.persons)}`);
+    if (!Number.isInteger(persons) || persons < 1 || persons > 5) throw new Error(`${optionName('persons')} must be an integer 1..5, got ${String(raw.persons)}`);
     let labels: string | undefined;
     if (raw.labels !== undefined) {
       labels = resolve(String(raw.labels));
@@ -249,12 +250,12 @@ export const genericDataset: DatasetSpec<GenericOptions> = {
       try {
         parsed = JSON.parse(readFileSync(path, 'utf8'));
       } catch (e) {
-        throw new Error(`--classes ${path}: ${(e as Error).message}`);
+        throw new Error(`${optionName('classes')} ${path}: ${(e as Error).message}`);
       }
       if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((c) => typeof c === 'string' && c.length > 0)) {
-        throw new Error(`--classes ${path}: expected a JSON array of class names (non-empty strings)`);
+        throw new Error(`${optionName('classes')} ${path}: expected a JSON array of class names (non-empty strings)`);
       }
-      if (new Set(parsed).size !== parsed.length) throw new Error(`--classes ${path}: class names must be unique`);
+      if (new Set(parsed).size !== parsed.length) throw new Error(`${optionName('classes')} ${path}: class names must be unique`);
       classes = parsed as string[];
     }
     // One cache holds one layout: take it from the first record of the first file.
@@ -285,7 +286,7 @@ export const genericDataset: DatasetSpec<GenericOptions> = {
         const name = s.meta.labelName;
         if (typeof name === 'string') {
           const found = index.get(name);
-          if (found === undefined) problem = new SkeletonFormatError({ file, field: `${s.name}: label`, expected: `one of the ${options.classes.length} --classes names`, found: name });
+          if (found === undefined) problem = new SkeletonFormatError({ file, field: `${s.name}: label`, expected: `one of the ${options.classes.length} ${optionName('classes')} names`, found: name });
           else label = found;
         } else if (s.label >= options.classes.length) {
           problem = new SkeletonFormatError({ file, field: `${s.name}: label`, expected: `a class index below ${options.classes.length}`, found: String(s.label) });

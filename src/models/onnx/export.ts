@@ -24,6 +24,7 @@ import type { SkeletonModel } from '../types.js';
 import { METADATA_KEYS, ONNX_FORMAT, ONNX_FORMAT_VERSION, type OnnxInputSpec } from './metadata.js';
 import { type TracedGraph, traceForward } from './trace.js';
 import { DATA_TYPES, OnnxGraphBuilder, type OnnxInitializer, translateNode } from './translate.js';
+import { optionName } from '../../core/errors.js';
 
 export const ONNX_OPSETS = { min: 13, max: 21, default: 17 } as const;
 export const ONNX_QUANTIZATIONS = ['uint8'] as const;
@@ -76,9 +77,9 @@ function traceAt(model: SkeletonModel, batch: number, withIndexT: boolean): Trac
 function batchDimensions(a: TracedGraph, b: TracedGraph): Map<number, Set<number>> {
   const dims = new Map<number, Set<number>>();
   const where = (i: number) => `kernel ${a.nodes[i].kernel} in model part ${a.nodes[i].part}`;
-  if (a.nodes.length !== b.nodes.length) throw new Error(`ONNX export: the forward pass runs ${a.nodes.length} kernels at one batch size and ${b.nodes.length} at another; a dynamic batch is not possible (use --batch N)`);
+  if (a.nodes.length !== b.nodes.length) throw new Error(`ONNX export: the forward pass runs ${a.nodes.length} kernels at one batch size and ${b.nodes.length} at another; a dynamic batch is not possible (use ${optionName('batch')} N)`);
   const mark = (va: { id: number; shape: number[] }, vb: { shape: number[] }, what: string) => {
-    if (va.shape.length !== vb.shape.length) throw new Error(`ONNX export: ${what} changes rank with the batch size; use --batch N`);
+    if (va.shape.length !== vb.shape.length) throw new Error(`ONNX export: ${what} changes rank with the batch size; use ${optionName('batch')} N`);
     const set = new Set<number>();
     va.shape.forEach((d, k) => {
       if (d !== vb.shape[k]) set.add(k);
@@ -88,12 +89,12 @@ function batchDimensions(a: TracedGraph, b: TracedGraph): Map<number, Set<number
   a.inputs.forEach((input, i) => mark(input.value, b.inputs[i].value, `input ${input.name}`));
   a.nodes.forEach((na, i) => {
     const nb = b.nodes[i];
-    if (na.kernel !== nb.kernel || na.outputs.length !== nb.outputs.length) throw new Error(`ONNX export: the forward pass differs between batch sizes at ${where(i)}; use --batch N`);
+    if (na.kernel !== nb.kernel || na.outputs.length !== nb.outputs.length) throw new Error(`ONNX export: the forward pass differs between batch sizes at ${where(i)}; use ${optionName('batch')} N`);
     na.outputs.forEach((o, k) => mark(o, nb.outputs[k], where(i)));
     na.inputs.forEach(([, v], k) => {
       const w = nb.inputs[k][1];
       if (v && a.constants.has(v.id) && w && v.shape.join() !== w.shape.join()) {
-        throw new Error(`ONNX export: ${where(i)} uses a constant whose shape depends on the batch size ([${v.shape.join(', ')}] vs [${w.shape.join(', ')}]); use --batch N`);
+        throw new Error(`ONNX export: ${where(i)} uses a constant whose shape depends on the batch size ([${v.shape.join(', ')}] vs [${w.shape.join(', ')}]); use ${optionName('batch')} N`);
       }
     });
   });

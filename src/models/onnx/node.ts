@@ -5,13 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { OnnxClassifier, type OrtModule } from './runner.js';
-import { SkelactError } from '../../core/errors.js';
+import { SkelactError, optionName } from '../../core/errors.js';
 
 export class OnnxRuntimeMissingError extends SkelactError {
   readonly code = 'onnx-runtime-missing';
 
   constructor(reason: string) {
-    super(`the ONNX engine needs onnxruntime-node, an optional dependency that is not available here (${reason}); install it with \`npm install onnxruntime-node\` (offline: add onnxruntime-node-install=skip to .npmrc), or use --engine tfjs`);
+    super(`the ONNX engine needs onnxruntime-node, an optional dependency that is not available here (${reason}); install it with \`npm install onnxruntime-node\` (offline: add onnxruntime-node-install=skip to .npmrc), or use ${optionName('engine')} tfjs`);
   }
 }
 

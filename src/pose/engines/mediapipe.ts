@@ -17,6 +17,7 @@ import { landmarkerTaskFile } from '../assets.js';
 import { MissingToolError } from '../video.js';
 import { BLAZEPOSE_LANDMARKS, type PersonPose, type PoseEngine, type PoseLandmarker, type PoseModel, type Region, type VideoFrame } from '../types.js';
 import { landmarkBox } from './tfjs.js';
+import { optionName } from '../../core/errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -108,7 +109,7 @@ export interface MediapipeStats {
 export async function createMediapipeEngine(model: PoseModel, options: { taskFile?: string } = {}): Promise<PoseEngine & { readonly stats: MediapipeStats }> {
   const executablePath = findChromium();
   if (!executablePath) {
-    throw new MissingToolError("Chromium is not installed (the mediapipe engine runs MediaPipe in headless Chromium): run 'npm run setup:pose' (apt-get install chromium), set SKELACT_CHROMIUM to a Chromium binary, or use --engine tfjs");
+    throw new MissingToolError(`Chromium is not installed (the mediapipe engine runs MediaPipe in headless Chromium): run 'npm run setup:pose' (apt-get install chromium), set SKELACT_CHROMIUM to a Chromium binary, or use ${optionName('engine')} tfjs`);
   }
   const taskFile = options.taskFile ?? landmarkerTaskFile(model);
   const mpDir = dirname(require.resolve('@mediapipe/tasks-vision'));
@@ -144,7 +145,7 @@ export async function createMediapipeEngine(model: PoseModel, options: { taskFil
     browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   } catch (e) {
     server.close();
-    throw new MissingToolError(`Chromium at ${executablePath} did not start (${(e as Error).message.split('\n')[0]}); reinstall it with 'npm run setup:pose', or use --engine tfjs`);
+    throw new MissingToolError(`Chromium at ${executablePath} did not start (${(e as Error).message.split('\n')[0]}); reinstall it with 'npm run setup:pose', or use ${optionName('engine')} tfjs`);
   }
   const page = await browser.newPage();
   const pageErrors: string[] = [];
