@@ -3,10 +3,19 @@
  * partition (self, inward, outward), k-hop adjacency and hop distances.
  *
  * These are small V×V matrices computed once per model, so mathjs does the
- * matrix algebra; tensor work stays in TensorFlow.js.
+ * matrix algebra; tensor work stays in TensorFlow.js. Only the three functions used are built,
+ * through mathjs's factory functions (`create` with their dependencies), so a bundler keeps
+ * those and leaves the rest of mathjs (its parser, units, big numbers, …) out.
  */
-import { identity, matrix, multiply, type Matrix } from 'mathjs';
+import { type Matrix, create, identityDependencies, matrixDependencies, multiplyDependencies } from 'mathjs';
 import type { Layout } from './layout.js';
+
+let algebra: { identity: (n: number) => unknown; matrix: (rows: number[][]) => Matrix; multiply: (a: Matrix, b: Matrix) => unknown } | undefined;
+
+/** The three mathjs functions, built on first use (a bundle that never calls them drops mathjs). */
+function mathjs(): NonNullable<typeof algebra> {
+  return (algebra ??= create({ identityDependencies, matrixDependencies, multiplyDependencies }) as NonNullable<typeof algebra>);
+}
 
 /** A dense square matrix as rows of numbers. */
 export type DenseMatrix = number[][];
@@ -72,6 +81,7 @@ export function symmetricNormalizedAdjacency(layout: Layout): DenseMatrix {
  */
 export function hopDistances(layout: Layout, maxHop = layout.numJoints): DenseMatrix {
   const V = layout.numJoints;
+  const { identity, matrix, multiply } = mathjs();
   const a = matrix(boneAdjacency(layout));
   const dist: DenseMatrix = Array.from({ length: V }, () => new Array<number>(V).fill(Infinity));
   let power = identity(V) as Matrix; // A^0
@@ -90,6 +100,7 @@ export function hopDistances(layout: Layout, maxHop = layout.numJoints): DenseMa
 export function kHopAdjacency(layout: Layout, k: number, withSelf = false): DenseMatrix {
   if (!Number.isInteger(k) || k < 0) throw new Error(`kHopAdjacency: k must be a non-negative integer, got ${k}`);
   const V = layout.numJoints;
+  const { identity, matrix, multiply } = mathjs();
   const eye = identity(V) as Matrix;
   if (k === 0) return toRows(eye);
   const aI = matrix(boneAdjacency(layout).map((row, i) => row.map((x, j) => (i === j ? 1 : x))));
@@ -112,6 +123,7 @@ export function ancestorDifferenceMatrix(layout: Layout, k: number): DenseMatrix
   const V = layout.numJoints;
   const toParent: DenseMatrix = Array.from({ length: V }, () => new Array<number>(V).fill(0));
   for (const [c, p] of layout.bones) toParent[c][p] = 1;
+  const { identity, matrix, multiply } = mathjs();
   let power = identity(V) as Matrix;
   for (let i = 0; i < k; i++) power = multiply(power, matrix(toParent)) as Matrix;
   const pk = toRows(power);
