@@ -26,7 +26,7 @@ import type { ModelMeta } from '../models/io.js';
 import type { SkeletonModel } from '../models/types.js';
 import type { EpochMetrics } from './checkpoint.js';
 import type { ExperimentConfig } from './config.js';
-import { SkeletonLoader, disposeModelInputs, indicesByLabel, toModelInputs } from './loader.js';
+import { type HostBatch, SkeletonLoader, disposeModelInputs, indicesByLabel, toModelInputs } from './loader.js';
 import { clipGradNorm } from './loss.js';
 import { getLayout } from '../graph/layout.js';
 import { Optimizer } from './optimizer.js';
@@ -240,46 +240,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   // Objectives (the text loss, …) were built by the caller, their parameters already in the model.
   const given = options.objectives ?? [];
   const objectives = given.some((o) => o.classifies) ? [...given] : [...objectivesFor(config, model, cache, trainCounts), ...given];
-  for (const section of ['text'] as const) {
-    if (config[section] && !objectives.some((o) => o.section === section)) {
-      throw new Error(`the config's '${section}' section needs its training objective in train({ objectives }) (for 'text': gapTextObjective from src/text-priors)`);
-    }
-  }
-  let meta: ModelMeta = {
-    layout: cache.manifest.layout,
-    classNames: cache.manifest.classNames,
-    modality: config.data.modality,
-    sampling: config.data.sampling,
-    testCrop: config.data.testCrop,
-    minLength: config.data.minLength,
-    fillMissingPersons: config.data.fillMissingPersons,
-    normalize: config.data.normalize,
-    data: { ...config.data },
-    preprocessing: { ...cache.manifest.preprocessing },
-    trainCounts,
-    shotGroups: config.longTail?.groups ?? [100, 20],
-    provenance: {
-      experiment: config.name,
-      dataset: cache.manifest.dataset,
-      benchmark: config.data.benchmark,
-      ...(options.provenance ?? {}),
-    },
-  };
-  for (const o of objectives) meta = { ...meta, ...o.modelMeta };
+  checkSectionObjectives(config, objectives);
+  const meta = modelMetaOf(config, cache, trainCounts, objectives, options.provenance);
   let callbacks = options.callbacks;
   if (!callbacks) {
     if (options.outDir === undefined) throw new Error('train() needs callbacks or an outDir (the run folder of the default callbacks)');
     callbacks = runFolderCallbacks(options.outDir, options);
   }
-  const optimizer = new Optimizer(model.params, {
-    kind: config.optim.optimizer,
-    weightDecay: config.optim.weightDecay,
-    decayParameters: config.optim.decayParameters,
-    betas: config.optim.betas,
-    eps: config.optim.eps,
-    momentum: config.optim.momentum,
-    nesterov: config.optim.nesterov,
-  });
+  const optimizer = optimizerOf(config, model);
   const report = (event: TrainEvent) => options.onProgress?.(event);
   const run: TrainingRun = {
     config,
@@ -339,37 +307,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         await new Promise((resolve) => setImmediate(resolve));
         if (options.signal?.aborted) return await stop(epochStarted, trainSecondsNow());
         const lr = schedule.lr(c.step);
-        const position = { epoch, batch: c.batch };
-        let host = loaded;
-        const terms = objectives.map((objective) => {
-          const prepared = objective.prepare?.(host, position) ?? {};
-          if (prepared.host) host = prepared.host;
-          return { objective, targets: prepared.targets };
-        });
-        const inputs = toModelInputs(host, model);
-        const kept: { correct?: tf.Scalar } = {};
-        let grads: tf.NamedTensorMap | undefined;
-        let value: tf.Scalar | undefined;
-        let clipped: ReturnType<typeof clipGradNorm> | undefined;
-        let stats: Float32Array;
-        try {
-          const computed = await batchGradients(model, inputs, optimizer.variables(), config, c.step, position, terms, options.signal);
-          // Interrupted between micro-batches: this batch is not done; the checkpoint resumes at it.
-          if (!computed) return await stop(epochStarted, trainSecondsNow());
-          ({ value, grads, correct: kept.correct } = computed);
-          clipped = clipGradNorm(grads, config.optim.clipGradNorm);
-          const packed = tf.stack([value, kept.correct!, clipped.norm]);
-          stats = (await packed.data()) as Float32Array;
-          packed.dispose();
-          const [loss, , norm] = stats;
-          if (!Number.isFinite(loss) || !Number.isFinite(norm)) throw new TrainingDivergedError(epoch, c.step, loss, lr, run.checkpoint?.dir, run.checkpoint?.epoch, norm);
-          optimizer.applyGradients(clipped.grads, lr);
-        } finally {
-          disposeModelInputs(inputs);
-          // Targets the objectives made for a step that never ran (an error before batchGradients split them).
-          tf.dispose(terms.flatMap(({ targets }) => (targets && !targets.tensor.isDisposed ? [targets.tensor] : [])));
-          tf.dispose([value, kept.correct, clipped?.norm, ...(grads ? Object.values(grads) : []), ...(clipped ? Object.values(clipped.grads) : [])]);
-        }
+        const done = await optimiserStep(run, objectives, loaded, lr);
+        // Interrupted between micro-batches: this batch is not done; the checkpoint resumes at it.
+        if (!done) return await stop(epochStarted, trainSecondsNow());
+        const { host, stats } = done;
         const [loss, correct, gradNorm] = stats;
         c.step++;
         c.batch++;
@@ -389,37 +330,133 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
 
       // End of epoch: validation, then the callbacks (best model, logs, checkpoint).
-      const completed = epoch + 1;
       let val: ValidationScores | undefined;
       for (const callback of callbacks) val = (await callback.validate?.(run, epoch)) ?? val;
       // Every batch of the epoch is done; a resume goes straight to its validation.
       if (options.signal?.aborted) return await stop(epochStarted);
-      let isBest = false;
-      if (val && (c.best === null || val.top1 > c.best.top1)) {
-        c.best = { epoch: completed, top1: val.top1 };
-        isBest = true;
-      }
-      const metrics: EpochMetrics = {
-        epoch: completed,
-        step: c.step,
-        lr: c.running.lastLr,
-        trainLoss: c.running.batches > 0 ? c.running.lossSum / c.running.batches : Number.NaN,
-        trainAccuracy: c.running.seen > 0 ? c.running.correct / c.running.seen : Number.NaN,
-        ...(val ? { valTop1: val.top1, valTop5: val.top5, valLoss: val.loss } : {}),
-        seconds: (performance.now() - epochStarted) / 1000,
-        samplesPerSecond: c.running.seen / Math.max(1e-9, c.running.trainSeconds),
-      };
-      c.history = [...c.history, metrics];
-      c.epoch = completed;
-      c.batch = 0;
-      c.running = ZERO_SUMS;
+      const { metrics, best } = closeEpoch(run, val, epochStarted);
       const before = run.checkpoint;
-      for (const callback of callbacks) await callback.epochEnd?.(run, { metrics, best: isBest });
-      report({ type: 'epoch', metrics, best: isBest });
+      for (const callback of callbacks) await callback.epochEnd?.(run, { metrics, best });
+      report({ type: 'epoch', metrics, best });
       if (run.checkpoint && run.checkpoint !== before) report({ type: 'checkpoint', dir: run.checkpoint.dir, epoch: c.epoch, batch: c.batch });
     }
     return await finish('complete');
   } finally {
     optimizer.dispose();
   }
+}
+
+/** Each config section that needs an objective has one (the text section: GAP's text loss). */
+function checkSectionObjectives(config: ExperimentConfig, objectives: readonly TrainingObjective[]): void {
+  for (const section of ['text'] as const) {
+    if (config[section] && !objectives.some((o) => o.section === section)) {
+      throw new Error(`the config's '${section}' section needs its training objective in train({ objectives }) (for 'text': gapTextObjective from src/text-priors)`);
+    }
+  }
+}
+
+/** What every model a run saves records besides its weights (the objectives add theirs). */
+function modelMetaOf(config: ExperimentConfig, cache: SkeletonCache, trainCounts: number[], objectives: readonly TrainingObjective[], provenance?: Readonly<Record<string, string | number>>): ModelMeta {
+  let meta: ModelMeta = {
+    layout: cache.manifest.layout,
+    classNames: cache.manifest.classNames,
+    modality: config.data.modality,
+    sampling: config.data.sampling,
+    testCrop: config.data.testCrop,
+    minLength: config.data.minLength,
+    fillMissingPersons: config.data.fillMissingPersons,
+    normalize: config.data.normalize,
+    data: { ...config.data },
+    preprocessing: { ...cache.manifest.preprocessing },
+    trainCounts,
+    shotGroups: config.longTail?.groups ?? [100, 20],
+    provenance: {
+      experiment: config.name,
+      dataset: cache.manifest.dataset,
+      benchmark: config.data.benchmark,
+      ...(provenance ?? {}),
+    },
+  };
+  for (const o of objectives) meta = { ...meta, ...o.modelMeta };
+  return meta;
+}
+
+function optimizerOf(config: ExperimentConfig, model: SkeletonModel): Optimizer {
+  return new Optimizer(model.params, {
+    kind: config.optim.optimizer,
+    weightDecay: config.optim.weightDecay,
+    decayParameters: config.optim.decayParameters,
+    betas: config.optim.betas,
+    eps: config.optim.eps,
+    momentum: config.optim.momentum,
+    nesterov: config.optim.nesterov,
+  });
+}
+
+/**
+ * One optimiser step on a loaded batch: the objectives prepare it, gradients (by micro-batch),
+ * clipping, the update. Returns the batch as the objectives left it and [loss, correct, gradient
+ * norm], or undefined when the run was stopped between micro-batches (nothing applied).
+ */
+async function optimiserStep(run: TrainingRun, objectives: readonly TrainingObjective[], loaded: HostBatch, lr: number): Promise<{ host: HostBatch; stats: Float32Array } | undefined> {
+  const { config, model, optimizer, counters: c } = run;
+  const position = { epoch: c.epoch, batch: c.batch };
+  let host = loaded;
+  const terms = objectives.map((objective) => {
+    const prepared = objective.prepare?.(host, position) ?? {};
+    if (prepared.host) host = prepared.host;
+    return { objective, targets: prepared.targets };
+  });
+  const inputs = toModelInputs(host, model);
+  const kept: { correct?: tf.Scalar } = {};
+  let grads: tf.NamedTensorMap | undefined;
+  let value: tf.Scalar | undefined;
+  let clipped: ReturnType<typeof clipGradNorm> | undefined;
+  try {
+    const computed = await batchGradients(model, inputs, optimizer.variables(), config, c.step, position, terms, run.signal);
+    if (!computed) return undefined;
+    ({ value, grads, correct: kept.correct } = computed);
+    clipped = clipGradNorm(grads, config.optim.clipGradNorm);
+    const packed = tf.stack([value, kept.correct!, clipped.norm]);
+    const stats = (await packed.data()) as Float32Array;
+    packed.dispose();
+    const [loss, , norm] = stats;
+    if (!Number.isFinite(loss) || !Number.isFinite(norm)) throw new TrainingDivergedError(c.epoch, c.step, loss, lr, run.checkpoint?.dir, run.checkpoint?.epoch, norm);
+    optimizer.applyGradients(clipped.grads, lr);
+    return { host, stats };
+  } finally {
+    disposeModelInputs(inputs);
+    // Targets the objectives made for a step that never ran (an error before batchGradients split them).
+    tf.dispose(terms.flatMap(({ targets }) => (targets && !targets.tensor.isDisposed ? [targets.tensor] : [])));
+    tf.dispose([value, kept.correct, clipped?.norm, ...(grads ? Object.values(grads) : []), ...(clipped ? Object.values(clipped.grads) : [])]);
+  }
+}
+
+/**
+ * The end of an epoch's batches: its metrics (with the validation scores), the best epoch so
+ * far, and the counters moved on to the next epoch (what a checkpoint then saves).
+ */
+function closeEpoch(run: TrainingRun, val: ValidationScores | undefined, epochStarted: number): { metrics: EpochMetrics; best: boolean } {
+  const c = run.counters;
+  const completed = c.epoch + 1;
+  let best = false;
+  if (val && (c.best === null || val.top1 > c.best.top1)) {
+    c.best = { epoch: completed, top1: val.top1 };
+    best = true;
+  }
+  const metrics: EpochMetrics = {
+    epoch: completed,
+    step: c.step,
+    lr: c.running.lastLr,
+    trainLoss: c.running.batches > 0 ? c.running.lossSum / c.running.batches : Number.NaN,
+    trainAccuracy: c.running.seen > 0 ? c.running.correct / c.running.seen : Number.NaN,
+    ...(val ? { valTop1: val.top1, valTop5: val.top5, valLoss: val.loss } : {}),
+    seconds: (performance.now() - epochStarted) / 1000,
+    samplesPerSecond: c.running.seen / Math.max(1e-9, c.running.trainSeconds),
+  };
+  c.history = [...c.history, metrics];
+  c.epoch = completed;
+  c.batch = 0;
+  c.running = ZERO_SUMS;
+  return { metrics, best };
 }
