@@ -2,11 +2,14 @@
  * The one place that picks the TensorFlow.js engine.
  *
  *   tensorflow-gpu  @tensorflow/tfjs-node-gpu (libtensorflow + CUDA), optional dependency
+ *   webgpu          @tensorflow/tfjs-backend-webgpu on Dawn (the `webgpu` package), optional
+ *                   dependencies; any GPU with a Vulkan driver (./webgpu.ts). `auto` takes it
+ *                   only on a real GPU, never on a CPU adapter such as Mesa's lavapipe
  *   tensorflow      @tensorflow/tfjs-node (libtensorflow, CPU), optional dependency
  *   wasm            @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD), always installed
  *   cpu             tfjs's pure-JavaScript reference backend (slow; for tests)
  *
- * `auto` takes the first that loads, in that order. The node packages download
+ * `auto` takes the first that loads, in that order (webgpu only on a GPU). The node packages download
  * libtensorflow at install time, so on machines without network access they are absent
  * and auto falls through to wasm.
  *
@@ -22,6 +25,7 @@ import { describeOpenBlas, loadNativeAddon } from './native.js';
 import { nativeSelfCheck, registerNativeKernels, unregisterNativeKernels } from './native-kernels.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { prepareWasmThreads } from './wasm-threads.js';
+import { describeAdapter, findWebGpuAdapter, startWebGpuBackend, webgpuFault, type WebGpuAdapterSummary } from './webgpu.js';
 
 import { BACKEND_CHOICES, NATIVE_CHOICES, type BackendChoice, type ConcreteBackend, type NativeChoice } from './choices.js';
 
@@ -39,7 +43,7 @@ export interface BackendInfo {
   readonly requested: BackendChoice;
   /** What runs. */
   readonly backend: ConcreteBackend;
-  /** tfjs's own backend name ('tensorflow', 'wasm' or 'cpu'). */
+  /** tfjs's own backend name ('tensorflow', 'webgpu', 'wasm' or 'cpu'). */
   readonly tfBackend: string;
   /** Backends tried before it, with why they did not load. */
   readonly unavailable: ReadonlyArray<{ backend: ConcreteBackend; reason: string }>;
@@ -49,6 +53,8 @@ export interface BackendInfo {
   readonly threads: number;
   /** wasm only: the native kernels' state. */
   readonly native?: NativeInfo;
+  /** webgpu only: the adapter Dawn computes on. */
+  readonly adapter?: WebGpuAdapterSummary;
 }
 
 export interface InitBackendOptions {
@@ -65,7 +71,7 @@ export interface InitBackendOptions {
   readonly native?: NativeChoice;
 }
 
-const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 let current: BackendInfo | undefined;
 const nativeWarnings = new Set<string>();
@@ -133,8 +139,14 @@ function wasmDescription(threads: number, native?: NativeInfo): string {
   return native.active ? `${base} + ${native.description}` : `${base}; ${native.description}`;
 }
 
-async function tryLoad(backend: ConcreteBackend, options: InitBackendOptions): Promise<{ tfBackend: string; description: string }> {
+async function tryLoad(backend: ConcreteBackend, options: InitBackendOptions, requested: BackendChoice): Promise<{ tfBackend: string; description: string; adapter?: WebGpuAdapterSummary }> {
   switch (backend) {
+    case 'webgpu': {
+      // A CPU adapter (lavapipe) only when asked for by name: under auto, wasm is faster.
+      const { adapter, summary } = await findWebGpuAdapter(requested === 'webgpu');
+      await startWebGpuBackend(adapter);
+      return { tfBackend: 'webgpu', description: `webgpu (Dawn on ${describeAdapter(summary)})`, adapter: summary };
+    }
     case 'tensorflow-gpu':
       await import('@tensorflow/tfjs-node-gpu' as string);
       if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs-node-gpu loaded but its backend did not initialise');
@@ -183,7 +195,7 @@ export async function initBackend(requested: BackendChoice = 'auto', options: In
   if (!(BACKEND_CHOICES as readonly string[]).includes(requested)) {
     throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got '${requested}'`);
   }
-  if (current && (current.requested === requested || current.backend === requested)) {
+  if (current && (current.requested === requested || current.backend === requested) && !(current.backend === 'webgpu' && webgpuFault())) {
     if (current.backend === 'wasm' && current.threads !== requestedWasmThreads(options)) {
       throw new Error(`the wasm backend already runs ${current.threads} thread(s) in this process; its thread count is fixed when it first loads`);
     }
@@ -198,24 +210,24 @@ export async function initBackend(requested: BackendChoice = 'auto', options: In
   const order = requested === 'auto' ? AUTO_ORDER : [requested];
   const unavailable: Array<{ backend: ConcreteBackend; reason: string }> = [];
   for (const backend of order) {
-    let loaded: { tfBackend: string; description: string; threads: number };
+    let loaded: { tfBackend: string; description: string; threads: number; adapter?: WebGpuAdapterSummary };
     try {
-      const { tfBackend, description } = await tryLoad(backend, options);
+      const { tfBackend, description, adapter } = await tryLoad(backend, options, requested);
       await tf.ready();
       const threads = backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1;
       quietCpuBanner();
-      loaded = { tfBackend, description, threads };
+      loaded = { tfBackend, description, threads, adapter };
     } catch (e) {
       unavailable.push({ backend, reason: reasonOf(e) });
       continue;
     }
-    const { tfBackend, description, threads } = loaded;
+    const { tfBackend, description, threads, adapter } = loaded;
     if (backend === 'wasm') {
       // Outside the try: `--native on` that cannot be honoured is an error, not a reason to pass wasm over.
       const native = applyNative(nativeChoice, threads);
       current = { requested, backend, tfBackend, unavailable, description: wasmDescription(threads, native), threads, native };
     } else {
-      current = { requested, backend, tfBackend, unavailable, description, threads };
+      current = { requested, backend, tfBackend, unavailable, description, threads, ...(adapter ? { adapter } : {}) };
     }
     return current;
   }
