@@ -16,6 +16,7 @@
  * Mesa's mesa-vulkan-drivers has lavapipe, which Dawn accepts from Mesa 23 on). No CUDA.
  */
 import * as tf from '@tensorflow/tfjs';
+import { registerWebGpuKernels } from './webgpu-kernels.js';
 
 /** What skelact says about a WebGPU adapter. */
 export interface WebGpuAdapterSummary {
@@ -30,7 +31,8 @@ export interface WebGpuAdapterSummary {
 
 /** A fault of the GPU device, recorded as it happens (Dawn reports both asynchronously). */
 export interface WebGpuFault {
-  readonly kind: 'device-lost' | 'out-of-memory';
+  /** validation: a kernel the device refused (its results are wrong), e.g. over a device limit. */
+  readonly kind: 'device-lost' | 'out-of-memory' | 'validation';
   /** Dawn's words. */
   readonly message: string;
 }
@@ -115,7 +117,9 @@ function watch(device: DawnDevice): void {
     if (openDevice === device) fault ??= { kind: 'device-lost', message: `${info.reason}${info.message ? `: ${info.message}` : ''}` };
   });
   device.addEventListener('uncapturederror', (event) => {
-    if (event.error.constructor.name === 'GPUOutOfMemoryError') fault ??= { kind: 'out-of-memory', message: event.error.message };
+    // Dawn also prints these; without a record the computation would go on with wrong values.
+    const kind = event.error.constructor.name === 'GPUOutOfMemoryError' ? 'out-of-memory' : 'validation';
+    fault ??= { kind, message: event.error.message.split('\n')[0] };
   });
 }
 
@@ -125,6 +129,7 @@ function watch(device: DawnDevice): void {
  */
 export async function startWebGpuBackend(adapter: DawnAdapter): Promise<void> {
   const { WebGPUBackend } = (await import('@tensorflow/tfjs-backend-webgpu' as string)) as { WebGPUBackend: new (device: unknown, info: unknown) => tf.KernelBackend };
+  registerWebGpuKernels();
   const registry = tf.engine().registry as Record<string, unknown>;
   if (registry.webgpu && !fault) {
     if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend did not initialise');
@@ -141,11 +146,25 @@ export async function startWebGpuBackend(adapter: DawnAdapter): Promise<void> {
     const limits = adapter.limits;
     // tfjs's shaders need the adapter's larger limits (the default device limits are the web's minimums).
     const requiredLimits: Record<string, number> = {};
-    for (const name of ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup']) requiredLimits[name] = limits[name];
+    // maxStorageBuffersPerShaderStage: the kernels with many inputs (AddN, Concat) split by it.
+    for (const name of ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage']) requiredLimits[name] = limits[name];
     const requiredFeatures = ['timestamp-query', 'bgra8unorm-storage'].filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
     watch(device);
-    return new WebGPUBackend(device, adapter.info);
+    const backend = new WebGPUBackend(device, adapter.info) as tf.KernelBackend;
+    // tfjs reads GPU data synchronously through a browser's OffscreenCanvas; Node has none.
+    const readSync = backend.readSync.bind(backend);
+    backend.readSync = (dataId: object) => {
+      try {
+        return readSync(dataId);
+      } catch (e) {
+        if (e instanceof ReferenceError && /OffscreenCanvas/.test(e.message)) {
+          throw new Error('the webgpu backend cannot read a tensor synchronously in Node (dataSync, arraySync, bufferSync): WebGPU reads are asynchronous; use await tensor.data() / array()');
+        }
+        throw e;
+      }
+    };
+    return backend;
   }, 0);
   if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend did not initialise');
 }

@@ -1,6 +1,6 @@
 /** Training, evaluation and their files: what the CLI commands (train, evaluate, ensemble, plot) build on. */
 export { AUGMENT_PRESETS, ConfigError, SAMPLINGS, experimentSchema, loadExperiment, parseExperiment, type ExperimentConfig } from './config.js';
-export { RUN_FILES, TrainingDivergedError, experimentSplits, train, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
+export { GpuFaultError, RUN_FILES, TrainingDivergedError, experimentSplits, train, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
 export { CHECKPOINT_DIR, CheckpointError, findCheckpoint, readCheckpointState, type CheckpointState, type EpochMetrics } from './checkpoint.js';
 export {
   SCORE_FILES,

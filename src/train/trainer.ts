@@ -41,6 +41,7 @@ import { RNG_SCHEME, randomStream, shuffled, streamSeed } from '../core/random.j
 import { scheduleFromConfig } from './schedule.js';
 import type { ObjectiveTargets, TrainingObjective } from './objective.js';
 import { SkelactError } from '../core/errors.js';
+import { webgpuFault, type WebGpuFault } from '../engine/webgpu.js';
 
 export const RUN_FILES = { metrics: 'metrics.jsonl', steps: 'steps.jsonl', best: 'best', config: 'config.json' } as const;
 
@@ -130,6 +131,37 @@ export class TrainingDivergedError extends SkelactError {
         (lastCheckpoint ? `the last good checkpoint (epoch ${checkpointEpoch}) is ${lastCheckpoint}` : 'no checkpoint was written yet') +
         '. Lower optim.lr, raise optim.warmupEpochs or turn on optim.clipGradNorm.',
     );
+  }
+}
+
+/**
+ * Thrown when the GPU device (the webgpu backend) reports a fault during training: it was lost
+ * (driver reset, GPU removed, …), ran out of memory, or refused a kernel. Nothing of that step
+ * is applied and no checkpoint is written after it; the last checkpoint on disk is kept.
+ */
+export class GpuFaultError extends SkelactError {
+  readonly code = 'gpu-fault';
+
+  constructor(
+    readonly fault: WebGpuFault,
+    readonly epoch: number,
+    readonly step: number,
+    /** Samples per forward/backward pass when it happened (optim.microBatch, else optim.batchSize). */
+    readonly passSize: number,
+    readonly lastCheckpoint: string | undefined,
+    readonly checkpointEpoch: number | undefined,
+  ) {
+    const where = `at epoch ${epoch + 1}, step ${step + 1}`;
+    const kept = lastCheckpoint ? `The last checkpoint (epoch ${checkpointEpoch}) is kept: ${lastCheckpoint}; resume from it.` : 'No checkpoint was written yet.';
+    const smaller = Math.max(1, Math.floor(passSize / 2));
+    const what =
+      fault.kind === 'device-lost'
+        ? `the GPU device was lost ${where} (${fault.message}); training stopped.`
+        : fault.kind === 'out-of-memory'
+          ? `the GPU ran out of memory ${where} with ${passSize} samples per pass (${fault.message}). ` +
+            (passSize > 1 ? `Try optim.microBatch ${smaller} (the same batch in ${Math.ceil(passSize / smaller)} passes, gradients summed) or optim.batchSize ${smaller}.` : 'One sample per pass does not fit: use a smaller model or a GPU with more memory.')
+          : `the GPU refused a kernel ${where} (${fault.message}), so its results would be wrong; training stopped. Please report this with the engine line.`;
+    super(`${what} ${kept}`);
   }
 }
 
@@ -337,6 +369,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let history: EpochMetrics[] = [];
     let lastCheckpoint: string | undefined;
     let checkpointEpoch: number | undefined;
+    // On the webgpu backend, Dawn reports a lost device or a failed allocation on its own time:
+    // checked after each step's read and before anything is saved, so a checkpoint is never
+    // written from a broken device.
+    const passSize = Math.min(config.optim.batchSize, config.optim.microBatch ?? config.optim.batchSize);
+    const stopOnGpuFault = () => {
+      const fault = tf.getBackend() === 'webgpu' ? webgpuFault() : undefined;
+      if (fault) throw new GpuFaultError(fault, epoch, step, passSize, lastCheckpoint, checkpointEpoch);
+    };
 
     const existing = findCheckpoint(outDir);
     if (options.resume) {
@@ -426,9 +466,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           const packed = tf.stack([value, kept.correct!, clipped.norm]);
           stats = (await packed.data()) as Float32Array;
           packed.dispose();
+          stopOnGpuFault();
           const [loss, , norm] = stats;
           if (!Number.isFinite(loss) || !Number.isFinite(norm)) throw new TrainingDivergedError(epoch, step, loss, lr, lastCheckpoint, checkpointEpoch, norm);
           optimizer.applyGradients(clipped.grads, lr);
+        } catch (e) {
+          // A lost device rejects reads with an empty error: say what happened instead.
+          stopOnGpuFault();
+          throw e;
         } finally {
           disposeModelInputs(inputs);
           tf.dispose([value, kept.correct, clipped?.norm, ...(grads ? Object.values(grads) : []), ...(clipped ? Object.values(clipped.grads) : [])]);
@@ -474,6 +519,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           if (!options.signal?.aborted) throw e;
         }
       }
+      stopOnGpuFault();
       if (options.signal?.aborted) {
         // Every batch of the epoch is done; a resume goes straight to its validation.
         running = { ...running, seconds: (performance.now() - epochStarted) / 1000 };
