@@ -69,6 +69,12 @@ export interface InitBackendOptions {
    * on: the same, but an error where they cannot run; off: the stock kernels.
    */
   readonly native?: NativeChoice;
+  /**
+   * The caller reads tensors synchronously (dataSync, arraySync), which the webgpu backend
+   * cannot do in Node: `auto` then passes webgpu over (an explicit 'webgpu' still runs, and
+   * such a read fails saying so).
+   */
+  readonly syncReads?: boolean;
 }
 
 const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
@@ -210,6 +216,10 @@ export async function initBackend(requested: BackendChoice = 'auto', options: In
   const order = requested === 'auto' ? AUTO_ORDER : [requested];
   const unavailable: Array<{ backend: ConcreteBackend; reason: string }> = [];
   for (const backend of order) {
+    if (backend === 'webgpu' && requested === 'auto' && options.syncReads) {
+      unavailable.push({ backend, reason: 'not tried: the caller reads tensors synchronously, which WebGPU cannot do in Node' });
+      continue;
+    }
     let loaded: { tfBackend: string; description: string; threads: number; adapter?: WebGpuAdapterSummary };
     try {
       const { tfBackend, description, adapter } = await tryLoad(backend, options, requested);

@@ -3,6 +3,7 @@
  * the cpu backend, a few trainer steps giving the cpu backend's loss curve, and the faults the
  * trainer stops on (a lost device, GPU out of memory) with the last checkpoint kept.
  */
+import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,6 +46,16 @@ testOnWebGpu('dataSync on a GPU tensor says that Node reads WebGPU asynchronousl
   } finally {
     useBackend('cpu');
   }
+});
+
+test.serial('auto passes webgpu over for callers that read synchronously, saying why', async (t) => {
+  const info = await initBackend('auto', { syncReads: true });
+  t.not(info.backend, 'webgpu');
+  t.deepEqual(
+    info.unavailable.filter((u) => u.backend === 'webgpu'),
+    [{ backend: 'webgpu', reason: 'not tried: the caller reads tensors synchronously, which WebGPU cannot do in Node' }],
+  );
+  await initBackend('cpu');
 });
 
 const cache = syntheticCache({ perClass: 6 });
