@@ -88,7 +88,7 @@ export function summariseAdapter(adapter: DawnAdapter): WebGpuAdapterSummary {
   return { vendor, architecture, device, driver: description, cpu };
 }
 
-/** "llvmpipe-llvm-15-0-6-256-bits (llvmpipe: Mesa 25.0.7 …), a CPU adapter". */
+/** "llvmpipe-llvm-15-0-6-256-bits-, driver llvmpipe: Mesa 25.0.7 …; a CPU adapter (…)". */
 export function describeAdapter(a: WebGpuAdapterSummary): string {
   const name = a.device || [a.vendor, a.architecture].filter(Boolean).join(' ') || 'unnamed adapter';
   return `${name}, driver ${a.driver || 'unknown'}${a.cpu ? '; a CPU adapter (Vulkan on the CPU: correctness only, slower than wasm)' : ''}`;
@@ -109,7 +109,7 @@ export async function findWebGpuAdapter(allowCpu: boolean): Promise<{ adapter: D
   return { adapter, summary };
 }
 
-/** Records device loss and out-of-memory errors of the device tfjs computes on. */
+/** Records the first fault of the device tfjs computes on: its loss, or an uncaptured error (out of memory, validation). */
 function watch(device: DawnDevice): void {
   openDevice = device;
   void device.lost.then((info) => {
