@@ -15,12 +15,12 @@
  * realtime model only, and the training run at batch 2 for 2 steps on each backend, so it
  * shows that the path works and agrees with wasm, not how fast a GPU is. It says so.
  * Without an adapter it says why, writes nothing and exits with status 1.
- * Every part has a time limit (bench:model 150 s per backend, the training runs 120 s and 90 s,
+ * Every part has a time limit (bench:model 150 s per backend with its workers, the training runs 120 s and 90 s,
  * each checked after a step), so the whole stays under 10 minutes.
  *
- * Usage: node dist/bench/gpu.js [--json bench/results/gpu.json] [--steps 12] [--batch 16]
+ * Usage: node dist/bench/gpu.js [--json bench/results/gpu.json] [--steps 12] [--batch 16] [--model-seconds 150]
  */
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -43,8 +43,34 @@ const say = (m: string) => console.log(m);
 /** The rows bench/model.ts prints as JSON lines. */
 type ModelRow = Record<string, unknown> & { backend: string; model: string };
 
+/**
+ * Runs a command in a process group of its own, killing the whole group at `timeoutMs`
+ * (bench:model starts a worker process per case: a kill of bench:model alone would leave its
+ * worker running).
+ */
+function runGroup(args: string[], timeoutMs: number): Promise<{ code: number | null; timedOut: boolean; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let timedOut = false;
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, timedOut, stderr });
+    });
+  });
+}
+
 /** bench:model with --json into a temporary file, per backend, with a time limit. */
-function modelBenchJson(backends: string[], only: string, flags: string[], timeoutMs: number): { rows: ModelRow[]; notes: string[] } {
+async function modelBenchJson(backends: string[], only: string, flags: string[], timeoutMs: number): Promise<{ rows: ModelRow[]; notes: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'skelact-bench-gpu-'));
   const rows: ModelRow[] = [];
   const notes: string[] = [];
@@ -54,25 +80,22 @@ function modelBenchJson(backends: string[], only: string, flags: string[], timeo
       const script = join(dirname(fileURLToPath(import.meta.url)), 'model.js');
       const args = [script, '--backends', backend, '--only', only, ...flags, '--json', file];
       say(`  ${backend}: node dist/bench/model.js ${args.slice(1, -2).map((a) => (/[ (,]/.test(a) ? `'${a}'` : a)).join(' ')}`);
-      let stderr = '';
-      try {
-        execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, maxBuffer: 1 << 26 });
-      } catch (e) {
-        const err = e as { signal?: string; stderr?: string; message: string };
-        stderr = err.stderr ?? '';
-        notes.push(`${backend}: ${err.signal === 'SIGTERM' ? `stopped at bench:gpu's limit of ${timeoutMs / 1000} s` : stderr.split('\n').filter(Boolean).slice(-2).join(' ') || err.message}`);
-      }
-      let got: ModelRow[] = [];
+      const run = await runGroup(args, timeoutMs);
+      if (run.timedOut) notes.push(`${backend}: stopped at bench:gpu's limit of ${timeoutMs / 1000} s`);
+      else if (run.code !== 0) notes.push(`${backend}: ${run.stderr.split('\n').filter(Boolean).slice(-2).join(' ')}`);
+      let got: ModelRow[];
       try {
         got = (JSON.parse(readFileSync(file, 'utf8')) as { rows: ModelRow[] }).rows;
       } catch {
         // Stopped before writing its file: the rows it finished are JSON lines on its stderr.
-        got = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ModelRow);
+        got = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ModelRow);
       }
       for (const r of got) {
         rows.push(r);
         say(`    ${r.model}: forward ${r.forwardMs ?? '–'} ms at batch 1${r.trainSamplesPerSecond !== undefined ? `, training ${r.trainSamplesPerSecond} samples/s at batch 16` : ''}${r.tensorsFlat === false ? ', TENSORS LEAK' : ''}`);
       }
+      // bench:model notes the backends it could not start on stderr ("webgpu: not run (…)").
+      for (const line of run.stderr.split('\n').filter((l) => / not run \(/.test(l))) notes.push(line.trim());
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -178,9 +201,10 @@ async function main(): Promise<void> {
   }
 
   say(`\n1. bench:model, webgpu and wasm side by side (${gpu ? 'four models' : 'the realtime model, forward only'})`);
+  const limitMs = Number(arg('model-seconds', gpu ? '150' : '120')) * 1000;
   const bench = gpu
-    ? modelBenchJson(['webgpu', 'wasm'], 'SkateFormer realtime,SkateFormer NTU (2,ST-GCN standard,part streams small', ['--quick', '--steps', '5'], 150_000)
-    : modelBenchJson(['webgpu', 'wasm'], 'SkateFormer realtime', ['--quick', '--forward-only'], 120_000);
+    ? await modelBenchJson(['webgpu', 'wasm'], 'SkateFormer realtime,SkateFormer NTU (2,ST-GCN standard,part streams small', ['--quick', '--steps', '5'], limitMs)
+    : await modelBenchJson(['webgpu', 'wasm'], 'SkateFormer realtime', ['--quick', '--forward-only'], limitMs);
   for (const n of bench.notes) say(`    note: ${n}`);
 
   const batch = Number(arg('batch', gpu ? '16' : '2'));
