@@ -136,7 +136,7 @@ export class TrainingDivergedError extends SkelactError {
 
 /**
  * Thrown when the GPU device (the webgpu backend) reports a fault during training: it was lost
- * (driver reset, GPU removed, …), ran out of memory, or refused a kernel. Nothing of that step
+ * (driver reset, GPU removed, …), ran out of memory, or refused a call (a validation error: a kernel over a device limit). Nothing of that step
  * is applied and no checkpoint is written after it; the last checkpoint on disk is kept.
  */
 export class GpuFaultError extends SkelactError {
@@ -160,7 +160,7 @@ export class GpuFaultError extends SkelactError {
         : fault.kind === 'out-of-memory'
           ? `the GPU ran out of memory ${where} with ${passSize} samples per pass (${fault.message}). ` +
             (passSize > 1 ? `Try optim.microBatch ${smaller} (the same batch in ${Math.ceil(passSize / smaller)} passes, gradients summed) or optim.batchSize ${smaller}.` : 'One sample per pass does not fit: use a smaller model or a GPU with more memory.')
-          : `the GPU refused a kernel ${where} (${fault.message}), so its results would be wrong; training stopped. Please report this with the engine line.`;
+          : `the GPU device refused a call ${where} (${fault.message}), so its results would be wrong; training stopped. Please report this with the engine line.`;
     super(`${what} ${kept}`);
   }
 }

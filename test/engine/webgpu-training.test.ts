@@ -160,3 +160,27 @@ testOnWebGpu('GPU out of memory during training names the batch size to try', as
   await initBackend('cpu');
   model.dispose();
 });
+
+testOnWebGpu('a call the device refuses (a Dawn validation error) is recorded and stops training: its results would be wrong', async (t) => {
+  await initBackend('webgpu');
+  const model = makeModel();
+  const error = await t.throwsAsync(
+    train({
+      config,
+      model,
+      cache,
+      outDir: tmp(),
+      onProgress: (e) => {
+        // A buffer with no usage is invalid: Dawn raises a real uncaptured validation error.
+        if (e.type === 'step' && e.step === 1) (webgpuDevice() as unknown as { createBuffer(d: object): unknown }).createBuffer({ size: 4, usage: 0 });
+      },
+    }),
+    { instanceOf: GpuFaultError },
+  );
+  t.is((error as GpuFaultError).fault.kind, 'validation');
+  t.regex(error!.message, /the GPU device refused a call at epoch 1, step 2 \(.*usage.*\), so its results would be wrong; training stopped/i);
+  await initBackend('webgpu');
+  t.is(webgpuFault(), undefined);
+  await initBackend('cpu');
+  model.dispose();
+});
