@@ -16,6 +16,7 @@
  * Mesa's mesa-vulkan-drivers has lavapipe, which Dawn accepts from Mesa 23 on). No CUDA.
  */
 import * as tf from '@tensorflow/tfjs';
+import { SkelactError } from '../core/errors.js';
 import { registerWebGpuKernels } from './webgpu-kernels.js';
 
 /** What skelact says about a WebGPU adapter. */
@@ -172,6 +173,24 @@ export async function startWebGpuBackend(adapter: DawnAdapter): Promise<void> {
 /** The fault of the running WebGPU device, if one happened. */
 export function webgpuFault(): WebGpuFault | undefined {
   return fault;
+}
+
+/** A fault of the GPU device while computing something other than training steps (the trainer says more: GpuFaultError). */
+export class GpuDeviceError extends SkelactError {
+  readonly code = 'gpu-fault';
+
+  constructor(
+    readonly fault: WebGpuFault,
+    what: string,
+  ) {
+    const happened = fault.kind === 'device-lost' ? 'the GPU device was lost' : fault.kind === 'out-of-memory' ? 'the GPU ran out of memory (try a smaller batch size)' : 'the GPU device refused a call';
+    super(`${what} stopped: ${happened} (${fault.message}); its results would be wrong`);
+  }
+}
+
+/** Throws GpuDeviceError where the running backend is webgpu and its device reported a fault. */
+export function throwOnWebGpuFault(what: string): void {
+  if (fault && tf.getBackend() === 'webgpu') throw new GpuDeviceError(fault, what);
 }
 
 /** The device tfjs's 'webgpu' backend computes on (tests use it to lose the device on purpose). */

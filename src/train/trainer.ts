@@ -516,6 +516,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           const result = await evaluateWithLoader(model, valLoader, classNames, cache, (done, total) => options.onProgress?.({ type: 'validation', epoch, done, total }), options.signal);
           val = { top1: result.top1, top5: result.top5, loss: result.loss };
         } catch (e) {
+          stopOnGpuFault();
           if (!options.signal?.aborted) throw e;
         }
       }

@@ -8,10 +8,11 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend.js';
-import { webgpuDevice, webgpuFault } from '../../src/engine/webgpu.js';
+import { GpuDeviceError, webgpuDevice, webgpuFault } from '../../src/engine/webgpu.js';
 import { isSkelactWebGpuKernel, webgpuKernelNames } from '../../src/engine/webgpu-kernels.js';
 import { createModel, type ModelSection } from '../../src/models/registry.js';
 import { readCheckpointState } from '../../src/train/checkpoint.js';
+import { evaluate } from '../../src/train/evaluate.js';
 import { GpuFaultError, train } from '../../src/train/trainer.js';
 import { experiment, syntheticCache, tmp } from '../train/helpers.js';
 import { assertWebGpuMatchesCpu, testOnWebGpu, useBackend } from '../helpers/webgpu.js';
@@ -179,6 +180,28 @@ testOnWebGpu('a call the device refuses (a Dawn validation error) is recorded an
   );
   t.is((error as GpuFaultError).fault.kind, 'validation');
   t.regex(error!.message, /the GPU device refused a call at epoch 1, step 2 \(.*usage.*\), so its results would be wrong; training stopped/i);
+  await initBackend('webgpu');
+  t.is(webgpuFault(), undefined);
+  await initBackend('cpu');
+  model.dispose();
+});
+
+testOnWebGpu('evaluation (eval, predict) on webgpu gives the cpu scores, and stops with the reason when the device is lost', async (t) => {
+  const indices = Array.from({ length: 8 }, (_, i) => i);
+  const scores: Record<string, Float32Array> = {};
+  for (const backend of ['webgpu', 'cpu'] as const) {
+    await initBackend(backend);
+    const model = makeModel();
+    scores[backend] = (await evaluate({ model, cache, config, indices, batchSize: 4 })).scores;
+    model.dispose();
+  }
+  const worst = Math.max(...scores.cpu.map((v, i) => Math.abs(v - scores.webgpu[i])));
+  t.true(worst <= 1e-5, `probabilities differ by ${worst}`);
+  await initBackend('webgpu');
+  const model = makeModel();
+  webgpuDevice()!.destroy();
+  const error = await t.throwsAsync(evaluate({ model, cache, config, indices, batchSize: 4 }), { instanceOf: GpuDeviceError });
+  t.regex(error!.message, /^evaluation stopped: the GPU device was lost \(destroyed.*\); its results would be wrong$/);
   await initBackend('webgpu');
   t.is(webgpuFault(), undefined);
   await initBackend('cpu');
