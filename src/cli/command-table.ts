@@ -14,6 +14,11 @@ export interface CommandEntry {
   readonly describe: string;
   /** Starts a TensorFlow.js backend (and prints the engine line) before the handler runs. */
   readonly tensors: boolean;
+  /**
+   * Reads tensors only asynchronously, so `--backend auto` may run it on a GPU through WebGPU
+   * (Node's WebGPU has no synchronous read); auto passes webgpu over for the other commands.
+   */
+  readonly webgpu?: boolean;
   /** Imports the command's code: its yargs module (positionals, options, handler). */
   readonly load: () => Promise<CommandModule<GlobalOptions, never>>;
 }
@@ -26,6 +31,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'quickstart',
     describe: 'Run the pipeline on bundled synthetic NTU-format data: generate → prepare → inspect (plot one sample) → train a small SkateFormer → evaluate',
     tensors: true,
+    webgpu: true,
     load: () => import('./commands/quickstart.js').then(pick('quickstartCommand')),
   },
   {
@@ -50,12 +56,14 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'train',
     describe: 'Train a model (SkateFormer, ST-GCN, part streams) from an experiment config on a prepared cache',
     tensors: true,
+    webgpu: true,
     load: () => import('./commands/train.js').then(pick('trainCommand')),
   },
   {
     name: 'eval',
     describe: 'Evaluate a saved model on a cache split: top-1, top-5, per-class accuracy, confusion matrix, saved scores',
     tensors: true,
+    webgpu: true,
     load: () => import('./commands/eval.js').then(pick('evalCommand')),
   },
   {
@@ -68,6 +76,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'predict',
     describe: 'Print the top classes a saved model gives the sequences of one raw skeleton file',
     tensors: true,
+    webgpu: true,
     load: () => import('./commands/eval.js').then(pick('predictCommand')),
   },
   {

@@ -29,10 +29,11 @@ function commandWord(argv: readonly string[]): string | undefined {
 }
 
 /** Starts the TensorFlow.js backend (only for commands that compute with tensors) and says which runs. */
-async function startBackend(args: Record<string, unknown>): Promise<void> {
+async function startBackend(args: Record<string, unknown>, webgpu: boolean): Promise<void> {
   if (args.help) return; // --help starts no engine
   const { describeBackend, initBackend } = await import('../engine/backend.js');
   const info = await initBackend(args.backend as BackendChoice, {
+    syncReads: !webgpu,
     ...(args.threads !== undefined ? { threads: args.threads as number } : {}),
     ...(args.native !== undefined ? { native: args.native as NativeChoice } : {}),
   });
@@ -61,7 +62,7 @@ export async function createCli(argv: string[]): Promise<Argv<GlobalOptions>> {
     .option('native', { describe: "wasm backend: skelact's native OpenBLAS kernels for products and convolutions (default SKELACT_NATIVE or auto: where built; 'npm run setup:native' builds them); they run --threads threads", choices: NATIVE_CHOICES, type: 'string', global: true }) as unknown as Argv<GlobalOptions>;
   const chosen = findCommand(commandWord(argv));
   const withCommands = chosen
-    ? cli.command({ ...(await chosen.load()), describe: chosen.describe } as never).middleware(chosen.tensors ? startBackend : (args) => sayNoBackend(args, chosen.name), false)
+    ? cli.command({ ...(await chosen.load()), describe: chosen.describe } as never).middleware(chosen.tensors ? (args) => startBackend(args, chosen.webgpu === true) : (args) => sayNoBackend(args, chosen.name), false)
     : COMMANDS.reduce((y, c) => y.command(c.name, c.describe, {}, () => {}), cli);
   return withCommands
     .demandCommand(1, 'choose a command (skelact --help lists them)')

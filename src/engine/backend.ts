@@ -2,11 +2,14 @@
  * The one place that picks the TensorFlow.js engine.
  *
  *   tensorflow-gpu  @tensorflow/tfjs-node-gpu (libtensorflow + CUDA), optional dependency
+ *   webgpu          @tensorflow/tfjs-backend-webgpu on Dawn (the `webgpu` package), optional
+ *                   dependencies; any GPU with a Vulkan driver (./webgpu.ts). `auto` takes it
+ *                   only on a real GPU, never on a CPU adapter such as Mesa's lavapipe
  *   tensorflow      @tensorflow/tfjs-node (libtensorflow, CPU), optional dependency
  *   wasm            @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD), always installed
  *   cpu             tfjs's pure-JavaScript reference backend (slow; for tests)
  *
- * `auto` takes the first that loads, in that order. The node packages download
+ * `auto` takes the first that loads, in that order (webgpu only on a GPU). The node packages download
  * libtensorflow at install time, so on machines without network access they are absent
  * and auto falls through to wasm.
  *
@@ -22,6 +25,7 @@ import { describeOpenBlas, loadNativeAddon } from './native.js';
 import { nativeSelfCheck, registerNativeKernels, unregisterNativeKernels } from './native-kernels.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { prepareWasmThreads } from './wasm-threads.js';
+import { describeAdapter, findWebGpuAdapter, startWebGpuBackend, webgpuFault, type WebGpuAdapterSummary } from './webgpu.js';
 
 import { NoBackendError, registerBackend, resolveBackend } from './resolver.js';
 import { optionName } from '../core/errors.js';
@@ -42,7 +46,7 @@ export interface BackendInfo {
   readonly requested: BackendChoice;
   /** What runs. */
   readonly backend: ConcreteBackend;
-  /** tfjs's own backend name ('tensorflow', 'wasm' or 'cpu'). */
+  /** tfjs's own backend name ('tensorflow', 'webgpu', 'wasm' or 'cpu'). */
   readonly tfBackend: string;
   /** Backends tried before it, with why they did not load. */
   readonly unavailable: ReadonlyArray<{ backend: ConcreteBackend; reason: string }>;
@@ -52,6 +56,8 @@ export interface BackendInfo {
   readonly threads: number;
   /** wasm only: the native kernels' state. */
   readonly native?: NativeInfo;
+  /** webgpu only: the adapter Dawn computes on. */
+  readonly adapter?: WebGpuAdapterSummary;
 }
 
 export interface InitBackendOptions {
@@ -66,9 +72,18 @@ export interface InitBackendOptions {
    * on: the same, but an error where they cannot run; off: the stock kernels.
    */
   readonly native?: NativeChoice;
+  /**
+   * The caller reads tensors synchronously (dataSync, arraySync), which the webgpu backend
+   * cannot do in Node: `auto` then passes webgpu over (an explicit 'webgpu' still runs, and
+   * such a read fails saying so).
+   */
+  readonly syncReads?: boolean;
 }
 
-const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/** What the Node candidates are started with: the options and what the user asked for. */
+type StartOptions = InitBackendOptions & { readonly requested?: BackendChoice };
+
+const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 let current: BackendInfo | undefined;
 const nativeWarnings = new Set<string>();
@@ -130,8 +145,15 @@ function wasmDescription(threads: number, native?: NativeInfo): string {
   return native.active ? `${base} + ${native.description}` : `${base}; ${native.description}`;
 }
 
-async function tryLoad(backend: ConcreteBackend, options: InitBackendOptions): Promise<{ tfBackend: string; description: string }> {
+async function tryLoad(backend: ConcreteBackend, options: StartOptions): Promise<{ tfBackend: string; description: string; adapter?: WebGpuAdapterSummary }> {
   switch (backend) {
+    case 'webgpu': {
+      if (options.requested === 'auto' && options.syncReads) throw new Error('not tried: the caller reads tensors synchronously, which WebGPU cannot do in Node');
+      // A CPU adapter (lavapipe) only when asked for by name: under auto, wasm is faster.
+      const { adapter, summary } = await findWebGpuAdapter(options.requested === 'webgpu');
+      await startWebGpuBackend(adapter);
+      return { tfBackend: 'webgpu', description: `webgpu (Dawn on ${describeAdapter(summary)})`, adapter: summary };
+    }
     case 'tensorflow-gpu':
       await import('@tensorflow/tfjs-node-gpu' as string);
       if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs-node-gpu loaded but its backend did not initialise');
@@ -174,15 +196,15 @@ function quietCpuBanner(): void {
 
 // Node's candidates for the resolver (./resolver.ts), best first.
 for (const [priority, name] of [...AUTO_ORDER].reverse().entries()) {
-  registerBackend<InitBackendOptions | undefined>({
+  registerBackend<StartOptions | undefined>({
     name,
     priority: 10 * (priority + 1),
     async start(options = {}) {
-      const { tfBackend, description } = await tryLoad(name, options);
+      const { tfBackend, description, adapter } = await tryLoad(name, options);
       await tf.ready();
       const threads = name === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1;
       quietCpuBanner();
-      return { tfBackend, description, threads };
+      return { tfBackend, description, threads, ...(adapter ? { adapter } : {}) };
     },
   });
 }
@@ -195,7 +217,7 @@ export async function initBackend(requested: BackendChoice = 'auto', options: In
   if (!(BACKEND_CHOICES as readonly string[]).includes(requested)) {
     throw new Error(`${optionName('backend')} must be one of ${BACKEND_CHOICES.join(', ')}, got '${requested}'`);
   }
-  if (current && (current.requested === requested || current.backend === requested)) {
+  if (current && (current.requested === requested || current.backend === requested) && !(current.backend === 'webgpu' && webgpuFault())) {
     if (current.backend === 'wasm' && current.threads !== requestedWasmThreads(options)) {
       throw new Error(`the wasm backend already runs ${current.threads} thread(s) in this process; its thread count is fixed when it first loads`);
     }
@@ -209,7 +231,7 @@ export async function initBackend(requested: BackendChoice = 'auto', options: In
   const nativeChoice = requestedNative(options);
   let resolved;
   try {
-    resolved = await resolveBackend<InitBackendOptions>(requested === 'auto' ? AUTO_ORDER : [requested], options);
+    resolved = await resolveBackend<StartOptions>(requested === 'auto' ? AUTO_ORDER : [requested], { ...options, requested });
   } catch (e) {
     if (!(e instanceof NoBackendError)) throw e;
     return noBackend(requested, e.unavailable as Array<{ backend: ConcreteBackend; reason: string }>);
@@ -223,7 +245,8 @@ export async function initBackend(requested: BackendChoice = 'auto', options: In
     const native = applyNative(nativeChoice, threads);
     current = { requested, backend, tfBackend, unavailable, description: wasmDescription(threads, native), threads, native };
   } else {
-    current = { requested, backend, tfBackend, unavailable, description, threads };
+    const { adapter } = resolved as { adapter?: WebGpuAdapterSummary };
+    current = { requested, backend, tfBackend, unavailable, description, threads, ...(adapter ? { adapter } : {}) };
   }
   return current;
 }

@@ -23,6 +23,7 @@ import type { SkeletonModel } from '../models/types.js';
 import type { ExperimentConfig } from './config.js';
 import { SkeletonLoader, disposeModelInputs, toModelInputs } from './loader.js';
 import { SkelactError, parseWith, optionName } from '../core/errors.js';
+import { throwOnWebGpuFault } from '../engine/webgpu.js';
 
 export const SCORES_FORMAT = 'skelact-scores';
 export const SCORES_VERSION = 1;
@@ -137,13 +138,18 @@ export async function evaluateWithLoader(
         const nll = tf.neg(tf.sum(tf.mul(logp, tf.oneHot(safe, K)), -1));
         return [tf.exp(logp), tf.where(valid, nll, tf.zerosLike(nll))];
       });
-      const [p, l] = await Promise.all([probs.data(), losses.data()]);
-      tf.dispose([probs, losses]);
+      const [p, l] = await Promise.all([probs.data(), losses.data()]).finally(() => tf.dispose([probs, losses]));
+      // On the webgpu backend a device fault is reported on the side, not by the reads.
+      throwOnWebGpuFault('evaluation');
       scores.set(p as Float32Array, row * K);
       for (let i = 0; i < host.size; i++) lossSum += l[i];
       labels.set(host.labels, row);
       indices.set(host.samples, row);
       row += host.size;
+    } catch (e) {
+      // A lost device rejects reads with an empty error: say what happened instead.
+      throwOnWebGpuFault('evaluation');
+      throw e;
     } finally {
       disposeModelInputs(inputs);
     }

@@ -1,6 +1,6 @@
 /** Training, evaluation and their files: what the CLI commands (train, evaluate, ensemble, plot) build on. */
 export { AUGMENT_PRESETS, ConfigError, SAMPLINGS, experimentSchema, loadExperiment, parseExperiment, type ExperimentConfig } from './config.js';
-export { RUN_FILES, TrainingDivergedError, experimentSplits, objectivesFor, train, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
+export { GpuFaultError, RUN_FILES, TrainingDivergedError, experimentSplits, objectivesFor, train, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
 export { bestModel, bestModelScores, checkpoints, jsonLines, plots, runFolderCallbacks, validation, type TrainingCallback, type TrainingRun } from './callbacks.js';
 export { classificationObjective, type TrainingObjective } from './objective.js';
 export { longTailObjective } from './long-tail-objective.js';

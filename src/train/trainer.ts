@@ -34,6 +34,7 @@ import { randomStream, shuffled, streamSeed } from '../core/random.js';
 import { scheduleFromConfig } from './schedule.js';
 import { type BatchPosition, type ObjectiveTargets, type TrainingObjective, classificationObjective } from './objective.js';
 import { longTailObjective } from './long-tail-objective.js';
+import { webgpuFault, type WebGpuFault } from '../engine/webgpu.js';
 import { type RunEnd, type TrainEvent, type TrainingCallback, type TrainingRun, type ValidationScores, ZERO_SUMS, runFolderCallbacks } from './callbacks.js';
 import { SkelactError } from '../core/errors.js';
 
@@ -106,6 +107,50 @@ export class TrainingDivergedError extends SkelactError {
         '. Lower optim.lr, raise optim.warmupEpochs or turn on optim.clipGradNorm.',
     );
   }
+}
+
+/**
+ * Thrown when the GPU device (the webgpu backend) reports a fault during training: it was lost
+ * (driver reset, GPU removed, …), ran out of memory, or refused a call (a validation error: a kernel over a device limit). Nothing of that step
+ * is applied and no checkpoint is written after it; the last checkpoint on disk is kept.
+ */
+export class GpuFaultError extends SkelactError {
+  readonly code = 'gpu-fault';
+
+  constructor(
+    readonly fault: WebGpuFault,
+    readonly epoch: number,
+    readonly step: number,
+    /** Samples per forward/backward pass when it happened (optim.microBatch, else optim.batchSize). */
+    readonly passSize: number,
+    readonly lastCheckpoint: string | undefined,
+    readonly checkpointEpoch: number | undefined,
+  ) {
+    const where = `at epoch ${epoch + 1}, step ${step + 1}`;
+    const kept = lastCheckpoint ? `The last checkpoint (epoch ${checkpointEpoch}) is kept: ${lastCheckpoint}; resume from it.` : 'No checkpoint was written yet.';
+    const smaller = Math.max(1, Math.floor(passSize / 2));
+    const what =
+      fault.kind === 'device-lost'
+        ? `the GPU device was lost ${where} (${fault.message}); training stopped.`
+        : fault.kind === 'out-of-memory'
+          ? `the GPU ran out of memory ${where} with ${passSize} samples per pass (${fault.message}). ` +
+            (passSize > 1 ? `Try optim.microBatch ${smaller} (the same batch in ${Math.ceil(passSize / smaller)} passes, gradients summed) or optim.batchSize ${smaller}.` : 'One sample per pass does not fit: use a smaller model or a GPU with more memory.')
+          : `the GPU device refused a call ${where} (${fault.message}), so its results would be wrong; training stopped. Please report this with the engine line.`;
+    super(`${what} ${kept}`);
+  }
+}
+
+/**
+ * On the webgpu backend, Dawn reports a lost device or a failed allocation on its own time: this
+ * is checked after each step's read and before anything is saved, so a checkpoint is never
+ * written from a broken device.
+ */
+function stopOnGpuFault(run: TrainingRun): void {
+  const fault = tf.getBackend() === 'webgpu' ? webgpuFault() : undefined;
+  if (!fault) return;
+  const { optim } = run.config;
+  const passSize = Math.min(optim.batchSize, optim.microBatch ?? optim.batchSize);
+  throw new GpuFaultError(fault, run.counters.epoch, run.counters.step, passSize, run.checkpoint?.dir, run.checkpoint?.epoch);
 }
 
 /** One objective's part in a step: the term and its batch targets, when it has any. */
@@ -331,7 +376,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
       // End of epoch: validation, then the callbacks (best model, logs, checkpoint).
       let val: ValidationScores | undefined;
-      for (const callback of callbacks) val = (await callback.validate?.(run, epoch)) ?? val;
+      try {
+        for (const callback of callbacks) val = (await callback.validate?.(run, epoch)) ?? val;
+      } catch (e) {
+        stopOnGpuFault(run);
+        throw e;
+      }
+      stopOnGpuFault(run);
       // Every batch of the epoch is done; a resume goes straight to its validation.
       if (options.signal?.aborted) return await stop(epochStarted);
       const { metrics, best } = closeEpoch(run, val, epochStarted);
@@ -420,10 +471,15 @@ async function optimiserStep(run: TrainingRun, objectives: readonly TrainingObje
     const packed = tf.stack([value, kept.correct!, clipped.norm]);
     const stats = (await packed.data()) as Float32Array;
     packed.dispose();
+    stopOnGpuFault(run);
     const [loss, , norm] = stats;
     if (!Number.isFinite(loss) || !Number.isFinite(norm)) throw new TrainingDivergedError(c.epoch, c.step, loss, lr, run.checkpoint?.dir, run.checkpoint?.epoch, norm);
     optimizer.applyGradients(clipped.grads, lr);
     return { host, stats };
+  } catch (e) {
+    // A lost device rejects reads with an empty error: say what happened instead.
+    stopOnGpuFault(run);
+    throw e;
   } finally {
     disposeModelInputs(inputs);
     // Targets the objectives made for a step that never ran (an error before batchGradients split them).

@@ -42,14 +42,20 @@ test.serial('an explicit backend that is not installed fails with the reason and
 
 test.serial('auto picks the first backend that loads and says why the others were passed over', async (t) => {
   const info = await initBackend('auto');
-  const expected = installed('@tensorflow/tfjs-node-gpu') || installed('@tensorflow/tfjs-node') ? 'tensorflow' : 'wasm';
-  t.is(info.tfBackend, expected);
-  if (expected === 'wasm') {
-    t.deepEqual(
-      info.unavailable.map((u) => u.backend),
-      ['tensorflow-gpu', 'tensorflow'],
-    );
-    t.regex(describeBackend(info), /passed over: tensorflow-gpu \(not installed\), tensorflow \(not installed\)/);
+  if (info.backend === 'webgpu') {
+    // A machine with a real GPU and a Vulkan driver: auto never takes a CPU adapter.
+    t.false(info.adapter!.cpu, describeBackend(info));
+  } else {
+    const expected = installed('@tensorflow/tfjs-node-gpu') || installed('@tensorflow/tfjs-node') ? 'tensorflow' : 'wasm';
+    t.is(info.tfBackend, expected);
+    if (expected === 'wasm') {
+      t.deepEqual(
+        info.unavailable.map((u) => u.backend),
+        ['tensorflow-gpu', 'webgpu', 'tensorflow'],
+      );
+      // webgpu: not installed, no adapter, or only a CPU adapter (lavapipe), each said as such.
+      t.regex(describeBackend(info), /passed over: tensorflow-gpu \(not installed\), webgpu \((not installed|the optional 'webgpu' package|Dawn found no WebGPU adapter|the only WebGPU adapter is a CPU one).*\), tensorflow \(not installed\)/);
+    }
   }
-  await t.throwsAsync(initBackend('quantum' as never), { message: /option `backend` must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu/ });
+  await t.throwsAsync(initBackend('quantum' as never), { message: /option `backend` must be one of auto, tensorflow-gpu, webgpu, tensorflow, wasm, cpu/ });
 });
