@@ -156,7 +156,7 @@ async function trainingRun(backend: 'webgpu' | 'wasm', cache: SkeletonCache, bat
     await train({
       config,
       model,
-      cache,
+      data: cache,
       outDir,
       epochs: 1,
       signal: controller.signal,

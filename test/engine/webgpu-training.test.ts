@@ -76,7 +76,7 @@ testOnWebGpu('trainer steps on webgpu give the loss curve of the cpu backend; th
     await train({
       config,
       model,
-      cache,
+      data: cache,
       outDir: tmp(),
       epochs: 1,
       onProgress: (e) => {
@@ -109,7 +109,7 @@ testOnWebGpu('a device lost mid-training stops with a message, nothing is saved 
     train({
       config,
       model,
-      cache,
+      data: cache,
       outDir: dir,
       onProgress: (e) => {
         // The second step of epoch 2: epoch 1's checkpoint is on disk.
@@ -142,7 +142,7 @@ testOnWebGpu('GPU out of memory during training names the batch size to try', as
     train({
       config,
       model,
-      cache,
+      data: cache,
       outDir: tmp(),
       onProgress: (e) => {
         // Dawn reports a failed allocation as an uncaptured GPUOutOfMemoryError event on the
@@ -169,7 +169,7 @@ testOnWebGpu('a call the device refuses (a Dawn validation error) is recorded an
     train({
       config,
       model,
-      cache,
+      data: cache,
       outDir: tmp(),
       onProgress: (e) => {
         // A buffer with no usage is invalid: Dawn raises a real uncaptured validation error.
