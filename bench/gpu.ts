@@ -11,7 +11,7 @@
  * part-stream cases (--quick, 5 leak-check steps), and the training run is 12 steps at batch 16
  * on webgpu (the first is the warm-up, not timed) and 2 on wasm.
  * On a CPU adapter (lavapipe, llvmpipe, SwiftShader) GPU figures would mean nothing, and such an
- * adapter runs 5–20× slower than wasm: the reduced check is bench:model's forward pass of the
+ * adapter runs 5–25× slower than wasm: the reduced check is bench:model's forward pass of the
  * realtime model only, and the training run at batch 2 for 2 steps on each backend, so it
  * shows that the path works and agrees with wasm, not how fast a GPU is. It says so.
  * Without an adapter it says why, writes nothing and exits with status 1.
