@@ -332,15 +332,9 @@ export async function queueStatus(opened: OpenedQueue, options: { failures?: num
   };
 }
 
-/** Moves every failed job back to waiting, with its attempts counted afresh. */
+/** Moves every failed job (those failed now) back to waiting, with its tries counted afresh. */
 export async function retryFailed(opened: OpenedQueue): Promise<string[]> {
-  const ids: string[] = [];
-  for (;;) {
-    const failed = await opened.queue.getJobs(['failed'], 0, 499);
-    if (failed.length === 0) return ids;
-    for (const job of failed) {
-      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-      ids.push(job.id!);
-    }
-  }
+  const failed = await opened.queue.getJobs(['failed'], 0, -1);
+  for (const job of failed) await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+  return failed.map((job) => job.id!);
 }
