@@ -44,6 +44,16 @@ interface ExtractArgs extends GlobalOptions {
   minVisibility: number;
   queue?: string;
   queueName: string;
+  shard?: string;
+}
+
+/** `--shard i/n`: the i-th of n equal parts (0-based), by position in the sorted list of videos. */
+function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!(count >= 1 && index < count)) throw new Error(`--shard ${text}: expected i/n with 0 <= i < n (e.g. 0/4 … 3/4)`);
+  return { index, count };
 }
 
 function listVideos(dir: string): string[] {
@@ -98,6 +108,7 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
       .option('min-visibility', { describe: 'generic records: joints below this visibility are written as missing', type: 'number', default: 0 })
       .option('queue', { describe: 'add one job per video to this Redis queue (redis://host:port/db) instead of extracting here; skelact worker runs them. Videos and --out must be at the same paths on every worker (a shared folder)', type: 'string' })
       .option('queue-name', { describe: 'the queue in that Redis database', type: 'string', default: 'skelact' })
+      .option('shard', { describe: "i/n: only every n-th video of the folder, starting at the i-th (0-based), for n machines or a Kubernetes Indexed Job without a queue", type: 'string' })
       .example('$0 extract clip.mp4 --out clip.poses.json', 'one video, one person')
       .example('$0 extract videos/ --out poses/ --persons 2 --generic dataset.jsonl --label-from-folder', 'a folder of two-person clips into a dataset')
       .example('$0 extract clip.mp4 --out poses/ --engine tfjs --pose-model lite', 'in-process, no browser')
@@ -108,8 +119,10 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
     const poseModel: PoseModel = args.poseModel ?? args.model ?? 'full';
     if (!existsSync(args.input)) throw new Error(`${args.input}: no such file or folder`);
     const folder = statSync(args.input).isDirectory();
-    const videos = folder ? listVideos(args.input) : [args.input];
-    if (folder && videos.length === 0) throw new Error(`${args.input}: no video files in this folder (looked for ${VIDEO_EXTENSIONS.join(' ')})`);
+    const all = folder ? listVideos(args.input) : [args.input];
+    const shard = args.shard === undefined ? undefined : parseShard(args.shard);
+    const videos = shard ? all.filter((_, i) => i % shard.count === shard.index) : all;
+    if (folder && all.length === 0) throw new Error(`${args.input}: no video files in this folder (looked for ${VIDEO_EXTENSIONS.join(' ')})`);
     const outIsDir = folder || args.out.endsWith('/') || (existsSync(args.out) && statSync(args.out).isDirectory());
     if (!outIsDir && !args.out.endsWith('.json')) throw new Error(`--out ${args.out}: give a .poses.json file for one video, or a folder`);
     // Before any decoding: a non-video input, and outputs that cannot be written, fail now.
@@ -188,10 +201,12 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
       mkdirSync(dirname(resolve(args.generic)), { recursive: true });
       writeFileAtomic(args.generic, `${records.join('\n')}\n`);
     }
+    // Shards share --out: each writes its own report.
+    const reportName = shard ? `report-${shard.index}-of-${shard.count}.json` : 'report.json';
     const report = { engine: engine.description, poseModel, persons: args.persons, videos: results, failed, generic: args.generic && records.length > 0 ? { file: args.generic, records: records.length, layout: args.layout } : null, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) };
     if (folder) {
       try {
-        writeFileAtomic(join(args.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+        writeFileAtomic(join(args.out, reportName), `${JSON.stringify(report, null, 2)}\n`);
       } catch (e) {
         // Checked writable at the start; should the disk fill up or the folder go away, the
         // per-video reasons are still shown.
@@ -203,7 +218,7 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
     exitWithFailures(failed.length);
     if (args.json) return printJson(report);
     if (folder) {
-      print(`${results.length} of ${videos.length} videos extracted into ${args.out} (${frameTotal} frames, ${report.seconds} s); report: ${join(args.out, 'report.json')}`);
+      print(`${results.length} of ${videos.length} videos extracted into ${args.out} (${frameTotal} frames, ${report.seconds} s); report: ${join(args.out, reportName)}`);
       for (const f of failed) print(`  failed: ${f.file}: ${f.error}`);
     }
     if (report.generic) print(`generic records: ${report.generic.file} (${report.generic.records}, layout ${args.layout}); make a dataset with: skelact prepare generic --raw ${report.generic.file} --out <cache>`);
