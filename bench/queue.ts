@@ -8,9 +8,8 @@
  *   1 worker   skelact worker --until-empty                      (wall time from start to exit)
  *   2 workers  two of them at once
  *
- * The queue's time per job (1 worker): from its first job done to its last, less the extraction
- * time the later jobs report, per job: fetching the next job, checking the video's hash again,
- * writing the pose file, recording the result. Wall times include start-up (Node, the backend, the pose engine)
+ * The queue's own time per job: 500 jobs that do nothing, run by one worker in this process
+ * (Redis round trips and BullMQ's bookkeeping; a pose job adds checking the video's hash again). Wall times include start-up (Node, the backend, the pose engine)
  * alike. Interleaved rounds, medians. Options: --clips 12 --frames 10 --runs 3 --engine tfjs
  * --pose-model lite. Needs redis-server, ffmpeg and the pose models (and
  * ../shared/media, or SKELACT_SHARED). Results: bench/results/queue.json.
@@ -22,6 +21,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../src/util/paths.js';
 import { arg } from './args.js';
 import { startRedis } from '../test/helpers/redis.js';
+import { addJobs, envelope, jobId, openQueue, queueStatus, startWorker } from '../src/queue/index.js';
 
 const BIN = join(packageRoot(), 'bin', 'skelact.js');
 const MEDIA = join(process.env.SKELACT_SHARED ?? join(packageRoot(), '..', 'shared'), 'media', 'messi_panzoom.mp4');
@@ -39,18 +39,13 @@ function run(args: string[]): number {
 
 interface Timed {
   wall: number;
-  /**
-   * From the first job done to the last, less the extraction time the later jobs report, per
-   * job: the queue's own time (the first job, which also loads the pose engine, is left out).
-   */
-  queuePerJob: number;
   jobs: number;
 }
 
 /** n worker processes (--json events) until the queue is empty. */
 function workers(url: string, n: number): Promise<Timed> {
   const t0 = performance.now();
-  const dones: Array<{ at: number; seconds: number }> = [];
+  let done = 0;
   return Promise.all(
     Array.from({ length: n }, () => new Promise<void>((resolve, reject) => {
       const child = spawn(process.execPath, [BIN, 'worker', '--queue', url, '--until-empty', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -60,20 +55,14 @@ function workers(url: string, n: number): Promise<Timed> {
         out += d.toString();
         let nl;
         while ((nl = out.indexOf('\n')) >= 0) {
-          const e = JSON.parse(out.slice(0, nl)) as { type: string; result?: { seconds: number } };
+          if ((JSON.parse(out.slice(0, nl)) as { type: string }).type === 'done') done++;
           out = out.slice(nl + 1);
-          if (e.type === 'done') dones.push({ at: performance.now(), seconds: e.result?.seconds ?? 0 });
         }
       });
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited ${code}: ${err}`))));
     })),
-  ).then(() => {
-    // Meaningful for 1 worker (with several, their spans overlap).
-    const later = dones.slice(1);
-    const span = (dones[dones.length - 1].at - dones[0].at) / 1000;
-    return { wall: (performance.now() - t0) / 1000, queuePerJob: (span - later.reduce((sum, d) => sum + d.seconds, 0)) / later.length, jobs: dones.length };
-  });
+  ).then(() => ({ wall: (performance.now() - t0) / 1000, jobs: done }));
 }
 
 const work = mkdtempSync(join(tmpdir(), 'skelact-bench-queue-'));
@@ -104,8 +93,19 @@ try {
     console.log(`round ${round + 1}: local ${local[round].toFixed(1)} s, 1 worker ${one[round].wall.toFixed(1)} s, 2 workers ${two[round].wall.toFixed(1)} s`);
   }
   const seconds = { local: median(local), oneWorker: median(one.map((x) => x.wall)), twoWorkers: median(two.map((x) => x.wall)), enqueue: median(enqueue) };
-  const overheadMs = Math.round(median(one.map((x) => x.queuePerJob)) * 1000);
-  console.log(`clips/min: local ${perMinute(seconds.local)}, 1 worker ${perMinute(seconds.oneWorker)}, 2 workers ${perMinute(seconds.twoWorkers)}; queue time per job ${overheadMs} ms; adding a job ${Math.round((seconds.enqueue / clips) * 1000)} ms`);
+  console.log(`clips/min: local ${perMinute(seconds.local)}, 1 worker ${perMinute(seconds.oneWorker)}, 2 workers ${perMinute(seconds.twoWorkers)}; adding a job ${Math.round((seconds.enqueue / clips) * 1000)} ms`);
+  // The queue alone: jobs that do nothing, run by one worker in this process.
+  const noopUrl = redis.url(15);
+  const opened = await openQueue(noopUrl);
+  const noop = 500;
+  await addJobs(opened, Array.from({ length: noop }, (_, i) => ({ kind: 'noop', id: jobId('noop', i), data: envelope(`noop ${i}`) })));
+  const t0 = performance.now();
+  const w = await startWorker(noopUrl, { noop: async () => ({}) });
+  while ((await queueStatus(opened, { failures: 1 })).counts.done < noop) await new Promise((r) => setTimeout(r, 20));
+  const noopMs = (performance.now() - t0) / noop;
+  await w.close();
+  await opened.close();
+  console.log(`the queue alone (${noop} jobs that do nothing, 1 worker): ${noopMs.toFixed(2)} ms per job`);
   const result = {
     command: `npm run bench:queue -- --clips ${clips} --frames ${frames} --runs ${runs} ${settings.join(' ')}`,
     date: new Date().toISOString(),
@@ -116,8 +116,8 @@ try {
     runs,
     seconds,
     clipsPerMinute: { local: perMinute(seconds.local), oneWorker: perMinute(seconds.oneWorker), twoWorkers: perMinute(seconds.twoWorkers) },
-    queueTimePerJobMs: overheadMs,
     enqueuePerJobMs: Math.round((seconds.enqueue / clips) * 1000),
+    noopJobMs: Number(noopMs.toFixed(2)),
   };
   mkdirSync(join(packageRoot(), 'bench', 'results'), { recursive: true });
   writeFileSync(join(packageRoot(), 'bench', 'results', 'queue.json'), `${JSON.stringify(result, null, 2)}\n`);
