@@ -4,7 +4,7 @@
  * computed here by hand from the runs' saved scores.
  */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,4 +76,31 @@ testNeeding('a sweep of 2 configs × 2 seeds runs as 4 jobs into their own run f
     if (best === runs[0].labels[i]) correct++;
   }
   t.true(Math.abs(result.top1 - correct / runs[0].names.length) < 1e-9);
+});
+
+testNeeding('a training worker killed with SIGKILL mid-run: another worker resumes the run from its checkpoint, every epoch once', { redis: true }, async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'skelact-sweep-'));
+  for (const r of [skelact('synth', '--out', join(work, 'raw'), '--samples-per-class', '2', '--quiet'), skelact('prepare', 'ntu', '--raw', join(work, 'raw'), '--out', join(work, 'cache'), '--quiet')]) t.is(r.code, 0, r.stderr);
+  const base = JSON.parse(readFileSync(join(ROOT, 'configs/small/stgcn-synthetic.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const file = join(work, 'long.json');
+  writeFileSync(file, JSON.stringify({ ...base, name: 'long', data: { ...base.data, frames: 16, minLength: 16 }, optim: { ...base.optim, epochs: 6, batchSize: 8 } }));
+  const url = redis!.url(4);
+  const out = join(work, 'runs');
+  t.is(skelact('sweep', '--config', file, '--data', join(work, 'cache'), '--out', out, '--queue', url, '--quiet').code, 0);
+  const metrics = join(out, 'long-seed1', 'metrics.jsonl');
+  const epochs = () => (existsSync(metrics) ? readFileSync(metrics, 'utf8').trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { epoch: number }).epoch) : []);
+  // Worker A trains until its second epoch is logged (and checkpointed), then is killed.
+  const a = spawn(process.execPath, [BIN, 'worker', '--queue', url, '--stall-seconds', '4', '--quiet'], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => a.once('exit', resolve));
+  for (let i = 0; i < 600 && epochs().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+  a.kill('SIGKILL');
+  await exited;
+  const before = epochs();
+  t.true(before.length >= 2 && before.length < 6, `killed part way (after epochs ${before.join(', ')})`);
+  const b = skelact('worker', '--queue', url, '--stall-seconds', '4', '--until-empty', '--quiet');
+  t.is(b.code, 0, b.stderr);
+  t.deepEqual(epochs(), [1, 2, 3, 4, 5, 6], 'each epoch logged once: B went on from the checkpoint');
+  t.true(existsSync(join(out, 'long-seed1', 'scores-test', 'scores.json')));
+  const status = JSON.parse(skelact('queue', 'status', '--queue', url, '--json').stdout) as { counts: Record<string, number> };
+  t.like(status.counts, { done: 1, failed: 0 });
 });

@@ -6,7 +6,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { openQueue, queueStatus, startWorker, type WorkerEvent } from '../../queue/index.js';
 import { extractHandler, runTrainJob } from '../queue-jobs.js';
-import { type GlobalOptions, log } from '../output.js';
+import { EXIT, type GlobalOptions, log } from '../output.js';
 
 interface WorkerArgs extends GlobalOptions {
   queue: string;
@@ -70,8 +70,15 @@ export const workerCommand: CommandModule<GlobalOptions, WorkerArgs> = {
       return stopping;
     };
     await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => void stop('interrupted').then(resolve));
-      process.once('SIGTERM', () => void stop('stopped by SIGTERM').then(resolve));
+      // Stopped by a signal: the exit code says so (README: exit codes), after the running jobs finish.
+      process.once('SIGINT', () => {
+        process.exitCode = EXIT.interrupted;
+        void stop('interrupted').then(resolve);
+      });
+      process.once('SIGTERM', () => {
+        process.exitCode = EXIT.terminated;
+        void stop('stopped by SIGTERM').then(resolve);
+      });
       if (args.untilEmpty) {
         void (async () => {
           const opened = await openQueue(args.queue, { name: args.queueName, record: false });
