@@ -12,8 +12,11 @@ export interface CommandEntry {
   readonly name: string;
   /** One line for `skelact --help`. */
   readonly describe: string;
-  /** Starts a TensorFlow.js backend (and prints the engine line) before the handler runs. */
-  readonly tensors: boolean;
+  /**
+   * Starts a TensorFlow.js backend (and prints the engine line) before the handler runs; a
+   * function where it depends on the options (`extract --queue` only adds jobs).
+   */
+  readonly tensors: boolean | ((args: Record<string, unknown>) => boolean);
   /**
    * Reads tensors only asynchronously, so `--backend auto` may run it on a GPU through WebGPU
    * (Node's WebGPU has no synchronous read); auto passes webgpu over for the other commands.
@@ -93,8 +96,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'extract',
-    describe: 'Extract per-frame body landmarks from a video (or every video in a folder) with MediaPipe PoseLandmarker',
-    tensors: true,
+    describe: 'Extract per-frame body landmarks from a video (or every video in a folder) with MediaPipe PoseLandmarker; with --queue, as jobs for skelact worker',
+    tensors: (args) => args.queue === undefined,
     load: () => import('./commands/extract.js').then(pick('extractCommand')),
   },
   {
@@ -144,6 +147,24 @@ export const COMMANDS: readonly CommandEntry[] = [
     describe: 'Rank the sequences of a cache split by similarity to a free-text description (a model trained with text priors)',
     tensors: true,
     load: () => import('./commands/text.js').then(pick('searchCommand')),
+  },
+  {
+    name: 'worker',
+    describe: 'Run the jobs of a queue in Redis (pose extraction from extract --queue, training runs from sweep) until stopped',
+    tensors: true,
+    load: () => import('./commands/worker.js').then(pick('workerCommand')),
+  },
+  {
+    name: 'queue',
+    describe: "A job queue in Redis: its progress (waiting, running, done, failed, rate, ETA, failures' reasons), and retrying its failed jobs",
+    tensors: false,
+    load: () => import('./commands/queue.js').then(pick('queueCommand')),
+  },
+  {
+    name: 'sweep',
+    describe: 'Add one training run per config and seed to a queue in Redis, for skelact worker; skelact ensemble then fuses the finished runs',
+    tensors: false,
+    load: () => import('./commands/sweep.js').then(pick('sweepCommand')),
   },
 ];
 

@@ -62,7 +62,7 @@ export async function createCli(argv: string[]): Promise<Argv<GlobalOptions>> {
     .option('native', { describe: "wasm backend: skelact's native OpenBLAS kernels for products and convolutions (default SKELACT_NATIVE or auto: where built; 'npm run setup:native' builds them); they run --threads threads", choices: NATIVE_CHOICES, type: 'string', global: true }) as unknown as Argv<GlobalOptions>;
   const chosen = findCommand(commandWord(argv));
   const withCommands = chosen
-    ? cli.command({ ...(await chosen.load()), describe: chosen.describe } as never).middleware(chosen.tensors ? (args) => startBackend(args, chosen.webgpu === true) : (args) => sayNoBackend(args, chosen.name), false)
+    ? cli.command({ ...(await chosen.load()), describe: chosen.describe } as never).middleware((args) => ((typeof chosen.tensors === 'function' ? chosen.tensors(args) : chosen.tensors) ? startBackend(args, chosen.webgpu === true) : sayNoBackend(args, chosen.name)), false)
     : COMMANDS.reduce((y, c) => y.command(c.name, c.describe, {}, () => {}), cli);
   return withCommands
     .demandCommand(1, 'choose a command (skelact --help lists them)')

@@ -3,7 +3,10 @@
  * on the whole frame; several: MoveNet MultiPose + the tracker, then one landmarker per tracked
  * person on that person's region), and collect a pose file (./types.ts).
  */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { packageVersion } from '../util/version.js';
+import { writePoseFile } from './pose-file.js';
 import { createPersonDetector, DETECTOR_DESCRIPTION, type PersonDetector } from './detector.js';
 import { createMediapipeEngine, findChromium } from './engines/mediapipe.js';
 import { createTfjsEngine } from './engines/tfjs.js';
@@ -165,6 +168,17 @@ export async function extractPoses(file: string, engine: PoseEngine, options: Ex
   };
   const stats: ExtractStats = { frames: frames.length, framesWithPerson, framesWithAll, waitDecodeMs, landmarkMs, detectorMs, seconds: (performance.now() - started) / 1000 };
   return { poses, stats, info };
+}
+
+/**
+ * Extracts one video into its pose file (written atomically: a reader never sees half of it).
+ * `skelact extract` and the queue's workers both go through here, so they write the same files.
+ */
+export async function extractToPoseFile(video: string, out: string, engine: PoseEngine, options: ExtractOptions = {}): Promise<{ poses: PoseFile; stats: ExtractStats; info: VideoInfo }> {
+  const result = await extractPoses(video, engine, options);
+  mkdirSync(dirname(out), { recursive: true });
+  writePoseFile(out, result.poses);
+  return result;
 }
 
 export type { VideoFrame };

@@ -5,7 +5,7 @@
  */
 export { POSE_ENGINES, POSE_MODELS, BLAZEPOSE_LANDMARKS, POSE_FILE_FORMAT, POSE_FILE_VERSION } from './types.js';
 export type { PersonPose, PoseEngine, PoseEngineName, PoseFile, PoseFileFrame, PoseLandmarker, PoseModel, Region, VideoFrame, PersonDetection } from './types.js';
-export { createPoseEngine, extractPoses, resolveEngine, type EngineChoice, type ExtractOptions, type ExtractStats } from './extract.js';
+export { createPoseEngine, extractPoses, extractToPoseFile, resolveEngine, type EngineChoice, type ExtractOptions, type ExtractStats } from './extract.js';
 export { createPersonDetector, type PersonDetector } from './detector.js';
 export { PersonTracker, regionAround, iou, keypointSimilarity, type Track, type TrackerOptions } from './tracker.js';
 export { MAPPED_LAYOUTS, mapPose, mappingTo, parseMapping, type LayoutMapping, type MappedLayout } from './mapping.js';

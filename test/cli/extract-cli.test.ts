@@ -76,3 +76,33 @@ testNeeding('one video that is not a video: exit 1 and a message naming the file
   t.is(r.code, 1);
   t.regex(r.stderr, /clip\.mp4: not a video or picture: its content is text/);
 });
+
+test('extract --shard needs i/n with i < n', (t) => {
+  const dir = tmp();
+  mkdirSync(join(dir, 'videos'));
+  writeFileSync(join(dir, 'videos', 'a.mp4'), 'x');
+  for (const shard of ['2/2', '1', 'a/b', '0/0']) {
+    const r = skelact('extract', join(dir, 'videos'), '--out', join(dir, 'out'), '--shard', shard);
+    t.is(r.code, 1, shard);
+    t.regex(r.stderr, /--shard .*: expected i\/n with 0 <= i < n/, shard);
+  }
+});
+
+testNeeding('extract --shard 0/2 and 1/2 together extract every video of the folder once, each shard its own report', { ffmpeg: true, poseModels: true, shared: [MESSI] }, (t) => {
+  const dir = tmp();
+  const videos = join(dir, 'videos');
+  mkdirSync(videos);
+  for (let i = 0; i < 3; i++) {
+    const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-ss', String(i), '-i', sharedPath(MESSI), '-frames:v', '2', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', join(videos, `v${i}.mp4`)]);
+    t.is(r.status, 0);
+  }
+  const out = join(dir, 'poses');
+  const files = ['0/2', '1/2'].map((shard) => {
+    const r = skelact('extract', videos, '--out', out, '--shard', shard, '--engine', 'tfjs', '--pose-model', 'lite', '--width', '256', '--json');
+    t.is(r.code, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { videos: Array<{ file: string }> }).videos.map((v) => v.file.split('/').pop());
+  });
+  t.deepEqual(files, [['v0.mp4', 'v2.mp4'], ['v1.mp4']]);
+  t.true(existsSync(join(out, 'report-0-of-2.json')) && existsSync(join(out, 'report-1-of-2.json')));
+  for (const v of ['v0', 'v1', 'v2']) t.is(readPoseFile(join(out, `${v}.poses.json`)).frames.length, 2);
+});

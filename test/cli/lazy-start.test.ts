@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../../src/util/paths.js';
 
 const BIN = join(packageRoot(), 'bin', 'skelact.js');
-const HEAVY = ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'mathjs', '@mediapipe/tasks-vision', '@tensorflow-models/pose-detection', 'playwright-core', 'vega'];
+const HEAVY = ['bullmq', 'ioredis', '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'mathjs', '@mediapipe/tasks-vision', '@tensorflow-models/pose-detection', 'playwright-core', 'vega'];
 
 /** Runs skelact with a resolve hook and returns the bare package specifiers it imported. */
 function importedPackages(...args: string[]): { code: number | null; packages: Set<string>; stderr: string } {
@@ -41,6 +41,15 @@ for (const args of [['--help'], ['--version'], ['prepare', '--help'], ['inspect'
     t.deepEqual(HEAVY.filter((p) => r.packages.has(p)), []);
   });
 }
+
+test('the queue commands load the queue client but no TensorFlow.js or pose engine', (t) => {
+  for (const args of [['queue', '--help'], ['sweep', '--help']]) {
+    const r = importedPackages(...args);
+    t.is(r.code, 0, r.stderr);
+    t.true(r.packages.has('bullmq'), args.join(' '));
+    t.deepEqual(HEAVY.filter((p) => p !== 'bullmq' && p !== 'ioredis' && r.packages.has(p)), [], args.join(' '));
+  }
+});
 
 test('a command that computes with tensors does load TensorFlow.js (the hook sees it)', (t) => {
   const r = importedPackages('model-info', '--help');

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { findChromium } from '../../src/pose/engines/mediapipe.js';
 import { poseAssetsReady } from '../../src/pose/assets.js';
 import { sharedPath } from './shared.js';
+import { hasRedis, REDIS_MISSING } from './redis.js';
 
 export interface Needs {
   /** Paths inside ../shared. */
@@ -16,6 +17,8 @@ export interface Needs {
   readonly ffmpeg?: boolean;
   readonly chromium?: boolean;
   readonly poseModels?: boolean;
+  /** Debian's redis-server (the queue tests start their own). */
+  readonly redis?: boolean;
 }
 
 const hasFfmpeg = (() => {
@@ -29,6 +32,7 @@ export function missing(needs: Needs): string | undefined {
   if (needs.ffmpeg && !hasFfmpeg()) return "ffmpeg/ffprobe are not installed (npm run setup:pose installs Debian's ffmpeg)";
   if (needs.chromium && !findChromium()) return 'Chromium is not installed (npm run setup:pose installs it)';
   if (needs.poseModels && !poseAssetsReady()) return 'the pose models are not set up (run npm run setup:pose)';
+  if (needs.redis && !hasRedis()) return REDIS_MISSING;
   return undefined;
 }
 

@@ -183,12 +183,21 @@ export const ensembleCommand: CommandModule<GlobalOptions, EnsembleArgs> = {
   // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
-      .positional('scores', { describe: 'score folders written by skelact eval', type: 'string', array: true, demandOption: true })
+      .positional('scores', { describe: 'score folders written by skelact eval, or the folder of a sweep (its finished runs)', type: 'string', array: true, demandOption: true })
       .option('weights', { describe: 'comma-separated weights, one per run (default all 1)', type: 'string' })
       .option('out', { describe: 'write the fused scores here', type: 'string' })
       .option('classes', { describe: 'print every class\'s accuracy', type: 'boolean', default: false })
       .example('$0 ensemble runs/j/best/scores-ntu60-xsub-test runs/b/best/scores-ntu60-xsub-test --weights 1,1', 'the E2 joint+bone ensemble') as unknown as Argv<EnsembleArgs>,
-  handler: (args: ArgumentsCamelCase<EnsembleArgs>) => {
+  handler: async (args: ArgumentsCamelCase<EnsembleArgs>) => {
+    // A sweep's folder stands for the test-split scores of its finished runs.
+    const { readSweep, sweepScores, SWEEP_FILE } = await import('../sweep-file.js');
+    args.scores = args.scores.flatMap((dir) => {
+      if (!existsSync(join(dir, SWEEP_FILE))) return [dir];
+      const { finished, unfinished } = sweepScores(dir);
+      log(args, `${dir}: ${finished.length} of ${readSweep(dir).runs.length} runs of the sweep have finished${unfinished.length > 0 ? ` (not yet: ${unfinished.join(', ')})` : ''}`);
+      if (finished.length === 0) throw new Error(`${dir}: no run of this sweep has finished yet (skelact queue status shows how far the workers are)`);
+      return finished;
+    });
     const runs = args.scores.map((dir) => readScores(dir));
     const weights = args.weights?.split(',').map((w) => {
       const x = Number(w.trim());

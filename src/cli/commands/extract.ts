@@ -11,19 +11,19 @@ import {
   createPoseEngine,
   decodeGeometry,
   probeVideo,
-  extractPoses,
+  extractToPoseFile,
   MAPPED_LAYOUTS,
   POSE_MODELS,
   poseFileName,
   poseFileToGenericRecord,
   resolveEngine,
-  writePoseFile,
   type EngineChoice,
   type PersonDetector,
   type PoseModel,
 } from '../../pose/index.js';
 import { mediaFileProblem, VIDEO_EXTENSIONS } from '../../pose/media-type.js';
 import { createProgressBar } from '../progress.js';
+import type { ExtractSettings } from '../queue-jobs.js';
 import { checkWritable } from '../writable.js';
 import { exitWithFailures, type GlobalOptions, log, print, printJson } from '../output.js';
 
@@ -42,6 +42,18 @@ interface ExtractArgs extends GlobalOptions {
   label?: string;
   labelFromFolder: boolean;
   minVisibility: number;
+  queue?: string;
+  queueName: string;
+  shard?: string;
+}
+
+/** `--shard i/n`: the i-th of n equal parts (0-based), by position in the sorted list of videos. */
+function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!(count >= 1 && index < count)) throw new Error(`--shard ${text}: expected i/n with 0 <= i < n (e.g. 0/4 … 3/4)`);
+  return { index, count };
 }
 
 function listVideos(dir: string): string[] {
@@ -55,6 +67,24 @@ function listVideos(dir: string): string[] {
   };
   walk(dir);
   return out;
+}
+
+/**
+ * `extract --queue`: one job per video (absolute paths, so that any worker finds them), added
+ * to the queue; work already in the queue (same content, settings and pose file) is not added again.
+ */
+async function enqueueVideos(args: ArgumentsCamelCase<ExtractArgs>, videos: string[], outFor: (video: string) => string, settings: ExtractSettings, engineReason: string): Promise<void> {
+  const [{ openQueue, addJobs }, { extractJobs }] = await Promise.all([import('../../queue/index.js'), import('../queue-jobs.js')]);
+  const opened = await openQueue(args.queue!, { name: args.queueName });
+  try {
+    log(args, `hashing ${videos.length} video(s) for their job ids; pose engine for the workers: ${settings.engine}${args.engine === 'auto' ? ` (auto, decided here: ${engineReason})` : ''}`);
+    const jobs = await extractJobs(videos.map((v) => ({ video: resolve(v), out: resolve(outFor(v)) })), settings);
+    const { added, existing } = await addJobs(opened, jobs);
+    if (args.json) return printJson({ queue: opened.address.display, queueName: opened.name, videos: videos.length, added: added.length, alreadyQueued: existing.length, jobs: jobs.map((j) => ({ id: j.id, video: j.data.video, out: j.data.out })) });
+    print(`${added.length} job(s) added to ${opened.address.display} (queue ${opened.name})${existing.length > 0 ? `; ${existing.length} already there (waiting, running, done or failed), not added again` : ''}. Run workers with: skelact worker --queue ${opened.address.display}; progress: skelact queue status --queue ${opened.address.display}`);
+  } finally {
+    await opened.close();
+  }
 }
 
 export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
@@ -76,17 +106,23 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
       .option('label', { describe: 'label of the generic records', type: 'string' })
       .option('label-from-folder', { describe: "label each video's record with its folder's name (videos/squat/a.mp4 → squat)", type: 'boolean', default: false })
       .option('min-visibility', { describe: 'generic records: joints below this visibility are written as missing', type: 'number', default: 0 })
+      .option('queue', { describe: 'add one job per video to this Redis queue (redis://host:port/db) instead of extracting here; skelact worker runs them. Videos and --out must be at the same paths on every worker (a shared folder)', type: 'string' })
+      .option('queue-name', { describe: 'the queue in that Redis database', type: 'string', default: 'skelact' })
+      .option('shard', { describe: "i/n: only every n-th video of the folder, starting at the i-th (0-based), for n machines or a Kubernetes Indexed Job without a queue", type: 'string' })
       .example('$0 extract clip.mp4 --out clip.poses.json', 'one video, one person')
       .example('$0 extract videos/ --out poses/ --persons 2 --generic dataset.jsonl --label-from-folder', 'a folder of two-person clips into a dataset')
-      .example('$0 extract clip.mp4 --out poses/ --engine tfjs --pose-model lite', 'in-process, no browser') as unknown as Argv<ExtractArgs>,
+      .example('$0 extract clip.mp4 --out poses/ --engine tfjs --pose-model lite', 'in-process, no browser')
+      .example('$0 extract /shared/videos --out /shared/poses --queue redis://10.0.0.5:6379/0', 'as jobs for workers on many machines (skelact worker --queue …)') as unknown as Argv<ExtractArgs>,
   handler: async (args: ArgumentsCamelCase<ExtractArgs>) => {
     if (args.model !== undefined) log(args, `--model is deprecated for extract (it names a skelact model elsewhere): use --pose-model ${args.model}`);
     if (args.model !== undefined && args.poseModel !== undefined && args.model !== args.poseModel) throw new Error(`--pose-model ${args.poseModel} and the deprecated --model ${args.model} disagree: give only --pose-model`);
     const poseModel: PoseModel = args.poseModel ?? args.model ?? 'full';
     if (!existsSync(args.input)) throw new Error(`${args.input}: no such file or folder`);
     const folder = statSync(args.input).isDirectory();
-    const videos = folder ? listVideos(args.input) : [args.input];
-    if (folder && videos.length === 0) throw new Error(`${args.input}: no video files in this folder (looked for ${VIDEO_EXTENSIONS.join(' ')})`);
+    const all = folder ? listVideos(args.input) : [args.input];
+    const shard = args.shard === undefined ? undefined : parseShard(args.shard);
+    const videos = shard ? all.filter((_, i) => i % shard.count === shard.index) : all;
+    if (folder && all.length === 0) throw new Error(`${args.input}: no video files in this folder (looked for ${VIDEO_EXTENSIONS.join(' ')})`);
     const outIsDir = folder || args.out.endsWith('/') || (existsSync(args.out) && statSync(args.out).isDirectory());
     if (!outIsDir && !args.out.endsWith('.json')) throw new Error(`--out ${args.out}: give a .poses.json file for one video, or a folder`);
     // Before any decoding: a non-video input, and outputs that cannot be written, fail now.
@@ -98,9 +134,16 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
     if (args.generic) checkWritable(args.generic, 'file', 'choose a writable file with --generic');
     if (outIsDir) mkdirSync(args.out, { recursive: true });
     else mkdirSync(dirname(resolve(args.out)), { recursive: true });
+    // Where a video's pose file goes: the same place relative to --out as the video to the input folder.
+    const outFor = (video: string) => (outIsDir ? join(args.out, folder ? join(dirname(relative(args.input, video)), poseFileName(video)) : poseFileName(video)) : args.out);
     if (!(args.minVisibility >= 0 && args.minVisibility <= 1)) throw new Error(`--min-visibility must be between 0 and 1, got ${args.minVisibility}`);
 
     const { engine: engineName, reason } = resolveEngine(args.engine);
+    if (args.queue !== undefined) {
+      if (!outIsDir) throw new Error(`--out ${args.out}: with --queue, give a folder (one pose file per video)`);
+      if (args.generic) throw new Error('--generic cannot be used with --queue (its records go into one file that one process writes): extract without --queue for them, or make them from the pose files with poseFileToGenericRecord (skelact/pose)');
+      return enqueueVideos(args, videos, (video) => outFor(video), { engine: engineName, poseModel, persons: args.persons, ...(args.fps !== undefined ? { fps: args.fps } : {}), width: args.width }, reason);
+    }
     const engine = await createPoseEngine(engineName, poseModel);
     log(args, `pose engine: ${engine.description}${args.engine === 'auto' ? ` (auto: ${reason})` : ''}`);
     let detector: PersonDetector | undefined;
@@ -114,7 +157,7 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
       const videoBar = folder ? createProgressBar({ total: videos.length, unit: 'videos', extraFormat: '| {fps} frames/s | {failed} failed', extra: { fps: '-', failed: 0 }, silent: args.json || args.quiet }) : undefined;
       for (const [i, video] of videos.entries()) {
         const name = folder ? relative(args.input, video).replace(/\.[^.]+$/, '') : basename(video).replace(/\.[^.]+$/, '');
-        const out = outIsDir ? join(args.out, folder ? join(dirname(relative(args.input, video)), poseFileName(video)) : poseFileName(video)) : args.out;
+        const out = outFor(video);
         let frameBar: ReturnType<typeof createProgressBar> | undefined;
         try {
           if (!folder) {
@@ -122,7 +165,7 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
             const g = decodeGeometry(info, { fps: args.fps, width: args.width });
             frameBar = createProgressBar({ total: info.still ? 1 : Math.max(1, Math.round(info.durationSeconds * g.fps)), unit: 'frames', silent: args.json || args.quiet });
           }
-          const { poses, stats } = await extractPoses(video, engine, {
+          const { poses, stats } = await extractToPoseFile(video, out, engine, {
             persons: args.persons,
             fps: args.fps,
             width: args.width,
@@ -130,8 +173,6 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
             onFrame: (done) => frameBar?.update(done),
           });
           frameBar?.stop();
-          mkdirSync(dirname(out), { recursive: true });
-          writePoseFile(out, poses);
           frameTotal += stats.frames;
           const row = { file: video, out, frames: stats.frames, framesWithPerson: stats.framesWithPerson, framesWithAllPersons: stats.framesWithAll, tracks: poses.tracks.length, seconds: Number(stats.seconds.toFixed(2)), fps: Number((stats.frames / stats.seconds).toFixed(1)) };
           results.push(row);
@@ -160,10 +201,12 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
       mkdirSync(dirname(resolve(args.generic)), { recursive: true });
       writeFileAtomic(args.generic, `${records.join('\n')}\n`);
     }
+    // Shards share --out: each writes its own report.
+    const reportName = shard ? `report-${shard.index}-of-${shard.count}.json` : 'report.json';
     const report = { engine: engine.description, poseModel, persons: args.persons, videos: results, failed, generic: args.generic && records.length > 0 ? { file: args.generic, records: records.length, layout: args.layout } : null, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) };
     if (folder) {
       try {
-        writeFileAtomic(join(args.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+        writeFileAtomic(join(args.out, reportName), `${JSON.stringify(report, null, 2)}\n`);
       } catch (e) {
         // Checked writable at the start; should the disk fill up or the folder go away, the
         // per-video reasons are still shown.
@@ -175,7 +218,7 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
     exitWithFailures(failed.length);
     if (args.json) return printJson(report);
     if (folder) {
-      print(`${results.length} of ${videos.length} videos extracted into ${args.out} (${frameTotal} frames, ${report.seconds} s); report: ${join(args.out, 'report.json')}`);
+      print(`${results.length} of ${videos.length} videos extracted into ${args.out} (${frameTotal} frames, ${report.seconds} s); report: ${join(args.out, reportName)}`);
       for (const f of failed) print(`  failed: ${f.file}: ${f.error}`);
     }
     if (report.generic) print(`generic records: ${report.generic.file} (${report.generic.records}, layout ${args.layout}); make a dataset with: skelact prepare generic --raw ${report.generic.file} --out <cache>`);
