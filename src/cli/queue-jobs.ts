@@ -52,7 +52,7 @@ export async function extractJobs(videos: ReadonlyArray<{ video: string; out: st
 export function extractHandler(): { handler: JobHandler; close: () => Promise<void> } {
   const engines = new Map<string, Promise<PoseEngine>>();
   let detector: Promise<PersonDetector> | undefined;
-  const handler = async (data: ExtractJobData, _context: JobContext) => {
+  const handler = async (data: ExtractJobData, context: JobContext) => {
     if (!existsSync(data.video)) throw new PermanentJobError(`${data.video}: the video is gone (it was there when the job was added)`);
     const problem = mediaFileProblem(data.video);
     if (problem) throw new PermanentJobError(problem);
@@ -67,6 +67,7 @@ export function extractHandler(): { handler: JobHandler; close: () => Promise<vo
       ...(data.fps !== undefined ? { fps: data.fps } : {}),
       width: data.width,
       ...(data.persons > 1 ? { detector: await detector } : {}),
+      onFrame: (done, total) => context.progress(done, total ?? done),
     });
     return { out: data.out, frames: stats.frames, framesWithPerson: stats.framesWithPerson, tracks: poses.tracks.length, seconds: Number(stats.seconds.toFixed(3)) };
   };
