@@ -103,7 +103,7 @@ export function trainJob(data: Omit<TrainJobData, keyof JobEnvelope>): JobSpec<T
  * was stopped, part way) is resumed from it. Afterwards its best model is evaluated on the
  * test split into scores-test/, the scores `skelact ensemble` fuses.
  */
-export async function runTrainJob(data: TrainJobData, _context: JobContext): Promise<Record<string, unknown>> {
+export async function runTrainJob(data: TrainJobData, context: JobContext): Promise<Record<string, unknown>> {
   if (!existsSync(data.data)) throw new PermanentJobError(`${data.data}: the prepared cache is gone (it was there when the job was added)`);
   const [{ runTraining }, { SkeletonCache }, { loadModel }, { createModelFromManifest }, { evaluate, writeScores }, { loadExperiment }, { RUN_FILES }] = await Promise.all([
     import('./commands/train.js'),
@@ -117,7 +117,7 @@ export async function runTrainJob(data: TrainJobData, _context: JobContext): Pro
   mkdirSync(data.out, { recursive: true });
   const configFile = join(data.out, SWEEP_CONFIG_FILE);
   writeFileAtomic(configFile, `${JSON.stringify(data.config, null, 2)}\n`);
-  const summary = await runTraining({ configFile, data: data.data, out: data.out, epochs: data.epochs, resume: existsSync(join(data.out, 'checkpoint')), json: true, quiet: true });
+  const summary = await runTraining({ configFile, data: data.data, out: data.out, epochs: data.epochs, resume: existsSync(join(data.out, 'checkpoint')), json: true, quiet: true, onStep: context.progress });
   if (summary.status === 'aborted') throw new Error(`training stopped${summary.stoppedBy ? ` by ${summary.stoppedBy}` : ''} at step ${summary.steps}; the next try resumes from its checkpoint`);
   const bestDir = join(data.out, RUN_FILES.best);
   if (!existsSync(bestDir)) throw new PermanentJobError(`${data.out}: training finished without a best model to evaluate`);
