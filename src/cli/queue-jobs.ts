@@ -52,7 +52,7 @@ export async function extractJobs(videos: ReadonlyArray<{ video: string; out: st
 export function extractHandler(): { handler: JobHandler; close: () => Promise<void> } {
   const engines = new Map<string, Promise<PoseEngine>>();
   let detector: Promise<PersonDetector> | undefined;
-  const handler = async (data: ExtractJobData, _context: JobContext) => {
+  const handler = async (data: ExtractJobData, context: JobContext) => {
     if (!existsSync(data.video)) throw new PermanentJobError(`${data.video}: the video is gone (it was there when the job was added)`);
     const problem = mediaFileProblem(data.video);
     if (problem) throw new PermanentJobError(problem);
@@ -67,6 +67,7 @@ export function extractHandler(): { handler: JobHandler; close: () => Promise<vo
       ...(data.fps !== undefined ? { fps: data.fps } : {}),
       width: data.width,
       ...(data.persons > 1 ? { detector: await detector } : {}),
+      onFrame: (done, total) => context.progress(done, total ?? done),
     });
     return { out: data.out, frames: stats.frames, framesWithPerson: stats.framesWithPerson, tracks: poses.tracks.length, seconds: Number(stats.seconds.toFixed(3)) };
   };
@@ -102,7 +103,7 @@ export function trainJob(data: Omit<TrainJobData, keyof JobEnvelope>): JobSpec<T
  * was stopped, part way) is resumed from it. Afterwards its best model is evaluated on the
  * test split into scores-test/, the scores `skelact ensemble` fuses.
  */
-export async function runTrainJob(data: TrainJobData, _context: JobContext): Promise<Record<string, unknown>> {
+export async function runTrainJob(data: TrainJobData, context: JobContext): Promise<Record<string, unknown>> {
   if (!existsSync(data.data)) throw new PermanentJobError(`${data.data}: the prepared cache is gone (it was there when the job was added)`);
   const [{ trainWithProgress }, { SkeletonCache }, { loadModel }, { createModelFromManifest }, { evaluate, writeScores }, { loadExperiment }, { RUN_FILES }] = await Promise.all([
     import('./training.js'),
@@ -116,7 +117,7 @@ export async function runTrainJob(data: TrainJobData, _context: JobContext): Pro
   mkdirSync(data.out, { recursive: true });
   const configFile = join(data.out, SWEEP_CONFIG_FILE);
   writeFileAtomic(configFile, `${JSON.stringify(data.config, null, 2)}\n`);
-  const summary = await trainWithProgress({ configFile, data: data.data, out: data.out, epochs: data.epochs, resume: existsSync(join(data.out, 'checkpoint')), json: true, quiet: true });
+  const summary = await trainWithProgress({ configFile, data: data.data, out: data.out, epochs: data.epochs, resume: existsSync(join(data.out, 'checkpoint')), json: true, quiet: true, onStep: context.progress });
   if (summary.status === 'aborted') throw new Error(`training stopped${summary.stoppedBy ? ` by ${summary.stoppedBy}` : ''} at step ${summary.steps}; the next try resumes from its checkpoint`);
   const bestDir = join(data.out, RUN_FILES.best);
   if (!existsSync(bestDir)) throw new PermanentJobError(`${data.out}: training finished without a best model to evaluate`);

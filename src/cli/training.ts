@@ -22,9 +22,16 @@ async function textObjectiveWithSummary(...args: Parameters<typeof gapTextObject
 }
 
 /** runTraining (src/train/run.ts) with the CLI's progress bar, epoch lines and signal handling. */
-export async function trainWithProgress(args: Pick<GlobalOptions, 'json' | 'quiet'> & Omit<TrainingRunOptions, 'sections' | 'signal' | 'onProgress' | 'log'>): Promise<TrainingSummary> {
+export async function trainWithProgress(
+  args: Pick<GlobalOptions, 'json' | 'quiet'> &
+    Omit<TrainingRunOptions, 'sections' | 'signal' | 'onProgress' | 'log'> & {
+      /** Called after each step with the steps done and to do in this run (a queue worker's progress). */
+      readonly onStep?: (done: number, total: number) => void;
+    },
+): Promise<TrainingSummary> {
   let bar: ProgressBar | undefined;
   let firstStep = 0;
+  let totalSteps = 0;
   const controller = new AbortController();
   // Ctrl-C and SIGTERM (a scheduler's stop) both stop at the next micro-batch and write a
   // checkpoint; a second signal ends the process at once.
@@ -47,11 +54,13 @@ export async function trainWithProgress(args: Pick<GlobalOptions, 'json' | 'quie
           case 'start': {
             const total = (event.untilEpoch - event.startEpoch) * event.itersPerEpoch - event.startBatch;
             firstStep = event.startEpoch * event.itersPerEpoch + event.startBatch;
+            totalSteps = total;
             log(args, `${event.resumed ? `resuming at epoch ${event.startEpoch + 1}, batch ${event.startBatch + 1}` : 'starting'}; ${event.itersPerEpoch} iterations per epoch, epochs ${event.startEpoch + 1}..${event.untilEpoch} of ${event.epochs}; schedule ${event.schedule}`);
             bar = createProgressBar({ total, unit: 'it', extraFormat: '| epoch {epoch} | loss {loss} | acc {acc} | lr {lr} | {sps} samples/s', extra: { epoch: event.startEpoch + 1, loss: '-', acc: '-', lr: '-', sps: '-' }, silent: args.json || args.quiet });
             break;
           }
           case 'step':
+            args.onStep?.(event.step - firstStep, totalSteps);
             bar?.update(event.step - firstStep, {
               epoch: event.epoch + 1,
               loss: event.loss.toFixed(3),

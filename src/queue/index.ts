@@ -26,6 +26,7 @@ export {
   type OpenedQueue,
   type QueueFailure,
   type QueueStatus,
+  type RunningJob,
   type RunningWorker,
   type WorkerEvent,
   type WorkerOptions,

@@ -185,6 +185,8 @@ export interface JobContext {
   readonly attempt: number;
   /** This worker's name (host:pid). */
   readonly worker: string;
+  /** Reports how far the job is (shown by queue status); sent at most once a second. */
+  readonly progress: (done: number, total: number) => void;
 }
 
 export type JobHandler = (data: never, context: JobContext) => Promise<Record<string, unknown>>;
@@ -234,7 +236,15 @@ export async function startWorker(url: string, handlers: Readonly<Record<string,
     started.set(job.id!, performance.now());
     emit({ type: 'start', id: job.id!, kind: job.name, label, attempt: job.attemptsMade + 1 });
     try {
-      const result = await handler(job.data as never, { id: job.id!, attempt: job.attemptsMade + 1, worker: workerName });
+      let lastSent = 0;
+      const progress = (done: number, total: number) => {
+        const now = Date.now();
+        if (now - lastSent < 1000 && done < total) return;
+        lastSent = now;
+        // Progress is for people watching: a lost update is not worth failing the job for.
+        job.updateProgress({ done, total }).catch(() => {});
+      };
+      const result = await handler(job.data as never, { id: job.id!, attempt: job.attemptsMade + 1, worker: workerName, progress });
       return { ...result, worker: workerName };
     } catch (e) {
       if (e instanceof PermanentJobError) throw new UnrecoverableError(e.message);
@@ -287,6 +297,15 @@ export interface QueueFailure {
   readonly failedAt: string | null;
 }
 
+export interface RunningJob {
+  readonly id: string;
+  readonly kind: string;
+  readonly label: string;
+  /** What the job last reported (frames of a video, steps of a training run), if anything. */
+  readonly progress: { readonly done: number; readonly total: number } | null;
+  readonly startedAt: string | null;
+}
+
 export interface QueueStatus {
   readonly address: string;
   readonly queue: string;
@@ -299,6 +318,8 @@ export interface QueueStatus {
   /** Seconds until the waiting, delayed and running jobs are done at that rate. */
   readonly etaSeconds: number | null;
   readonly failures: QueueFailure[];
+  /** The running jobs (at most 50). */
+  readonly running: RunningJob[];
 }
 
 const RATE_WINDOW_MS = 15 * 60 * 1000;
@@ -320,6 +341,11 @@ export async function queueStatus(opened: OpenedQueue, options: { failures?: num
     attempts: j.attemptsMade,
     failedAt: j.finishedOn ? new Date(j.finishedOn).toISOString() : null,
   }));
+  const running = (await q.getJobs(['active'], 0, 49)).map((j) => {
+    const p = j.progress as { done?: unknown; total?: unknown } | number | undefined;
+    const progress = p && typeof p === 'object' && typeof p.done === 'number' && typeof p.total === 'number' ? { done: p.done, total: p.total } : null;
+    return { id: j.id ?? '?', kind: j.name, label: (j.data as Partial<JobEnvelope>)?.label ?? '?', progress, startedAt: j.processedOn ? new Date(j.processedOn).toISOString() : null };
+  });
   return {
     address: opened.address.display,
     queue: opened.name,
@@ -329,6 +355,7 @@ export async function queueStatus(opened: OpenedQueue, options: { failures?: num
     perMinute,
     etaSeconds: perMinute ? Math.round((remaining / perMinute) * 60) : remaining === 0 ? 0 : null,
     failures,
+    running,
   };
 }
 

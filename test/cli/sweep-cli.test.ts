@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openQueue, queueStatus } from '../../src/queue/index.js';
 import { readScores } from '../../src/train/evaluate.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
@@ -92,8 +93,15 @@ testNeeding('a training worker killed with SIGKILL mid-run: another worker resum
   // Worker A trains until its second epoch is logged (and checkpointed), then is killed.
   const a = spawn(process.execPath, [BIN, 'worker', '--queue', url, '--stall-seconds', '4', '--quiet'], { stdio: 'ignore' });
   const exited = new Promise((resolve) => a.once('exit', resolve));
-  for (let i = 0; i < 600 && epochs().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+  const opened = await openQueue(url, { record: false });
+  let progress: { done: number; total: number } | null = null;
+  for (let i = 0; i < 600 && epochs().length < 2; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    progress = (await queueStatus(opened)).running[0]?.progress ?? progress;
+  }
   a.kill('SIGKILL');
+  await opened.close();
+  t.true(progress !== null && progress.done > 0 && progress.done <= progress.total, `the running job reported its steps (${JSON.stringify(progress)})`);
   await exited;
   const before = epochs();
   t.true(before.length >= 2 && before.length < 6, `killed part way (after epochs ${before.join(', ')})`);

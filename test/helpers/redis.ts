@@ -4,7 +4,7 @@
  * production Redis does), stopped at the end. Tests register as skipped where it is missing.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,7 @@ export interface TestRedis {
   url(db?: number): string;
   /** Stops it (SIGTERM: it writes its data first) and starts it again on the same port and data. */
   restart(downMs?: number): Promise<void>;
+  /** Stops it and removes its data. */
   stop(): Promise<void>;
   /** redis-cli against it. */
   cli(...args: string[]): string;
@@ -84,7 +85,10 @@ export async function startRedis(): Promise<TestRedis> {
       await new Promise((r) => setTimeout(r, downMs));
       await start();
     },
-    stop,
+    stop: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
     cli: (...args) => spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout,
   };
 }

@@ -106,3 +106,36 @@ if (!hasRedis()) {
     t.is(runs.get('broken'), 4);
   });
 }
+
+if (hasRedis()) {
+  test.serial('status lists the running jobs with the progress they report', async (t) => {
+    const redis = await startRedis();
+    t.teardown(() => redis.stop());
+    const url = redis.url(0);
+    const opened = await openQueue(url);
+    await addJobs(opened, [{ kind: 'slow', id: jobId('slow', 1), data: envelope('slow one') }]);
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const worker = await startWorker(url, {
+      slow: (async (_data: unknown, context: JobContext) => {
+        context.progress(7, 20);
+        await released;
+        return {};
+      }) as never,
+    });
+    t.teardown(async () => {
+      release();
+      await worker.close();
+      await opened.close();
+    });
+    let status = await queueStatus(opened);
+    for (let i = 0; i < 100 && (status.running.length === 0 || status.running[0].progress === null); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = await queueStatus(opened);
+    }
+    t.is(status.counts.active, 1);
+    t.like(status.running[0], { kind: 'slow', label: 'slow one', progress: { done: 7, total: 20 } });
+    t.is(status.workers, 1);
+    release();
+  });
+}

@@ -41,6 +41,7 @@ export const queueCommand: CommandModule<GlobalOptions, QueueArgs> = {
       const c = status.counts;
       print(`${status.address} queue ${status.queue}: ${status.total} jobs: ${c.waiting} waiting, ${c.active} running, ${c.done} done, ${c.failed} failed${c.delayed > 0 ? `, ${c.delayed} waiting to be tried again` : ''}; ${status.workers} worker connection(s)`);
       print(status.perMinute === null ? 'rate: not yet known (fewer than 2 jobs done in the last 15 minutes)' : `rate: ${status.perMinute.toFixed(1)} jobs/min over the last jobs done; ${status.etaSeconds === 0 ? 'nothing left to do' : `ETA ${duration(status.etaSeconds!)}`}`);
+      for (const r of status.running) print(`  running ${r.kind} ${r.label}${r.progress ? `: ${r.progress.done}/${r.progress.total}` : ''}${r.startedAt ? ` (since ${r.startedAt})` : ''}`);
       if (status.failures.length > 0) {
         print(`failed${c.failed > status.failures.length ? ` (the last ${status.failures.length} of ${c.failed})` : ''}:`);
         for (const f of status.failures) print(`  ${f.label}: ${f.reason} (${f.attempts} tr${f.attempts === 1 ? 'y' : 'ies'}) [${f.id}]`);
