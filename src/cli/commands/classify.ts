@@ -12,6 +12,7 @@ import { posesFromInput, poseInputOptions, type PoseInputArgs } from '../pose-in
 import { overlayHtml } from '../../serve/overlay-html.js';
 import { poseFileFrames, poseFeedProblem } from '../../serve/pose-frames.js';
 import { StreamClassifier, type StreamEvent } from '../../serve/stream-classifier.js';
+import { DEFAULT_HORIZONTAL_FOV_DEGREES } from '../../pose/trajectory.js';
 import { timelineOf } from '../../serve/timeline.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
 import { checkWritable } from '../writable.js';
@@ -28,6 +29,8 @@ interface ClassifyArgs extends GlobalOptions, PoseInputArgs {
   scores?: string;
   html?: string;
   modelEngine?: Engine;
+  fov: number;
+  trajectory: boolean;
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
@@ -46,6 +49,8 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
       .option('end-score', { describe: 'smoothed probability below which it ends', type: 'number', default: 0.4 })
       .option('scores', { describe: 'write every classification (time, top classes) to this JSON file', type: 'string' })
       .option('html', { describe: 'write an HTML page that plays the skeletons (over the video) with the labels', type: 'string' })
+      .option('fov', { describe: "the camera's horizontal field of view in degrees, assumed when restoring each person's path through the room (Kinect-20 and NTU-25 models; only the depth depends on it)", type: 'number', default: DEFAULT_HORIZONTAL_FOV_DEGREES })
+      .option('trajectory', { describe: "restore each person's path from the image landmarks (MediaPipe's world landmarks are hip-centred); --no-trajectory feeds them as they are", type: 'boolean', default: true })
       .option('model-engine', { ...engineOption, describe: `${engineOption.describe} (--engine is the pose engine here)` })
       .example('$0 classify clip.mp4 --model runs/realtime/best --html clip.html', 'timeline and a page to watch it')
       .example('$0 classify clip.poses.json --model runs/realtime/best --json', 'from extracted poses, machine-readable')
@@ -55,6 +60,7 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
     const inputs = args.inputs.map(String);
     if (inputs.length > 1 && (args.scores || args.html)) throw new Error('--scores and --html take one input clip; give one clip, or leave them out');
     for (const input of inputs) if (!existsSync(input)) throw new Error(`${input}: no such file`);
+    if (!(args.fov > 0 && args.fov < 180)) throw new Error(`--fov: expected the camera's horizontal field of view in degrees, between 0 and 180 (exclusive), got ${args.fov}`);
     if (args.scores) checkWritable(args.scores, 'file', 'choose a writable file with --scores');
     if (args.html) checkWritable(args.html, 'file', 'choose a writable file with --html');
     const opened = await openModel(args.model, args.modelEngine, args.threads);
@@ -110,7 +116,7 @@ async function classifyClip(input: string, classifier: StreamClassifier, args: A
   if (framesWithPerson === 0) return empty;
   // A pose file names its video: the page plays it underneath when it is still there.
   const video = extracted ?? (existsSync(poses.source.file) ? poses.source.file : undefined);
-  const frames = poseFileFrames(poses, classifier.manifest.layout, classifier.manifest.persons);
+  const frames = poseFileFrames(poses, classifier.manifest.layout, classifier.manifest.persons, args.trajectory ? { horizontalFovDegrees: args.fov } : false);
   const events: StreamEvent[] = [];
   const started = performance.now();
   for (const f of frames) events.push(...(await classifier.pushAsync(f)));
