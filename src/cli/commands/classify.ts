@@ -42,7 +42,7 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
     poseInputOptions(y)
       .positional('inputs', { describe: 'videos (poses are extracted first) or pose files from skelact extract (.poses.json)', type: 'string', array: true, demandOption: true })
       .option('model', { describe: 'saved model folder (a run\'s best/), or the name of a shipped model (skelact models)', type: 'string', demandOption: true })
-      .option('window', { describe: "frames in the sliding window (default: the model's input frames)", type: 'number' })
+      .option('window', { describe: "frames in the sliding window, on a 30 fps grid (default: the model's input frames or its training sampler's shortest crop, minLength, whichever is larger: 64 for the shipped models)", type: 'number' })
       .option('stride', { describe: 'classify every this many frames', type: 'number', default: 8 })
       .option('smoothing', { describe: 'weight of the newest scores in the moving average (1 = none)', type: 'number', default: 0.5 })
       .option('start-score', { describe: 'smoothed probability at which an action starts', type: 'number', default: 0.6 })
@@ -64,7 +64,12 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
     if (args.scores) checkWritable(args.scores, 'file', 'choose a writable file with --scores');
     if (args.html) checkWritable(args.html, 'file', 'choose a writable file with --html');
     const opened = await openModel(args.model, args.modelEngine, args.threads);
-    const classifier = new StreamClassifier(opened.model, opened.manifest, { window: args.window, stride: args.stride, smoothing: args.smoothing, startScore: args.startScore, endScore: args.endScore });
+    // The samplers train on whole clips (or crops of at least minLength frames) resampled to the model's
+    // frames, not on `frames` consecutive frames: a window of only `frames` grid slots (0.5 s for 16) shows
+    // a fraction of an action. measured on vtest_crop.mp4 with the nw-ucla model: 16 slots say no action,
+    // 32, 64 and 96 say walk around (README, classify).
+    const window = args.window ?? Math.max(opened.manifest.frames, opened.manifest.minLength);
+    const classifier = new StreamClassifier(opened.model, opened.manifest, { window, stride: args.stride, smoothing: args.smoothing, startScore: args.startScore, endScore: args.endScore });
     try {
       const problem = poseFeedProblem(classifier.manifest);
       if (problem) throw new Error(`${args.model}: cannot classify poses with this model: ${problem}`);
