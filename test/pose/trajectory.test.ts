@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { KINECT_V1_CAMERA, kinectToBlazepose } from '../../bench/kinect-landmarks.js';
 import { getLayout } from '../../src/graph/layout.js';
 import { mapPose } from '../../src/pose/mapping.js';
+import { toGenericRecord } from '../../src/pose/pose-file.js';
 import { cameraTranslations, focalLengthPixels, imageScale, type Translation } from '../../src/pose/trajectory.js';
 import type { PersonPose, PoseFile } from '../../src/pose/types.js';
 import { poseFileFrames } from '../../src/serve/pose-frames.js';
@@ -160,6 +161,13 @@ test('mapPose adds the translation before turning into Kinect axes; poseFileFram
   t.true(Math.abs(restored[0][0] - restored[29][0] - (1.5 * 29) / FPS) < 1e-9, `${restored[0][0] - restored[29][0]}`);
   t.true(Math.abs(restored[0][2] - 5) < 1e-9);
   t.deepEqual(centred[29], centred[0]);
+  // The generic records of `extract --generic` go the same way.
+  const record = toGenericRecord(file, { layout: 'kinect-20', name: 'walk' });
+  const flat = toGenericRecord(file, { layout: 'kinect-20', name: 'walk', trajectory: false });
+  t.deepEqual(record.joints[0].map((f) => f![hip]), restored);
+  t.deepEqual(flat.joints[0].map((f) => f![hip]), centred);
+  t.regex(String(record.meta!.trajectory), /restored .* 60° assumed/);
+  t.regex(String(flat.meta!.trajectory), /hip-centred/);
 });
 
 testWithShared('a real NW-UCLA walk, hip-centred and seen by a Kinect-like pinhole camera: the restored path is the recorded one', 'data/nw_ucla_samples/a06_s05_e00_v01.json', (t) => {
