@@ -142,3 +142,39 @@ export function trackTranslations(poses: PoseFile, track: number, options: Traje
   const people = poses.frames.map((f) => f.people.find((p) => p.track === track) ?? null);
   return cameraTranslations(people, poses.extraction.width, poses.extraction.height, options);
 }
+
+/**
+ * The same restoration for a live stream, one pose at a time: the depth is averaged over the last
+ * `depthSmoothingFrames` frames that had one (a trailing average, since later frames are not there
+ * yet; a steady approach at v m/s reads (window − 1) / 2 frames late in depth). `reset` forgets.
+ */
+export class LiveTrajectory {
+  private readonly f: number;
+  private readonly window: number;
+  private readonly minVisibility: number;
+  private readonly depths: number[] = [];
+
+  constructor(private readonly width: number, private readonly height: number, options: TrajectoryOptions = {}) {
+    this.f = focalLengthPixels(width, options.horizontalFovDegrees ?? DEFAULT_HORIZONTAL_FOV_DEGREES);
+    this.window = options.depthSmoothingFrames ?? 9;
+    if (!(Number.isInteger(this.window) && this.window >= 1)) throw new RangeError(`depth smoothing: expected a number of frames ≥ 1, got ${this.window}`);
+    this.minVisibility = options.minVisibility ?? 0.5;
+  }
+
+  /** The hip centre's camera-space position for this frame's pose; null while no depth has been measured. */
+  push(pose: PersonPose): Translation | null {
+    const scale = imageScale(pose, this.width, this.height, this.minVisibility);
+    if (scale) {
+      this.depths.push(this.f / scale.pixelsPerMetre);
+      if (this.depths.length > this.window) this.depths.shift();
+    }
+    if (this.depths.length === 0) return null;
+    const z = this.depths.reduce((a, b) => a + b, 0) / this.depths.length;
+    const hip = scale?.hip ?? [((pose.image[LEFT_HIP][0] + pose.image[RIGHT_HIP][0]) / 2) * this.width, ((pose.image[LEFT_HIP][1] + pose.image[RIGHT_HIP][1]) / 2) * this.height];
+    return [((hip[0] - this.width / 2) * z) / this.f, ((hip[1] - this.height / 2) * z) / this.f, z];
+  }
+
+  reset(): void {
+    this.depths.length = 0;
+  }
+}

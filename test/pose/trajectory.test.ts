@@ -10,7 +10,7 @@ import { KINECT_V1_CAMERA, kinectToBlazepose } from '../../bench/kinect-landmark
 import { getLayout } from '../../src/graph/layout.js';
 import { mapPose } from '../../src/pose/mapping.js';
 import { toGenericRecord } from '../../src/pose/pose-file.js';
-import { cameraTranslations, focalLengthPixels, imageScale, type Translation } from '../../src/pose/trajectory.js';
+import { cameraTranslations, focalLengthPixels, imageScale, LiveTrajectory, type Translation } from '../../src/pose/trajectory.js';
 import type { PersonPose, PoseFile } from '../../src/pose/types.js';
 import { poseFileFrames } from '../../src/serve/pose-frames.js';
 import { sharedPath, testWithShared } from '../helpers/shared.js';
@@ -168,6 +168,19 @@ test('mapPose adds the translation before turning into Kinect axes; poseFileFram
   t.deepEqual(flat.joints[0].map((f) => f![hip]), centred);
   t.regex(String(record.meta!.trajectory), /restored .* 60° assumed/);
   t.regex(String(flat.meta!.trajectory), /hip-centred/);
+});
+
+test('live, one pose at a time: sideways walking exact at once; a steady approach reads (window − 1) / 2 frames late in depth; reset forgets', (t) => {
+  const live = new LiveTrajectory(W, H, { depthSmoothingFrames: 5 });
+  const side = Array.from({ length: 10 }, (_, i): Vec3 => [-0.5 + (1.2 * i) / FPS, 0.3, 4]);
+  side.forEach((p, i) => live.push(seen(body(0), p, W, H, 60))!.forEach((v, c) => t.true(Math.abs(v - p[c]) < 1e-9, `frame ${i} axis ${c}`)));
+  live.reset();
+  const towards = Array.from({ length: 20 }, (_, i): Vec3 => [0, 0, 6 - i / FPS]);
+  const out = towards.map((p) => live.push(seen(body(0), p, W, H, 60))!);
+  // After the window fills, the trailing mean of a linear depth is the depth 2 frames back.
+  for (let i = 4; i < 20; i++) t.true(Math.abs(out[i][2] - towards[i - 2][2]) < 1e-9, `frame ${i}: ${out[i][2]} vs ${towards[i - 2][2]}`);
+  const blind = new LiveTrajectory(W, H);
+  t.is(blind.push({ image: bp.jointNames.map(() => [0.5, 0.5, 0, 0] as const), world: body(0), box: [0, 0, 1, 1], score: 0 }), null);
 });
 
 testWithShared('a real NW-UCLA walk, hip-centred and seen by a Kinect-like pinhole camera: the restored path is the recorded one', 'data/nw_ucla_samples/a06_s05_e00_v01.json', (t) => {
