@@ -23,7 +23,8 @@
  * Z is averaged over a few neighbouring frames before X and Y are computed with it.
  *
  * Axes are MediaPipe's camera axes (x right, y down, z away from the camera), the axes of the
- * world landmarks themselves: adding the translation to each world landmark puts the person
+ * world landmarks themselves (they are oriented as the image is; only their origin moves with the
+ * hips, which is what the fit relies on): adding the translation to each world landmark puts the person
  * where the camera saw them; src/pose/mapping.ts then turns the result into Kinect's axes.
  */
 import type { PersonPose, PoseFile } from './types.js';
