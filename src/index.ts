@@ -34,6 +34,7 @@ export { countRepetitions, EmaSmoothing, EXERCISES, PoseClassifier, poseEmbeddin
 
 // Pose landmarks (BlazePose) onto skelact's layouts.
 export { mapPose, mappingTo, MAPPED_LAYOUTS } from './pose/mapping.js';
+export { cameraTranslations, LiveTrajectory, type TrajectoryOptions, type Translation } from './pose/trajectory.js';
 
 // Backends: each environment registers its candidates (skelact/node, the browser bundle); apps may add their own.
 export { registerBackend, resolveBackend, NoBackendError, type BackendCandidate, type ResolvedBackend } from './engine/resolver.js';

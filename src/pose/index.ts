@@ -9,6 +9,7 @@ export { createPoseEngine, extractPoses, extractToPoseFile, resolveEngine, type 
 export { createPersonDetector, type PersonDetector } from './detector.js';
 export { PersonTracker, regionAround, iou, keypointSimilarity, type Track, type TrackerOptions } from './tracker.js';
 export { MAPPED_LAYOUTS, mapPose, mappingTo, parseMapping, type LayoutMapping, type MappedLayout } from './mapping.js';
+export { cameraTranslations, focalLengthPixels, imageScale, LiveTrajectory, trackTranslations, DEFAULT_HORIZONTAL_FOV_DEGREES, type TrajectoryOptions, type Translation } from './trajectory.js';
 export { isPoseFile, poseFileName, readPoseFile, toGenericRecord as poseFileToGenericRecord, writePoseFile, PoseFileError, type GenericOptions } from './pose-file.js';
 export { decodeVideo, probeVideo, decodeGeometry, ffmpegVersion, MissingToolError, VideoError, type VideoInfo, type DecodeOptions } from './video.js';
 export { mediaFileProblem, sniffContainer, VIDEO_EXTENSIONS, IMAGE_EXTENSIONS } from './media-type.js';

@@ -111,8 +111,10 @@ export function mappingTo(layout: MappedLayout): LayoutMapping {
 /**
  * One pose on a layout: ntu-25 and kinect-20 as [x, y, z] metres in Kinect axes, coco-17 as [x, y, score] in
  * pixels of a width × height frame. Also each joint's visibility (lowest of its sources).
+ * `translation` (world layouts only; metres in MediaPipe's camera axes, from src/pose/trajectory.ts) is added
+ * to every world landmark first, which puts the hip-centred pose back where the camera saw it.
  */
-export function mapPose(pose: PersonPose, layout: MappedLayout, width: number, height: number): { joints: number[][]; visibility: number[] } {
+export function mapPose(pose: PersonPose, layout: MappedLayout, width: number, height: number, translation?: readonly [number, number, number] | null): { joints: number[][]; visibility: number[] } {
   const m = MAPPINGS[layout];
   const world = WORLD_LAYOUTS.has(layout);
   const joints: number[][] = [];
@@ -136,6 +138,11 @@ export function mapPose(pose: PersonPose, layout: MappedLayout, width: number, h
       }
     }
     visibility.push(v);
+    if (world && translation) {
+      x += translation[0];
+      y += translation[1];
+      zc += translation[2];
+    }
     // A 180° turn about z puts MediaPipe's (x right, y down) into Kinect's (x to the sensor's left, y up).
     joints.push(world ? [-x, -y, zc] : [x * width, y * height, v]);
   });

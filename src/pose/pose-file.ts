@@ -9,6 +9,7 @@ import * as z from 'zod';
 import { writeFileAtomic } from '../core/files.js';
 import type { GenericRecord } from '../data/formats/generic.js';
 import { type MappedLayout, mapPose, mappingTo } from './mapping.js';
+import { DEFAULT_HORIZONTAL_FOV_DEGREES, trackTranslations, type TrajectoryOptions } from './trajectory.js';
 import { BLAZEPOSE_LANDMARKS, POSE_ENGINES, POSE_FILE_FORMAT, POSE_FILE_VERSION, POSE_MODELS, type PersonPose, type PoseFile } from './types.js';
 import { SkelactError, parseWith } from '../core/errors.js';
 
@@ -94,6 +95,12 @@ export interface GenericOptions {
   readonly minVisibility?: number;
   /** People per record: the tracks seen in the most frames (default: the extraction's --persons). */
   readonly persons?: number;
+  /**
+   * On ntu-25 and kinect-20: restore each person's path through the room from the image landmarks
+   * (src/pose/trajectory.ts), as Kinect skeletons have it; false keeps the world landmarks hip-centred.
+   * Default: restored, with the default field of view.
+   */
+  readonly trajectory?: TrajectoryOptions | false;
 }
 
 /**
@@ -107,17 +114,21 @@ export function toGenericRecord(poses: PoseFile, options: GenericOptions): Gener
   if (tracks.length === 0) throw new PoseFileError(options.name, 'no person was found in any frame: nothing to write');
   const minVisibility = options.minVisibility ?? 0;
   const { width, height } = poses.extraction;
-  const convert = (p: PersonPose): Array<number[] | null> => {
+  const world = options.layout === 'ntu-25' || options.layout === 'kinect-20';
+  const convert = (p: PersonPose, translation: readonly [number, number, number] | null): Array<number[] | null> => {
     if (options.layout === 'blazepose-33') {
       return p.image.map(([x, y, zc, v]) => (v < minVisibility ? null : [x * width, y * height, zc * width, v]));
     }
-    const { joints, visibility } = mapPose(p, options.layout, width, height);
+    const { joints, visibility } = mapPose(p, options.layout, width, height, translation);
     return joints.map((j, i) => (visibility[i] < minVisibility ? null : j));
   };
-  const joints = tracks.map((t) => poses.frames.map((f) => {
-    const p = f.people.find((q) => q.track === t.id);
-    return p ? convert(p) : null;
-  }));
+  const joints = tracks.map((t) => {
+    const path = world && options.trajectory !== false ? trackTranslations(poses, t.id, options.trajectory ?? {}) : null;
+    return poses.frames.map((f, i) => {
+      const p = f.people.find((q) => q.track === t.id);
+      return p ? convert(p, path?.[i] ?? null) : null;
+    });
+  });
   const mapping = options.layout === 'blazepose-33' ? undefined : mappingTo(options.layout);
   const meta: Record<string, string | number> = {
     video: poses.source.file,
@@ -125,6 +136,7 @@ export function toGenericRecord(poses: PoseFile, options: GenericOptions): Gener
     tracks: tracks.map((t) => t.id).join(','),
     framesFound: tracks.map((t) => t.frames).join(','),
   };
+  if (mapping && world) meta.trajectory = options.trajectory === false ? 'hip-centred (world landmarks as given)' : `restored from the image landmarks, horizontal field of view ${options.trajectory?.horizontalFovDegrees ?? DEFAULT_HORIZONTAL_FOV_DEGREES}° assumed`;
   if (mapping) {
     meta.synthesisedJoints = mapping.synthesised.join(',');
     meta.approximateJoints = mapping.approximate.join(',');

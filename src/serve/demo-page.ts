@@ -55,6 +55,8 @@ try {
   const video = $('video'), canvas = $('canvas'), ctx = canvas.getContext('2d');
   const segments = [];
   let open = null, lastVideoTime = -1, lastTs = -1;
+  // World landmarks are hip-centred: the person's path comes back from the image landmarks (src/pose/trajectory.ts).
+  let live = null, liveSize = '';
 
   state.setBackend = async (name) => (state.backend = await sk.chooseBackend([name]));
   state.classifyFrames = (frames, options) => {
@@ -99,7 +101,8 @@ try {
         for (const p of lm) { ctx.beginPath(); ctx.arc(p.x * W, p.y * H, 3, 0, 6.283); ctx.fill(); }
         state.drawn++;
         const pose = { image: lm.map((p) => [p.x, p.y, p.z, p.visibility ?? 0]), world: r.worldLandmarks[0].map((p) => [p.x, p.y, p.z]), box: [0, 0, W, H], score: 1 };
-        const joints = mapLayout === 'blazepose-33' ? pose.image.map(([x, y, z, v]) => [x * W, y * H, z * W, v]) : sk.mapPose(pose, mapLayout, W, H).joints;
+        if (liveSize !== W + 'x' + H) { live = new sk.LiveTrajectory(W, H); liveSize = W + 'x' + H; }
+        const joints = mapLayout === 'blazepose-33' ? pose.image.map(([x, y, z, v]) => [x * W, y * H, z * W, v]) : sk.mapPose(pose, mapLayout, W, H, live.push(pose)).joints;
         persons = [joints];
         if (poseClassifier) {
           const smoothed = smoothing.add(poseClassifier.classify(pose.image.map(([x, y, z]) => [x * W, y * H, z * W])), ts);

@@ -5,6 +5,7 @@
  */
 import type { LayoutName } from '../graph/layout.js';
 import { MAPPED_LAYOUTS, mapPose, type MappedLayout } from '../pose/mapping.js';
+import { trackTranslations, type TrajectoryOptions } from '../pose/trajectory.js';
 import type { PoseFile } from '../pose/types.js';
 import type { StreamFrame } from './stream-classifier.js';
 
@@ -39,18 +40,25 @@ export function poseLayoutFor(layout: LayoutName): MappedLayout | 'blazepose-33'
   throw new Error(`a model on layout ${layout} cannot take MediaPipe poses (there is no BlazePose mapping to ${layout}); use a model trained on ntu-25, kinect-20, coco-17 or blazepose-33 data`);
 }
 
-/** The frames of a pose file for a model of `layout` with `persons` person slots. */
-export function poseFileFrames(poses: PoseFile, layout: LayoutName, persons: number): StreamFrame[] {
+/**
+ * The frames of a pose file for a model of `layout` with `persons` person slots. On the world layouts
+ * (ntu-25, kinect-20) each person's path through the room is restored from the image landmarks
+ * (src/pose/trajectory.ts) unless `trajectory` is false: MediaPipe's world landmarks are hip-centred,
+ * Kinect skeletons are not, and Kinect models lean on the path (walking, sitting down, standing up).
+ */
+export function poseFileFrames(poses: PoseFile, layout: LayoutName, persons: number, trajectory: TrajectoryOptions | false = {}): StreamFrame[] {
   const target = poseLayoutFor(layout);
   const tracks = [...poses.tracks].sort((a, b) => b.frames - a.frames || a.id - b.id).slice(0, persons).map((t) => t.id);
   const { width, height } = poses.extraction;
-  return poses.frames.map((f) => ({
+  const world = target === 'ntu-25' || target === 'kinect-20';
+  const paths = tracks.map((id) => (world && trajectory !== false ? trackTranslations(poses, id, trajectory) : null));
+  return poses.frames.map((f, t) => ({
     timestampMs: f.timestampMs,
-    persons: tracks.map((id) => {
+    persons: tracks.map((id, slot) => {
       const p = f.people.find((q) => q.track === id);
       if (!p) return null;
       if (target === 'blazepose-33') return p.image.map(([x, y, z, v]) => [x * width, y * height, z * width, v]);
-      return mapPose(p, target, width, height).joints;
+      return mapPose(p, target, width, height, paths[slot]?.[t]).joints;
     }),
   }));
 }

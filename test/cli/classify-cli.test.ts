@@ -122,6 +122,15 @@ test('several clips: a clip with no person is reported and the next one is class
   t.regex(text.stdout, /someone\.poses\.json: 60 frames \(a person in 60\)/);
 });
 
+test('a field of view outside (0°, 180°) is refused, naming --fov', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'skelact-classify-'));
+  const poses = join(dir, 'x.poses.json');
+  poseFile(poses, 3, () => null);
+  const r = skelact('classify', poses, '--model', 'nw-ucla', '--fov', '180');
+  t.is(r.code, 1);
+  t.regex(r.stderr, /--fov: expected the camera's horizontal field of view in degrees, between 0 and 180 \(exclusive\), got 180/);
+});
+
 test('an unknown model name lists the shipped models', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'skelact-classify-'));
   const poses = join(dir, 'x.poses.json');

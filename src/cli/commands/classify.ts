@@ -12,6 +12,7 @@ import { posesFromInput, poseInputOptions, type PoseInputArgs } from '../pose-in
 import { overlayHtml } from '../../serve/overlay-html.js';
 import { poseFileFrames, poseFeedProblem } from '../../serve/pose-frames.js';
 import { StreamClassifier, type StreamEvent } from '../../serve/stream-classifier.js';
+import { DEFAULT_HORIZONTAL_FOV_DEGREES } from '../../pose/trajectory.js';
 import { timelineOf } from '../../serve/timeline.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
 import { checkWritable } from '../writable.js';
@@ -28,6 +29,8 @@ interface ClassifyArgs extends GlobalOptions, PoseInputArgs {
   scores?: string;
   html?: string;
   modelEngine?: Engine;
+  fov: number;
+  trajectory: boolean;
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
@@ -39,13 +42,15 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
     poseInputOptions(y)
       .positional('inputs', { describe: 'videos (poses are extracted first) or pose files from skelact extract (.poses.json)', type: 'string', array: true, demandOption: true })
       .option('model', { describe: 'saved model folder (a run\'s best/), or the name of a shipped model (skelact models)', type: 'string', demandOption: true })
-      .option('window', { describe: "frames in the sliding window (default: the model's input frames)", type: 'number' })
+      .option('window', { describe: "frames in the sliding window, on a 30 fps grid (default: the model's input frames or its training sampler's shortest crop, minLength, whichever is larger: 64 for the shipped models)", type: 'number' })
       .option('stride', { describe: 'classify every this many frames', type: 'number', default: 8 })
       .option('smoothing', { describe: 'weight of the newest scores in the moving average (1 = none)', type: 'number', default: 0.5 })
       .option('start-score', { describe: 'smoothed probability at which an action starts', type: 'number', default: 0.6 })
       .option('end-score', { describe: 'smoothed probability below which it ends', type: 'number', default: 0.4 })
       .option('scores', { describe: 'write every classification (time, top classes) to this JSON file', type: 'string' })
       .option('html', { describe: 'write an HTML page that plays the skeletons (over the video) with the labels', type: 'string' })
+      .option('fov', { describe: "the camera's horizontal field of view in degrees, assumed when restoring each person's path through the room (Kinect-20 and NTU-25 models; only the depth depends on it)", type: 'number', default: DEFAULT_HORIZONTAL_FOV_DEGREES })
+      .option('trajectory', { describe: "restore each person's path from the image landmarks (MediaPipe's world landmarks are hip-centred); --no-trajectory feeds them as they are", type: 'boolean', default: true })
       .option('model-engine', { ...engineOption, describe: `${engineOption.describe} (--engine is the pose engine here)` })
       .example('$0 classify clip.mp4 --model runs/realtime/best --html clip.html', 'timeline and a page to watch it')
       .example('$0 classify clip.poses.json --model runs/realtime/best --json', 'from extracted poses, machine-readable')
@@ -55,10 +60,16 @@ export const classifyCommand: CommandModule<GlobalOptions, ClassifyArgs> = {
     const inputs = args.inputs.map(String);
     if (inputs.length > 1 && (args.scores || args.html)) throw new Error('--scores and --html take one input clip; give one clip, or leave them out');
     for (const input of inputs) if (!existsSync(input)) throw new Error(`${input}: no such file`);
+    if (!(args.fov > 0 && args.fov < 180)) throw new Error(`--fov: expected the camera's horizontal field of view in degrees, between 0 and 180 (exclusive), got ${args.fov}`);
     if (args.scores) checkWritable(args.scores, 'file', 'choose a writable file with --scores');
     if (args.html) checkWritable(args.html, 'file', 'choose a writable file with --html');
     const opened = await openModel(args.model, args.modelEngine, args.threads);
-    const classifier = new StreamClassifier(opened.model, opened.manifest, { window: args.window, stride: args.stride, smoothing: args.smoothing, startScore: args.startScore, endScore: args.endScore });
+    // The samplers train on whole clips (or crops of at least minLength frames) resampled to the model's
+    // frames, not on `frames` consecutive frames: a window of only `frames` grid slots (0.5 s for 16) shows
+    // a fraction of an action. measured on vtest_crop.mp4 with the nw-ucla model: 16 slots say no action,
+    // 32, 64 and 96 say walk around (README, classify).
+    const window = args.window ?? Math.max(opened.manifest.frames, opened.manifest.minLength);
+    const classifier = new StreamClassifier(opened.model, opened.manifest, { window, stride: args.stride, smoothing: args.smoothing, startScore: args.startScore, endScore: args.endScore });
     try {
       const problem = poseFeedProblem(classifier.manifest);
       if (problem) throw new Error(`${args.model}: cannot classify poses with this model: ${problem}`);
@@ -110,7 +121,7 @@ async function classifyClip(input: string, classifier: StreamClassifier, args: A
   if (framesWithPerson === 0) return empty;
   // A pose file names its video: the page plays it underneath when it is still there.
   const video = extracted ?? (existsSync(poses.source.file) ? poses.source.file : undefined);
-  const frames = poseFileFrames(poses, classifier.manifest.layout, classifier.manifest.persons);
+  const frames = poseFileFrames(poses, classifier.manifest.layout, classifier.manifest.persons, args.trajectory ? { horizontalFovDegrees: args.fov } : false);
   const events: StreamEvent[] = [];
   const started = performance.now();
   for (const f of frames) events.push(...(await classifier.pushAsync(f)));
