@@ -1,6 +1,6 @@
 /**
  * Native kernels on the wasm backend: BatchMatMul, _FusedMatMul, Conv2D and both convolution
- * gradients computed by OpenBLAS, and Sum over leading axes (every bias gradient; the wasm
+ * gradients computed by OpenBLAS, GELU and its gradient in one pass each, and Sum over leading axes (every bias gradient; the wasm
  * path transposes the reduced axes inwards first), (src/engine/native.ts loads it) directly in the wasm heap.
  *
  * Zero copy: each kernel allocates its output on the wasm backend first (makeOutput may grow
@@ -226,6 +226,43 @@ function sumKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
   };
 }
 
+/**
+ * GELU (erf form) and its gradient, one pass each: kernels of skelact's own (no tfjs op has
+ * them), which src/models/ops.ts calls through tf.customGrad where they are registered.
+ */
+export const NATIVE_GELU = 'SkelactGelu';
+export const NATIVE_GELU_GRAD = 'SkelactGeluGrad';
+
+function geluKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as TensorInfo;
+    if (x.dtype !== 'float32') throw new Error(`${NATIVE_GELU}: float32 input expected, got ${x.dtype}`);
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput([...x.shape], 'float32');
+    const n = sizeOf(x.shape);
+    if (n > 0) addon.gelu(heapOf(backend), offsetOf(backend, x), offsetOf(backend, out), n);
+    return out;
+  };
+}
+
+function geluGradKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+    if (!float32(x, dy) || !tf.util.arraysEqual(x.shape, dy.shape)) throw new Error(`${NATIVE_GELU_GRAD}: float32 x and dy of one shape expected, got ${x.shape} and ${dy.shape}`);
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput([...x.shape], 'float32');
+    const n = sizeOf(x.shape);
+    if (n > 0) addon.geluGrad(heapOf(backend), offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, out), n);
+    return out;
+  };
+}
+
+/** skelact's own kernels (no stock kernel to wrap): name → maker. */
+const OWN: Record<string, (addon: NativeAddon) => KernelFunc> = {
+  [NATIVE_GELU]: geluKernel,
+  [NATIVE_GELU_GRAD]: geluGradKernel,
+};
+
 const MAKERS: Record<string, (addon: NativeAddon, fallback: KernelConfig) => KernelFunc> = {
   [tf.Sum]: sumKernel,
   [tf.BatchMatMul]: batchMatMulKernel,
@@ -263,6 +300,10 @@ export function registerNativeKernels(addon: NativeAddon): void {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(config);
   }
+  for (const [name, make] of Object.entries(OWN)) {
+    if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: make(addon) });
+  }
 }
 
 /** Puts back the kernels the native ones replaced (`--native off` after on; benchmarks). */
@@ -273,6 +314,7 @@ export function unregisterNativeKernels(): void {
     const previous = replaced.get(name);
     if (previous) tf.registerKernel(previous);
   }
+  for (const name of Object.keys(OWN)) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
 }
 
 /**

@@ -23,6 +23,8 @@ export interface NativeAddon {
   conv2d(heap: Float32Array, xOffset: number, wOffset: number, yOffset: number, geometry: Int32Array): void;
   conv2dBackpropInput(heap: Float32Array, dyOffset: number, wOffset: number, dxOffset: number, geometry: Int32Array): void;
   conv2dBackpropFilter(heap: Float32Array, xOffset: number, dyOffset: number, dwOffset: number, geometry: Int32Array): void;
+  gelu(heap: Float32Array, xOffset: number, yOffset: number, n: number): void;
+  geluGrad(heap: Float32Array, xOffset: number, dyOffset: number, dxOffset: number, n: number): void;
 }
 
 export type NativeLoad = { readonly addon: NativeAddon; readonly file: string } | { readonly addon?: undefined; readonly reason: string };
@@ -69,7 +71,7 @@ export function loadNativeAddon(): NativeLoad {
   }
   try {
     const addon = require(file) as NativeAddon;
-    for (const name of ['info', 'setThreads', 'gemm', 'biasActivation', 'sumLeading', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter'] as const) {
+    for (const name of ['info', 'setThreads', 'gemm', 'biasActivation', 'sumLeading', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'gelu', 'geluGrad'] as const) {
       if (typeof addon[name] !== 'function') throw new Error(`it has no '${name}' function (an older build: rebuild it with 'npm run setup:native')`);
     }
     addon.info();

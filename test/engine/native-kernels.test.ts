@@ -7,7 +7,8 @@
 import test, { type ImplementationFn } from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { loadNativeAddon, type NativeAddon } from '../../src/engine/native.js';
-import { isNativeKernel, NATIVE_KERNEL_NAMES, nativeKernelsActive, nativeSelfCheck, registerNativeKernels, unregisterNativeKernels } from '../../src/engine/native-kernels.js';
+import { isNativeKernel, NATIVE_GELU, NATIVE_GELU_GRAD, NATIVE_KERNEL_NAMES, nativeKernelsActive, nativeSelfCheck, registerNativeKernels, unregisterNativeKernels } from '../../src/engine/native-kernels.js';
+import { gelu } from '../../src/models/ops.js';
 import { assertSameOnBackends, assertWasmMatchesCpu, initBackends, randomTensor } from './backends.js';
 
 const load = loadNativeAddon();
@@ -242,4 +243,47 @@ nativeTest('Sum over leading axes matches cpu (keepDims, negative axes, sizes 1)
   ];
   cases.forEach(([shape, axis, keepDims], i) => assertSameOnBackends(t, () => tf.sum(randomTensor(shape, 50 + i), axis, keepDims), 1e-5, `sum ${JSON.stringify([shape, axis, keepDims])}`));
   assertSameOnBackends(t, () => tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), 0), 0, 'int32');
+});
+
+nativeTest('GELU and its gradient run natively on wasm and match the cpu backend (composed tfjs ops) on odd shapes, without leaks', async (t) => {
+  t.truthy(tf.getKernel(NATIVE_GELU, 'wasm'));
+  t.truthy(tf.getKernel(NATIVE_GELU_GRAD, 'wasm'));
+  const shapes = [[1], [7], [3, 5, 13], [2, 1, 9, 17], [1, 1, 1, 1]];
+  shapes.forEach((shape, i) =>
+    assertSameOnBackends(
+      t,
+      () => {
+        // Values out to ±10: both tails (erf saturating, exp underflowing) and zero.
+        const x = tf.mul(randomTensor(shape, 70 + i), 10);
+        const dy = randomTensor(shape, 80 + i);
+        return [gelu(x), ...tf.grads((p: tf.Tensor) => tf.sum(tf.mul(gelu(p), dy)))([x])];
+      },
+      1e-5,
+      `gelu ${JSON.stringify(shape)}`,
+    ),
+  );
+  // The native kernels are the ones that ran on wasm.
+  const x = tf.tensor1d([-1, 0, 1, 3]);
+  const profile = await tf.profile(() => tf.grads((p: tf.Tensor) => tf.sum(gelu(p)))([x]));
+  t.true(profile.kernelNames.includes(NATIVE_GELU) && profile.kernelNames.includes(NATIVE_GELU_GRAD), profile.kernelNames.join(','));
+  t.false(profile.kernelNames.includes('Erf'));
+  // Hand-computed: GELU(x) = x·Φ(x), GELU'(x) = Φ(x) + x·φ(x).
+  const y = tf.tidy(() => gelu(x));
+  const [dx] = tf.grads((p: tf.Tensor) => tf.sum(gelu(p)))([x]);
+  const expectY = [-0.15865525, 0, 0.84134475, 2.99595031];
+  const expectDx = [-0.08331547, 0.5, 1.08331547, 1.01194565];
+  Array.from(y.dataSync()).forEach((v, i) => t.true(Math.abs(v - expectY[i]) < 2e-6, `gelu(${[-1, 0, 1, 3][i]}) = ${v}`));
+  Array.from(dx.dataSync()).forEach((v, i) => t.true(Math.abs(v - expectDx[i]) < 2e-6, `gelu'(${[-1, 0, 1, 3][i]}) = ${v}`));
+  tf.dispose([x, y, dx, ...(profile.result as tf.Tensor[])]);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) {
+    const init = tf.ones([4, 5]);
+    const p = tf.variable(init);
+    const { value, grads } = tf.variableGrads(() => tf.sum(gelu(p)) as tf.Scalar, [p]);
+    tf.dispose([init, p, value, ...Object.values(grads)]);
+  }
+  t.is(tf.memory().numTensors, before, 'no tensors leak through the native GELU and its gradient');
+  const heap = new Float32Array(8);
+  t.throws(() => addon!.gelu(heap, 0, 4, 5), { message: /outside the heap/ });
+  t.throws(() => addon!.geluGrad(heap, 0, 0, 6, 3), { message: /outside the heap/ });
 });
