@@ -30,6 +30,14 @@
  *                                  each, instead of five tfjs kernels forward and about ten
  *                                  backward; erf as tfjs computes it (Abramowitz–Stegun 7.1.26),
  *                                  so results match the stock kernels.
+ *   softmax(heap, xOffsets, biasOffsets, outOffsets, rows, cols)
+ *                                  per matrix i: out = softmax over each row of x (+ bias), x,
+ *                                  bias and out [rows, cols] at the given offsets (biasOffsets
+ *                                  empty: no bias); the attention maps' bias add and softmax
+ *                                  in one pass instead of four kernels
+ *   softmaxGrad(heap, pOffset, dpOffset, rowOffset, dsOffset, rows, cols)
+ *                                  ds = p ⊙ (dp − r) with r [rows] one number per row: the
+ *                                  softmax backward once Σ dp ⊙ p per row is known
  */
 #include <cblas.h>
 #include <math.h>
@@ -449,6 +457,74 @@ static napi_value gelu_grad(napi_env env, napi_callback_info cb) {
   return NULL;
 }
 
+/* One softmax row: out = e^(x + b − max) / Σ. b may be NULL. */
+VECTOR_CLONES static void softmax_row(const float* restrict x, const float* restrict b, float* restrict out, int64_t n) {
+  float top = -INFINITY;
+  if (b) {
+    for (int64_t j = 0; j < n; j++) out[j] = x[j] + b[j];
+  } else {
+    for (int64_t j = 0; j < n; j++) out[j] = x[j];
+  }
+  for (int64_t j = 0; j < n; j++) top = out[j] > top ? out[j] : top;
+  if (top == -INFINITY) top = 0.0f; /* a row of −∞ (tfjs: NaN) gives 1/n: exp clamps at −87 */
+  float sum = 0.0f;
+  for (int64_t j = 0; j < n; j++) {
+    out[j] = exp_nonpositive(out[j] - top);
+    sum += out[j];
+  }
+  const float inv = 1.0f / sum;
+  for (int64_t j = 0; j < n; j++) out[j] *= inv;
+}
+
+static napi_value softmax(napi_env env, napi_callback_info cb) {
+  size_t argc = 6;
+  napi_value argv[6];
+  Heap heap;
+  uint32_t *xo, *bo, *oo;
+  size_t nx, nb, no;
+  int64_t rows, cols;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 6 || !get_heap(env, argv[0], &heap) || !get_u32_array(env, argv[1], &xo, &nx) || !get_u32_array(env, argv[2], &bo, &nb) || !get_u32_array(env, argv[3], &oo, &no) ||
+      !get_int(env, argv[4], &rows) || !get_int(env, argv[5], &cols))
+    FAIL("softmax(heap, xOffsets, biasOffsets, outOffsets: Uint32Array, rows, cols)");
+  if (rows < 0 || cols < 0 || nx != no || (nb != 0 && nb != nx)) FAIL("softmax: negative size or offset arrays of different lengths");
+  for (size_t i = 0; i < nx; i++) {
+    if (!inside(&heap, xo[i], rows * cols) || !inside(&heap, oo[i], rows * cols) || (nb && !inside(&heap, bo[i], rows * cols))) FAIL("softmax: an operand lies outside the heap");
+  }
+  if (cols == 0) return NULL;
+  for (size_t i = 0; i < nx; i++) {
+    for (int64_t r = 0; r < rows; r++) {
+      softmax_row(heap.data + xo[i] + r * cols, nb ? heap.data + bo[i] + r * cols : NULL, heap.data + oo[i] + r * cols, cols);
+    }
+  }
+  return NULL;
+}
+
+VECTOR_CLONES static void softmax_grad_rows(const float* restrict p, const float* restrict dp, const float* restrict r, float* restrict ds, int64_t rows, int64_t cols) {
+  for (int64_t i = 0; i < rows; i++) {
+    const float ri = r[i];
+    const float* pi = p + i * cols;
+    const float* dpi = dp + i * cols;
+    float* dsi = ds + i * cols;
+    for (int64_t j = 0; j < cols; j++) dsi[j] = pi[j] * (dpi[j] - ri);
+  }
+}
+
+static napi_value softmax_grad(napi_env env, napi_callback_info cb) {
+  size_t argc = 7;
+  napi_value argv[7];
+  Heap heap;
+  int64_t p_off, dp_off, r_off, ds_off, rows, cols;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 7 || !get_heap(env, argv[0], &heap) || !get_int(env, argv[1], &p_off) || !get_int(env, argv[2], &dp_off) || !get_int(env, argv[3], &r_off) || !get_int(env, argv[4], &ds_off) ||
+      !get_int(env, argv[5], &rows) || !get_int(env, argv[6], &cols))
+    FAIL("softmaxGrad(heap, pOffset, dpOffset, rowOffset, dsOffset, rows, cols)");
+  if (rows < 0 || cols < 0 || !inside(&heap, p_off, rows * cols) || !inside(&heap, dp_off, rows * cols) || !inside(&heap, r_off, rows) || !inside(&heap, ds_off, rows * cols))
+    FAIL("softmaxGrad: an operand lies outside the heap");
+  softmax_grad_rows(heap.data + p_off, heap.data + dp_off, heap.data + r_off, heap.data + ds_off, rows, cols);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"info", NULL, info, NULL, NULL, NULL, napi_default, NULL},
@@ -461,6 +537,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default, NULL},
       {"gelu", NULL, gelu, NULL, NULL, NULL, napi_default, NULL},
       {"geluGrad", NULL, gelu_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"softmax", NULL, softmax, NULL, NULL, NULL, napi_default, NULL},
+      {"softmaxGrad", NULL, softmax_grad, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

@@ -25,6 +25,8 @@ export interface NativeAddon {
   conv2dBackpropFilter(heap: Float32Array, xOffset: number, dyOffset: number, dwOffset: number, geometry: Int32Array): void;
   gelu(heap: Float32Array, xOffset: number, yOffset: number, n: number): void;
   geluGrad(heap: Float32Array, xOffset: number, dyOffset: number, dxOffset: number, n: number): void;
+  softmax(heap: Float32Array, xOffsets: Uint32Array, biasOffsets: Uint32Array, outOffsets: Uint32Array, rows: number, cols: number): void;
+  softmaxGrad(heap: Float32Array, pOffset: number, dpOffset: number, rowOffset: number, dsOffset: number, rows: number, cols: number): void;
 }
 
 export type NativeLoad = { readonly addon: NativeAddon; readonly file: string } | { readonly addon?: undefined; readonly reason: string };
@@ -90,7 +92,7 @@ export function loadNativeAddon(): NativeLoad {
   }
   try {
     const addon = requireQuietThreads(file);
-    for (const name of ['info', 'setThreads', 'gemm', 'biasActivation', 'sumLeading', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'gelu', 'geluGrad'] as const) {
+    for (const name of ['info', 'setThreads', 'gemm', 'biasActivation', 'sumLeading', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'gelu', 'geluGrad', 'softmax', 'softmaxGrad'] as const) {
       if (typeof addon[name] !== 'function') throw new Error(`it has no '${name}' function (an older build: rebuild it with 'npm run setup:native')`);
     }
     addon.info();

@@ -7,7 +7,7 @@
 import test, { type ImplementationFn } from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { loadNativeAddon, type NativeAddon } from '../../src/engine/native.js';
-import { isNativeKernel, NATIVE_GELU, NATIVE_GELU_GRAD, NATIVE_KERNEL_NAMES, nativeKernelsActive, nativeSelfCheck, registerNativeKernels, unregisterNativeKernels } from '../../src/engine/native-kernels.js';
+import { isNativeKernel, NATIVE_BIAS_SOFTMAX, NATIVE_GELU, NATIVE_GELU_GRAD, NATIVE_KERNEL_NAMES, NATIVE_SOFTMAX_GRAD, nativeKernelsActive, nativeSelfCheck, registerNativeKernels, unregisterNativeKernels } from '../../src/engine/native-kernels.js';
 import { gelu } from '../../src/models/ops.js';
 import { assertSameOnBackends, assertWasmMatchesCpu, initBackends, randomTensor } from './backends.js';
 
@@ -286,4 +286,46 @@ nativeTest('GELU and its gradient run natively on wasm and match the cpu backend
   const heap = new Float32Array(8);
   t.throws(() => addon!.gelu(heap, 0, 4, 5), { message: /outside the heap/ });
   t.throws(() => addon!.geluGrad(heap, 0, 0, 6, 3), { message: /outside the heap/ });
+});
+
+nativeTest('the attention softmax (bias add included) and its backward match tfjs on cpu: broadcast biases, sizes 1, no bias', (t) => {
+  const run = (name: string, inputs: Record<string, tf.Tensor>) => tf.engine().runKernel(name, inputs, {}) as tf.Tensor;
+  const cases: Array<[number[], number[] | null]> = [
+    [[1, 1], null],
+    [[3, 7], [3, 7]],
+    [[2, 3, 5, 9], [1, 3, 5, 9]],
+    [[2, 3, 5, 9], [5, 9]],
+    [[4, 1, 1, 13], [4, 1, 1, 13]],
+    [[2, 2, 6, 17], null],
+  ];
+  cases.forEach(([shape, biasShape], i) => {
+    // Logits out to ±20 so that the max subtraction matters.
+    const make = () => [tf.mul(randomTensor(shape, 90 + i), 20), ...(biasShape ? [tf.mul(randomTensor(biasShape, 95 + i), 3)] : [])];
+    assertWasmMatchesCpu(
+      t,
+      () => {
+        const [x, b] = make();
+        return run(NATIVE_BIAS_SOFTMAX, b ? { x, bias: b } : { x });
+      },
+      () => {
+        const [x, b] = make();
+        return tf.softmax(b ? tf.add(x, b) : x, -1);
+      },
+      1e-5,
+      `softmax ${JSON.stringify([shape, biasShape])}`,
+    );
+    const grads = (native: boolean) => () => {
+      const p = tf.softmax(randomTensor(shape, 100 + i), -1);
+      const dp = randomTensor(shape, 110 + i);
+      const r = randomTensor([...shape.slice(0, -1), 1], 120 + i);
+      return native ? run(NATIVE_SOFTMAX_GRAD, { p, dp, r }) : tf.mul(p, tf.sub(dp, r));
+    };
+    assertWasmMatchesCpu(t, grads(true), grads(false), 1e-5, `softmax backward ${JSON.stringify(shape)}`);
+  });
+  t.throws(() => run(NATIVE_BIAS_SOFTMAX, { x: tf.ones([2, 3, 4]), bias: tf.ones([3, 5]) }), { message: /must end in \[3, 4\]/ });
+  t.throws(() => run(NATIVE_BIAS_SOFTMAX, { x: tf.ones([2, 3, 4]), bias: tf.ones([3, 3, 4]) }));
+  t.throws(() => run(NATIVE_SOFTMAX_GRAD, { p: tf.ones([2, 3]), dp: tf.ones([2, 3]), r: tf.ones([3, 1]) }), { message: /one value per row/ });
+  const heap = new Float32Array(8);
+  t.throws(() => addon!.softmax(heap, Uint32Array.of(0), new Uint32Array(0), Uint32Array.of(4), 1, 5), { message: /outside the heap/ });
+  t.throws(() => addon!.softmaxGrad(heap, 0, 0, 7, 0, 2, 4), { message: /outside the heap/ });
 });
