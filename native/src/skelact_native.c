@@ -457,23 +457,36 @@ static napi_value gelu_grad(napi_env env, napi_callback_info cb) {
   return NULL;
 }
 
-/* One softmax row: out = e^(x + b − max) / Σ. b may be NULL. */
+/*
+ * One softmax row: out = e^(x + b − max) / Σ. b may be NULL. The max and the sum keep 16
+ * partial results (one vector register) so that they vectorise without -ffast-math; the
+ * exp pass has no reduction in it for the same reason.
+ */
+#define LANES 16
 VECTOR_CLONES static void softmax_row(const float* restrict x, const float* restrict b, float* restrict out, int64_t n) {
-  float top = -INFINITY;
   if (b) {
     for (int64_t j = 0; j < n; j++) out[j] = x[j] + b[j];
   } else {
-    for (int64_t j = 0; j < n; j++) out[j] = x[j];
+    memcpy(out, x, sizeof(float) * (size_t)n);
   }
-  for (int64_t j = 0; j < n; j++) top = out[j] > top ? out[j] : top;
+  float lane[LANES];
+  for (int l = 0; l < LANES; l++) lane[l] = -INFINITY;
+  int64_t j = 0;
+  for (; j + LANES <= n; j += LANES)
+    for (int l = 0; l < LANES; l++) lane[l] = out[j + l] > lane[l] ? out[j + l] : lane[l];
+  float top = -INFINITY;
+  for (int l = 0; l < LANES; l++) top = lane[l] > top ? lane[l] : top;
+  for (; j < n; j++) top = out[j] > top ? out[j] : top;
   if (top == -INFINITY) top = 0.0f; /* a row of −∞ (tfjs: NaN) gives 1/n: exp clamps at −87 */
+  for (j = 0; j < n; j++) out[j] = exp_nonpositive(out[j] - top);
+  for (int l = 0; l < LANES; l++) lane[l] = 0.0f;
+  for (j = 0; j + LANES <= n; j += LANES)
+    for (int l = 0; l < LANES; l++) lane[l] += out[j + l];
   float sum = 0.0f;
-  for (int64_t j = 0; j < n; j++) {
-    out[j] = exp_nonpositive(out[j] - top);
-    sum += out[j];
-  }
+  for (int l = 0; l < LANES; l++) sum += lane[l];
+  for (; j < n; j++) sum += out[j];
   const float inv = 1.0f / sum;
-  for (int64_t j = 0; j < n; j++) out[j] *= inv;
+  for (j = 0; j < n; j++) out[j] *= inv;
 }
 
 static napi_value softmax(napi_env env, napi_callback_info cb) {
