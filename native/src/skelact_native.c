@@ -38,6 +38,10 @@
  *   softmaxGrad(heap, pOffset, dpOffset, rowOffset, dsOffset, rows, cols)
  *                                  ds = p ⊙ (dp − r) with r [rows] one number per row: the
  *                                  softmax backward once Σ dp ⊙ p per row is known
+ *   gather(heap, xOffset, indicesOffset, outOffset, outer, n, inner, count)
+ *                                  out[o, j, :] = x[o, indices[j], :] (GatherV2 without batch
+ *                                  axes); indices are int32 in the same heap, each checked
+ *                                  against n; rows of `inner` floats copied whole
  */
 #include <cblas.h>
 #include <math.h>
@@ -538,6 +542,44 @@ static napi_value softmax_grad(napi_env env, napi_callback_info cb) {
   return NULL;
 }
 
+static napi_value gather(napi_env env, napi_callback_info cb) {
+  size_t argc = 8;
+  napi_value argv[8];
+  Heap heap;
+  int64_t x_off, i_off, o_off, outer, n, inner, count;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 8 || !get_heap(env, argv[0], &heap) || !get_int(env, argv[1], &x_off) || !get_int(env, argv[2], &i_off) || !get_int(env, argv[3], &o_off) || !get_int(env, argv[4], &outer) ||
+      !get_int(env, argv[5], &n) || !get_int(env, argv[6], &inner) || !get_int(env, argv[7], &count))
+    FAIL("gather(heap, xOffset, indicesOffset, outOffset, outer, n, inner, count)");
+  if (outer < 0 || n < 0 || inner < 0 || count < 0 || !inside(&heap, x_off, outer * n * inner) || !inside(&heap, i_off, count) || !inside(&heap, o_off, outer * count * inner))
+    FAIL("gather: an operand lies outside the heap");
+  const int32_t* idx = (const int32_t*)(heap.data + i_off);
+  for (int64_t j = 0; j < count; j++) {
+    if (idx[j] < 0 || idx[j] >= n) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "GatherV2: the index value %d is not in [0, %lld]", idx[j], (long long)(n - 1));
+      FAIL(msg);
+    }
+  }
+  const float* x = heap.data + x_off;
+  float* out = heap.data + o_off;
+  for (int64_t o = 0; o < outer; o++) {
+    const float* xo = x + o * n * inner;
+    float* dst = out + o * count * inner;
+    if (inner == 1) {
+      for (int64_t j = 0; j < count; j++) dst[j] = xo[idx[j]];
+    } else if (inner <= 8) {
+      for (int64_t j = 0; j < count; j++) {
+        const float* src = xo + (int64_t)idx[j] * inner;
+        for (int64_t c = 0; c < inner; c++) dst[j * inner + c] = src[c];
+      }
+    } else {
+      for (int64_t j = 0; j < count; j++) memcpy(dst + j * inner, xo + (int64_t)idx[j] * inner, sizeof(float) * (size_t)inner);
+    }
+  }
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"info", NULL, info, NULL, NULL, NULL, napi_default, NULL},
@@ -552,6 +594,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"geluGrad", NULL, gelu_grad, NULL, NULL, NULL, napi_default, NULL},
       {"softmax", NULL, softmax, NULL, NULL, NULL, napi_default, NULL},
       {"softmaxGrad", NULL, softmax_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"gather", NULL, gather, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

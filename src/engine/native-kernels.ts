@@ -1,7 +1,7 @@
 /**
  * Native kernels on the wasm backend: BatchMatMul, _FusedMatMul, Conv2D and both convolution
  * gradients computed by OpenBLAS, GELU and its gradient in one pass each, the attention
- * softmax (bias add included) and its backward, and Sum over leading axes (every bias gradient; the wasm
+ * softmax (bias add included) and its backward, GatherV2, and Sum over leading axes (every bias gradient; the wasm
  * path transposes the reduced axes inwards first), (src/engine/native.ts loads it) directly in the wasm heap.
  *
  * Zero copy: each kernel allocates its output on the wasm backend first (makeOutput may grow
@@ -314,8 +314,38 @@ const OWN: Record<string, (addon: NativeAddon) => KernelFunc> = {
   [NATIVE_SOFTMAX_GRAD]: softmaxGradKernel,
 };
 
+/**
+ * GatherV2 without batch axes on float32 (the partition gathers, rows of 3–6 floats, and the
+ * embedding-style selections): rows copied whole, indices checked in the addon.
+ */
+function gatherKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
+  return (args) => {
+    const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
+    const a = args.attrs as { axis: number; batchDims?: number };
+    if (x.dtype !== 'float32' || indices.dtype !== 'int32' || (a.batchDims ?? 0) !== 0) return fallback.kernelFunc(args);
+    const rank = x.shape.length;
+    const axis = a.axis < 0 ? a.axis + rank : a.axis;
+    if (!(axis >= 0 && axis < rank)) return fallback.kernelFunc(args); // its error
+    const outer = sizeOf(x.shape.slice(0, axis));
+    const inner = sizeOf(x.shape.slice(axis + 1));
+    const count = sizeOf(indices.shape);
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput([...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)], 'float32');
+    if (outer * count * inner > 0) {
+      try {
+        addon.gather(heapOf(backend), offsetOf(backend, x), offsetOf(backend, indices), offsetOf(backend, out), outer, x.shape[axis], inner, count);
+      } catch (e) {
+        backend.disposeData(out.dataId);
+        throw e;
+      }
+    }
+    return out;
+  };
+}
+
 const MAKERS: Record<string, (addon: NativeAddon, fallback: KernelConfig) => KernelFunc> = {
   [tf.Sum]: sumKernel,
+  [tf.GatherV2]: gatherKernel,
   [tf.BatchMatMul]: batchMatMulKernel,
   [tf._FusedMatMul]: fusedMatMulKernel,
   [tf.Conv2D]: conv2DKernel,

@@ -27,6 +27,7 @@ export interface NativeAddon {
   geluGrad(heap: Float32Array, xOffset: number, dyOffset: number, dxOffset: number, n: number): void;
   softmax(heap: Float32Array, xOffsets: Uint32Array, biasOffsets: Uint32Array, outOffsets: Uint32Array, rows: number, cols: number): void;
   softmaxGrad(heap: Float32Array, pOffset: number, dpOffset: number, rowOffset: number, dsOffset: number, rows: number, cols: number): void;
+  gather(heap: Float32Array, xOffset: number, indicesOffset: number, outOffset: number, outer: number, n: number, inner: number, count: number): void;
 }
 
 export type NativeLoad = { readonly addon: NativeAddon; readonly file: string } | { readonly addon?: undefined; readonly reason: string };
@@ -92,7 +93,7 @@ export function loadNativeAddon(): NativeLoad {
   }
   try {
     const addon = requireQuietThreads(file);
-    for (const name of ['info', 'setThreads', 'gemm', 'biasActivation', 'sumLeading', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'gelu', 'geluGrad', 'softmax', 'softmaxGrad'] as const) {
+    for (const name of ['info', 'setThreads', 'gemm', 'biasActivation', 'sumLeading', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'gelu', 'geluGrad', 'softmax', 'softmaxGrad', 'gather'] as const) {
       if (typeof addon[name] !== 'function') throw new Error(`it has no '${name}' function (an older build: rebuild it with 'npm run setup:native')`);
     }
     addon.info();

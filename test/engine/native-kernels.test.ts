@@ -33,7 +33,7 @@ nativeTest('the native kernels are registered on wasm, once', (t) => {
   const before = NATIVE_KERNEL_NAMES.map((n) => tf.getKernel(n, 'wasm'));
   registerNativeKernels(addon!);
   NATIVE_KERNEL_NAMES.forEach((n, i) => t.is(tf.getKernel(n, 'wasm'), before[i], `${n} wrapped twice`));
-  t.deepEqual([...NATIVE_KERNEL_NAMES].sort(), ['BatchMatMul', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Sum', '_FusedMatMul']);
+  t.deepEqual([...NATIVE_KERNEL_NAMES].sort(), ['BatchMatMul', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'GatherV2', 'Sum', '_FusedMatMul']);
 });
 
 /** [aShape, bShape] before transposition: a is […, M, K], b is […, K, N]. */
@@ -328,4 +328,38 @@ nativeTest('the attention softmax (bias add included) and its backward match tfj
   const heap = new Float32Array(8);
   t.throws(() => addon!.softmax(heap, Uint32Array.of(0), new Uint32Array(0), Uint32Array.of(4), 1, 5), { message: /outside the heap/ });
   t.throws(() => addon!.softmaxGrad(heap, 0, 0, 7, 0, 2, 4), { message: /outside the heap/ });
+});
+
+nativeTest('GatherV2 matches cpu forward and backward: every axis, rows of 1, 3 and 17 floats, 2-D and repeated indices, sizes 1; bad indices are an error', (t) => {
+  t.true(isNativeKernel('GatherV2'));
+  const cases: Array<[number[], number[], number[], number]> = [
+    // x shape, indices, indices shape, axis
+    [[7], [6, 0, 3, 3], [4], 0],
+    [[5, 3], [4, 4, 0, 1, 2], [5], 0],
+    [[2, 9, 3], [8, 1, 1, 0, 5, 2], [2, 3], 1],
+    [[3, 4, 17], [3, 0], [2], 1],
+    [[2, 3, 5], [4, 0, 4], [3], -1],
+    [[1, 1, 1], [0], [1], 2],
+  ];
+  cases.forEach(([shape, idx, idxShape, axis], i) =>
+    assertSameOnBackends(
+      t,
+      () => {
+        const x = randomTensor(shape, 130 + i);
+        const indices = tf.tensor(idx, idxShape, 'int32');
+        const dy = randomTensor(tf.gather(x, indices, axis).shape, 140 + i);
+        return [tf.gather(x, indices, axis), ...tf.grads((p: tf.Tensor) => tf.sum(tf.mul(tf.gather(p, indices, axis), dy)))([x])];
+      },
+      1e-6,
+      `gather ${JSON.stringify([shape, idx, axis])}`,
+    ),
+  );
+  assertSameOnBackends(t, () => tf.gather(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [1, 0]), 0, 'int32 values: the wrapped kernel');
+  tf.tidy(() => {
+    const before = tf.memory().numTensors;
+    t.throws(() => tf.gather(tf.ones([4, 2]), tf.tensor1d([0, 4], 'int32')), { message: /index value 4 is not in \[0, 3\]/ });
+    t.throws(() => tf.gather(tf.ones([4, 2]), tf.tensor1d([-1], 'int32')), { message: /index value -1/ });
+    t.is(tf.memory().numTensors, before + 4, 'the failed gathers leave no output behind');
+  });
+  t.throws(() => addon!.gather(new Float32Array(8), 0, 6, 0, 1, 4, 1, 4), { message: /outside the heap/ });
 });
