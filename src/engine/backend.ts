@@ -17,8 +17,8 @@
  * MaxPoolGrad, fast slices, transposes and reductions) and, opt-in, XNNPACK threads
  * (./wasm-threads.ts; `threads` option or SKELACT_WASM_THREADS, fixed once wasm has loaded).
  * On top of those, where the addon in native/ is built, OpenBLAS kernels for the products and
- * convolutions (./native-kernels.ts; `native` option or SKELACT_NATIVE: on, off, auto), with
- * OpenBLAS running the same number of threads.
+ * convolutions (./native-kernels.ts; `native` option or SKELACT_NATIVE: on, off, auto); then
+ * `threads` goes to OpenBLAS and the wasm build stays single-threaded (wasmBuildThreads).
  */
 import * as tf from '@tensorflow/tfjs';
 import { describeOpenBlas, loadNativeAddon } from './native.js';
