@@ -24,6 +24,24 @@
  *                                  NHWC, filter [kh, kw, ci, co]; geometry an Int32Array
  *                                  [n, h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dw, padTop, padLeft];
  *                                  im2col of one sample at a time, then one GEMM per sample.
+ *   gelu(heap, xOffset, yOffset, n)
+ *   geluGrad(heap, xOffset, dyOffset, dxOffset, n)
+ *                                  GELU (erf form) and its gradient dy · GELU'(x) in one pass
+ *                                  each, instead of five tfjs kernels forward and about ten
+ *                                  backward; erf as tfjs computes it (Abramowitz–Stegun 7.1.26),
+ *                                  so results match the stock kernels.
+ *   softmax(heap, xOffsets, biasOffsets, outOffsets, rows, cols)
+ *                                  per matrix i: out = softmax over each row of x (+ bias), x,
+ *                                  bias and out [rows, cols] at the given offsets (biasOffsets
+ *                                  empty: no bias); the attention maps' bias add and softmax
+ *                                  in one pass instead of four kernels
+ *   softmaxGrad(heap, pOffset, dpOffset, rowOffset, dsOffset, rows, cols)
+ *                                  ds = p ⊙ (dp − r) with r [rows] one number per row: the
+ *                                  softmax backward once Σ dp ⊙ p per row is known
+ *   gather(heap, xOffset, indicesOffset, outOffset, outer, n, inner, count)
+ *                                  out[o, j, :] = x[o, indices[j], :] (GatherV2 without batch
+ *                                  axes); indices are int32 in the same heap, each checked
+ *                                  against n; rows of `inner` floats copied whole
  */
 #include <cblas.h>
 #include <math.h>
@@ -361,6 +379,207 @@ static napi_value conv2d(napi_env env, napi_callback_info cb) { return conv(env,
 static napi_value conv2d_backprop_input(napi_env env, napi_callback_info cb) { return conv(env, cb, BACKPROP_INPUT); }
 static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info cb) { return conv(env, cb, BACKPROP_FILTER); }
 
+/*
+ * GELU. exp and erf are written out (no libm calls) so that the loops vectorise; the builds
+ * for AVX-512 and AVX2 are picked at load time by the CPU (GCC's target_clones).
+ */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+
+/* e^x for x ≤ 0 (relative error about 2e-7; 0 below −87): 2^n · p(r), n = round(x·log2 e). */
+static inline float exp_nonpositive(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  const float shift = 12582912.0f; /* 1.5·2^23: adding it rounds to an integer in the low bits */
+  float t = x * 1.44269504f + shift;
+  uint32_t tb;
+  memcpy(&tb, &t, 4);
+  t -= shift;
+  const float r = (x - t * 0.693145752f) - t * 1.42860677e-6f;
+  float p = 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const int32_t n = (int32_t)(tb - 0x4B400000u);
+  const uint32_t sb = (uint32_t)(n + 127) << 23;
+  float scale;
+  memcpy(&scale, &sb, 4);
+  return p * scale;
+}
+
+/* 1 + erf(z) given e = exp(−z²): Abramowitz–Stegun 7.1.26, as tfjs's Erf kernels compute it. */
+static inline float one_plus_erf(float z, float e) {
+  const float az = z < 0.0f ? -z : z;
+  const float t = 1.0f / (1.0f + 0.3275911f * az);
+  const float poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
+  const float erf_abs = 1.0f - poly * e;
+  return z < 0.0f ? 1.0f - erf_abs : 1.0f + erf_abs;
+}
+
+VECTOR_CLONES static void gelu_loop(const float* restrict x, float* restrict y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float z = x[i] * 0.707106781f;
+    y[i] = 0.5f * x[i] * one_plus_erf(z, exp_nonpositive(-z * z));
+  }
+}
+
+/* GELU'(x) = ½(1 + erf(x/√2)) + x·e^(−x²/2)/√(2π). */
+VECTOR_CLONES static void gelu_grad_loop(const float* restrict x, const float* restrict dy, float* restrict dx, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float z = x[i] * 0.707106781f;
+    const float e = exp_nonpositive(-z * z);
+    dx[i] = dy[i] * (0.5f * one_plus_erf(z, e) + x[i] * e * 0.398942280f);
+  }
+}
+
+static napi_value gelu(napi_env env, napi_callback_info cb) {
+  size_t argc = 4;
+  napi_value argv[4];
+  Heap heap;
+  int64_t x_off, y_off, n;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 4 || !get_heap(env, argv[0], &heap) || !get_int(env, argv[1], &x_off) || !get_int(env, argv[2], &y_off) || !get_int(env, argv[3], &n)) FAIL("gelu(heap, xOffset, yOffset, n)");
+  if (!inside(&heap, x_off, n) || !inside(&heap, y_off, n)) FAIL("gelu: an operand lies outside the heap");
+  gelu_loop(heap.data + x_off, heap.data + y_off, n);
+  return NULL;
+}
+
+static napi_value gelu_grad(napi_env env, napi_callback_info cb) {
+  size_t argc = 5;
+  napi_value argv[5];
+  Heap heap;
+  int64_t x_off, dy_off, dx_off, n;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 5 || !get_heap(env, argv[0], &heap) || !get_int(env, argv[1], &x_off) || !get_int(env, argv[2], &dy_off) || !get_int(env, argv[3], &dx_off) || !get_int(env, argv[4], &n))
+    FAIL("geluGrad(heap, xOffset, dyOffset, dxOffset, n)");
+  if (!inside(&heap, x_off, n) || !inside(&heap, dy_off, n) || !inside(&heap, dx_off, n)) FAIL("geluGrad: an operand lies outside the heap");
+  gelu_grad_loop(heap.data + x_off, heap.data + dy_off, heap.data + dx_off, n);
+  return NULL;
+}
+
+/*
+ * One softmax row: out = e^(x + b − max) / Σ. b may be NULL. The max and the sum keep 16
+ * partial results (one vector register) so that they vectorise without -ffast-math; the
+ * exp pass has no reduction in it for the same reason.
+ */
+#define LANES 16
+VECTOR_CLONES static void softmax_row(const float* restrict x, const float* restrict b, float* restrict out, int64_t n) {
+  if (b) {
+    for (int64_t j = 0; j < n; j++) out[j] = x[j] + b[j];
+  } else {
+    memcpy(out, x, sizeof(float) * (size_t)n);
+  }
+  float lane[LANES];
+  for (int l = 0; l < LANES; l++) lane[l] = -INFINITY;
+  int64_t j = 0;
+  for (; j + LANES <= n; j += LANES)
+    for (int l = 0; l < LANES; l++) lane[l] = out[j + l] > lane[l] ? out[j + l] : lane[l];
+  float top = -INFINITY;
+  for (int l = 0; l < LANES; l++) top = lane[l] > top ? lane[l] : top;
+  for (; j < n; j++) top = out[j] > top ? out[j] : top;
+  if (top == -INFINITY) top = 0.0f; /* a row of −∞ (tfjs: NaN) gives 1/n: exp clamps at −87 */
+  for (j = 0; j < n; j++) out[j] = exp_nonpositive(out[j] - top);
+  for (int l = 0; l < LANES; l++) lane[l] = 0.0f;
+  for (j = 0; j + LANES <= n; j += LANES)
+    for (int l = 0; l < LANES; l++) lane[l] += out[j + l];
+  float sum = 0.0f;
+  for (int l = 0; l < LANES; l++) sum += lane[l];
+  for (; j < n; j++) sum += out[j];
+  const float inv = 1.0f / sum;
+  for (j = 0; j < n; j++) out[j] *= inv;
+}
+
+static napi_value softmax(napi_env env, napi_callback_info cb) {
+  size_t argc = 6;
+  napi_value argv[6];
+  Heap heap;
+  uint32_t *xo, *bo, *oo;
+  size_t nx, nb, no;
+  int64_t rows, cols;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 6 || !get_heap(env, argv[0], &heap) || !get_u32_array(env, argv[1], &xo, &nx) || !get_u32_array(env, argv[2], &bo, &nb) || !get_u32_array(env, argv[3], &oo, &no) ||
+      !get_int(env, argv[4], &rows) || !get_int(env, argv[5], &cols))
+    FAIL("softmax(heap, xOffsets, biasOffsets, outOffsets: Uint32Array, rows, cols)");
+  if (rows < 0 || cols < 0 || nx != no || (nb != 0 && nb != nx)) FAIL("softmax: negative size or offset arrays of different lengths");
+  for (size_t i = 0; i < nx; i++) {
+    if (!inside(&heap, xo[i], rows * cols) || !inside(&heap, oo[i], rows * cols) || (nb && !inside(&heap, bo[i], rows * cols))) FAIL("softmax: an operand lies outside the heap");
+  }
+  if (cols == 0) return NULL;
+  for (size_t i = 0; i < nx; i++) {
+    for (int64_t r = 0; r < rows; r++) {
+      softmax_row(heap.data + xo[i] + r * cols, nb ? heap.data + bo[i] + r * cols : NULL, heap.data + oo[i] + r * cols, cols);
+    }
+  }
+  return NULL;
+}
+
+VECTOR_CLONES static void softmax_grad_rows(const float* restrict p, const float* restrict dp, const float* restrict r, float* restrict ds, int64_t rows, int64_t cols) {
+  for (int64_t i = 0; i < rows; i++) {
+    const float ri = r[i];
+    const float* pi = p + i * cols;
+    const float* dpi = dp + i * cols;
+    float* dsi = ds + i * cols;
+    for (int64_t j = 0; j < cols; j++) dsi[j] = pi[j] * (dpi[j] - ri);
+  }
+}
+
+static napi_value softmax_grad(napi_env env, napi_callback_info cb) {
+  size_t argc = 7;
+  napi_value argv[7];
+  Heap heap;
+  int64_t p_off, dp_off, r_off, ds_off, rows, cols;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 7 || !get_heap(env, argv[0], &heap) || !get_int(env, argv[1], &p_off) || !get_int(env, argv[2], &dp_off) || !get_int(env, argv[3], &r_off) || !get_int(env, argv[4], &ds_off) ||
+      !get_int(env, argv[5], &rows) || !get_int(env, argv[6], &cols))
+    FAIL("softmaxGrad(heap, pOffset, dpOffset, rowOffset, dsOffset, rows, cols)");
+  if (rows < 0 || cols < 0 || !inside(&heap, p_off, rows * cols) || !inside(&heap, dp_off, rows * cols) || !inside(&heap, r_off, rows) || !inside(&heap, ds_off, rows * cols))
+    FAIL("softmaxGrad: an operand lies outside the heap");
+  softmax_grad_rows(heap.data + p_off, heap.data + dp_off, heap.data + r_off, heap.data + ds_off, rows, cols);
+  return NULL;
+}
+
+static napi_value gather(napi_env env, napi_callback_info cb) {
+  size_t argc = 8;
+  napi_value argv[8];
+  Heap heap;
+  int64_t x_off, i_off, o_off, outer, n, inner, count;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 8 || !get_heap(env, argv[0], &heap) || !get_int(env, argv[1], &x_off) || !get_int(env, argv[2], &i_off) || !get_int(env, argv[3], &o_off) || !get_int(env, argv[4], &outer) ||
+      !get_int(env, argv[5], &n) || !get_int(env, argv[6], &inner) || !get_int(env, argv[7], &count))
+    FAIL("gather(heap, xOffset, indicesOffset, outOffset, outer, n, inner, count)");
+  if (outer < 0 || n < 0 || inner < 0 || count < 0 || !inside(&heap, x_off, outer * n * inner) || !inside(&heap, i_off, count) || !inside(&heap, o_off, outer * count * inner))
+    FAIL("gather: an operand lies outside the heap");
+  const int32_t* idx = (const int32_t*)(heap.data + i_off);
+  for (int64_t j = 0; j < count; j++) {
+    if (idx[j] < 0 || idx[j] >= n) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "GatherV2: the index value %d is not in [0, %lld]", idx[j], (long long)(n - 1));
+      FAIL(msg);
+    }
+  }
+  const float* x = heap.data + x_off;
+  float* out = heap.data + o_off;
+  for (int64_t o = 0; o < outer; o++) {
+    const float* xo = x + o * n * inner;
+    float* dst = out + o * count * inner;
+    if (inner == 1) {
+      for (int64_t j = 0; j < count; j++) dst[j] = xo[idx[j]];
+    } else if (inner <= 8) {
+      for (int64_t j = 0; j < count; j++) {
+        const float* src = xo + (int64_t)idx[j] * inner;
+        for (int64_t c = 0; c < inner; c++) dst[j * inner + c] = src[c];
+      }
+    } else {
+      for (int64_t j = 0; j < count; j++) memcpy(dst + j * inner, xo + (int64_t)idx[j] * inner, sizeof(float) * (size_t)inner);
+    }
+  }
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"info", NULL, info, NULL, NULL, NULL, napi_default, NULL},
@@ -371,6 +590,11 @@ static napi_value init(napi_env env, napi_value exports) {
       {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default, NULL},
       {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default, NULL},
       {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default, NULL},
+      {"gelu", NULL, gelu, NULL, NULL, NULL, napi_default, NULL},
+      {"geluGrad", NULL, gelu_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"softmax", NULL, softmax, NULL, NULL, NULL, napi_default, NULL},
+      {"softmaxGrad", NULL, softmax_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"gather", NULL, gather, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

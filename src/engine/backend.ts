@@ -17,8 +17,8 @@
  * MaxPoolGrad, fast slices, transposes and reductions) and, opt-in, XNNPACK threads
  * (./wasm-threads.ts; `threads` option or SKELACT_WASM_THREADS, fixed once wasm has loaded).
  * On top of those, where the addon in native/ is built, OpenBLAS kernels for the products and
- * convolutions (./native-kernels.ts; `native` option or SKELACT_NATIVE: on, off, auto), with
- * OpenBLAS running the same number of threads.
+ * convolutions (./native-kernels.ts; `native` option or SKELACT_NATIVE: on, off, auto); then
+ * `threads` goes to OpenBLAS and the wasm build stays single-threaded (wasmBuildThreads).
  */
 import * as tf from '@tensorflow/tfjs';
 import { describeOpenBlas, loadNativeAddon } from './native.js';
@@ -52,8 +52,10 @@ export interface BackendInfo {
   readonly unavailable: ReadonlyArray<{ backend: ConcreteBackend; reason: string }>;
   /** One line for people: "wasm (SIMD, 1 thread)". */
   readonly description: string;
-  /** Threads the backend computes with (wasm: XNNPACK's thread pool; others: 1 as far as we know). */
+  /** Threads the backend computes with (wasm: OpenBLAS's with native kernels on, else XNNPACK's pool; others: 1 as far as we know). */
   readonly threads: number;
+  /** wasm only: the threads of the wasm build (1 with native kernels on: OpenBLAS gets the threads). */
+  readonly wasmThreads?: number;
   /** wasm only: the native kernels' state. */
   readonly native?: NativeInfo;
   /** webgpu only: the adapter Dawn computes on. */
@@ -137,6 +139,19 @@ export function requestedWasmThreads(options: InitBackendOptions = {}): number {
   return raw;
 }
 
+/**
+ * The threads the wasm build itself starts. With native kernels on, 1, whatever `threads`
+ * says: the products and convolutions, the only kernels XNNPACK splits over threads, then run
+ * in OpenBLAS, which gets the threads instead. Two pools (XNNPACK's wasm workers and
+ * OpenBLAS's pthreads) each spinning while they wait oversubscribed the 2 cores here and made
+ * 2 threads slower than 1 (README, "Native kernels against PyTorch").
+ */
+function wasmBuildThreads(options: InitBackendOptions = {}): number {
+  const threads = requestedWasmThreads(options);
+  if (threads === 1 || requestedNative(options) === 'off') return threads;
+  return loadNativeAddon().addon ? 1 : threads;
+}
+
 /** "wasm (SIMD, 1 thread) + native OpenBLAS 0.3.21 (Haswell, 1 thread)", or with why native is off. */
 function wasmDescription(threads: number, native?: NativeInfo): string {
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
@@ -163,7 +178,7 @@ async function tryLoad(backend: ConcreteBackend, options: StartOptions): Promise
       if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs-node loaded but its backend did not initialise');
       return { tfBackend: 'tensorflow', description: 'tensorflow (libtensorflow, CPU)' };
     case 'wasm': {
-      const threads = requestedWasmThreads(options);
+      const threads = wasmBuildThreads(options);
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       // Missing backward kernels, a wrong MaxPoolGrad and slow data movement: src/engine/wasm-kernels.ts.
       registerWasmTrainingKernels();
@@ -218,13 +233,15 @@ export async function initBackend(requested: BackendChoice = 'auto', options: In
     throw new Error(`${optionName('backend')} must be one of ${BACKEND_CHOICES.join(', ')}, got '${requested}'`);
   }
   if (current && (current.requested === requested || current.backend === requested) && !(current.backend === 'webgpu' && webgpuFault())) {
-    if (current.backend === 'wasm' && current.threads !== requestedWasmThreads(options)) {
-      throw new Error(`the wasm backend already runs ${current.threads} thread(s) in this process; its thread count is fixed when it first loads`);
+    // Either count is fine: the threads asked for, or 1 where native kernels take them over.
+    if (current.backend === 'wasm' && current.wasmThreads !== requestedWasmThreads(options) && current.wasmThreads !== wasmBuildThreads(options)) {
+      throw new Error(`the wasm backend already runs ${current.wasmThreads} thread(s) in this process; its thread count is fixed when it first loads`);
     }
     await tf.setBackend(current.tfBackend);
     if (current.backend === 'wasm') {
-      const native = applyNative(requestedNative(options), current.threads);
-      current = { ...current, native, description: wasmDescription(current.threads, native) };
+      const threads = requestedWasmThreads(options);
+      const native = applyNative(requestedNative(options), threads);
+      current = { ...current, threads: native.active ? threads : current.wasmThreads!, native, description: wasmDescription(current.wasmThreads!, native) };
     }
     return current;
   }
@@ -242,8 +259,9 @@ export async function initBackend(requested: BackendChoice = 'auto', options: In
   const unavailable = resolved.unavailable as Array<{ backend: ConcreteBackend; reason: string }>;
   if (backend === 'wasm') {
     // After the resolver: `native on` that cannot be honoured is an error, not a reason to pass wasm over.
-    const native = applyNative(nativeChoice, threads);
-    current = { requested, backend, tfBackend, unavailable, description: wasmDescription(threads, native), threads, native };
+    const computeThreads = requestedWasmThreads(options);
+    const native = applyNative(nativeChoice, computeThreads);
+    current = { requested, backend, tfBackend, unavailable, description: wasmDescription(threads, native), threads: native.active ? computeThreads : threads, wasmThreads: threads, native };
   } else {
     const { adapter } = resolved as { adapter?: WebGpuAdapterSummary };
     current = { requested, backend, tfBackend, unavailable, description, threads, ...(adapter ? { adapter } : {}) };

@@ -1,6 +1,7 @@
 /**
  * Native kernels on the wasm backend: BatchMatMul, _FusedMatMul, Conv2D and both convolution
- * gradients computed by OpenBLAS, and Sum over leading axes (every bias gradient; the wasm
+ * gradients computed by OpenBLAS, GELU and its gradient in one pass each, the attention
+ * softmax (bias add included) and its backward, GatherV2, and Sum over leading axes (every bias gradient; the wasm
  * path transposes the reduced axes inwards first), (src/engine/native.ts loads it) directly in the wasm heap.
  *
  * Zero copy: each kernel allocates its output on the wasm backend first (makeOutput may grow
@@ -226,8 +227,125 @@ function sumKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
   };
 }
 
+/**
+ * GELU (erf form) and its gradient, one pass each: kernels of skelact's own (no tfjs op has
+ * them), which src/models/ops.ts calls through tf.customGrad where they are registered.
+ */
+export const NATIVE_GELU = 'SkelactGelu';
+export const NATIVE_GELU_GRAD = 'SkelactGeluGrad';
+
+function geluKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as TensorInfo;
+    if (x.dtype !== 'float32') throw new Error(`${NATIVE_GELU}: float32 input expected, got ${x.dtype}`);
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput([...x.shape], 'float32');
+    const n = sizeOf(x.shape);
+    if (n > 0) addon.gelu(heapOf(backend), offsetOf(backend, x), offsetOf(backend, out), n);
+    return out;
+  };
+}
+
+function geluGradKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+    if (!float32(x, dy) || !tf.util.arraysEqual(x.shape, dy.shape)) throw new Error(`${NATIVE_GELU_GRAD}: float32 x and dy of one shape expected, got ${x.shape} and ${dy.shape}`);
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput([...x.shape], 'float32');
+    const n = sizeOf(x.shape);
+    if (n > 0) addon.geluGrad(heapOf(backend), offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, out), n);
+    return out;
+  };
+}
+
+/**
+ * Softmax over the last axis of x [..., R, C] plus an optional bias whose last two axes are
+ * [R, C] and whose leading axes broadcast against x's (the attention maps' relative-position
+ * bias): one pass instead of Add, Max, Sub, Exp, Sum, Div.
+ */
+export const NATIVE_BIAS_SOFTMAX = 'SkelactBiasSoftmax';
+/** ds = p ⊙ (dp − r), r [..., R, 1]: the softmax backward once Σ dp ⊙ p per row is known. */
+export const NATIVE_SOFTMAX_GRAD = 'SkelactSoftmaxGrad';
+
+function biasSoftmaxKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x, bias } = args.inputs as { x: TensorInfo; bias?: TensorInfo };
+    const rank = x.shape.length;
+    if (rank < 2 || !float32(x, ...(bias ? [bias] : []))) throw new Error(`${NATIVE_BIAS_SOFTMAX}: float32 x of rank 2 or more expected, got ${x.dtype} [${x.shape}]`);
+    const [rows, cols] = x.shape.slice(-2);
+    if (bias && (bias.shape.length < 2 || bias.shape[bias.shape.length - 2] !== rows || bias.shape[bias.shape.length - 1] !== cols)) {
+      throw new Error(`${NATIVE_BIAS_SOFTMAX}: the bias must end in [${rows}, ${cols}] as x does, got [${bias.shape}]`);
+    }
+    const batchShape = x.shape.slice(0, -2);
+    if (bias) tf.broadcast_util.assertAndGetBroadcastShape(batchShape, bias.shape.slice(0, -2)); // throws where they do not broadcast
+    if (bias && bias.shape.length > rank) throw new Error(`${NATIVE_BIAS_SOFTMAX}: the bias [${bias.shape}] has more axes than x [${x.shape}]`);
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput([...x.shape], 'float32');
+    const heap = heapOf(backend);
+    const size = rows * cols;
+    if (sizeOf(x.shape) === 0) return out;
+    const xo = batchOffsets(batchShape, batchShape, offsetOf(backend, x), size);
+    const bo = bias ? batchOffsets(batchShape, bias.shape.slice(0, -2), offsetOf(backend, bias), size) : new Uint32Array(0);
+    addon.softmax(heap, xo, bo, batchOffsets(batchShape, batchShape, offsetOf(backend, out), size), rows, cols);
+    return out;
+  };
+}
+
+function softmaxGradKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { p, dp, r } = args.inputs as { p: TensorInfo; dp: TensorInfo; r: TensorInfo };
+    const cols = p.shape[p.shape.length - 1] ?? 1;
+    const rows = sizeOf(p.shape) / Math.max(cols, 1);
+    if (!float32(p, dp, r) || !tf.util.arraysEqual(p.shape, dp.shape) || sizeOf(r.shape) !== rows || r.shape[r.shape.length - 1] !== 1) {
+      throw new Error(`${NATIVE_SOFTMAX_GRAD}: float32 p and dp of one shape and r with one value per row expected, got [${p.shape}], [${dp.shape}], [${r.shape}]`);
+    }
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput([...p.shape], 'float32');
+    if (rows > 0 && cols > 0) addon.softmaxGrad(heapOf(backend), offsetOf(backend, p), offsetOf(backend, dp), offsetOf(backend, r), offsetOf(backend, out), rows, cols);
+    return out;
+  };
+}
+
+/** skelact's own kernels (no stock kernel to wrap): name → maker. */
+const OWN: Record<string, (addon: NativeAddon) => KernelFunc> = {
+  [NATIVE_GELU]: geluKernel,
+  [NATIVE_GELU_GRAD]: geluGradKernel,
+  [NATIVE_BIAS_SOFTMAX]: biasSoftmaxKernel,
+  [NATIVE_SOFTMAX_GRAD]: softmaxGradKernel,
+};
+
+/**
+ * GatherV2 without batch axes on float32 (the partition gathers, rows of 3–6 floats, and the
+ * embedding-style selections): rows copied whole, indices checked in the addon.
+ */
+function gatherKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
+  return (args) => {
+    const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
+    const a = args.attrs as { axis: number; batchDims?: number };
+    if (x.dtype !== 'float32' || indices.dtype !== 'int32' || (a.batchDims ?? 0) !== 0) return fallback.kernelFunc(args);
+    const rank = x.shape.length;
+    const axis = a.axis < 0 ? a.axis + rank : a.axis;
+    if (!(axis >= 0 && axis < rank)) return fallback.kernelFunc(args); // its error
+    const outer = sizeOf(x.shape.slice(0, axis));
+    const inner = sizeOf(x.shape.slice(axis + 1));
+    const count = sizeOf(indices.shape);
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput([...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)], 'float32');
+    if (outer * count * inner > 0) {
+      try {
+        addon.gather(heapOf(backend), offsetOf(backend, x), offsetOf(backend, indices), offsetOf(backend, out), outer, x.shape[axis], inner, count);
+      } catch (e) {
+        backend.disposeData(out.dataId);
+        throw e;
+      }
+    }
+    return out;
+  };
+}
+
 const MAKERS: Record<string, (addon: NativeAddon, fallback: KernelConfig) => KernelFunc> = {
   [tf.Sum]: sumKernel,
+  [tf.GatherV2]: gatherKernel,
   [tf.BatchMatMul]: batchMatMulKernel,
   [tf._FusedMatMul]: fusedMatMulKernel,
   [tf.Conv2D]: conv2DKernel,
@@ -263,6 +381,10 @@ export function registerNativeKernels(addon: NativeAddon): void {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(config);
   }
+  for (const [name, make] of Object.entries(OWN)) {
+    if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: make(addon) });
+  }
 }
 
 /** Puts back the kernels the native ones replaced (`--native off` after on; benchmarks). */
@@ -273,6 +395,7 @@ export function unregisterNativeKernels(): void {
     const previous = replaced.get(name);
     if (previous) tf.registerKernel(previous);
   }
+  for (const name of Object.keys(OWN)) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
 }
 
 /**

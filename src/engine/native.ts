@@ -23,6 +23,11 @@ export interface NativeAddon {
   conv2d(heap: Float32Array, xOffset: number, wOffset: number, yOffset: number, geometry: Int32Array): void;
   conv2dBackpropInput(heap: Float32Array, dyOffset: number, wOffset: number, dxOffset: number, geometry: Int32Array): void;
   conv2dBackpropFilter(heap: Float32Array, xOffset: number, dyOffset: number, dwOffset: number, geometry: Int32Array): void;
+  gelu(heap: Float32Array, xOffset: number, yOffset: number, n: number): void;
+  geluGrad(heap: Float32Array, xOffset: number, dyOffset: number, dxOffset: number, n: number): void;
+  softmax(heap: Float32Array, xOffsets: Uint32Array, biasOffsets: Uint32Array, outOffsets: Uint32Array, rows: number, cols: number): void;
+  softmaxGrad(heap: Float32Array, pOffset: number, dpOffset: number, rowOffset: number, dsOffset: number, rows: number, cols: number): void;
+  gather(heap: Float32Array, xOffset: number, indicesOffset: number, outOffset: number, outer: number, n: number, inner: number, count: number): void;
 }
 
 export type NativeLoad = { readonly addon: NativeAddon; readonly file: string } | { readonly addon?: undefined; readonly reason: string };
@@ -57,6 +62,25 @@ function reasonOf(e: unknown, file: string): string {
   return `the addon at ${file} did not load: ${message.slice(0, 200)}`;
 }
 
+/**
+ * Loads the addon with OpenBLAS's idle threads told to sleep at once (OPENBLAS_THREAD_TIMEOUT=4,
+ * its minimum, read once when the library loads; a value the user set is kept). By default
+ * they spin for about 2^28 cycles after each product, and products come every few
+ * milliseconds, so the second thread spun all the time: over 9 NTU forward passes it used
+ * 0.4–1.2 s of CPU against 0.28 s with the timeout at 4, time taken from the main thread (and
+ * from the other processes) on a 2-core machine. The variable is removed again so that child
+ * processes (PyTorch in bench:model) do not inherit it.
+ */
+function requireQuietThreads(file: string): NativeAddon {
+  const own = process.env.OPENBLAS_THREAD_TIMEOUT === undefined;
+  if (own) process.env.OPENBLAS_THREAD_TIMEOUT = '4';
+  try {
+    return require(file) as NativeAddon;
+  } finally {
+    if (own) delete process.env.OPENBLAS_THREAD_TIMEOUT;
+  }
+}
+
 let loaded: NativeLoad | undefined;
 
 /** Loads the addon once per process (a failed load is remembered too). */
@@ -68,8 +92,8 @@ export function loadNativeAddon(): NativeLoad {
     return loaded;
   }
   try {
-    const addon = require(file) as NativeAddon;
-    for (const name of ['info', 'setThreads', 'gemm', 'biasActivation', 'sumLeading', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter'] as const) {
+    const addon = requireQuietThreads(file);
+    for (const name of ['info', 'setThreads', 'gemm', 'biasActivation', 'sumLeading', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'gelu', 'geluGrad', 'softmax', 'softmaxGrad', 'gather'] as const) {
       if (typeof addon[name] !== 'function') throw new Error(`it has no '${name}' function (an older build: rebuild it with 'npm run setup:native')`);
     }
     addon.info();

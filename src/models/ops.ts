@@ -25,8 +25,10 @@
  *   batchNorm       through tf.moments).
  *   dropout         a seeded mask from src/core/random.ts, drawn by a tight loop straight
  *                   into wasm memory.
- *   gelu, dropPath  as written: profiling found nothing to gain (a fused GELU backward is
- *                   no faster; erf and exp dominate either way).
+ *   gelu            with native kernels: one native pass forward and one backward (erf and
+ *                   exp written to vectorise); on stock wasm as written (a fused GELU
+ *                   backward of tfjs ops is no faster: erf and exp dominate either way).
+ *   dropPath        as written.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/random.js';
@@ -137,8 +139,32 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, e
   return normalize(x, gamma, beta, [x.rank - 1], eps);
 }
 
+/** skelact's native GELU kernels (src/engine/native-kernels.ts), where registered. */
+const NATIVE_GELU = 'SkelactGelu';
+const NATIVE_GELU_GRAD = 'SkelactGeluGrad';
+
+const NATIVE_BIAS_SOFTMAX = 'SkelactBiasSoftmax';
+const NATIVE_SOFTMAX_GRAD = 'SkelactSoftmaxGrad';
+
+/** Whether skelact's own native kernel `name` runs on the current backend. */
+function hasNative(name: string): boolean {
+  return !!tf.getKernel(name, tf.getBackend());
+}
+
+/** GELU in one native pass forward and one backward, instead of 5 and about 10 tfjs kernels. */
+function nativeGelu(x: tf.Tensor): tf.Tensor {
+  return withGradient([x], ([xi], save) => {
+    save([xi]);
+    return {
+      value: tf.engine().runKernel(NATIVE_GELU, { x: xi }, {}) as tf.Tensor,
+      gradFunc: (dy, [xs]) => [tf.engine().runKernel(NATIVE_GELU_GRAD, { x: xs, dy }, {}) as tf.Tensor],
+    };
+  });
+}
+
 /** GELU, exact erf form (PyTorch nn.GELU default). */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  if (x.dtype === 'float32' && hasNative(NATIVE_GELU)) return nativeGelu(x);
   return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
 }
 
@@ -510,7 +536,11 @@ export function windowAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, 
   const inputs = bias ? [q, k, v, bias] : [q, k, v];
   return withGradient<tf.Tensor4D>(inputs, ([qi, ki, vi, bi], save) => {
     const scores = matMulTransposeB(tf.mul(qi, scale), ki);
-    const attention = tf.softmax(bi ? tf.add(scores, bi) : scores, -1);
+    // Native: bias add and softmax in one pass where the bias covers whole [N, N] maps.
+    const nativeSoftmax = hasNative(NATIVE_BIAS_SOFTMAX) && (!bi || (bi.rank >= 2 && bi.rank <= scores.rank && tf.util.arraysEqual(bi.shape.slice(-2), scores.shape.slice(-2))));
+    const attention = nativeSoftmax
+      ? (tf.engine().runKernel(NATIVE_BIAS_SOFTMAX, bi ? { x: scores, bias: bi } : { x: scores }, {}) as tf.Tensor)
+      : tf.softmax(bi ? tf.add(scores, bi) : scores, -1);
     const multiplier = attentionDropout > 0 ? dropoutMultiplierTensor(attention.shape, attentionDropout, seed) : undefined;
     const kept = multiplier ? tf.mul(attention, multiplier) : attention;
     const out = tf.matMul(kept, vi) as tf.Tensor4D;
@@ -526,7 +556,7 @@ export function windowAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, 
         // Softmax backward, dS = P ⊙ (dP − Σₘ dP ⊙ P), with Σₘ dP ⊙ P = Σⱼ dO ⊙ O per query row
         // (as FlashAttention does): a sum over d instead of one more pass over the N × N map.
         const rowDot = tf.sum(tf.mul(dy, o), -1, true);
-        const ds = tf.mul(p, tf.sub(dp, rowDot));
+        const ds = hasNative(NATIVE_SOFTMAX_GRAD) ? (tf.engine().runKernel(NATIVE_SOFTMAX_GRAD, { p, dp, r: rowDot }, {}) as tf.Tensor) : tf.mul(p, tf.sub(dp, rowDot));
         const dq = tf.mul(tf.matMul(ds, ks), scale);
         const dk = tf.mul(tf.matMul(ds, qs, true, false), scale);
         return bi ? [dq, dk, dv, reduceToShape(ds, bi.shape)] : [dq, dk, dv];

@@ -15,11 +15,12 @@ const run = promisify(execFile);
 const built = loadNativeAddon();
 
 /** A batched, transposed product and its gradients (the shapes attention has), and the engine line. */
-const script = (options: string) => `
+const script = (options: string, first?: string) => `
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, describeBackend } from ${JSON.stringify(new URL('../../src/engine/backend.js', import.meta.url).href)};
 let info;
 try {
+  ${first ? `await initBackend('wasm', ${first});` : ''}
   info = await initBackend('wasm', ${options});
 } catch (e) {
   process.stdout.write(JSON.stringify({ error: e.message }));
@@ -40,8 +41,9 @@ interface Result {
   values: number[][];
 }
 
-async function child(options: string, env: Record<string, string> = {}): Promise<Result> {
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script(options)], {
+/** `first`: options of an earlier initBackend call in the same process (the wasm build's threads are fixed by the first). */
+async function child(options: string, env: Record<string, string> = {}, first?: string): Promise<Result> {
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script(options, first)], {
     cwd: new URL('../../../', import.meta.url).pathname,
     env: { ...process.env, SKELACT_NATIVE: '', ...env },
     timeout: 120_000,
@@ -79,13 +81,22 @@ test('without an addon, or with a file that is not one, wasm runs the stock kern
 
 if (built.addon) {
   test('native on, off and auto: the engine line names OpenBLAS and its threads, and results agree with the stock kernels', async (t) => {
-    const [auto, off, fromEnv, threaded] = await Promise.all([child('{}'), child("{ native: 'off' }"), child('{}', { SKELACT_NATIVE: 'off' }), child("{ native: 'on', threads: 2 }")]);
+    const [auto, off, fromEnv, threaded, shared] = await Promise.all([
+      child('{}'),
+      child("{ native: 'off' }"),
+      child('{}', { SKELACT_NATIVE: 'off' }),
+      child("{ native: 'on', threads: 2 }"),
+      child("{ native: 'on', threads: 2 }", {}, "{ native: 'off', threads: 2 }"),
+    ]);
     t.regex(auto.description, /^wasm \(SIMD, 1 thread\) \+ native OpenBLAS [\d.]+ \([\w ]+, 1 thread\)$/);
     t.true(auto.native!.active);
     t.is(off.description, 'wasm (SIMD, 1 thread); native kernels off (option `native` off)');
     t.is(fromEnv.description, off.description);
-    // The threaded wasm build's heap is a SharedArrayBuffer: the zero-copy views work there too.
-    t.regex(threaded.description, /^wasm \(SIMD, 2 threads\) \+ native OpenBLAS [\d.]+ \([\w ]+, 2 threads\)$/);
+    // Threads go to OpenBLAS alone: the wasm build stays single-threaded (one pool, not two).
+    t.regex(threaded.description, /^wasm \(SIMD, 1 thread\) \+ native OpenBLAS [\d.]+ \([\w ]+, 2 threads\)$/);
+    // A wasm build already threaded (native off first): its heap is a SharedArrayBuffer, and the zero-copy views work there too.
+    t.regex(shared.description, /^wasm \(SIMD, 2 threads\) \+ native OpenBLAS [\d.]+ \([\w ]+, 2 threads\)$/);
+    t.true(maxRelativeDiff(shared.values, auto.values) < 1e-5, 'threaded wasm build with native kernels vs 1 thread');
     const stockVsNative = maxRelativeDiff(auto.values, off.values);
     t.true(stockVsNative < 1e-5, `native vs stock: ${stockVsNative}`);
     const threads = maxRelativeDiff(threaded.values, auto.values);

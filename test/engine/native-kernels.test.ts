@@ -7,7 +7,8 @@
 import test, { type ImplementationFn } from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { loadNativeAddon, type NativeAddon } from '../../src/engine/native.js';
-import { isNativeKernel, NATIVE_KERNEL_NAMES, nativeKernelsActive, nativeSelfCheck, registerNativeKernels, unregisterNativeKernels } from '../../src/engine/native-kernels.js';
+import { isNativeKernel, NATIVE_BIAS_SOFTMAX, NATIVE_GELU, NATIVE_GELU_GRAD, NATIVE_KERNEL_NAMES, NATIVE_SOFTMAX_GRAD, nativeKernelsActive, nativeSelfCheck, registerNativeKernels, unregisterNativeKernels } from '../../src/engine/native-kernels.js';
+import { gelu } from '../../src/models/ops.js';
 import { assertSameOnBackends, assertWasmMatchesCpu, initBackends, randomTensor } from './backends.js';
 
 const load = loadNativeAddon();
@@ -32,7 +33,7 @@ nativeTest('the native kernels are registered on wasm, once', (t) => {
   const before = NATIVE_KERNEL_NAMES.map((n) => tf.getKernel(n, 'wasm'));
   registerNativeKernels(addon!);
   NATIVE_KERNEL_NAMES.forEach((n, i) => t.is(tf.getKernel(n, 'wasm'), before[i], `${n} wrapped twice`));
-  t.deepEqual([...NATIVE_KERNEL_NAMES].sort(), ['BatchMatMul', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Sum', '_FusedMatMul']);
+  t.deepEqual([...NATIVE_KERNEL_NAMES].sort(), ['BatchMatMul', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'GatherV2', 'Sum', '_FusedMatMul']);
 });
 
 /** [aShape, bShape] before transposition: a is […, M, K], b is […, K, N]. */
@@ -242,4 +243,123 @@ nativeTest('Sum over leading axes matches cpu (keepDims, negative axes, sizes 1)
   ];
   cases.forEach(([shape, axis, keepDims], i) => assertSameOnBackends(t, () => tf.sum(randomTensor(shape, 50 + i), axis, keepDims), 1e-5, `sum ${JSON.stringify([shape, axis, keepDims])}`));
   assertSameOnBackends(t, () => tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), 0), 0, 'int32');
+});
+
+nativeTest('GELU and its gradient run natively on wasm and match the cpu backend (composed tfjs ops) on odd shapes, without leaks', async (t) => {
+  t.truthy(tf.getKernel(NATIVE_GELU, 'wasm'));
+  t.truthy(tf.getKernel(NATIVE_GELU_GRAD, 'wasm'));
+  const shapes = [[1], [7], [3, 5, 13], [2, 1, 9, 17], [1, 1, 1, 1]];
+  shapes.forEach((shape, i) =>
+    assertSameOnBackends(
+      t,
+      () => {
+        // Values out to ±10: both tails (erf saturating, exp underflowing) and zero.
+        const x = tf.mul(randomTensor(shape, 70 + i), 10);
+        const dy = randomTensor(shape, 80 + i);
+        return [gelu(x), ...tf.grads((p: tf.Tensor) => tf.sum(tf.mul(gelu(p), dy)))([x])];
+      },
+      1e-5,
+      `gelu ${JSON.stringify(shape)}`,
+    ),
+  );
+  // The native kernels are the ones that ran on wasm.
+  const x = tf.tensor1d([-1, 0, 1, 3]);
+  const profile = await tf.profile(() => tf.grads((p: tf.Tensor) => tf.sum(gelu(p)))([x]));
+  t.true(profile.kernelNames.includes(NATIVE_GELU) && profile.kernelNames.includes(NATIVE_GELU_GRAD), profile.kernelNames.join(','));
+  t.false(profile.kernelNames.includes('Erf'));
+  // Hand-computed: GELU(x) = x·Φ(x), GELU'(x) = Φ(x) + x·φ(x).
+  const y = tf.tidy(() => gelu(x));
+  const [dx] = tf.grads((p: tf.Tensor) => tf.sum(gelu(p)))([x]);
+  const expectY = [-0.15865525, 0, 0.84134475, 2.99595031];
+  const expectDx = [-0.08331547, 0.5, 1.08331547, 1.01194565];
+  Array.from(y.dataSync()).forEach((v, i) => t.true(Math.abs(v - expectY[i]) < 2e-6, `gelu(${[-1, 0, 1, 3][i]}) = ${v}`));
+  Array.from(dx.dataSync()).forEach((v, i) => t.true(Math.abs(v - expectDx[i]) < 2e-6, `gelu'(${[-1, 0, 1, 3][i]}) = ${v}`));
+  tf.dispose([x, y, dx, ...(profile.result as tf.Tensor[])]);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) {
+    const init = tf.ones([4, 5]);
+    const p = tf.variable(init);
+    const { value, grads } = tf.variableGrads(() => tf.sum(gelu(p)) as tf.Scalar, [p]);
+    tf.dispose([init, p, value, ...Object.values(grads)]);
+  }
+  t.is(tf.memory().numTensors, before, 'no tensors leak through the native GELU and its gradient');
+  const heap = new Float32Array(8);
+  t.throws(() => addon!.gelu(heap, 0, 4, 5), { message: /outside the heap/ });
+  t.throws(() => addon!.geluGrad(heap, 0, 0, 6, 3), { message: /outside the heap/ });
+});
+
+nativeTest('the attention softmax (bias add included) and its backward match tfjs on cpu: broadcast biases, sizes 1, no bias', (t) => {
+  const run = (name: string, inputs: Record<string, tf.Tensor>) => tf.engine().runKernel(name, inputs, {}) as tf.Tensor;
+  const cases: Array<[number[], number[] | null]> = [
+    [[1, 1], null],
+    [[3, 7], [3, 7]],
+    [[2, 3, 5, 9], [1, 3, 5, 9]],
+    [[2, 3, 5, 9], [5, 9]],
+    [[4, 1, 1, 13], [4, 1, 1, 13]],
+    [[2, 2, 6, 17], null],
+  ];
+  cases.forEach(([shape, biasShape], i) => {
+    // Logits out to ±20 so that the max subtraction matters.
+    const make = () => [tf.mul(randomTensor(shape, 90 + i), 20), ...(biasShape ? [tf.mul(randomTensor(biasShape, 95 + i), 3)] : [])];
+    assertWasmMatchesCpu(
+      t,
+      () => {
+        const [x, b] = make();
+        return run(NATIVE_BIAS_SOFTMAX, b ? { x, bias: b } : { x });
+      },
+      () => {
+        const [x, b] = make();
+        return tf.softmax(b ? tf.add(x, b) : x, -1);
+      },
+      1e-5,
+      `softmax ${JSON.stringify([shape, biasShape])}`,
+    );
+    const grads = (native: boolean) => () => {
+      const p = tf.softmax(randomTensor(shape, 100 + i), -1);
+      const dp = randomTensor(shape, 110 + i);
+      const r = randomTensor([...shape.slice(0, -1), 1], 120 + i);
+      return native ? run(NATIVE_SOFTMAX_GRAD, { p, dp, r }) : tf.mul(p, tf.sub(dp, r));
+    };
+    assertWasmMatchesCpu(t, grads(true), grads(false), 1e-5, `softmax backward ${JSON.stringify(shape)}`);
+  });
+  t.throws(() => run(NATIVE_BIAS_SOFTMAX, { x: tf.ones([2, 3, 4]), bias: tf.ones([3, 5]) }), { message: /must end in \[3, 4\]/ });
+  t.throws(() => run(NATIVE_BIAS_SOFTMAX, { x: tf.ones([2, 3, 4]), bias: tf.ones([3, 3, 4]) }));
+  t.throws(() => run(NATIVE_SOFTMAX_GRAD, { p: tf.ones([2, 3]), dp: tf.ones([2, 3]), r: tf.ones([3, 1]) }), { message: /one value per row/ });
+  const heap = new Float32Array(8);
+  t.throws(() => addon!.softmax(heap, Uint32Array.of(0), new Uint32Array(0), Uint32Array.of(4), 1, 5), { message: /outside the heap/ });
+  t.throws(() => addon!.softmaxGrad(heap, 0, 0, 7, 0, 2, 4), { message: /outside the heap/ });
+});
+
+nativeTest('GatherV2 matches cpu forward and backward: every axis, rows of 1, 3 and 17 floats, 2-D and repeated indices, sizes 1; bad indices are an error', (t) => {
+  t.true(isNativeKernel('GatherV2'));
+  const cases: Array<[number[], number[], number[], number]> = [
+    // x shape, indices, indices shape, axis
+    [[7], [6, 0, 3, 3], [4], 0],
+    [[5, 3], [4, 4, 0, 1, 2], [5], 0],
+    [[2, 9, 3], [8, 1, 1, 0, 5, 2], [2, 3], 1],
+    [[3, 4, 17], [3, 0], [2], 1],
+    [[2, 3, 5], [4, 0, 4], [3], -1],
+    [[1, 1, 1], [0], [1], 2],
+  ];
+  cases.forEach(([shape, idx, idxShape, axis], i) =>
+    assertSameOnBackends(
+      t,
+      () => {
+        const x = randomTensor(shape, 130 + i);
+        const indices = tf.tensor(idx, idxShape, 'int32');
+        const dy = randomTensor(tf.gather(x, indices, axis).shape, 140 + i);
+        return [tf.gather(x, indices, axis), ...tf.grads((p: tf.Tensor) => tf.sum(tf.mul(tf.gather(p, indices, axis), dy)))([x])];
+      },
+      1e-6,
+      `gather ${JSON.stringify([shape, idx, axis])}`,
+    ),
+  );
+  assertSameOnBackends(t, () => tf.gather(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [1, 0]), 0, 'int32 values: the wrapped kernel');
+  tf.tidy(() => {
+    const before = tf.memory().numTensors;
+    t.throws(() => tf.gather(tf.ones([4, 2]), tf.tensor1d([0, 4], 'int32')), { message: /index value 4 is not in \[0, 3\]/ });
+    t.throws(() => tf.gather(tf.ones([4, 2]), tf.tensor1d([-1], 'int32')), { message: /index value -1/ });
+    t.is(tf.memory().numTensors, before + 4, 'the failed gathers leave no output behind');
+  });
+  t.throws(() => addon!.gather(new Float32Array(8), 0, 6, 0, 1, 4, 1, 4), { message: /outside the heap/ });
 });

@@ -97,14 +97,24 @@ nativeTest('windowAttention on native kernels: values and gradients match the re
   const cases = [
     { W: 3, h: 2, N: 5, d: 3, bias: [1, 2, 5, 5], drop: 0 },
     { W: 3, h: 2, N: 5, d: 6, bias: [3, 2, 5, 5], drop: 0.5 },
-    { W: 4, h: 1, N: 3, d: 1, bias: [1, 1, 1, 3], drop: 0.5 },
+    { W: 4, h: 1, N: 3, d: 1, bias: [1, 1, 1, 3], drop: 0.5 }, // bias not over whole maps: tfjs's softmax
+    { W: 2, h: 3, N: 9, d: 4, bias: [9, 9], drop: 0 }, // rank-2 bias
+    { W: 5, h: 2, N: 1, d: 2, bias: [5, 2, 1, 1], drop: 0 }, // one token per window
   ];
   cases.forEach((c, i) => {
     const make = () => [randomTensor([c.W, c.h, c.N, c.d], 10 + i), randomTensor([c.W, c.h, c.N, c.d], 20 + i), randomTensor([c.W, c.h, c.N, c.d], 30 + i), randomTensor(c.bias, 40 + i)];
     const attend = (f: typeof ops.windowAttention) => (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, b?: tf.Tensor) => f(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, 0.7, b, c.drop, 1234 + i);
     assertWasmMatchesCpu(t, () => valueAndGrads(attend(ops.windowAttention), make()), () => valueAndGrads(attend(referenceOps.windowAttention), make()), 1e-4, `windowAttention ${JSON.stringify(c)}`);
   });
+  // The native softmax forward and backward are what ran on wasm (not tfjs's Softmax, Add, Sub).
+  useBackend('wasm');
+  const { calls } = recordKernelCalls('wasm', ['SkelactBiasSoftmax', 'SkelactSoftmaxGrad', 'Softmax'], () =>
+    tf.tidy(() => valueAndGrads(attend3, [randomTensor([2, 2, 4, 3], 1), randomTensor([2, 2, 4, 3], 2), randomTensor([2, 2, 4, 3], 3), randomTensor([1, 2, 4, 4], 4)]).forEach((x) => x.dataSync())),
+  );
+  t.deepEqual(calls.map((c) => c.name).sort(), ['SkelactBiasSoftmax', 'SkelactBiasSoftmax', 'SkelactSoftmaxGrad'], 'two forward passes (value, then under grads), one backward');
 });
+
+const attend3 = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, b?: tf.Tensor) => ops.windowAttention(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, 0.7, b);
 
 nativeTest('no tensors leak over training steps with native kernels', (t) => {
   useBackend('wasm');
