@@ -10,8 +10,8 @@
  * `writeSvg` writes atomically; `writeRunPlots` draws the curves of a run folder from its
  * metrics.jsonl and steps.jsonl.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { writeFileAtomic } from '../core/files.js';
@@ -40,6 +40,8 @@ async function render(spec: vl.TopLevelSpec): Promise<string> {
 /** Writes an SVG atomically. */
 export function writeSvg(path: string, svg: string): void {
   checkReplaceable(path, SVG_OUTPUT);
+  // Its folder may not exist yet: `eval --model <shipped name>` writes beside the working folder's `<name>-eval/`.
+  mkdirSync(dirname(path), { recursive: true });
   writeFileAtomic(path, svg);
 }
 

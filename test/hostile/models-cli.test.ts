@@ -9,6 +9,7 @@ import { initBackend } from '../../src/engine/backend.js';
 import { type ModelMeta, saveModel } from '../../src/models/io.js';
 import { createModel } from '../../src/models/registry.js';
 import { sharedPath } from '../helpers/shared.js';
+import { skelact as runCli } from './cli-run.js';
 import { ROOT, skelact, snapshot, syntheticNtu, tmp } from './data-helpers.js';
 
 /** A tiny ST-GCN saved for the synthetic NTU cache (its class names, ntu-25), or for kinect-20. */
@@ -165,4 +166,18 @@ const UTK = sharedPath('data', 'utkinect', 'joints_s01_e01.txt');
   t.is(p.predictions[0].name, 's01_e01');
   const sum = p.predictions[0].top.reduce((s, x) => s + x.probability, 0);
   t.true(Math.abs(sum - 1) < 1e-4, `probabilities of all 3 classes sum to 1 (got ${sum})`);
+});
+
+const UTK_DIR = sharedPath('data', 'utkinect');
+(existsSync(UTK_DIR) ? test : test.skip)(`eval of a shipped model by name creates <name>-eval/ in the working folder for its confusion matrix${existsSync(UTK_DIR) ? '' : ` [skipped: ${UTK_DIR} is absent]`}`, (t) => {
+  const dir = tmp();
+  const prepared = skelact('prepare', 'utkinect', '--raw', UTK_DIR, '--out', join(dir, 'cache'), '--quiet');
+  t.is(prepared.code, 0, prepared.stderr);
+  // Only --scores is given: the plot's default folder does not exist yet (it once failed with ENOENT).
+  const r = runCli(['eval', '--model', 'utkinect', '--data', join(dir, 'cache'), '--scores', join(dir, 'scores'), '--json', '--quiet'], { cwd: dir });
+  t.is(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout) as { plot: string; samples: number };
+  t.is(summary.plot, join('utkinect-eval', 'confusion-utkinect-xsub-test.svg'));
+  t.regex(readFileSync(join(dir, summary.plot), 'utf8'), /<svg/);
+  t.true(summary.samples > 0 && existsSync(join(dir, 'scores')));
 });
