@@ -107,6 +107,18 @@ function copyAttrs(attrs: Record<string, unknown> | undefined): Record<string, A
  * graph from the batch's tensors to the logits. Tensors made during the pass are disposed.
  */
 export function traceForward(model: SkeletonModel, batch: ModelBatch): TracedGraph {
+  // skelact's own fused kernels (the native GELU and attention softmax, named Skelact*) have
+  // no ONNX translation: while tracing they are taken off, and the ops run as tfjs kernels.
+  const own = tf.getKernelsForBackend(tf.getBackend()).filter((k) => k.kernelName.startsWith('Skelact'));
+  for (const k of own) tf.unregisterKernel(k.kernelName, k.backendName);
+  try {
+    return traceComposed(model, batch);
+  } finally {
+    for (const k of own) tf.registerKernel(k);
+  }
+}
+
+function traceComposed(model: SkeletonModel, batch: ModelBatch): TracedGraph {
   const engine = tf.engine() as unknown as Engine;
   const weights = new Map<number, string>();
   for (const [info, v] of model.params.entries()) weights.set(v.id, info.name);
