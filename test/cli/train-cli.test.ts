@@ -42,7 +42,7 @@ for (const command of ['train', 'eval', 'ensemble', 'predict', 'model-info']) {
 }
 
 test('every shipped config validates and builds its model; SkateFormer NTU has the official 3,616,083 parameters', (t) => {
-  const files = ['skateformer', 'skateformer-text', 'small', 'long-tail'].flatMap((d) => readdirSync(join(ROOT, 'configs', d)).map((f) => join(ROOT, 'configs', d, f)));
+  const files = ['skateformer', 'skateformer-text', 'small', 'long-tail', 'cpu', 'compare'].flatMap((d) => readdirSync(join(ROOT, 'configs', d)).map((f) => join(ROOT, 'configs', d, f)));
   t.true(files.length >= 20);
   for (const file of files) {
     const r = skelact('model-info', '--config', file, '--json', '--quiet', ...(file.includes('ntu60') ? ['--classes', '60'] : []));
@@ -50,6 +50,8 @@ test('every shipped config validates and builds its model; SkateFormer NTU has t
     const info = JSON.parse(r.stdout) as { parameters: number; stages: unknown[] };
     t.true(info.parameters > 1000 && info.stages.length > 2, file);
     if (file.endsWith('skateformer/ntu60-xsub-joint.json')) t.is(info.parameters, 3_616_083);
+    // The official SkateFormer class built with this config's arguments (scripts/official-nw-ucla-train.py) has 101,553.
+    if (file.endsWith('compare/nw-ucla-official-view1-view2.json')) t.is(info.parameters, 101_553);
   }
 });
 
