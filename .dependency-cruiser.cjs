@@ -51,7 +51,8 @@ module.exports = {
     ...layerRules,
     {
       name: 'cli-command-to-command',
-      comment: 'a CLI command imports no other command: what two commands share is a library function (or a src/cli helper)',
+      comment:
+        'a CLI command imports no other command: what two commands share is a library function (or a src/cli helper)',
       severity: 'error',
       from: { path: '^src/cli/commands/([^/]+)[.]ts$' },
       to: { path: '^src/cli/commands/', pathNot: '^src/cli/commands/$1[.]ts$' },

@@ -33,16 +33,44 @@ interface RunSpec {
 }
 
 const RUNS: Record<string, RunSpec> = {
-  'nw-ucla-val': { config: 'configs/cpu/nw-ucla.json', dataset: 'nw-ucla', benchmark: 'nw-ucla-view1-view2', split: 'NW-UCLA view 1 → view 2' },
-  'nw-ucla-val21': { config: 'configs/cpu/nw-ucla.json', dataset: 'nw-ucla', benchmark: 'nw-ucla-view2-view1', split: 'NW-UCLA view 2 → view 1' },
-  'nw-ucla': { config: 'configs/cpu/nw-ucla.json', dataset: 'nw-ucla', benchmark: 'nw-ucla', split: 'NW-UCLA views 1+2 (view 3 not available here)' },
-  'utkinect-val': { config: 'configs/cpu/utkinect.json', dataset: 'utkinect', benchmark: 'utkinect-xsub-val', split: 'UTKinect subjects 1,3,5 → 7,9' },
-  utkinect: { config: 'configs/cpu/utkinect.json', dataset: 'utkinect', benchmark: 'utkinect-xsub', split: 'UTKinect cross-subject (odd → even subjects)' },
+  'nw-ucla-val': {
+    config: 'configs/cpu/nw-ucla.json',
+    dataset: 'nw-ucla',
+    benchmark: 'nw-ucla-view1-view2',
+    split: 'NW-UCLA view 1 → view 2',
+  },
+  'nw-ucla-val21': {
+    config: 'configs/cpu/nw-ucla.json',
+    dataset: 'nw-ucla',
+    benchmark: 'nw-ucla-view2-view1',
+    split: 'NW-UCLA view 2 → view 1',
+  },
+  'nw-ucla': {
+    config: 'configs/cpu/nw-ucla.json',
+    dataset: 'nw-ucla',
+    benchmark: 'nw-ucla',
+    split: 'NW-UCLA views 1+2 (view 3 not available here)',
+  },
+  'utkinect-val': {
+    config: 'configs/cpu/utkinect.json',
+    dataset: 'utkinect',
+    benchmark: 'utkinect-xsub-val',
+    split: 'UTKinect subjects 1,3,5 → 7,9',
+  },
+  utkinect: {
+    config: 'configs/cpu/utkinect.json',
+    dataset: 'utkinect',
+    benchmark: 'utkinect-xsub',
+    split: 'UTKinect cross-subject (odd → even subjects)',
+  },
 };
 
 const root = packageRoot();
 const shared = join(root, '..', 'shared', 'data');
-const RAW: Record<RunSpec['dataset'], string> = { 'nw-ucla': join(shared, 'nw_ucla_train'), utkinect: join(shared, 'utkinect') };
+const RAW: Record<RunSpec['dataset'], string> = {
+  'nw-ucla': join(shared, 'nw_ucla_train'),
+  utkinect: join(shared, 'utkinect'),
+};
 const skelact = join(root, 'bin', 'skelact.js');
 
 function run(args: string[]): string {
@@ -54,7 +82,8 @@ function run(args: string[]): string {
 function prepared(work: string, dataset: RunSpec['dataset']): string {
   const out = join(work, `cache-${dataset}`);
   if (!existsSync(join(out, 'manifest.json'))) {
-    if (!existsSync(RAW[dataset])) throw new Error(`${RAW[dataset]} is absent: this benchmark needs the real data of ../shared`);
+    if (!existsSync(RAW[dataset]))
+      throw new Error(`${RAW[dataset]} is absent: this benchmark needs the real data of ../shared`);
     run(['prepare', dataset, '--raw', RAW[dataset], '--out', out, '--quiet']);
   }
   return out;
@@ -76,7 +105,10 @@ interface Result {
 
 function train(work: string, name: string, spec: RunSpec, seed: number): Result {
   const cache = prepared(work, spec.dataset);
-  const config = JSON.parse(readFileSync(join(root, spec.config), 'utf8')) as { seed: number; data: { benchmark: string } };
+  const config = JSON.parse(readFileSync(join(root, spec.config), 'utf8')) as {
+    seed: number;
+    data: { benchmark: string };
+  };
   config.seed = seed;
   config.data.benchmark = spec.benchmark;
   const runDir = join(work, `${name}-seed${seed}`);
@@ -116,14 +148,36 @@ function roundTrip(work: string, seed: number): Record<string, unknown> {
   const caches = (['joints', 'hip-centred'] as const).map((kind) => {
     const raw = join(work, `nw-ucla-roundtrip-${kind}-raw`);
     const flags = kind === 'hip-centred' ? ['--hip-centred'] : [];
-    const r = spawnSync(process.execPath, [join(root, 'dist', 'bench', 'kinect-roundtrip.js'), '--raw', RAW['nw-ucla'], '--out', raw, ...flags], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [join(root, 'dist', 'bench', 'kinect-roundtrip.js'), '--raw', RAW['nw-ucla'], '--out', raw, ...flags],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`kinect-roundtrip failed: ${r.stderr}`);
     const cache = join(work, `cache-nw-ucla-roundtrip-${kind}`);
     if (!existsSync(join(cache, 'manifest.json'))) run(['prepare', 'nw-ucla', '--raw', raw, '--out', cache, '--quiet']);
     return { kind, cache, report: r.stdout.trim().split('\n') };
   });
   const top1 = (cache: string) =>
-    (JSON.parse(run(['eval', '--model', model, '--data', cache, '--benchmark', 'nw-ucla-view1-view2', '--json', '--quiet', '--scores', join(work, 'roundtrip-scores'), '--plot', join(work, 'roundtrip.svg')])) as { top1: number }).top1;
+    (
+      JSON.parse(
+        run([
+          'eval',
+          '--model',
+          model,
+          '--data',
+          cache,
+          '--benchmark',
+          'nw-ucla-view1-view2',
+          '--json',
+          '--quiet',
+          '--scores',
+          join(work, 'roundtrip-scores'),
+          '--plot',
+          join(work, 'roundtrip.svg'),
+        ]),
+      ) as { top1: number }
+    ).top1;
   return {
     run: 'roundtrip',
     model,
@@ -151,14 +205,21 @@ async function main(): Promise<void> {
     if (!spec) throw new Error(`unknown run '${name}': expected ${[...Object.keys(RUNS), 'roundtrip'].join(', ')}`);
     for (const seed of seeds) {
       const r = train(work, name, spec, seed);
-      console.log(`${name} seed ${seed}: last-epoch top-1 ${r.lastTop1 === null ? '–' : (100 * r.lastTop1).toFixed(1)} % (${spec.split}), ${r.trainingSeconds} s, ${r.samplesPerSecond} samples/s, load ${r.loadAverageBefore}`);
+      console.log(
+        `${name} seed ${seed}: last-epoch top-1 ${r.lastTop1 === null ? '–' : (100 * r.lastTop1).toFixed(1)} % (${spec.split}), ${r.trainingSeconds} s, ${r.samplesPerSecond} samples/s, load ${r.loadAverageBefore}`,
+      );
       results.push(r);
     }
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
   const outFile = join(root, 'bench', 'results', 'accuracy.json');
-  const previous = existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as { results: unknown[] }).results : [];
-  writeFileSync(outFile, `${JSON.stringify({ machine, date: new Date().toISOString(), results: [...previous, ...results] }, null, 1)}\n`);
+  const previous = existsSync(outFile)
+    ? (JSON.parse(readFileSync(outFile, 'utf8')) as { results: unknown[] }).results
+    : [];
+  writeFileSync(
+    outFile,
+    `${JSON.stringify({ machine, date: new Date().toISOString(), results: [...previous, ...results] }, null, 1)}\n`,
+  );
   console.log(`→ ${outFile}`);
 }
 

@@ -55,14 +55,32 @@ function perClassOf(dir: string, data: string): ClassCount[] {
   if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { classes: ClassCount[] }).classes;
   const model = join(dir, 'checkpoint', 'model');
   if (!data) throw new Error(`${dir}: no per-class.json, and no --data cache to evaluate ${model} on`);
-  const r = spawnSync(process.execPath, [join(packageRoot(), 'bin', 'skelact.js'), 'eval', '--model', model, '--data', data, '--json', '--quiet', '--scores', join(dir, 'eval-scores'), '--plot', join(dir, 'eval-confusion.svg')], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(packageRoot(), 'bin', 'skelact.js'),
+      'eval',
+      '--model',
+      model,
+      '--data',
+      data,
+      '--json',
+      '--quiet',
+      '--scores',
+      join(dir, 'eval-scores'),
+      '--plot',
+      join(dir, 'eval-confusion.svg'),
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`skelact eval of ${model} failed: ${r.stderr}`);
   const out = JSON.parse(r.stdout) as { perClass: Array<{ name: string; correct: number; total: number }> };
   return out.perClass.map((c) => ({ name: c.name, correct: c.correct, count: c.total }));
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const sd = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
+const sd = (xs: number[]) =>
+  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 const pct = (x: number) => (100 * x).toFixed(1);
 
 async function main(): Promise<void> {
@@ -80,9 +98,28 @@ async function main(): Promise<void> {
     const runs = dirs.map((dir) => ({ dir, epochs: metricsOf(dir) }));
     runs.forEach(({ epochs }, seed) => {
       for (const e of epochs) {
-        rows.push({ group: label, seed: `${label} ${seed + 1}`, epoch: e.epoch, metric: 'training loss', value: e.trainLoss });
-        rows.push({ group: label, seed: `${label} ${seed + 1}`, epoch: e.epoch, metric: 'training accuracy (augmented batches)', value: e.trainAccuracy });
-        if (e.valTop1 !== undefined) rows.push({ group: label, seed: `${label} ${seed + 1}`, epoch: e.epoch, metric: 'validation top-1', value: e.valTop1 });
+        rows.push({
+          group: label,
+          seed: `${label} ${seed + 1}`,
+          epoch: e.epoch,
+          metric: 'training loss',
+          value: e.trainLoss,
+        });
+        rows.push({
+          group: label,
+          seed: `${label} ${seed + 1}`,
+          epoch: e.epoch,
+          metric: 'training accuracy (augmented batches)',
+          value: e.trainAccuracy,
+        });
+        if (e.valTop1 !== undefined)
+          rows.push({
+            group: label,
+            seed: `${label} ${seed + 1}`,
+            epoch: e.epoch,
+            metric: 'validation top-1',
+            value: e.valTop1,
+          });
       }
     });
     const last = runs.map(({ epochs }) => epochs[epochs.length - 1]);
@@ -93,13 +130,31 @@ async function main(): Promise<void> {
       correct: perClass.reduce((a, p) => a + p[i].correct, 0),
       count: perClass.reduce((a, p) => a + p[i].count, 0),
     }));
-    summary.push({ label, seeds: runs.length, epochs: last.map((e) => e.epoch), lastTop1: top1, mean: mean(top1), sd: sd(top1), lastTrainAccuracy: last.map((e) => e.trainAccuracy), classes });
-    console.log(`${label}: last-epoch validation top-1 ${top1.map(pct).join(', ')} % → ${pct(mean(top1))} ± ${pct(sd(top1))} % (${runs.length} seeds); training accuracy ${last.map((e) => pct(e.trainAccuracy)).join(', ')} %`);
+    summary.push({
+      label,
+      seeds: runs.length,
+      epochs: last.map((e) => e.epoch),
+      lastTop1: top1,
+      mean: mean(top1),
+      sd: sd(top1),
+      lastTrainAccuracy: last.map((e) => e.trainAccuracy),
+      classes,
+    });
+    console.log(
+      `${label}: last-epoch validation top-1 ${top1.map(pct).join(', ')} % → ${pct(mean(top1))} ± ${pct(sd(top1))} % (${runs.length} seeds); training accuracy ${last.map((e) => pct(e.trainAccuracy)).join(', ')} %`,
+    );
   }
   console.log(`\n| class | ${summary.map((s) => s.label).join(' | ')} |\n|---|${summary.map(() => '---|').join('')}`);
   const names = (summary[0].classes as ClassCount[]).map((c) => c.name);
   names.forEach((name, i) => {
-    console.log(`| ${name} | ${summary.map((s) => { const c = (s.classes as ClassCount[])[i]; return `${pct(c.correct / c.count)} % (${c.correct}/${c.count})`; }).join(' | ')} |`);
+    console.log(
+      `| ${name} | ${summary
+        .map((s) => {
+          const c = (s.classes as ClassCount[])[i];
+          return `${pct(c.correct / c.count)} % (${c.correct}/${c.count})`;
+        })
+        .join(' | ')} |`,
+    );
   });
 
   const svgPath = arg('svg', '');
@@ -112,14 +167,37 @@ async function main(): Promise<void> {
       data: { values: rows },
       transform: [{ filter: { field: 'metric', equal: metric } }],
       layer: [
-        { mark: { type: 'line', strokeWidth: 1, opacity: 0.35 }, encoding: { x, y: { field: 'value', type: 'quantitative', title: yTitle, ...(domain ? { scale: { domain } } : {}) }, color: { field: 'group', type: 'nominal', title: null }, detail: { field: 'seed' } } },
-        { mark: { type: 'line', strokeWidth: 2.4 }, encoding: { x, y: { aggregate: 'mean', field: 'value', type: 'quantitative' }, color: { field: 'group', type: 'nominal', title: null } } },
+        {
+          mark: { type: 'line', strokeWidth: 1, opacity: 0.35 },
+          encoding: {
+            x,
+            y: { field: 'value', type: 'quantitative', title: yTitle, ...(domain ? { scale: { domain } } : {}) },
+            color: { field: 'group', type: 'nominal', title: null },
+            detail: { field: 'seed' },
+          },
+        },
+        {
+          mark: { type: 'line', strokeWidth: 2.4 },
+          encoding: {
+            x,
+            y: { aggregate: 'mean', field: 'value', type: 'quantitative' },
+            color: { field: 'group', type: 'nominal', title: null },
+          },
+        },
       ],
     });
     const chart = {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      title: { text: arg('title', 'Runs compared'), subtitle: 'thin: one seed; thick: mean over seeds', anchor: 'start' },
-      vconcat: [panel('training loss', 'Loss'), panel('training accuracy (augmented batches)', 'Accuracy', [0, 1]), panel('validation top-1', 'Top-1', [0, 1])],
+      title: {
+        text: arg('title', 'Runs compared'),
+        subtitle: 'thin: one seed; thick: mean over seeds',
+        anchor: 'start',
+      },
+      vconcat: [
+        panel('training loss', 'Loss'),
+        panel('training accuracy (augmented batches)', 'Accuracy', [0, 1]),
+        panel('validation top-1', 'Top-1', [0, 1]),
+      ],
     } as unknown as vl.TopLevelSpec;
     const view = new vega.View(vega.parse(vl.compile(chart).spec), { renderer: 'none' });
     try {
@@ -130,7 +208,8 @@ async function main(): Promise<void> {
     console.log(`→ ${svgPath}`);
   }
   const jsonPath = arg('json', '');
-  if (jsonPath) writeFileSync(jsonPath, `${JSON.stringify({ date: new Date().toISOString(), groups: summary }, null, 1)}\n`);
+  if (jsonPath)
+    writeFileSync(jsonPath, `${JSON.stringify({ date: new Date().toISOString(), groups: summary }, null, 1)}\n`);
 }
 
 main().catch((e: Error) => {

@@ -57,10 +57,17 @@ async function main(): Promise<void> {
     }
     return { slot, meanOffDiagonal: sum / n, maxOffDiagonal: max, closestPair: pair };
   });
-  for (const s of summary) console.log(`${s.slot}: mean off-diagonal cosine ${s.meanOffDiagonal.toFixed(3)}, largest ${s.maxOffDiagonal.toFixed(3)} (${s.closestPair.join(' / ')})`);
+  for (const s of summary)
+    console.log(
+      `${s.slot}: mean off-diagonal cosine ${s.meanOffDiagonal.toFixed(3)}, largest ${s.maxOffDiagonal.toFixed(3)} (${s.closestPair.join(' / ')})`,
+    );
   const g = matrices[0];
-  console.log(`\n| global slot | ${table.classNames.map((_, i) => i + 1).join(' | ')} |\n|---|${table.classNames.map(() => '---|').join('')}`);
-  table.classNames.forEach((name, a) => console.log(`| ${a + 1} ${name} | ${g[a].map((x) => x.toFixed(2)).join(' | ')} |`));
+  console.log(
+    `\n| global slot | ${table.classNames.map((_, i) => i + 1).join(' | ')} |\n|---|${table.classNames.map(() => '---|').join('')}`,
+  );
+  table.classNames.forEach((name, a) =>
+    console.log(`| ${a + 1} ${name} | ${g[a].map((x) => x.toFixed(2)).join(' | ')} |`),
+  );
 
   const svgPath = arg('svg', '');
   if (svgPath) {
@@ -68,7 +75,10 @@ async function main(): Promise<void> {
     const order = [...table.classNames];
     const spec = {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      title: { text: `${dataset}: cosine similarity of the text priors' class prototypes (global slot, USE-lite)`, anchor: 'start' },
+      title: {
+        text: `${dataset}: cosine similarity of the text priors' class prototypes (global slot, USE-lite)`,
+        anchor: 'start',
+      },
       data: { values: rows },
       width: 360,
       height: 360,
@@ -77,8 +87,24 @@ async function main(): Promise<void> {
         y: { field: 'a', type: 'nominal', sort: order, title: null },
       },
       layer: [
-        { mark: 'rect', encoding: { color: { field: 'value', type: 'quantitative', title: 'cosine', scale: { domain: [0, 1], scheme: 'blues' } } } },
-        { mark: { type: 'text', fontSize: 9 }, encoding: { text: { field: 'value', type: 'quantitative', format: '.2f' }, color: { condition: { test: 'datum.value > 0.7', value: 'white' }, value: 'black' } } },
+        {
+          mark: 'rect',
+          encoding: {
+            color: {
+              field: 'value',
+              type: 'quantitative',
+              title: 'cosine',
+              scale: { domain: [0, 1], scheme: 'blues' },
+            },
+          },
+        },
+        {
+          mark: { type: 'text', fontSize: 9 },
+          encoding: {
+            text: { field: 'value', type: 'quantitative', format: '.2f' },
+            color: { condition: { test: 'datum.value > 0.7', value: 'white' }, value: 'black' },
+          },
+        },
       ],
     } as unknown as vl.TopLevelSpec;
     const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
@@ -90,7 +116,11 @@ async function main(): Promise<void> {
     console.log(`→ ${svgPath}`);
   }
   const jsonPath = arg('json', '');
-  if (jsonPath) writeFileSync(jsonPath, `${JSON.stringify({ dataset, encoder: table.encoder, classes: table.classNames, slots: summary, global: g }, null, 1)}\n`);
+  if (jsonPath)
+    writeFileSync(
+      jsonPath,
+      `${JSON.stringify({ dataset, encoder: table.encoder, classes: table.classNames, slots: summary, global: g }, null, 1)}\n`,
+    );
 }
 
 main().catch((e: Error) => {

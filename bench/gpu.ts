@@ -48,7 +48,10 @@ type ModelRow = Record<string, unknown> & { backend: string; model: string };
  * (bench:model starts a worker process per case: a kill of bench:model alone would leave its
  * worker running).
  */
-function runGroup(args: string[], timeoutMs: number): Promise<{ code: number | null; timedOut: boolean; stderr: string }> {
+function runGroup(
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; timedOut: boolean; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -70,7 +73,12 @@ function runGroup(args: string[], timeoutMs: number): Promise<{ code: number | n
 }
 
 /** bench:model with --json into a temporary file, per backend, with a time limit. */
-async function modelBenchJson(backends: string[], only: string, flags: string[], timeoutMs: number): Promise<{ rows: ModelRow[]; notes: string[] }> {
+async function modelBenchJson(
+  backends: string[],
+  only: string,
+  flags: string[],
+  timeoutMs: number,
+): Promise<{ rows: ModelRow[]; notes: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'skelact-bench-gpu-'));
   const rows: ModelRow[] = [];
   const notes: string[] = [];
@@ -79,7 +87,12 @@ async function modelBenchJson(backends: string[], only: string, flags: string[],
       const file = join(dir, `${backend}.json`);
       const script = join(dirname(fileURLToPath(import.meta.url)), 'model.js');
       const args = [script, '--backends', backend, '--only', only, ...flags, '--json', file];
-      say(`  ${backend}: node dist/bench/model.js ${args.slice(1, -2).map((a) => (/[ (,]/.test(a) ? `'${a}'` : a)).join(' ')}`);
+      say(
+        `  ${backend}: node dist/bench/model.js ${args
+          .slice(1, -2)
+          .map((a) => (/[ (,]/.test(a) ? `'${a}'` : a))
+          .join(' ')}`,
+      );
       const run = await runGroup(args, timeoutMs);
       if (run.timedOut) notes.push(`${backend}: stopped at bench:gpu's limit of ${timeoutMs / 1000} s`);
       else if (run.code !== 0) notes.push(`${backend}: ${run.stderr.split('\n').filter(Boolean).slice(-2).join(' ')}`);
@@ -88,11 +101,16 @@ async function modelBenchJson(backends: string[], only: string, flags: string[],
         got = (JSON.parse(readFileSync(file, 'utf8')) as { rows: ModelRow[] }).rows;
       } catch {
         // Stopped before writing its file: the rows it finished are JSON lines on its stderr.
-        got = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ModelRow);
+        got = run.stderr
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as ModelRow);
       }
       for (const r of got) {
         rows.push(r);
-        say(`    ${r.model}: forward ${r.forwardMs ?? '–'} ms at batch 1${r.trainSamplesPerSecond !== undefined ? `, training ${r.trainSamplesPerSecond} samples/s at batch 16` : ''}${r.tensorsFlat === false ? ', TENSORS LEAK' : ''}`);
+        say(
+          `    ${r.model}: forward ${r.forwardMs ?? '–'} ms at batch 1${r.trainSamplesPerSecond !== undefined ? `, training ${r.trainSamplesPerSecond} samples/s at batch 16` : ''}${r.tensorsFlat === false ? ', TENSORS LEAK' : ''}`,
+        );
       }
       // bench:model notes the backends it could not start on stderr ("webgpu: not run (…)").
       for (const line of run.stderr.split('\n').filter((l) => / not run \(/.test(l))) notes.push(line.trim());
@@ -107,7 +125,13 @@ async function modelBenchJson(backends: string[], only: string, flags: string[],
 function syntheticNtuCache(samples: number): { cache: SkeletonCache; dir: string } {
   const actions = SYNTHETIC_CLASSES.map((c) => c.id);
   const perClass = Math.ceil(samples / actions.length);
-  const generated = generateSyntheticSamples({ seed: 17, actions, samplesPerClass: perClass, frames: [64, 100], personSlots: 2 });
+  const generated = generateSyntheticSamples({
+    seed: 17,
+    actions,
+    samplesPerClass: perClass,
+    frames: [64, 100],
+    personSlots: 2,
+  });
   const dir = mkdtempSync(join(tmpdir(), 'skelact-bench-gpu-cache-'));
   const writer = new CacheWriter(join(dir, 'cache'), {
     dataset: 'synthetic',
@@ -135,7 +159,13 @@ interface TrainingRun {
 }
 
 /** SkateFormer NTU through the trainer for `steps` steps at `batchSize` on `backend`, within `limitMs`. */
-async function trainingRun(backend: 'webgpu' | 'wasm', cache: SkeletonCache, batchSize: number, steps: number, limitMs: number): Promise<TrainingRun> {
+async function trainingRun(
+  backend: 'webgpu' | 'wasm',
+  cache: SkeletonCache,
+  batchSize: number,
+  steps: number,
+  limitMs: number,
+): Promise<TrainingRun> {
   const info = await initBackend(backend);
   const config = parseExperiment({
     name: 'bench-gpu',
@@ -143,9 +173,22 @@ async function trainingRun(backend: 'webgpu' | 'wasm', cache: SkeletonCache, bat
     model: { kind: 'skateformer', preset: 'ntu' },
     data: { benchmark: 'bench', frames: 64, sampling: 'skateformer', minLength: 16 },
     augment: { preset: 'ntu-skateformer' },
-    optim: { optimizer: 'adamw', lr: 1e-3, weightDecay: 0.1, batchSize, epochs: 1, warmupEpochs: 0, labelSmoothing: 0.1, clipGradNorm: 1 },
+    optim: {
+      optimizer: 'adamw',
+      lr: 1e-3,
+      weightDecay: 0.1,
+      batchSize,
+      epochs: 1,
+      warmupEpochs: 0,
+      labelSmoothing: 0.1,
+      clipGradNorm: 1,
+    },
   });
-  const model = createModel(config.model, { layout: 'ntu-25', classes: cache.manifest.classNames.length, frames: 64, persons: 2 }, 1);
+  const model = createModel(
+    config.model,
+    { layout: 'ntu-25', classes: cache.manifest.classNames.length, frames: 64, persons: 2 },
+    1,
+  );
   const losses: number[] = [];
   const stepEnds: number[] = [];
   const controller = new AbortController();
@@ -179,8 +222,16 @@ async function trainingRun(backend: 'webgpu' | 'wasm', cache: SkeletonCache, bat
     rmSync(outDir, { recursive: true, force: true });
   }
   const timed = stepEnds.length - 1;
-  const samplesPerSecond = timed > 0 ? (timed * batchSize * 1000) / (stepEnds[stepEnds.length - 1] - stepEnds[0]) : undefined;
-  return { backend: describeBackend(info), batchSize, steps: losses.length, losses, ...(samplesPerSecond !== undefined ? { samplesPerSecond: Number(samplesPerSecond.toFixed(2)) } : {}), ...(note ? { note } : {}) };
+  const samplesPerSecond =
+    timed > 0 ? (timed * batchSize * 1000) / (stepEnds[stepEnds.length - 1] - stepEnds[0]) : undefined;
+  return {
+    backend: describeBackend(info),
+    batchSize,
+    steps: losses.length,
+    losses,
+    ...(samplesPerSecond !== undefined ? { samplesPerSecond: Number(samplesPerSecond.toFixed(2)) } : {}),
+    ...(note ? { note } : {}),
+  };
 }
 
 async function main(): Promise<void> {
@@ -191,25 +242,38 @@ async function main(): Promise<void> {
     adapter = (await findWebGpuAdapter(true)).summary;
   } catch (e) {
     say(`No WebGPU adapter: ${(e as Error).message}.`);
-    say('Nothing was measured and nothing was written. A GPU needs its driver with Vulkan (NVIDIA: the proprietary driver, no CUDA needed); see the README, "Backends".');
+    say(
+      'Nothing was measured and nothing was written. A GPU needs its driver with Vulkan (NVIDIA: the proprietary driver, no CUDA needed); see the README, "Backends".',
+    );
     process.exit(1);
   }
-  say(`Adapter: ${describeAdapter(adapter)} (vendor ${adapter.vendor || '?'}, architecture ${adapter.architecture || '?'})`);
+  say(
+    `Adapter: ${describeAdapter(adapter)} (vendor ${adapter.vendor || '?'}, architecture ${adapter.architecture || '?'})`,
+  );
   const gpu = !adapter.cpu;
   if (!gpu) {
-    say('This is a CPU adapter, not a GPU: its speed says nothing about a GPU. Running the reduced check (does the path work and agree with wasm), not the GPU benchmark.');
+    say(
+      'This is a CPU adapter, not a GPU: its speed says nothing about a GPU. Running the reduced check (does the path work and agree with wasm), not the GPU benchmark.',
+    );
   }
 
   say(`\n1. bench:model, webgpu and wasm side by side (${gpu ? 'four models' : 'the realtime model, forward only'})`);
   const limitMs = Number(arg('model-seconds', gpu ? '150' : '120')) * 1000;
   const bench = gpu
-    ? await modelBenchJson(['webgpu', 'wasm'], 'SkateFormer realtime,SkateFormer NTU (2,ST-GCN standard,part streams small', ['--quick', '--steps', '5'], limitMs)
+    ? await modelBenchJson(
+        ['webgpu', 'wasm'],
+        'SkateFormer realtime,SkateFormer NTU (2,ST-GCN standard,part streams small',
+        ['--quick', '--steps', '5'],
+        limitMs,
+      )
     : await modelBenchJson(['webgpu', 'wasm'], 'SkateFormer realtime', ['--quick', '--forward-only'], limitMs);
   for (const n of bench.notes) say(`    note: ${n}`);
 
   const batch = Number(arg('batch', gpu ? '16' : '2'));
   const steps = Number(arg('steps', gpu ? '12' : '2'));
-  say(`\n2. Training run: SkateFormer NTU (2 persons × 24 joints, 64 frames) through the trainer, batch ${batch}, synthetic NTU data (21 classes)`);
+  say(
+    `\n2. Training run: SkateFormer NTU (2 persons × 24 joints, 64 frames) through the trainer, batch ${batch}, synthetic NTU data (21 classes)`,
+  );
   const { cache, dir } = syntheticNtuCache(Math.max(steps, 3) * batch);
   let runs: TrainingRun[];
   try {
@@ -221,9 +285,18 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const common = Math.min(runs[0].losses.length, runs[1].losses.length);
-  const lossDifference = common > 0 ? Math.max(...runs[1].losses.slice(0, common).map((l, i) => Math.abs(l - runs[0].losses[i]) / Math.abs(l))) : undefined;
-  for (const r of runs) say(`    ${r.backend.split(' (')[0]}: ${r.steps} steps at batch ${r.batchSize}${r.samplesPerSecond !== undefined ? `, ${r.samplesPerSecond} samples/s after the first step` : ''}${r.note ? ` (${r.note})` : ''}`);
-  if (lossDifference !== undefined) say(`    losses of the first ${common} steps: largest relative difference webgpu vs wasm ${lossDifference.toExponential(1)}`);
+  const lossDifference =
+    common > 0
+      ? Math.max(...runs[1].losses.slice(0, common).map((l, i) => Math.abs(l - runs[0].losses[i]) / Math.abs(l)))
+      : undefined;
+  for (const r of runs)
+    say(
+      `    ${r.backend.split(' (')[0]}: ${r.steps} steps at batch ${r.batchSize}${r.samplesPerSecond !== undefined ? `, ${r.samplesPerSecond} samples/s after the first step` : ''}${r.note ? ` (${r.note})` : ''}`,
+    );
+  if (lossDifference !== undefined)
+    say(
+      `    losses of the first ${common} steps: largest relative difference webgpu vs wasm ${lossDifference.toExponential(1)}`,
+    );
   const target = 50;
   const measured = runs[0].samplesPerSecond;
   const verdict = !gpu
@@ -237,12 +310,22 @@ async function main(): Promise<void> {
 
   const result = {
     date: new Date().toISOString(),
-    machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, loadAverage: loadavg().map((l) => Number(l.toFixed(1))) },
+    machine: {
+      cpu: cpus()[0]?.model,
+      cores: availableParallelism(),
+      node: process.version,
+      loadAverage: loadavg().map((l) => Number(l.toFixed(1))),
+    },
     adapter: { ...adapter, description: describeAdapter(adapter) },
     kind: gpu ? 'gpu' : 'cpu-adapter (reduced check)',
     modelBench: bench.rows,
     modelBenchNotes: bench.notes,
-    training: { model: 'SkateFormer NTU (2 persons × 24 joints, 64 frames), synthetic NTU data (21 classes), AdamW, the trainer with augmentation', runs, lossRelativeDifference: lossDifference },
+    training: {
+      model:
+        'SkateFormer NTU (2 persons × 24 joints, 64 frames), synthetic NTU data (21 classes), AdamW, the trainer with augmentation',
+      runs,
+      lossRelativeDifference: lossDifference,
+    },
     verdict,
     seconds: Math.round((performance.now() - started) / 1000),
   };

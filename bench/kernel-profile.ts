@@ -52,7 +52,8 @@ export class KernelProfile {
         },
       };
       // Keep the symbols that mark skelact's kernels (copied by the spread above).
-      for (const s of Object.getOwnPropertySymbols(config)) (wrapped as unknown as Record<symbol, unknown>)[s] = (config as unknown as Record<symbol, unknown>)[s];
+      for (const s of Object.getOwnPropertySymbols(config))
+        (wrapped as unknown as Record<symbol, unknown>)[s] = (config as unknown as Record<symbol, unknown>)[s];
       tf.unregisterKernel(config.kernelName, backendName);
       tf.registerKernel(wrapped);
     }
@@ -97,14 +98,24 @@ export class KernelProfile {
     const inKernels = rows.reduce((s, r) => s + r.ms, 0);
     const pct = (ms: number) => `${((100 * ms) / wallMs).toFixed(1)}%`;
     const lines = ['| kernel | calls per step | ms per step | share of the step |', '|---|---|---|---|'];
-    for (const r of rows.slice(0, top)) lines.push(`| ${r.kernel} | ${(r.calls / steps).toFixed(0)} | ${(r.ms / steps).toFixed(1)} | ${pct(r.ms)} |`);
+    for (const r of rows.slice(0, top))
+      lines.push(`| ${r.kernel} | ${(r.calls / steps).toFixed(0)} | ${(r.ms / steps).toFixed(1)} | ${pct(r.ms)} |`);
     const rest = rows.slice(top).reduce((s, r) => s + r.ms, 0);
     if (rest > 0) lines.push(`| ${rows.length - top} other kernels | | ${(rest / steps).toFixed(1)} | ${pct(rest)} |`);
-    lines.push(`| outside kernels (engine, gradient tape, JavaScript) | | ${((wallMs - inKernels) / steps).toFixed(1)} | ${pct(wallMs - inKernels)} |`);
+    lines.push(
+      `| outside kernels (engine, gradient tape, JavaScript) | | ${((wallMs - inKernels) / steps).toFixed(1)} | ${pct(wallMs - inKernels)} |`,
+    );
     lines.push(`| **step** | | **${(wallMs / steps).toFixed(1)}** | 100% |`);
     const shapes = [...this.byShape.values()].sort((a, b) => b.ms - a.ms).slice(0, 15);
-    lines.push('', '| kernel and input shapes (most expensive) | calls per step | ms per step | share |', '|---|---|---|---|');
-    for (const r of shapes) lines.push(`| ${r.kernel} ${r.shapes} | ${(r.calls / steps).toFixed(0)} | ${(r.ms / steps).toFixed(1)} | ${pct(r.ms)} |`);
+    lines.push(
+      '',
+      '| kernel and input shapes (most expensive) | calls per step | ms per step | share |',
+      '|---|---|---|---|',
+    );
+    for (const r of shapes)
+      lines.push(
+        `| ${r.kernel} ${r.shapes} | ${(r.calls / steps).toFixed(0)} | ${(r.ms / steps).toFixed(1)} | ${pct(r.ms)} |`,
+      );
     return lines.join('\n');
   }
 }

@@ -67,7 +67,11 @@ export const KINECT_V1_CAMERA: PinholeCamera = { width: 640, height: 480, horizo
  * One Kinect-20 frame as a MediaPipe pose: image landmarks from `camera` (or all at the centre
  * when none is given), world landmarks hip-centred when `hipCentred`, else in camera space.
  */
-export function kinectToBlazepose(frame: readonly (readonly number[])[], hipCentred = false, camera?: PinholeCamera): PersonPose {
+export function kinectToBlazepose(
+  frame: readonly (readonly number[])[],
+  hipCentred = false,
+  camera?: PinholeCamera,
+): PersonPose {
   const points = kinectLandmarks(frame);
   const l = blaze.jointNames.indexOf('left_hip');
   const r = blaze.jointNames.indexOf('right_hip');
@@ -76,6 +80,15 @@ export function kinectToBlazepose(frame: readonly (readonly number[])[], hipCent
   if (!camera) return { image: world.map(() => [0.5, 0.5, 0, 1] as const), world, box: [0, 0, 1, 1], score: 1 };
   const f = focalLengthPixels(camera.width, camera.horizontalFovDegrees);
   // A point at or behind the camera (a missing Kinect joint is all zeros) is not seen.
-  const image = points.map(([x, y, z]) => (z > 0.1 ? ([(camera.width / 2 + (f * x) / z) / camera.width, (camera.height / 2 + (f * y) / z) / camera.height, 0, 1] as const) : ([0.5, 0.5, 0, 0] as const)));
+  const image = points.map(([x, y, z]) =>
+    z > 0.1
+      ? ([
+          (camera.width / 2 + (f * x) / z) / camera.width,
+          (camera.height / 2 + (f * y) / z) / camera.height,
+          0,
+          1,
+        ] as const)
+      : ([0.5, 0.5, 0, 0] as const),
+  );
   return { image, world, box: [0, 0, camera.width, camera.height], score: 1 };
 }

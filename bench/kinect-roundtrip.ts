@@ -40,9 +40,17 @@ async function main(): Promise<void> {
   const sums = new Float64Array(kinect.numJoints);
   let frames = 0;
   for (const f of files) {
-    const record = JSON.parse(readFileSync(join(raw, f), 'utf8')) as { file_name: string; skeletons: number[][][]; label: number };
-    const poses = record.skeletons.map((frame) => kinectToBlazepose(frame, hipCentred, restore ? KINECT_V1_CAMERA : undefined));
-    const path = restore ? cameraTranslations(poses, KINECT_V1_CAMERA.width, KINECT_V1_CAMERA.height, { horizontalFovDegrees: fov }) : null;
+    const record = JSON.parse(readFileSync(join(raw, f), 'utf8')) as {
+      file_name: string;
+      skeletons: number[][][];
+      label: number;
+    };
+    const poses = record.skeletons.map((frame) =>
+      kinectToBlazepose(frame, hipCentred, restore ? KINECT_V1_CAMERA : undefined),
+    );
+    const path = restore
+      ? cameraTranslations(poses, KINECT_V1_CAMERA.width, KINECT_V1_CAMERA.height, { horizontalFovDegrees: fov })
+      : null;
     const skeletons = record.skeletons.map((frame, t) => {
       const back = mapPose(poses[t], 'kinect-20', 1, 1, path?.[t]).joints;
       back.forEach((p, v) => (sums[v] += Math.hypot(p[0] - frame[v][0], p[1] - frame[v][1], p[2] - frame[v][2])));
@@ -51,11 +59,17 @@ async function main(): Promise<void> {
     });
     writeFileSync(join(out, f), JSON.stringify({ ...record, skeletons }));
   }
-  const how = restore ? ` (hip-centred, then the path restored from a pinhole projection, ${fov}° assumed)` : hipCentred ? ' (hip-centred every frame, as MediaPipe world landmarks)' : '';
+  const how = restore
+    ? ` (hip-centred, then the path restored from a pinhole projection, ${fov}° assumed)`
+    : hipCentred
+      ? ' (hip-centred every frame, as MediaPipe world landmarks)'
+      : '';
   console.log(`${files.length} files, ${frames} frames → ${out}${how}`);
   const moved = kinect.jointNames.map((name, v) => ({ joint: name, cm: (100 * sums[v]) / frames }));
   if (hipCentred) {
-    console.log(`  every joint moved ${(moved.reduce((a, j) => a + j.cm, 0) / moved.length).toFixed(1)} cm on average (HipCenter ${moved[0].cm.toFixed(1)} cm)`);
+    console.log(
+      `  every joint moved ${(moved.reduce((a, j) => a + j.cm, 0) / moved.length).toFixed(1)} cm on average (HipCenter ${moved[0].cm.toFixed(1)} cm)`,
+    );
     return;
   }
   const changed = moved.filter((j) => j.cm > 0.01);

@@ -27,7 +27,11 @@ const skelact = join(root, 'bin', 'skelact.js');
 const raw = arg('raw', join(root, '..', 'shared', 'data', 'nw_ucla_train'));
 
 function run(file: string, args: string[]): string {
-  const r = spawnSync(process.execPath, [file, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [file, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} failed (exit ${r.status})`);
   return r.stdout;
 }
@@ -41,7 +45,8 @@ const INPUTS: Record<string, string[] | null> = {
 };
 
 async function main(): Promise<void> {
-  if (!existsSync(raw)) throw new Error(`${raw} is absent: this benchmark needs NW-UCLA's training views (../shared/data/nw_ucla_train)`);
+  if (!existsSync(raw))
+    throw new Error(`${raw} is absent: this benchmark needs NW-UCLA's training views (../shared/data/nw_ucla_train)`);
   const work = arg('out', '/tmp/skelact-trajectory');
   const models = arg('models', 'nw-ucla').split(',');
   mkdirSync(work, { recursive: true });
@@ -51,25 +56,56 @@ async function main(): Promise<void> {
     let report: string[] = [];
     if (flags) {
       source = join(work, `${name}-raw`);
-      report = run(join(root, 'dist', 'bench', 'kinect-roundtrip.js'), ['--raw', raw, '--out', source, ...flags]).trim().split('\n');
+      report = run(join(root, 'dist', 'bench', 'kinect-roundtrip.js'), ['--raw', raw, '--out', source, ...flags])
+        .trim()
+        .split('\n');
       console.log(report.join('\n'));
     }
     const cache = join(work, `cache-${name}`);
-    if (!existsSync(join(cache, 'manifest.json'))) run(skelact, ['prepare', 'nw-ucla', '--raw', source, '--out', cache, '--quiet']);
+    if (!existsSync(join(cache, 'manifest.json')))
+      run(skelact, ['prepare', 'nw-ucla', '--raw', source, '--out', cache, '--quiet']);
     caches[name] = { cache, report };
   }
   const results = [];
   for (const model of models) {
     for (const [name, { cache, report }] of Object.entries(caches)) {
       const scores = join(work, `scores-${model.replace(/[^\w-]+/g, '_')}-${name}`);
-      const out = JSON.parse(run(skelact, ['eval', '--model', model, '--data', cache, '--benchmark', 'nw-ucla-view1-view2', '--json', '--quiet', '--scores', scores, '--plot', `${scores}.svg`])) as { top1: number; samples: number; perClass: Array<{ name: string; accuracy: number }> };
+      const out = JSON.parse(
+        run(skelact, [
+          'eval',
+          '--model',
+          model,
+          '--data',
+          cache,
+          '--benchmark',
+          'nw-ucla-view1-view2',
+          '--json',
+          '--quiet',
+          '--scores',
+          scores,
+          '--plot',
+          `${scores}.svg`,
+        ]),
+      ) as { top1: number; samples: number; perClass: Array<{ name: string; accuracy: number }> };
       const perClass = Object.fromEntries(out.perClass.map((c) => [c.name, Number(c.accuracy.toFixed(3))]));
-      console.log(`${model} · ${name}: top-1 ${(100 * out.top1).toFixed(1)} % (${out.samples} clips); walk around ${(100 * perClass['walk around']).toFixed(0)} %`);
-      results.push({ model, input: name, samples: out.samples, top1: Number(out.top1.toFixed(4)), perClass, roundTrip: report });
+      console.log(
+        `${model} · ${name}: top-1 ${(100 * out.top1).toFixed(1)} % (${out.samples} clips); walk around ${(100 * perClass['walk around']).toFixed(0)} %`,
+      );
+      results.push({
+        model,
+        input: name,
+        samples: out.samples,
+        top1: Number(out.top1.toFixed(4)),
+        perClass,
+        roundTrip: report,
+      });
     }
   }
   const file = join(root, 'bench', 'results', 'kinect-trajectory.json');
-  writeFileAtomic(file, `${JSON.stringify({ date: new Date().toISOString(), split: 'NW-UCLA view 2 (benchmark nw-ucla-view1-view2, test split)', results }, null, 1)}\n`);
+  writeFileAtomic(
+    file,
+    `${JSON.stringify({ date: new Date().toISOString(), split: 'NW-UCLA view 2 (benchmark nw-ucla-view1-view2, test split)', results }, null, 1)}\n`,
+  );
   console.log(`→ ${file}`);
 }
 

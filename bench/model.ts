@@ -59,14 +59,69 @@ interface Case {
 }
 
 const CASES: readonly Case[] = [
-  { label: 'SkateFormer realtime (1 person, 64 frames)', section: { kind: 'skateformer', preset: 'realtime' }, layout: 'ntu-25', classes: 60, big: false },
-  { label: 'SkateFormer NTU (2 persons × 24 joints, 64 frames)', section: { kind: 'skateformer', preset: 'ntu' }, layout: 'ntu-25', classes: 60, big: true, pytorch: { forwardMs: 287, trainSamplesPerSecond: 0.66 }, pytorchCase: 'ntu' },
-  { label: 'SkateFormer NTU, 1 person (24 joints, 64 frames)', section: { kind: 'skateformer', preset: 'ntu', persons: 1 }, layout: 'ntu-25', classes: 60, persons: 1, big: true, pytorch: { forwardMs: 134 }, pytorchCase: 'ntu-1person' },
-  { label: 'SkateFormer NW-UCLA (20 joints, 64 frames)', section: { kind: 'skateformer', preset: 'kinect20' }, layout: 'kinect-20', classes: 10, big: true, pytorch: { trainSamplesPerSecond: 7.2 }, pytorchCase: 'nwucla' },
-  { label: 'ST-GCN tiny (2 persons, 64 frames)', section: { kind: 'stgcn', preset: 'tiny' }, layout: 'ntu-25', classes: 60, big: false },
-  { label: 'ST-GCN standard (2 persons, 64 frames)', section: { kind: 'stgcn', preset: 'standard' }, layout: 'ntu-25', classes: 60, big: true },
-  { label: 'part streams small (2 persons, 64 frames)', section: { kind: 'partstream', preset: 'small' }, layout: 'ntu-25', classes: 60, big: false },
-  { label: 'part streams PSUMNet-size (2 persons, 64 frames)', section: { kind: 'partstream', preset: 'psumnet' }, layout: 'ntu-25', classes: 60, big: true },
+  {
+    label: 'SkateFormer realtime (1 person, 64 frames)',
+    section: { kind: 'skateformer', preset: 'realtime' },
+    layout: 'ntu-25',
+    classes: 60,
+    big: false,
+  },
+  {
+    label: 'SkateFormer NTU (2 persons × 24 joints, 64 frames)',
+    section: { kind: 'skateformer', preset: 'ntu' },
+    layout: 'ntu-25',
+    classes: 60,
+    big: true,
+    pytorch: { forwardMs: 287, trainSamplesPerSecond: 0.66 },
+    pytorchCase: 'ntu',
+  },
+  {
+    label: 'SkateFormer NTU, 1 person (24 joints, 64 frames)',
+    section: { kind: 'skateformer', preset: 'ntu', persons: 1 },
+    layout: 'ntu-25',
+    classes: 60,
+    persons: 1,
+    big: true,
+    pytorch: { forwardMs: 134 },
+    pytorchCase: 'ntu-1person',
+  },
+  {
+    label: 'SkateFormer NW-UCLA (20 joints, 64 frames)',
+    section: { kind: 'skateformer', preset: 'kinect20' },
+    layout: 'kinect-20',
+    classes: 10,
+    big: true,
+    pytorch: { trainSamplesPerSecond: 7.2 },
+    pytorchCase: 'nwucla',
+  },
+  {
+    label: 'ST-GCN tiny (2 persons, 64 frames)',
+    section: { kind: 'stgcn', preset: 'tiny' },
+    layout: 'ntu-25',
+    classes: 60,
+    big: false,
+  },
+  {
+    label: 'ST-GCN standard (2 persons, 64 frames)',
+    section: { kind: 'stgcn', preset: 'standard' },
+    layout: 'ntu-25',
+    classes: 60,
+    big: true,
+  },
+  {
+    label: 'part streams small (2 persons, 64 frames)',
+    section: { kind: 'partstream', preset: 'small' },
+    layout: 'ntu-25',
+    classes: 60,
+    big: false,
+  },
+  {
+    label: 'part streams PSUMNet-size (2 persons, 64 frames)',
+    section: { kind: 'partstream', preset: 'psumnet' },
+    layout: 'ntu-25',
+    classes: 60,
+    big: true,
+  },
 ];
 
 interface Row {
@@ -86,16 +141,27 @@ interface Row {
   /** wasm: the size of the wasm heap, which grows to the peak of live tensors and never shrinks; else the largest tf.memory().numBytes seen. */
   readonly peakTfMiB?: number;
   readonly peakRssMiB?: number;
-  readonly pytorch?: Case['pytorch'] & { readonly peakRssMiB?: number; readonly sameRun?: boolean; readonly blas?: string };
+  readonly pytorch?: Case['pytorch'] & {
+    readonly peakRssMiB?: number;
+    readonly sameRun?: boolean;
+    readonly blas?: string;
+  };
   readonly note?: string;
 }
 
-function randomBatch(model: SkeletonModel, batch: number, classes: number): { x: tf.Tensor4D; indexT: tf.Tensor2D; labels: tf.Tensor1D } {
+function randomBatch(
+  model: SkeletonModel,
+  batch: number,
+  classes: number,
+): { x: tf.Tensor4D; indexT: tf.Tensor2D; labels: tf.Tensor1D } {
   const V = model.persons * model.jointOrder.length;
   return {
     x: tf.randomNormal([batch, model.frames, V, model.inChannels], 0, 0.3, 'float32', 1) as tf.Tensor4D,
     indexT: tf.tile(tf.expandDims(tf.linspace(-1, 1, model.frames), 0), [batch, 1]) as tf.Tensor2D,
-    labels: tf.tensor1d(Array.from({ length: batch }, (_, i) => i % classes), 'int32'),
+    labels: tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => i % classes),
+      'int32',
+    ),
   };
 }
 
@@ -105,7 +171,12 @@ function median(xs: number[]): number {
 }
 
 /** `between` runs after each timed run (PyTorch's turn when interleaved), outside the timing. */
-async function forwardLatency(model: SkeletonModel, runs: number, classes: number, between?: () => Promise<void>): Promise<number> {
+async function forwardLatency(
+  model: SkeletonModel,
+  runs: number,
+  classes: number,
+  between?: () => Promise<void>,
+): Promise<number> {
   const { x, indexT, labels } = randomBatch(model, 1, classes);
   const once = async () => {
     const t0 = performance.now();
@@ -125,12 +196,30 @@ async function forwardLatency(model: SkeletonModel, runs: number, classes: numbe
 }
 
 /** Training steps as the trainer runs them; returns samples/s and the tensor count after each step. */
-async function trainingSteps(model: SkeletonModel, batch: number, steps: number, classes: number, peak: { bytes: number }, between?: () => Promise<void>): Promise<{ samplesPerSecond: number; tensors: number[] }> {
-  const optimizer = new Optimizer(model.params, { kind: 'adamw', weightDecay: 0.1, decayParameters: 'all', betas: [0.9, 0.999], eps: 1e-8, momentum: 0.9, nesterov: true });
+async function trainingSteps(
+  model: SkeletonModel,
+  batch: number,
+  steps: number,
+  classes: number,
+  peak: { bytes: number },
+  between?: () => Promise<void>,
+): Promise<{ samplesPerSecond: number; tensors: number[] }> {
+  const optimizer = new Optimizer(model.params, {
+    kind: 'adamw',
+    weightDecay: 0.1,
+    decayParameters: 'all',
+    betas: [0.9, 0.999],
+    eps: 1e-8,
+    momentum: 0.9,
+    nesterov: true,
+  });
   const { x, indexT, labels } = randomBatch(model, batch, classes);
   const tensors: number[] = [];
   const step = async (i: number) => {
-    const { value, grads } = tf.variableGrads(() => classificationLoss(model.forward({ x, indexT }, { training: true, seed: i }), labels, 0.1), optimizer.variables());
+    const { value, grads } = tf.variableGrads(
+      () => classificationLoss(model.forward({ x, indexT }, { training: true, seed: i }), labels, 0.1),
+      optimizer.variables(),
+    );
     peak.bytes = Math.max(peak.bytes, tf.memory().numBytes);
     const clipped = clipGradNorm(grads, 1);
     optimizer.applyGradients(clipped.grads, 1e-4);
@@ -160,7 +249,8 @@ async function runCase(spec: string, caseIndex: number, quick: boolean, steps: n
   const [name, threadsText] = spec.split('-');
   const threads = threadsText ? Number(threadsText) : 1;
   // ONNX Runtime rows (bench/onnx-rows.ts): the exported model on onnxruntime-node.
-  if (name === 'onnx') return void process.stdout.write(`${JSON.stringify(await onnxRow(CASES[caseIndex], threads, quick))}\n`);
+  if (name === 'onnx')
+    return void process.stdout.write(`${JSON.stringify(await onnxRow(CASES[caseIndex], threads, quick))}\n`);
   const native = arg('native', 'auto') as NativeChoice;
   const info = await initBackend(name as BackendChoice, { threads, ...(name === 'wasm' ? { native } : {}) });
   if (info.backend !== name) throw new Error(`asked for ${name}, got ${info.backend}`);
@@ -168,13 +258,27 @@ async function runCase(spec: string, caseIndex: number, quick: boolean, steps: n
   {
     const c = CASES[caseIndex];
     if (name === 'cpu' && c.big) {
-      process.stdout.write(`${JSON.stringify({ backend, model: c.label, note: 'not run: the pure-JS cpu backend takes minutes per training step at this size' } satisfies Row)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ backend, model: c.label, note: 'not run: the pure-JS cpu backend takes minutes per training step at this size' } satisfies Row)}\n`,
+      );
       return;
     }
-    const model = createModel(c.section, { layout: c.layout, classes: c.classes, ...(c.persons ? { persons: c.persons } : {}) }, 1);
+    const model = createModel(
+      c.section,
+      { layout: c.layout, classes: c.classes, ...(c.persons ? { persons: c.persons } : {}) },
+      1,
+    );
     const peak = { bytes: 0 };
     const checkout = arg('pytorch', '');
-    const torch = checkout && c.pytorchCase ? await PytorchModel.start(c.pytorchCase, { checkout, threads, ...(arg('python', '') ? { python: arg('python', '') } : {}), ...(arg('pytorch-blas', '') ? { blasDir: arg('pytorch-blas', '') } : {}) }) : undefined;
+    const torch =
+      checkout && c.pytorchCase
+        ? await PytorchModel.start(c.pytorchCase, {
+            checkout,
+            threads,
+            ...(arg('python', '') ? { python: arg('python', '') } : {}),
+            ...(arg('pytorch-blas', '') ? { blasDir: arg('pytorch-blas', '') } : {}),
+          })
+        : undefined;
     const torchForward: number[] = [];
     const torchTrain: number[] = [];
     // --forward-only: latency at batch 1 only (a quick side-by-side; no training, no leak check).
@@ -187,13 +291,33 @@ async function runCase(spec: string, caseIndex: number, quick: boolean, steps: n
     // takes about 7 s here): fewer runs, and the leak check over 5 steps at batch 2.
     const slow = name === 'cpu';
     const forwardRuns = slow ? 3 : c.big ? (quick ? 3 : 9) : quick ? 10 : 41;
-    const forwardMs = await forwardLatency(model, forwardRuns, c.classes, torch ? async () => void torchForward.push(...(await torch.forward(1))) : undefined);
+    const forwardMs = await forwardLatency(
+      model,
+      forwardRuns,
+      c.classes,
+      torch ? async () => void torchForward.push(...(await torch.forward(1))) : undefined,
+    );
     const timedSteps = slow ? 1 : c.big ? (quick ? 1 : 3) : quick ? 3 : 10;
-    const throughput = forwardOnly ? undefined : await trainingSteps(model, 16, timedSteps, c.classes, peak, torch ? async () => void torchTrain.push(...(await torch.train(16, 1))) : undefined);
+    const throughput = forwardOnly
+      ? undefined
+      : await trainingSteps(
+          model,
+          16,
+          timedSteps,
+          c.classes,
+          peak,
+          torch ? async () => void torchTrain.push(...(await torch.train(16, 1))) : undefined,
+        );
     const measured = torch
       ? {
           forwardMs: Number(median(torchForward).toFixed(1)),
-          ...(torchTrain.length ? { trainSamplesPerSecond: Number(((16 * torchTrain.length * 1000) / torchTrain.reduce((a, b) => a + b, 0)).toFixed(2)) } : {}),
+          ...(torchTrain.length
+            ? {
+                trainSamplesPerSecond: Number(
+                  ((16 * torchTrain.length * 1000) / torchTrain.reduce((a, b) => a + b, 0)).toFixed(2),
+                ),
+              }
+            : {}),
           peakRssMiB: Math.round(await torch.peakRssMiB()),
           sameRun: true,
           blas: torch.blas,
@@ -204,7 +328,10 @@ async function runCase(spec: string, caseIndex: number, quick: boolean, steps: n
     // hour each). With 2 threads the kernels are the same as with one: not repeated.
     const leakBatch = c.big ? 1 : slow ? 2 : 16;
     const leakSteps = threads > 1 || forwardOnly ? 0 : slow ? 5 : quick ? Math.min(steps, 10) : steps;
-    const leak = leakSteps > 0 ? await trainingSteps(model, leakBatch, leakSteps, c.classes, peak) : { tensors: [] as number[], samplesPerSecond: 0 };
+    const leak =
+      leakSteps > 0
+        ? await trainingSteps(model, leakBatch, leakSteps, c.classes, peak)
+        : { tensors: [] as number[], samplesPerSecond: 0 };
     const first = leak.tensors[0];
     const last = leak.tensors[leak.tensors.length - 1];
     const row: Row = {
@@ -213,7 +340,9 @@ async function runCase(spec: string, caseIndex: number, quick: boolean, steps: n
       parameters: model.params.countTrainable(),
       forwardMs: Number(forwardMs.toFixed(1)),
       forwardRuns,
-      ...(throughput ? { trainSamplesPerSecond: Number(throughput.samplesPerSecond.toFixed(2)), trainSteps: timedSteps } : {}),
+      ...(throughput
+        ? { trainSamplesPerSecond: Number(throughput.samplesPerSecond.toFixed(2)), trainSteps: timedSteps }
+        : {}),
       leakSteps,
       leakBatch,
       tensorsFlat: leak.tensors.length > 0 ? leak.tensors.every((n) => n === first) : undefined,
@@ -245,11 +374,23 @@ function table(rows: Row[]): string {
       continue;
     }
     const pt = r.pytorch
-      ? [r.pytorch.forwardMs ? `${r.pytorch.forwardMs} ms` : '', r.pytorch.trainSamplesPerSecond ? `${r.pytorch.trainSamplesPerSecond} samples/s` : '', r.pytorch.peakRssMiB ? `peak RSS ${r.pytorch.peakRssMiB} MiB` : '']
+      ? [
+          r.pytorch.forwardMs ? `${r.pytorch.forwardMs} ms` : '',
+          r.pytorch.trainSamplesPerSecond ? `${r.pytorch.trainSamplesPerSecond} samples/s` : '',
+          r.pytorch.peakRssMiB ? `peak RSS ${r.pytorch.peakRssMiB} MiB` : '',
+        ]
           .filter(Boolean)
-          .join(', ') + (r.pytorch.sameRun ? ' (same run, interleaved)' : ' (fixed reference figure from an earlier run)')
+          .join(', ') +
+        (r.pytorch.sameRun ? ' (same run, interleaved)' : ' (fixed reference figure from an earlier run)')
       : '';
-    const flat = r.trainSamplesPerSecond === undefined ? 'not run (--forward-only)' : r.tensorsFlat === undefined ? 'not repeated (the 1-thread kernels)' : r.tensorsFlat ? `flat: ${r.tensorsFirst} over ${r.leakSteps} steps (batch ${r.leakBatch})` : `**grew** ${r.tensorsFirst} → ${r.tensorsLast} over ${r.leakSteps} steps`;
+    const flat =
+      r.trainSamplesPerSecond === undefined
+        ? 'not run (--forward-only)'
+        : r.tensorsFlat === undefined
+          ? 'not repeated (the 1-thread kernels)'
+          : r.tensorsFlat
+            ? `flat: ${r.tensorsFirst} over ${r.leakSteps} steps (batch ${r.leakBatch})`
+            : `**grew** ${r.tensorsFirst} → ${r.tensorsLast} over ${r.leakSteps} steps`;
     lines.push(
       `| ${r.backend} | ${r.model} | ${Number(r.parameters).toLocaleString('en-US')} | ${r.forwardMs}${ratio(r.forwardMs, r.pytorch?.forwardMs, false)} | ${r.trainSamplesPerSecond ?? '–'}${ratio(r.trainSamplesPerSecond, r.pytorch?.trainSamplesPerSecond, true)} | ${pt} | ${flat} | ${r.peakTfMiB} | ${r.peakRssMiB} |`,
     );
@@ -269,9 +410,21 @@ async function profile(): Promise<void> {
   const batch = Number(arg('batch', '16'));
   const steps = Number(arg('steps', '2'));
   const info = await initBackend('wasm', { threads, native: arg('native', 'auto') as NativeChoice });
-  const model = createModel(c.section, { layout: c.layout, classes: c.classes, ...(c.persons ? { persons: c.persons } : {}) }, 1);
+  const model = createModel(
+    c.section,
+    { layout: c.layout, classes: c.classes, ...(c.persons ? { persons: c.persons } : {}) },
+    1,
+  );
   const recorder = new KernelProfile('wasm');
-  const optimizer = new Optimizer(model.params, { kind: 'adamw', weightDecay: 0.1, decayParameters: 'all', betas: [0.9, 0.999], eps: 1e-8, momentum: 0.9, nesterov: true });
+  const optimizer = new Optimizer(model.params, {
+    kind: 'adamw',
+    weightDecay: 0.1,
+    decayParameters: 'all',
+    betas: [0.9, 0.999],
+    eps: 1e-8,
+    momentum: 0.9,
+    nesterov: true,
+  });
   const one = randomBatch(model, 1, c.classes);
   const big = randomBatch(model, batch, c.classes);
   const forward = async () => {
@@ -280,13 +433,25 @@ async function profile(): Promise<void> {
     out.dispose();
   };
   const train = async (i: number) => {
-    const { value, grads } = tf.variableGrads(() => classificationLoss(model.forward({ x: big.x, indexT: big.indexT }, { training: true, seed: i }), big.labels, 0.1), optimizer.variables());
+    const { value, grads } = tf.variableGrads(
+      () =>
+        classificationLoss(
+          model.forward({ x: big.x, indexT: big.indexT }, { training: true, seed: i }),
+          big.labels,
+          0.1,
+        ),
+      optimizer.variables(),
+    );
     const clipped = clipGradNorm(grads, 1);
     optimizer.applyGradients(clipped.grads, 1e-4);
     await value.data();
     tf.dispose([value, clipped.norm, ...Object.values(grads), ...Object.values(clipped.grads)]);
   };
-  console.log(`${c.label} on ${info.description}; ${cpus()[0]?.model ?? 'unknown CPU'}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  console.log(
+    `${c.label} on ${info.description}; ${cpus()[0]?.model ?? 'unknown CPU'}, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}\n`,
+  );
   await forward();
   const fwdRuns = 5;
   const fwdMs = await recorder.record(async () => {
@@ -298,7 +463,9 @@ async function profile(): Promise<void> {
   const trainMs = await recorder.record(async () => {
     for (let i = 1; i <= steps; i++) await train(i);
   });
-  console.log(`### Training step, batch ${batch} (${steps} steps; ${((steps * batch * 1000) / trainMs).toFixed(2)} samples/s)\n\n${recorder.table(trainMs, steps)}`);
+  console.log(
+    `### Training step, batch ${batch} (${steps} steps; ${((steps * batch * 1000) / trainMs).toFixed(2)} samples/s)\n\n${recorder.table(trainMs, steps)}`,
+  );
   tf.dispose([one.x, one.indexT, one.labels, big.x, big.indexT, big.labels]);
   optimizer.dispose();
   model.dispose();
@@ -314,7 +481,9 @@ async function main(): Promise<void> {
   const merge = arg('merge', '');
   if (merge) {
     // --merge old.json,new.json [--json out.json]: rows of the later files replace rows of the same backend and model.
-    const files = merge.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')) as { rows: Row[] } & Record<string, unknown>);
+    const files = merge
+      .split(',')
+      .map((f) => JSON.parse(readFileSync(f, 'utf8')) as { rows: Row[] } & Record<string, unknown>);
     const rows: Row[] = [];
     for (const f of files) {
       for (const r of f.rows) {
@@ -323,10 +492,17 @@ async function main(): Promise<void> {
         else rows.push(r);
       }
     }
-    const order = (r: Row) => [r.backend.startsWith('wasm (SIMD, 1') ? 0 : r.backend.startsWith('wasm') ? 1 : 2, CASES.findIndex((c) => c.label === r.model)];
+    const order = (r: Row) => [
+      r.backend.startsWith('wasm (SIMD, 1') ? 0 : r.backend.startsWith('wasm') ? 1 : 2,
+      CASES.findIndex((c) => c.label === r.model),
+    ];
     rows.sort((a, b) => order(a)[0] - order(b)[0] || order(a)[1] - order(b)[1]);
     const jsonOut = arg('json', '');
-    if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ ...files[files.length - 1], date: new Date().toISOString(), merged: merge.split(','), rows }, null, 2)}\n`);
+    if (jsonOut)
+      writeFileSync(
+        jsonOut,
+        `${JSON.stringify({ ...files[files.length - 1], date: new Date().toISOString(), merged: merge.split(','), rows }, null, 2)}\n`,
+      );
     console.log(table(rows));
     return;
   }
@@ -337,15 +513,24 @@ async function main(): Promise<void> {
   for (const spec of requested) {
     for (let i = 0; i < CASES.length; i++) {
       if (only && !only.split(',').some((o) => CASES[i].label.includes(o))) continue;
-      const passOn = ['native', 'pytorch', 'python', 'pytorch-blas'].flatMap((k) => (arg(k, '') ? [`--${k}`, arg(k, '')] : []));
+      const passOn = ['native', 'pytorch', 'python', 'pytorch-blas'].flatMap((k) =>
+        arg(k, '') ? [`--${k}`, arg(k, '')] : [],
+      );
       const flags = ['--quick', '--forward-only'].filter((f) => process.argv.includes(f));
       const args = [self, '--worker', spec, '--case', String(i), '--steps', String(steps), ...passOn, ...flags];
       let out: string;
       try {
-        out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+        out = execFileSync(process.execPath, args, {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+          maxBuffer: 1 << 26,
+        });
       } catch (e) {
         const err = e as { stderr?: string; message: string };
-        const reason = (err.stderr ?? err.message).split('\n').find((l) => /asked for|not available|Cannot find|not installed/.test(l)) ?? err.message.split('\n')[0];
+        const reason =
+          (err.stderr ?? err.message)
+            .split('\n')
+            .find((l) => /asked for|not available|Cannot find|not installed/.test(l)) ?? err.message.split('\n')[0];
         console.error(`${spec}: not run (${reason.trim()})`);
         if (/not available|asked for/.test(reason)) break; // the backend is missing: no point trying its other cases
         continue;
@@ -360,9 +545,16 @@ async function main(): Promise<void> {
   const jsonOut = arg('json', '');
   if (jsonOut) {
     mkdirSync(dirname(jsonOut), { recursive: true });
-    writeFileSync(jsonOut, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, quick, rows }, null, 2)}\n`);
+    writeFileSync(
+      jsonOut,
+      `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, quick, rows }, null, 2)}\n`,
+    );
   }
-  console.log(`Machine: ${cpus()[0]?.model ?? 'unknown'}, ${availableParallelism()} cores, Node ${process.version}, load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}.`);
+  console.log(
+    `Machine: ${cpus()[0]?.model ?? 'unknown'}, ${availableParallelism()} cores, Node ${process.version}, load average at the end ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}.`,
+  );
   console.log(
     arg('pytorch', '')
       ? `PyTorch: the official SkateFormer from ${arg('pytorch', '')}, timed in the same run, alternating with skelact run by run, same shapes, batch sizes and threads.\n`

@@ -27,7 +27,14 @@ export interface OnnxCase {
 export interface OnnxRow {
   readonly backend: string;
   readonly model: string;
-  readonly onnx: { readonly forwardMs: number; readonly forward16Ms: number; readonly runs: number; readonly fileMB: number; readonly relativeError: number; readonly exportSeconds: number };
+  readonly onnx: {
+    readonly forwardMs: number;
+    readonly forward16Ms: number;
+    readonly runs: number;
+    readonly fileMB: number;
+    readonly relativeError: number;
+    readonly exportSeconds: number;
+  };
   /** The same model on TensorFlow.js (wasm, same threads), same process. */
   readonly tfjs: { readonly backend: string; readonly forwardMs: number; readonly forward16Ms: number };
 }
@@ -42,7 +49,12 @@ function median(xs: number[]): number {
 }
 
 /** Median time of `runs` forwards at `batch` (after 2 warm-ups) of an engine's logits function. */
-async function latency(spec: { frames: number; persons: number; jointOrder: Int32Array; inChannels: number }, logits: (x: Float32Array, indexT: Float32Array, batch: number) => Promise<unknown>, batch: number, runs: number): Promise<number> {
+async function latency(
+  spec: { frames: number; persons: number; jointOrder: Int32Array; inChannels: number },
+  logits: (x: Float32Array, indexT: Float32Array, batch: number) => Promise<unknown>,
+  batch: number,
+  runs: number,
+): Promise<number> {
   const T = spec.frames;
   const V = spec.persons * spec.jointOrder.length;
   const x = Float32Array.from({ length: batch * T * V * spec.inChannels }, (_, i) => Math.sin(i * 0.37) * 0.3);
@@ -60,13 +72,39 @@ async function latency(spec: { frames: number; persons: number; jointOrder: Int3
 /** One case on onnxruntime-node with `threads` intra-op threads. */
 export async function onnxRow(c: OnnxCase, threads: number, quick: boolean): Promise<OnnxRow> {
   const info = await initBackend('wasm', { threads });
-  const model = createModel(c.section, { layout: c.layout, classes: c.classes, ...(c.persons ? { persons: c.persons } : {}) }, 1);
+  const model = createModel(
+    c.section,
+    { layout: c.layout, classes: c.classes, ...(c.persons ? { persons: c.persons } : {}) },
+    1,
+  );
   try {
-    const manifest = { format: 'skelact-model', version: 1, kind: model.kind, config: model.config, layout: c.layout, classNames: Array.from({ length: c.classes }, (_, k) => `class ${k}`), persons: model.persons, jointOrder: Array.from(model.jointOrder), inChannels: model.inChannels, frames: model.frames, modality: 'j', sampling: 'skateformer', testCrop: 0.95, minLength: 32, fillMissingPersons: 'zeros', normalize: 'none', parameters: model.params.countTrainable(), weightsManifest: [] } as unknown as ModelManifest;
+    const manifest = {
+      format: 'skelact-model',
+      version: 1,
+      kind: model.kind,
+      config: model.config,
+      layout: c.layout,
+      classNames: Array.from({ length: c.classes }, (_, k) => `class ${k}`),
+      persons: model.persons,
+      jointOrder: Array.from(model.jointOrder),
+      inChannels: model.inChannels,
+      frames: model.frames,
+      modality: 'j',
+      sampling: 'skateformer',
+      testCrop: 0.95,
+      minLength: 32,
+      fillMissingPersons: 'zeros',
+      normalize: 'none',
+      parameters: model.params.countTrainable(),
+      weightsManifest: [],
+    } as unknown as ModelManifest;
     const t0 = performance.now();
     const { bytes } = exportOnnx(model, manifest);
     const exportSeconds = (performance.now() - t0) / 1000;
-    const onnx = await OnnxClassifier.create(bytes, await onnxRuntimeNode(), c.label, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+    const onnx = await OnnxClassifier.create(bytes, await onnxRuntimeNode(), c.label, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+    });
     try {
       const agreement = await compareEngines(model, onnx, 2);
       const runs = c.big ? (quick ? 3 : 9) : quick ? 10 : 41;
@@ -77,13 +115,34 @@ export async function onnxRow(c: OnnxCase, threads: number, quick: boolean): Pro
       const T = model.frames;
       const V = model.persons * model.jointOrder.length;
       const viaTfjs = async (x: Float32Array, indexT: Float32Array, batch: number) => {
-        const out = tf.tidy(() => model.forward({ x: tf.tensor4d(x, [batch, T, V, model.inChannels]), indexT: tf.tensor2d(indexT, [batch, T]) }, { training: false }).logits);
+        const out = tf.tidy(
+          () =>
+            model.forward(
+              { x: tf.tensor4d(x, [batch, T, V, model.inChannels]), indexT: tf.tensor2d(indexT, [batch, T]) },
+              { training: false },
+            ).logits,
+        );
         await out.data();
         out.dispose();
       };
-      const tfjs = { backend: info.description, forwardMs: Number((await latency(model, viaTfjs, 1, runs)).toFixed(1)), forward16Ms: Number((await latency(model, viaTfjs, 16, runs16)).toFixed(1)) };
+      const tfjs = {
+        backend: info.description,
+        forwardMs: Number((await latency(model, viaTfjs, 1, runs)).toFixed(1)),
+        forward16Ms: Number((await latency(model, viaTfjs, 16, runs16)).toFixed(1)),
+      };
       return {
-        tfjs, backend: `onnxruntime-node ${(await import('onnxruntime-node/package.json', { with: { type: 'json' } })).default.version} (CPU, ${threads} thread${threads > 1 ? 's' : ''})`, model: c.label, onnx: { forwardMs: Number(forwardMs.toFixed(1)), forward16Ms: Number(forward16Ms.toFixed(1)), runs, fileMB: Number((bytes.length / 1e6).toFixed(2)), relativeError: Number(agreement.relative.toExponential(2)), exportSeconds: Number(exportSeconds.toFixed(1)) } };
+        tfjs,
+        backend: `onnxruntime-node ${(await import('onnxruntime-node/package.json', { with: { type: 'json' } })).default.version} (CPU, ${threads} thread${threads > 1 ? 's' : ''})`,
+        model: c.label,
+        onnx: {
+          forwardMs: Number(forwardMs.toFixed(1)),
+          forward16Ms: Number(forward16Ms.toFixed(1)),
+          runs,
+          fileMB: Number((bytes.length / 1e6).toFixed(2)),
+          relativeError: Number(agreement.relative.toExponential(2)),
+          exportSeconds: Number(exportSeconds.toFixed(1)),
+        },
+      };
     } finally {
       await onnx.dispose();
     }
@@ -95,10 +154,15 @@ export async function onnxRow(c: OnnxCase, threads: number, quick: boolean): Pro
 
 /** The ONNX rows as a Markdown table, with the tfjs wasm forward of the same process beside them. */
 export function onnxTable(rows: readonly OnnxRow[]): string {
-  const lines = ['| engine | model | ONNX file (MB) | forward, batch 1 (ms) | forward, batch 16 (ms) | tfjs wasm, same threads: batch 1 / 16 (ms) | logits vs tfjs (relative) |', '|---|---|---|---|---|---|---|'];
+  const lines = [
+    '| engine | model | ONNX file (MB) | forward, batch 1 (ms) | forward, batch 16 (ms) | tfjs wasm, same threads: batch 1 / 16 (ms) | logits vs tfjs (relative) |',
+    '|---|---|---|---|---|---|---|',
+  ];
   const speed = (tfjs: number, ort: number) => `${(tfjs / ort).toFixed(1)}×`;
   for (const r of rows) {
-    lines.push(`| ${r.backend} | ${r.model} | ${r.onnx.fileMB} | ${r.onnx.forwardMs} (${speed(r.tfjs.forwardMs, r.onnx.forwardMs)}) | ${r.onnx.forward16Ms} (${speed(r.tfjs.forward16Ms, r.onnx.forward16Ms)}) | ${r.tfjs.forwardMs} / ${r.tfjs.forward16Ms} | ${r.onnx.relativeError} |`);
+    lines.push(
+      `| ${r.backend} | ${r.model} | ${r.onnx.fileMB} | ${r.onnx.forwardMs} (${speed(r.tfjs.forwardMs, r.onnx.forwardMs)}) | ${r.onnx.forward16Ms} (${speed(r.tfjs.forward16Ms, r.onnx.forward16Ms)}) | ${r.tfjs.forwardMs} / ${r.tfjs.forward16Ms} | ${r.onnx.relativeError} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -34,7 +34,13 @@ type Mode = 'stock' | 'kernels' | 'fast';
 const MODES: readonly Mode[] = ['stock', 'kernels', 'fast'];
 
 /** Kernels the stock wasm backend lacks; in stock mode they run on the cpu backend. */
-const MISSING_ON_WASM = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'UnsortedSegmentSum', 'Einsum'];
+const MISSING_ON_WASM = [
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'UnsortedSegmentSum',
+  'Einsum',
+];
 
 let currentMode: Mode | undefined;
 /** --native on: the kernels and fast set-ups also run skelact's native OpenBLAS kernels (stock never does). */
@@ -44,7 +50,9 @@ function setMode(mode: Mode): Ops {
   if (mode !== currentMode && mode === 'stock') {
     unregisterNativeKernels();
     restoreBuiltinWasmKernels();
-    for (const name of MISSING_ON_WASM) if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: cpuBridge(name) });
+    for (const name of MISSING_ON_WASM)
+      if (!tf.getKernel(name, 'wasm'))
+        tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: cpuBridge(name) });
   } else if (mode !== currentMode) {
     registerWasmTrainingKernels();
     const addon = loadNativeAddon().addon;
@@ -68,7 +76,10 @@ interface Case {
 }
 
 /** Forward + backward of f w.r.t. its inputs, against a fixed random output gradient. */
-function forwardBackward(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]): { step: () => tf.Tensor[]; dispose: () => void } {
+function forwardBackward(
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: tf.Tensor[],
+): { step: () => tf.Tensor[]; dispose: () => void } {
   const dy = tf.tidy(() => randn(f(...inputs).shape, 7));
   const g = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), dy)));
   return { step: () => g(inputs), dispose: () => tf.dispose([...inputs, dy]) };
@@ -83,7 +94,10 @@ function convCase(name: string, cin: number, cout: number, stride: number, group
       const x = randn([B, 64, 48, cin], 1);
       const w = randn([7, cin / groups, cout], 2, 0.1);
       const b = randn([cout], 3);
-      return forwardBackward((xi, wi, bi) => ops.temporalConv(xi as tf.Tensor4D, wi as tf.Tensor3D, bi as tf.Tensor1D, { stride, groups }), [x, w, b]);
+      return forwardBackward(
+        (xi, wi, bi) => ops.temporalConv(xi as tf.Tensor4D, wi as tf.Tensor3D, bi as tf.Tensor1D, { stride, groups }),
+        [x, w, b],
+      );
     },
   };
 }
@@ -96,7 +110,11 @@ function attentionCase(name: string, windowsPerSample: number, n: number, d: num
       const shape = [B * windowsPerSample, 4, n, d];
       const [q, k, v] = [randn(shape, 1), randn(shape, 2), randn(shape, 3)];
       const bias = randn([1, 4, n, n], 4, 0.1);
-      return forwardBackward((qi, ki, vi, bi) => ops.windowAttention(qi as tf.Tensor4D, ki as tf.Tensor4D, vi as tf.Tensor4D, 0.5, bi, drop, 11), [q, k, v, bias]);
+      return forwardBackward(
+        (qi, ki, vi, bi) =>
+          ops.windowAttention(qi as tf.Tensor4D, ki as tf.Tensor4D, vi as tf.Tensor4D, 0.5, bi, drop, 11),
+        [q, k, v, bias],
+      );
     },
   };
 }
@@ -113,7 +131,8 @@ function transformerStep(ops: Ops, B: number): { step: () => tf.Tensor[]; dispos
   const heads = 4;
   const d = D / heads;
   const W = (B * tokens) / n;
-  const m = (shape: [number, number], seed: number, scale: number) => tf.variable(randn(shape, seed, scale)) as tf.Variable<tf.Rank.R2>;
+  const m = (shape: [number, number], seed: number, scale: number) =>
+    tf.variable(randn(shape, seed, scale)) as tf.Variable<tf.Rank.R2>;
   const c = (size: number, value: number) => tf.variable(tf.fill([size], value)) as tf.Variable<tf.Rank.R1>;
   const p = {
     ln1g: c(D, 1),
@@ -132,7 +151,15 @@ function transformerStep(ops: Ops, B: number): { step: () => tf.Tensor[]; dispos
     headb: c(60, 0),
   };
   const x = randn([B, tokens, D], 6);
-  const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, i) => (i * 7) % 60), 'int32'), 60));
+  const labels = tf.tidy(() =>
+    tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: B }, (_, i) => (i * 7) % 60),
+        'int32',
+      ),
+      60,
+    ),
+  );
   const optimizer = tf.train.adam(1e-3);
   let seed = 0;
   const loss = () => {
@@ -175,14 +202,26 @@ const CASES: Case[] = [
   {
     name: 'layerNorm [16·64·48, 96]',
     batch: 16,
-    make: (ops, B) => forwardBackward((x, g, b) => ops.layerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D), [randn([B * 64 * 48, 96], 1), randn([96], 2), randn([96], 3)]),
+    make: (ops, B) =>
+      forwardBackward(
+        (x, g, b) => ops.layerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D),
+        [randn([B * 64 * 48, 96], 1), randn([96], 2), randn([96], 3)],
+      ),
   },
   {
     name: 'batchNorm (training) [16, 64, 48, 96]',
     batch: 16,
     make: (ops, B) => {
-      const state = { gamma: tf.variable(randn([96], 2)), beta: tf.variable(randn([96], 3)), movingMean: tf.variable(tf.zeros([96])), movingVariance: tf.variable(tf.ones([96])) };
-      const fb = forwardBackward((x, g, b) => ops.batchNorm(x, { ...state, gamma: g as tf.Variable, beta: b as tf.Variable }, true), [randn([B, 64, 48, 96], 1), state.gamma, state.beta]);
+      const state = {
+        gamma: tf.variable(randn([96], 2)),
+        beta: tf.variable(randn([96], 3)),
+        movingMean: tf.variable(tf.zeros([96])),
+        movingVariance: tf.variable(tf.ones([96])),
+      };
+      const fb = forwardBackward(
+        (x, g, b) => ops.batchNorm(x, { ...state, gamma: g as tf.Variable, beta: b as tf.Variable }, true),
+        [randn([B, 64, 48, 96], 1), state.gamma, state.beta],
+      );
       return { step: fb.step, dispose: () => (fb.dispose(), tf.dispose([state.movingMean, state.movingVariance])) };
     },
   },
@@ -190,7 +229,11 @@ const CASES: Case[] = [
   attentionCase('windowAttention type 2/4: 16·32 windows × 4 heads, N 96, d 3, drop 0.5', 32, 96, 3, 0.5),
   attentionCase('windowAttention stage 2: 16·24 windows × 4 heads, N 64, d 6, drop 0.5', 24, 64, 6, 0.5),
   attentionCase('windowAttention 16·48 windows, N 64, d 3, no dropout', 48, 64, 3, 0),
-  { name: 'Adam step, toy transformer block (B 16, 1600 tokens, D 64, 4 heads, windows of 64)', batch: 16, make: transformerStep },
+  {
+    name: 'Adam step, toy transformer block (B 16, 1600 tokens, D 64, 4 heads, windows of 64)',
+    batch: 16,
+    make: transformerStep,
+  },
 ];
 
 /** One run: the step, then a dataSync of a scalar that depends on every output. */
@@ -238,18 +281,24 @@ async function main(): Promise<void> {
     for (const s of setups) {
       s.dispose();
       ms[s.mode] = (median(s.times) * c.batch) / s.batch;
-      process.stderr.write(`${c.name} [${s.mode}${s.batch !== c.batch ? ` at batch ${s.batch}` : ''}]: ${s.times.map((t) => t.toFixed(0)).join(' ')} ms\n`);
+      process.stderr.write(
+        `${c.name} [${s.mode}${s.batch !== c.batch ? ` at batch ${s.batch}` : ''}]: ${s.times.map((t) => t.toFixed(0)).join(' ')} ms\n`,
+      );
     }
     results.push({ name: c.name, ms, scaled: setups.some((s) => s.batch !== c.batch) });
   }
   registerWasmTrainingKernels();
-  const fmt = (v: number | undefined, approx: boolean) => (v === undefined ? '–' : `${approx ? '≈' : ''}${v >= 10000 ? (v / 1000).toFixed(1) + ' s' : v.toFixed(0) + ' ms'}`);
+  const fmt = (v: number | undefined, approx: boolean) =>
+    v === undefined ? '–' : `${approx ? '≈' : ''}${v >= 10000 ? (v / 1000).toFixed(1) + ' s' : v.toFixed(0) + ' ms'}`;
   console.log(`\nForward + backward on ${info.description}, median of ${runs} runs (node ${process.version}).\n`);
   console.log('| op | stock wasm (reference ops) | + skelact kernels | skelact ops (after) | speed-up |');
   console.log('|---|---|---|---|---|');
   for (const r of results) {
-    const speedUp = r.ms.stock !== undefined && r.ms.fast !== undefined ? `${(r.ms.stock / r.ms.fast).toFixed(1)}×` : '–';
-    console.log(`| ${r.name} | ${fmt(r.ms.stock, r.scaled)} | ${fmt(r.ms.kernels, false)} | ${fmt(r.ms.fast, false)} | ${speedUp} |`);
+    const speedUp =
+      r.ms.stock !== undefined && r.ms.fast !== undefined ? `${(r.ms.stock / r.ms.fast).toFixed(1)}×` : '–';
+    console.log(
+      `| ${r.name} | ${fmt(r.ms.stock, r.scaled)} | ${fmt(r.ms.kernels, false)} | ${fmt(r.ms.fast, false)} | ${speedUp} |`,
+    );
   }
   const json = arg('json', '');
   if (json) writeFileSync(json, JSON.stringify({ backend: info.description, runs, results }, null, 2));

@@ -47,7 +47,8 @@ async function decodeFps(video: string, width: number): Promise<{ fps: number; f
 
 async function run(engineName: PoseEngineName, model: PoseModel, video: string, persons: number): Promise<Row> {
   const t0 = performance.now();
-  const engine: PoseEngine & { stats?: { detectMs: number; detections: number } } = engineName === 'mediapipe' ? await createMediapipeEngine(model) : await createTfjsEngine(model);
+  const engine: PoseEngine & { stats?: { detectMs: number; detections: number } } =
+    engineName === 'mediapipe' ? await createMediapipeEngine(model) : await createTfjsEngine(model);
   // Startup: the engine (Chromium and the page, or nothing) and its first landmarker (model load).
   await (await engine.createLandmarker()).close();
   const startupSeconds = (performance.now() - t0) / 1000;
@@ -56,7 +57,10 @@ async function run(engineName: PoseEngineName, model: PoseModel, video: string, 
     await extractPoses(video, engine, { fps: 2, width: 640, persons });
     const before = engine.stats ? { ...engine.stats } : undefined;
     const { stats } = await extractPoses(video, engine, { width: 640, persons });
-    const pageMs = engine.stats && before ? (engine.stats.detectMs - before.detectMs) / Math.max(1, engine.stats.detections - before.detections) : undefined;
+    const pageMs =
+      engine.stats && before
+        ? (engine.stats.detectMs - before.detectMs) / Math.max(1, engine.stats.detections - before.detections)
+        : undefined;
     return {
       engine: engine.description,
       model,
@@ -101,15 +105,27 @@ async function main(): Promise<void> {
   const out = arg('json', '');
   if (out) {
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, ffmpeg: ffmpegVersion(), decode, rows }, null, 2)}\n`);
+    writeFileSync(
+      out,
+      `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: availableParallelism(), node: process.version, ffmpeg: ffmpegVersion(), decode, rows }, null, 2)}\n`,
+    );
   }
-  console.log(`Machine: ${cpus()[0]?.model ?? 'unknown'}, ${availableParallelism()} cores, Node ${process.version}; ${ffmpegVersion()}.\n`);
+  console.log(
+    `Machine: ${cpus()[0]?.model ?? 'unknown'}, ${availableParallelism()} cores, Node ${process.version}; ${ffmpegVersion()}.\n`,
+  );
   console.log(`Decoding alone (ffmpeg to RGBA, 640 px): ${decode.fps.toFixed(0)} frames/s.\n`);
-  console.log('| engine | model | clip | persons | inference (ms/frame) | end to end (frames/s) | frames with a person / all persons | startup (s) |');
+  console.log(
+    '| engine | model | clip | persons | inference (ms/frame) | end to end (frames/s) | frames with a person / all persons | startup (s) |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    const inference = r.pageMsPerFrame !== undefined ? `${r.inferenceMsPerFrame} (${r.pageMsPerFrame} in MediaPipe)` : `${r.inferenceMsPerFrame}`;
-    console.log(`| ${r.engine.split(':')[0]} | ${r.model} | ${r.video} | ${r.persons} | ${inference} | ${r.endToEndFps} | ${r.framesWithPerson} / ${r.framesWithAll} of ${r.frames} | ${r.startupSeconds} |`);
+    const inference =
+      r.pageMsPerFrame !== undefined
+        ? `${r.inferenceMsPerFrame} (${r.pageMsPerFrame} in MediaPipe)`
+        : `${r.inferenceMsPerFrame}`;
+    console.log(
+      `| ${r.engine.split(':')[0]} | ${r.model} | ${r.video} | ${r.persons} | ${inference} | ${r.endToEndFps} | ${r.framesWithPerson} / ${r.framesWithAll} of ${r.frames} | ${r.startupSeconds} |`,
+    );
   }
 }
 

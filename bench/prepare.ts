@@ -75,7 +75,11 @@ function retainedHeap(): number {
 
 function runChild(raw: string, out: string, workers: number): RunResult {
   const self = fileURLToPath(import.meta.url);
-  const text = execFileSync(process.execPath, ['--expose-gc', self, '--child', '--raw', raw, '--out', out, '--workers', String(workers)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const text = execFileSync(
+    process.execPath,
+    ['--expose-gc', self, '--child', '--raw', raw, '--out', out, '--workers', String(workers)],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
   return JSON.parse(text.trim().split('\n').pop()!) as RunResult;
 }
 
@@ -94,7 +98,10 @@ async function ensureFiles(dir: string, files: number, seed: number): Promise<vo
 function subset(src: string, dst: string, count: number): void {
   rmSync(dst, { recursive: true, force: true });
   mkdirSync(dst, { recursive: true });
-  const names = readdirSync(src).filter((n) => n.endsWith('.skeleton')).sort().slice(0, count);
+  const names = readdirSync(src)
+    .filter((n) => n.endsWith('.skeleton'))
+    .sort()
+    .slice(0, count);
   for (const n of names) writeFileSync(join(dst, n), readFileSync(join(src, n)));
 }
 
@@ -109,7 +116,10 @@ function writeTinyNtuFiles(dir: string, count: number): void {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const joint = '0.1234567 0.2345678 3.456789 250.1 200.2 900.3 500.4 0.5 0.5 0.5 0.5 2';
-  const text = ['1', '1', '72057594037931101 0 1 1 1 1 0 0.1 -0.2 2', '25', ...Array.from({ length: 25 }, () => joint)].join('\r\n') + '\r\n';
+  const text =
+    ['1', '1', '72057594037931101 0 1 1 1 1 0 0.1 -0.2 2', '25', ...Array.from({ length: 25 }, () => joint)].join(
+      '\r\n',
+    ) + '\r\n';
   let n = 0;
   for (let setup = 1; setup <= 32 && n < count; setup++) {
     for (let performer = 1; performer <= 106 && n < count; performer++) {
@@ -134,27 +144,38 @@ async function main(): Promise<void> {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.error(`generating ${files} realistic synthetic NTU files in ${raw} …`);
   await ensureFiles(raw, files, 2026);
-  const names = readdirSync(raw).filter((n) => n.endsWith('.skeleton')).sort();
+  const names = readdirSync(raw)
+    .filter((n) => n.endsWith('.skeleton'))
+    .sort();
   const totalBytes = names.reduce((s, n) => s + statSync(join(raw, n)).size, 0);
-  console.error(`${names.length} files, ${(totalBytes / 1e6).toFixed(0)} MB (${(totalBytes / names.length / 1e3).toFixed(0)} KB per file)`);
+  console.error(
+    `${names.length} files, ${(totalBytes / 1e6).toFixed(0)} MB (${(totalBytes / names.length / 1e3).toFixed(0)} KB per file)`,
+  );
 
   // 1. In-memory processing throughput on one core (no disk I/O in the timed part).
-  const sampleFiles = names.slice(0, Math.min(300, names.length)).map((n) => ({ name: n, bytes: readFileSync(join(raw, n)) }));
+  const sampleFiles = names
+    .slice(0, Math.min(300, names.length))
+    .map((n) => ({ name: n, bytes: readFileSync(join(raw, n)) }));
   const sampleBytes = sampleFiles.reduce((s, f) => s + f.bytes.length, 0);
   for (const f of sampleFiles.slice(0, 20)) ntuSampleFromBytes(f.bytes, f.name, { alignment: 'ctrgcn' }); // warm up
   const rounds = 3;
   const t0 = performance.now();
-  for (let r = 0; r < rounds; r++) for (const f of sampleFiles) ntuSampleFromBytes(f.bytes, f.name, { alignment: 'ctrgcn' });
+  for (let r = 0; r < rounds; r++)
+    for (const f of sampleFiles) ntuSampleFromBytes(f.bytes, f.name, { alignment: 'ctrgcn' });
   const coreSeconds = (performance.now() - t0) / 1000;
   const core = { files: (rounds * sampleFiles.length) / coreSeconds, mbps: (rounds * sampleBytes) / 1e6 / coreSeconds };
-  console.error(`in-memory parse + denoise + centre, 1 core: ${core.mbps.toFixed(0)} MB/s, ${core.files.toFixed(0)} files/s`);
+  console.error(
+    `in-memory parse + denoise + centre, 1 core: ${core.mbps.toFixed(0)} MB/s, ${core.files.toFixed(0)} files/s`,
+  );
 
   // 2. Whole prepare with 0, 1, 2 workers.
   const runs: RunResult[] = [];
   for (const workers of [0, 1, Math.max(2, availableParallelism())]) {
     const r = runChild(raw, join(base, `cache-w${workers}`), workers);
     runs.push(r);
-    console.error(`prepare, ${workers} worker thread(s): ${(r.megabytes / r.seconds).toFixed(0)} MB/s, ${(r.files / r.seconds).toFixed(0)} files/s (steady ${r.steadyFilesPerSecond.toFixed(0)} files/s), peak RSS ${r.maxRssMiB.toFixed(0)} MiB`);
+    console.error(
+      `prepare, ${workers} worker thread(s): ${(r.megabytes / r.seconds).toFixed(0)} MB/s, ${(r.files / r.seconds).toFixed(0)} files/s (steady ${r.steadyFilesPerSecond.toFixed(0)} files/s), peak RSS ${r.maxRssMiB.toFixed(0)} MiB`,
+    );
   }
 
   // 3. Peak memory against the number of files.
@@ -165,7 +186,9 @@ async function main(): Promise<void> {
     if (count < names.length) subset(raw, dir, count);
     const r = runChild(count < names.length ? dir : raw, join(base, `cache-scale-${count}`), 2);
     scaling.push(r);
-    console.error(`  ${count} files: peak RSS ${r.maxRssMiB.toFixed(0)} MiB, heap retained after GC ${r.retainedHeapMiB.toFixed(1)} MiB`);
+    console.error(
+      `  ${count} files: peak RSS ${r.maxRssMiB.toFixed(0)} MiB, heap retained after GC ${r.retainedHeapMiB.toFixed(1)} MiB`,
+    );
   }
   // 4. Full NTU120 file count with minimal files: the per-sample bookkeeping at scale.
   const countTest = Number(arg('count', '113945'));
@@ -178,21 +201,43 @@ async function main(): Promise<void> {
     console.error(`  ${count.files} files: ${count.seconds.toFixed(0)} s, peak RSS ${count.maxRssMiB.toFixed(0)} MiB`);
   }
 
-  const result = { date: new Date().toISOString(), cpu, cores: availableParallelism(), node: process.version, files: names.length, megabytes: totalBytes / 1e6, core, runs, scaling, count };
+  const result = {
+    date: new Date().toISOString(),
+    cpu,
+    cores: availableParallelism(),
+    node: process.version,
+    files: names.length,
+    megabytes: totalBytes / 1e6,
+    core,
+    runs,
+    scaling,
+    count,
+  };
   const jsonOut = arg('json', '');
   if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify(result, null, 2)}\n`);
   // Markdown for the README.
-  console.log(`Machine: ${cpu}, ${availableParallelism()} cores, Node ${process.version}; ${names.length} synthetic NTU files, ${(totalBytes / 1e6).toFixed(0)} MB.\n`);
+  console.log(
+    `Machine: ${cpu}, ${availableParallelism()} cores, Node ${process.version}; ${names.length} synthetic NTU files, ${(totalBytes / 1e6).toFixed(0)} MB.\n`,
+  );
   const perFileMB = totalBytes / 1e6 / names.length;
   console.log('| run | MB/s (wall) | files/s (wall) | MB/s (steady) | peak RSS (MiB) |');
   console.log('|---|---|---|---|---|');
-  console.log(`| parse + denoise + centre, in memory, 1 core | ${core.mbps.toFixed(0)} | ${core.files.toFixed(0)} | – | – |`);
+  console.log(
+    `| parse + denoise + centre, in memory, 1 core | ${core.mbps.toFixed(0)} | ${core.files.toFixed(0)} | – | – |`,
+  );
   for (const r of runs) {
-    const label = r.workers === 0 ? 'prepare, main thread only' : `prepare, ${r.workers} worker thread${r.workers > 1 ? 's' : ''}`;
-    console.log(`| ${label} | ${(r.megabytes / r.seconds).toFixed(0)} | ${(r.files / r.seconds).toFixed(0)} | ${(r.steadyFilesPerSecond * perFileMB).toFixed(0)} | ${r.maxRssMiB.toFixed(0)} |`);
+    const label =
+      r.workers === 0 ? 'prepare, main thread only' : `prepare, ${r.workers} worker thread${r.workers > 1 ? 's' : ''}`;
+    console.log(
+      `| ${label} | ${(r.megabytes / r.seconds).toFixed(0)} | ${(r.files / r.seconds).toFixed(0)} | ${(r.steadyFilesPerSecond * perFileMB).toFixed(0)} | ${r.maxRssMiB.toFixed(0)} |`,
+    );
   }
-  console.log('\n"wall" includes start-up (worker threads, module loading); "steady" is the rate from the first file done to the last.');
-  console.log(`\nPeak RSS against the number of files (2 workers): ${scaling.map((x) => `${x.files} files ${x.maxRssMiB.toFixed(0)} MiB`).join(', ')}.`);
+  console.log(
+    '\n"wall" includes start-up (worker threads, module loading); "steady" is the rate from the first file done to the last.',
+  );
+  console.log(
+    `\nPeak RSS against the number of files (2 workers): ${scaling.map((x) => `${x.files} files ${x.maxRssMiB.toFixed(0)} MiB`).join(', ')}.`,
+  );
   if (count) {
     console.log(
       `Full NTU120 file count (${count.files} minimal one-frame files with NTU names, 2 workers): ${count.seconds.toFixed(0)} s, ${(count.files / count.seconds).toFixed(0)} files/s, peak RSS ${count.maxRssMiB.toFixed(0)} MiB.`,

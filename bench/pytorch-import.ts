@@ -65,11 +65,22 @@ async function main() {
       for (let c = 0; c < C; c++)
         for (let t = 0; t < T; t++)
           for (let v = 0; v < V; v++)
-            for (let m = 0; m < M; m++) xs[((b * T + t) * M * V + m * V + v) * C + c] = (x.data as Float32Array)[(((b * C + c) * T + t) * V + v) * M + m];
+            for (let m = 0; m < M; m++)
+              xs[((b * T + t) * M * V + m * V + v) * C + c] = (x.data as Float32Array)[
+                (((b * C + c) * T + t) * V + v) * M + m
+              ];
     const { model } = loadModel(join(work, 'model'), createModelFromManifest);
     const forwardStart = performance.now();
     const logits = tf.tidy(() =>
-      model.forward({ x: tf.tensor4d(xs, [B, T, M * V, C]), indexT: tf.tensor2d(io.get('index_t')!.data as Float32Array, [B, T]) }, { training: false }).logits.dataSync(),
+      model
+        .forward(
+          {
+            x: tf.tensor4d(xs, [B, T, M * V, C]),
+            indexT: tf.tensor2d(io.get('index_t')!.data as Float32Array, [B, T]),
+          },
+          { training: false },
+        )
+        .logits.dataSync(),
     );
     const forwardSeconds = (performance.now() - forwardStart) / 1000;
     model.dispose();
@@ -95,7 +106,11 @@ async function main() {
       // Back to PyTorch: export, load with the official code, run the same inputs.
       const weights = join(work, 'exported.safetensors');
       exportPytorchWeights(join(work, 'model'), weights);
-      const out = execFileSync(arg('python', '/usr/bin/python3'), [join(root, 'scripts', 'pytorch-fixtures.py'), 'check', repo, weights, join(dir, 'io.safetensors')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = execFileSync(
+        arg('python', '/usr/bin/python3'),
+        [join(root, 'scripts', 'pytorch-fixtures.py'), 'check', repo, weights, join(dir, 'io.safetensors')],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+      );
       const back = (JSON.parse(out) as { logits: number[][] }).logits.flat();
       row.roundTripRelativeError = relativeError(back, official);
     }

@@ -29,9 +29,22 @@ export interface PytorchOptions {
 /** Where the OpenMP OpenBLAS is, if anywhere. */
 export function pytorchBlasDir(explicit?: string): string | undefined {
   // npm run setup:pytorch-bench unpacks it under .skelact-cache/openblas-openmp.
-  const cache = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.skelact-cache', 'openblas-openmp', 'usr', 'lib');
+  const cache = join(
+    dirname(fileURLToPath(import.meta.url)),
+    '..',
+    '..',
+    '.skelact-cache',
+    'openblas-openmp',
+    'usr',
+    'lib',
+  );
   const unpacked = existsSync(cache) ? readdirSync(cache).map((arch) => join(cache, arch, 'openblas-openmp')) : [];
-  const candidates = [explicit, process.env.SKELACT_PYTORCH_BLAS, ...unpacked, '/usr/lib/x86_64-linux-gnu/openblas-openmp'];
+  const candidates = [
+    explicit,
+    process.env.SKELACT_PYTORCH_BLAS,
+    ...unpacked,
+    '/usr/lib/x86_64-linux-gnu/openblas-openmp',
+  ];
   return candidates.find((d) => d && existsSync(join(d, 'libblas.so.3')));
 }
 
@@ -49,14 +62,28 @@ export class PytorchModel {
 
   static async start(which: PytorchCase, options: PytorchOptions): Promise<PytorchModel> {
     if (!existsSync(join(options.checkout, 'model', 'SkateFormer.py'))) {
-      throw new Error(`--pytorch ${options.checkout}: not a checkout of the official SkateFormer repository (no model/SkateFormer.py)`);
+      throw new Error(
+        `--pytorch ${options.checkout}: not a checkout of the official SkateFormer repository (no model/SkateFormer.py)`,
+      );
     }
     const python = options.python ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
     const blasDir = pytorchBlasDir(options.blasDir);
-    const env = { ...process.env, OMP_NUM_THREADS: String(options.threads), ...(blasDir ? { LD_LIBRARY_PATH: [blasDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : {}) };
+    const env = {
+      ...process.env,
+      OMP_NUM_THREADS: String(options.threads),
+      ...(blasDir ? { LD_LIBRARY_PATH: [blasDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : {}),
+    };
     const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'pytorch_skateformer.py');
-    const child = spawn(python, [script, options.checkout, which, String(options.threads)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const model = new PytorchModel(child, blasDir ? `OpenBLAS (OpenMP) from ${blasDir}` : "Debian's default BLAS (no OpenMP OpenBLAS found: slow; see the README)");
+    const child = spawn(python, [script, options.checkout, which, String(options.threads)], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const model = new PytorchModel(
+      child,
+      blasDir
+        ? `OpenBLAS (OpenMP) from ${blasDir}`
+        : "Debian's default BLAS (no OpenMP OpenBLAS found: slow; see the README)",
+    );
     const ready = (await model.read()) as { ready?: boolean; threads?: number };
     if (!ready.ready) throw new Error(`PyTorch did not start: ${JSON.stringify(ready)}`);
     return model;
@@ -64,7 +91,8 @@ export class PytorchModel {
 
   private async read(): Promise<Record<string, unknown>> {
     const next = await this.lines.next();
-    if (next.done) throw new Error(`the PyTorch process ended: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    if (next.done)
+      throw new Error(`the PyTorch process ended: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     return JSON.parse(next.value) as Record<string, unknown>;
   }
 

@@ -47,21 +47,27 @@ function workers(url: string, n: number): Promise<Timed> {
   const t0 = performance.now();
   let done = 0;
   return Promise.all(
-    Array.from({ length: n }, () => new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, 'worker', '--queue', url, '--until-empty', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let err = '';
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        let nl;
-        while ((nl = out.indexOf('\n')) >= 0) {
-          if ((JSON.parse(out.slice(0, nl)) as { type: string }).type === 'done') done++;
-          out = out.slice(nl + 1);
-        }
-      });
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited ${code}: ${err}`))));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const child = spawn(process.execPath, [BIN, 'worker', '--queue', url, '--until-empty', '--json'], {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let err = '';
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => {
+            out += d.toString();
+            let nl;
+            while ((nl = out.indexOf('\n')) >= 0) {
+              if ((JSON.parse(out.slice(0, nl)) as { type: string }).type === 'done') done++;
+              out = out.slice(nl + 1);
+            }
+          });
+          child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+          child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited ${code}: ${err}`))));
+        }),
+    ),
   ).then(() => ({ wall: (performance.now() - t0) / 1000, jobs: done }));
 }
 
@@ -71,7 +77,22 @@ try {
   const videos = join(work, 'videos');
   mkdirSync(videos);
   for (let i = 0; i < clips; i++) {
-    const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-ss', ((i * 5) / clips).toFixed(2), '-i', MEDIA, '-frames:v', String(frames), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', join(videos, `clip${i}.mp4`)]);
+    const r = spawnSync('ffmpeg', [
+      '-loglevel',
+      'error',
+      '-y',
+      '-ss',
+      ((i * 5) / clips).toFixed(2),
+      '-i',
+      MEDIA,
+      '-frames:v',
+      String(frames),
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      join(videos, `clip${i}.mp4`),
+    ]);
     if (r.status !== 0) throw new Error(`ffmpeg: ${r.stderr}`);
   }
   const perMinute = (seconds: number) => Number(((clips / seconds) * 60).toFixed(1));
@@ -83,22 +104,39 @@ try {
   const enqueue: number[] = [];
   for (let round = 0; round < runs; round++) {
     local.push(run(['extract', videos, '--out', join(work, `local-${round}`), ...settings, '--quiet']));
-    for (const [n, into] of [[1, one], [2, two]] as const) {
+    for (const [n, into] of [
+      [1, one],
+      [2, two],
+    ] as const) {
       const url = redis.url(round * 2 + n);
-      enqueue.push(run(['extract', videos, '--out', join(work, `queue-${round}-${n}`), ...settings, '--queue', url, '--quiet']));
+      enqueue.push(
+        run(['extract', videos, '--out', join(work, `queue-${round}-${n}`), ...settings, '--queue', url, '--quiet']),
+      );
       const timed = await workers(url, n);
       if (timed.jobs !== clips) throw new Error(`${n} worker(s) finished ${timed.jobs} of ${clips} jobs`);
       into.push(timed);
     }
-    console.log(`round ${round + 1}: local ${local[round].toFixed(1)} s, 1 worker ${one[round].wall.toFixed(1)} s, 2 workers ${two[round].wall.toFixed(1)} s`);
+    console.log(
+      `round ${round + 1}: local ${local[round].toFixed(1)} s, 1 worker ${one[round].wall.toFixed(1)} s, 2 workers ${two[round].wall.toFixed(1)} s`,
+    );
   }
-  const seconds = { local: median(local), oneWorker: median(one.map((x) => x.wall)), twoWorkers: median(two.map((x) => x.wall)), enqueue: median(enqueue) };
-  console.log(`clips/min: local ${perMinute(seconds.local)}, 1 worker ${perMinute(seconds.oneWorker)}, 2 workers ${perMinute(seconds.twoWorkers)}; adding a job ${Math.round((seconds.enqueue / clips) * 1000)} ms`);
+  const seconds = {
+    local: median(local),
+    oneWorker: median(one.map((x) => x.wall)),
+    twoWorkers: median(two.map((x) => x.wall)),
+    enqueue: median(enqueue),
+  };
+  console.log(
+    `clips/min: local ${perMinute(seconds.local)}, 1 worker ${perMinute(seconds.oneWorker)}, 2 workers ${perMinute(seconds.twoWorkers)}; adding a job ${Math.round((seconds.enqueue / clips) * 1000)} ms`,
+  );
   // The queue alone: jobs that do nothing, run by one worker in this process.
   const noopUrl = redis.url(15);
   const opened = await openQueue(noopUrl);
   const noop = 500;
-  await addJobs(opened, Array.from({ length: noop }, (_, i) => ({ kind: 'noop', id: jobId('noop', i), data: envelope(`noop ${i}`) })));
+  await addJobs(
+    opened,
+    Array.from({ length: noop }, (_, i) => ({ kind: 'noop', id: jobId('noop', i), data: envelope(`noop ${i}`) })),
+  );
   const t0 = performance.now();
   const w = await startWorker(noopUrl, { noop: async () => ({}) });
   while ((await queueStatus(opened, { failures: 1 })).counts.done < noop) await new Promise((r) => setTimeout(r, 20));
@@ -115,7 +153,11 @@ try {
     framesPerClip: frames,
     runs,
     seconds,
-    clipsPerMinute: { local: perMinute(seconds.local), oneWorker: perMinute(seconds.oneWorker), twoWorkers: perMinute(seconds.twoWorkers) },
+    clipsPerMinute: {
+      local: perMinute(seconds.local),
+      oneWorker: perMinute(seconds.oneWorker),
+      twoWorkers: perMinute(seconds.twoWorkers),
+    },
     enqueuePerJobMs: Math.round((seconds.enqueue / clips) * 1000),
     noopJobMs: Number(noopMs.toFixed(2)),
   };

@@ -13,11 +13,33 @@ import { packageRoot } from '../src/util/paths.js';
  * names, centred on the first frame and split by NTU60 X-Sub's subjects into benchmark 'xsub'.
  * Returns the cache folder (`<dir>/synthetic`).
  */
-export function writeSyntheticCache(dir: string, options: { seed: number; actions: readonly string[]; samplesPerClass: number }): string {
-  const generator = { seed: options.seed, actions: options.actions, samplesPerClass: options.samplesPerClass, frames: [40, 64] as const };
+export function writeSyntheticCache(
+  dir: string,
+  options: { seed: number; actions: readonly string[]; samplesPerClass: number },
+): string {
+  const generator = {
+    seed: options.seed,
+    actions: options.actions,
+    samplesPerClass: options.samplesPerClass,
+    frames: [40, 64] as const,
+  };
   const cacheDir = join(dir, 'synthetic');
-  const writer = new CacheWriter(cacheDir, { dataset: 'synthetic', layout: 'ntu-25', channels: ['x', 'y', 'z'], classNames: syntheticClasses(generator).map((c) => c.name), preprocessing: { alignment: 'ctrgcn' }, fingerprint: 'bench', source: 'generateSyntheticSamples', skelactVersion: '0' });
-  for (const s of generateSyntheticSamples(generator)) writer.add({ ...s, clip: centreOnFirstFrame(s.clip, 1) }, { xsub: ntuSplit('ntu60-xsub', s.name) ?? 'test' }, s.name);
+  const writer = new CacheWriter(cacheDir, {
+    dataset: 'synthetic',
+    layout: 'ntu-25',
+    channels: ['x', 'y', 'z'],
+    classNames: syntheticClasses(generator).map((c) => c.name),
+    preprocessing: { alignment: 'ctrgcn' },
+    fingerprint: 'bench',
+    source: 'generateSyntheticSamples',
+    skelactVersion: '0',
+  });
+  for (const s of generateSyntheticSamples(generator))
+    writer.add(
+      { ...s, clip: centreOnFirstFrame(s.clip, 1) },
+      { xsub: ntuSplit('ntu60-xsub', s.name) ?? 'test' },
+      s.name,
+    );
   writer.commit({ skipped: [], failed: [], denoised: [] }, ['xsub']);
   return cacheDir;
 }

@@ -43,18 +43,30 @@ try {
     samples.prepareWork.push((JSON.parse(p.stdout) as { seconds: number }).seconds * 1000);
     rmSync(out, { recursive: true, force: true });
   }
-  const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as Record<keyof typeof samples, number>;
+  const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as Record<
+    keyof typeof samples,
+    number
+  >;
   const rows = [
     ['node -e "import(\'yargs\')"', m.yargs, '1.00×', ''],
     ['skelact --help', m.help, `${(m.help / m.yargs).toFixed(2)}× yargs`, '≤ 3× yargs'],
     ['skelact --version', m.version, `${(m.version / m.yargs).toFixed(2)}× yargs`, '≤ 3× yargs'],
-    ['skelact prepare ntu (210 files), wall', m.prepareWall, `${(m.prepareWall / m.prepareWork).toFixed(2)}× its work`, '≤ 1.5× its work'],
-    ['  of which prepare\'s own work time', m.prepareWork, '', ''],
+    [
+      'skelact prepare ntu (210 files), wall',
+      m.prepareWall,
+      `${(m.prepareWall / m.prepareWork).toFixed(2)}× its work`,
+      '≤ 1.5× its work',
+    ],
+    ["  of which prepare's own work time", m.prepareWork, '', ''],
   ] as const;
   process.stdout.write(`startup, median of ${runs} interleaved runs (ms)\n`);
-  for (const [what, ms, ratio, target] of rows) process.stdout.write(`${what.padEnd(42)} ${ms.toFixed(0).padStart(6)}  ${ratio.padEnd(18)} ${target}\n`);
+  for (const [what, ms, ratio, target] of rows)
+    process.stdout.write(`${what.padEnd(42)} ${ms.toFixed(0).padStart(6)}  ${ratio.padEnd(18)} ${target}\n`);
   mkdirSync(join(packageRoot(), 'bench', 'results'), { recursive: true });
-  writeFileSync(join(packageRoot(), 'bench', 'results', 'startup.json'), `${JSON.stringify({ date: new Date().toISOString(), runs, medianMs: m, samplesMs: samples }, null, 2)}\n`);
+  writeFileSync(
+    join(packageRoot(), 'bench', 'results', 'startup.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), runs, medianMs: m, samplesMs: samples }, null, 2)}\n`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -12,10 +12,18 @@
 import { WebSocketServer } from 'ws';
 import { readFileSync } from 'node:fs';
 import { initBackend } from 'skelact/node';
-import { mapPose, StreamClassifier, EmaSmoothing, RepetitionCounter, poseLayoutFor, poseClassifierFromCsv } from 'skelact';
+import {
+  mapPose,
+  StreamClassifier,
+  EmaSmoothing,
+  RepetitionCounter,
+  poseLayoutFor,
+  poseClassifierFromCsv,
+} from 'skelact';
 
 const [modelDir, samplesCsv, countClass, portText] = process.argv.slice(2);
-if (!modelDir) throw new Error('usage: node examples/fitness-backend.mjs <model folder> [samples.csv count-class] [port]');
+if (!modelDir)
+  throw new Error('usage: node examples/fitness-backend.mjs <model folder> [samples.csv count-class] [port]');
 await initBackend('auto');
 
 const poseClassifier = samplesCsv ? poseClassifierFromCsv(readFileSync(samplesCsv, 'utf8'), samplesCsv) : null;
@@ -34,8 +42,18 @@ server.on('connection', (socket) => {
     let persons = null;
     if (f.landmarks && f.worldLandmarks) {
       const pose = { image: f.landmarks, world: f.worldLandmarks, box: [0, 0, f.width, f.height], score: 1 };
-      persons = [layout === 'blazepose-33' ? f.landmarks.map(([x, y, z, v]) => [x * f.width, y * f.height, z * f.width, v]) : mapPose(pose, layout, f.width, f.height).joints];
-      if (counter) counter.add(smoothing.add(poseClassifier.classify(f.landmarks.map(([x, y, z]) => [x * f.width, y * f.height, z * f.width])), f.timestampMs));
+      persons = [
+        layout === 'blazepose-33'
+          ? f.landmarks.map(([x, y, z, v]) => [x * f.width, y * f.height, z * f.width, v])
+          : mapPose(pose, layout, f.width, f.height).joints,
+      ];
+      if (counter)
+        counter.add(
+          smoothing.add(
+            poseClassifier.classify(f.landmarks.map(([x, y, z]) => [x * f.width, y * f.height, z * f.width])),
+            f.timestampMs,
+          ),
+        );
     } else if (counter) smoothing.add(new Map(), f.timestampMs);
     const events = classifier.push({ timestampMs: f.timestampMs, persons });
     for (const e of events) if (e.type === 'scores') top = e.top;

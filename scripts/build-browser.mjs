@@ -17,7 +17,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'browser');
 mkdirSync(out, { recursive: true });
 
-const NODE_BUILTINS = /^(node:)?(fs|path|url|os|module|crypto|child_process|worker_threads|perf_hooks|util|stream|http|net|zlib|buffer)$/;
+const NODE_BUILTINS =
+  /^(node:)?(fs|path|url|os|module|crypto|child_process|worker_threads|perf_hooks|util|stream|http|net|zlib|buffer)$/;
 const stubNode = {
   name: 'stub-node-builtins',
   setup(b) {
@@ -33,12 +34,26 @@ export const fileURLToPath = fail;`,
   },
 };
 
-const common = { bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, sourcemap: true, plugins: [stubNode], logLevel: 'warning', legalComments: 'none' };
+const common = {
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  sourcemap: true,
+  plugins: [stubNode],
+  logLevel: 'warning',
+  legalComments: 'none',
+};
 const results = [];
 const main = join(root, 'src/browser/index.ts');
 // skelact.onnx.js: the ONNX engine's runner alone (onnxruntime-web is the page's), so the main bundles do not grow.
 const onnx = join(root, 'src/browser/onnx.ts');
-for (const [file, entry, external] of [['skelact.browser.js', main, ['@tensorflow/tfjs', '@tensorflow/*']], ['skelact.browser.bundle.js', main, []], ['skelact.onnx.js', onnx, ['onnxruntime-web']]]) {
+for (const [file, entry, external] of [
+  ['skelact.browser.js', main, ['@tensorflow/tfjs', '@tensorflow/*']],
+  ['skelact.browser.bundle.js', main, []],
+  ['skelact.onnx.js', onnx, ['onnxruntime-web']],
+]) {
   const outfile = join(out, file);
   await build({ ...common, entryPoints: [entry], outfile, external, metafile: false });
   const text = readFileSync(outfile, 'utf8');

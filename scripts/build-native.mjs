@@ -22,7 +22,9 @@ const strict = process.argv.includes('--strict');
 const say = (m) => process.stdout.write(`skelact native kernels: ${m}\n`);
 
 function skip(reason) {
-  say(`not built (${reason}); skelact uses the stock wasm kernels. ${strict ? '' : "Run 'npm run setup:native' to install what the build needs and build them."}`.trim());
+  say(
+    `not built (${reason}); skelact uses the stock wasm kernels. ${strict ? '' : "Run 'npm run setup:native' to install what the build needs and build them."}`.trim(),
+  );
   process.exit(strict ? 1 : 0);
 }
 
@@ -32,7 +34,12 @@ const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'u
 if (!has('cc') && !has('gcc')) skip('no C compiler: install build-essential');
 if (!has('make')) skip('no make: install build-essential');
 
-const cblasHeader = ['/usr/include/cblas.h', '/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/aarch64-linux-gnu/cblas.h', '/usr/include/openblas/cblas.h'].find((p) => existsSync(p));
+const cblasHeader = [
+  '/usr/include/cblas.h',
+  '/usr/include/x86_64-linux-gnu/cblas.h',
+  '/usr/include/aarch64-linux-gnu/cblas.h',
+  '/usr/include/openblas/cblas.h',
+].find((p) => existsSync(p));
 if (!cblasHeader) skip('OpenBLAS headers not found: install libopenblas-dev');
 
 function nodeGyp() {
@@ -43,12 +50,24 @@ function nodeGyp() {
   } catch {
     // npm not on PATH: only the environment's candidate
   }
-  candidates.push(join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  candidates.push(
+    join(
+      dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
+  );
   return candidates.find((p) => p && existsSync(p));
 }
 
 const gyp = nodeGyp();
-if (!gyp) skip("node-gyp not found (it comes with npm; set npm_config_node_gyp to its bin/node-gyp.js)");
+if (!gyp) skip('node-gyp not found (it comes with npm; set npm_config_node_gyp to its bin/node-gyp.js)');
 const nodedir = process.env.npm_config_nodedir || (existsSync('/usr/include/node/node_api.h') ? '/usr' : undefined);
 const env = { ...process.env, ...(nodedir ? { npm_config_nodedir: nodedir } : {}) };
 const args = [gyp, 'rebuild', '--directory', native, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
@@ -56,7 +75,11 @@ const r = spawnSync(process.execPath, args, { encoding: 'utf8', env });
 if (r.status !== 0) {
   rmSync(join(native, 'build'), { recursive: true, force: true }); // no half-built addon left behind
   const log = `${r.stdout ?? ''}\n${r.stderr ?? ''}`;
-  const line = log.split('\n').find((l) => /error|not found|cannot find|No such file/i.test(l))?.trim() ?? `node-gyp exited with ${r.status}`;
+  const line =
+    log
+      .split('\n')
+      .find((l) => /error|not found|cannot find|No such file/i.test(l))
+      ?.trim() ?? `node-gyp exited with ${r.status}`;
   if (strict) process.stderr.write(log);
   skip(`build failed: ${line}`);
 }

@@ -19,10 +19,17 @@ const say = (m) => process.stdout.write(`${m}\n`);
 
 function run(what, cmd, args, cwd) {
   const started = Date.now();
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, npm_config_update_notifier: 'false' } });
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    env: { ...process.env, npm_config_update_notifier: 'false' },
+  });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (r.status !== 0) {
-    process.stderr.write(`check:pack: ${what} failed (exit ${r.status}, ${seconds} s): ${cmd} ${args.join(' ')}\n${r.stdout}\n${r.stderr}\n`);
+    process.stderr.write(
+      `check:pack: ${what} failed (exit ${r.status}, ${seconds} s): ${cmd} ${args.join(' ')}\n${r.stdout}\n${r.stderr}\n`,
+    );
     process.exit(1);
   }
   say(`${what}: ok (${seconds} s)`);
@@ -31,10 +38,17 @@ function run(what, cmd, args, cwd) {
 
 try {
   // --ignore-scripts: dist/ is already built; `prepare` would rebuild it.
-  const packed = JSON.parse(run('npm pack', 'npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], root));
+  const packed = JSON.parse(
+    run('npm pack', 'npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], root),
+  );
   const tarball = join(work, packed[0].filename);
   const files = packed[0].files.map((f) => f.path);
-  for (const needed of ['bin/skelact.js', 'dist/src/cli/main.js', 'dist/src/data/prepare-worker-entry.cjs', 'LICENSE']) {
+  for (const needed of [
+    'bin/skelact.js',
+    'dist/src/cli/main.js',
+    'dist/src/data/prepare-worker-entry.cjs',
+    'LICENSE',
+  ]) {
     if (!files.includes(needed)) {
       process.stderr.write(`check:pack: the tarball lacks ${needed}\n`);
       process.exit(1);
@@ -48,15 +62,35 @@ try {
   // alone: npm install would need the registry's metadata, which `npm ci` never cached.
   const dependency = `file:${tarball}`;
   const overrides = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).overrides;
-  writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'skelact-pack-check', version: '1.0.0', private: true, dependencies: { skelact: dependency }, overrides }, null, 2)}\n`);
+  writeFileSync(
+    join(project, 'package.json'),
+    `${JSON.stringify({ name: 'skelact-pack-check', version: '1.0.0', private: true, dependencies: { skelact: dependency }, overrides }, null, 2)}\n`,
+  );
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
   const own = lock.packages[''];
   const packages = { '': { name: 'skelact-pack-check', version: '1.0.0', dependencies: { skelact: dependency } } };
   // Optional dependencies (tfjs-node, the text encoders) are left out: --help needs none of them.
-  packages['node_modules/skelact'] = { version, resolved: dependency, integrity: packed[0].integrity, license: own.license, dependencies: own.dependencies, optionalDependencies: own.optionalDependencies, bin: own.bin, engines: own.engines };
+  packages['node_modules/skelact'] = {
+    version,
+    resolved: dependency,
+    integrity: packed[0].integrity,
+    license: own.license,
+    dependencies: own.dependencies,
+    optionalDependencies: own.optionalDependencies,
+    bin: own.bin,
+    engines: own.engines,
+  };
   for (const [path, entry] of Object.entries(lock.packages)) if (path !== '' && !entry.dev) packages[path] = entry;
-  writeFileSync(join(project, 'package-lock.json'), `${JSON.stringify({ name: 'skelact-pack-check', version: '1.0.0', lockfileVersion: 3, requires: true, packages }, null, 2)}\n`);
-  run('npm ci --offline (the tarball and its dependencies)', 'npm', ['ci', '--offline', '--omit=optional', '--ignore-scripts', '--no-audit', '--no-fund'], project);
+  writeFileSync(
+    join(project, 'package-lock.json'),
+    `${JSON.stringify({ name: 'skelact-pack-check', version: '1.0.0', lockfileVersion: 3, requires: true, packages }, null, 2)}\n`,
+  );
+  run(
+    'npm ci --offline (the tarball and its dependencies)',
+    'npm',
+    ['ci', '--offline', '--omit=optional', '--ignore-scripts', '--no-audit', '--no-fund'],
+    project,
+  );
   const help = run('npx skelact --help', 'npx', ['--no-install', 'skelact', '--help'], project);
   if (!/skelact <command> \[options\]/.test(help) || !/^ {2}skelact extract /m.test(help)) {
     process.stderr.write(`check:pack: npx skelact --help printed something else:\n${help}\n`);

@@ -22,10 +22,22 @@ function sourceOf(target) {
   return path.replace(/^\.\/dist\//, '').replace(/\.d\.ts$|\.js$/, '.ts');
 }
 
-const entries = Object.entries(pkg.exports).filter(([name]) => name !== './package.json').map(([name, target]) => ({ name: name === '.' ? 'skelact' : `skelact/${name.slice(2)}`, file: join(root, sourceOf(target)) }));
+const entries = Object.entries(pkg.exports)
+  .filter(([name]) => name !== './package.json')
+  .map(([name, target]) => ({
+    name: name === '.' ? 'skelact' : `skelact/${name.slice(2)}`,
+    file: join(root, sourceOf(target)),
+  }));
 const program = ts.createProgram(
   entries.map((e) => e.file),
-  { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true, noEmit: true, allowJs: false },
+  {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    skipLibCheck: true,
+    noEmit: true,
+    allowJs: false,
+  },
 );
 const checker = program.getTypeChecker();
 let total = 0;
@@ -33,7 +45,12 @@ const rows = [];
 for (const e of entries) {
   const source = program.getSourceFile(e.file);
   const symbol = source && checker.getSymbolAtLocation(source);
-  const names = symbol ? checker.getExportsOfModule(symbol).map((s) => s.getName()).sort() : [];
+  const names = symbol
+    ? checker
+        .getExportsOfModule(symbol)
+        .map((s) => s.getName())
+        .sort()
+    : [];
   total += names.length;
   rows.push({ entry: e.name, names: names.length });
   if (list) process.stdout.write(`${e.name} (${names.length}): ${names.join(', ')}\n`);

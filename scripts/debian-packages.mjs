@@ -27,7 +27,9 @@ export function installDebianPackages(missing, { label = 'Debian packages', with
     return false;
   }
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    say(`${label}: missing ${missing.join(', ')}; this is not root, so install them with: sudo apt-get update && sudo ${command}`);
+    say(
+      `${label}: missing ${missing.join(', ')}; this is not root, so install them with: sudo apt-get update && sudo ${command}`,
+    );
     return false;
   }
   say(`${label}: installing ${missing.join(', ')} (${command})`);
@@ -39,7 +41,9 @@ export function installDebianPackages(missing, { label = 'Debian packages', with
     r = spawnSync('apt-get', command.split(' ').slice(1), { stdio: 'inherit', env });
   }
   if (r.status !== 0) {
-    say(`${label}: apt-get could not install ${missing.join(', ')} (exit ${r.status}); install them by hand: sudo ${command}`);
+    say(
+      `${label}: apt-get could not install ${missing.join(', ')} (exit ${r.status}); install them by hand: sudo ${command}`,
+    );
     return false;
   }
   return true;

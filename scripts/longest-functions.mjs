@@ -30,7 +30,13 @@ for (const file of files(dir)) {
     if (ts.isFunctionLike(node) && 'body' in node && node.body) {
       const start = source.getLineAndCharacterOfPosition(node.getStart(source)).line;
       const end = source.getLineAndCharacterOfPosition(node.getEnd()).line;
-      const name = node.name?.getText(source) ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText(source) : ts.isPropertyAssignment(node.parent) ? node.parent.name.getText(source) : '(anonymous)');
+      const name =
+        node.name?.getText(source) ??
+        (ts.isVariableDeclaration(node.parent)
+          ? node.parent.name.getText(source)
+          : ts.isPropertyAssignment(node.parent)
+            ? node.parent.name.getText(source)
+            : '(anonymous)');
       rows.push({ lines: end - start + 1, where: `${relative(process.cwd(), file)}:${start + 1}`, name });
     }
     ts.forEachChild(node, visit);

@@ -46,7 +46,12 @@ function codename() {
 
 /** Whether some apt source already names bookworm-backports. */
 function hasBackports() {
-  const files = ['/etc/apt/sources.list', ...(existsSync('/etc/apt/sources.list.d') ? readdirSync('/etc/apt/sources.list.d').map((f) => join('/etc/apt/sources.list.d', f)) : [])];
+  const files = [
+    '/etc/apt/sources.list',
+    ...(existsSync('/etc/apt/sources.list.d')
+      ? readdirSync('/etc/apt/sources.list.d').map((f) => join('/etc/apt/sources.list.d', f))
+      : []),
+  ];
   return files.some((f) => {
     try {
       return /bookworm-backports/.test(readFileSync(f, 'utf8'));
@@ -70,7 +75,9 @@ function install() {
     return false;
   }
   if (!has('apt-get')) {
-    say('Debian packages: apt-get is not available on this system. Install Mesa ≥ 23 with its Vulkan drivers (lavapipe) with your package manager, or use a machine with a GPU and its Vulkan driver.');
+    say(
+      'Debian packages: apt-get is not available on this system. Install Mesa ≥ 23 with its Vulkan drivers (lavapipe) with your package manager, or use a machine with a GPU and its Vulkan driver.',
+    );
     return false;
   }
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
@@ -80,13 +87,28 @@ function install() {
   const release = codename();
   if (release !== 'bookworm') {
     // Other releases: their own Mesa (trixie has 25) may already be new enough.
-    say(`Debian packages: this is ${release ?? 'not Debian'}, not bookworm; installing ${PACKAGES.join(' ')} from its own suites`);
-    const r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', ...PACKAGES], { stdio: 'inherit', env });
+    say(
+      `Debian packages: this is ${release ?? 'not Debian'}, not bookworm; installing ${PACKAGES.join(' ')} from its own suites`,
+    );
+    const r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', ...PACKAGES], {
+      stdio: 'inherit',
+      env,
+    });
     return r.status === 0;
   }
   if (!hasBackports()) {
     say(`apt: adding Debian's bookworm-backports suite (${SOURCES})`);
-    writeFileSync(SOURCES, ['Types: deb', 'URIs: http://deb.debian.org/debian', 'Suites: bookworm-backports', 'Components: main', 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg', ''].join('\n'));
+    writeFileSync(
+      SOURCES,
+      [
+        'Types: deb',
+        'URIs: http://deb.debian.org/debian',
+        'Suites: bookworm-backports',
+        'Components: main',
+        'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg',
+        '',
+      ].join('\n'),
+    );
   }
   say('apt: apt-get update');
   spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
@@ -105,7 +127,15 @@ if (!existsSync(backendJs)) {
   say("setup:gpu-ci: run 'npm run build' to compile skelact, then 'npm run setup:gpu-ci' again to check the adapter");
   process.exit(0);
 }
-const check = spawnSync(process.execPath, ['--input-type=module', '-e', `const b = await import(${JSON.stringify(backendJs)}); const i = await b.initBackend('webgpu'); console.log('engine: ' + b.describeBackend(i));`], { encoding: 'utf8' });
+const check = spawnSync(
+  process.execPath,
+  [
+    '--input-type=module',
+    '-e',
+    `const b = await import(${JSON.stringify(backendJs)}); const i = await b.initBackend('webgpu'); console.log('engine: ' + b.describeBackend(i));`,
+  ],
+  { encoding: 'utf8' },
+);
 if (check.status === 0) {
   process.stdout.write(check.stdout);
   process.exit(0);

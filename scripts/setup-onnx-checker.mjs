@@ -13,6 +13,13 @@ const python = process.env.SKELACT_PYTHON ?? '/usr/bin/python3';
 const installed = () => spawnSync(python, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
 if (installed()) {
   say(`ONNX checker: python3-onnx is installed (${python})`);
-} else if (installDebianPackages(['python3-onnx'], { label: 'ONNX checker', withoutApt: 'Install the onnx Python package for /usr/bin/python3 (or set SKELACT_PYTHON) to run the checker tests.' }) && installed()) {
+} else if (
+  installDebianPackages(['python3-onnx'], {
+    label: 'ONNX checker',
+    withoutApt:
+      'Install the onnx Python package for /usr/bin/python3 (or set SKELACT_PYTHON) to run the checker tests.',
+  }) &&
+  installed()
+) {
   say('ONNX checker: python3-onnx installed');
 }

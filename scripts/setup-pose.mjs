@@ -17,7 +17,8 @@ import { has, installDebianPackages } from './debian-packages.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const say = (m) => process.stdout.write(`${m}\n`);
-const chromium = () => ['/usr/bin/chromium', '/usr/bin/chromium-browser'].some((p) => existsSync(p)) || !!process.env.SKELACT_CHROMIUM;
+const chromium = () =>
+  ['/usr/bin/chromium', '/usr/bin/chromium-browser'].some((p) => existsSync(p)) || !!process.env.SKELACT_CHROMIUM;
 
 function debianPackages() {
   const missing = [];
@@ -46,5 +47,7 @@ async function models() {
 const packagesOk = debianPackages();
 await models();
 if (!packagesOk) {
-  say('setup:pose finished without the Debian packages: the tfjs engine works without Chromium; video decoding needs ffmpeg.');
+  say(
+    'setup:pose finished without the Debian packages: the tfjs engine works without Chromium; video decoding needs ffmpeg.',
+  );
 }

@@ -32,7 +32,9 @@ if (libDir()) {
   process.exit(0);
 }
 if (!has('apt-get') || !has('dpkg')) {
-  say('setup:pytorch-bench: needs apt-get and dpkg (Debian or Ubuntu). Elsewhere, point --pytorch-blas at a folder holding an OpenMP build of libblas.so.3.');
+  say(
+    'setup:pytorch-bench: needs apt-get and dpkg (Debian or Ubuntu). Elsewhere, point --pytorch-blas at a folder holding an OpenMP build of libblas.so.3.',
+  );
   process.exit(1);
 }
 mkdirSync(target, { recursive: true });
@@ -47,4 +49,6 @@ if (r.status !== 0 || !libDir()) {
   say('dpkg -x did not unpack libblas.so.3');
   process.exit(1);
 }
-say(`OpenMP OpenBLAS unpacked: ${libDir()} (bench:model --pytorch puts it first on the PyTorch process's LD_LIBRARY_PATH)`);
+say(
+  `OpenMP OpenBLAS unpacked: ${libDir()} (bench:model --pytorch puts it first on the PyTorch process's LD_LIBRARY_PATH)`,
+);

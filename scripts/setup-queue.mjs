@@ -13,7 +13,11 @@ if (has('redis-server') && has('redis-cli')) {
 } else {
   const ok = installDebianPackages(['redis-server'], {
     args: process.argv.slice(2),
-    withoutApt: 'Install Redis (tested with 7.0) with your package manager (redis-server and redis-cli on the PATH), or run it elsewhere and give its address with --queue redis://host:port/db.',
+    withoutApt:
+      'Install Redis (tested with 7.0) with your package manager (redis-server and redis-cli on the PATH), or run it elsewhere and give its address with --queue redis://host:port/db.',
   });
-  if (!ok) say('setup:queue finished without redis-server: the queue tests are skipped; the workers can still use a Redis on another machine.');
+  if (!ok)
+    say(
+      'setup:queue finished without redis-server: the queue tests are skipped; the workers can still use a Redis on another machine.',
+    );
 }

@@ -24,20 +24,40 @@ export type { ModelManifest } from './models/manifest.js';
 export type { SkeletonModel, ModelOutput } from './models/types.js';
 
 // Classifying a live pose stream.
-export { StreamClassifier, type StreamClassifierOptions, type StreamEvent, type StreamFrame, type ClassScore } from './serve/stream-classifier.js';
+export {
+  StreamClassifier,
+  type StreamClassifierOptions,
+  type StreamEvent,
+  type StreamFrame,
+  type ClassScore,
+} from './serve/stream-classifier.js';
 export { streamClassifierFromUrl, poseClassifierFromCsv } from './serve/remote.js';
 export { timelineOf, type TimelineSegment } from './serve/timeline.js';
 export { poseFileFrames, poseLayoutFor } from './serve/pose-frames.js';
 
 // Counting repetitions (ML Kit's pose classifier).
-export { countRepetitions, EmaSmoothing, EXERCISES, PoseClassifier, poseEmbedding, RepetitionCounter, type Point3 } from './serve/reps.js';
+export {
+  countRepetitions,
+  EmaSmoothing,
+  EXERCISES,
+  PoseClassifier,
+  poseEmbedding,
+  RepetitionCounter,
+  type Point3,
+} from './serve/reps.js';
 
 // Pose landmarks (BlazePose) onto skelact's layouts.
 export { mapPose, mappingTo, MAPPED_LAYOUTS } from './pose/mapping.js';
 export { cameraTranslations, LiveTrajectory, type TrajectoryOptions, type Translation } from './pose/trajectory.js';
 
 // Backends: each environment registers its candidates (skelact/node, the browser bundle); apps may add their own.
-export { registerBackend, resolveBackend, NoBackendError, type BackendCandidate, type ResolvedBackend } from './engine/resolver.js';
+export {
+  registerBackend,
+  resolveBackend,
+  NoBackendError,
+  type BackendCandidate,
+  type ResolvedBackend,
+} from './engine/resolver.js';
 
 // Errors: one family with stable codes; one validation step.
 export { SkelactError, ValidationError, parseWith } from './core/errors.js';

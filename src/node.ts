@@ -10,7 +10,13 @@
  */
 
 // The backend in Node: registers the candidates, picks one (auto: the fastest that loads).
-export { initBackend, describeBackend, BACKEND_CHOICES, type BackendChoice, type BackendInfo } from './engine/backend.js';
+export {
+  initBackend,
+  describeBackend,
+  BACKEND_CHOICES,
+  type BackendChoice,
+  type BackendInfo,
+} from './engine/backend.js';
 
 // Raw datasets → a prepared cache.
 export { prepare, type PrepareOptions, type PrepareResult } from './data/prepare.js';
@@ -31,7 +37,16 @@ export { train, type TrainOptions, type TrainResult, type TrainEvent } from './t
 export { classificationObjective, type TrainingObjective } from './train/objective.js';
 export { longTailObjective } from './train/long-tail-objective.js';
 export { gapTextObjective } from './text-priors/objective.js';
-export { checkpoints, jsonLines, validation, bestModel, plots, bestModelScores, runFolderCallbacks, type TrainingCallback } from './train/callbacks.js';
+export {
+  checkpoints,
+  jsonLines,
+  validation,
+  bestModel,
+  plots,
+  bestModelScores,
+  runFolderCallbacks,
+  type TrainingCallback,
+} from './train/callbacks.js';
 export { runTraining, type TrainingRunOptions, type TrainingSummary } from './train/run.js';
 
 // Evaluation and score files.

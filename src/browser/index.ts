@@ -43,7 +43,10 @@ export async function chooseBackend(order: readonly string[] = ['webgpu', 'webgl
   try {
     return (await resolveBackend(order)).name;
   } catch (e) {
-    if (e instanceof NoBackendError) throw new Error(`none of the TensorFlow.js backends ${order.join(', ')} started (${e.unavailable.map((u) => `${u.backend}: ${u.reason}`).join('; ')})`);
+    if (e instanceof NoBackendError)
+      throw new Error(
+        `none of the TensorFlow.js backends ${order.join(', ')} started (${e.unavailable.map((u) => `${u.backend}: ${u.reason}`).join('; ')})`,
+      );
     throw e;
   }
 }

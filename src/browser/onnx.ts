@@ -13,10 +13,21 @@
 import { OnnxClassifier, type OrtModule } from '../models/onnx/runner.js';
 
 export { OnnxClassifier, type OnnxManifest, type OrtModule, type OrtSession } from '../models/onnx/runner.js';
-export { METADATA_KEYS, ONNX_FORMAT, ONNX_FORMAT_VERSION, OnnxModelError, readOnnxMetadata } from '../models/onnx/metadata.js';
+export {
+  METADATA_KEYS,
+  ONNX_FORMAT,
+  ONNX_FORMAT_VERSION,
+  OnnxModelError,
+  readOnnxMetadata,
+} from '../models/onnx/metadata.js';
 
 /** An exported model (`skelact export --format onnx`) from a URL, on the given onnxruntime-web. */
-export async function loadOnnxModelFromUrl(url: string, ort: OrtModule, sessionOptions: Record<string, unknown> = {}, fetcher: typeof fetch = fetch): Promise<OnnxClassifier> {
+export async function loadOnnxModelFromUrl(
+  url: string,
+  ort: OrtModule,
+  sessionOptions: Record<string, unknown> = {},
+  fetcher: typeof fetch = fetch,
+): Promise<OnnxClassifier> {
   const response = await fetcher(url);
   if (!response.ok) throw new Error(`ONNX model ${url}: HTTP ${response.status}`);
   const bytes = new Uint8Array(await response.arrayBuffer());

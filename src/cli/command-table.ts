@@ -27,19 +27,24 @@ export interface CommandEntry {
 }
 
 type Loaded = CommandModule<GlobalOptions, never>;
-const pick = <K extends string>(key: K) => (m: Record<K, unknown>): Loaded => m[key] as Loaded;
+const pick =
+  <K extends string>(key: K) =>
+  (m: Record<K, unknown>): Loaded =>
+    m[key] as Loaded;
 
 export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'quickstart',
-    describe: 'Run the pipeline on bundled synthetic NTU-format data: generate → prepare → inspect (plot one sample) → train a small SkateFormer → evaluate',
+    describe:
+      'Run the pipeline on bundled synthetic NTU-format data: generate → prepare → inspect (plot one sample) → train a small SkateFormer → evaluate',
     tensors: true,
     webgpu: true,
     load: () => import('./commands/quickstart.js').then(pick('quickstartCommand')),
   },
   {
     name: 'synth',
-    describe: 'Write a seeded synthetic skeleton dataset (21 NTU-like actions, 1 and 2 persons) for tests, demos and benchmarks',
+    describe:
+      'Write a seeded synthetic skeleton dataset (21 NTU-like actions, 1 and 2 persons) for tests, demos and benchmarks',
     tensors: false,
     load: () => import('./commands/synth.js').then(pick('synthCommand')),
   },
@@ -64,7 +69,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'eval',
-    describe: 'Evaluate a saved model on a cache split: top-1, top-5, per-class accuracy, confusion matrix, saved scores',
+    describe:
+      'Evaluate a saved model on a cache split: top-1, top-5, per-class accuracy, confusion matrix, saved scores',
     tensors: true,
     webgpu: true,
     load: () => import('./commands/eval.js').then(pick('evalCommand')),
@@ -90,13 +96,15 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'models',
-    describe: 'List the pretrained models that ship with skelact (use a name as --model in predict, eval, classify, demo-web)',
+    describe:
+      'List the pretrained models that ship with skelact (use a name as --model in predict, eval, classify, demo-web)',
     tensors: false,
     load: () => import('./commands/models.js').then(pick('modelsCommand')),
   },
   {
     name: 'extract',
-    describe: 'Extract per-frame body landmarks from a video (or every video in a folder) with MediaPipe PoseLandmarker; with --queue, as jobs for skelact worker',
+    describe:
+      'Extract per-frame body landmarks from a video (or every video in a folder) with MediaPipe PoseLandmarker; with --queue, as jobs for skelact worker',
     tensors: (args) => args.queue === undefined,
     load: () => import('./commands/extract.js').then(pick('extractCommand')),
   },
@@ -108,25 +116,29 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'reps',
-    describe: 'Count exercise repetitions in a video or pose file (k-NN pose classifier over labelled samples, as ML Kit does)',
+    describe:
+      'Count exercise repetitions in a video or pose file (k-NN pose classifier over labelled samples, as ML Kit does)',
     tensors: true,
     load: () => import('./commands/reps.js').then(pick('repsCommand')),
   },
   {
     name: 'export',
-    describe: 'Export a saved model: a smaller skelact copy (weights as float16 or uint8), an ONNX file for ONNX Runtime (Node, web, mobile), or its weights for PyTorch',
+    describe:
+      'Export a saved model: a smaller skelact copy (weights as float16 or uint8), an ONNX file for ONNX Runtime (Node, web, mobile), or its weights for PyTorch',
     tensors: true,
     load: () => import('./commands/export.js').then(pick('exportCommand')),
   },
   {
     name: 'import',
-    describe: 'Turn an official PyTorch checkpoint (torch.save .pt/.pth, mmcv/PYSKL-wrapped, or .safetensors) into a saved model; nothing in the file is executed',
+    describe:
+      'Turn an official PyTorch checkpoint (torch.save .pt/.pth, mmcv/PYSKL-wrapped, or .safetensors) into a saved model; nothing in the file is executed',
     tensors: true,
     load: () => import('./commands/import.js').then(pick('importCommand')),
   },
   {
     name: 'demo-web',
-    describe: 'Serve (on localhost) a page that recognises actions from the webcam or a dropped video, in the browser, and counts repetitions',
+    describe:
+      'Serve (on localhost) a page that recognises actions from the webcam or a dropped video, in the browser, and counts repetitions',
     tensors: true,
     load: () => import('./commands/demo-web.js').then(pick('demoWebCommand')),
   },
@@ -144,25 +156,29 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'search',
-    describe: 'Rank the sequences of a cache split by similarity to a free-text description (a model trained with text priors)',
+    describe:
+      'Rank the sequences of a cache split by similarity to a free-text description (a model trained with text priors)',
     tensors: true,
     load: () => import('./commands/text.js').then(pick('searchCommand')),
   },
   {
     name: 'worker',
-    describe: 'Run the jobs of a queue in Redis (pose extraction from extract --queue, training runs from sweep) until stopped',
+    describe:
+      'Run the jobs of a queue in Redis (pose extraction from extract --queue, training runs from sweep) until stopped',
     tensors: true,
     load: () => import('./commands/worker.js').then(pick('workerCommand')),
   },
   {
     name: 'queue',
-    describe: "A job queue in Redis: its progress (waiting, running, done, failed, rate, ETA, failures' reasons), and retrying its failed jobs",
+    describe:
+      "A job queue in Redis: its progress (waiting, running, done, failed, rate, ETA, failures' reasons), and retrying its failed jobs",
     tensors: false,
     load: () => import('./commands/queue.js').then(pick('queueCommand')),
   },
   {
     name: 'sweep',
-    describe: 'Add one training run per config and seed to a queue in Redis, for skelact worker; skelact ensemble then fuses the finished runs',
+    describe:
+      'Add one training run per config and seed to a queue in Redis, for skelact worker; skelact ensemble then fuses the finished runs',
     tensors: false,
     load: () => import('./commands/sweep.js').then(pick('sweepCommand')),
   },

@@ -43,7 +43,8 @@ async function startBackend(args: Record<string, unknown>, webgpu: boolean): Pro
 
 /** Commands without tensors start no engine; the line says so, where the others name theirs. */
 function sayNoBackend(args: Record<string, unknown>, command: string): void {
-  if (!args.help && !args.quiet) process.stderr.write(`skelact ${packageVersion()} · backend: not started (${command} computes no tensors)\n`);
+  if (!args.help && !args.quiet)
+    process.stderr.write(`skelact ${packageVersion()} · backend: not started (${command} computes no tensors)\n`);
 }
 
 /**
@@ -54,33 +55,62 @@ function sayNoBackend(args: Record<string, unknown>, command: string): void {
 export async function createCli(argv: string[]): Promise<Argv<GlobalOptions>> {
   const cli = copyableExamples(yargs(argv))
     .scriptName('skelact')
-    .usage('$0 <command> [options]\n\nSkeleton-based human action recognition: pose extraction, skeleton graphs, SkateFormer and part-stream models on TensorFlow.js.')
-    .option('backend', { describe: 'TensorFlow.js engine (auto = the best that loads)', choices: BACKEND_CHOICES, default: 'auto', type: 'string', global: true })
+    .usage(
+      '$0 <command> [options]\n\nSkeleton-based human action recognition: pose extraction, skeleton graphs, SkateFormer and part-stream models on TensorFlow.js.',
+    )
+    .option('backend', {
+      describe: 'TensorFlow.js engine (auto = the best that loads)',
+      choices: BACKEND_CHOICES,
+      default: 'auto',
+      type: 'string',
+      global: true,
+    })
     .option('json', { describe: 'machine-readable JSON on stdout', type: 'boolean', default: false, global: true })
     .option('quiet', { describe: 'no progress or summary on stderr', type: 'boolean', default: false, global: true })
-    .option('threads', { describe: 'wasm backend: XNNPACK threads (default SKELACT_WASM_THREADS or 1; 2 makes the NTU-sized models about 1.5× faster on 2 cores, the small ones slower)', type: 'number', global: true })
-    .option('native', { describe: "wasm backend: skelact's native OpenBLAS kernels for products and convolutions (default SKELACT_NATIVE or auto: where built; 'npm run setup:native' builds them); they run --threads threads", choices: NATIVE_CHOICES, type: 'string', global: true }) as unknown as Argv<GlobalOptions>;
+    .option('threads', {
+      describe:
+        'wasm backend: XNNPACK threads (default SKELACT_WASM_THREADS or 1; 2 makes the NTU-sized models about 1.5× faster on 2 cores, the small ones slower)',
+      type: 'number',
+      global: true,
+    })
+    .option('native', {
+      describe:
+        "wasm backend: skelact's native OpenBLAS kernels for products and convolutions (default SKELACT_NATIVE or auto: where built; 'npm run setup:native' builds them); they run --threads threads",
+      choices: NATIVE_CHOICES,
+      type: 'string',
+      global: true,
+    }) as unknown as Argv<GlobalOptions>;
   const chosen = findCommand(commandWord(argv));
   const withCommands = chosen
-    ? cli.command({ ...(await chosen.load()), describe: chosen.describe } as never).middleware((args) => ((typeof chosen.tensors === 'function' ? chosen.tensors(args) : chosen.tensors) ? startBackend(args, chosen.webgpu === true) : sayNoBackend(args, chosen.name)), false)
+    ? cli
+        .command({ ...(await chosen.load()), describe: chosen.describe } as never)
+        .middleware(
+          (args) =>
+            (typeof chosen.tensors === 'function' ? chosen.tensors(args) : chosen.tensors)
+              ? startBackend(args, chosen.webgpu === true)
+              : sayNoBackend(args, chosen.name),
+          false,
+        )
     : COMMANDS.reduce((y, c) => y.command(c.name, c.describe, {}, () => {}), cli);
-  return withCommands
-    .demandCommand(1, 'choose a command (skelact --help lists them)')
-    .strict()
-    .version(packageVersion())
-    .help()
-    .alias('h', 'help')
-    // The terminal's width (80 when output is not a terminal).
-    .wrap(terminalWidth())
-    .fail((message, error, y) => {
-      if (error) {
-        process.stderr.write(`skelact: ${withFlags(printableMessage(error.message))}\n`);
-        if (process.env.SKELACT_DEBUG) process.stderr.write(`${error.stack}\n`);
-      } else {
-        process.stderr.write(`${y.help() && ''}skelact: ${printableMessage(message)}\nRun with --help for usage.\n`);
-      }
-      process.exit(1);
-    });
+  return (
+    withCommands
+      .demandCommand(1, 'choose a command (skelact --help lists them)')
+      .strict()
+      .version(packageVersion())
+      .help()
+      .alias('h', 'help')
+      // The terminal's width (80 when output is not a terminal).
+      .wrap(terminalWidth())
+      .fail((message, error, y) => {
+        if (error) {
+          process.stderr.write(`skelact: ${withFlags(printableMessage(error.message))}\n`);
+          if (process.env.SKELACT_DEBUG) process.stderr.write(`${error.stack}\n`);
+        } else {
+          process.stderr.write(`${y.help() && ''}skelact: ${printableMessage(message)}\nRun with --help for usage.\n`);
+        }
+        process.exit(1);
+      })
+  );
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -13,7 +13,8 @@ export const ENGINES = ['tfjs', 'onnx'] as const;
 export type Engine = (typeof ENGINES)[number];
 
 export const engineOption = {
-  describe: 'what runs the model: tfjs (a saved model folder) or onnx (a file from `skelact export --format onnx`, on onnxruntime-node); default onnx for *.onnx',
+  describe:
+    'what runs the model: tfjs (a saved model folder) or onnx (a file from `skelact export --format onnx`, on onnxruntime-node); default onnx for *.onnx',
   choices: ENGINES,
   type: 'string',
 } as const;
@@ -28,7 +29,8 @@ export interface OpenedModel {
 export async function openModel(path: string, engine: Engine | undefined, threads?: number): Promise<OpenedModel> {
   const chosen = engine ?? (path.toLowerCase().endsWith('.onnx') ? 'onnx' : 'tfjs');
   if (chosen === 'onnx') {
-    if (!path.toLowerCase().endsWith('.onnx')) throw new Error(`--engine onnx takes an .onnx file from \`skelact export --format onnx\`, got ${path}`);
+    if (!path.toLowerCase().endsWith('.onnx'))
+      throw new Error(`--engine onnx takes an .onnx file from \`skelact export --format onnx\`, got ${path}`);
     const onnx = await loadOnnxClassifier(path, { threads });
     return { engine: 'onnx', model: onnx, manifest: onnx.manifest, dispose: () => onnx.dispose() };
   }

@@ -1,6 +1,16 @@
 /** The "video or pose file" input that classify and reps share: its options, and getting poses from it. */
 import type { Argv } from 'yargs';
-import { createPoseEngine, extractPoses, isPoseFile, POSE_MODELS, readPoseFile, resolveEngine, type EngineChoice, type PoseFile, type PoseModel } from '../pose/index.js';
+import {
+  createPoseEngine,
+  extractPoses,
+  isPoseFile,
+  POSE_MODELS,
+  readPoseFile,
+  resolveEngine,
+  type EngineChoice,
+  type PoseFile,
+  type PoseModel,
+} from '../pose/index.js';
 import { mediaFileProblem } from '../pose/media-type.js';
 import { type GlobalOptions, log } from './output.js';
 
@@ -13,13 +23,28 @@ export interface PoseInputArgs {
 /** --engine, --pose-model, --fps: how a video input is turned into poses. */
 export function poseInputOptions<T>(y: Argv<T>): Argv<T & PoseInputArgs> {
   return y
-    .option('engine', { describe: 'pose engine for a video input', choices: ['auto', 'mediapipe', 'tfjs'], default: 'auto' as const })
-    .option('pose-model', { describe: 'BlazePose model size for a video input', choices: POSE_MODELS, default: 'full' as const })
-    .option('fps', { describe: "decode a video input at this rate (default: the video's, at most 30)", type: 'number' }) as unknown as Argv<T & PoseInputArgs>;
+    .option('engine', {
+      describe: 'pose engine for a video input',
+      choices: ['auto', 'mediapipe', 'tfjs'],
+      default: 'auto' as const,
+    })
+    .option('pose-model', {
+      describe: 'BlazePose model size for a video input',
+      choices: POSE_MODELS,
+      default: 'full' as const,
+    })
+    .option('fps', {
+      describe: "decode a video input at this rate (default: the video's, at most 30)",
+      type: 'number',
+    }) as unknown as Argv<T & PoseInputArgs>;
 }
 
 /** The poses of a pose file, or of a video (extracted with the chosen engine); `video` is set for a video input. */
-export async function posesFromInput(input: string, args: PoseInputArgs & Pick<GlobalOptions, 'json' | 'quiet'>, persons = 1): Promise<{ poses: PoseFile; video?: string }> {
+export async function posesFromInput(
+  input: string,
+  args: PoseInputArgs & Pick<GlobalOptions, 'json' | 'quiet'>,
+  persons = 1,
+): Promise<{ poses: PoseFile; video?: string }> {
   if (isPoseFile(input)) return { poses: readPoseFile(input) };
   // A file that is no video is refused before the pose engine starts.
   const problem = mediaFileProblem(input);

@@ -32,7 +32,8 @@ export function createProgressBar(options: ProgressOptions): ProgressBar {
       const rate = seconds > 0 ? done / seconds : 0;
       const eta = rate > 0 ? (options.total - done) / rate : 0;
       let text = `${done}/${options.total} ${options.unit} (${((100 * done) / Math.max(1, options.total)).toFixed(0)} %), ${rate.toFixed(1)} ${options.unit}/s, ETA ${eta.toFixed(0)} s`;
-      if (options.extraFormat) text += ` ${options.extraFormat.replace(/\{(\w+)\}/g, (_, k: string) => String(extra[k] ?? ''))}`;
+      if (options.extraFormat)
+        text += ` ${options.extraFormat.replace(/\{(\w+)\}/g, (_, k: string) => String(extra[k] ?? ''))}`;
       stream.write(`${text}\n`);
     };
     let latest: Record<string, string | number> = options.extra ?? {};

@@ -10,7 +10,16 @@ import type { PersonDetector, PoseEngine, PoseEngineName, PoseModel } from '../p
 import { mediaFileProblem } from '../pose/media-type.js';
 import { writeFileAtomic } from '../core/files.js';
 import { SWEEP_SCORES_DIR } from './sweep-file.js';
-import { envelope, hashFile, jobId, PermanentJobError, type JobContext, type JobEnvelope, type JobHandler, type JobSpec } from '../queue/index.js';
+import {
+  envelope,
+  hashFile,
+  jobId,
+  PermanentJobError,
+  type JobContext,
+  type JobEnvelope,
+  type JobHandler,
+  type JobSpec,
+} from '../queue/index.js';
 
 /** The options that decide a pose file's content (besides the video). */
 export interface ExtractSettings {
@@ -34,7 +43,10 @@ export interface ExtractJobData extends JobEnvelope, ExtractSettings {
  * writes, so adding the same folder again (or a copy of it elsewhere, into the same --out)
  * adds nothing new, while a changed video or other settings add new work.
  */
-export async function extractJobs(videos: ReadonlyArray<{ video: string; out: string }>, settings: ExtractSettings): Promise<Array<JobSpec<ExtractJobData>>> {
+export async function extractJobs(
+  videos: ReadonlyArray<{ video: string; out: string }>,
+  settings: ExtractSettings,
+): Promise<Array<JobSpec<ExtractJobData>>> {
   const jobs: Array<JobSpec<ExtractJobData>> = [];
   for (const { video, out } of videos) {
     const contentHash = await hashFile(video);
@@ -53,10 +65,14 @@ export function extractHandler(): { handler: JobHandler; close: () => Promise<vo
   const engines = new Map<string, Promise<PoseEngine>>();
   let detector: Promise<PersonDetector> | undefined;
   const handler = async (data: ExtractJobData, context: JobContext) => {
-    if (!existsSync(data.video)) throw new PermanentJobError(`${data.video}: the video is gone (it was there when the job was added)`);
+    if (!existsSync(data.video))
+      throw new PermanentJobError(`${data.video}: the video is gone (it was there when the job was added)`);
     const problem = mediaFileProblem(data.video);
     if (problem) throw new PermanentJobError(problem);
-    if ((await hashFile(data.video)) !== data.contentHash) throw new PermanentJobError(`${data.video}: the video changed after the job was added; add the folder again to extract the new content`);
+    if ((await hashFile(data.video)) !== data.contentHash)
+      throw new PermanentJobError(
+        `${data.video}: the video changed after the job was added; add the folder again to extract the new content`,
+      );
     const pose = await import('../pose/index.js');
     const key = `${data.engine}/${data.poseModel}`;
     if (!engines.has(key)) engines.set(key, pose.createPoseEngine(data.engine, data.poseModel));
@@ -69,7 +85,13 @@ export function extractHandler(): { handler: JobHandler; close: () => Promise<vo
       ...(data.persons > 1 ? { detector: await detector } : {}),
       onFrame: (done, total) => context.progress(done, total ?? done),
     });
-    return { out: data.out, frames: stats.frames, framesWithPerson: stats.framesWithPerson, tracks: poses.tracks.length, seconds: Number(stats.seconds.toFixed(3)) };
+    return {
+      out: data.out,
+      frames: stats.frames,
+      framesWithPerson: stats.framesWithPerson,
+      tracks: poses.tracks.length,
+      seconds: Number(stats.seconds.toFixed(3)),
+    };
   };
   const close = async () => {
     (await detector)?.close();
@@ -94,7 +116,11 @@ export const SWEEP_CONFIG_FILE = 'sweep-config.json';
 
 export function trainJob(data: Omit<TrainJobData, keyof JobEnvelope>): JobSpec<TrainJobData> {
   const label = `${data.configFile} seed ${data.seed}`;
-  return { kind: 'train', id: jobId('train', { config: data.config, data: data.data, out: data.out, epochs: data.epochs ?? null }), data: { ...envelope(label), ...data } };
+  return {
+    kind: 'train',
+    id: jobId('train', { config: data.config, data: data.data, out: data.out, epochs: data.epochs ?? null }),
+    data: { ...envelope(label), ...data },
+  };
 }
 
 /**
@@ -104,8 +130,17 @@ export function trainJob(data: Omit<TrainJobData, keyof JobEnvelope>): JobSpec<T
  * test split into scores-test/, the scores `skelact ensemble` fuses.
  */
 export async function runTrainJob(data: TrainJobData, context: JobContext): Promise<Record<string, unknown>> {
-  if (!existsSync(data.data)) throw new PermanentJobError(`${data.data}: the prepared cache is gone (it was there when the job was added)`);
-  const [{ trainWithProgress }, { SkeletonCache }, { loadModel }, { createModelFromManifest }, { evaluate, writeScores }, { loadExperiment }, { RUN_FILES }] = await Promise.all([
+  if (!existsSync(data.data))
+    throw new PermanentJobError(`${data.data}: the prepared cache is gone (it was there when the job was added)`);
+  const [
+    { trainWithProgress },
+    { SkeletonCache },
+    { loadModel },
+    { createModelFromManifest },
+    { evaluate, writeScores },
+    { loadExperiment },
+    { RUN_FILES },
+  ] = await Promise.all([
     import('./training.js'),
     import('../data/cache/reader.js'),
     import('../models/io.js'),
@@ -117,16 +152,40 @@ export async function runTrainJob(data: TrainJobData, context: JobContext): Prom
   mkdirSync(data.out, { recursive: true });
   const configFile = join(data.out, SWEEP_CONFIG_FILE);
   writeFileAtomic(configFile, `${JSON.stringify(data.config, null, 2)}\n`);
-  const summary = await trainWithProgress({ configFile, data: data.data, out: data.out, epochs: data.epochs, resume: existsSync(join(data.out, 'checkpoint')), json: true, quiet: true, onStep: context.progress });
-  if (summary.status === 'aborted') throw new Error(`training stopped${summary.stoppedBy ? ` by ${summary.stoppedBy}` : ''} at step ${summary.steps}; the next try resumes from its checkpoint`);
+  const summary = await trainWithProgress({
+    configFile,
+    data: data.data,
+    out: data.out,
+    epochs: data.epochs,
+    resume: existsSync(join(data.out, 'checkpoint')),
+    json: true,
+    quiet: true,
+    onStep: context.progress,
+  });
+  if (summary.status === 'aborted')
+    throw new Error(
+      `training stopped${summary.stoppedBy ? ` by ${summary.stoppedBy}` : ''} at step ${summary.steps}; the next try resumes from its checkpoint`,
+    );
   const bestDir = join(data.out, RUN_FILES.best);
-  if (!existsSync(bestDir)) throw new PermanentJobError(`${data.out}: training finished without a best model to evaluate`);
+  if (!existsSync(bestDir))
+    throw new PermanentJobError(`${data.out}: training finished without a best model to evaluate`);
   const config = loadExperiment(configFile);
   const cache = SkeletonCache.open(data.data);
   const { model } = loadModel(bestDir, createModelFromManifest);
   try {
-    const evaluation = await evaluate({ model, cache, config, indices: cache.split(config.data.benchmark, 'test'), batchSize: config.optim.evalBatchSize ?? config.optim.batchSize });
-    writeScores(join(data.out, SWEEP_SCORES_DIR), evaluation, { experiment: config.name, benchmark: config.data.benchmark, seed: data.seed, split: 'test' });
+    const evaluation = await evaluate({
+      model,
+      cache,
+      config,
+      indices: cache.split(config.data.benchmark, 'test'),
+      batchSize: config.optim.evalBatchSize ?? config.optim.batchSize,
+    });
+    writeScores(join(data.out, SWEEP_SCORES_DIR), evaluation, {
+      experiment: config.name,
+      benchmark: config.data.benchmark,
+      seed: data.seed,
+      split: 'test',
+    });
     return { out: data.out, status: summary.status, epochs: summary.epochs, top1: Number(evaluation.top1.toFixed(4)) };
   } finally {
     model.dispose();

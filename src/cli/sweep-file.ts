@@ -14,7 +14,11 @@ const sweepSchema = z
   .object({
     format: z.literal(SWEEP_FORMAT),
     version: z.literal(1),
-    runs: z.array(z.object({ name: z.string(), config: z.string(), seed: z.number().int(), dir: z.string(), job: z.string() }).strict()),
+    runs: z.array(
+      z
+        .object({ name: z.string(), config: z.string(), seed: z.number().int(), dir: z.string(), job: z.string() })
+        .strict(),
+    ),
   })
   .strict();
 export type SweepFile = z.output<typeof sweepSchema>;
@@ -42,4 +46,3 @@ export function sweepScores(dir: string): { finished: string[]; unfinished: stri
   }
   return { finished, unfinished };
 }
-

@@ -38,7 +38,10 @@ export async function trainWithProgress(
   let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     stoppedBy = signal;
-    log(args, `\n${signal === 'SIGINT' ? 'interrupted (Ctrl-C)' : `stopped by ${signal}`}: stopping at the next micro-batch and writing a checkpoint (a second ${signal === 'SIGINT' ? 'Ctrl-C' : 'signal'} stops without one)`);
+    log(
+      args,
+      `\n${signal === 'SIGINT' ? 'interrupted (Ctrl-C)' : `stopped by ${signal}`}: stopping at the next micro-batch and writing a checkpoint (a second ${signal === 'SIGINT' ? 'Ctrl-C' : 'signal'} stops without one)`,
+    );
     controller.abort();
   };
   process.once('SIGINT', onSignal);
@@ -55,8 +58,17 @@ export async function trainWithProgress(
             const total = (event.untilEpoch - event.startEpoch) * event.itersPerEpoch - event.startBatch;
             firstStep = event.startEpoch * event.itersPerEpoch + event.startBatch;
             totalSteps = total;
-            log(args, `${event.resumed ? `resuming at epoch ${event.startEpoch + 1}, batch ${event.startBatch + 1}` : 'starting'}; ${event.itersPerEpoch} iterations per epoch, epochs ${event.startEpoch + 1}..${event.untilEpoch} of ${event.epochs}; schedule ${event.schedule}`);
-            bar = createProgressBar({ total, unit: 'it', extraFormat: '| epoch {epoch} | loss {loss} | acc {acc} | lr {lr} | {sps} samples/s', extra: { epoch: event.startEpoch + 1, loss: '-', acc: '-', lr: '-', sps: '-' }, silent: args.json || args.quiet });
+            log(
+              args,
+              `${event.resumed ? `resuming at epoch ${event.startEpoch + 1}, batch ${event.startBatch + 1}` : 'starting'}; ${event.itersPerEpoch} iterations per epoch, epochs ${event.startEpoch + 1}..${event.untilEpoch} of ${event.epochs}; schedule ${event.schedule}`,
+            );
+            bar = createProgressBar({
+              total,
+              unit: 'it',
+              extraFormat: '| epoch {epoch} | loss {loss} | acc {acc} | lr {lr} | {sps} samples/s',
+              extra: { epoch: event.startEpoch + 1, loss: '-', acc: '-', lr: '-', sps: '-' },
+              silent: args.json || args.quiet,
+            });
             break;
           }
           case 'step':
@@ -72,8 +84,13 @@ export async function trainWithProgress(
           case 'epoch':
             if (!args.json && !args.quiet) {
               const m = event.metrics;
-              const val = m.valTop1 !== undefined ? `, validation top-1 ${(100 * m.valTop1).toFixed(2)} % top-5 ${(100 * (m.valTop5 ?? 0)).toFixed(2)} %${event.best ? ' (best)' : ''}` : '';
-              process.stderr.write(`\nepoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)}, accuracy ${(100 * m.trainAccuracy).toFixed(2)} %${val}, ${m.samplesPerSecond.toFixed(1)} samples/s (${m.seconds.toFixed(0)} s)\n`);
+              const val =
+                m.valTop1 !== undefined
+                  ? `, validation top-1 ${(100 * m.valTop1).toFixed(2)} % top-5 ${(100 * (m.valTop5 ?? 0)).toFixed(2)} %${event.best ? ' (best)' : ''}`
+                  : '';
+              process.stderr.write(
+                `\nepoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)}, accuracy ${(100 * m.trainAccuracy).toFixed(2)} %${val}, ${m.samplesPerSecond.toFixed(1)} samples/s (${m.seconds.toFixed(0)} s)\n`,
+              );
             }
             break;
           default:
@@ -88,4 +105,3 @@ export async function trainWithProgress(
     process.off('SIGTERM', onSignal);
   }
 }
-

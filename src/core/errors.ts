@@ -54,7 +54,8 @@ export function parseWith<S extends z.ZodType>(
   const keys = issue.code === 'unrecognized_keys' ? ` (${(issue as { keys: string[] }).keys.join(', ')})` : '';
   const field = issue.path.length > 0 ? issue.path.join('.') : undefined;
   const detail = `${issue.message}${keys}`;
-  if (onError.prototype instanceof ValidationError || onError === ValidationError) throw new (onError as ValidationErrorClass)(what, field, detail);
+  if (onError.prototype instanceof ValidationError || onError === ValidationError)
+    throw new (onError as ValidationErrorClass)(what, field, detail);
   throw (onError as (field: string | undefined, detail: string) => Error)(field, detail);
 }
 

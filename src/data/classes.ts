@@ -7,7 +7,9 @@ const classTableSchema = z.object({
   dataset: z.string(),
   title: z.string(),
   source: z.string(),
-  classes: z.array(z.object({ id: z.string(), name: z.string(), persons: z.number().int().optional() }).strict()).min(1),
+  classes: z
+    .array(z.object({ id: z.string(), name: z.string(), persons: z.number().int().optional() }).strict())
+    .min(1),
 });
 
 export type ClassTable = z.infer<typeof classTableSchema>;
@@ -22,7 +24,8 @@ export function loadClassTable(dataset: ClassTableDataset): ClassTable {
   if (!table) {
     const file = datasetsPath(dataset, 'classes.json');
     const parsed = classTableSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+    if (!parsed.success)
+      throw new Error(`${file}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
     table = parsed.data;
     cache.set(dataset, table);
   }

@@ -20,7 +20,8 @@ import { optionName } from '../core/errors.js';
 export function longTailCounts(classes: number, nMax: number, imbalance: number): number[] {
   if (!(imbalance >= 1)) throw new Error(`the imbalance factor must be at least 1 (n_max / n_min), got ${imbalance}`);
   if (!(Number.isInteger(nMax) && nMax >= 1)) throw new Error(`n_max must be a positive integer, got ${nMax}`);
-  if (!(Number.isInteger(classes) && classes >= 2)) throw new Error(`a long-tailed split needs at least 2 classes, got ${classes}`);
+  if (!(Number.isInteger(classes) && classes >= 2))
+    throw new Error(`a long-tailed split needs at least 2 classes, got ${classes}`);
   return Array.from({ length: classes }, (_, c) => Math.floor(nMax * imbalance ** (-c / (classes - 1))));
 }
 
@@ -61,7 +62,8 @@ export function deriveLongTail(cache: SkeletonCache, options: LongTailOptions): 
     if (!list) byClass.set(label, (list = []));
     list.push(i);
   }
-  if (byClass.size === 0) throw new Error(`${cache.dir}: benchmark '${options.benchmark}' has no labelled training samples`);
+  if (byClass.size === 0)
+    throw new Error(`${cache.dir}: benchmark '${options.benchmark}' has no labelled training samples`);
   // The classes present in training, in label order (NTU120 caches hold 120 names for NTU60 data).
   const classes = [...byClass.keys()].sort((a, b) => a - b);
   const available = classes.map((c) => byClass.get(c)!.length);
@@ -69,8 +71,15 @@ export function deriveLongTail(cache: SkeletonCache, options: LongTailOptions): 
   const counts = longTailCounts(classes.length, nMax, options.imbalance);
   const short = classes.map((c, k) => ({ c, k })).filter(({ k }) => available[k] < counts[k]);
   if (short.length > 0) {
-    const list = short.map(({ c, k }) => `${classNames[c] ?? `class ${c}`} has ${available[k]}, needs ${counts[k]} (short by ${counts[k] - available[k]})`).join('; ');
-    throw new Error(`${cache.dir}: benchmark '${options.benchmark}' cannot give the IF ${options.imbalance} profile from n_max ${nMax}: ${list}; lower ${optionName('maxPerClass')}`);
+    const list = short
+      .map(
+        ({ c, k }) =>
+          `${classNames[c] ?? `class ${c}`} has ${available[k]}, needs ${counts[k]} (short by ${counts[k] - available[k]})`,
+      )
+      .join('; ');
+    throw new Error(
+      `${cache.dir}: benchmark '${options.benchmark}' cannot give the IF ${options.imbalance} profile from n_max ${nMax}: ${list}; lower ${optionName('maxPerClass')}`,
+    );
   }
   const seed = options.seed ?? 0;
   const picked: number[] = [];
@@ -81,7 +90,17 @@ export function deriveLongTail(cache: SkeletonCache, options: LongTailOptions): 
   picked.sort((a, b) => a - b);
   const perLabel = new Array<number>(classNames.length).fill(0);
   classes.forEach((c, k) => (perLabel[c] = counts[k]));
-  return { name: options.name ?? `${options.benchmark}-lt${options.imbalance}`, source: options.benchmark, imbalance: options.imbalance, maxPerClass: nMax, seed, counts: perLabel, classNames, train: picked, test: [...test] };
+  return {
+    name: options.name ?? `${options.benchmark}-lt${options.imbalance}`,
+    source: options.benchmark,
+    imbalance: options.imbalance,
+    maxPerClass: nMax,
+    seed,
+    counts: perLabel,
+    classNames,
+    train: picked,
+    test: [...test],
+  };
 }
 
 /** Many / medium / few groups of classes by training count (BRL's >100, 20–100, <20 by default). */
@@ -94,17 +113,37 @@ export function shotGroups(counts: readonly number[], many = 100, few = 20): Arr
  * whole (its unseen-class samples are what `skelact eval --zero-shot` scores). Saved like a
  * long-tailed split, as `<benchmark>-zs` unless named.
  */
-export function deriveZeroShotSplit(cache: SkeletonCache, options: { benchmark: string; unseen: readonly string[]; name?: string }): LongTailSplit & { unseen: string[] } {
+export function deriveZeroShotSplit(
+  cache: SkeletonCache,
+  options: { benchmark: string; unseen: readonly string[]; name?: string },
+): LongTailSplit & { unseen: string[] } {
   const classNames = [...cache.manifest.classNames];
   const unknown = options.unseen.filter((n) => !classNames.includes(n));
-  if (unknown.length > 0) throw new Error(`unseen classes not in the cache: ${unknown.map((n) => `'${n}'`).join(', ')} (classes: ${classNames.join(', ')})`);
-  if (options.unseen.length < 2) throw new Error(`hold out at least two classes for zero-shot evaluation (got ${options.unseen.length})`);
+  if (unknown.length > 0)
+    throw new Error(
+      `unseen classes not in the cache: ${unknown.map((n) => `'${n}'`).join(', ')} (classes: ${classNames.join(', ')})`,
+    );
+  if (options.unseen.length < 2)
+    throw new Error(`hold out at least two classes for zero-shot evaluation (got ${options.unseen.length})`);
   const held = new Set(options.unseen.map((n) => classNames.indexOf(n)));
   if (held.size === classNames.length) throw new Error('every class is unseen: nothing would be left to train on');
   const train = cache.split(options.benchmark, 'train').filter((i) => !held.has(cache.labels[i]));
   const test = cache.split(options.benchmark, 'test');
   const counts = new Array<number>(classNames.length).fill(0);
   for (const i of train) if (cache.labels[i] >= 0) counts[cache.labels[i]]++;
-  for (const c of held) if (!test.some((i) => cache.labels[i] === c)) throw new Error(`unseen class '${classNames[c]}' has no test samples in benchmark '${options.benchmark}'`);
-  return { name: options.name ?? `${options.benchmark}-zs`, source: options.benchmark, imbalance: 1, maxPerClass: Math.max(...counts), seed: 0, counts, classNames, train, test: [...test], unseen: [...options.unseen] };
+  for (const c of held)
+    if (!test.some((i) => cache.labels[i] === c))
+      throw new Error(`unseen class '${classNames[c]}' has no test samples in benchmark '${options.benchmark}'`);
+  return {
+    name: options.name ?? `${options.benchmark}-zs`,
+    source: options.benchmark,
+    imbalance: 1,
+    maxPerClass: Math.max(...counts),
+    seed: 0,
+    counts,
+    classNames,
+    train,
+    test: [...test],
+    unseen: [...options.unseen],
+  };
 }

@@ -96,7 +96,12 @@ function angleBetween(a: Vec3, b: Vec3): number {
  */
 export function rotationMatrix(axis: Vec3, theta: number): number[][] {
   const absAxis = Math.abs(axis[0]) + Math.abs(axis[1]) + Math.abs(axis[2]);
-  if (absAxis < 1e-6 || Math.abs(theta) < 1e-6) return [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+  if (absAxis < 1e-6 || Math.abs(theta) < 1e-6)
+    return [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ];
   const n = Math.hypot(...axis);
   const [ux, uy, uz] = axis.map((x) => x / n);
   const a = Math.cos(theta / 2);
@@ -135,7 +140,8 @@ export function alignPyskl(clip: SkeletonClip, joints: AlignmentJoints): Skeleto
   if (M > 2) throw new Error(`PYSKL alignment expects 1 or 2 persons, got ${M}`);
   if (C < 3) throw new Error(`PYSKL alignment needs xyz channels, got ${C}`);
   if (clip.data.every((x) => x === 0)) return makeClip(new Float32Array(clip.data), M, clip.frames, V, C);
-  const present = (m: number) => Array.from({ length: clip.frames }, (_, t) => t).filter((t) => !personFrameEmpty(clip, m, t));
+  const present = (m: number) =>
+    Array.from({ length: clip.frames }, (_, t) => t).filter((t) => !personFrameEmpty(clip, m, t));
   let personOrder = [0];
   let frames = present(0);
   if (M === 2) {

@@ -17,7 +17,13 @@ export interface ReadTask {
 }
 
 export type ReadTaskResult =
-  | { readonly ok: true; readonly samples: SkeletonSample[]; readonly skipped: Array<{ file: string; reason: string }>; readonly failed: Array<{ file: string; reason: string }>; readonly bytes: number }
+  | {
+      readonly ok: true;
+      readonly samples: SkeletonSample[];
+      readonly skipped: Array<{ file: string; reason: string }>;
+      readonly failed: Array<{ file: string; reason: string }>;
+      readonly bytes: number;
+    }
   | { readonly ok: false; readonly reason: string; readonly formatError: boolean; readonly bytes: number };
 
 /** Reads and converts one file; never throws (errors become a result). */

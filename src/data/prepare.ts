@@ -16,7 +16,12 @@ import { CACHE_FILES, CACHE_FORMAT, CACHE_VERSION, type CacheManifest, type Prep
 import { CacheWriter, removeStaleCacheFolders } from './cache/writer.js';
 import { writeFileAtomic } from '../core/files.js';
 import { deriveLongTail, deriveZeroShotSplit } from './long-tail.js';
-import { DERIVED_SPLITS_FILE, readDerivedSplits, saveDerivedSplit, type DerivedSplits } from './cache/derived-splits.js';
+import {
+  DERIVED_SPLITS_FILE,
+  readDerivedSplits,
+  saveDerivedSplit,
+  type DerivedSplits,
+} from './cache/derived-splits.js';
 import { getDataset, type SourceFile } from './datasets/index.js';
 import { type ReadTask, type ReadTaskResult, readTask } from './prepare-worker.js';
 import { packageVersion } from '../util/version.js';
@@ -137,7 +142,13 @@ function carryDerivedSplits(dir: string, before: DerivedSplits, sameSamples: boo
         const unseen = (info as { unseen?: unknown }).unseen;
         const split = Array.isArray(unseen)
           ? deriveZeroShotSplit(cache, { benchmark: info.source, unseen: unseen as string[], name })
-          : deriveLongTail(cache, { benchmark: info.source, imbalance: info.imbalance, maxPerClass: info.maxPerClass, seed: info.seed, name });
+          : deriveLongTail(cache, {
+              benchmark: info.source,
+              imbalance: info.imbalance,
+              maxPerClass: info.maxPerClass,
+              seed: info.seed,
+              name,
+            });
         saveDerivedSplit(dir, split);
         result.rebuilt.push(name);
       } catch (e) {
@@ -158,7 +169,9 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
   const out = resolve(options.out);
   if (!existsSync(raw)) throw new Error(`${optionName('raw')} ${options.raw} does not exist`);
   if (options.benchmark !== undefined && !spec.benchmarks.includes(options.benchmark)) {
-    throw new Error(`dataset '${spec.name}' has no benchmark '${options.benchmark}': expected one of ${spec.benchmarks.join(', ') || '(none)'}`);
+    throw new Error(
+      `dataset '${spec.name}' has no benchmark '${options.benchmark}': expected one of ${spec.benchmarks.join(', ') || '(none)'}`,
+    );
   }
   const datasetOptions = spec.parseOptions(options.datasetOptions ?? {}, raw);
   const all = listFiles(raw, spec.fileExtensions);
@@ -177,14 +190,21 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
 
   const existing = existingManifest(out);
   if (existsSync(out) && !existing && readdirSync(out).length > 0) {
-    throw new CacheError(out, `exists and is not a skelact cache (no skelact manifest.json); choose another ${optionName('out')} or remove it`);
+    throw new CacheError(
+      out,
+      `exists and is not a skelact cache (no skelact manifest.json); choose another ${optionName('out')} or remove it`,
+    );
   }
   // Leftovers of a killed prepare of this cache go first (never those of a live one).
   removeStaleCacheFolders(out);
   if (existing && existing.fingerprint === print && !options.force) {
     // Up to date only when every file is there with the size (and, for the small files, the SHA-256) the manifest records.
     const damage = cacheDamage(out, existing, { digests: true });
-    if (damage) throw new CacheError(out, `matches the raw files but is damaged: ${damage}; rebuild it with ${optionName('force')}`);
+    if (damage)
+      throw new CacheError(
+        out,
+        `matches the raw files but is damaged: ${damage}; rebuild it with ${optionName('force')}`,
+      );
     return {
       manifest: existing,
       report: JSON.parse(readFileSync(join(out, CACHE_FILES.report), 'utf8')) as PrepareReport,
@@ -194,12 +214,17 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
       seconds: (performance.now() - started) / 1000,
     };
   }
-  if (selected.length === 0) throw new Error(`none of the ${all.length} files under ${raw} belongs to ${options.benchmark ?? spec.name} (${skipped.length} skipped)`);
+  if (selected.length === 0)
+    throw new Error(
+      `none of the ${all.length} files under ${raw} belongs to ${options.benchmark ?? spec.name} (${skipped.length} skipped)`,
+    );
   // Benchmarks derived from the old cache (skelact lt, zero-shot splits) are carried over the rebuild.
   const derivedBefore = existing ? readDerivedSplitsOrNone(out) : {};
   options.onStart?.({ files: selected.length, bytes: bytesTotal, skipped: skipped.length });
 
-  const { layout, channels } = spec.layoutFor ? spec.layoutFor(datasetOptions) : { layout: spec.layout, channels: spec.channels };
+  const { layout, channels } = spec.layoutFor
+    ? spec.layoutFor(datasetOptions)
+    : { layout: spec.layout, channels: spec.channels };
   const writer = new CacheWriter(out, {
     dataset: spec.name,
     layout,
@@ -210,7 +235,11 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
     source: raw,
     skelactVersion: packageVersion(),
   });
-  const report: { skipped: Array<{ file: string; reason: string }>; failed: Array<{ file: string; reason: string }>; denoised: Array<{ name: string; notes: string[] }> } = {
+  const report: {
+    skipped: Array<{ file: string; reason: string }>;
+    failed: Array<{ file: string; reason: string }>;
+    denoised: Array<{ name: string; notes: string[] }>;
+  } = {
     skipped: skipped.map((s) => ({ file: relativeName(s.file), reason: s.reason })),
     failed: [],
     denoised: [],
@@ -218,7 +247,12 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
   const workers = options.workers ?? availableParallelism();
   const pool =
     workers > 0
-      ? new Piscina({ filename: new URL('./prepare-worker-entry.cjs', import.meta.url).href, minThreads: workers, maxThreads: workers, idleTimeout: 1000 })
+      ? new Piscina({
+          filename: new URL('./prepare-worker-entry.cjs', import.meta.url).href,
+          minThreads: workers,
+          maxThreads: workers,
+          idleTimeout: 1000,
+        })
       : undefined;
   let filesDone = 0;
   let bytesDone = 0;
@@ -237,14 +271,29 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
         if (sample.notes.length > 0) report.denoised.push({ name: sample.name, notes: [...sample.notes] });
       }
     }
-    options.onProgress?.({ filesDone, filesTotal: selected.length, bytesDone, bytesTotal, samples: writer.count, failed: report.failed.length });
+    options.onProgress?.({
+      filesDone,
+      filesTotal: selected.length,
+      bytesDone,
+      bytesTotal,
+      samples: writer.count,
+      failed: report.failed.length,
+    });
   };
 
   try {
     if (!pool) {
       for (const file of selected) {
         if (options.signal?.aborted) throw new Error('prepare was interrupted');
-        consume(file, readTask({ dataset: spec.name, file: file.path, displayName: relativeName(file.path), options: datasetOptions }));
+        consume(
+          file,
+          readTask({
+            dataset: spec.name,
+            file: file.path,
+            displayName: relativeName(file.path),
+            options: datasetOptions,
+          }),
+        );
       }
     } else {
       // Files go to the workers in batches (fewer thread round trips), and results are
@@ -257,7 +306,12 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
       let next = 0;
       const submit = () => {
         while (next < batches.length && pending.size < window) {
-          const tasks: ReadTask[] = batches[next].map((f) => ({ dataset: spec.name, file: f.path, displayName: relativeName(f.path), options: datasetOptions }));
+          const tasks: ReadTask[] = batches[next].map((f) => ({
+            dataset: spec.name,
+            file: f.path,
+            displayName: relativeName(f.path),
+            options: datasetOptions,
+          }));
           pending.set(next, pool.run(tasks) as Promise<ReadTaskResult[]>);
           next++;
         }
@@ -278,7 +332,15 @@ export async function prepare(options: PrepareOptions): Promise<PrepareResult> {
     const benchmarks = spec.benchmarksFor ? spec.benchmarksFor(selected, options.benchmark) : spec.benchmarks;
     const manifest = writer.commit(report, benchmarks);
     const derived = carryDerivedSplits(out, derivedBefore, existing?.fingerprint === manifest.fingerprint);
-    return { manifest, report, upToDate: false, files: selected.length, bytes: bytesTotal, seconds: (performance.now() - started) / 1000, derived };
+    return {
+      manifest,
+      report,
+      upToDate: false,
+      files: selected.length,
+      bytes: bytesTotal,
+      seconds: (performance.now() - started) / 1000,
+      derived,
+    };
   } catch (e) {
     writer.abort();
     throw e;

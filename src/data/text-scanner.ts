@@ -173,7 +173,8 @@ export class TextScanner {
       value = value * 10 + (c - ZERO);
       p++;
     }
-    if (p === start || (p < b.length && !isSpace(b[p])) || value > max) this.fail(expected, this.peekToken(), this.lineNo, detail);
+    if (p === start || (p < b.length && !isSpace(b[p])) || value > max)
+      this.fail(expected, this.peekToken(), this.lineNo, detail);
     this.pos = p;
     return value;
   }

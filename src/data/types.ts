@@ -41,7 +41,14 @@ export class SkeletonFormatError extends SkelactError {
   readonly expected: string;
   readonly found: string | undefined;
 
-  constructor(opts: { file: string; line?: number; field?: string; expected: string; found?: string; detail?: string }) {
+  constructor(opts: {
+    file: string;
+    line?: number;
+    field?: string;
+    expected: string;
+    found?: string;
+    detail?: string;
+  }) {
     const where = opts.line !== undefined ? `${opts.file}:${opts.line}` : opts.file;
     const field = opts.field ? ` (${opts.field})` : '';
     const found = opts.found !== undefined ? `, found ${quote(opts.found)}` : '';

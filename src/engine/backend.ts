@@ -25,11 +25,23 @@ import { describeOpenBlas, loadNativeAddon } from './native.js';
 import { nativeSelfCheck, registerNativeKernels, unregisterNativeKernels } from './native-kernels.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { prepareWasmThreads } from './wasm-threads.js';
-import { describeAdapter, findWebGpuAdapter, startWebGpuBackend, webgpuFault, type WebGpuAdapterSummary } from './webgpu.js';
+import {
+  describeAdapter,
+  findWebGpuAdapter,
+  startWebGpuBackend,
+  webgpuFault,
+  type WebGpuAdapterSummary,
+} from './webgpu.js';
 
 import { NoBackendError, registerBackend, resolveBackend } from './resolver.js';
 import { optionName } from '../core/errors.js';
-import { BACKEND_CHOICES, NATIVE_CHOICES, type BackendChoice, type ConcreteBackend, type NativeChoice } from './choices.js';
+import {
+  BACKEND_CHOICES,
+  NATIVE_CHOICES,
+  type BackendChoice,
+  type ConcreteBackend,
+  type NativeChoice,
+} from './choices.js';
 
 export { BACKEND_CHOICES, NATIVE_CHOICES, type BackendChoice, type ConcreteBackend, type NativeChoice };
 
@@ -93,7 +105,10 @@ const nativeWarnings = new Set<string>();
 /** The native choice asked for: the option, else SKELACT_NATIVE, else auto. */
 export function requestedNative(options: InitBackendOptions = {}): NativeChoice {
   const raw = options.native ?? (process.env.SKELACT_NATIVE || 'auto');
-  if (!(NATIVE_CHOICES as readonly string[]).includes(raw)) throw new Error(`native kernels: expected one of ${NATIVE_CHOICES.join(', ')}, got '${raw}'${options.native === undefined ? ' (SKELACT_NATIVE)' : ''}`);
+  if (!(NATIVE_CHOICES as readonly string[]).includes(raw))
+    throw new Error(
+      `native kernels: expected one of ${NATIVE_CHOICES.join(', ')}, got '${raw}'${options.native === undefined ? ' (SKELACT_NATIVE)' : ''}`,
+    );
   return raw as NativeChoice;
 }
 
@@ -120,7 +135,9 @@ function applyNative(choice: NativeChoice, threads: number): NativeInfo {
       reason = `self-check failed: ${wrong}`;
       if (!nativeWarnings.has(reason)) {
         nativeWarnings.add(reason);
-        process.emitWarning(`skelact native kernels computed a wrong product and are switched off (${wrong}); the stock kernels run. Rebuild them with 'npm run setup:native' and report this.`);
+        process.emitWarning(
+          `skelact native kernels computed a wrong product and are switched off (${wrong}); the stock kernels run. Rebuild them with 'npm run setup:native' and report this.`,
+        );
       }
     }
   }
@@ -135,7 +152,10 @@ function applyNative(choice: NativeChoice, threads: number): NativeInfo {
 /** The wasm thread count asked for: the option, else SKELACT_WASM_THREADS, else 1. */
 export function requestedWasmThreads(options: InitBackendOptions = {}): number {
   const raw = options.threads ?? (process.env.SKELACT_WASM_THREADS ? Number(process.env.SKELACT_WASM_THREADS) : 1);
-  if (!Number.isInteger(raw) || raw < 1) throw new Error(`wasm threads must be a positive integer, got ${options.threads ?? `SKELACT_WASM_THREADS=${process.env.SKELACT_WASM_THREADS}`}`);
+  if (!Number.isInteger(raw) || raw < 1)
+    throw new Error(
+      `wasm threads must be a positive integer, got ${options.threads ?? `SKELACT_WASM_THREADS=${process.env.SKELACT_WASM_THREADS}`}`,
+    );
   return raw;
 }
 
@@ -160,10 +180,14 @@ function wasmDescription(threads: number, native?: NativeInfo): string {
   return native.active ? `${base} + ${native.description}` : `${base}; ${native.description}`;
 }
 
-async function tryLoad(backend: ConcreteBackend, options: StartOptions): Promise<{ tfBackend: string; description: string; adapter?: WebGpuAdapterSummary }> {
+async function tryLoad(
+  backend: ConcreteBackend,
+  options: StartOptions,
+): Promise<{ tfBackend: string; description: string; adapter?: WebGpuAdapterSummary }> {
   switch (backend) {
     case 'webgpu': {
-      if (options.requested === 'auto' && options.syncReads) throw new Error('not tried: the caller reads tensors synchronously, which WebGPU cannot do in Node');
+      if (options.requested === 'auto' && options.syncReads)
+        throw new Error('not tried: the caller reads tensors synchronously, which WebGPU cannot do in Node');
       // A CPU adapter (lavapipe) only when asked for by name: under auto, wasm is faster.
       const { adapter, summary } = await findWebGpuAdapter(options.requested === 'webgpu');
       await startWebGpuBackend(adapter);
@@ -171,7 +195,8 @@ async function tryLoad(backend: ConcreteBackend, options: StartOptions): Promise
     }
     case 'tensorflow-gpu':
       await import('@tensorflow/tfjs-node-gpu' as string);
-      if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs-node-gpu loaded but its backend did not initialise');
+      if (!(await tf.setBackend('tensorflow')))
+        throw new Error('tfjs-node-gpu loaded but its backend did not initialise');
       return { tfBackend: 'tensorflow', description: 'tensorflow-gpu (libtensorflow with CUDA)' };
     case 'tensorflow':
       await import('@tensorflow/tfjs-node' as string);
@@ -189,7 +214,9 @@ async function tryLoad(backend: ConcreteBackend, options: StartOptions): Promise
         undoThreadPatches?.();
       }
       if (wasm.getThreadsCount() !== threads) {
-        throw new Error(`wasm was already loaded in this process with ${wasm.getThreadsCount()} thread(s); the thread count (${threads} asked) is fixed when it first loads`);
+        throw new Error(
+          `wasm was already loaded in this process with ${wasm.getThreadsCount()} thread(s); the thread count (${threads} asked) is fixed when it first loads`,
+        );
       }
       return { tfBackend: 'wasm', description: wasmDescription(wasm.getThreadsCount()) };
     }
@@ -228,27 +255,48 @@ for (const [priority, name] of [...AUTO_ORDER].reverse().entries()) {
  * Selects and initialises a backend. An explicit choice that cannot load is an error that
  * says why; `auto` falls through the list and records why each one was passed over.
  */
-export async function initBackend(requested: BackendChoice = 'auto', options: InitBackendOptions = {}): Promise<BackendInfo> {
+export async function initBackend(
+  requested: BackendChoice = 'auto',
+  options: InitBackendOptions = {},
+): Promise<BackendInfo> {
   if (!(BACKEND_CHOICES as readonly string[]).includes(requested)) {
     throw new Error(`${optionName('backend')} must be one of ${BACKEND_CHOICES.join(', ')}, got '${requested}'`);
   }
-  if (current && (current.requested === requested || current.backend === requested) && !(current.backend === 'webgpu' && webgpuFault())) {
+  if (
+    current &&
+    (current.requested === requested || current.backend === requested) &&
+    !(current.backend === 'webgpu' && webgpuFault())
+  ) {
     // Either count is fine: the threads asked for, or 1 where native kernels take them over.
-    if (current.backend === 'wasm' && current.wasmThreads !== requestedWasmThreads(options) && current.wasmThreads !== wasmBuildThreads(options)) {
-      throw new Error(`the wasm backend already runs ${current.wasmThreads} thread(s) in this process; its thread count is fixed when it first loads`);
+    if (
+      current.backend === 'wasm' &&
+      current.wasmThreads !== requestedWasmThreads(options) &&
+      current.wasmThreads !== wasmBuildThreads(options)
+    ) {
+      throw new Error(
+        `the wasm backend already runs ${current.wasmThreads} thread(s) in this process; its thread count is fixed when it first loads`,
+      );
     }
     await tf.setBackend(current.tfBackend);
     if (current.backend === 'wasm') {
       const threads = requestedWasmThreads(options);
       const native = applyNative(requestedNative(options), threads);
-      current = { ...current, threads: native.active ? threads : current.wasmThreads!, native, description: wasmDescription(current.wasmThreads!, native) };
+      current = {
+        ...current,
+        threads: native.active ? threads : current.wasmThreads!,
+        native,
+        description: wasmDescription(current.wasmThreads!, native),
+      };
     }
     return current;
   }
   const nativeChoice = requestedNative(options);
   let resolved;
   try {
-    resolved = await resolveBackend<StartOptions>(requested === 'auto' ? AUTO_ORDER : [requested], { ...options, requested });
+    resolved = await resolveBackend<StartOptions>(requested === 'auto' ? AUTO_ORDER : [requested], {
+      ...options,
+      requested,
+    });
   } catch (e) {
     if (!(e instanceof NoBackendError)) throw e;
     return noBackend(requested, e.unavailable as Array<{ backend: ConcreteBackend; reason: string }>);
@@ -261,7 +309,16 @@ export async function initBackend(requested: BackendChoice = 'auto', options: In
     // After the resolver: `native on` that cannot be honoured is an error, not a reason to pass wasm over.
     const computeThreads = requestedWasmThreads(options);
     const native = applyNative(nativeChoice, computeThreads);
-    current = { requested, backend, tfBackend, unavailable, description: wasmDescription(threads, native), threads: native.active ? computeThreads : threads, wasmThreads: threads, native };
+    current = {
+      requested,
+      backend,
+      tfBackend,
+      unavailable,
+      description: wasmDescription(threads, native),
+      threads: native.active ? computeThreads : threads,
+      wasmThreads: threads,
+      native,
+    };
   } else {
     const { adapter } = resolved as { adapter?: WebGpuAdapterSummary };
     current = { requested, backend, tfBackend, unavailable, description, threads, ...(adapter ? { adapter } : {}) };
@@ -269,7 +326,10 @@ export async function initBackend(requested: BackendChoice = 'auto', options: In
   return current;
 }
 
-function noBackend(requested: BackendChoice, unavailable: ReadonlyArray<{ backend: ConcreteBackend; reason: string }>): never {
+function noBackend(
+  requested: BackendChoice,
+  unavailable: ReadonlyArray<{ backend: ConcreteBackend; reason: string }>,
+): never {
   const why = unavailable.map((u) => `${u.backend}: ${u.reason}`).join('; ');
   if (requested === 'auto') throw new Error(`no TensorFlow.js backend could be loaded (${why})`);
   const hint =
@@ -286,6 +346,9 @@ export function currentBackend(): BackendInfo | undefined {
 
 /** "wasm (SIMD, 1 thread); not available: tensorflow-gpu (not installed), tensorflow (not installed)". */
 export function describeBackend(info: BackendInfo): string {
-  const passed = info.unavailable.length > 0 ? `; passed over: ${info.unavailable.map((u) => `${u.backend} (${u.reason})`).join(', ')}` : '';
+  const passed =
+    info.unavailable.length > 0
+      ? `; passed over: ${info.unavailable.map((u) => `${u.backend} (${u.reason})`).join(', ')}`
+      : '';
   return `${info.description}${passed}`;
 }

@@ -12,9 +12,16 @@ import type { DataType, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@te
 /** What a kernel needs to know about the wasm backend (BackendWasm's public members). */
 export interface WasmBackendLike {
   readonly dataIdMap: {
-    get(dataId: object): { id: number; memoryOffset: number; shape: number[]; dtype: DataType; refCount: number } | undefined;
+    get(
+      dataId: object,
+    ): { id: number; memoryOffset: number; shape: number[]; dtype: DataType; refCount: number } | undefined;
   };
-  makeOutput(shape: number[], dtype: DataType, memoryOffset?: number, values?: tf.backend_util.BackendValues): TensorInfo;
+  makeOutput(
+    shape: number[],
+    dtype: DataType,
+    memoryOffset?: number,
+    values?: tf.backend_util.BackendValues,
+  ): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
   readSync(dataId: object): tf.backend_util.BackendValues;
   disposeData(dataId: object, force?: boolean): boolean;

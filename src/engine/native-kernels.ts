@@ -48,7 +48,12 @@ function offsetOf(backend: WasmBackendLike, info: TensorInfo): number {
 }
 
 /** Offsets of each operand for every output batch index, following broadcasting of the batch axes. */
-function batchOffsets(batchShape: readonly number[], operandBatch: readonly number[], base: number, matrixSize: number): Uint32Array {
+function batchOffsets(
+  batchShape: readonly number[],
+  operandBatch: readonly number[],
+  base: number,
+  matrixSize: number,
+): Uint32Array {
   const count = sizeOf(batchShape);
   const offsets = new Uint32Array(count);
   const rank = batchShape.length;
@@ -81,7 +86,11 @@ interface MatMulArgs {
 }
 
 /** out = op(a) · op(b) with broadcast batch axes; null when the native path does not apply. */
-function nativeMatMul(addon: NativeAddon, backend: WasmBackendLike, { a, b, transposeA, transposeB }: MatMulArgs): TensorInfo | null {
+function nativeMatMul(
+  addon: NativeAddon,
+  backend: WasmBackendLike,
+  { a, b, transposeA, transposeB }: MatMulArgs,
+): TensorInfo | null {
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return null;
   const ar = a.shape.length;
   const br = b.shape.length;
@@ -90,7 +99,9 @@ function nativeMatMul(addon: NativeAddon, backend: WasmBackendLike, { a, b, tran
   const kb = transposeB ? b.shape[br - 1] : b.shape[br - 2];
   const n = transposeB ? b.shape[br - 2] : b.shape[br - 1];
   if (k !== kb) {
-    throw new Error(`Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+    throw new Error(
+      `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+    );
   }
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
@@ -107,7 +118,17 @@ function nativeMatMul(addon: NativeAddon, backend: WasmBackendLike, { a, b, tran
     addon.gemm(heap, false, transposeB, batch * m, n, k, Uint32Array.of(ao), Uint32Array.of(bo), Uint32Array.of(co));
     return out;
   }
-  addon.gemm(heap, transposeA, transposeB, m, n, k, batchOffsets(batchShape, aBatch, ao, m * k), batchOffsets(batchShape, bBatch, bo, k * n), batchOffsets(batchShape, batchShape, co, m * n));
+  addon.gemm(
+    heap,
+    transposeA,
+    transposeB,
+    m,
+    n,
+    k,
+    batchOffsets(batchShape, aBatch, ao, m * k),
+    batchOffsets(batchShape, bBatch, bo, k * n),
+    batchOffsets(batchShape, batchShape, co, m * n),
+  );
   return out;
 }
 
@@ -117,26 +138,53 @@ function batchMatMulKernel(addon: NativeAddon, fallback: KernelConfig): KernelFu
   return (args) => {
     const attrs = args.attrs as { transposeA: boolean; transposeB: boolean };
     const backend = wasmBackendOf(args);
-    const out = nativeMatMul(addon, backend, { a: args.inputs.a as TensorInfo, b: args.inputs.b as TensorInfo, transposeA: !!attrs.transposeA, transposeB: !!attrs.transposeB });
+    const out = nativeMatMul(addon, backend, {
+      a: args.inputs.a as TensorInfo,
+      b: args.inputs.b as TensorInfo,
+      transposeA: !!attrs.transposeA,
+      transposeB: !!attrs.transposeB,
+    });
     return out ?? fallback.kernelFunc(args);
   };
 }
 
 function fusedMatMulKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
   return (args) => {
-    const { a, b, bias, preluActivationWeights } = args.inputs as { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
-    const attrs = args.attrs as { transposeA: boolean; transposeB: boolean; activation?: string; leakyreluAlpha?: number };
+    const { a, b, bias, preluActivationWeights } = args.inputs as {
+      a: TensorInfo;
+      b: TensorInfo;
+      bias?: TensorInfo;
+      preluActivationWeights?: TensorInfo;
+    };
+    const attrs = args.attrs as {
+      transposeA: boolean;
+      transposeB: boolean;
+      activation?: string;
+      leakyreluAlpha?: number;
+    };
     const activation = ACTIVATIONS[attrs.activation ?? 'linear'];
     const n = attrs.transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
     const biasSize = bias ? sizeOf(bias.shape) : 0;
-    const perColumn = !bias || (bias.dtype === 'float32' && (biasSize === 1 || (biasSize === n && bias.shape[bias.shape.length - 1] === n)));
+    const perColumn =
+      !bias ||
+      (bias.dtype === 'float32' && (biasSize === 1 || (biasSize === n && bias.shape[bias.shape.length - 1] === n)));
     if (activation === undefined || preluActivationWeights || !perColumn) return fallback.kernelFunc(args);
     const backend = wasmBackendOf(args);
     const out = nativeMatMul(addon, backend, { a, b, transposeA: !!attrs.transposeA, transposeB: !!attrs.transposeB });
     if (!out) return fallback.kernelFunc(args);
     if (bias || activation !== 0) {
       const rows = sizeOf(out.shape) / Math.max(n, 1);
-      if (n > 0 && rows > 0) addon.biasActivation(heapOf(backend), offsetOf(backend, out), rows, n, bias ? offsetOf(backend, bias) : -1, biasSize, activation, attrs.leakyreluAlpha ?? 0.2);
+      if (n > 0 && rows > 0)
+        addon.biasActivation(
+          heapOf(backend),
+          offsetOf(backend, out),
+          rows,
+          n,
+          bias ? offsetOf(backend, bias) : -1,
+          biasSize,
+          activation,
+          attrs.leakyreluAlpha ?? 0.2,
+        );
     }
     return out;
   };
@@ -173,12 +221,33 @@ const float32 = (...xs: TensorInfo[]) => xs.every((x) => x.dtype === 'float32');
 function conv2DKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
   return (args) => {
     const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
-    const a = args.attrs as { strides: Pair; pad: Pad; dataFormat: 'NHWC' | 'NCHW'; dilations: Pair; dimRoundingMode: Rounding };
+    const a = args.attrs as {
+      strides: Pair;
+      pad: Pad;
+      dataFormat: 'NHWC' | 'NCHW';
+      dilations: Pair;
+      dimRoundingMode: Rounding;
+    };
     if (a.dataFormat === 'NCHW' || !float32(x, filter)) return fallback.kernelFunc(args);
-    const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as Shape4,
+      filter.shape as Shape4,
+      a.strides,
+      a.dilations ?? 1,
+      a.pad,
+      a.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
     const backend = wasmBackendOf(args);
     const out = backend.makeOutput(info.outShape, 'float32');
-    addon.conv2d(heapOf(backend), offsetOf(backend, x), offsetOf(backend, filter), offsetOf(backend, out), geometry(info));
+    addon.conv2d(
+      heapOf(backend),
+      offsetOf(backend, x),
+      offsetOf(backend, filter),
+      offsetOf(backend, out),
+      geometry(info),
+    );
     return out;
   };
 }
@@ -186,12 +255,33 @@ function conv2DKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
 function conv2DBackpropInputKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
   return (args) => {
     const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
-    const a = args.attrs as { strides: Pair; pad: Pad; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode: Rounding; inputShape: Shape4 };
+    const a = args.attrs as {
+      strides: Pair;
+      pad: Pad;
+      dataFormat: 'NHWC' | 'NCHW';
+      dimRoundingMode: Rounding;
+      inputShape: Shape4;
+    };
     if (a.dataFormat === 'NCHW' || !float32(dy, filter)) return fallback.kernelFunc(args);
-    const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as Shape4, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const info = tf.backend_util.computeConv2DInfo(
+      a.inputShape,
+      filter.shape as Shape4,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
     const backend = wasmBackendOf(args);
     const out = backend.makeOutput([...a.inputShape], 'float32');
-    addon.conv2dBackpropInput(heapOf(backend), offsetOf(backend, dy), offsetOf(backend, filter), offsetOf(backend, out), geometry(info));
+    addon.conv2dBackpropInput(
+      heapOf(backend),
+      offsetOf(backend, dy),
+      offsetOf(backend, filter),
+      offsetOf(backend, out),
+      geometry(info),
+    );
     return out;
   };
 }
@@ -199,12 +289,33 @@ function conv2DBackpropInputKernel(addon: NativeAddon, fallback: KernelConfig): 
 function conv2DBackpropFilterKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
   return (args) => {
     const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-    const a = args.attrs as { strides: Pair; pad: Pad; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode: Rounding; filterShape: Shape4 };
+    const a = args.attrs as {
+      strides: Pair;
+      pad: Pad;
+      dataFormat: 'NHWC' | 'NCHW';
+      dimRoundingMode: Rounding;
+      filterShape: Shape4;
+    };
     if (a.dataFormat === 'NCHW' || !float32(x, dy)) return fallback.kernelFunc(args);
-    const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as Shape4,
+      a.filterShape,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
     const backend = wasmBackendOf(args);
     const out = backend.makeOutput([...a.filterShape], 'float32');
-    addon.conv2dBackpropFilter(heapOf(backend), offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, out), geometry(info));
+    addon.conv2dBackpropFilter(
+      heapOf(backend),
+      offsetOf(backend, x),
+      offsetOf(backend, dy),
+      offsetOf(backend, out),
+      geometry(info),
+    );
     return out;
   };
 }
@@ -215,14 +326,17 @@ function sumKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
     const x = args.inputs.x as TensorInfo;
     const a = args.attrs as { axis: number | number[]; keepDims: boolean };
     const rank = x.shape.length;
-    const axes = [...new Set((Array.isArray(a.axis) ? a.axis : [a.axis]).map((d) => (d < 0 ? d + rank : d)))].sort((p, q) => p - q);
+    const axes = [...new Set((Array.isArray(a.axis) ? a.axis : [a.axis]).map((d) => (d < 0 ? d + rank : d)))].sort(
+      (p, q) => p - q,
+    );
     const leading = axes.length > 0 && axes.length < rank && axes.every((d, i) => d === i);
     if (x.dtype !== 'float32' || !leading) return fallback.kernelFunc(args);
     const kept = x.shape.slice(axes.length);
     const backend = wasmBackendOf(args);
     const out = backend.makeOutput(a.keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
     const cols = sizeOf(kept);
-    if (cols > 0) addon.sumLeading(heapOf(backend), offsetOf(backend, x), sizeOf(x.shape) / cols, cols, offsetOf(backend, out));
+    if (cols > 0)
+      addon.sumLeading(heapOf(backend), offsetOf(backend, x), sizeOf(x.shape) / cols, cols, offsetOf(backend, out));
     return out;
   };
 }
@@ -249,7 +363,8 @@ function geluKernel(addon: NativeAddon): KernelFunc {
 function geluGradKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
     const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
-    if (!float32(x, dy) || !tf.util.arraysEqual(x.shape, dy.shape)) throw new Error(`${NATIVE_GELU_GRAD}: float32 x and dy of one shape expected, got ${x.shape} and ${dy.shape}`);
+    if (!float32(x, dy) || !tf.util.arraysEqual(x.shape, dy.shape))
+      throw new Error(`${NATIVE_GELU_GRAD}: float32 x and dy of one shape expected, got ${x.shape} and ${dy.shape}`);
     const backend = wasmBackendOf(args);
     const out = backend.makeOutput([...x.shape], 'float32');
     const n = sizeOf(x.shape);
@@ -271,21 +386,30 @@ function biasSoftmaxKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
     const { x, bias } = args.inputs as { x: TensorInfo; bias?: TensorInfo };
     const rank = x.shape.length;
-    if (rank < 2 || !float32(x, ...(bias ? [bias] : []))) throw new Error(`${NATIVE_BIAS_SOFTMAX}: float32 x of rank 2 or more expected, got ${x.dtype} [${x.shape}]`);
+    if (rank < 2 || !float32(x, ...(bias ? [bias] : [])))
+      throw new Error(`${NATIVE_BIAS_SOFTMAX}: float32 x of rank 2 or more expected, got ${x.dtype} [${x.shape}]`);
     const [rows, cols] = x.shape.slice(-2);
-    if (bias && (bias.shape.length < 2 || bias.shape[bias.shape.length - 2] !== rows || bias.shape[bias.shape.length - 1] !== cols)) {
+    if (
+      bias &&
+      (bias.shape.length < 2 ||
+        bias.shape[bias.shape.length - 2] !== rows ||
+        bias.shape[bias.shape.length - 1] !== cols)
+    ) {
       throw new Error(`${NATIVE_BIAS_SOFTMAX}: the bias must end in [${rows}, ${cols}] as x does, got [${bias.shape}]`);
     }
     const batchShape = x.shape.slice(0, -2);
     if (bias) tf.broadcast_util.assertAndGetBroadcastShape(batchShape, bias.shape.slice(0, -2)); // throws where they do not broadcast
-    if (bias && bias.shape.length > rank) throw new Error(`${NATIVE_BIAS_SOFTMAX}: the bias [${bias.shape}] has more axes than x [${x.shape}]`);
+    if (bias && bias.shape.length > rank)
+      throw new Error(`${NATIVE_BIAS_SOFTMAX}: the bias [${bias.shape}] has more axes than x [${x.shape}]`);
     const backend = wasmBackendOf(args);
     const out = backend.makeOutput([...x.shape], 'float32');
     const heap = heapOf(backend);
     const size = rows * cols;
     if (sizeOf(x.shape) === 0) return out;
     const xo = batchOffsets(batchShape, batchShape, offsetOf(backend, x), size);
-    const bo = bias ? batchOffsets(batchShape, bias.shape.slice(0, -2), offsetOf(backend, bias), size) : new Uint32Array(0);
+    const bo = bias
+      ? batchOffsets(batchShape, bias.shape.slice(0, -2), offsetOf(backend, bias), size)
+      : new Uint32Array(0);
     addon.softmax(heap, xo, bo, batchOffsets(batchShape, batchShape, offsetOf(backend, out), size), rows, cols);
     return out;
   };
@@ -296,12 +420,28 @@ function softmaxGradKernel(addon: NativeAddon): KernelFunc {
     const { p, dp, r } = args.inputs as { p: TensorInfo; dp: TensorInfo; r: TensorInfo };
     const cols = p.shape[p.shape.length - 1] ?? 1;
     const rows = sizeOf(p.shape) / Math.max(cols, 1);
-    if (!float32(p, dp, r) || !tf.util.arraysEqual(p.shape, dp.shape) || sizeOf(r.shape) !== rows || r.shape[r.shape.length - 1] !== 1) {
-      throw new Error(`${NATIVE_SOFTMAX_GRAD}: float32 p and dp of one shape and r with one value per row expected, got [${p.shape}], [${dp.shape}], [${r.shape}]`);
+    if (
+      !float32(p, dp, r) ||
+      !tf.util.arraysEqual(p.shape, dp.shape) ||
+      sizeOf(r.shape) !== rows ||
+      r.shape[r.shape.length - 1] !== 1
+    ) {
+      throw new Error(
+        `${NATIVE_SOFTMAX_GRAD}: float32 p and dp of one shape and r with one value per row expected, got [${p.shape}], [${dp.shape}], [${r.shape}]`,
+      );
     }
     const backend = wasmBackendOf(args);
     const out = backend.makeOutput([...p.shape], 'float32');
-    if (rows > 0 && cols > 0) addon.softmaxGrad(heapOf(backend), offsetOf(backend, p), offsetOf(backend, dp), offsetOf(backend, r), offsetOf(backend, out), rows, cols);
+    if (rows > 0 && cols > 0)
+      addon.softmaxGrad(
+        heapOf(backend),
+        offsetOf(backend, p),
+        offsetOf(backend, dp),
+        offsetOf(backend, r),
+        offsetOf(backend, out),
+        rows,
+        cols,
+      );
     return out;
   };
 }
@@ -322,7 +462,8 @@ function gatherKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
   return (args) => {
     const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
     const a = args.attrs as { axis: number; batchDims?: number };
-    if (x.dtype !== 'float32' || indices.dtype !== 'int32' || (a.batchDims ?? 0) !== 0) return fallback.kernelFunc(args);
+    if (x.dtype !== 'float32' || indices.dtype !== 'int32' || (a.batchDims ?? 0) !== 0)
+      return fallback.kernelFunc(args);
     const rank = x.shape.length;
     const axis = a.axis < 0 ? a.axis + rank : a.axis;
     if (!(axis >= 0 && axis < rank)) return fallback.kernelFunc(args); // its error
@@ -330,10 +471,22 @@ function gatherKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
     const inner = sizeOf(x.shape.slice(axis + 1));
     const count = sizeOf(indices.shape);
     const backend = wasmBackendOf(args);
-    const out = backend.makeOutput([...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)], 'float32');
+    const out = backend.makeOutput(
+      [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)],
+      'float32',
+    );
     if (outer * count * inner > 0) {
       try {
-        addon.gather(heapOf(backend), offsetOf(backend, x), offsetOf(backend, indices), offsetOf(backend, out), outer, x.shape[axis], inner, count);
+        addon.gather(
+          heapOf(backend),
+          offsetOf(backend, x),
+          offsetOf(backend, indices),
+          offsetOf(backend, out),
+          outer,
+          x.shape[axis],
+          inner,
+          count,
+        );
       } catch (e) {
         backend.disposeData(out.dataId);
         throw e;
@@ -374,8 +527,17 @@ export function registerNativeKernels(addon: NativeAddon): void {
   for (const name of NATIVE_KERNEL_NAMES) {
     if (isNativeKernel(name)) continue;
     const current = tf.getKernel(name, 'wasm');
-    if (!current) throw new Error(`registerNativeKernels: no '${name}' kernel on wasm to wrap (import '@tensorflow/tfjs-backend-wasm' and register skelact's wasm kernels first)`);
-    const config: KernelConfig = { kernelName: name, backendName: 'wasm', kernelFunc: MAKERS[name](addon, current), setupFunc: current.setupFunc, disposeFunc: current.disposeFunc };
+    if (!current)
+      throw new Error(
+        `registerNativeKernels: no '${name}' kernel on wasm to wrap (import '@tensorflow/tfjs-backend-wasm' and register skelact's wasm kernels first)`,
+      );
+    const config: KernelConfig = {
+      kernelName: name,
+      backendName: 'wasm',
+      kernelFunc: MAKERS[name](addon, current),
+      setupFunc: current.setupFunc,
+      disposeFunc: current.disposeFunc,
+    };
     (config as unknown as Record<symbol, boolean>)[NATIVE] = true;
     replaced.set(name, current);
     tf.unregisterKernel(name, 'wasm');
@@ -407,8 +569,14 @@ export function nativeSelfCheck(addon: NativeAddon): string | null {
   const fallback = replaced.get(tf.BatchMatMul) ?? tf.getKernel(tf.BatchMatMul, 'wasm');
   if (!fallback) return 'no BatchMatMul kernel on wasm to compare with';
   const backend = tf.backend() as unknown as WasmBackendLike;
-  const a = tf.tensor3d(Array.from({ length: 2 * 5 * 7 }, (_, i) => Math.sin(i * 1.7)), [2, 5, 7]);
-  const b = tf.tensor3d(Array.from({ length: 2 * 7 * 3 }, (_, i) => Math.cos(i * 0.9)), [2, 7, 3]);
+  const a = tf.tensor3d(
+    Array.from({ length: 2 * 5 * 7 }, (_, i) => Math.sin(i * 1.7)),
+    [2, 5, 7],
+  );
+  const b = tf.tensor3d(
+    Array.from({ length: 2 * 7 * 3 }, (_, i) => Math.cos(i * 0.9)),
+    [2, 7, 3],
+  );
   const made: tf.Tensor[] = [a, b];
   try {
     for (const [transposeA, transposeB] of [
@@ -429,7 +597,8 @@ export function nativeSelfCheck(addon: NativeAddon): string | null {
         const o = backend.readSync(ours.dataId) as Float32Array;
         let worst = 0;
         for (let i = 0; i < s.length; i++) worst = Math.max(worst, Math.abs(s[i] - o[i]));
-        if (o.length !== s.length || !(worst <= 1e-4)) return `a 5×7·7×3 product (transposeA=${transposeA}, transposeB=${transposeB}) differs from the stock kernel by ${worst}`;
+        if (o.length !== s.length || !(worst <= 1e-4))
+          return `a 5×7·7×3 product (transposeA=${transposeA}, transposeB=${transposeB}) differs from the stock kernel by ${worst}`;
       } finally {
         backend.disposeData(stock.dataId);
         if (ours) backend.disposeData(ours.dataId);

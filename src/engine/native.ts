@@ -17,20 +17,76 @@ import { fileURLToPath } from 'node:url';
 export interface NativeAddon {
   info(): { config: string; corename: string; threads: number };
   setThreads(n: number): void;
-  gemm(heap: Float32Array, transA: boolean, transB: boolean, m: number, n: number, k: number, aOffsets: Uint32Array, bOffsets: Uint32Array, cOffsets: Uint32Array): void;
-  biasActivation(heap: Float32Array, cOffset: number, rows: number, cols: number, biasOffset: number, biasSize: number, activation: number, alpha: number): void;
+  gemm(
+    heap: Float32Array,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    aOffsets: Uint32Array,
+    bOffsets: Uint32Array,
+    cOffsets: Uint32Array,
+  ): void;
+  biasActivation(
+    heap: Float32Array,
+    cOffset: number,
+    rows: number,
+    cols: number,
+    biasOffset: number,
+    biasSize: number,
+    activation: number,
+    alpha: number,
+  ): void;
   sumLeading(heap: Float32Array, xOffset: number, rows: number, cols: number, outOffset: number): void;
   conv2d(heap: Float32Array, xOffset: number, wOffset: number, yOffset: number, geometry: Int32Array): void;
-  conv2dBackpropInput(heap: Float32Array, dyOffset: number, wOffset: number, dxOffset: number, geometry: Int32Array): void;
-  conv2dBackpropFilter(heap: Float32Array, xOffset: number, dyOffset: number, dwOffset: number, geometry: Int32Array): void;
+  conv2dBackpropInput(
+    heap: Float32Array,
+    dyOffset: number,
+    wOffset: number,
+    dxOffset: number,
+    geometry: Int32Array,
+  ): void;
+  conv2dBackpropFilter(
+    heap: Float32Array,
+    xOffset: number,
+    dyOffset: number,
+    dwOffset: number,
+    geometry: Int32Array,
+  ): void;
   gelu(heap: Float32Array, xOffset: number, yOffset: number, n: number): void;
   geluGrad(heap: Float32Array, xOffset: number, dyOffset: number, dxOffset: number, n: number): void;
-  softmax(heap: Float32Array, xOffsets: Uint32Array, biasOffsets: Uint32Array, outOffsets: Uint32Array, rows: number, cols: number): void;
-  softmaxGrad(heap: Float32Array, pOffset: number, dpOffset: number, rowOffset: number, dsOffset: number, rows: number, cols: number): void;
-  gather(heap: Float32Array, xOffset: number, indicesOffset: number, outOffset: number, outer: number, n: number, inner: number, count: number): void;
+  softmax(
+    heap: Float32Array,
+    xOffsets: Uint32Array,
+    biasOffsets: Uint32Array,
+    outOffsets: Uint32Array,
+    rows: number,
+    cols: number,
+  ): void;
+  softmaxGrad(
+    heap: Float32Array,
+    pOffset: number,
+    dpOffset: number,
+    rowOffset: number,
+    dsOffset: number,
+    rows: number,
+    cols: number,
+  ): void;
+  gather(
+    heap: Float32Array,
+    xOffset: number,
+    indicesOffset: number,
+    outOffset: number,
+    outer: number,
+    n: number,
+    inner: number,
+    count: number,
+  ): void;
 }
 
-export type NativeLoad = { readonly addon: NativeAddon; readonly file: string } | { readonly addon?: undefined; readonly reason: string };
+export type NativeLoad =
+  { readonly addon: NativeAddon; readonly file: string } | { readonly addon?: undefined; readonly reason: string };
 
 const require = createRequire(import.meta.url);
 
@@ -53,12 +109,17 @@ export function nativeAddonPath(): string {
 /** Why a load failed, in one line. */
 function reasonOf(e: unknown, file: string): string {
   const message = ((e as Error).message ?? String(e)).split('\n')[0];
-  if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version|invalid ELF header|wrong ELF class/.test(message)) {
+  if (
+    /NODE_MODULE_VERSION|was compiled against a different Node\.js version|invalid ELF header|wrong ELF class/.test(
+      message,
+    )
+  ) {
     return `the addon was built for another Node.js or machine (${message.slice(0, 160)}); rebuild it with 'npm run setup:native'`;
   }
   const lib = /(lib[\w.+-]*\.so[\w.]*): cannot open shared object file/.exec(message);
   if (lib) return `${lib[1]} is missing at run time (install libopenblas0, or run 'npm run setup:native')`;
-  if (/undefined symbol/.test(message)) return `the addon does not match the installed OpenBLAS (${message.slice(0, 160)}); rebuild it with 'npm run setup:native'`;
+  if (/undefined symbol/.test(message))
+    return `the addon does not match the installed OpenBLAS (${message.slice(0, 160)}); rebuild it with 'npm run setup:native'`;
   return `the addon at ${file} did not load: ${message.slice(0, 200)}`;
 }
 
@@ -88,13 +149,32 @@ export function loadNativeAddon(): NativeLoad {
   if (loaded) return loaded;
   const file = nativeAddonPath();
   if (!existsSync(file)) {
-    loaded = { reason: process.env.SKELACT_NATIVE_ADDON ? `no addon at SKELACT_NATIVE_ADDON=${file}` : "not built (run 'npm run setup:native')" };
+    loaded = {
+      reason: process.env.SKELACT_NATIVE_ADDON
+        ? `no addon at SKELACT_NATIVE_ADDON=${file}`
+        : "not built (run 'npm run setup:native')",
+    };
     return loaded;
   }
   try {
     const addon = requireQuietThreads(file);
-    for (const name of ['info', 'setThreads', 'gemm', 'biasActivation', 'sumLeading', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'gelu', 'geluGrad', 'softmax', 'softmaxGrad', 'gather'] as const) {
-      if (typeof addon[name] !== 'function') throw new Error(`it has no '${name}' function (an older build: rebuild it with 'npm run setup:native')`);
+    for (const name of [
+      'info',
+      'setThreads',
+      'gemm',
+      'biasActivation',
+      'sumLeading',
+      'conv2d',
+      'conv2dBackpropInput',
+      'conv2dBackpropFilter',
+      'gelu',
+      'geluGrad',
+      'softmax',
+      'softmaxGrad',
+      'gather',
+    ] as const) {
+      if (typeof addon[name] !== 'function')
+        throw new Error(`it has no '${name}' function (an older build: rebuild it with 'npm run setup:native')`);
     }
     addon.info();
     loaded = { addon, file };

@@ -64,7 +64,9 @@ export class NoBackendError extends Error {
     readonly asked: readonly string[],
     readonly unavailable: readonly PassedOver[],
   ) {
-    super(`no TensorFlow.js backend of ${asked.join(', ') || '(none registered)'} could be started (${unavailable.map((u) => `${u.backend}: ${u.reason}`).join('; ')})`);
+    super(
+      `no TensorFlow.js backend of ${asked.join(', ') || '(none registered)'} could be started (${unavailable.map((u) => `${u.backend}: ${u.reason}`).join('; ')})`,
+    );
     this.name = 'NoBackendError';
   }
 }

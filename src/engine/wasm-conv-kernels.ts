@@ -29,12 +29,36 @@ type Pair = number | [number, number];
 function insertZeros(scope: KernelScope, dy: TensorInfo, sh: number, sw: number): TensorInfo {
   if (sh === 1 && sw === 1) return dy;
   const [n, ho, wo, c] = dy.shape;
-  const spread = scope.run(tf.PadV2, { x: view(dy, [n, ho, 1, wo, 1, c]) }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 });
+  const spread = scope.run(
+    tf.PadV2,
+    { x: view(dy, [n, ho, 1, wo, 1, c]) },
+    {
+      paddings: [
+        [0, 0],
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ],
+      constantValue: 0,
+    },
+  );
   return view(spread, [n, ho * sh, wo * sw, c]);
 }
 
-function conv2d(scope: KernelScope, x: TensorInfo, filter: TensorInfo, dilations: [number, number], pad: Pad = 'valid'): TensorInfo {
-  return scope.run(tf.Conv2D, { x, filter }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations, dimRoundingMode: undefined as unknown as string });
+function conv2d(
+  scope: KernelScope,
+  x: TensorInfo,
+  filter: TensorInfo,
+  dilations: [number, number],
+  pad: Pad = 'valid',
+): TensorInfo {
+  return scope.run(
+    tf.Conv2D,
+    { x, filter },
+    { strides: [1, 1], pad, dataFormat: 'NHWC', dilations, dimRoundingMode: undefined as unknown as string },
+  );
 }
 
 /** [[0,0],[top,bottom],[left,right],[0,0]] when every amount is ≥ 0, else null. */
@@ -53,9 +77,24 @@ function conv2DBackpropInput(original: KernelConfig): KernelFunc {
   return (args) => {
     const dy = args.inputs.dy as TensorInfo;
     const filter = args.inputs.filter as TensorInfo;
-    const a = args.attrs as { strides: Pair; pad: Pad; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode: Rounding; inputShape: [number, number, number, number] };
+    const a = args.attrs as {
+      strides: Pair;
+      pad: Pad;
+      dataFormat: 'NHWC' | 'NCHW';
+      dimRoundingMode: Rounding;
+      inputShape: [number, number, number, number];
+    };
     if (a.dataFormat === 'NCHW') return original.kernelFunc(args);
-    const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const info = tf.backend_util.computeConv2DInfo(
+      a.inputShape,
+      filter.shape as [number, number, number, number],
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
     return withScope(wasmBackendOf(args), (scope) => {
       const { inHeight: h, inWidth: w, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
       const spread = insertZeros(scope, dy, sh, sw);
@@ -86,9 +125,24 @@ function conv2DBackpropInput(original: KernelConfig): KernelFunc {
 const conv2DBackpropFilter: KernelFunc = (args) => {
   const x = args.inputs.x as TensorInfo;
   const dy = args.inputs.dy as TensorInfo;
-  const a = args.attrs as { strides: Pair; pad: Pad; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode: Rounding; filterShape: [number, number, number, number] };
+  const a = args.attrs as {
+    strides: Pair;
+    pad: Pad;
+    dataFormat: 'NHWC' | 'NCHW';
+    dimRoundingMode: Rounding;
+    filterShape: [number, number, number, number];
+  };
   if (a.dataFormat === 'NCHW') return cpuBridge(tf.Conv2DBackpropFilter)(args);
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    a.filterShape,
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   return withScope(wasmBackendOf(args), (scope) => {
     const [kh, kw] = a.filterShape;
     const { inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = info;
@@ -120,12 +174,33 @@ const conv2DBackpropFilter: KernelFunc = (args) => {
 function depthwiseBackpropInput(args: Parameters<KernelFunc>[0]): TensorInfo {
   const dy = args.inputs.dy as TensorInfo;
   const filter = args.inputs.filter as TensorInfo;
-  const a = args.attrs as { strides: Pair; dilations: Pair; pad: Pad; dimRoundingMode: Rounding; inputShape: [number, number, number, number] };
-  const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
+  const a = args.attrs as {
+    strides: Pair;
+    dilations: Pair;
+    pad: Pad;
+    dimRoundingMode: Rounding;
+    inputShape: [number, number, number, number];
+  };
+  const info = tf.backend_util.computeConv2DInfo(
+    a.inputShape,
+    filter.shape as [number, number, number, number],
+    a.strides,
+    a.dilations ?? 1,
+    a.pad,
+    a.dimRoundingMode,
+    true,
+  );
   return withScope(wasmBackendOf(args), (scope) => {
     const [kh, kw, c, m] = filter.shape;
     const [n, h, w] = a.inputShape;
-    const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, effectiveFilterHeight: ekh, effectiveFilterWidth: ekw } = info;
+    const {
+      strideHeight: sh,
+      strideWidth: sw,
+      dilationHeight: dh,
+      dilationWidth: dw,
+      effectiveFilterHeight: ekh,
+      effectiveFilterWidth: ekw,
+    } = info;
     const spread = insertZeros(scope, dy, sh, sw);
     const top = ekh - 1 - info.padInfo.top;
     const left = ekw - 1 - info.padInfo.left;
@@ -136,7 +211,11 @@ function depthwiseBackpropInput(args: Parameters<KernelFunc>[0]): TensorInfo {
       [0, 0],
     ]);
     const flipped = view(scope.run(tf.Reverse, { x: filter }, { dims: [0, 1] }), [kh, kw, c * m, 1]);
-    const perChannel = scope.run(tf.DepthwiseConv2dNative, { x: padded, filter: flipped }, { strides: [1, 1], pad: 'valid', dilations: [dh, dw], dimRoundingMode: undefined as unknown as string });
+    const perChannel = scope.run(
+      tf.DepthwiseConv2dNative,
+      { x: padded, filter: flipped },
+      { strides: [1, 1], pad: 'valid', dilations: [dh, dw], dimRoundingMode: undefined as unknown as string },
+    );
     if (m === 1) return scope.keep(perChannel);
     return scope.keep(scope.run(tf.Sum, { x: view(perChannel, [n, h, w, c, m]) }, { axis: [4], keepDims: false }));
   });
@@ -145,12 +224,35 @@ function depthwiseBackpropInput(args: Parameters<KernelFunc>[0]): TensorInfo {
 function depthwiseBackpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo {
   const x = args.inputs.x as TensorInfo;
   const dy = args.inputs.dy as TensorInfo;
-  const a = args.attrs as { strides: Pair; dilations: Pair; pad: Pad; dimRoundingMode: Rounding; filterShape: [number, number, number, number] };
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
+  const a = args.attrs as {
+    strides: Pair;
+    dilations: Pair;
+    pad: Pad;
+    dimRoundingMode: Rounding;
+    filterShape: [number, number, number, number];
+  };
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    a.filterShape,
+    a.strides,
+    a.dilations ?? 1,
+    a.pad,
+    a.dimRoundingMode,
+    true,
+  );
   return withScope(wasmBackendOf(args), (scope) => {
     const [kh, kw, c, m] = a.filterShape;
     const [n, h, w] = x.shape;
-    const { outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, effectiveFilterHeight: ekh, effectiveFilterWidth: ekw } = info;
+    const {
+      outHeight: ho,
+      outWidth: wo,
+      strideHeight: sh,
+      strideWidth: sw,
+      dilationHeight: dh,
+      dilationWidth: dw,
+      effectiveFilterHeight: ekh,
+      effectiveFilterWidth: ekw,
+    } = info;
     const top = info.padInfo.top;
     const left = info.padInfo.left;
     const padded = scope.padOrCrop(x, [
@@ -186,7 +288,8 @@ function depthwiseBackpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo {
         taps.push(view(scope.run(tf.Sum, { x: product }, { axis: [0, 1, 2], keepDims: false }), [1, c, m]));
       }
     }
-    const stacked = taps.length === 1 ? taps[0] : scope.run(tf.Concat, taps as unknown as tf.NamedTensorInfoMap, { axis: 0 });
+    const stacked =
+      taps.length === 1 ? taps[0] : scope.run(tf.Concat, taps as unknown as tf.NamedTensorInfoMap, { axis: 0 });
     return scope.keep(scope.reshape(stacked, [kh, kw, c, m]));
   });
 }

@@ -41,7 +41,11 @@ function batchMatMulKernel(original: KernelConfig | undefined): KernelFunc {
       const swapLast = (rank: number) => [...Array(rank - 2).keys(), rank - 1, rank - 2];
       const a2 = attrs.transposeA ? scope.transpose(a, swapLast(a.shape.length)) : a;
       const b2 = attrs.transposeB ? scope.transpose(b, swapLast(b.shape.length)) : b;
-      return original.kernelFunc({ inputs: { a: a2, b: b2 }, backend: args.backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+      return original.kernelFunc({
+        inputs: { a: a2, b: b2 },
+        backend: args.backend,
+        attrs: { ...attrs, transposeA: false, transposeB: false },
+      });
     });
   };
 }
@@ -62,12 +66,19 @@ export function wasmTrainingKernelNames(): string[] {
  */
 export function registerWasmTrainingKernels(): void {
   if (!tf.getKernel(tf.Conv2D, 'wasm')) {
-    throw new Error("registerWasmTrainingKernels: import '@tensorflow/tfjs-backend-wasm' first (its kernels are not registered)");
+    throw new Error(
+      "registerWasmTrainingKernels: import '@tensorflow/tfjs-backend-wasm' first (its kernels are not registered)",
+    );
   }
   for (const { name, make } of allKernels()) {
     const original = tf.getKernel(name, 'wasm');
     // Ours already, or a native kernel (src/engine/native-kernels.ts) wrapping ours: nothing to do.
-    if (original && ((original as unknown as Record<symbol, boolean>)[OURS] || (original as unknown as Record<symbol, boolean>)[NATIVE])) continue;
+    if (
+      original &&
+      ((original as unknown as Record<symbol, boolean>)[OURS] ||
+        (original as unknown as Record<symbol, boolean>)[NATIVE])
+    )
+      continue;
     const config: KernelConfig = {
       kernelName: name,
       backendName: 'wasm',

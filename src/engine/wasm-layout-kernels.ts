@@ -44,7 +44,13 @@ function fullStrides(shape: readonly number[]): number[] {
 }
 
 /** Copies x[begin : begin + size] (row-major) from `src` into `dst`. */
-export function copySlice(src: Heap, shape: readonly number[], begin: readonly number[], size: readonly number[], dst: Heap): void {
+export function copySlice(
+  src: Heap,
+  shape: readonly number[],
+  begin: readonly number[],
+  size: readonly number[],
+  dst: Heap,
+): void {
   const rank = shape.length;
   const strides = fullStrides(shape);
   // Innermost axes taken whole form one contiguous block together with the first partial axis.
@@ -81,7 +87,12 @@ export function copySlice(src: Heap, shape: readonly number[], begin: readonly n
   }
 }
 
-function sliceInfo(backend: WasmBackendLike, x: TensorInfo, begin: readonly number[], size: readonly number[]): TensorInfo {
+function sliceInfo(
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  begin: readonly number[],
+  size: readonly number[],
+): TensorInfo {
   const out = backend.makeOutput([...size], x.dtype);
   if (sizeOf(size) === 0) return out;
   // Views are taken after makeOutput: growing the heap detaches older views.
@@ -152,7 +163,17 @@ function stridedSliceKernel(original: KernelConfig): KernelFunc {
       shrinkAxisMask: number;
     };
     if (x.dtype === 'string') return original.kernelFunc(args);
-    const info = tf.slice_util.sliceInfo(x.shape, a.begin, a.end, a.strides, a.beginMask, a.endMask, a.ellipsisMask, a.newAxisMask, a.shrinkAxisMask);
+    const info = tf.slice_util.sliceInfo(
+      x.shape,
+      a.begin,
+      a.end,
+      a.strides,
+      a.beginMask,
+      a.endMask,
+      a.ellipsisMask,
+      a.newAxisMask,
+      a.shrinkAxisMask,
+    );
     if (info.isIdentity || !(info.sliceDim0 || info.isSimpleSlice)) return original.kernelFunc(args);
     const size = tf.slice_util.computeOutShape(info.begin, info.end, info.strides);
     return view(sliceInfo(wasmBackendOf(args), x, info.begin, size), info.finalShape);
@@ -161,7 +182,10 @@ function stridedSliceKernel(original: KernelConfig): KernelFunc {
 
 /** Concatenation along `axis` from heap views: per input, its block of every outer row. */
 function concatInfo(backend: WasmBackendLike, inputs: readonly TensorInfo[], axis: number): TensorInfo {
-  const outShape = tf.backend_util.computeOutShape(inputs.map((t) => [...t.shape]), axis);
+  const outShape = tf.backend_util.computeOutShape(
+    inputs.map((t) => [...t.shape]),
+    axis,
+  );
   const out = backend.makeOutput(outShape, inputs[0].dtype);
   const nonEmpty = inputs.filter((t) => sizeOf(t.shape) > 0);
   if (sizeOf(outShape) === 0) return out;
@@ -186,7 +210,10 @@ function concatKernel(original: KernelConfig): KernelFunc {
     const inputs = args.inputs as unknown as TensorInfo[];
     if (inputs[0].dtype === 'string' || inputs.length === 1) return original.kernelFunc(args);
     const axis = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, inputs[0].shape)[0];
-    tf.backend_util.assertParamsConsistent(inputs.map((t) => [...t.shape]), axis);
+    tf.backend_util.assertParamsConsistent(
+      inputs.map((t) => [...t.shape]),
+      axis,
+    );
     return concatInfo(wasmBackendOf(args), inputs, axis);
   };
 }
@@ -198,7 +225,8 @@ function packKernel(original: KernelConfig): KernelFunc {
     const rank = inputs[0].shape.length;
     const axis = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, [...inputs[0].shape, 1])[0];
     for (const t of inputs) {
-      if (t.shape.join() !== inputs[0].shape.join() || t.dtype !== inputs[0].dtype) throw new Error('All tensors passed to stack must have matching shapes and dtypes');
+      if (t.shape.join() !== inputs[0].shape.join() || t.dtype !== inputs[0].dtype)
+        throw new Error('All tensors passed to stack must have matching shapes and dtypes');
     }
     const expanded = inputs.map((t) => view(t, [...t.shape.slice(0, axis), 1, ...t.shape.slice(axis, rank)]));
     return concatInfo(wasmBackendOf(args), expanded, axis);
@@ -209,7 +237,10 @@ function packKernel(original: KernelConfig): KernelFunc {
  * The transpose written with as few axes as possible: size-1 axes dropped and axes that stay
  * neighbours merged. Returns the merged input shape and the permutation of merged axes.
  */
-export function canonicalTranspose(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
+export function canonicalTranspose(
+  shape: readonly number[],
+  perm: readonly number[],
+): { shape: number[]; perm: number[] } {
   // Size-1 axes first: without them, axes that were separated only by those become neighbours.
   const keptAxes = shape.map((_, a) => a).filter((a) => shape[a] !== 1);
   const renumber = new Map(keptAxes.map((a, i) => [a, i]));
@@ -280,7 +311,10 @@ function transposeKernel(original: KernelConfig): KernelFunc {
     const outShape = perm.map((p) => x.shape[p]);
     const c = canonicalTranspose(x.shape, perm);
     const builtin = (shape: number[], p: number[]) =>
-      view(original.kernelFunc({ inputs: { x: view(x, shape) }, backend: args.backend, attrs: { perm: p } }) as TensorInfo, outShape);
+      view(
+        original.kernelFunc({ inputs: { x: view(x, shape) }, backend: args.backend, attrs: { perm: p } }) as TensorInfo,
+        outShape,
+      );
     if (c.shape.length <= 1) return original.kernelFunc(args);
     if (c.shape.length === 2) {
       // Canonical rank 2 is always [1, 0] (an identity permutation merges into one axis).
@@ -312,7 +346,11 @@ function reduceKernel(original: KernelConfig): KernelFunc {
     return withScope(wasmBackendOf(args), (scope) => {
       const transposed = scope.transpose(x, permutation);
       const inner = tf.backend_util.getInnerMostAxes(axes.length, x.shape.length);
-      const out = original.kernelFunc({ inputs: { x: transposed }, backend: args.backend, attrs: { axis: inner, keepDims: false } }) as TensorInfo;
+      const out = original.kernelFunc({
+        inputs: { x: transposed },
+        backend: args.backend,
+        attrs: { axis: inner, keepDims: false },
+      }) as TensorInfo;
       return attrs.keepDims ? view(out, tf.backend_util.expandShapeToKeepDim(out.shape, axes)) : out;
     });
   };
@@ -323,8 +361,20 @@ const maxPoolGrad: KernelFunc = (args) => {
   const backend = wasmBackendOf(args);
   const dy = args.inputs.dy as TensorInfo;
   const input = args.inputs.input as TensorInfo;
-  const a = args.attrs as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
-  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+  const a = args.attrs as {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: 'valid' | 'same' | number;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    a.filterSize,
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+  );
   const dx = backend.makeOutput([...input.shape], 'float32');
   const x = backend.typedArrayFromHeap(input);
   const g = backend.typedArrayFromHeap(dy);
@@ -371,7 +421,8 @@ function gatherKernel(original: KernelConfig): KernelFunc {
     const x = args.inputs.x as TensorInfo;
     const indices = args.inputs.indices as TensorInfo;
     const attrs = args.attrs as { axis: number; batchDims: number };
-    if (x.dtype === 'string' || indices.dtype !== 'int32' || (attrs.batchDims ?? 0) !== 0) return original.kernelFunc(args);
+    if (x.dtype === 'string' || indices.dtype !== 'int32' || (attrs.batchDims ?? 0) !== 0)
+      return original.kernelFunc(args);
     const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0];
     const n = x.shape[axis];
     const outer = sizeOf(x.shape.slice(0, axis));
@@ -502,4 +553,3 @@ export function layoutKernels(): Array<{ name: string; make: (original: KernelCo
     { name: tf.Identity, make: (o) => identityKernel(need(tf.Identity, o)) },
   ];
 }
-

@@ -33,7 +33,8 @@ interface WasmPackage {
 
 /** The worker script tfjs would load from a blob, written once to a file in the temp folder. */
 function workerScriptFile(wasmOut: string): string {
-  const raw = (require(join(wasmOut, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string }).wasmWorkerContents;
+  const raw = (require(join(wasmOut, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string })
+    .wasmWorkerContents;
   const contents = raw.replace(/\n/g, '\\n'); // as tfjs does before making its blob: the newlines are inside string literals
   const hash = createHash('sha256').update(contents).digest('hex').slice(0, 16);
   const file = join(tmpdir(), `skelact-tfjs-wasm-worker-${hash}.cjs`);
@@ -47,7 +48,9 @@ function workerScriptFile(wasmOut: string): string {
  */
 export function prepareWasmThreads(threads: number): () => void {
   if (tf.engine().registry.wasm) {
-    throw new Error('the wasm backend is already initialised in this process; threads must be chosen before it first loads');
+    throw new Error(
+      'the wasm backend is already initialised in this process; threads must be chosen before it first loads',
+    );
   }
   const wasm = require('@tensorflow/tfjs-backend-wasm') as WasmPackage;
   const wasmOut = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out');
@@ -75,7 +78,8 @@ export function prepareWasmThreads(threads: number): () => void {
 
     override postMessage(message: unknown, transfer?: readonly import('node:worker_threads').TransferListItem[]): void {
       const m = message as { cmd?: string; urlOrBlob?: unknown } | null;
-      const fixed = m && m.cmd === 'load' && typeof m.urlOrBlob !== 'string' ? { ...m, urlOrBlob: mainScript } : message;
+      const fixed =
+        m && m.cmd === 'load' && typeof m.urlOrBlob !== 'string' ? { ...m, urlOrBlob: mainScript } : message;
       super.postMessage(fixed, transfer);
     }
   }

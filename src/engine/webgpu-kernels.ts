@@ -45,7 +45,9 @@ function addNKernel(original: KernelConfig): KernelFunc {
   };
 }
 
-const MAKERS: ReadonlyArray<{ name: string; make: (original: KernelConfig) => KernelFunc }> = [{ name: tf.AddN, make: addNKernel }];
+const MAKERS: ReadonlyArray<{ name: string; make: (original: KernelConfig) => KernelFunc }> = [
+  { name: tf.AddN, make: addNKernel },
+];
 
 /** The kernels registerWebGpuKernels replaces on 'webgpu'. */
 export function webgpuKernelNames(): string[] {

@@ -42,17 +42,32 @@ export interface WebGpuFault {
 const CPU_DRIVERS = /llvmpipe|lavapipe|swiftshader/i;
 
 interface DawnGpu {
-  requestAdapter(options?: { powerPreference?: 'high-performance' | 'low-power'; forceFallbackAdapter?: boolean }): Promise<DawnAdapter | null>;
+  requestAdapter(options?: {
+    powerPreference?: 'high-performance' | 'low-power';
+    forceFallbackAdapter?: boolean;
+  }): Promise<DawnAdapter | null>;
 }
 interface DawnAdapter {
-  readonly info: { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter?: boolean };
+  readonly info: {
+    vendor: string;
+    architecture: string;
+    device: string;
+    description: string;
+    isFallbackAdapter?: boolean;
+  };
   readonly features: ReadonlySet<string>;
   readonly limits: Record<string, number>;
-  requestDevice(descriptor: { requiredFeatures: string[]; requiredLimits: Record<string, number> }): Promise<DawnDevice>;
+  requestDevice(descriptor: {
+    requiredFeatures: string[];
+    requiredLimits: Record<string, number>;
+  }): Promise<DawnDevice>;
 }
 interface DawnDevice {
   readonly lost: Promise<{ reason: string; message: string }>;
-  addEventListener(type: 'uncapturederror', listener: (event: { error: { message: string; constructor: { name: string } } }) => void): void;
+  addEventListener(
+    type: 'uncapturederror',
+    listener: (event: { error: { message: string; constructor: { name: string } } }) => void,
+  ): void;
   destroy(): void;
 }
 
@@ -69,7 +84,10 @@ function loadDawn(): Promise<DawnGpu> {
     } catch (e) {
       dawn = undefined;
       const code = (e as { code?: string }).code;
-      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new Error("the optional 'webgpu' package (Dawn) is not installed: npm install webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0");
+      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
+        throw new Error(
+          "the optional 'webgpu' package (Dawn) is not installed: npm install webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0",
+        );
       throw e;
     }
     Object.assign(globalThis, webgpu.globals);
@@ -99,14 +117,23 @@ export function describeAdapter(a: WebGpuAdapterSummary): string {
  * The adapter Dawn offers (high-performance first), or why there is none. `allowCpu` false
  * (under `auto`) refuses lavapipe and the like with a reason.
  */
-export async function findWebGpuAdapter(allowCpu: boolean): Promise<{ adapter: DawnAdapter; summary: WebGpuAdapterSummary }> {
+export async function findWebGpuAdapter(
+  allowCpu: boolean,
+): Promise<{ adapter: DawnAdapter; summary: WebGpuAdapterSummary }> {
   const gpu = await loadDawn();
-  const adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ?? (allowCpu ? await gpu.requestAdapter({ forceFallbackAdapter: true }) : null);
+  const adapter =
+    (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ??
+    (allowCpu ? await gpu.requestAdapter({ forceFallbackAdapter: true }) : null);
   if (!adapter) {
-    throw new Error("Dawn found no WebGPU adapter: no Vulkan driver that Dawn accepts (a GPU needs its driver's Vulkan part, e.g. the NVIDIA driver; lavapipe on the CPU needs Mesa ≥ 23: 'npm run setup:gpu-ci')");
+    throw new Error(
+      "Dawn found no WebGPU adapter: no Vulkan driver that Dawn accepts (a GPU needs its driver's Vulkan part, e.g. the NVIDIA driver; lavapipe on the CPU needs Mesa ≥ 23: 'npm run setup:gpu-ci')",
+    );
   }
   const summary = summariseAdapter(adapter);
-  if (summary.cpu && !allowCpu) throw new Error(`the only WebGPU adapter is a CPU one (${summary.device || summary.driver}); '--backend webgpu' runs on it anyway`);
+  if (summary.cpu && !allowCpu)
+    throw new Error(
+      `the only WebGPU adapter is a CPU one (${summary.device || summary.driver}); '--backend webgpu' runs on it anyway`,
+    );
   return { adapter, summary };
 }
 
@@ -115,7 +142,8 @@ function watch(device: DawnDevice): void {
   openDevice = device;
   void device.lost.then((info) => {
     // A device replaced by a later initialisation is not a fault of the running one.
-    if (openDevice === device) fault ??= { kind: 'device-lost', message: `${info.reason}${info.message ? `: ${info.message}` : ''}` };
+    if (openDevice === device)
+      fault ??= { kind: 'device-lost', message: `${info.reason}${info.message ? `: ${info.message}` : ''}` };
   });
   device.addEventListener('uncapturederror', (event) => {
     // Dawn also prints these; without a record the computation would go on with wrong values.
@@ -129,7 +157,9 @@ function watch(device: DawnDevice): void {
  * which would pick its own adapter) and initialises it.
  */
 export async function startWebGpuBackend(adapter: DawnAdapter): Promise<void> {
-  const { WebGPUBackend } = (await import('@tensorflow/tfjs-backend-webgpu' as string)) as { WebGPUBackend: new (device: unknown, info: unknown) => tf.KernelBackend };
+  const { WebGPUBackend } = (await import('@tensorflow/tfjs-backend-webgpu' as string)) as {
+    WebGPUBackend: new (device: unknown, info: unknown) => tf.KernelBackend;
+  };
   registerWebGpuKernels();
   const registry = tf.engine().registry as Record<string, unknown>;
   if (registry.webgpu && !fault) {
@@ -143,30 +173,45 @@ export async function startWebGpuBackend(adapter: DawnAdapter): Promise<void> {
     // Disposing a backend whose device is gone may fail; it is replaced all the same.
   }
   fault = undefined;
-  tf.registerBackend('webgpu', async () => {
-    const limits = adapter.limits;
-    // tfjs's shaders need the adapter's larger limits (the default device limits are the web's minimums).
-    const requiredLimits: Record<string, number> = {};
-    // maxStorageBuffersPerShaderStage: the kernels with many inputs (AddN, Concat) split by it.
-    for (const name of ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage']) requiredLimits[name] = limits[name];
-    const requiredFeatures = ['timestamp-query', 'bgra8unorm-storage'].filter((f) => adapter.features.has(f));
-    const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
-    watch(device);
-    const backend = new WebGPUBackend(device, adapter.info) as tf.KernelBackend;
-    // tfjs reads GPU data synchronously through a browser's OffscreenCanvas; Node has none.
-    const readSync = backend.readSync.bind(backend);
-    backend.readSync = (dataId: object) => {
-      try {
-        return readSync(dataId);
-      } catch (e) {
-        if (e instanceof ReferenceError && /OffscreenCanvas/.test(e.message)) {
-          throw new Error('the webgpu backend cannot read a tensor synchronously in Node (dataSync, arraySync, bufferSync): WebGPU reads are asynchronous; use await tensor.data() / array()');
+  tf.registerBackend(
+    'webgpu',
+    async () => {
+      const limits = adapter.limits;
+      // tfjs's shaders need the adapter's larger limits (the default device limits are the web's minimums).
+      const requiredLimits: Record<string, number> = {};
+      // maxStorageBuffersPerShaderStage: the kernels with many inputs (AddN, Concat) split by it.
+      for (const name of [
+        'maxComputeWorkgroupStorageSize',
+        'maxComputeWorkgroupsPerDimension',
+        'maxStorageBufferBindingSize',
+        'maxBufferSize',
+        'maxComputeWorkgroupSizeX',
+        'maxComputeInvocationsPerWorkgroup',
+        'maxStorageBuffersPerShaderStage',
+      ])
+        requiredLimits[name] = limits[name];
+      const requiredFeatures = ['timestamp-query', 'bgra8unorm-storage'].filter((f) => adapter.features.has(f));
+      const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+      watch(device);
+      const backend = new WebGPUBackend(device, adapter.info) as tf.KernelBackend;
+      // tfjs reads GPU data synchronously through a browser's OffscreenCanvas; Node has none.
+      const readSync = backend.readSync.bind(backend);
+      backend.readSync = (dataId: object) => {
+        try {
+          return readSync(dataId);
+        } catch (e) {
+          if (e instanceof ReferenceError && /OffscreenCanvas/.test(e.message)) {
+            throw new Error(
+              'the webgpu backend cannot read a tensor synchronously in Node (dataSync, arraySync, bufferSync): WebGPU reads are asynchronous; use await tensor.data() / array()',
+            );
+          }
+          throw e;
         }
-        throw e;
-      }
-    };
-    return backend;
-  }, 0);
+      };
+      return backend;
+    },
+    0,
+  );
   if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend did not initialise');
 }
 
@@ -183,7 +228,12 @@ export class GpuDeviceError extends SkelactError {
     readonly fault: WebGpuFault,
     what: string,
   ) {
-    const happened = fault.kind === 'device-lost' ? 'the GPU device was lost' : fault.kind === 'out-of-memory' ? 'the GPU ran out of memory (try a smaller batch size)' : 'the GPU device refused a call';
+    const happened =
+      fault.kind === 'device-lost'
+        ? 'the GPU device was lost'
+        : fault.kind === 'out-of-memory'
+          ? 'the GPU ran out of memory (try a smaller batch size)'
+          : 'the GPU device refused a call';
     super(`${what} stopped: ${happened} (${fault.message}); its results would be wrong`);
   }
 }

@@ -10,11 +10,19 @@
 import { type Matrix, create, identityDependencies, matrixDependencies, multiplyDependencies } from 'mathjs';
 import type { Layout } from './layout.js';
 
-let algebra: { identity: (n: number) => unknown; matrix: (rows: number[][]) => Matrix; multiply: (a: Matrix, b: Matrix) => unknown } | undefined;
+let algebra:
+  | {
+      identity: (n: number) => unknown;
+      matrix: (rows: number[][]) => Matrix;
+      multiply: (a: Matrix, b: Matrix) => unknown;
+    }
+  | undefined;
 
 /** The three mathjs functions, built on first use (a bundle that never calls them drops mathjs). */
 function mathjs(): NonNullable<typeof algebra> {
-  return (algebra ??= create({ identityDependencies, matrixDependencies, multiplyDependencies }) as NonNullable<typeof algebra>);
+  return (algebra ??= create({ identityDependencies, matrixDependencies, multiplyDependencies }) as NonNullable<
+    typeof algebra
+  >);
 }
 
 /** A dense square matrix as rows of numbers. */
@@ -87,7 +95,8 @@ export function hopDistances(layout: Layout, maxHop = layout.numJoints): DenseMa
   let power = identity(V) as Matrix; // A^0
   for (let d = 0; d <= maxHop; d++) {
     const reach = toRows(power);
-    for (let i = 0; i < V; i++) for (let j = 0; j < V; j++) if (reach[i][j] > 0 && dist[i][j] === Infinity) dist[i][j] = d;
+    for (let i = 0; i < V; i++)
+      for (let j = 0; j < V; j++) if (reach[i][j] > 0 && dist[i][j] === Infinity) dist[i][j] = d;
     power = multiply(power, a) as Matrix;
   }
   return dist;

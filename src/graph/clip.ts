@@ -20,10 +20,18 @@ export function zeroClip(persons: number, frames: number, joints: number, channe
 }
 
 /** Wraps an existing buffer, checking that its length matches the shape. */
-export function makeClip(data: Float32Array, persons: number, frames: number, joints: number, channels: number): SkeletonClip {
+export function makeClip(
+  data: Float32Array,
+  persons: number,
+  frames: number,
+  joints: number,
+  channels: number,
+): SkeletonClip {
   const expected = persons * frames * joints * channels;
   if (data.length !== expected) {
-    throw new Error(`clip data has ${data.length} values, expected ${persons}×${frames}×${joints}×${channels} = ${expected}`);
+    throw new Error(
+      `clip data has ${data.length} values, expected ${persons}×${frames}×${joints}×${channels} = ${expected}`,
+    );
   }
   return { persons, frames, joints, channels, data };
 }

@@ -38,7 +38,15 @@ export {
   type SkateType,
   type PartitionTable,
 } from './partitions.js';
-export { partStream, gapPartJoints, bodyHalves, PART_STREAM_NAMES, type PartStream, type PartStreamName, type BoneTree } from './parts.js';
+export {
+  partStream,
+  gapPartJoints,
+  bodyHalves,
+  PART_STREAM_NAMES,
+  type PartStream,
+  type PartStreamName,
+  type BoneTree,
+} from './parts.js';
 export {
   MODALITIES,
   MODALITY_TITLES,

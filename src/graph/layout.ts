@@ -20,7 +20,17 @@ export const LAYOUT_NAMES = ['ntu-25', 'kinect-20', 'blazepose-33', 'coco-17', '
 export type LayoutName = (typeof LAYOUT_NAMES)[number];
 
 /** Body parts every layout names (some may be empty, e.g. COCO has no torso joint). */
-export const PART_NAMES = ['head', 'hands', 'arms', 'torso', 'hips', 'legs', 'feet', 'upper_body', 'lower_body'] as const;
+export const PART_NAMES = [
+  'head',
+  'hands',
+  'arms',
+  'torso',
+  'hips',
+  'legs',
+  'feet',
+  'upper_body',
+  'lower_body',
+] as const;
 export type PartName = (typeof PART_NAMES)[number];
 
 /** GAP's four body-part groups (head, hand+arm, hip, leg+foot). */
@@ -39,10 +49,19 @@ const layoutFileSchema = z
     center: z.string(),
     bones: z.array(namePair),
     /** Other bone trees some models use for their bone modality (e.g. SkateFormer roots at SpineMid). */
-    boneTrees: z.record(z.string(), z.object({ source: z.string(), center: z.string(), bones: z.array(namePair) }).strict()).optional(),
+    boneTrees: z
+      .record(z.string(), z.object({ source: z.string(), center: z.string(), bones: z.array(namePair) }).strict())
+      .optional(),
     mirror: z.array(namePair),
     mirrorAxis: z.number().int().min(0).max(2),
-    parts: z.object(Object.fromEntries(PART_NAMES.map((p) => [p, z.array(z.string())])) as Record<PartName, z.ZodArray<z.ZodString>>).strict(),
+    parts: z
+      .object(
+        Object.fromEntries(PART_NAMES.map((p) => [p, z.array(z.string())])) as Record<
+          PartName,
+          z.ZodArray<z.ZodString>
+        >,
+      )
+      .strict(),
     gapParts: z
       .object({
         source: z.string(),
@@ -53,7 +72,11 @@ const layoutFileSchema = z
       })
       .strict(),
     skateformer: z
-      .object({ source: z.string(), groups: z.array(z.array(z.string()).min(1)).min(1), neighbourGroups: z.number().int().min(1) })
+      .object({
+        source: z.string(),
+        groups: z.array(z.array(z.string()).min(1)).min(1),
+        neighbourGroups: z.number().int().min(1),
+      })
       .strict()
       .optional(),
     partStreams: z
@@ -89,7 +112,11 @@ export interface Layout {
   readonly gapParts: Readonly<Record<GapPartName, readonly number[]>>;
   /** SkateFormer's regrouping into equal parts, if the layout defines one. */
   readonly skateformer?: { readonly groups: ReadonlyArray<readonly number[]>; readonly neighbourGroups: number };
-  readonly partStreams: { readonly body: readonly number[]; readonly hand: readonly number[]; readonly leg: readonly number[] };
+  readonly partStreams: {
+    readonly body: readonly number[];
+    readonly hand: readonly number[];
+    readonly leg: readonly number[];
+  };
 }
 
 /** A layout table that does not validate: names the layout and the field. */
@@ -107,8 +134,14 @@ export class LayoutError extends ValidationError {
  * mirror pairs overlap.
  */
 export function buildLayout(raw: unknown): Layout {
-  const nameForError = typeof raw === 'object' && raw !== null && 'name' in raw ? String((raw as { name: unknown }).name) : '?';
-  const file = parseWith(layoutFileSchema, raw, `layout '${nameForError}'`, (field, detail) => new LayoutError(nameForError, field ?? '(root)', detail));
+  const nameForError =
+    typeof raw === 'object' && raw !== null && 'name' in raw ? String((raw as { name: unknown }).name) : '?';
+  const file = parseWith(
+    layoutFileSchema,
+    raw,
+    `layout '${nameForError}'`,
+    (field, detail) => new LayoutError(nameForError, field ?? '(root)', detail),
+  );
   if (!(LAYOUT_NAMES as readonly string[]).includes(file.name)) {
     throw new LayoutError(file.name, 'name', `expected one of ${LAYOUT_NAMES.join(', ')}`);
   }
@@ -137,13 +170,19 @@ export function buildLayout(raw: unknown): Layout {
     return [child, parent] as const;
   });
   for (let v = 0; v < V; v++) {
-    if (parents[v] === -1) throw new LayoutError(name, 'bones', `joint '${file.joints[v]}' has no parent (bones must form a tree rooted at the centre)`);
+    if (parents[v] === -1)
+      throw new LayoutError(
+        name,
+        'bones',
+        `joint '${file.joints[v]}' has no parent (bones must form a tree rooted at the centre)`,
+      );
   }
   // Every chain of parents must end at the centre within V steps (no cycles).
   for (let v = 0; v < V; v++) {
     let u = v;
     for (let step = 0; step <= V && u !== center; step++) u = parents[u];
-    if (u !== center) throw new LayoutError(name, 'bones', `joint '${file.joints[v]}' does not reach the centre (cycle in bones)`);
+    if (u !== center)
+      throw new LayoutError(name, 'bones', `joint '${file.joints[v]}' does not reach the centre (cycle in bones)`);
   }
 
   const boneTrees: Record<string, { center: number; parents: Int32Array }> = {};
@@ -154,13 +193,19 @@ export function buildLayout(raw: unknown): Layout {
     p[root] = root;
     tree.bones.forEach(([c, q], i) => {
       const child = idx(`${field}.bones[${i}][0]`, c);
-      if (child === root || p[child] !== -1) throw new LayoutError(name, `${field}.bones[${i}]`, `joint '${c}' has two parents or is the root`);
+      if (child === root || p[child] !== -1)
+        throw new LayoutError(name, `${field}.bones[${i}]`, `joint '${c}' has two parents or is the root`);
       p[child] = idx(`${field}.bones[${i}][1]`, q);
     });
     for (let v = 0; v < V; v++) {
       let u = v;
       for (let step = 0; step <= V && u !== root && u !== -1; step++) u = p[u];
-      if (u !== root) throw new LayoutError(name, `${field}.bones`, `joint '${file.joints[v]}' does not reach the root '${tree.center}'`);
+      if (u !== root)
+        throw new LayoutError(
+          name,
+          `${field}.bones`,
+          `joint '${file.joints[v]}' does not reach the root '${tree.center}'`,
+        );
     }
     boneTrees[treeName] = { center: root, parents: p };
   }
@@ -170,7 +215,8 @@ export function buildLayout(raw: unknown): Layout {
   const mirrorPairs = file.mirror.map(([a, b], i) => {
     const l = idx(`mirror[${i}][0]`, a);
     const r = idx(`mirror[${i}][1]`, b);
-    if (l === r || seen.has(l) || seen.has(r)) throw new LayoutError(name, `mirror[${i}]`, `joint used in more than one pair`);
+    if (l === r || seen.has(l) || seen.has(r))
+      throw new LayoutError(name, `mirror[${i}]`, `joint used in more than one pair`);
     seen.add(l);
     seen.add(r);
     flipPermutation[l] = r;
@@ -183,16 +229,23 @@ export function buildLayout(raw: unknown): Layout {
     if (new Set(out).size !== out.length) throw new LayoutError(name, field, 'a joint is listed twice');
     return out;
   };
-  const parts = Object.fromEntries(PART_NAMES.map((p) => [p, indices(`parts.${p}`, file.parts[p])])) as Record<PartName, number[]>;
-  const gapParts = Object.fromEntries(GAP_PART_NAMES.map((p) => [p, indices(`gapParts.${p}`, file.gapParts[p])])) as Record<GapPartName, number[]>;
+  const parts = Object.fromEntries(PART_NAMES.map((p) => [p, indices(`parts.${p}`, file.parts[p])])) as Record<
+    PartName,
+    number[]
+  >;
+  const gapParts = Object.fromEntries(
+    GAP_PART_NAMES.map((p) => [p, indices(`gapParts.${p}`, file.gapParts[p])]),
+  ) as Record<GapPartName, number[]>;
 
   let skateformer: Layout['skateformer'];
   if (file.skateformer) {
     const groups = file.skateformer.groups.map((g, i) => indices(`skateformer.groups[${i}]`, g));
     const size = groups[0].length;
-    if (groups.some((g) => g.length !== size)) throw new LayoutError(name, 'skateformer.groups', 'all groups must have the same size');
+    if (groups.some((g) => g.length !== size))
+      throw new LayoutError(name, 'skateformer.groups', 'all groups must have the same size');
     const all = groups.flat();
-    if (new Set(all).size !== all.length) throw new LayoutError(name, 'skateformer.groups', 'a joint is in more than one group');
+    if (new Set(all).size !== all.length)
+      throw new LayoutError(name, 'skateformer.groups', 'a joint is in more than one group');
     if (groups.length % file.skateformer.neighbourGroups !== 0) {
       throw new LayoutError(name, 'skateformer.neighbourGroups', `must divide the number of groups (${groups.length})`);
     }
@@ -285,7 +338,10 @@ export function ancestors(layout: Layout, k: number): Int32Array {
  * A bone tree of a layout for the bone modalities: 'default' is the layout's own tree
  * (CTR-GCN's); others come from the layout table's `boneTrees` (e.g. 'skateformer').
  */
-export function boneTreeOf(layout: Layout, name = 'default'): { numJoints: number; parents: Int32Array; center: number } {
+export function boneTreeOf(
+  layout: Layout,
+  name = 'default',
+): { numJoints: number; parents: Int32Array; center: number } {
   if (name === 'default') return { numJoints: layout.numJoints, parents: layout.parents, center: layout.center };
   const tree = layout.boneTrees[name];
   if (!tree) {

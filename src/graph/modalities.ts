@@ -37,7 +37,8 @@ function treeAncestors(tree: BoneTree, k: number): Int32Array {
 }
 
 function checkTree(clip: SkeletonClip, tree: BoneTree): void {
-  if (clip.joints !== tree.numJoints) throw new Error(`clip has ${clip.joints} joints but the bone tree has ${tree.numJoints}`);
+  if (clip.joints !== tree.numJoints)
+    throw new Error(`clip has ${clip.joints} joints but the bone tree has ${tree.numJoints}`);
 }
 
 /** x[v] − x[ancestor_k(v)] for every person, frame and channel (k=1 bones, k=2 skip bones). */
@@ -122,7 +123,8 @@ export function stackModalities(clip: SkeletonClip, tree: BoneTree, modalities: 
 export function jointsFromBones(boneClip: SkeletonClip, tree: BoneTree, rootPositions: Float32Array): SkeletonClip {
   checkTree(boneClip, tree);
   const { persons: M, frames: T, joints: V, channels: C } = boneClip;
-  if (rootPositions.length !== M * T * C) throw new Error(`rootPositions must have persons·frames·channels = ${M * T * C} values`);
+  if (rootPositions.length !== M * T * C)
+    throw new Error(`rootPositions must have persons·frames·channels = ${M * T * C} values`);
   const depth = new Int32Array(V);
   for (let v = 0; v < V; v++) for (let u = v; u !== tree.center; u = tree.parents[u]) depth[v]++;
   const order = Array.from({ length: V }, (_, v) => v).sort((a, b) => depth[a] - depth[b]);
@@ -132,7 +134,9 @@ export function jointsFromBones(boneClip: SkeletonClip, tree: BoneTree, rootPosi
     for (const v of order) {
       for (let c = 0; c < C; c++) {
         out[base + v * C + c] =
-          v === tree.center ? rootPositions[f * C + c] : out[base + tree.parents[v] * C + c] + boneClip.data[base + v * C + c];
+          v === tree.center
+            ? rootPositions[f * C + c]
+            : out[base + tree.parents[v] * C + c] + boneClip.data[base + v * C + c];
       }
     }
   }
@@ -159,8 +163,12 @@ export function selectJoints(clip: SkeletonClip, joints: ArrayLike<number>): Ske
  * Applying it twice gives the input back. Channels beyond the spatial ones (e.g. a
  * score) are moved with their joint but not negated.
  */
-export function flipLeftRight(clip: SkeletonClip, layout: Pick<Layout, 'flipPermutation' | 'mirrorAxis' | 'numJoints'>): SkeletonClip {
-  if (clip.joints !== layout.numJoints) throw new Error(`clip has ${clip.joints} joints but the layout has ${layout.numJoints}`);
+export function flipLeftRight(
+  clip: SkeletonClip,
+  layout: Pick<Layout, 'flipPermutation' | 'mirrorAxis' | 'numJoints'>,
+): SkeletonClip {
+  if (clip.joints !== layout.numJoints)
+    throw new Error(`clip has ${clip.joints} joints but the layout has ${layout.numJoints}`);
   const { persons: M, frames: T, joints: V, channels: C } = clip;
   const out = new Float32Array(clip.data.length);
   for (let f = 0; f < M * T; f++) {

@@ -73,7 +73,12 @@ export interface SkateTypeSizes {
 export function skateTypeSizes(order: SkateFormerJointOrder, framesPerWindow = 8): SkateTypeSizes {
   const L = order.groupSize * order.neighbourGroups;
   const K = order.groupsPerPerson * order.persons;
-  return { type1: [framesPerWindow, L], type2: [framesPerWindow, K], type3: [framesPerWindow, L], type4: [framesPerWindow, K] };
+  return {
+    type1: [framesPerWindow, L],
+    type2: [framesPerWindow, K],
+    type3: [framesPerWindow, L],
+    type4: [framesPerWindow, K],
+  };
 }
 
 export interface PartitionTable {
@@ -94,7 +99,12 @@ export interface PartitionTable {
  *  - type 3: M frames spaced T/M apart × L consecutive tokens
  *  - type 4: M frames spaced T/M apart × K tokens spaced V/K apart
  */
-export function skateTypePartition(type: SkateType, T: number, V: number, size: readonly [number, number]): PartitionTable {
+export function skateTypePartition(
+  type: SkateType,
+  T: number,
+  V: number,
+  size: readonly [number, number],
+): PartitionTable {
   const [a, b] = size;
   if (T % a !== 0) throw new Error(`Skate-Type ${type}: T=${T} is not divisible by ${a}`);
   if (V % b !== 0) throw new Error(`Skate-Type ${type}: V=${V} is not divisible by ${b}`);
@@ -146,7 +156,10 @@ export type BiasIndexMode = 'official' | 'frame-offset';
  * official tables: types 1/3 index a (2N−1) table (see BiasIndexMode); types 2/4 index a
  * (2N−1)·K·K table by frame offset and the absolute (query column, key column) pair.
  */
-export function relativeBiasIndex(table: PartitionTable, mode: BiasIndexMode = 'official'): { index: Int32Array; tableSize: number } {
+export function relativeBiasIndex(
+  table: PartitionTable,
+  mode: BiasIndexMode = 'official',
+): { index: Int32Array; tableSize: number } {
   const n = table.tokensPerWindow;
   const rows = Math.max(...table.tokenRow) + 1;
   const cols = Math.max(...table.tokenCol) + 1;

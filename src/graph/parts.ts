@@ -56,12 +56,23 @@ export function partStream(layout: Layout, name: PartStreamName): PartStream {
   for (const r of roots) parents[r] = root;
   const bones: Array<readonly [number, number]> = [];
   for (let i = 0; i < n; i++) if (i !== root) bones.push([i, parents[i]]);
-  return { name, joints, jointNames: Array.from(joints, (j) => layout.jointNames[j]), numJoints: n, parents, center: root, bones };
+  return {
+    name,
+    joints,
+    jointNames: Array.from(joints, (j) => layout.jointNames[j]),
+    numJoints: n,
+    parents,
+    center: root,
+    bones,
+  };
 }
 
 /** GAP's four part joint sets (head, hand, hip, foot) for a layout. */
 export function gapPartJoints(layout: Layout): Record<GapPartName, Int32Array> {
-  return Object.fromEntries(GAP_PART_NAMES.map((p) => [p, Int32Array.from(layout.gapParts[p])])) as Record<GapPartName, Int32Array>;
+  return Object.fromEntries(GAP_PART_NAMES.map((p) => [p, Int32Array.from(layout.gapParts[p])])) as Record<
+    GapPartName,
+    Int32Array
+  >;
 }
 
 /** BRL's body halves for partial-body mixup: [upper, lower], disjoint and covering the layout. */

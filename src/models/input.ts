@@ -18,12 +18,17 @@ export interface ModelInputSpec {
  * persons than the model get zeros, or a copy of person 0 with `fillMissing: 'copy'` (the
  * NTU120 CTR-GCN script's convention); extra persons are dropped.
  */
-export function toModelBatch(clips: readonly SkeletonClip[], spec: ModelInputSpec, fillMissing: 'zeros' | 'copy' = 'zeros'): Float32Array {
+export function toModelBatch(
+  clips: readonly SkeletonClip[],
+  spec: ModelInputSpec,
+  fillMissing: 'zeros' | 'copy' = 'zeros',
+): Float32Array {
   const { persons: P, jointOrder, frames: T, channels: C } = spec;
   const J = jointOrder.length;
   const out = new Float32Array(clips.length * T * P * J * C);
   clips.forEach((clip, b) => {
-    if (clip.frames !== T) throw new Error(`clip ${b} has ${clip.frames} frames, the model takes ${T} (sample it first)`);
+    if (clip.frames !== T)
+      throw new Error(`clip ${b} has ${clip.frames} frames, the model takes ${T} (sample it first)`);
     if (clip.channels !== C) throw new Error(`clip ${b} has ${clip.channels} channels, the model takes ${C}`);
     for (let p = 0; p < P; p++) {
       const source = p < clip.persons ? p : fillMissing === 'copy' && clip.persons > 0 ? 0 : -1;

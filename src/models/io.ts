@@ -7,7 +7,17 @@
 import type * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { MODEL_FILES, MODEL_FORMAT, MODEL_VERSION, ModelFolderError, modelFromFiles, parseModelFiles, type ModelFactory, type ModelManifest, type ModelMeta } from './manifest.js';
+import {
+  MODEL_FILES,
+  MODEL_FORMAT,
+  MODEL_VERSION,
+  ModelFolderError,
+  modelFromFiles,
+  parseModelFiles,
+  type ModelFactory,
+  type ModelManifest,
+  type ModelMeta,
+} from './manifest.js';
 import type { SkeletonModel } from './types.js';
 import { textHeadParameterCount } from './text-head.js';
 import { checkReplaceable } from '../util/replace.js';
@@ -28,7 +38,10 @@ export interface SaveOptions {
 /** Whether `dir` holds a saved skelact model (its model.json says so). */
 export function isModelFolder(dir: string): boolean {
   try {
-    return (JSON.parse(readFileSync(join(dir, MODEL_FILES.manifest), 'utf8')) as { format?: unknown }).format === MODEL_FORMAT;
+    return (
+      (JSON.parse(readFileSync(join(dir, MODEL_FILES.manifest), 'utf8')) as { format?: unknown }).format ===
+      MODEL_FORMAT
+    );
   } catch {
     return false;
   }
@@ -39,7 +52,12 @@ export function isModelFolder(dir: string): boolean {
  * complete). An existing folder is replaced only when it is a saved model and
  * `options.replace` is set; anything else there is an error and stays untouched.
  */
-export async function saveModel(dir: string, model: SkeletonModel, meta: ModelMeta, options: SaveOptions = {}): Promise<ModelManifest> {
+export async function saveModel(
+  dir: string,
+  model: SkeletonModel,
+  meta: ModelMeta,
+  options: SaveOptions = {},
+): Promise<ModelManifest> {
   checkModelTarget(dir, options);
   const { specs, data } = await model.params.toWeights();
   const manifest: ModelManifest = {
@@ -66,25 +84,39 @@ export async function saveModel(dir: string, model: SkeletonModel, meta: ModelMe
     preprocessing: meta.preprocessing ? { ...meta.preprocessing } : undefined,
     trainCounts: meta.trainCounts ? [...meta.trainCounts] : undefined,
     shotGroups: meta.shotGroups ? [meta.shotGroups[0], meta.shotGroups[1]] : undefined,
-    textHead: meta.textHead ? { ...meta.textHead, partPositions: meta.textHead.partPositions.map((p) => [...p]) } : undefined,
+    textHead: meta.textHead
+      ? { ...meta.textHead, partPositions: meta.textHead.partPositions.map((p) => [...p]) }
+      : undefined,
     weightsManifest: [{ paths: [MODEL_FILES.weights], weights: specs.map((s) => ({ ...s })) }],
   };
   if (manifest.provenance === undefined) delete (manifest as { provenance?: unknown }).provenance;
   if (manifest.data === undefined) delete (manifest as { data?: unknown }).data;
-  for (const key of ['preprocessing', 'trainCounts', 'shotGroups', 'textHead'] as const) if (manifest[key] === undefined) delete (manifest as Record<string, unknown>)[key];
+  for (const key of ['preprocessing', 'trainCounts', 'shotGroups', 'textHead'] as const)
+    if (manifest[key] === undefined) delete (manifest as Record<string, unknown>)[key];
   writeModelFolder(dir, manifest, data, options);
   return manifest;
 }
 
 function checkModelTarget(dir: string, options: SaveOptions): void {
-  checkReplaceable(dir, { kind: 'a saved skelact model', isOwnKind: isModelFolder, replace: options.replace ?? false, howToReplace: options.howToReplace, howToAvoid: options.howToAvoid });
+  checkReplaceable(dir, {
+    kind: 'a saved skelact model',
+    isOwnKind: isModelFolder,
+    replace: options.replace ?? false,
+    howToReplace: options.howToReplace,
+    howToAvoid: options.howToAvoid,
+  });
 }
 
 /**
  * Writes a manifest and its weight bytes as a model folder, atomically (replacing an existing
  * model only once complete, and only with `options.replace`).
  */
-export function writeModelFolder(dir: string, manifest: ModelManifest, data: ArrayBuffer, options: SaveOptions = {}): void {
+export function writeModelFolder(
+  dir: string,
+  manifest: ModelManifest,
+  data: ArrayBuffer,
+  options: SaveOptions = {},
+): void {
   checkModelTarget(dir, options);
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
   rmSync(tmp, { recursive: true, force: true });
@@ -109,11 +141,16 @@ export function writeModelFolder(dir: string, manifest: ModelManifest, data: Arr
 }
 
 /** Reads and validates a model folder (manifest and weight bytes), without building the model. */
-export function readModelFolder(nameOrDir: string): { manifest: ModelManifest; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+export function readModelFolder(nameOrDir: string): {
+  manifest: ModelManifest;
+  specs: tf.io.WeightsManifestEntry[];
+  data: ArrayBuffer;
+} {
   // A shipped model may be named instead of a folder (`--model nw-ucla`).
   const dir = resolveModelDir(nameOrDir);
   const manifestPath = join(dir, MODEL_FILES.manifest);
-  if (!existsSync(manifestPath)) throw new ModelFolderError(dir, `no ${MODEL_FILES.manifest} (not a skelact model folder, or an interrupted save)`);
+  if (!existsSync(manifestPath))
+    throw new ModelFolderError(dir, `no ${MODEL_FILES.manifest} (not a skelact model folder, or an interrupted save)`);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(manifestPath, 'utf8'));
@@ -125,11 +162,14 @@ export function readModelFolder(nameOrDir: string): { manifest: ModelManifest; s
   parseModelFiles(raw, new ArrayBuffer(0), dir, { checkSize: false });
   if (!existsSync(weightsPath)) throw new ModelFolderError(dir, `${MODEL_FILES.weights} is missing`);
   const bytes = readFileSync(weightsPath);
-  return parseModelFiles(raw, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, dir);
+  return parseModelFiles(
+    raw,
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+    dir,
+  );
 }
 
 /** Loads a model folder: validates it, rebuilds the model from its config and loads the weights. */
 export function loadModel(nameOrDir: string, create: ModelFactory): { model: SkeletonModel; manifest: ModelManifest } {
   return modelFromFiles(readModelFolder(nameOrDir), create, nameOrDir);
 }
-

@@ -56,7 +56,11 @@ const weightSpecSchema = z
     dtype: z.enum(['float32', 'int32', 'bool', 'string', 'complex64']),
     /** Quantised weights (TF.js's own scheme): stored as float16 or uint8, read back as float32. */
     quantization: z
-      .object({ dtype: z.enum(['float16', 'uint8', 'uint16']), scale: z.number().optional(), min: z.number().optional() })
+      .object({
+        dtype: z.enum(['float16', 'uint8', 'uint16']),
+        scale: z.number().optional(),
+        min: z.number().optional(),
+      })
       .strict()
       .optional(),
   })
@@ -87,10 +91,17 @@ export const modelManifestSchema = z
     trainCounts: z.array(z.number().int().min(0)).optional(),
     shotGroups: z.tuple([z.number().int().min(1), z.number().int().min(1)]).optional(),
     textHead: z
-      .object({ dim: z.number().int().min(1), featureDim: z.number().int().min(1), partPositions: z.array(z.array(z.number().int().min(0)).min(1)).length(4), encoder: z.string().min(1) })
+      .object({
+        dim: z.number().int().min(1),
+        featureDim: z.number().int().min(1),
+        partPositions: z.array(z.array(z.number().int().min(0)).min(1)).length(4),
+        encoder: z.string().min(1),
+      })
       .strict()
       .optional(),
-    weightsManifest: z.array(z.object({ paths: z.array(z.string()).min(1), weights: z.array(weightSpecSchema) }).strict()).length(1),
+    weightsManifest: z
+      .array(z.object({ paths: z.array(z.string()).min(1), weights: z.array(weightSpecSchema) }).strict())
+      .length(1),
   })
   .strict();
 
@@ -106,7 +117,11 @@ export class ModelFolderError extends SkelactError {
 }
 
 /** Bytes a weight takes in weights.bin (4 per float32 value, less when quantised). */
-export function storedByteLength(spec: { shape: readonly number[]; dtype: string; quantization?: { dtype: string } }): number {
+export function storedByteLength(spec: {
+  shape: readonly number[];
+  dtype: string;
+  quantization?: { dtype: string };
+}): number {
   const perValue = spec.quantization ? (spec.quantization.dtype === 'uint8' ? 1 : 2) : 4;
   return spec.shape.reduce((a, b) => a * b, 1) * perValue;
 }
@@ -115,7 +130,11 @@ export function storedByteLength(spec: { shape: readonly number[]; dtype: string
  * A model's weights without its text head (`text.*`, training-time only): what an app that
  * only classifies needs. Zero-shot evaluation and search need the head.
  */
-export function withoutTextHead(manifest: ModelManifest, specs: readonly tf.io.WeightsManifestEntry[], data: ArrayBuffer): { manifest: ModelManifest; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+export function withoutTextHead(
+  manifest: ModelManifest,
+  specs: readonly tf.io.WeightsManifestEntry[],
+  data: ArrayBuffer,
+): { manifest: ModelManifest; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
   const kept: tf.io.WeightsManifestEntry[] = [];
   const pieces: ArrayBuffer[] = [];
   let offset = 0;
@@ -128,32 +147,63 @@ export function withoutTextHead(manifest: ModelManifest, specs: readonly tf.io.W
     offset += bytes;
   }
   const { textHead: _dropped, ...rest } = manifest;
-  return { manifest: { ...rest, weightsManifest: [{ paths: manifest.weightsManifest[0].paths, weights: kept as typeof manifest.weightsManifest[0]['weights'] }] }, specs: kept, data: tf.io.CompositeArrayBuffer.join(pieces) };
+  return {
+    manifest: {
+      ...rest,
+      weightsManifest: [
+        { paths: manifest.weightsManifest[0].paths, weights: kept as (typeof manifest.weightsManifest)[0]['weights'] },
+      ],
+    },
+    specs: kept,
+    data: tf.io.CompositeArrayBuffer.join(pieces),
+  };
 }
 
 /**
  * Validates a manifest (parsed JSON) and its weight bytes; `where` names the model in errors
  * (a folder or a URL).
  */
-export function parseModelFiles(raw: unknown, weights: ArrayBuffer, where: string, options: { checkSize?: boolean } = {}): { manifest: ModelManifest; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+export function parseModelFiles(
+  raw: unknown,
+  weights: ArrayBuffer,
+  where: string,
+  options: { checkSize?: boolean } = {},
+): { manifest: ModelManifest; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
   const r = raw as { format?: unknown; version?: unknown };
   if (r && r.format === MODEL_FORMAT && r.version !== MODEL_VERSION) {
-    throw new ModelFolderError(where, `saved by a skelact with model format version ${String(r.version)}; this skelact reads version ${MODEL_VERSION}`);
+    throw new ModelFolderError(
+      where,
+      `saved by a skelact with model format version ${String(r.version)}; this skelact reads version ${MODEL_VERSION}`,
+    );
   }
-  const validated = parseWith(modelManifestSchema, raw, `${where}/${MODEL_FILES.manifest}`, (field, detail) => new ModelFolderError(where, `${MODEL_FILES.manifest} field '${field ?? '(root)'}': ${detail}`));
+  const validated = parseWith(
+    modelManifestSchema,
+    raw,
+    `${where}/${MODEL_FILES.manifest}`,
+    (field, detail) => new ModelFolderError(where, `${MODEL_FILES.manifest} field '${field ?? '(root)'}': ${detail}`),
+  );
   const manifest = validated;
   const group = manifest.weightsManifest[0];
-  if (group.paths.length !== 1 || group.paths[0] !== MODEL_FILES.weights) throw new ModelFolderError(where, `weights must be in one file, ${MODEL_FILES.weights}`);
+  if (group.paths.length !== 1 || group.paths[0] !== MODEL_FILES.weights)
+    throw new ModelFolderError(where, `weights must be in one file, ${MODEL_FILES.weights}`);
   const expected = group.weights.reduce((s, w) => {
-    if (w.dtype !== 'float32') throw new ModelFolderError(where, `weight '${w.name}' has dtype ${w.dtype}; skelact models are float32`);
+    if (w.dtype !== 'float32')
+      throw new ModelFolderError(where, `weight '${w.name}' has dtype ${w.dtype}; skelact models are float32`);
     return s + storedByteLength(w);
   }, 0);
   if (options.checkSize !== false && weights.byteLength !== expected) {
-    throw new ModelFolderError(where, `${MODEL_FILES.weights} has ${weights.byteLength} bytes but the manifest describes ${expected} (truncated or corrupt)`);
+    throw new ModelFolderError(
+      where,
+      `${MODEL_FILES.weights} has ${weights.byteLength} bytes but the manifest describes ${expected} (truncated or corrupt)`,
+    );
   }
   if (options.checkSize !== false) {
     const bad = nonFiniteWeight(group.weights, weights);
-    if (bad) throw new ModelFolderError(where, `weight '${bad.name}' holds ${bad.count} non-finite value${bad.count === 1 ? '' : 's'} (${bad.first} at index ${bad.index}); the model cannot give meaningful scores (did training diverge?): retrain, or use an earlier checkpoint`);
+    if (bad)
+      throw new ModelFolderError(
+        where,
+        `weight '${bad.name}' holds ${bad.count} non-finite value${bad.count === 1 ? '' : 's'} (${bad.first} at index ${bad.index}); the model cannot give meaningful scores (did training diverge?): retrain, or use an earlier checkpoint`,
+      );
   }
   return { manifest, specs: group.weights as tf.io.WeightsManifestEntry[], data: weights };
 }
@@ -164,7 +214,12 @@ export function parseModelFiles(raw: unknown, weights: ArrayBuffer, where: strin
  * finite when its scale and offset are.
  */
 export function nonFiniteWeight(
-  specs: ReadonlyArray<{ name: string; shape: readonly number[]; dtype: string; quantization?: { dtype: string; scale?: number; min?: number } }>,
+  specs: ReadonlyArray<{
+    name: string;
+    shape: readonly number[];
+    dtype: string;
+    quantization?: { dtype: string; scale?: number; min?: number };
+  }>,
   data: ArrayBuffer,
 ): { name: string; count: number; index: number; first: string } | undefined {
   let offset = 0;
@@ -185,12 +240,14 @@ export function nonFiniteWeight(
       const halves = new Uint16Array(data.slice(offset, offset + bytes));
       for (let i = 0; i < n; i++) {
         if ((halves[i] & 0x7c00) === 0x7c00) {
-          if (count++ === 0) [index, first] = [i, halves[i] & 0x03ff ? 'NaN' : halves[i] & 0x8000 ? '-Infinity' : 'Infinity'];
+          if (count++ === 0)
+            [index, first] = [i, halves[i] & 0x03ff ? 'NaN' : halves[i] & 0x8000 ? '-Infinity' : 'Infinity'];
         }
       }
     } else {
       const { scale, min } = spec.quantization;
-      if (!Number.isFinite(scale) || !Number.isFinite(min)) [count, index, first] = [n, 0, `quantisation scale ${scale}, min ${min}`];
+      if (!Number.isFinite(scale) || !Number.isFinite(min))
+        [count, index, first] = [n, 0, `quantisation scale ${scale}, min ${min}`];
     }
     if (count > 0) return { name: spec.name, count, index, first };
     offset += bytes;
@@ -202,18 +259,32 @@ export function nonFiniteWeight(
 export type ModelFactory = (manifest: ModelManifest, seed: number) => SkeletonModel;
 
 /** A model from validated files: rebuilt from its config, weights loaded. */
-export function modelFromFiles(files: { manifest: ModelManifest; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer }, create: ModelFactory, where: string): { model: SkeletonModel; manifest: ModelManifest } {
+export function modelFromFiles(
+  files: { manifest: ModelManifest; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer },
+  create: ModelFactory,
+  where: string,
+): { model: SkeletonModel; manifest: ModelManifest } {
   const { manifest, specs, data } = files;
   let model: SkeletonModel;
   try {
     model = create(manifest, 0);
   } catch (e) {
     // The saved config cannot build a model (an edited or damaged model.json): say which folder.
-    throw new ModelFolderError(where, `${MODEL_FILES.manifest} describes a model that cannot be built: ${(e as Error).message}`);
+    throw new ModelFolderError(
+      where,
+      `${MODEL_FILES.manifest} describes a model that cannot be built: ${(e as Error).message}`,
+    );
   }
   try {
-    if (model.persons !== manifest.persons || model.inChannels !== manifest.inChannels || model.frames !== manifest.frames) {
-      throw new ModelFolderError(where, `the saved input spec (persons ${manifest.persons}, channels ${manifest.inChannels}, frames ${manifest.frames}) does not match the rebuilt model`);
+    if (
+      model.persons !== manifest.persons ||
+      model.inChannels !== manifest.inChannels ||
+      model.frames !== manifest.frames
+    ) {
+      throw new ModelFolderError(
+        where,
+        `the saved input spec (persons ${manifest.persons}, channels ${manifest.inChannels}, frames ${manifest.frames}) does not match the rebuilt model`,
+      );
     }
     if (manifest.textHead) addTextHead(model.params, manifest.textHead);
     model.params.loadWeights(specs, data);

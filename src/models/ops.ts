@@ -54,7 +54,10 @@ type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
  * Runs `forward` on `inputs` as one differentiable op whose gradient is `gradFunc`
  * (tf.customGrad with typed arguments).
  */
-function withGradient<T extends tf.Tensor>(inputs: tf.Tensor[], forward: (args: tf.Tensor[], save: tf.GradSaveFunc) => { value: T; gradFunc: GradFunc }): T {
+function withGradient<T extends tf.Tensor>(
+  inputs: tf.Tensor[],
+  forward: (args: tf.Tensor[], save: tf.GradSaveFunc) => { value: T; gradFunc: GradFunc },
+): T {
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     return forward(args.slice(0, -1) as tf.Tensor[], save);
@@ -72,7 +75,9 @@ function matMul2d(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D 
   return withGradient<tf.Tensor2D>(inputs, ([xi, wi, bi], save) => {
     save([xi, wi]);
     // The bias is added inside the matMul kernel (XNNPACK's fully-connected op takes one).
-    const y = bi ? tf.fused.matMul({ a: xi as tf.Tensor2D, b: wi as tf.Tensor2D, bias: bi }) : tf.matMul(xi as tf.Tensor2D, wi as tf.Tensor2D);
+    const y = bi
+      ? tf.fused.matMul({ a: xi as tf.Tensor2D, b: wi as tf.Tensor2D, bias: bi })
+      : tf.matMul(xi as tf.Tensor2D, wi as tf.Tensor2D);
     return {
       value: y as tf.Tensor2D,
       gradFunc: (dy, saved) => {
@@ -86,7 +91,8 @@ function matMul2d(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D 
         const dx = tf.matMul(g, tf.transpose(ws));
         // XNNPACK packs the right operand (here [M, ·] with M = every token) on each call:
         // pack the narrower of x and dy, and transpose the small result if need be.
-        const dw = xs.shape[1] <= g.shape[1] ? tf.transpose(tf.matMul(tf.transpose(g), xs)) : tf.matMul(tf.transpose(xs), g);
+        const dw =
+          xs.shape[1] <= g.shape[1] ? tf.transpose(tf.matMul(tf.transpose(g), xs)) : tf.matMul(tf.transpose(xs), g);
         return bi ? [dx, dw, tf.sum(dy, 0)] : [dx, dw];
       },
     };
@@ -112,7 +118,14 @@ export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor
  * axis but the last). About 2× (layer norm) to 4× (batch norm) faster on wasm than
  * differentiating through tf.moments. `onStatistics` sees the batch mean and variance.
  */
-function normalize(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, axes: number[], eps: number, onStatistics?: (mean: tf.Tensor, variance: tf.Tensor) => void): tf.Tensor {
+function normalize(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  axes: number[],
+  eps: number,
+  onStatistics?: (mean: tf.Tensor, variance: tf.Tensor) => void,
+): tf.Tensor {
   const keepDims = axes.length === 1 && axes[0] === x.rank - 1;
   const lead = [...Array(x.rank - 1).keys()];
   return withGradient([x, gamma, beta], ([xi, g, b], save) => {
@@ -127,7 +140,10 @@ function normalize(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, axes: number
       value: tf.add(tf.mul(xhat, g), b),
       gradFunc: (dy, [xh, r, gs]) => {
         const dxhat = tf.mul(dy, gs);
-        const dx = tf.mul(r, tf.sub(tf.sub(dxhat, tf.mean(dxhat, axes, keepDims)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), axes, keepDims))));
+        const dx = tf.mul(
+          r,
+          tf.sub(tf.sub(dxhat, tf.mean(dxhat, axes, keepDims)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), axes, keepDims))),
+        );
         return [dx, tf.sum(tf.mul(dy, xh), lead), tf.sum(dy, lead)];
       },
     };
@@ -199,7 +215,8 @@ function groupMask(cin: number, cout: number, groups: number): tf.Tensor2D {
     const m = new Float32Array(cin * cout);
     const ci = cin / groups;
     const co = cout / groups;
-    for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) if (Math.floor(i / ci) === Math.floor(o / co)) m[i * cout + o] = 1;
+    for (let i = 0; i < cin; i++)
+      for (let o = 0; o < cout; o++) if (Math.floor(i / ci) === Math.floor(o / co)) m[i * cout + o] = 1;
     return tf.tensor2d(m, [cin, cout]);
   });
 }
@@ -234,7 +251,12 @@ function padOrCropFrames(x: tf.Tensor4D, before: number, after: number): tf.Tens
 /** Every `stride`-th frame of [B, T, V, C], starting at `from`, `count` of them. */
 function strideFrames(x: tf.Tensor4D, from: number, count: number, stride: number): tf.Tensor4D {
   const [B, , V, C] = x.shape;
-  return tf.stridedSlice(x, [0, from, 0, 0], [B, from + (count - 1) * stride + 1, V, C], [1, stride, 1, 1]) as tf.Tensor4D;
+  return tf.stridedSlice(
+    x,
+    [0, from, 0, 0],
+    [B, from + (count - 1) * stride + 1, V, C],
+    [1, stride, 1, 1],
+  ) as tf.Tensor4D;
 }
 
 interface FrameConv {
@@ -262,12 +284,21 @@ function convFramesInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, T: number, c: Fram
   // dy[t] moves to frame t·stride, with zeros between (and stride − 1 after the last).
   const spread =
     c.stride > 1
-      ? (tf.reshape(tf.pad(tf.reshape(dy, [B, To, 1, V * Cout]), [[0, 0], [0, 0], [0, c.stride - 1], [0, 0]]), [B, To * c.stride, V, Cout]) as tf.Tensor4D)
+      ? (tf.reshape(
+          tf.pad(tf.reshape(dy, [B, To, 1, V * Cout]), [
+            [0, 0],
+            [0, 0],
+            [0, c.stride - 1],
+            [0, 0],
+          ]),
+          [B, To * c.stride, V, Cout],
+        ) as tf.Tensor4D)
       : dy;
   const before = (c.K - 1) * c.dilation - c.top;
   const after = T + (c.K - 1) * c.dilation - spread.shape[1] - before;
   const flipped = tf.transpose(tf.reverse(w, 0), [0, 1, 3, 2]) as tf.Tensor4D; // [K, 1, Cout, Cin]
-  if (before >= 0 && after >= 0) return tf.conv2d(spread, flipped, 1, framePadding(before, after), 'NHWC', [c.dilation, 1]);
+  if (before >= 0 && after >= 0)
+    return tf.conv2d(spread, flipped, 1, framePadding(before, after), 'NHWC', [c.dilation, 1]);
   return tf.conv2d(padOrCropFrames(spread, before, after), flipped, 1, 'valid', 'NHWC', [c.dilation, 1]);
 }
 
@@ -303,7 +334,12 @@ function convFramesFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, c: FrameConv): tf
  * Convolution over frames only (kernel K×1), PyTorch-style symmetric zero padding
  * ((K − 1)·dilation / 2 on each side). x: [B, T, V, Cin]; w: [K, Cin / groups, Cout]; b: [Cout].
  */
-export function temporalConv(x: tf.Tensor4D, w: tf.Tensor3D, b: tf.Tensor1D | undefined, options: TemporalConvOptions = {}): tf.Tensor4D {
+export function temporalConv(
+  x: tf.Tensor4D,
+  w: tf.Tensor3D,
+  b: tf.Tensor1D | undefined,
+  options: TemporalConvOptions = {},
+): tf.Tensor4D {
   const stride = options.stride ?? 1;
   const dilation = options.dilation ?? 1;
   const groups = options.groups ?? 1;
@@ -328,9 +364,25 @@ export function temporalConv(x: tf.Tensor4D, w: tf.Tensor3D, b: tf.Tensor1D | un
         if (nativeProducts() && c.dilation === 1) {
           // The native kernels compute both gradients as GEMMs over im2col columns directly:
           // the forward-conv rewrites below (made for XNNPACK) would only add transposes.
-          const attrs = { strides: [stride, 1], pad: framePadding(c.top, c.bottom), dataFormat: 'NHWC', dimRoundingMode: undefined } as unknown as tf.NamedAttrMap;
-          const dxn = tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: g, filter: wsr }, { ...attrs, inputShape: xs.shape }) as tf.Tensor;
-          const dwn = tf.reshape(tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: xs, dy: g }, { ...attrs, filterShape: [K, 1, cin, cout] }) as tf.Tensor, [K, cin, cout]);
+          const attrs = {
+            strides: [stride, 1],
+            pad: framePadding(c.top, c.bottom),
+            dataFormat: 'NHWC',
+            dimRoundingMode: undefined,
+          } as unknown as tf.NamedAttrMap;
+          const dxn = tf
+            .engine()
+            .runKernel(tf.Conv2DBackpropInput, { dy: g, filter: wsr }, { ...attrs, inputShape: xs.shape }) as tf.Tensor;
+          const dwn = tf.reshape(
+            tf
+              .engine()
+              .runKernel(
+                tf.Conv2DBackpropFilter,
+                { x: xs, dy: g },
+                { ...attrs, filterShape: [K, 1, cin, cout] },
+              ) as tf.Tensor,
+            [K, cin, cout],
+          );
           return bi ? [dxn, dwn, tf.sum(g, [0, 1, 2])] : [dxn, dwn];
         }
         const dx = convFramesInputGrad(g, wsr, x.shape[1], c);
@@ -357,7 +409,13 @@ export interface BatchNormState {
  * data). In training it normalises with the batch statistics and updates the moving
  * averages (momentum 0.1, unbiased variance, as PyTorch).
  */
-export function batchNorm(x: tf.Tensor, state: BatchNormState, training: boolean, momentum = 0.1, eps = 1e-5): tf.Tensor {
+export function batchNorm(
+  x: tf.Tensor,
+  state: BatchNormState,
+  training: boolean,
+  momentum = 0.1,
+  eps = 1e-5,
+): tf.Tensor {
   if (!training) return tf.batchNorm(x, state.movingMean, state.movingVariance, state.beta, state.gamma, eps);
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const n = x.size / x.shape[x.shape.length - 1];
@@ -507,7 +565,9 @@ function matMulTransposeB(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   let total: tf.Tensor | undefined;
   for (let j0 = 0; j0 < d; j0 += PRODUCTS_PER_SUM) {
     const partial = tf.tidy(() => {
-      const products = aCols.slice(j0, j0 + PRODUCTS_PER_SUM).map((col, i) => tf.mul(tf.reshape(col, [...lead, n, 1]), bCols[j0 + i]));
+      const products = aCols
+        .slice(j0, j0 + PRODUCTS_PER_SUM)
+        .map((col, i) => tf.mul(tf.reshape(col, [...lead, n, 1]), bCols[j0 + i]));
       return products.length === 1 ? products[0] : tf.addN(products);
     });
     if (!total) total = partial;
@@ -532,23 +592,42 @@ function reduceToShape(g: tf.Tensor, shape: number[]): tf.Tensor {
  * Windowed multi-head attention: q, k, v: [W, heads, N, d] (W windows of N tokens);
  * bias: broadcastable to [W or 1, heads, N, N]. Returns [W, heads, N, d].
  */
-export function windowAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, scale: number, bias?: tf.Tensor, attentionDropout = 0, seed = 0): tf.Tensor4D {
+export function windowAttention(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  scale: number,
+  bias?: tf.Tensor,
+  attentionDropout = 0,
+  seed = 0,
+): tf.Tensor4D {
   const inputs = bias ? [q, k, v, bias] : [q, k, v];
   return withGradient<tf.Tensor4D>(inputs, ([qi, ki, vi, bi], save) => {
     const scores = matMulTransposeB(tf.mul(qi, scale), ki);
     // Native: bias add and softmax in one pass where the bias covers whole [N, N] maps.
-    const nativeSoftmax = hasNative(NATIVE_BIAS_SOFTMAX) && (!bi || (bi.rank >= 2 && bi.rank <= scores.rank && tf.util.arraysEqual(bi.shape.slice(-2), scores.shape.slice(-2))));
+    const nativeSoftmax =
+      hasNative(NATIVE_BIAS_SOFTMAX) &&
+      (!bi ||
+        (bi.rank >= 2 && bi.rank <= scores.rank && tf.util.arraysEqual(bi.shape.slice(-2), scores.shape.slice(-2))));
     const attention = nativeSoftmax
       ? (tf.engine().runKernel(NATIVE_BIAS_SOFTMAX, bi ? { x: scores, bias: bi } : { x: scores }, {}) as tf.Tensor)
       : tf.softmax(bi ? tf.add(scores, bi) : scores, -1);
-    const multiplier = attentionDropout > 0 ? dropoutMultiplierTensor(attention.shape, attentionDropout, seed) : undefined;
+    const multiplier =
+      attentionDropout > 0 ? dropoutMultiplierTensor(attention.shape, attentionDropout, seed) : undefined;
     const kept = multiplier ? tf.mul(attention, multiplier) : attention;
     const out = tf.matMul(kept, vi) as tf.Tensor4D;
     save(multiplier ? [qi, ki, vi, attention, out, multiplier] : [qi, ki, vi, attention, out]);
     return {
       value: out,
       gradFunc: (dy, saved) => {
-        const [qs, ks, vs, p, o, m] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+        const [qs, ks, vs, p, o, m] = saved as [
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor | undefined,
+        ];
         const pd = m ? tf.mul(p, m) : p; // recomputed rather than kept: one multiply against N² floats per window
         const dv = tf.matMul(pd, dy, true, false); //                  Pdᵀ · dO
         const dpd = matMulTransposeB(dy, vs); //                       dO · vᵀ
@@ -556,7 +635,9 @@ export function windowAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, 
         // Softmax backward, dS = P ⊙ (dP − Σₘ dP ⊙ P), with Σₘ dP ⊙ P = Σⱼ dO ⊙ O per query row
         // (as FlashAttention does): a sum over d instead of one more pass over the N × N map.
         const rowDot = tf.sum(tf.mul(dy, o), -1, true);
-        const ds = hasNative(NATIVE_SOFTMAX_GRAD) ? (tf.engine().runKernel(NATIVE_SOFTMAX_GRAD, { p, dp, r: rowDot }, {}) as tf.Tensor) : tf.mul(p, tf.sub(dp, rowDot));
+        const ds = hasNative(NATIVE_SOFTMAX_GRAD)
+          ? (tf.engine().runKernel(NATIVE_SOFTMAX_GRAD, { p, dp, r: rowDot }, {}) as tf.Tensor)
+          : tf.mul(p, tf.sub(dp, rowDot));
         const dq = tf.mul(tf.matMul(ds, ks), scale);
         const dk = tf.mul(tf.matMul(ds, qs, true, false), scale);
         return bi ? [dq, dk, dv, reduceToShape(ds, bi.shape)] : [dq, dk, dv];
@@ -597,7 +678,14 @@ export function checkpointed(
 ): tf.Tensor4D {
   const B = x.shape[0];
   const chunk = options.chunk && options.chunk > 0 && options.chunk < B ? options.chunk : B;
-  const pieces = (t: tf.Tensor4D): tf.Tensor4D[] => (chunk >= B ? [t] : tf.split(t, Array.from({ length: Math.ceil(B / chunk) }, (_, i) => Math.min(chunk, B - i * chunk)), 0));
+  const pieces = (t: tf.Tensor4D): tf.Tensor4D[] =>
+    chunk >= B
+      ? [t]
+      : tf.split(
+          t,
+          Array.from({ length: Math.ceil(B / chunk) }, (_, i) => Math.min(chunk, B - i * chunk)),
+          0,
+        );
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const input = args[0] as tf.Tensor4D;
@@ -620,7 +708,9 @@ export function checkpointed(
           let variableGrads: tf.Tensor[] | undefined;
           xs.forEach((piece, i) => {
             // One piece at a time: only one piece's recomputed intermediates are alive.
-            const { value, grads } = tf.engine().gradients(() => block(piece, true, i), [piece, ...variables], dys[i], true);
+            const { value, grads } = tf
+              .engine()
+              .gradients(() => block(piece, true, i), [piece, ...variables], dys[i], true);
             value.dispose();
             const filled = grads.map((g, k) => g ?? tf.zerosLike(k === 0 ? piece : variables[k - 1]));
             inputGrads.push(filled[0]);
@@ -673,7 +763,12 @@ export const referenceOps = {
     return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
   },
 
-  temporalConv(x: tf.Tensor4D, w: tf.Tensor3D, b: tf.Tensor1D | undefined, options: TemporalConvOptions = {}): tf.Tensor4D {
+  temporalConv(
+    x: tf.Tensor4D,
+    w: tf.Tensor3D,
+    b: tf.Tensor1D | undefined,
+    options: TemporalConvOptions = {},
+  ): tf.Tensor4D {
     const stride = options.stride ?? 1;
     const dilation = options.dilation ?? 1;
     const groups = options.groups ?? 1;
@@ -690,7 +785,16 @@ export const referenceOps = {
     for (let g = 0; g < groups; g++) {
       const xg = groups === 1 ? padded : tf.slice(padded, [0, 0, 0, g * cinPerGroup], [-1, -1, -1, cinPerGroup]);
       const wg = groups === 1 ? w : tf.slice(w, [0, 0, g * coutPerGroup], [-1, -1, coutPerGroup]);
-      outs.push(tf.conv2d(xg as tf.Tensor4D, tf.reshape(wg, [K, 1, cinPerGroup, coutPerGroup]) as tf.Tensor4D, [stride, 1], 'valid', 'NHWC', [dilation, 1]));
+      outs.push(
+        tf.conv2d(
+          xg as tf.Tensor4D,
+          tf.reshape(wg, [K, 1, cinPerGroup, coutPerGroup]) as tf.Tensor4D,
+          [stride, 1],
+          'valid',
+          'NHWC',
+          [dilation, 1],
+        ),
+      );
     }
     const y = outs.length === 1 ? outs[0] : tf.concat(outs, 3);
     return (b ? tf.add(y, b) : y) as tf.Tensor4D;
@@ -729,7 +833,15 @@ export const referenceOps = {
     return tf.mul(x, tf.tensor(perSample, [x.shape[0], ...x.shape.slice(1).map(() => 1)]));
   },
 
-  windowAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, scale: number, bias?: tf.Tensor, attentionDropout = 0, seed = 0): tf.Tensor4D {
+  windowAttention(
+    q: tf.Tensor4D,
+    k: tf.Tensor4D,
+    v: tf.Tensor4D,
+    scale: number,
+    bias?: tf.Tensor,
+    attentionDropout = 0,
+    seed = 0,
+  ): tf.Tensor4D {
     let scores = tf.matMul(tf.mul(q, scale), k, false, true);
     if (bias) scores = tf.add(scores, bias);
     let attention = tf.softmax(scores, -1);

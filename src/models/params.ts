@@ -129,11 +129,17 @@ export class ParameterStore {
       for (const [info, variable] of this.entries()) {
         const t = decoded[info.name];
         if (!t) throw new Error(`weights have no '${info.name}' (expected shape [${info.shape.join(', ')}])`);
-        if (t.shape.join(',') !== info.shape.join(',')) throw new Error(`weights '${info.name}' have shape [${t.shape.join(', ')}], the model expects [${info.shape.join(', ')}]`);
+        if (t.shape.join(',') !== info.shape.join(','))
+          throw new Error(
+            `weights '${info.name}' have shape [${t.shape.join(', ')}], the model expects [${info.shape.join(', ')}]`,
+          );
         variable.assign(t);
       }
       const extra = Object.keys(decoded).filter((k) => !this.vars.has(k));
-      if (extra.length > 0) throw new Error(`weights hold parameters this model does not have: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}`);
+      if (extra.length > 0)
+        throw new Error(
+          `weights hold parameters this model does not have: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}`,
+        );
     } finally {
       tf.dispose(Object.values(decoded));
     }

@@ -31,12 +31,12 @@ export function toFloat16Bits(value: number): number {
     let half = mant >>> shift;
     const rest = mant & ((1 << shift) - 1);
     const mid = 1 << (shift - 1);
-    if (rest > mid || (rest === mid && (half & 1))) half++;
+    if (rest > mid || (rest === mid && half & 1)) half++;
     return sign | half;
   }
   let half = (e << 10) | (mant >>> 13);
   const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) half++; // a carry into the exponent is still right
+  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++; // a carry into the exponent is still right
   return sign | half;
 }
 
@@ -51,12 +51,17 @@ export function fromFloat16Bits(h: number): number {
 }
 
 /** float32 weights (TF.js specs + one buffer, as saved) quantised to `to`. */
-export function quantizeWeights(specs: readonly tf.io.WeightsManifestEntry[], data: ArrayBuffer, to: Quantization): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+export function quantizeWeights(
+  specs: readonly tf.io.WeightsManifestEntry[],
+  data: ArrayBuffer,
+  to: Quantization,
+): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
   const parts: ArrayBuffer[] = [];
   const out: tf.io.WeightsManifestEntry[] = [];
   let offset = 0;
   for (const spec of specs) {
-    if (spec.dtype !== 'float32' || spec.quantization) throw new Error(`weight '${spec.name}': only float32, unquantised weights can be quantised`);
+    if (spec.dtype !== 'float32' || spec.quantization)
+      throw new Error(`weight '${spec.name}': only float32, unquantised weights can be quantised`);
     const n = spec.shape.reduce((a, b) => a * b, 1);
     const values = new Float32Array(data, offset, n);
     offset += 4 * n;

@@ -5,11 +5,22 @@
  */
 import type { LayoutName } from '../graph/layout.js';
 import type { ModelManifest } from './io.js';
-import { createPartStream, PART_STREAM_PRESET_NAMES, partStreamPreset, type PartStreamPresetName } from './partstream/index.js';
-import { createSkateFormer, PRESET_INPUTS, SKATEFORMER_PRESETS, skateFormerPreset, type SkateFormerPresetName } from './skateformer/index.js';
+import {
+  createPartStream,
+  PART_STREAM_PRESET_NAMES,
+  partStreamPreset,
+  type PartStreamPresetName,
+} from './partstream/index.js';
+import {
+  createSkateFormer,
+  PRESET_INPUTS,
+  SKATEFORMER_PRESETS,
+  skateFormerPreset,
+  type SkateFormerPresetName,
+} from './skateformer/index.js';
 import { createStgcn, STGCN_PRESET_NAMES, stgcnPreset, type StgcnPresetName } from './stgcn/index.js';
 import type { SkeletonModel } from './types.js';
-import {  } from '../core/errors.js';
+import {} from '../core/errors.js';
 import { ModelConfigError } from './model-config-error.js';
 
 export const MODEL_KINDS = ['skateformer', 'stgcn', 'partstream'] as const;
@@ -35,7 +46,12 @@ export { ModelConfigError };
 
 function checkPreset<T extends string>(kind: string, preset: string | undefined, names: readonly T[], fallback: T): T {
   const name = preset ?? fallback;
-  if (!(names as readonly string[]).includes(name)) throw new ModelConfigError('model config', 'preset', `${kind} has no preset '${name}' (expected one of ${names.join(', ')})`);
+  if (!(names as readonly string[]).includes(name))
+    throw new ModelConfigError(
+      'model config',
+      'preset',
+      `${kind} has no preset '${name}' (expected one of ${names.join(', ')})`,
+    );
   return name as T;
 }
 
@@ -43,7 +59,11 @@ function checkPreset<T extends string>(kind: string, preset: string | undefined,
 export function createModel(section: ModelSection, data: DataFacts, seed: number): SkeletonModel {
   const { kind, preset, ...overrides } = section;
   if (overrides.layout !== undefined && overrides.layout !== data.layout) {
-    throw new ModelConfigError('model config', 'layout', `is ${String(overrides.layout)}, but the data is on layout ${data.layout}`);
+    throw new ModelConfigError(
+      'model config',
+      'layout',
+      `is ${String(overrides.layout)}, but the data is on layout ${data.layout}`,
+    );
   }
   const facts: Record<string, unknown> = { layout: data.layout, classes: data.classes };
   if (data.persons !== undefined) facts.persons = data.persons;
@@ -54,7 +74,11 @@ export function createModel(section: ModelSection, data: DataFacts, seed: number
       // SkateFormer presets are built for one layout (its joint groups); the data must match.
       const wanted = (overrides.layout as string | undefined) ?? PRESET_INPUTS[name].layout;
       if (wanted !== data.layout) {
-        throw new ModelConfigError('model config', 'preset', `SkateFormer preset '${name}' takes layout ${wanted}, but the data is on layout ${data.layout}; use a preset for ${data.layout} (${SKATEFORMER_PRESETS.filter((p) => PRESET_INPUTS[p].layout === data.layout).join(', ') || 'none'})`);
+        throw new ModelConfigError(
+          'model config',
+          'preset',
+          `SkateFormer preset '${name}' takes layout ${wanted}, but the data is on layout ${data.layout}; use a preset for ${data.layout} (${SKATEFORMER_PRESETS.filter((p) => PRESET_INPUTS[p].layout === data.layout).join(', ') || 'none'})`,
+        );
       }
       return createSkateFormer(skateFormerPreset(name, { ...facts, ...overrides }), seed);
     }
@@ -64,10 +88,17 @@ export function createModel(section: ModelSection, data: DataFacts, seed: number
     }
     case 'partstream': {
       const name = checkPreset(kind, preset, PART_STREAM_PRESET_NAMES, 'small') as PartStreamPresetName;
-      return createPartStream(partStreamPreset(name, { ...facts, ...overrides } as Parameters<typeof partStreamPreset>[1]), seed);
+      return createPartStream(
+        partStreamPreset(name, { ...facts, ...overrides } as Parameters<typeof partStreamPreset>[1]),
+        seed,
+      );
     }
     default:
-      throw new ModelConfigError('model config', 'kind', `unknown model family '${kind}' (expected one of ${MODEL_KINDS.join(', ')})`);
+      throw new ModelConfigError(
+        'model config',
+        'kind',
+        `unknown model family '${kind}' (expected one of ${MODEL_KINDS.join(', ')})`,
+      );
   }
 }
 
@@ -81,6 +112,10 @@ export function createModelFromManifest(manifest: ModelManifest, seed: number): 
     case 'partstream':
       return createPartStream(manifest.config as Parameters<typeof createPartStream>[0], seed);
     default:
-      throw new ModelConfigError('saved model', 'kind', `family '${manifest.kind}' is not known to this skelact (expected one of ${MODEL_KINDS.join(', ')})`);
+      throw new ModelConfigError(
+        'saved model',
+        'kind',
+        `family '${manifest.kind}' is not known to this skelact (expected one of ${MODEL_KINDS.join(', ')})`,
+      );
   }
 }

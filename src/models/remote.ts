@@ -10,13 +10,20 @@ import type { SkeletonModel } from './types.js';
  * A model from the contents of its two files: `model.json` (parsed or as text) and
  * `weights.bin`. `where` names it in errors.
  */
-export function loadModelFromBuffers(manifest: unknown, weights: ArrayBuffer, where = 'model'): { model: SkeletonModel; manifest: ModelManifest } {
+export function loadModelFromBuffers(
+  manifest: unknown,
+  weights: ArrayBuffer,
+  where = 'model',
+): { model: SkeletonModel; manifest: ModelManifest } {
   const raw = typeof manifest === 'string' ? (JSON.parse(manifest) as unknown) : manifest;
   return modelFromFiles(parseModelFiles(raw, weights, where), createModelFromManifest, where);
 }
 
 /** A model saved by `skelact train` (or `skelact export`), fetched from `baseUrl` (the folder's URL). */
-export async function loadModelFromUrl(baseUrl: string, fetcher: typeof fetch = fetch): Promise<{ model: SkeletonModel; manifest: ModelManifest }> {
+export async function loadModelFromUrl(
+  baseUrl: string,
+  fetcher: typeof fetch = fetch,
+): Promise<{ model: SkeletonModel; manifest: ModelManifest }> {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   const get = async (name: string) => {
     const r = await fetcher(base + name);

@@ -46,18 +46,33 @@ export function textPartPositions(model: SkeletonModel, layoutName: LayoutName):
   return GAP_PART_NAMES.map((part) => {
     const wanted = new Set(layout.gapParts[part]);
     const positions: number[] = [];
-    for (let p = 0; p < model.persons; p++) for (let j = 0; j < J; j++) if (wanted.has(joints[j])) positions.push(p * J + j);
-    if (positions.length === 0) throw new Error(`text head: the model's features hold no joint of GAP part '${part}' (${layout.gapParts[part].join(', ')})`);
+    for (let p = 0; p < model.persons; p++)
+      for (let j = 0; j < J; j++) if (wanted.has(joints[j])) positions.push(p * J + j);
+    if (positions.length === 0)
+      throw new Error(
+        `text head: the model's features hold no joint of GAP part '${part}' (${layout.gapParts[part].join(', ')})`,
+      );
     return positions;
   });
 }
 
 /** The text head spec of a model: its feature dimension is read from one forward pass. */
-export function textHeadSpecFor(model: SkeletonModel, layoutName: LayoutName, dim: number, encoder: string): TextHeadSpec {
+export function textHeadSpecFor(
+  model: SkeletonModel,
+  layoutName: LayoutName,
+  dim: number,
+  encoder: string,
+): TextHeadSpec {
   const featureDim = tf.tidy(() => {
     const V = model.persons * model.jointOrder.length;
-    const out = model.forward({ x: tf.zeros([1, model.frames, V, model.inChannels]) as tf.Tensor4D }, { training: false });
-    if (out.features.shape[3] !== out.pooled.shape[1]) throw new Error(`text head: the model's pooled feature (${out.pooled.shape[1]}) and feature map (${out.features.shape[3]}) differ in width`);
+    const out = model.forward(
+      { x: tf.zeros([1, model.frames, V, model.inChannels]) as tf.Tensor4D },
+      { training: false },
+    );
+    if (out.features.shape[3] !== out.pooled.shape[1])
+      throw new Error(
+        `text head: the model's pooled feature (${out.pooled.shape[1]}) and feature map (${out.features.shape[3]}) differ in width`,
+      );
     return out.pooled.shape[1];
   });
   return { dim, featureDim, partPositions: textPartPositions(model, layoutName), encoder };
@@ -74,7 +89,12 @@ export function addTextHead(params: ParameterStore, spec: TextHeadSpec): void {
     params.add(`text.${slot}.w`, [spec.featureDim, spec.dim], { kind: 'uniform', bound });
     params.add(`text.${slot}.b`, [spec.dim], { kind: 'uniform', bound }, { decay: false });
   }
-  params.add('text.logitScale', [TEXT_SLOTS.length], { kind: 'constant', value: INITIAL_LOGIT_SCALE }, { decay: false });
+  params.add(
+    'text.logitScale',
+    [TEXT_SLOTS.length],
+    { kind: 'constant', value: INITIAL_LOGIT_SCALE },
+    { decay: false },
+  );
 }
 
 /** Trainable values of the head (reported apart from the model's own parameter count). */
@@ -96,16 +116,36 @@ function poolingMatrix(spec: TextHeadSpec, positions: number): tf.Tensor2D {
 }
 
 /** The five slot embeddings of a batch, each [B, E] and unit length (global first). */
-export function projectToText(params: ParameterStore, spec: TextHeadSpec, out: Pick<ModelOutput, 'pooled' | 'features'>): tf.Tensor2D[] {
+export function projectToText(
+  params: ParameterStore,
+  spec: TextHeadSpec,
+  out: Pick<ModelOutput, 'pooled' | 'features'>,
+): tf.Tensor2D[] {
   return tf.tidy(() => {
     const [B, , V, D] = out.features.shape;
-    if (D !== spec.featureDim) throw new Error(`text head: features have width ${D}, the head expects ${spec.featureDim}`);
+    if (D !== spec.featureDim)
+      throw new Error(`text head: features have width ${D}, the head expects ${spec.featureDim}`);
     // [B, T', V, D] → mean over T' → [B, D, V] → [B·D, V] · [V, 4] → [B, D, 4] → [B, 4, D]
     const perJoint = tf.transpose(tf.mean(out.features, 1), [0, 2, 1]);
-    const pooledParts = tf.transpose(tf.reshape(tf.matMul(tf.reshape(perJoint, [B * D, V]), poolingMatrix(spec, V)), [B, D, spec.partPositions.length]), [0, 2, 1]);
+    const pooledParts = tf.transpose(
+      tf.reshape(tf.matMul(tf.reshape(perJoint, [B * D, V]), poolingMatrix(spec, V)), [
+        B,
+        D,
+        spec.partPositions.length,
+      ]),
+      [0, 2, 1],
+    );
     const partFeatures = tf.unstack(pooledParts, 1) as tf.Tensor2D[];
     const inputs = [out.pooled, ...partFeatures];
-    return TEXT_SLOTS.map((slot, k) => l2normalize(linear(inputs[k], params.get(`text.${slot}.w`) as tf.Tensor2D, params.get(`text.${slot}.b`) as tf.Tensor1D) as tf.Tensor2D));
+    return TEXT_SLOTS.map((slot, k) =>
+      l2normalize(
+        linear(
+          inputs[k],
+          params.get(`text.${slot}.w`) as tf.Tensor2D,
+          params.get(`text.${slot}.b`) as tf.Tensor1D,
+        ) as tf.Tensor2D,
+      ),
+    );
   });
 }
 

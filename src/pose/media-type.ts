@@ -9,7 +9,24 @@ import { extname } from 'node:path';
 import { printableBytes } from '../util/printable.js';
 
 /** Video file types extract takes from a folder. */
-export const VIDEO_EXTENSIONS = ['.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.mpg', '.mpeg', '.wmv', '.flv', '.3gp', '.ts', '.mts', '.m2ts', '.ogv', '.y4m'];
+export const VIDEO_EXTENSIONS = [
+  '.mp4',
+  '.m4v',
+  '.mov',
+  '.avi',
+  '.mkv',
+  '.webm',
+  '.mpg',
+  '.mpeg',
+  '.wmv',
+  '.flv',
+  '.3gp',
+  '.ts',
+  '.mts',
+  '.m2ts',
+  '.ogv',
+  '.y4m',
+];
 /** Still pictures, decoded as one frame. */
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.webp', '.gif'];
 
@@ -55,7 +72,8 @@ function matches(head: Uint8Array, at: number, magic: string | readonly number[]
 
 /** The container a file's first bytes announce, or undefined. */
 export function sniffContainer(head: Uint8Array): string | undefined {
-  return SIGNATURES.find((s) => matches(head, s.at, s.magic) && (!s.also || matches(head, s.also.at, s.also.magic)))?.container;
+  return SIGNATURES.find((s) => matches(head, s.at, s.magic) && (!s.also || matches(head, s.also.at, s.also.magic)))
+    ?.container;
 }
 
 /** True when the bytes hold no control characters but tabs and line ends: text (any UTF-8), never a video or picture. */
@@ -83,7 +101,9 @@ export function mediaFileProblem(file: string): string | undefined {
   // Text first: a short signature ('BM', 'G' every 188 bytes) can occur in text by chance.
   const container = isText(bytes) ? undefined : sniffContainer(bytes);
   if (!container) {
-    const content = isText(bytes) ? 'its content is text' : `its first bytes (${printableBytes(bytes.subarray(0, 8))}) are no video or picture format`;
+    const content = isText(bytes)
+      ? 'its content is text'
+      : `its first bytes (${printableBytes(bytes.subarray(0, 8))}) are no video or picture format`;
     return `${file}: not a video or picture: ${content}${ext && !VIDEO_EXTENSIONS.includes(ext) && !IMAGE_EXTENSIONS.includes(ext) ? ` and ${ext} is not a video extension` : ''} (videos: ${VIDEO_EXTENSIONS.join(' ')}; pictures: ${IMAGE_EXTENSIONS.join(' ')})`;
   }
   if (ext && !VIDEO_EXTENSIONS.includes(ext) && !IMAGE_EXTENSIONS.includes(ext)) {

@@ -10,7 +10,15 @@ import { writeFileAtomic } from '../core/files.js';
 import type { GenericRecord } from '../data/formats/generic.js';
 import { type MappedLayout, mapPose, mappingTo } from './mapping.js';
 import { DEFAULT_HORIZONTAL_FOV_DEGREES, trackTranslations, type TrajectoryOptions } from './trajectory.js';
-import { BLAZEPOSE_LANDMARKS, POSE_ENGINES, POSE_FILE_FORMAT, POSE_FILE_VERSION, POSE_MODELS, type PersonPose, type PoseFile } from './types.js';
+import {
+  BLAZEPOSE_LANDMARKS,
+  POSE_ENGINES,
+  POSE_FILE_FORMAT,
+  POSE_FILE_VERSION,
+  POSE_MODELS,
+  type PersonPose,
+  type PoseFile,
+} from './types.js';
 import { SkelactError, parseWith } from '../core/errors.js';
 
 const finite = z.number().refine(Number.isFinite, 'a finite number');
@@ -28,7 +36,15 @@ export const poseFileSchema = z
   .object({
     format: z.literal(POSE_FILE_FORMAT),
     version: z.literal(POSE_FILE_VERSION),
-    source: z.object({ file: z.string(), width: z.number().int().positive(), height: z.number().int().positive(), fps: z.number().positive(), durationSeconds: z.number().min(0) }).strict(),
+    source: z
+      .object({
+        file: z.string(),
+        width: z.number().int().positive(),
+        height: z.number().int().positive(),
+        fps: z.number().positive(),
+        durationSeconds: z.number().min(0),
+      })
+      .strict(),
     extraction: z
       .object({
         engine: z.enum(POSE_ENGINES),
@@ -44,8 +60,21 @@ export const poseFileSchema = z
       })
       .strict(),
     landmarkLayout: z.literal('blazepose-33'),
-    tracks: z.array(z.object({ id: z.number().int().min(0), firstFrame: z.number().int().min(0), lastFrame: z.number().int().min(0), frames: z.number().int().min(0) }).strict()),
-    frames: z.array(z.object({ index: z.number().int().min(0), timestampMs: z.number().min(0), people: z.array(personSchema) }).strict()),
+    tracks: z.array(
+      z
+        .object({
+          id: z.number().int().min(0),
+          firstFrame: z.number().int().min(0),
+          lastFrame: z.number().int().min(0),
+          frames: z.number().int().min(0),
+        })
+        .strict(),
+    ),
+    frames: z.array(
+      z
+        .object({ index: z.number().int().min(0), timestampMs: z.number().min(0), people: z.array(personSchema) })
+        .strict(),
+    ),
   })
   .strict();
 
@@ -76,7 +105,12 @@ export function readPoseFile(path: string): PoseFile {
   } catch (e) {
     throw new PoseFileError(path, `not a JSON pose file (${(e as Error).message})`);
   }
-  const validated = parseWith(poseFileSchema, raw, path, (field, detail) => new PoseFileError(path, `field '${field ?? '(root)'}': ${detail}`));
+  const validated = parseWith(
+    poseFileSchema,
+    raw,
+    path,
+    (field, detail) => new PoseFileError(path, `field '${field ?? '(root)'}': ${detail}`),
+  );
   return validated as PoseFile;
 }
 
@@ -123,7 +157,8 @@ export function toGenericRecord(poses: PoseFile, options: GenericOptions): Gener
     return joints.map((j, i) => (visibility[i] < minVisibility ? null : j));
   };
   const joints = tracks.map((t) => {
-    const path = world && options.trajectory !== false ? trackTranslations(poses, t.id, options.trajectory ?? {}) : null;
+    const path =
+      world && options.trajectory !== false ? trackTranslations(poses, t.id, options.trajectory ?? {}) : null;
     return poses.frames.map((f, i) => {
       const p = f.people.find((q) => q.track === t.id);
       return p ? convert(p, path?.[i] ?? null) : null;
@@ -136,7 +171,11 @@ export function toGenericRecord(poses: PoseFile, options: GenericOptions): Gener
     tracks: tracks.map((t) => t.id).join(','),
     framesFound: tracks.map((t) => t.frames).join(','),
   };
-  if (mapping && world) meta.trajectory = options.trajectory === false ? 'hip-centred (world landmarks as given)' : `restored from the image landmarks, horizontal field of view ${options.trajectory?.horizontalFovDegrees ?? DEFAULT_HORIZONTAL_FOV_DEGREES}° assumed`;
+  if (mapping && world)
+    meta.trajectory =
+      options.trajectory === false
+        ? 'hip-centred (world landmarks as given)'
+        : `restored from the image landmarks, horizontal field of view ${options.trajectory?.horizontalFovDegrees ?? DEFAULT_HORIZONTAL_FOV_DEGREES}° assumed`;
   if (mapping) {
     meta.synthesisedJoints = mapping.synthesised.join(',');
     meta.approximateJoints = mapping.approximate.join(',');
@@ -147,7 +186,12 @@ export function toGenericRecord(poses: PoseFile, options: GenericOptions): Gener
     ...(options.label !== undefined ? { label: options.label } : {}),
     ...(options.split !== undefined ? { split: options.split } : {}),
     fps: poses.extraction.fps,
-    channels: options.layout === 'ntu-25' ? ['x', 'y', 'z'] : options.layout === 'coco-17' ? ['x', 'y', 'score'] : ['x', 'y', 'z', 'visibility'],
+    channels:
+      options.layout === 'ntu-25'
+        ? ['x', 'y', 'z']
+        : options.layout === 'coco-17'
+          ? ['x', 'y', 'score']
+          : ['x', 'y', 'z', 'visibility'],
     joints,
     meta,
   };

@@ -21,7 +21,9 @@ export function fileModelHandler(jsonPath: string): tf.io.IOHandler {
         userDefinedMetadata?: Record<string, object>;
         weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
       };
-      const buffers = json.weightsManifest.flatMap((group) => group.paths.map((p) => readFileSync(join(dirname(jsonPath), p))));
+      const buffers = json.weightsManifest.flatMap((group) =>
+        group.paths.map((p) => readFileSync(join(dirname(jsonPath), p))),
+      );
       const all = Buffer.concat(buffers);
       return {
         modelTopology: json.modelTopology,
@@ -43,7 +45,12 @@ export function tfjsPoseModel(name: string): tf.io.IOHandler {
 }
 
 /** RGBA frame bytes → an int32 [H, W, 3] tensor (what the pose-detection models take). */
-export function rgbTensor(rgba: Uint8Array, width: number, height: number, region?: { x0: number; y0: number; x1: number; y1: number }): tf.Tensor3D {
+export function rgbTensor(
+  rgba: Uint8Array,
+  width: number,
+  height: number,
+  region?: { x0: number; y0: number; x1: number; y1: number },
+): tf.Tensor3D {
   const x0 = region ? Math.max(0, Math.floor(region.x0)) : 0;
   const y0 = region ? Math.max(0, Math.floor(region.y0)) : 0;
   const x1 = region ? Math.min(width, Math.ceil(region.x1)) : width;

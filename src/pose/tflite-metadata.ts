@@ -28,7 +28,16 @@ import { SkelactError } from '../core/errors.js';
 /** The name MediaPipe looks up in Model.metadata. */
 export const TFLITE_METADATA = 'TFLITE_METADATA';
 
-const MODEL_FIELDS = ['version', 'operator_codes', 'subgraphs', 'description', 'buffers', 'metadata_buffer', 'metadata', 'signature_defs'] as const;
+const MODEL_FIELDS = [
+  'version',
+  'operator_codes',
+  'subgraphs',
+  'description',
+  'buffers',
+  'metadata_buffer',
+  'metadata',
+  'signature_defs',
+] as const;
 const FIELD = Object.fromEntries(MODEL_FIELDS.map((f, i) => [f, i])) as Record<(typeof MODEL_FIELDS)[number], number>;
 
 export class TfliteFormatError extends SkelactError {
@@ -55,7 +64,8 @@ class FlatReader {
   }
 
   u32(pos: number): number {
-    if (pos < 0 || pos + 4 > this.bytes.length) this.fail(`offset ${pos} is outside the file (${this.bytes.length} bytes)`);
+    if (pos < 0 || pos + 4 > this.bytes.length)
+      this.fail(`offset ${pos} is outside the file (${this.bytes.length} bytes)`);
     return this.view.getUint32(pos, true);
   }
 
@@ -117,13 +127,18 @@ function readModel(bytes: Uint8Array, file: string): ModelView {
   const metadata = (targets.metadata !== undefined ? reader.tableVector(targets.metadata) : []).map((table) => {
     const namePos = reader.field(table, 0);
     const bufferPos = reader.field(table, 1);
-    return { table, name: namePos >= 0 ? reader.string(reader.deref(namePos)) : '', buffer: bufferPos >= 0 ? reader.u32(bufferPos) : 0 };
+    return {
+      table,
+      name: namePos >= 0 ? reader.string(reader.deref(namePos)) : '',
+      buffer: bufferPos >= 0 ? reader.u32(bufferPos) : 0,
+    };
   });
   for (const b of buffers) {
     // Buffers stored outside the FlatBuffer (offset/size, for models over 2 GB) hold absolute
     // file offsets, which shifting the file would break.
     const offsetPos = reader.field(b, 1);
-    if (offsetPos >= 0 && (reader.u32(offsetPos) !== 0 || reader.u32(offsetPos + 4) !== 0)) reader.fail('it stores buffers outside the FlatBuffer (offset/size); only models under 2 GB are supported');
+    if (offsetPos >= 0 && (reader.u32(offsetPos) !== 0 || reader.u32(offsetPos + 4) !== 0))
+      reader.fail('it stores buffers outside the FlatBuffer (offset/size); only models under 2 GB are supported');
   }
   return { reader, root, targets, version: versionPos >= 0 ? reader.u32(versionPos) : undefined, buffers, metadata };
 }
@@ -131,7 +146,8 @@ function readModel(bytes: Uint8Array, file: string): ModelView {
 /** The bytes of one buffer of a model. */
 function bufferBytes(model: ModelView, index: number): Uint8Array {
   const table = model.buffers[index];
-  if (table === undefined) model.reader.fail(`metadata points at buffer ${index}, but the model has ${model.buffers.length} buffers`);
+  if (table === undefined)
+    model.reader.fail(`metadata points at buffer ${index}, but the model has ${model.buffers.length} buffers`);
   const dataPos = model.reader.field(table, 0);
   if (dataPos < 0) return new Uint8Array(0);
   const vector = model.reader.deref(dataPos);
@@ -249,7 +265,11 @@ export function addTfliteMetadata(tflite: Uint8Array, metadata: Uint8Array, file
   w.raw(new TextEncoder().encode('TFL3'));
 
   // Root vtable, then the root table (soffset to the vtable, then one 4-byte slot per field).
-  const present = MODEL_FIELDS.map((name) => (name === 'version' ? old.version !== undefined : name === 'buffers' || name === 'metadata' || old.targets[name] !== undefined));
+  const present = MODEL_FIELDS.map((name) =>
+    name === 'version'
+      ? old.version !== undefined
+      : name === 'buffers' || name === 'metadata' || old.targets[name] !== undefined,
+  );
   const vtable = w.u16(4 + 2 * MODEL_FIELDS.length);
   w.u16(4 + 4 * MODEL_FIELDS.length);
   let slot = 4;

@@ -51,7 +51,12 @@ export function iou(a: Box, b: Box): number {
 }
 
 /** OKS-like keypoint similarity in [0, 1]: mean of exp(−d² / (2 (κ·s)²)) over keypoints both see. */
-export function keypointSimilarity(a: PersonDetection['keypoints'], b: PersonDetection['keypoints'], scale: number, minScore = 0.3): number {
+export function keypointSimilarity(
+  a: PersonDetection['keypoints'],
+  b: PersonDetection['keypoints'],
+  scale: number,
+  minScore = 0.3,
+): number {
   const kappa = 0.1;
   let sum = 0;
   let n = 0;
@@ -75,14 +80,16 @@ export class PersonTracker {
 
   constructor(options: TrackerOptions) {
     this.options = { maxMissedMs: 1000, minScore: 0.2, minSimilarity: 0.2, boxSmoothing: 0.6, ...options };
-    if (!(Number.isInteger(options.maxTracks) && options.maxTracks >= 1)) throw new Error(`maxTracks must be a positive integer, got ${options.maxTracks}`);
+    if (!(Number.isInteger(options.maxTracks) && options.maxTracks >= 1))
+      throw new Error(`maxTracks must be a positive integer, got ${options.maxTracks}`);
   }
 
   /** Matches one frame's detections; returns the tracks seen in this frame (by id order). */
   update(frame: number, timestampMs: number, detections: readonly PersonDetection[]): Track[] {
     const o = this.options;
     // Tracks not seen for too long end.
-    for (let i = this.tracks.length - 1; i >= 0; i--) if (timestampMs - this.tracks[i].lastSeenMs > o.maxMissedMs) this.tracks.splice(i, 1);
+    for (let i = this.tracks.length - 1; i >= 0; i--)
+      if (timestampMs - this.tracks[i].lastSeenMs > o.maxMissedMs) this.tracks.splice(i, 1);
     const candidates = detections.filter((d) => d.score >= o.minScore);
     const pairs: Array<{ t: number; d: number; s: number }> = [];
     this.tracks.forEach((track, t) => {
@@ -119,12 +126,24 @@ export class PersonTracker {
       seen.push(track);
     }
     // New people, largest first, while there is room.
-    const fresh = candidates.map((det, d) => ({ det, d })).filter(({ d }) => !usedDet.has(d)).sort((x, y) => area(y.det.box) * y.det.score - area(x.det.box) * x.det.score);
+    const fresh = candidates
+      .map((det, d) => ({ det, d }))
+      .filter(({ d }) => !usedDet.has(d))
+      .sort((x, y) => area(y.det.box) * y.det.score - area(x.det.box) * x.det.score);
     for (const { det } of fresh) {
       if (this.tracks.length >= o.maxTracks) break;
       // A detection that overlaps a live track a lot is a duplicate of that person, not a new one.
       if (this.tracks.some((t) => iou(t.box, det.box) > 0.6)) continue;
-      const track: Track = { id: this.nextId++, box: [...det.box] as [number, number, number, number], keypoints: det.keypoints, velocity: [0, 0], lastSeenMs: timestampMs, firstFrame: frame, lastFrame: frame, frames: 1 };
+      const track: Track = {
+        id: this.nextId++,
+        box: [...det.box] as [number, number, number, number],
+        keypoints: det.keypoints,
+        velocity: [0, 0],
+        lastSeenMs: timestampMs,
+        firstFrame: frame,
+        lastFrame: frame,
+        frames: 1,
+      };
       this.tracks.push(track);
       this.history.push(track);
       seen.push(track);
@@ -146,5 +165,10 @@ export function regionAround(box: Box, width: number, height: number, margin = 0
   // Grow to at least a third of the longer side across, so a narrow box (a person side-on) keeps the arms.
   const gx = Math.max(w * margin, (side / 3 - w) / 2);
   const gy = h * margin;
-  return { x0: Math.max(0, box[0] - gx), y0: Math.max(0, box[1] - gy), x1: Math.min(width, box[2] + gx), y1: Math.min(height, box[3] + gy) };
+  return {
+    x0: Math.max(0, box[0] - gx),
+    y0: Math.max(0, box[1] - gy),
+    x1: Math.min(width, box[2] + gx),
+    y1: Math.min(height, box[3] + gy),
+  };
 }

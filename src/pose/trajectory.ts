@@ -54,7 +54,10 @@ export type Translation = readonly [number, number, number];
 
 /** Focal length in pixels of a frame `width` pixels wide with this horizontal field of view. */
 export function focalLengthPixels(width: number, horizontalFovDegrees: number): number {
-  if (!(horizontalFovDegrees > 0 && horizontalFovDegrees < 180)) throw new RangeError(`horizontal field of view: expected degrees between 0 and 180 (exclusive), got ${horizontalFovDegrees}`);
+  if (!(horizontalFovDegrees > 0 && horizontalFovDegrees < 180))
+    throw new RangeError(
+      `horizontal field of view: expected degrees between 0 and 180 (exclusive), got ${horizontalFovDegrees}`,
+    );
   return width / 2 / Math.tan((horizontalFovDegrees * Math.PI) / 360);
 }
 
@@ -64,7 +67,12 @@ export function focalLengthPixels(width: number, horizontalFovDegrees: number): 
  * means) and the hips' midpoint in pixels. Null when fewer than 4 landmarks are visible or
  * they have no spread (nothing to measure a scale from).
  */
-export function imageScale(pose: PersonPose, width: number, height: number, minVisibility = 0.5): { pixelsPerMetre: number; hip: readonly [number, number] } | null {
+export function imageScale(
+  pose: PersonPose,
+  width: number,
+  height: number,
+  minVisibility = 0.5,
+): { pixelsPerMetre: number; hip: readonly [number, number] } | null {
   let n = 0;
   let mu = 0;
   let mv = 0;
@@ -94,7 +102,10 @@ export function imageScale(pose: PersonPose, width: number, height: number, minV
   }
   // Below 1 cm² of spread (summed) the landmarks are one point: no scale.
   if (!(spread > 1e-4) || !(cross > 0)) return null;
-  const hip = [((pose.image[LEFT_HIP][0] + pose.image[RIGHT_HIP][0]) / 2) * width, ((pose.image[LEFT_HIP][1] + pose.image[RIGHT_HIP][1]) / 2) * height] as const;
+  const hip = [
+    ((pose.image[LEFT_HIP][0] + pose.image[RIGHT_HIP][0]) / 2) * width,
+    ((pose.image[LEFT_HIP][1] + pose.image[RIGHT_HIP][1]) / 2) * height,
+  ] as const;
   return { pixelsPerMetre: cross / spread, hip };
 }
 
@@ -104,10 +115,16 @@ export function imageScale(pose: PersonPose, width: number, height: number, minV
  * neighbours when any frame within the smoothing window has one, else stay null). Frames are in
  * time order; `width` × `height` is the frame size in pixels (image landmarks are in [0, 1]).
  */
-export function cameraTranslations(track: ReadonlyArray<PersonPose | null>, width: number, height: number, options: TrajectoryOptions = {}): Array<Translation | null> {
+export function cameraTranslations(
+  track: ReadonlyArray<PersonPose | null>,
+  width: number,
+  height: number,
+  options: TrajectoryOptions = {},
+): Array<Translation | null> {
   const f = focalLengthPixels(width, options.horizontalFovDegrees ?? DEFAULT_HORIZONTAL_FOV_DEGREES);
   const window = options.depthSmoothingFrames ?? 9;
-  if (!(Number.isInteger(window) && window >= 1 && window % 2 === 1)) throw new RangeError(`depth smoothing: expected an odd number of frames ≥ 1, got ${window}`);
+  if (!(Number.isInteger(window) && window >= 1 && window % 2 === 1))
+    throw new RangeError(`depth smoothing: expected an odd number of frames ≥ 1, got ${window}`);
   const half = (window - 1) / 2;
   const scales = track.map((p) => (p ? imageScale(p, width, height, options.minVisibility ?? 0.5) : null));
   const depth = scales.map((s) => (s ? f / s.pixelsPerMetre : null));
@@ -130,7 +147,10 @@ export function cameraTranslations(track: ReadonlyArray<PersonPose | null>, widt
     if (count === 0) return null;
     const z = sum / count;
     // Without a scale of its own a frame still has its hips in the picture.
-    const hip = scales[t]?.hip ?? [((p.image[LEFT_HIP][0] + p.image[RIGHT_HIP][0]) / 2) * width, ((p.image[LEFT_HIP][1] + p.image[RIGHT_HIP][1]) / 2) * height];
+    const hip = scales[t]?.hip ?? [
+      ((p.image[LEFT_HIP][0] + p.image[RIGHT_HIP][0]) / 2) * width,
+      ((p.image[LEFT_HIP][1] + p.image[RIGHT_HIP][1]) / 2) * height,
+    ];
     return [((hip[0] - cx) * z) / f, ((hip[1] - cy) * z) / f, z] as const;
   });
 }
@@ -139,7 +159,11 @@ export function cameraTranslations(track: ReadonlyArray<PersonPose | null>, widt
  * `cameraTranslations` for one track of a pose file: one entry per frame of the file (null where
  * the track has no pose). The frame size is the extraction's, to which the image landmarks refer.
  */
-export function trackTranslations(poses: PoseFile, track: number, options: TrajectoryOptions = {}): Array<Translation | null> {
+export function trackTranslations(
+  poses: PoseFile,
+  track: number,
+  options: TrajectoryOptions = {},
+): Array<Translation | null> {
   const people = poses.frames.map((f) => f.people.find((p) => p.track === track) ?? null);
   return cameraTranslations(people, poses.extraction.width, poses.extraction.height, options);
 }
@@ -155,10 +179,15 @@ export class LiveTrajectory {
   private readonly minVisibility: number;
   private readonly depths: number[] = [];
 
-  constructor(private readonly width: number, private readonly height: number, options: TrajectoryOptions = {}) {
+  constructor(
+    private readonly width: number,
+    private readonly height: number,
+    options: TrajectoryOptions = {},
+  ) {
     this.f = focalLengthPixels(width, options.horizontalFovDegrees ?? DEFAULT_HORIZONTAL_FOV_DEGREES);
     this.window = options.depthSmoothingFrames ?? 9;
-    if (!(Number.isInteger(this.window) && this.window >= 1)) throw new RangeError(`depth smoothing: expected a number of frames ≥ 1, got ${this.window}`);
+    if (!(Number.isInteger(this.window) && this.window >= 1))
+      throw new RangeError(`depth smoothing: expected a number of frames ≥ 1, got ${this.window}`);
     this.minVisibility = options.minVisibility ?? 0.5;
   }
 
@@ -171,7 +200,10 @@ export class LiveTrajectory {
     }
     if (this.depths.length === 0) return null;
     const z = this.depths.reduce((a, b) => a + b, 0) / this.depths.length;
-    const hip = scale?.hip ?? [((pose.image[LEFT_HIP][0] + pose.image[RIGHT_HIP][0]) / 2) * this.width, ((pose.image[LEFT_HIP][1] + pose.image[RIGHT_HIP][1]) / 2) * this.height];
+    const hip = scale?.hip ?? [
+      ((pose.image[LEFT_HIP][0] + pose.image[RIGHT_HIP][0]) / 2) * this.width,
+      ((pose.image[LEFT_HIP][1] + pose.image[RIGHT_HIP][1]) / 2) * this.height,
+    ];
     return [((hip[0] - this.width / 2) * z) / this.f, ((hip[1] - this.height / 2) * z) / this.f, z];
   }
 

@@ -118,6 +118,11 @@ export interface PoseFile {
   };
   readonly landmarkLayout: 'blazepose-33';
   /** Tracks: identities kept across frames. */
-  readonly tracks: ReadonlyArray<{ readonly id: number; readonly firstFrame: number; readonly lastFrame: number; readonly frames: number }>;
+  readonly tracks: ReadonlyArray<{
+    readonly id: number;
+    readonly firstFrame: number;
+    readonly lastFrame: number;
+    readonly frames: number;
+  }>;
   readonly frames: readonly PoseFileFrame[];
 }

@@ -28,15 +28,20 @@ export class MissingToolError extends SkelactError {
   }
 }
 
-const INSTALL_HINT = "run 'npm run setup:pose' (installs Debian's ffmpeg and chromium with apt-get), or 'sudo apt-get install ffmpeg'";
+const INSTALL_HINT =
+  "run 'npm run setup:pose' (installs Debian's ffmpeg and chromium with apt-get), or 'sudo apt-get install ffmpeg'";
 
 function binary(tool: 'ffmpeg' | 'ffprobe'): string {
   const env = tool === 'ffmpeg' ? process.env.SKELACT_FFMPEG : process.env.SKELACT_FFPROBE;
   const path = env && env.length > 0 ? env : tool;
   const probe = spawnSync(path, ['-version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    const where = env ? `${tool === 'ffmpeg' ? 'SKELACT_FFMPEG' : 'SKELACT_FFPROBE'}=${env} does not run` : `${tool} is not installed (not found on PATH)`;
-    throw new MissingToolError(`${where}: ${INSTALL_HINT}; or set ${tool === 'ffmpeg' ? 'SKELACT_FFMPEG' : 'SKELACT_FFPROBE'} to a ${tool} binary`);
+    const where = env
+      ? `${tool === 'ffmpeg' ? 'SKELACT_FFMPEG' : 'SKELACT_FFPROBE'}=${env} does not run`
+      : `${tool} is not installed (not found on PATH)`;
+    throw new MissingToolError(
+      `${where}: ${INSTALL_HINT}; or set ${tool === 'ffmpeg' ? 'SKELACT_FFMPEG' : 'SKELACT_FFPROBE'} to a ${tool} binary`,
+    );
   }
   return path;
 }
@@ -80,17 +85,29 @@ export function probeVideo(file: string): VideoInfo {
   if (statSync(file).size === 0) throw new VideoError(`${file}: empty file (0 bytes), not a video`);
   const problem = mediaFileProblem(file);
   if (problem) throw new VideoError(problem);
-  const r = spawnSync(tool('ffprobe'), ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(
+    tool('ffprobe'),
+    ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
   if (r.status !== 0) {
     const why = (r.stderr || '').trim().split('\n').pop() ?? 'unknown error';
     throw new VideoError(`${file}: not a video ffmpeg can read (${why.replace(`${file}: `, '')})`);
   }
-  const info = JSON.parse(r.stdout) as { streams?: Array<Record<string, string | number | undefined>>; format?: Record<string, string | undefined> };
+  const info = JSON.parse(r.stdout) as {
+    streams?: Array<Record<string, string | number | undefined>>;
+    format?: Record<string, string | undefined>;
+  };
   const streams = info.streams ?? [];
   const video = streams.find((s) => s.codec_type === 'video');
   if (!video) {
-    if (streams.length === 0) throw new VideoError(`${file}: zero-length video: the container holds no streams (duration ${Number(info.format?.duration ?? 0)} s)`);
-    throw new VideoError(`${file}: has no video stream (streams: ${streams.map((s) => String(s.codec_type)).join(', ')})`);
+    if (streams.length === 0)
+      throw new VideoError(
+        `${file}: zero-length video: the container holds no streams (duration ${Number(info.format?.duration ?? 0)} s)`,
+      );
+    throw new VideoError(
+      `${file}: has no video stream (streams: ${streams.map((s) => String(s.codec_type)).join(', ')})`,
+    );
   }
   const formatName = info.format?.format_name ?? '';
   const still = /image2|_pipe$|^png|^mjpeg|^bmp|^webp/.test(formatName) && !(Number(video.nb_frames) > 1);
@@ -100,7 +117,8 @@ export function probeVideo(file: string): VideoInfo {
   const fps = still ? 1 : rate(String(video.avg_frame_rate ?? '')) || rate(String(video.r_frame_rate ?? ''));
   const durationSeconds = still ? 1 : Number(video.duration ?? info.format?.duration ?? 0);
   const frames = video.nb_frames !== undefined && video.nb_frames !== 'N/A' ? Number(video.nb_frames) : undefined;
-  if (!still && (!(durationSeconds > 0) || frames === 0)) throw new VideoError(`${file}: zero-length video (duration ${durationSeconds} s, ${frames ?? 0} frames)`);
+  if (!still && (!(durationSeconds > 0) || frames === 0))
+    throw new VideoError(`${file}: zero-length video (duration ${durationSeconds} s, ${frames ?? 0} frames)`);
   if (!still && !(fps > 0)) throw new VideoError(`${file}: the video stream has no frame rate`);
   return { file, width, height, fps, durationSeconds, frames, codec: String(video.codec_name ?? 'unknown'), still };
 }
@@ -113,11 +131,15 @@ export interface DecodeOptions {
 }
 
 /** The decoded size and rate for a probed video and options. */
-export function decodeGeometry(info: VideoInfo, options: DecodeOptions = {}): { fps: number; width: number; height: number } {
-  const fps = info.still ? 1 : options.fps ?? Math.min(30, info.fps);
+export function decodeGeometry(
+  info: VideoInfo,
+  options: DecodeOptions = {},
+): { fps: number; width: number; height: number } {
+  const fps = info.still ? 1 : (options.fps ?? Math.min(30, info.fps));
   if (!(fps > 0)) throw new VideoError(`${optionName('fps')} must be positive, got ${options.fps}`);
   const wanted = options.width ?? 640;
-  if (!(Number.isInteger(wanted) && wanted >= 16)) throw new VideoError(`${optionName('width')} must be an integer of at least 16 pixels, got ${options.width}`);
+  if (!(Number.isInteger(wanted) && wanted >= 16))
+    throw new VideoError(`${optionName('width')} must be an integer of at least 16 pixels, got ${options.width}`);
   const width = Math.min(wanted, info.width) & ~1;
   const height = Math.max(2, Math.round((width * info.height) / info.width / 2) * 2);
   return { fps, width, height };
@@ -127,9 +149,29 @@ export function decodeGeometry(info: VideoInfo, options: DecodeOptions = {}): { 
  * The frames of a video, decoded by ffmpeg at a fixed rate and size, as RGBA. Reading waits
  * for the consumer (back-pressure), so memory stays at a few frames whatever the length.
  */
-export async function* decodeVideo(info: VideoInfo, options: DecodeOptions = {}, signal?: AbortSignal): AsyncGenerator<VideoFrame> {
+export async function* decodeVideo(
+  info: VideoInfo,
+  options: DecodeOptions = {},
+  signal?: AbortSignal,
+): AsyncGenerator<VideoFrame> {
   const { fps, width, height } = decodeGeometry(info, options);
-  const args = ['-v', 'error', '-nostdin', '-i', info.file, '-an', '-sn', '-vf', info.still ? `scale=${width}:${height}:flags=bilinear` : `fps=${fps},scale=${width}:${height}:flags=bilinear`, ...(info.still ? ['-frames:v', '1'] : []), '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'];
+  const args = [
+    '-v',
+    'error',
+    '-nostdin',
+    '-i',
+    info.file,
+    '-an',
+    '-sn',
+    '-vf',
+    info.still ? `scale=${width}:${height}:flags=bilinear` : `fps=${fps},scale=${width}:${height}:flags=bilinear`,
+    ...(info.still ? ['-frames:v', '1'] : []),
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgba',
+    'pipe:1',
+  ];
   const child = spawn(tool('ffmpeg'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -161,7 +203,10 @@ export async function* decodeVideo(info: VideoInfo, options: DecodeOptions = {},
     }
     const code = await exited;
     if (signal?.aborted) return;
-    if (code !== 0) throw new VideoError(`${info.file}: ffmpeg failed (exit ${code}): ${stderr.trim().split('\n').slice(-2).join(' ') || 'no message'}`);
+    if (code !== 0)
+      throw new VideoError(
+        `${info.file}: ffmpeg failed (exit ${code}): ${stderr.trim().split('\n').slice(-2).join(' ') || 'no message'}`,
+      );
     if (index === 0) throw new VideoError(`${info.file}: ffmpeg decoded no frames (zero-length or unreadable video)`);
   } finally {
     signal?.removeEventListener('abort', onAbort);

@@ -15,7 +15,12 @@ export interface RedisAddress {
 }
 
 export function parseRedisAddress(text: string): RedisAddress {
-  const wrong = (detail: string) => new ValidationError(`queue address '${text}'`, undefined, `${detail}; expected redis://host:port/db (e.g. redis://127.0.0.1:6379/0)`);
+  const wrong = (detail: string) =>
+    new ValidationError(
+      `queue address '${text}'`,
+      undefined,
+      `${detail}; expected redis://host:port/db (e.g. redis://127.0.0.1:6379/0)`,
+    );
   let url: URL;
   try {
     url = new URL(text);
@@ -27,7 +32,8 @@ export function parseRedisAddress(text: string): RedisAddress {
   const port = url.port === '' ? 6379 : Number(url.port);
   const path = url.pathname.replace(/^\//, '');
   const db = path === '' ? 0 : Number(path);
-  if (!(Number.isInteger(db) && db >= 0 && db <= 15 && /^\d*$/.test(path))) throw wrong(`the database '${path}' is not a number from 0 to 15`);
+  if (!(Number.isInteger(db) && db >= 0 && db <= 15 && /^\d*$/.test(path)))
+    throw wrong(`the database '${path}' is not a number from 0 to 15`);
   // URL keeps IPv6 hosts in brackets; Node's sockets want them bare.
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   return {

@@ -8,7 +8,9 @@ export class QueueUnreachableError extends SkelactError {
     readonly address: string,
     reason: string,
   ) {
-    super(`cannot reach Redis at ${address} (${reason}); is redis-server running there and reachable from this machine? (npm run setup:queue installs Debian's redis-server)`);
+    super(
+      `cannot reach Redis at ${address} (${reason}); is redis-server running there and reachable from this machine? (npm run setup:queue installs Debian's redis-server)`,
+    );
   }
 }
 

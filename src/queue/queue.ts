@@ -82,7 +82,14 @@ const metaKey = (name: string) => `${KEY_PREFIX}:${name}:skelact-format`;
  * queue: one another skelact made with another format is refused with both versions.
  */
 async function checkReachableAndFormat(address: RedisAddress, name: string, record: boolean): Promise<void> {
-  const client = new Redis({ ...redisOptions(address), lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  const client = new Redis({
+    ...redisOptions(address),
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+  });
   // ioredis reports the cause (ECONNREFUSED, ENOTFOUND) as an event, then rejects with a generic message.
   let cause: Error | undefined;
   client.on('error', (e: Error) => (cause ??= e));
@@ -90,7 +97,12 @@ async function checkReachableAndFormat(address: RedisAddress, name: string, reco
     try {
       await Promise.race([
         client.connect().then(() => client.ping()),
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer in ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS).unref()),
+        new Promise((_, reject) =>
+          setTimeout(
+            () => reject(new Error(`no answer in ${CONNECT_TIMEOUT_MS / 1000} s`)),
+            CONNECT_TIMEOUT_MS,
+          ).unref(),
+        ),
       ]);
     } catch (e) {
       throw new QueueUnreachableError(address.display, cause?.message || (e as Error).message || String(e));
@@ -151,7 +163,10 @@ export function hashFile(path: string): Promise<string> {
 }
 
 /** Adds jobs; those whose id the queue already holds (waiting, running, done or failed) are left as they are. */
-export async function addJobs<D extends JobEnvelope>(opened: OpenedQueue, jobs: ReadonlyArray<JobSpec<D>>): Promise<{ added: string[]; existing: string[] }> {
+export async function addJobs<D extends JobEnvelope>(
+  opened: OpenedQueue,
+  jobs: ReadonlyArray<JobSpec<D>>,
+): Promise<{ added: string[]; existing: string[] }> {
   const added: string[] = [];
   const existing: string[] = [];
   for (let i = 0; i < jobs.length; i += 200) {
@@ -216,7 +231,11 @@ export interface RunningWorker {
 }
 
 /** Runs the queue's jobs with one handler per kind, until closed. */
-export async function startWorker(url: string, handlers: Readonly<Record<string, JobHandler>>, options: WorkerOptions & { queueName?: string } = {}): Promise<RunningWorker> {
+export async function startWorker(
+  url: string,
+  handlers: Readonly<Record<string, JobHandler>>,
+  options: WorkerOptions & { queueName?: string } = {},
+): Promise<RunningWorker> {
   // The same checks as every opener: reachable, compatible; then BullMQ's own connection.
   const address = parseRedisAddress(url);
   const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
@@ -229,10 +248,15 @@ export async function startWorker(url: string, handlers: Readonly<Record<string,
     const data = job.data as Partial<JobEnvelope>;
     const label = data.label ?? job.id ?? '?';
     if (data.format !== QUEUE_FORMAT) {
-      throw new UnrecoverableError(`job ${job.id} was added by skelact ${data.skelactVersion ?? '(unknown version)'} with job format ${data.format}; this worker is skelact ${packageVersion()} with job format ${QUEUE_FORMAT}`);
+      throw new UnrecoverableError(
+        `job ${job.id} was added by skelact ${data.skelactVersion ?? '(unknown version)'} with job format ${data.format}; this worker is skelact ${packageVersion()} with job format ${QUEUE_FORMAT}`,
+      );
     }
     const handler = handlers[job.name];
-    if (!handler) throw new UnrecoverableError(`no handler for jobs of kind '${job.name}' in this worker (it runs: ${Object.keys(handlers).join(', ')})`);
+    if (!handler)
+      throw new UnrecoverableError(
+        `no handler for jobs of kind '${job.name}' in this worker (it runs: ${Object.keys(handlers).join(', ')})`,
+      );
     started.set(job.id!, performance.now());
     emit({ type: 'start', id: job.id!, kind: job.name, label, attempt: job.attemptsMade + 1 });
     try {
@@ -244,7 +268,12 @@ export async function startWorker(url: string, handlers: Readonly<Record<string,
         // Progress is for people watching: a lost update is not worth failing the job for.
         job.updateProgress({ done, total }).catch(() => {});
       };
-      const result = await handler(job.data as never, { id: job.id!, attempt: job.attemptsMade + 1, worker: workerName, progress });
+      const result = await handler(job.data as never, {
+        id: job.id!,
+        attempt: job.attemptsMade + 1,
+        worker: workerName,
+        progress,
+      });
       return { ...result, worker: workerName };
     } catch (e) {
       if (e instanceof PermanentJobError) throw new UnrecoverableError(e.message);
@@ -266,7 +295,8 @@ export async function startWorker(url: string, handlers: Readonly<Record<string,
     const lost = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection is closed|connect/i.test(e.message);
     if (!lost) return emit({ type: 'connection', message: `error: ${e.message}` });
     // ioredis reconnects by itself; say so once per outage, not once per retry.
-    if (!connectionDown) emit({ type: 'connection', message: `lost Redis at ${address.display} (${e.message}); reconnecting` });
+    if (!connectionDown)
+      emit({ type: 'connection', message: `lost Redis at ${address.display} (${e.message}); reconnecting` });
     connectionDown = true;
   });
   worker.on('ready', () => {
@@ -276,13 +306,31 @@ export async function startWorker(url: string, handlers: Readonly<Record<string,
   worker.on('completed', (job, result) => {
     const t0 = started.get(job.id!);
     started.delete(job.id!);
-    emit({ type: 'done', id: job.id!, kind: job.name, label: (job.data as JobEnvelope).label, seconds: t0 === undefined ? 0 : (performance.now() - t0) / 1000, result: result as Record<string, unknown> });
+    emit({
+      type: 'done',
+      id: job.id!,
+      kind: job.name,
+      label: (job.data as JobEnvelope).label,
+      seconds: t0 === undefined ? 0 : (performance.now() - t0) / 1000,
+      result: result as Record<string, unknown>,
+    });
   });
   worker.on('failed', (job, error) => {
     if (!job) return;
     started.delete(job.id!);
-    const final = error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
-    emit({ type: 'failed', id: job.id!, kind: job.name, label: (job.data as JobEnvelope).label, reason: error.message, attempt: job.attemptsMade, final });
+    const final =
+      error instanceof UnrecoverableError ||
+      error.name === 'UnrecoverableError' ||
+      job.attemptsMade >= (job.opts.attempts ?? 1);
+    emit({
+      type: 'failed',
+      id: job.id!,
+      kind: job.name,
+      label: (job.data as JobEnvelope).label,
+      reason: error.message,
+      attempt: job.attemptsMade,
+      final,
+    });
   });
   await worker.waitUntilReady();
   return { name: workerName, close: () => worker.close() };
@@ -309,7 +357,13 @@ export interface RunningJob {
 export interface QueueStatus {
   readonly address: string;
   readonly queue: string;
-  readonly counts: { readonly waiting: number; readonly active: number; readonly done: number; readonly failed: number; readonly delayed: number };
+  readonly counts: {
+    readonly waiting: number;
+    readonly active: number;
+    readonly done: number;
+    readonly failed: number;
+    readonly delayed: number;
+  };
   readonly total: number;
   /** Workers connected now. */
   readonly workers: number;
@@ -326,9 +380,26 @@ const RATE_WINDOW_MS = 15 * 60 * 1000;
 
 export async function queueStatus(opened: OpenedQueue, options: { failures?: number } = {}): Promise<QueueStatus> {
   const q = opened.queue;
-  const c = await q.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized', 'waiting-children');
-  const counts = { waiting: c.waiting + c.prioritized + c['waiting-children'], active: c.active, done: c.completed, failed: c.failed, delayed: c.delayed };
-  const recent = (await q.getJobs(['completed'], 0, 199, false)).map((j) => j.finishedOn ?? 0).filter((t) => t > Date.now() - RATE_WINDOW_MS).sort((a, b) => a - b);
+  const c = await q.getJobCounts(
+    'waiting',
+    'active',
+    'completed',
+    'failed',
+    'delayed',
+    'prioritized',
+    'waiting-children',
+  );
+  const counts = {
+    waiting: c.waiting + c.prioritized + c['waiting-children'],
+    active: c.active,
+    done: c.completed,
+    failed: c.failed,
+    delayed: c.delayed,
+  };
+  const recent = (await q.getJobs(['completed'], 0, 199, false))
+    .map((j) => j.finishedOn ?? 0)
+    .filter((t) => t > Date.now() - RATE_WINDOW_MS)
+    .sort((a, b) => a - b);
   const span = recent.length >= 2 ? recent[recent.length - 1] - recent[0] : 0;
   const perMinute = span > 0 ? ((recent.length - 1) / span) * 60_000 : null;
   const remaining = counts.waiting + counts.active + counts.delayed;
@@ -343,8 +414,17 @@ export async function queueStatus(opened: OpenedQueue, options: { failures?: num
   }));
   const running = (await q.getJobs(['active'], 0, 49)).map((j) => {
     const p = j.progress as { done?: unknown; total?: unknown } | number | undefined;
-    const progress = p && typeof p === 'object' && typeof p.done === 'number' && typeof p.total === 'number' ? { done: p.done, total: p.total } : null;
-    return { id: j.id ?? '?', kind: j.name, label: (j.data as Partial<JobEnvelope>)?.label ?? '?', progress, startedAt: j.processedOn ? new Date(j.processedOn).toISOString() : null };
+    const progress =
+      p && typeof p === 'object' && typeof p.done === 'number' && typeof p.total === 'number'
+        ? { done: p.done, total: p.total }
+        : null;
+    return {
+      id: j.id ?? '?',
+      kind: j.name,
+      label: (j.data as Partial<JobEnvelope>)?.label ?? '?',
+      progress,
+      startedAt: j.processedOn ? new Date(j.processedOn).toISOString() : null,
+    };
   });
   return {
     address: opened.address.display,

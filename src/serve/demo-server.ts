@@ -33,7 +33,17 @@ export interface DemoServerOptions {
   readonly port?: number;
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.map': 'application/json', '.task': 'application/octet-stream', '.bin': 'application/octet-stream', '.csv': 'text/csv' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.task': 'application/octet-stream',
+  '.bin': 'application/octet-stream',
+  '.csv': 'text/csv',
+};
 
 /** The browser bundle (npm run build:browser); a clear error when it was not built. */
 export function browserBundle(): string {
@@ -51,11 +61,20 @@ export async function startDemoServer(given: DemoServerOptions): Promise<{ url: 
   const poseModel = options.poseModel ?? 'lite';
   const task = landmarkerTaskFile(poseModel);
   const bundle = browserBundle();
-  if (options.samples && !options.countClass) throw new Error(`a samples CSV needs the class to count (${optionName('exercise')} or ${optionName('countClass')})`);
+  if (options.samples && !options.countClass)
+    throw new Error(
+      `a samples CSV needs the class to count (${optionName('exercise')} or ${optionName('countClass')})`,
+    );
   if (options.samples && !existsSync(options.samples)) throw new Error(`${options.samples}: no such file`);
   const mpDir = dirname(require.resolve('@mediapipe/tasks-vision'));
   const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
-  const config = JSON.stringify({ poseModel, samples: !!options.samples, countClass: options.countClass ?? null, backend: options.backend ?? null, classifier: options.classifier ?? {} });
+  const config = JSON.stringify({
+    poseModel,
+    samples: !!options.samples,
+    countClass: options.countClass ?? null,
+    backend: options.backend ?? null,
+    classifier: options.classifier ?? {},
+  });
   const fileUnder = (root: string, rest: string) => {
     const path = normalize(join(root, rest));
     return path.startsWith(root + sep) && existsSync(path) && statSync(path).isFile() ? path : undefined;
@@ -66,7 +85,8 @@ export async function startDemoServer(given: DemoServerOptions): Promise<{ url: 
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
-    const file = (path: string | undefined) => (path ? send(200, readFileSync(path), TYPES[extname(path)] ?? 'application/octet-stream') : send(404, 'not found'));
+    const file = (path: string | undefined) =>
+      path ? send(200, readFileSync(path), TYPES[extname(path)] ?? 'application/octet-stream') : send(404, 'not found');
     if (url === '/' || url === '/index.html') return send(200, DEMO_PAGE, 'text/html');
     if (url === '/config.json') return send(200, config, 'application/json');
     if (url === '/skelact.js') return file(bundle);

@@ -17,7 +17,8 @@ export interface OverlayInput {
   readonly scores: ReadonlyArray<Extract<StreamEvent, { type: 'scores' }>>;
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 export function overlayHtml(input: OverlayInput): string {
   const { poses } = input;
@@ -28,12 +29,25 @@ export function overlayHtml(input: OverlayInput): string {
     fps: poses.extraction.fps,
     bones,
     // Compact: per frame, per person, [track, x0, y0, x1, y1, …] in pixels (3 decimals).
-    frames: poses.frames.map((f) => f.people.map((p) => [p.track, ...p.image.flatMap(([x, y]) => [Math.round(x * poses.extraction.width * 10) / 10, Math.round(y * poses.extraction.height * 10) / 10])])),
+    frames: poses.frames.map((f) =>
+      f.people.map((p) => [
+        p.track,
+        ...p.image.flatMap(([x, y]) => [
+          Math.round(x * poses.extraction.width * 10) / 10,
+          Math.round(y * poses.extraction.height * 10) / 10,
+        ]),
+      ]),
+    ),
     timeline: input.timeline,
-    scores: input.scores.map((s) => ({ t: s.timestampMs, top: s.top.map((c) => [c.label, Math.round(c.score * 1000) / 1000]) })),
+    scores: input.scores.map((s) => ({
+      t: s.timestampMs,
+      top: s.top.map((c) => [c.label, Math.round(c.score * 1000) / 1000]),
+    })),
   };
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
-  const video = input.videoSrc ? `<video id="video" src="${escapeHtml(input.videoSrc)}" muted playsinline controls></video>` : '';
+  const video = input.videoSrc
+    ? `<video id="video" src="${escapeHtml(input.videoSrc)}" muted playsinline controls></video>`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(input.title)}</title>
 <style>

@@ -19,17 +19,24 @@ export const POSE_FEED_CHANNELS: Readonly<Record<MappedLayout | 'blazepose-33', 
 
 /** The layouts and channels that can be fed, for messages. */
 export function poseFeedList(): string {
-  return Object.entries(POSE_FEED_CHANNELS).map(([layout, c]) => `${layout} with up to ${c.length} channels (${c.join(' ')})`).join('; ');
+  return Object.entries(POSE_FEED_CHANNELS)
+    .map(([layout, c]) => `${layout} with up to ${c.length} channels (${c.join(' ')})`)
+    .join('; ');
 }
 
 /**
  * Why a model of this layout and input channels cannot take MediaPipe poses (the demo page,
  * classify and reps on a video or pose file), naming what would fit; undefined when it can.
  */
-export function poseFeedProblem(model: { readonly layout: LayoutName; readonly inChannels: number }): string | undefined {
+export function poseFeedProblem(model: {
+  readonly layout: LayoutName;
+  readonly inChannels: number;
+}): string | undefined {
   const channels = (POSE_FEED_CHANNELS as Record<string, readonly string[]>)[model.layout];
-  if (!channels) return `the model's layout is ${model.layout}, which MediaPipe poses cannot be mapped to; models that fit: ${poseFeedList()}`;
-  if (model.inChannels > channels.length) return `the model takes ${model.inChannels} channels per joint, MediaPipe poses in ${model.layout} give ${channels.length} (${channels.join(' ')}); models that fit: ${poseFeedList()}`;
+  if (!channels)
+    return `the model's layout is ${model.layout}, which MediaPipe poses cannot be mapped to; models that fit: ${poseFeedList()}`;
+  if (model.inChannels > channels.length)
+    return `the model takes ${model.inChannels} channels per joint, MediaPipe poses in ${model.layout} give ${channels.length} (${channels.join(' ')}); models that fit: ${poseFeedList()}`;
   return undefined;
 }
 
@@ -37,7 +44,9 @@ export function poseFeedProblem(model: { readonly layout: LayoutName; readonly i
 export function poseLayoutFor(layout: LayoutName): MappedLayout | 'blazepose-33' {
   if ((MAPPED_LAYOUTS as readonly string[]).includes(layout)) return layout as MappedLayout;
   if (layout === 'blazepose-33') return 'blazepose-33';
-  throw new Error(`a model on layout ${layout} cannot take MediaPipe poses (there is no BlazePose mapping to ${layout}); use a model trained on ntu-25, kinect-20, coco-17 or blazepose-33 data`);
+  throw new Error(
+    `a model on layout ${layout} cannot take MediaPipe poses (there is no BlazePose mapping to ${layout}); use a model trained on ntu-25, kinect-20, coco-17 or blazepose-33 data`,
+  );
 }
 
 /**
@@ -46,9 +55,17 @@ export function poseLayoutFor(layout: LayoutName): MappedLayout | 'blazepose-33'
  * (src/pose/trajectory.ts) unless `trajectory` is false: MediaPipe's world landmarks are hip-centred,
  * Kinect skeletons are not, and Kinect models lean on the path (walking, sitting down, standing up).
  */
-export function poseFileFrames(poses: PoseFile, layout: LayoutName, persons: number, trajectory: TrajectoryOptions | false = {}): StreamFrame[] {
+export function poseFileFrames(
+  poses: PoseFile,
+  layout: LayoutName,
+  persons: number,
+  trajectory: TrajectoryOptions | false = {},
+): StreamFrame[] {
   const target = poseLayoutFor(layout);
-  const tracks = [...poses.tracks].sort((a, b) => b.frames - a.frames || a.id - b.id).slice(0, persons).map((t) => t.id);
+  const tracks = [...poses.tracks]
+    .sort((a, b) => b.frames - a.frames || a.id - b.id)
+    .slice(0, persons)
+    .map((t) => t.id);
   const { width, height } = poses.extraction;
   const world = target === 'ntu-25' || target === 'kinect-20';
   const paths = tracks.map((id) => (world && trajectory !== false ? trackTranslations(poses, id, trajectory) : null));

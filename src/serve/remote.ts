@@ -5,7 +5,10 @@ import { PoseClassifier } from './reps.js';
 import { StreamClassifier, type StreamClassifierOptions } from './stream-classifier.js';
 
 /** A stream classifier for a model at a URL (the folder `skelact train` or `skelact export` wrote). */
-export async function streamClassifierFromUrl(baseUrl: string, options: StreamClassifierOptions = {}): Promise<StreamClassifier> {
+export async function streamClassifierFromUrl(
+  baseUrl: string,
+  options: StreamClassifierOptions = {},
+): Promise<StreamClassifier> {
   const { model, manifest } = await loadModelFromUrl(baseUrl);
   return new StreamClassifier(model, manifest, options);
 }

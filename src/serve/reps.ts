@@ -39,7 +39,11 @@ const B = {
 export type Point3 = readonly [number, number, number];
 
 const sub = (a: Point3, b: Point3): [number, number, number] => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
-const mid = (a: Point3, b: Point3): [number, number, number] => [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2, (a[2] + b[2]) / 2];
+const mid = (a: Point3, b: Point3): [number, number, number] => [
+  (a[0] + b[0]) / 2,
+  (a[1] + b[1]) / 2,
+  (a[2] + b[2]) / 2,
+];
 const dist2d = (a: Point3, b: Point3) => Math.hypot(a[0] - b[0], a[1] - b[1]);
 
 /** Joint pairs of the embedding after the hips-to-shoulders vector: [from, to] (difference to − from). */
@@ -77,7 +81,8 @@ export const EMBEDDING_VECTORS = 1 + PAIRS.length;
 
 /** The pose embedding of 33 landmarks: EMBEDDING_VECTORS × 3 numbers. */
 export function poseEmbedding(landmarks: readonly Point3[]): Float64Array {
-  if (landmarks.length !== 33) throw new Error(`a pose embedding takes 33 BlazePose landmarks, got ${landmarks.length}`);
+  if (landmarks.length !== 33)
+    throw new Error(`a pose embedding takes 33 BlazePose landmarks, got ${landmarks.length}`);
   const hips = mid(landmarks[B.leftHip], landmarks[B.rightHip]);
   const centred = landmarks.map((p) => sub(p, hips));
   const shoulders = mid(centred[B.leftShoulder], centred[B.rightShoulder]);
@@ -256,8 +261,14 @@ export interface Repetition {
  * Counts the repetitions of `className` over a sequence of poses (33 landmarks in pixels, or
  * null for frames without a person: smoothing goes on, the counter skips them, as in ML Kit).
  */
-export function countRepetitions(classifier: PoseClassifier, className: string, frames: ReadonlyArray<{ timestampMs: number; landmarks: readonly Point3[] | null }>, options: RepCountOptions = {}): { count: number; repetitions: Repetition[] } {
-  if (!classifier.classes.includes(className)) throw new Error(`the samples have no class '${className}' to count (they have: ${classifier.classes.join(', ')})`);
+export function countRepetitions(
+  classifier: PoseClassifier,
+  className: string,
+  frames: ReadonlyArray<{ timestampMs: number; landmarks: readonly Point3[] | null }>,
+  options: RepCountOptions = {},
+): { count: number; repetitions: Repetition[] } {
+  if (!classifier.classes.includes(className))
+    throw new Error(`the samples have no class '${className}' to count (they have: ${classifier.classes.join(', ')})`);
   const range = classifier.confidenceRange;
   const smoothing = new EmaSmoothing(options.smoothingWindow ?? 10, options.alpha ?? 0.2, options.resetMs ?? 1000);
   const counter = new RepetitionCounter(className, options.enter ?? 0.6 * range, options.exit ?? 0.4 * range);

@@ -74,14 +74,32 @@ export interface ClassScore {
 /** What pushing a frame can cause: scores, an action starting or ending, too few frames with a person. */
 export type StreamEvent =
   | { readonly type: 'scores'; readonly timestampMs: number; readonly top: readonly ClassScore[] }
-  | { readonly type: 'start'; readonly timestampMs: number; readonly index: number; readonly label: string; readonly score: number }
-  | { readonly type: 'end'; readonly timestampMs: number; readonly index: number; readonly label: string; readonly startedMs: number; readonly reason: 'score' | 'gap' | 'flush' | 'no-person' }
+  | {
+      readonly type: 'start';
+      readonly timestampMs: number;
+      readonly index: number;
+      readonly label: string;
+      readonly score: number;
+    }
+  | {
+      readonly type: 'end';
+      readonly timestampMs: number;
+      readonly index: number;
+      readonly label: string;
+      readonly startedMs: number;
+      readonly reason: 'score' | 'gap' | 'flush' | 'no-person';
+    }
   /**
    * At a classification time, the window holds too few frames with a person (none found, or
    * only all-zero poses, which is how skeleton data marks a missing person): nothing is
    * classified, and a running action ends (reason 'no-person').
    */
-  | { readonly type: 'no-person'; readonly timestampMs: number; readonly framesWithPerson: number; readonly window: number };
+  | {
+      readonly type: 'no-person';
+      readonly timestampMs: number;
+      readonly framesWithPerson: number;
+      readonly window: number;
+    };
 
 /** Classifies a live pose stream: a sliding window of frames, classified every `stride` frames, with smoothed scores and start / end events. */
 export class StreamClassifier {
@@ -121,12 +139,29 @@ export class StreamClassifier {
     const check = (ok: boolean, what: string) => {
       if (!ok) throw new Error(`stream classifier: ${what}`);
     };
-    check(Number.isInteger(this.window) && this.window >= 2, `window must be an integer of at least 2 frames, got ${options.window}`);
-    check(Number.isInteger(this.stride) && this.stride >= 1, `stride must be a positive integer, got ${options.stride}`);
+    check(
+      Number.isInteger(this.window) && this.window >= 2,
+      `window must be an integer of at least 2 frames, got ${options.window}`,
+    );
+    check(
+      Number.isInteger(this.stride) && this.stride >= 1,
+      `stride must be a positive integer, got ${options.stride}`,
+    );
     check(this.fps > 0, `fps must be positive, got ${options.fps}`);
-    this.o = { smoothing: 0.5, top: 3, startScore: 0.6, endScore: 0.4, minFilled: 0.5, maxGapMs: 1000, ...stripUndefined(options) } as StreamClassifier['o'];
+    this.o = {
+      smoothing: 0.5,
+      top: 3,
+      startScore: 0.6,
+      endScore: 0.4,
+      minFilled: 0.5,
+      maxGapMs: 1000,
+      ...stripUndefined(options),
+    } as StreamClassifier['o'];
     check(this.o.smoothing > 0 && this.o.smoothing <= 1, `smoothing must be in (0, 1], got ${this.o.smoothing}`);
-    check(this.o.endScore <= this.o.startScore, `endScore (${this.o.endScore}) must not exceed startScore (${this.o.startScore})`);
+    check(
+      this.o.endScore <= this.o.startScore,
+      `endScore (${this.o.endScore}) must not exceed startScore (${this.o.startScore})`,
+    );
     this.layout = getLayout(manifest.layout);
     this.classNames = manifest.classNames;
     this.persons = manifest.persons;
@@ -139,7 +174,12 @@ export class StreamClassifier {
     // The model's own test-time data settings (saved with it), validated like a config.
     this.data = testDataConfigOf(manifest, 'stream');
     const prepared = manifest.preprocessing?.alignment;
-    this.alignment = options.alignment && options.alignment !== 'auto' ? options.alignment : prepared === 'ctrgcn' || prepared === 'pyskl' ? prepared : 'none';
+    this.alignment =
+      options.alignment && options.alignment !== 'auto'
+        ? options.alignment
+        : prepared === 'ctrgcn' || prepared === 'pyskl'
+          ? prepared
+          : 'none';
   }
 
   /** Loads a saved model folder (Node). */
@@ -150,7 +190,10 @@ export class StreamClassifier {
 
   /** Adds one frame; returns the events it caused (often none: classification runs every `stride` frames). */
   push(frame: StreamFrame): StreamEvent[] {
-    if ('logits' in this.model) throw new Error('stream classifier: an ONNX model runs asynchronously; use pushAsync (awaiting each call before the next)');
+    if ('logits' in this.model)
+      throw new Error(
+        'stream classifier: an ONNX model runs asynchronously; use pushAsync (awaiting each call before the next)',
+      );
     const events: StreamEvent[] = [];
     const t = this.advance(frame, events);
     if (t !== undefined) {
@@ -171,7 +214,10 @@ export class StreamClassifier {
     if (t !== undefined) {
       const input = this.windowInput();
       if (input) {
-        const probabilities = 'logits' in this.model ? softmax(await this.model.logits(input.x, input.indexT, 1)) : this.probabilities(input);
+        const probabilities =
+          'logits' in this.model
+            ? softmax(await this.model.logits(input.x, input.indexT, 1))
+            : this.probabilities(input);
         this.applyScores(t, probabilities, events);
       } else this.noPerson(t, events);
     }
@@ -181,10 +227,12 @@ export class StreamClassifier {
   /** Writes the frame to the window; returns its timestamp when the window is due for classification. */
   private advance(frame: StreamFrame, events: StreamEvent[]): number | undefined {
     const t = frame.timestampMs;
-    if (!Number.isFinite(t)) throw new Error(`stream classifier: timestamp must be a finite number of milliseconds, got ${t}`);
+    if (!Number.isFinite(t))
+      throw new Error(`stream classifier: timestamp must be a finite number of milliseconds, got ${t}`);
     if (this.lastTimestamp !== undefined) {
       const gap = t - this.lastTimestamp;
-      if (gap <= 0) throw new Error(`stream classifier: timestamps must increase (${t} ms after ${this.lastTimestamp} ms)`);
+      if (gap <= 0)
+        throw new Error(`stream classifier: timestamps must increase (${t} ms after ${this.lastTimestamp} ms)`);
       if (gap > this.o.maxGapMs) this.clear(events, t, 'gap');
     }
     this.lastTimestamp = t;
@@ -277,13 +325,20 @@ export class StreamClassifier {
     for (let m = 0; m < Math.min(this.persons, persons.length); m++) {
       const joints = persons[m];
       if (!joints) continue;
-      if (joints.length !== this.joints) throw new Error(`stream classifier: person ${m} has ${joints.length} joints; the model's layout ${this.layout.name} has ${this.joints}`);
+      if (joints.length !== this.joints)
+        throw new Error(
+          `stream classifier: person ${m} has ${joints.length} joints; the model's layout ${this.layout.name} has ${this.joints}`,
+        );
       for (let j = 0; j < this.joints; j++) {
         const p = joints[j];
-        if (p.length < this.channels) throw new Error(`stream classifier: joint ${j} of person ${m} has ${p.length} values, the model takes ${this.channels}`);
+        if (p.length < this.channels)
+          throw new Error(
+            `stream classifier: joint ${j} of person ${m} has ${p.length} values, the model takes ${this.channels}`,
+          );
         for (let c = 0; c < this.channels; c++) {
           const v = p[c];
-          if (!Number.isFinite(v)) throw new Error(`stream classifier: joint ${j} of person ${m} has a non-finite value (${v})`);
+          if (!Number.isFinite(v))
+            throw new Error(`stream classifier: joint ${j} of person ${m} has a non-finite value (${v})`);
           this.ring[base + (m * this.joints + j) * this.channels + c] = v;
           // An all-zero pose is the data's mark of a missing person, not a person at the origin.
           if (v !== 0) any = 1;
@@ -326,7 +381,11 @@ export class StreamClassifier {
     if (validFrameCount(clip) === 0) return undefined;
     const prepared = testTimeClip(clip, this.data, this.layout, this.model);
     const T = this.model.frames;
-    const x = toModelBatch([prepared.clip], { persons: this.model.persons, jointOrder: this.model.jointOrder, frames: T, channels: this.model.inChannels }, this.data.fillMissingPersons);
+    const x = toModelBatch(
+      [prepared.clip],
+      { persons: this.model.persons, jointOrder: this.model.jointOrder, frames: T, channels: this.model.inChannels },
+      this.data.fillMissingPersons,
+    );
     return { x, indexT: prepared.indexT };
   }
 
@@ -336,7 +395,10 @@ export class StreamClassifier {
     const T = model.frames;
     const V = model.persons * model.jointOrder.length;
     return tf.tidy(() => {
-      const out = model.forward({ x: tf.tensor4d(input.x, [1, T, V, model.inChannels]), indexT: tf.tensor2d(input.indexT, [1, T]) }, { training: false });
+      const out = model.forward(
+        { x: tf.tensor4d(input.x, [1, T, V, model.inChannels]), indexT: tf.tensor2d(input.indexT, [1, T]) },
+        { training: false },
+      );
       return tf.softmax(out.logits).dataSync() as Float32Array;
     });
   }
@@ -347,10 +409,19 @@ export class StreamClassifier {
     for (let k = 0; k < this.smoothed.length; k++) this.smoothed[k] = a * probabilities[k] + (1 - a) * this.smoothed[k];
     this.haveScores = true;
     const order = Array.from(this.smoothed.keys()).sort((i, j) => this.smoothed[j] - this.smoothed[i]);
-    const top = order.slice(0, this.o.top).map((index) => ({ index, label: this.classNames[index], score: this.smoothed[index] }));
+    const top = order
+      .slice(0, this.o.top)
+      .map((index) => ({ index, label: this.classNames[index], score: this.smoothed[index] }));
     events.push({ type: 'scores', timestampMs, top });
     if (this.active && this.smoothed[this.active.index] < this.o.endScore) {
-      events.push({ type: 'end', timestampMs, index: this.active.index, label: this.classNames[this.active.index], startedMs: this.active.startedMs, reason: 'score' });
+      events.push({
+        type: 'end',
+        timestampMs,
+        index: this.active.index,
+        label: this.classNames[this.active.index],
+        startedMs: this.active.startedMs,
+        reason: 'score',
+      });
       this.active = undefined;
     }
     if (!this.active && top[0] && top[0].score >= this.o.startScore) {
@@ -362,14 +433,28 @@ export class StreamClassifier {
   private noPerson(timestampMs: number, events: StreamEvent[]): void {
     events.push({ type: 'no-person', timestampMs, framesWithPerson: this.filled(), window: this.window });
     if (this.active) {
-      events.push({ type: 'end', timestampMs, index: this.active.index, label: this.classNames[this.active.index], startedMs: this.active.startedMs, reason: 'no-person' });
+      events.push({
+        type: 'end',
+        timestampMs,
+        index: this.active.index,
+        label: this.classNames[this.active.index],
+        startedMs: this.active.startedMs,
+        reason: 'no-person',
+      });
       this.active = undefined;
     }
   }
 
   private clear(events: StreamEvent[], timestampMs: number, reason: 'gap' | 'flush'): void {
     if (this.active) {
-      events.push({ type: 'end', timestampMs, index: this.active.index, label: this.classNames[this.active.index], startedMs: this.active.startedMs, reason });
+      events.push({
+        type: 'end',
+        timestampMs,
+        index: this.active.index,
+        label: this.classNames[this.active.index],
+        startedMs: this.active.startedMs,
+        reason,
+      });
     }
     const keepTimestamp = this.lastTimestamp;
     this.reset();

@@ -21,7 +21,13 @@ export function timelineOf(events: readonly StreamEvent[]): TimelineSegment[] {
       const s = e.top.find((c) => c.index === open!.index);
       if (s) open.peak = Math.max(open.peak, s.score);
     } else if (e.type === 'end' && open) {
-      segments.push({ label: open.label, index: open.index, startMs: open.startMs, endMs: e.timestampMs, peakScore: open.peak });
+      segments.push({
+        label: open.label,
+        index: open.index,
+        startMs: open.startMs,
+        endMs: e.timestampMs,
+        peakScore: open.peak,
+      });
       open = undefined;
     }
   }

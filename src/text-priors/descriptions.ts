@@ -68,7 +68,12 @@ export function readDescriptions(file: string): DescriptionSet {
   } catch (e) {
     throw new DescriptionError(file, `cannot read it as JSON (${(e as Error).message})`);
   }
-  const top = parseWith(fileSchema, raw, file, (field, detail) => new DescriptionError(file, `field '${field ?? '(root)'}': ${detail}`));
+  const top = parseWith(
+    fileSchema,
+    raw,
+    file,
+    (field, detail) => new DescriptionError(file, `field '${field ?? '(root)'}': ${detail}`),
+  );
   const problems: string[] = [];
   const classes = new Map<string, ClassDescription>();
   top.classes.forEach((entry, i) => {
@@ -82,14 +87,28 @@ export function readDescriptions(file: string): DescriptionSet {
     const c = parsed.data;
     const missing = DESCRIPTION_PARTS.filter((p) => typeof c.parts[p] !== 'string' || c.parts[p].trim().length < 3);
     const unknown = Object.keys(c.parts).filter((p) => !(DESCRIPTION_PARTS as readonly string[]).includes(p));
-    if (missing.length > 0) problems.push(`${where}: no description of ${missing.join(', ')} (every class needs ${DESCRIPTION_PARTS.join(', ')})`);
-    if (unknown.length > 0) problems.push(`${where}: unknown part ${unknown.join(', ')} (parts are ${DESCRIPTION_PARTS.join(', ')})`);
+    if (missing.length > 0)
+      problems.push(
+        `${where}: no description of ${missing.join(', ')} (every class needs ${DESCRIPTION_PARTS.join(', ')})`,
+      );
+    if (unknown.length > 0)
+      problems.push(`${where}: unknown part ${unknown.join(', ')} (parts are ${DESCRIPTION_PARTS.join(', ')})`);
     if (classes.has(c.name)) problems.push(`${where}: class '${c.name}' is described twice`);
     if (missing.length === 0 && unknown.length === 0) {
-      classes.set(c.name, { ...(c.id ? { id: c.id } : {}), name: c.name, synonyms: c.synonyms, description: c.description, parts: c.parts as Record<DescriptionPart, string> });
+      classes.set(c.name, {
+        ...(c.id ? { id: c.id } : {}),
+        name: c.name,
+        synonyms: c.synonyms,
+        description: c.description,
+        parts: c.parts as Record<DescriptionPart, string>,
+      });
     }
   });
-  if (problems.length > 0) throw new DescriptionError(file, `${problems.length} problem${problems.length > 1 ? 's' : ''}:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0)
+    throw new DescriptionError(
+      file,
+      `${problems.length} problem${problems.length > 1 ? 's' : ''}:\n  ${problems.join('\n  ')}`,
+    );
   return { source: file, classes };
 }
 
@@ -105,14 +124,24 @@ export function shippedDescriptionsFile(dataset: string): string | undefined {
  * classes and no others (a user's own file); otherwise it may describe more (a shipped file
  * covers all of NTU RGB+D 120, a cache often fewer).
  */
-export function descriptionsFor(set: DescriptionSet, classNames: readonly string[], options: { exact?: boolean } = {}): ClassDescription[] {
+export function descriptionsFor(
+  set: DescriptionSet,
+  classNames: readonly string[],
+  options: { exact?: boolean } = {},
+): ClassDescription[] {
   const missing = classNames.filter((n) => !set.classes.has(n));
   const known = new Set(classNames);
   const extra = options.exact ? [...set.classes.keys()].filter((n) => !known.has(n)) : [];
   if (missing.length > 0 || extra.length > 0) {
     const parts: string[] = [];
-    if (missing.length > 0) parts.push(`no description for ${missing.length} class${missing.length > 1 ? 'es' : ''} of the data: ${missing.map((n) => `'${n}'`).join(', ')}`);
-    if (extra.length > 0) parts.push(`${extra.length} described class${extra.length > 1 ? 'es are' : ' is'} not in the data: ${extra.map((n) => `'${n}'`).join(', ')}`);
+    if (missing.length > 0)
+      parts.push(
+        `no description for ${missing.length} class${missing.length > 1 ? 'es' : ''} of the data: ${missing.map((n) => `'${n}'`).join(', ')}`,
+      );
+    if (extra.length > 0)
+      parts.push(
+        `${extra.length} described class${extra.length > 1 ? 'es are' : ' is'} not in the data: ${extra.map((n) => `'${n}'`).join(', ')}`,
+      );
     throw new DescriptionError(set.source, parts.join('; '));
   }
   return classNames.map((n) => set.classes.get(n)!);
@@ -122,6 +151,10 @@ export function descriptionsFor(set: DescriptionSet, classNames: readonly string
 export function loadDescriptionsFor(dataset: string, classNames: readonly string[], file?: string): ClassDescription[] {
   if (file) return descriptionsFor(readDescriptions(file), classNames, { exact: true });
   const shipped = shippedDescriptionsFile(dataset);
-  if (!shipped) throw new DescriptionError(`datasets/${dataset}/descriptions.json`, `skelact ships no descriptions for dataset '${dataset}'; write your own (docs/descriptions-format.md) and pass it as text.descriptions in the config or ${optionName('descriptions')}`);
+  if (!shipped)
+    throw new DescriptionError(
+      `datasets/${dataset}/descriptions.json`,
+      `skelact ships no descriptions for dataset '${dataset}'; write your own (docs/descriptions-format.md) and pass it as text.descriptions in the config or ${optionName('descriptions')}`,
+    );
   return descriptionsFor(readDescriptions(shipped), classNames);
 }

@@ -38,15 +38,31 @@ export interface EmbedReport {
  * Embeddings of `texts` (duplicates allowed), from the cache where present; the missing ones are
  * embedded in one pass and the cache file is updated.
  */
-export async function embedCached(encoder: SentenceEncoder, texts: readonly string[], options: { dir?: string; onReport?: (r: EmbedReport) => void } = {}): Promise<Float32Array[]> {
+export async function embedCached(
+  encoder: SentenceEncoder,
+  texts: readonly string[],
+  options: { dir?: string; onReport?: (r: EmbedReport) => void } = {},
+): Promise<Float32Array[]> {
   const dir = options.dir ?? textCacheDir();
   const file = join(dir, `${encoder.id.replace(/[^A-Za-z0-9_.-]+/g, '_')}.json`);
   let entries: Record<string, string> = {};
   let warning: string | undefined;
   if (existsSync(file)) {
     try {
-      const raw = JSON.parse(readFileSync(file, 'utf8')) as { format?: string; encoder?: string; dim?: number; entries?: Record<string, string> };
-      if (raw.format !== FORMAT || raw.encoder !== encoder.id || raw.dim !== encoder.dim || typeof raw.entries !== 'object' || raw.entries === null) throw new Error('not an embedding cache of this encoder');
+      const raw = JSON.parse(readFileSync(file, 'utf8')) as {
+        format?: string;
+        encoder?: string;
+        dim?: number;
+        entries?: Record<string, string>;
+      };
+      if (
+        raw.format !== FORMAT ||
+        raw.encoder !== encoder.id ||
+        raw.dim !== encoder.dim ||
+        typeof raw.entries !== 'object' ||
+        raw.entries === null
+      )
+        throw new Error('not an embedding cache of this encoder');
       entries = raw.entries;
     } catch (e) {
       warning = `text embedding cache ${file} is unreadable (${(e as Error).message}); rebuilding it`;

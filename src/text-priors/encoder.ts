@@ -37,7 +37,9 @@ export class TextEncoderUnavailableError extends SkelactError {
   readonly code = 'text-encoder-unavailable';
 
   constructor(message: string) {
-    super(`${message}. Text priors, zero-shot evaluation and 'skelact search' need it; reinstall with 'npm ci' (it is an optional dependency, so '--omit=optional' leaves it out). Training without a 'text' section still works.`);
+    super(
+      `${message}. Text priors, zero-shot evaluation and 'skelact search' need it; reinstall with 'npm ci' (it is an optional dependency, so '--omit=optional' leaves it out). Training without a 'text' section still works.`,
+    );
   }
 }
 
@@ -51,7 +53,10 @@ function packageDir(name: string): string {
 
 interface GraphModelJson {
   readonly modelTopology: unknown;
-  readonly weightsManifest: ReadonlyArray<{ readonly paths: readonly string[]; readonly weights: tf.io.WeightsManifestEntry[] }>;
+  readonly weightsManifest: ReadonlyArray<{
+    readonly paths: readonly string[];
+    readonly weights: tf.io.WeightsManifestEntry[];
+  }>;
 }
 
 let cached: Promise<SentenceEncoder> | undefined;
@@ -64,7 +69,8 @@ let cachedDir: string | undefined;
 function useLiteModelDir(): string {
   const override = process.env.SKELACT_TEXT_ENCODER_DIR;
   if (override && override.length > 0) {
-    if (!existsSync(join(override, 'model.json'))) throw new TextEncoderUnavailableError(`SKELACT_TEXT_ENCODER_DIR is ${override}, which has no model.json`);
+    if (!existsSync(join(override, 'model.json')))
+      throw new TextEncoderUnavailableError(`SKELACT_TEXT_ENCODER_DIR is ${override}, which has no model.json`);
     return override;
   }
   return join(packageDir(USE_LITE_PACKAGE), 'dist');
@@ -73,12 +79,18 @@ function useLiteModelDir(): string {
 /** The id of the installed USE-lite (its package version, or a hash of a custom model.json), without loading the model. */
 export function useLiteId(): string {
   const override = process.env.SKELACT_TEXT_ENCODER_DIR;
-  if (override && override.length > 0) return `use-lite@custom-${createHash('sha256').update(readFileSync(join(useLiteModelDir(), 'model.json'))).digest('hex').slice(0, 12)}`;
+  if (override && override.length > 0)
+    return `use-lite@custom-${createHash('sha256')
+      .update(readFileSync(join(useLiteModelDir(), 'model.json')))
+      .digest('hex')
+      .slice(0, 12)}`;
   const dir = packageDir(USE_LITE_PACKAGE);
   try {
     return `use-lite@${(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version}`;
   } catch (e) {
-    throw new TextEncoderUnavailableError(`the text encoder package in ${dir} is corrupt (package.json: ${(e as Error).message})`);
+    throw new TextEncoderUnavailableError(
+      `the text encoder package in ${dir} is corrupt (package.json: ${(e as Error).message})`,
+    );
   }
 }
 
@@ -135,13 +147,18 @@ async function loadUseLiteUncached(): Promise<SentenceEncoder> {
   } catch (e) {
     return corrupt(`model.json or vocab.json: ${(e as Error).message}`);
   }
-  if (!Array.isArray(modelJson.weightsManifest) || !Array.isArray(vocabulary) || vocabulary.length < 1000) corrupt('unexpected model.json or vocab.json contents');
+  if (!Array.isArray(modelJson.weightsManifest) || !Array.isArray(vocabulary) || vocabulary.length < 1000)
+    corrupt('unexpected model.json or vocab.json contents');
   const specs = modelJson.weightsManifest.flatMap((g) => g.weights);
   const shards = modelJson.weightsManifest.flatMap((g) => g.paths.map((p) => join(modelDir, p)));
   for (const s of shards) if (!existsSync(s)) corrupt(`missing weight shard ${s}`);
   const bytes = Buffer.concat(shards.map((s) => readFileSync(s)));
-  const expected = specs.reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1) * (w.dtype === 'int32' || w.dtype === 'float32' ? 4 : 1), 0);
-  if (bytes.byteLength !== expected) corrupt(`weight shards hold ${bytes.byteLength} bytes, model.json describes ${expected}`);
+  const expected = specs.reduce(
+    (sum, w) => sum + w.shape.reduce((a, b) => a * b, 1) * (w.dtype === 'int32' || w.dtype === 'float32' ? 4 : 1),
+    0,
+  );
+  if (bytes.byteLength !== expected)
+    corrupt(`weight shards hold ${bytes.byteLength} bytes, model.json describes ${expected}`);
   let model: import('@tensorflow/tfjs').GraphModel;
   try {
     model = await tf.loadGraphModel(
@@ -154,14 +171,17 @@ async function loadUseLiteUncached(): Promise<SentenceEncoder> {
   } catch (e) {
     return corrupt((e as Error).message);
   }
-  const { Tokenizer } = (await import(USE_TOKENIZER_PACKAGE)) as typeof import('@tensorflow-models/universal-sentence-encoder');
+  const { Tokenizer } = (await import(
+    USE_TOKENIZER_PACKAGE
+  )) as typeof import('@tensorflow-models/universal-sentence-encoder');
   const tokenizer = new Tokenizer(vocabulary);
 
   async function embedBatch(texts: readonly string[]): Promise<Float32Array[]> {
     // USE-lite reads a sparse token matrix: (row, position) indices and token ids.
     const ids = texts.map((t) => tokenizer.encode(t));
     const empty = ids.findIndex((a) => a.length === 0);
-    if (empty >= 0) throw new Error(`text encoder: text ${empty + 1} of the batch has no tokens (${JSON.stringify(texts[empty])})`);
+    if (empty >= 0)
+      throw new Error(`text encoder: text ${empty + 1} of the batch has no tokens (${JSON.stringify(texts[empty])})`);
     const positions = ids.flatMap((a, i) => a.map((_, j) => [i, j]));
     const indices = tf.tensor2d(positions, [positions.length, 2], 'int32');
     const values = tf.tensor1d(ids.flat(), 'int32');

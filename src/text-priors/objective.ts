@@ -28,7 +28,11 @@ function textChoice(text: TextSupervision, random: () => number): (classIndex: n
 }
 
 /** Prepares the text supervision of `config.text` for `model` (adding its text head) on `cache`. */
-export async function gapTextObjective(config: ExperimentConfig, model: SkeletonModel, cache: SkeletonCache): Promise<TextObjective> {
+export async function gapTextObjective(
+  config: ExperimentConfig,
+  model: SkeletonModel,
+  cache: SkeletonCache,
+): Promise<TextObjective> {
   let embedded: EmbedReport | undefined;
   const supervision = await prepareTextSupervision(config, model, cache, (r) => (embedded = r));
   const dim = supervision.table.dim;
@@ -39,14 +43,24 @@ export async function gapTextObjective(config: ExperimentConfig, model: Skeleton
     supervision,
     embedded,
     prepare({ labels }, { epoch, batch }) {
-      const targets = batchTextTargets(supervision.table, labels, textChoice(supervision, randomStream(config.seed, 'text', epoch, batch)));
+      const targets = batchTextTargets(
+        supervision.table,
+        labels,
+        textChoice(supervision, randomStream(config.seed, 'text', epoch, batch)),
+      );
       const B = labels.length;
       // [slots, B, E]: the batch is axis 1.
       return { targets: { tensor: tf.tensor3d(targets, [targets.length / (B * dim), B, dim]), batchAxis: 1 } };
     },
     loss(output, labels, targets) {
       if (!targets) throw new Error('the text objective needs its batch targets');
-      const textLoss = gapTextLoss(projectToText(model.params, supervision.spec, output), tf.unstack(targets) as tf.Tensor2D[], labels, logitScales(model.params), supervision.sharpness);
+      const textLoss = gapTextLoss(
+        projectToText(model.params, supervision.spec, output),
+        tf.unstack(targets) as tf.Tensor2D[],
+        labels,
+        logitScales(model.params),
+        supervision.sharpness,
+      );
       return tf.mul(textLoss, supervision.weight) as tf.Scalar;
     },
   };

@@ -55,11 +55,17 @@ export function normalised(v: Float32Array): Float32Array {
 }
 
 /** Embeds (through the cache) and tabulates the slot texts of `descriptions`, in their order. */
-export async function buildTextTable(encoder: SentenceEncoder, descriptions: readonly ClassDescription[], options: { cacheDir?: string; onReport?: (r: EmbedReport) => void } = {}): Promise<TextTable> {
+export async function buildTextTable(
+  encoder: SentenceEncoder,
+  descriptions: readonly ClassDescription[],
+  options: { cacheDir?: string; onReport?: (r: EmbedReport) => void } = {},
+): Promise<TextTable> {
   const prompts = descriptions.map(classPrompts);
   const texts: string[] = [];
   for (const p of prompts) texts.push(...p.global, p.head, p.hand, p.hip, p.foot);
-  const vectors = (await embedCached(encoder, texts, { dir: options.cacheDir, onReport: options.onReport })).map(normalised);
+  const vectors = (await embedCached(encoder, texts, { dir: options.cacheDir, onReport: options.onReport })).map(
+    normalised,
+  );
   const C = descriptions.length;
   const dim = encoder.dim;
   const prototypes = TEXT_SLOTS.map(() => new Float32Array(C * dim));
@@ -81,7 +87,11 @@ export async function buildTextTable(encoder: SentenceEncoder, descriptions: rea
  * The text targets of a training batch, [slots, B, dim]: per sample its class's slot texts;
  * in the global slot, candidate `choice(c)` of its class (GAP's random synonym).
  */
-export function batchTextTargets(table: TextTable, labels: Int32Array, choice: (classIndex: number) => number): Float32Array {
+export function batchTextTargets(
+  table: TextTable,
+  labels: Int32Array,
+  choice: (classIndex: number) => number,
+): Float32Array {
   const B = labels.length;
   const { dim } = table;
   const out = new Float32Array(TEXT_SLOTS.length * B * dim);
@@ -89,7 +99,8 @@ export function batchTextTargets(table: TextTable, labels: Int32Array, choice: (
     const c = labels[i];
     const candidates = table.globalCandidates[c];
     out.set(candidates[choice(c) % candidates.length], i * dim);
-    for (let k = 1; k < TEXT_SLOTS.length; k++) out.set(table.prototypes[k].subarray(c * dim, (c + 1) * dim), (k * B + i) * dim);
+    for (let k = 1; k < TEXT_SLOTS.length; k++)
+      out.set(table.prototypes[k].subarray(c * dim, (c + 1) * dim), (k * B + i) * dim);
   }
   return out;
 }

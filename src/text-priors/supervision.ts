@@ -23,7 +23,12 @@ export interface TextSupervision {
   readonly descriptionsSource: string;
 }
 
-export async function prepareTextSupervision(config: ExperimentConfig, model: SkeletonModel, cache: SkeletonCache, onReport?: (r: EmbedReport) => void): Promise<TextSupervision> {
+export async function prepareTextSupervision(
+  config: ExperimentConfig,
+  model: SkeletonModel,
+  cache: SkeletonCache,
+  onReport?: (r: EmbedReport) => void,
+): Promise<TextSupervision> {
   const text = config.text;
   if (!text) throw new Error('prepareTextSupervision: the config has no text section');
   // Descriptions first: a missing class is reported before the encoder loads.
@@ -38,5 +43,12 @@ export async function prepareTextSupervision(config: ExperimentConfig, model: Sk
   }
   const spec = textHeadSpecFor(model, cache.manifest.layout as LayoutName, table.dim, table.encoder);
   if (!hasTextHead(model.params)) addTextHead(model.params, spec);
-  return { table, spec, weight: text.weight, randomGlobal: text.randomGlobal, sharpness: text.sharpness, descriptionsSource };
+  return {
+    table,
+    spec,
+    weight: text.weight,
+    randomGlobal: text.randomGlobal,
+    sharpness: text.sharpness,
+    descriptionsSource,
+  };
 }

@@ -33,8 +33,15 @@ function klToTargets(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
  * The mean over slots of GAP's loss. `skeleton[k]` and `texts[k]` are [B, E] unit vectors,
  * `scales` [slots] the (already exponentiated) logit scales.
  */
-export function gapTextLoss(skeleton: readonly tf.Tensor2D[], texts: readonly tf.Tensor2D[], labels: tf.Tensor1D, scales: tf.Tensor1D, sharpness = TARGET_SHARPNESS): tf.Scalar {
-  if (skeleton.length !== texts.length) throw new Error(`gapTextLoss: ${skeleton.length} skeleton slots but ${texts.length} text slots`);
+export function gapTextLoss(
+  skeleton: readonly tf.Tensor2D[],
+  texts: readonly tf.Tensor2D[],
+  labels: tf.Tensor1D,
+  scales: tf.Tensor1D,
+  sharpness = TARGET_SHARPNESS,
+): tf.Scalar {
+  if (skeleton.length !== texts.length)
+    throw new Error(`gapTextLoss: ${skeleton.length} skeleton slots but ${texts.length} text slots`);
   return tf.tidy(() => {
     const targets = sameLabelTargets(labels, sharpness);
     const perSlot = tf.unstack(scales);

@@ -36,7 +36,14 @@ export async function embedSequences(options: {
   onProgress?: (done: number, total: number) => void;
 }): Promise<SequenceTextEmbeddings> {
   const { model, spec } = options;
-  const loader = new SkeletonLoader({ cache: options.cache, indices: options.indices, config: options.config as ExperimentConfig, model, training: false, batchSize: options.batchSize ?? 32 });
+  const loader = new SkeletonLoader({
+    cache: options.cache,
+    indices: options.indices,
+    config: options.config as ExperimentConfig,
+    model,
+    training: false,
+    batchSize: options.batchSize ?? 32,
+  });
   const N = loader.epochSize;
   const E = spec.dim;
   const slots = TEXT_SLOTS.map(() => new Float32Array(N * E));
@@ -46,7 +53,9 @@ export async function embedSequences(options: {
   for await (const host of loader.epoch(0)) {
     const inputs = toModelInputs(host, model);
     try {
-      const projected = tf.tidy(() => projectToText(model.params, spec, model.forward(inputs.batch, { training: false })));
+      const projected = tf.tidy(() =>
+        projectToText(model.params, spec, model.forward(inputs.batch, { training: false })),
+      );
       const values = await Promise.all(projected.map((p) => p.data()));
       tf.dispose(projected);
       values.forEach((v, k) => slots[k].set(v as Float32Array, row * E));
@@ -68,16 +77,22 @@ function dot(a: Float32Array, ai: number, b: Float32Array, bi: number, n: number
 }
 
 /** Scores [N · K] of each sequence against `classes` (indices into the table), mean cosine over slots. */
-export function classTextScores(embeddings: SequenceTextEmbeddings, table: TextTable, classes: readonly number[]): Float32Array {
+export function classTextScores(
+  embeddings: SequenceTextEmbeddings,
+  table: TextTable,
+  classes: readonly number[],
+): Float32Array {
   const { dim } = embeddings;
-  if (table.dim !== dim) throw new Error(`zero-shot: the model's text head has dimension ${dim}, the text table ${table.dim}`);
+  if (table.dim !== dim)
+    throw new Error(`zero-shot: the model's text head has dimension ${dim}, the text table ${table.dim}`);
   const N = embeddings.labels.length;
   const K = classes.length;
   const out = new Float32Array(N * K);
   for (let n = 0; n < N; n++) {
     for (let k = 0; k < K; k++) {
       let s = 0;
-      for (let slot = 0; slot < TEXT_SLOTS.length; slot++) s += dot(embeddings.slots[slot], n * dim, table.prototypes[slot], classes[k] * dim, dim);
+      for (let slot = 0; slot < TEXT_SLOTS.length; slot++)
+        s += dot(embeddings.slots[slot], n * dim, table.prototypes[slot], classes[k] * dim, dim);
       out[n * K + k] = s / TEXT_SLOTS.length;
     }
   }
@@ -87,7 +102,8 @@ export function classTextScores(embeddings: SequenceTextEmbeddings, table: TextT
 /** Scores [N] of each sequence against one unit query vector, mean cosine over slots. */
 export function queryScores(embeddings: SequenceTextEmbeddings, query: Float32Array): Float32Array {
   const { dim } = embeddings;
-  if (query.length !== dim) throw new Error(`search: the query vector has ${query.length} values, the model's text head ${dim}`);
+  if (query.length !== dim)
+    throw new Error(`search: the query vector has ${query.length} values, the model's text head ${dim}`);
   const N = embeddings.labels.length;
   const out = new Float32Array(N);
   for (let n = 0; n < N; n++) {
@@ -112,8 +128,13 @@ export interface ZeroShotResult {
 }
 
 /** Zero-shot accuracy: each sequence of a candidate class assigned to the candidate with the highest score. */
-export function zeroShotAccuracy(embeddings: SequenceTextEmbeddings, table: TextTable, candidates: readonly number[]): ZeroShotResult {
-  if (candidates.length < 2) throw new Error(`zero-shot needs at least two unseen classes to choose between, got ${candidates.length}`);
+export function zeroShotAccuracy(
+  embeddings: SequenceTextEmbeddings,
+  table: TextTable,
+  candidates: readonly number[],
+): ZeroShotResult {
+  if (candidates.length < 2)
+    throw new Error(`zero-shot needs at least two unseen classes to choose between, got ${candidates.length}`);
   const position = new Map(candidates.map((c, k) => [c, k]));
   const rows = [...embeddings.labels.keys()].filter((n) => position.has(embeddings.labels[n]));
   const K = candidates.length;
@@ -126,10 +147,22 @@ export function zeroShotAccuracy(embeddings: SequenceTextEmbeddings, table: Text
   }
   const perClass = candidates.map((c, k) => {
     const total = confusion[k].reduce((a, b) => a + b, 0);
-    return { name: table.classNames[c], correct: confusion[k][k], total, accuracy: total > 0 ? confusion[k][k] / total : null };
+    return {
+      name: table.classNames[c],
+      correct: confusion[k][k],
+      total,
+      accuracy: total > 0 ? confusion[k][k] / total : null,
+    };
   });
   const correct = perClass.reduce((s, c) => s + c.correct, 0);
-  return { classes: candidates.map((c) => table.classNames[c]), samples: rows.length, top1: rows.length > 0 ? correct / rows.length : Number.NaN, chance: 1 / K, perClass, confusion };
+  return {
+    classes: candidates.map((c) => table.classNames[c]),
+    samples: rows.length,
+    top1: rows.length > 0 ? correct / rows.length : Number.NaN,
+    chance: 1 / K,
+    perClass,
+    confusion,
+  };
 }
 
 /**
@@ -157,10 +190,17 @@ export async function evaluateZeroShot(options: {
   const table = await buildTextTable(options.encoder, options.descriptions);
   const unseenLabels = new Set(unseen.map((u) => names.indexOf(u)));
   const indices = options.indices.filter((i) => unseenLabels.has(cache.labels[i]));
-  if (indices.length === 0) throw new Error(`benchmark '${options.config.data.benchmark}' has no samples of ${unseen.join(', ')} in the split evaluated`);
+  if (indices.length === 0)
+    throw new Error(
+      `benchmark '${options.config.data.benchmark}' has no samples of ${unseen.join(', ')} in the split evaluated`,
+    );
   options.onProgress?.(0, indices.length);
   const embeddings = await embedSequences({ ...options, indices });
   // Cache labels → positions in the unseen table.
   const remapped = { ...embeddings, labels: embeddings.labels.map((l) => unseen.indexOf(names[l])) };
-  return zeroShotAccuracy(remapped, table, unseen.map((_, k) => k));
+  return zeroShotAccuracy(
+    remapped,
+    table,
+    unseen.map((_, k) => k),
+  );
 }

@@ -41,7 +41,14 @@ import type { Optimizer } from './optimizer.js';
 import { optionName } from '../core/errors.js';
 
 /** The files of a run folder. */
-export const RUN_FILES = { metrics: 'metrics.jsonl', steps: 'steps.jsonl', best: 'best', config: 'config.json', confusion: 'confusion.svg', scores: 'scores' } as const;
+export const RUN_FILES = {
+  metrics: 'metrics.jsonl',
+  steps: 'steps.jsonl',
+  best: 'best',
+  config: 'config.json',
+  confusion: 'confusion.svg',
+  scores: 'scores',
+} as const;
 
 /** A training run's progress: its start, each step, validation progress, each epoch's metrics, each checkpoint. */
 export type TrainEvent =
@@ -86,7 +93,15 @@ export interface RunCounters {
   history: EpochMetrics[];
 }
 
-export const ZERO_SUMS: RunningSums = { lossSum: 0, correct: 0, seen: 0, batches: 0, trainSeconds: 0, seconds: 0, lastLr: 0 };
+export const ZERO_SUMS: RunningSums = {
+  lossSum: 0,
+  correct: 0,
+  seen: 0,
+  batches: 0,
+  trainSeconds: 0,
+  seconds: 0,
+  lastLr: 0,
+};
 
 /** What callbacks see of a run. */
 export interface TrainingRun {
@@ -156,7 +171,15 @@ export interface TrainingCallback {
 /** The checkpoint's view of a run. */
 export function checkpointStateOf(run: TrainingRun): CheckpointState {
   const { config, itersPerEpoch, counters } = run;
-  return { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, config, ...counters, itersPerEpoch, rng: { seed: config.seed, scheme: RNG_SCHEME }, data: checkpointData(run.data) };
+  return {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    config,
+    ...counters,
+    itersPerEpoch,
+    rng: { seed: config.seed, scheme: RNG_SCHEME },
+    data: checkpointData(run.data),
+  };
 }
 
 export interface CheckpointOptions {
@@ -178,12 +201,20 @@ export function checkpoints(outDir: string, options: CheckpointOptions = {}): Tr
       mkdirSync(outDir, { recursive: true });
       const existing = findCheckpoint(outDir);
       if (!options.resume) {
-        if (existing) throw new Error(`${outDir} already holds a training run (${existing}); resume it or choose another folder`);
+        if (existing)
+          throw new Error(`${outDir} already holds a training run (${existing}); resume it or choose another folder`);
         return;
       }
       if (!existing) throw new Error(`nothing to resume in ${outDir}: it has no checkpoint`);
       const saved = restoreCheckpointChecked(existing, run, options.allowOtherData ?? false);
-      run.counters = { epoch: saved.epoch, batch: saved.batch, step: saved.step, running: saved.running, best: saved.best, history: [...saved.history] };
+      run.counters = {
+        epoch: saved.epoch,
+        batch: saved.batch,
+        step: saved.step,
+        running: saved.running,
+        best: saved.best,
+        history: [...saved.history],
+      };
       run.resumed = true;
       run.checkpoint = { dir: existing, epoch: saved.epoch };
     },
@@ -236,15 +267,33 @@ export function validation(): TrainingCallback {
       const { config, data, splits, model } = run;
       loader =
         splits.validation.length > 0
-          ? new SkeletonLoader({ cache: data, indices: splits.validation, config, model, training: false, batchSize: config.optim.evalBatchSize ?? config.optim.batchSize })
+          ? new SkeletonLoader({
+              cache: data,
+              indices: splits.validation,
+              config,
+              model,
+              training: false,
+              batchSize: config.optim.evalBatchSize ?? config.optim.batchSize,
+            })
           : undefined;
     },
     async validate(run, epoch) {
       const completed = epoch + 1;
       const { config } = run;
-      if (!loader || !(completed % config.evalEvery === 0 || completed === config.optim.epochs || completed === run.untilEpoch)) return undefined;
+      if (
+        !loader ||
+        !(completed % config.evalEvery === 0 || completed === config.optim.epochs || completed === run.untilEpoch)
+      )
+        return undefined;
       try {
-        const result = await evaluateWithLoader(run.model, loader, run.data.manifest.classNames, run.data, (done, total) => run.report({ type: 'validation', epoch, done, total }), run.signal);
+        const result = await evaluateWithLoader(
+          run.model,
+          loader,
+          run.data.manifest.classNames,
+          run.data,
+          (done, total) => run.report({ type: 'validation', epoch, done, total }),
+          run.signal,
+        );
         return { top1: result.top1, top5: result.top5, loss: result.loss };
       } catch (e) {
         if (!run.signal?.aborted) throw e;
@@ -262,7 +311,21 @@ export function bestModel(outDir: string): TrainingCallback {
       if (!best) return;
       const { meta } = run;
       // The run's own best model replaces the previous best (and nothing else: see saveModel).
-      await saveModel(join(outDir, RUN_FILES.best), run.model, { ...meta, provenance: { ...meta.provenance, epoch: metrics.epoch, step: metrics.step, valTop1: metrics.valTop1!, valTop5: metrics.valTop5! } }, { replace: true });
+      await saveModel(
+        join(outDir, RUN_FILES.best),
+        run.model,
+        {
+          ...meta,
+          provenance: {
+            ...meta.provenance,
+            epoch: metrics.epoch,
+            step: metrics.step,
+            valTop1: metrics.valTop1!,
+            valTop5: metrics.valTop5!,
+          },
+        },
+        { replace: true },
+      );
     },
   };
 }
@@ -294,10 +357,27 @@ export function bestModelScores(outDir: string, written: string[] = []): Trainin
       const { confusionMatrixSvg, writeSvg } = await import('./plots.js');
       const { model } = loadModel(join(outDir, RUN_FILES.best), createModelFromManifest);
       try {
-        const evaluation = await evaluate({ model, cache: data, config, indices: [...splits.validation], batchSize: config.optim.evalBatchSize ?? config.optim.batchSize });
+        const evaluation = await evaluate({
+          model,
+          cache: data,
+          config,
+          indices: [...splits.validation],
+          batchSize: config.optim.evalBatchSize ?? config.optim.batchSize,
+        });
         const confusion = join(outDir, RUN_FILES.confusion);
-        writeSvg(confusion, await confusionMatrixSvg(evaluation.confusion, evaluation.classNames, `${config.name}: best model (epoch ${best.epoch}), ${config.data.benchmark} ${config.data.validationShare > 0 ? 'validation' : 'test'} split, top-1 ${(100 * evaluation.top1).toFixed(2)} %`));
-        writeScores(join(outDir, RUN_FILES.scores), evaluation, { experiment: config.name, benchmark: config.data.benchmark, epoch: best.epoch });
+        writeSvg(
+          confusion,
+          await confusionMatrixSvg(
+            evaluation.confusion,
+            evaluation.classNames,
+            `${config.name}: best model (epoch ${best.epoch}), ${config.data.benchmark} ${config.data.validationShare > 0 ? 'validation' : 'test'} split, top-1 ${(100 * evaluation.top1).toFixed(2)} %`,
+          ),
+        );
+        writeScores(join(outDir, RUN_FILES.scores), evaluation, {
+          experiment: config.name,
+          benchmark: config.data.benchmark,
+          epoch: best.epoch,
+        });
         written.push(confusion);
       } finally {
         model.dispose();
@@ -318,7 +398,15 @@ export function runFolderCallbacks(outDir: string, options: RunFolderOptions = {
 
 function checkpointData(cache: SkeletonCache): CheckpointData {
   const m = cache.manifest;
-  return { fingerprint: m.fingerprint, dataset: m.dataset, samples: m.samples, source: m.source, createdAt: m.createdAt, dir: cache.dir, preprocessing: m.preprocessing };
+  return {
+    fingerprint: m.fingerprint,
+    dataset: m.dataset,
+    samples: m.samples,
+    source: m.source,
+    createdAt: m.createdAt,
+    dir: cache.dir,
+    preprocessing: m.preprocessing,
+  };
 }
 
 /** What differs between the cache a checkpoint trained on and the one given now, in words. */
@@ -330,18 +418,32 @@ export function dataDifferences(saved: CheckpointData, now: CheckpointData): str
   const before = saved.preprocessing ?? {};
   const after = now.preprocessing ?? {};
   for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])]) {
-    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) out.push(`preprocessing ${key} ${JSON.stringify(before[key]) ?? 'unset'} → ${JSON.stringify(after[key]) ?? 'unset'}`);
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key]))
+      out.push(
+        `preprocessing ${key} ${JSON.stringify(before[key]) ?? 'unset'} → ${JSON.stringify(after[key]) ?? 'unset'}`,
+      );
   }
-  if (out.length === 0) out.push(`the raw files or preparation options (cache fingerprint ${saved.fingerprint.slice(0, 12)} → ${now.fingerprint.slice(0, 12)}, prepared ${saved.createdAt} → ${now.createdAt})`);
+  if (out.length === 0)
+    out.push(
+      `the raw files or preparation options (cache fingerprint ${saved.fingerprint.slice(0, 12)} → ${now.fingerprint.slice(0, 12)}, prepared ${saved.createdAt} → ${now.createdAt})`,
+    );
   return out;
 }
 
 function configDifferences(a: unknown, b: unknown, path = ''): string[] {
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) {
+  if (
+    typeof a !== 'object' ||
+    typeof b !== 'object' ||
+    a === null ||
+    b === null ||
+    Array.isArray(a) !== Array.isArray(b)
+  ) {
     return JSON.stringify(a) === JSON.stringify(b) ? [] : [path || '(root)'];
   }
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].flatMap((k) => configDifferences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
+  return [...keys].flatMap((k) =>
+    configDifferences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k),
+  );
 }
 
 function restoreCheckpointChecked(dir: string, run: TrainingRun, allowOtherData: boolean): CheckpointState {
@@ -356,9 +458,14 @@ function restoreCheckpointChecked(dir: string, run: TrainingRun, allowOtherData:
   }
   const differences = configDifferences(state.config, config);
   if (differences.length > 0) {
-    throw new Error(`cannot resume ${dir}: it was trained with another config (differs in ${differences.slice(0, 6).join(', ')}${differences.length > 6 ? ', …' : ''})`);
+    throw new Error(
+      `cannot resume ${dir}: it was trained with another config (differs in ${differences.slice(0, 6).join(', ')}${differences.length > 6 ? ', …' : ''})`,
+    );
   }
-  if (state.itersPerEpoch !== itersPerEpoch) throw new Error(`cannot resume ${dir}: it had ${state.itersPerEpoch} iterations per epoch, the data now gives ${itersPerEpoch} (was the cache prepared again?)`);
+  if (state.itersPerEpoch !== itersPerEpoch)
+    throw new Error(
+      `cannot resume ${dir}: it had ${state.itersPerEpoch} iterations per epoch, the data now gives ${itersPerEpoch} (was the cache prepared again?)`,
+    );
   return restoreCheckpoint(dir, run.model, run.optimizer);
 }
 

@@ -32,7 +32,12 @@ export const CHECKPOINT_FORMAT = 'skelact-checkpoint';
 /** 2: parameters, dropout and data streams all come from src/core/random.ts (sfc32). */
 export const CHECKPOINT_VERSION = 2;
 export const CHECKPOINT_DIR = 'checkpoint';
-export const CHECKPOINT_FILES = { model: 'model', optimizer: 'optimizer.json', optimizerData: 'optimizer.bin', state: 'state.json' } as const;
+export const CHECKPOINT_FILES = {
+  model: 'model',
+  optimizer: 'optimizer.json',
+  optimizerData: 'optimizer.bin',
+  state: 'state.json',
+} as const;
 
 /** One line of metrics.jsonl. */
 export interface EpochMetrics {
@@ -120,10 +125,31 @@ const stateSchema = z
     step: z.number().int().min(0),
     itersPerEpoch: z.number().int().min(1),
     rng: z.object({ seed: z.number().int(), scheme: z.string() }).strict(),
-    running: z.object({ lossSum: z.number(), correct: z.number(), seen: z.number(), batches: z.number(), trainSeconds: z.number(), seconds: z.number(), lastLr: z.number() }).strict(),
+    running: z
+      .object({
+        lossSum: z.number(),
+        correct: z.number(),
+        seen: z.number(),
+        batches: z.number(),
+        trainSeconds: z.number(),
+        seconds: z.number(),
+        lastLr: z.number(),
+      })
+      .strict(),
     best: z.object({ epoch: z.number().int(), top1: z.number() }).strict().nullable(),
     history: z.array(metricsSchema),
-    data: z.object({ fingerprint: z.string(), dataset: z.string(), samples: z.number().int().min(0), source: z.string(), createdAt: z.string(), dir: z.string(), preprocessing: z.record(z.string(), z.unknown()).optional() }).strict().optional(),
+    data: z
+      .object({
+        fingerprint: z.string(),
+        dataset: z.string(),
+        samples: z.number().int().min(0),
+        source: z.string(),
+        createdAt: z.string(),
+        dir: z.string(),
+        preprocessing: z.record(z.string(), z.unknown()).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -134,7 +160,11 @@ const optimizerJsonSchema = z
     kind: z.enum(['adamw', 'sgd']),
     options: z.record(z.string(), z.unknown()),
     steps: z.record(z.string(), z.number().int().min(0)),
-    weightsManifest: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().min(0)), dtype: z.literal('float32') }).passthrough()),
+    weightsManifest: z.array(
+      z
+        .object({ name: z.string(), shape: z.array(z.number().int().min(0)), dtype: z.literal('float32') })
+        .passthrough(),
+    ),
   })
   .strict();
 
@@ -147,7 +177,13 @@ export class CheckpointError extends SkelactError {
 }
 
 /** Writes a checkpoint of the run into `<outDir>/checkpoint` (atomically, see module comment). */
-export async function writeCheckpoint(outDir: string, model: SkeletonModel, meta: ModelMeta, optimizer: Optimizer, state: CheckpointState): Promise<string> {
+export async function writeCheckpoint(
+  outDir: string,
+  model: SkeletonModel,
+  meta: ModelMeta,
+  optimizer: Optimizer,
+  state: CheckpointState,
+): Promise<string> {
   const final = join(outDir, CHECKPOINT_DIR);
   const tmp = join(outDir, `.${CHECKPOINT_DIR}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
@@ -156,7 +192,10 @@ export async function writeCheckpoint(outDir: string, model: SkeletonModel, meta
     await saveModel(join(tmp, CHECKPOINT_FILES.model), model, meta);
     const opt = await optimizer.getState();
     writeFileSync(join(tmp, CHECKPOINT_FILES.optimizerData), new Uint8Array(opt.data));
-    writeFileSync(join(tmp, CHECKPOINT_FILES.optimizer), `${JSON.stringify({ ...opt.json, weightsManifest: opt.specs }, null, 1)}\n`);
+    writeFileSync(
+      join(tmp, CHECKPOINT_FILES.optimizer),
+      `${JSON.stringify({ ...opt.json, weightsManifest: opt.specs }, null, 1)}\n`,
+    );
     writeFileSync(join(tmp, CHECKPOINT_FILES.state), `${JSON.stringify(state, null, 1)}\n`);
     if (existsSync(final)) {
       const old = join(outDir, `.${CHECKPOINT_DIR}.old-${process.pid}`);
@@ -202,9 +241,17 @@ export function readCheckpointState(dir: string): CheckpointState {
   }
   const r = raw as { format?: unknown; version?: unknown };
   if (r?.format === CHECKPOINT_FORMAT && r.version !== CHECKPOINT_VERSION) {
-    throw new CheckpointError(dir, `${CHECKPOINT_FILES.state} says checkpoint version ${String(r.version)}; this skelact reads version ${CHECKPOINT_VERSION} (its random number streams differ, so the run cannot continue exactly: start it again)`);
+    throw new CheckpointError(
+      dir,
+      `${CHECKPOINT_FILES.state} says checkpoint version ${String(r.version)}; this skelact reads version ${CHECKPOINT_VERSION} (its random number streams differ, so the run cannot continue exactly: start it again)`,
+    );
   }
-  return parseWith(stateSchema, raw, join(dir, CHECKPOINT_FILES.state), (field, detail) => new CheckpointError(dir, `${CHECKPOINT_FILES.state} field '${field ?? '(root)'}': ${detail}`)) as unknown as CheckpointState;
+  return parseWith(
+    stateSchema,
+    raw,
+    join(dir, CHECKPOINT_FILES.state),
+    (field, detail) => new CheckpointError(dir, `${CHECKPOINT_FILES.state} field '${field ?? '(root)'}': ${detail}`),
+  ) as unknown as CheckpointState;
 }
 
 /**
@@ -219,17 +266,28 @@ export function restoreCheckpoint(dir: string, model: SkeletonModel, optimizer: 
   } catch (e) {
     throw new CheckpointError(dir, (e as Error).message);
   }
-  if (folder.manifest.kind !== model.kind) throw new CheckpointError(dir, `holds a '${folder.manifest.kind}' model, this run trains '${model.kind}'`);
+  if (folder.manifest.kind !== model.kind)
+    throw new CheckpointError(dir, `holds a '${folder.manifest.kind}' model, this run trains '${model.kind}'`);
   let optRaw: unknown;
   try {
     optRaw = JSON.parse(readFileSync(join(dir, CHECKPOINT_FILES.optimizer), 'utf8'));
   } catch (e) {
     throw new CheckpointError(dir, `${CHECKPOINT_FILES.optimizer} cannot be read (${(e as Error).message})`);
   }
-  const optimizerState = parseWith(optimizerJsonSchema, optRaw, join(dir, CHECKPOINT_FILES.optimizer), (field, detail) => new CheckpointError(dir, `${CHECKPOINT_FILES.optimizer} field '${field ?? '(root)'}': ${detail}`));
+  const optimizerState = parseWith(
+    optimizerJsonSchema,
+    optRaw,
+    join(dir, CHECKPOINT_FILES.optimizer),
+    (field, detail) =>
+      new CheckpointError(dir, `${CHECKPOINT_FILES.optimizer} field '${field ?? '(root)'}': ${detail}`),
+  );
   const bytes = readFileSync(join(dir, CHECKPOINT_FILES.optimizerData));
   const expected = optimizerState.weightsManifest.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
-  if (bytes.length !== expected) throw new CheckpointError(dir, `${CHECKPOINT_FILES.optimizerData} has ${bytes.length} bytes, ${CHECKPOINT_FILES.optimizer} describes ${expected} (truncated or corrupt)`);
+  if (bytes.length !== expected)
+    throw new CheckpointError(
+      dir,
+      `${CHECKPOINT_FILES.optimizerData} has ${bytes.length} bytes, ${CHECKPOINT_FILES.optimizer} describes ${expected} (truncated or corrupt)`,
+    );
   const { weightsManifest, ...json } = optimizerState;
   // Both loads validate shapes before assigning anything; the model's load is all-or-nothing per parameter list.
   try {
@@ -237,7 +295,10 @@ export function restoreCheckpoint(dir: string, model: SkeletonModel, optimizer: 
     const shapeErrors = model.params
       .entries()
       .filter(([info]) => decoded[info.name] && decoded[info.name].shape.join(',') !== info.shape.join(','))
-      .map(([info]) => `'${info.name}' is [${decoded[info.name].shape.join(', ')}], the model has [${info.shape.join(', ')}]`);
+      .map(
+        ([info]) =>
+          `'${info.name}' is [${decoded[info.name].shape.join(', ')}], the model has [${info.shape.join(', ')}]`,
+      );
     tf.dispose(Object.values(decoded));
     if (shapeErrors.length > 0) throw new Error(`weights do not fit this model: ${shapeErrors.slice(0, 3).join('; ')}`);
     model.params.loadWeights(folder.specs, folder.data);

@@ -51,10 +51,18 @@ const augmentObjectSchema = z
   })
   .strict()
   .superRefine((section, ctx) => {
-    if (section.steps && section.preset !== 'none') ctx.addIssue({ code: 'custom', path: ['steps'], message: `give either a preset ('${section.preset}') or a list of steps, not both` });
+    if (section.steps && section.preset !== 'none')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps'],
+        message: `give either a preset ('${section.preset}') or a list of steps, not both`,
+      });
   });
 
-const augmentSchema = z.preprocess((v) => (typeof v === 'string' ? { preset: v } : Array.isArray(v) ? { steps: v } : v), augmentObjectSchema);
+const augmentSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { preset: v } : Array.isArray(v) ? { steps: v } : v),
+  augmentObjectSchema,
+);
 
 const optimSchema = z
   .object({
@@ -117,7 +125,15 @@ const longTailSchema = z
      * and 1 − λ, all of it to the rarer class when one class has over `tailRatio` × the other's count.
      */
     mixup: z
-      .object({ share: z.number().gt(0).max(1).default(1 / 16), lambda: z.number().min(0).max(1).default(0.64), tailRatio: z.number().min(1).default(3) })
+      .object({
+        share: z
+          .number()
+          .gt(0)
+          .max(1)
+          .default(1 / 16),
+        lambda: z.number().min(0).max(1).default(0.64),
+        tailRatio: z.number().min(1).default(3),
+      })
       .strict()
       .optional(),
     /** Many / medium / few thresholds in training samples (many: more than the first; few: fewer than the second). */
@@ -178,12 +194,16 @@ export function loadExperiment(file: string): ExperimentConfig {
   }
   const config = parseExperiment(raw, file);
   // A description file named in a config is found next to the config, wherever it runs from.
-  if (config.text?.descriptions && !isAbsolute(config.text.descriptions)) return { ...config, text: { ...config.text, descriptions: resolve(dirname(file), config.text.descriptions) } };
+  if (config.text?.descriptions && !isAbsolute(config.text.descriptions))
+    return { ...config, text: { ...config.text, descriptions: resolve(dirname(file), config.text.descriptions) } };
   return config;
 }
 
 /** The test-time part of an experiment config, rebuilt from what a model folder recorded. */
-export function testConfigOf(manifest: RecordedDataSettings, benchmark?: string): Pick<ExperimentConfig, 'seed' | 'data' | 'augment'> {
+export function testConfigOf(
+  manifest: RecordedDataSettings,
+  benchmark?: string,
+): Pick<ExperimentConfig, 'seed' | 'data' | 'augment'> {
   const data = testDataConfigOf(manifest, benchmark);
   // The augment section's defaults, as training fills them (no augmentation at test time).
   return { seed: 0, data, augment: { ...augmentObjectSchema.parse({}), preset: 'none' } };

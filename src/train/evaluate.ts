@@ -51,7 +51,9 @@ export function checkFiniteScores(run: Pick<ScoreRun, 'names' | 'scores' | 'clas
   for (let i = 0; i < run.scores.length; i++) if (!Number.isFinite(run.scores[i])) rows.add(Math.floor(i / K));
   if (rows.size === 0) return;
   const first = [...rows].slice(0, 3).map((r) => run.names[r]);
-  throw new Error(`model ${model} gave non-finite scores (NaN or Infinity) for ${rows.size} of ${run.names.length} samples (${first.join(', ')}${rows.size > 3 ? ', …' : ''}); no accuracy or probability is printed from them. Check the model (skelact model-info --model ${model}) and the input`);
+  throw new Error(
+    `model ${model} gave non-finite scores (NaN or Infinity) for ${rows.size} of ${run.names.length} samples (${first.join(', ')}${rows.size > 3 ? ', …' : ''}); no accuracy or probability is printed from them. Check the model (skelact model-info --model ${model}) and the input`,
+  );
 }
 
 export interface ClassAccuracy {
@@ -102,7 +104,14 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     training: false,
     batchSize: options.batchSize,
   });
-  return evaluateWithLoader(options.model, loader, options.cache.manifest.classNames, options.cache, options.onProgress, options.signal);
+  return evaluateWithLoader(
+    options.model,
+    loader,
+    options.cache.manifest.classNames,
+    options.cache,
+    options.onProgress,
+    options.signal,
+  );
 }
 
 /** The evaluation loop over a prepared (non-training) loader. */
@@ -130,8 +139,11 @@ export async function evaluateWithLoader(
       // ONNX Runtime runs asynchronously: its logits come first, the scoring is shared.
       const onnxLogits = 'logits' in model ? await model.logits(host.x, host.indexT, host.size) : undefined;
       const [probs, losses] = tf.tidy(() => {
-        const out = onnxLogits ? { logits: tf.tensor2d(onnxLogits, [host.size, onnxLogits.length / host.size]) } : (model as SkeletonModel).forward(inputs.batch, { training: false });
-        if (out.logits.shape[1] !== K) throw new Error(`the model gives ${out.logits.shape[1]} class scores, the dataset has ${K} classes`);
+        const out = onnxLogits
+          ? { logits: tf.tensor2d(onnxLogits, [host.size, onnxLogits.length / host.size]) }
+          : (model as SkeletonModel).forward(inputs.batch, { training: false });
+        if (out.logits.shape[1] !== K)
+          throw new Error(`the model gives ${out.logits.shape[1]} class scores, the dataset has ${K} classes`);
         const logp = tf.logSoftmax(out.logits, -1);
         const valid = tf.greaterEqual(inputs.labels, 0);
         const safe = tf.where(valid, inputs.labels, tf.zerosLike(inputs.labels));
@@ -158,7 +170,16 @@ export async function evaluateWithLoader(
   const names = Array.from(indices, (i) => cache.sample(i).name);
   const metrics = scoreMetrics({ classNames, names, labels, scores });
   const labelled = labels.filter((l) => l >= 0).length;
-  return { ...metrics, classNames: [...classNames], names, labels, indices, scores, loss: labelled > 0 ? lossSum / labelled : Number.NaN, seconds: (performance.now() - started) / 1000 };
+  return {
+    ...metrics,
+    classNames: [...classNames],
+    names,
+    labels,
+    indices,
+    scores,
+    loss: labelled > 0 ? lossSum / labelled : Number.NaN,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -170,7 +191,8 @@ function abortError(signal: AbortSignal): Error {
 export function scoreMetrics(run: Pick<ScoreRun, 'classNames' | 'labels' | 'scores' | 'names'>): ScoreMetrics {
   const K = run.classNames.length;
   const N = run.labels.length;
-  if (run.scores.length !== N * K) throw new Error(`scores hold ${run.scores.length} values, expected ${N} samples × ${K} classes`);
+  if (run.scores.length !== N * K)
+    throw new Error(`scores hold ${run.scores.length} values, expected ${N} samples × ${K} classes`);
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   const totals = new Array<number>(K).fill(0);
   const correct = new Array<number>(K).fill(0);
@@ -202,7 +224,12 @@ export function scoreMetrics(run: Pick<ScoreRun, 'classNames' | 'labels' | 'scor
     samples: labelled,
     top1: labelled > 0 ? top1 / labelled : Number.NaN,
     top5: labelled > 0 ? top5 / labelled : Number.NaN,
-    perClass: run.classNames.map((name, k) => ({ name, total: totals[k], correct: correct[k], accuracy: totals[k] > 0 ? correct[k] / totals[k] : null })),
+    perClass: run.classNames.map((name, k) => ({
+      name,
+      total: totals[k],
+      correct: correct[k],
+      accuracy: totals[k] > 0 ? correct[k] / totals[k] : null,
+    })),
     confusion,
   };
 }
@@ -223,9 +250,17 @@ const scoresJsonSchema = z
 export function writeScores(dir: string, run: ScoreRun, provenance?: Record<string, string | number>): void {
   const K = run.classNames.length;
   const N = run.names.length;
-  if (run.labels.length !== N || run.scores.length !== N * K) throw new Error(`inconsistent scores: ${N} names, ${run.labels.length} labels, ${run.scores.length} values for ${K} classes`);
+  if (run.labels.length !== N || run.scores.length !== N * K)
+    throw new Error(
+      `inconsistent scores: ${N} names, ${run.labels.length} labels, ${run.scores.length} values for ${K} classes`,
+    );
   // A scores folder may replace a scores folder; a folder of anything else is left alone.
-  checkReplaceable(dir, { kind: 'a scores folder (scores.json, scores.npy)', isOwnKind: (d) => existsSync(join(d, SCORE_FILES.meta)), replace: true, howToAvoid: `choose another ${optionName('scores')} folder` });
+  checkReplaceable(dir, {
+    kind: 'a scores folder (scores.json, scores.npy)',
+    isOwnKind: (d) => existsSync(join(d, SCORE_FILES.meta)),
+    replace: true,
+    howToAvoid: `choose another ${optionName('scores')} folder`,
+  });
   mkdirSync(dir, { recursive: true });
   const npyPath = join(dir, SCORE_FILES.scores);
   const tmp = join(dirname(npyPath), `.${basename(npyPath)}.tmp-${process.pid}`);
@@ -260,7 +295,8 @@ export class ScoresError extends SkelactError {
 export function readScores(dir: string): ScoreRun {
   const metaPath = join(dir, SCORE_FILES.meta);
   const npyPath = join(dir, SCORE_FILES.scores);
-  if (!existsSync(metaPath) || !existsSync(npyPath)) throw new ScoresError(dir, `needs ${SCORE_FILES.scores} and ${SCORE_FILES.meta} (run evaluate first)`);
+  if (!existsSync(metaPath) || !existsSync(npyPath))
+    throw new ScoresError(dir, `needs ${SCORE_FILES.scores} and ${SCORE_FILES.meta} (run evaluate first)`);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(metaPath, 'utf8'));
@@ -268,8 +304,17 @@ export function readScores(dir: string): ScoreRun {
     throw new ScoresError(dir, `${SCORE_FILES.meta} is not valid JSON (${(e as Error).message})`);
   }
   const r = raw as { format?: unknown; version?: unknown };
-  if (r?.format === SCORES_FORMAT && r.version !== SCORES_VERSION) throw new ScoresError(dir, `score format version ${String(r.version)} is not supported (expects ${SCORES_VERSION})`);
-  const meta = parseWith(scoresJsonSchema, raw, join(dir, SCORE_FILES.meta), (field, detail) => new ScoresError(dir, `${SCORE_FILES.meta} field '${field ?? '(root)'}': ${detail}`));
+  if (r?.format === SCORES_FORMAT && r.version !== SCORES_VERSION)
+    throw new ScoresError(
+      dir,
+      `score format version ${String(r.version)} is not supported (expects ${SCORES_VERSION})`,
+    );
+  const meta = parseWith(
+    scoresJsonSchema,
+    raw,
+    join(dir, SCORE_FILES.meta),
+    (field, detail) => new ScoresError(dir, `${SCORE_FILES.meta} field '${field ?? '(root)'}': ${detail}`),
+  );
   let npy: ReturnType<typeof readNpy>;
   try {
     npy = readNpy(npyPath);
@@ -278,10 +323,19 @@ export function readScores(dir: string): ScoreRun {
   }
   const N = meta.samples.length;
   const K = meta.classNames.length;
-  if (!(npy.data instanceof Float32Array) || npy.info.shape.length !== 2 || npy.info.shape[0] !== N || npy.info.shape[1] !== K) {
-    throw new ScoresError(dir, `${SCORE_FILES.scores} must be float32 [${N}, ${K}] to match ${SCORE_FILES.meta}, it is ${npy.info.dtype} [${npy.info.shape.join(', ')}]`);
+  if (
+    !(npy.data instanceof Float32Array) ||
+    npy.info.shape.length !== 2 ||
+    npy.info.shape[0] !== N ||
+    npy.info.shape[1] !== K
+  ) {
+    throw new ScoresError(
+      dir,
+      `${SCORE_FILES.scores} must be float32 [${N}, ${K}] to match ${SCORE_FILES.meta}, it is ${npy.info.dtype} [${npy.info.shape.join(', ')}]`,
+    );
   }
-  if (meta.labels.length !== N) throw new ScoresError(dir, `${SCORE_FILES.meta} has ${meta.labels.length} labels for ${N} samples`);
+  if (meta.labels.length !== N)
+    throw new ScoresError(dir, `${SCORE_FILES.meta} has ${meta.labels.length} labels for ${N} samples`);
   return {
     classNames: meta.classNames,
     names: meta.samples,
@@ -308,14 +362,21 @@ export function fuseScores(runs: readonly ScoreRun[], weights?: readonly number[
   const N = first.names.length;
   runs.forEach((run, r) => {
     const which = `run ${r + 1}`;
-    if (run.classNames.length !== K || run.classNames.some((c, k) => c !== first.classNames[k])) throw new Error(`${which} has other classes than run 1 (${run.classNames.length} vs ${K} classes)`);
-    if (run.names.length !== N) throw new Error(`${which} has ${run.names.length} samples, run 1 has ${N}: the runs must cover the same samples`);
+    if (run.classNames.length !== K || run.classNames.some((c, k) => c !== first.classNames[k]))
+      throw new Error(`${which} has other classes than run 1 (${run.classNames.length} vs ${K} classes)`);
+    if (run.names.length !== N)
+      throw new Error(`${which} has ${run.names.length} samples, run 1 has ${N}: the runs must cover the same samples`);
     for (let i = 0; i < N; i++) {
       if (run.names[i] !== first.names[i]) {
         const elsewhere = first.names.indexOf(run.names[i]);
-        throw new Error(`${which} row ${i} is sample '${run.names[i]}' but run 1 has '${first.names[i]}' there${elsewhere >= 0 ? ` (run 1 has it at row ${elsewhere}: same samples, other order)` : ' (run 1 does not have it)'}`);
+        throw new Error(
+          `${which} row ${i} is sample '${run.names[i]}' but run 1 has '${first.names[i]}' there${elsewhere >= 0 ? ` (run 1 has it at row ${elsewhere}: same samples, other order)` : ' (run 1 does not have it)'}`,
+        );
       }
-      if (run.labels[i] !== first.labels[i]) throw new Error(`${which} labels sample '${run.names[i]}' ${run.labels[i]}, run 1 labels it ${first.labels[i]}`);
+      if (run.labels[i] !== first.labels[i])
+        throw new Error(
+          `${which} labels sample '${run.names[i]}' ${run.labels[i]}, run 1 labels it ${first.labels[i]}`,
+        );
     }
   });
   const scores = new Float32Array(N * K);
@@ -339,7 +400,11 @@ export interface ShotGroupAccuracy {
  * (< thresholds[1]) training samples, or undefined when the training split is not imbalanced
  * (largest count under twice the smallest).
  */
-export function shotGroupAccuracy(metrics: Pick<ScoreMetrics, 'perClass'>, trainCounts: readonly number[] | undefined, thresholds: readonly [number, number] = [100, 20]): ShotGroupAccuracy[] | undefined {
+export function shotGroupAccuracy(
+  metrics: Pick<ScoreMetrics, 'perClass'>,
+  trainCounts: readonly number[] | undefined,
+  thresholds: readonly [number, number] = [100, 20],
+): ShotGroupAccuracy[] | undefined {
   if (!trainCounts) return undefined;
   const present = trainCounts.filter((n) => n > 0);
   if (present.length < 2 || Math.max(...present) < 2 * Math.min(...present)) return undefined;

@@ -97,30 +97,50 @@ export class SkeletonLoader {
 
   constructor(readonly options: LoaderOptions) {
     const { cache, indices, batchSize, model, config } = options;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new Error(`batch size must be a positive integer, got ${batchSize}`);
     if (indices.length === 0) throw new Error('the split is empty');
-    for (const i of indices) if (!Number.isInteger(i) || i < 0 || i >= cache.size) throw new RangeError(`sample index ${i} is outside the cache (0..${cache.size - 1})`);
+    for (const i of indices)
+      if (!Number.isInteger(i) || i < 0 || i >= cache.size)
+        throw new RangeError(`sample index ${i} is outside the cache (0..${cache.size - 1})`);
     this.layout = getLayout(cache.manifest.layout);
     const channels = cache.manifest.channels.length;
     if (model.inChannels !== channels) {
-      throw new Error(`the model takes ${model.inChannels} input channels but the cache clips have ${channels} (${cache.manifest.channels.join(', ')})`);
+      throw new Error(
+        `the model takes ${model.inChannels} input channels but the cache clips have ${channels} (${cache.manifest.channels.join(', ')})`,
+      );
     }
-    if (model.frames !== config.data.frames) throw new Error(`the model takes ${model.frames} frames but the config samples ${config.data.frames} (data.frames)`);
-    for (const j of model.jointOrder) if (j < 0 || j >= this.layout.numJoints) throw new Error(`the model's joint order names joint ${j}, the layout '${this.layout.name}' has ${this.layout.numJoints}`);
+    if (model.frames !== config.data.frames)
+      throw new Error(
+        `the model takes ${model.frames} frames but the config samples ${config.data.frames} (data.frames)`,
+      );
+    for (const j of model.jointOrder)
+      if (j < 0 || j >= this.layout.numJoints)
+        throw new Error(
+          `the model's joint order names joint ${j}, the layout '${this.layout.name}' has ${this.layout.numJoints}`,
+        );
     this.augment = augmentPipelineOf(config.augment);
     if (options.training) {
-      for (const i of indices) if (cache.labels[i] < 0) throw new Error(`training sample ${i} ('${cache.sample(i).name}') has no label`);
+      for (const i of indices)
+        if (cache.labels[i] < 0) throw new Error(`training sample ${i} ('${cache.sample(i).name}') has no label`);
       if (indices.length * config.data.repeat < batchSize) {
-        throw new Error(`the training split has ${indices.length * config.data.repeat} samples per epoch (repeat ${config.data.repeat}), fewer than one batch of ${batchSize}`);
+        throw new Error(
+          `the training split has ${indices.length * config.data.repeat} samples per epoch (repeat ${config.data.repeat}), fewer than one batch of ${batchSize}`,
+        );
       }
     }
     this.byLabel = options.training ? indicesByLabel(options.referencePool ?? indices, cache.labels) : new Map();
-    this.splitByLabel = options.training && (config.longTail?.sampler ?? 'uniform') !== 'uniform' ? indicesByLabel(indices, cache.labels) : new Map();
+    this.splitByLabel =
+      options.training && (config.longTail?.sampler ?? 'uniform') !== 'uniform'
+        ? indicesByLabel(indices, cache.labels)
+        : new Map();
   }
 
   /** Samples per epoch (the split times the repeat factor in training). */
   get epochSize(): number {
-    return this.options.training ? this.options.indices.length * this.options.config.data.repeat : this.options.indices.length;
+    return this.options.training
+      ? this.options.indices.length * this.options.config.data.repeat
+      : this.options.indices.length;
   }
 
   /** Batches per epoch: full batches only in training (PyTorch drop_last), all samples otherwise. */
@@ -201,7 +221,11 @@ export class SkeletonLoader {
     const sampled = sampleClip(clip, data, random, index);
     clip = padPersons(sampled.clip, model.persons, data.fillMissingPersons);
     const indexT = Float32Array.from(sampled.sourceIndex, (s) => (2 * s) / sampled.validFrames - 1);
-    clip = this.augment.afterSampling(clip, { layout: this.layout, indexT, sameClassReference: (r) => this.reference(sample.label, r) }, random);
+    clip = this.augment.afterSampling(
+      clip,
+      { layout: this.layout, indexT, sameClassReference: (r) => this.reference(sample.label, r) },
+      random,
+    );
     clip = toModality(clip, boneTreeOf(this.layout, data.boneTree), data.modality);
     return { clip, indexT, label: sample.label, index };
   }
@@ -209,7 +233,8 @@ export class SkeletonLoader {
   /** Batch `batch` of epoch `epoch`, host side. */
   batch(epoch: number, batch: number): HostBatch {
     const { batchSize, model, config } = this.options;
-    if (!Number.isInteger(batch) || batch < 0 || batch >= this.batchesPerEpoch) throw new RangeError(`batch ${batch} is outside 0..${this.batchesPerEpoch - 1}`);
+    if (!Number.isInteger(batch) || batch < 0 || batch >= this.batchesPerEpoch)
+      throw new RangeError(`batch ${batch} is outside 0..${this.batchesPerEpoch - 1}`);
     const order = this.order(epoch);
     const start = batch * batchSize;
     const end = Math.min(order.length, start + batchSize);
@@ -238,7 +263,10 @@ export class SkeletonLoader {
    * The batches of one epoch from `from` on, preparing up to `prefetch` batches ahead on
    * the event loop (they are made while the consumer awaits, e.g. a GPU result).
    */
-  async *epoch(epoch: number, options: { from?: number; prefetch?: number } = {}): AsyncGenerator<HostBatch, void, undefined> {
+  async *epoch(
+    epoch: number,
+    options: { from?: number; prefetch?: number } = {},
+  ): AsyncGenerator<HostBatch, void, undefined> {
     const from = options.from ?? 0;
     const prefetch = Math.max(0, options.prefetch ?? 1);
     const total = this.batchesPerEpoch;
@@ -269,9 +297,14 @@ export class SkeletonLoader {
 
   private reference(label: number, random: UniformRandom): SkeletonClip {
     const pool = this.byLabel.get(label);
-    if (!pool || pool.length === 0) throw new Error(`no training sample of class ${label} to draw a Skeleton-AdaIN reference from`);
+    if (!pool || pool.length === 0)
+      throw new Error(`no training sample of class ${label} to draw a Skeleton-AdaIN reference from`);
     const i = pool[Math.min(pool.length - 1, Math.floor(random() * pool.length))];
-    return padPersons(this.options.cache.read(i).clip, this.options.model.persons, this.options.config.data.fillMissingPersons);
+    return padPersons(
+      this.options.cache.read(i).clip,
+      this.options.model.persons,
+      this.options.config.data.fillMissingPersons,
+    );
   }
 }
 

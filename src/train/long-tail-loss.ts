@@ -36,7 +36,13 @@ export function ldamMargins(counts: readonly number[], maxMargin: number): numbe
 }
 
 /** Per-sample loss [B] of logits [B, K] against labels [B] under a long-tail config. */
-export function perSampleLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, counts: readonly number[], lt: LongTailConfig, smoothing: number): tf.Tensor1D {
+export function perSampleLoss(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  counts: readonly number[],
+  lt: LongTailConfig,
+  smoothing: number,
+): tf.Tensor1D {
   return tf.tidy(() => {
     const K = logits.shape[1];
     if (counts.length !== K) throw new Error(`long-tail loss: ${counts.length} class counts for ${K} classes`);
@@ -75,17 +81,29 @@ export function perSampleLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, counts: 
  * The batch loss: per-sample losses against label a (weight λ) and label b (weight 1 − λ; BRL's
  * mixup), times the class weights of the re-weighting when it is active this epoch, averaged.
  */
-export function longTailLoss(logits: tf.Tensor2D, target: { labels: tf.Tensor1D; labelsB?: tf.Tensor1D; lambda?: tf.Tensor1D }, counts: readonly number[], lt: LongTailConfig, smoothing: number, epoch: number): tf.Scalar {
+export function longTailLoss(
+  logits: tf.Tensor2D,
+  target: { labels: tf.Tensor1D; labelsB?: tf.Tensor1D; lambda?: tf.Tensor1D },
+  counts: readonly number[],
+  lt: LongTailConfig,
+  smoothing: number,
+  epoch: number,
+): tf.Scalar {
   return tf.tidy(() => {
-    const weighted = lt.reweight === 'class-balanced' && epoch >= lt.reweightFromEpoch ? classBalancedWeights(counts, lt.beta) : undefined;
-    const weightOf = (labels: tf.Tensor1D) => (weighted ? tf.gather(tf.tensor1d(weighted), tf.cast(labels, 'int32')) : undefined);
+    const weighted =
+      lt.reweight === 'class-balanced' && epoch >= lt.reweightFromEpoch
+        ? classBalancedWeights(counts, lt.beta)
+        : undefined;
+    const weightOf = (labels: tf.Tensor1D) =>
+      weighted ? tf.gather(tf.tensor1d(weighted), tf.cast(labels, 'int32')) : undefined;
     const term = (labels: tf.Tensor1D) => {
       const l = perSampleLoss(logits, labels, counts, lt, smoothing);
       const w = weightOf(labels);
       return w ? tf.mul(l, w) : l;
     };
     let loss: tf.Tensor = term(target.labels);
-    if (target.labelsB && target.lambda) loss = tf.add(tf.mul(loss, target.lambda), tf.mul(term(target.labelsB), tf.sub(1, target.lambda)));
+    if (target.labelsB && target.lambda)
+      loss = tf.add(tf.mul(loss, target.lambda), tf.mul(term(target.labelsB), tf.sub(1, target.lambda)));
     return tf.mean(loss) as tf.Scalar;
   });
 }

@@ -12,7 +12,9 @@ import { partialBodyMixup } from './mixup.js';
 import type { TrainingObjective } from './objective.js';
 
 export interface LongTailObjectiveOptions {
-  readonly config: Pick<ExperimentConfig, 'seed' | 'optim'> & { readonly longTail: NonNullable<ExperimentConfig['longTail']> };
+  readonly config: Pick<ExperimentConfig, 'seed' | 'optim'> & {
+    readonly longTail: NonNullable<ExperimentConfig['longTail']>;
+  };
   /** Training samples per class, in label order (n_c). */
   readonly counts: readonly number[];
   /** For the mixup: which joints are upper and lower body, and the model's input. */
@@ -30,7 +32,14 @@ export function longTailObjective(options: LongTailObjectiveOptions): TrainingOb
     classifies: true,
     prepare(host, { epoch, batch }) {
       if (!lt.mixup) return {};
-      const mixed = partialBodyMixup(host, model, layout, counts, lt.mixup, randomStream(config.seed, 'shuffle', epoch, batch, 7));
+      const mixed = partialBodyMixup(
+        host,
+        model,
+        layout,
+        counts,
+        lt.mixup,
+        randomStream(config.seed, 'shuffle', epoch, batch, 7),
+      );
       // [2, B]: the second label of each sample (exact as float32) and its weight.
       const targets = new Float32Array(2 * host.size);
       targets.set(mixed.labelsB, 0);

@@ -29,7 +29,11 @@ export function labelSmoothingCrossEntropy(logits: tf.Tensor2D, labels: tf.Tenso
 }
 
 /** The training loss of one model output (sum over streams when the model has several). */
-export function classificationLoss(output: Pick<ModelOutput, 'logits' | 'streamLogits'>, labels: tf.Tensor1D, smoothing = 0): tf.Scalar {
+export function classificationLoss(
+  output: Pick<ModelOutput, 'logits' | 'streamLogits'>,
+  labels: tf.Tensor1D,
+  smoothing = 0,
+): tf.Scalar {
   const streams = output.streamLogits;
   if (!streams || streams.length === 0) return labelSmoothingCrossEntropy(output.logits, labels, smoothing);
   return tf.tidy(() => tf.addN(streams.map((s) => labelSmoothingCrossEntropy(s, labels, smoothing))) as tf.Scalar);

@@ -18,7 +18,14 @@ export interface MixupOptions {
   readonly tailRatio: number;
 }
 
-export function partialBodyMixup(host: HostBatch, model: LoaderModelSpec, layout: Layout, counts: readonly number[], options: MixupOptions, random: UniformRandom): { host: HostBatch; labelsB: Int32Array; lambda: Float32Array } {
+export function partialBodyMixup(
+  host: HostBatch,
+  model: LoaderModelSpec,
+  layout: Layout,
+  counts: readonly number[],
+  options: MixupOptions,
+  random: UniformRandom,
+): { host: HostBatch; labelsB: Int32Array; lambda: Float32Array } {
   const B = host.size;
   const labelsB = Int32Array.from(host.labels);
   const lambda = new Float32Array(B).fill(1);

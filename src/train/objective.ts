@@ -40,7 +40,10 @@ export interface TrainingObjective {
    * terms before them left it. The trainer splits the targets into micro-batches along
    * `batchAxis` and disposes them.
    */
-  prepare?(host: HostBatch, position: BatchPosition): { readonly host?: HostBatch; readonly targets?: ObjectiveTargets };
+  prepare?(
+    host: HostBatch,
+    position: BatchPosition,
+  ): { readonly host?: HostBatch; readonly targets?: ObjectiveTargets };
   /** The term (already weighted) for one micro-batch. */
   loss(output: ModelOutput, labels: tf.Tensor1D, targets: tf.Tensor | undefined, position: BatchPosition): tf.Scalar;
 }

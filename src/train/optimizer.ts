@@ -87,14 +87,21 @@ export class Optimizer {
       nesterov: options.nesterov ?? false,
     };
     const o = this.options;
-    if (o.kind !== 'adamw' && o.kind !== 'sgd') throw new Error(`unknown optimiser '${o.kind as string}': expected adamw or sgd`);
+    if (o.kind !== 'adamw' && o.kind !== 'sgd')
+      throw new Error(`unknown optimiser '${o.kind as string}': expected adamw or sgd`);
     if (!(o.weightDecay >= 0)) throw new Error(`weight decay must be ≥ 0, got ${o.weightDecay}`);
-    if (o.betas.some((b) => !(b >= 0 && b < 1))) throw new Error(`AdamW betas must lie in [0, 1), got [${o.betas.join(', ')}]`);
+    if (o.betas.some((b) => !(b >= 0 && b < 1)))
+      throw new Error(`AdamW betas must lie in [0, 1), got [${o.betas.join(', ')}]`);
     if (o.nesterov && o.momentum <= 0) throw new Error('Nesterov momentum needs a momentum > 0');
     this.slots = params
       .entries()
       .filter(([info]) => info.trainable)
-      .map(([info, variable]) => ({ info, variable, decays: o.weightDecay > 0 && (o.decayParameters === 'all' || info.decay), steps: 0 }));
+      .map(([info, variable]) => ({
+        info,
+        variable,
+        decays: o.weightDecay > 0 && (o.decayParameters === 'all' || info.decay),
+        steps: 0,
+      }));
     for (const slot of this.slots) this.byVariable.set(slot.variable.name, slot);
   }
 
@@ -113,7 +120,9 @@ export class Optimizer {
    */
   applyGradients(grads: Record<string, tf.Tensor>, lr: number): void {
     if (!(lr >= 0) || !Number.isFinite(lr)) throw new Error(`learning rate must be a finite number ≥ 0, got ${lr}`);
-    for (const name of Object.keys(grads)) if (!this.byVariable.has(name)) throw new Error(`gradient for '${name}', which is not a trainable parameter of this optimiser`);
+    for (const name of Object.keys(grads))
+      if (!this.byVariable.has(name))
+        throw new Error(`gradient for '${name}', which is not a trainable parameter of this optimiser`);
     for (const slot of this.slots) {
       const g = grads[slot.variable.name];
       if (!g) continue;
@@ -172,18 +181,25 @@ export class Optimizer {
       if (slot.v) named[`${slot.info.name}/v`] = slot.v;
     }
     const { data, specs } = await tf.io.encodeWeights(named);
-    return { json: { format: 'skelact-optimizer', version: 1, kind: this.options.kind, options: this.options, steps }, specs, data: data as ArrayBuffer };
+    return {
+      json: { format: 'skelact-optimizer', version: 1, kind: this.options.kind, options: this.options, steps },
+      specs,
+      data: data as ArrayBuffer,
+    };
   }
 
   /** Restores a state written by getState (same parameters, same optimiser kind). */
   setState(state: OptimizerState): void {
     const { json } = state;
-    if (json.format !== 'skelact-optimizer') throw new Error(`not an optimiser state (format '${String(json.format)}')`);
+    if (json.format !== 'skelact-optimizer')
+      throw new Error(`not an optimiser state (format '${String(json.format)}')`);
     if (json.version !== 1) throw new Error(`optimiser state version ${json.version} is not supported (expects 1)`);
-    if (json.kind !== this.options.kind) throw new Error(`the optimiser state is for ${json.kind}, this run uses ${this.options.kind}`);
+    if (json.kind !== this.options.kind)
+      throw new Error(`the optimiser state is for ${json.kind}, this run uses ${this.options.kind}`);
     const names = new Set(this.slots.map((s) => s.info.name));
     const unknown = Object.keys(json.steps).filter((n) => !names.has(n));
-    if (unknown.length > 0) throw new Error(`the optimiser state has parameters this model lacks: ${unknown.slice(0, 5).join(', ')}`);
+    if (unknown.length > 0)
+      throw new Error(`the optimiser state has parameters this model lacks: ${unknown.slice(0, 5).join(', ')}`);
     const decoded = tf.io.decodeWeights(state.data, state.specs);
     try {
       for (const slot of this.slots) {
@@ -192,7 +208,9 @@ export class Optimizer {
         for (const key of ['m', 'v'] as const) {
           const t = decoded[`${slot.info.name}/${key}`];
           if (t && t.shape.join(',') !== slot.info.shape.join(',')) {
-            throw new Error(`optimiser state '${slot.info.name}/${key}' has shape [${t.shape.join(', ')}], the parameter [${slot.info.shape.join(', ')}]`);
+            throw new Error(
+              `optimiser state '${slot.info.name}/${key}' has shape [${t.shape.join(', ')}], the parameter [${slot.info.shape.join(', ')}]`,
+            );
           }
         }
       }

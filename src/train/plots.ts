@@ -48,18 +48,33 @@ export function writeSvg(path: string, svg: string): void {
 const finite = (x: number | undefined): x is number => typeof x === 'number' && Number.isFinite(x);
 
 /** Training curves: loss, learning rate and accuracy (see module comment). */
-export async function trainingCurvesSvg(epochs: readonly EpochMetrics[], steps: readonly StepRecord[], title = 'Training'): Promise<string> {
+export async function trainingCurvesSvg(
+  epochs: readonly EpochMetrics[],
+  steps: readonly StepRecord[],
+  title = 'Training',
+): Promise<string> {
   if (epochs.length === 0 && steps.length === 0) throw new Error('nothing to plot: the run has no metrics yet');
   const lossRows = [
     ...steps.filter((s) => finite(s.loss)).map((s) => ({ epoch: s.epoch, loss: s.loss, series: 'train (iteration)' })),
-    ...epochs.filter((e) => finite(e.trainLoss)).map((e) => ({ epoch: e.epoch, loss: e.trainLoss, series: 'train (epoch mean)' })),
+    ...epochs
+      .filter((e) => finite(e.trainLoss))
+      .map((e) => ({ epoch: e.epoch, loss: e.trainLoss, series: 'train (epoch mean)' })),
     ...epochs.filter((e) => finite(e.valLoss)).map((e) => ({ epoch: e.epoch, loss: e.valLoss!, series: 'validation' })),
   ];
-  const lrRows = steps.length > 0 ? steps.map((s) => ({ epoch: s.epoch, lr: s.lr })) : epochs.map((e) => ({ epoch: e.epoch, lr: e.lr }));
+  const lrRows =
+    steps.length > 0
+      ? steps.map((s) => ({ epoch: s.epoch, lr: s.lr }))
+      : epochs.map((e) => ({ epoch: e.epoch, lr: e.lr }));
   const accRows = [
-    ...epochs.filter((e) => finite(e.trainAccuracy)).map((e) => ({ epoch: e.epoch, accuracy: e.trainAccuracy, series: 'train' })),
-    ...epochs.filter((e) => finite(e.valTop1)).map((e) => ({ epoch: e.epoch, accuracy: e.valTop1!, series: 'validation top-1' })),
-    ...epochs.filter((e) => finite(e.valTop5)).map((e) => ({ epoch: e.epoch, accuracy: e.valTop5!, series: 'validation top-5' })),
+    ...epochs
+      .filter((e) => finite(e.trainAccuracy))
+      .map((e) => ({ epoch: e.epoch, accuracy: e.trainAccuracy, series: 'train' })),
+    ...epochs
+      .filter((e) => finite(e.valTop1))
+      .map((e) => ({ epoch: e.epoch, accuracy: e.valTop1!, series: 'validation top-1' })),
+    ...epochs
+      .filter((e) => finite(e.valTop5))
+      .map((e) => ({ epoch: e.epoch, accuracy: e.valTop5!, series: 'validation top-5' })),
   ];
   const width = 560;
   const x = { field: 'epoch', type: 'quantitative', title: 'Epoch', scale: { zero: true } } as const;
@@ -78,8 +93,14 @@ export async function trainingCurvesSvg(epochs: readonly EpochMetrics[], steps: 
           color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'top-right' } },
         },
         layer: [
-          { transform: [{ filter: "datum.series === 'train (iteration)'" }], mark: { type: 'line', strokeWidth: 1, opacity: 0.55 } },
-          { transform: [{ filter: "datum.series !== 'train (iteration)'" }], mark: { type: 'line', point: { size: 20 }, strokeWidth: 1.6 } },
+          {
+            transform: [{ filter: "datum.series === 'train (iteration)'" }],
+            mark: { type: 'line', strokeWidth: 1, opacity: 0.55 },
+          },
+          {
+            transform: [{ filter: "datum.series !== 'train (iteration)'" }],
+            mark: { type: 'line', point: { size: 20 }, strokeWidth: 1.6 },
+          },
         ],
       },
       {
@@ -98,7 +119,13 @@ export async function trainingCurvesSvg(epochs: readonly EpochMetrics[], steps: 
         mark: { type: 'line', point: { size: 24 } },
         encoding: {
           x,
-          y: { field: 'accuracy', type: 'quantitative', title: 'Accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%' } },
+          y: {
+            field: 'accuracy',
+            type: 'quantitative',
+            title: 'Accuracy',
+            scale: { domain: [0, 1] },
+            axis: { format: '.0%' },
+          },
           color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom-right' } },
         },
       },
@@ -109,10 +136,15 @@ export async function trainingCurvesSvg(epochs: readonly EpochMetrics[], steps: 
 }
 
 /** Confusion-matrix heatmap (rows: true class, columns: predicted; colour: share of the row). */
-export async function confusionMatrixSvg(confusion: readonly (readonly number[])[], classNames: readonly string[], title = 'Confusion matrix'): Promise<string> {
+export async function confusionMatrixSvg(
+  confusion: readonly (readonly number[])[],
+  classNames: readonly string[],
+  title = 'Confusion matrix',
+): Promise<string> {
   const K = classNames.length;
   if (K === 0) throw new Error('a confusion matrix needs at least one class');
-  if (confusion.length !== K || confusion.some((r) => r.length !== K)) throw new Error(`the confusion matrix must be ${K}×${K} for ${K} class names`);
+  if (confusion.length !== K || confusion.some((r) => r.length !== K))
+    throw new Error(`the confusion matrix must be ${K}×${K} for ${K} class names`);
   if (new Set(classNames).size !== K) throw new Error('class names must be unique to label the confusion matrix');
   const cell = K <= 15 ? 36 : K <= 30 ? 22 : K <= 60 ? 12 : 8;
   const font = K <= 30 ? 11 : K <= 60 ? 8 : 6.5;
@@ -120,11 +152,19 @@ export async function confusionMatrixSvg(confusion: readonly (readonly number[])
   const rows: Array<{ truth: string; predicted: string; count: number; share: number }> = [];
   confusion.forEach((row, i) => {
     const total = row.reduce((a, b) => a + b, 0);
-    row.forEach((count, j) => rows.push({ truth: classNames[i], predicted: classNames[j], count, share: total > 0 ? count / total : 0 }));
+    row.forEach((count, j) =>
+      rows.push({ truth: classNames[i], predicted: classNames[j], count, share: total > 0 ? count / total : 0 }),
+    );
   });
   const axisCommon = { labelFontSize: font, labelLimit, titleFontSize: 12, ticks: false, domain: false };
   const base = {
-    x: { field: 'predicted', type: 'ordinal', title: 'Predicted class', scale: { domain: [...classNames] }, axis: { ...axisCommon, labelAngle: -60, orient: 'bottom' } },
+    x: {
+      field: 'predicted',
+      type: 'ordinal',
+      title: 'Predicted class',
+      scale: { domain: [...classNames] },
+      axis: { ...axisCommon, labelAngle: -60, orient: 'bottom' },
+    },
     y: { field: 'truth', type: 'ordinal', title: 'True class', scale: { domain: [...classNames] }, axis: axisCommon },
   };
   // Only non-empty cells are drawn (on a background of the scale's zero colour), and without
@@ -135,7 +175,13 @@ export async function confusionMatrixSvg(confusion: readonly (readonly number[])
       mark: { type: 'rect', aria: false },
       encoding: {
         ...base,
-        color: { field: 'share', type: 'quantitative', title: 'Share of row', scale: { scheme: 'blues', domain: [0, 1] }, legend: { format: '.0%' } },
+        color: {
+          field: 'share',
+          type: 'quantitative',
+          title: 'Share of row',
+          scale: { scheme: 'blues', domain: [0, 1] },
+          legend: { format: '.0%' },
+        },
       },
     },
   ];

@@ -20,9 +20,21 @@ import { CLASS_TABLE_DATASETS, classNames as datasetClassNames, type ClassTableD
 import { isModelFolder, loadModel, saveModel, type ModelManifest, type ModelMeta } from '../models/io.js';
 import { checkReplaceable } from '../util/replace.js';
 import { createModelFromManifest } from '../models/registry.js';
-import { officialSkateFormerArgs, readCheckpoint, skateFormerFromStateDict, skateFormerToStateDict, writeSafetensors, type ReadCheckpoint } from '../models/pytorch/index.js';
+import {
+  officialSkateFormerArgs,
+  readCheckpoint,
+  skateFormerFromStateDict,
+  skateFormerToStateDict,
+  writeSafetensors,
+  type ReadCheckpoint,
+} from '../models/pytorch/index.js';
 import type { SkateFormerModel } from '../models/skateformer/index.js';
-import { PRESET_INPUTS, SKATEFORMER_PRESETS, resolveSkateFormerConfig, type SkateFormerPresetName } from '../models/skateformer/index.js';
+import {
+  PRESET_INPUTS,
+  SKATEFORMER_PRESETS,
+  resolveSkateFormerConfig,
+  type SkateFormerPresetName,
+} from '../models/skateformer/index.js';
 import { loadExperiment } from './config.js';
 import { SkelactError, optionName } from '../core/errors.js';
 
@@ -62,37 +74,58 @@ export class ImportError extends SkelactError {
 export function importClassNames(spec: string, count: number): string[] {
   if ((CLASS_TABLE_DATASETS as readonly string[]).includes(spec)) {
     const all = datasetClassNames(spec as ClassTableDataset);
-    if (count > all.length) throw new ImportError(`${optionName('classes')} ${spec} has ${all.length} classes, the checkpoint's head has ${count}`);
+    if (count > all.length)
+      throw new ImportError(
+        `${optionName('classes')} ${spec} has ${all.length} classes, the checkpoint's head has ${count}`,
+      );
     return all.slice(0, count);
   }
-  if (!existsSync(spec)) throw new ImportError(`${optionName('classes')} '${spec}' is neither a shipped class table (${CLASS_TABLE_DATASETS.join(', ')}) nor a file`);
+  if (!existsSync(spec))
+    throw new ImportError(
+      `${optionName('classes')} '${spec}' is neither a shipped class table (${CLASS_TABLE_DATASETS.join(', ')}) nor a file`,
+    );
   const names = readFileSync(spec, 'utf8')
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l.length > 0);
-  if (names.length !== count) throw new ImportError(`${spec} lists ${names.length} class names, the checkpoint's head has ${count} classes`);
+  if (names.length !== count)
+    throw new ImportError(`${spec} lists ${names.length} class names, the checkpoint's head has ${count} classes`);
   return names;
 }
 
 /** How the official data was prepared before the feeder: NTU from the SGN / CTR-GCN pipeline. */
 function preprocessingOf(layout: string): Record<string, unknown> {
   if (layout === 'ntu-25') {
-    return { alignment: 'ctrgcn', source: 'official SkateFormer NTU data: SGN / CTR-GCN seq_transformation (denoised, centred on the first frame, NTU60_CS.npz)' };
+    return {
+      alignment: 'ctrgcn',
+      source:
+        'official SkateFormer NTU data: SGN / CTR-GCN seq_transformation (denoised, centred on the first frame, NTU60_CS.npz)',
+    };
   }
-  return { coordinates: 'raw Kinect v1 camera coordinates (the official NW-UCLA feeder normalises per clip: data.normalize)' };
+  return {
+    coordinates: 'raw Kinect v1 camera coordinates (the official NW-UCLA feeder normalises per clip: data.normalize)',
+  };
 }
 
 /** Reads, checks and converts a checkpoint, then writes the saved model. */
 export async function importPytorchCheckpoint(options: ImportOptions): Promise<ImportResult> {
   const started = performance.now();
-  if (!(IMPORT_FAMILIES as readonly string[]).includes(options.family)) throw new ImportError(`${optionName('family')} ${options.family} is not supported (expected one of ${IMPORT_FAMILIES.join(', ')})`);
+  if (!(IMPORT_FAMILIES as readonly string[]).includes(options.family))
+    throw new ImportError(
+      `${optionName('family')} ${options.family} is not supported (expected one of ${IMPORT_FAMILIES.join(', ')})`,
+    );
   // The one rule of every writer (src/util/replace.ts): a saved model is replaced only with
   // --force, anything else never; checked before the work and again when writing.
-  const replace = { replace: options.force ?? false, howToReplace: `use ${optionName('force')} to replace it`, howToAvoid: `choose another ${optionName('out')}` };
+  const replace = {
+    replace: options.force ?? false,
+    howToReplace: `use ${optionName('force')} to replace it`,
+    howToAvoid: `choose another ${optionName('out')}`,
+  };
   checkReplaceable(options.out, { kind: 'a saved skelact model', isOwnKind: isModelFolder, ...replace });
 
   const experiment = loadExperiment(options.config);
-  if (experiment.model.kind !== options.family) throw new ImportError(`${options.config} describes a '${experiment.model.kind}' model, not ${options.family}`);
+  if (experiment.model.kind !== options.family)
+    throw new ImportError(`${options.config} describes a '${experiment.model.kind}' model, not ${options.family}`);
   if (!existsSync(options.checkpoint)) throw new ImportError(`${options.checkpoint} does not exist`);
   const bytes = new Uint8Array(readFileSync(options.checkpoint));
   const checkpoint = readCheckpoint(bytes, options.checkpoint);
@@ -102,8 +135,16 @@ export async function importPytorchCheckpoint(options: ImportOptions): Promise<I
   const classes = head && head.shape.length === 2 ? head.shape[0] : undefined;
   const { kind: _kind, preset, ...fields } = experiment.model as Record<string, unknown>;
   const presetName = (preset ?? 'ntu') as SkateFormerPresetName;
-  if (!(SKATEFORMER_PRESETS as readonly string[]).includes(presetName)) throw new ImportError(`${options.config}: model preset '${String(preset)}' is not a SkateFormer preset (${SKATEFORMER_PRESETS.join(', ')})`);
-  const config = resolveSkateFormerConfig({ preset: presetName, frames: experiment.data.frames, ...fields, ...(classes !== undefined ? { classes } : {}) });
+  if (!(SKATEFORMER_PRESETS as readonly string[]).includes(presetName))
+    throw new ImportError(
+      `${options.config}: model preset '${String(preset)}' is not a SkateFormer preset (${SKATEFORMER_PRESETS.join(', ')})`,
+    );
+  const config = resolveSkateFormerConfig({
+    preset: presetName,
+    frames: experiment.data.frames,
+    ...fields,
+    ...(classes !== undefined ? { classes } : {}),
+  });
 
   let model;
   try {
@@ -129,7 +170,10 @@ export async function importPytorchCheckpoint(options: ImportOptions): Promise<I
         importedFrom: basename(options.checkpoint),
         sha256: createHash('sha256').update(bytes).digest('hex'),
         family: `${options.family} (official PyTorch weights)`,
-        format: checkpoint.format + (checkpoint.wrappedIn ? `, weights under '${checkpoint.wrappedIn}'` : '') + (checkpoint.strippedPrefix ? `, '${checkpoint.strippedPrefix}' prefix removed` : ''),
+        format:
+          checkpoint.format +
+          (checkpoint.wrappedIn ? `, weights under '${checkpoint.wrappedIn}'` : '') +
+          (checkpoint.strippedPrefix ? `, '${checkpoint.strippedPrefix}' prefix removed` : ''),
         config: basename(options.config),
         experiment: experiment.name,
       },
@@ -154,10 +198,14 @@ export interface ExportResult {
  * file is replaced only with `force`).
  */
 export function exportPytorchWeights(modelDir: string, out: string, force = false): ExportResult {
-  if (existsSync(out) && !force) throw new ImportError(`${out} already exists; use ${optionName('force')} to replace it`);
+  if (existsSync(out) && !force)
+    throw new ImportError(`${out} already exists; use ${optionName('force')} to replace it`);
   const { model, manifest } = loadModel(modelDir, createModelFromManifest);
   try {
-    if (manifest.kind !== 'skateformer') throw new ImportError(`${modelDir} is a '${manifest.kind}' model; only SkateFormer has official PyTorch names (${IMPORT_FAMILIES.join(', ')})`);
+    if (manifest.kind !== 'skateformer')
+      throw new ImportError(
+        `${modelDir} is a '${manifest.kind}' model; only SkateFormer has official PyTorch names (${IMPORT_FAMILIES.join(', ')})`,
+      );
     const sf = model as SkateFormerModel;
     const state = skateFormerToStateDict(sf);
     const args = officialSkateFormerArgs(sf.config);
@@ -165,7 +213,13 @@ export function exportPytorchWeights(modelDir: string, out: string, force = fals
       format: 'pt',
       skateformer_args: JSON.stringify(args),
       class_names: JSON.stringify(manifest.classNames),
-      data: JSON.stringify({ modality: manifest.modality, sampling: manifest.sampling, frames: manifest.frames, layout: manifest.layout, jointOrder: manifest.jointOrder }),
+      data: JSON.stringify({
+        modality: manifest.modality,
+        sampling: manifest.sampling,
+        frames: manifest.frames,
+        layout: manifest.layout,
+        jointOrder: manifest.jointOrder,
+      }),
       exported_by: 'skelact export --to pytorch',
     });
     const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);

@@ -24,14 +24,24 @@ export function checkConfigAgainstCache(config: ExperimentConfig, cache: Skeleto
   const m = cache.manifest;
   const benchmarks = Object.keys(cache.splits());
   if (!benchmarks.includes(config.data.benchmark)) {
-    throw new Error(`${configFile}: data.benchmark '${config.data.benchmark}' is not in the cache ${cache.dir} (it has: ${benchmarks.join(', ') || 'none'}); prepare the data for that benchmark or change the config`);
+    throw new Error(
+      `${configFile}: data.benchmark '${config.data.benchmark}' is not in the cache ${cache.dir} (it has: ${benchmarks.join(', ') || 'none'}); prepare the data for that benchmark or change the config`,
+    );
   }
-  if (cache.split(config.data.benchmark, 'train').length === 0) throw new Error(`${configFile}: benchmark '${config.data.benchmark}' has no training samples in ${cache.dir}`);
-  if (m.classNames.length < 2) throw new Error(`cache ${cache.dir} has ${m.classNames.length} class(es); training needs labelled data with at least 2 classes`);
+  if (cache.split(config.data.benchmark, 'train').length === 0)
+    throw new Error(`${configFile}: benchmark '${config.data.benchmark}' has no training samples in ${cache.dir}`);
+  if (m.classNames.length < 2)
+    throw new Error(
+      `cache ${cache.dir} has ${m.classNames.length} class(es); training needs labelled data with at least 2 classes`,
+    );
 }
 
 /** Builds the objective of a config section (adding its parameters to the model). */
-export type SectionObjective = (config: ExperimentConfig, model: SkeletonModel, cache: SkeletonCache) => Promise<TrainingObjective & { readonly summary?: string }>;
+export type SectionObjective = (
+  config: ExperimentConfig,
+  model: SkeletonModel,
+  cache: SkeletonCache,
+) => Promise<TrainingObjective & { readonly summary?: string }>;
 
 /** A run from files: the config file, the cache, the run folder, and how to report progress. */
 export interface TrainingRunOptions {
@@ -76,12 +86,20 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
     checkConfigAgainstCache(config, cache, options.configFile);
     // Before the model is built and descriptions embedded: a run folder in use fails at once.
     if (!options.resume && existsSync(join(options.out, CHECKPOINT_DIR))) {
-      throw new Error(`${options.out} already holds a run (${CHECKPOINT_DIR}/); resume it, or choose another run folder`);
+      throw new Error(
+        `${options.out} already holds a run (${CHECKPOINT_DIR}/); resume it, or choose another run folder`,
+      );
     }
-    const model = createModel(config.model, { layout: cache.manifest.layout, classes: cache.manifest.classNames.length, frames: config.data.frames }, config.seed);
+    const model = createModel(
+      config.model,
+      { layout: cache.manifest.layout, classes: cache.manifest.classNames.length, frames: config.data.frames },
+      config.seed,
+    );
     try {
       const splits = experimentSplits(cache, config);
-      log(`${config.name}: ${model.kind} with ${(model.params.countTrainable() / 1e6).toFixed(3)} M parameters on ${cache.manifest.dataset} (${config.data.benchmark}, modality ${config.data.modality}): ${splits.train.length} training / ${splits.validation.length} validation samples`);
+      log(
+        `${config.name}: ${model.kind} with ${(model.params.countTrainable() / 1e6).toFixed(3)} M parameters on ${cache.manifest.dataset} (${config.data.benchmark}, modality ${config.data.modality}): ${splits.train.length} training / ${splits.validation.length} validation samples`,
+      );
       // Section objectives (text priors: descriptions embedded once, the text head added before training builds its optimiser).
       const objectives: TrainingObjective[] = [];
       for (const [section, build] of Object.entries(options.sections ?? {})) {
@@ -96,7 +114,11 @@ export async function runTraining(options: TrainingRunOptions): Promise<Training
         model,
         data: cache,
         objectives,
-        callbacks: [...runFolderCallbacks(options.out, options), plots(options.out, written), bestModelScores(options.out, written)],
+        callbacks: [
+          ...runFolderCallbacks(options.out, options),
+          plots(options.out, written),
+          bestModelScores(options.out, written),
+        ],
         epochs: options.epochs,
         signal: options.signal,
         provenance: { cache: cache.dir },

@@ -44,8 +44,10 @@ export function cosineSchedule(options: CosineScheduleOptions): LrSchedule {
   const warmupSteps = options.warmupSteps ?? 0;
   const warmupLr = options.warmupLr ?? 0;
   const minLr = options.minLr ?? 0;
-  if (!(totalSteps > 0) || !Number.isInteger(totalSteps)) throw new Error(`the cosine schedule needs a positive whole number of steps, got ${totalSteps}`);
-  if (!(warmupSteps >= 0) || !Number.isInteger(warmupSteps)) throw new Error(`warm-up steps must be a non-negative integer, got ${warmupSteps}`);
+  if (!(totalSteps > 0) || !Number.isInteger(totalSteps))
+    throw new Error(`the cosine schedule needs a positive whole number of steps, got ${totalSteps}`);
+  if (!(warmupSteps >= 0) || !Number.isInteger(warmupSteps))
+    throw new Error(`warm-up steps must be a non-negative integer, got ${warmupSteps}`);
   const warmupSlope = warmupSteps > 0 ? (baseLr - warmupLr) / warmupSteps : 0;
   return {
     totalSteps,
@@ -75,7 +77,8 @@ export function constantSchedule(baseLr: number, totalSteps: number, warmupSteps
 
 /** The schedule of an experiment, given the iterations of one epoch (as SkateFormer's main.py sizes it). */
 export function scheduleFromConfig(optim: ExperimentConfig['optim'], itersPerEpoch: number): LrSchedule {
-  if (!Number.isInteger(itersPerEpoch) || itersPerEpoch < 1) throw new Error(`an epoch must have at least one iteration, got ${itersPerEpoch}`);
+  if (!Number.isInteger(itersPerEpoch) || itersPerEpoch < 1)
+    throw new Error(`an epoch must have at least one iteration, got ${itersPerEpoch}`);
   const totalSteps = Math.trunc(optim.epochs * itersPerEpoch);
   const warmupSteps = Math.trunc(optim.warmupEpochs * itersPerEpoch);
   return optim.schedule === 'cosine'

@@ -32,10 +32,23 @@ import { getLayout } from '../graph/layout.js';
 import { Optimizer } from './optimizer.js';
 import { randomStream, shuffled, streamSeed } from '../core/random.js';
 import { scheduleFromConfig } from './schedule.js';
-import { type BatchPosition, type ObjectiveTargets, type TrainingObjective, classificationObjective } from './objective.js';
+import {
+  type BatchPosition,
+  type ObjectiveTargets,
+  type TrainingObjective,
+  classificationObjective,
+} from './objective.js';
 import { longTailObjective } from './long-tail-objective.js';
 import { webgpuFault, type WebGpuFault } from '../engine/webgpu.js';
-import { type RunEnd, type TrainEvent, type TrainingCallback, type TrainingRun, type ValidationScores, ZERO_SUMS, runFolderCallbacks } from './callbacks.js';
+import {
+  type RunEnd,
+  type TrainEvent,
+  type TrainingCallback,
+  type TrainingRun,
+  type ValidationScores,
+  ZERO_SUMS,
+  runFolderCallbacks,
+} from './callbacks.js';
 import { SkelactError } from '../core/errors.js';
 
 export { RUN_FILES, type TrainEvent } from './callbacks.js';
@@ -103,7 +116,9 @@ export class TrainingDivergedError extends SkelactError {
     const what = Number.isFinite(loss) ? `the gradient norm is ${gradNorm}` : `the loss is ${loss}`;
     super(
       `training diverged: ${what} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr}); ` +
-        (lastCheckpoint ? `the last good checkpoint (epoch ${checkpointEpoch}) is ${lastCheckpoint}` : 'no checkpoint was written yet') +
+        (lastCheckpoint
+          ? `the last good checkpoint (epoch ${checkpointEpoch}) is ${lastCheckpoint}`
+          : 'no checkpoint was written yet') +
         '. Lower optim.lr, raise optim.warmupEpochs or turn on optim.clipGradNorm.',
     );
   }
@@ -127,14 +142,18 @@ export class GpuFaultError extends SkelactError {
     readonly checkpointEpoch: number | undefined,
   ) {
     const where = `at epoch ${epoch + 1}, step ${step + 1}`;
-    const kept = lastCheckpoint ? `The last checkpoint (epoch ${checkpointEpoch}) is kept: ${lastCheckpoint}; resume from it.` : 'No checkpoint was written yet.';
+    const kept = lastCheckpoint
+      ? `The last checkpoint (epoch ${checkpointEpoch}) is kept: ${lastCheckpoint}; resume from it.`
+      : 'No checkpoint was written yet.';
     const smaller = Math.max(1, Math.floor(passSize / 2));
     const what =
       fault.kind === 'device-lost'
         ? `the GPU device was lost ${where} (${fault.message}); training stopped.`
         : fault.kind === 'out-of-memory'
           ? `the GPU ran out of memory ${where} with ${passSize} samples per pass (${fault.message}). ` +
-            (passSize > 1 ? `Try optim.microBatch ${smaller} (the same batch in ${Math.ceil(passSize / smaller)} passes, gradients summed) or optim.batchSize ${smaller}.` : 'One sample per pass does not fit: use a smaller model or a GPU with more memory.')
+            (passSize > 1
+              ? `Try optim.microBatch ${smaller} (the same batch in ${Math.ceil(passSize / smaller)} passes, gradients summed) or optim.batchSize ${smaller}.`
+              : 'One sample per pass does not fit: use a smaller model or a GPU with more memory.')
           : `the GPU device refused a call ${where} (${fault.message}), so its results would be wrong; training stopped. Please report this with the engine line.`;
     super(`${what} ${kept}`);
   }
@@ -150,7 +169,14 @@ function stopOnGpuFault(run: TrainingRun): void {
   if (!fault) return;
   const { optim } = run.config;
   const passSize = Math.min(optim.batchSize, optim.microBatch ?? optim.batchSize);
-  throw new GpuFaultError(fault, run.counters.epoch, run.counters.step, passSize, run.checkpoint?.dir, run.checkpoint?.epoch);
+  throw new GpuFaultError(
+    fault,
+    run.counters.epoch,
+    run.counters.step,
+    passSize,
+    run.checkpoint?.dir,
+    run.checkpoint?.epoch,
+  );
 }
 
 /** One objective's part in a step: the term and its batch targets, when it has any. */
@@ -182,7 +208,10 @@ async function batchGradients(
    * A tensor's micro-batch pieces along its batch axis. `owned` tensors were made here from
    * host arrays: once split, the whole is disposed (the pieces are, in the finally below).
    */
-  const split = <T extends tf.Tensor>(t: T | undefined, options: { axis?: number; owned?: boolean } = {}): T[] | undefined => {
+  const split = <T extends tf.Tensor>(
+    t: T | undefined,
+    options: { axis?: number; owned?: boolean } = {},
+  ): T[] | undefined => {
     if (t === undefined) return undefined;
     if (sizes.length === 1) return [t];
     const pieces = tf.split(t, sizes, options.axis ?? 0) as T[];
@@ -192,7 +221,9 @@ async function batchGradients(
   const xs = split(inputs.batch.x)!;
   const indexTs = split(inputs.batch.indexT);
   const labels = split(inputs.labels)!;
-  const termTargets = terms.map(({ targets }) => (targets ? split(targets.tensor, { axis: targets.batchAxis, owned: true }) : undefined));
+  const termTargets = terms.map(({ targets }) =>
+    targets ? split(targets.tensor, { axis: targets.batchAxis, owned: true }) : undefined,
+  );
   const lossOf = (out: ReturnType<SkeletonModel['forward']>, m: number): tf.Scalar => {
     const losses = terms.map(({ objective }, k) => objective.loss(out, labels[m], termTargets[k]?.[m], position));
     return losses.reduce((sum, loss) => tf.add(sum, loss) as tf.Scalar);
@@ -202,7 +233,13 @@ async function batchGradients(
   let grads: tf.NamedTensorMap | undefined;
   // A split step can be stopped between its micro-batches; the forwards already run have moved
   // the batch-norm statistics, which a dropped step must not keep: they are put back.
-  const statistics = sizes.length > 1 && signal ? model.params.entries().filter(([info]) => !info.trainable).map(([, v]) => [v, tf.clone(v)] as const) : [];
+  const statistics =
+    sizes.length > 1 && signal
+      ? model.params
+          .entries()
+          .filter(([info]) => !info.trainable)
+          .map(([, v]) => [v, tf.clone(v)] as const)
+      : [];
   try {
     for (const [m, size] of sizes.entries()) {
       if (m > 0) {
@@ -229,7 +266,11 @@ async function batchGradients(
         grads = part.grads;
         correct = c;
       } else {
-        const next = tf.tidy(() => ({ value: tf.add(value!, part.value) as tf.Scalar, correct: tf.add(correct!, c!) as tf.Scalar, grads: Object.fromEntries(Object.entries(grads!).map(([k, g]) => [k, tf.add(g, part.grads[k])])) }));
+        const next = tf.tidy(() => ({
+          value: tf.add(value!, part.value) as tf.Scalar,
+          correct: tf.add(correct!, c!) as tf.Scalar,
+          grads: Object.fromEntries(Object.entries(grads!).map(([k, g]) => [k, tf.add(g, part.grads[k])])),
+        }));
         tf.dispose([value, correct, c, part.value, ...Object.values(grads), ...Object.values(part.grads)]);
         ({ value, correct, grads } = next);
       }
@@ -243,7 +284,10 @@ async function batchGradients(
 }
 
 /** Train and validation sample indices of an experiment. */
-export function experimentSplits(cache: SkeletonCache, config: ExperimentConfig): { train: number[]; validation: number[] } {
+export function experimentSplits(
+  cache: SkeletonCache,
+  config: ExperimentConfig,
+): { train: number[]; validation: number[] } {
   const train = cache.split(config.data.benchmark, 'train');
   const share = config.data.validationShare;
   if (share <= 0) return { train: [...train], validation: [...cache.split(config.data.benchmark, 'test')] };
@@ -251,12 +295,14 @@ export function experimentSplits(cache: SkeletonCache, config: ExperimentConfig)
   const byLabel = indicesByLabel(train, cache.labels);
   const held = new Set<number>();
   for (const [label, list] of [...byLabel].sort((a, b) => a[0] - b[0])) {
-    const picked = shuffled(list, randomStream(config.seed, 'holdout', label)).slice(0, Math.round(share * list.length));
+    const picked = shuffled(list, randomStream(config.seed, 'holdout', label)).slice(
+      0,
+      Math.round(share * list.length),
+    );
     for (const i of picked) held.add(i);
   }
   return { train: train.filter((i) => !held.has(i)), validation: train.filter((i) => held.has(i)) };
 }
-
 
 /** Training samples per class (label order): the long-tail losses' n_c, and what evaluation groups classes by. */
 export function trainCountsOf(cache: SkeletonCache, train: readonly number[]): number[] {
@@ -266,30 +312,57 @@ export function trainCountsOf(cache: SkeletonCache, train: readonly number[]): n
 }
 
 /** The config's classification term: its `longTail` loss (with BRL's mixup) when it has that section, else cross-entropy. */
-export function objectivesFor(config: ExperimentConfig, model: SkeletonModel, cache: SkeletonCache, trainCounts: readonly number[]): TrainingObjective[] {
+export function objectivesFor(
+  config: ExperimentConfig,
+  model: SkeletonModel,
+  cache: SkeletonCache,
+  trainCounts: readonly number[],
+): TrainingObjective[] {
   if (!config.longTail) return [classificationObjective(config.optim.labelSmoothing)];
-  return [longTailObjective({ config: { ...config, longTail: config.longTail }, counts: trainCounts, layout: getLayout(cache.manifest.layout), model })];
+  return [
+    longTailObjective({
+      config: { ...config, longTail: config.longTail },
+      counts: trainCounts,
+      layout: getLayout(cache.manifest.layout),
+      model,
+    }),
+  ];
 }
 
 /** Trains `model` as `config` says; see the module comment. */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { config, model, data: cache } = options;
   const untilEpoch = options.epochs ?? config.optim.epochs;
-  if (!Number.isInteger(untilEpoch) || untilEpoch < 1) throw new Error(`epochs must be a positive integer, got ${untilEpoch}`);
-  if (untilEpoch > config.optim.epochs) throw new Error(`epochs (${untilEpoch}) exceeds the config's optim.epochs (${config.optim.epochs}), which sizes the schedule`);
+  if (!Number.isInteger(untilEpoch) || untilEpoch < 1)
+    throw new Error(`epochs must be a positive integer, got ${untilEpoch}`);
+  if (untilEpoch > config.optim.epochs)
+    throw new Error(
+      `epochs (${untilEpoch}) exceeds the config's optim.epochs (${config.optim.epochs}), which sizes the schedule`,
+    );
   const splits = experimentSplits(cache, config);
-  const trainLoader = new SkeletonLoader({ cache, indices: splits.train, config, model, training: true, batchSize: config.optim.batchSize, referencePool: splits.train });
+  const trainLoader = new SkeletonLoader({
+    cache,
+    indices: splits.train,
+    config,
+    model,
+    training: true,
+    batchSize: config.optim.batchSize,
+    referencePool: splits.train,
+  });
   const itersPerEpoch = trainLoader.batchesPerEpoch;
   const trainCounts = trainCountsOf(cache, splits.train);
   const schedule = scheduleFromConfig(config.optim, itersPerEpoch);
   // Objectives (the text loss, …) were built by the caller, their parameters already in the model.
   const given = options.objectives ?? [];
-  const objectives = given.some((o) => o.classifies) ? [...given] : [...objectivesFor(config, model, cache, trainCounts), ...given];
+  const objectives = given.some((o) => o.classifies)
+    ? [...given]
+    : [...objectivesFor(config, model, cache, trainCounts), ...given];
   checkSectionObjectives(config, objectives);
   const meta = modelMetaOf(config, cache, trainCounts, objectives, options.provenance);
   let callbacks = options.callbacks;
   if (!callbacks) {
-    if (options.outDir === undefined) throw new Error('train() needs callbacks or an outDir (the run folder of the default callbacks)');
+    if (options.outDir === undefined)
+      throw new Error('train() needs callbacks or an outDir (the run folder of the default callbacks)');
     callbacks = runFolderCallbacks(options.outDir, options);
   }
   const optimizer = optimizerOf(config, model);
@@ -312,7 +385,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const each = async (hook: (callback: TrainingCallback) => unknown) => {
     const before = run.checkpoint;
     for (const callback of callbacks) await hook(callback);
-    if (run.checkpoint && run.checkpoint !== before) report({ type: 'checkpoint', dir: run.checkpoint.dir, epoch: run.counters.epoch, batch: run.counters.batch });
+    if (run.checkpoint && run.checkpoint !== before)
+      report({ type: 'checkpoint', dir: run.checkpoint.dir, epoch: run.counters.epoch, batch: run.counters.batch });
   };
   const finish = async (status: RunEnd['status']): Promise<TrainResult> => {
     const { epoch, step, history, best } = run.counters;
@@ -336,7 +410,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const c = run.counters;
     /** Stops at an iteration boundary: the stop callbacks (a checkpoint), then the end ones. */
     const stop = async (epochStarted: number, trainSeconds?: number): Promise<TrainResult> => {
-      c.running = { ...c.running, ...(trainSeconds !== undefined ? { trainSeconds } : {}), seconds: (performance.now() - epochStarted) / 1000 };
+      c.running = {
+        ...c.running,
+        ...(trainSeconds !== undefined ? { trainSeconds } : {}),
+        seconds: (performance.now() - epochStarted) / 1000,
+      };
       await each((cb) => cb.stop?.(run));
       return finish('aborted');
     };
@@ -369,9 +447,26 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           seconds: (now - epochStarted) / 1000,
           lastLr: lr,
         };
-        const record = { step: c.step, epoch: epoch + c.batch / itersPerEpoch, lr, loss, accuracy: correct / host.size };
+        const record = {
+          step: c.step,
+          epoch: epoch + c.batch / itersPerEpoch,
+          lr,
+          loss,
+          accuracy: correct / host.size,
+        };
         for (const callback of callbacks) callback.step?.(run, record);
-        report({ type: 'step', epoch, batch: c.batch, itersPerEpoch, step: c.step, lr, loss, accuracy: correct / host.size, gradNorm, samplesPerSecond: c.running.seen / Math.max(1e-9, c.running.trainSeconds) });
+        report({
+          type: 'step',
+          epoch,
+          batch: c.batch,
+          itersPerEpoch,
+          step: c.step,
+          lr,
+          loss,
+          accuracy: correct / host.size,
+          gradNorm,
+          samplesPerSecond: c.running.seen / Math.max(1e-9, c.running.trainSeconds),
+        });
       }
 
       // End of epoch: validation, then the callbacks (best model, logs, checkpoint).
@@ -389,7 +484,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const before = run.checkpoint;
       for (const callback of callbacks) await callback.epochEnd?.(run, { metrics, best });
       report({ type: 'epoch', metrics, best });
-      if (run.checkpoint && run.checkpoint !== before) report({ type: 'checkpoint', dir: run.checkpoint.dir, epoch: c.epoch, batch: c.batch });
+      if (run.checkpoint && run.checkpoint !== before)
+        report({ type: 'checkpoint', dir: run.checkpoint.dir, epoch: c.epoch, batch: c.batch });
     }
     return await finish('complete');
   } finally {
@@ -401,13 +497,21 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 function checkSectionObjectives(config: ExperimentConfig, objectives: readonly TrainingObjective[]): void {
   for (const section of ['text'] as const) {
     if (config[section] && !objectives.some((o) => o.section === section)) {
-      throw new Error(`the config's '${section}' section needs its training objective in train({ objectives }) (for 'text': gapTextObjective from src/text-priors)`);
+      throw new Error(
+        `the config's '${section}' section needs its training objective in train({ objectives }) (for 'text': gapTextObjective from src/text-priors)`,
+      );
     }
   }
 }
 
 /** What every model a run saves records besides its weights (the objectives add theirs). */
-function modelMetaOf(config: ExperimentConfig, cache: SkeletonCache, trainCounts: number[], objectives: readonly TrainingObjective[], provenance?: Readonly<Record<string, string | number>>): ModelMeta {
+function modelMetaOf(
+  config: ExperimentConfig,
+  cache: SkeletonCache,
+  trainCounts: number[],
+  objectives: readonly TrainingObjective[],
+  provenance?: Readonly<Record<string, string | number>>,
+): ModelMeta {
   let meta: ModelMeta = {
     layout: cache.manifest.layout,
     classNames: cache.manifest.classNames,
@@ -449,7 +553,12 @@ function optimizerOf(config: ExperimentConfig, model: SkeletonModel): Optimizer 
  * clipping, the update. Returns the batch as the objectives left it and [loss, correct, gradient
  * norm], or undefined when the run was stopped between micro-batches (nothing applied).
  */
-async function optimiserStep(run: TrainingRun, objectives: readonly TrainingObjective[], loaded: HostBatch, lr: number): Promise<{ host: HostBatch; stats: Float32Array } | undefined> {
+async function optimiserStep(
+  run: TrainingRun,
+  objectives: readonly TrainingObjective[],
+  loaded: HostBatch,
+  lr: number,
+): Promise<{ host: HostBatch; stats: Float32Array } | undefined> {
   const { config, model, optimizer, counters: c } = run;
   const position = { epoch: c.epoch, batch: c.batch };
   let host = loaded;
@@ -464,7 +573,16 @@ async function optimiserStep(run: TrainingRun, objectives: readonly TrainingObje
   let value: tf.Scalar | undefined;
   let clipped: ReturnType<typeof clipGradNorm> | undefined;
   try {
-    const computed = await batchGradients(model, inputs, optimizer.variables(), config, c.step, position, terms, run.signal);
+    const computed = await batchGradients(
+      model,
+      inputs,
+      optimizer.variables(),
+      config,
+      c.step,
+      position,
+      terms,
+      run.signal,
+    );
     if (!computed) return undefined;
     ({ value, grads, correct: kept.correct } = computed);
     clipped = clipGradNorm(grads, config.optim.clipGradNorm);
@@ -473,7 +591,8 @@ async function optimiserStep(run: TrainingRun, objectives: readonly TrainingObje
     packed.dispose();
     stopOnGpuFault(run);
     const [loss, , norm] = stats;
-    if (!Number.isFinite(loss) || !Number.isFinite(norm)) throw new TrainingDivergedError(c.epoch, c.step, loss, lr, run.checkpoint?.dir, run.checkpoint?.epoch, norm);
+    if (!Number.isFinite(loss) || !Number.isFinite(norm))
+      throw new TrainingDivergedError(c.epoch, c.step, loss, lr, run.checkpoint?.dir, run.checkpoint?.epoch, norm);
     optimizer.applyGradients(clipped.grads, lr);
     return { host, stats };
   } catch (e) {
@@ -484,7 +603,13 @@ async function optimiserStep(run: TrainingRun, objectives: readonly TrainingObje
     disposeModelInputs(inputs);
     // Targets the objectives made for a step that never ran (an error before batchGradients split them).
     tf.dispose(terms.flatMap(({ targets }) => (targets && !targets.tensor.isDisposed ? [targets.tensor] : [])));
-    tf.dispose([value, kept.correct, clipped?.norm, ...(grads ? Object.values(grads) : []), ...(clipped ? Object.values(clipped.grads) : [])]);
+    tf.dispose([
+      value,
+      kept.correct,
+      clipped?.norm,
+      ...(grads ? Object.values(grads) : []),
+      ...(clipped ? Object.values(clipped.grads) : []),
+    ]);
   }
 }
 
@@ -492,7 +617,11 @@ async function optimiserStep(run: TrainingRun, objectives: readonly TrainingObje
  * The end of an epoch's batches: its metrics (with the validation scores), the best epoch so
  * far, and the counters moved on to the next epoch (what a checkpoint then saves).
  */
-function closeEpoch(run: TrainingRun, val: ValidationScores | undefined, epochStarted: number): { metrics: EpochMetrics; best: boolean } {
+function closeEpoch(
+  run: TrainingRun,
+  val: ValidationScores | undefined,
+  epochStarted: number,
+): { metrics: EpochMetrics; best: boolean } {
   const c = run.counters;
   const completed = c.epoch + 1;
   let best = false;

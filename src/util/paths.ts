@@ -19,7 +19,8 @@ export function packageRoot(): string {
       }
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the skelact package root (no package.json named skelact above this module)');
+    if (parent === dir)
+      throw new Error('cannot find the skelact package root (no package.json named skelact above this module)');
     dir = parent;
   }
 }

@@ -24,7 +24,8 @@ export function printableMessage(text: string): string {
  */
 export function printableValue(text: string, max = 40): string {
   const bad = text.match(UNPRINTABLE_IN_VALUE)?.length ?? 0;
-  if (text.length > 0 && bad / [...text].length > 0.25) return `binary data (${bad} of ${[...text].length} characters unprintable)`;
+  if (text.length > 0 && bad / [...text].length > 0.25)
+    return `binary data (${bad} of ${[...text].length} characters unprintable)`;
   const chars = [...text];
   const short = chars.length > max ? `${chars.slice(0, max).join('')}…` : text;
   return `"${short.replace(UNPRINTABLE_IN_VALUE, escape)}"`;
@@ -33,6 +34,7 @@ export function printableValue(text: string, max = 40): string {
 /** Bytes from a file as text for a message: printable ASCII as is, every other byte as \xNN. */
 export function printableBytes(bytes: Uint8Array): string {
   let out = '';
-  for (const b of bytes) out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  for (const b of bytes)
+    out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
   return out;
 }

@@ -41,9 +41,16 @@ export function checkReplaceable(path: string, rule: ReplaceRule): void {
   if (!rule.isOwnKind(path)) {
     const entries = st.isDirectory() ? readdirSync(path).length : 0;
     const holds = st.isDirectory() ? `a folder of ${entries} entr${entries === 1 ? 'y' : 'ies'}` : 'a file';
-    throw new OutputInTheWayError(path, `${path} exists and is not ${rule.kind} (it is ${holds}); skelact does not replace it: ${avoid}`);
+    throw new OutputInTheWayError(
+      path,
+      `${path} exists and is not ${rule.kind} (it is ${holds}); skelact does not replace it: ${avoid}`,
+    );
   }
-  if (!rule.replace) throw new OutputInTheWayError(path, `${path} already holds ${rule.kind}: ${rule.howToReplace ? `${rule.howToReplace}, or ` : ''}${avoid}`);
+  if (!rule.replace)
+    throw new OutputInTheWayError(
+      path,
+      `${path} already holds ${rule.kind}: ${rule.howToReplace ? `${rule.howToReplace}, or ` : ''}${avoid}`,
+    );
 }
 
 /** Whether a file is an SVG (so a plot may replace it): its first bytes open an <svg> or XML document. */
@@ -56,4 +63,9 @@ export function isSvgFile(path: string): boolean {
 }
 
 /** The rule for an SVG plot: replaces an SVG, nothing else. */
-export const SVG_OUTPUT: ReplaceRule = { kind: 'an SVG file', isOwnKind: isSvgFile, replace: true, howToAvoid: 'choose another path for the plot' };
+export const SVG_OUTPUT: ReplaceRule = {
+  kind: 'an SVG file',
+  isOwnKind: isSvgFile,
+  replace: true,
+  howToAvoid: 'choose another path for the plot',
+};

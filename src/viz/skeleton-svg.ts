@@ -36,13 +36,16 @@ export function layoutYUp(layout: Layout): boolean {
 }
 
 export function renderSkeletonSvg(clip: SkeletonClip, layout: Layout, options: SkeletonSvgOptions = {}): string {
-  if (clip.joints !== layout.numJoints) throw new Error(`clip has ${clip.joints} joints, layout ${layout.name} has ${layout.numJoints}`);
+  if (clip.joints !== layout.numJoints)
+    throw new Error(`clip has ${clip.joints} joints, layout ${layout.name} has ${layout.numJoints}`);
   const panels = Math.max(1, Math.min(options.panels ?? 8, clip.frames));
   const size = options.panelSize ?? 160;
   const [ax, ay] = options.axes ?? [0, 1];
   const yUp = options.yUp ?? layoutYUp(layout);
   const { persons: M, frames: T, joints: V, channels: C } = clip;
-  const frames = Array.from({ length: panels }, (_, i) => (panels === 1 ? 0 : Math.round((i * (T - 1)) / (panels - 1))));
+  const frames = Array.from({ length: panels }, (_, i) =>
+    panels === 1 ? 0 : Math.round((i * (T - 1)) / (panels - 1)),
+  );
   const present = (m: number, t: number, v: number) => {
     const o = ((m * T + t) * V + v) * C;
     for (let c = 0; c < C; c++) if (clip.data[o + c] !== 0) return true;
@@ -78,7 +81,9 @@ export function renderSkeletonSvg(clip: SkeletonClip, layout: Layout, options: S
   const width = panels * size;
   const height = size + titleHeight + 16;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
+  );
   parts.push(`<rect width="100%" height="100%" fill="white"/>`);
   if (options.title) parts.push(`<text x="6" y="16" font-size="13">${escapeXml(options.title)}</text>`);
   frames.forEach((t, i) => {
@@ -88,7 +93,9 @@ export function renderSkeletonSvg(clip: SkeletonClip, layout: Layout, options: S
     // the colour camera's picture (the subject's left on the viewer's right).
     const px = (m: number, v: number) => ox + (yUp ? -1 : 1) * (value(m, t, v, ax) - cx) * scale;
     const py = (m: number, v: number) => oy + (yUp ? -1 : 1) * (value(m, t, v, ay) - cy) * scale;
-    parts.push(`<g><rect x="${i * size + 1}" y="${titleHeight + 1}" width="${size - 2}" height="${size - 2}" fill="none" stroke="#ddd"/>`);
+    parts.push(
+      `<g><rect x="${i * size + 1}" y="${titleHeight + 1}" width="${size - 2}" height="${size - 2}" fill="none" stroke="#ddd"/>`,
+    );
     for (let m = 0; m < M; m++) {
       const dash = PERSON_DASH[m % PERSON_DASH.length];
       for (const [c, p] of layout.bones) {
@@ -99,10 +106,13 @@ export function renderSkeletonSvg(clip: SkeletonClip, layout: Layout, options: S
         );
       }
       for (let v = 0; v < V; v++) {
-        if (present(m, t, v)) parts.push(`<circle cx="${px(m, v).toFixed(1)}" cy="${py(m, v).toFixed(1)}" r="2" fill="#222"/>`);
+        if (present(m, t, v))
+          parts.push(`<circle cx="${px(m, v).toFixed(1)}" cy="${py(m, v).toFixed(1)}" r="2" fill="#222"/>`);
       }
     }
-    parts.push(`<text x="${i * size + 6}" y="${titleHeight + size + 12}" font-size="11" fill="#444">frame ${t}</text></g>`);
+    parts.push(
+      `<text x="${i * size + 6}" y="${titleHeight + size + 12}" font-size="11" fill="#444">frame ${t}</text></g>`,
+    );
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

@@ -35,7 +35,12 @@ test('synth → prepare → inspect, with --json output; commands without tensor
   const cache = join(dir, 'cache');
   const prep = skelact('prepare', 'ntu', '--raw', raw, '--out', cache, '--json');
   t.is(prep.code, 0, prep.stderr);
-  const p = JSON.parse(prep.stdout) as { samples: number; skipped: number; failed: unknown[]; splits: Record<string, { train: number; test: number }> };
+  const p = JSON.parse(prep.stdout) as {
+    samples: number;
+    skipped: number;
+    failed: unknown[];
+    splits: Record<string, { train: number; test: number }>;
+  };
   t.is(p.samples + p.skipped, 42);
   t.deepEqual(p.failed, []);
   t.is(p.splits['ntu60-xsub'].train + p.splits['ntu60-xsub'].test, p.samples);
@@ -50,10 +55,17 @@ test('synth → prepare → inspect, with --json output; commands without tensor
   t.deepEqual([i.kind, i.samples, i.layout], ['cache', p.samples, 'ntu-25']);
   t.regex(readFileSync(join(dir, 'plot.svg'), 'utf8'), /^<svg [^>]*>[\s\S]*<line /);
 
-  const file = join(raw, readdirSync(raw).find((f) => f.endsWith('.skeleton'))!);
+  const file = join(
+    raw,
+    readdirSync(raw).find((f) => f.endsWith('.skeleton'))!,
+  );
   const raw1 = skelact('inspect', file, '--json');
   t.is(raw1.code, 0, raw1.stderr);
-  const r1 = JSON.parse(raw1.stdout) as { format: string; ntu: { bodies: unknown[] }; samples: Array<{ joints: number }> };
+  const r1 = JSON.parse(raw1.stdout) as {
+    format: string;
+    ntu: { bodies: unknown[] };
+    samples: Array<{ joints: number }>;
+  };
   t.is(r1.format, 'ntu');
   t.true(r1.ntu.bodies.length >= 1);
   t.is(r1.samples[0].joints, 25);
@@ -61,10 +73,29 @@ test('synth → prepare → inspect, with --json output; commands without tensor
 
 test('generic records from synth --format generic prepare into a kinect-20 cache with the records split', (t) => {
   const dir = tmp();
-  t.is(skelact('synth', '--out', join(dir, 'raw'), '--format', 'generic', '--layout', 'kinect-20', '--samples-per-class', '2', '--quiet').code, 0);
+  t.is(
+    skelact(
+      'synth',
+      '--out',
+      join(dir, 'raw'),
+      '--format',
+      'generic',
+      '--layout',
+      'kinect-20',
+      '--samples-per-class',
+      '2',
+      '--quiet',
+    ).code,
+    0,
+  );
   const r = skelact('prepare', 'generic', '--raw', join(dir, 'raw'), '--out', join(dir, 'cache'), '--json');
   t.is(r.code, 0, r.stderr);
-  const p = JSON.parse(r.stdout) as { layout: string; samples: number; classes: number; splits: Record<string, { train: number; test: number }> };
+  const p = JSON.parse(r.stdout) as {
+    layout: string;
+    samples: number;
+    classes: number;
+    splits: Record<string, { train: number; test: number }>;
+  };
   t.is(p.layout, 'kinect-20');
   t.is(p.samples, 42);
   t.is(p.classes, 21);

@@ -7,7 +7,13 @@ test('library messages name option fields; the CLI shows the flags users type', 
   t.is(flagOf('raw'), '--raw');
   t.is(flagOf('allowOtherData'), '--allow-other-data');
   t.is(flagOf('alignment'), '--align');
-  t.is(withFlags(`${optionName('alignment')} must be one of ctrgcn, pyskl, none`), '--align must be one of ctrgcn, pyskl, none');
-  t.is(withFlags(`add ${optionName('allowOtherData')}, or use ${optionName('backend')} wasm`), 'add --allow-other-data, or use --backend wasm');
+  t.is(
+    withFlags(`${optionName('alignment')} must be one of ctrgcn, pyskl, none`),
+    '--align must be one of ctrgcn, pyskl, none',
+  );
+  t.is(
+    withFlags(`add ${optionName('allowOtherData')}, or use ${optionName('backend')} wasm`),
+    'add --allow-other-data, or use --backend wasm',
+  );
   t.is(withFlags('a message with `code` and no option'), 'a message with `code` and no option');
 });

@@ -33,7 +33,10 @@ const run = join(work, 'run');
 
 test.before(() => {
   const config = join(work, 'config.json');
-  const base = JSON.parse(readFileSync(join(ROOT, 'configs/small/stgcn-synthetic.json'), 'utf8')) as Record<string, unknown>;
+  const base = JSON.parse(readFileSync(join(ROOT, 'configs/small/stgcn-synthetic.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   writeFileSync(config, JSON.stringify({ ...base, optim: { ...(base.optim as object), epochs: 1, batchSize: 8 } }));
   for (const r of [
     skelact('synth', '--out', raw, '--samples-per-class', '3', '--quiet'),
@@ -54,7 +57,7 @@ function maxRelative(a: Float32Array, b: Float32Array): number {
   return a.length === b.length ? diff / scale : Infinity;
 }
 
-test.serial('export --format onnx, then eval and predict with --engine onnx give --engine tfjs\'s scores', (t) => {
+test.serial("export --format onnx, then eval and predict with --engine onnx give --engine tfjs's scores", (t) => {
   const onnx = join(work, 'model.onnx');
   let r = skelact('export', join(run, 'best'), '--format', 'onnx', '--out', onnx, '--json');
   t.is(r.code, 0, r.stderr);
@@ -67,7 +70,20 @@ test.serial('export --format onnx, then eval and predict with --engine onnx give
   r = skelact('eval', '--model', join(run, 'best'), '--data', cache, '--scores', join(work, 'scores-tfjs'), '--json');
   t.is(r.code, 0, r.stderr);
   const tfjs = JSON.parse(r.stdout) as { top1: number; engine: string };
-  r = skelact('eval', '--model', onnx, '--engine', 'onnx', '--data', cache, '--scores', join(work, 'scores-onnx'), '--plot', join(work, 'confusion-onnx.svg'), '--json');
+  r = skelact(
+    'eval',
+    '--model',
+    onnx,
+    '--engine',
+    'onnx',
+    '--data',
+    cache,
+    '--scores',
+    join(work, 'scores-onnx'),
+    '--plot',
+    join(work, 'confusion-onnx.svg'),
+    '--json',
+  );
   t.is(r.code, 0, r.stderr);
   const viaOnnx = JSON.parse(r.stdout) as { top1: number; engine: string; samples: number };
   t.is(tfjs.engine, 'tfjs');
@@ -78,17 +94,27 @@ test.serial('export --format onnx, then eval and predict with --engine onnx give
   t.true(a.length > 0);
   t.true(maxRelative(a, b) <= 1e-4, `scores differ by ${maxRelative(a, b)}`);
 
-  const file = join(raw, readdirSync(raw).find((f) => f.endsWith('.skeleton'))!);
+  const file = join(
+    raw,
+    readdirSync(raw).find((f) => f.endsWith('.skeleton'))!,
+  );
   const predict = (model: string) => {
     const p = skelact('predict', '--model', model, file, '--top', '3', '--json');
     t.is(p.code, 0, p.stderr);
-    return JSON.parse(p.stdout) as { engine: string; predictions: Array<{ top: Array<{ class: string; probability: number }> }> };
+    return JSON.parse(p.stdout) as {
+      engine: string;
+      predictions: Array<{ top: Array<{ class: string; probability: number }> }>;
+    };
   };
   const pt = predict(join(run, 'best'));
   const po = predict(onnx);
   t.is(po.engine, 'onnx', '.onnx files default to the ONNX engine');
-  t.deepEqual(po.predictions[0].top.map((x) => x.class), pt.predictions[0].top.map((x) => x.class));
-  for (let i = 0; i < 3; i++) t.true(Math.abs(po.predictions[0].top[i].probability - pt.predictions[0].top[i].probability) <= 1e-5);
+  t.deepEqual(
+    po.predictions[0].top.map((x) => x.class),
+    pt.predictions[0].top.map((x) => x.class),
+  );
+  for (let i = 0; i < 3; i++)
+    t.true(Math.abs(po.predictions[0].top[i].probability - pt.predictions[0].top[i].probability) <= 1e-5);
 
   // Human output names what ran.
   r = skelact('export', join(run, 'best'), '--format', 'onnx', '--out', join(work, 'q.onnx'), '--quantize', 'uint8');
@@ -114,7 +140,10 @@ test.serial('bad choices are refused: engine and file kind, ONNX quantisation, b
   }
   const manifest = join(work, 'old-model');
   spawnSync('cp', ['-r', join(run, 'best'), manifest]);
-  writeFileSync(join(manifest, 'model.json'), readFileSync(join(manifest, 'model.json'), 'utf8').replace('"version": 1', '"version": 4'));
+  writeFileSync(
+    join(manifest, 'model.json'),
+    readFileSync(join(manifest, 'model.json'), 'utf8').replace('"version": 1', '"version": 4'),
+  );
   r = skelact('export', manifest, '--format', 'onnx', '--out', out);
   t.is(r.code, 1);
   t.regex(r.stderr, /model format version 4; this skelact reads version 1/);
@@ -124,8 +153,23 @@ test.serial('bad choices are refused: engine and file kind, ONNX quantisation, b
 test.serial('the stream classifier gives the same events on the ONNX engine (pushAsync) as on tfjs', async (t) => {
   await initBackend('wasm');
   const dir = join(work, 'stream');
-  const model = createModel({ kind: 'skateformer', preset: 'realtime', frames: 32 }, { layout: 'ntu-25', classes: 3, frames: 32, persons: 1 }, 9);
-  await saveModel(join(dir, 'model'), model, { layout: 'ntu-25', classNames: ['kick', 'wave', 'sit'], modality: 'j', sampling: 'skateformer', testCrop: 0.95, minLength: 32, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'x', frames: 32, sampling: 'skateformer', minLength: 32 }, preprocessing: { alignment: 'ctrgcn' } });
+  const model = createModel(
+    { kind: 'skateformer', preset: 'realtime', frames: 32 },
+    { layout: 'ntu-25', classes: 3, frames: 32, persons: 1 },
+    9,
+  );
+  await saveModel(join(dir, 'model'), model, {
+    layout: 'ntu-25',
+    classNames: ['kick', 'wave', 'sit'],
+    modality: 'j',
+    sampling: 'skateformer',
+    testCrop: 0.95,
+    minLength: 32,
+    fillMissingPersons: 'zeros',
+    normalize: 'none',
+    data: { benchmark: 'x', frames: 32, sampling: 'skateformer', minLength: 32 },
+    preprocessing: { alignment: 'ctrgcn' },
+  });
   model.dispose();
   const r = skelact('export', join(dir, 'model'), '--format', 'onnx', '--out', join(dir, 'model.onnx'), '--quiet');
   t.is(r.code, 0, r.stderr);
@@ -133,7 +177,16 @@ test.serial('the stream classifier gives the same events on the ONNX engine (pus
   const random = prng(5);
   const frames: StreamFrame[] = Array.from({ length: 120 }, (_, i) => ({
     timestampMs: i * 33.4,
-    persons: i % 37 === 5 ? null : [Array.from({ length: joints }, (_, j) => [Math.sin(i / 9 + j) + 0.1 * random(), j / 10 + 0.1 * random(), 2 + 0.05 * random()])],
+    persons:
+      i % 37 === 5
+        ? null
+        : [
+            Array.from({ length: joints }, (_, j) => [
+              Math.sin(i / 9 + j) + 0.1 * random(),
+              j / 10 + 0.1 * random(),
+              2 + 0.05 * random(),
+            ]),
+          ],
   }));
   const options = { stride: 8, smoothing: 0.6, startScore: 0.34, endScore: 0.2 };
   const tfjsModel = loadModel(join(dir, 'model'), createModelFromManifest);
@@ -149,12 +202,20 @@ test.serial('the stream classifier gives the same events on the ONNX engine (pus
   }
   viaTfjs.dispose();
   viaOnnx.dispose();
-  const scores = (events: StreamEvent[]) => events.filter((e): e is Extract<StreamEvent, { type: 'scores' }> => e.type === 'scores');
+  const scores = (events: StreamEvent[]) =>
+    events.filter((e): e is Extract<StreamEvent, { type: 'scores' }> => e.type === 'scores');
   t.true(scores(a).length >= 10);
-  t.deepEqual(b.map((e) => [e.type, e.timestampMs]), a.map((e) => [e.type, e.timestampMs]));
+  t.deepEqual(
+    b.map((e) => [e.type, e.timestampMs]),
+    a.map((e) => [e.type, e.timestampMs]),
+  );
   scores(a).forEach((e, i) => {
     const o = scores(b)[i];
-    t.deepEqual(o.top.map((c) => c.index), e.top.map((c) => c.index));
-    for (let k = 0; k < e.top.length; k++) t.true(Math.abs(o.top[k].score - e.top[k].score) <= 1e-5, `${o.top[k].score} vs ${e.top[k].score}`);
+    t.deepEqual(
+      o.top.map((c) => c.index),
+      e.top.map((c) => c.index),
+    );
+    for (let k = 0; k < e.top.length; k++)
+      t.true(Math.abs(o.top[k].score - e.top[k].score) <= 1e-5, `${o.top[k].score} vs ${e.top[k].score}`);
   });
 });

@@ -33,11 +33,21 @@ test.before(async () => {
 /** An experiment config for the NTU-shaped fixture: the official NTU recipe's data section at 16 frames. */
 function ntuSmallConfig(dir: string): string {
   const file = join(dir, 'ntu-small.json');
-  const official = JSON.parse(readFileSync(join(packageRoot(), 'configs', 'skateformer', 'ntu60-xsub-joint.json'), 'utf8'));
+  const official = JSON.parse(
+    readFileSync(join(packageRoot(), 'configs', 'skateformer', 'ntu60-xsub-joint.json'), 'utf8'),
+  );
   const config = {
     ...official,
     name: 'ntu-small',
-    model: { kind: 'skateformer', preset: 'ntu', embedDim: 16, depths: [1, 1], channels: [16, 32], heads: 16, mlpRatio: 2 },
+    model: {
+      kind: 'skateformer',
+      preset: 'ntu',
+      embedDim: 16,
+      depths: [1, 1],
+      channels: [16, 32],
+      heads: 16,
+      mlpRatio: 2,
+    },
     data: { ...official.data, frames: 16, minLength: 16 },
   };
   writeFileSync(file, JSON.stringify(config));
@@ -53,7 +63,19 @@ function classFile(dir: string, n: number): string {
 test('import → saved model with the official logits and the recipe pipeline; export --to pytorch → the official state dict and constructor arguments', (t) => {
   const dir = tmp();
   const out = join(dir, 'model');
-  const r = skelact('import', join(FIXTURES, 'ntu-small.pt'), '--family', 'skateformer', '--config', ntuSmallConfig(dir), '--classes', classFile(dir, 5), '--out', out, '--json');
+  const r = skelact(
+    'import',
+    join(FIXTURES, 'ntu-small.pt'),
+    '--family',
+    'skateformer',
+    '--config',
+    ntuSmallConfig(dir),
+    '--classes',
+    classFile(dir, 5),
+    '--out',
+    out,
+    '--json',
+  );
   t.is(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout) as { parameters: number; classes: number; data: Record<string, unknown> };
   t.is(summary.parameters, 50284); // the official model's parameter count (generator output)
@@ -76,10 +98,24 @@ test('import → saved model with the official logits and the recipe pipeline; e
     for (let b = 0; b < B; b++)
       for (let c = 0; c < C; c++)
         for (let f = 0; f < T; f++)
-          for (let v = 0; v < V; v++) for (let m = 0; m < M; m++) xs[((b * T + f) * M * V + m * V + v) * C + c] = xo[(((b * C + c) * T + f) * V + v) * M + m];
-    const logits = tf.tidy(() => model.forward({ x: tf.tensor4d(xs, [B, T, M * V, C]), indexT: tf.tensor2d(io.get('index_t')!.data as Float32Array, [B, T]) }, { training: false }).logits.dataSync());
+          for (let v = 0; v < V; v++)
+            for (let m = 0; m < M; m++)
+              xs[((b * T + f) * M * V + m * V + v) * C + c] = xo[(((b * C + c) * T + f) * V + v) * M + m];
+    const logits = tf.tidy(() =>
+      model
+        .forward(
+          {
+            x: tf.tensor4d(xs, [B, T, M * V, C]),
+            indexT: tf.tensor2d(io.get('index_t')!.data as Float32Array, [B, T]),
+          },
+          { training: false },
+        )
+        .logits.dataSync(),
+    );
     const expected = io.get('logits')!.data as Float32Array;
-    const err = Math.max(...Array.from(expected, (e, i) => Math.abs(e - logits[i]))) / Math.max(...Array.from(expected, Math.abs));
+    const err =
+      Math.max(...Array.from(expected, (e, i) => Math.abs(e - logits[i]))) /
+      Math.max(...Array.from(expected, Math.abs));
     t.true(err <= 1e-4, `relative error ${err}`);
   } finally {
     model.dispose();
@@ -93,10 +129,16 @@ test('import → saved model with the official logits and the recipe pipeline; e
   t.deepEqual([...exported.tensors.keys()].sort(), [...original.keys()].sort());
   for (const [name, tensor] of original) {
     if (name.endsWith('num_batches_tracked')) continue;
-    t.deepEqual(Array.from(exported.tensors.get(name)!.data as ArrayLike<number | bigint>), Array.from(tensor.data as ArrayLike<number | bigint>), name);
+    t.deepEqual(
+      Array.from(exported.tensors.get(name)!.data as ArrayLike<number | bigint>),
+      Array.from(tensor.data as ArrayLike<number | bigint>),
+      name,
+    );
   }
   // the constructor arguments recorded for Python are the ones the fixture was built with
-  const generatorArgs = JSON.parse(parseSafetensors(new Uint8Array(readFileSync(join(FIXTURES, 'ntu-small.io.safetensors')))).metadata.args) as Record<string, unknown>;
+  const generatorArgs = JSON.parse(
+    parseSafetensors(new Uint8Array(readFileSync(join(FIXTURES, 'ntu-small.io.safetensors')))).metadata.args,
+  ) as Record<string, unknown>;
   const args = JSON.parse(exported.metadata.skateformer_args) as Record<string, unknown>;
   for (const [k, v] of Object.entries(generatorArgs)) t.deepEqual(args[k], v, k);
 
@@ -110,7 +152,11 @@ for (const [label, file, pattern] of [
   ['a file that is not a checkpoint', 'not-a-checkpoint.json', /not a PyTorch checkpoint/],
   ['a truncated zip', 'truncated.pt', /the zip archive cannot be read \(truncated or damaged\?\)/],
   ['a pickle with a foreign global', 'foreign-global.pt', /refusing global posix\.system/],
-  ['a state dict of another preset', 'ucla-small.pt', /does not fit the official SkateFormer .*another preset\?.*wrong shape/],
+  [
+    'a state dict of another preset',
+    'ucla-small.pt',
+    /does not fit the official SkateFormer .*another preset\?.*wrong shape/,
+  ],
   ['a state dict of another family', 'misc.pt', /another family\?/],
 ] as const) {
   test(`import of ${label}: a clear error, nothing written`, async (t) => {
@@ -125,12 +171,25 @@ for (const [label, file, pattern] of [
     const out = join(dir, 'model');
     if (file === 'not-a-checkpoint.json') {
       // once through the command line: exit status 1 and the message on stderr
-      const r = skelact('import', source, '--family', 'skateformer', '--config', config, '--classes', classes, '--out', out);
+      const r = skelact(
+        'import',
+        source,
+        '--family',
+        'skateformer',
+        '--config',
+        config,
+        '--classes',
+        classes,
+        '--out',
+        out,
+      );
       t.is(r.code, 1);
       t.regex(r.stderr, pattern);
       t.regex(r.stderr, /not-a-checkpoint\.json/);
     } else {
-      const e = await t.throwsAsync(importPytorchCheckpoint({ checkpoint: source, family: 'skateformer', config, classes, out }));
+      const e = await t.throwsAsync(
+        importPytorchCheckpoint({ checkpoint: source, family: 'skateformer', config, classes, out }),
+      );
       t.regex(e!.message, pattern);
       t.true(e!.message.includes(file), e!.message);
     }
@@ -148,8 +207,12 @@ test('import never replaces a folder that is not a saved model, and a saved mode
   const other = join(dir, 'photos');
   mkdirSync(other);
   writeFileSync(join(other, 'keep.txt'), 'mine');
-  const run = (out: string, force = false, names = classes) => importPytorchCheckpoint({ checkpoint, family: 'skateformer', config, classes: names, out, force });
-  await t.throwsAsync(run(other), { message: /exists and is not a saved skelact model \(it is a folder of 1 entry\); skelact does not replace it: choose another option `out`/ });
+  const run = (out: string, force = false, names = classes) =>
+    importPytorchCheckpoint({ checkpoint, family: 'skateformer', config, classes: names, out, force });
+  await t.throwsAsync(run(other), {
+    message:
+      /exists and is not a saved skelact model \(it is a folder of 1 entry\); skelact does not replace it: choose another option `out`/,
+  });
   t.deepEqual(readdirSync(other), ['keep.txt']);
 
   const out = join(dir, 'model');
@@ -160,9 +223,17 @@ test('import never replaces a folder that is not a saved model, and a saved mode
   t.is(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).parameters, JSON.parse(first).parameters);
 
   // class names that do not match the head
-  await t.throwsAsync(run(join(dir, 'm2'), false, classFile(dir, 7)), { message: /lists 7 class names, the checkpoint's head has 5 classes/ });
+  await t.throwsAsync(run(join(dir, 'm2'), false, classFile(dir, 7)), {
+    message: /lists 7 class names, the checkpoint's head has 5 classes/,
+  });
   t.false(existsSync(join(dir, 'm2')));
   // a shipped class table gives the first classes of the head's size
   await run(join(dir, 'm3'), false, 'ntu');
-  t.deepEqual(JSON.parse(readFileSync(join(dir, 'm3', 'model.json'), 'utf8')).classNames, ['drink water', 'eat meal/snack', 'brushing teeth', 'brushing hair', 'drop']);
+  t.deepEqual(JSON.parse(readFileSync(join(dir, 'm3', 'model.json'), 'utf8')).classNames, [
+    'drink water',
+    'eat meal/snack',
+    'brushing teeth',
+    'brushing hair',
+    'drop',
+  ]);
 });

@@ -33,7 +33,17 @@ test('text embed gives 512-d vectors as JSON; text similar ranks drink water fir
   const embedded = JSON.parse(r.stdout) as { dim: number; sentences: Array<{ text: string; vector: number[] }> };
   t.is(embedded.dim, 512);
   t.is(embedded.sentences[1].vector.length, 512);
-  r = skelact('text', 'similar', 'a person raises a cup to the mouth', '--classes', 'ntu', '--top', '3', '--json', '--quiet');
+  r = skelact(
+    'text',
+    'similar',
+    'a person raises a cup to the mouth',
+    '--classes',
+    'ntu',
+    '--top',
+    '3',
+    '--json',
+    '--quiet',
+  );
   t.is(r.code, 0, r.stderr);
   const similar = JSON.parse(r.stdout) as { classes: Array<{ name: string; similarity: number }> };
   t.is(similar.classes.length, 3);
@@ -44,44 +54,125 @@ test('text embed gives 512-d vectors as JSON; text similar ranks drink water fir
 test('text split → train with text → eval --zero-shot → search, end to end; a description file missing a class stops training first', (t) => {
   const raw = join(work, 'raw');
   const cache = join(work, 'cache');
-  for (const r of [skelact('synth', '--out', raw, '--samples-per-class', '3', '--quiet'), skelact('prepare', 'ntu', '--raw', raw, '--out', cache, '--quiet')]) t.is(r.code, 0, r.stderr);
-  let r = skelact('text', 'split', '--data', cache, '--benchmark', 'ntu60-xsub', '--unseen', 'jump up,hand waving', '--json', '--quiet');
+  for (const r of [
+    skelact('synth', '--out', raw, '--samples-per-class', '3', '--quiet'),
+    skelact('prepare', 'ntu', '--raw', raw, '--out', cache, '--quiet'),
+  ])
+    t.is(r.code, 0, r.stderr);
+  let r = skelact(
+    'text',
+    'split',
+    '--data',
+    cache,
+    '--benchmark',
+    'ntu60-xsub',
+    '--unseen',
+    'jump up,hand waving',
+    '--json',
+    '--quiet',
+  );
   t.is(r.code, 0, r.stderr);
   t.is((JSON.parse(r.stdout) as { benchmark: string }).benchmark, 'ntu60-xsub-zs');
 
-  const base = JSON.parse(readFileSync(join(ROOT, 'configs/small/stgcn-synthetic.json'), 'utf8')) as Record<string, object>;
+  const base = JSON.parse(readFileSync(join(ROOT, 'configs/small/stgcn-synthetic.json'), 'utf8')) as Record<
+    string,
+    object
+  >;
   const config = join(work, 'text.json');
-  writeFileSync(config, JSON.stringify({ ...base, data: { ...base.data, benchmark: 'ntu60-xsub-zs', frames: 16, minLength: 16 }, optim: { ...base.optim, epochs: 2, batchSize: 8 }, text: { weight: 0.8 } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      ...base,
+      data: { ...base.data, benchmark: 'ntu60-xsub-zs', frames: 16, minLength: 16 },
+      optim: { ...base.optim, epochs: 2, batchSize: 8 },
+      text: { weight: 0.8 },
+    }),
+  );
   const out = join(work, 'run');
   r = skelact('train', '--config', config, '--data', cache, '--out', out, '--quiet');
   t.is(r.code, 0, r.stderr);
-  const manifest = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')) as { textHead?: { dim: number; encoder: string } };
+  const manifest = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')) as {
+    textHead?: { dim: number; encoder: string };
+  };
   t.is(manifest.textHead?.dim, 512);
   t.regex(manifest.textHead?.encoder ?? '', /^use-lite@/);
 
   r = skelact('eval', '--model', join(out, 'best'), '--data', cache, '--zero-shot', '--json', '--quiet');
   t.is(r.code, 0, r.stderr);
-  const zs = JSON.parse(r.stdout) as { zeroShot: boolean; classes: string[]; chance: number; samples: number; top1: number; confusion: number[][] };
+  const zs = JSON.parse(r.stdout) as {
+    zeroShot: boolean;
+    classes: string[];
+    chance: number;
+    samples: number;
+    top1: number;
+    confusion: number[][];
+  };
   t.true(zs.zeroShot);
   // By default: every class without training samples that the test split has (the held-out
   // two, and any class whose few synthetic samples all fell on test subjects).
   t.true(zs.classes.includes('hand waving') && zs.classes.includes('jump up'), zs.classes.join(', '));
   t.is(zs.chance, 1 / zs.classes.length);
-  r = skelact('eval', '--model', join(out, 'best'), '--data', cache, '--zero-shot', '--unseen', 'jump up,hand waving', '--json', '--quiet');
+  r = skelact(
+    'eval',
+    '--model',
+    join(out, 'best'),
+    '--data',
+    cache,
+    '--zero-shot',
+    '--unseen',
+    'jump up,hand waving',
+    '--json',
+    '--quiet',
+  );
   t.is(r.code, 0, r.stderr);
-  const two = JSON.parse(r.stdout) as { classes: string[]; chance: number; samples: number; perClass: Array<{ total: number }> };
+  const two = JSON.parse(r.stdout) as {
+    classes: string[];
+    chance: number;
+    samples: number;
+    perClass: Array<{ total: number }>;
+  };
   t.deepEqual(two.classes, ['jump up', 'hand waving']);
   t.is(two.chance, 0.5);
-  t.is(two.perClass.reduce((s, c) => s + c.total, 0), two.samples);
+  t.is(
+    two.perClass.reduce((s, c) => s + c.total, 0),
+    two.samples,
+  );
   t.true(zs.samples > 0);
-  t.is(zs.confusion.flat().reduce((a, b) => a + b, 0), zs.samples);
-  r = skelact('eval', '--model', join(out, 'best'), '--data', cache, '--zero-shot', '--unseen', 'jump up,flying', '--quiet');
+  t.is(
+    zs.confusion.flat().reduce((a, b) => a + b, 0),
+    zs.samples,
+  );
+  r = skelact(
+    'eval',
+    '--model',
+    join(out, 'best'),
+    '--data',
+    cache,
+    '--zero-shot',
+    '--unseen',
+    'jump up,flying',
+    '--quiet',
+  );
   t.is(r.code, 1);
   t.regex(r.stderr, /--unseen names classes the cache does not have: 'flying'/);
 
-  r = skelact('search', 'a person jumps up with both feet', '--model', join(out, 'best'), '--data', cache, '--top', '3', '--json', '--quiet');
+  r = skelact(
+    'search',
+    'a person jumps up with both feet',
+    '--model',
+    join(out, 'best'),
+    '--data',
+    cache,
+    '--top',
+    '3',
+    '--json',
+    '--quiet',
+  );
   t.is(r.code, 0, r.stderr);
-  const search = JSON.parse(r.stdout) as { searched: number; hits: Array<{ rank: number; sample: string; similarity: number }> };
+  const search = JSON.parse(r.stdout) as {
+    searched: number;
+    hits: Array<{ rank: number; sample: string; similarity: number }>;
+  };
   t.is(search.hits.length, 3);
   t.true(search.searched >= 3);
   t.true(search.hits[0].similarity >= search.hits[2].similarity);
@@ -89,7 +180,14 @@ test('text split → train with text → eval --zero-shot → search, end to end
 
   // A model without a text head cannot search.
   const plainConfig = join(work, 'plain.json');
-  writeFileSync(plainConfig, JSON.stringify({ ...base, data: { ...base.data, frames: 16, minLength: 16 }, optim: { ...base.optim, epochs: 1, batchSize: 8 } }));
+  writeFileSync(
+    plainConfig,
+    JSON.stringify({
+      ...base,
+      data: { ...base.data, frames: 16, minLength: 16 },
+      optim: { ...base.optim, epochs: 1, batchSize: 8 },
+    }),
+  );
   r = skelact('train', '--config', plainConfig, '--data', cache, '--out', join(work, 'plain'), '--quiet');
   t.is(r.code, 0, r.stderr);
   r = skelact('search', 'anything', '--model', join(work, 'plain', 'best'), '--data', cache, '--quiet');
@@ -99,9 +197,20 @@ test('text split → train with text → eval --zero-shot → search, end to end
   // Own descriptions that miss classes: a clear error before any training step.
   const partial = join(work, 'partial.json');
   const parts = Object.fromEntries(['head', 'hands', 'arms', 'hips', 'legs', 'feet'].map((p) => [p, `The ${p} move.`]));
-  writeFileSync(partial, JSON.stringify({ classes: [{ name: 'drink water', description: 'drinking from a cup', parts }] }));
+  writeFileSync(
+    partial,
+    JSON.stringify({ classes: [{ name: 'drink water', description: 'drinking from a cup', parts }] }),
+  );
   const badConfig = join(work, 'bad.json');
-  writeFileSync(badConfig, JSON.stringify({ ...base, data: { ...base.data, frames: 16, minLength: 16 }, optim: { ...base.optim, epochs: 1 }, text: { descriptions: 'partial.json' } }));
+  writeFileSync(
+    badConfig,
+    JSON.stringify({
+      ...base,
+      data: { ...base.data, frames: 16, minLength: 16 },
+      optim: { ...base.optim, epochs: 1 },
+      text: { descriptions: 'partial.json' },
+    }),
+  );
   r = skelact('train', '--config', badConfig, '--data', cache, '--out', join(work, 'bad'), '--quiet');
   t.is(r.code, 1);
   t.regex(r.stderr, /partial\.json: no description for \d+ classes of the data: .*'pickup'/);

@@ -19,7 +19,10 @@ const cache = join(work, 'cache');
 let prepared = false;
 function prepareOnce(): void {
   if (prepared) return;
-  for (const r of [skelact('synth', '--out', raw, '--samples-per-class', '3', '--quiet'), skelact('prepare', 'ntu', '--raw', raw, '--out', cache, '--quiet')]) {
+  for (const r of [
+    skelact('synth', '--out', raw, '--samples-per-class', '3', '--quiet'),
+    skelact('prepare', 'ntu', '--raw', raw, '--out', cache, '--quiet'),
+  ]) {
     if (r.code !== 0) throw new Error(r.stderr);
   }
   prepared = true;
@@ -28,8 +31,14 @@ function prepareOnce(): void {
 /** A 1-epoch tiny ST-GCN config on the synthetic cache. */
 function tinyConfig(extra: Record<string, unknown> = {}): string {
   const file = join(work, `config-${Math.random().toString(36).slice(2)}.json`);
-  const base = JSON.parse(readFileSync(join(ROOT, 'configs/small/stgcn-synthetic.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(file, JSON.stringify({ ...base, optim: { ...(base.optim as object), epochs: 2, batchSize: 8 }, ...extra }));
+  const base = JSON.parse(readFileSync(join(ROOT, 'configs/small/stgcn-synthetic.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  writeFileSync(
+    file,
+    JSON.stringify({ ...base, optim: { ...(base.optim as object), epochs: 2, batchSize: 8 }, ...extra }),
+  );
   return file;
 }
 
@@ -42,10 +51,19 @@ for (const command of ['train', 'eval', 'ensemble', 'predict', 'model-info']) {
 }
 
 test('every shipped config validates and builds its model; SkateFormer NTU has the official 3,616,083 parameters', (t) => {
-  const files = ['skateformer', 'skateformer-text', 'small', 'long-tail', 'cpu', 'compare'].flatMap((d) => readdirSync(join(ROOT, 'configs', d)).map((f) => join(ROOT, 'configs', d, f)));
+  const files = ['skateformer', 'skateformer-text', 'small', 'long-tail', 'cpu', 'compare'].flatMap((d) =>
+    readdirSync(join(ROOT, 'configs', d)).map((f) => join(ROOT, 'configs', d, f)),
+  );
   t.true(files.length >= 20);
   for (const file of files) {
-    const r = skelact('model-info', '--config', file, '--json', '--quiet', ...(file.includes('ntu60') ? ['--classes', '60'] : []));
+    const r = skelact(
+      'model-info',
+      '--config',
+      file,
+      '--json',
+      '--quiet',
+      ...(file.includes('ntu60') ? ['--classes', '60'] : []),
+    );
     t.is(r.code, 0, `${file}: ${r.stderr}`);
     const info = JSON.parse(r.stdout) as { parameters: number; stages: unknown[] };
     t.true(info.parameters > 1000 && info.stages.length > 2, file);
@@ -68,7 +86,10 @@ test('a config with an unknown field or a wrong value fails before any work, nam
   const wrongLayout = tinyConfig({ model: { kind: 'skateformer', preset: 'kinect20' } });
   r = skelact('train', '--config', wrongLayout, '--data', cache, '--out', join(work, 'never'));
   t.is(r.code, 1);
-  t.regex(r.stderr, /SkateFormer preset 'kinect20' takes layout kinect-20, but the data is on layout ntu-25; use a preset for ntu-25 \(ntu, realtime\)/);
+  t.regex(
+    r.stderr,
+    /SkateFormer preset 'kinect20' takes layout kinect-20, but the data is on layout ntu-25; use a preset for ntu-25 \(ntu, realtime\)/,
+  );
   t.false(existsSync(join(work, 'never', 'checkpoint')));
 });
 
@@ -78,9 +99,23 @@ test('train → resume → eval → ensemble → predict, with checkpoints, best
   const config = tinyConfig();
   let r = skelact('train', '--config', config, '--data', cache, '--out', out, '--epochs', '1', '--json');
   t.is(r.code, 0, r.stderr);
-  let summary = JSON.parse(r.stdout) as { epochs: number; status: string; plots: string[]; best: { top1: number } | null };
+  let summary = JSON.parse(r.stdout) as {
+    epochs: number;
+    status: string;
+    plots: string[];
+    best: { top1: number } | null;
+  };
   t.is(summary.epochs, 1);
-  for (const f of ['checkpoint/model/model.json', 'checkpoint/state.json', 'best/model.json', 'best/weights.bin', 'metrics.jsonl', 'curves.svg', 'confusion.svg']) t.true(existsSync(join(out, f)), f);
+  for (const f of [
+    'checkpoint/model/model.json',
+    'checkpoint/state.json',
+    'best/model.json',
+    'best/weights.bin',
+    'metrics.jsonl',
+    'curves.svg',
+    'confusion.svg',
+  ])
+    t.true(existsSync(join(out, f)), f);
   t.regex(readFileSync(join(out, 'curves.svg'), 'utf8'), /^<svg/);
   t.is(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 1);
   r = skelact('train', '--config', config, '--data', cache, '--out', out, '--json');
@@ -94,16 +129,30 @@ test('train → resume → eval → ensemble → predict, with checkpoints, best
 
   r = skelact('eval', '--model', join(out, 'best'), '--data', cache, '--json');
   t.is(r.code, 0, r.stderr);
-  const ev = JSON.parse(r.stdout) as { top1: number; top5: number; samples: number; perClass: unknown[]; confusion: number[][]; scores: string; plot: string };
+  const ev = JSON.parse(r.stdout) as {
+    top1: number;
+    top5: number;
+    samples: number;
+    perClass: unknown[];
+    confusion: number[][];
+    scores: string;
+    plot: string;
+  };
   t.true(ev.top1 >= 0 && ev.top1 <= ev.top5 && ev.top5 <= 1);
-  t.is(ev.confusion.flat().reduce((a, b) => a + b, 0), ev.samples);
+  t.is(
+    ev.confusion.flat().reduce((a, b) => a + b, 0),
+    ev.samples,
+  );
   t.true(existsSync(join(ev.scores, 'scores.npy')) && existsSync(ev.plot));
 
   r = skelact('ensemble', ev.scores, ev.scores, '--weights', '1,3', '--json');
   t.is(r.code, 0, r.stderr);
   t.is((JSON.parse(r.stdout) as { top1: number }).top1, ev.top1, 'fusing a run with itself keeps its ranking');
 
-  const file = join(raw, readdirSync(raw).find((f) => f.endsWith('.skeleton'))!);
+  const file = join(
+    raw,
+    readdirSync(raw).find((f) => f.endsWith('.skeleton'))!,
+  );
   r = skelact('predict', '--model', join(out, 'best'), file, '--top', '3', '--json');
   t.is(r.code, 0, r.stderr);
   const p = JSON.parse(r.stdout) as { predictions: Array<{ top: Array<{ probability: number; class: string }> }> };

@@ -9,9 +9,10 @@ const V = 25;
 
 function randomPerson(seed: number, frames: number, offset: [number, number, number]): number[] {
   let s = seed;
-  const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+  const rand = () => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5;
   const out: number[] = [];
-  for (let t = 0; t < frames; t++) for (let v = 0; v < V; v++) out.push(offset[0] + rand(), offset[1] + rand(), offset[2] + rand());
+  for (let t = 0; t < frames; t++)
+    for (let v = 0; v < V; v++) out.push(offset[0] + rand(), offset[1] + rand(), offset[2] + rand());
   return out;
 }
 
@@ -47,10 +48,11 @@ test('rotation matrix: rotating v about v×z by angle(v, z) lands on +z (the PYS
   t.true(Math.abs(w[0]) < 1e-12 && Math.abs(w[1]) < 1e-12);
   t.true(Math.abs(w[2] - norm(v)) < 1e-12);
   // orthonormal
-  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
-    const dot = r[i][0] * r[j][0] + r[i][1] * r[j][1] + r[i][2] * r[j][2];
-    t.true(Math.abs(dot - (i === j ? 1 : 0)) < 1e-12);
-  }
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 3; j++) {
+      const dot = r[i][0] * r[j][0] + r[i][1] * r[j][1] + r[i][2] * r[j][2];
+      t.true(Math.abs(dot - (i === j ? 1 : 0)) < 1e-12);
+    }
 });
 
 test('PYSKL alignment: shoulders (right → left) along +x, spine in the y–z plane, distances kept, zero joints kept at zero', (t) => {
@@ -67,7 +69,10 @@ test('PYSKL alignment: shoulders (right → left) along +x, spine in the y–z p
   const out = alignPyskl(clip, J).data;
   const sh = sub(point(out, T, 0, 0, J.shoulders[0]), point(out, T, 0, 0, J.shoulders[1]));
   t.true(Math.abs(sh[1]) < 1e-5 && Math.abs(sh[2]) < 1e-5 && sh[0] > 0);
-  t.deepEqual(point(out, T, 0, 0, J.centre).map((x) => Math.round(x * 1e6) / 1e6 + 0), [0, 0, 0]);
+  t.deepEqual(
+    point(out, T, 0, 0, J.centre).map((x) => Math.round(x * 1e6) / 1e6 + 0),
+    [0, 0, 0],
+  );
   t.deepEqual(point(out, T, 0, 2, 4), [0, 0, 0]);
   // rigid: pairwise distances within a frame are unchanged
   const before = norm(sub(point(clip.data, T, 0, 3, 10), point(clip.data, T, 0, 3, 17)));
@@ -84,5 +89,8 @@ test('PYSKL alignment puts the person with more present frames first and drops f
   const out = alignPyskl(makeClip(Float32Array.from([...a, ...b]), 2, T, V, 3), J);
   t.is(out.frames, 5);
   // new person 0 is old person 1: its centre joint is the origin in frame 0
-  t.deepEqual(point(out.data, 5, 0, 0, J.centre).map((x) => Math.round(x * 1e6) / 1e6 + 0), [0, 0, 0]);
+  t.deepEqual(
+    point(out.data, 5, 0, 0, J.centre).map((x) => Math.round(x * 1e6) / 1e6 + 0),
+    [0, 0, 0],
+  );
 });

@@ -18,32 +18,46 @@ function framesOf(dir: string, name: string): number {
   }
 }
 
-testWithShared('UTKinect: 199 labelled segments, the NaN entry skipped, cross-subject 100/99', 'data/utkinect', async (t) => {
-  const out = join(tmp(), 'utk');
-  const r = await prepare({ dataset: 'utkinect', raw: sharedPath('data/utkinect'), out, workers: 2 });
-  t.is(r.manifest.samples, 199);
-  t.is(r.manifest.layout, 'kinect-20');
-  t.is(r.report.failed.length, 0);
-  t.is(r.report.skipped.length, 1);
-  t.is(r.report.skipped[0].file, 'joints_s10_e02.txt');
-  t.regex(r.report.skipped[0].reason, /s10_e02_carry: the action is unlabelled/);
-  const cache = SkeletonCache.open(out);
-  t.is(cache.split('utkinect-xsub', 'train').length, 100);
-  t.is(cache.split('utkinect-xsub', 'test').length, 99);
-  t.true(cache.split('utkinect-xsub', 'train').every((i) => Number(cache.sample(i).meta.subject) % 2 === 1));
-  t.true(cache.split('utkinect-xsub', 'test').every((i) => Number(cache.sample(i).meta.subject) % 2 === 0));
-  cache.close();
-});
+testWithShared(
+  'UTKinect: 199 labelled segments, the NaN entry skipped, cross-subject 100/99',
+  'data/utkinect',
+  async (t) => {
+    const out = join(tmp(), 'utk');
+    const r = await prepare({ dataset: 'utkinect', raw: sharedPath('data/utkinect'), out, workers: 2 });
+    t.is(r.manifest.samples, 199);
+    t.is(r.manifest.layout, 'kinect-20');
+    t.is(r.report.failed.length, 0);
+    t.is(r.report.skipped.length, 1);
+    t.is(r.report.skipped[0].file, 'joints_s10_e02.txt');
+    t.regex(r.report.skipped[0].reason, /s10_e02_carry: the action is unlabelled/);
+    const cache = SkeletonCache.open(out);
+    t.is(cache.split('utkinect-xsub', 'train').length, 100);
+    t.is(cache.split('utkinect-xsub', 'test').length, 99);
+    t.true(cache.split('utkinect-xsub', 'train').every((i) => Number(cache.sample(i).meta.subject) % 2 === 1));
+    t.true(cache.split('utkinect-xsub', 'test').every((i) => Number(cache.sample(i).meta.subject) % 2 === 0));
+    cache.close();
+  },
+);
 
-testWithShared('UTKinect: --labels modified uses the corrected ranges (s01_e02 walk ends at frame 270, not 192)', 'data/utkinect', async (t) => {
-  const a = join(tmp(), 'a');
-  const b = join(tmp(), 'b');
-  await prepare({ dataset: 'utkinect', raw: sharedPath('data/utkinect'), out: a, workers: 0 });
-  const r = await prepare({ dataset: 'utkinect', raw: sharedPath('data/utkinect'), out: b, workers: 0, datasetOptions: { labels: 'modified' } });
-  t.is(r.manifest.preprocessing.labels, 'actionLabel_modified.txt');
-  t.true(framesOf(b, 's01_e02_walk') > framesOf(a, 's01_e02_walk'));
-  t.is(framesOf(b, 's01_e01_walk'), framesOf(a, 's01_e01_walk'));
-});
+testWithShared(
+  'UTKinect: --labels modified uses the corrected ranges (s01_e02 walk ends at frame 270, not 192)',
+  'data/utkinect',
+  async (t) => {
+    const a = join(tmp(), 'a');
+    const b = join(tmp(), 'b');
+    await prepare({ dataset: 'utkinect', raw: sharedPath('data/utkinect'), out: a, workers: 0 });
+    const r = await prepare({
+      dataset: 'utkinect',
+      raw: sharedPath('data/utkinect'),
+      out: b,
+      workers: 0,
+      datasetOptions: { labels: 'modified' },
+    });
+    t.is(r.manifest.preprocessing.labels, 'actionLabel_modified.txt');
+    t.true(framesOf(b, 's01_e02_walk') > framesOf(a, 's01_e02_walk'));
+    t.is(framesOf(b, 's01_e01_walk'), framesOf(a, 's01_e01_walk'));
+  },
+);
 
 testWithShared('NW-UCLA: view 3 is the test split, the others train', 'data/nw_ucla_samples', async (t) => {
   const out = join(tmp(), 'ucla');
@@ -56,41 +70,73 @@ testWithShared('NW-UCLA: view 3 is the test split, the others train', 'data/nw_u
   cache.close();
 });
 
-testWithShared('Kinetics-skeleton: the sibling label file names the classes; two persons, x/y/score channels', 'data/kinetics_skeleton', async (t) => {
-  const out = join(tmp(), 'kin');
-  const r = await prepare({ dataset: 'kinetics-skeleton', raw: sharedPath('data/kinetics_skeleton/kinetics_val'), out, workers: 2 });
-  t.is(r.manifest.samples, 5);
-  t.deepEqual(r.manifest.classNames, ['jumping into pool', 'playing harp', 'folding napkins', 'braiding hair', 'pushing cart']);
-  t.deepEqual(r.manifest.channels, ['x', 'y', 'score']);
-  const cache = SkeletonCache.open(out);
-  t.deepEqual(cache.samples().map((s) => s.label), [2, 3, 4, 0, 1]); // files sorted by name: __0muxHV-Uw, __4frZhaVDs, __6LvmReo3Y, ___dTOdxzXY, ___qijXy2f0
-  t.is(cache.shape(0)[0], 2);
-  t.is(cache.split('kinetics', 'test').length, 5); // the folder is kinetics_val
-  cache.close();
-});
+testWithShared(
+  'Kinetics-skeleton: the sibling label file names the classes; two persons, x/y/score channels',
+  'data/kinetics_skeleton',
+  async (t) => {
+    const out = join(tmp(), 'kin');
+    const r = await prepare({
+      dataset: 'kinetics-skeleton',
+      raw: sharedPath('data/kinetics_skeleton/kinetics_val'),
+      out,
+      workers: 2,
+    });
+    t.is(r.manifest.samples, 5);
+    t.deepEqual(r.manifest.classNames, [
+      'jumping into pool',
+      'playing harp',
+      'folding napkins',
+      'braiding hair',
+      'pushing cart',
+    ]);
+    t.deepEqual(r.manifest.channels, ['x', 'y', 'score']);
+    const cache = SkeletonCache.open(out);
+    t.deepEqual(
+      cache.samples().map((s) => s.label),
+      [2, 3, 4, 0, 1],
+    ); // files sorted by name: __0muxHV-Uw, __4frZhaVDs, __6LvmReo3Y, ___dTOdxzXY, ___qijXy2f0
+    t.is(cache.shape(0)[0], 2);
+    t.is(cache.split('kinetics', 'test').length, 5); // the folder is kinetics_val
+    cache.close();
+  },
+);
 
-testWithShared('ML Kit fitness CSV: 812 single-frame samples with the documented class counts', 'data/mlkit_fitness', async (t) => {
-  const out = join(tmp(), 'fit');
-  const r = await prepare({ dataset: 'mlkit-fitness', raw: sharedPath('data/mlkit_fitness'), out, workers: 0 });
-  t.is(r.manifest.samples, 812);
-  const cache = SkeletonCache.open(out);
-  const counts = [0, 0, 0, 0];
-  for (const l of cache.labels) counts[l]++;
-  t.deepEqual(counts, [201, 195, 191, 225]);
-  t.deepEqual(cache.shape(0), [1, 1, 33, 3]);
-  cache.close();
-});
+testWithShared(
+  'ML Kit fitness CSV: 812 single-frame samples with the documented class counts',
+  'data/mlkit_fitness',
+  async (t) => {
+    const out = join(tmp(), 'fit');
+    const r = await prepare({ dataset: 'mlkit-fitness', raw: sharedPath('data/mlkit_fitness'), out, workers: 0 });
+    t.is(r.manifest.samples, 812);
+    const cache = SkeletonCache.open(out);
+    const counts = [0, 0, 0, 0];
+    for (const l of cache.labels) counts[l]++;
+    t.deepEqual(counts, [201, 195, 191, 225]);
+    t.deepEqual(cache.shape(0), [1, 1, 33, 3]);
+    cache.close();
+  },
+);
 
 function genericRecord(name: string, label: string | number, split: string, layout = 'kinect-20', frames = 3) {
   const joints = layout === 'coco-17' ? 17 : 20;
-  const person = Array.from({ length: frames }, (_, f) => Array.from({ length: joints }, (_, j) => [j * 0.01 + f, 0.5, 3]));
+  const person = Array.from({ length: frames }, (_, f) =>
+    Array.from({ length: joints }, (_, j) => [j * 0.01 + f, 0.5, 3]),
+  );
   return { name, layout, label, split, joints: [person] };
 }
 
-test('generic: class names are discovered (sorted), the records\' split field is a benchmark, and a file of another layout fails alone', async (t) => {
+test("generic: class names are discovered (sorted), the records' split field is a benchmark, and a file of another layout fails alone", async (t) => {
   const raw = tmp();
-  writeFileSync(join(raw, 'a.jsonl'), [genericRecord('r1', 'wave', 'train'), genericRecord('r2', 'clap', 'test')].map((r) => JSON.stringify(r)).join('\n'));
-  writeFileSync(join(raw, 'b.json'), JSON.stringify([genericRecord('r3', 'wave', 'test'), genericRecord('r4', 'jump', 'other')]));
+  writeFileSync(
+    join(raw, 'a.jsonl'),
+    [genericRecord('r1', 'wave', 'train'), genericRecord('r2', 'clap', 'test')]
+      .map((r) => JSON.stringify(r))
+      .join('\n'),
+  );
+  writeFileSync(
+    join(raw, 'b.json'),
+    JSON.stringify([genericRecord('r3', 'wave', 'test'), genericRecord('r4', 'jump', 'other')]),
+  );
   writeFileSync(join(raw, 'c.json'), JSON.stringify(genericRecord('r5', 'wave', 'train', 'coco-17')));
   const out = join(tmp(), 'gen');
   const r = await prepare({ dataset: 'generic', raw, out, workers: 0 });
@@ -107,7 +153,10 @@ test('generic: class names are discovered (sorted), the records\' split field is
 
 test('generic: --classes fixes the label order and a label outside it fails its file', async (t) => {
   const raw = tmp();
-  writeFileSync(join(raw, 'a.json'), JSON.stringify([genericRecord('r1', 'wave', 'train'), genericRecord('r2', 1, 'test')]));
+  writeFileSync(
+    join(raw, 'a.json'),
+    JSON.stringify([genericRecord('r1', 'wave', 'train'), genericRecord('r2', 1, 'test')]),
+  );
   writeFileSync(join(raw, 'b.json'), JSON.stringify(genericRecord('r3', 'dance', 'train')));
   const classes = join(tmp(), 'classes.json');
   writeFileSync(classes, JSON.stringify(['wave', 'clap']));
@@ -115,7 +164,10 @@ test('generic: --classes fixes the label order and a label outside it fails its 
   const r = await prepare({ dataset: 'generic', raw, out, workers: 0, datasetOptions: { classes } });
   t.deepEqual(r.manifest.classNames, ['wave', 'clap']);
   t.is(r.manifest.samples, 2);
-  t.regex(r.report.failed[0].reason, /b\.json \(r3: label\): expected one of the 2 option `classes` names, found "dance"/);
+  t.regex(
+    r.report.failed[0].reason,
+    /b\.json \(r3: label\): expected one of the 2 option `classes` names, found "dance"/,
+  );
   const cache = SkeletonCache.open(out);
   t.deepEqual(Array.from(cache.labels), [0, 1]);
   cache.close();

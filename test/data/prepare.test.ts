@@ -57,7 +57,14 @@ test('prepare reads a folder, skips the official missing samples, reports the ba
   t.regex(result.report.failed[0].reason, /S003C001P001R001A002\.skeleton:11: expected a joint y, found "NaN"/);
   const cache = SkeletonCache.open(out);
   const names = cache.samples().map((s) => s.name);
-  t.deepEqual(names, ['S001C001P001R001A001', 'S001C002P002R001A010', 'S001C003P003R002A050', 'S002C001P008R001A058', 'S018C001P045R001A061', 'S019C002P050R002A100']);
+  t.deepEqual(names, [
+    'S001C001P001R001A001',
+    'S001C002P002R001A010',
+    'S001C003P003R002A050',
+    'S002C001P008R001A058',
+    'S018C001P045R001A061',
+    'S019C002P050R002A100',
+  ]);
   t.deepEqual(Array.from(cache.labels), [0, 9, 49, 57, 60, 99]);
   // denoising: the short body is dropped (one actor), the flat body is dropped (two actors left)
   t.deepEqual(cache.shape(1).slice(0, 2), [1, 35]);
@@ -73,11 +80,13 @@ test('prepare reads a folder, skips the official missing samples, reports the ba
   t.deepEqual(cache.split('ntu60-xview', 'train'), [1, 2]); // cameras 2, 3
   t.deepEqual(cache.split('ntu120-xset', 'train'), [3, 4]); // setups 2 and 18 are even
   t.deepEqual(cache.split('ntu120-xsub', 'train'), [0, 1, 3, 4, 5]); // 45 and 50 are training subjects of NTU120
-  t.true(result.report.denoised.some((d) => d.name === 'S001C003P003R002A050' && d.notes.some((n) => /spread/.test(n))));
+  t.true(
+    result.report.denoised.some((d) => d.name === 'S001C003P003R002A050' && d.notes.some((n) => /spread/.test(n))),
+  );
   cache.close();
 });
 
-test('--benchmark keeps only that benchmark\'s samples and its class count', async (t) => {
+test("--benchmark keeps only that benchmark's samples and its class count", async (t) => {
   const out = join(tmp(), 'cache');
   const r = await prepare({ dataset: 'ntu', raw: ntuFolder(), out, workers: 0, benchmark: 'ntu60-xsub' });
   t.is(r.manifest.samples, 4);
@@ -109,16 +118,29 @@ test('worker threads and the main thread write byte-identical caches; a second r
 
 test('bad arguments fail before any work with a clear message', async (t) => {
   const raw = ntuFolder();
-  await t.throwsAsync(prepare({ dataset: 'ntu', raw: join(raw, 'nope'), out: join(tmp(), 'x') }), { message: /option `raw` .*nope does not exist/ });
-  await t.throwsAsync(prepare({ dataset: 'ntu', raw, out: join(tmp(), 'x'), benchmark: 'ntu60-xset' }), { message: /no benchmark 'ntu60-xset': expected one of ntu60-xsub/ });
-  await t.throwsAsync(prepare({ dataset: 'ntu', raw, out: join(tmp(), 'x'), datasetOptions: { alignment: 'sideways' } }), { message: /option `alignment` must be one of ctrgcn, pyskl, none/ });
-  await t.throwsAsync(prepare({ dataset: 'octopus', raw, out: join(tmp(), 'x') }), { message: /unknown dataset 'octopus'/ });
+  await t.throwsAsync(prepare({ dataset: 'ntu', raw: join(raw, 'nope'), out: join(tmp(), 'x') }), {
+    message: /option `raw` .*nope does not exist/,
+  });
+  await t.throwsAsync(prepare({ dataset: 'ntu', raw, out: join(tmp(), 'x'), benchmark: 'ntu60-xset' }), {
+    message: /no benchmark 'ntu60-xset': expected one of ntu60-xsub/,
+  });
+  await t.throwsAsync(
+    prepare({ dataset: 'ntu', raw, out: join(tmp(), 'x'), datasetOptions: { alignment: 'sideways' } }),
+    { message: /option `alignment` must be one of ctrgcn, pyskl, none/ },
+  );
+  await t.throwsAsync(prepare({ dataset: 'octopus', raw, out: join(tmp(), 'x') }), {
+    message: /unknown dataset 'octopus'/,
+  });
   const notCache = tmp();
   writeFileSync(join(notCache, 'precious.txt'), 'keep me');
-  await t.throwsAsync(prepare({ dataset: 'ntu', raw, out: notCache }), { message: /exists and is not a skelact cache/ });
+  await t.throwsAsync(prepare({ dataset: 'ntu', raw, out: notCache }), {
+    message: /exists and is not a skelact cache/,
+  });
   t.true(existsSync(join(notCache, 'precious.txt')));
   const empty = tmp();
-  await t.throwsAsync(prepare({ dataset: 'ntu', raw: empty, out: join(tmp(), 'x') }), { message: /no \.skeleton files under/ });
+  await t.throwsAsync(prepare({ dataset: 'ntu', raw: empty, out: join(tmp(), 'x') }), {
+    message: /no \.skeleton files under/,
+  });
 });
 
 (hasNumpy() ? test : test.skip)(
@@ -129,7 +151,9 @@ test('bad arguments fail before any work with a clear message', async (t) => {
     await prepare({ dataset: 'ntu', raw, out, workers: 0 });
     const cache = SkeletonCache.open(out);
     const files = cache.samples().map((s) => join(raw, s.source));
-    const lines = runPython([join(packageRoot(), 'test', 'reference', 'ntu_denoise_reference.py'), ...files]).trim().split('\n');
+    const lines = runPython([join(packageRoot(), 'test', 'reference', 'ntu_denoise_reference.py'), ...files])
+      .trim()
+      .split('\n');
     t.is(lines.length, cache.size);
     lines.forEach((line, i) => {
       const ref = JSON.parse(line) as { name: string; actors: number; frames: number; data: number[] };
@@ -148,19 +172,31 @@ test('a prepare killed half-way leaves no cache (and the old cache intact); the 
   // many files so that the child is still writing when it is killed
   const raw = tmp();
   const body = ntuFromBodies(120, [{ id: '72057594037931001', frames: range(0, 120), joint: personJoint(0, 0.05) }]);
-  for (let p = 1; p <= 40; p++) for (let a = 1; a <= 10; a++) writeFileSync(join(raw, `S001C001P${String(p).padStart(3, '0')}R001A${String(a).padStart(3, '0')}.skeleton`), body);
+  for (let p = 1; p <= 40; p++)
+    for (let a = 1; a <= 10; a++)
+      writeFileSync(
+        join(raw, `S001C001P${String(p).padStart(3, '0')}R001A${String(a).padStart(3, '0')}.skeleton`),
+        body,
+      );
   const out = join(tmp(), 'cache');
   // an older, complete cache of a subset
   const oldRaw = tmp();
   writeFileSync(join(oldRaw, 'S001C001P001R001A001.skeleton'), body);
   await prepare({ dataset: 'ntu', raw: oldRaw, out, workers: 0 });
   const script = `import('${new URL('../../src/data/prepare.js', import.meta.url).href}').then((m) => m.prepare({ dataset: 'ntu', raw: ${JSON.stringify(raw)}, out: ${JSON.stringify(out)}, workers: 0, onProgress: (p) => { if (p.filesDone === 150) process.stdout.write('half\\n'); } }))`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('half') && resolve()));
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve) =>
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('half') && resolve()),
+  );
   child.kill('SIGKILL');
   await new Promise((resolve) => child.on('exit', resolve));
   const parent = join(out, '..');
-  t.true(readdirSync(parent).some((e) => e.startsWith('cache.partial-')), 'the partial folder of the killed run is there');
+  t.true(
+    readdirSync(parent).some((e) => e.startsWith('cache.partial-')),
+    'the partial folder of the killed run is there',
+  );
   const old = SkeletonCache.open(out);
   t.is(old.size, 1, 'the previous complete cache is untouched');
   old.close();

@@ -7,15 +7,19 @@ const scan = (text: string) => new TextScanner(new TextEncoder().encode(text), '
 
 test('numbers parse to the same double as Number() for plain decimal and exponent forms', (t) => {
   fc.assert(
-    fc.property(fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }), fc.integer({ min: 1, max: 15 }), (x, digits) => {
-      for (const text of [x.toPrecision(digits), x.toExponential(digits - 1), x.toFixed(Math.min(digits, 10))]) {
-        const got = scan(` ${text}\r\n`).number('a number');
-        const want = Number(text);
-        // ≤ 15 significant digits are exact; toFixed may carry more, allow 1 ulp-ish there.
-        if (Math.abs(got - want) > Math.abs(want) * 4e-16) return false;
-      }
-      return true;
-    }),
+    fc.property(
+      fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }),
+      fc.integer({ min: 1, max: 15 }),
+      (x, digits) => {
+        for (const text of [x.toPrecision(digits), x.toExponential(digits - 1), x.toFixed(Math.min(digits, 10))]) {
+          const got = scan(` ${text}\r\n`).number('a number');
+          const want = Number(text);
+          // ≤ 15 significant digits are exact; toFixed may carry more, allow 1 ulp-ish there.
+          if (Math.abs(got - want) > Math.abs(want) * 4e-16) return false;
+        }
+        return true;
+      },
+    ),
     { numRuns: 2000 },
   );
   t.is(scan('-0.06342101').number('x'), -0.06342101);
@@ -34,7 +38,22 @@ test('line numbers count LF and CRLF line breaks, and blank lines', (t) => {
   t.true(s.atEnd());
 });
 
-for (const bad of ['NaN', 'nan', 'inf', '-Infinity', '1.2.3', '12abc', '--1', '.', '-', '1e', '1e+', '0x10', '1,5', '1e400']) {
+for (const bad of [
+  'NaN',
+  'nan',
+  'inf',
+  '-Infinity',
+  '1.2.3',
+  '12abc',
+  '--1',
+  '.',
+  '-',
+  '1e',
+  '1e+',
+  '0x10',
+  '1,5',
+  '1e400',
+]) {
   test(`'${bad}' is rejected with the file, line and what was expected`, (t) => {
     const s = scan(`0 1\n2 ${bad} 3`);
     s.number('a');
@@ -56,7 +75,8 @@ test('end of input is reported, not read as zero', (t) => {
 
 test('integer() rejects decimals, signs and values above the limit', (t) => {
   t.is(scan('25').integer('n', 100), 25);
-  for (const bad of ['2.5', '-1', '+1', '101', 'x']) t.throws(() => scan(bad).integer('a count', 100), { instanceOf: SkeletonFormatError });
+  for (const bad of ['2.5', '-1', '+1', '101', 'x'])
+    t.throws(() => scan(bad).integer('a count', 100), { instanceOf: SkeletonFormatError });
 });
 
 test('tokens keep 64-bit ids exactly', (t) => {

@@ -23,7 +23,9 @@ test.serial('wasm can be chosen explicitly and computes like the cpu reference',
   const wasm = await tf.matMul(a, b).array();
   await initBackend('cpu');
   t.is(tf.getBackend(), 'cpu');
-  const cpu = await tf.matMul(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]), tf.tensor2d([0.5, -1, 2, 0, 1, 1], [3, 2])).array();
+  const cpu = await tf
+    .matMul(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]), tf.tensor2d([0.5, -1, 2, 0, 1, 1], [3, 2]))
+    .array();
   t.deepEqual(wasm, cpu);
   t.deepEqual(cpu, [
     [7.5, 2],
@@ -37,7 +39,10 @@ test.serial('an explicit backend that is not installed fails with the reason and
     return;
   }
   const err = await t.throwsAsync(initBackend('tensorflow'));
-  t.regex(err!.message, /backend 'tensorflow' is not available \(tensorflow: not installed\).*npm install @tensorflow\/tfjs-node@4\.22\.0.*option `backend` wasm/);
+  t.regex(
+    err!.message,
+    /backend 'tensorflow' is not available \(tensorflow: not installed\).*npm install @tensorflow\/tfjs-node@4\.22\.0.*option `backend` wasm/,
+  );
 });
 
 test.serial('auto picks the first backend that loads and says why the others were passed over', async (t) => {
@@ -46,7 +51,8 @@ test.serial('auto picks the first backend that loads and says why the others wer
     // A machine with a real GPU and a Vulkan driver: auto never takes a CPU adapter.
     t.false(info.adapter!.cpu, describeBackend(info));
   } else {
-    const expected = installed('@tensorflow/tfjs-node-gpu') || installed('@tensorflow/tfjs-node') ? 'tensorflow' : 'wasm';
+    const expected =
+      installed('@tensorflow/tfjs-node-gpu') || installed('@tensorflow/tfjs-node') ? 'tensorflow' : 'wasm';
     t.is(info.tfBackend, expected);
     if (expected === 'wasm') {
       t.deepEqual(
@@ -54,8 +60,13 @@ test.serial('auto picks the first backend that loads and says why the others wer
         ['tensorflow-gpu', 'webgpu', 'tensorflow'],
       );
       // webgpu: not installed, no adapter, or only a CPU adapter (lavapipe), each said as such.
-      t.regex(describeBackend(info), /passed over: tensorflow-gpu \(not installed\), webgpu \((not installed|the optional 'webgpu' package|Dawn found no WebGPU adapter|the only WebGPU adapter is a CPU one).*\), tensorflow \(not installed\)/);
+      t.regex(
+        describeBackend(info),
+        /passed over: tensorflow-gpu \(not installed\), webgpu \((not installed|the optional 'webgpu' package|Dawn found no WebGPU adapter|the only WebGPU adapter is a CPU one).*\), tensorflow \(not installed\)/,
+      );
     }
   }
-  await t.throwsAsync(initBackend('quantum' as never), { message: /option `backend` must be one of auto, tensorflow-gpu, webgpu, tensorflow, wasm, cpu/ });
+  await t.throwsAsync(initBackend('quantum' as never), {
+    message: /option `backend` must be one of auto, tensorflow-gpu, webgpu, tensorflow, wasm, cpu/,
+  });
 });

@@ -39,7 +39,10 @@ export function runOn(name: 'wasm' | 'cpu', fn: () => tf.Tensor | tf.Tensor[]): 
   try {
     return tf.tidy(() => {
       const out = fn();
-      return (Array.isArray(out) ? out : [out]).map((t) => ({ shape: [...t.shape], values: Float32Array.from(t.dataSync() as Float32Array) }));
+      return (Array.isArray(out) ? out : [out]).map((t) => ({
+        shape: [...t.shape],
+        values: Float32Array.from(t.dataSync() as Float32Array),
+      }));
     });
   } finally {
     useBackend(previous);
@@ -59,12 +62,23 @@ export function relativeError(a: Float32Array, b: Float32Array): number {
 }
 
 /** Asserts that fn gives the same tensors (shapes and values within tol) on wasm and cpu. */
-export function assertSameOnBackends(t: ExecutionContext, fn: () => tf.Tensor | tf.Tensor[], tol = 1e-4, label = ''): Values[] {
+export function assertSameOnBackends(
+  t: ExecutionContext,
+  fn: () => tf.Tensor | tf.Tensor[],
+  tol = 1e-4,
+  label = '',
+): Values[] {
   return assertWasmMatchesCpu(t, fn, fn, tol, label);
 }
 
 /** Asserts that wasmFn on wasm gives the tensors that cpuFn (an independent reference) gives on cpu. */
-export function assertWasmMatchesCpu(t: ExecutionContext, wasmFn: () => tf.Tensor | tf.Tensor[], cpuFn: () => tf.Tensor | tf.Tensor[], tol = 1e-4, label = ''): Values[] {
+export function assertWasmMatchesCpu(
+  t: ExecutionContext,
+  wasmFn: () => tf.Tensor | tf.Tensor[],
+  cpuFn: () => tf.Tensor | tf.Tensor[],
+  tol = 1e-4,
+  label = '',
+): Values[] {
   const wasm = runOn('wasm', wasmFn);
   const cpu = runOn('cpu', cpuFn);
   t.is(wasm.length, cpu.length, `${label} number of outputs`);
@@ -85,5 +99,11 @@ export function randomValues(n: number, seed: number): Float32Array {
 }
 
 export function randomTensor(shape: number[], seed: number): tf.Tensor {
-  return tf.tensor(randomValues(shape.reduce((a, b) => a * b, 1), seed), shape);
+  return tf.tensor(
+    randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
 }

@@ -11,7 +11,11 @@ export interface KernelCall {
   readonly attrs: NamedAttrMap;
 }
 
-export function recordKernelCalls<T>(backendName: string, names: readonly string[], fn: () => T): { result: T; calls: KernelCall[] } {
+export function recordKernelCalls<T>(
+  backendName: string,
+  names: readonly string[],
+  fn: () => T,
+): { result: T; calls: KernelCall[] } {
   const calls: KernelCall[] = [];
   const originals = new Map<string, KernelConfig>();
   for (const name of names) {
@@ -23,7 +27,11 @@ export function recordKernelCalls<T>(backendName: string, names: readonly string
       ...original,
       kernelFunc: (args) => {
         const inputs = Array.isArray(args.inputs) ? (args.inputs as TensorInfo[]) : Object.values(args.inputs);
-        calls.push({ name, inputShapes: inputs.filter((i): i is TensorInfo => !!i).map((i) => [...i.shape]), attrs: { ...(args.attrs ?? {}) } });
+        calls.push({
+          name,
+          inputShapes: inputs.filter((i): i is TensorInfo => !!i).map((i) => [...i.shape]),
+          attrs: { ...(args.attrs ?? {}) },
+        });
         return original.kernelFunc(args);
       },
     });

@@ -70,9 +70,15 @@ test('without an addon, or with a file that is not one, wasm runs the stock kern
     child('{}', { SKELACT_NATIVE_ADDON: junk }),
     child("{ native: 'on' }", { SKELACT_NATIVE_ADDON: join(dir, 'absent.node') }),
   ]);
-  t.regex(missing.description, /^wasm \(SIMD, 1 thread\); native kernels off: no addon at SKELACT_NATIVE_ADDON=.*absent\.node$/);
+  t.regex(
+    missing.description,
+    /^wasm \(SIMD, 1 thread\); native kernels off: no addon at SKELACT_NATIVE_ADDON=.*absent\.node$/,
+  );
   t.false(missing.native!.active);
-  t.regex(broken.description, /^wasm \(SIMD, 1 thread\); native kernels off: the addon at .* did not load: .*(invalid ELF header|file too short)/);
+  t.regex(
+    broken.description,
+    /^wasm \(SIMD, 1 thread\); native kernels off: the addon at .* did not load: .*(invalid ELF header|file too short)/,
+  );
   t.notRegex(broken.description, /\n/);
   t.is(missing.values.length, 4);
   t.deepEqual(broken.values, missing.values);

@@ -7,7 +7,18 @@
 import test, { type ImplementationFn } from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { loadNativeAddon, type NativeAddon } from '../../src/engine/native.js';
-import { isNativeKernel, NATIVE_BIAS_SOFTMAX, NATIVE_GELU, NATIVE_GELU_GRAD, NATIVE_KERNEL_NAMES, NATIVE_SOFTMAX_GRAD, nativeKernelsActive, nativeSelfCheck, registerNativeKernels, unregisterNativeKernels } from '../../src/engine/native-kernels.js';
+import {
+  isNativeKernel,
+  NATIVE_BIAS_SOFTMAX,
+  NATIVE_GELU,
+  NATIVE_GELU_GRAD,
+  NATIVE_KERNEL_NAMES,
+  NATIVE_SOFTMAX_GRAD,
+  nativeKernelsActive,
+  nativeSelfCheck,
+  registerNativeKernels,
+  unregisterNativeKernels,
+} from '../../src/engine/native-kernels.js';
 import { gelu } from '../../src/models/ops.js';
 import { assertSameOnBackends, assertWasmMatchesCpu, initBackends, randomTensor } from './backends.js';
 
@@ -33,7 +44,15 @@ nativeTest('the native kernels are registered on wasm, once', (t) => {
   const before = NATIVE_KERNEL_NAMES.map((n) => tf.getKernel(n, 'wasm'));
   registerNativeKernels(addon!);
   NATIVE_KERNEL_NAMES.forEach((n, i) => t.is(tf.getKernel(n, 'wasm'), before[i], `${n} wrapped twice`));
-  t.deepEqual([...NATIVE_KERNEL_NAMES].sort(), ['BatchMatMul', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'GatherV2', 'Sum', '_FusedMatMul']);
+  t.deepEqual([...NATIVE_KERNEL_NAMES].sort(), [
+    'BatchMatMul',
+    'Conv2D',
+    'Conv2DBackpropFilter',
+    'Conv2DBackpropInput',
+    'GatherV2',
+    'Sum',
+    '_FusedMatMul',
+  ]);
 });
 
 /** [aShape, bShape] before transposition: a is […, M, K], b is […, K, N]. */
@@ -81,33 +100,44 @@ function swapLast(x: tf.Tensor): tf.Tensor {
   return tf.transpose(x, [...Array(r - 2).keys(), r - 1, r - 2]);
 }
 
-nativeTest('BatchMatMul matches cpu forward and backward: every transpose combination, broadcast batches, sizes 1', (t) => {
-  t.true(isNativeKernel('BatchMatMul'));
-  matMulShapes.forEach(([as, bs], i) => {
-    for (const ta of [false, true]) {
-      for (const tb of [false, true]) {
-        // The reference broadcasts explicitly: tfjs's cpu BatchMatMul indexes a broadcast batch
-        // modulo the flattened batch size, which is wrong when both operands broadcast.
-        const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(as.slice(0, -2), bs.slice(0, -2));
-        const sameBatch = JSON.stringify(as.slice(0, -2)) === JSON.stringify(bs.slice(0, -2));
-        const run = (explicit: boolean) => () => {
-          const a0 = randomTensor(as, 100 + i);
-          const b0 = randomTensor(bs, 200 + i);
-          const a1 = explicit ? tf.broadcastTo(a0, [...batchShape, ...as.slice(-2)]) : a0;
-          const b1 = explicit ? tf.broadcastTo(b0, [...batchShape, ...bs.slice(-2)]) : b0;
-          const a = ta ? swapLast(a1) : a1;
-          const b = tb ? swapLast(b1) : b1;
-          const y = tf.matMul(a, b, ta, tb);
-          const dy = randomTensor(y.shape, 300 + i);
-          // tfjs-core's BatchMatMul gradient does not sum over broadcast batch axes (on any backend): forward only there.
-          const grads = sameBatch ? tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.matMul(p, q, ta, tb), dy)))([a, b]) : [];
-          return [y, ...grads];
-        };
-        assertWasmMatchesCpu(t, run(false), run(true), 1e-5, `shapes ${JSON.stringify([as, bs])} transposeA=${ta} transposeB=${tb}`);
+nativeTest(
+  'BatchMatMul matches cpu forward and backward: every transpose combination, broadcast batches, sizes 1',
+  (t) => {
+    t.true(isNativeKernel('BatchMatMul'));
+    matMulShapes.forEach(([as, bs], i) => {
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          // The reference broadcasts explicitly: tfjs's cpu BatchMatMul indexes a broadcast batch
+          // modulo the flattened batch size, which is wrong when both operands broadcast.
+          const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(as.slice(0, -2), bs.slice(0, -2));
+          const sameBatch = JSON.stringify(as.slice(0, -2)) === JSON.stringify(bs.slice(0, -2));
+          const run = (explicit: boolean) => () => {
+            const a0 = randomTensor(as, 100 + i);
+            const b0 = randomTensor(bs, 200 + i);
+            const a1 = explicit ? tf.broadcastTo(a0, [...batchShape, ...as.slice(-2)]) : a0;
+            const b1 = explicit ? tf.broadcastTo(b0, [...batchShape, ...bs.slice(-2)]) : b0;
+            const a = ta ? swapLast(a1) : a1;
+            const b = tb ? swapLast(b1) : b1;
+            const y = tf.matMul(a, b, ta, tb);
+            const dy = randomTensor(y.shape, 300 + i);
+            // tfjs-core's BatchMatMul gradient does not sum over broadcast batch axes (on any backend): forward only there.
+            const grads = sameBatch
+              ? tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.matMul(p, q, ta, tb), dy)))([a, b])
+              : [];
+            return [y, ...grads];
+          };
+          assertWasmMatchesCpu(
+            t,
+            run(false),
+            run(true),
+            1e-5,
+            `shapes ${JSON.stringify([as, bs])} transposeA=${ta} transposeB=${tb}`,
+          );
+        }
       }
-    }
-  });
-});
+    });
+  },
+);
 
 nativeTest('BatchMatMul with an empty dimension and a mismatched inner size behaves as on cpu', (t) => {
   assertSameOnBackends(t, () => tf.matMul(tf.zeros([2, 0, 3]), randomTensor([2, 3, 4], 1)), 0, 'M = 0');
@@ -116,7 +146,14 @@ nativeTest('BatchMatMul with an empty dimension and a mismatched inner size beha
 });
 
 nativeTest('_FusedMatMul (bias, activations) matches cpu forward and backward', (t) => {
-  const activations: Array<'linear' | 'relu' | 'relu6' | 'elu' | 'leakyrelu' | 'sigmoid'> = ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid'];
+  const activations: Array<'linear' | 'relu' | 'relu6' | 'elu' | 'leakyrelu' | 'sigmoid'> = [
+    'linear',
+    'relu',
+    'relu6',
+    'elu',
+    'leakyrelu',
+    'sigmoid',
+  ];
   t.true(isNativeKernel('_FusedMatMul'));
   activations.forEach((activation, i) => {
     for (const [ta, tb] of [
@@ -132,10 +169,22 @@ nativeTest('_FusedMatMul (bias, activations) matches cpu forward and backward', 
           const a = ta ? swapLast(a0) : a0;
           const b = tb ? swapLast(b0) : b0;
           const bias = randomTensor([7], 30 + i);
-          const f = (p: tf.Tensor, q: tf.Tensor, c: tf.Tensor) => tf.fused.matMul({ a: p as tf.Tensor3D, b: q as tf.Tensor3D, transposeA: ta, transposeB: tb, bias: c, activation, leakyreluAlpha: 0.3 });
+          const f = (p: tf.Tensor, q: tf.Tensor, c: tf.Tensor) =>
+            tf.fused.matMul({
+              a: p as tf.Tensor3D,
+              b: q as tf.Tensor3D,
+              transposeA: ta,
+              transposeB: tb,
+              bias: c,
+              activation,
+              leakyreluAlpha: 0.3,
+            });
           const y = f(a, b, bias);
           const dy = randomTensor(y.shape, 40 + i);
-          return [y, ...tf.grads((p: tf.Tensor, q: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(f(p, q, c), dy)))([a, b, bias])];
+          return [
+            y,
+            ...tf.grads((p: tf.Tensor, q: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(f(p, q, c), dy)))([a, b, bias]),
+          ];
         },
         1e-5,
         `${activation} transposeA=${ta} transposeB=${tb}`,
@@ -143,8 +192,24 @@ nativeTest('_FusedMatMul (bias, activations) matches cpu forward and backward', 
     }
   });
   // Scalar bias and no bias.
-  assertSameOnBackends(t, () => tf.fused.matMul({ a: randomTensor([5, 3], 1) as tf.Tensor2D, b: randomTensor([3, 4], 2) as tf.Tensor2D, bias: tf.scalar(0.7), activation: 'relu' }), 1e-5, 'scalar bias');
-  assertSameOnBackends(t, () => tf.fused.matMul({ a: randomTensor([5, 3], 1) as tf.Tensor2D, b: randomTensor([3, 4], 2) as tf.Tensor2D }), 1e-5, 'no bias');
+  assertSameOnBackends(
+    t,
+    () =>
+      tf.fused.matMul({
+        a: randomTensor([5, 3], 1) as tf.Tensor2D,
+        b: randomTensor([3, 4], 2) as tf.Tensor2D,
+        bias: tf.scalar(0.7),
+        activation: 'relu',
+      }),
+    1e-5,
+    'scalar bias',
+  );
+  assertSameOnBackends(
+    t,
+    () => tf.fused.matMul({ a: randomTensor([5, 3], 1) as tf.Tensor2D, b: randomTensor([3, 4], 2) as tf.Tensor2D }),
+    1e-5,
+    'no bias',
+  );
 });
 
 interface ConvCase {
@@ -160,12 +225,45 @@ const convCases: ConvCase[] = [
   { x: [1, 1, 1, 1], k: [1, 1], cout: 1, strides: [1, 1], pad: 'valid' },
   { x: [2, 9, 5, 3], k: [3, 1], cout: 4, strides: [1, 1], pad: 'same' },
   { x: [2, 9, 5, 3], k: [3, 3], cout: 2, strides: [1, 1], pad: 'valid' },
-  { x: [1, 8, 6, 4], k: [7, 1], cout: 5, strides: [1, 1], pad: [[0, 0], [3, 3], [0, 0], [0, 0]] },
-  { x: [2, 10, 5, 3], k: [7, 1], cout: 4, strides: [2, 1], pad: [[0, 0], [3, 3], [0, 0], [0, 0]] },
+  {
+    x: [1, 8, 6, 4],
+    k: [7, 1],
+    cout: 5,
+    strides: [1, 1],
+    pad: [
+      [0, 0],
+      [3, 3],
+      [0, 0],
+      [0, 0],
+    ],
+  },
+  {
+    x: [2, 10, 5, 3],
+    k: [7, 1],
+    cout: 4,
+    strides: [2, 1],
+    pad: [
+      [0, 0],
+      [3, 3],
+      [0, 0],
+      [0, 0],
+    ],
+  },
   { x: [2, 9, 7, 2], k: [3, 3], cout: 3, strides: [2, 2], pad: 'same' },
   { x: [1, 11, 8, 3], k: [2, 3], cout: 2, strides: [3, 2], pad: 'valid' },
   { x: [3, 6, 4, 5], k: [1, 1], cout: 9, strides: [1, 1], pad: 'valid' },
-  { x: [1, 7, 7, 2], k: [3, 2], cout: 2, strides: [1, 2], pad: [[0, 0], [2, 0], [1, 1], [0, 0]] },
+  {
+    x: [1, 7, 7, 2],
+    k: [3, 2],
+    cout: 2,
+    strides: [1, 2],
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 1],
+      [0, 0],
+    ],
+  },
   { x: [2, 13, 3, 11], k: [3, 1], cout: 17, strides: [1, 1], dilations: [2, 1], pad: 'same' },
 ];
 
@@ -177,7 +275,8 @@ nativeTest('Conv2D and its input and filter gradients match cpu (strides, dilati
       () => {
         const x = randomTensor(c.x, 10 + i) as tf.Tensor4D;
         const w = randomTensor([c.k[0], c.k[1], c.x[3], c.cout], 20 + i) as tf.Tensor4D;
-        const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', c.dilations ?? 1);
+        const conv = (a: tf.Tensor, b: tf.Tensor) =>
+          tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', c.dilations ?? 1);
         const y = conv(x, w);
         const dy = randomTensor(y.shape, 30 + i);
         // tfjs has no gradient for dilated convolutions (skelact's models write their own from forward ones).
@@ -192,11 +291,15 @@ nativeTest('Conv2D and its input and filter gradients match cpu (strides, dilati
 });
 
 nativeTest('the wasm heap growing inside a kernel (a large output) does not break the zero-copy views', (t) => {
-  assertSameOnBackends(t, () => {
-    const a = randomTensor([8, 300, 40], 1);
-    const b = randomTensor([8, 40, 2000], 2); // 19 MB of output: more than the heap had spare
-    return tf.sum(tf.matMul(a, b), 1);
-  }, 1e-5);
+  assertSameOnBackends(
+    t,
+    () => {
+      const a = randomTensor([8, 300, 40], 1);
+      const b = randomTensor([8, 40, 2000], 2); // 19 MB of output: more than the heap had spare
+      return tf.sum(tf.matMul(a, b), 1);
+    },
+    1e-5,
+  );
 });
 
 nativeTest('taking the native kernels off restores the kernels they wrapped', (t) => {
@@ -205,7 +308,12 @@ nativeTest('taking the native kernels off restores the kernels they wrapped', (t
   try {
     t.false(nativeKernelsActive());
     t.not(tf.getKernel('BatchMatMul', 'wasm'), wrapped);
-    assertSameOnBackends(t, () => tf.matMul(randomTensor([2, 5, 3], 1), randomTensor([2, 3, 4], 2), false, false), 1e-5, 'stock');
+    assertSameOnBackends(
+      t,
+      () => tf.matMul(randomTensor([2, 5, 3], 1), randomTensor([2, 3, 4], 2), false, false),
+      1e-5,
+      'stock',
+    );
   } finally {
     registerNativeKernels(addon!);
   }
@@ -226,140 +334,202 @@ nativeTest('the start-up self-check passes on the real addon and catches one tha
 
 nativeTest('the addon refuses operands outside the heap instead of writing there', (t) => {
   const heap = new Float32Array(16);
-  t.throws(() => addon!.gemm(heap, false, false, 4, 4, 4, Uint32Array.of(0), Uint32Array.of(0), Uint32Array.of(8)), { message: /outside the heap/ });
-  t.throws(() => addon!.conv2d(heap, 0, 0, 0, Int32Array.of(1, 4, 4, 1, 4, 4, 2, 1, 1, 1, 1, 1, 1, 0, 0)), { message: /outside the heap/ });
+  t.throws(() => addon!.gemm(heap, false, false, 4, 4, 4, Uint32Array.of(0), Uint32Array.of(0), Uint32Array.of(8)), {
+    message: /outside the heap/,
+  });
+  t.throws(() => addon!.conv2d(heap, 0, 0, 0, Int32Array.of(1, 4, 4, 1, 4, 4, 2, 1, 1, 1, 1, 1, 1, 0, 0)), {
+    message: /outside the heap/,
+  });
 });
 
-nativeTest('Sum over leading axes matches cpu (keepDims, negative axes, sizes 1); other reductions are handed on', (t) => {
-  t.true(isNativeKernel('Sum'));
-  const cases: Array<[number[], number | number[], boolean]> = [
-    [[37, 13], 0, false],
-    [[3, 5, 7, 9], [0, 1, 2], false],
-    [[3, 5, 7, 9], [1, 0], true],
-    [[1, 1, 1], [0, 1], false],
-    [[4, 6], [-2], true],
-    [[4, 6, 5], [1, 2], false], // not leading: the wrapped kernel
-    [[4, 6, 5], [0, 2], false],
-  ];
-  cases.forEach(([shape, axis, keepDims], i) => assertSameOnBackends(t, () => tf.sum(randomTensor(shape, 50 + i), axis, keepDims), 1e-5, `sum ${JSON.stringify([shape, axis, keepDims])}`));
-  assertSameOnBackends(t, () => tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), 0), 0, 'int32');
-});
-
-nativeTest('GELU and its gradient run natively on wasm and match the cpu backend (composed tfjs ops) on odd shapes, without leaks', async (t) => {
-  t.truthy(tf.getKernel(NATIVE_GELU, 'wasm'));
-  t.truthy(tf.getKernel(NATIVE_GELU_GRAD, 'wasm'));
-  const shapes = [[1], [7], [3, 5, 13], [2, 1, 9, 17], [1, 1, 1, 1]];
-  shapes.forEach((shape, i) =>
-    assertSameOnBackends(
-      t,
-      () => {
-        // Values out to ±10: both tails (erf saturating, exp underflowing) and zero.
-        const x = tf.mul(randomTensor(shape, 70 + i), 10);
-        const dy = randomTensor(shape, 80 + i);
-        return [gelu(x), ...tf.grads((p: tf.Tensor) => tf.sum(tf.mul(gelu(p), dy)))([x])];
-      },
-      1e-5,
-      `gelu ${JSON.stringify(shape)}`,
-    ),
-  );
-  // The native kernels are the ones that ran on wasm.
-  const x = tf.tensor1d([-1, 0, 1, 3]);
-  const profile = await tf.profile(() => tf.grads((p: tf.Tensor) => tf.sum(gelu(p)))([x]));
-  t.true(profile.kernelNames.includes(NATIVE_GELU) && profile.kernelNames.includes(NATIVE_GELU_GRAD), profile.kernelNames.join(','));
-  t.false(profile.kernelNames.includes('Erf'));
-  // Hand-computed: GELU(x) = x·Φ(x), GELU'(x) = Φ(x) + x·φ(x).
-  const y = tf.tidy(() => gelu(x));
-  const [dx] = tf.grads((p: tf.Tensor) => tf.sum(gelu(p)))([x]);
-  const expectY = [-0.15865525, 0, 0.84134475, 2.99595031];
-  const expectDx = [-0.08331547, 0.5, 1.08331547, 1.01194565];
-  Array.from(y.dataSync()).forEach((v, i) => t.true(Math.abs(v - expectY[i]) < 2e-6, `gelu(${[-1, 0, 1, 3][i]}) = ${v}`));
-  Array.from(dx.dataSync()).forEach((v, i) => t.true(Math.abs(v - expectDx[i]) < 2e-6, `gelu'(${[-1, 0, 1, 3][i]}) = ${v}`));
-  tf.dispose([x, y, dx, ...(profile.result as tf.Tensor[])]);
-  const before = tf.memory().numTensors;
-  for (let i = 0; i < 3; i++) {
-    const init = tf.ones([4, 5]);
-    const p = tf.variable(init);
-    const { value, grads } = tf.variableGrads(() => tf.sum(gelu(p)) as tf.Scalar, [p]);
-    tf.dispose([init, p, value, ...Object.values(grads)]);
-  }
-  t.is(tf.memory().numTensors, before, 'no tensors leak through the native GELU and its gradient');
-  const heap = new Float32Array(8);
-  t.throws(() => addon!.gelu(heap, 0, 4, 5), { message: /outside the heap/ });
-  t.throws(() => addon!.geluGrad(heap, 0, 0, 6, 3), { message: /outside the heap/ });
-});
-
-nativeTest('the attention softmax (bias add included) and its backward match tfjs on cpu: broadcast biases, sizes 1, no bias', (t) => {
-  const run = (name: string, inputs: Record<string, tf.Tensor>) => tf.engine().runKernel(name, inputs, {}) as tf.Tensor;
-  const cases: Array<[number[], number[] | null]> = [
-    [[1, 1], null],
-    [[3, 7], [3, 7]],
-    [[2, 3, 5, 9], [1, 3, 5, 9]],
-    [[2, 3, 5, 9], [5, 9]],
-    [[4, 1, 1, 13], [4, 1, 1, 13]],
-    [[2, 2, 6, 17], null],
-  ];
-  cases.forEach(([shape, biasShape], i) => {
-    // Logits out to ±20 so that the max subtraction matters.
-    const make = () => [tf.mul(randomTensor(shape, 90 + i), 20), ...(biasShape ? [tf.mul(randomTensor(biasShape, 95 + i), 3)] : [])];
-    assertWasmMatchesCpu(
-      t,
-      () => {
-        const [x, b] = make();
-        return run(NATIVE_BIAS_SOFTMAX, b ? { x, bias: b } : { x });
-      },
-      () => {
-        const [x, b] = make();
-        return tf.softmax(b ? tf.add(x, b) : x, -1);
-      },
-      1e-5,
-      `softmax ${JSON.stringify([shape, biasShape])}`,
+nativeTest(
+  'Sum over leading axes matches cpu (keepDims, negative axes, sizes 1); other reductions are handed on',
+  (t) => {
+    t.true(isNativeKernel('Sum'));
+    const cases: Array<[number[], number | number[], boolean]> = [
+      [[37, 13], 0, false],
+      [[3, 5, 7, 9], [0, 1, 2], false],
+      [[3, 5, 7, 9], [1, 0], true],
+      [[1, 1, 1], [0, 1], false],
+      [[4, 6], [-2], true],
+      [[4, 6, 5], [1, 2], false], // not leading: the wrapped kernel
+      [[4, 6, 5], [0, 2], false],
+    ];
+    cases.forEach(([shape, axis, keepDims], i) =>
+      assertSameOnBackends(
+        t,
+        () => tf.sum(randomTensor(shape, 50 + i), axis, keepDims),
+        1e-5,
+        `sum ${JSON.stringify([shape, axis, keepDims])}`,
+      ),
     );
-    const grads = (native: boolean) => () => {
-      const p = tf.softmax(randomTensor(shape, 100 + i), -1);
-      const dp = randomTensor(shape, 110 + i);
-      const r = randomTensor([...shape.slice(0, -1), 1], 120 + i);
-      return native ? run(NATIVE_SOFTMAX_GRAD, { p, dp, r }) : tf.mul(p, tf.sub(dp, r));
-    };
-    assertWasmMatchesCpu(t, grads(true), grads(false), 1e-5, `softmax backward ${JSON.stringify(shape)}`);
-  });
-  t.throws(() => run(NATIVE_BIAS_SOFTMAX, { x: tf.ones([2, 3, 4]), bias: tf.ones([3, 5]) }), { message: /must end in \[3, 4\]/ });
-  t.throws(() => run(NATIVE_BIAS_SOFTMAX, { x: tf.ones([2, 3, 4]), bias: tf.ones([3, 3, 4]) }));
-  t.throws(() => run(NATIVE_SOFTMAX_GRAD, { p: tf.ones([2, 3]), dp: tf.ones([2, 3]), r: tf.ones([3, 1]) }), { message: /one value per row/ });
-  const heap = new Float32Array(8);
-  t.throws(() => addon!.softmax(heap, Uint32Array.of(0), new Uint32Array(0), Uint32Array.of(4), 1, 5), { message: /outside the heap/ });
-  t.throws(() => addon!.softmaxGrad(heap, 0, 0, 7, 0, 2, 4), { message: /outside the heap/ });
-});
+    assertSameOnBackends(t, () => tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), 0), 0, 'int32');
+  },
+);
 
-nativeTest('GatherV2 matches cpu forward and backward: every axis, rows of 1, 3 and 17 floats, 2-D and repeated indices, sizes 1; bad indices are an error', (t) => {
-  t.true(isNativeKernel('GatherV2'));
-  const cases: Array<[number[], number[], number[], number]> = [
-    // x shape, indices, indices shape, axis
-    [[7], [6, 0, 3, 3], [4], 0],
-    [[5, 3], [4, 4, 0, 1, 2], [5], 0],
-    [[2, 9, 3], [8, 1, 1, 0, 5, 2], [2, 3], 1],
-    [[3, 4, 17], [3, 0], [2], 1],
-    [[2, 3, 5], [4, 0, 4], [3], -1],
-    [[1, 1, 1], [0], [1], 2],
-  ];
-  cases.forEach(([shape, idx, idxShape, axis], i) =>
+nativeTest(
+  'GELU and its gradient run natively on wasm and match the cpu backend (composed tfjs ops) on odd shapes, without leaks',
+  async (t) => {
+    t.truthy(tf.getKernel(NATIVE_GELU, 'wasm'));
+    t.truthy(tf.getKernel(NATIVE_GELU_GRAD, 'wasm'));
+    const shapes = [[1], [7], [3, 5, 13], [2, 1, 9, 17], [1, 1, 1, 1]];
+    shapes.forEach((shape, i) =>
+      assertSameOnBackends(
+        t,
+        () => {
+          // Values out to ±10: both tails (erf saturating, exp underflowing) and zero.
+          const x = tf.mul(randomTensor(shape, 70 + i), 10);
+          const dy = randomTensor(shape, 80 + i);
+          return [gelu(x), ...tf.grads((p: tf.Tensor) => tf.sum(tf.mul(gelu(p), dy)))([x])];
+        },
+        1e-5,
+        `gelu ${JSON.stringify(shape)}`,
+      ),
+    );
+    // The native kernels are the ones that ran on wasm.
+    const x = tf.tensor1d([-1, 0, 1, 3]);
+    const profile = await tf.profile(() => tf.grads((p: tf.Tensor) => tf.sum(gelu(p)))([x]));
+    t.true(
+      profile.kernelNames.includes(NATIVE_GELU) && profile.kernelNames.includes(NATIVE_GELU_GRAD),
+      profile.kernelNames.join(','),
+    );
+    t.false(profile.kernelNames.includes('Erf'));
+    // Hand-computed: GELU(x) = x·Φ(x), GELU'(x) = Φ(x) + x·φ(x).
+    const y = tf.tidy(() => gelu(x));
+    const [dx] = tf.grads((p: tf.Tensor) => tf.sum(gelu(p)))([x]);
+    const expectY = [-0.15865525, 0, 0.84134475, 2.99595031];
+    const expectDx = [-0.08331547, 0.5, 1.08331547, 1.01194565];
+    Array.from(y.dataSync()).forEach((v, i) =>
+      t.true(Math.abs(v - expectY[i]) < 2e-6, `gelu(${[-1, 0, 1, 3][i]}) = ${v}`),
+    );
+    Array.from(dx.dataSync()).forEach((v, i) =>
+      t.true(Math.abs(v - expectDx[i]) < 2e-6, `gelu'(${[-1, 0, 1, 3][i]}) = ${v}`),
+    );
+    tf.dispose([x, y, dx, ...(profile.result as tf.Tensor[])]);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      const init = tf.ones([4, 5]);
+      const p = tf.variable(init);
+      const { value, grads } = tf.variableGrads(() => tf.sum(gelu(p)) as tf.Scalar, [p]);
+      tf.dispose([init, p, value, ...Object.values(grads)]);
+    }
+    t.is(tf.memory().numTensors, before, 'no tensors leak through the native GELU and its gradient');
+    const heap = new Float32Array(8);
+    t.throws(() => addon!.gelu(heap, 0, 4, 5), { message: /outside the heap/ });
+    t.throws(() => addon!.geluGrad(heap, 0, 0, 6, 3), { message: /outside the heap/ });
+  },
+);
+
+nativeTest(
+  'the attention softmax (bias add included) and its backward match tfjs on cpu: broadcast biases, sizes 1, no bias',
+  (t) => {
+    const run = (name: string, inputs: Record<string, tf.Tensor>) =>
+      tf.engine().runKernel(name, inputs, {}) as tf.Tensor;
+    const cases: Array<[number[], number[] | null]> = [
+      [[1, 1], null],
+      [
+        [3, 7],
+        [3, 7],
+      ],
+      [
+        [2, 3, 5, 9],
+        [1, 3, 5, 9],
+      ],
+      [
+        [2, 3, 5, 9],
+        [5, 9],
+      ],
+      [
+        [4, 1, 1, 13],
+        [4, 1, 1, 13],
+      ],
+      [[2, 2, 6, 17], null],
+    ];
+    cases.forEach(([shape, biasShape], i) => {
+      // Logits out to ±20 so that the max subtraction matters.
+      const make = () => [
+        tf.mul(randomTensor(shape, 90 + i), 20),
+        ...(biasShape ? [tf.mul(randomTensor(biasShape, 95 + i), 3)] : []),
+      ];
+      assertWasmMatchesCpu(
+        t,
+        () => {
+          const [x, b] = make();
+          return run(NATIVE_BIAS_SOFTMAX, b ? { x, bias: b } : { x });
+        },
+        () => {
+          const [x, b] = make();
+          return tf.softmax(b ? tf.add(x, b) : x, -1);
+        },
+        1e-5,
+        `softmax ${JSON.stringify([shape, biasShape])}`,
+      );
+      const grads = (native: boolean) => () => {
+        const p = tf.softmax(randomTensor(shape, 100 + i), -1);
+        const dp = randomTensor(shape, 110 + i);
+        const r = randomTensor([...shape.slice(0, -1), 1], 120 + i);
+        return native ? run(NATIVE_SOFTMAX_GRAD, { p, dp, r }) : tf.mul(p, tf.sub(dp, r));
+      };
+      assertWasmMatchesCpu(t, grads(true), grads(false), 1e-5, `softmax backward ${JSON.stringify(shape)}`);
+    });
+    t.throws(() => run(NATIVE_BIAS_SOFTMAX, { x: tf.ones([2, 3, 4]), bias: tf.ones([3, 5]) }), {
+      message: /must end in \[3, 4\]/,
+    });
+    t.throws(() => run(NATIVE_BIAS_SOFTMAX, { x: tf.ones([2, 3, 4]), bias: tf.ones([3, 3, 4]) }));
+    t.throws(() => run(NATIVE_SOFTMAX_GRAD, { p: tf.ones([2, 3]), dp: tf.ones([2, 3]), r: tf.ones([3, 1]) }), {
+      message: /one value per row/,
+    });
+    const heap = new Float32Array(8);
+    t.throws(() => addon!.softmax(heap, Uint32Array.of(0), new Uint32Array(0), Uint32Array.of(4), 1, 5), {
+      message: /outside the heap/,
+    });
+    t.throws(() => addon!.softmaxGrad(heap, 0, 0, 7, 0, 2, 4), { message: /outside the heap/ });
+  },
+);
+
+nativeTest(
+  'GatherV2 matches cpu forward and backward: every axis, rows of 1, 3 and 17 floats, 2-D and repeated indices, sizes 1; bad indices are an error',
+  (t) => {
+    t.true(isNativeKernel('GatherV2'));
+    const cases: Array<[number[], number[], number[], number]> = [
+      // x shape, indices, indices shape, axis
+      [[7], [6, 0, 3, 3], [4], 0],
+      [[5, 3], [4, 4, 0, 1, 2], [5], 0],
+      [[2, 9, 3], [8, 1, 1, 0, 5, 2], [2, 3], 1],
+      [[3, 4, 17], [3, 0], [2], 1],
+      [[2, 3, 5], [4, 0, 4], [3], -1],
+      [[1, 1, 1], [0], [1], 2],
+    ];
+    cases.forEach(([shape, idx, idxShape, axis], i) =>
+      assertSameOnBackends(
+        t,
+        () => {
+          const x = randomTensor(shape, 130 + i);
+          const indices = tf.tensor(idx, idxShape, 'int32');
+          const dy = randomTensor(tf.gather(x, indices, axis).shape, 140 + i);
+          return [
+            tf.gather(x, indices, axis),
+            ...tf.grads((p: tf.Tensor) => tf.sum(tf.mul(tf.gather(p, indices, axis), dy)))([x]),
+          ];
+        },
+        1e-6,
+        `gather ${JSON.stringify([shape, idx, axis])}`,
+      ),
+    );
     assertSameOnBackends(
       t,
-      () => {
-        const x = randomTensor(shape, 130 + i);
-        const indices = tf.tensor(idx, idxShape, 'int32');
-        const dy = randomTensor(tf.gather(x, indices, axis).shape, 140 + i);
-        return [tf.gather(x, indices, axis), ...tf.grads((p: tf.Tensor) => tf.sum(tf.mul(tf.gather(p, indices, axis), dy)))([x])];
-      },
-      1e-6,
-      `gather ${JSON.stringify([shape, idx, axis])}`,
-    ),
-  );
-  assertSameOnBackends(t, () => tf.gather(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [1, 0]), 0, 'int32 values: the wrapped kernel');
-  tf.tidy(() => {
-    const before = tf.memory().numTensors;
-    t.throws(() => tf.gather(tf.ones([4, 2]), tf.tensor1d([0, 4], 'int32')), { message: /index value 4 is not in \[0, 3\]/ });
-    t.throws(() => tf.gather(tf.ones([4, 2]), tf.tensor1d([-1], 'int32')), { message: /index value -1/ });
-    t.is(tf.memory().numTensors, before + 4, 'the failed gathers leave no output behind');
-  });
-  t.throws(() => addon!.gather(new Float32Array(8), 0, 6, 0, 1, 4, 1, 4), { message: /outside the heap/ });
-});
+      () => tf.gather(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [1, 0]),
+      0,
+      'int32 values: the wrapped kernel',
+    );
+    tf.tidy(() => {
+      const before = tf.memory().numTensors;
+      t.throws(() => tf.gather(tf.ones([4, 2]), tf.tensor1d([0, 4], 'int32')), {
+        message: /index value 4 is not in \[0, 3\]/,
+      });
+      t.throws(() => tf.gather(tf.ones([4, 2]), tf.tensor1d([-1], 'int32')), { message: /index value -1/ });
+      t.is(tf.memory().numTensors, before + 4, 'the failed gathers leave no output behind');
+    });
+    t.throws(() => addon!.gather(new Float32Array(8), 0, 6, 0, 1, 4, 1, 4), { message: /outside the heap/ });
+  },
+);

@@ -23,7 +23,10 @@ const out = { description: describeBackend(info), threads: info.threads, values:
 process.stdout.write(JSON.stringify(out));
 `;
 
-async function child(threadsOption: string, env: Record<string, string> = {}): Promise<{ description: string; threads: number; values: number[][] }> {
+async function child(
+  threadsOption: string,
+  env: Record<string, string> = {},
+): Promise<{ description: string; threads: number; values: number[][] }> {
   // No process.exit in the script: the child must also end on its own (the workers are unref'd).
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script(threadsOption)], {
     cwd: new URL('../../../', import.meta.url).pathname,
@@ -37,7 +40,11 @@ async function child(threadsOption: string, env: Record<string, string> = {}): P
 }
 
 test('2 wasm threads (option or SKELACT_WASM_THREADS) give exactly the 1-thread results, and the process exits by itself', async (t) => {
-  const [one, two, fromEnv] = await Promise.all([child(''), child(', { threads: 2 }'), child('', { SKELACT_WASM_THREADS: '2' })]);
+  const [one, two, fromEnv] = await Promise.all([
+    child(''),
+    child(', { threads: 2 }'),
+    child('', { SKELACT_WASM_THREADS: '2' }),
+  ]);
   t.is(one.threads, 1);
   t.regex(one.description, /^wasm \(SIMD, 1 thread\)/);
   t.is(two.threads, 2);

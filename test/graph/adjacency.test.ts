@@ -38,7 +38,13 @@ function normalizeColumns(a: number[][]): number[][] {
   return out;
 }
 
-function assertClose(t: import('ava').ExecutionContext, got: number[][], want: number[][], what: string, tol = 1e-12): void {
+function assertClose(
+  t: import('ava').ExecutionContext,
+  got: number[][],
+  want: number[][],
+  what: string,
+  tol = 1e-12,
+): void {
   t.is(got.length, want.length, `${what}: rows`);
   let worst = 0;
   let where = '';
@@ -99,7 +105,16 @@ test('normalizeDigraph divides every column by its sum (hand example)', (t) => {
     [1, 0, 0.25],
     [0, 0, 0.5],
   ]);
-  t.deepEqual(normalizeDigraph([[0, 0], [0, 0]]), [[0, 0], [0, 0]]);
+  t.deepEqual(
+    normalizeDigraph([
+      [0, 0],
+      [0, 0],
+    ]),
+    [
+      [0, 0],
+      [0, 0],
+    ],
+  );
 });
 
 test('column sums of the normalised inward/outward matrices are 0 or 1, as the tree dictates', (t) => {
@@ -149,7 +164,11 @@ test('hop distances beyond maxHop are Infinity', (t) => {
   const got = hopDistances(getLayout('ntu-25'), 2);
   for (let s = 0; s < ref.V; s++) {
     const d = bfs(ref.V, ref.edges, s);
-    t.deepEqual(got[s], d.map((x) => (x <= 2 ? x : Infinity)), `row ${s}`);
+    t.deepEqual(
+      got[s],
+      d.map((x) => (x <= 2 ? x : Infinity)),
+      `row ${s}`,
+    );
   }
   // hand check: HandTipLeft (21) → ThumbLeft → HandLeft → WristLeft → ElbowLeft → ShoulderLeft → SpineShoulder is 6 hops; twice that to HandTipRight (23)
   t.is(hopDistances(getLayout('ntu-25'))[21][23], 12);
@@ -196,7 +215,10 @@ test('ancestorDifferenceMatrix · x equals joint minus its k-th ancestor (walked
           let got = 0;
           for (let u = 0; u < V; u++) got += m[v][u] * x[u][c];
           const want = anc >= 0 ? x[v][c] - x[anc][c] : x[v][c];
-          t.true(Math.abs(got - want) < 1e-12, `${name} k=${k} joint ${layout.jointNames[v]} channel ${c}: ${got} vs ${want}`);
+          t.true(
+            Math.abs(got - want) < 1e-12,
+            `${name} k=${k} joint ${layout.jointNames[v]} channel ${c}: ${got} vs ${want}`,
+          );
         }
       }
     }
@@ -208,16 +230,25 @@ test('ancestorDifferenceMatrix for NTU k=1 and k=2, hand-checked rows', (t) => {
   // HandTipLeft (21) − ThumbLeft (22)  (CTR-GCN hand edges)
   t.is(m1[21][21], 1);
   t.is(m1[21][22], -1);
-  t.is(m1[21].reduce((s, x) => s + Math.abs(x), 0), 2);
+  t.is(
+    m1[21].reduce((s, x) => s + Math.abs(x), 0),
+    2,
+  );
   // the centre row is e_centre
-  t.deepEqual(m1[20], Array.from({ length: 25 }, (_, j) => (j === 20 ? 1 : 0)));
+  t.deepEqual(
+    m1[20],
+    Array.from({ length: 25 }, (_, j) => (j === 20 ? 1 : 0)),
+  );
   const m2 = ancestorDifferenceMatrix(getLayout('ntu-25'), 2);
   // KneeLeft (13) − SpineBase (0): KneeLeft → HipLeft → SpineBase
   t.is(m2[13][13], 1);
   t.is(m2[13][0], -1);
   t.is(m2[13][12], 0);
   // Neck (2) is one below the centre: kept as is with k=2
-  t.deepEqual(m2[2], Array.from({ length: 25 }, (_, j) => (j === 2 ? 1 : 0)));
+  t.deepEqual(
+    m2[2],
+    Array.from({ length: 25 }, (_, j) => (j === 2 ? 1 : 0)),
+  );
   const tree = treeFrom1Based(25, NTU_BONES_1, 21);
   t.is(walkUp(tree, 13, 2), 0);
 });

@@ -134,7 +134,11 @@ test('upper_body and lower_body are disjoint and cover every joint exactly once'
     const { upper_body: up, lower_body: low } = getLayout(name).parts;
     const count = new Array<number>(getLayout(name).numJoints).fill(0);
     for (const v of [...up, ...low]) count[v]++;
-    t.deepEqual(count, count.map(() => 1), name);
+    t.deepEqual(
+      count,
+      count.map(() => 1),
+      name,
+    );
   }
 });
 
@@ -144,7 +148,10 @@ test('the other named parts are disjoint and lie in the layout', (t) => {
     const parts = ['head', 'hands', 'arms', 'torso', 'hips', 'legs', 'feet'] as const;
     const all = parts.flatMap((p) => [...layout.parts[p]]);
     t.is(new Set(all).size, all.length, `${name}: small parts are disjoint`);
-    t.true(all.every((v) => Number.isInteger(v) && v >= 0 && v < layout.numJoints), name);
+    t.true(
+      all.every((v) => Number.isInteger(v) && v >= 0 && v < layout.numJoints),
+      name,
+    );
   }
 });
 
@@ -152,7 +159,8 @@ test('the other named parts are disjoint and lie in the layout', (t) => {
 
 function expectLayoutError(t: import('ava').ExecutionContext, raw: RawLayout, field: string, what: string): void {
   const err = t.throws(() => buildLayout(raw), { instanceOf: LayoutError }, what);
-  if (err) t.true(err.message.includes(`field '${field}'`), `${what}: message names field '${field}', got: ${err.message}`);
+  if (err)
+    t.true(err.message.includes(`field '${field}'`), `${what}: message names field '${field}', got: ${err.message}`);
 }
 
 test('the unmodified copies build (control for the mutation tests)', (t) => {

@@ -22,7 +22,15 @@ import {
   type SkeletonClip,
   type LayoutName,
 } from '../../src/graph/index.js';
-import { NTU_BONES_1, RAW_LAYOUTS, at4, randomValues, treeFrom1Based, treeFromRaw, walkUpClamped } from './reference.js';
+import {
+  NTU_BONES_1,
+  RAW_LAYOUTS,
+  at4,
+  randomValues,
+  treeFrom1Based,
+  treeFromRaw,
+  walkUpClamped,
+} from './reference.js';
 
 interface Dims {
   M: number;
@@ -36,13 +44,24 @@ function clipOf(d: Dims, seed: number): SkeletonClip {
 }
 
 /** Arbitrary clip for a joint count: values on a 1/1024 grid in ±4096, so sums and differences are exact in float32. */
-function clipArb(V: number, channels: fc.Arbitrary<number> = fc.integer({ min: 1, max: 4 })): fc.Arbitrary<SkeletonClip> {
+function clipArb(
+  V: number,
+  channels: fc.Arbitrary<number> = fc.integer({ min: 1, max: 4 }),
+): fc.Arbitrary<SkeletonClip> {
   return fc
     .record({ M: fc.integer({ min: 1, max: 2 }), T: fc.integer({ min: 1, max: 4 }), C: channels })
     .chain(({ M, T, C }) =>
       fc
         .array(fc.integer({ min: -(1 << 22), max: 1 << 22 }), { minLength: M * T * V * C, maxLength: M * T * V * C })
-        .map((ints) => makeClip(Float32Array.from(ints, (i) => i / 1024), M, T, V, C)),
+        .map((ints) =>
+          makeClip(
+            Float32Array.from(ints, (i) => i / 1024),
+            M,
+            T,
+            V,
+            C,
+          ),
+        ),
     );
 }
 
@@ -60,7 +79,9 @@ function floatClipArb(V: number): fc.Arbitrary<SkeletonClip> {
 function rootPositions(clip: SkeletonClip, root: number): Float32Array {
   const { persons: M, frames: T, joints: V, channels: C } = clip;
   const out = new Float32Array(M * T * C);
-  for (let m = 0; m < M; m++) for (let t = 0; t < T; t++) for (let c = 0; c < C; c++) out[(m * T + t) * C + c] = clip.data[at4(T, V, C, m, t, root, c)];
+  for (let m = 0; m < M; m++)
+    for (let t = 0; t < T; t++)
+      for (let c = 0; c < C; c++) out[(m * T + t) * C + c] = clip.data[at4(T, V, C, m, t, root, c)];
   return out;
 }
 
@@ -93,7 +114,9 @@ test('bones → jointsFromBones is accurate to float32 rounding for arbitrary va
   t.notThrows(() =>
     fc.assert(
       fc.property(
-        fc.constantFrom(...LAYOUT_NAMES).chain((name) => floatClipArb(getLayout(name).numJoints).map((clip) => ({ name, clip }))),
+        fc
+          .constantFrom(...LAYOUT_NAMES)
+          .chain((name) => floatClipArb(getLayout(name).numJoints).map((clip) => ({ name, clip }))),
         ({ name, clip }) => {
           const layout = getLayout(name);
           const rebuilt = jointsFromBones(bones(clip, layout), layout, rootPositions(clip, layout.center));
@@ -115,10 +138,13 @@ test('bones are joint minus parent by the data.md list; the centre bone is 0', (
     for (let f = 0; f < d.T; f++)
       for (let v = 0; v < d.V; v++)
         for (let c = 0; c < d.C; c++) {
-          const want = Math.fround(clip.data[at4(d.T, d.V, d.C, m, f, v, c)] - clip.data[at4(d.T, d.V, d.C, m, f, ref.parent[v], c)]);
+          const want = Math.fround(
+            clip.data[at4(d.T, d.V, d.C, m, f, v, c)] - clip.data[at4(d.T, d.V, d.C, m, f, ref.parent[v], c)],
+          );
           if (b.data[at4(d.T, d.V, d.C, m, f, v, c)] !== want) t.fail(`bone m${m} t${f} v${v} c${c}`);
         }
-  for (let m = 0; m < d.M; m++) for (let f = 0; f < d.T; f++) for (let c = 0; c < d.C; c++) t.is(b.data[at4(d.T, d.V, d.C, m, f, 20, c)], 0);
+  for (let m = 0; m < d.M; m++)
+    for (let f = 0; f < d.T; f++) for (let c = 0; c < d.C; c++) t.is(b.data[at4(d.T, d.V, d.C, m, f, 20, c)], 0);
   t.deepEqual([b.persons, b.frames, b.joints, b.channels], [2, 3, 25, 3]);
 });
 
@@ -132,7 +158,9 @@ test('skip bones are joint minus grandparent (walked by hand; centre children ge
       for (let v = 0; v < d.V; v++) {
         const g = walkUpClamped(ref, v, 2);
         for (let c = 0; c < d.C; c++) {
-          const want = Math.fround(clip.data[at4(d.T, d.V, d.C, 0, f, v, c)] - clip.data[at4(d.T, d.V, d.C, 0, f, g, c)]);
+          const want = Math.fround(
+            clip.data[at4(d.T, d.V, d.C, 0, f, v, c)] - clip.data[at4(d.T, d.V, d.C, 0, f, g, c)],
+          );
           t.is(k.data[at4(d.T, d.V, d.C, 0, f, v, c)], want, `${name} t${f} ${RAW_LAYOUTS[name].joints[v]} c${c}`);
         }
       }
@@ -140,7 +168,10 @@ test('skip bones are joint minus grandparent (walked by hand; centre children ge
     const k3 = ancestorDifference(clip, getLayout(name), 3);
     for (let v = 0; v < d.V; v++) {
       const a = walkUpClamped(ref, v, 3);
-      t.is(k3.data[at4(d.T, d.V, d.C, 0, 1, v, 0)], Math.fround(clip.data[at4(d.T, d.V, d.C, 0, 1, v, 0)] - clip.data[at4(d.T, d.V, d.C, 0, 1, a, 0)]));
+      t.is(
+        k3.data[at4(d.T, d.V, d.C, 0, 1, v, 0)],
+        Math.fround(clip.data[at4(d.T, d.V, d.C, 0, 1, v, 0)] - clip.data[at4(d.T, d.V, d.C, 0, 1, a, 0)]),
+      );
     }
   }
   // hand case: NTU KneeLeft (13) − SpineBase (0)
@@ -182,7 +213,8 @@ test('stackModalities puts modality i in channels [i·C, (i+1)·C) (PSUMNet j|b|
   const st = stackModalities(clip, ntu, ['j', 'b', 'jm', 'bm']);
   t.deepEqual([st.persons, st.frames, st.joints, st.channels], [2, 3, 25, 12]);
   const x = (m: number, f: number, v: number, c: number): number => clip.data[at4(d.T, d.V, d.C, m, f, v, c)];
-  const bone = (m: number, f: number, v: number, c: number): number => Math.fround(x(m, f, v, c) - x(m, f, ref.parent[v], c));
+  const bone = (m: number, f: number, v: number, c: number): number =>
+    Math.fround(x(m, f, v, c) - x(m, f, ref.parent[v], c));
   for (let m = 0; m < d.M; m++)
     for (let f = 0; f < d.T; f++)
       for (let v = 0; v < d.V; v++)
@@ -205,7 +237,15 @@ test('stackModalities puts modality i in channels [i·C, (i+1)·C) (PSUMNet j|b|
 /** Flip permutation from joint names alone. */
 function flipByName(names: readonly string[]): number[] {
   const twin = (n: string): string =>
-    n.includes('Left') ? n.replace('Left', 'Right') : n.includes('Right') ? n.replace('Right', 'Left') : n.includes('left') ? n.replace('left', 'right') : n.includes('right') ? n.replace('right', 'left') : n;
+    n.includes('Left')
+      ? n.replace('Left', 'Right')
+      : n.includes('Right')
+        ? n.replace('Right', 'Left')
+        : n.includes('left')
+          ? n.replace('left', 'right')
+          : n.includes('right')
+            ? n.replace('right', 'left')
+            : n;
   return names.map((n) => names.indexOf(twin(n)));
 }
 
@@ -231,7 +271,9 @@ test('flipLeftRight twice is the identity (property, every layout)', (t) => {
   t.notThrows(() =>
     fc.assert(
       fc.property(
-        fc.constantFrom(...LAYOUT_NAMES).chain((name) => floatClipArb(getLayout(name).numJoints).map((clip) => ({ name, clip }))),
+        fc
+          .constantFrom(...LAYOUT_NAMES)
+          .chain((name) => floatClipArb(getLayout(name).numJoints).map((clip) => ({ name, clip }))),
         ({ name, clip }) => {
           const layout = getLayout(name as LayoutName);
           return sameBuffer(flipLeftRight(flipLeftRight(clip, layout), layout).data, clip.data);
@@ -251,7 +293,8 @@ test('selectJoints picks the listed joints in order for every person and frame',
   for (let m = 0; m < d.M; m++)
     for (let f = 0; f < d.T; f++)
       for (let j = 0; j < pick.length; j++)
-        for (let c = 0; c < d.C; c++) t.is(s.data[at4(d.T, pick.length, d.C, m, f, j, c)], clip.data[at4(d.T, d.V, d.C, m, f, pick[j], c)]);
+        for (let c = 0; c < d.C; c++)
+          t.is(s.data[at4(d.T, pick.length, d.C, m, f, j, c)], clip.data[at4(d.T, d.V, d.C, m, f, pick[j], c)]);
 });
 
 test('a part stream clip: selectJoints then bones equals the stream-local bone of each joint', (t) => {
@@ -262,10 +305,17 @@ test('a part stream clip: selectJoints then bones equals the stream-local bone o
   const b = bones(selectJoints(clip, leg.joints), leg);
   // KneeRight (17) − HipRight (16): the leg stream's fixed pair
   const j = Array.from(leg.joints).indexOf(17);
-  for (let c = 0; c < 3; c++) t.is(b.data[at4(d.T, 9, 3, 0, 1, j, c)], Math.fround(clip.data[at4(d.T, 25, 3, 0, 1, 17, c)] - clip.data[at4(d.T, 25, 3, 0, 1, 16, c)]));
+  for (let c = 0; c < 3; c++)
+    t.is(
+      b.data[at4(d.T, 9, 3, 0, 1, j, c)],
+      Math.fround(clip.data[at4(d.T, 25, 3, 0, 1, 17, c)] - clip.data[at4(d.T, 25, 3, 0, 1, 16, c)]),
+    );
   // FootLeft (15) − AnkleLeft (14)
   const k = Array.from(leg.joints).indexOf(15);
-  t.is(b.data[at4(d.T, 9, 3, 0, 0, k, 0)], Math.fround(clip.data[at4(d.T, 25, 3, 0, 0, 15, 0)] - clip.data[at4(d.T, 25, 3, 0, 0, 14, 0)]));
+  t.is(
+    b.data[at4(d.T, 9, 3, 0, 0, k, 0)],
+    Math.fround(clip.data[at4(d.T, 25, 3, 0, 0, 15, 0)] - clip.data[at4(d.T, 25, 3, 0, 0, 14, 0)]),
+  );
 });
 
 test('shape checks: wrong joint counts and root buffers are rejected', (t) => {

@@ -45,8 +45,14 @@ test('partition tables equal the official view/permute order (NTU V=48, Kinect-2
         t.is(table.tokensPerWindow, size[0] * size[1], `${what} type ${type} T=${T}: tokens per window`);
         t.is(table.windows, (T * V) / (size[0] * size[1]), `${what} type ${type} T=${T}: windows`);
         // window-local coordinates follow `.view(-1, a·b)`: token k is (k div b, k mod b)
-        t.deepEqual(Array.from(table.tokenRow), Array.from({ length: size[0] * size[1] }, (_, k) => Math.floor(k / size[1])));
-        t.deepEqual(Array.from(table.tokenCol), Array.from({ length: size[0] * size[1] }, (_, k) => k % size[1]));
+        t.deepEqual(
+          Array.from(table.tokenRow),
+          Array.from({ length: size[0] * size[1] }, (_, k) => Math.floor(k / size[1])),
+        );
+        t.deepEqual(
+          Array.from(table.tokenCol),
+          Array.from({ length: size[0] * size[1] }, (_, k) => k % size[1]),
+        );
       }
     }
   }
@@ -81,7 +87,18 @@ test('hand-picked windows (NTU, T=64)', (t) => {
     return Array.from(tb.index.slice(w * tb.tokensPerWindow, (w + 1) * tb.tokensPerWindow));
   };
   // type 1, window 0: frames 0..7 × tokens 0..7; window 1: frames 0..7 × tokens 8..15
-  t.deepEqual(window(1, 0).slice(0, 10), [tok(0, 0), tok(0, 1), tok(0, 2), tok(0, 3), tok(0, 4), tok(0, 5), tok(0, 6), tok(0, 7), tok(1, 0), tok(1, 1)]);
+  t.deepEqual(window(1, 0).slice(0, 10), [
+    tok(0, 0),
+    tok(0, 1),
+    tok(0, 2),
+    tok(0, 3),
+    tok(0, 4),
+    tok(0, 5),
+    tok(0, 6),
+    tok(0, 7),
+    tok(1, 0),
+    tok(1, 1),
+  ]);
   t.deepEqual(window(1, 1).slice(0, 2), [tok(0, 8), tok(0, 9)]);
   t.deepEqual(window(1, 6).slice(0, 2), [tok(8, 0), tok(8, 1)]); // 48/8 = 6 joint blocks per frame block
   // type 2, window 0: frames 0..7 × tokens 0, 4, 8, …, 44; window 1 starts at token 1
@@ -89,7 +106,18 @@ test('hand-picked windows (NTU, T=64)', (t) => {
   t.deepEqual(window(2, 1).slice(0, 3), [tok(0, 1), tok(0, 5), tok(0, 9)]);
   t.deepEqual(window(2, 4).slice(0, 2), [tok(8, 0), tok(8, 4)]);
   // type 3 (stride 64/8 = 8 frames), window 0: frames 0, 8, …, 56 × tokens 0..7; window 6: frames 1, 9, …
-  t.deepEqual(window(3, 0).slice(0, 10), [tok(0, 0), tok(0, 1), tok(0, 2), tok(0, 3), tok(0, 4), tok(0, 5), tok(0, 6), tok(0, 7), tok(8, 0), tok(8, 1)]);
+  t.deepEqual(window(3, 0).slice(0, 10), [
+    tok(0, 0),
+    tok(0, 1),
+    tok(0, 2),
+    tok(0, 3),
+    tok(0, 4),
+    tok(0, 5),
+    tok(0, 6),
+    tok(0, 7),
+    tok(8, 0),
+    tok(8, 1),
+  ]);
   t.deepEqual(window(3, 0).slice(-1), [tok(56, 7)]);
   t.deepEqual(window(3, 6).slice(0, 1), [tok(1, 0)]);
   // type 4, window 0: frames 0, 8, …, 56 × tokens 0, 4, …, 44
@@ -99,11 +127,20 @@ test('hand-picked windows (NTU, T=64)', (t) => {
 
 test('at T=8 (stage 4) types 1 and 3 (and 2 and 4) cover the same windows', (t) => {
   for (const { V, sizes } of CASES) {
-    t.deepEqual(Array.from(skateTypePartition(1, 8, V, sizes[1]).index), Array.from(skateTypePartition(3, 8, V, sizes[3]).index));
-    t.deepEqual(Array.from(skateTypePartition(2, 8, V, sizes[2]).index), Array.from(skateTypePartition(4, 8, V, sizes[4]).index));
+    t.deepEqual(
+      Array.from(skateTypePartition(1, 8, V, sizes[1]).index),
+      Array.from(skateTypePartition(3, 8, V, sizes[3]).index),
+    );
+    t.deepEqual(
+      Array.from(skateTypePartition(2, 8, V, sizes[2]).index),
+      Array.from(skateTypePartition(4, 8, V, sizes[4]).index),
+    );
   }
   // and they differ at T=64
-  t.notDeepEqual(Array.from(skateTypePartition(1, 64, 48, [8, 8]).index), Array.from(skateTypePartition(3, 64, 48, [8, 8]).index));
+  t.notDeepEqual(
+    Array.from(skateTypePartition(1, 64, 48, [8, 8]).index),
+    Array.from(skateTypePartition(3, 64, 48, [8, 8]).index),
+  );
 });
 
 test('indivisible grids are rejected', (t) => {
@@ -125,7 +162,10 @@ test('NTU regrouping with 2 persons: new_idx order, SpineShoulder dropped, perso
   t.deepEqual(Array.from(order.tokenPerson), [...new Array<number>(24).fill(0), ...new Array<number>(24).fill(1)]);
   t.deepEqual(Array.from(order.tokenJoint), [...NTU_NEW_IDX_0, ...NTU_NEW_IDX_0]);
   const sizes = skateTypeSizes(order);
-  t.deepEqual([sizes.type1, sizes.type2, sizes.type3, sizes.type4], [NTU_SIZES[1], NTU_SIZES[2], NTU_SIZES[3], NTU_SIZES[4]]);
+  t.deepEqual(
+    [sizes.type1, sizes.type2, sizes.type3, sizes.type4],
+    [NTU_SIZES[1], NTU_SIZES[2], NTU_SIZES[3], NTU_SIZES[4]],
+  );
 });
 
 test('Kinect-20 regrouping with 1 person: UCLA groups and sizes [8,4],[8,5]', (t) => {
@@ -133,7 +173,10 @@ test('Kinect-20 regrouping with 1 person: UCLA groups and sizes [8,4],[8,5]', (t
   t.deepEqual(Array.from(order.jointOrder), UCLA_NEW_IDX_0);
   t.is(order.jointsPerPerson, 20);
   const sizes = skateTypeSizes(order);
-  t.deepEqual([sizes.type1, sizes.type2, sizes.type3, sizes.type4], [UCLA_SIZES[1], UCLA_SIZES[2], UCLA_SIZES[3], UCLA_SIZES[4]]);
+  t.deepEqual(
+    [sizes.type1, sizes.type2, sizes.type3, sizes.type4],
+    [UCLA_SIZES[1], UCLA_SIZES[2], UCLA_SIZES[3], UCLA_SIZES[4]],
+  );
   t.throws(() => skateformerJointOrder(getLayout('coco-17'), 1), { message: /no SkateFormer groups/ });
   t.throws(() => skateformerJointOrder(getLayout('ntu-25'), 0));
 });
@@ -182,7 +225,8 @@ test('NTU type-1 windows (L=8) hold two adjacent groups of one person', (t) => {
   t.is(seenPairs.size, 6);
   // the pairs by content: wrists/hands of both sides, both legs, shoulders/elbows with the spine+head
   const names = getLayout('ntu-25').jointNames;
-  const pairJoints = (g: number): string[] => [...SKATEFORMER_NTU_GROUPS_1[g], ...SKATEFORMER_NTU_GROUPS_1[g + 1]].map((j) => names[j - 1]);
+  const pairJoints = (g: number): string[] =>
+    [...SKATEFORMER_NTU_GROUPS_1[g], ...SKATEFORMER_NTU_GROUPS_1[g + 1]].map((j) => names[j - 1]);
   t.true(pairJoints(0).every((n) => /Wrist|Hand|Thumb/.test(n)));
   t.true(pairJoints(2).every((n) => /Hip|Knee|Ankle|Foot/.test(n)));
   t.true(pairJoints(4).every((n) => /Shoulder|Elbow|Spine|Neck|Head/.test(n)));

@@ -2,8 +2,26 @@
  * Part streams (PSUMNet, models.md §2), GAP part sets (§3) and BRL body halves (§4).
  */
 import test from 'ava';
-import { LAYOUT_NAMES, PART_STREAM_NAMES, getLayout, partStream, gapPartJoints, bodyHalves } from '../../src/graph/index.js';
-import { BRL_LOWER_0, BRL_UPPER_0, GAP_NTU_0, GAP_UCLA_0, PSUMNET_HAND_0, PSUMNET_LEG_0, RAW_LAYOUTS, bfs, range, treeFromRaw } from './reference.js';
+import {
+  LAYOUT_NAMES,
+  PART_STREAM_NAMES,
+  getLayout,
+  partStream,
+  gapPartJoints,
+  bodyHalves,
+} from '../../src/graph/index.js';
+import {
+  BRL_LOWER_0,
+  BRL_UPPER_0,
+  GAP_NTU_0,
+  GAP_UCLA_0,
+  PSUMNET_HAND_0,
+  PSUMNET_LEG_0,
+  RAW_LAYOUTS,
+  bfs,
+  range,
+  treeFromRaw,
+} from './reference.js';
 
 const sorted = (a: ArrayLike<number>): number[] => Array.from(a).sort((x, y) => x - y);
 
@@ -59,7 +77,10 @@ test('every part stream of every layout is a tree with consistent parents', (t) 
       const n = ps.numJoints;
       t.is(ps.joints.length, n);
       t.is(new Set(ps.joints).size, n, `${name}/${s}: distinct joints`);
-      t.deepEqual(ps.jointNames, Array.from(ps.joints, (j) => layout.jointNames[j]));
+      t.deepEqual(
+        ps.jointNames,
+        Array.from(ps.joints, (j) => layout.jointNames[j]),
+      );
       t.is(ps.bones.length, n - 1, `${name}/${s}: n−1 bones`);
       t.is(ps.parents[ps.center], ps.center, `${name}/${s}: root is its own parent`);
       for (const [c, p] of ps.bones) t.is(ps.parents[c], p);
@@ -71,7 +92,7 @@ test('every part stream of every layout is a tree with consistent parents', (t) 
       const ref = treeFromRaw(RAW_LAYOUTS[name]);
       const local = new Map(Array.from(ps.joints, (j, i) => [j, i] as const));
       const nearest = Array.from(ps.joints, (j) => {
-        for (let u = j; u !== ref.root; ) {
+        for (let u = j; u !== ref.root;) {
           u = ref.parent[u];
           if (local.has(u)) return local.get(u)!;
         }
@@ -97,9 +118,11 @@ test('the body stream is the whole layout with the layout tree', (t) => {
 
 test('GAP part sets equal models.md §3 for NTU (joint stream) and NW-UCLA', (t) => {
   const ntu = gapPartJoints(getLayout('ntu-25'));
-  for (const p of ['head', 'hand', 'hip', 'foot'] as const) t.deepEqual(sorted(ntu[p]), sorted(GAP_NTU_0[p]), `NTU ${p}`);
+  for (const p of ['head', 'hand', 'hip', 'foot'] as const)
+    t.deepEqual(sorted(ntu[p]), sorted(GAP_NTU_0[p]), `NTU ${p}`);
   const ucla = gapPartJoints(getLayout('kinect-20'));
-  for (const p of ['head', 'hand', 'hip', 'foot'] as const) t.deepEqual(sorted(ucla[p]), sorted(GAP_UCLA_0[p]), `UCLA ${p}`);
+  for (const p of ['head', 'hand', 'hip', 'foot'] as const)
+    t.deepEqual(sorted(ucla[p]), sorted(GAP_UCLA_0[p]), `UCLA ${p}`);
 });
 
 test('BRL body halves for NTU equal models.md §4, and halves cover every layout', (t) => {

@@ -51,38 +51,127 @@ export const JOINT_COUNTS: Record<string, number> = {
 
 /** data.md §1.2: the 25 Kinect v2 joints, NTU order. */
 export const NTU_JOINTS = [
-  'SpineBase', 'SpineMid', 'Neck', 'Head', 'ShoulderLeft', 'ElbowLeft', 'WristLeft', 'HandLeft',
-  'ShoulderRight', 'ElbowRight', 'WristRight', 'HandRight', 'HipLeft', 'KneeLeft', 'AnkleLeft', 'FootLeft',
-  'HipRight', 'KneeRight', 'AnkleRight', 'FootRight', 'SpineShoulder', 'HandTipLeft', 'ThumbLeft', 'HandTipRight', 'ThumbRight',
+  'SpineBase',
+  'SpineMid',
+  'Neck',
+  'Head',
+  'ShoulderLeft',
+  'ElbowLeft',
+  'WristLeft',
+  'HandLeft',
+  'ShoulderRight',
+  'ElbowRight',
+  'WristRight',
+  'HandRight',
+  'HipLeft',
+  'KneeLeft',
+  'AnkleLeft',
+  'FootLeft',
+  'HipRight',
+  'KneeRight',
+  'AnkleRight',
+  'FootRight',
+  'SpineShoulder',
+  'HandTipLeft',
+  'ThumbLeft',
+  'HandTipRight',
+  'ThumbRight',
 ];
 
 /** data.md §1.3: CTR-GCN `inward` (child, parent), 1-based, centre 21. */
 export const NTU_BONES_1 = [
-  [1, 2], [2, 21], [3, 21], [4, 3], [5, 21], [6, 5], [7, 6], [8, 7], [9, 21], [10, 9], [11, 10], [12, 11], [13, 1],
-  [14, 13], [15, 14], [16, 15], [17, 1], [18, 17], [19, 18], [20, 19], [22, 23], [23, 8], [24, 25], [25, 12],
+  [1, 2],
+  [2, 21],
+  [3, 21],
+  [4, 3],
+  [5, 21],
+  [6, 5],
+  [7, 6],
+  [8, 7],
+  [9, 21],
+  [10, 9],
+  [11, 10],
+  [12, 11],
+  [13, 1],
+  [14, 13],
+  [15, 14],
+  [16, 15],
+  [17, 1],
+  [18, 17],
+  [19, 18],
+  [20, 19],
+  [22, 23],
+  [23, 8],
+  [24, 25],
+  [25, 12],
 ] as const;
 export const NTU_CENTER_1 = 21;
 
 /** data.md §2: the UTKinect / NW-UCLA Kinect v1 joint order. */
 export const KINECT20_JOINTS = [
-  'HipCenter', 'Spine', 'ShoulderCenter', 'Head', 'ShoulderLeft', 'ElbowLeft', 'WristLeft', 'HandLeft',
-  'ShoulderRight', 'ElbowRight', 'WristRight', 'HandRight', 'HipLeft', 'KneeLeft', 'AnkleLeft', 'FootLeft',
-  'HipRight', 'KneeRight', 'AnkleRight', 'FootRight',
+  'HipCenter',
+  'Spine',
+  'ShoulderCenter',
+  'Head',
+  'ShoulderLeft',
+  'ElbowLeft',
+  'WristLeft',
+  'HandLeft',
+  'ShoulderRight',
+  'ElbowRight',
+  'WristRight',
+  'HandRight',
+  'HipLeft',
+  'KneeLeft',
+  'AnkleLeft',
+  'FootLeft',
+  'HipRight',
+  'KneeRight',
+  'AnkleRight',
+  'FootRight',
 ];
 
 /** data.md §2: NW-UCLA graph edges (CTR-GCN graph/ucla.py), 1-based (child, parent); the root is 3. */
 export const UCLA_BONES_1 = [
-  [1, 2], [2, 3], [4, 3], [5, 3], [6, 5], [7, 6], [8, 7], [9, 3], [10, 9], [11, 10], [12, 11], [13, 1], [14, 13],
-  [15, 14], [16, 15], [17, 1], [18, 17], [19, 18], [20, 19],
+  [1, 2],
+  [2, 3],
+  [4, 3],
+  [5, 3],
+  [6, 5],
+  [7, 6],
+  [8, 7],
+  [9, 3],
+  [10, 9],
+  [11, 10],
+  [12, 11],
+  [13, 1],
+  [14, 13],
+  [15, 14],
+  [16, 15],
+  [17, 1],
+  [18, 17],
+  [19, 18],
+  [20, 19],
 ] as const;
 export const UCLA_CENTER_1 = 3;
 
 /** models.md §1.1: SkateFormer `new_idx` groups, 1-based, in the code's order. */
 export const SKATEFORMER_NTU_GROUPS_1 = [
-  [7, 8, 22, 23], [11, 12, 24, 25], [13, 14, 15, 16], [17, 18, 19, 20], [5, 9, 6, 10], [2, 3, 1, 4],
+  [7, 8, 22, 23],
+  [11, 12, 24, 25],
+  [13, 14, 15, 16],
+  [17, 18, 19, 20],
+  [5, 9, 6, 10],
+  [2, 3, 1, 4],
 ];
 /** models.md §1.1: NW-UCLA groups, 1-based. */
-export const SKATEFORMER_UCLA_GROUPS_1 = [[5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16], [17, 18, 19, 20], [2, 3, 1, 4]];
+export const SKATEFORMER_UCLA_GROUPS_1 = [
+  [5, 6, 7, 8],
+  [9, 10, 11, 12],
+  [13, 14, 15, 16],
+  [17, 18, 19, 20],
+  [2, 3, 1, 4],
+];
 
 /** models.md §2: PSUMNet streams, 0-based NTU joints. */
 export const PSUMNET_HAND_0 = [20, 4, 5, 6, 7, 21, 22, 8, 9, 10, 11, 23, 24];
@@ -237,7 +326,12 @@ export function viewPermute(data: ArrayLike<number>, shape: readonly number[], p
  *   type 4: view(B,C,M,T/M,K,V/K)  permute(0,3,5,2,4,1)
  * followed by view(-1, a·b): the flat result lists windows one after another.
  */
-export function officialPartition(type: 1 | 2 | 3 | 4, T: number, V: number, size: readonly [number, number]): number[] {
+export function officialPartition(
+  type: 1 | 2 | 3 | 4,
+  T: number,
+  V: number,
+  size: readonly [number, number],
+): number[] {
   const [a, b] = size;
   const grid = Array.from({ length: T * V }, (_, i) => i);
   const B = 1;
@@ -320,7 +414,10 @@ export function officialBiasIndex(type: 1 | 2 | 3 | 4, size: readonly [number, n
   }
   // Gathered G[nq][nk][kq][kk] = flat index (index1d(nq,nk)·K + kq)·K + kk, row-major.
   const gathered: number[] = [];
-  for (let nq = 0; nq < N; nq++) for (let nk = 0; nk < N; nk++) for (let kq = 0; kq < W; kq++) for (let kk = 0; kk < W; kk++) gathered.push((index1d(N, nq, nk) * W + kq) * W + kk);
+  for (let nq = 0; nq < N; nq++)
+    for (let nk = 0; nk < N; nk++)
+      for (let kq = 0; kq < W; kq++)
+        for (let kk = 0; kk < W; kk++) gathered.push((index1d(N, nq, nk) * W + kq) * W + kk);
   return viewPermute(gathered, [N, N, W, W], [0, 2, 1, 3]);
 }
 

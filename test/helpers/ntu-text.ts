@@ -11,13 +11,14 @@ export function ntuText(frames: Array<Array<[string, number]>>, eol = '\r\n'): s
       lines.push(String(NTU_JOINTS));
       for (let j = 0; j < NTU_JOINTS; j++) {
         const x = x0 + 0.01 * j + 0.001 * f;
-        lines.push(`${x.toPrecision(7)} ${(0.05 * j - 0.5).toPrecision(7)} 3.512345 250.5 201.25 901.5 500.25 0.5 -0.5 0.5 0.5 ${j % 3}`);
+        lines.push(
+          `${x.toPrecision(7)} ${(0.05 * j - 0.5).toPrecision(7)} 3.512345 250.5 201.25 901.5 500.25 0.5 -0.5 0.5 0.5 ${j % 3}`,
+        );
       }
     }
   });
   return lines.join(eol) + eol;
 }
-
 
 export interface TestBody {
   readonly id: string;
@@ -47,7 +48,7 @@ export function ntuFromBodies(frameCount: number, bodies: readonly TestBody[]): 
 
 /** A standing-person-like body: tall (y spread 1 m), narrow (x spread 0.3 m), moving by `amplitude`. */
 export function personJoint(x0: number, amplitude: number): TestBody['joint'] {
-  return (f, j) => [x0 + 0.3 * ((j * 7) % 25) / 25 + amplitude * Math.sin(f / 3 + j), -0.5 + j / 25, 3 + 0.01 * j];
+  return (f, j) => [x0 + (0.3 * ((j * 7) % 25)) / 25 + amplitude * Math.sin(f / 3 + j), -0.5 + j / 25, 3 + 0.01 * j];
 }
 
 /** A wide, flat body (x spread 2 m, y spread 0.1 m): "spread" noise. */

@@ -11,7 +11,8 @@ export function hasNumpy(): boolean {
   return available;
 }
 
-export const NUMPY_SKIP_REASON = '[skipped: python3 with numpy is not installed; it is only an independent cross-check]';
+export const NUMPY_SKIP_REASON =
+  '[skipped: python3 with numpy is not installed; it is only an independent cross-check]';
 
 /** Runs python3 with a script and arguments; throws with stderr on failure. */
 export function runPython(args: string[], input?: string): string {

@@ -23,13 +23,19 @@ export interface Needs {
 
 const hasFfmpeg = (() => {
   let cached: boolean | undefined;
-  return () => (cached ??= ['ffmpeg', 'ffprobe'].every((t) => spawnSync(process.env[t === 'ffmpeg' ? 'SKELACT_FFMPEG' : 'SKELACT_FFPROBE'] || t, ['-version']).status === 0));
+  return () =>
+    (cached ??= ['ffmpeg', 'ffprobe'].every(
+      (t) =>
+        spawnSync(process.env[t === 'ffmpeg' ? 'SKELACT_FFMPEG' : 'SKELACT_FFPROBE'] || t, ['-version']).status === 0,
+    ));
 })();
 
 /** Why a test cannot run here, or undefined when it can. */
 export function missing(needs: Needs): string | undefined {
-  for (const p of needs.shared ?? []) if (!existsSync(sharedPath(p))) return `${sharedPath(p)} is absent (real media that is not part of the project)`;
-  if (needs.ffmpeg && !hasFfmpeg()) return "ffmpeg/ffprobe are not installed (npm run setup:pose installs Debian's ffmpeg)";
+  for (const p of needs.shared ?? [])
+    if (!existsSync(sharedPath(p))) return `${sharedPath(p)} is absent (real media that is not part of the project)`;
+  if (needs.ffmpeg && !hasFfmpeg())
+    return "ffmpeg/ffprobe are not installed (npm run setup:pose installs Debian's ffmpeg)";
   if (needs.chromium && !findChromium()) return 'Chromium is not installed (npm run setup:pose installs it)';
   if (needs.poseModels && !poseAssetsReady()) return 'the pose models are not set up (run npm run setup:pose)';
   if (needs.redis && !hasRedis()) return REDIS_MISSING;

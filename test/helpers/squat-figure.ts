@@ -19,7 +19,15 @@ export function squatFigure(depth: number, jitter = 0, random = prng(1)): Point3
   set(14, 260, 230 + 40 * depth);
   set(15, 385, 300 - 40 * depth, -60 * depth);
   set(16, 255, 300 - 40 * depth, -60 * depth);
-  for (const [i, side] of [[17, 1], [19, 1], [21, 1], [18, -1], [20, -1], [22, -1]] as const) set(i, 320 + side * 67, 305 - 40 * depth);
+  for (const [i, side] of [
+    [17, 1],
+    [19, 1],
+    [21, 1],
+    [18, -1],
+    [20, -1],
+    [22, -1],
+  ] as const)
+    set(i, 320 + side * 67, 305 - 40 * depth);
   set(23, 345, hipY, 40 * depth);
   set(24, 295, hipY, 40 * depth);
   set(25, 350 + 20 * depth, kneeY, -50 * depth);
@@ -32,4 +40,3 @@ export function squatFigure(depth: number, jitter = 0, random = prng(1)): Point3
   set(32, 285, 515, -20);
   return p;
 }
-

@@ -48,7 +48,13 @@ export async function runOn(name: Compared, fn: () => Record<string, tf.Tensor>)
   try {
     const out = tf.tidy(fn);
     try {
-      return await Promise.all(Object.entries(out).map(async ([label, t]) => ({ label, shape: [...t.shape], values: Float32Array.from((await t.data()) as Float32Array) })));
+      return await Promise.all(
+        Object.entries(out).map(async ([label, t]) => ({
+          label,
+          shape: [...t.shape],
+          values: Float32Array.from((await t.data()) as Float32Array),
+        })),
+      );
     } finally {
       tf.dispose(Object.values(out));
     }
@@ -70,7 +76,12 @@ export function relativeError(a: Float32Array, b: Float32Array): number {
 }
 
 /** Asserts that fn gives the same tensors on webgpu as on cpu (each within tol, relative). Returns the worst error. */
-export async function assertWebGpuMatchesCpu(t: ExecutionContext, fn: () => Record<string, tf.Tensor>, tol: number, label = ''): Promise<number> {
+export async function assertWebGpuMatchesCpu(
+  t: ExecutionContext,
+  fn: () => Record<string, tf.Tensor>,
+  tol: number,
+  label = '',
+): Promise<number> {
   const gpu = await runOn('webgpu', fn);
   const cpu = await runOn('cpu', fn);
   t.deepEqual(

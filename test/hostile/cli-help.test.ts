@@ -34,7 +34,9 @@ async function declaredExamples(name: string): Promise<Array<[string, string]>> 
   const command = name.split(' ')[0];
   const file = command === 'ensemble' || command === 'predict' ? 'eval' : command === 'search' ? 'text' : command;
   const source = readFileSync(join(packageRoot(), 'src', 'cli', 'commands', `${file}.ts`), 'utf8');
-  const calls = [...source.matchAll(/\.example\(\s*'((?:[^'\\]|\\.)*)',\s*'((?:[^'\\]|\\.)*)'\s*\)/g)].map((m) => [m[1].replace(/\\'/g, "'"), m[2].replace(/\\'/g, "'")] as [string, string]);
+  const calls = [...source.matchAll(/\.example\(\s*'((?:[^'\\]|\\.)*)',\s*'((?:[^'\\]|\\.)*)'\s*\)/g)].map(
+    (m) => [m[1].replace(/\\'/g, "'"), m[2].replace(/\\'/g, "'")] as [string, string],
+  );
   // eval.ts and text.ts hold several commands: their examples start with the command's name.
   const own = !['eval', 'text'].includes(file) ? calls : calls.filter(([c]) => c.startsWith(`$0 ${name} `));
   return own.map(([c, d]) => [c.replace(/\$0/g, 'skelact'), d]);
@@ -63,20 +65,29 @@ test('shellWrap breaks only between words, keeps quoted words whole, and joins b
   for (const width of [20, 40, 80, 200]) {
     const lines = shellWrap(command, width).split('\n');
     // A line is over the width only when it is one word too long to break.
-    for (const line of lines) t.true(line.length <= width || ['"a person waving both hands"', 'datasets/ntu/descriptions.json'].includes(line.replace(/ \\$/, '')), `${width}: ${line}`);
+    for (const line of lines)
+      t.true(
+        line.length <= width ||
+          ['"a person waving both hands"', 'datasets/ntu/descriptions.json'].includes(line.replace(/ \\$/, '')),
+        `${width}: ${line}`,
+      );
     t.true(lines.slice(0, -1).every((l) => l.endsWith(' \\')));
     t.is(lines.map((l) => l.replace(/ \\$/, '')).join(' '), command);
-    t.true(lines.some((l) => l.includes('"a person waving both hands"')), 'the quoted phrase is one word');
+    t.true(
+      lines.some((l) => l.includes('"a person waving both hands"')),
+      'the quoted phrase is one word',
+    );
   }
 });
 
-test('every command\'s --help fits 80 columns and prints every example whole and copyable', async (t) => {
+test("every command's --help fits 80 columns and prints every example whole and copyable", async (t) => {
   const names = await commandNames();
   t.true(names.length >= 15, names.join(' '));
   // Sub-commands (text embed, …) are listed in their parent's help.
   for (const name of [...names]) {
     const sub = (await helpOf([name, '--help'])).split('\nCommands:\n')[1];
-    if (sub) names.push(...[...sub.matchAll(new RegExp(`^ {2}skelact ${name} (\\S+)`, 'gm'))].map((m) => `${name} ${m[1]}`));
+    if (sub)
+      names.push(...[...sub.matchAll(new RegExp(`^ {2}skelact ${name} (\\S+)`, 'gm'))].map((m) => `${name} ${m[1]}`));
   }
   t.true(names.includes('text embed'));
   for (const name of names) {
@@ -85,8 +96,13 @@ test('every command\'s --help fits 80 columns and prints every example whole and
     const long = help.split('\n').filter((l) => [...l].length > 80);
     t.deepEqual(long, [], `${name}: no line wider than the terminal`);
     const declared = parent ? [] : await declaredExamples(name);
-    t.deepEqual(printedExamples(help), declared.map(([c]) => c), name);
-    for (const [, description] of declared) t.true(help.includes(`# ${description.split(' ').slice(0, 3).join(' ')}`), `${name}: ${description}`);
+    t.deepEqual(
+      printedExamples(help),
+      declared.map(([c]) => c),
+      name,
+    );
+    for (const [, description] of declared)
+      t.true(help.includes(`# ${description.split(' ').slice(0, 3).join(' ')}`), `${name}: ${description}`);
   }
 });
 
@@ -94,7 +110,10 @@ test('the installed command prints the same help (extract, through bin/skelact.j
   const r = skelact(['extract', '--help']);
   t.is(r.code, 0, r.stderr);
   t.is(r.stdout, `${await helpOf(['extract', '--help'])}\n`);
-  t.regex(r.stdout, /# a folder of two-person clips into a dataset\n +skelact extract videos\/ --out poses\/ --persons 2 --generic dataset\.jsonl \\\n +--label-from-folder\n/);
+  t.regex(
+    r.stdout,
+    /# a folder of two-person clips into a dataset\n +skelact extract videos\/ --out poses\/ --persons 2 --generic dataset\.jsonl \\\n +--label-from-folder\n/,
+  );
 });
 
 test('skelact --help: no word broken across lines', async (t) => {
@@ -105,7 +124,8 @@ test('skelact --help: no word broken across lines', async (t) => {
 });
 
 test('extract names the BlazePose size --pose-model like classify, reps and demo-web; the old --model still works, deprecated', async (t) => {
-  for (const name of ['extract', 'classify', 'reps', 'demo-web']) t.regex(await helpOf([name, '--help']), /--pose-model/, name);
+  for (const name of ['extract', 'classify', 'reps', 'demo-web'])
+    t.regex(await helpOf([name, '--help']), /--pose-model/, name);
   const extract = await helpOf(['extract', '--help']);
   t.notRegex(extract, /^\s+--model\b/m, 'the deprecated name is not advertised');
   // The deprecated spelling is accepted (and warned about) before the input is looked at.
@@ -114,7 +134,16 @@ test('extract names the BlazePose size --pose-model like classify, reps and demo
   t.notRegex(old.stderr, /Unknown argument/);
   t.regex(old.stderr, /--model is deprecated for extract .*use --pose-model lite/);
   t.regex(old.stderr, /missing\.mp4: no such file or folder/);
-  const conflict = skelact(['extract', 'missing.mp4', '--out', 'x.poses.json', '--model', 'heavy', '--pose-model', 'lite']);
+  const conflict = skelact([
+    'extract',
+    'missing.mp4',
+    '--out',
+    'x.poses.json',
+    '--model',
+    'heavy',
+    '--pose-model',
+    'lite',
+  ]);
   t.is(conflict.code, 1);
   t.regex(conflict.stderr, /--pose-model lite and the deprecated --model heavy disagree/);
 });

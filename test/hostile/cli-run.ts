@@ -16,8 +16,17 @@ export interface CliResult {
 }
 
 /** Runs `skelact ...args` to the end (at most `timeoutMs`). */
-export function skelact(args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: options.timeoutMs ?? 120_000, env: { ...process.env, ...options.env }, cwd: options.cwd });
+export function skelact(
+  args: readonly string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    timeout: options.timeoutMs ?? 120_000,
+    env: { ...process.env, ...options.env },
+    cwd: options.cwd,
+  });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -25,7 +34,12 @@ export function skelact(args: readonly string[], options: { timeoutMs?: number; 
  * Starts `skelact ...args`, waits until its stderr matches `ready`, sends `signal`, and returns
  * how it ended. Rejects if it ends before `ready` or takes longer than `timeoutMs` in all.
  */
-export function skelactSignalled(args: readonly string[], ready: RegExp, signal: NodeJS.Signals, timeoutMs = 120_000): Promise<CliResult> {
+export function skelactSignalled(
+  args: readonly string[],
+  ready: RegExp,
+  signal: NodeJS.Signals,
+  timeoutMs = 120_000,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -4,7 +4,17 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { sharedPath } from '../helpers/shared.js';
 import { poseFile, skelact, snapshot, syntheticNtu, tmp } from './data-helpers.js';
@@ -14,11 +24,24 @@ let generic: string | undefined;
 function genericLines(): string[] {
   if (!generic) {
     const dir = tmp('hostile-gen');
-    const r = skelact('synth', '--out', dir, '--format', 'generic', '--layout', 'kinect-20', '--samples-per-class', '1', '--quiet');
+    const r = skelact(
+      'synth',
+      '--out',
+      dir,
+      '--format',
+      'generic',
+      '--layout',
+      'kinect-20',
+      '--samples-per-class',
+      '1',
+      '--quiet',
+    );
     if (r.code !== 0) throw new Error(r.stderr);
     generic = join(dir, 'synthetic-kinect-20.jsonl');
   }
-  return readFileSync(generic, 'utf8').split('\n').filter((l) => l.length > 0);
+  return readFileSync(generic, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
 }
 
 test('generic JSONL: a truncated line 4 and a bad line 9 are reported with file and line; every other record is kept and the counts are per record', (t) => {
@@ -38,7 +61,10 @@ test('generic JSONL: a truncated line 4 and a bad line 9 are reported with file 
   t.is(p.failed.length, 2);
   t.regex(p.failed[0].reason, /^mine\.jsonl:4: expected valid JSON/);
   t.regex(p.failed[1].reason, /^mine\.jsonl:9 \(layout\): expected a layout name/);
-  const names = readFileSync(join(out, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { name: string }).name);
+  const names = readFileSync(join(out, 'samples.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { name: string }).name);
   const expected = lines.filter((_, i) => i !== 3 && i !== 8).map((l) => (JSON.parse(l) as { name: string }).name);
   t.deepEqual(names, expected);
 });
@@ -51,10 +77,17 @@ test('generic: a foreign .json (a package.json) in the folder is one failed file
   const r = skelact('prepare', 'generic', '--raw', raw, '--out', out, '--json', '--quiet');
   // 3: the batch finished, the good records were written, some inputs failed (README: exit codes).
   t.is(r.code, 3, r.stderr);
-  const p = JSON.parse(r.stdout) as { samples: number; layout: string; failed: Array<{ file: string; reason: string }> };
+  const p = JSON.parse(r.stdout) as {
+    samples: number;
+    layout: string;
+    failed: Array<{ file: string; reason: string }>;
+  };
   t.is(p.samples, 5);
   t.is(p.layout, 'kinect-20');
-  t.deepEqual(p.failed.map((f) => f.file), ['a-package.json']);
+  t.deepEqual(
+    p.failed.map((f) => f.file),
+    ['a-package.json'],
+  );
   t.regex(p.failed[0].reason, /^a-package\.json \(\w+\): expected /);
 });
 
@@ -72,7 +105,10 @@ test('prepare calls a cache with a deleted samples.jsonl damaged (rebuild with -
   truncateSync(join(truncated, 'clips.npy'), 200);
   const r2 = skelact('prepare', 'ntu', '--raw', raw, '--out', truncated);
   t.is(r2.code, 1);
-  t.regex(r2.stderr, /clips\.npy has 200 bytes, the manifest records \d+ \(truncated or changed\); rebuild it with --force/);
+  t.regex(
+    r2.stderr,
+    /clips\.npy has 200 bytes, the manifest records \d+ \(truncated or changed\); rebuild it with --force/,
+  );
   const forced = skelact('prepare', 'ntu', '--raw', raw, '--out', copy, '--force', '--quiet');
   t.is(forced.code, 0, forced.stderr);
   t.deepEqual(snapshot(copy).get('samples.jsonl'), snapshot(cache).get('samples.jsonl'));
@@ -90,10 +126,24 @@ test('--force keeps derived-splits.json when the samples are the same, and deriv
   t.is(same.code, 0, same.stderr);
   t.regex(same.stderr, /derived benchmarks kept \(same samples\): mine-lt/);
   t.is(readFileSync(join(copy, 'derived-splits.json'), 'utf8'), derived);
-  const other = skelact('prepare', 'ntu', '--raw', raw, '--out', copy, '--align', 'pyskl', '--force', '--json', '--quiet');
+  const other = skelact(
+    'prepare',
+    'ntu',
+    '--raw',
+    raw,
+    '--out',
+    copy,
+    '--align',
+    'pyskl',
+    '--force',
+    '--json',
+    '--quiet',
+  );
   t.is(other.code, 0, other.stderr);
   t.deepEqual((JSON.parse(other.stdout) as { derived: { rebuilt: string[] } }).derived.rebuilt, ['mine-lt']);
-  const inspect = JSON.parse(skelact('inspect', copy, '--json', '--quiet').stdout) as { splits: Record<string, { train: number }> };
+  const inspect = JSON.parse(skelact('inspect', copy, '--json', '--quiet').stdout) as {
+    splits: Record<string, { train: number }>;
+  };
   t.true(inspect.splits['mine-lt'].train > 0);
 });
 
@@ -103,7 +153,9 @@ test('a .partial-<pid> of a dead prepare is removed; one of a live process is le
   const out = join(dir, 'cache');
   cpSync(cache, out, { recursive: true });
   // A process id that existed and is gone.
-  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    encoding: 'utf8',
+  }).stdout;
   mkdirSync(join(dir, `cache.partial-${dead}`));
   writeFileSync(join(dir, `cache.partial-${dead}`, 'clips.npy'), 'half');
   const r = skelact('prepare', 'ntu', '--raw', raw, '--out', out);
@@ -114,7 +166,10 @@ test('a .partial-<pid> of a dead prepare is removed; one of a live process is le
   mkdirSync(join(dir, `cache.partial-${process.pid}`));
   const live = skelact('prepare', 'ntu', '--raw', raw, '--out', out, '--force');
   t.is(live.code, 1);
-  t.regex(live.stderr, new RegExp(`cache\\.partial-${process.pid} is being written by another skelact process \\(pid ${process.pid}\\)`));
+  t.regex(
+    live.stderr,
+    new RegExp(`cache\\.partial-${process.pid} is being written by another skelact process \\(pid ${process.pid}\\)`),
+  );
   t.true(existsSync(join(dir, `cache.partial-${process.pid}`)));
 });
 
@@ -123,7 +178,11 @@ test('a deleted cache file or a garbled splits.json: eval and inspect name the f
   const cases: Array<[string, (dir: string) => void, RegExp]> = [
     ['labels.npy deleted', (d) => rmSync(join(d, 'labels.npy')), /labels\.npy is missing/],
     ['samples.jsonl deleted', (d) => rmSync(join(d, 'samples.jsonl')), /samples\.jsonl is missing/],
-    ['splits.json garbled', (d) => writeFileSync(join(d, 'splits.json'), '{"ntu60-xsub": {"train": [0, 1,'), /splits\.json has \d+ bytes, the manifest records \d+/],
+    [
+      'splits.json garbled',
+      (d) => writeFileSync(join(d, 'splits.json'), '{"ntu60-xsub": {"train": [0, 1,'),
+      /splits\.json has \d+ bytes, the manifest records \d+/,
+    ],
   ];
   for (const [what, damage, message] of cases) {
     const copy = join(tmp(), 'cache');
@@ -163,7 +222,6 @@ test('inspect: a generic kinect-20 file is kinect-20, read on its own (a foreign
   t.notRegex(broken.stderr, /a\.json/);
 });
 
-
 test("inspect reads skelact's own .poses.json (video, engine, tracks, plot) and names it when it is broken", (t) => {
   const dir = tmp();
   const file = join(dir, 'clip.poses.json');
@@ -171,8 +229,16 @@ test("inspect reads skelact's own .poses.json (video, engine, tracks, plot) and 
   writeFileSync(join(dir, 'a.json'), '{}');
   const r = skelact('inspect', file, '--json', '--quiet', '--plot', join(dir, 'p.svg'));
   t.is(r.code, 0, r.stderr);
-  const s = JSON.parse(r.stdout) as { format: string; layout: string; poses: { video: string; frames: number; tracks: unknown[] }; samples: Array<{ frames: number; joints: number }> };
-  t.deepEqual([s.format, s.layout, s.poses.video, s.poses.frames, s.poses.tracks.length], ['poses', 'blazepose-33', 'clip.mp4', 12, 1]);
+  const s = JSON.parse(r.stdout) as {
+    format: string;
+    layout: string;
+    poses: { video: string; frames: number; tracks: unknown[] };
+    samples: Array<{ frames: number; joints: number }>;
+  };
+  t.deepEqual(
+    [s.format, s.layout, s.poses.video, s.poses.frames, s.poses.tracks.length],
+    ['poses', 'blazepose-33', 'clip.mp4', 12, 1],
+  );
   t.deepEqual([s.samples[0].frames, s.samples[0].joints], [12, 33]);
   t.regex(readFileSync(join(dir, 'p.svg'), 'utf8'), /^<svg/);
   const bad = join(dir, 'bad.poses.json');
@@ -183,17 +249,28 @@ test("inspect reads skelact's own .poses.json (video, engine, tracks, plot) and 
 });
 
 const UTK = sharedPath('data', 'utkinect', 'joints_s01_e01.txt');
-(existsSync(UTK) ? test : test.skip)(`inspect: a UTKinect recording without actionLabel.txt is one unlabelled sample${existsSync(UTK) ? '' : ` [skipped: ${UTK} is absent]`}`, (t) => {
-  const dir = tmp();
-  copyFileSync(UTK, join(dir, 'joints_s01_e01.txt'));
-  const r = skelact('inspect', join(dir, 'joints_s01_e01.txt'), '--json', '--quiet');
-  t.is(r.code, 0, r.stderr);
-  const s = JSON.parse(r.stdout) as { layout: string; samples: Array<{ name: string; label: number; frames: number; notes: string[] }> };
-  t.is(s.layout, 'kinect-20');
-  t.is(s.samples.length, 1);
-  t.deepEqual([s.samples[0].name, s.samples[0].label], ['s01_e01', -1]);
-  // Every distinct frame number of the file (rows of a repeated frame number count once).
-  const distinct = new Set(readFileSync(UTK, 'utf8').split('\n').filter((l) => l.trim()).map((l) => l.trim().split(/\s+/)[0])).size;
-  t.is(s.samples[0].frames, distinct);
-  t.deepEqual(readdirSync(dir), ['joints_s01_e01.txt']);
-});
+(existsSync(UTK) ? test : test.skip)(
+  `inspect: a UTKinect recording without actionLabel.txt is one unlabelled sample${existsSync(UTK) ? '' : ` [skipped: ${UTK} is absent]`}`,
+  (t) => {
+    const dir = tmp();
+    copyFileSync(UTK, join(dir, 'joints_s01_e01.txt'));
+    const r = skelact('inspect', join(dir, 'joints_s01_e01.txt'), '--json', '--quiet');
+    t.is(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as {
+      layout: string;
+      samples: Array<{ name: string; label: number; frames: number; notes: string[] }>;
+    };
+    t.is(s.layout, 'kinect-20');
+    t.is(s.samples.length, 1);
+    t.deepEqual([s.samples[0].name, s.samples[0].label], ['s01_e01', -1]);
+    // Every distinct frame number of the file (rows of a repeated frame number count once).
+    const distinct = new Set(
+      readFileSync(UTK, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => l.trim().split(/\s+/)[0]),
+    ).size;
+    t.is(s.samples[0].frames, distinct);
+    t.deepEqual(readdirSync(dir), ['joints_s01_e01.txt']);
+  },
+);

@@ -53,7 +53,10 @@ export function syntheticNtu(): { raw: string; cache: string } {
   const dir = tmp('hostile-ntu');
   const raw = join(dir, 'raw');
   const cache = join(dir, 'cache');
-  for (const r of [skelact('synth', '--out', raw, '--samples-per-class', '2', '--quiet'), skelact('prepare', 'ntu', '--raw', raw, '--out', cache, '--quiet')]) {
+  for (const r of [
+    skelact('synth', '--out', raw, '--samples-per-class', '2', '--quiet'),
+    skelact('prepare', 'ntu', '--raw', raw, '--out', cache, '--quiet'),
+  ]) {
     if (r.code !== 0) throw new Error(r.stderr);
   }
   return (ntu = { raw, cache });
@@ -61,14 +64,35 @@ export function syntheticNtu(): { raw: string; cache: string } {
 
 /** A valid pose file of `frames` frames with one tracked person. */
 export function poseFile(frames: number): Record<string, unknown> {
-  const person = { track: 0, image: Array.from({ length: 33 }, (_, j) => [0.3 + j / 100, 0.2 + j / 50, 0, 0.9]), world: Array.from({ length: 33 }, (_, j) => [j / 100, -j / 50, 0]), box: [0.2, 0.1, 0.5, 0.8], score: 0.95 };
+  const person = {
+    track: 0,
+    image: Array.from({ length: 33 }, (_, j) => [0.3 + j / 100, 0.2 + j / 50, 0, 0.9]),
+    world: Array.from({ length: 33 }, (_, j) => [j / 100, -j / 50, 0]),
+    box: [0.2, 0.1, 0.5, 0.8],
+    score: 0.95,
+  };
   return {
     format: POSE_FILE_FORMAT,
     version: POSE_FILE_VERSION,
     source: { file: 'clip.mp4', width: 640, height: 480, fps: 30, durationSeconds: frames / 30 },
-    extraction: { engine: 'mediapipe', engineDescription: 'test', model: 'full', fps: 30, width: 640, height: 480, persons: 1, detector: null, skelactVersion: '0', date: '2026-01-01' },
+    extraction: {
+      engine: 'mediapipe',
+      engineDescription: 'test',
+      model: 'full',
+      fps: 30,
+      width: 640,
+      height: 480,
+      persons: 1,
+      detector: null,
+      skelactVersion: '0',
+      date: '2026-01-01',
+    },
     landmarkLayout: 'blazepose-33',
     tracks: [{ id: 0, firstFrame: 0, lastFrame: frames - 1, frames }],
-    frames: Array.from({ length: frames }, (_, index) => ({ index, timestampMs: (index * 1000) / 30, people: [person] })),
+    frames: Array.from({ length: frames }, (_, index) => ({
+      index,
+      timestampMs: (index * 1000) / 30,
+      people: [person],
+    })),
   };
 }

@@ -6,7 +6,17 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import * as fc from 'fast-check';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { CacheError, SkeletonCache } from '../../src/data/cache/reader.js';
 import { CacheWriter } from '../../src/data/cache/writer.js';
@@ -25,7 +35,15 @@ import { ROOT, poseFile, syntheticNtu, tmp } from './data-helpers.js';
 // Generic JSON Lines: which records are bad is known, so the result is checked exactly.
 
 type LineFault = 'none' | 'truncate' | 'string-value' | 'no-layout' | 'duplicate-name' | 'nan-token';
-const faultArb = fc.constantFrom<LineFault>('none', 'none', 'truncate', 'string-value', 'no-layout', 'duplicate-name', 'nan-token');
+const faultArb = fc.constantFrom<LineFault>(
+  'none',
+  'none',
+  'truncate',
+  'string-value',
+  'no-layout',
+  'duplicate-name',
+  'nan-token',
+);
 
 function genericLine(i: number, values: number[]): string {
   const joints = [[Array.from({ length: 20 }, (_, v) => [values[v % values.length], v / 10, i])]];
@@ -52,23 +70,32 @@ function applyFault(line: string, fault: LineFault): string {
 test('generic JSONL: every good record is kept with its values, every bad one is reported once with file and line', (t) => {
   let failures = 0;
   fc.assert(
-    fc.property(fc.array(fc.tuple(faultArb, fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: 1, maxLength: 3 })), { minLength: 2, maxLength: 8 }), (spec) => {
-      // Line 1 is always good, so a duplicate of its name is always a duplicate.
-      const lines = spec.map(([fault, values], i) => applyFault(genericLine(i, values), i === 0 ? 'none' : fault));
-      const good = spec.map(([fault], i) => i === 0 || fault === 'none');
-      const result = parseGenericJsonl(`${lines.join('\n')}\n`, 'mine.jsonl');
-      const expectedNames = spec.map((_, i) => `r${i}`).filter((_, i) => good[i]);
-      if (result.samples.map((s) => s.name).join() !== expectedNames.join()) throw new Error(`kept ${result.samples.map((s) => s.name)}, expected ${expectedNames}`);
-      const badLines = good.flatMap((g, i) => (g ? [] : [i + 1]));
-      const reported = (result.failed ?? []).map((f) => Number(/^mine\.jsonl:(\d+)/.exec(f.reason)?.[1]));
-      if (reported.join() !== badLines.join()) throw new Error(`reported lines ${reported}, bad lines ${badLines}`);
-      for (const s of result.samples) {
-        const i = Number(s.name.slice(1));
-        const values = spec[i][1];
-        for (let v = 0; v < 20; v++) if (s.clip.data[v * 3] !== Math.fround(values[v % values.length])) throw new Error(`${s.name} joint ${v}: a value changed`);
-      }
-      failures += badLines.length;
-    }),
+    fc.property(
+      fc.array(
+        fc.tuple(faultArb, fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: 1, maxLength: 3 })),
+        { minLength: 2, maxLength: 8 },
+      ),
+      (spec) => {
+        // Line 1 is always good, so a duplicate of its name is always a duplicate.
+        const lines = spec.map(([fault, values], i) => applyFault(genericLine(i, values), i === 0 ? 'none' : fault));
+        const good = spec.map(([fault], i) => i === 0 || fault === 'none');
+        const result = parseGenericJsonl(`${lines.join('\n')}\n`, 'mine.jsonl');
+        const expectedNames = spec.map((_, i) => `r${i}`).filter((_, i) => good[i]);
+        if (result.samples.map((s) => s.name).join() !== expectedNames.join())
+          throw new Error(`kept ${result.samples.map((s) => s.name)}, expected ${expectedNames}`);
+        const badLines = good.flatMap((g, i) => (g ? [] : [i + 1]));
+        const reported = (result.failed ?? []).map((f) => Number(/^mine\.jsonl:(\d+)/.exec(f.reason)?.[1]));
+        if (reported.join() !== badLines.join()) throw new Error(`reported lines ${reported}, bad lines ${badLines}`);
+        for (const s of result.samples) {
+          const i = Number(s.name.slice(1));
+          const values = spec[i][1];
+          for (let v = 0; v < 20; v++)
+            if (s.clip.data[v * 3] !== Math.fround(values[v % values.length]))
+              throw new Error(`${s.name} joint ${v}: a value changed`);
+        }
+        failures += badLines.length;
+      },
+    ),
     { numRuns: 60 },
   );
   t.true(failures > 0, 'some runs had bad records');
@@ -101,7 +128,11 @@ function samplesBySource(dir: string): Map<string, Array<{ name: string; label: 
     const classNames = cache.manifest.classNames;
     cache.samples().forEach((r, i) => {
       const list = out.get(r.source) ?? [];
-      list.push({ name: r.name, label: classNames[cache.labels[i]] ?? `#${cache.labels[i]}`, data: cache.read(i).clip.data });
+      list.push({
+        name: r.name,
+        label: classNames[cache.labels[i]] ?? `#${cache.labels[i]}`,
+        data: cache.read(i).clip.data,
+      });
       out.set(r.source, list);
     });
     return out;
@@ -116,7 +147,13 @@ async function checkBatch(t: ExecutionContext, batch: Batch): Promise<void> {
   const baseRaw = join(base, 'raw');
   mkdirSync(baseRaw);
   for (const f of [...good, ...(batch.extras ?? [])]) copyFileSync(f, join(baseRaw, basename(f)));
-  await prepare({ dataset: batch.dataset, raw: baseRaw, out: join(base, 'cache'), workers: 0, datasetOptions: batch.datasetOptions });
+  await prepare({
+    dataset: batch.dataset,
+    raw: baseRaw,
+    out: join(base, 'cache'),
+    workers: 0,
+    datasetOptions: batch.datasetOptions,
+  });
   const expected = samplesBySource(join(base, 'cache'));
   const text = readFileSync(victim, 'latin1');
   const victimName = basename(victim);
@@ -128,23 +165,39 @@ async function checkBatch(t: ExecutionContext, batch: Batch): Promise<void> {
       const raw = join(dir, 'raw');
       cpSync(baseRaw, raw, { recursive: true });
       writeFileSync(join(raw, victimName), Buffer.from(mutations.reduce(applyMutation, text), 'latin1'));
-      const result = await prepare({ dataset: batch.dataset, raw, out: join(dir, 'cache'), workers: 0, datasetOptions: batch.datasetOptions });
+      const result = await prepare({
+        dataset: batch.dataset,
+        raw,
+        out: join(dir, 'cache'),
+        workers: 0,
+        datasetOptions: batch.datasetOptions,
+      });
       const got = samplesBySource(join(dir, 'cache'));
       for (const [source, samples] of expected) {
         const now = got.get(source) ?? [];
-        if (now.length !== samples.length) throw new Error(`${source}: ${now.length} samples, ${samples.length} before the corruption of ${victimName}`);
+        if (now.length !== samples.length)
+          throw new Error(`${source}: ${now.length} samples, ${samples.length} before the corruption of ${victimName}`);
         samples.forEach((s, k) => {
-          if (now[k].name !== s.name || now[k].label !== s.label || now[k].data.length !== s.data.length || now[k].data.some((x, i) => x !== s.data[i])) throw new Error(`${source}: sample ${s.name} changed`);
+          if (
+            now[k].name !== s.name ||
+            now[k].label !== s.label ||
+            now[k].data.length !== s.data.length ||
+            now[k].data.some((x, i) => x !== s.data[i])
+          )
+            throw new Error(`${source}: sample ${s.name} changed`);
         });
       }
       const failedHere = result.report.failed.filter((f) => f.file === victimName);
-      for (const f of failedHere) if (!f.reason.includes(victimName)) throw new Error(`the failure of ${victimName} does not name it: ${f.reason}`);
+      for (const f of failedHere)
+        if (!f.reason.includes(victimName))
+          throw new Error(`the failure of ${victimName} does not name it: ${f.reason}`);
       const cache = SkeletonCache.open(join(dir, 'cache'));
       try {
         const fromVictim = cache.samples().flatMap((r, i) => (r.source === victimName ? [i] : []));
         for (const i of fromVictim) {
           const { clip, name } = cache.read(i);
-          for (const x of clip.data) if (!Number.isFinite(x)) throw new Error(`${name}: a non-finite value in the cache`);
+          for (const x of clip.data)
+            if (!Number.isFinite(x)) throw new Error(`${name}: a non-finite value in the cache`);
         }
         if (failedHere.length > 0) outcomes.failed++;
         else if (fromVictim.length > 0) outcomes.read++;
@@ -155,14 +208,23 @@ async function checkBatch(t: ExecutionContext, batch: Batch): Promise<void> {
     }),
     // The first example is a corruption every reader must report (a word where the first number was), so the
     // check below does not depend on the random ones; those may all happen to parse (a digit for a digit).
-    { numRuns: batch.numRuns, examples: [[{ kind: 'replace-number' as const, which: 0, by: 'abc' }], ...(batch.examples ?? [])].map((m) => [m] as [Mutation[]]) },
+    {
+      numRuns: batch.numRuns,
+      examples: [[{ kind: 'replace-number' as const, which: 0, by: 'abc' }], ...(batch.examples ?? [])].map(
+        (m) => [m] as [Mutation[]],
+      ),
+    },
   );
   t.true(outcomes.failed > 0, `some corruptions of ${victimName} were reported (${JSON.stringify(outcomes)})`);
 }
 
 test('NTU .skeleton batch: a corrupted file never costs a good file a sample or changes a value', async (t) => {
   const { raw } = syntheticNtu();
-  const files = readdirSync(raw).filter((f) => f.endsWith('.skeleton')).sort().slice(0, 4).map((f) => join(raw, f));
+  const files = readdirSync(raw)
+    .filter((f) => f.endsWith('.skeleton'))
+    .sort()
+    .slice(0, 4)
+    .map((f) => join(raw, f));
   await checkBatch(t, { dataset: 'ntu', files, numRuns: 12 });
 });
 
@@ -174,33 +236,70 @@ test('generic batch: a corrupted JSON Lines file never costs the other files a s
     return path;
   });
   // The example renames the victim's class "c2" to "02", a new class that sorts first: the other files keep their classes.
-  const examples: Mutation[][] = [[{ kind: 'replace-char', at: 477589, text: '0' }, { kind: 'delete', at: 0, length: 1 }]];
+  const examples: Mutation[][] = [
+    [
+      { kind: 'replace-char', at: 477589, text: '0' },
+      { kind: 'delete', at: 0, length: 1 },
+    ],
+  ];
   await checkBatch(t, { dataset: 'generic', files, numRuns: 15, examples });
 });
 
 const shared = (...p: string[]) => sharedPath('data', ...p);
 const withShared = (needs: string) => (existsSync(shared(needs)) ? test : test.skip);
-const sharedNote = (needs: string) => (existsSync(shared(needs)) ? '' : ` [skipped: ${shared(needs)} is absent; it holds real data that is not part of the project]`);
+const sharedNote = (needs: string) =>
+  existsSync(shared(needs))
+    ? ''
+    : ` [skipped: ${shared(needs)} is absent; it holds real data that is not part of the project]`;
 
-withShared('nw_ucla_samples')(`NW-UCLA batch: a corrupted JSON file never costs the others a sample${sharedNote('nw_ucla_samples')}`, async (t) => {
-  const files = readdirSync(shared('nw_ucla_samples')).sort().slice(0, 4).map((f) => shared('nw_ucla_samples', f));
-  await checkBatch(t, { dataset: 'nw-ucla', files, numRuns: 12 });
-});
+withShared('nw_ucla_samples')(
+  `NW-UCLA batch: a corrupted JSON file never costs the others a sample${sharedNote('nw_ucla_samples')}`,
+  async (t) => {
+    const files = readdirSync(shared('nw_ucla_samples'))
+      .sort()
+      .slice(0, 4)
+      .map((f) => shared('nw_ucla_samples', f));
+    await checkBatch(t, { dataset: 'nw-ucla', files, numRuns: 12 });
+  },
+);
 
-withShared('kinetics_skeleton')(`Kinetics batch: a corrupted clip never costs the others a sample${sharedNote('kinetics_skeleton')}`, async (t) => {
-  const files = readdirSync(shared('kinetics_skeleton', 'kinetics_val')).sort().slice(0, 3).map((f) => shared('kinetics_skeleton', 'kinetics_val', f));
-  await checkBatch(t, { dataset: 'kinetics-skeleton', files, datasetOptions: { labels: shared('kinetics_skeleton', 'kinetics_val_label.json') }, numRuns: 12 });
-});
+withShared('kinetics_skeleton')(
+  `Kinetics batch: a corrupted clip never costs the others a sample${sharedNote('kinetics_skeleton')}`,
+  async (t) => {
+    const files = readdirSync(shared('kinetics_skeleton', 'kinetics_val'))
+      .sort()
+      .slice(0, 3)
+      .map((f) => shared('kinetics_skeleton', 'kinetics_val', f));
+    await checkBatch(t, {
+      dataset: 'kinetics-skeleton',
+      files,
+      datasetOptions: { labels: shared('kinetics_skeleton', 'kinetics_val_label.json') },
+      numRuns: 12,
+    });
+  },
+);
 
-withShared('utkinect')(`UTKinect batch: a corrupted joints file never costs the others a sample${sharedNote('utkinect')}`, async (t) => {
-  const files = ['joints_s01_e01.txt', 'joints_s02_e01.txt', 'joints_s03_e01.txt'].map((f) => shared('utkinect', f));
-  await checkBatch(t, { dataset: 'utkinect', files, extras: [shared('utkinect', 'actionLabel.txt')], numRuns: 8 });
-});
+withShared('utkinect')(
+  `UTKinect batch: a corrupted joints file never costs the others a sample${sharedNote('utkinect')}`,
+  async (t) => {
+    const files = ['joints_s01_e01.txt', 'joints_s02_e01.txt', 'joints_s03_e01.txt'].map((f) => shared('utkinect', f));
+    await checkBatch(t, { dataset: 'utkinect', files, extras: [shared('utkinect', 'actionLabel.txt')], numRuns: 8 });
+  },
+);
 
 // ---------------------------------------------------------------------------------------
 // Caches: a damaged file is a CacheError naming the cache and the file, or everything reads as written.
 
-const CACHE_FILES_ALL = ['manifest.json', 'clips.npy', 'offsets.npy', 'shapes.npy', 'labels.npy', 'samples.jsonl', 'splits.json', 'report.json'];
+const CACHE_FILES_ALL = [
+  'manifest.json',
+  'clips.npy',
+  'offsets.npy',
+  'shapes.npy',
+  'labels.npy',
+  'samples.jsonl',
+  'splits.json',
+  'report.json',
+];
 
 type CacheDamage =
   | { kind: 'delete'; file: number }
@@ -212,14 +311,26 @@ type CacheDamage =
 const cacheDamageArb: fc.Arbitrary<CacheDamage> = fc.oneof(
   fc.record({ kind: fc.constant('delete' as const), file: fc.nat(7) }),
   fc.record({ kind: fc.constant('truncate' as const), file: fc.nat(7), keep: fc.nat(400) }),
-  fc.record({ kind: fc.constant('append' as const), file: fc.nat(7), bytes: fc.array(fc.nat(255), { minLength: 1, maxLength: 8 }) }),
+  fc.record({
+    kind: fc.constant('append' as const),
+    file: fc.nat(7),
+    bytes: fc.array(fc.nat(255), { minLength: 1, maxLength: 8 }),
+  }),
   fc.record({ kind: fc.constant('overwrite-byte' as const), file: fc.nat(7), at: fc.nat(200), value: fc.nat(255) }),
   fc.record({ kind: fc.constant('mutate-text' as const), file: fc.constantFrom(0, 5, 6, 7), mutations: mutationsArb }),
 );
 
 function sampleClip(name: string, label: number, frames: number, seed: number): SkeletonSample {
   const data = Float32Array.from({ length: frames * 25 * 3 }, (_, i) => Math.sin(seed * 31 + i) * 2);
-  return { name, label, layout: 'ntu-25', channels: ['x', 'y', 'z'], clip: makeClip(data, 1, frames, 25, 3), meta: { subject: seed }, notes: [] };
+  return {
+    name,
+    label,
+    layout: 'ntu-25',
+    channels: ['x', 'y', 'z'],
+    clip: makeClip(data, 1, frames, 25, 3),
+    meta: { subject: seed },
+    notes: [],
+  };
 }
 
 function readEverything(dir: string) {
@@ -241,8 +352,19 @@ function readEverything(dir: string) {
 test('caches: a deleted, truncated, extended or garbled file is a CacheError naming the cache, or the cache reads exactly as written', (t) => {
   const base = tmp('hostile-cache');
   const original = join(base, 'original');
-  const writer = new CacheWriter(original, { dataset: 'test', layout: 'ntu-25', channels: ['x', 'y', 'z'], classNames: ['a', 'b', 'c'], preprocessing: {}, fingerprint: 'f', source: 'here', skelactVersion: '0' });
-  [sampleClip('s0', 0, 3, 1), sampleClip('s1', 1, 5, 2), sampleClip('s2', 2, 4, 3)].forEach((s, i) => writer.add(s, { bench: i === 1 ? 'test' : 'train' }, 'src'));
+  const writer = new CacheWriter(original, {
+    dataset: 'test',
+    layout: 'ntu-25',
+    channels: ['x', 'y', 'z'],
+    classNames: ['a', 'b', 'c'],
+    preprocessing: {},
+    fingerprint: 'f',
+    source: 'here',
+    skelactVersion: '0',
+  });
+  [sampleClip('s0', 0, 3, 1), sampleClip('s1', 1, 5, 2), sampleClip('s2', 2, 4, 3)].forEach((s, i) =>
+    writer.add(s, { bench: i === 1 ? 'test' : 'train' }, 'src'),
+  );
   writer.commit({ skipped: [], failed: [], denoised: [] }, ['bench']);
   const expected = JSON.stringify(readEverything(original));
   const outcomes = { refused: 0, intact: 0 };
@@ -264,10 +386,14 @@ test('caches: a deleted, truncated, extended or garbled file is a CacheError nam
         const got = JSON.stringify(readEverything(dir));
         // Bytes that changed inside the clip values cannot be told from data; everything else must read as written.
         const clipValueByte = damage.kind === 'overwrite-byte' && damage.file === 1 && damage.at % bytes.length >= 128;
-        if (got !== expected && !clipValueByte) throw new Error(`the damaged cache (${JSON.stringify(damage)}) read without an error but differently`);
+        if (got !== expected && !clipValueByte)
+          throw new Error(`the damaged cache (${JSON.stringify(damage)}) read without an error but differently`);
         outcomes.intact++;
       } catch (e) {
-        if (!(e instanceof CacheError)) throw new Error(`${JSON.stringify(damage)}: expected a CacheError, got ${(e as Error).name}: ${(e as Error).message}`);
+        if (!(e instanceof CacheError))
+          throw new Error(
+            `${JSON.stringify(damage)}: expected a CacheError, got ${(e as Error).name}: ${(e as Error).message}`,
+          );
         if (!e.message.startsWith(`cache ${dir}: `)) throw new Error(`the error does not name the cache: ${e.message}`);
         outcomes.refused++;
       } finally {
@@ -287,13 +413,26 @@ test('caches: a deleted, truncated, extended or garbled file is a CacheError nam
 // Experiment configs and pose files.
 
 function valueArb(): fc.Arbitrary<unknown> {
-  return fc.oneof(fc.constant(null), fc.constant(-1), fc.constant(0), fc.constant(1e309), fc.string({ maxLength: 4 }), fc.constant([]), fc.constant({}), fc.boolean(), fc.double());
+  return fc.oneof(
+    fc.constant(null),
+    fc.constant(-1),
+    fc.constant(0),
+    fc.constant(1e309),
+    fc.string({ maxLength: 4 }),
+    fc.constant([]),
+    fc.constant({}),
+    fc.boolean(),
+    fc.double(),
+  );
 }
 
 /** Every path to a value in a JSON object (['optim', 'lr'], ['data'], …). */
 function pathsOf(value: unknown, prefix: string[] = []): string[][] {
   if (value === null || typeof value !== 'object') return [prefix];
-  return [prefix, ...Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => pathsOf(v, [...prefix, k]))].filter((p) => p.length > 0);
+  return [
+    prefix,
+    ...Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => pathsOf(v, [...prefix, k])),
+  ].filter((p) => p.length > 0);
 }
 
 function setPath(root: Record<string, unknown>, path: string[], value: unknown): void {
@@ -310,7 +449,9 @@ test('configs: a field removed or given a wrong value, or the text corrupted, is
   const file = join(dir, 'my-config.json');
   const outcomes = { refused: 0, accepted: 0 };
   const edit = fc.oneof(
-    fc.record({ path: fc.constantFrom(...paths), value: fc.option(valueArb(), { nil: undefined }) }).map((e) => ({ kind: 'field' as const, ...e })),
+    fc
+      .record({ path: fc.constantFrom(...paths), value: fc.option(valueArb(), { nil: undefined }) })
+      .map((e) => ({ kind: 'field' as const, ...e })),
     mutationsArb.map((m) => ({ kind: 'text' as const, mutations: m })),
   );
   fc.assert(
@@ -322,10 +463,12 @@ test('configs: a field removed or given a wrong value, or the text corrupted, is
       } else writeFileSync(file, e.mutations.reduce(applyMutation, source));
       try {
         const config = loadExperiment(file);
-        if (!(config.optim.epochs >= 1) || !(config.optim.lr > 0) || !Number.isFinite(config.optim.lr)) throw new Error(`accepted a config with epochs ${config.optim.epochs}, lr ${config.optim.lr}`);
+        if (!(config.optim.epochs >= 1) || !(config.optim.lr > 0) || !Number.isFinite(config.optim.lr))
+          throw new Error(`accepted a config with epochs ${config.optim.epochs}, lr ${config.optim.lr}`);
         outcomes.accepted++;
       } catch (err) {
-        if (!(err instanceof ConfigError)) throw new Error(`expected a ConfigError, got ${(err as Error).name}: ${(err as Error).message}`);
+        if (!(err instanceof ConfigError))
+          throw new Error(`expected a ConfigError, got ${(err as Error).name}: ${(err as Error).message}`);
         if (!err.message.startsWith(file)) throw new Error(`does not name the file: ${err.message}`);
         outcomes.refused++;
       }
@@ -345,7 +488,10 @@ test('pose files: a corrupted .poses.json is a PoseFileError naming it, or reads
       writeFileSync(file, mutations.reduce(applyMutation, source));
       try {
         const poses = readPoseFile(file);
-        const result = parseGenericJson(JSON.stringify(toGenericRecord(poses, { layout: 'blazepose-33', name: 'clip' })), 'clip.poses.json');
+        const result = parseGenericJson(
+          JSON.stringify(toGenericRecord(poses, { layout: 'blazepose-33', name: 'clip' })),
+          'clip.poses.json',
+        );
         const problem = wellFormedProblem(result);
         if (problem) throw new Error(`malformed sample: ${problem}`);
         outcomes.read++;
@@ -362,7 +508,10 @@ test('pose files: a corrupted .poses.json is a PoseFileError naming it, or reads
   // The intact file, and the same JSON pretty-printed, read into the 3-frame sample (the other side of the contract).
   for (const text of [source, JSON.stringify(JSON.parse(source), null, 2)]) {
     writeFileSync(file, text);
-    const result = parseGenericJson(JSON.stringify(toGenericRecord(readPoseFile(file), { layout: 'blazepose-33', name: 'clip' })), 'clip.poses.json');
+    const result = parseGenericJson(
+      JSON.stringify(toGenericRecord(readPoseFile(file), { layout: 'blazepose-33', name: 'clip' })),
+      'clip.poses.json',
+    );
     t.deepEqual([result.samples.length, result.samples[0].clip.frames, result.samples[0].clip.joints], [1, 3, 33]);
   }
 });

@@ -18,8 +18,22 @@ test.before(async () => {
 });
 
 async function tinyModel(dir: string, layout: 'ntu-25' | 'kinect-20', classNames: string[]): Promise<string> {
-  const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout, classes: classNames.length, frames: 16, persons: layout === 'ntu-25' ? 2 : 1 }, 3);
-  const meta: ModelMeta = { layout, classNames, modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'ntu60-xsub', frames: 16 } };
+  const model = createModel(
+    { kind: 'stgcn', preset: 'tiny' },
+    { layout, classes: classNames.length, frames: 16, persons: layout === 'ntu-25' ? 2 : 1 },
+    3,
+  );
+  const meta: ModelMeta = {
+    layout,
+    classNames,
+    modality: 'j',
+    sampling: 'crop-resize',
+    testCrop: 0.95,
+    minLength: 16,
+    fillMissingPersons: 'zeros',
+    normalize: 'none',
+    data: { benchmark: 'ntu60-xsub', frames: 16 },
+  };
   await saveModel(dir, model, meta);
   model.dispose();
   return dir;
@@ -42,7 +56,10 @@ test('export --out never deletes what is there: a cache or documents are refused
     // --force does not change that: it replaces a saved model, nothing else.
     const r = skelact('export', '--model', model, '--out', path, '--force');
     t.is(r.code, 1, what);
-    t.regex(r.stderr, /exists and is not a saved skelact model \(it is a folder of \d+ entr(y|ies)\); skelact does not replace it: choose another --out/);
+    t.regex(
+      r.stderr,
+      /exists and is not a saved skelact model \(it is a folder of \d+ entr(y|ies)\); skelact does not replace it: choose another --out/,
+    );
     t.deepEqual(snapshot(path), before, what);
   }
   const other = await tinyModel(join(dir, 'other'), 'ntu-25', ntuClassNames(cache));
@@ -67,7 +84,17 @@ test('eval --scores and inspect --plot never overwrite a folder or a file of ano
   mkdirSync(join(dir, 'documents'));
   writeFileSync(join(dir, 'documents', 'notes.txt'), 'mine');
   writeFileSync(join(dir, 'report.docx'), 'not an svg');
-  const r = skelact('eval', '--model', model, '--data', cache, '--scores', join(dir, 'documents'), '--plot', join(dir, 'c.svg'));
+  const r = skelact(
+    'eval',
+    '--model',
+    model,
+    '--data',
+    cache,
+    '--scores',
+    join(dir, 'documents'),
+    '--plot',
+    join(dir, 'c.svg'),
+  );
   t.is(r.code, 1);
   t.regex(r.stderr, /documents exists and is not a scores folder .*: choose another --scores folder/);
   t.deepEqual([...snapshot(join(dir, 'documents')).keys()], ['notes.txt']);
@@ -81,7 +108,9 @@ test('non-finite weights are refused at load naming the tensor; finite weights t
   const { raw, cache } = syntheticNtu();
   const dir = tmp();
   const model = await tinyModel(join(dir, 'model'), 'ntu-25', ntuClassNames(cache));
-  const manifest = JSON.parse(readFileSync(join(model, 'model.json'), 'utf8')) as { weightsManifest: Array<{ weights: Array<{ name: string; shape: number[] }> }> };
+  const manifest = JSON.parse(readFileSync(join(model, 'model.json'), 'utf8')) as {
+    weightsManifest: Array<{ weights: Array<{ name: string; shape: number[] }> }>;
+  };
   const specs = manifest.weightsManifest[0].weights;
   const offsetOf = (k: number) => specs.slice(0, k).reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
   const last = specs.length - 1;
@@ -94,20 +123,35 @@ test('non-finite weights are refused at load naming the tensor; finite weights t
     return out;
   };
   const nan = withValue('nan', last, Number.NaN);
-  const file = join(raw, readdirSync(raw).find((f) => f.endsWith('.skeleton'))!);
-  for (const args of [['eval', '--model', nan, '--data', cache], ['predict', '--model', nan, file]]) {
+  const file = join(
+    raw,
+    readdirSync(raw).find((f) => f.endsWith('.skeleton'))!,
+  );
+  for (const args of [
+    ['eval', '--model', nan, '--data', cache],
+    ['predict', '--model', nan, file],
+  ]) {
     const r = skelact(...args);
     t.is(r.code, 1, args[0]);
-    t.regex(r.stderr, new RegExp(`weight '${specs[last].name.replace(/\./g, '\\.')}' holds 1 non-finite value \\(NaN at index 1\\)`), args[0]);
+    t.regex(
+      r.stderr,
+      new RegExp(`weight '${specs[last].name.replace(/\./g, '\\.')}' holds 1 non-finite value \\(NaN at index 1\\)`),
+      args[0],
+    );
     t.notRegex(r.stdout, /NaN/);
   }
   // Every weight of the first layer at 3e38: finite, but the scores overflow to NaN.
   const huge = join(dir, 'huge');
   cpSync(model, huge, { recursive: true });
   const bytes = readFileSync(join(huge, 'weights.bin'));
-  for (let k = 0; k < specs.length; k++) if (!/bn|beta|gamma|mean|var/.test(specs[k].name)) for (let o = offsetOf(k); o < offsetOf(k + 1); o += 4) bytes.writeFloatLE(3e38, o);
+  for (let k = 0; k < specs.length; k++)
+    if (!/bn|beta|gamma|mean|var/.test(specs[k].name))
+      for (let o = offsetOf(k); o < offsetOf(k + 1); o += 4) bytes.writeFloatLE(3e38, o);
   writeFileSync(join(huge, 'weights.bin'), bytes);
-  for (const args of [['eval', '--model', huge, '--data', cache], ['predict', '--model', huge, file]]) {
+  for (const args of [
+    ['eval', '--model', huge, '--data', cache],
+    ['predict', '--model', huge, file],
+  ]) {
     const r = skelact(...args);
     t.is(r.code, 1, `${args[0]}: ${r.stdout}`);
     t.regex(r.stderr, /gave non-finite scores \(NaN or Infinity\) for \d+ of \d+ samples/, args[0]);
@@ -118,7 +162,9 @@ test('non-finite weights are refused at load naming the tensor; finite weights t
 test('--resume on a cache with other data says what changed; --allow-other-data continues', (t) => {
   const { raw, cache } = syntheticNtu();
   const dir = tmp();
-  const base = JSON.parse(readFileSync(join(ROOT, 'configs/small/stgcn-synthetic.json'), 'utf8')) as { optim: Record<string, unknown> };
+  const base = JSON.parse(readFileSync(join(ROOT, 'configs/small/stgcn-synthetic.json'), 'utf8')) as {
+    optim: Record<string, unknown>;
+  };
   const config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ ...base, optim: { ...base.optim, epochs: 2, batchSize: 8 } }));
   const run = join(dir, 'run');
@@ -129,9 +175,24 @@ test('--resume on a cache with other data says what changed; --allow-other-data 
   const state = readFileSync(join(run, 'checkpoint', 'state.json'), 'utf8');
   const refused = skelact('train', '--config', config, '--data', other, '--out', run, '--resume');
   t.is(refused.code, 1);
-  t.regex(refused.stderr, /cannot resume .*checkpoint: it was trained on cache .*cache, and --data .*cache-pyskl holds other data \(preprocessing alignment "ctrgcn" → "pyskl"\)\. .*--allow-other-data/);
+  t.regex(
+    refused.stderr,
+    /cannot resume .*checkpoint: it was trained on cache .*cache, and --data .*cache-pyskl holds other data \(preprocessing alignment "ctrgcn" → "pyskl"\)\. .*--allow-other-data/,
+  );
   t.is(readFileSync(join(run, 'checkpoint', 'state.json'), 'utf8'), state, 'a refused resume changes nothing');
-  const allowed = skelact('train', '--config', config, '--data', other, '--out', run, '--resume', '--allow-other-data', '--json', '--quiet');
+  const allowed = skelact(
+    'train',
+    '--config',
+    config,
+    '--data',
+    other,
+    '--out',
+    run,
+    '--resume',
+    '--allow-other-data',
+    '--json',
+    '--quiet',
+  );
   t.is(allowed.code, 0, allowed.stderr);
   t.is((JSON.parse(allowed.stdout) as { epochs: number }).epochs, 2);
 });
@@ -145,39 +206,64 @@ test("model-info --config takes the layout and class count from the config's dat
   for (const [config, joints, classes] of cases) {
     const r = skelact('model-info', '--config', join(ROOT, config), '--json', '--quiet');
     t.is(r.code, 0, r.stderr);
-    const info = JSON.parse(r.stdout) as { joints: number; stages: Array<{ shape: number[] }>; data: { classes: number } };
+    const info = JSON.parse(r.stdout) as {
+      joints: number;
+      stages: Array<{ shape: number[] }>;
+      data: { classes: number };
+    };
     t.is(info.joints, joints, config);
     t.is(info.data.classes, classes, config);
     t.is(info.stages[info.stages.length - 1].shape.at(-1), classes, `${config}: the classifier's output width`);
   }
-  const flagged = JSON.parse(skelact('model-info', '--config', join(ROOT, cases[0][0]), '--classes', '7', '--json', '--quiet').stdout) as { data: { classes: number; classesFrom: string } };
+  const flagged = JSON.parse(
+    skelact('model-info', '--config', join(ROOT, cases[0][0]), '--classes', '7', '--json', '--quiet').stdout,
+  ) as { data: { classes: number; classesFrom: string } };
   t.deepEqual([flagged.data.classes, flagged.data.classesFrom], [7, 'flag']);
 });
 
 const UTK = sharedPath('data', 'utkinect', 'joints_s01_e01.txt');
-(existsSync(UTK) ? test : test.skip)(`predict on an unlabelled UTKinect recording needs no --labels${existsSync(UTK) ? '' : ` [skipped: ${UTK} is absent]`}`, async (t) => {
-  const dir = tmp();
-  copyFileSync(UTK, join(dir, 'joints_s01_e01.txt'));
-  const model = await tinyModel(join(dir, 'model'), 'kinect-20', ['walk', 'sitDown', 'standUp']);
-  const r = skelact('predict', '--model', model, join(dir, 'joints_s01_e01.txt'), '--json', '--quiet');
-  t.is(r.code, 0, r.stderr);
-  const p = JSON.parse(r.stdout) as { predictions: Array<{ name: string; top: Array<{ probability: number }> }> };
-  t.is(p.predictions.length, 1);
-  t.is(p.predictions[0].name, 's01_e01');
-  const sum = p.predictions[0].top.reduce((s, x) => s + x.probability, 0);
-  t.true(Math.abs(sum - 1) < 1e-4, `probabilities of all 3 classes sum to 1 (got ${sum})`);
-});
+(existsSync(UTK) ? test : test.skip)(
+  `predict on an unlabelled UTKinect recording needs no --labels${existsSync(UTK) ? '' : ` [skipped: ${UTK} is absent]`}`,
+  async (t) => {
+    const dir = tmp();
+    copyFileSync(UTK, join(dir, 'joints_s01_e01.txt'));
+    const model = await tinyModel(join(dir, 'model'), 'kinect-20', ['walk', 'sitDown', 'standUp']);
+    const r = skelact('predict', '--model', model, join(dir, 'joints_s01_e01.txt'), '--json', '--quiet');
+    t.is(r.code, 0, r.stderr);
+    const p = JSON.parse(r.stdout) as { predictions: Array<{ name: string; top: Array<{ probability: number }> }> };
+    t.is(p.predictions.length, 1);
+    t.is(p.predictions[0].name, 's01_e01');
+    const sum = p.predictions[0].top.reduce((s, x) => s + x.probability, 0);
+    t.true(Math.abs(sum - 1) < 1e-4, `probabilities of all 3 classes sum to 1 (got ${sum})`);
+  },
+);
 
 const UTK_DIR = sharedPath('data', 'utkinect');
-(existsSync(UTK_DIR) ? test : test.skip)(`eval of a shipped model by name creates <name>-eval/ in the working folder for its confusion matrix${existsSync(UTK_DIR) ? '' : ` [skipped: ${UTK_DIR} is absent]`}`, (t) => {
-  const dir = tmp();
-  const prepared = skelact('prepare', 'utkinect', '--raw', UTK_DIR, '--out', join(dir, 'cache'), '--quiet');
-  t.is(prepared.code, 0, prepared.stderr);
-  // Only --scores is given: the plot's default folder does not exist yet (it once failed with ENOENT).
-  const r = runCli(['eval', '--model', 'utkinect', '--data', join(dir, 'cache'), '--scores', join(dir, 'scores'), '--json', '--quiet'], { cwd: dir });
-  t.is(r.code, 0, r.stderr);
-  const summary = JSON.parse(r.stdout) as { plot: string; samples: number };
-  t.is(summary.plot, join('utkinect-eval', 'confusion-utkinect-xsub-test.svg'));
-  t.regex(readFileSync(join(dir, summary.plot), 'utf8'), /<svg/);
-  t.true(summary.samples > 0 && existsSync(join(dir, 'scores')));
-});
+(existsSync(UTK_DIR) ? test : test.skip)(
+  `eval of a shipped model by name creates <name>-eval/ in the working folder for its confusion matrix${existsSync(UTK_DIR) ? '' : ` [skipped: ${UTK_DIR} is absent]`}`,
+  (t) => {
+    const dir = tmp();
+    const prepared = skelact('prepare', 'utkinect', '--raw', UTK_DIR, '--out', join(dir, 'cache'), '--quiet');
+    t.is(prepared.code, 0, prepared.stderr);
+    // Only --scores is given: the plot's default folder does not exist yet (it once failed with ENOENT).
+    const r = runCli(
+      [
+        'eval',
+        '--model',
+        'utkinect',
+        '--data',
+        join(dir, 'cache'),
+        '--scores',
+        join(dir, 'scores'),
+        '--json',
+        '--quiet',
+      ],
+      { cwd: dir },
+    );
+    t.is(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout) as { plot: string; samples: number };
+    t.is(summary.plot, join('utkinect-eval', 'confusion-utkinect-xsub-test.svg'));
+    t.regex(readFileSync(join(dir, summary.plot), 'utf8'), /<svg/);
+    t.true(summary.samples > 0 && existsSync(join(dir, 'scores')));
+  },
+);

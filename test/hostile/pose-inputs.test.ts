@@ -28,11 +28,15 @@ const file = (name: string, data: string | Uint8Array) => {
 
 test('any text, under any video name, is refused as text; never decoded', (t) => {
   fc.assert(
-    fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 600 }), fc.constantFrom('a.mp4', 'a.mov', 'a.png', 'a.txt', 'noext'), (text, name) => {
-      const problem = mediaFileProblem(file(name, text));
-      t.truthy(problem);
-      t.regex(problem!, /not a video or picture: its content is text|empty file/);
-    }),
+    fc.property(
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 600 }),
+      fc.constantFrom('a.mp4', 'a.mov', 'a.png', 'a.txt', 'noext'),
+      (text, name) => {
+        const problem = mediaFileProblem(file(name, text));
+        t.truthy(problem);
+        t.regex(problem!, /not a video or picture: its content is text|empty file/);
+      },
+    ),
     { numRuns: 200, seed: 5 },
   );
 });
@@ -49,33 +53,54 @@ test('random bytes: accepted only when they start with a container signature; th
   );
 });
 
-testNeeding('a real video truncated or with bytes flipped: probeVideo gives its facts or a VideoError naming the file, nothing else', { ffmpeg: true }, (t) => {
-  const video = join(dir, 'real.mp4');
-  const ff = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5:duration=1', '-pix_fmt', 'yuv420p', video]);
-  t.is(ff.status, 0, String(ff.stderr));
-  const bytes = new Uint8Array(readFileSync(video));
-  fc.assert(
-    fc.property(fc.integer({ min: 0, max: bytes.length }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 20 }), (cut, flips) => {
-      const mutated = bytes.slice(0, cut);
-      for (const [at, value] of flips) if (mutated.length > 0) mutated[at % mutated.length] = value;
-      const path = file('mutated.mp4', mutated);
-      try {
-        const info = probeVideo(path);
-        t.true(info.width > 0 && info.height > 0 && info.fps > 0, JSON.stringify(info));
-      } catch (e) {
-        t.true(e instanceof VideoError, `${(e as Error).name}: ${(e as Error).message}`);
-        t.true((e as Error).message.startsWith(path), (e as Error).message);
-      }
-    }),
-    { numRuns: 25, seed: 7 },
-  );
-});
+testNeeding(
+  'a real video truncated or with bytes flipped: probeVideo gives its facts or a VideoError naming the file, nothing else',
+  { ffmpeg: true },
+  (t) => {
+    const video = join(dir, 'real.mp4');
+    const ff = spawnSync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=64x48:rate=5:duration=1',
+      '-pix_fmt',
+      'yuv420p',
+      video,
+    ]);
+    t.is(ff.status, 0, String(ff.stderr));
+    const bytes = new Uint8Array(readFileSync(video));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: bytes.length }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 20 }),
+        (cut, flips) => {
+          const mutated = bytes.slice(0, cut);
+          for (const [at, value] of flips) if (mutated.length > 0) mutated[at % mutated.length] = value;
+          const path = file('mutated.mp4', mutated);
+          try {
+            const info = probeVideo(path);
+            t.true(info.width > 0 && info.height > 0 && info.fps > 0, JSON.stringify(info));
+          } catch (e) {
+            t.true(e instanceof VideoError, `${(e as Error).name}: ${(e as Error).message}`);
+            t.true((e as Error).message.startsWith(path), (e as Error).message);
+          }
+        },
+      ),
+      { numRuns: 25, seed: 7 },
+    );
+  },
+);
 
 /** A valid two-person pose file of a few frames. */
 function validPoseFile(): PoseFile {
   const person = (track: number, k: number) => ({
     track,
-    image: Array.from({ length: 33 }, (_, j) => [0.3 + 0.01 * j + 0.1 * track, 0.2 + 0.02 * j, 0.01 * k, 0.9] as [number, number, number, number]),
+    image: Array.from(
+      { length: 33 },
+      (_, j) => [0.3 + 0.01 * j + 0.1 * track, 0.2 + 0.02 * j, 0.01 * k, 0.9] as [number, number, number, number],
+    ),
     world: Array.from({ length: 33 }, (_, j) => [0.01 * j - 0.1, 0.02 * j - 0.3, 0.01 * k] as [number, number, number]),
     box: [100, 50, 300, 400] as [number, number, number, number],
     score: 0.9,
@@ -84,10 +109,28 @@ function validPoseFile(): PoseFile {
     format: POSE_FILE_FORMAT,
     version: POSE_FILE_VERSION,
     source: { file: 'clip.mp4', width: 640, height: 480, fps: 30, durationSeconds: 1 },
-    extraction: { engine: 'tfjs', engineDescription: 'fixture', model: 'lite', fps: 10, width: 640, height: 480, persons: 2, detector: null, skelactVersion: '0.1.0', date: '2026-01-01T00:00:00Z' },
+    extraction: {
+      engine: 'tfjs',
+      engineDescription: 'fixture',
+      model: 'lite',
+      fps: 10,
+      width: 640,
+      height: 480,
+      persons: 2,
+      detector: null,
+      skelactVersion: '0.1.0',
+      date: '2026-01-01T00:00:00Z',
+    },
     landmarkLayout: 'blazepose-33',
-    tracks: [{ id: 0, firstFrame: 0, lastFrame: 5, frames: 6 }, { id: 1, firstFrame: 2, lastFrame: 5, frames: 4 }],
-    frames: Array.from({ length: 6 }, (_, i) => ({ index: i, timestampMs: i * 100, people: [person(0, i), ...(i >= 2 ? [person(1, i)] : [])] })),
+    tracks: [
+      { id: 0, firstFrame: 0, lastFrame: 5, frames: 6 },
+      { id: 1, firstFrame: 2, lastFrame: 5, frames: 4 },
+    ],
+    frames: Array.from({ length: 6 }, (_, i) => ({
+      index: i,
+      timestampMs: i * 100,
+      people: [person(0, i), ...(i >= 2 ? [person(1, i)] : [])],
+    })),
   };
 }
 
@@ -107,7 +150,18 @@ test('a pose file with a field deleted, retyped or its text cut: a PoseFileError
   fc.assert(
     fc.property(
       fc.oneof(
-        fc.record({ kind: fc.constant('set' as const), at: fc.constantFrom(...all), value: fc.oneof(fc.constant(null), fc.string({ maxLength: 4 }), fc.double(), fc.integer({ min: -5, max: 5 }), fc.constant([]), fc.constant({})) }),
+        fc.record({
+          kind: fc.constant('set' as const),
+          at: fc.constantFrom(...all),
+          value: fc.oneof(
+            fc.constant(null),
+            fc.string({ maxLength: 4 }),
+            fc.double(),
+            fc.integer({ min: -5, max: 5 }),
+            fc.constant([]),
+            fc.constant({}),
+          ),
+        }),
         fc.record({ kind: fc.constant('delete' as const), at: fc.constantFrom(...all) }),
         fc.record({ kind: fc.constant('cut' as const), at: fc.integer({ min: 0, max: text.length - 1 }) }),
       ),

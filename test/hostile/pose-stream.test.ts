@@ -22,8 +22,23 @@ const modelDir = join(tmp(), 'model');
 
 test.before(async () => {
   await initBackend('wasm');
-  const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'ntu-25', classes: 3, frames: FRAMES, persons: 1 }, 2);
-  await saveModel(modelDir, model, { layout: 'ntu-25', classNames: ['a', 'b', 'c'], modality: 'j', sampling: 'skateformer', testCrop: 0.95, minLength: FRAMES, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'x', frames: FRAMES, sampling: 'skateformer', minLength: FRAMES }, preprocessing: { alignment: 'ctrgcn' } });
+  const model = createModel(
+    { kind: 'stgcn', preset: 'tiny' },
+    { layout: 'ntu-25', classes: 3, frames: FRAMES, persons: 1 },
+    2,
+  );
+  await saveModel(modelDir, model, {
+    layout: 'ntu-25',
+    classNames: ['a', 'b', 'c'],
+    modality: 'j',
+    sampling: 'skateformer',
+    testCrop: 0.95,
+    minLength: FRAMES,
+    fillMissingPersons: 'zeros',
+    normalize: 'none',
+    data: { benchmark: 'x', frames: FRAMES, sampling: 'skateformer', minLength: FRAMES },
+    preprocessing: { alignment: 'ctrgcn' },
+  });
   model.dispose();
 });
 
@@ -40,7 +55,8 @@ function checkEvents(t: { true: (v: boolean, m?: string) => void }, events: read
   for (const e of events) {
     t.true(['scores', 'start', 'end', 'no-person'].includes(e.type), e.type);
     t.true(Number.isFinite(e.timestampMs));
-    if (e.type === 'scores') t.true(e.top.every((c) => Number.isFinite(c.score) && c.score >= 0 && c.score <= 1 + 1e-6));
+    if (e.type === 'scores')
+      t.true(e.top.every((c) => Number.isFinite(c.score) && c.score >= 0 && c.score <= 1 + 1e-6));
   }
 }
 
@@ -49,16 +65,26 @@ test('any mix of missing, all-zero, one-point and ordinary poses: push never thr
   const tensors = tf.memory().numTensors;
   let clock = 0;
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.constantFrom<Kind>('none', 'null-person', 'zeros', 'one-point', 'pose'), fc.double({ min: -3, max: 3, noNaN: true }), fc.integer({ min: 1, max: 400 })), { minLength: 1, maxLength: 60 }), (frames) => {
-      classifier.reset();
-      const events: StreamEvent[] = [];
-      for (const [kind, seed, gap] of frames) {
-        clock += gap;
-        events.push(...classifier.push({ timestampMs: clock, persons: pose(kind, seed) }));
-      }
-      events.push(...classifier.flush());
-      checkEvents(t, events);
-    }),
+    fc.property(
+      fc.array(
+        fc.tuple(
+          fc.constantFrom<Kind>('none', 'null-person', 'zeros', 'one-point', 'pose'),
+          fc.double({ min: -3, max: 3, noNaN: true }),
+          fc.integer({ min: 1, max: 400 }),
+        ),
+        { minLength: 1, maxLength: 60 },
+      ),
+      (frames) => {
+        classifier.reset();
+        const events: StreamEvent[] = [];
+        for (const [kind, seed, gap] of frames) {
+          clock += gap;
+          events.push(...classifier.push({ timestampMs: clock, persons: pose(kind, seed) }));
+        }
+        events.push(...classifier.flush());
+        checkEvents(t, events);
+      },
+    ),
     { numRuns: 60, seed: 12 },
   );
   t.is(tf.memory().numTensors, tensors);
@@ -68,12 +94,14 @@ test('any mix of missing, all-zero, one-point and ordinary poses: push never thr
 test('a stream of all-zero poses yields only "no person" events, once half the window has passed, then every stride', (t) => {
   const classifier = StreamClassifier.load(modelDir, { stride: 4 });
   const events: StreamEvent[] = [];
-  for (let i = 0; i < 40; i++) events.push(...classifier.push({ timestampMs: (i * 1000) / 30, persons: pose('zeros', 0) }));
+  for (let i = 0; i < 40; i++)
+    events.push(...classifier.push({ timestampMs: (i * 1000) / 30, persons: pose('zeros', 0) }));
   t.deepEqual([...new Set(events.map((e) => e.type))], ['no-person']);
   t.is(events.length, Math.floor((40 - FRAMES / 2) / 4) + 1);
   // A person then: classification starts, and when the person is gone again the action ends for 'no-person'.
   const more: StreamEvent[] = [];
-  for (let i = 40; i < 80; i++) more.push(...classifier.push({ timestampMs: (i * 1000) / 30, persons: pose('pose', i / 10) }));
+  for (let i = 40; i < 80; i++)
+    more.push(...classifier.push({ timestampMs: (i * 1000) / 30, persons: pose('pose', i / 10) }));
   t.true(more.some((e) => e.type === 'scores'));
   classifier.dispose();
 });
@@ -83,13 +111,32 @@ test('skelact classify on a pose file of all-zero poses: exit 0, "no person" sai
   const frames = Array.from({ length: 45 }, (_, i) => ({
     index: i,
     timestampMs: (i * 1000) / 15,
-    people: [{ track: 0, image: Array.from({ length: 33 }, () => [0, 0, 0, 0] as [number, number, number, number]), world: Array.from({ length: 33 }, () => [0, 0, 0] as [number, number, number]), box: [0, 0, 0, 0] as [number, number, number, number], score: 0 }],
+    people: [
+      {
+        track: 0,
+        image: Array.from({ length: 33 }, () => [0, 0, 0, 0] as [number, number, number, number]),
+        world: Array.from({ length: 33 }, () => [0, 0, 0] as [number, number, number]),
+        box: [0, 0, 0, 0] as [number, number, number, number],
+        score: 0,
+      },
+    ],
   }));
   const poses: PoseFile = {
     format: POSE_FILE_FORMAT,
     version: POSE_FILE_VERSION,
     source: { file: 'zeros.mp4', width: 640, height: 480, fps: 15, durationSeconds: 3 },
-    extraction: { engine: 'tfjs', engineDescription: 'test fixture', model: 'lite', fps: 15, width: 640, height: 480, persons: 1, detector: null, skelactVersion: '0.1.0', date: '2026-01-01T00:00:00Z' },
+    extraction: {
+      engine: 'tfjs',
+      engineDescription: 'test fixture',
+      model: 'lite',
+      fps: 15,
+      width: 640,
+      height: 480,
+      persons: 1,
+      detector: null,
+      skelactVersion: '0.1.0',
+      date: '2026-01-01T00:00:00Z',
+    },
     landmarkLayout: 'blazepose-33',
     tracks: [{ id: 0, firstFrame: 0, lastFrame: 44, frames: 45 }],
     frames,

@@ -13,7 +13,13 @@ import { SkeletonCache } from '../../src/data/cache/reader.js';
 import { initBackend } from '../../src/engine/backend.js';
 import { parseExperiment } from '../../src/train/config.js';
 import { shotGroupAccuracy } from '../../src/train/evaluate.js';
-import { classBalancedWeights, ldamMargins, longTailLoss, perSampleLoss, type LongTailConfig } from '../../src/train/long-tail-loss.js';
+import {
+  classBalancedWeights,
+  ldamMargins,
+  longTailLoss,
+  perSampleLoss,
+  type LongTailConfig,
+} from '../../src/train/long-tail-loss.js';
 import { SkeletonLoader } from '../../src/train/loader.js';
 import { partialBodyMixup } from '../../src/train/mixup.js';
 import { prng } from '../helpers/prng.js';
@@ -23,14 +29,24 @@ test.before(async () => {
   await initBackend('wasm');
 });
 
-const lt = (over: Partial<LongTailConfig> = {}): LongTailConfig => parseExperiment({ ...baseConfig, longTail: { ...over } }).longTail!;
-const baseConfig = { name: 'x', model: { kind: 'tiny' }, data: { benchmark: 'bench', frames: 16, minLength: 16 }, optim: { lr: 1e-3, batchSize: 4, epochs: 1 } };
+const lt = (over: Partial<LongTailConfig> = {}): LongTailConfig =>
+  parseExperiment({ ...baseConfig, longTail: { ...over } }).longTail!;
+const baseConfig = {
+  name: 'x',
+  model: { kind: 'tiny' },
+  data: { benchmark: 'bench', frames: 16, minLength: 16 },
+  optim: { lr: 1e-3, batchSize: 4, epochs: 1 },
+};
 
 test("BRL's exponential profile reproduces its released totals and many/medium/few counts", (t) => {
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const tally = (xs: number[]) => {
     const g = shotGroups(xs);
-    return [g.filter((x) => x === 'many').length, g.filter((x) => x === 'medium').length, g.filter((x) => x === 'few').length];
+    return [
+      g.filter((x) => x === 'many').length,
+      g.filter((x) => x === 'medium').length,
+      g.filter((x) => x === 'few').length,
+    ];
   };
   const ntu60 = longTailCounts(60, 600, 100);
   t.is(ntu60[0], 600);
@@ -55,7 +71,11 @@ test('a derived long-tailed split: the profile per class, seeded, test untouched
   t.deepEqual(split.counts.slice(0, 4), perClass);
   t.true(split.train.every((i) => train.includes(i)));
   t.deepEqual(split.test, cache.split('bench', 'test'));
-  t.deepEqual(deriveLongTail(cache, { benchmark: 'bench', imbalance: 4, seed: 1 }).train, split.train, 'same seed, same samples');
+  t.deepEqual(
+    deriveLongTail(cache, { benchmark: 'bench', imbalance: 4, seed: 1 }).train,
+    split.train,
+    'same seed, same samples',
+  );
   t.notDeepEqual(deriveLongTail(cache, { benchmark: 'bench', imbalance: 4, seed: 2 }).train, split.train);
   saveDerivedSplit(cache.dir, split);
   t.true('bench-lt4' in readDerivedSplits(cache.dir));
@@ -70,17 +90,42 @@ test('a derived long-tailed split: the profile per class, seeded, test untouched
 });
 
 test('losses per sample equal the hand-computed formulas', (t) => {
-  const logits = tf.tensor2d([[2, 0.5, -1], [0.1, 0.2, 0.3]]);
+  const logits = tf.tensor2d([
+    [2, 0.5, -1],
+    [0.1, 0.2, 0.3],
+  ]);
   const labels = tf.tensor1d([0, 2], 'int32');
   const counts = [90, 9, 1];
-  const z = [[2, 0.5, -1], [0.1, 0.2, 0.3]];
+  const z = [
+    [2, 0.5, -1],
+    [0.1, 0.2, 0.3],
+  ];
   const lse = (r: number[]) => Math.log(r.reduce((s, v) => s + Math.exp(v), 0));
   const ce = (r: number[], y: number) => lse(r) - r[y];
   const prior = counts.map((n) => Math.log(n / 100));
-  const close = (a: ArrayLike<number>, b: number[], what: string) => b.forEach((v, i) => t.true(Math.abs(a[i] - v) < 1e-5, `${what}[${i}]: ${a[i]} vs ${v}`));
+  const close = (a: ArrayLike<number>, b: number[], what: string) =>
+    b.forEach((v, i) => t.true(Math.abs(a[i] - v) < 1e-5, `${what}[${i}]: ${a[i]} vs ${v}`));
   close(perSampleLoss(logits, labels, counts, lt(), 0).dataSync(), [ce(z[0], 0), ce(z[1], 2)], 'ce');
-  close(perSampleLoss(logits, labels, counts, lt({ loss: 'balanced-softmax' }), 0).dataSync(), z.map((r, i) => ce(r.map((v, k) => v + prior[k]), [0, 2][i])), 'balanced softmax');
-  close(perSampleLoss(logits, labels, counts, lt({ loss: 'logit-adjust', tau: 0.5 }), 0).dataSync(), z.map((r, i) => ce(r.map((v, k) => v + 0.5 * prior[k]), [0, 2][i])), 'logit adjustment');
+  close(
+    perSampleLoss(logits, labels, counts, lt({ loss: 'balanced-softmax' }), 0).dataSync(),
+    z.map((r, i) =>
+      ce(
+        r.map((v, k) => v + prior[k]),
+        [0, 2][i],
+      ),
+    ),
+    'balanced softmax',
+  );
+  close(
+    perSampleLoss(logits, labels, counts, lt({ loss: 'logit-adjust', tau: 0.5 }), 0).dataSync(),
+    z.map((r, i) =>
+      ce(
+        r.map((v, k) => v + 0.5 * prior[k]),
+        [0, 2][i],
+      ),
+    ),
+    'logit adjustment',
+  );
   const focal = z.map((r, i) => {
     const y = [0, 2][i];
     const p = Math.exp(r[y] - lse(r));
@@ -88,10 +133,16 @@ test('losses per sample equal the hand-computed formulas', (t) => {
   });
   close(perSampleLoss(logits, labels, counts, lt({ loss: 'focal' }), 0).dataSync(), focal, 'focal');
   const m = ldamMargins(counts, 0.5);
-  t.true(Math.abs(m[2] - 0.5) < 1e-12 && Math.abs(m[0] - 0.5 * (90 ** -0.25 / 1)) < 1e-12, 'LDAM: the rarest class gets the largest margin');
+  t.true(
+    Math.abs(m[2] - 0.5) < 1e-12 && Math.abs(m[0] - 0.5 * (90 ** -0.25 / 1)) < 1e-12,
+    'LDAM: the rarest class gets the largest margin',
+  );
   const ldam = z.map((r, i) => {
     const y = [0, 2][i];
-    return ce(r.map((v, k) => 30 * (v - (k === y ? m[y] : 0))), y);
+    return ce(
+      r.map((v, k) => 30 * (v - (k === y ? m[y] : 0))),
+      y,
+    );
   });
   close(perSampleLoss(logits, labels, counts, lt({ loss: 'ldam' }), 0).dataSync(), ldam, 'ldam');
   tf.dispose([logits, labels]);
@@ -104,12 +155,23 @@ test('class-balanced weights (Cui et al.) sum to the number of classes; deferred
   w.forEach((v, k) => t.true(Math.abs(v - (3 * raw[k]) / (raw[0] + raw[1] + raw[2])) < 1e-9));
   t.true(Math.abs(w.reduce((a, b) => a + b, 0) - 3) < 1e-9);
   t.true(w[2] > w[1] && w[1] > w[0]);
-  const logits = tf.tensor2d([[1, 0, 0], [0, 0, 2]]);
+  const logits = tf.tensor2d([
+    [1, 0, 0],
+    [0, 0, 2],
+  ]);
   const labels = tf.tensor1d([0, 2], 'int32');
   const cfg = lt({ reweight: 'class-balanced', reweightFromEpoch: 2 });
   const plain = perSampleLoss(logits, labels, counts, cfg, 0).dataSync();
-  t.true(Math.abs(longTailLoss(logits, { labels }, counts, cfg, 0, 1).dataSync()[0] - (plain[0] + plain[1]) / 2) < 1e-6, 'before the DRW epoch: unweighted');
-  t.true(Math.abs(longTailLoss(logits, { labels }, counts, cfg, 0, 2).dataSync()[0] - (w[0] * plain[0] + w[2] * plain[1]) / 2) < 1e-6, 'from it: class-balanced');
+  t.true(
+    Math.abs(longTailLoss(logits, { labels }, counts, cfg, 0, 1).dataSync()[0] - (plain[0] + plain[1]) / 2) < 1e-6,
+    'before the DRW epoch: unweighted',
+  );
+  t.true(
+    Math.abs(
+      longTailLoss(logits, { labels }, counts, cfg, 0, 2).dataSync()[0] - (w[0] * plain[0] + w[2] * plain[1]) / 2,
+    ) < 1e-6,
+    'from it: class-balanced',
+  );
   const labelsB = tf.tensor1d([1, 2], 'int32');
   const lambda = tf.tensor1d([0.64, 1]);
   const againstB = perSampleLoss(logits, labelsB, counts, lt(), 0).dataSync();
@@ -124,7 +186,14 @@ test('samplers: class-balanced draws every class about equally, sqrt ∝ √n_c,
   const counts = [0, 1, 2, 3].map((c) => split.train.filter((i) => cache.labels[i] === c).length);
   const share = (sampler: 'uniform' | 'class-balanced' | 'sqrt') => {
     const config = experiment({ optim: { batchSize: 4 }, data: { repeat: 50 } });
-    const loader = new SkeletonLoader({ cache, indices: split.train, config: { ...config, longTail: lt({ sampler }) }, model: { persons: 2, jointOrder: Int32Array.from({ length: 25 }, (_, i) => i), inChannels: 3, frames: 16 }, training: true, batchSize: 4 });
+    const loader = new SkeletonLoader({
+      cache,
+      indices: split.train,
+      config: { ...config, longTail: lt({ sampler }) },
+      model: { persons: 2, jointOrder: Int32Array.from({ length: 25 }, (_, i) => i), inChannels: 3, frames: 16 },
+      training: true,
+      batchSize: 4,
+    });
     const order = loader.order(0);
     t.is(order.length, split.train.length * 50);
     return [0, 1, 2, 3].map((c) => Array.from(order).filter((i) => cache.labels[i] === c).length / order.length);
@@ -134,19 +203,33 @@ test('samplers: class-balanced draws every class about equally, sqrt ∝ √n_c,
   share('class-balanced').forEach((s) => t.true(Math.abs(s - 0.25) < 0.05, `balanced share ${s}`));
   const root = counts.map(Math.sqrt);
   const rootSum = root.reduce((a, b) => a + b, 0);
-  share('sqrt').forEach((s, c) => t.true(Math.abs(s - root[c] / rootSum) < 0.05, `sqrt share ${s} vs ${root[c] / rootSum}`));
+  share('sqrt').forEach((s, c) =>
+    t.true(Math.abs(s - root[c] / rootSum) < 0.05, `sqrt share ${s} vs ${root[c] / rootSum}`),
+  );
   cache.close();
 });
 
 test("BRL's partial-body mixup: lower body from the partner, label weight to the rarer class beyond 3×", (t) => {
   const layout = getLayout('ntu-25');
   const { upper, lower } = bodyHalves(layout);
-  t.deepEqual([...lower].sort((a, b) => a - b), [0, 12, 13, 14, 15, 16, 17, 18, 19], 'BRL: lower body = SpineBase and the legs');
+  t.deepEqual(
+    [...lower].sort((a, b) => a - b),
+    [0, 12, 13, 14, 15, 16, 17, 18, 19],
+    'BRL: lower body = SpineBase and the legs',
+  );
   const model = { persons: 1, jointOrder: Int32Array.from({ length: 25 }, (_, i) => i), inChannels: 3, frames: 2 };
   const B = 4;
   const x = new Float32Array(B * 2 * 25 * 3);
   for (let b = 0; b < B; b++) x.fill(b + 1, b * 150, (b + 1) * 150); // sample b is all (b + 1)
-  const host = { epoch: 0, batch: 0, size: B, x, indexT: new Float32Array(B * 2), labels: Int32Array.of(0, 1, 2, 1), samples: Int32Array.of(0, 1, 2, 3) };
+  const host = {
+    epoch: 0,
+    batch: 0,
+    size: B,
+    x,
+    indexT: new Float32Array(B * 2),
+    labels: Int32Array.of(0, 1, 2, 1),
+    samples: Int32Array.of(0, 1, 2, 3),
+  };
   const counts = [100, 40, 10];
   const out = partialBodyMixup(host, model, layout, counts, { share: 1, lambda: 0.64, tailRatio: 3 }, prng(4));
   for (let a = 0; a < B; a++) {
@@ -172,7 +255,17 @@ test('many / medium / few accuracy from training counts; none when the split is 
     { name: 'd', total: 0, correct: 0, accuracy: null },
   ];
   const g = shotGroupAccuracy({ perClass }, [500, 50, 5, 0])!;
-  t.deepEqual(g.map((x) => [x.group, x.classes, x.accuracy]), [['many', 1, 0.9], ['medium', 1, 0.5], ['few', 1, 0.2]]);
+  t.deepEqual(
+    g.map((x) => [x.group, x.classes, x.accuracy]),
+    [
+      ['many', 1, 0.9],
+      ['medium', 1, 0.5],
+      ['few', 1, 0.2],
+    ],
+  );
   t.is(shotGroupAccuracy({ perClass }, [50, 50, 40, 0]), undefined);
-  t.deepEqual(shotGroupAccuracy({ perClass }, [9, 3, 1, 0], [5, 2])!.map((x) => x.accuracy), [0.9, 0.5, 0.2]);
+  t.deepEqual(
+    shotGroupAccuracy({ perClass }, [9, 3, 1, 0], [5, 2])!.map((x) => x.accuracy),
+    [0.9, 0.5, 0.2],
+  );
 });

@@ -41,7 +41,11 @@ function syntheticCache(): string {
   });
   // Centred like the NTU pipeline's CTR-GCN step (SpineMid of the first frame at the origin).
   for (const s of generateSyntheticSamples(options)) {
-    writer.add({ ...s, clip: centreOnFirstFrame(s.clip, SPINE_MID) }, { xsub: ntuSplit('ntu60-xsub', s.name) ?? 'test' }, s.name);
+    writer.add(
+      { ...s, clip: centreOnFirstFrame(s.clip, SPINE_MID) },
+      { xsub: ntuSplit('ntu60-xsub', s.name) ?? 'test' },
+      s.name,
+    );
   }
   writer.commit({ skipped: [], failed: [], denoised: [] }, ['xsub']);
   cacheDir = join(dir, 'cache');
@@ -59,7 +63,13 @@ interface Case {
 const CASES: readonly Case[] = [
   { title: 'ST-GCN (tiny)', model: { kind: 'stgcn', preset: 'tiny' }, frames: 16, epochs: 12, lr: 3e-3 },
   { title: 'part streams (small)', model: { kind: 'partstream', preset: 'small' }, frames: 16, epochs: 12, lr: 3e-3 },
-  { title: 'SkateFormer (realtime preset, 1 person)', model: { kind: 'skateformer', preset: 'realtime', frames: 16 }, frames: 16, epochs: 14, lr: 2e-3 },
+  {
+    title: 'SkateFormer (realtime preset, 1 person)',
+    model: { kind: 'skateformer', preset: 'realtime', frames: 16 },
+    frames: 16,
+    epochs: 14,
+    lr: 2e-3,
+  },
 ];
 
 for (const c of CASES) {
@@ -76,18 +86,42 @@ for (const c of CASES) {
         name: `learn-${c.model.kind}`,
         seed: 1,
         model: c.model,
-        data: { benchmark: 'xsub', modality: 'j', frames: c.frames, sampling: 'crop-resize', minLength: c.frames, trainCrop: [0.8, 1] },
+        data: {
+          benchmark: 'xsub',
+          modality: 'j',
+          frames: c.frames,
+          sampling: 'crop-resize',
+          minLength: c.frames,
+          trainCrop: [0.8, 1],
+        },
         augment: { preset: 'none' },
-        optim: { optimizer: 'adamw', lr: c.lr, weightDecay: 1e-4, batchSize: 16, epochs: c.epochs, warmupEpochs: 1, warmupLr: 1e-4, minLr: 1e-5, labelSmoothing: 0.1, clipGradNorm: 1 },
+        optim: {
+          optimizer: 'adamw',
+          lr: c.lr,
+          weightDecay: 1e-4,
+          batchSize: 16,
+          epochs: c.epochs,
+          warmupEpochs: 1,
+          warmupLr: 1e-4,
+          minLr: 1e-5,
+          labelSmoothing: 0.1,
+          clipGradNorm: 1,
+        },
         evalEvery: c.epochs,
       });
-      const model = createModel(config.model, { layout: 'ntu-25', classes: cache.manifest.classNames.length, frames: c.frames, persons: 1 }, config.seed);
+      const model = createModel(
+        config.model,
+        { layout: 'ntu-25', classes: cache.manifest.classNames.length, frames: c.frames, persons: 1 },
+        config.seed,
+      );
       try {
         await train({ config, model, data: cache, outDir: join(out, 'run') });
         const test = cache.split('xsub', 'test');
         const result = await evaluate({ model, cache, config, indices: test, batchSize: 32 });
         const seconds = (performance.now() - started) / 1000;
-        t.log(`${c.title}: top-1 ${(100 * result.top1).toFixed(1)} % on ${test.length} held-out samples (${cache.split('xsub', 'train').length} train) in ${seconds.toFixed(0)} s`);
+        t.log(
+          `${c.title}: top-1 ${(100 * result.top1).toFixed(1)} % on ${test.length} held-out samples (${cache.split('xsub', 'train').length} train) in ${seconds.toFixed(0)} s`,
+        );
         t.true(result.top1 >= 0.95, `top-1 ${(100 * result.top1).toFixed(1)} %`);
       } finally {
         model.dispose();

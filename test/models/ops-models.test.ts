@@ -30,10 +30,27 @@ function trainingStep(backend: 'wasm' | 'cpu', section: ModelSection, batch: num
     return tf.tidy(() => {
       const V = model.jointOrder.length * model.persons;
       const x = tf.randomUniform([batch, frames, V, model.inChannels], -1, 1, 'float32', 5) as tf.Tensor4D;
-      const labels = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 5), 'int32'), 5);
-      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.forward({ x }, { training: true, seed: 7 }).logits) as tf.Scalar, model.params.trainable());
+      const labels = tf.oneHot(
+        tf.tensor1d(
+          Array.from({ length: batch }, (_, i) => i % 5),
+          'int32',
+        ),
+        5,
+      );
+      const { value, grads } = tf.variableGrads(
+        () =>
+          tf.losses.softmaxCrossEntropy(labels, model.forward({ x }, { training: true, seed: 7 }).logits) as tf.Scalar,
+        model.params.trainable(),
+      );
       const evalLogits = Float32Array.from(model.forward({ x }, { training: false }).logits.dataSync() as Float32Array);
-      return { loss: value.dataSync()[0], grads: Object.values(grads).map((g, i) => ({ name: names[i], values: Float32Array.from(g.dataSync() as Float32Array) })), evalLogits };
+      return {
+        loss: value.dataSync()[0],
+        grads: Object.values(grads).map((g, i) => ({
+          name: names[i],
+          values: Float32Array.from(g.dataSync() as Float32Array),
+        })),
+        evalLogits,
+      };
     });
   } finally {
     model.dispose();
@@ -46,11 +63,19 @@ function trainingStep(backend: 'wasm' | 'cpu', section: ModelSection, batch: num
  * batch norm amplifies that in the first layers: with stock kernels too, wasm and cpu differ
  * by up to ~1e-2 there in ST-GCN. A kernel bug gives errors of order 1.
  */
-function compare(t: import('ava').ExecutionContext, section: ModelSection, batch: number, frames: number, tol: number): void {
+function compare(
+  t: import('ava').ExecutionContext,
+  section: ModelSection,
+  batch: number,
+  frames: number,
+  tol: number,
+): void {
   const wasm = trainingStep('wasm', section, batch, frames);
   const cpu = trainingStep('cpu', section, batch, frames);
   t.true(Math.abs(wasm.loss - cpu.loss) <= 1e-5 * Math.abs(cpu.loss), `loss ${wasm.loss} vs ${cpu.loss}`);
-  const logitError = Math.max(...cpu.evalLogits.map((v, i) => Math.abs(v - wasm.evalLogits[i]))) / Math.max(...cpu.evalLogits.map(Math.abs));
+  const logitError =
+    Math.max(...cpu.evalLogits.map((v, i) => Math.abs(v - wasm.evalLogits[i]))) /
+    Math.max(...cpu.evalLogits.map(Math.abs));
   t.true(logitError <= 1e-4, `inference logits differ by ${logitError} (relative to the largest)`);
   t.is(wasm.grads.length, cpu.grads.length);
   // Relative to the largest gradient of the model: parameters whose gradient vanishes (a bias
@@ -67,10 +92,22 @@ function compare(t: import('ava').ExecutionContext, section: ModelSection, batch
   t.deepEqual(bad, [], 'parameters whose gradient differs from the cpu backend');
 }
 
-test.serial('ST-GCN (two blocks): one training step on wasm equals the cpu backend: loss, every gradient, inference logits', (t) => {
-  compare(t, { kind: 'stgcn', preset: 'tiny', blocks: [{ channels: 16 }, { channels: 16, stride: 2 }] } as ModelSection, 32, 8, 2e-2);
-});
+test.serial(
+  'ST-GCN (two blocks): one training step on wasm equals the cpu backend: loss, every gradient, inference logits',
+  (t) => {
+    compare(
+      t,
+      { kind: 'stgcn', preset: 'tiny', blocks: [{ channels: 16 }, { channels: 16, stride: 2 }] } as ModelSection,
+      32,
+      8,
+      2e-2,
+    );
+  },
+);
 
-test.serial('SkateFormer (realtime): one training step on wasm equals the cpu backend: loss, every gradient, inference logits', (t) => {
-  compare(t, { kind: 'skateformer', preset: 'realtime', frames: 16 }, 4, 16, 1e-4);
-});
+test.serial(
+  'SkateFormer (realtime): one training step on wasm equals the cpu backend: loss, every gradient, inference logits',
+  (t) => {
+    compare(t, { kind: 'skateformer', preset: 'realtime', frames: 16 }, 4, 16, 1e-4);
+  },
+);

@@ -8,7 +8,14 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/engine/backend.js';
-import { LAYOUT_NAMES, getLayout, makeClip, selectJoints, spatialPartition, stackModalities } from '../../src/graph/index.js';
+import {
+  LAYOUT_NAMES,
+  getLayout,
+  makeClip,
+  selectJoints,
+  spatialPartition,
+  stackModalities,
+} from '../../src/graph/index.js';
 import { toModelBatch } from '../../src/models/input.js';
 import {
   PART_STREAM_PRESET_NAMES,
@@ -80,35 +87,44 @@ test.serial("NTU streams hold PSUMNet's joints, with induced bones (no right-hip
   const model = createPartStream(partStreamPreset('small', { layout: 'ntu-25', classes: 5 }), 1);
   const [body, hand, leg] = model.streams;
   // models.md §2, 0-based NTU joints.
-  t.deepEqual(Array.from(body.joints), Array.from({ length: 25 }, (_, i) => i));
+  t.deepEqual(
+    Array.from(body.joints),
+    Array.from({ length: 25 }, (_, i) => i),
+  );
   t.deepEqual(Array.from(hand.joints), [20, 4, 5, 6, 7, 21, 22, 8, 9, 10, 11, 23, 24]);
   t.deepEqual(Array.from(leg.joints), [0, 12, 13, 14, 15, 16, 17, 18, 19]);
   const global = (s: typeof leg) => s.bones.map(([c, p]) => `${s.joints[c]}-${s.joints[p]}`).sort();
   // Bones from data.md §1.3 (1-based child-parent pairs converted), restricted to each stream.
   t.deepEqual(global(leg), ['12-0', '13-12', '14-13', '15-14', '16-0', '17-16', '18-17', '19-18'].sort());
-  t.deepEqual(global(hand), ['4-20', '5-4', '6-5', '7-6', '22-7', '21-22', '8-20', '9-8', '10-9', '11-10', '24-11', '23-24'].sort());
+  t.deepEqual(
+    global(hand),
+    ['4-20', '5-4', '6-5', '7-6', '22-7', '21-22', '8-20', '9-8', '10-9', '11-10', '24-11', '23-24'].sort(),
+  );
   model.dispose();
 });
 
-test.serial("a stream's partition is the layout's for the body stream and follows the stream's own bones otherwise", (t) => {
-  for (const layoutName of LAYOUT_NAMES) {
-    const layout = getLayout(layoutName);
-    const model = createPartStream(partStreamPreset('small', { layout: layoutName, classes: 3 }), 1);
-    const want = spatialPartition(layout);
-    t.deepEqual(streamPartition(model.streams[0]), [want.self, want.inward, want.outward], layoutName);
-    for (const stream of model.streams.slice(1)) {
-      const [, inward, outward] = streamPartition(stream);
-      const children = new Map<number, number>();
-      for (const [, p] of stream.bones) children.set(p, (children.get(p) ?? 0) + 1);
-      for (const [c, p] of stream.bones) {
-        t.is(inward[p][c], 1); // every child is one parent's only parent: column sum 1
-        t.is(outward[c][p], 1 / children.get(p)!);
+test.serial(
+  "a stream's partition is the layout's for the body stream and follows the stream's own bones otherwise",
+  (t) => {
+    for (const layoutName of LAYOUT_NAMES) {
+      const layout = getLayout(layoutName);
+      const model = createPartStream(partStreamPreset('small', { layout: layoutName, classes: 3 }), 1);
+      const want = spatialPartition(layout);
+      t.deepEqual(streamPartition(model.streams[0]), [want.self, want.inward, want.outward], layoutName);
+      for (const stream of model.streams.slice(1)) {
+        const [, inward, outward] = streamPartition(stream);
+        const children = new Map<number, number>();
+        for (const [, p] of stream.bones) children.set(p, (children.get(p) ?? 0) + 1);
+        for (const [c, p] of stream.bones) {
+          t.is(inward[p][c], 1); // every child is one parent's only parent: column sum 1
+          t.is(outward[c][p], 1 / children.get(p)!);
+        }
+        t.is(inward.flat().filter((v) => v !== 0).length, stream.bones.length);
       }
-      t.is(inward.flat().filter((v) => v !== 0).length, stream.bones.length);
+      model.dispose();
     }
-    model.dispose();
-  }
-});
+  },
+);
 
 test.serial('the in-model j|b|jm|bm input equals stackModalities on the selected joints (two persons)', (t) => {
   for (const layoutName of ['ntu-25', 'coco-17'] as const) {
@@ -119,7 +135,9 @@ test.serial('the in-model j|b|jm|bm input equals stackModalities on the selected
     const model = createPartStream(partStreamPreset('small', { layout: layoutName, classes: 3, frames: T }), 1);
     const clip = makeClip(randomArray(P * T * J * 3, 7), P, T, J, 3);
     const x = toModelBatch([clip], { persons: P, jointOrder: model.jointOrder, frames: T, channels: 3 });
-    const inputs = tf.tidy(() => model.streamInputs(tf.tensor4d(x, [1, T, P * J, 3])).map((s) => ({ shape: s.shape, data: s.dataSync() })));
+    const inputs = tf.tidy(() =>
+      model.streamInputs(tf.tensor4d(x, [1, T, P * J, 3])).map((s) => ({ shape: s.shape, data: s.dataSync() })),
+    );
     model.streams.forEach((stream, i) => {
       const Js = stream.numJoints;
       const want = stackModalities(selectJoints(clip, stream.joints), stream, ['j', 'b', 'jm', 'bm']); // [P, T, Js, 12]
@@ -128,7 +146,8 @@ test.serial('the in-model j|b|jm|bm input equals stackModalities on the selected
       for (let p = 0; p < P; p++)
         for (let f = 0; f < T; f++)
           for (let j = 0; j < Js; j++)
-            for (let c = 0; c < 12; c++) reordered[((f * P + p) * Js + j) * 12 + c] = want.data[((p * T + f) * Js + j) * 12 + c];
+            for (let c = 0; c < 12; c++)
+              reordered[((f * P + p) * Js + j) * 12 + c] = want.data[((p * T + f) * Js + j) * 12 + c];
       t.true(maxAbsDiff(inputs[i].data, reordered) < 1e-6, `${layoutName} ${stream.name}`);
     });
     model.dispose();
@@ -177,7 +196,15 @@ test.serial('the 3×1 max pool equals a plain loop, forward and gradient, withou
 });
 
 /** y[n,o,v,q] = Σ_k Σ_c w[k,c,q] · x[n, o·s + (k − (K−1)/2)·d, v, c], zero outside the clip. */
-function naiveTemporalConv(x: Float32Array, dims: number[], w: Float32Array, K: number, cout: number, d: number, s: number): Float32Array {
+function naiveTemporalConv(
+  x: Float32Array,
+  dims: number[],
+  w: Float32Array,
+  K: number,
+  cout: number,
+  d: number,
+  s: number,
+): Float32Array {
   const [N, T, V, C] = dims;
   const To = Math.ceil(T / s);
   const y = new Float32Array(N * To * V * cout);
@@ -207,9 +234,19 @@ test.serial('the dilated, strided temporal conv equals a plain loop for every st
   ]) {
     const dims = [2, T, 3, 4];
     const cout = 3;
-    const x = randomArray(dims.reduce((a, b) => a * b), T + d + s);
+    const x = randomArray(
+      dims.reduce((a, b) => a * b),
+      T + d + s,
+    );
     const w = randomArray(K * 4 * cout, 5);
-    const got = tf.tidy(() => dilatedTemporalConv(tf.tensor4d(x, dims as [number, number, number, number]), tf.tensor3d(w, [K, 4, cout]), d, s).dataSync());
+    const got = tf.tidy(() =>
+      dilatedTemporalConv(
+        tf.tensor4d(x, dims as [number, number, number, number]),
+        tf.tensor3d(w, [K, 4, cout]),
+        d,
+        s,
+      ).dataSync(),
+    );
     const want = naiveTemporalConv(x, dims, w, K, cout, d, s);
     t.true(maxAbsDiff(got, want) < 1e-5, `T=${T} d=${d} s=${s}: ${maxAbsDiff(got, want)}`);
   }
@@ -234,7 +271,11 @@ test.serial("the dilated temporal conv's weight gradient equals the plain-loop c
   const got = tf.tidy(() => {
     const xt = tf.tensor4d(x, [N, T, V, C]);
     const rt = tf.tensor4d(r, [N, To, V, cout]);
-    return tf.grad((w: tf.Tensor) => tf.sum(tf.mul(dilatedTemporalConv(xt, w as tf.Tensor3D, d, s), rt)))(tf.tensor3d(w0, [K, C, cout])).dataSync();
+    return tf
+      .grad((w: tf.Tensor) => tf.sum(tf.mul(dilatedTemporalConv(xt, w as tf.Tensor3D, d, s), rt)))(
+        tf.tensor3d(w0, [K, C, cout]),
+      )
+      .dataSync();
   });
   t.true(maxAbsDiff(got, want) < 1e-4, `${maxAbsDiff(got, want)}`);
 });
@@ -250,7 +291,13 @@ const PAPER_LAYERS = {
 } as const;
 
 /** Trainable values of one stream from its layer list (CTR-GCN-style block without CTR-GC refinement). */
-function expectedStreamParameters(V: number, P: number, layers: readonly string[], base: number, classes: number): number {
+function expectedStreamParameters(
+  V: number,
+  P: number,
+  layers: readonly string[],
+  base: number,
+  classes: number,
+): number {
   let n = 2 * P * V * 12;
   let cin = 12;
   layers.forEach((spec, i) => {
@@ -268,62 +315,90 @@ function expectedStreamParameters(V: number, P: number, layers: readonly string[
   return n + cin * classes + classes;
 }
 
-test.serial("forward shapes for each preset on every layout; layer lists and parameter counts follow PSUMNet's tables", (t) => {
-  const T = 8;
-  const report: string[] = [];
-  for (const preset of PART_STREAM_PRESET_NAMES) {
-    for (const layoutName of LAYOUT_NAMES) {
-      const J = getLayout(layoutName).numJoints;
-      const model = createPartStream(partStreamPreset(preset, { layout: layoutName, classes: 6, frames: T }), 2);
-      const base = model.config.baseChannels;
-      const out = tf.tidy(() => {
-        const o = model.forward({ x: tf.randomNormal([2, T, 2 * J, 3]) as tf.Tensor4D }, { training: false });
-        return { logits: o.logits.shape, pooled: o.pooled.shape, features: o.features.shape, streams: o.streamLogits!.map((l) => l.shape), finite: tf.all(tf.isFinite(o.logits)).dataSync()[0] };
-      });
-      t.deepEqual(out.logits, [2, 6]);
-      t.deepEqual(out.streams, [
-        [2, 6],
-        [2, 6],
-        [2, 6],
-      ]);
-      t.deepEqual(out.pooled, [2, 4 * base]);
-      t.deepEqual(out.features, [2, T / 4, 2 * J, 4 * base]); // the body stream's
-      t.is(out.finite, 1);
-      const stages = model.describe();
-      let total = 0;
-      for (const stream of model.streams) {
-        const layers = PAPER_LAYERS[stream.name];
-        const blocks = stages.filter((s) => /^[a-z]+\.l\d+$/.test(s.name) && s.name.startsWith(`${stream.name}.`));
-        let frames = T;
-        t.deepEqual(
-          blocks.map((b) => b.shape),
-          layers.map((spec) => {
-            if (spec.endsWith('s2')) frames /= 2;
-            return [2, frames, stream.numJoints, (parseInt(spec, 10) / 64) * base];
-          }),
-          `${layoutName} ${stream.name}`,
-        );
-        const streamParameters = stages.filter((s) => s.name.startsWith(`${stream.name}.`)).reduce((sum, s) => sum + s.parameters, 0);
-        t.is(streamParameters, expectedStreamParameters(stream.numJoints, 2, layers, base, 6), `${layoutName} ${stream.name}`);
-        total += streamParameters;
+test.serial(
+  "forward shapes for each preset on every layout; layer lists and parameter counts follow PSUMNet's tables",
+  (t) => {
+    const T = 8;
+    const report: string[] = [];
+    for (const preset of PART_STREAM_PRESET_NAMES) {
+      for (const layoutName of LAYOUT_NAMES) {
+        const J = getLayout(layoutName).numJoints;
+        const model = createPartStream(partStreamPreset(preset, { layout: layoutName, classes: 6, frames: T }), 2);
+        const base = model.config.baseChannels;
+        const out = tf.tidy(() => {
+          const o = model.forward({ x: tf.randomNormal([2, T, 2 * J, 3]) as tf.Tensor4D }, { training: false });
+          return {
+            logits: o.logits.shape,
+            pooled: o.pooled.shape,
+            features: o.features.shape,
+            streams: o.streamLogits!.map((l) => l.shape),
+            finite: tf.all(tf.isFinite(o.logits)).dataSync()[0],
+          };
+        });
+        t.deepEqual(out.logits, [2, 6]);
+        t.deepEqual(out.streams, [
+          [2, 6],
+          [2, 6],
+          [2, 6],
+        ]);
+        t.deepEqual(out.pooled, [2, 4 * base]);
+        t.deepEqual(out.features, [2, T / 4, 2 * J, 4 * base]); // the body stream's
+        t.is(out.finite, 1);
+        const stages = model.describe();
+        let total = 0;
+        for (const stream of model.streams) {
+          const layers = PAPER_LAYERS[stream.name];
+          const blocks = stages.filter((s) => /^[a-z]+\.l\d+$/.test(s.name) && s.name.startsWith(`${stream.name}.`));
+          let frames = T;
+          t.deepEqual(
+            blocks.map((b) => b.shape),
+            layers.map((spec) => {
+              if (spec.endsWith('s2')) frames /= 2;
+              return [2, frames, stream.numJoints, (parseInt(spec, 10) / 64) * base];
+            }),
+            `${layoutName} ${stream.name}`,
+          );
+          const streamParameters = stages
+            .filter((s) => s.name.startsWith(`${stream.name}.`))
+            .reduce((sum, s) => sum + s.parameters, 0);
+          t.is(
+            streamParameters,
+            expectedStreamParameters(stream.numJoints, 2, layers, base, 6),
+            `${layoutName} ${stream.name}`,
+          );
+          total += streamParameters;
+        }
+        t.is(total, model.params.countTrainable());
+        if (layoutName === 'ntu-25') report.push(`${preset}: ${total}`);
+        model.dispose();
       }
-      t.is(total, model.params.countTrainable());
-      if (layoutName === 'ntu-25') report.push(`${preset}: ${total}`);
-      model.dispose();
     }
-  }
-  // With NTU's 60 classes: PSUMNet reports 2.8M with CTR-GC's channel-wise refinement, which this model leaves out.
-  const ntu60 = (['body', 'hand', 'leg'] as const).map((s) => expectedStreamParameters(s === 'body' ? 25 : s === 'hand' ? 13 : 9, 2, PAPER_LAYERS[s], 64, 60));
-  t.log(`ntu-25, 6 classes: ${report.join(', ')}; psumnet with 60 classes: ${ntu60.reduce((a, b) => a + b)} (body ${ntu60[0]}, hand ${ntu60[1]}, leg ${ntu60[2]})`);
-});
+    // With NTU's 60 classes: PSUMNet reports 2.8M with CTR-GC's channel-wise refinement, which this model leaves out.
+    const ntu60 = (['body', 'hand', 'leg'] as const).map((s) =>
+      expectedStreamParameters(s === 'body' ? 25 : s === 'hand' ? 13 : 9, 2, PAPER_LAYERS[s], 64, 60),
+    );
+    t.log(
+      `ntu-25, 6 classes: ${report.join(', ')}; psumnet with 60 classes: ${ntu60.reduce((a, b) => a + b)} (body ${ntu60[0]}, hand ${ntu60[1]}, leg ${ntu60[2]})`,
+    );
+  },
+);
 
 test.serial('fused logits are the log of the weighted sum of the streams’ softmax scores', (t) => {
   const J = 25;
   for (const fusionWeights of [undefined, { body: 1, hand: 0, leg: 3 }]) {
-    const model = createPartStream({ ...partStreamPreset('small', { layout: 'ntu-25', classes: 4, frames: 6 }), ...(fusionWeights ? { fusionWeights } : {}) }, 3);
+    const model = createPartStream(
+      {
+        ...partStreamPreset('small', { layout: 'ntu-25', classes: 4, frames: 6 }),
+        ...(fusionWeights ? { fusionWeights } : {}),
+      },
+      3,
+    );
     const weights = [model.config.fusionWeights.body, model.config.fusionWeights.hand, model.config.fusionWeights.leg];
     const { fused, streams } = tf.tidy(() => {
-      const o = model.forward({ x: tf.tensor4d(randomArray(3 * 6 * 2 * J * 3, 4), [3, 6, 2 * J, 3]) }, { training: false });
+      const o = model.forward(
+        { x: tf.tensor4d(randomArray(3 * 6 * 2 * J * 3, 4), [3, 6, 2 * J, 3]) },
+        { training: false },
+      );
       return { fused: o.logits.arraySync(), streams: o.streamLogits!.map((l) => l.arraySync()) };
     });
     for (let b = 0; b < 3; b++) {
@@ -350,19 +425,40 @@ test.serial('scores on wasm equal those of the cpu reference backend (one and tw
     for (const backend of ['wasm', 'cpu']) {
       await tf.setBackend(backend);
       const model = createPartStream({ layout: 'ntu-25', classes: 5, persons, frames: 8, baseChannels: 4 }, 4);
-      for (const training of [false, true]) scores.push(tf.tidy(() => model.forward({ x: tf.tensor4d(x, [16, 8, persons * 25, 3]) }, { training }).logits.dataSync() as Float32Array));
+      for (const training of [false, true])
+        scores.push(
+          tf.tidy(
+            () =>
+              model
+                .forward({ x: tf.tensor4d(x, [16, 8, persons * 25, 3]) }, { training })
+                .logits.dataSync() as Float32Array,
+          ),
+        );
       model.dispose();
     }
     await tf.setBackend('wasm');
-    t.true(maxAbsDiff(scores[0], scores[2]) < 1e-3, `${persons} person(s), inference: ${maxAbsDiff(scores[0], scores[2])}`);
-    t.true(maxAbsDiff(scores[1], scores[3]) < 1e-3, `${persons} person(s), training: ${maxAbsDiff(scores[1], scores[3])}`);
+    t.true(
+      maxAbsDiff(scores[0], scores[2]) < 1e-3,
+      `${persons} person(s), inference: ${maxAbsDiff(scores[0], scores[2])}`,
+    );
+    t.true(
+      maxAbsDiff(scores[1], scores[3]) < 1e-3,
+      `${persons} person(s), training: ${maxAbsDiff(scores[1], scores[3])}`,
+    );
   }
 });
 
 // ---------------------------------------------------------------------------------------------
 // Determinism, gradients, leaks, learning
 
-const tinyConfig: PartStreamConfigInput = { layout: 'ntu-25', classes: 4, persons: 2, frames: 8, baseChannels: 4, dropout: 0.3 };
+const tinyConfig: PartStreamConfigInput = {
+  layout: 'ntu-25',
+  classes: 4,
+  persons: 2,
+  frames: 8,
+  baseChannels: 4,
+  dropout: 0.3,
+};
 
 test.serial('same seed, same model and scores; another seed differs; dropout replays with the step seed', (t) => {
   const x = tf.tensor4d(randomArray(2 * 8 * 50 * 3, 8), [2, 8, 50, 3]);
@@ -422,8 +518,13 @@ test.serial('checkpointed blocks give the same loss, gradients and BN statistics
   const labels = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 4) as tf.Tensor2D;
   const run = (checkpoint: boolean) => {
     const model = createPartStream({ ...tinyConfig, checkpoint }, 9);
-    const { value, grads } = tf.variableGrads(() => streamLoss(model.forward({ x }, { training: true, seed: 5 }).streamLogits!, labels), model.params.trainable());
-    const named = model.params.entries().map(([info, v]) => [info.name, Array.from((info.trainable ? grads[v.name] : v).dataSync())] as const);
+    const { value, grads } = tf.variableGrads(
+      () => streamLoss(model.forward({ x }, { training: true, seed: 5 }).streamLogits!, labels),
+      model.params.trainable(),
+    );
+    const named = model.params
+      .entries()
+      .map(([info, v]) => [info.name, Array.from((info.trainable ? grads[v.name] : v).dataSync())] as const);
     const loss = value.dataSync()[0];
     tf.dispose([value, ...Object.values(grads)]);
     model.dispose();
@@ -469,7 +570,8 @@ function toyBatch(n: number, T: number, persons: number, seed: number): { x: Flo
       for (let j = 0; j < J; j++)
         for (let c = 0; c < 3; c++) {
           const moving = label < 3 ? c === label : c !== 2;
-          x[(((b * T + f) * persons + 0) * J + j) * 3 + c] = pose[j * 3 + c] + jitter[j * 3 + c] + (moving ? gain[j] * offset : 0) + 0.01 * (2 * r() - 1);
+          x[(((b * T + f) * persons + 0) * J + j) * 3 + c] =
+            pose[j * 3 + c] + jitter[j * 3 + c] + (moving ? gain[j] * offset : 0) + 0.01 * (2 * r() - 1);
         }
     }
   }
@@ -480,7 +582,11 @@ function toyBatch(n: number, T: number, persons: number, seed: number): { x: Flo
  * 40 Adam steps (lr 0.01) cycling through four batches of 16 toy clips, then accuracy on 32
  * new clips, with batch statistics and in inference mode (moving statistics).
  */
-function trainToy(model: SkeletonModel, T: number, lossOf: (o: ModelOutput, y: tf.Tensor2D) => tf.Scalar): { losses: number[]; batchStats: number; inference: number } {
+function trainToy(
+  model: SkeletonModel,
+  T: number,
+  lossOf: (o: ModelOutput, y: tf.Tensor2D) => tf.Scalar,
+): { losses: number[]; batchStats: number; inference: number } {
   const batches = [1, 5, 7, 9].map((seed) => {
     const b = toyBatch(16, T, 1, seed);
     return { x: tf.tensor4d(b.x, [16, T, 25, 3]), y: tf.oneHot(tf.tensor1d(b.labels, 'int32'), 4) as tf.Tensor2D };
@@ -489,14 +595,20 @@ function trainToy(model: SkeletonModel, T: number, lossOf: (o: ModelOutput, y: t
   const losses: number[] = [];
   for (let step = 0; step < 40; step++) {
     const { x, y } = batches[step % batches.length];
-    const cost = optimizer.minimize(() => lossOf(model.forward({ x }, { training: true, seed: step }), y), true, model.params.trainable())!;
+    const cost = optimizer.minimize(
+      () => lossOf(model.forward({ x }, { training: true, seed: step }), y),
+      true,
+      model.params.trainable(),
+    )!;
     losses.push(cost.dataSync()[0]);
     cost.dispose();
   }
   const held = toyBatch(32, T, 1, 2);
   const accuracy = (training: boolean) =>
     tf.tidy(() => {
-      const predicted = tf.argMax(model.forward({ x: tf.tensor4d(held.x, [32, T, 25, 3]) }, { training }).logits, 1).dataSync();
+      const predicted = tf
+        .argMax(model.forward({ x: tf.tensor4d(held.x, [32, T, 25, 3]) }, { training }).logits, 1)
+        .dataSync();
       return predicted.filter((p, i) => p === held.labels[i]).length / held.labels.length;
     });
   const inference = accuracy(false);
@@ -510,9 +622,14 @@ test.serial('learns a small synthetic problem in a few dozen Adam steps', (t) =>
   const started = Date.now();
   const T = 8;
   // Hand and leg streams only, to keep the test short (the body stream adds 10 more blocks).
-  const model = createPartStream({ layout: 'ntu-25', classes: 4, persons: 1, frames: T, baseChannels: 8, streams: ['hand', 'leg'] }, 3);
+  const model = createPartStream(
+    { layout: 'ntu-25', classes: 4, persons: 1, frames: T, baseChannels: 8, streams: ['hand', 'leg'] },
+    3,
+  );
   const result = trainToy(model, T, (o, y) => streamLoss(o.streamLogits!, y));
-  t.log(`summed stream loss ${result.losses[0].toFixed(3)} → ${result.losses.at(-1)!.toFixed(3)}; held-out accuracy of the fused scores ${result.batchStats} (batch statistics), ${result.inference} (inference); ${((Date.now() - started) / 1000).toFixed(1)} s on ${tf.getBackend()}`);
+  t.log(
+    `summed stream loss ${result.losses[0].toFixed(3)} → ${result.losses.at(-1)!.toFixed(3)}; held-out accuracy of the fused scores ${result.batchStats} (batch statistics), ${result.inference} (inference); ${((Date.now() - started) / 1000).toFixed(1)} s on ${tf.getBackend()}`,
+  );
   t.true(result.losses.at(-1)! < 0.1 * result.losses[0]);
   t.true(result.batchStats >= 0.8);
   // Inference accuracy is only logged: after 40 steps the moving statistics of the ~40 BN layers

@@ -32,7 +32,10 @@ function registry(): string {
 test('listPretrained: the folders with a card, sorted, with their size', (t) => {
   const root = registry();
   const models = listPretrained(root);
-  t.deepEqual(models.map((m) => m.name), ['alpha', 'beta']);
+  t.deepEqual(
+    models.map((m) => m.name),
+    ['alpha', 'beta'],
+  );
   t.is(models[0].card.title, 'test model alpha');
   t.true(models[0].bytes > 10);
 });
@@ -52,6 +55,9 @@ test('readModelCard: a wrong field is named', (t) => {
   const root = registry();
   writeFileSync(join(root, 'alpha', 'card.json'), JSON.stringify({ ...card('alpha'), date: 'yesterday' }));
   t.regex(t.throws(() => readModelCard(join(root, 'alpha')))!.message, /card\.json: field 'date'/);
-  writeFileSync(join(root, 'alpha', 'card.json'), JSON.stringify({ ...card('alpha'), accuracy: [{ split: 'x', top1: 1.5, samples: 3 }] }));
+  writeFileSync(
+    join(root, 'alpha', 'card.json'),
+    JSON.stringify({ ...card('alpha'), accuracy: [{ split: 'x', top1: 1.5, samples: 3 }] }),
+  );
   t.regex(t.throws(() => readModelCard(join(root, 'alpha')))!.message, /field 'accuracy\.0\.top1'/);
 });

@@ -34,7 +34,10 @@ test('float16 bits: hand-checked values, rounding to nearest even, subnormals, o
 test('quantised weights decode (tf.io.decodeWeights) within their precision', (t) => {
   const values = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 3 + 0.001 * i);
   const specs: tf.io.WeightsManifestEntry[] = [{ name: 'w', shape: [10, 100], dtype: 'float32' }];
-  for (const [to, tol, bytes] of [['float16', 3 * 2 ** -11 * 4, 2000], ['uint8', (7 / 255) * 0.51, 1000]] as const) {
+  for (const [to, tol, bytes] of [
+    ['float16', 3 * 2 ** -11 * 4, 2000],
+    ['uint8', (7 / 255) * 0.51, 1000],
+  ] as const) {
     const q = quantizeWeights(specs, values.buffer, to);
     t.is(q.data.byteLength, bytes);
     const decoded = tf.io.decodeWeights(q.data, q.specs);
@@ -48,22 +51,43 @@ test('quantised weights decode (tf.io.decodeWeights) within their precision', (t
 
 test('a quantised model folder validates, loads and gives nearly the same scores; sizes shrink', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'skelact-quant-'));
-  const model = createModel({ kind: 'skateformer', preset: 'realtime', frames: 16 }, { layout: 'ntu-25', classes: 5, frames: 16, persons: 1 }, 4);
-  const meta = { layout: 'ntu-25' as const, classNames: ['a', 'b', 'c', 'd', 'e'], modality: 'j' as const, sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros' as const, normalize: 'none' as const };
+  const model = createModel(
+    { kind: 'skateformer', preset: 'realtime', frames: 16 },
+    { layout: 'ntu-25', classes: 5, frames: 16, persons: 1 },
+    4,
+  );
+  const meta = {
+    layout: 'ntu-25' as const,
+    classNames: ['a', 'b', 'c', 'd', 'e'],
+    modality: 'j' as const,
+    sampling: 'crop-resize',
+    testCrop: 0.95,
+    minLength: 16,
+    fillMissingPersons: 'zeros' as const,
+    normalize: 'none' as const,
+  };
   await saveModel(join(dir, 'f32'), model, meta);
   const x = tf.randomNormal([2, 16, 24, 3], 0, 0.3, 'float32', 5) as tf.Tensor4D;
   const reference = tf.tidy(() => tf.softmax(model.forward({ x }, { training: false }).logits).dataSync());
   model.dispose();
   const original = readModelFolder(join(dir, 'f32'));
-  for (const [to, tol, ratio] of [['float16', 2e-3, 0.5], ['uint8', 5e-2, 0.25]] as const) {
+  for (const [to, tol, ratio] of [
+    ['float16', 2e-3, 0.5],
+    ['uint8', 5e-2, 0.25],
+  ] as const) {
     const q = quantizeWeights(original.specs, original.data, to);
-    writeModelFolder(join(dir, to), { ...original.manifest, weightsManifest: [{ paths: [MODEL_FILES.weights], weights: q.specs as never }] }, q.data);
+    writeModelFolder(
+      join(dir, to),
+      { ...original.manifest, weightsManifest: [{ paths: [MODEL_FILES.weights], weights: q.specs as never }] },
+      q.data,
+    );
     const { model: loaded } = loadModel(join(dir, to), createModelFromManifest);
     const scores = tf.tidy(() => tf.softmax(loaded.forward({ x }, { training: false }).logits).dataSync());
     let diff = 0;
     for (let i = 0; i < scores.length; i++) diff = Math.max(diff, Math.abs(scores[i] - reference[i]));
     t.true(diff < tol, `${to}: probabilities differ by ${diff}`);
-    const size = statSync(join(dir, to, MODEL_FILES.weights)).size / statSync(join(dir, 'f32', MODEL_FILES.weights)).size;
+    const size =
+      statSync(join(dir, to, MODEL_FILES.weights)).size / statSync(join(dir, 'f32', MODEL_FILES.weights)).size;
     t.true(Math.abs(size - ratio) < 0.01, `${to}: ${size} of the float32 size`);
     loaded.dispose();
   }

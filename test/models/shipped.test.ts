@@ -24,7 +24,10 @@ test.before(async () => {
 
 test('skelact ships the nw-ucla, utkinect and fitness models, each with a valid card naming its classes', (t) => {
   const models = listPretrained();
-  t.deepEqual(models.map((m) => m.name), ['fitness', 'nw-ucla', 'utkinect']);
+  t.deepEqual(
+    models.map((m) => m.name),
+    ['fitness', 'nw-ucla', 'utkinect'],
+  );
   for (const m of models) {
     t.true(m.bytes < 400 * 1024, `${m.name}: ${m.bytes} bytes`);
     const { manifest } = loadModelManifestOnly(m.name);
@@ -39,7 +42,12 @@ function loadModelManifestOnly(name: string) {
 }
 
 /** Prepares `raw` as `dataset` and evaluates the shipped model `name` on `benchmark`'s test split. */
-async function shippedTop1(name: string, dataset: string, raw: string, benchmark: string): Promise<{ top1: number; samples: number }> {
+async function shippedTop1(
+  name: string,
+  dataset: string,
+  raw: string,
+  benchmark: string,
+): Promise<{ top1: number; samples: number }> {
   const out = join(mkdtempSync(join(tmpdir(), `skelact-shipped-${name}-`)), 'cache');
   await prepare({ dataset, raw, out, workers: 0 });
   const cache = SkeletonCache.open(out);
@@ -53,21 +61,38 @@ async function shippedTop1(name: string, dataset: string, raw: string, benchmark
   }
 }
 
-testWithShared('utkinect: cross-subject test subjects (2, 4, 6, 8, 10), top-1 ≥ 90 % (measured 93.9 %)', 'data/utkinect', async (t) => {
-  const { top1, samples } = await shippedTop1('utkinect', 'utkinect', sharedPath('data/utkinect'), 'utkinect-xsub');
-  t.is(samples, 99);
-  t.true(top1 >= 0.9, `top-1 ${(100 * top1).toFixed(1)} %`);
-});
+testWithShared(
+  'utkinect: cross-subject test subjects (2, 4, 6, 8, 10), top-1 ≥ 90 % (measured 93.9 %)',
+  'data/utkinect',
+  async (t) => {
+    const { top1, samples } = await shippedTop1('utkinect', 'utkinect', sharedPath('data/utkinect'), 'utkinect-xsub');
+    t.is(samples, 99);
+    t.true(top1 >= 0.9, `top-1 ${(100 * top1).toFixed(1)} %`);
+  },
+);
 
-testWithShared('fitness: the held-out fifth of the ML Kit samples, top-1 ≥ 95 % (measured 97.5 %)', 'data/mlkit_fitness', async (t) => {
-  const { top1, samples } = await shippedTop1('fitness', 'mlkit-fitness', sharedPath('data/mlkit_fitness/fitness_pose_samples.csv'), 'mlkit-fitness-holdout');
-  t.is(samples, 162);
-  t.true(top1 >= 0.95, `top-1 ${(100 * top1).toFixed(1)} %`);
-});
+testWithShared(
+  'fitness: the held-out fifth of the ML Kit samples, top-1 ≥ 95 % (measured 97.5 %)',
+  'data/mlkit_fitness',
+  async (t) => {
+    const { top1, samples } = await shippedTop1(
+      'fitness',
+      'mlkit-fitness',
+      sharedPath('data/mlkit_fitness/fitness_pose_samples.csv'),
+      'mlkit-fitness-holdout',
+    );
+    t.is(samples, 162);
+    t.true(top1 >= 0.95, `top-1 ${(100 * top1).toFixed(1)} %`);
+  },
+);
 
-testWithShared('nw-ucla: the one view-3 clip in ../shared (never trained on) is recognised', 'data/nw_ucla_samples', async (t) => {
-  // nw_ucla_samples holds 6 clips; only a12_s10_e00_v03 comes from view 3, the others are training views.
-  const { top1, samples } = await shippedTop1('nw-ucla', 'nw-ucla', sharedPath('data/nw_ucla_samples'), 'nw-ucla');
-  t.is(samples, 1);
-  t.is(top1, 1);
-});
+testWithShared(
+  'nw-ucla: the one view-3 clip in ../shared (never trained on) is recognised',
+  'data/nw_ucla_samples',
+  async (t) => {
+    // nw_ucla_samples holds 6 clips; only a12_s10_e00_v03 comes from view 3, the others are training views.
+    const { top1, samples } = await shippedTop1('nw-ucla', 'nw-ucla', sharedPath('data/nw_ucla_samples'), 'nw-ucla');
+    t.is(samples, 1);
+    t.is(top1, 1);
+  },
+);

@@ -51,7 +51,15 @@ function countOf(config: Parameters<typeof createSkateFormer>[0]) {
       .entries()
       .filter(([i]) => i.trainable && i.name.startsWith(p))
       .reduce((s, [i]) => s + i.shape.reduce((a, b) => a * b, 1), 0);
-  const parts = { stem: byPrefix('stem.'), embedding: byPrefix('embedding.'), s1: byPrefix('stage1.'), s2: byPrefix('stage2.'), s3: byPrefix('stage3.'), s4: byPrefix('stage4.'), head: byPrefix('head.') };
+  const parts = {
+    stem: byPrefix('stem.'),
+    embedding: byPrefix('embedding.'),
+    s1: byPrefix('stage1.'),
+    s2: byPrefix('stage2.'),
+    s3: byPrefix('stage3.'),
+    s4: byPrefix('stage4.'),
+    head: byPrefix('head.'),
+  };
   model.dispose();
   return { trainable, all, parts };
 }
@@ -59,7 +67,15 @@ function countOf(config: Parameters<typeof createSkateFormer>[0]) {
 test('NTU60 preset has exactly the official trainable parameter count (3 616 083), stage by stage', (t) => {
   const c = countOf(skateFormerPreset('ntu'));
   t.is(c.trainable, NTU60_OFFICIAL);
-  t.deepEqual(c.parts, { stem: 1_047, embedding: 4_608, s1: 277_776, s2: 1_021_008, s3: 1_150_032, s4: 1_150_032, head: 11_580 });
+  t.deepEqual(c.parts, {
+    stem: 1_047,
+    embedding: 4_608,
+    s1: 277_776,
+    s2: 1_021_008,
+    s3: 1_150_032,
+    s4: 1_150_032,
+    head: 11_580,
+  });
   // BatchNorm running statistics of the three merging layers are stored but not trainable
   t.is(c.all - c.trainable, 3 * 2 * 192);
 });
@@ -89,7 +105,23 @@ test('indexT off replaces the (V, C) joint-person table by a learned (T, V, C) t
 
 test('preset definitions: defaults are the official model; UCLA uses mlp ratio 1; realtime is one person', (t) => {
   const ntu = skateFormerPreset('ntu');
-  t.like(ntu, { layout: 'ntu-25', persons: 2, classes: 60, frames: 64, inChannels: 3, embedDim: 96, heads: 32, kernel: 7, partitionFrames: 8, mlpRatio: 4, dropPath: 0.2, attnDrop: 0.5, headDrop: 0, indexT: true, biasMode: 'official' });
+  t.like(ntu, {
+    layout: 'ntu-25',
+    persons: 2,
+    classes: 60,
+    frames: 64,
+    inChannels: 3,
+    embedDim: 96,
+    heads: 32,
+    kernel: 7,
+    partitionFrames: 8,
+    mlpRatio: 4,
+    dropPath: 0.2,
+    attnDrop: 0.5,
+    headDrop: 0,
+    indexT: true,
+    biasMode: 'official',
+  });
   t.deepEqual(ntu.depths, [2, 2, 2, 2]);
   t.deepEqual(ntu.channels, [96, 192, 192, 192]);
   t.like(skateFormerPreset('kinect20'), { layout: 'kinect-20', persons: 1, classes: 10, mlpRatio: 1 });
@@ -112,7 +144,9 @@ test('invalid values and combinations name the field', (t) => {
   t.throws(() => parseSkateFormerConfig({ ...base, embedDim: 64 }), { message: /field 'embedDim'.*channels\[0\]/ });
   t.throws(() => parseSkateFormerConfig({ ...base, frames: 48 }), { message: /field 'frames'.*multiple of 64/ });
   t.throws(() => parseSkateFormerConfig({ ...base, channels: [96, 192] }), { message: /field 'channels'/ });
-  t.throws(() => parseSkateFormerConfig({ ...base, channels: [96, 200, 192, 192] }), { message: /channels\[1\] = 200/ });
+  t.throws(() => parseSkateFormerConfig({ ...base, channels: [96, 200, 192, 192] }), {
+    message: /channels\[1\] = 200/,
+  });
   t.throws(() => parseSkateFormerConfig({ ...base, kernel: 6 }), { message: /field 'kernel'/ });
   t.throws(() => parseSkateFormerConfig({ ...base, layout: 'coco-17' }), { message: /field 'layout'/ });
   t.throws(() => parseSkateFormerConfig({ ...base, biasMode: 'paper' }), { message: /field 'biasMode'/ });

@@ -7,7 +7,11 @@ import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/engine/backend.js';
 import { getLayout } from '../../src/graph/index.js';
-import { createSkateFormer, skateFormerPreset, type SkateFormerConfigInput } from '../../src/models/skateformer/index.js';
+import {
+  createSkateFormer,
+  skateFormerPreset,
+  type SkateFormerConfigInput,
+} from '../../src/models/skateformer/index.js';
 import { defaultIndexT } from '../../src/models/skateformer/model.js';
 import type { ModelOutput } from '../../src/models/types.js';
 import { prng } from '../helpers/prng.js';
@@ -19,11 +23,18 @@ test.before(async () => {
 function input(shape: [number, number, number, number], seed: number): tf.Tensor4D {
   const r = prng(seed);
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor4d(Float32Array.from({ length: size }, () => r() * 2 - 1), shape);
+  return tf.tensor4d(
+    Float32Array.from({ length: size }, () => r() * 2 - 1),
+    shape,
+  );
 }
 
 function values(out: ModelOutput): { logits: Float32Array; pooled: Float32Array; features: Float32Array } {
-  return { logits: out.logits.dataSync() as Float32Array, pooled: out.pooled.dataSync() as Float32Array, features: out.features.dataSync() as Float32Array };
+  return {
+    logits: out.logits.dataSync() as Float32Array,
+    pooled: out.pooled.dataSync() as Float32Array,
+    features: out.features.dataSync() as Float32Array,
+  };
 }
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -113,7 +124,10 @@ test('model metadata: persons, regrouped joint order from the layout, frames, ch
   t.is(model.frames, 64);
   t.is(model.inChannels, 3);
   // models.md §1.1: new_idx (1-based) [7,8,22,23],[11,12,24,25],[13..16],[17..20],[5,9,6,10],[2,3,1,4]
-  t.deepEqual(Array.from(model.jointOrder), [7, 8, 22, 23, 11, 12, 24, 25, 13, 14, 15, 16, 17, 18, 19, 20, 5, 9, 6, 10, 2, 3, 1, 4].map((j) => j - 1));
+  t.deepEqual(
+    Array.from(model.jointOrder),
+    [7, 8, 22, 23, 11, 12, 24, 25, 13, 14, 15, 16, 17, 18, 19, 20, 5, 9, 6, 10, 2, 3, 1, 4].map((j) => j - 1),
+  );
   t.false(Array.from(model.jointOrder).includes(ntu.jointNames.indexOf('SpineShoulder')));
   model.dispose();
 });
@@ -123,7 +137,9 @@ test('wrong input shapes are rejected with the expected shape in the message', (
   const bad = tf.zeros([1, 16, 25, 3]) as tf.Tensor4D;
   t.throws(() => model.forward({ x: bad }, { training: false }), { message: /\[B, 16, 20, 3\]/ });
   const x = tf.zeros([2, 16, 20, 3]) as tf.Tensor4D;
-  t.throws(() => model.forward({ x, indexT: tf.zeros([2, 8]) as tf.Tensor2D }, { training: false }), { message: /indexT must be \[2, 16\]/ });
+  t.throws(() => model.forward({ x, indexT: tf.zeros([2, 8]) as tf.Tensor2D }, { training: false }), {
+    message: /indexT must be \[2, 16\]/,
+  });
   tf.dispose([bad, x]);
   model.dispose();
 });
@@ -136,7 +152,8 @@ test('determinism: same seed ⇒ same parameters and outputs; another seed diffe
   for (const [[ia, va], [, vb]] of a.params.entries().map((e, i) => [e, b.params.entries()[i]] as const)) {
     t.deepEqual(va.dataSync(), vb.dataSync(), ia.name);
   }
-  const run = (m: typeof a, training: boolean, seed?: number) => tf.tidy(() => values(m.forward({ x }, { training, seed })));
+  const run = (m: typeof a, training: boolean, seed?: number) =>
+    tf.tidy(() => values(m.forward({ x }, { training, seed })));
   t.deepEqual(run(a, false), run(b, false));
   t.true(maxDiff(run(a, false).logits, run(c, false).logits) > 1e-4);
   // training mode: the forward seed fixes every dropout / drop-path mask
@@ -162,10 +179,23 @@ test('training mode differs from eval mode only through dropout, drop path and B
   const evalDrop = run(TINY, false, 1);
   t.deepEqual(evalDrop, run(noDrop, false, 1));
   t.deepEqual(evalDrop, run(TINY, false, 2));
-  t.true(maxDiff(run({ ...oneStage, attnDrop: 0.3 }, true).features, run(oneStage, false).features) > 1e-4, 'attention dropout acts in training');
-  t.true(maxDiff(run({ ...oneStage, dropPath: 0.5 }, true).features, run(oneStage, false).features) > 1e-4, 'drop path acts in training');
-  t.true(maxDiff(run({ ...oneStage, headDrop: 0.5 }, true).logits, run(oneStage, false).logits) > 1e-4, 'head dropout acts in training');
-  t.deepEqual(run({ ...oneStage, headDrop: 0.5 }, true).features, run(oneStage, false).features, 'head dropout acts after the features');
+  t.true(
+    maxDiff(run({ ...oneStage, attnDrop: 0.3 }, true).features, run(oneStage, false).features) > 1e-4,
+    'attention dropout acts in training',
+  );
+  t.true(
+    maxDiff(run({ ...oneStage, dropPath: 0.5 }, true).features, run(oneStage, false).features) > 1e-4,
+    'drop path acts in training',
+  );
+  t.true(
+    maxDiff(run({ ...oneStage, headDrop: 0.5 }, true).logits, run(oneStage, false).logits) > 1e-4,
+    'head dropout acts in training',
+  );
+  t.deepEqual(
+    run({ ...oneStage, headDrop: 0.5 }, true).features,
+    run(oneStage, false).features,
+    'head dropout acts after the features',
+  );
   // two stages: the merging BatchNorm uses batch statistics in training
   t.true(maxDiff(run(noDrop, true).features, run(noDrop, false).features) > 1e-4);
   tf.dispose(x);
@@ -192,11 +222,22 @@ test('index_t: a missing indexT means 2t/T − 1; another indexT changes the out
   const model = createSkateFormer(TINY, 8);
   const x = input([2, 16, 20, 3], 6);
   const implicit = tf.tidy(() => model.forward({ x }, { training: false }).logits.dataSync());
-  const ramp = tf.tensor2d(Array.from({ length: 32 }, (_, i) => (2 * (i % 16)) / 16 - 1), [2, 16]);
+  const ramp = tf.tensor2d(
+    Array.from({ length: 32 }, (_, i) => (2 * (i % 16)) / 16 - 1),
+    [2, 16],
+  );
   t.deepEqual(Array.from(defaultIndexT(2, 16).dataSync()), Array.from(ramp.dataSync()));
-  t.deepEqual(tf.tidy(() => model.forward({ x, indexT: ramp }, { training: false }).logits.dataSync()), implicit);
+  t.deepEqual(
+    tf.tidy(() => model.forward({ x, indexT: ramp }, { training: false }).logits.dataSync()),
+    implicit,
+  );
   const other = tf.mul(ramp, 0.5) as tf.Tensor2D;
-  t.true(maxDiff(tf.tidy(() => model.forward({ x, indexT: other }, { training: false }).logits.dataSync()), implicit) > 1e-6);
+  t.true(
+    maxDiff(
+      tf.tidy(() => model.forward({ x, indexT: other }, { training: false }).logits.dataSync()),
+      implicit,
+    ) > 1e-6,
+  );
   tf.dispose([x, ramp, other]);
   model.dispose();
 });

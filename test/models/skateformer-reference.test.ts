@@ -13,7 +13,11 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/engine/backend.js';
-import { createSkateFormer, parseSkateFormerConfig, type SkateFormerConfigInput } from '../../src/models/skateformer/index.js';
+import {
+  createSkateFormer,
+  parseSkateFormerConfig,
+  type SkateFormerConfigInput,
+} from '../../src/models/skateformer/index.js';
 import { gConv, skateAttention, skateBranch, tConv } from '../../src/models/skateformer/model.js';
 import type { SkateType } from '../../src/graph/index.js';
 import { prng } from '../helpers/prng.js';
@@ -46,7 +50,16 @@ function erf(x: number): number {
     Math.exp(
       -z * z -
         1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? 1 - r : r - 1;
 }
@@ -80,7 +93,8 @@ function layerNorm(x: Nd, gamma: Nd, beta: Nd, eps = 1e-5): Nd {
     let v = 0;
     for (let c = 0; c < C; c++) v += (x.data[r * C + c] - mean) ** 2;
     v /= C;
-    for (let c = 0; c < C; c++) out.data[r * C + c] = ((x.data[r * C + c] - mean) / Math.sqrt(v + eps)) * gamma.data[c] + beta.data[c];
+    for (let c = 0; c < C; c++)
+      out.data[r * C + c] = ((x.data[r * C + c] - mean) / Math.sqrt(v + eps)) * gamma.data[c] + beta.data[c];
   }
   return out;
 }
@@ -162,7 +176,8 @@ function temporalConvNaive(x: Nd, w: Nd, bias: Nd | undefined, stride = 1, group
           for (let k = 0; k < K; k++) {
             const t = to * stride + k - pad;
             if (t < 0 || t >= T) continue;
-            for (let i = 0; i < cinG; i++) s += w.data[(k * cinG + i) * Cout + o] * x.data[((b * T + t) * V + v) * Cin + g * cinG + i];
+            for (let i = 0; i < cinG; i++)
+              s += w.data[(k * cinG + i) * Cout + o] * x.data[((b * T + t) * V + v) * Cin + g * cinG + i];
           }
           out.data[((b * To + to) * V + v) * Cout + o] = s;
         }
@@ -188,7 +203,15 @@ function batchNormEval(x: Nd, gamma: Nd, beta: Nd, mean: Nd, variance: Nd, eps =
  *   type 3 view(M, T/M, V/L, L) permute → windows (T/M, V/L), tokens (M, L)
  *   type 4 view(M, T/M, K, V/K) permute → windows (T/M, V/K), tokens (M, K)
  */
-function windowOf(type: number, t: number, v: number, T: number, V: number, a: number, b: number): { window: number; row: number; col: number } {
+function windowOf(
+  type: number,
+  t: number,
+  v: number,
+  T: number,
+  V: number,
+  a: number,
+  b: number,
+): { window: number; row: number; col: number } {
   let wt: number, wv: number, row: number, col: number, nwv: number;
   if (type === 1 || type === 2) {
     wt = Math.floor(t / a);
@@ -218,7 +241,14 @@ function windowOf(type: number, t: number, v: number, T: number, V: number, a: n
  *   types 2/4: table (2N−1, K, K, heads) at (n_q − n_k + N − 1, k_q, k_k).
  * Returns [B, T, V, C'].
  */
-function skateAttentionNaive(chunk: Nd, type: number, size: [number, number], heads: number, table: Nd, mode: 'official' | 'frame-offset'): Nd {
+function skateAttentionNaive(
+  chunk: Nd,
+  type: number,
+  size: [number, number],
+  heads: number,
+  table: Nd,
+  mode: 'official' | 'frame-offset',
+): Nd {
   const [B, T, V, C3] = chunk.shape;
   const Cq = C3 / 3;
   const d = Cq / heads;
@@ -261,7 +291,7 @@ function skateAttentionNaive(chunk: Nd, type: number, size: [number, number], he
             if (s > max) max = s;
           }
           let z = 0;
-          for (let k = 0; k < n; k++) z += (scores[k] = Math.exp(scores[k] - max));
+          for (let k = 0; k < n; k++) z += scores[k] = Math.exp(scores[k] - max);
           for (let i = 0; i < d; i++) {
             let s = 0;
             for (let k = 0; k < n; k++) {
@@ -292,17 +322,41 @@ type ParamReader = (name: string) => Nd;
 /** One SkateFormer block (eval mode), official order of operations. x: [B, T, V, C]. */
 function blockNaive(x: Nd, p: ParamReader, name: string, cfg: NaiveConfig): Nd {
   const C = x.shape[3];
-  const f = linear(layerNorm(x, p(`${name}.norm1.gamma`), p(`${name}.norm1.beta`)), p(`${name}.mapping.w`), p(`${name}.mapping.b`));
+  const f = linear(
+    layerNorm(x, p(`${name}.norm1.gamma`), p(`${name}.norm1.beta`)),
+    p(`${name}.mapping.w`),
+    p(`${name}.mapping.b`),
+  );
   // f_conv = first C/2 channels, halved; f_attn = the remaining 3C/2 in four chunks of 3C/8
   const y: Nd[] = [];
   y.push(gConvNaive(channels(f, 0, C / 4), p(`${name}.gconv`)));
   y.push(temporalConvNaive(channels(f, C / 4, C / 4), p(`${name}.tconv.w`), p(`${name}.tconv.b`), 1, cfg.heads / 4));
   for (let i = 0; i < 4; i++) {
     const chunk = channels(f, C / 2 + i * ((3 * C) / 8), (3 * C) / 8);
-    y.push(skateAttentionNaive(chunk, i + 1, cfg.sizes[i], cfg.heads / 8, p(`${name}.attention.type${i + 1}.biasTable`), cfg.biasMode));
+    y.push(
+      skateAttentionNaive(
+        chunk,
+        i + 1,
+        cfg.sizes[i],
+        cfg.heads / 8,
+        p(`${name}.attention.type${i + 1}.biasTable`),
+        cfg.biasMode,
+      ),
+    );
   }
   const h = add(x, linear(concatChannels(y), p(`${name}.proj.w`), p(`${name}.proj.b`)));
-  const m = linear(map(linear(layerNorm(h, p(`${name}.norm2.gamma`), p(`${name}.norm2.beta`)), p(`${name}.mlp.fc1.w`), p(`${name}.mlp.fc1.b`)), gelu), p(`${name}.mlp.fc2.w`), p(`${name}.mlp.fc2.b`));
+  const m = linear(
+    map(
+      linear(
+        layerNorm(h, p(`${name}.norm2.gamma`), p(`${name}.norm2.beta`)),
+        p(`${name}.mlp.fc1.w`),
+        p(`${name}.mlp.fc1.b`),
+      ),
+      gelu,
+    ),
+    p(`${name}.mlp.fc2.w`),
+    p(`${name}.mlp.fc2.b`),
+  );
   return add(h, m);
 }
 
@@ -338,7 +392,13 @@ function skateFormerNaive(x: Nd, indexT: Nd, p: ParamReader, cfg: NaiveConfig): 
     const stage = `stage${s + 1}`;
     if (s > 0) {
       h = temporalConvNaive(h, p(`${stage}.merge.conv.w`), p(`${stage}.merge.conv.b`), 2, 1);
-      h = batchNormEval(h, p(`${stage}.merge.bn.gamma`), p(`${stage}.merge.bn.beta`), p(`${stage}.merge.bn.movingMean`), p(`${stage}.merge.bn.movingVariance`));
+      h = batchNormEval(
+        h,
+        p(`${stage}.merge.bn.gamma`),
+        p(`${stage}.merge.bn.beta`),
+        p(`${stage}.merge.bn.movingMean`),
+        p(`${stage}.merge.bn.movingVariance`),
+      );
     }
     for (let i = 0; i < cfg.depths[s]; i++) h = blockNaive(h, p, `${stage}.block${i + 1}`, cfg);
   });
@@ -346,7 +406,8 @@ function skateFormerNaive(x: Nd, indexT: Nd, p: ParamReader, cfg: NaiveConfig): 
   const [, Tl, , Cl] = h.shape;
   const pooled = nd([B, Cl]);
   for (let b = 0; b < B; b++)
-    for (let r = 0; r < Tl * V; r++) for (let c = 0; c < Cl; c++) pooled.data[b * Cl + c] += h.data[(b * Tl * V + r) * Cl + c] / (Tl * V);
+    for (let r = 0; r < Tl * V; r++)
+      for (let c = 0; c < Cl; c++) pooled.data[b * Cl + c] += h.data[(b * Tl * V + r) * Cl + c] / (Tl * V);
   return { logits: linear(pooled, p('head.w'), p('head.b')), features: h };
 }
 
@@ -372,7 +433,11 @@ function randomValues(size: number, seed: number, scale = 1): Float32Array {
 }
 
 function randomNd(shape: number[], seed: number, scale = 1): { nd: Nd; tensor: tf.Tensor } {
-  const values = randomValues(shape.reduce((a, b) => a * b, 1), seed, scale);
+  const values = randomValues(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+    scale,
+  );
   return { nd: nd(shape, values), tensor: tf.tensor(values, shape) };
 }
 
@@ -392,14 +457,20 @@ test('Skate-MSA branch = naive partition → attention (+ relative bias) → un-
     for (const type of [1, 2, 3, 4] as SkateType[]) {
       const size = sizes[type];
       const chunk = randomNd([2, T, V, 3 * HEADS * D], seed++);
-      const tableShape = type === 1 || type === 3 ? [2 * size[0] - 1, HEADS] : [2 * size[0] - 1, size[1], size[1], HEADS];
+      const tableShape =
+        type === 1 || type === 3 ? [2 * size[0] - 1, HEADS] : [2 * size[0] - 1, size[1], size[1], HEADS];
       const table = randomNd(tableShape, seed++, 2); // large enough that a wrong bias index shows
       const outputs: Record<string, Float32Array> = {};
       for (const mode of ['official', 'frame-offset'] as const) {
         const branch = skateBranch(type, T, V, size, HEADS, D, mode);
-        const got = tf.tidy(() => skateAttention(chunk.tensor as tf.Tensor4D, branch, table.tensor).dataSync() as Float32Array);
+        const got = tf.tidy(
+          () => skateAttention(chunk.tensor as tf.Tensor4D, branch, table.tensor).dataSync() as Float32Array,
+        );
         const want = skateAttentionNaive(chunk.nd, type, size, HEADS, table.nd, mode);
-        t.true(maxAbsDiff(got, want.data) < 1e-5, `type ${type} size [${size}] ${mode}: max diff ${maxAbsDiff(got, want.data)}`);
+        t.true(
+          maxAbsDiff(got, want.data) < 1e-5,
+          `type ${type} size [${size}] ${mode}: max diff ${maxAbsDiff(got, want.data)}`,
+        );
         outputs[mode] = got;
       }
       const modeGap = maxAbsDiff(outputs.official, outputs['frame-offset']);
@@ -437,13 +508,48 @@ interface Case {
 const CASES: Case[] = [
   {
     title: 'kinect-20, 1 person, index_t embedding, official bias',
-    config: { layout: 'kinect-20', persons: 1, classes: 5, frames: 16, partitionFrames: 4, embedDim: 32, depths: [1, 1], channels: [32, 64], heads: 16, mlpRatio: 2, biasMode: 'official' },
-    sizes: [[4, 4], [4, 5], [4, 4], [4, 5]],
+    config: {
+      layout: 'kinect-20',
+      persons: 1,
+      classes: 5,
+      frames: 16,
+      partitionFrames: 4,
+      embedDim: 32,
+      depths: [1, 1],
+      channels: [32, 64],
+      heads: 16,
+      mlpRatio: 2,
+      biasMode: 'official',
+    },
+    sizes: [
+      [4, 4],
+      [4, 5],
+      [4, 4],
+      [4, 5],
+    ],
   },
   {
     title: 'ntu-25, 2 persons × 24 joints, learned embedding table, frame-offset bias',
-    config: { layout: 'ntu-25', persons: 2, classes: 7, frames: 16, partitionFrames: 8, embedDim: 16, depths: [1, 1], channels: [16, 32], heads: 8, mlpRatio: 1, indexT: false, biasMode: 'frame-offset' },
-    sizes: [[8, 8], [8, 12], [8, 8], [8, 12]],
+    config: {
+      layout: 'ntu-25',
+      persons: 2,
+      classes: 7,
+      frames: 16,
+      partitionFrames: 8,
+      embedDim: 16,
+      depths: [1, 1],
+      channels: [16, 32],
+      heads: 8,
+      mlpRatio: 1,
+      indexT: false,
+      biasMode: 'frame-offset',
+    },
+    sizes: [
+      [8, 8],
+      [8, 12],
+      [8, 8],
+      [8, 12],
+    ],
   },
 ];
 
@@ -461,24 +567,39 @@ for (const c of CASES) {
         const size = info.shape.reduce((a, b) => a * b, 1);
         if (info.name.endsWith('biasTable')) variable.assign(tf.tensor(randomValues(size, s++, 1), [...info.shape]));
         if (info.name.endsWith('gconv')) variable.assign(tf.tensor(randomValues(size, s++, 0.3), [...info.shape]));
-        if (info.name.startsWith('embedding.')) variable.assign(tf.tensor(randomValues(size, s++, 0.5), [...info.shape]));
+        if (info.name.startsWith('embedding.'))
+          variable.assign(tf.tensor(randomValues(size, s++, 0.5), [...info.shape]));
         if (info.name.endsWith('movingMean')) variable.assign(tf.tensor(randomValues(info.shape[0], 50, 0.3)));
-        if (info.name.endsWith('movingVariance')) variable.assign(tf.add(tf.tensor(randomValues(info.shape[0], 51, 0.5)), 1));
-        if (info.name.endsWith('bn.gamma') || info.name.endsWith('bn.beta')) variable.assign(tf.tensor(randomValues(info.shape[0], 52, 1)));
+        if (info.name.endsWith('movingVariance'))
+          variable.assign(tf.add(tf.tensor(randomValues(info.shape[0], 51, 0.5)), 1));
+        if (info.name.endsWith('bn.gamma') || info.name.endsWith('bn.beta'))
+          variable.assign(tf.tensor(randomValues(info.shape[0], 52, 1)));
       }
     });
     const B = 2;
     const x = randomNd([B, config.frames, Vt, 3], 21);
     const indexT = randomNd([B, config.frames], 22);
     const out = tf.tidy(() => {
-      const o = model.forward({ x: x.tensor as tf.Tensor4D, indexT: indexT.tensor as tf.Tensor2D }, { training: false });
+      const o = model.forward(
+        { x: x.tensor as tf.Tensor4D, indexT: indexT.tensor as tf.Tensor2D },
+        { training: false },
+      );
       return { logits: o.logits.dataSync(), features: o.features.dataSync(), fshape: o.features.shape };
     });
     const read = (name: string) => {
       const v = model.params.get(name);
       return nd([...v.shape], v.dataSync());
     };
-    const naiveConfig: NaiveConfig = { tokens: Vt, heads: config.heads, kernel: config.kernel, depths: config.depths, channels: config.channels, indexT: config.indexT, biasMode: config.biasMode, sizes: c.sizes };
+    const naiveConfig: NaiveConfig = {
+      tokens: Vt,
+      heads: config.heads,
+      kernel: config.kernel,
+      depths: config.depths,
+      channels: config.channels,
+      indexT: config.indexT,
+      biasMode: config.biasMode,
+      sizes: c.sizes,
+    };
     const want = skateFormerNaive(x.nd, indexT.nd, read, naiveConfig);
     t.deepEqual(out.fshape, want.features.shape);
     const dF = maxAbsDiff(out.features, want.features.data);

@@ -17,7 +17,14 @@ function canTrainHere(): boolean {
     tf.tidy(() => {
       const x = tf.ones([1, 4, 2, 2]) as tf.Tensor4D;
       const w = tf.ones([3, 2, 2]) as tf.Tensor3D;
-      const f = (a: tf.Tensor, c: tf.Tensor) => tf.sum(ops.gatherAxis(ops.temporalConv(a as tf.Tensor4D, c as tf.Tensor3D, undefined, { stride: 2 }), Int32Array.from([1, 0, 1]), 1));
+      const f = (a: tf.Tensor, c: tf.Tensor) =>
+        tf.sum(
+          ops.gatherAxis(
+            ops.temporalConv(a as tf.Tensor4D, c as tf.Tensor3D, undefined, { stride: 2 }),
+            Int32Array.from([1, 0, 1]),
+            1,
+          ),
+        );
       tf.grads(f)([x, w]).forEach((g) => g.dataSync());
     });
     return true;
@@ -28,7 +35,8 @@ function canTrainHere(): boolean {
 
 test.before(async () => {
   await initBackend('wasm');
-  if (!canTrainHere()) throw new Error('gradients do not flow through ops.temporalConv / ops.gatherAxis on the wasm backend');
+  if (!canTrainHere())
+    throw new Error('gradients do not flow through ops.temporalConv / ops.gatherAxis on the wasm backend');
 });
 
 const TINY: SkateFormerConfigInput = {
@@ -74,7 +82,10 @@ test('gradients reach every trainable parameter (merging-conv biases excepted in
   const { x, labels } = batch(4, 1);
   const vars = model.params.entries().filter(([i]) => i.trainable);
   const gradientMax = (training: boolean): Map<string, number> => {
-    const { value, grads } = tf.variableGrads(() => lossOf(model.forward({ x }, { training, seed: 1 }).logits, labels, 4), vars.map(([, v]) => v));
+    const { value, grads } = tf.variableGrads(
+      () => lossOf(model.forward({ x }, { training, seed: 1 }).logits, labels, 4),
+      vars.map(([, v]) => v),
+    );
     const out = new Map(vars.map(([i, v]) => [i.name, tf.tidy(() => tf.max(tf.abs(grads[v.name])).dataSync()[0])]));
     tf.dispose([value, grads]);
     return out;
@@ -89,7 +100,10 @@ test('gradients reach every trainable parameter (merging-conv biases excepted in
   for (const [name, g] of mergeBias) t.true(g < 1e-3 * train.get('stage2.merge.conv.w')!, `${name}: ${g}`);
   // in eval mode (running statistics) those biases do matter
   const evalMode = gradientMax(false);
-  t.deepEqual([...evalMode].filter(([, g]) => !(g > 1e-9)).map(([name]) => name), []);
+  t.deepEqual(
+    [...evalMode].filter(([, g]) => !(g > 1e-9)).map(([name]) => name),
+    [],
+  );
   // the biases of all four Skate-MSA branches are reached, per type
   for (const type of [1, 2, 3, 4]) t.true(train.get(`stage1.block1.attention.type${type}.biasTable`)! > 0);
   x.dispose();
@@ -101,11 +115,19 @@ test('checkpointed blocks (recomputed in the backward pass) give the same loss, 
     const model = createSkateFormer({ ...TINY, dropPath: 0.3, attnDrop: 0.4, checkpoint }, 3);
     const { x, labels } = batch(4, 2);
     const vars = model.params.entries().filter(([i]) => i.trainable);
-    const { value, grads } = tf.variableGrads(() => lossOf(model.forward({ x }, { training: true, seed: 7 }).logits, labels, 4), vars.map(([, v]) => v));
+    const { value, grads } = tf.variableGrads(
+      () => lossOf(model.forward({ x }, { training: true, seed: 7 }).logits, labels, 4),
+      vars.map(([, v]) => v),
+    );
     const out = {
       loss: value.dataSync()[0],
       grads: new Map(vars.map(([i, v]) => [i.name, Float32Array.from(grads[v.name].dataSync())])),
-      movingMean: Float32Array.from(model.params.entries().find(([i]) => i.name === 'stage2.merge.bn.movingMean')![1].dataSync()),
+      movingMean: Float32Array.from(
+        model.params
+          .entries()
+          .find(([i]) => i.name === 'stage2.merge.bn.movingMean')![1]
+          .dataSync(),
+      ),
     };
     tf.dispose([value, x, ...Object.values(grads)]);
     model.dispose();
@@ -124,16 +146,29 @@ test('checkpointed blocks (recomputed in the backward pass) give the same loss, 
     }
     t.true(diff <= 1e-4 * scale, `${name}: max difference ${diff} (scale ${scale})`);
   }
-  t.deepEqual(Array.from(recomputed.movingMean), Array.from(plain.movingMean), 'the merging BatchNorm is outside the checkpointed blocks: updated once');
+  t.deepEqual(
+    Array.from(recomputed.movingMean),
+    Array.from(plain.movingMean),
+    'the merging BatchNorm is outside the checkpointed blocks: updated once',
+  );
 });
 
 test('checkpointed blocks run in pieces of the batch (checkpointChunk) give the same loss and gradients as the whole batch', (t) => {
   const run = (checkpointChunk: number) => {
-    const model = createSkateFormer({ ...TINY, dropPath: 0, attnDrop: 0, checkpoint: checkpointChunk < 5, checkpointChunk }, 4);
+    const model = createSkateFormer(
+      { ...TINY, dropPath: 0, attnDrop: 0, checkpoint: checkpointChunk < 5, checkpointChunk },
+      4,
+    );
     const { x, labels } = batch(5, 3);
     const vars = model.params.entries().filter(([i]) => i.trainable);
-    const { value, grads } = tf.variableGrads(() => lossOf(model.forward({ x }, { training: true, seed: 1 }).logits, labels, 4), vars.map(([, v]) => v));
-    const out = { loss: value.dataSync()[0], grads: vars.map(([i, v]) => [i.name, Float32Array.from(grads[v.name].dataSync())] as const) };
+    const { value, grads } = tf.variableGrads(
+      () => lossOf(model.forward({ x }, { training: true, seed: 1 }).logits, labels, 4),
+      vars.map(([, v]) => v),
+    );
+    const out = {
+      loss: value.dataSync()[0],
+      grads: vars.map(([i, v]) => [i.name, Float32Array.from(grads[v.name].dataSync())] as const),
+    };
     tf.dispose([value, x, ...Object.values(grads)]);
     model.dispose();
     return out;
@@ -162,12 +197,16 @@ test('gradients agree with central finite differences along the gradient, parame
   const model = createSkateFormer({ ...TINY, dropPath: 0, attnDrop: 0 }, 5);
   // larger-than-init tables, so their gradients are well above float32 noise
   tf.tidy(() => {
-    for (const [info, v] of model.params.entries()) if (info.name.endsWith('biasTable') || info.name.endsWith('gconv')) v.assign(tf.mul(v, 20));
+    for (const [info, v] of model.params.entries())
+      if (info.name.endsWith('biasTable') || info.name.endsWith('gconv')) v.assign(tf.mul(v, 20));
   });
   const { x, labels } = batch(2, 6);
   const loss = () => lossOf(model.forward({ x }, { training: false }).logits, labels, 4);
   const vars = model.params.entries().filter(([i]) => i.trainable);
-  const { value, grads } = tf.variableGrads(loss, vars.map(([, v]) => v));
+  const { value, grads } = tf.variableGrads(
+    loss,
+    vars.map(([, v]) => v),
+  );
   value.dispose();
   const checked: string[] = [];
   const skipped: string[] = [];
@@ -189,14 +228,23 @@ test('gradients agree with central finite differences along the gradient, parame
     v.assign(original);
     original.dispose();
     checked.push(info.name);
-    if (Math.abs(numeric - norm) > 0.05 * norm + 1e-4) bad.push(`${info.name}: analytic ${norm.toExponential(3)}, numeric ${numeric.toExponential(3)}`);
+    if (Math.abs(numeric - norm) > 0.05 * norm + 1e-4)
+      bad.push(`${info.name}: analytic ${norm.toExponential(3)}, numeric ${numeric.toExponential(3)}`);
   }
   tf.dispose(grads);
   t.log(`${checked.length} of ${vars.length} parameters checked (wasm)`);
   t.log(`gradient too small to check: ${skipped.join(', ')}`);
   t.true(checked.length > 0.8 * vars.length);
   const mustCheck = [1, 2, 3, 4].map((k) => `stage2.block1.attention.type${k}.biasTable`);
-  mustCheck.push('stage1.block1.gconv', 'stage1.block1.tconv.w', 'stage1.block1.mapping.w', 'stage2.merge.conv.w', 'stage2.merge.bn.gamma', 'embedding.jointPerson', 'stem.conv1.w');
+  mustCheck.push(
+    'stage1.block1.gconv',
+    'stage1.block1.tconv.w',
+    'stage1.block1.mapping.w',
+    'stage2.merge.conv.w',
+    'stage2.merge.bn.gamma',
+    'embedding.jointPerson',
+    'stem.conv1.w',
+  );
   for (const name of mustCheck) t.true(checked.includes(name), `${name} was checked`);
   t.deepEqual(bad, []);
   x.dispose();
@@ -210,7 +258,10 @@ test('repeated forward/backward passes leak no tensors', (t) => {
   const counts: number[] = [];
   for (let step = 0; step < 4; step++) {
     tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => lossOf(model.forward({ x }, { training: true, seed: step }).logits, labels, 4), vars);
+      const { value, grads } = tf.variableGrads(
+        () => lossOf(model.forward({ x }, { training: true, seed: step }).logits, labels, 4),
+        vars,
+      );
       value.dataSync();
       tf.dispose(grads);
     });
@@ -230,16 +281,24 @@ test('it learns: a few dozen Adam steps fit a small synthetic 4-class problem an
   const vars = model.params.trainable();
   const losses: number[] = [];
   for (let step = 0; step < 25; step++) {
-    const loss = optimizer.minimize(() => lossOf(model.forward({ x: train.x }, { training: true, seed: step }).logits, train.labels, 4), true, vars);
+    const loss = optimizer.minimize(
+      () => lossOf(model.forward({ x: train.x }, { training: true, seed: step }).logits, train.labels, 4),
+      true,
+      vars,
+    );
     losses.push(loss!.dataSync()[0]);
     loss!.dispose();
   }
   // BatchNorm running statistics trail fast-moving weights (momentum 0.1); refresh them with a
   // few training-mode passes without updates before evaluating, as one does after short runs.
   for (let i = 0; i < 20; i++) tf.tidy(() => model.forward({ x: train.x }, { training: true, seed: 1000 + i }).logits);
-  const heldOutLoss = tf.tidy(() => lossOf(model.forward({ x: heldOut.x }, { training: false }).logits, heldOut.labels, 4).dataSync()[0]);
+  const heldOutLoss = tf.tidy(
+    () => lossOf(model.forward({ x: heldOut.x }, { training: false }).logits, heldOut.labels, 4).dataSync()[0],
+  );
   const elapsed = Date.now() - started;
-  t.log(`wasm: training loss ${losses[0].toFixed(3)} → ${losses.at(-1)!.toFixed(3)}; held-out eval loss ${heldOutLoss.toFixed(3)}; ${elapsed} ms`);
+  t.log(
+    `wasm: training loss ${losses[0].toFixed(3)} → ${losses.at(-1)!.toFixed(3)}; held-out eval loss ${heldOutLoss.toFixed(3)}; ${elapsed} ms`,
+  );
   t.true(losses[0] > 1.2, `starts near ln 4: ${losses[0]}`);
   const lastThree = (losses.at(-1)! + losses.at(-2)! + losses.at(-3)!) / 3;
   t.true(lastThree < 0.4 * losses[0], `training loss ${losses[0]} → ${lastThree}`);

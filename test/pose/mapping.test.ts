@@ -12,8 +12,14 @@ const at = (name: string) => bp.jointNames.indexOf(name);
 
 /** A pose whose world landmark i is (i, 2i, 3i) / 100 and image landmark (i/40, i/50, 0, vis). */
 function syntheticPose(visibility = (i: number) => 0.5 + i / 100): PersonPose {
-  const world = Array.from({ length: 33 }, (_, i) => [i / 100, (2 * i) / 100, (3 * i) / 100] as [number, number, number]);
-  const image = Array.from({ length: 33 }, (_, i) => [i / 40, i / 50, 0, visibility(i)] as [number, number, number, number]);
+  const world = Array.from(
+    { length: 33 },
+    (_, i) => [i / 100, (2 * i) / 100, (3 * i) / 100] as [number, number, number],
+  );
+  const image = Array.from(
+    { length: 33 },
+    (_, i) => [i / 40, i / 50, 0, visibility(i)] as [number, number, number, number],
+  );
   return { world, image, box: [0, 0, 1, 1], score: 1 };
 }
 
@@ -22,7 +28,12 @@ const ntuJoint = (joints: number[][], name: string) => joints[ntu.jointNames.ind
 test('NTU-25: direct joints are the BlazePose world landmark turned 180° about z, (−x, −y, z)', (t) => {
   const pose = syntheticPose();
   const { joints } = mapPose(pose, 'ntu-25', 640, 400);
-  for (const [n, b] of [['ShoulderLeft', 'left_shoulder'], ['WristRight', 'right_wrist'], ['KneeLeft', 'left_knee'], ['AnkleRight', 'right_ankle']]) {
+  for (const [n, b] of [
+    ['ShoulderLeft', 'left_shoulder'],
+    ['WristRight', 'right_wrist'],
+    ['KneeLeft', 'left_knee'],
+    ['AnkleRight', 'right_ankle'],
+  ]) {
     const [x, y, z] = pose.world[at(b)];
     t.deepEqual(ntuJoint(joints, n), [-x, -y, z], n);
   }
@@ -34,17 +45,31 @@ test('NTU-25: synthesised spine and head joints follow data.md §5 (midpoints an
   const { joints } = mapPose(pose, 'ntu-25', 640, 400);
   const mid = (a: number[], b: number[]) => a.map((v, k) => (v + b[k]) / 2);
   const lerp = (a: number[], b: number[], s: number) => a.map((v, k) => v + s * (b[k] - v));
-  const close = (a: number[], b: number[], what: string) => a.forEach((v, k) => t.true(Math.abs(v - b[k]) < 1e-9, `${what}[${k}]: ${v} vs ${b[k]}`));
+  const close = (a: number[], b: number[], what: string) =>
+    a.forEach((v, k) => t.true(Math.abs(v - b[k]) < 1e-9, `${what}[${k}]: ${v} vs ${b[k]}`));
   const spineBase = mid(ntuJoint(joints, 'HipLeft'), ntuJoint(joints, 'HipRight'));
   const spineShoulder = mid(ntuJoint(joints, 'ShoulderLeft'), ntuJoint(joints, 'ShoulderRight'));
-  const ears = mid(...([at('left_ear'), at('right_ear')].map((i) => [-pose.world[i][0], -pose.world[i][1], pose.world[i][2]]) as [number[], number[]]));
+  const ears = mid(
+    ...([at('left_ear'), at('right_ear')].map((i) => [-pose.world[i][0], -pose.world[i][1], pose.world[i][2]]) as [
+      number[],
+      number[],
+    ]),
+  );
   close(ntuJoint(joints, 'SpineBase'), spineBase, 'SpineBase');
   close(ntuJoint(joints, 'SpineShoulder'), spineShoulder, 'SpineShoulder');
   close(ntuJoint(joints, 'SpineMid'), lerp(spineBase, spineShoulder, 0.57), 'SpineMid');
   close(ntuJoint(joints, 'Head'), ears, 'Head');
   close(ntuJoint(joints, 'Neck'), lerp(spineShoulder, ears, 0.37), 'Neck');
-  const palm = [at('left_wrist'), at('left_pinky'), at('left_index')].map((i) => [-pose.world[i][0], -pose.world[i][1], pose.world[i][2]]);
-  close(ntuJoint(joints, 'HandLeft'), [0, 1, 2].map((k) => (palm[0][k] + palm[1][k] + palm[2][k]) / 3), 'HandLeft');
+  const palm = [at('left_wrist'), at('left_pinky'), at('left_index')].map((i) => [
+    -pose.world[i][0],
+    -pose.world[i][1],
+    pose.world[i][2],
+  ]);
+  close(
+    ntuJoint(joints, 'HandLeft'),
+    [0, 1, 2].map((k) => (palm[0][k] + palm[1][k] + palm[2][k]) / 3),
+    'HandLeft',
+  );
 });
 
 test('mapped visibility is the lowest of the sources; the synthesised and approximate joints are listed', (t) => {
@@ -54,8 +79,14 @@ test('mapped visibility is the lowest of the sources; the synthesised and approx
   t.is(visibility[ntu.jointNames.indexOf('Neck')], 0.1);
   t.is(visibility[ntu.jointNames.indexOf('SpineBase')], 0.9);
   const m = mappingTo('ntu-25');
-  t.deepEqual([...m.synthesised].sort(), ['Head', 'HandLeft', 'HandRight', 'Neck', 'SpineBase', 'SpineMid', 'SpineShoulder'].sort());
-  t.deepEqual([...m.approximate].sort(), ['FootLeft', 'FootRight', 'HandTipLeft', 'HandTipRight', 'ThumbLeft', 'ThumbRight'].sort());
+  t.deepEqual(
+    [...m.synthesised].sort(),
+    ['Head', 'HandLeft', 'HandRight', 'Neck', 'SpineBase', 'SpineMid', 'SpineShoulder'].sort(),
+  );
+  t.deepEqual(
+    [...m.approximate].sort(),
+    ['FootLeft', 'FootRight', 'HandTipLeft', 'HandTipRight', 'ThumbLeft', 'ThumbRight'].sort(),
+  );
 });
 
 test('COCO-17 is BlazePose [0,2,5,7,8,11,12,13,14,15,16,23,24,25,26,27,28] in pixels with the visibility as score', (t) => {
@@ -71,12 +102,16 @@ test('COCO-17 is BlazePose [0,2,5,7,8,11,12,13,14,15,16,23,24,25,26,27,28] in pi
 });
 
 test('a bad mapping table is refused with what is wrong', (t) => {
-  const copy = () => JSON.parse(JSON.stringify(toNtu)) as { joints: Record<string, { kind: string; from: Array<[string, number]> }> };
+  const copy = () =>
+    JSON.parse(JSON.stringify(toNtu)) as { joints: Record<string, { kind: string; from: Array<[string, number]> }> };
   const missingJoint = copy();
   delete missingJoint.joints.Neck;
   t.throws(() => parseMapping(missingJoint, 'x.json'), { message: /x\.json: no entry for ntu-25 joint\(s\) Neck/ });
   const badWeights = copy();
-  badWeights.joints.Head.from = [['left_ear', 0.5], ['right_ear', 0.4]];
+  badWeights.joints.Head.from = [
+    ['left_ear', 0.5],
+    ['right_ear', 0.4],
+  ];
   t.throws(() => parseMapping(badWeights, 'x.json'), { message: /joint Head: weights sum to 0\.9/ });
   const badName = copy();
   badName.joints.Head.from = [['left_eyebrow', 1]];
@@ -97,7 +132,8 @@ test('Kinect-20: direct joints turned (−x, −y, z); HipCenter, Spine and Shou
   t.deepEqual(j('KneeRight'), turned('right_knee'));
   const mid = (a: number[], b: number[]) => a.map((v, k) => (v + b[k]) / 2);
   const lerp = (a: number[], b: number[], s: number) => a.map((v, k) => v + s * (b[k] - v));
-  const close = (a: number[], b: number[], what: string) => a.forEach((v, k) => t.true(Math.abs(v - b[k]) < 1e-9, `${what}[${k}]: ${v} vs ${b[k]}`));
+  const close = (a: number[], b: number[], what: string) =>
+    a.forEach((v, k) => t.true(Math.abs(v - b[k]) < 1e-9, `${what}[${k}]: ${v} vs ${b[k]}`));
   const hips = mid(turned('left_hip'), turned('right_hip'));
   const shoulders = mid(turned('left_shoulder'), turned('right_shoulder'));
   const head = mid(turned('left_ear'), turned('right_ear'));
@@ -105,5 +141,8 @@ test('Kinect-20: direct joints turned (−x, −y, z); HipCenter, Spine and Shou
   close(j('Spine'), lerp(hips, shoulders, 0.35), 'Spine');
   close(j('ShoulderCenter'), lerp(shoulders, head, 0.35), 'ShoulderCenter');
   close(j('Head'), head, 'Head');
-  t.deepEqual([...mappingTo('kinect-20').synthesised], ['HipCenter', 'Spine', 'ShoulderCenter', 'Head', 'HandLeft', 'HandRight']);
+  t.deepEqual(
+    [...mappingTo('kinect-20').synthesised],
+    ['HipCenter', 'Spine', 'ShoulderCenter', 'Head', 'HandLeft', 'HandRight'],
+  );
 });

@@ -26,17 +26,20 @@ test.serial('pose models not set up: the engines name the setup command', async 
   }
 });
 
-test.serial('no Chromium: the mediapipe engine says what to install, and auto falls back to tfjs with the reason', async (t) => {
-  const saved = process.env.SKELACT_CHROMIUM;
-  process.env.SKELACT_CHROMIUM = '/nonexistent/chromium';
-  try {
-    const e = await t.throwsAsync(() => createMediapipeEngine('full'), { instanceOf: MissingToolError });
-    t.regex(e!.message, /Chromium is not installed .*npm run setup:pose.*or use option `engine` tfjs/);
-    const auto = resolveEngine('auto');
-    t.is(auto.engine, 'tfjs');
-    t.regex(auto.reason, /Chromium is not installed/);
-  } finally {
-    if (saved === undefined) delete process.env.SKELACT_CHROMIUM;
-    else process.env.SKELACT_CHROMIUM = saved;
-  }
-});
+test.serial(
+  'no Chromium: the mediapipe engine says what to install, and auto falls back to tfjs with the reason',
+  async (t) => {
+    const saved = process.env.SKELACT_CHROMIUM;
+    process.env.SKELACT_CHROMIUM = '/nonexistent/chromium';
+    try {
+      const e = await t.throwsAsync(() => createMediapipeEngine('full'), { instanceOf: MissingToolError });
+      t.regex(e!.message, /Chromium is not installed .*npm run setup:pose.*or use option `engine` tfjs/);
+      const auto = resolveEngine('auto');
+      t.is(auto.engine, 'tfjs');
+      t.regex(auto.reason, /Chromium is not installed/);
+    } finally {
+      if (saved === undefined) delete process.env.SKELACT_CHROMIUM;
+      else process.env.SKELACT_CHROMIUM = saved;
+    }
+  },
+);

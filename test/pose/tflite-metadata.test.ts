@@ -9,7 +9,13 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { buildTaskBundle, readTaskBundle } from '../../src/pose/assets.js';
-import { TfliteFormatError, addTfliteMetadata, metadataNames, readTfliteBuffers, readTfliteMetadata } from '../../src/pose/tflite-metadata.js';
+import {
+  TfliteFormatError,
+  addTfliteMetadata,
+  metadataNames,
+  readTfliteBuffers,
+  readTfliteMetadata,
+} from '../../src/pose/tflite-metadata.js';
 
 const require = createRequire(import.meta.url);
 const mp = dirname(require.resolve('@mediapipe/pose/package.json'));
@@ -52,10 +58,15 @@ test('patching twice stacks: the newest metadata is found first', (t) => {
 });
 
 test('files that are not TFLite models are refused with the reason', (t) => {
-  t.throws(() => readTfliteMetadata(new Uint8Array(4), 'tiny.bin'), { instanceOf: TfliteFormatError, message: /tiny\.bin: .*shorter than a FlatBuffer header/ });
+  t.throws(() => readTfliteMetadata(new Uint8Array(4), 'tiny.bin'), {
+    instanceOf: TfliteFormatError,
+    message: /tiny\.bin: .*shorter than a FlatBuffer header/,
+  });
   const wrong = Uint8Array.from(legacy);
   wrong.set(new TextEncoder().encode('ABCD'), 4);
-  t.throws(() => addTfliteMetadata(wrong, Uint8Array.of(1), 'x.tflite'), { message: /x\.tflite: .*file identifier is 'ABCD', expected 'TFL3'/ });
+  t.throws(() => addTfliteMetadata(wrong, Uint8Array.of(1), 'x.tflite'), {
+    message: /x\.tflite: .*file identifier is 'ABCD', expected 'TFL3'/,
+  });
 });
 
 test('task bundles: two models stored in a zip, read back exactly; a wrong bundle is refused', (t) => {

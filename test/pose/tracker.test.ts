@@ -6,7 +6,10 @@ import type { PersonDetection } from '../../src/pose/types.js';
 /** A person as a box centred at (cx, 200), 60×160 px, with 17 keypoints spread over the box. */
 function person(cx: number, score = 0.9, cy = 200): PersonDetection {
   const box = [cx - 30, cy - 80, cx + 30, cy + 80] as const;
-  const keypoints = Array.from({ length: 17 }, (_, k) => [cx + ((k % 3) - 1) * 20, cy - 80 + (k * 160) / 16, 0.9] as [number, number, number]);
+  const keypoints = Array.from(
+    { length: 17 },
+    (_, k) => [cx + ((k % 3) - 1) * 20, cy - 80 + (k * 160) / 16, 0.9] as [number, number, number],
+  );
   return { box, score, keypoints };
 }
 
@@ -31,10 +34,15 @@ test('two people walking past each other keep their identities', (t) => {
     // Who is who, from the track boxes: undecidable on the frame where the two stand in one place.
     if (Math.abs(100 + f * 8 - (400 - f * 7)) < 20) continue;
     const byX = seen.map((s) => ({ id: s.id, x: (s.box[0] + s.box[2]) / 2 }));
-    const idA = byX.reduce((best, s) => (Math.abs(s.x - (100 + f * 8)) < Math.abs(best.x - (100 + f * 8)) ? s : best)).id;
+    const idA = byX.reduce((best, s) =>
+      Math.abs(s.x - (100 + f * 8)) < Math.abs(best.x - (100 + f * 8)) ? s : best,
+    ).id;
     ids.push([idA, seen.find((s) => s.id !== idA)!.id]);
   }
-  t.true(ids.every(([a, b]) => a === ids[0][0] && b === ids[0][1]), `ids changed: ${JSON.stringify(ids)}`);
+  t.true(
+    ids.every(([a, b]) => a === ids[0][0] && b === ids[0][1]),
+    `ids changed: ${JSON.stringify(ids)}`,
+  );
   t.is(tracker.history.length, 2);
 });
 
@@ -54,7 +62,10 @@ test('maxTracks keeps the largest people; low scores and duplicates start no tra
   const small: PersonDetection = { ...person(500), box: [490, 180, 510, 220] };
   const seen = tracker.update(0, 0, [small, person(100), person(300), { ...person(700), score: 0.05 }]);
   t.is(seen.length, 2);
-  t.true(seen.every((s) => s.box[2] - s.box[0] === 60), 'the two big ones');
+  t.true(
+    seen.every((s) => s.box[2] - s.box[0] === 60),
+    'the two big ones',
+  );
   const dup = new PersonTracker({ maxTracks: 3 }).update(0, 0, [person(100), { ...person(102), score: 0.8 }]);
   t.is(dup.length, 1, 'an overlapping duplicate is the same person');
   t.throws(() => new PersonTracker({ maxTracks: 0 }), { message: /maxTracks/ });

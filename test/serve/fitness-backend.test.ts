@@ -20,16 +20,54 @@ test('examples/fitness-backend.mjs: landmarks over a WebSocket in, actions and r
   t.timeout(180_000);
   await initBackend('wasm');
   const dir = mkdtempSync(join(tmpdir(), 'skelact-ws-'));
-  const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'ntu-25', classes: 3, frames: 16, persons: 1 }, 2);
-  await saveModel(join(dir, 'model'), model, { layout: 'ntu-25', classNames: ['squat', 'wave', 'walk'], modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: 16, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'x', frames: 16 }, preprocessing: { alignment: 'ctrgcn' } });
+  const model = createModel(
+    { kind: 'stgcn', preset: 'tiny' },
+    { layout: 'ntu-25', classes: 3, frames: 16, persons: 1 },
+    2,
+  );
+  await saveModel(join(dir, 'model'), model, {
+    layout: 'ntu-25',
+    classNames: ['squat', 'wave', 'walk'],
+    modality: 'j',
+    sampling: 'crop-resize',
+    testCrop: 0.95,
+    minLength: 16,
+    fillMissingPersons: 'zeros',
+    normalize: 'none',
+    data: { benchmark: 'x', frames: 16 },
+    preprocessing: { alignment: 'ctrgcn' },
+  });
   model.dispose();
   const r = prng(3);
   const rows: string[] = [];
-  for (let k = 0; k < 20; k++) for (const [cls, depth] of [['up', 0.05 * r()], ['down', 0.9 + 0.1 * r()]] as const) rows.push([`${cls}${k}`, cls, ...squatFigure(depth, 3, r).flat().map((v) => v.toFixed(2))].join(','));
+  for (let k = 0; k < 20; k++)
+    for (const [cls, depth] of [
+      ['up', 0.05 * r()],
+      ['down', 0.9 + 0.1 * r()],
+    ] as const)
+      rows.push(
+        [
+          `${cls}${k}`,
+          cls,
+          ...squatFigure(depth, 3, r)
+            .flat()
+            .map((v) => v.toFixed(2)),
+        ].join(','),
+      );
   writeFileSync(join(dir, 'samples.csv'), `${rows.join('\n')}\n`);
 
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = spawn(process.execPath, [join(packageRoot(), 'examples', 'fitness-backend.mjs'), join(dir, 'model'), join(dir, 'samples.csv'), 'down', String(port)], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(
+    process.execPath,
+    [
+      join(packageRoot(), 'examples', 'fitness-backend.mjs'),
+      join(dir, 'model'),
+      join(dir, 'samples.csv'),
+      'down',
+      String(port),
+    ],
+    { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   server.stderr.on('data', (d) => (stderr += d));
   try {
@@ -48,7 +86,15 @@ test('examples/fitness-backend.mjs: landmarks over a WebSocket in, actions and r
     for (let i = 0; i < frames; i++) {
       const depth = i >= 180 ? 0 : (1 - Math.cos((2 * Math.PI * (i % 60)) / 60)) / 2;
       const px = squatFigure(depth, 2, rng);
-      ws.send(JSON.stringify({ timestampMs: (i * 1000) / 30, width: W, height: H, landmarks: px.map(([x, y, z]) => [x / W, y / H, z / W, 0.99]), worldLandmarks: px.map(([x, y, z]) => [(x - 320) / 400, (y - 300) / 400, z / 400]) }));
+      ws.send(
+        JSON.stringify({
+          timestampMs: (i * 1000) / 30,
+          width: W,
+          height: H,
+          landmarks: px.map(([x, y, z]) => [x / W, y / H, z / W, 0.99]),
+          worldLandmarks: px.map(([x, y, z]) => [(x - 320) / 400, (y - 300) / 400, z / 400]),
+        }),
+      );
     }
     await new Promise<void>((resolve) => {
       const check = () => (replies.length >= frames ? resolve() : setTimeout(check, 50));
@@ -57,7 +103,10 @@ test('examples/fitness-backend.mjs: landmarks over a WebSocket in, actions and r
     ws.close();
     t.is(replies.length, frames);
     t.is(replies[replies.length - 1].reps, 3);
-    t.true(replies.some((m) => m.events.some((e) => e.type === 'scores')), 'classifications came back');
+    t.true(
+      replies.some((m) => m.events.some((e) => e.type === 'scores')),
+      'classifications came back',
+    );
     t.true(replies.filter((m) => m.events.some((e) => e.type === 'scores')).length >= 15);
   } finally {
     server.kill();

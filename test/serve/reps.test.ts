@@ -9,7 +9,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readMlkitFitness } from '../../src/data/formats/mlkit-fitness.js';
-import { EMBEDDING_VECTORS, EmaSmoothing, PoseClassifier, RepetitionCounter, countRepetitions, poseEmbedding, type Point3 } from '../../src/serve/reps.js';
+import {
+  EMBEDDING_VECTORS,
+  EmaSmoothing,
+  PoseClassifier,
+  RepetitionCounter,
+  countRepetitions,
+  poseEmbedding,
+  type Point3,
+} from '../../src/serve/reps.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { prng } from '../helpers/prng.js';
 import { squatFigure } from '../helpers/squat-figure.js';
@@ -20,7 +28,11 @@ function syntheticSamples(): PoseClassifier {
   const samples = [];
   for (let k = 0; k < 25; k++) {
     samples.push({ name: `up${k}`, className: 'squats_up', embedding: poseEmbedding(squatFigure(0.05 * r(), 3, r)) });
-    samples.push({ name: `down${k}`, className: 'squats_down', embedding: poseEmbedding(squatFigure(0.9 + 0.1 * r(), 3, r)) });
+    samples.push({
+      name: `down${k}`,
+      className: 'squats_down',
+      embedding: poseEmbedding(squatFigure(0.9 + 0.1 * r(), 3, r)),
+    });
   }
   return new PoseClassifier(samples);
 }
@@ -33,7 +45,10 @@ function squatSequence(reps: number, jitter: number, dropEvery = 0, seed = 3) {
   for (let i = 0; i < reps * perRep + 30; i++) {
     const phase = (i % perRep) / perRep;
     const depth = i >= reps * perRep ? 0 : (1 - Math.cos(2 * Math.PI * phase)) / 2;
-    frames.push({ timestampMs: (i * 1000) / 30, landmarks: dropEvery && i % dropEvery === 0 ? null : squatFigure(depth, jitter, r) });
+    frames.push({
+      timestampMs: (i * 1000) / 30,
+      landmarks: dropEvery && i % dropEvery === 0 ? null : squatFigure(depth, jitter, r),
+    });
   }
   return frames;
 }
@@ -85,7 +100,11 @@ test('counter: enter above 6, count below 4, and nothing for a dip that never en
 
 test('synthetic squats: the known count, with jitter and missed frames; each rep timed after its bottom', (t) => {
   const classifier = syntheticSamples();
-  for (const [reps, jitter, drop] of [[5, 2, 0], [7, 6, 10], [3, 4, 3]] as const) {
+  for (const [reps, jitter, drop] of [
+    [5, 2, 0],
+    [7, 6, 10],
+    [3, 4, 3],
+  ] as const) {
     const frames = squatSequence(reps, jitter, drop);
     const { count, repetitions } = countRepetitions(classifier, 'squats_down', frames);
     t.is(count, reps, `${reps} reps, jitter ${jitter} px, every ${drop || 'no'} frame missing`);
@@ -94,48 +113,78 @@ test('synthetic squats: the known count, with jitter and missed frames; each rep
       t.true(r.timestampMs > 1000 + 2000 * k && r.timestampMs < 3000 + 2000 * k, `rep ${k + 1} at ${r.timestampMs} ms`);
     });
   }
-  t.throws(() => countRepetitions(classifier, 'pushups_down', []), { message: /no class 'pushups_down'.*squats_up, squats_down/ });
+  t.throws(() => countRepetitions(classifier, 'pushups_down', []), {
+    message: /no class 'pushups_down'.*squats_up, squats_down/,
+  });
 });
 
 const CSV = 'data/mlkit_fitness/fitness_pose_samples.csv';
 
-testWithShared('the real ML Kit samples: leave-one-out k-NN accuracy, and squats counted between two real poses', CSV, (t) => {
-  const { samples } = readMlkitFitness(sharedPath(CSV), { classes: 'any' });
-  const all = PoseClassifier.fromCsvSamples(samples);
-  t.deepEqual([...all.classes].sort(), ['pushups_down', 'pushups_up', 'squats_down', 'squats_up']);
-  // Leave one out over every 4th sample.
-  let right = 0;
-  let n = 0;
-  for (let i = 0; i < samples.length; i += 4) {
-    const rest = PoseClassifier.fromCsvSamples(samples.filter((_, k) => k !== i));
-    const d = samples[i].clip.data;
-    const votes = rest.classify(Array.from({ length: 33 }, (_, j) => [d[3 * j], d[3 * j + 1], d[3 * j + 2]] as Point3));
-    const best = [...votes.entries()].sort((a, b) => b[1] - a[1])[0][0];
-    if (best === samples[i].meta.className) right++;
-    n++;
-  }
-  t.log(`leave-one-out: ${right} of ${n} right (${((100 * right) / n).toFixed(1)} %)`);
-  t.true(right / n > 0.9);
-  // A squat sequence moving between a real "up" and a real "down" pose, with 4 px jitter.
-  const pose = (cls: string) => {
-    const d = samples.find((s) => s.meta.className === cls)!.clip.data;
-    return Array.from({ length: 33 }, (_, j) => [d[3 * j], d[3 * j + 1], d[3 * j + 2]] as Point3);
-  };
-  const [up, down] = [pose('squats_up'), pose('squats_down')];
-  const r = prng(11);
-  const frames = Array.from({ length: 6 * 60 + 20 }, (_, i) => {
-    const a = i >= 360 ? 0 : (1 - Math.cos((2 * Math.PI * (i % 60)) / 60)) / 2;
-    return { timestampMs: (i * 1000) / 30, landmarks: up.map((p, k) => [p[0] + a * (down[k][0] - p[0]) + (r() - 0.5) * 8, p[1] + a * (down[k][1] - p[1]) + (r() - 0.5) * 8, p[2] + a * (down[k][2] - p[2])] as Point3) };
-  });
-  t.is(countRepetitions(all, 'squats_down', frames).count, 6);
-});
+testWithShared(
+  'the real ML Kit samples: leave-one-out k-NN accuracy, and squats counted between two real poses',
+  CSV,
+  (t) => {
+    const { samples } = readMlkitFitness(sharedPath(CSV), { classes: 'any' });
+    const all = PoseClassifier.fromCsvSamples(samples);
+    t.deepEqual([...all.classes].sort(), ['pushups_down', 'pushups_up', 'squats_down', 'squats_up']);
+    // Leave one out over every 4th sample.
+    let right = 0;
+    let n = 0;
+    for (let i = 0; i < samples.length; i += 4) {
+      const rest = PoseClassifier.fromCsvSamples(samples.filter((_, k) => k !== i));
+      const d = samples[i].clip.data;
+      const votes = rest.classify(
+        Array.from({ length: 33 }, (_, j) => [d[3 * j], d[3 * j + 1], d[3 * j + 2]] as Point3),
+      );
+      const best = [...votes.entries()].sort((a, b) => b[1] - a[1])[0][0];
+      if (best === samples[i].meta.className) right++;
+      n++;
+    }
+    t.log(`leave-one-out: ${right} of ${n} right (${((100 * right) / n).toFixed(1)} %)`);
+    t.true(right / n > 0.9);
+    // A squat sequence moving between a real "up" and a real "down" pose, with 4 px jitter.
+    const pose = (cls: string) => {
+      const d = samples.find((s) => s.meta.className === cls)!.clip.data;
+      return Array.from({ length: 33 }, (_, j) => [d[3 * j], d[3 * j + 1], d[3 * j + 2]] as Point3);
+    };
+    const [up, down] = [pose('squats_up'), pose('squats_down')];
+    const r = prng(11);
+    const frames = Array.from({ length: 6 * 60 + 20 }, (_, i) => {
+      const a = i >= 360 ? 0 : (1 - Math.cos((2 * Math.PI * (i % 60)) / 60)) / 2;
+      return {
+        timestampMs: (i * 1000) / 30,
+        landmarks: up.map(
+          (p, k) =>
+            [
+              p[0] + a * (down[k][0] - p[0]) + (r() - 0.5) * 8,
+              p[1] + a * (down[k][1] - p[1]) + (r() - 0.5) * 8,
+              p[2] + a * (down[k][2] - p[2]),
+            ] as Point3,
+        ),
+      };
+    });
+    t.is(countRepetitions(all, 'squats_down', frames).count, 6);
+  },
+);
 
 test('skelact reps on a pose file with your own samples: the count and the time of each rep', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'skelact-reps-'));
   const r = prng(5);
   const rows: string[] = [];
   for (let k = 0; k < 20; k++) {
-    for (const [cls, depth] of [['stand', 0.05 * r()], ['deep', 0.9 + 0.1 * r()]] as const) rows.push([`${cls}${k}.png`, cls, ...squatFigure(depth, 3, r).flat().map((v) => v.toFixed(2))].join(','));
+    for (const [cls, depth] of [
+      ['stand', 0.05 * r()],
+      ['deep', 0.9 + 0.1 * r()],
+    ] as const)
+      rows.push(
+        [
+          `${cls}${k}.png`,
+          cls,
+          ...squatFigure(depth, 3, r)
+            .flat()
+            .map((v) => v.toFixed(2)),
+        ].join(','),
+      );
   }
   writeFileSync(join(dir, 'samples.csv'), `${rows.join('\n')}\n`);
   // A pose file holding 4 squats (image landmarks normalised by the frame size).
@@ -144,24 +193,72 @@ test('skelact reps on a pose file with your own samples: the count and the time 
   const frames = squatSequence(4, 3, 7).map((f, index) => ({
     index,
     timestampMs: f.timestampMs,
-    people: f.landmarks ? [{ track: 0, image: f.landmarks.map(([x, y, z]) => [x / W, y / H, z / W, 0.99]), world: f.landmarks.map(() => [0, 0, 0]), box: [0, 0, W, H], score: 0.99 }] : [],
+    people: f.landmarks
+      ? [
+          {
+            track: 0,
+            image: f.landmarks.map(([x, y, z]) => [x / W, y / H, z / W, 0.99]),
+            world: f.landmarks.map(() => [0, 0, 0]),
+            box: [0, 0, W, H],
+            score: 0.99,
+          },
+        ]
+      : [],
   }));
   const poses = {
     format: 'skelact-poses',
     version: 1,
     source: { file: 'synthetic.mp4', width: W, height: H, fps: 30, durationSeconds: frames.length / 30 },
-    extraction: { engine: 'tfjs', engineDescription: 'synthetic', model: 'full', fps: 30, width: W, height: H, persons: 1, detector: null, skelactVersion: '0', date: '2026-01-01' },
+    extraction: {
+      engine: 'tfjs',
+      engineDescription: 'synthetic',
+      model: 'full',
+      fps: 30,
+      width: W,
+      height: H,
+      persons: 1,
+      detector: null,
+      skelactVersion: '0',
+      date: '2026-01-01',
+    },
     landmarkLayout: 'blazepose-33',
-    tracks: [{ id: 0, firstFrame: 0, lastFrame: frames.length - 1, frames: frames.filter((f) => f.people.length).length }],
+    tracks: [
+      { id: 0, firstFrame: 0, lastFrame: frames.length - 1, frames: frames.filter((f) => f.people.length).length },
+    ],
     frames,
   };
   writeFileSync(join(dir, 'squats.poses.json'), JSON.stringify(poses));
-  const run = spawnSync(process.execPath, [join(packageRoot(), 'bin', 'skelact.js'), 'reps', join(dir, 'squats.poses.json'), '--class', 'deep', '--samples', join(dir, 'samples.csv'), '--json'], { encoding: 'utf8' });
+  const run = spawnSync(
+    process.execPath,
+    [
+      join(packageRoot(), 'bin', 'skelact.js'),
+      'reps',
+      join(dir, 'squats.poses.json'),
+      '--class',
+      'deep',
+      '--samples',
+      join(dir, 'samples.csv'),
+      '--json',
+    ],
+    { encoding: 'utf8' },
+  );
   t.is(run.status, 0, run.stderr);
   const out = JSON.parse(run.stdout) as { count: number; repetitions: Array<{ timestampMs: number }> };
   t.is(out.count, 4);
   t.is(out.repetitions.length, 4);
-  const bad = spawnSync(process.execPath, [join(packageRoot(), 'bin', 'skelact.js'), 'reps', join(dir, 'squats.poses.json'), '--exercise', 'squat', '--samples', join(dir, 'samples.csv')], { encoding: 'utf8' });
+  const bad = spawnSync(
+    process.execPath,
+    [
+      join(packageRoot(), 'bin', 'skelact.js'),
+      'reps',
+      join(dir, 'squats.poses.json'),
+      '--exercise',
+      'squat',
+      '--samples',
+      join(dir, 'samples.csv'),
+    ],
+    { encoding: 'utf8' },
+  );
   t.is(bad.status, 1);
   t.regex(bad.stderr, /no class 'squats_down' to count \(they have: stand, deep\)/);
 });

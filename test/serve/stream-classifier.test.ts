@@ -80,7 +80,13 @@ function at(timestampMs: number, x: number | null): StreamFrame {
 
 test('a person moving from the left to the right: left starts, left ends, right starts, flush ends it; scores every stride', (t) => {
   const model = meanXModel();
-  const c = new StreamClassifier(model, manifest(), { stride: 4, smoothing: 1, startScore: 0.8, endScore: 0.5, alignment: 'none' });
+  const c = new StreamClassifier(model, manifest(), {
+    stride: 4,
+    smoothing: 1,
+    startScore: 0.8,
+    endScore: 0.5,
+    alignment: 'none',
+  });
   const events: StreamEvent[] = [];
   // 3 s at x = −0.5, then 3 s at x = +0.5, 30 fps.
   for (let i = 0; i < 180; i++) events.push(...c.push(at((i * 1000) / 30, i < 90 ? -0.5 : 0.5)));
@@ -101,7 +107,14 @@ test('a person moving from the left to the right: left starts, left ends, right 
 });
 
 test('smoothing averages over classifications; hysteresis keeps an action through a dip between the thresholds', (t) => {
-  const c = new StreamClassifier(meanXModel(4), manifest(), { stride: 16, smoothing: 0.5, startScore: 0.7, endScore: 0.3, window: 16, alignment: 'none' });
+  const c = new StreamClassifier(meanXModel(4), manifest(), {
+    stride: 16,
+    smoothing: 0.5,
+    startScore: 0.7,
+    endScore: 0.3,
+    window: 16,
+    alignment: 'none',
+  });
   const events: StreamEvent[] = [];
   const xs = [...Array(64).fill(0.5), ...Array(32).fill(0.05), ...Array(64).fill(0.5)];
   xs.forEach((x, i) => events.push(...c.push(at((i * 1000) / 30, x))));
@@ -109,21 +122,35 @@ test('smoothing averages over classifications; hysteresis keeps an action throug
   const ends = events.filter((e) => e.type === 'end');
   t.is(starts.length, 1, 'one action throughout: the dip to ~0.55 stays above the end score');
   t.is(ends.length, 0);
-  const s = events.filter((e): e is Extract<StreamEvent, { type: 'scores' }> => e.type === 'scores').map((e) => e.top.find((q) => q.label === 'right')!.score);
+  const s = events
+    .filter((e): e is Extract<StreamEvent, { type: 'scores' }> => e.type === 'scores')
+    .map((e) => e.top.find((q) => q.label === 'right')!.score);
   // With smoothing 0.5 the first score is the raw one, then each is the mean of the new and the last.
   t.true(s[1] >= s[0] - 1e-6);
 });
 
 test('irregular frames fill the time grid; a long gap clears the window and ends the action', (t) => {
   const model = meanXModel();
-  const c = new StreamClassifier(model, manifest(), { stride: 4, smoothing: 1, fps: 30, maxGapMs: 500, alignment: 'none' });
+  const c = new StreamClassifier(model, manifest(), {
+    stride: 4,
+    smoothing: 1,
+    fps: 30,
+    maxGapMs: 500,
+    alignment: 'none',
+  });
   const events: StreamEvent[] = [];
   // 15 fps input: each frame covers two grid slots, so the window fills in half the frames.
   for (let i = 0; i < 8; i++) events.push(...c.push(at((i * 1000) / 15, 0.5)));
-  t.true(events.some((e) => e.type === 'start' && e.label === 'right'), 'classified after 8 frames at 15 fps (16 grid slots)');
+  t.true(
+    events.some((e) => e.type === 'start' && e.label === 'right'),
+    'classified after 8 frames at 15 fps (16 grid slots)',
+  );
   // A 2 s hole: the action ends with reason 'gap', and classification waits for a new half window.
   const gap = c.push(at(3000, 0.5));
-  t.deepEqual(gap.filter((e) => e.type === 'end').map((e) => e.type === 'end' && e.reason), ['gap']);
+  t.deepEqual(
+    gap.filter((e) => e.type === 'end').map((e) => e.type === 'end' && e.reason),
+    ['gap'],
+  );
   t.false(gap.some((e) => e.type === 'scores'));
 });
 
@@ -132,7 +159,11 @@ test('frames without a person count as missing: too few people in the window, no
   const c = new StreamClassifier(model, manifest(), { stride: 1, minFilled: 0.5, alignment: 'none' });
   const events: StreamEvent[] = [];
   for (let i = 0; i < 40; i++) events.push(...c.push(at(i * 33, i % 4 === 0 ? 0.5 : null)));
-  t.deepEqual([...new Set(events.map((e) => e.type))], ['no-person'], 'a person in a quarter of the frames only: nothing classified, "no person" said');
+  t.deepEqual(
+    [...new Set(events.map((e) => e.type))],
+    ['no-person'],
+    'a person in a quarter of the frames only: nothing classified, "no person" said',
+  );
   // Said once the window has seen half its frames (8 of 16), then every stride (1 frame).
   t.is(events.length, 40 - 8 + 1);
   t.is(model.forwards, 0);
@@ -142,17 +173,40 @@ test('bad frames are refused with what is wrong', (t) => {
   const c = new StreamClassifier(meanXModel(), manifest(), { alignment: 'none' });
   c.push(at(100, 0));
   t.throws(() => c.push(at(100, 0)), { message: /timestamps must increase \(100 ms after 100 ms\)/ });
-  t.throws(() => c.push({ timestampMs: 200, persons: [[[0, 0, 0]]] }), { message: /person 0 has 1 joints; the model's layout ntu-25 has 25/ });
-  t.throws(() => c.push({ timestampMs: 300, persons: [Array.from({ length: 25 }, () => [0, Number.NaN, 0])] }), { message: /non-finite value/ });
-  t.throws(() => new StreamClassifier(meanXModel(), manifest(), { stride: 0 }), { message: /stride must be a positive integer/ });
-  t.throws(() => new StreamClassifier(meanXModel(), manifest(), { startScore: 0.3, endScore: 0.5 }), { message: /endScore \(0\.5\) must not exceed startScore/ });
+  t.throws(() => c.push({ timestampMs: 200, persons: [[[0, 0, 0]]] }), {
+    message: /person 0 has 1 joints; the model's layout ntu-25 has 25/,
+  });
+  t.throws(() => c.push({ timestampMs: 300, persons: [Array.from({ length: 25 }, () => [0, Number.NaN, 0])] }), {
+    message: /non-finite value/,
+  });
+  t.throws(() => new StreamClassifier(meanXModel(), manifest(), { stride: 0 }), {
+    message: /stride must be a positive integer/,
+  });
+  t.throws(() => new StreamClassifier(meanXModel(), manifest(), { startScore: 0.3, endScore: 0.5 }), {
+    message: /endScore \(0\.5\) must not exceed startScore/,
+  });
 });
 
 test('100,000 frames through a real saved model: memory fixed, tensor count flat, no leak', async (t) => {
   t.timeout(300_000);
   const dir = join(mkdtempSync(join(tmpdir(), 'skelact-stream-')), 'model');
-  const model = createModel({ kind: 'stgcn', preset: 'tiny' }, { layout: 'ntu-25', classes: 5, frames: FRAMES, persons: 1 }, 3);
-  await saveModel(dir, model, { layout: 'ntu-25', classNames: ['a', 'b', 'c', 'd', 'e'], modality: 'j', sampling: 'crop-resize', testCrop: 0.95, minLength: FRAMES, fillMissingPersons: 'zeros', normalize: 'none', data: { benchmark: 'x', frames: FRAMES }, preprocessing: { alignment: 'ctrgcn' } });
+  const model = createModel(
+    { kind: 'stgcn', preset: 'tiny' },
+    { layout: 'ntu-25', classes: 5, frames: FRAMES, persons: 1 },
+    3,
+  );
+  await saveModel(dir, model, {
+    layout: 'ntu-25',
+    classNames: ['a', 'b', 'c', 'd', 'e'],
+    modality: 'j',
+    sampling: 'crop-resize',
+    testCrop: 0.95,
+    minLength: FRAMES,
+    fillMissingPersons: 'zeros',
+    normalize: 'none',
+    data: { benchmark: 'x', frames: FRAMES },
+    preprocessing: { alignment: 'ctrgcn' },
+  });
   model.dispose();
   const c = StreamClassifier.load(dir, { stride: 32 });
   const bytes = c.bufferBytes;
@@ -167,7 +221,10 @@ test('100,000 frames through a real saved model: memory fixed, tensor count flat
   }
   t.log(`${classifications} classifications; tensors ${counts.join(', ')}; ${c.bufferBytes} bytes of frame buffer`);
   t.true(classifications > 3000);
-  t.true(counts.every((n) => n === counts[0]), `tensor count changed: ${counts.join(', ')}`);
+  t.true(
+    counts.every((n) => n === counts[0]),
+    `tensor count changed: ${counts.join(', ')}`,
+  );
   t.is(c.bufferBytes, bytes);
   c.dispose();
 });

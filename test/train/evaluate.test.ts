@@ -3,7 +3,14 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { npyHeader, readNpy } from '../../src/data/cache/npy.js';
-import { evaluate, fuseScores, readScores, scoreMetrics, writeScores, type ScoreRun } from '../../src/train/evaluate.js';
+import {
+  evaluate,
+  fuseScores,
+  readScores,
+  scoreMetrics,
+  writeScores,
+  type ScoreRun,
+} from '../../src/train/evaluate.js';
 import { experiment, syntheticCache, tinyModel, tmp, useBackend } from './helpers.js';
 
 test.before(async () => {
@@ -21,7 +28,12 @@ function handRun(): ScoreRun {
     [0, 0, 3, 0, 0, 0, 0], // label 2: correct
     [1, 2, 3, 4, 5, 6, 7], // unlabelled: ignored
   ];
-  return { classNames: K7, names: ['a', 'b', 'c', 'd', 'e'], labels: Int32Array.from([0, 1, 2, 2, -1]), scores: Float32Array.from(rows.flat()) };
+  return {
+    classNames: K7,
+    names: ['a', 'b', 'c', 'd', 'e'],
+    labels: Int32Array.from([0, 1, 2, 2, -1]),
+    scores: Float32Array.from(rows.flat()),
+  };
 }
 
 test('metrics by hand: top-1, top-5, per-class accuracy (null without samples), confusion (true rows, predicted columns)', (t) => {
@@ -29,8 +41,14 @@ test('metrics by hand: top-1, top-5, per-class accuracy (null without samples), 
   t.is(m.samples, 4);
   t.is(m.top1, 0.5);
   t.is(m.top5, 0.75);
-  t.deepEqual(m.perClass.map((c) => c.accuracy), [1, 0, 0.5, null, null, null, null]);
-  t.deepEqual(m.perClass.map((c) => c.total), [1, 1, 2, 0, 0, 0, 0]);
+  t.deepEqual(
+    m.perClass.map((c) => c.accuracy),
+    [1, 0, 0.5, null, null, null, null],
+  );
+  t.deepEqual(
+    m.perClass.map((c) => c.total),
+    [1, 1, 2, 0, 0, 0, 0],
+  );
   const expected = K7.map(() => K7.map(() => 0));
   expected[0][0] = 1;
   expected[1][4] = 1;
@@ -38,7 +56,12 @@ test('metrics by hand: top-1, top-5, per-class accuracy (null without samples), 
   expected[2][2] = 1;
   t.deepEqual(m.confusion, expected);
   // Ties count in the label's favour for top-k and go to the lowest index for the prediction.
-  const tie = scoreMetrics({ classNames: ['x', 'y'], names: ['s'], labels: Int32Array.from([1]), scores: Float32Array.from([1, 1]) });
+  const tie = scoreMetrics({
+    classNames: ['x', 'y'],
+    names: ['s'],
+    labels: Int32Array.from([1]),
+    scores: Float32Array.from([1, 1]),
+  });
   t.is(tie.top1, 0);
   t.is(tie.top5, 1);
   t.throws(() => scoreMetrics({ ...handRun(), labels: Int32Array.from([0, 1, 9, 2, -1]) }), { message: /label 9/ });
@@ -67,7 +90,12 @@ test('scores.npy + scores.json round-trip, and the npy is a float32 [N, K] numpy
 });
 
 test('fusion is the weighted sum of the runs (hand values) and checks samples, order, labels and classes', (t) => {
-  const a: ScoreRun = { classNames: ['x', 'y'], names: ['s1', 's2'], labels: Int32Array.from([0, 1]), scores: Float32Array.from([0.9, 0.1, 0.6, 0.4]) };
+  const a: ScoreRun = {
+    classNames: ['x', 'y'],
+    names: ['s1', 's2'],
+    labels: Int32Array.from([0, 1]),
+    scores: Float32Array.from([0.9, 0.1, 0.6, 0.4]),
+  };
   const b: ScoreRun = { ...a, scores: Float32Array.from([0.2, 0.8, 0.1, 0.9]) };
   const fused = fuseScores([a, b], [2, 1]);
   [2.0, 1.0, 1.3, 1.7].forEach((x, i) => t.true(Math.abs(fused.scores[i] - x) < 1e-6));
@@ -76,7 +104,10 @@ test('fusion is the weighted sum of the runs (hand values) and checks samples, o
   [0.55, 0.45, 0.35, 0.65].forEach((x, i) => t.true(Math.abs(fuseScores([a, b]).scores[i] - 2 * x) < 1e-6));
   t.throws(() => fuseScores([a, { ...b, names: ['s2', 's1'] }]), { message: /same samples, other order/ });
   t.throws(() => fuseScores([a, { ...b, names: ['s1', 'zz'] }]), { message: /run 1 does not have it/ });
-  t.throws(() => fuseScores([a, { ...b, names: ['s1'], labels: Int32Array.from([0]), scores: Float32Array.from([1, 0]) }]), { message: /1 samples, run 1 has 2/ });
+  t.throws(
+    () => fuseScores([a, { ...b, names: ['s1'], labels: Int32Array.from([0]), scores: Float32Array.from([1, 0]) }]),
+    { message: /1 samples, run 1 has 2/ },
+  );
   t.throws(() => fuseScores([a, { ...b, labels: Int32Array.from([1, 1]) }]), { message: /labels sample 's1'/ });
   t.throws(() => fuseScores([a, { ...b, classNames: ['x', 'z'] }]), { message: /other classes/ });
   t.throws(() => fuseScores([a, b], [1]), { message: /2 runs but 1 weights/ });
@@ -93,7 +124,10 @@ test('evaluate runs a model over a split: softmax rows, every sample once in spl
   t.is(tf.memory().numTensors, before);
   t.is(r.names.length, indices.length);
   t.deepEqual(Array.from(r.indices!), indices);
-  t.deepEqual(r.names, indices.map((i) => cache.sample(i).name));
+  t.deepEqual(
+    r.names,
+    indices.map((i) => cache.sample(i).name),
+  );
   for (let i = 0; i < indices.length; i++) {
     const row = Array.from(r.scores.subarray(i * 4, i * 4 + 4));
     t.true(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);

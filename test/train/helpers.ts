@@ -82,9 +82,15 @@ export function tinyModel(options: TinyOptions): TinyModel {
         pooled = batchNorm(pooled, bn, fo.training) as tf.Tensor2D;
         if (fo.training) pooled = dropout(pooled, 0.2, fo.seed ?? 0) as tf.Tensor2D;
       }
-      const streamLogits = headParams.map(({ w, b }) => linear(pooled, w as tf.Tensor2D, b as tf.Tensor1D) as tf.Tensor2D);
-      let logits = streamLogits.length === 1 ? streamLogits[0] : (tf.div(tf.addN(streamLogits), streamLogits.length) as tf.Tensor2D);
-      if (options.nanAfter !== undefined && fo.training && model.trainingForwards > options.nanAfter) logits = tf.mul(logits, Number.NaN) as tf.Tensor2D;
+      const streamLogits = headParams.map(
+        ({ w, b }) => linear(pooled, w as tf.Tensor2D, b as tf.Tensor1D) as tf.Tensor2D,
+      );
+      let logits =
+        streamLogits.length === 1
+          ? streamLogits[0]
+          : (tf.div(tf.addN(streamLogits), streamLogits.length) as tf.Tensor2D);
+      if (options.nanAfter !== undefined && fo.training && model.trainingForwards > options.nanAfter)
+        logits = tf.mul(logits, Number.NaN) as tf.Tensor2D;
       return { logits, pooled, features: h, ...(options.streams ? { streamLogits } : {}) };
     },
     describe: () => [],
@@ -104,9 +110,18 @@ let cacheCounter = 0;
  * A synthetic NTU cache: `perClass` samples of each of `actions`, 40–90 frames, two person
  * slots, benchmark 'bench' with every 4th sample of each class in the test split.
  */
-export function syntheticCache(options: { actions?: readonly string[]; perClass?: number; seed?: number } = {}): SkeletonCache {
+export function syntheticCache(
+  options: { actions?: readonly string[]; perClass?: number; seed?: number } = {},
+): SkeletonCache {
   const actions = options.actions ?? ['A008', 'A009', 'A023', 'A024'];
-  const samples = generateSyntheticSamples({ seed: options.seed ?? 5, actions, samplesPerClass: options.perClass ?? 8, frames: [40, 90], personSlots: 2, jointNoise: 0.005 });
+  const samples = generateSyntheticSamples({
+    seed: options.seed ?? 5,
+    actions,
+    samplesPerClass: options.perClass ?? 8,
+    frames: [40, 90],
+    personSlots: 2,
+    jointNoise: 0.005,
+  });
   const dir = join(tmp('skelact-train-cache-'), `c${cacheCounter++}`);
   const writer = new CacheWriter(dir, {
     dataset: 'synthetic',
@@ -118,20 +133,36 @@ export function syntheticCache(options: { actions?: readonly string[]; perClass?
     source: 'generated',
     skelactVersion: '0.0.0',
   });
-  samples.forEach((s, i) => writer.add(s, { bench: Math.floor(i / actions.length) % 4 === 3 ? 'test' : 'train' }, s.name));
+  samples.forEach((s, i) =>
+    writer.add(s, { bench: Math.floor(i / actions.length) % 4 === 3 ? 'test' : 'train' }, s.name),
+  );
   writer.commit({ skipped: [], failed: [], denoised: [] }, ['bench']);
   return SkeletonCache.open(dir);
 }
 
 /** A small valid experiment config; `overrides` are merged per section. */
-export function experiment(overrides: { data?: object; optim?: object; augment?: object; seed?: number; evalEvery?: number } = {}): ExperimentConfig {
+export function experiment(
+  overrides: { data?: object; optim?: object; augment?: object; seed?: number; evalEvery?: number } = {},
+): ExperimentConfig {
   return parseExperiment({
     name: 'tiny',
     seed: overrides.seed ?? 3,
     model: { kind: 'tiny' },
     data: { benchmark: 'bench', frames: 16, sampling: 'skateformer', minLength: 16, ...overrides.data },
     augment: { preset: 'ntu-skateformer', ...overrides.augment },
-    optim: { optimizer: 'adamw', lr: 3e-3, weightDecay: 0.05, batchSize: 4, epochs: 4, warmupEpochs: 1, warmupLr: 1e-4, minLr: 1e-5, labelSmoothing: 0.1, clipGradNorm: 1, ...overrides.optim },
+    optim: {
+      optimizer: 'adamw',
+      lr: 3e-3,
+      weightDecay: 0.05,
+      batchSize: 4,
+      epochs: 4,
+      warmupEpochs: 1,
+      warmupLr: 1e-4,
+      minLr: 1e-5,
+      labelSmoothing: 0.1,
+      clipGradNorm: 1,
+      ...overrides.optim,
+    },
     ...(overrides.evalEvery ? { evalEvery: overrides.evalEvery } : {}),
   });
 }

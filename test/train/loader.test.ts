@@ -16,9 +16,17 @@ const identity = Int32Array.from({ length: 25 }, (_, i) => i);
 const spec = (jointOrder = identity, persons = 2) => ({ persons, jointOrder, inChannels: 3, frames: 16 });
 
 const trainLoader = (seed = 3, repeat = 1, augment = 'ntu-skateformer', batchSize = 4) =>
-  new SkeletonLoader({ cache, indices: cache.split('bench', 'train'), config: experiment({ seed, data: { repeat }, augment: { preset: augment } }), model: spec(), training: true, batchSize });
+  new SkeletonLoader({
+    cache,
+    indices: cache.split('bench', 'train'),
+    config: experiment({ seed, data: { repeat }, augment: { preset: augment } }),
+    model: spec(),
+    training: true,
+    batchSize,
+  });
 
-const same = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length && Array.from(a).every((x, i) => Object.is(x, b[i]));
+const same = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  a.length === b.length && Array.from(a).every((x, i) => Object.is(x, b[i]));
 
 test('training batches are a function of (seed, epoch, batch): same when recomputed, out of order or by another loader', (t) => {
   const a = trainLoader();
@@ -46,11 +54,22 @@ test('an epoch visits the repeated split once in a seeded shuffle and drops the 
 
 test('evaluation batches: split order, every sample once (last batch partial), no randomness', (t) => {
   const test_ = cache.split('bench', 'test');
-  const mk = (seed: number) => new SkeletonLoader({ cache, indices: test_, config: experiment({ seed }), model: spec(), training: false, batchSize: 3 });
+  const mk = (seed: number) =>
+    new SkeletonLoader({
+      cache,
+      indices: test_,
+      config: experiment({ seed }),
+      model: spec(),
+      training: false,
+      batchSize: 3,
+    });
   const a = mk(1);
   t.is(a.batchesPerEpoch, Math.ceil(test_.length / 3));
   const all = Array.from({ length: a.batchesPerEpoch }, (_, b) => a.batch(0, b));
-  t.deepEqual(all.flatMap((b) => Array.from(b.samples)), test_);
+  t.deepEqual(
+    all.flatMap((b) => Array.from(b.samples)),
+    test_,
+  );
   t.is(all[all.length - 1].size, test_.length - 3 * (a.batchesPerEpoch - 1));
   const b = mk(99);
   t.true(same(b.batch(5, 1).x, a.batch(0, 1).x), 'no seed or epoch dependence in evaluation');
@@ -59,9 +78,19 @@ test('evaluation batches: split order, every sample once (last batch partial), n
 test('model layout: person-major joints in the model order, test-time sampling and index_t = 2·src/valid − 1', (t) => {
   const order = Int32Array.from([3, 0, 24, 7]);
   const idx = cache.split('bench', 'test').slice(0, 2);
-  const loader = new SkeletonLoader({ cache, indices: idx, config: experiment({ augment: { preset: 'ntu-skateformer' } }), model: spec(order), training: false, batchSize: 2 });
+  const loader = new SkeletonLoader({
+    cache,
+    indices: idx,
+    config: experiment({ augment: { preset: 'ntu-skateformer' } }),
+    model: spec(order),
+    training: false,
+    batchSize: 2,
+  });
   const batch = loader.batch(0, 0);
-  const P = 2, T = 16, J = order.length, C = 3;
+  const P = 2,
+    T = 16,
+    J = order.length,
+    C = 3;
   idx.forEach((sample, b) => {
     const clip = cache.read(sample).clip;
     const s = validCropUniform(clip, { window: T, pInterval: [0.95], minLength: 16 });
@@ -70,21 +99,33 @@ test('model layout: person-major joints in the model order, test-time sampling a
         for (let j = 0; j < J; j++) {
           for (let c = 0; c < C; c++) {
             const want = p < s.clip.persons ? s.clip.data[((p * T + tt) * 25 + order[j]) * C + c] : 0;
-            const got = batch.x[((((b * T + tt) * P + p) * J + j) * C) + c];
+            const got = batch.x[(((b * T + tt) * P + p) * J + j) * C + c];
             if (got !== want) t.fail(`sample ${b} p${p} t${tt} j${j} c${c}: ${got} vs ${want}`);
           }
         }
       }
-      for (let tt = 0; tt < T; tt++) t.is(batch.indexT[b * T + tt], Math.fround((2 * s.sourceIndex[tt]) / s.validFrames - 1));
+      for (let tt = 0; tt < T; tt++)
+        t.is(batch.indexT[b * T + tt], Math.fround((2 * s.sourceIndex[tt]) / s.validFrames - 1));
     }
   });
   t.true(batch.indexT.every((x) => x >= -1 && x < 1));
-  t.deepEqual(Array.from(batch.labels), idx.map((i) => cache.labels[i]));
+  t.deepEqual(
+    Array.from(batch.labels),
+    idx.map((i) => cache.labels[i]),
+  );
 });
 
 test('the bone modality is joint minus parent (layout tree) of the same sampled joints', (t) => {
   const idx = cache.split('bench', 'test').slice(0, 3);
-  const mk = (modality: string) => new SkeletonLoader({ cache, indices: idx, config: experiment({ data: { modality } }), model: spec(), training: false, batchSize: 3 }).batch(0, 0).x;
+  const mk = (modality: string) =>
+    new SkeletonLoader({
+      cache,
+      indices: idx,
+      config: experiment({ data: { modality } }),
+      model: spec(),
+      training: false,
+      batchSize: 3,
+    }).batch(0, 0).x;
   const j = mk('j');
   const bx = mk('b');
   for (let f = 0; f < 3 * 16 * 2; f++) {
@@ -102,25 +143,35 @@ test('UCLA frame choice: evenly spaced at test time (hand values), sorted draws 
   t.deepEqual(Array.from(uclaFrameIndices(10, 4, undefined)), [0, 3, 6, 9]);
   t.deepEqual(Array.from(uclaFrameIndices(5, 8, undefined)), [0, 0, 1, 1, 2, 2, 3, 4]); // floor(linspace(0, 4, 8))
   let r = 1;
-  const random = () => ((r = (r * 16807) % 2147483647) / 2147483647);
+  const random = () => (r = (r * 16807) % 2147483647) / 2147483647;
   const idx = Array.from(uclaFrameIndices(7, 64, random));
   t.is(idx.length, 64);
-  t.deepEqual(idx, [...idx].sort((a, b) => a - b));
+  t.deepEqual(
+    idx,
+    [...idx].sort((a, b) => a - b),
+  );
   t.true(idx.every((i) => i >= 0 && i < 7));
   t.is(new Set(idx).size, 7, 'a short clip is covered with repeats');
 });
 
 test('UCLA pipeline: min-max normalisation of the whole clip, then evenly spaced frames at test time', (t) => {
   const idx = cache.split('bench', 'test').slice(0, 2);
-  const config = experiment({ data: { normalize: 'ucla-minmax', sampling: 'ucla' }, augment: { preset: 'ucla-skateformer' } });
-  const batch = new SkeletonLoader({ cache, indices: idx, config, model: spec(), training: false, batchSize: 2 }).batch(0, 0);
+  const config = experiment({
+    data: { normalize: 'ucla-minmax', sampling: 'ucla' },
+    augment: { preset: 'ucla-skateformer' },
+  });
+  const batch = new SkeletonLoader({ cache, indices: idx, config, model: spec(), training: false, batchSize: 2 }).batch(
+    0,
+    0,
+  );
   idx.forEach((sample, b) => {
     const clip = uclaNormalize(cache.read(sample).clip, ntu);
     const frames = uclaFrameIndices(clip.frames, 16, undefined);
     for (let tt = 0; tt < 16; tt++) {
       for (let v = 0; v < 25; v++) {
         for (let c = 0; c < 3; c++) {
-          if (batch.x[(((b * 16 + tt) * 2) * 25 + v) * 3 + c] !== clip.data[(frames[tt] * 25 + v) * 3 + c]) t.fail(`sample ${b} frame ${tt} joint ${v}`);
+          if (batch.x[((b * 16 + tt) * 2 * 25 + v) * 3 + c] !== clip.data[(frames[tt] * 25 + v) * 3 + c])
+            t.fail(`sample ${b} frame ${tt} joint ${v}`);
         }
       }
       t.is(batch.indexT[b * 16 + tt], Math.fround((2 * frames[tt]) / clip.frames - 1));
@@ -128,7 +179,14 @@ test('UCLA pipeline: min-max normalisation of the whole clip, then evenly spaced
   });
   t.true(batch.x.every((x) => x >= -1 && x <= 1));
   // Training: random views differ per sample and epoch, and values stay in [−1, 1].
-  const train = new SkeletonLoader({ cache, indices: cache.split('bench', 'train'), config, model: spec(), training: true, batchSize: 4 });
+  const train = new SkeletonLoader({
+    cache,
+    indices: cache.split('bench', 'train'),
+    config,
+    model: spec(),
+    training: true,
+    batchSize: 4,
+  });
   t.true(train.batch(0, 0).x.every((x) => x >= -1 && x <= 1));
   t.false(same(train.batch(0, 0).x, train.batch(1, 0).x));
 });
@@ -167,8 +225,22 @@ test('tensors: toModelInputs makes x [B,T,V,C], indexT [B,T], int32 labels, and 
 test('clear errors: channel, frame or joint mismatch with the model, a split smaller than a batch', (t) => {
   const indices = cache.split('bench', 'train');
   const config = experiment();
-  t.throws(() => new SkeletonLoader({ cache, indices, config, model: { ...spec(), inChannels: 6 }, training: true, batchSize: 2 }), { message: /6 input channels/ });
-  t.throws(() => new SkeletonLoader({ cache, indices, config, model: { ...spec(), frames: 32 }, training: true, batchSize: 2 }), { message: /32 frames/ });
-  t.throws(() => new SkeletonLoader({ cache, indices, config, model: spec(Int32Array.from([30])), training: true, batchSize: 2 }), { message: /joint 30/ });
-  t.throws(() => new SkeletonLoader({ cache, indices, config, model: spec(), training: true, batchSize: 1000 }), { message: /fewer than one batch/ });
+  t.throws(
+    () =>
+      new SkeletonLoader({ cache, indices, config, model: { ...spec(), inChannels: 6 }, training: true, batchSize: 2 }),
+    { message: /6 input channels/ },
+  );
+  t.throws(
+    () =>
+      new SkeletonLoader({ cache, indices, config, model: { ...spec(), frames: 32 }, training: true, batchSize: 2 }),
+    { message: /32 frames/ },
+  );
+  t.throws(
+    () =>
+      new SkeletonLoader({ cache, indices, config, model: spec(Int32Array.from([30])), training: true, batchSize: 2 }),
+    { message: /joint 30/ },
+  );
+  t.throws(() => new SkeletonLoader({ cache, indices, config, model: spec(), training: true, batchSize: 1000 }), {
+    message: /fewer than one batch/,
+  });
 });

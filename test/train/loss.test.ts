@@ -28,25 +28,41 @@ test('label-smoothing cross-entropy equals the timm formula (ε = 0 is plain cro
   const logits = Array.from({ length: 6 }, () => Array.from({ length: 5 }, () => (r() - 0.5) * 8));
   const labels = [0, 4, 2, 2, 1, 3];
   for (const eps of [0, 0.1, 0.5]) {
-    const got = tf.tidy(() => labelSmoothingCrossEntropy(tf.tensor2d(logits), tf.tensor1d(labels, 'int32'), eps).dataSync()[0]);
+    const got = tf.tidy(
+      () => labelSmoothingCrossEntropy(tf.tensor2d(logits), tf.tensor1d(labels, 'int32'), eps).dataSync()[0],
+    );
     t.true(Math.abs(got - lsceReference(logits, labels, eps)) < 1e-5, `ε ${eps}: ${got}`);
   }
   // Hand value: two classes, logits (0, 0): log p = −ln 2 everywhere, so the loss is ln 2 for any ε.
-  const flat = tf.tidy(() => labelSmoothingCrossEntropy(tf.zeros([1, 2]) as tf.Tensor2D, tf.tensor1d([1], 'int32'), 0.3).dataSync()[0]);
+  const flat = tf.tidy(
+    () => labelSmoothingCrossEntropy(tf.zeros([1, 2]) as tf.Tensor2D, tf.tensor1d([1], 'int32'), 0.3).dataSync()[0],
+  );
   t.true(Math.abs(flat - Math.LN2) < 1e-6);
   t.throws(() => labelSmoothingCrossEntropy(tf.zeros([1, 2]) as tf.Tensor2D, tf.tensor1d([1], 'int32'), 1.5));
 });
 
 test('multi-stream outputs: the loss is the sum of the streams, not the fused logits', (t) => {
-  const a = [[1, 2, 0.5], [0, -1, 3]];
-  const b = [[-2, 0, 1], [1, 1, 1]];
+  const a = [
+    [1, 2, 0.5],
+    [0, -1, 3],
+  ];
+  const b = [
+    [-2, 0, 1],
+    [1, 1, 1],
+  ];
   const labels = [1, 2];
   const got = tf.tidy(() => {
     const s = [tf.tensor2d(a), tf.tensor2d(b)];
-    return classificationLoss({ logits: tf.zeros([2, 3]) as tf.Tensor2D, streamLogits: s }, tf.tensor1d(labels, 'int32'), 0.1).dataSync()[0];
+    return classificationLoss(
+      { logits: tf.zeros([2, 3]) as tf.Tensor2D, streamLogits: s },
+      tf.tensor1d(labels, 'int32'),
+      0.1,
+    ).dataSync()[0];
   });
   t.true(Math.abs(got - (lsceReference(a, labels, 0.1) + lsceReference(b, labels, 0.1))) < 1e-5);
-  const single = tf.tidy(() => classificationLoss({ logits: tf.tensor2d(a) }, tf.tensor1d(labels, 'int32')).dataSync()[0]);
+  const single = tf.tidy(
+    () => classificationLoss({ logits: tf.tensor2d(a) }, tf.tensor1d(labels, 'int32')).dataSync()[0],
+  );
   t.true(Math.abs(single - lsceReference(a, labels, 0)) < 1e-5);
 });
 

@@ -19,7 +19,8 @@ function store(seed = 1): ParameterStore {
 
 type Values = Record<string, number[]>;
 
-const valuesOf = (s: ParameterStore): Values => Object.fromEntries(s.entries().map(([i, v]) => [i.name, Array.from(v.dataSync())]));
+const valuesOf = (s: ParameterStore): Values =>
+  Object.fromEntries(s.entries().map(([i, v]) => [i.name, Array.from(v.dataSync())]));
 
 /** torch.optim.AdamW / torch.optim.SGD in plain numbers (float64), one parameter at a time. */
 class Reference {
@@ -76,13 +77,20 @@ function runAgainstReference(t: import('ava').ExecutionContext, options: Optimiz
   const lrs = [0.1, 0.05, 0.02, 0.2, 0.01, 0.03];
   for (let k = 0; k < lrs.length; k++) {
     const g = randomGrads(r, k === 2); // step 3: 'b' gets no gradient (PyTorch skips it entirely)
-    const tensors = Object.fromEntries(Object.entries(g).map(([n, x]) => [byName[n], tf.tensor(x, n === 'w' ? [2, 3] : [3])]));
+    const tensors = Object.fromEntries(
+      Object.entries(g).map(([n, x]) => [byName[n], tf.tensor(x, n === 'w' ? [2, 3] : [3])]),
+    );
     opt.applyGradients(tensors, lrs[k]);
     tf.dispose(Object.values(tensors));
     ref.step(g, lrs[k]);
     const got = valuesOf(s);
     for (const name of ['w', 'b']) {
-      got[name].forEach((x, i) => t.true(Math.abs(x - ref.p[name][i]) <= 2e-6 * Math.max(1, Math.abs(ref.p[name][i])), `${options.kind} step ${k + 1} ${name}[${i}]: ${x} vs ${ref.p[name][i]}`));
+      got[name].forEach((x, i) =>
+        t.true(
+          Math.abs(x - ref.p[name][i]) <= 2e-6 * Math.max(1, Math.abs(ref.p[name][i])),
+          `${options.kind} step ${k + 1} ${name}[${i}]: ${x} vs ${ref.p[name][i]}`,
+        ),
+      );
     }
     t.deepEqual(got.stat, [1, 1, 1]); // never touched
   }
@@ -133,7 +141,9 @@ test('the optimiser state round-trips exactly: save after 3 steps, restore into 
     const r = prng(9);
     const grads = Array.from({ length: 6 }, (_, k) => randomGrads(r, k === 1));
     const apply = (s: ParameterStore, o: Optimizer, g: Record<string, number[]>, lr: number) => {
-      const tensors = Object.fromEntries(Object.entries(g).map(([n, x]) => [s.get(n).name, tf.tensor(x, n === 'w' ? [2, 3] : [3])]));
+      const tensors = Object.fromEntries(
+        Object.entries(g).map(([n, x]) => [s.get(n).name, tf.tensor(x, n === 'w' ? [2, 3] : [3])]),
+      );
       o.applyGradients(tensors, lr);
       tf.dispose(Object.values(tensors));
     };
@@ -146,15 +156,23 @@ test('the optimiser state round-trips exactly: save after 3 steps, restore into 
     b.loadWeights(weights.specs, weights.data);
     const optB = new Optimizer(b, { kind, weightDecay: 0.05, nesterov: kind === 'sgd' });
     // Through JSON and a copied buffer, as a checkpoint on disk would be.
-    optB.setState({ json: JSON.parse(JSON.stringify(state.json)), specs: JSON.parse(JSON.stringify(state.specs)), data: state.data.slice(0) });
+    optB.setState({
+      json: JSON.parse(JSON.stringify(state.json)),
+      specs: JSON.parse(JSON.stringify(state.specs)),
+      data: state.data.slice(0),
+    });
     for (let k = 3; k < 6; k++) {
       apply(a, optA, grads[k], 0.02);
       apply(b, optB, grads[k], 0.02);
     }
     t.deepEqual(new Uint8Array((await b.toWeights()).data), new Uint8Array((await a.toWeights()).data), kind);
     const before = tf.memory().numTensors;
-    t.throws(() => optB.setState({ ...state, json: { ...state.json, kind: kind === 'sgd' ? 'adamw' : 'sgd' } }), { message: /state is for/ });
-    t.throws(() => optB.setState({ ...state, json: { ...state.json, steps: { ...state.json.steps, extra: 1 } } }), { message: /lacks: extra/ });
+    t.throws(() => optB.setState({ ...state, json: { ...state.json, kind: kind === 'sgd' ? 'adamw' : 'sgd' } }), {
+      message: /state is for/,
+    });
+    t.throws(() => optB.setState({ ...state, json: { ...state.json, steps: { ...state.json.steps, extra: 1 } } }), {
+      message: /lacks: extra/,
+    });
     t.is(tf.memory().numTensors, before);
     [optA, optB].forEach((o) => o.dispose());
     [a, b].forEach((s) => s.dispose());

@@ -17,19 +17,49 @@ const epochs: EpochMetrics[] = Array.from({ length: 6 }, (_, e) => ({
   seconds: 3,
   samplesPerSecond: 120,
 }));
-const steps: StepRecord[] = Array.from({ length: 12 }, (_, i) => ({ step: (i + 1) * 5, epoch: (i + 1) / 2, lr: 1e-3, loss: 2 - i * 0.1, accuracy: 0.5 }));
+const steps: StepRecord[] = Array.from({ length: 12 }, (_, i) => ({
+  step: (i + 1) * 5,
+  epoch: (i + 1) / 2,
+  lr: 1e-3,
+  loss: 2 - i * 0.1,
+  accuracy: 0.5,
+}));
 
 test('training curves: one SVG with loss, learning-rate and accuracy panels, series in the legends', async (t) => {
   const svg = await trainingCurvesSvg(epochs, steps, 'tiny run');
   t.true(svg.startsWith('<svg'));
   const labels = texts(svg);
-  for (const label of ['tiny run', 'Loss', 'Learning rate', 'Accuracy', 'Epoch', 'train (iteration)', 'train (epoch mean)', 'validation', 'train', 'validation top-1', 'validation top-5']) t.true(labels.includes(label), label);
+  for (const label of [
+    'tiny run',
+    'Loss',
+    'Learning rate',
+    'Accuracy',
+    'Epoch',
+    'train (iteration)',
+    'train (epoch mean)',
+    'validation',
+    'train',
+    'validation top-1',
+    'validation top-5',
+  ])
+    t.true(labels.includes(label), label);
   t.true((svg.match(/class="mark-line role-mark/g) ?? []).length >= 4); // loss ×2 layers, lr, accuracy
   await t.throwsAsync(trainingCurvesSvg([], []), { message: /nothing to plot/ });
 });
 
 test('confusion matrix, 10 classes: every class name on both axes, a cell per non-zero entry, counts printed', async (t) => {
-  const names = ['drink water', 'eat meal', 'brushing teeth', 'brushing hair', 'drop', 'pickup', 'throw', 'sitting down', 'standing up', 'clapping'];
+  const names = [
+    'drink water',
+    'eat meal',
+    'brushing teeth',
+    'brushing hair',
+    'drop',
+    'pickup',
+    'throw',
+    'sitting down',
+    'standing up',
+    'clapping',
+  ];
   const confusion = names.map((_, i) => names.map((_, j) => (i === j ? 18 : (i + j) % 4 === 0 ? 2 : 0)));
   const svg = await confusionMatrixSvg(confusion, names);
   const labels = texts(svg);

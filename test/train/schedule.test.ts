@@ -39,6 +39,9 @@ test('schedule from a config: t_initial = epochs·iters, warmup_t = trunc(warmup
   t.true(near(half.lr(0), 1e-4)); // one warm-up step (trunc 1.5), then the cosine
   t.true(near(half.lr(1), 1e-5 + 0.5 * (3e-3 - 1e-5) * (1 + Math.cos(Math.PI / 6))));
   const c = constantSchedule(0.1, 10, 4, 0.02);
-  t.deepEqual([0, 1, 2, 3, 4, 9, 20].map((i) => c.lr(i)).map((x) => Number(x.toFixed(12))), [0.02, 0.04, 0.06, 0.08, 0.1, 0.1, 0.1]);
+  t.deepEqual(
+    [0, 1, 2, 3, 4, 9, 20].map((i) => c.lr(i)).map((x) => Number(x.toFixed(12))),
+    [0.02, 0.04, 0.06, 0.08, 0.1, 0.1, 0.1],
+  );
   t.throws(() => scheduleFromConfig(config.optim, 0), { message: /at least one iteration/ });
 });

@@ -21,17 +21,33 @@ export const demoWebCommand: CommandModule<GlobalOptions, DemoArgs> = {
   // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
-      .option('model', { describe: 'saved model folder (ntu-25, kinect-20, coco-17 or blazepose-33 layout), or a shipped model (skelact models)', type: 'string', demandOption: true })
+      .option('model', {
+        describe:
+          'saved model folder (ntu-25, kinect-20, coco-17 or blazepose-33 layout), or a shipped model (skelact models)',
+        type: 'string',
+        demandOption: true,
+      })
       .option('port', { describe: 'port on 127.0.0.1 (0: any free one)', type: 'number', default: 8765 })
-      .option('pose-model', { describe: 'MediaPipe PoseLandmarker model in the page', choices: POSE_MODELS, default: 'lite' as const })
+      .option('pose-model', {
+        describe: 'MediaPipe PoseLandmarker model in the page',
+        choices: POSE_MODELS,
+        default: 'lite' as const,
+      })
       .option('samples', { describe: 'samples CSV for the repetition counter (ML Kit format)', type: 'string' })
       .option('exercise', { describe: `count this exercise (${Object.keys(EXERCISES).join(', ')})`, type: 'string' })
       .option('class', { describe: 'or count this pose class of your samples', type: 'string' })
-      .option('web-backend', { describe: 'TensorFlow.js backend in the page (default: the fastest that starts: webgpu, webgl, wasm)', choices: ['webgpu', 'webgl', 'wasm', 'cpu'] })
+      .option('web-backend', {
+        describe: 'TensorFlow.js backend in the page (default: the fastest that starts: webgpu, webgl, wasm)',
+        choices: ['webgpu', 'webgl', 'wasm', 'cpu'],
+      })
       .option('stride', { describe: 'classify every this many frames', type: 'number', default: 8 })
-      .example('$0 demo-web --model runs/realtime/best --samples fitness_pose_samples.csv --exercise squat', 'actions and squats from the webcam') as unknown as Argv<DemoArgs>,
+      .example(
+        '$0 demo-web --model runs/realtime/best --samples fitness_pose_samples.csv --exercise squat',
+        'actions and squats from the webcam',
+      ) as unknown as Argv<DemoArgs>,
   handler: async (args: ArgumentsCamelCase<DemoArgs>) => {
-    if (args.exercise && !EXERCISES[args.exercise]) throw new Error(`--exercise must be one of ${Object.keys(EXERCISES).join(', ')}, got '${args.exercise}'`);
+    if (args.exercise && !EXERCISES[args.exercise])
+      throw new Error(`--exercise must be one of ${Object.keys(EXERCISES).join(', ')}, got '${args.exercise}'`);
     const server = await startDemoServer({
       modelDir: args.model,
       poseModel: args.poseModel,
@@ -42,7 +58,10 @@ export const demoWebCommand: CommandModule<GlobalOptions, DemoArgs> = {
       port: args.port,
     });
     print(`demo page: ${server.url}  (Ctrl-C to stop)`);
-    log(args, 'the page runs MediaPipe and the model in the browser; it needs camera permission, or drop a video file on it');
+    log(
+      args,
+      'the page runs MediaPipe and the model in the browser; it needs camera permission, or drop a video file on it',
+    );
     await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
     await server.close();
   },

@@ -73,15 +73,40 @@ function listVideos(dir: string): string[] {
  * `extract --queue`: one job per video (absolute paths, so that any worker finds them), added
  * to the queue; work already in the queue (same content, settings and pose file) is not added again.
  */
-async function enqueueVideos(args: ArgumentsCamelCase<ExtractArgs>, videos: string[], outFor: (video: string) => string, settings: ExtractSettings, engineReason: string): Promise<void> {
-  const [{ openQueue, addJobs }, { extractJobs }] = await Promise.all([import('../../queue/index.js'), import('../queue-jobs.js')]);
+async function enqueueVideos(
+  args: ArgumentsCamelCase<ExtractArgs>,
+  videos: string[],
+  outFor: (video: string) => string,
+  settings: ExtractSettings,
+  engineReason: string,
+): Promise<void> {
+  const [{ openQueue, addJobs }, { extractJobs }] = await Promise.all([
+    import('../../queue/index.js'),
+    import('../queue-jobs.js'),
+  ]);
   const opened = await openQueue(args.queue!, { name: args.queueName });
   try {
-    log(args, `hashing ${videos.length} video(s) for their job ids; pose engine for the workers: ${settings.engine}${args.engine === 'auto' ? ` (auto, decided here: ${engineReason})` : ''}`);
-    const jobs = await extractJobs(videos.map((v) => ({ video: resolve(v), out: resolve(outFor(v)) })), settings);
+    log(
+      args,
+      `hashing ${videos.length} video(s) for their job ids; pose engine for the workers: ${settings.engine}${args.engine === 'auto' ? ` (auto, decided here: ${engineReason})` : ''}`,
+    );
+    const jobs = await extractJobs(
+      videos.map((v) => ({ video: resolve(v), out: resolve(outFor(v)) })),
+      settings,
+    );
     const { added, existing } = await addJobs(opened, jobs);
-    if (args.json) return printJson({ queue: opened.address.display, queueName: opened.name, videos: videos.length, added: added.length, alreadyQueued: existing.length, jobs: jobs.map((j) => ({ id: j.id, video: j.data.video, out: j.data.out })) });
-    print(`${added.length} job(s) added to ${opened.address.display} (queue ${opened.name})${existing.length > 0 ? `; ${existing.length} already there (waiting, running, done or failed), not added again` : ''}. Run workers with: skelact worker --queue ${opened.address.display}; progress: skelact queue status --queue ${opened.address.display}`);
+    if (args.json)
+      return printJson({
+        queue: opened.address.display,
+        queueName: opened.name,
+        videos: videos.length,
+        added: added.length,
+        alreadyQueued: existing.length,
+        jobs: jobs.map((j) => ({ id: j.id, video: j.data.video, out: j.data.out })),
+      });
+    print(
+      `${added.length} job(s) added to ${opened.address.display} (queue ${opened.name})${existing.length > 0 ? `; ${existing.length} already there (waiting, running, done or failed), not added again` : ''}. Run workers with: skelact worker --queue ${opened.address.display}; progress: skelact queue status --queue ${opened.address.display}`,
+    );
   } finally {
     await opened.close();
   }
@@ -92,39 +117,99 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
   // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
     y
-      .positional('input', { describe: 'a video file (or an image), or a folder of videos (searched recursively)', type: 'string', demandOption: true })
-      .option('out', { describe: 'pose file to write (<name>.poses.json), or a folder (one pose file per video)', type: 'string', demandOption: true })
-      .option('engine', { describe: 'mediapipe: MediaPipe in headless Chromium; tfjs: BlazePose in-process; auto: mediapipe where Chromium is installed', choices: ['auto', 'mediapipe', 'tfjs'], default: 'auto' as const })
+      .positional('input', {
+        describe: 'a video file (or an image), or a folder of videos (searched recursively)',
+        type: 'string',
+        demandOption: true,
+      })
+      .option('out', {
+        describe: 'pose file to write (<name>.poses.json), or a folder (one pose file per video)',
+        type: 'string',
+        demandOption: true,
+      })
+      .option('engine', {
+        describe:
+          'mediapipe: MediaPipe in headless Chromium; tfjs: BlazePose in-process; auto: mediapipe where Chromium is installed',
+        choices: ['auto', 'mediapipe', 'tfjs'],
+        default: 'auto' as const,
+      })
       .option('pose-model', { describe: 'BlazePose model size [default: full]', choices: POSE_MODELS })
       // The old name, kept working: every other command's --model is a skelact model.
       .option('model', { describe: 'deprecated: use --pose-model', choices: POSE_MODELS, hidden: true })
-      .option('persons', { describe: 'people to follow (more than 1: MoveNet multi-person detection and tracking)', type: 'number', default: 1 })
+      .option('persons', {
+        describe: 'people to follow (more than 1: MoveNet multi-person detection and tracking)',
+        type: 'number',
+        default: 1,
+      })
       .option('fps', { describe: "decode at this frame rate (default: the video's, at most 30)", type: 'number' })
-      .option('width', { describe: 'decode at this width in pixels (height by aspect ratio)', type: 'number', default: 640 })
-      .option('generic', { describe: 'also write one generic skeleton record per video to this .jsonl (for skelact prepare generic)', type: 'string' })
-      .option('layout', { describe: 'layout of the generic records: ntu-25 or kinect-20 (world, metres, Kinect axes), coco-17 (pixels + score), blazepose-33 (pixels, z, visibility)', choices: [...MAPPED_LAYOUTS, 'blazepose-33'], default: 'ntu-25' as const })
+      .option('width', {
+        describe: 'decode at this width in pixels (height by aspect ratio)',
+        type: 'number',
+        default: 640,
+      })
+      .option('generic', {
+        describe: 'also write one generic skeleton record per video to this .jsonl (for skelact prepare generic)',
+        type: 'string',
+      })
+      .option('layout', {
+        describe:
+          'layout of the generic records: ntu-25 or kinect-20 (world, metres, Kinect axes), coco-17 (pixels + score), blazepose-33 (pixels, z, visibility)',
+        choices: [...MAPPED_LAYOUTS, 'blazepose-33'],
+        default: 'ntu-25' as const,
+      })
       .option('label', { describe: 'label of the generic records', type: 'string' })
-      .option('label-from-folder', { describe: "label each video's record with its folder's name (videos/squat/a.mp4 → squat)", type: 'boolean', default: false })
-      .option('min-visibility', { describe: 'generic records: joints below this visibility are written as missing', type: 'number', default: 0 })
-      .option('queue', { describe: 'add one job per video to this Redis queue (redis://host:port/db) instead of extracting here; skelact worker runs them. Videos and --out must be at the same paths on every worker (a shared folder)', type: 'string' })
+      .option('label-from-folder', {
+        describe: "label each video's record with its folder's name (videos/squat/a.mp4 → squat)",
+        type: 'boolean',
+        default: false,
+      })
+      .option('min-visibility', {
+        describe: 'generic records: joints below this visibility are written as missing',
+        type: 'number',
+        default: 0,
+      })
+      .option('queue', {
+        describe:
+          'add one job per video to this Redis queue (redis://host:port/db) instead of extracting here; skelact worker runs them. Videos and --out must be at the same paths on every worker (a shared folder)',
+        type: 'string',
+      })
       .option('queue-name', { describe: 'the queue in that Redis database', type: 'string', default: 'skelact' })
-      .option('shard', { describe: "i/n: only every n-th video of the folder, starting at the i-th (0-based), for n machines or a Kubernetes Indexed Job without a queue", type: 'string' })
+      .option('shard', {
+        describe:
+          'i/n: only every n-th video of the folder, starting at the i-th (0-based), for n machines or a Kubernetes Indexed Job without a queue',
+        type: 'string',
+      })
       .example('$0 extract clip.mp4 --out clip.poses.json', 'one video, one person')
-      .example('$0 extract videos/ --out poses/ --persons 2 --generic dataset.jsonl --label-from-folder', 'a folder of two-person clips into a dataset')
+      .example(
+        '$0 extract videos/ --out poses/ --persons 2 --generic dataset.jsonl --label-from-folder',
+        'a folder of two-person clips into a dataset',
+      )
       .example('$0 extract clip.mp4 --out poses/ --engine tfjs --pose-model lite', 'in-process, no browser')
-      .example('$0 extract /shared/videos --out /shared/poses --queue redis://10.0.0.5:6379/0', 'as jobs for workers on many machines (skelact worker --queue …)') as unknown as Argv<ExtractArgs>,
+      .example(
+        '$0 extract /shared/videos --out /shared/poses --queue redis://10.0.0.5:6379/0',
+        'as jobs for workers on many machines (skelact worker --queue …)',
+      ) as unknown as Argv<ExtractArgs>,
   handler: async (args: ArgumentsCamelCase<ExtractArgs>) => {
-    if (args.model !== undefined) log(args, `--model is deprecated for extract (it names a skelact model elsewhere): use --pose-model ${args.model}`);
-    if (args.model !== undefined && args.poseModel !== undefined && args.model !== args.poseModel) throw new Error(`--pose-model ${args.poseModel} and the deprecated --model ${args.model} disagree: give only --pose-model`);
+    if (args.model !== undefined)
+      log(
+        args,
+        `--model is deprecated for extract (it names a skelact model elsewhere): use --pose-model ${args.model}`,
+      );
+    if (args.model !== undefined && args.poseModel !== undefined && args.model !== args.poseModel)
+      throw new Error(
+        `--pose-model ${args.poseModel} and the deprecated --model ${args.model} disagree: give only --pose-model`,
+      );
     const poseModel: PoseModel = args.poseModel ?? args.model ?? 'full';
     if (!existsSync(args.input)) throw new Error(`${args.input}: no such file or folder`);
     const folder = statSync(args.input).isDirectory();
     const all = folder ? listVideos(args.input) : [args.input];
     const shard = args.shard === undefined ? undefined : parseShard(args.shard);
     const videos = shard ? all.filter((_, i) => i % shard.count === shard.index) : all;
-    if (folder && all.length === 0) throw new Error(`${args.input}: no video files in this folder (looked for ${VIDEO_EXTENSIONS.join(' ')})`);
+    if (folder && all.length === 0)
+      throw new Error(`${args.input}: no video files in this folder (looked for ${VIDEO_EXTENSIONS.join(' ')})`);
     const outIsDir = folder || args.out.endsWith('/') || (existsSync(args.out) && statSync(args.out).isDirectory());
-    if (!outIsDir && !args.out.endsWith('.json')) throw new Error(`--out ${args.out}: give a .poses.json file for one video, or a folder`);
+    if (!outIsDir && !args.out.endsWith('.json'))
+      throw new Error(`--out ${args.out}: give a .poses.json file for one video, or a folder`);
     // Before any decoding: a non-video input, and outputs that cannot be written, fail now.
     if (!folder) {
       const problem = mediaFileProblem(args.input);
@@ -135,14 +220,33 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
     if (outIsDir) mkdirSync(args.out, { recursive: true });
     else mkdirSync(dirname(resolve(args.out)), { recursive: true });
     // Where a video's pose file goes: the same place relative to --out as the video to the input folder.
-    const outFor = (video: string) => (outIsDir ? join(args.out, folder ? join(dirname(relative(args.input, video)), poseFileName(video)) : poseFileName(video)) : args.out);
-    if (!(args.minVisibility >= 0 && args.minVisibility <= 1)) throw new Error(`--min-visibility must be between 0 and 1, got ${args.minVisibility}`);
+    const outFor = (video: string) =>
+      outIsDir
+        ? join(args.out, folder ? join(dirname(relative(args.input, video)), poseFileName(video)) : poseFileName(video))
+        : args.out;
+    if (!(args.minVisibility >= 0 && args.minVisibility <= 1))
+      throw new Error(`--min-visibility must be between 0 and 1, got ${args.minVisibility}`);
 
     const { engine: engineName, reason } = resolveEngine(args.engine);
     if (args.queue !== undefined) {
       if (!outIsDir) throw new Error(`--out ${args.out}: with --queue, give a folder (one pose file per video)`);
-      if (args.generic) throw new Error('--generic cannot be used with --queue (its records go into one file that one process writes): extract without --queue for them, or make them from the pose files with poseFileToGenericRecord (skelact/pose)');
-      return enqueueVideos(args, videos, (video) => outFor(video), { engine: engineName, poseModel, persons: args.persons, ...(args.fps !== undefined ? { fps: args.fps } : {}), width: args.width }, reason);
+      if (args.generic)
+        throw new Error(
+          '--generic cannot be used with --queue (its records go into one file that one process writes): extract without --queue for them, or make them from the pose files with poseFileToGenericRecord (skelact/pose)',
+        );
+      return enqueueVideos(
+        args,
+        videos,
+        (video) => outFor(video),
+        {
+          engine: engineName,
+          poseModel,
+          persons: args.persons,
+          ...(args.fps !== undefined ? { fps: args.fps } : {}),
+          width: args.width,
+        },
+        reason,
+      );
     }
     const engine = await createPoseEngine(engineName, poseModel);
     log(args, `pose engine: ${engine.description}${args.engine === 'auto' ? ` (auto: ${reason})` : ''}`);
@@ -154,16 +258,30 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
     let frameTotal = 0;
     try {
       if (args.persons > 1) detector = await createPersonDetector();
-      const videoBar = folder ? createProgressBar({ total: videos.length, unit: 'videos', extraFormat: '| {fps} frames/s | {failed} failed', extra: { fps: '-', failed: 0 }, silent: args.json || args.quiet }) : undefined;
+      const videoBar = folder
+        ? createProgressBar({
+            total: videos.length,
+            unit: 'videos',
+            extraFormat: '| {fps} frames/s | {failed} failed',
+            extra: { fps: '-', failed: 0 },
+            silent: args.json || args.quiet,
+          })
+        : undefined;
       for (const [i, video] of videos.entries()) {
-        const name = folder ? relative(args.input, video).replace(/\.[^.]+$/, '') : basename(video).replace(/\.[^.]+$/, '');
+        const name = folder
+          ? relative(args.input, video).replace(/\.[^.]+$/, '')
+          : basename(video).replace(/\.[^.]+$/, '');
         const out = outFor(video);
         let frameBar: ReturnType<typeof createProgressBar> | undefined;
         try {
           if (!folder) {
             const info = probeVideo(video);
             const g = decodeGeometry(info, { fps: args.fps, width: args.width });
-            frameBar = createProgressBar({ total: info.still ? 1 : Math.max(1, Math.round(info.durationSeconds * g.fps)), unit: 'frames', silent: args.json || args.quiet });
+            frameBar = createProgressBar({
+              total: info.still ? 1 : Math.max(1, Math.round(info.durationSeconds * g.fps)),
+              unit: 'frames',
+              silent: args.json || args.quiet,
+            });
           }
           const { poses, stats } = await extractToPoseFile(video, out, engine, {
             persons: args.persons,
@@ -174,23 +292,49 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
           });
           frameBar?.stop();
           frameTotal += stats.frames;
-          const row = { file: video, out, frames: stats.frames, framesWithPerson: stats.framesWithPerson, framesWithAllPersons: stats.framesWithAll, tracks: poses.tracks.length, seconds: Number(stats.seconds.toFixed(2)), fps: Number((stats.frames / stats.seconds).toFixed(1)) };
+          const row = {
+            file: video,
+            out,
+            frames: stats.frames,
+            framesWithPerson: stats.framesWithPerson,
+            framesWithAllPersons: stats.framesWithAll,
+            tracks: poses.tracks.length,
+            seconds: Number(stats.seconds.toFixed(2)),
+            fps: Number((stats.frames / stats.seconds).toFixed(1)),
+          };
           results.push(row);
           if (args.generic) {
-            if (poses.tracks.length === 0) failed.push({ file: video, error: 'no person found in any frame: no generic record written' });
+            if (poses.tracks.length === 0)
+              failed.push({ file: video, error: 'no person found in any frame: no generic record written' });
             else {
               const label = args.labelFromFolder ? basename(dirname(video)) : args.label;
-              records.push(JSON.stringify(poseFileToGenericRecord(poses, { layout: args.layout, name, label, minVisibility: args.minVisibility })));
+              records.push(
+                JSON.stringify(
+                  poseFileToGenericRecord(poses, {
+                    layout: args.layout,
+                    name,
+                    label,
+                    minVisibility: args.minVisibility,
+                  }),
+                ),
+              );
             }
           }
-          if (!folder) log(args, `${video}: ${stats.frames} frames, a person in ${stats.framesWithPerson}${args.persons > 1 ? `, all ${args.persons} in ${stats.framesWithAll}` : ''}, ${poses.tracks.length} track(s), ${row.fps} frames/s → ${out}`);
+          if (!folder)
+            log(
+              args,
+              `${video}: ${stats.frames} frames, a person in ${stats.framesWithPerson}${args.persons > 1 ? `, all ${args.persons} in ${stats.framesWithAll}` : ''}, ${poses.tracks.length} track(s), ${row.fps} frames/s → ${out}`,
+            );
         } catch (e) {
           frameBar?.stop();
           // One bad video is reported and skipped; the batch goes on.
           failed.push({ file: video, error: (e as Error).message });
           if (!folder) throw e;
         }
-        videoBar?.update(i + 1, { fps: (frameTotal / ((performance.now() - started) / 1000)).toFixed(1), failed: failed.length });
+        videoBar?.update(i + 1, {
+          fps: (frameTotal / ((performance.now() - started) / 1000)).toFixed(1),
+          failed: failed.length,
+        });
       }
       videoBar?.stop();
     } finally {
@@ -203,7 +347,18 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
     }
     // Shards share --out: each writes its own report.
     const reportName = shard ? `report-${shard.index}-of-${shard.count}.json` : 'report.json';
-    const report = { engine: engine.description, poseModel, persons: args.persons, videos: results, failed, generic: args.generic && records.length > 0 ? { file: args.generic, records: records.length, layout: args.layout } : null, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) };
+    const report = {
+      engine: engine.description,
+      poseModel,
+      persons: args.persons,
+      videos: results,
+      failed,
+      generic:
+        args.generic && records.length > 0
+          ? { file: args.generic, records: records.length, layout: args.layout }
+          : null,
+      seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+    };
     if (folder) {
       try {
         writeFileAtomic(join(args.out, reportName), `${JSON.stringify(report, null, 2)}\n`);
@@ -211,16 +366,23 @@ export const extractCommand: CommandModule<GlobalOptions, ExtractArgs> = {
         // Checked writable at the start; should the disk fill up or the folder go away, the
         // per-video reasons are still shown.
         for (const f of failed) log(args, `  failed: ${f.file}: ${f.error}`);
-        throw new Error(`${results.length} of ${videos.length} videos extracted, but the report could not be written: ${(e as Error).message}`);
+        throw new Error(
+          `${results.length} of ${videos.length} videos extracted, but the report could not be written: ${(e as Error).message}`,
+        );
       }
     }
     // The good videos are written; the exit code still tells a script that some failed.
     exitWithFailures(failed.length);
     if (args.json) return printJson(report);
     if (folder) {
-      print(`${results.length} of ${videos.length} videos extracted into ${args.out} (${frameTotal} frames, ${report.seconds} s); report: ${join(args.out, reportName)}`);
+      print(
+        `${results.length} of ${videos.length} videos extracted into ${args.out} (${frameTotal} frames, ${report.seconds} s); report: ${join(args.out, reportName)}`,
+      );
       for (const f of failed) print(`  failed: ${f.file}: ${f.error}`);
     }
-    if (report.generic) print(`generic records: ${report.generic.file} (${report.generic.records}, layout ${args.layout}); make a dataset with: skelact prepare generic --raw ${report.generic.file} --out <cache>`);
+    if (report.generic)
+      print(
+        `generic records: ${report.generic.file} (${report.generic.records}, layout ${args.layout}); make a dataset with: skelact prepare generic --raw ${report.generic.file} --out <cache>`,
+      );
   },
 };

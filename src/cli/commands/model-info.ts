@@ -27,11 +27,14 @@ function defaultLayout(kind: string, preset: string | undefined): string {
  * is UTKinect (kinect-20, 10 classes); a derived benchmark (`ntu60-xsub-lt100`) is its source's.
  * Undefined when no dataset defines it (a generic 'records' cache decides its own classes).
  */
-export function datasetOfBenchmark(benchmark: string): { dataset: string; benchmark: string; layout: string; classes?: number } | undefined {
+export function datasetOfBenchmark(
+  benchmark: string,
+): { dataset: string; benchmark: string; layout: string; classes?: number } | undefined {
   let best: { dataset: string; benchmark: string; spec: DatasetSpec<unknown> } | undefined;
   for (const [dataset, spec] of Object.entries(DATASETS)) {
     for (const b of spec.benchmarks) {
-      if ((benchmark === b || benchmark.startsWith(`${b}-`)) && (!best || b.length > best.benchmark.length)) best = { dataset, benchmark: b, spec };
+      if ((benchmark === b || benchmark.startsWith(`${b}-`)) && (!best || b.length > best.benchmark.length))
+        best = { dataset, benchmark: b, spec };
     }
   }
   if (!best) return undefined;
@@ -52,18 +55,36 @@ export const modelInfoCommand: CommandModule<GlobalOptions, ModelInfoArgs> = {
     y
       .option('config', { describe: 'experiment config (configs/*.json)', type: 'string' })
       .option('model', { describe: 'or a saved model folder', type: 'string' })
-      .option('layout', { describe: 'layout of the data (with --config; default: that of the config\'s dataset, from its benchmark)', type: 'string' })
-      .option('classes', { describe: 'number of classes (with --config; default: that of the config\'s dataset, else 60)', type: 'number' })
+      .option('layout', {
+        describe: "layout of the data (with --config; default: that of the config's dataset, from its benchmark)",
+        type: 'string',
+      })
+      .option('classes', {
+        describe: "number of classes (with --config; default: that of the config's dataset, else 60)",
+        type: 'number',
+      })
       .check((a) => {
         if (!a.config === !a.model) throw new Error('give exactly one of --config and --model');
         return true;
       })
-      .example('$0 model-info --config configs/skateformer/ntu60-xsub-joint.json', 'SkateFormer NTU: 3.616 M parameters') as unknown as Argv<ModelInfoArgs>,
+      .example(
+        '$0 model-info --config configs/skateformer/ntu60-xsub-joint.json',
+        'SkateFormer NTU: 3.616 M parameters',
+      ) as unknown as Argv<ModelInfoArgs>,
   handler: (args: ArgumentsCamelCase<ModelInfoArgs>) => {
     let model: SkeletonModel;
     let source: string;
     let textHead: TextHeadSpec | undefined;
-    let dataInfo: { benchmark: string; dataset: string | null; layout: string; layoutFrom: string; classes: number; classesFrom: string } | undefined;
+    let dataInfo:
+      | {
+          benchmark: string;
+          dataset: string | null;
+          layout: string;
+          layoutFrom: string;
+          classes: number;
+          classesFrom: string;
+        }
+      | undefined;
     if (args.model) {
       const loaded = loadModel(args.model, createModelFromManifest);
       model = loaded.model;
@@ -79,8 +100,20 @@ export const modelInfoCommand: CommandModule<GlobalOptions, ModelInfoArgs> = {
       const classes = args.classes ?? data?.classes ?? 60;
       model = createModel(config.model, { layout, classes, frames: config.data.frames }, config.seed);
       source = args.config!;
-      const from = (flag: unknown, fromData: unknown) => (flag !== undefined ? 'flag' : fromData !== undefined ? `benchmark ${config.data.benchmark} (dataset ${data!.dataset})` : 'default');
-      dataInfo = { benchmark: config.data.benchmark, dataset: data?.dataset ?? null, layout, layoutFrom: from(args.layout, data?.layout), classes, classesFrom: from(args.classes, data?.classes) };
+      const from = (flag: unknown, fromData: unknown) =>
+        flag !== undefined
+          ? 'flag'
+          : fromData !== undefined
+            ? `benchmark ${config.data.benchmark} (dataset ${data!.dataset})`
+            : 'default';
+      dataInfo = {
+        benchmark: config.data.benchmark,
+        dataset: data?.dataset ?? null,
+        layout,
+        layoutFrom: from(args.layout, data?.layout),
+        classes,
+        classesFrom: from(args.classes, data?.classes),
+      };
       if (config.text) textHead = textHeadSpecFor(model, layout, 512, 'use-lite');
     }
     try {
@@ -88,14 +121,46 @@ export const modelInfoCommand: CommandModule<GlobalOptions, ModelInfoArgs> = {
       // A loaded model's store holds its text head; the count is the classifier's own.
       const headParameters = textHead ? textHeadParameterCount(textHead) : 0;
       const parameters = model.params.countTrainable() - (args.model ? headParameters : 0);
-      const info = { source, kind: model.kind, parameters, ...(textHead ? { textHead: { parameters: headParameters, featureDim: textHead.featureDim, dim: textHead.dim, slots: [...TEXT_SLOTS] } } : {}), ...(dataInfo ? { data: dataInfo } : {}), persons: model.persons, joints: model.jointOrder.length, frames: model.frames, inChannels: model.inChannels, config: model.config, stages };
+      const info = {
+        source,
+        kind: model.kind,
+        parameters,
+        ...(textHead
+          ? {
+              textHead: {
+                parameters: headParameters,
+                featureDim: textHead.featureDim,
+                dim: textHead.dim,
+                slots: [...TEXT_SLOTS],
+              },
+            }
+          : {}),
+        ...(dataInfo ? { data: dataInfo } : {}),
+        persons: model.persons,
+        joints: model.jointOrder.length,
+        frames: model.frames,
+        inChannels: model.inChannels,
+        config: model.config,
+        stages,
+      };
       if (args.json) return printJson(info);
-      print(`${source}: ${model.kind}, ${info.parameters.toLocaleString('en-US')} trainable parameters (${(info.parameters / 1e6).toFixed(3)} M)`);
-      if (textHead) print(`text head (training only, not used at inference): ${headParameters.toLocaleString('en-US')} parameters, ${TEXT_SLOTS.length} slots (${TEXT_SLOTS.join(', ')}) × Linear(${textHead.featureDim}, ${textHead.dim})`);
-      if (dataInfo) print(`data: layout ${dataInfo.layout} (from ${dataInfo.layoutFrom}), ${dataInfo.classes} classes (from ${dataInfo.classesFrom})`);
-      print(`input: batch × ${model.frames} frames × ${model.persons} person(s) · ${model.jointOrder.length} joints × ${model.inChannels} channels`);
+      print(
+        `${source}: ${model.kind}, ${info.parameters.toLocaleString('en-US')} trainable parameters (${(info.parameters / 1e6).toFixed(3)} M)`,
+      );
+      if (textHead)
+        print(
+          `text head (training only, not used at inference): ${headParameters.toLocaleString('en-US')} parameters, ${TEXT_SLOTS.length} slots (${TEXT_SLOTS.join(', ')}) × Linear(${textHead.featureDim}, ${textHead.dim})`,
+        );
+      if (dataInfo)
+        print(
+          `data: layout ${dataInfo.layout} (from ${dataInfo.layoutFrom}), ${dataInfo.classes} classes (from ${dataInfo.classesFrom})`,
+        );
+      print(
+        `input: batch × ${model.frames} frames × ${model.persons} person(s) · ${model.jointOrder.length} joints × ${model.inChannels} channels`,
+      );
       print(`${'stage'.padEnd(34)} ${'output shape'.padEnd(24)} parameters`);
-      for (const s of stages) print(`${s.name.padEnd(34)} ${`[${s.shape.join(', ')}]`.padEnd(24)} ${s.parameters.toLocaleString('en-US')}`);
+      for (const s of stages)
+        print(`${s.name.padEnd(34)} ${`[${s.shape.join(', ')}]`.padEnd(24)} ${s.parameters.toLocaleString('en-US')}`);
     } finally {
       model.dispose();
     }

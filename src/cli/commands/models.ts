@@ -7,7 +7,9 @@ export const modelsCommand: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'models',
   // Its one-line description is in src/cli/command-table.ts.
   builder: (y: Argv<GlobalOptions>) =>
-    y.example('$0 models', 'names, classes, accuracy and how each was trained').example('$0 classify walk.mp4 --model nw-ucla', 'use one') as Argv<GlobalOptions>,
+    y
+      .example('$0 models', 'names, classes, accuracy and how each was trained')
+      .example('$0 classify walk.mp4 --model nw-ucla', 'use one') as Argv<GlobalOptions>,
   handler: (args: ArgumentsCamelCase<GlobalOptions>) => {
     const models = listPretrained();
     if (args.json) return printJson(models.map((m) => ({ ...m.card, dir: m.dir, bytes: m.bytes })));
@@ -17,8 +19,13 @@ export const modelsCommand: CommandModule<GlobalOptions, GlobalOptions> = {
       print(`${m.name}: ${c.title}`);
       print(`  input: ${c.input}`);
       print(`  ${c.classes.length} classes: ${c.classes.join(', ')}`);
-      for (const a of c.accuracy) print(`  top-1 ${(100 * a.top1).toFixed(1)} % on ${a.split} (${a.samples} samples)${a.note ? `; ${a.note}` : ''}`);
-      print(`  recipe: ${c.recipe.config}, trained on ${c.recipe.trainedOn} in ${(c.trainingSeconds / 60).toFixed(1)} min (${c.machine}), ${c.date}`);
+      for (const a of c.accuracy)
+        print(
+          `  top-1 ${(100 * a.top1).toFixed(1)} % on ${a.split} (${a.samples} samples)${a.note ? `; ${a.note}` : ''}`,
+        );
+      print(
+        `  recipe: ${c.recipe.config}, trained on ${c.recipe.trainedOn} in ${(c.trainingSeconds / 60).toFixed(1)} min (${c.machine}), ${c.date}`,
+      );
       print(`  ${(m.bytes / 1024).toFixed(0)} KB, weights ${c.weights}, folder ${m.dir}`);
     }
   },

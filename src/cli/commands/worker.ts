@@ -36,13 +36,33 @@ export const workerCommand: CommandModule<GlobalOptions, WorkerArgs> = {
     y
       .option('queue', { describe: 'the Redis queue: redis://host:port/db', type: 'string', demandOption: true })
       .option('queue-name', { describe: 'the queue in that Redis database', type: 'string', default: 'skelact' })
-      .option('concurrency', { describe: 'jobs this process runs at once (extraction: 1 per CPU core is the most that helps; training: 1)', type: 'number', default: 1 })
-      .option('stall-seconds', { describe: "a job whose worker has not renewed its lock for this long (killed, machine gone) is given to another worker; workers check this often", type: 'number', default: 30 })
-      .option('until-empty', { describe: 'exit once no job is waiting, running or delayed (for batch schedulers: one worker per task)', type: 'boolean', default: false })
-      .example('$0 worker --queue redis://10.0.0.5:6379/0', 'run jobs until stopped (Ctrl-C finishes the running ones first)')
-      .example('$0 worker --queue redis://127.0.0.1:6379/0 --concurrency 2 --until-empty', 'two jobs at a time, exit when all are done') as unknown as Argv<WorkerArgs>,
+      .option('concurrency', {
+        describe: 'jobs this process runs at once (extraction: 1 per CPU core is the most that helps; training: 1)',
+        type: 'number',
+        default: 1,
+      })
+      .option('stall-seconds', {
+        describe:
+          'a job whose worker has not renewed its lock for this long (killed, machine gone) is given to another worker; workers check this often',
+        type: 'number',
+        default: 30,
+      })
+      .option('until-empty', {
+        describe: 'exit once no job is waiting, running or delayed (for batch schedulers: one worker per task)',
+        type: 'boolean',
+        default: false,
+      })
+      .example(
+        '$0 worker --queue redis://10.0.0.5:6379/0',
+        'run jobs until stopped (Ctrl-C finishes the running ones first)',
+      )
+      .example(
+        '$0 worker --queue redis://127.0.0.1:6379/0 --concurrency 2 --until-empty',
+        'two jobs at a time, exit when all are done',
+      ) as unknown as Argv<WorkerArgs>,
   handler: async (args: ArgumentsCamelCase<WorkerArgs>) => {
-    if (!(Number.isInteger(args.concurrency) && args.concurrency >= 1)) throw new Error(`--concurrency must be a whole number of at least 1, got ${args.concurrency}`);
+    if (!(Number.isInteger(args.concurrency) && args.concurrency >= 1))
+      throw new Error(`--concurrency must be a whole number of at least 1, got ${args.concurrency}`);
     if (!(args.stallSeconds >= 1)) throw new Error(`--stall-seconds must be at least 1, got ${args.stallSeconds}`);
     const extraction = extractHandler();
     let name = '';
@@ -61,7 +81,10 @@ export const workerCommand: CommandModule<GlobalOptions, WorkerArgs> = {
       },
     );
     name = worker.name;
-    log(args, `worker ${name}: running jobs from ${args.queue} (queue ${args.queueName}), ${args.concurrency} at a time; a job that stops renewing its lock for ${args.stallSeconds} s goes to another worker`);
+    log(
+      args,
+      `worker ${name}: running jobs from ${args.queue} (queue ${args.queueName}), ${args.concurrency} at a time; a job that stops renewing its lock for ${args.stallSeconds} s goes to another worker`,
+    );
     let stopping: Promise<void> | undefined;
     const stop = (why: string) => {
       if (stopping) return stopping;

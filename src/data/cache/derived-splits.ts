@@ -29,7 +29,15 @@ const derivedSchema = z.record(
   z.object({
     train: z.array(z.number().int().min(0)),
     test: z.array(z.number().int().min(0)),
-    info: z.object({ source: z.string(), imbalance: z.number(), maxPerClass: z.number(), seed: z.number(), counts: z.array(z.number()) }).passthrough(),
+    info: z
+      .object({
+        source: z.string(),
+        imbalance: z.number(),
+        maxPerClass: z.number(),
+        seed: z.number(),
+        counts: z.array(z.number()),
+      })
+      .passthrough(),
   }),
 );
 export type DerivedSplits = z.infer<typeof derivedSchema>;
@@ -44,6 +52,17 @@ export function readDerivedSplits(dir: string): DerivedSplits {
 /** Adds (or replaces) a derived benchmark in the cache folder, atomically. */
 export function saveDerivedSplit(dir: string, split: DerivedSplitInput): void {
   const all = readDerivedSplits(dir);
-  all[split.name] = { train: [...split.train], test: [...split.test], info: { source: split.source, imbalance: split.imbalance, maxPerClass: split.maxPerClass, seed: split.seed, counts: [...split.counts], ...(split.unseen ? { unseen: [...split.unseen] } : {}) } };
+  all[split.name] = {
+    train: [...split.train],
+    test: [...split.test],
+    info: {
+      source: split.source,
+      imbalance: split.imbalance,
+      maxPerClass: split.maxPerClass,
+      seed: split.seed,
+      counts: [...split.counts],
+      ...(split.unseen ? { unseen: [...split.unseen] } : {}),
+    },
+  };
   writeFileAtomic(join(dir, DERIVED_SPLITS_FILE), `${JSON.stringify(all)}\n`);
 }

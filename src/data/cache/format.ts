@@ -69,9 +69,24 @@ export function manifestDigestOf(raw: Record<string, unknown>, hash: (text: stri
 
 /** The files a cache must hold besides its manifest (their sizes are recorded in `manifest.files`). */
 /** The files whose SHA-256 is recorded: all but clips.npy, which can be gigabytes and is read in pieces. */
-export const CACHE_DIGESTED_FILES = [CACHE_FILES.offsets, CACHE_FILES.shapes, CACHE_FILES.labels, CACHE_FILES.samples, CACHE_FILES.splits, CACHE_FILES.report] as const;
+export const CACHE_DIGESTED_FILES = [
+  CACHE_FILES.offsets,
+  CACHE_FILES.shapes,
+  CACHE_FILES.labels,
+  CACHE_FILES.samples,
+  CACHE_FILES.splits,
+  CACHE_FILES.report,
+] as const;
 
-export const CACHE_DATA_FILES = [CACHE_FILES.clips, CACHE_FILES.offsets, CACHE_FILES.shapes, CACHE_FILES.labels, CACHE_FILES.samples, CACHE_FILES.splits, CACHE_FILES.report] as const;
+export const CACHE_DATA_FILES = [
+  CACHE_FILES.clips,
+  CACHE_FILES.offsets,
+  CACHE_FILES.shapes,
+  CACHE_FILES.labels,
+  CACHE_FILES.samples,
+  CACHE_FILES.splits,
+  CACHE_FILES.report,
+] as const;
 
 export const sampleRecordSchema = z
   .object({

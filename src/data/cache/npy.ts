@@ -43,9 +43,15 @@ function typedBytes(data: Float32Array | Int32Array | BigInt64Array): Buffer {
 }
 
 /** Writes a whole array to an `.npy` file descriptor. */
-export function writeNpy(fd: number, dtype: NpyDtype, shape: readonly number[], data: Float32Array | Int32Array | BigInt64Array): void {
+export function writeNpy(
+  fd: number,
+  dtype: NpyDtype,
+  shape: readonly number[],
+  data: Float32Array | Int32Array | BigInt64Array,
+): void {
   const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) throw new Error(`npy shape (${shape.join(', ')}) holds ${count} values but ${data.length} were given`);
+  if (count !== data.length)
+    throw new Error(`npy shape (${shape.join(', ')}) holds ${count} values but ${data.length} were given`);
   writeSync(fd, npyHeader(dtype, shape));
   writeSync(fd, typedBytes(data));
 }
@@ -90,7 +96,8 @@ export interface NpyInfo {
 /** Reads and validates an `.npy` header from an open file. */
 export function readNpyInfo(fd: number, file: string): NpyInfo {
   const pre = Buffer.alloc(10);
-  if (readSync(fd, pre, 0, 10, 0) !== 10 || !pre.subarray(0, 6).equals(MAGIC)) throw new Error(`${file}: not a .npy file (bad magic bytes)`);
+  if (readSync(fd, pre, 0, 10, 0) !== 10 || !pre.subarray(0, 6).equals(MAGIC))
+    throw new Error(`${file}: not a .npy file (bad magic bytes)`);
   if (pre[6] !== 1) throw new Error(`${file}: npy format version ${pre[6]}.${pre[7]} is not supported (expected 1.0)`);
   const headerLen = pre.readUInt16LE(8);
   const header = Buffer.alloc(headerLen);
@@ -99,7 +106,8 @@ export function readNpyInfo(fd: number, file: string): NpyInfo {
   const descr = /'descr':\s*'([^']+)'/.exec(text)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(text)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(text)?.[1];
-  if (descr !== '<f4' && descr !== '<i4' && descr !== '<i8') throw new Error(`${file}: dtype ${descr} is not supported (expected <f4, <i4 or <i8)`);
+  if (descr !== '<f4' && descr !== '<i4' && descr !== '<i8')
+    throw new Error(`${file}: dtype ${descr} is not supported (expected <f4, <i4 or <i8)`);
   if (fortran !== 'False') throw new Error(`${file}: Fortran-ordered arrays are not supported`);
   if (shapeText === undefined) throw new Error(`${file}: npy header has no shape`);
   const shape = shapeText
@@ -111,7 +119,10 @@ export function readNpyInfo(fd: number, file: string): NpyInfo {
   const dataOffset = 10 + headerLen;
   const expectedBytes = shape.reduce((a, b) => a * b, 1) * BYTES[descr];
   const actual = fstatSync(fd).size - dataOffset;
-  if (actual !== expectedBytes) throw new Error(`${file}: holds ${actual} data bytes but its header promises ${expectedBytes} (truncated or corrupt)`);
+  if (actual !== expectedBytes)
+    throw new Error(
+      `${file}: holds ${actual} data bytes but its header promises ${expectedBytes} (truncated or corrupt)`,
+    );
   return { dtype: descr, shape, dataOffset };
 }
 
@@ -124,7 +135,12 @@ export function readNpy(path: string): { info: NpyInfo; data: Float32Array | Int
     const bytes = count * BYTES[info.dtype];
     const buf = new ArrayBuffer(bytes);
     readFully(fd, new Uint8Array(buf), info.dataOffset);
-    const data = info.dtype === '<f4' ? new Float32Array(buf) : info.dtype === '<i4' ? new Int32Array(buf) : new BigInt64Array(buf);
+    const data =
+      info.dtype === '<f4'
+        ? new Float32Array(buf)
+        : info.dtype === '<i4'
+          ? new Int32Array(buf)
+          : new BigInt64Array(buf);
     return { info, data };
   } finally {
     closeSync(fd);

@@ -28,7 +28,15 @@ export function summariseCache(dir: string) {
       return counts;
     };
     const splits = Object.fromEntries(
-      Object.entries(cache.splits()).map(([b, s]) => [b, { train: s.train.length, test: s.test.length, trainClassCounts: countsOf(s.train), testClassCounts: countsOf(s.test) }]),
+      Object.entries(cache.splits()).map(([b, s]) => [
+        b,
+        {
+          train: s.train.length,
+          test: s.test.length,
+          trainClassCounts: countsOf(s.train),
+          testClassCounts: countsOf(s.test),
+        },
+      ]),
     );
     const report = cache.report();
     return {
@@ -40,7 +48,12 @@ export function summariseCache(dir: string) {
       classes: m.classNames,
       samples: m.samples,
       allClassCounts: countsOf(Array.from({ length: cache.size }, (_, i) => i)),
-      frames: { min: frames[0] ?? 0, median: quantile(frames, 0.5), max: frames[frames.length - 1] ?? 0, mean: frames.reduce((a, b) => a + b, 0) / Math.max(1, frames.length) },
+      frames: {
+        min: frames[0] ?? 0,
+        median: quantile(frames, 0.5),
+        max: frames[frames.length - 1] ?? 0,
+        mean: frames.reduce((a, b) => a + b, 0) / Math.max(1, frames.length),
+      },
       persons,
       splits,
       preprocessing: m.preprocessing,
@@ -52,4 +65,3 @@ export function summariseCache(dir: string) {
     cache.close();
   }
 }
-

@@ -3,12 +3,35 @@
  * fully written folder (manifest last) is renamed to `<out>`. A killed run leaves at most a
  * `.partial-*` folder, which never looks like a cache and is removed by the next run.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { LayoutName } from '../../graph/layout.js';
 import type { SkeletonSample } from '../types.js';
-import { CACHE_DATA_FILES, CACHE_DIGESTED_FILES, CACHE_FILES, CACHE_FORMAT, manifestDigestOf, CACHE_VERSION, type CacheManifest, type CacheSplits, type PrepareReport, type SampleRecord, type SplitName } from './format.js';
+import {
+  CACHE_DATA_FILES,
+  CACHE_DIGESTED_FILES,
+  CACHE_FILES,
+  CACHE_FORMAT,
+  manifestDigestOf,
+  CACHE_VERSION,
+  type CacheManifest,
+  type CacheSplits,
+  type PrepareReport,
+  type SampleRecord,
+  type SplitName,
+} from './format.js';
 import { NpyStreamWriter, writeNpy } from './npy.js';
 import { checkReplaceable } from '../../util/replace.js';
 import { optionName } from '../../core/errors.js';
@@ -32,7 +55,10 @@ export function sha256(bytes: Uint8Array): string {
 /** Whether `dir` holds a skelact cache (its manifest.json says so). */
 export function isCacheFolder(dir: string): boolean {
   try {
-    return (JSON.parse(readFileSync(join(dir, CACHE_FILES.manifest), 'utf8')) as { format?: unknown }).format === CACHE_FORMAT;
+    return (
+      (JSON.parse(readFileSync(join(dir, CACHE_FILES.manifest), 'utf8')) as { format?: unknown }).format ===
+      CACHE_FORMAT
+    );
   } catch {
     return false;
   }
@@ -65,7 +91,9 @@ export function removeStaleCacheFolders(outDir: string): string[] {
     const pid = Number.parseInt(entry.slice(prefix.length), 10);
     if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
       if (pid === process.pid) continue;
-      throw new Error(`${join(parent, entry)} is being written by another skelact process (pid ${pid}); wait for it to finish, or stop it`);
+      throw new Error(
+        `${join(parent, entry)} is being written by another skelact process (pid ${pid}); wait for it to finish, or stop it`,
+      );
     }
     rmSync(join(parent, entry), { recursive: true, force: true });
     removed.push(entry);
@@ -104,12 +132,16 @@ export class CacheWriter {
   add(sample: SkeletonSample, splits: Readonly<Record<string, SplitName | undefined>>, source: string): number {
     if (this.closed) throw new Error('cache writer is closed');
     const { clip } = sample;
-    if (sample.layout !== this.header.layout) throw new Error(`${source}: sample layout ${sample.layout} differs from the cache layout ${this.header.layout}`);
+    if (sample.layout !== this.header.layout)
+      throw new Error(`${source}: sample layout ${sample.layout} differs from the cache layout ${this.header.layout}`);
     if (clip.channels !== this.header.channels.length) {
-      throw new Error(`${source}: sample has ${clip.channels} channels, the cache has ${this.header.channels.length} (${this.header.channels.join(',')})`);
+      throw new Error(
+        `${source}: sample has ${clip.channels} channels, the cache has ${this.header.channels.length} (${this.header.channels.join(',')})`,
+      );
     }
     if (this.joints === -1) this.joints = clip.joints;
-    else if (clip.joints !== this.joints) throw new Error(`${source}: sample has ${clip.joints} joints, the cache has ${this.joints}`);
+    else if (clip.joints !== this.joints)
+      throw new Error(`${source}: sample has ${clip.joints} joints, the cache has ${this.joints}`);
     const { classNames } = this.header;
     let label = sample.label;
     let meta: Record<string, string | number> = { ...sample.meta };
@@ -152,9 +184,11 @@ export class CacheWriter {
     const n = this.labels.length;
     let classNames: string[];
     if (this.header.classNames === 'discover') {
-      classNames = [...new Set(this.records.map((r) => r.meta.labelName).filter((x): x is string => typeof x === 'string' && x.length > 0))].sort((a, b) =>
-        a.localeCompare(b, 'en', { numeric: true }),
-      );
+      classNames = [
+        ...new Set(
+          this.records.map((r) => r.meta.labelName).filter((x): x is string => typeof x === 'string' && x.length > 0),
+        ),
+      ].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
       const index = new Map(classNames.map((c, i) => [c, i]));
       this.records.forEach((r, i) => {
         const name = r.meta.labelName;
@@ -163,7 +197,10 @@ export class CacheWriter {
         this.labels[i] = label;
       });
     } else classNames = [...this.header.classNames];
-    writeFileSync(join(this.partialDir, CACHE_FILES.samples), this.records.map((r) => JSON.stringify(r)).join('\n') + (n > 0 ? '\n' : ''));
+    writeFileSync(
+      join(this.partialDir, CACHE_FILES.samples),
+      this.records.map((r) => JSON.stringify(r)).join('\n') + (n > 0 ? '\n' : ''),
+    );
     const dir = this.partialDir;
     const write = (name: string, dtype: '<i4' | '<i8', shape: number[], data: Int32Array | BigInt64Array) => {
       const fd = openSync(join(dir, name), 'w');
@@ -173,7 +210,12 @@ export class CacheWriter {
         closeSync(fd);
       }
     };
-    write(CACHE_FILES.offsets, '<i8', [n + 1], BigInt64Array.from(this.offsets, (x) => BigInt(x)));
+    write(
+      CACHE_FILES.offsets,
+      '<i8',
+      [n + 1],
+      BigInt64Array.from(this.offsets, (x) => BigInt(x)),
+    );
     write(CACHE_FILES.shapes, '<i4', [n, 4], Int32Array.from(this.shapes));
     write(CACHE_FILES.labels, '<i4', [n], Int32Array.from(this.labels));
     // Keep exactly the benchmarks the dataset says these samples support (a subset of NTU120
@@ -182,7 +224,9 @@ export class CacheWriter {
     writeFileSync(join(dir, CACHE_FILES.splits), JSON.stringify(splits));
     writeFileSync(join(dir, CACHE_FILES.report), JSON.stringify(report, null, 1));
     const files = Object.fromEntries(CACHE_DATA_FILES.map((name) => [name, statSync(join(dir, name)).size]));
-    const digests = Object.fromEntries(CACHE_DIGESTED_FILES.map((name) => [name, sha256(readFileSync(join(dir, name)))]));
+    const digests = Object.fromEntries(
+      CACHE_DIGESTED_FILES.map((name) => [name, sha256(readFileSync(join(dir, name)))]),
+    );
     const manifest: CacheManifest = {
       format: CACHE_FORMAT,
       version: CACHE_VERSION,
@@ -206,7 +250,12 @@ export class CacheWriter {
     writeFileSync(join(dir, CACHE_FILES.manifest), `${JSON.stringify(manifest, null, 1)}\n`);
     // Swap into place: an existing cache is moved aside first and removed after the rename.
     // Only a cache (or an empty folder) is ever replaced; anything else stays where it is.
-    checkReplaceable(this.outDir, { kind: 'a skelact cache', isOwnKind: isCacheFolder, replace: true, howToAvoid: `choose another ${optionName('out')}` });
+    checkReplaceable(this.outDir, {
+      kind: 'a skelact cache',
+      isOwnKind: isCacheFolder,
+      replace: true,
+      howToAvoid: `choose another ${optionName('out')}`,
+    });
     if (existsSync(this.outDir)) {
       const old = `${this.outDir}.old-${process.pid}`;
       renameSync(this.outDir, old);

@@ -36,7 +36,8 @@ export function getDataset(name: string): AnySpec {
 export function optionsForFile(dataset: string, file: string): unknown {
   const spec = getDataset(dataset);
   if (dataset === 'generic') return spec.parseOptions({}, file);
-  if (dataset === 'utkinect') return spec.parseOptions(existsSync(join(dirname(file), 'actionLabel.txt')) ? {} : { labels: 'none' }, file);
+  if (dataset === 'utkinect')
+    return spec.parseOptions(existsSync(join(dirname(file), 'actionLabel.txt')) ? {} : { labels: 'none' }, file);
   return spec.parseOptions({}, dirname(file));
 }
 

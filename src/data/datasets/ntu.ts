@@ -46,7 +46,8 @@ export const ntuDataset: DatasetSpec<NtuDatasetOptions> = {
   },
 
   selectFiles(files: SourceFile[], benchmark: string | undefined) {
-    if (benchmark !== undefined && !isNtuBenchmark(benchmark)) throw new Error(`unknown NTU benchmark '${benchmark}': expected one of ${NTU_BENCHMARKS.join(', ')}`);
+    if (benchmark !== undefined && !isNtuBenchmark(benchmark))
+      throw new Error(`unknown NTU benchmark '${benchmark}': expected one of ${NTU_BENCHMARKS.join(', ')}`);
     const gone = ntuMissingSamples();
     const selected: SourceFile[] = [];
     const skipped: Array<{ file: string; reason: string }> = [];
@@ -72,10 +73,13 @@ export const ntuDataset: DatasetSpec<NtuDatasetOptions> = {
 
   classNames(files: SourceFile[], benchmark: string | undefined) {
     const all = classNames('ntu');
-    const only60 = benchmark?.startsWith('ntu60') || (files.length > 0 && files.every((f) => {
-      const n = parseNtuName(f.path);
-      return n !== undefined && isNtu60Sample(n);
-    }));
+    const only60 =
+      benchmark?.startsWith('ntu60') ||
+      (files.length > 0 &&
+        files.every((f) => {
+          const n = parseNtuName(f.path);
+          return n !== undefined && isNtu60Sample(n);
+        }));
     return only60 ? all.slice(0, 60) : all;
   },
 
@@ -97,7 +101,8 @@ export const ntuDataset: DatasetSpec<NtuDatasetOptions> = {
 
   preprocessing(options) {
     return {
-      denoise: 'SGN/CTR-GCN: drop bodies of ≤ 11 frames, spread rule 0.8 / 69.754 %, order by motion, ≤ 2 non-overlapping actors',
+      denoise:
+        'SGN/CTR-GCN: drop bodies of ≤ 11 frames, spread rule 0.8 / 69.754 %, order by motion, ≤ 2 non-overlapping actors',
       alignment: options.alignment,
       emptyFrames: 'dropped',
       missingSamples: 'official NTU RGB+D 60/120 lists skipped',

@@ -8,7 +8,12 @@ import type { LayoutName } from '../../graph/layout.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { classNames } from '../classes.js';
 import { parseGeneric } from '../formats/generic.js';
-import { kineticsClassNames, parseKineticsSkeleton, readKineticsLabels, type KineticsLabelTable } from '../formats/kinetics-skeleton.js';
+import {
+  kineticsClassNames,
+  parseKineticsSkeleton,
+  readKineticsLabels,
+  type KineticsLabelTable,
+} from '../formats/kinetics-skeleton.js';
 import { parseMlkitFitness } from '../formats/mlkit-fitness.js';
 import { parseNwUcla } from '../formats/nw-ucla.js';
 import { parseUtkinect, parseUtkinectRecording, readUtkinectLabels, type UtkinectLabels } from '../formats/utkinect.js';
@@ -67,9 +72,15 @@ export const utkinectDataset: DatasetSpec<UtkinectOptions> = {
     if (raw.labels === 'none') return {};
     const given = raw.labels === undefined ? 'original' : String(raw.labels);
     const path =
-      given === 'original' ? join(folder, 'actionLabel.txt') : given === 'modified' ? join(folder, 'actionLabel_modified.txt') : resolve(given);
+      given === 'original'
+        ? join(folder, 'actionLabel.txt')
+        : given === 'modified'
+          ? join(folder, 'actionLabel_modified.txt')
+          : resolve(given);
     if (!existsSync(path)) {
-      throw new Error(`UTKinect label file ${path} does not exist; pass ${optionName('labels')} <actionLabel.txt> (or 'original' / 'modified' when it sits in ${optionName('raw')})`);
+      throw new Error(
+        `UTKinect label file ${path} does not exist; pass ${optionName('labels')} <actionLabel.txt> (or 'original' / 'modified' when it sits in ${optionName('raw')})`,
+      );
     }
     return { labels: path };
   },
@@ -78,7 +89,8 @@ export const utkinectDataset: DatasetSpec<UtkinectOptions> = {
     const skipped: Array<{ file: string; reason: string }> = [];
     for (const f of files) {
       if (/^joints_s\d+_e\d+\.txt$/.test(basename(f.path))) selected.push(f);
-      else if (!/^actionLabel.*\.txt$/.test(basename(f.path))) skipped.push({ file: f.path, reason: 'not a UTKinect joints file (joints_sNN_eMM.txt)' });
+      else if (!/^actionLabel.*\.txt$/.test(basename(f.path)))
+        skipped.push({ file: f.path, reason: 'not a UTKinect joints file (joints_sNN_eMM.txt)' });
     }
     return { selected, skipped };
   },
@@ -98,9 +110,15 @@ export const utkinectDataset: DatasetSpec<UtkinectOptions> = {
   splits: (sample) => {
     const subject = Number(sample.meta.subject);
     const train = subject % 2 === 1;
-    return { 'utkinect-xsub': train ? 'train' : 'test', 'utkinect-xsub-val': !train ? undefined : subject <= 5 ? 'train' : 'test' };
+    return {
+      'utkinect-xsub': train ? 'train' : 'test',
+      'utkinect-xsub-val': !train ? undefined : subject <= 5 ? 'train' : 'test',
+    };
   },
-  preprocessing: (options) => ({ labels: options.labels ? basename(options.labels) : 'none (whole recordings, unlabelled)', coordinates: 'raw Kinect v1 camera coordinates (metres)' }),
+  preprocessing: (options) => ({
+    labels: options.labels ? basename(options.labels) : 'none (whole recordings, unlabelled)',
+    coordinates: 'raw Kinect v1 camera coordinates (metres)',
+  }),
 };
 
 // ---------------------------------------------------------------------------------------
@@ -119,7 +137,8 @@ export const kineticsDataset: DatasetSpec<KineticsOptions> = {
   benchmarks: ['kinetics'],
   parseOptions(raw, rawDir) {
     const persons = raw.persons === undefined ? 2 : Number(raw.persons);
-    if (!Number.isInteger(persons) || persons < 1 || persons > 5) throw new Error(`${optionName('persons')} must be an integer 1..5, got ${String(raw.persons)}`);
+    if (!Number.isInteger(persons) || persons < 1 || persons > 5)
+      throw new Error(`${optionName('persons')} must be an integer 1..5, got ${String(raw.persons)}`);
     let labels: string | undefined;
     if (raw.labels !== undefined) {
       labels = resolve(String(raw.labels));
@@ -134,7 +153,8 @@ export const kineticsDataset: DatasetSpec<KineticsOptions> = {
   selectFiles(files, _benchmark, options) {
     const skipped: Array<{ file: string; reason: string }> = [];
     const selected = files.filter((f) => {
-      const isLabelFile = (options.labels !== undefined && resolve(f.path) === options.labels) || /_label\.json$/.test(basename(f.path));
+      const isLabelFile =
+        (options.labels !== undefined && resolve(f.path) === options.labels) || /_label\.json$/.test(basename(f.path));
       if (isLabelFile) skipped.push({ file: f.path, reason: 'a label file, not a clip' });
       return !isLabelFile;
     });
@@ -230,7 +250,10 @@ function firstGenericSample(rawDir: string): SkeletonSample | undefined {
       firstError ??= e as Error;
     }
   }
-  if (firstError) throw new Error(`no generic record could be read from the ${files.length} file(s) under ${rawDir}; first error: ${firstError.message}`);
+  if (firstError)
+    throw new Error(
+      `no generic record could be read from the ${files.length} file(s) under ${rawDir}; first error: ${firstError.message}`,
+    );
   return undefined;
 }
 
@@ -252,10 +275,15 @@ export const genericDataset: DatasetSpec<GenericOptions> = {
       } catch (e) {
         throw new Error(`${optionName('classes')} ${path}: ${(e as Error).message}`);
       }
-      if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((c) => typeof c === 'string' && c.length > 0)) {
+      if (
+        !Array.isArray(parsed) ||
+        parsed.length === 0 ||
+        !parsed.every((c) => typeof c === 'string' && c.length > 0)
+      ) {
         throw new Error(`${optionName('classes')} ${path}: expected a JSON array of class names (non-empty strings)`);
       }
-      if (new Set(parsed).size !== parsed.length) throw new Error(`${optionName('classes')} ${path}: class names must be unique`);
+      if (new Set(parsed).size !== parsed.length)
+        throw new Error(`${optionName('classes')} ${path}: class names must be unique`);
       classes = parsed as string[];
     }
     // One cache holds one layout: take it from the first record of the first file.
@@ -286,17 +314,27 @@ export const genericDataset: DatasetSpec<GenericOptions> = {
         const name = s.meta.labelName;
         if (typeof name === 'string') {
           const found = index.get(name);
-          if (found === undefined) problem = new SkeletonFormatError({ file, field: `${s.name}: label`, expected: `one of the ${options.classes.length} ${optionName('classes')} names`, found: name });
+          if (found === undefined)
+            problem = new SkeletonFormatError({
+              file,
+              field: `${s.name}: label`,
+              expected: `one of the ${options.classes.length} ${optionName('classes')} names`,
+              found: name,
+            });
           else label = found;
         } else if (s.label >= options.classes.length) {
-          problem = new SkeletonFormatError({ file, field: `${s.name}: label`, expected: `a class index below ${options.classes.length}`, found: String(s.label) });
+          problem = new SkeletonFormatError({
+            file,
+            field: `${s.name}: label`,
+            expected: `a class index below ${options.classes.length}`,
+            found: String(s.label),
+          });
         }
       }
       if (problem) {
         firstProblem ??= problem;
         failed.push({ file, reason: problem.message });
-      }
-      else samples.push(label === s.label ? s : { ...s, label });
+      } else samples.push(label === s.label ? s : { ...s, label });
     }
     if (samples.length === 0 && failed.length === 1 && firstProblem) throw firstProblem; // a one-record file fails as a file
     return { samples, skipped: result.skipped, failed };
@@ -307,5 +345,7 @@ export const genericDataset: DatasetSpec<GenericOptions> = {
     const split = sample.meta.split;
     return { records: split === 'train' || split === 'test' ? split : undefined };
   },
-  preprocessing: (options) => ({ classes: options.classes ? 'from --classes' : 'label names found, sorted (numeric labels become "class N")' }),
+  preprocessing: (options) => ({
+    classes: options.classes ? 'from --classes' : 'label names found, sorted (numeric labels become "class N")',
+  }),
 };

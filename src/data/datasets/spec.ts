@@ -26,7 +26,11 @@ export interface DatasetSpec<Options> {
   /** Validates the dataset's own options (from CLI flags); must be structured-clonable. */
   parseOptions(raw: Readonly<Record<string, unknown>>, rawDir: string): Options;
   /** Picks the files to read for a benchmark and says why others are skipped. */
-  selectFiles(files: SourceFile[], benchmark: string | undefined, options: Options): { selected: SourceFile[]; skipped: Array<{ file: string; reason: string }> };
+  selectFiles(
+    files: SourceFile[],
+    benchmark: string | undefined,
+    options: Options,
+  ): { selected: SourceFile[]; skipped: Array<{ file: string; reason: string }> };
   /** Reads one raw file (in a worker thread). Throws SkeletonFormatError for bad input. */
   readFile(bytes: Uint8Array, file: string, options: Options): ReadResult;
   /** Class names in label order, or 'discover' to collect them from `meta.labelName`. */

@@ -153,7 +153,13 @@ export function parseWithSchema<Schema extends z.ZodType>(
   const found = issue.code === 'unrecognized_keys' ? undefined : describeValue(valueAt(value, issue.path));
   const path = formatFieldPath(issue.path, where.basePath);
   const field = `${where.recordLabel ?? ''}${path || (where.recordLabel ? 'the record' : '')}`;
-  throw new SkeletonFormatError({ file: where.fileName, line: where.line, field: field || undefined, expected: issue.message, found });
+  throw new SkeletonFormatError({
+    file: where.fileName,
+    line: where.line,
+    field: field || undefined,
+    expected: issue.message,
+    found,
+  });
 }
 
 /**
@@ -170,9 +176,19 @@ export const finiteNumber = z
  * The hot path of the JSON readers (pose and score arrays): a direct loop is several times
  * faster than a zod schema on large files, with the same messages.
  */
-export function checkNumberArray(value: unknown, length: number, where: { fileName: string; line?: number; field: string; expected: string }): readonly number[] {
+export function checkNumberArray(
+  value: unknown,
+  length: number,
+  where: { fileName: string; line?: number; field: string; expected: string },
+): readonly number[] {
   const fail = (field: string, expected: string, found: unknown): never => {
-    throw new SkeletonFormatError({ file: where.fileName, line: where.line, field, expected, found: describeValue(found) });
+    throw new SkeletonFormatError({
+      file: where.fileName,
+      line: where.line,
+      field,
+      expected,
+      found: describeValue(found),
+    });
   };
   if (!Array.isArray(value)) return fail(where.field, where.expected, value);
   const values = value as unknown[];
@@ -180,7 +196,8 @@ export function checkNumberArray(value: unknown, length: number, where: { fileNa
   for (let i = 0; i < length; i++) {
     const x = values[i];
     if (typeof x !== 'number' || !Number.isFinite(x)) fail(`${where.field}[${i}]`, 'a finite number', x);
-    else if (Math.abs(x) > FLOAT32_MAX) fail(`${where.field}[${i}]`, 'a finite number within float32 range (±3.4e38)', x);
+    else if (Math.abs(x) > FLOAT32_MAX)
+      fail(`${where.field}[${i}]`, 'a finite number within float32 range (±3.4e38)', x);
   }
   return values as number[];
 }

@@ -16,8 +16,23 @@
 import * as z from 'zod';
 import { LAYOUT_NAMES, getLayout, type LayoutName } from '../../graph/layout.js';
 import { makeClip } from '../../graph/clip.js';
-import { SkeletonFormatError, XYZ, type ChannelNames, type FailedFile, type ReadResult, type SkeletonSample } from '../types.js';
-import { FLOAT32_MAX, describeValue, finiteNumber, parseJsonText, parseWithSchema, readTextFile, splitLines } from './common.js';
+import {
+  SkeletonFormatError,
+  XYZ,
+  type ChannelNames,
+  type FailedFile,
+  type ReadResult,
+  type SkeletonSample,
+} from '../types.js';
+import {
+  FLOAT32_MAX,
+  describeValue,
+  finiteNumber,
+  parseJsonText,
+  parseWithSchema,
+  readTextFile,
+  splitLines,
+} from './common.js';
 
 /** One record of the generic format, as written in the file. */
 export interface GenericRecord {
@@ -41,18 +56,27 @@ const recordSchema = z.strictObject({
   name: z.string({ error: 'a sample name (string)' }).min(1, { error: 'a non-empty sample name' }),
   layout: z.enum(LAYOUT_NAMES, { error: `a layout name (${LAYOUT_NAMES.join(', ')})` }),
   label: z
-    .union([z.string().min(1, { error: 'a non-empty class name' }), z.int().min(0, { error: 'a class index ≥ 0' })], { error: 'a class name (non-empty string) or a 0-based class index (integer ≥ 0)' })
+    .union([z.string().min(1, { error: 'a non-empty class name' }), z.int().min(0, { error: 'a class index ≥ 0' })], {
+      error: 'a class name (non-empty string) or a 0-based class index (integer ≥ 0)',
+    })
     .optional(),
-  split: z.string({ error: 'a split name such as "train" or "test"' }).min(1, { error: 'a non-empty split name' }).optional(),
+  split: z
+    .string({ error: 'a split name such as "train" or "test"' })
+    .min(1, { error: 'a non-empty split name' })
+    .optional(),
   fps: z.number({ error: 'a frame rate in frames per second' }).positive({ error: 'a frame rate > 0' }).optional(),
   channels: z
-    .array(z.string({ error: 'a channel name (string)' }).min(1, { error: 'a non-empty channel name' }), { error: 'an array of channel names' })
+    .array(z.string({ error: 'a channel name (string)' }).min(1, { error: 'a non-empty channel name' }), {
+      error: 'an array of channel names',
+    })
     .min(1, { error: 'at least one channel name' })
     .optional(),
   // Checked on their own below, once the layout and channels say what shape they must have.
   joints: z.array(z.unknown(), { error: 'an array [persons][frames][joints][channels]' }),
   meta: z
-    .record(z.string(), z.union([z.string(), finiteNumber], { error: 'a string or a finite number' }), { error: 'an object of strings and numbers' })
+    .record(z.string(), z.union([z.string(), finiteNumber], { error: 'a string or a finite number' }), {
+      error: 'an object of strings and numbers',
+    })
     .optional(),
 });
 
@@ -69,12 +93,25 @@ interface TensorWhere {
  * this is the bulk of a file (millions of numbers for a large dataset) and a direct walk is
  * several times faster, with the same "expected …, found …" messages.
  */
-function readJointTensor(joints: readonly unknown[], layout: LayoutName, jointCount: number, channels: ChannelNames, where: TensorWhere) {
+function readJointTensor(
+  joints: readonly unknown[],
+  layout: LayoutName,
+  jointCount: number,
+  channels: ChannelNames,
+  where: TensorWhere,
+) {
   const fail = (path: string, expected: string, found: string): never => {
-    throw new SkeletonFormatError({ file: where.fileName, line: where.line, field: `${where.recordLabel ?? ''}joints${path}`, expected, found });
+    throw new SkeletonFormatError({
+      file: where.fileName,
+      line: where.line,
+      field: `${where.recordLabel ?? ''}joints${path}`,
+      expected,
+      found,
+    });
   };
   // Array.isArray narrows to any[]; this keeps the elements unknown so every level is checked.
-  const asArray = (value: unknown): readonly unknown[] | undefined => (Array.isArray(value) ? (value as unknown[]) : undefined);
+  const asArray = (value: unknown): readonly unknown[] | undefined =>
+    Array.isArray(value) ? (value as unknown[]) : undefined;
   const V = jointCount;
   const C = channels.length;
   const persons = joints.length;
@@ -88,14 +125,16 @@ function readJointTensor(joints: readonly unknown[], layout: LayoutName, jointCo
   for (let m = 0; m < persons; m++) {
     const person = asArray(joints[m]) ?? fail(`[${m}]`, 'an array of frames', describeValue(joints[m]));
     if (person.length === 0) fail(`[${m}]`, 'at least one frame', describeValue(person));
-    if (person.length !== frames) fail(`[${m}]`, `${frames} frames (every person has as many frames as joints[0])`, String(person.length));
+    if (person.length !== frames)
+      fail(`[${m}]`, `${frames} frames (every person has as many frames as joints[0])`, String(person.length));
     for (let t = 0; t < frames; t++) {
       if (person[t] === null) {
         missingFrames++;
         offset += V * C;
         continue;
       }
-      const frame = asArray(person[t]) ?? fail(`[${m}][${t}]`, `an array of ${V} joints or null`, describeValue(person[t]));
+      const frame =
+        asArray(person[t]) ?? fail(`[${m}][${t}]`, `an array of ${V} joints or null`, describeValue(person[t]));
       if (frame.length !== V) fail(`[${m}][${t}]`, `${V} joints (layout ${layout})`, describeValue(frame));
       for (let v = 0; v < V; v++) {
         if (frame[v] === null) {
@@ -103,12 +142,21 @@ function readJointTensor(joints: readonly unknown[], layout: LayoutName, jointCo
           offset += C;
           continue;
         }
-        const joint = asArray(frame[v]) ?? fail(`[${m}][${t}][${v}]`, `an array of ${C} numbers (${channels.join(', ')}) or null`, describeValue(frame[v]));
-        if (joint.length !== C) fail(`[${m}][${t}][${v}]`, `${C} values (${channels.join(', ')})`, describeValue(joint));
+        const joint =
+          asArray(frame[v]) ??
+          fail(
+            `[${m}][${t}][${v}]`,
+            `an array of ${C} numbers (${channels.join(', ')}) or null`,
+            describeValue(frame[v]),
+          );
+        if (joint.length !== C)
+          fail(`[${m}][${t}][${v}]`, `${C} values (${channels.join(', ')})`, describeValue(joint));
         for (let c = 0; c < C; c++) {
           const value = joint[c];
-          if (typeof value !== 'number' || !Number.isFinite(value)) fail(`[${m}][${t}][${v}][${c}]`, 'a finite number', describeValue(value));
-          else if (Math.abs(value) > FLOAT32_MAX) fail(`[${m}][${t}][${v}][${c}]`, 'a finite number within float32 range (±3.4e38)', describeValue(value));
+          if (typeof value !== 'number' || !Number.isFinite(value))
+            fail(`[${m}][${t}][${v}][${c}]`, 'a finite number', describeValue(value));
+          else if (Math.abs(value) > FLOAT32_MAX)
+            fail(`[${m}][${t}][${v}][${c}]`, 'a finite number within float32 range (±3.4e38)', describeValue(value));
           else data[offset++] = value;
         }
       }
@@ -129,21 +177,41 @@ interface RecordLocation {
 function recordToSample(value: unknown, where: RecordLocation): SkeletonSample {
   const recordLabel = where.index !== undefined ? `record ${where.index}: ` : undefined;
   const fail = (field: string, expected: string, found?: string): never => {
-    throw new SkeletonFormatError({ file: where.fileName, line: where.line, field: `${recordLabel ?? ''}${field}`, expected, found });
+    throw new SkeletonFormatError({
+      file: where.fileName,
+      line: where.line,
+      field: `${recordLabel ?? ''}${field}`,
+      expected,
+      found,
+    });
   };
   const record = parseWithSchema(recordSchema, value, { fileName: where.fileName, line: where.line, recordLabel });
   const layout = getLayout(record.layout);
   const channels: ChannelNames = record.channels ?? XYZ;
   if (new Set(channels).size !== channels.length) fail('channels', 'distinct channel names', channels.join(','));
   // meta.labelName, meta.split and meta.fps are filled from the top-level fields; the same fact twice is an error.
-  const topLevel = { labelName: typeof record.label === 'string' ? record.label : undefined, split: record.split, fps: record.fps };
+  const topLevel = {
+    labelName: typeof record.label === 'string' ? record.label : undefined,
+    split: record.split,
+    fps: record.fps,
+  };
   for (const [key, value] of Object.entries(topLevel)) {
     if (value !== undefined && record.meta && Object.hasOwn(record.meta, key)) {
-      fail(`meta.${key}`, `no "${key}" in meta when the record has a top-level ${key === 'labelName' ? 'string label' : key}`, String(record.meta[key]));
+      fail(
+        `meta.${key}`,
+        `no "${key}" in meta when the record has a top-level ${key === 'labelName' ? 'string label' : key}`,
+        String(record.meta[key]),
+      );
     }
   }
 
-  const { clip, missingFrames, missingJoints } = readJointTensor(record.joints, record.layout, layout.numJoints, channels, { ...where, recordLabel });
+  const { clip, missingFrames, missingJoints } = readJointTensor(
+    record.joints,
+    record.layout,
+    layout.numJoints,
+    channels,
+    { ...where, recordLabel },
+  );
 
   const meta: Record<string, string | number> = { ...record.meta };
   let label = -1;
@@ -152,7 +220,8 @@ function recordToSample(value: unknown, where: RecordLocation): SkeletonSample {
   if (record.split !== undefined) meta.split = record.split;
   if (record.fps !== undefined) meta.fps = record.fps;
   const notes: string[] = [];
-  if (missingFrames > 0) notes.push(`${missingFrames} missing (null) person-frame${missingFrames === 1 ? '' : 's'} set to 0`);
+  if (missingFrames > 0)
+    notes.push(`${missingFrames} missing (null) person-frame${missingFrames === 1 ? '' : 's'} set to 0`);
   if (missingJoints > 0) notes.push(`${missingJoints} missing (null) joint${missingJoints === 1 ? '' : 's'} set to 0`);
   return { name: record.name, label, layout: record.layout, channels, clip, meta, notes };
 }
@@ -176,7 +245,13 @@ function readRecords(entries: ReadonlyArray<{ where: RecordLocation; value: () =
       const sample = recordToSample(value(), where);
       const first = firstByName.get(sample.name);
       if (first) {
-        throw new SkeletonFormatError({ file: where.fileName, line: where.line, field: `${where.index !== undefined ? `record ${where.index}: ` : ''}name`, expected: `a name unique in the file (already used at ${placeOf(first)})`, found: sample.name });
+        throw new SkeletonFormatError({
+          file: where.fileName,
+          line: where.line,
+          field: `${where.index !== undefined ? `record ${where.index}: ` : ''}name`,
+          expected: `a name unique in the file (already used at ${placeOf(first)})`,
+          found: sample.name,
+        });
       }
       firstByName.set(sample.name, where);
       samples.push(sample);
@@ -195,11 +270,16 @@ function readRecords(entries: ReadonlyArray<{ where: RecordLocation; value: () =
 export function parseGenericJson(text: string, fileName: string): ReadResult {
   const parsed = parseJsonText(text, fileName);
   if (Array.isArray(parsed)) {
-    if (parsed.length === 0) throw new SkeletonFormatError({ file: fileName, expected: 'at least one record', found: 'an empty array' });
+    if (parsed.length === 0)
+      throw new SkeletonFormatError({ file: fileName, expected: 'at least one record', found: 'an empty array' });
     return readRecords(parsed.map((value, index) => ({ where: { fileName, index }, value: () => value })));
   }
   if (parsed !== null && typeof parsed === 'object') return readRecords([{ where: { fileName }, value: () => parsed }]);
-  throw new SkeletonFormatError({ file: fileName, expected: 'a record object or an array of records', found: JSON.stringify(parsed) });
+  throw new SkeletonFormatError({
+    file: fileName,
+    expected: 'a record object or an array of records',
+    found: JSON.stringify(parsed),
+  });
 }
 
 /** Parses a `.jsonl` generic file: one record per non-blank line (a bad line is skipped, see readRecords). */
@@ -210,7 +290,12 @@ export function parseGenericJsonl(text: string, fileName: string): ReadResult {
     const where = { fileName, line: i + 1 };
     entries.push({ where, value: () => parseJsonText(lineText, fileName, where.line) });
   });
-  if (entries.length === 0) throw new SkeletonFormatError({ file: fileName, expected: 'at least one record (one JSON object per line)', found: 'no records' });
+  if (entries.length === 0)
+    throw new SkeletonFormatError({
+      file: fileName,
+      expected: 'at least one record (one JSON object per line)',
+      found: 'no records',
+    });
   return readRecords(entries);
 }
 

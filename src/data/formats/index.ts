@@ -24,4 +24,11 @@ export {
   type KineticsLabelEntry,
 } from './kinetics-skeleton.js';
 export { readMlkitFitness, parseMlkitFitness } from './mlkit-fitness.js';
-export { readGeneric, parseGeneric, parseGenericJson, parseGenericJsonl, toGenericRecord, type GenericRecord } from './generic.js';
+export {
+  readGeneric,
+  parseGeneric,
+  parseGenericJson,
+  parseGenericJsonl,
+  toGenericRecord,
+  type GenericRecord,
+} from './generic.js';

@@ -60,7 +60,10 @@ function kineticsSchema(maxFrames: number) {
       }),
     ),
     label: z.string({ error: 'a class name (string)' }).optional(),
-    label_index: z.int({ error: 'an integer label_index' }).min(-1, { error: 'a label_index ≥ 0 (or -1 for unlabelled)' }).optional(),
+    label_index: z
+      .int({ error: 'an integer label_index' })
+      .min(-1, { error: 'a label_index ≥ 0 (or -1 for unlabelled)' })
+      .optional(),
   });
 }
 
@@ -71,21 +74,39 @@ interface Skeleton {
 
 function checkSkeleton(value: unknown, jointCount: number, fileName: string, field: string): Skeleton {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new SkeletonFormatError({ file: fileName, field, expected: 'an object {pose, score}', found: describeValue(value) });
+    throw new SkeletonFormatError({
+      file: fileName,
+      field,
+      expected: 'an object {pose, score}',
+      found: describeValue(value),
+    });
   }
   const { pose, score } = value as Record<string, unknown>;
   const last = jointCount - 1;
   return {
-    pose: checkNumberArray(pose, 2 * jointCount, { fileName, field: `${field}.pose`, expected: `${2 * jointCount} numbers x0,y0,…,x${last},y${last}` }),
-    score: checkNumberArray(score, jointCount, { fileName, field: `${field}.score`, expected: `${jointCount} scores (one per joint of layout ${LAYOUT})` }),
+    pose: checkNumberArray(pose, 2 * jointCount, {
+      fileName,
+      field: `${field}.pose`,
+      expected: `${2 * jointCount} numbers x0,y0,…,x${last},y${last}`,
+    }),
+    score: checkNumberArray(score, jointCount, {
+      fileName,
+      field: `${field}.score`,
+      expected: `${jointCount} scores (one per joint of layout ${LAYOUT})`,
+    }),
   };
 }
 
 /** Parses the text of one Kinetics-skeleton JSON; the sample is named after the file (the video id). */
-export function parseKineticsSkeleton(text: string, fileName: string, options: KineticsSkeletonOptions = {}): ReadResult {
+export function parseKineticsSkeleton(
+  text: string,
+  fileName: string,
+  options: KineticsSkeletonOptions = {},
+): ReadResult {
   const { personsIn, personsOut, personRanking, maxFrames } = { ...DEFAULT_OPTIONS, ...options };
   for (const [key, value] of Object.entries({ personsIn, personsOut, maxFrames })) {
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`KineticsSkeletonOptions.${key} must be a positive integer, got ${value}`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`KineticsSkeletonOptions.${key} must be a positive integer, got ${value}`);
   }
   const layout = getLayout(LAYOUT);
   const V = layout.numJoints;
@@ -96,23 +117,43 @@ export function parseKineticsSkeleton(text: string, fileName: string, options: K
 
   const entry = options.labels?.get(name);
   if (options.labels) {
-    if (!entry) throw new SkeletonFormatError({ file: fileName, expected: `an entry "${name}" in the label file`, found: 'none' });
+    if (!entry)
+      throw new SkeletonFormatError({
+        file: fileName,
+        expected: `an entry "${name}" in the label file`,
+        found: 'none',
+      });
     if (entry.labelIndex !== labelIndex) {
-      throw new SkeletonFormatError({ file: fileName, field: 'label_index', expected: `${entry.labelIndex} (the label file's label_index)`, found: String(labelIndex) });
+      throw new SkeletonFormatError({
+        file: fileName,
+        field: 'label_index',
+        expected: `${entry.labelIndex} (the label file's label_index)`,
+        found: String(labelIndex),
+      });
     }
   }
-  const skipped = (reason: string): ReadResult => ({ samples: [], skipped: [{ file: fileName, reason: `${name}: ${reason}` } satisfies FailedFile] });
+  const skipped = (reason: string): ReadResult => ({
+    samples: [],
+    skipped: [{ file: fileName, reason: `${name}: ${reason}` } satisfies FailedFile],
+  });
   if (entry && !entry.hasSkeleton) return skipped('has_skeleton is false in the label file; no sample');
 
   let T = 0;
   const seenFrames = new Set<number>();
   const frames = record.data.map((frame, i) => {
     if (seenFrames.has(frame.frame_index)) {
-      throw new SkeletonFormatError({ file: fileName, field: `data[${i}].frame_index`, expected: 'each frame_index once', found: String(frame.frame_index) });
+      throw new SkeletonFormatError({
+        file: fileName,
+        field: `data[${i}].frame_index`,
+        expected: 'each frame_index once',
+        found: String(frame.frame_index),
+      });
     }
     seenFrames.add(frame.frame_index);
     T = Math.max(T, frame.frame_index);
-    const skeletons = frame.skeleton.map((person, m) => checkSkeleton(person, V, fileName, `data[${i}].skeleton[${m}]`));
+    const skeletons = frame.skeleton.map((person, m) =>
+      checkSkeleton(person, V, fileName, `data[${i}].skeleton[${m}]`),
+    );
     return { frameIndex: frame.frame_index, skeletons };
   });
   if (!frames.some((frame) => frame.skeletons.length > 0)) return skipped('no frame has a skeleton; no sample');
@@ -148,7 +189,8 @@ export function parseKineticsSkeleton(text: string, fileName: string, options: K
   const rank = (scores: number[]): number[] => scores.map((_, m) => m).sort((a, b) => scores[b] - scores[a] || a - b);
   if (personRanking === 'whole-clip') {
     const order = rank(Array.from({ length: personsIn }, (_, m) => slotScore(m, 0, T)));
-    for (let p = 0; p < kept; p++) data.set(slots.subarray(order[p] * slotSize, (order[p] + 1) * slotSize), p * slotSize);
+    for (let p = 0; p < kept; p++)
+      data.set(slots.subarray(order[p] * slotSize, (order[p] + 1) * slotSize), p * slotSize);
   } else {
     for (let t = 0; t < T; t++) {
       const order = rank(Array.from({ length: personsIn }, (_, m) => slotScore(m, t, t + 1)));
@@ -160,7 +202,10 @@ export function parseKineticsSkeleton(text: string, fileName: string, options: K
   }
 
   const notes: string[] = [];
-  if (overflowFrames > 0) notes.push(`${overflowFrames} frame(s) listed more than ${personsIn} skeletons; only the first ${personsIn} were considered (ST-GCN num_person_in)`);
+  if (overflowFrames > 0)
+    notes.push(
+      `${overflowFrames} frame(s) listed more than ${personsIn} skeletons; only the first ${personsIn} were considered (ST-GCN num_person_in)`,
+    );
   const meta: Record<string, string> = {};
   if (record.label !== undefined) meta.labelName = record.label;
   const sample: SkeletonSample = {
@@ -199,7 +244,10 @@ const labelFileSchema = z.record(
     has_skeleton: z.boolean({ error: 'true or false' }),
     label: z.string({ error: 'a class name (string)' }),
     // The bound keeps kineticsClassNames from allocating absurd lists for a corrupted index.
-    label_index: z.int({ error: 'an integer label_index' }).min(0, { error: 'a label_index ≥ 0' }).max(MAX_LABEL_INDEX, { error: `a label_index ≤ ${MAX_LABEL_INDEX}` }),
+    label_index: z
+      .int({ error: 'an integer label_index' })
+      .min(0, { error: 'a label_index ≥ 0' })
+      .max(MAX_LABEL_INDEX, { error: `a label_index ≤ ${MAX_LABEL_INDEX}` }),
   }),
 );
 
@@ -207,7 +255,8 @@ const labelFileSchema = z.record(
 export function parseKineticsLabels(text: string, fileName: string): KineticsLabelTable {
   const table = parseWithSchema(labelFileSchema, parseJsonText(text, fileName), { fileName });
   const out = new Map<string, KineticsLabelEntry>();
-  for (const [id, entry] of Object.entries(table)) out.set(id, { hasSkeleton: entry.has_skeleton, label: entry.label, labelIndex: entry.label_index });
+  for (const [id, entry] of Object.entries(table))
+    out.set(id, { hasSkeleton: entry.has_skeleton, label: entry.label, labelIndex: entry.label_index });
   return out;
 }
 
@@ -227,7 +276,12 @@ export function kineticsClassNames(labels: KineticsLabelTable, fileName = 'label
   for (const [id, entry] of labels) {
     const known = names[entry.labelIndex];
     if (known !== undefined && known !== entry.label) {
-      throw new SkeletonFormatError({ file: fileName, field: `${id}.label`, expected: `"${known}" (the name of label_index ${entry.labelIndex} in other entries)`, found: entry.label });
+      throw new SkeletonFormatError({
+        file: fileName,
+        field: `${id}.label`,
+        expected: `"${known}" (the name of label_index ${entry.labelIndex} in other entries)`,
+        found: entry.label,
+      });
     }
     names[entry.labelIndex] = entry.label;
   }

@@ -26,7 +26,12 @@ export interface MlkitFitnessOptions {
 export function parseMlkitFitness(text: string, fileName: string, options: MlkitFitnessOptions = {}): ReadResult {
   const layout = getLayout(LAYOUT);
   const any = options.classes === 'any';
-  const classIds: string[] = any ? [] : [...((options.classes as readonly string[] | undefined) ?? loadClassTable('mlkit-fitness').classes.map((c) => c.id))];
+  const classIds: string[] = any
+    ? []
+    : [
+        ...((options.classes as readonly string[] | undefined) ??
+          loadClassTable('mlkit-fitness').classes.map((c) => c.id)),
+      ];
   const fieldCount = 2 + layout.numJoints * XYZ.length;
   const samples: SkeletonSample[] = [];
   const skipped: FailedFile[] = [];
@@ -44,7 +49,12 @@ export function parseMlkitFitness(text: string, fileName: string, options: Mlkit
       skipped.push({ file: fileName, reason: err.message });
     }
   }
-  if (rows === 0) throw new SkeletonFormatError({ file: fileName, expected: `at least one row name,class,x1,y1,z1,…`, found: 'an empty file' });
+  if (rows === 0)
+    throw new SkeletonFormatError({
+      file: fileName,
+      expected: `at least one row name,class,x1,y1,z1,…`,
+      found: 'an empty file',
+    });
   return { samples, skipped };
 }
 
@@ -75,10 +85,24 @@ function parseRow(line: string, lineNo: number, ctx: RowContext): SkeletonSample
   }
   const imageName = fields[0].trim();
   const classId = fields[1].trim();
-  if (imageName === '') throw new SkeletonFormatError({ file: fileName, line: lineNo, field: 'name', expected: 'a non-empty sample name', found: fields[0] });
+  if (imageName === '')
+    throw new SkeletonFormatError({
+      file: fileName,
+      line: lineNo,
+      field: 'name',
+      expected: 'a non-empty sample name',
+      found: fields[0],
+    });
   if (ctx.any && classId !== '' && !classIds.includes(classId)) classIds.push(classId);
   const label = classIds.indexOf(classId);
-  if (label < 0) throw new SkeletonFormatError({ file: fileName, line: lineNo, field: 'class', expected: `one of ${classIds.join(', ')}`, found: classId });
+  if (label < 0)
+    throw new SkeletonFormatError({
+      file: fileName,
+      line: lineNo,
+      field: 'class',
+      expected: `one of ${classIds.join(', ')}`,
+      found: classId,
+    });
   const values = new Float32Array(fieldCount - 2);
   for (let k = 0; k < values.length; k++) {
     const field = fields[k + 2].trim();
@@ -128,7 +152,13 @@ function splitCsvLine(line: string, fileName: string, lineNo: number): string[] 
       field = '';
     } else field += ch;
   }
-  if (quoted) throw new SkeletonFormatError({ file: fileName, line: lineNo, expected: 'a closing double quote', found: 'the end of the line' });
+  if (quoted)
+    throw new SkeletonFormatError({
+      file: fileName,
+      line: lineNo,
+      expected: 'a closing double quote',
+      found: 'the end of the line',
+    });
   fields.push(field);
   return fields;
 }

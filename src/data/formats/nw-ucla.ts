@@ -19,16 +19,22 @@ function nwUclaSchema(jointCount: number, classCount: number) {
     skeletons: z
       .array(
         z
-          .array(z.array(finiteNumber, { error: 'an array [x, y, z]' }).length(3, { error: '3 coordinates [x, y, z]' }), {
-            error: `an array of ${jointCount} joints`,
-          })
+          .array(
+            z.array(finiteNumber, { error: 'an array [x, y, z]' }).length(3, { error: '3 coordinates [x, y, z]' }),
+            {
+              error: `an array of ${jointCount} joints`,
+            },
+          )
           .length(jointCount, { error: `${jointCount} joints (layout ${LAYOUT})` }),
         { error: 'an array of frames' },
       )
       .min(1, { error: 'at least one frame' }),
-    label: z.int({ error: `an integer label 1..${classCount}` }).min(1, { error: `a label in 1..${classCount}` }).max(classCount, {
-      error: `a label in 1..${classCount}`,
-    }),
+    label: z
+      .int({ error: `an integer label 1..${classCount}` })
+      .min(1, { error: `a label in 1..${classCount}` })
+      .max(classCount, {
+        error: `a label in 1..${classCount}`,
+      }),
   });
 }
 
@@ -36,11 +42,18 @@ function nwUclaSchema(jointCount: number, classCount: number) {
 export function parseNwUcla(text: string, fileName: string): ReadResult {
   const layout = getLayout(LAYOUT);
   const classIds = loadClassTable('nw-ucla').classes.map((c) => c.id);
-  const record = parseWithSchema(nwUclaSchema(layout.numJoints, classIds.length), parseJsonText(text, fileName), { fileName });
+  const record = parseWithSchema(nwUclaSchema(layout.numJoints, classIds.length), parseJsonText(text, fileName), {
+    fileName,
+  });
 
   const nameMatch = NAME_PATTERN.exec(record.file_name);
   if (!nameMatch) {
-    throw new SkeletonFormatError({ file: fileName, field: 'file_name', expected: 'a name aAA_sSS_eEE_vVV (action, subject, episode, view)', found: record.file_name });
+    throw new SkeletonFormatError({
+      file: fileName,
+      field: 'file_name',
+      expected: 'a name aAA_sSS_eEE_vVV (action, subject, episode, view)',
+      found: record.file_name,
+    });
   }
   const action = `a${nameMatch[1].padStart(2, '0')}`;
   // The label and the action in the name are two copies of the same fact; a disagreement means a corrupted file.
@@ -50,7 +63,10 @@ export function parseNwUcla(text: string, fileName: string): ReadResult {
     throw new SkeletonFormatError({
       file: fileName,
       field: 'label',
-      expected: expectedLabel > 0 ? `${expectedLabel} (the label of action ${action} in file_name)` : `file_name to name one of the actions ${classIds.join(', ')}`,
+      expected:
+        expectedLabel > 0
+          ? `${expectedLabel} (the label of action ${action} in file_name)`
+          : `file_name to name one of the actions ${classIds.join(', ')}`,
       found: `${record.label} (action ${labelAction})`,
     });
   }

@@ -52,22 +52,49 @@ export function parseUtkinectLabels(text: string, fileName: string): UtkinectLab
     const line = lines[i].trim();
     if (line === '') continue;
     if (TAKE_PATTERN.test(line)) {
-      if (takes.has(line)) throw new SkeletonFormatError({ file: fileName, line: lineNo, expected: 'each take sNN_eMM to be listed once', found: line });
+      if (takes.has(line))
+        throw new SkeletonFormatError({
+          file: fileName,
+          line: lineNo,
+          expected: 'each take sNN_eMM to be listed once',
+          found: line,
+        });
       current = [];
       takes.set(line, current);
       continue;
     }
     const match = LABEL_LINE_PATTERN.exec(line);
     if (!match) {
-      throw new SkeletonFormatError({ file: fileName, line: lineNo, expected: 'a take "sNN_eMM" or a line "action: startFrame endFrame"', found: line });
+      throw new SkeletonFormatError({
+        file: fileName,
+        line: lineNo,
+        expected: 'a take "sNN_eMM" or a line "action: startFrame endFrame"',
+        found: line,
+      });
     }
-    if (!current) throw new SkeletonFormatError({ file: fileName, line: lineNo, expected: 'a take line "sNN_eMM" before the first action line', found: line });
+    if (!current)
+      throw new SkeletonFormatError({
+        file: fileName,
+        line: lineNo,
+        expected: 'a take line "sNN_eMM" before the first action line',
+        found: line,
+      });
     const [, action, startToken, endToken] = match;
     if (!actionIds.includes(action)) {
-      throw new SkeletonFormatError({ file: fileName, line: lineNo, expected: `an action id (${actionIds.join(', ')})`, found: action });
+      throw new SkeletonFormatError({
+        file: fileName,
+        line: lineNo,
+        expected: `an action id (${actionIds.join(', ')})`,
+        found: action,
+      });
     }
     if (current.some((s) => s.action === action)) {
-      throw new SkeletonFormatError({ file: fileName, line: lineNo, expected: `each action once per take`, found: `a second "${action}"` });
+      throw new SkeletonFormatError({
+        file: fileName,
+        line: lineNo,
+        expected: `each action once per take`,
+        found: `a second "${action}"`,
+      });
     }
     if (startToken === 'NaN' && endToken === 'NaN') {
       current.push({ action, start: null, end: null, line: lineNo });
@@ -83,10 +110,21 @@ export function parseUtkinectLabels(text: string, fileName: string): UtkinectLab
         found: `${startToken} ${endToken}`,
       });
     }
-    if (start > end) throw new SkeletonFormatError({ file: fileName, line: lineNo, expected: 'startFrame ≤ endFrame', found: `${start} ${end}` });
+    if (start > end)
+      throw new SkeletonFormatError({
+        file: fileName,
+        line: lineNo,
+        expected: 'startFrame ≤ endFrame',
+        found: `${start} ${end}`,
+      });
     current.push({ action, start, end, line: lineNo });
   }
-  if (takes.size === 0) throw new SkeletonFormatError({ file: fileName, expected: 'at least one take "sNN_eMM" with its action lines', found: 'none' });
+  if (takes.size === 0)
+    throw new SkeletonFormatError({
+      file: fileName,
+      expected: 'at least one take "sNN_eMM" with its action lines',
+      found: 'none',
+    });
   return { file: fileName, takes };
 }
 
@@ -109,10 +147,20 @@ export function parseUtkinect(text: string, fileName: string, labels: UtkinectLa
   const layout = getLayout(LAYOUT);
   const actionIds = loadClassTable('utkinect').classes.map((c) => c.id);
   const nameMatch = JOINTS_FILE_PATTERN.exec(fileName);
-  if (!nameMatch) throw new SkeletonFormatError({ file: fileName, expected: 'a file name joints_sNN_eMM.txt (it names the take)', found: fileName });
+  if (!nameMatch)
+    throw new SkeletonFormatError({
+      file: fileName,
+      expected: 'a file name joints_sNN_eMM.txt (it names the take)',
+      found: fileName,
+    });
   const take = nameMatch[1];
   const segments = labels.takes.get(take);
-  if (!segments) throw new SkeletonFormatError({ file: fileName, expected: `an entry for take ${take} in ${labels.file}`, found: 'none' });
+  if (!segments)
+    throw new SkeletonFormatError({
+      file: fileName,
+      expected: `an entry for take ${take} in ${labels.file}`,
+      found: 'none',
+    });
   const [, subject, takeNo] = TAKE_PATTERN.exec(take) ?? [];
 
   const rows = parseJointRows(text, fileName, layout.numJoints, layout.jointNames);
@@ -122,7 +170,10 @@ export function parseUtkinect(text: string, fileName: string, labels: UtkinectLa
   for (const segment of segments) {
     const name = `${take}_${segment.action}`;
     if (segment.start === null || segment.end === null) {
-      skipped.push({ file: fileName, reason: `${name}: the action is unlabelled ("NaN NaN" at ${labels.file}:${segment.line}); no sample` });
+      skipped.push({
+        file: fileName,
+        reason: `${name}: the action is unlabelled ("NaN NaN" at ${labels.file}:${segment.line}); no sample`,
+      });
       continue;
     }
     const first = nearestFrameIndex(rows.frameNumbers, segment.start);
@@ -132,17 +183,28 @@ export function parseUtkinect(text: string, fileName: string, labels: UtkinectLa
     const notes: string[] = [];
     const firstFrameNo = rows.frameNumbers[first];
     const lastFrameNo = rows.frameNumbers[last];
-    if (firstFrameNo !== segment.start) notes.push(`labelled start frame ${segment.start} matched to the nearest recorded frame ${firstFrameNo}`);
-    if (lastFrameNo !== segment.end) notes.push(`labelled end frame ${segment.end} matched to the nearest recorded frame ${lastFrameNo}`);
+    if (firstFrameNo !== segment.start)
+      notes.push(`labelled start frame ${segment.start} matched to the nearest recorded frame ${firstFrameNo}`);
+    if (lastFrameNo !== segment.end)
+      notes.push(`labelled end frame ${segment.end} matched to the nearest recorded frame ${lastFrameNo}`);
     const repeats = rows.repeatsDropped.slice(first, last + 1).reduce((a, b) => a + b, 0);
-    if (repeats > 0) notes.push(`dropped ${repeats} repeated frame row${repeats === 1 ? '' : 's'} (kept the first row of each frame number)`);
+    if (repeats > 0)
+      notes.push(
+        `dropped ${repeats} repeated frame row${repeats === 1 ? '' : 's'} (kept the first row of each frame number)`,
+      );
     samples.push({
       name,
       label: actionIds.indexOf(segment.action),
       layout: LAYOUT,
       channels: XYZ,
       clip: makeClip(data, 1, frames, layout.numJoints, XYZ.length),
-      meta: { subject: Number(subject), take: Number(takeNo), action: segment.action, startFrame: firstFrameNo, endFrame: lastFrameNo },
+      meta: {
+        subject: Number(subject),
+        take: Number(takeNo),
+        action: segment.action,
+        startFrame: firstFrameNo,
+        endFrame: lastFrameNo,
+      },
       notes,
     });
   }
@@ -157,12 +219,16 @@ export function parseUtkinectRecording(text: string, fileName: string): ReadResu
   const layout = getLayout(LAYOUT);
   const rows = parseJointRows(text, fileName, layout.numJoints, layout.jointNames);
   const frames = rows.frameNumbers.length;
-  if (frames === 0) throw new SkeletonFormatError({ file: fileName, expected: 'at least one frame of joints', found: 'none' });
+  if (frames === 0)
+    throw new SkeletonFormatError({ file: fileName, expected: 'at least one frame of joints', found: 'none' });
   const nameMatch = JOINTS_FILE_PATTERN.exec(fileName);
   const take = nameMatch?.[1];
   const [, subject, takeNo] = (take && TAKE_PATTERN.exec(take)) || [];
   const repeats = rows.repeatsDropped.reduce((a, b) => a + b, 0);
-  const meta: Record<string, string | number> = { startFrame: rows.frameNumbers[0], endFrame: rows.frameNumbers[frames - 1] };
+  const meta: Record<string, string | number> = {
+    startFrame: rows.frameNumbers[0],
+    endFrame: rows.frameNumbers[frames - 1],
+  };
   if (subject !== undefined) Object.assign(meta, { subject: Number(subject), take: Number(takeNo) });
   return {
     samples: [
@@ -171,9 +237,22 @@ export function parseUtkinectRecording(text: string, fileName: string): ReadResu
         label: -1,
         layout: LAYOUT,
         channels: XYZ,
-        clip: makeClip(rows.values.slice(0, frames * layout.numJoints * XYZ.length), 1, frames, layout.numJoints, XYZ.length),
+        clip: makeClip(
+          rows.values.slice(0, frames * layout.numJoints * XYZ.length),
+          1,
+          frames,
+          layout.numJoints,
+          XYZ.length,
+        ),
         meta,
-        notes: ['the whole recording, unlabelled (no label file)', ...(repeats > 0 ? [`dropped ${repeats} repeated frame row${repeats === 1 ? '' : 's'} (kept the first row of each frame number)`] : [])],
+        notes: [
+          'the whole recording, unlabelled (no label file)',
+          ...(repeats > 0
+            ? [
+                `dropped ${repeats} repeated frame row${repeats === 1 ? '' : 's'} (kept the first row of each frame number)`,
+              ]
+            : []),
+        ],
       },
     ],
     skipped: [],
@@ -219,13 +298,26 @@ function parseJointRows(text: string, fileName: string, jointCount: number, join
       });
     }
     const frameNo = parseFrameNumber(tokens[0]);
-    if (frameNo === undefined) throw new SkeletonFormatError({ file: fileName, line: lineNo, field: 'frameNo', expected: 'a non-negative integer frame number', found: tokens[0] });
+    if (frameNo === undefined)
+      throw new SkeletonFormatError({
+        file: fileName,
+        line: lineNo,
+        field: 'frameNo',
+        expected: 'a non-negative integer frame number',
+        found: tokens[0],
+      });
     const values = new Float32Array(valuesPerFrame);
     for (let k = 0; k < valuesPerFrame; k++) {
       const value = parseDecimal(tokens[k + 1]);
       if (value === undefined) {
         const field = `${jointNames[Math.floor(k / 3)]}.${'xyz'[k % 3]}`;
-        throw new SkeletonFormatError({ file: fileName, line: lineNo, field, expected: 'a finite number', found: tokens[k + 1] });
+        throw new SkeletonFormatError({
+          file: fileName,
+          line: lineNo,
+          field,
+          expected: 'a finite number',
+          found: tokens[k + 1],
+        });
       }
       values[k] = value;
     }
@@ -240,14 +332,19 @@ function parseJointRows(text: string, fileName: string, jointCount: number, join
     rowValues.push(values);
     repeatsOfRow.push(0);
   }
-  if (rowFrameNumbers.length === 0) throw new SkeletonFormatError({ file: fileName, expected: 'at least one frame row', found: 'none' });
+  if (rowFrameNumbers.length === 0)
+    throw new SkeletonFormatError({ file: fileName, expected: 'at least one frame row', found: 'none' });
 
   // The recorded files are in frame order; sort anyway so that nearest-frame matching stays correct if one is not.
   const order = rowFrameNumbers.map((_, i) => i);
   if (!sorted) order.sort((a, b) => rowFrameNumbers[a] - rowFrameNumbers[b]);
   const values = new Float32Array(order.length * valuesPerFrame);
   order.forEach((row, i) => values.set(rowValues[row], i * valuesPerFrame));
-  return { frameNumbers: order.map((row) => rowFrameNumbers[row]), values, repeatsDropped: order.map((row) => repeatsOfRow[row]) };
+  return {
+    frameNumbers: order.map((row) => rowFrameNumbers[row]),
+    values,
+    repeatsDropped: order.map((row) => repeatsOfRow[row]),
+  };
 }
 
 /**

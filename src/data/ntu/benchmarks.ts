@@ -8,11 +8,44 @@ export const NTU_BENCHMARKS = ['ntu60-xsub', 'ntu60-xview', 'ntu120-xsub', 'ntu1
 export type NtuBenchmark = (typeof NTU_BENCHMARKS)[number];
 
 /** Cross-subject training performers of NTU60. */
-export const NTU60_XSUB_TRAIN: readonly number[] = [1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38];
+export const NTU60_XSUB_TRAIN: readonly number[] = [
+  1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38,
+];
 /** Cross-subject training performers of NTU120 (the NTU60 list plus 33 more; 53 in all). */
 export const NTU120_XSUB_TRAIN: readonly number[] = [
   ...NTU60_XSUB_TRAIN,
-  45, 46, 47, 49, 50, 52, 53, 54, 55, 56, 57, 58, 59, 70, 74, 78, 80, 81, 82, 83, 84, 85, 86, 89, 91, 92, 93, 94, 95, 97, 98, 100,
+  45,
+  46,
+  47,
+  49,
+  50,
+  52,
+  53,
+  54,
+  55,
+  56,
+  57,
+  58,
+  59,
+  70,
+  74,
+  78,
+  80,
+  81,
+  82,
+  83,
+  84,
+  85,
+  86,
+  89,
+  91,
+  92,
+  93,
+  94,
+  95,
+  97,
+  98,
+  100,
   103,
 ];
 

@@ -125,7 +125,8 @@ export function denoiseNtu(raw: NtuRawSkeleton): DenoisedSkeleton {
   let candidates: Candidate[] = raw.bodies.map((body) => ({ body, motion: bodyMotion(body.joints) }));
   const longEnough = candidates.filter((c) => c.body.frames.length > DENOISE.maxNoiseFrames);
   for (const c of candidates) {
-    if (c.body.frames.length <= DENOISE.maxNoiseFrames) notes.push(`dropped body ${c.body.id}: only ${c.body.frames.length} frame(s) (≤ ${DENOISE.maxNoiseFrames})`);
+    if (c.body.frames.length <= DENOISE.maxNoiseFrames)
+      notes.push(`dropped body ${c.body.id}: only ${c.body.frames.length} frame(s) (≤ ${DENOISE.maxNoiseFrames})`);
   }
   if (longEnough.length === 0) {
     const longest = candidates.reduce((a, b) => (b.body.frames.length > a.body.frames.length ? b : a));
@@ -151,7 +152,9 @@ export function denoiseNtu(raw: NtuRawSkeleton): DenoisedSkeleton {
       }
       const ratio = noisy / c.body.frames.length;
       if (ratio >= DENOISE.spreadFrameRatio) {
-        notes.push(`dropped body ${c.body.id}: ${(ratio * 100).toFixed(1)} % of its frames are spread (x-range > 0.8·y-range)`);
+        notes.push(
+          `dropped body ${c.body.id}: ${(ratio * 100).toFixed(1)} % of its frames are spread (x-range > 0.8·y-range)`,
+        );
         remaining--;
       } else {
         kept.push({ body: c.body, motion: Math.min(c.motion, bodyMotion(c.body.joints, valid)) });
@@ -161,7 +164,10 @@ export function denoiseNtu(raw: NtuRawSkeleton): DenoisedSkeleton {
   }
 
   // 1c. motion order (stable for ties, like Python's sorted)
-  candidates = candidates.map((c, i) => ({ c, i })).sort((a, b) => b.c.motion - a.c.motion || a.i - b.i).map((x) => x.c);
+  candidates = candidates
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => b.c.motion - a.c.motion || a.i - b.i)
+    .map((x) => x.c);
 
   if (candidates.length === 1) {
     const body = candidates[0].body;
@@ -199,7 +205,7 @@ export function denoiseNtu(raw: NtuRawSkeleton): DenoisedSkeleton {
   }
   // If every other body fitted into actor 1's slot, actor 2 stays all-zero; the reference
   // keeps it as a second (empty) actor, and so do we.
-  if (actorBodies[1].length === 0) notes.push('actor 2 is empty: every other body fitted into actor 1\'s frames');
+  if (actorBodies[1].length === 0) notes.push("actor 2 is empty: every other body fitted into actor 1's frames");
   return finish(data, 2, T, actorBodies, notes);
 }
 
@@ -217,7 +223,13 @@ function frameIsZero(data: Float32Array, actor: number, T: number, t: number): b
 }
 
 /** 3. Removes frames where every actor is missing (reference: multi-body files only). */
-function finish(data: Float32Array, actors: 1 | 2, T: number, actorBodies: string[][], notes: string[]): DenoisedSkeleton {
+function finish(
+  data: Float32Array,
+  actors: 1 | 2,
+  T: number,
+  actorBodies: string[][],
+  notes: string[],
+): DenoisedSkeleton {
   const keep: number[] = [];
   for (let t = 0; t < T; t++) {
     let any = false;
@@ -228,7 +240,9 @@ function finish(data: Float32Array, actors: 1 | 2, T: number, actorBodies: strin
   notes.push(`removed ${T - keep.length} frame(s) where no actor is present`);
   const out = new Float32Array(actors * keep.length * VALUES);
   for (let a = 0; a < actors; a++) {
-    keep.forEach((t, i) => out.set(data.subarray((a * T + t) * VALUES, (a * T + t + 1) * VALUES), (a * keep.length + i) * VALUES));
+    keep.forEach((t, i) =>
+      out.set(data.subarray((a * T + t) * VALUES, (a * T + t + 1) * VALUES), (a * keep.length + i) * VALUES),
+    );
   }
   return { data: out, actors, frames: keep.length, actorBodies, notes };
 }

@@ -73,7 +73,12 @@ export function parseNtuSkeleton(bytes: Uint8Array, file: string): NtuRawSkeleto
       if (jointCount !== NTU_JOINTS) s.fail(`${NTU_JOINTS} joints`, String(jointCount), s.tokenLine, detail);
       let body = builders.get(id);
       if (!body) {
-        body = { id, frames: new Int32Array(declaredFrames), joints: new Float32Array(declaredFrames * NTU_JOINTS * 3), count: 0 };
+        body = {
+          id,
+          frames: new Int32Array(declaredFrames),
+          joints: new Float32Array(declaredFrames * NTU_JOINTS * 3),
+          count: 0,
+        };
         builders.set(id, body);
         order.push(body);
       } else if (body.count > 0 && body.frames[body.count - 1] === frameIndex) {
@@ -86,8 +91,13 @@ export function parseNtuSkeleton(bytes: Uint8Array, file: string): NtuRawSkeleto
         joints[o] = s.number('a joint x (12 numbers per joint line)', detail);
         joints[o + 1] = s.number('a joint y', detail);
         joints[o + 2] = s.number('a joint z', detail);
-        for (let k = 0; k < 8; k++) s.skipNumber('a joint field (depthX depthY colorX colorY orientation W X Y Z)', detail);
-        s.integer('a joint trackingState (0, 1 or 2) as the 12th number of the joint line', 2, `${detail}, joint ${j + 1}`);
+        for (let k = 0; k < 8; k++)
+          s.skipNumber('a joint field (depthX depthY colorX colorY orientation W X Y Z)', detail);
+        s.integer(
+          'a joint trackingState (0, 1 or 2) as the 12th number of the joint line',
+          2,
+          `${detail}, joint ${j + 1}`,
+        );
       }
       body.frames[body.count++] = frameIndex;
     }
@@ -99,7 +109,11 @@ export function parseNtuSkeleton(bytes: Uint8Array, file: string): NtuRawSkeleto
     declaredFrames,
     validFrames: valid,
     emptyFrames: empty,
-    bodies: order.map((b) => ({ id: b.id, frames: b.frames.slice(0, b.count), joints: b.joints.slice(0, b.count * NTU_JOINTS * 3) })),
+    bodies: order.map((b) => ({
+      id: b.id,
+      frames: b.frames.slice(0, b.count),
+      joints: b.joints.slice(0, b.count * NTU_JOINTS * 3),
+    })),
   };
 }
 

@@ -22,10 +22,19 @@ export interface NtuSampleOptions {
 export function ntuSampleFromBytes(bytes: Uint8Array, file: string, options: NtuSampleOptions): SkeletonSample {
   const name = parseNtuName(file);
   if (!name) {
-    throw new SkeletonFormatError({ file, expected: 'an NTU sample name SsssCcccPpppRrrrAaaa(.skeleton), e.g. S001C001P001R001A001.skeleton', found: file.replace(/^.*[\\/]/, '') });
+    throw new SkeletonFormatError({
+      file,
+      expected: 'an NTU sample name SsssCcccPpppRrrrAaaa(.skeleton), e.g. S001C001P001R001A001.skeleton',
+      found: file.replace(/^.*[\\/]/, ''),
+    });
   }
   if (name.action < 1 || name.action > 120) {
-    throw new SkeletonFormatError({ file, field: 'name', expected: 'an action id A001..A120', found: `A${name.action}` });
+    throw new SkeletonFormatError({
+      file,
+      field: 'name',
+      expected: 'an action id A001..A120',
+      found: `A${name.action}`,
+    });
   }
   const raw = parseNtuSkeleton(bytes, file);
   const denoised = denoiseNtu(raw);
@@ -36,7 +45,8 @@ export function ntuSampleFromBytes(bytes: Uint8Array, file: string, options: Ntu
   else if (options.alignment === 'pyskl') {
     const before = clip.frames;
     clip = alignPyskl(clip, alignmentJoints(layout));
-    if (clip.frames !== before) notes.push(`PYSKL alignment dropped ${before - clip.frames} frame(s) without the main actor`);
+    if (clip.frames !== before)
+      notes.push(`PYSKL alignment dropped ${before - clip.frames} frame(s) without the main actor`);
   }
   return {
     name: name.name,
@@ -44,7 +54,13 @@ export function ntuSampleFromBytes(bytes: Uint8Array, file: string, options: Ntu
     layout: 'ntu-25',
     channels: XYZ,
     clip,
-    meta: { setup: name.setup, camera: name.camera, performer: name.performer, replication: name.replication, action: name.action },
+    meta: {
+      setup: name.setup,
+      camera: name.camera,
+      performer: name.performer,
+      replication: name.replication,
+      action: name.action,
+    },
     notes,
   };
 }

@@ -72,8 +72,17 @@ export interface ActionSpec {
 }
 
 type SidedDof =
-  | 'shrug' | 'shoulderFlex' | 'shoulderAbd' | 'shoulderRot' | 'elbowFlex' | 'wristFlex'
-  | 'hipFlex' | 'hipAbd' | 'hipRot' | 'kneeFlex' | 'ankleFlex';
+  | 'shrug'
+  | 'shoulderFlex'
+  | 'shoulderAbd'
+  | 'shoulderRot'
+  | 'elbowFlex'
+  | 'wristFlex'
+  | 'hipFlex'
+  | 'hipAbd'
+  | 'hipRot'
+  | 'kneeFlex'
+  | 'ankleFlex';
 type SidedPose = Partial<Record<SidedDof, number>>;
 
 function sided(values: SidedPose, suffix: 'L' | 'R'): Pose {
@@ -105,7 +114,10 @@ const PALMS_TOGETHER = both({ shoulderFlex: 18, shoulderAbd: 28, shoulderRot: 38
 const ARMS_UP = both({ shoulderFlex: 5, shoulderAbd: 160, shoulderRot: 16, elbowFlex: 11, shrug: 12 });
 const ARMS_UP_BENT = both({ shoulderFlex: 10, shoulderAbd: 140, shoulderRot: 16, elbowFlex: 45, shrug: 8 });
 /** Right forearm in front of the left one, crossing at the wrists. */
-const CROSSED = { ...right({ shoulderFlex: 55, shoulderAbd: 8, shoulderRot: 60, elbowFlex: 100, wristFlex: 5 }), ...left({ shoulderFlex: 45, shoulderAbd: 5, shoulderRot: 62, elbowFlex: 108 }) };
+const CROSSED = {
+  ...right({ shoulderFlex: 55, shoulderAbd: 8, shoulderRot: 60, elbowFlex: 100, wristFlex: 5 }),
+  ...left({ shoulderFlex: 45, shoulderAbd: 5, shoulderRot: 62, elbowFlex: 108 }),
+};
 const PUSH_LOAD = both({ shoulderFlex: 20, shoulderAbd: 17, elbowFlex: 115 });
 const PUSH_EXTENDED = both({ shoulderFlex: 69, shoulderAbd: 0, shoulderRot: -6, elbowFlex: 31 });
 const HUG_HIGH = both({ shoulderFlex: 78, shoulderAbd: 30, shoulderRot: 73, elbowFlex: 71 });
@@ -116,37 +128,99 @@ const DEFEND = both({ shoulderFlex: 50, shoulderAbd: 10, shoulderRot: 20, elbowF
 // ---- Whole-body poses. Knee flexion beyond hip flexion tips the shin forward; the ankle
 // dorsiflexes by the difference so the foot stays flat.
 /** Sitting on a chair, hands on the thighs. */
-export const SEATED: Pose = { trunkFlex: 8, ...both({ hipFlex: 90, kneeFlex: 88, ankleFlex: -2, hipAbd: 6, shoulderFlex: 30, shoulderAbd: 8, elbowFlex: 55 }) };
-const SIT_LEAN: Pose = { trunkFlex: 30, ...both({ hipFlex: 35, kneeFlex: 35, shoulderFlex: 20, shoulderAbd: 8, elbowFlex: 20, hipAbd: 3 }) };
-const SIT_DESCEND: Pose = { trunkFlex: 40, ...both({ hipFlex: 75, kneeFlex: 85, ankleFlex: 10, shoulderFlex: 25, shoulderAbd: 8, elbowFlex: 30, hipAbd: 5 }) };
-const RISE_LEAN: Pose = { trunkFlex: 45, ...both({ hipFlex: 90, kneeFlex: 95, ankleFlex: 5, shoulderFlex: 35, shoulderAbd: 8, elbowFlex: 40, hipAbd: 6 }) };
-const RISE_MID: Pose = { trunkFlex: 30, ...both({ hipFlex: 45, kneeFlex: 50, ankleFlex: 5, shoulderFlex: 15, shoulderAbd: 8, elbowFlex: 20, hipAbd: 3 }) };
-const BOW: Pose = { ...STANDING, trunkFlex: 40, neckFlex: 20, ...both({ shoulderFlex: 35, shoulderAbd: 5, elbowFlex: 10 }) };
+export const SEATED: Pose = {
+  trunkFlex: 8,
+  ...both({ hipFlex: 90, kneeFlex: 88, ankleFlex: -2, hipAbd: 6, shoulderFlex: 30, shoulderAbd: 8, elbowFlex: 55 }),
+};
+const SIT_LEAN: Pose = {
+  trunkFlex: 30,
+  ...both({ hipFlex: 35, kneeFlex: 35, shoulderFlex: 20, shoulderAbd: 8, elbowFlex: 20, hipAbd: 3 }),
+};
+const SIT_DESCEND: Pose = {
+  trunkFlex: 40,
+  ...both({ hipFlex: 75, kneeFlex: 85, ankleFlex: 10, shoulderFlex: 25, shoulderAbd: 8, elbowFlex: 30, hipAbd: 5 }),
+};
+const RISE_LEAN: Pose = {
+  trunkFlex: 45,
+  ...both({ hipFlex: 90, kneeFlex: 95, ankleFlex: 5, shoulderFlex: 35, shoulderAbd: 8, elbowFlex: 40, hipAbd: 6 }),
+};
+const RISE_MID: Pose = {
+  trunkFlex: 30,
+  ...both({ hipFlex: 45, kneeFlex: 50, ankleFlex: 5, shoulderFlex: 15, shoulderAbd: 8, elbowFlex: 20, hipAbd: 3 }),
+};
+const BOW: Pose = {
+  ...STANDING,
+  trunkFlex: 40,
+  neckFlex: 20,
+  ...both({ shoulderFlex: 35, shoulderAbd: 5, elbowFlex: 10 }),
+};
 const NOD_UP: Pose = { ...STANDING, trunkFlex: 8, neckFlex: 5 };
 /** Deep bend with bent knees; the right hand reaches about 10 cm above the floor. */
 const PICKUP_REACH: Pose = {
-  trunkFlex: 100, neckFlex: -20,
+  trunkFlex: 100,
+  neckFlex: -20,
   ...both({ hipFlex: 70, kneeFlex: 90, ankleFlex: 20, hipAbd: 6 }),
   ...right({ shoulderFlex: 110, shoulderAbd: 5, elbowFlex: 10 }),
   ...left({ shoulderFlex: 70, shoulderAbd: 12, elbowFlex: 35 }),
 };
 const HOLDING_R: Pose = { ...STANDING, ...right({ shoulderFlex: 20, shoulderAbd: 8, elbowFlex: 70, wristFlex: 10 }) };
-const JUMP_CROUCH: Pose = { trunkFlex: 30, ...both({ hipFlex: 55, kneeFlex: 75, ankleFlex: 20, shoulderFlex: -35, shoulderAbd: 10, elbowFlex: 15 }) };
-const JUMP_TAKEOFF: Pose = { ...both({ hipFlex: 0, kneeFlex: 5, ankleFlex: -25, shoulderFlex: 150, shoulderAbd: 15, elbowFlex: 10 }) };
-const JUMP_APEX: Pose = { trunkFlex: 5, ...both({ hipFlex: 15, kneeFlex: 25, ankleFlex: -15, shoulderFlex: 160, shoulderAbd: 20, elbowFlex: 10 }) };
-const JUMP_LAND: Pose = { trunkFlex: 25, ...both({ hipFlex: 45, kneeFlex: 65, ankleFlex: 15, shoulderFlex: 40, shoulderAbd: 12, elbowFlex: 20 }) };
+const JUMP_CROUCH: Pose = {
+  trunkFlex: 30,
+  ...both({ hipFlex: 55, kneeFlex: 75, ankleFlex: 20, shoulderFlex: -35, shoulderAbd: 10, elbowFlex: 15 }),
+};
+const JUMP_TAKEOFF: Pose = {
+  ...both({ hipFlex: 0, kneeFlex: 5, ankleFlex: -25, shoulderFlex: 150, shoulderAbd: 15, elbowFlex: 10 }),
+};
+const JUMP_APEX: Pose = {
+  trunkFlex: 5,
+  ...both({ hipFlex: 15, kneeFlex: 25, ankleFlex: -15, shoulderFlex: 160, shoulderAbd: 20, elbowFlex: 10 }),
+};
+const JUMP_LAND: Pose = {
+  trunkFlex: 25,
+  ...both({ hipFlex: 45, kneeFlex: 65, ankleFlex: 15, shoulderFlex: 40, shoulderAbd: 12, elbowFlex: 20 }),
+};
 /** Standing on the left foot, right leg lifted behind (hopping). */
-const ONE_LEG_R_UP: Pose = { ...both({ shoulderAbd: 18, elbowFlex: 30 }), ...right({ hipFlex: 35, kneeFlex: 80, ankleFlex: -15 }), ...left({ hipFlex: 10, kneeFlex: 15, ankleFlex: 5 }) };
+const ONE_LEG_R_UP: Pose = {
+  ...both({ shoulderAbd: 18, elbowFlex: 30 }),
+  ...right({ hipFlex: 35, kneeFlex: 80, ankleFlex: -15 }),
+  ...left({ hipFlex: 10, kneeFlex: 15, ankleFlex: 5 }),
+};
 const HOP_CROUCH: Pose = { ...ONE_LEG_R_UP, trunkFlex: 10, ...left({ hipFlex: 20, kneeFlex: 32, ankleFlex: 12 }) };
 const HOP_AIR: Pose = { ...ONE_LEG_R_UP, trunkFlex: 3, ...left({ hipFlex: 5, kneeFlex: 5, ankleFlex: -20 }) };
-const KICK_WINDUP: Pose = { ...STANDING, trunkFlex: 5, ...right({ hipFlex: -25, kneeFlex: 70, ankleFlex: -20, shoulderFlex: -15 }), ...left({ shoulderFlex: 20, shoulderAbd: 20 }) };
-const KICK_STRIKE: Pose = { ...STANDING, trunkFlex: -12, ...right({ hipFlex: 75, kneeFlex: 10, ankleFlex: -25, shoulderFlex: -25, shoulderAbd: 20 }), ...left({ shoulderFlex: 35, shoulderAbd: 15 }) };
+const KICK_WINDUP: Pose = {
+  ...STANDING,
+  trunkFlex: 5,
+  ...right({ hipFlex: -25, kneeFlex: 70, ankleFlex: -20, shoulderFlex: -15 }),
+  ...left({ shoulderFlex: 20, shoulderAbd: 20 }),
+};
+const KICK_STRIKE: Pose = {
+  ...STANDING,
+  trunkFlex: -12,
+  ...right({ hipFlex: 75, kneeFlex: 10, ankleFlex: -25, shoulderFlex: -25, shoulderAbd: 20 }),
+  ...left({ shoulderFlex: 35, shoulderAbd: 15 }),
+};
 const KICK_RECOVER: Pose = { ...STANDING, trunkFlex: -3, ...right({ hipFlex: 25, kneeFlex: 60, ankleFlex: -10 }) };
 // Gait: heel strike and mid-swing of each leg, arms swinging against the legs.
-const STEP_R: Pose = { ...STANDING, ...right({ hipFlex: 25, kneeFlex: 5, ankleFlex: 5, shoulderFlex: -18 }), ...left({ hipFlex: -12, kneeFlex: 15, ankleFlex: -10, shoulderFlex: 20, elbowFlex: 25 }) };
-const SWING_L: Pose = { ...STANDING, ...right({ hipFlex: 5, kneeFlex: 15, shoulderFlex: 0 }), ...left({ hipFlex: 25, kneeFlex: 60, ankleFlex: 5, shoulderFlex: 0 }) };
-const STEP_L: Pose = { ...STANDING, ...left({ hipFlex: 25, kneeFlex: 5, ankleFlex: 5, shoulderFlex: -18 }), ...right({ hipFlex: -12, kneeFlex: 15, ankleFlex: -10, shoulderFlex: 20, elbowFlex: 25 }) };
-const SWING_R: Pose = { ...STANDING, ...left({ hipFlex: 5, kneeFlex: 15, shoulderFlex: 0 }), ...right({ hipFlex: 25, kneeFlex: 60, ankleFlex: 5, shoulderFlex: 0 }) };
+const STEP_R: Pose = {
+  ...STANDING,
+  ...right({ hipFlex: 25, kneeFlex: 5, ankleFlex: 5, shoulderFlex: -18 }),
+  ...left({ hipFlex: -12, kneeFlex: 15, ankleFlex: -10, shoulderFlex: 20, elbowFlex: 25 }),
+};
+const SWING_L: Pose = {
+  ...STANDING,
+  ...right({ hipFlex: 5, kneeFlex: 15, shoulderFlex: 0 }),
+  ...left({ hipFlex: 25, kneeFlex: 60, ankleFlex: 5, shoulderFlex: 0 }),
+};
+const STEP_L: Pose = {
+  ...STANDING,
+  ...left({ hipFlex: 25, kneeFlex: 5, ankleFlex: 5, shoulderFlex: -18 }),
+  ...right({ hipFlex: -12, kneeFlex: 15, ankleFlex: -10, shoulderFlex: 20, elbowFlex: 25 }),
+};
+const SWING_R: Pose = {
+  ...STANDING,
+  ...left({ hipFlex: 5, kneeFlex: 15, shoulderFlex: 0 }),
+  ...right({ hipFlex: 25, kneeFlex: 60, ankleFlex: 5, shoulderFlex: 0 }),
+};
 /** Metres gained per gait keyframe (a half step). */
 const HALF_STEP = 0.22;
 
@@ -155,10 +229,22 @@ const with_ = (base: Pose, extra: Pose): Pose => ({ ...base, ...extra });
 /** The class table. Order = default label order. */
 export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
   {
-    id: 'A001', name: 'drink water', persons: 1, handed: true, reachesTarget: true, beatSeconds: [0.45, 0.7], anchor: 'feet',
+    id: 'A001',
+    name: 'drink water',
+    persons: 1,
+    handed: true,
+    reachesTarget: true,
+    beatSeconds: [0.45, 0.7],
+    anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
-      { beats: 1.2, pose: with_(STANDING, right({ shoulderFlex: 35, shoulderAbd: 10, shoulderRot: 15, elbowFlex: 100, wristFlex: 5 })) },
+      {
+        beats: 1.2,
+        pose: with_(
+          STANDING,
+          right({ shoulderFlex: 35, shoulderAbd: 10, shoulderRot: 15, elbowFlex: 100, wristFlex: 5 }),
+        ),
+      },
       { beats: 1, pose: with_(STANDING, { ...DRINK_R, headFlex: -5 }) },
       { beats: 1.5, pose: with_(STANDING, { ...DRINK_R, shoulderFlexR: 64, headFlex: -18, neckFlex: -8 }) },
       { beats: 1, pose: with_(STANDING, DRINK_R) },
@@ -166,7 +252,13 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     ],
   },
   {
-    id: 'A006', name: 'pickup', persons: 1, handed: true, reachesTarget: true, beatSeconds: [0.45, 0.65], anchor: 'feet',
+    id: 'A006',
+    name: 'pickup',
+    persons: 1,
+    handed: true,
+    reachesTarget: true,
+    beatSeconds: [0.45, 0.65],
+    anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 1.6, pose: PICKUP_REACH },
@@ -176,7 +268,12 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     ],
   },
   {
-    id: 'A008', name: 'sitting down', persons: 1, handed: false, beatSeconds: [0.4, 0.6], anchor: 'feet',
+    id: 'A008',
+    name: 'sitting down',
+    persons: 1,
+    handed: false,
+    beatSeconds: [0.4, 0.6],
+    anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 1, pose: SIT_LEAN },
@@ -186,7 +283,12 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     ],
   },
   {
-    id: 'A009', name: 'standing up (from sitting position)', persons: 1, handed: false, beatSeconds: [0.4, 0.6], anchor: 'feet',
+    id: 'A009',
+    name: 'standing up (from sitting position)',
+    persons: 1,
+    handed: false,
+    beatSeconds: [0.4, 0.6],
+    anchor: 'feet',
     keyframes: [
       { beats: 0, pose: with_(SEATED, { trunkFlex: 3 }) },
       { beats: 1, pose: RISE_LEAN },
@@ -196,7 +298,13 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     ],
   },
   {
-    id: 'A010', name: 'clapping', persons: 1, handed: false, reachesTarget: true, beatSeconds: [0.22, 0.32], anchor: 'feet',
+    id: 'A010',
+    name: 'clapping',
+    persons: 1,
+    handed: false,
+    reachesTarget: true,
+    beatSeconds: [0.22, 0.32],
+    anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 1.6, pose: with_(STANDING, CLAP_OPEN) },
@@ -207,7 +315,12 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     cycle: { from: 2, to: 3, reps: [4, 9] },
   },
   {
-    id: 'A022', name: 'cheer up', persons: 1, handed: false, beatSeconds: [0.35, 0.5], anchor: 'feet',
+    id: 'A022',
+    name: 'cheer up',
+    persons: 1,
+    handed: false,
+    beatSeconds: [0.35, 0.5],
+    anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 1, pose: with_(STANDING, ARMS_UP) },
@@ -218,7 +331,12 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     cycle: { from: 2, to: 3, reps: [2, 4] },
   },
   {
-    id: 'A023', name: 'hand waving', persons: 1, handed: true, beatSeconds: [0.25, 0.4], anchor: 'feet',
+    id: 'A023',
+    name: 'hand waving',
+    persons: 1,
+    handed: true,
+    beatSeconds: [0.25, 0.4],
+    anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 1.2, pose: with_(STANDING, WAVE_IN_R) },
@@ -229,7 +347,12 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     cycle: { from: 2, to: 3, reps: [3, 6] },
   },
   {
-    id: 'A024', name: 'kicking something', persons: 1, handed: true, beatSeconds: [0.3, 0.45], anchor: 'left',
+    id: 'A024',
+    name: 'kicking something',
+    persons: 1,
+    handed: true,
+    beatSeconds: [0.3, 0.45],
+    anchor: 'left',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 1.3, pose: KICK_WINDUP },
@@ -239,7 +362,12 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     ],
   },
   {
-    id: 'A026', name: 'hopping (one foot jumping)', persons: 1, handed: true, beatSeconds: [0.16, 0.24], anchor: 'left',
+    id: 'A026',
+    name: 'hopping (one foot jumping)',
+    persons: 1,
+    handed: true,
+    beatSeconds: [0.16, 0.24],
+    anchor: 'left',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 2, pose: ONE_LEG_R_UP },
@@ -251,7 +379,12 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     cycle: { from: 2, to: 3, reps: [3, 6] },
   },
   {
-    id: 'A027', name: 'jump up', persons: 1, handed: false, beatSeconds: [0.22, 0.32], anchor: 'feet',
+    id: 'A027',
+    name: 'jump up',
+    persons: 1,
+    handed: false,
+    beatSeconds: [0.22, 0.32],
+    anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 1.6, pose: JUMP_CROUCH },
@@ -263,7 +396,12 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     cycle: { from: 1, to: 4, reps: [1, 2] },
   },
   {
-    id: 'A031', name: 'pointing to something with finger', persons: 1, handed: true, beatSeconds: [0.45, 0.7], anchor: 'feet',
+    id: 'A031',
+    name: 'pointing to something with finger',
+    persons: 1,
+    handed: true,
+    beatSeconds: [0.45, 0.7],
+    anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 1, pose: with_(STANDING, { ...POINT_R, trunkTwist: -6, neckTwist: -8 }) },
@@ -272,7 +410,12 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     ],
   },
   {
-    id: 'A035', name: 'nod head/bow', persons: 1, handed: false, beatSeconds: [0.4, 0.6], anchor: 'feet',
+    id: 'A035',
+    name: 'nod head/bow',
+    persons: 1,
+    handed: false,
+    beatSeconds: [0.4, 0.6],
+    anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 1.2, pose: BOW },
@@ -283,7 +426,13 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     cycle: { from: 1, to: 3, reps: [1, 2] },
   },
   {
-    id: 'A038', name: 'salute', persons: 1, handed: true, reachesTarget: true, beatSeconds: [0.45, 0.7], anchor: 'feet',
+    id: 'A038',
+    name: 'salute',
+    persons: 1,
+    handed: true,
+    reachesTarget: true,
+    beatSeconds: [0.45, 0.7],
+    anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 0.9, pose: with_(STANDING, SALUTE_R) },
@@ -292,7 +441,13 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     ],
   },
   {
-    id: 'A039', name: 'put the palms together', persons: 1, handed: false, reachesTarget: true, beatSeconds: [0.5, 0.75], anchor: 'feet',
+    id: 'A039',
+    name: 'put the palms together',
+    persons: 1,
+    handed: false,
+    reachesTarget: true,
+    beatSeconds: [0.5, 0.75],
+    anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 1.2, pose: with_(STANDING, PALMS_TOGETHER) },
@@ -301,7 +456,13 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     ],
   },
   {
-    id: 'A040', name: 'cross hands in front (say stop)', persons: 1, handed: true, reachesTarget: true, beatSeconds: [0.45, 0.65], anchor: 'feet',
+    id: 'A040',
+    name: 'cross hands in front (say stop)',
+    persons: 1,
+    handed: true,
+    reachesTarget: true,
+    beatSeconds: [0.45, 0.65],
+    anchor: 'feet',
     keyframes: [
       { beats: 0, pose: STANDING },
       { beats: 1, pose: with_(STANDING, CROSSED) },
@@ -310,63 +471,154 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     ],
   },
   {
-    id: 'A050', name: 'punching/slapping other person', persons: 2, handed: true, beatSeconds: [0.35, 0.5], anchor: 'feet',
+    id: 'A050',
+    name: 'punching/slapping other person',
+    persons: 2,
+    handed: true,
+    beatSeconds: [0.35, 0.5],
+    anchor: 'feet',
     startDistance: [0.85, 1.1],
     keyframes: [
       { beats: 0, pose: STANDING, partner: STANDING },
-      { beats: 1, pose: with_(STANDING, { ...GUARD_R, ...left({ shoulderFlex: 35, shoulderRot: 20, elbowFlex: 120 }), trunkTwist: -10 }), partner: STANDING },
-      { beats: 0.45, pose: with_(STANDING, { ...PUNCH_R, ...left({ shoulderFlex: 35, shoulderRot: 20, elbowFlex: 120 }), trunkTwist: 20, trunkFlex: 10 }), root: { move: 0.15 }, partner: STANDING },
       {
-        beats: 0.35, pose: with_(STANDING, { ...PUNCH_R, trunkTwist: 22, trunkFlex: 10 }),
-        partner: with_(STANDING, { ...DEFEND, trunkFlex: -15, neckTwist: -25, headFlex: -10 }), partnerRoot: { move: -0.12 },
+        beats: 1,
+        pose: with_(STANDING, {
+          ...GUARD_R,
+          ...left({ shoulderFlex: 35, shoulderRot: 20, elbowFlex: 120 }),
+          trunkTwist: -10,
+        }),
+        partner: STANDING,
       },
-      { beats: 0.8, pose: with_(STANDING, { ...GUARD_R, trunkTwist: -3 }), root: { move: -0.1 }, partner: with_(STANDING, { ...DEFEND, trunkFlex: -5, neckTwist: -10 }) },
+      {
+        beats: 0.45,
+        pose: with_(STANDING, {
+          ...PUNCH_R,
+          ...left({ shoulderFlex: 35, shoulderRot: 20, elbowFlex: 120 }),
+          trunkTwist: 20,
+          trunkFlex: 10,
+        }),
+        root: { move: 0.15 },
+        partner: STANDING,
+      },
+      {
+        beats: 0.35,
+        pose: with_(STANDING, { ...PUNCH_R, trunkTwist: 22, trunkFlex: 10 }),
+        partner: with_(STANDING, { ...DEFEND, trunkFlex: -15, neckTwist: -25, headFlex: -10 }),
+        partnerRoot: { move: -0.12 },
+      },
+      {
+        beats: 0.8,
+        pose: with_(STANDING, { ...GUARD_R, trunkTwist: -3 }),
+        root: { move: -0.1 },
+        partner: with_(STANDING, { ...DEFEND, trunkFlex: -5, neckTwist: -10 }),
+      },
       { beats: 1.2, pose: STANDING, partner: STANDING },
     ],
   },
   {
-    id: 'A052', name: 'pushing other person', persons: 2, handed: false, beatSeconds: [0.35, 0.5], anchor: 'feet',
+    id: 'A052',
+    name: 'pushing other person',
+    persons: 2,
+    handed: false,
+    beatSeconds: [0.35, 0.5],
+    anchor: 'feet',
     startDistance: [0.7, 0.95],
     keyframes: [
       { beats: 0, pose: STANDING, partner: STANDING },
       { beats: 1, pose: with_(STANDING, { ...PUSH_LOAD, trunkFlex: 5 }), partner: STANDING },
       {
-        beats: 0.5, pose: with_(STANDING, { ...PUSH_EXTENDED, trunkFlex: 15 }), root: { move: 0.2 },
-        partner: with_(STANDING, { trunkFlex: -15, ...both({ shoulderAbd: 30, shoulderFlex: 20, elbowFlex: 30 }) }), partnerRoot: { move: -0.25 },
+        beats: 0.5,
+        pose: with_(STANDING, { ...PUSH_EXTENDED, trunkFlex: 15 }),
+        root: { move: 0.2 },
+        partner: with_(STANDING, { trunkFlex: -15, ...both({ shoulderAbd: 30, shoulderFlex: 20, elbowFlex: 30 }) }),
+        partnerRoot: { move: -0.25 },
       },
       {
-        beats: 0.5, pose: with_(STANDING, { ...PUSH_EXTENDED, trunkFlex: 10 }), root: { move: 0.05 },
-        partner: with_(STANDING, { trunkFlex: -5, ...both({ shoulderAbd: 25, shoulderFlex: 10, elbowFlex: 30 }), ...right({ hipFlex: 20, kneeFlex: 25 }) }),
+        beats: 0.5,
+        pose: with_(STANDING, { ...PUSH_EXTENDED, trunkFlex: 10 }),
+        root: { move: 0.05 },
+        partner: with_(STANDING, {
+          trunkFlex: -5,
+          ...both({ shoulderAbd: 25, shoulderFlex: 10, elbowFlex: 30 }),
+          ...right({ hipFlex: 20, kneeFlex: 25 }),
+        }),
         partnerRoot: { move: -0.15 },
       },
       { beats: 1.2, pose: STANDING, partner: STANDING },
     ],
   },
   {
-    id: 'A055', name: 'hugging other person', persons: 2, handed: false, reachesTarget: true, beatSeconds: [0.4, 0.55], anchor: 'feet',
+    id: 'A055',
+    name: 'hugging other person',
+    persons: 2,
+    handed: false,
+    reachesTarget: true,
+    beatSeconds: [0.4, 0.55],
+    anchor: 'feet',
     startDistance: [1.05, 1.2],
     keyframes: [
       { beats: 0, pose: STANDING, partner: STANDING },
-      { beats: 1.5, pose: with_(STANDING, ARMS_OPEN), root: { move: 0.26 }, partner: with_(STANDING, ARMS_OPEN), partnerRoot: { move: 0.26 } },
-      { beats: 1, pose: with_(STANDING, { ...HUG_HIGH, trunkFlex: 10, neckTwist: 20 }), root: { move: 0.12 }, partner: with_(STANDING, { ...HUG_LOW, trunkFlex: 10, neckTwist: 20 }), partnerRoot: { move: 0.12 } },
-      { beats: 1.5, pose: with_(STANDING, { ...HUG_HIGH, trunkFlex: 12, trunkSide: 5, neckTwist: 20 }), partner: with_(STANDING, { ...HUG_LOW, trunkFlex: 12, trunkSide: 5, neckTwist: 20 }) },
+      {
+        beats: 1.5,
+        pose: with_(STANDING, ARMS_OPEN),
+        root: { move: 0.26 },
+        partner: with_(STANDING, ARMS_OPEN),
+        partnerRoot: { move: 0.26 },
+      },
+      {
+        beats: 1,
+        pose: with_(STANDING, { ...HUG_HIGH, trunkFlex: 10, neckTwist: 20 }),
+        root: { move: 0.12 },
+        partner: with_(STANDING, { ...HUG_LOW, trunkFlex: 10, neckTwist: 20 }),
+        partnerRoot: { move: 0.12 },
+      },
+      {
+        beats: 1.5,
+        pose: with_(STANDING, { ...HUG_HIGH, trunkFlex: 12, trunkSide: 5, neckTwist: 20 }),
+        partner: with_(STANDING, { ...HUG_LOW, trunkFlex: 12, trunkSide: 5, neckTwist: 20 }),
+      },
       { beats: 1.3, pose: STANDING, root: { move: -0.25 }, partner: STANDING, partnerRoot: { move: -0.25 } },
     ],
   },
   {
-    id: 'A058', name: 'handshaking', persons: 2, handed: false, reachesTarget: true, beatSeconds: [0.3, 0.45], anchor: 'feet',
+    id: 'A058',
+    name: 'handshaking',
+    persons: 2,
+    handed: false,
+    reachesTarget: true,
+    beatSeconds: [0.3, 0.45],
+    anchor: 'feet',
     startDistance: [0.8, 0.95],
     keyframes: [
       { beats: 0, pose: STANDING, partner: STANDING },
-      { beats: 1.3, pose: with_(STANDING, SHAKE_R), root: { move: 0.05 }, partner: with_(STANDING, SHAKE_R), partnerRoot: { move: 0.05 } },
-      { beats: 0.5, pose: with_(STANDING, { ...SHAKE_R, elbowFlexR: 92 }), partner: with_(STANDING, { ...SHAKE_R, elbowFlexR: 92 }) },
-      { beats: 0.5, pose: with_(STANDING, { ...SHAKE_R, elbowFlexR: 64 }), partner: with_(STANDING, { ...SHAKE_R, elbowFlexR: 64 }) },
+      {
+        beats: 1.3,
+        pose: with_(STANDING, SHAKE_R),
+        root: { move: 0.05 },
+        partner: with_(STANDING, SHAKE_R),
+        partnerRoot: { move: 0.05 },
+      },
+      {
+        beats: 0.5,
+        pose: with_(STANDING, { ...SHAKE_R, elbowFlexR: 92 }),
+        partner: with_(STANDING, { ...SHAKE_R, elbowFlexR: 92 }),
+      },
+      {
+        beats: 0.5,
+        pose: with_(STANDING, { ...SHAKE_R, elbowFlexR: 64 }),
+        partner: with_(STANDING, { ...SHAKE_R, elbowFlexR: 64 }),
+      },
       { beats: 1.3, pose: STANDING, root: { move: -0.05 }, partner: STANDING, partnerRoot: { move: -0.05 } },
     ],
     cycle: { from: 2, to: 3, reps: [2, 4] },
   },
   {
-    id: 'A059', name: 'walking towards each other', persons: 2, handed: true, beatSeconds: [0.3, 0.4], anchor: 'none',
+    id: 'A059',
+    name: 'walking towards each other',
+    persons: 2,
+    handed: true,
+    beatSeconds: [0.3, 0.4],
+    anchor: 'none',
     startDistance: [2.7, 3.1],
     keyframes: [
       { beats: 0, pose: STANDING, partner: STANDING },
@@ -378,13 +630,24 @@ export const SYNTHETIC_ACTIONS: readonly ActionSpec[] = [
     ],
   },
   {
-    id: 'A060', name: 'walking apart from each other', persons: 2, handed: true, beatSeconds: [0.3, 0.4], anchor: 'none',
+    id: 'A060',
+    name: 'walking apart from each other',
+    persons: 2,
+    handed: true,
+    beatSeconds: [0.3, 0.4],
+    anchor: 'none',
     startDistance: [0.7, 1.0],
     keyframes: [
       { beats: 0, pose: STANDING, partner: STANDING },
       // Turn away on the spot (two small steps), then walk off in the new facing: the steps
       // are backwards in the initial facing, which root motion is expressed in.
-      { beats: 1, pose: with_(STANDING, right({ hipFlex: 15, kneeFlex: 30 })), root: { turn: 90 }, partner: with_(STANDING, right({ hipFlex: 15, kneeFlex: 30 })), partnerRoot: { turn: 90 } },
+      {
+        beats: 1,
+        pose: with_(STANDING, right({ hipFlex: 15, kneeFlex: 30 })),
+        root: { turn: 90 },
+        partner: with_(STANDING, right({ hipFlex: 15, kneeFlex: 30 })),
+        partnerRoot: { turn: 90 },
+      },
       { beats: 1, pose: STANDING, root: { turn: 90 }, partner: STANDING, partnerRoot: { turn: 90 } },
       { beats: 1, pose: STEP_R, root: { move: -HALF_STEP }, partner: STEP_R, partnerRoot: { move: -HALF_STEP } },
       { beats: 1, pose: SWING_L, root: { move: -HALF_STEP }, partner: SWING_L, partnerRoot: { move: -HALF_STEP } },
@@ -424,7 +687,9 @@ export function selectActions(selection?: readonly (string | number)[]): ActionS
       typeof key === 'number' ? Number(a.id.slice(1)) === key : a.id === key.toUpperCase() || a.name === key,
     );
     if (!spec) {
-      throw new Error(`synthetic option 'actions[${i}]': unknown action ${JSON.stringify(key)}; known: ${SYNTHETIC_ACTIONS.map((a) => a.id).join(', ')}`);
+      throw new Error(
+        `synthetic option 'actions[${i}]': unknown action ${JSON.stringify(key)}; known: ${SYNTHETIC_ACTIONS.map((a) => a.id).join(', ')}`,
+      );
     }
     return spec;
   });

@@ -20,7 +20,16 @@ import type { LayoutName } from '../../graph/layout.js';
 import { getLayout, jointIndex } from '../../graph/layout.js';
 import { type SkeletonSample, XYZ } from '../types.js';
 import { type ActionSpec, type SyntheticClass, describeAction, selectActions } from './actions.js';
-import { BodyModel, type BodyShape, DOF_COUNT, type Placement, type SensorPose, kinect20FromNtu25, randomBodyShape, worldToCamera } from './kinematics.js';
+import {
+  BodyModel,
+  type BodyShape,
+  DOF_COUNT,
+  type Placement,
+  type SensorPose,
+  kinect20FromNtu25,
+  randomBodyShape,
+  worldToCamera,
+} from './kinematics.js';
 import { Rng, deriveSeed, seedFromNumber, stringKey } from '../../core/random.js';
 import { DEG } from './rotation.js';
 import { DEFAULT_VARIATION, Motion, type MotionVariation } from './timeline.js';
@@ -159,15 +168,32 @@ class OptionError extends SkelactError {
   }
 }
 
-function checkRange(field: string, value: readonly [number, number], min: number, max: number): readonly [number, number] {
-  if (!Array.isArray(value) || value.length !== 2 || !value.every(Number.isFinite) || value[0] > value[1] || value[0] < min || value[1] > max) {
+function checkRange(
+  field: string,
+  value: readonly [number, number],
+  min: number,
+  max: number,
+): readonly [number, number] {
+  if (
+    !Array.isArray(value) ||
+    value.length !== 2 ||
+    !value.every(Number.isFinite) ||
+    value[0] > value[1] ||
+    value[0] < min ||
+    value[1] > max
+  ) {
     throw new OptionError(field, `[min, max] with ${min} ≤ min ≤ max ≤ ${max}`, value);
   }
   return value;
 }
 
 function checkIds(field: string, ids: readonly number[], min: number, max: number): readonly number[] {
-  if (!Array.isArray(ids) || ids.length === 0 || !ids.every((v) => Number.isInteger(v) && v >= min && v <= max) || new Set(ids).size !== ids.length) {
+  if (
+    !Array.isArray(ids) ||
+    ids.length === 0 ||
+    !ids.every((v) => Number.isInteger(v) && v >= min && v <= max) ||
+    new Set(ids).size !== ids.length
+  ) {
     throw new OptionError(field, `a non-empty list of distinct integers in ${min}..${max}`, ids);
   }
   return ids;
@@ -188,10 +214,14 @@ export function resolveSyntheticOptions(options: SyntheticOptions = {}): Resolve
   if (layout !== 'ntu-25' && layout !== 'kinect-20') throw new OptionError('layout', "'ntu-25' or 'kinect-20'", layout);
   const actions = selectActions(options.actions);
   const samplesPerClass = options.samplesPerClass ?? d.samplesPerClass;
-  if (!Number.isInteger(samplesPerClass) || samplesPerClass < 1) throw new OptionError('samplesPerClass', 'a positive integer', samplesPerClass);
+  if (!Number.isInteger(samplesPerClass) || samplesPerClass < 1)
+    throw new OptionError('samplesPerClass', 'a positive integer', samplesPerClass);
   const framesOption = options.frames ?? d.frames;
   const frames: FrameRangesByPersons = Array.isArray(framesOption)
-    ? { onePerson: checkFrames('frames', framesOption as FrameRange), twoPerson: checkFrames('frames', framesOption as FrameRange) }
+    ? {
+        onePerson: checkFrames('frames', framesOption as FrameRange),
+        twoPerson: checkFrames('frames', framesOption as FrameRange),
+      }
     : {
         onePerson: checkFrames('frames.onePerson', (framesOption as FrameRangesByPersons).onePerson),
         twoPerson: checkFrames('frames.twoPerson', (framesOption as FrameRangesByPersons).twoPerson),
@@ -206,9 +236,11 @@ export function resolveSyntheticOptions(options: SyntheticOptions = {}): Resolve
     distance: checkRange('viewpoint.distance', vp.distance ?? d.viewpoint.distance, 0.5, 10),
   };
   const jointNoise = options.jointNoise ?? d.jointNoise;
-  if (!Number.isFinite(jointNoise) || jointNoise < 0) throw new OptionError('jointNoise', 'a non-negative number (metres)', jointNoise);
+  if (!Number.isFinite(jointNoise) || jointNoise < 0)
+    throw new OptionError('jointNoise', 'a non-negative number (metres)', jointNoise);
   const jitterProbability = options.jitter?.probability ?? d.jitter.probability;
-  if (!Number.isFinite(jitterProbability) || jitterProbability < 0 || jitterProbability > 1) throw new OptionError('jitter.probability', 'a probability in [0, 1]', jitterProbability);
+  if (!Number.isFinite(jitterProbability) || jitterProbability < 0 || jitterProbability > 1)
+    throw new OptionError('jitter.probability', 'a probability in [0, 1]', jitterProbability);
   const jitter: Required<JitterOptions> = {
     probability: jitterProbability,
     magnitude: checkRange('jitter.magnitude', options.jitter?.magnitude ?? d.jitter.magnitude, 0, 5),
@@ -222,19 +254,48 @@ export function resolveSyntheticOptions(options: SyntheticOptions = {}): Resolve
     speed: checkRange('variation.speed', v.speed ?? DEFAULT_VARIATION.speed, 0.05, 20),
     amplitude: checkRange('variation.amplitude', v.amplitude ?? DEFAULT_VARIATION.amplitude, 0, 3),
     timing: checkRange('variation.timing', [0, v.timing ?? DEFAULT_VARIATION.timing], 0, 0.9)[1],
-    poseJitterDegrees: checkRange('variation.poseJitterDegrees', [0, v.poseJitterDegrees ?? DEFAULT_VARIATION.poseJitterDegrees], 0, 45)[1],
+    poseJitterDegrees: checkRange(
+      'variation.poseJitterDegrees',
+      [0, v.poseJitterDegrees ?? DEFAULT_VARIATION.poseJitterDegrees],
+      0,
+      45,
+    )[1],
     stride: checkRange('variation.stride', v.stride ?? DEFAULT_VARIATION.stride, 0, 3),
   };
   const mostPersons = Math.max(...actions.map((a) => a.persons));
   const personSlots = options.personSlots ?? mostPersons;
   if (!Number.isInteger(personSlots) || personSlots < mostPersons || personSlots > 6) {
-    throw new OptionError('personSlots', `an integer from ${mostPersons} (the most people in a chosen action) to 6`, personSlots);
+    throw new OptionError(
+      'personSlots',
+      `an integer from ${mostPersons} (the most people in a chosen action) to 6`,
+      personSlots,
+    );
   }
   const distinctNames = setups.length * cameras.length * performers.length * replications.length;
   if (samplesPerClass > distinctNames) {
-    throw new OptionError('samplesPerClass', `at most ${distinctNames} (distinct setup × camera × performer × replication names)`, samplesPerClass);
+    throw new OptionError(
+      'samplesPerClass',
+      `at most ${distinctNames} (distinct setup × camera × performer × replication names)`,
+      samplesPerClass,
+    );
   }
-  return { seed, layout, actions, samplesPerClass, frames, fps, viewpoint, jointNoise, jitter, performers, cameras, setups, replications, variation, personSlots };
+  return {
+    seed,
+    layout,
+    actions,
+    samplesPerClass,
+    frames,
+    fps,
+    viewpoint,
+    jointNoise,
+    jitter,
+    performers,
+    cameras,
+    setups,
+    replications,
+    variation,
+    personSlots,
+  };
 }
 
 /** The classes of a request, in label order (label i is classes[i]). */
@@ -296,17 +357,29 @@ class NameDrawer {
     const o = this.options;
     for (let attempt = 0; attempt < 200; attempt++) {
       const pool =
-        this.trainPerformers.length === 0 ? this.testPerformers
-        : this.testPerformers.length === 0 ? this.trainPerformers
-        : this.rng.chance(XSUB_TRAIN_SHARE) ? this.trainPerformers : this.testPerformers;
-      const context = { setup: this.rng.pick(o.setups), camera: this.rng.pick(o.cameras), performer: this.rng.pick(pool), replication: this.rng.pick(o.replications) };
+        this.trainPerformers.length === 0
+          ? this.testPerformers
+          : this.testPerformers.length === 0
+            ? this.trainPerformers
+            : this.rng.chance(XSUB_TRAIN_SHARE)
+              ? this.trainPerformers
+              : this.testPerformers;
+      const context = {
+        setup: this.rng.pick(o.setups),
+        camera: this.rng.pick(o.cameras),
+        performer: this.rng.pick(pool),
+        replication: this.rng.pick(o.replications),
+      };
       if (this.claim(context)) return context;
     }
     // Nearly every name is taken: walk the combinations in order (still deterministic).
-    for (const setup of o.setups) for (const camera of o.cameras) for (const performer of o.performers) for (const replication of o.replications) {
-      const context = { setup, camera, performer, replication };
-      if (this.claim(context)) return context;
-    }
+    for (const setup of o.setups)
+      for (const camera of o.cameras)
+        for (const performer of o.performers)
+          for (const replication of o.replications) {
+            const context = { setup, camera, performer, replication };
+            if (this.claim(context)) return context;
+          }
     throw new Error('synthetic generator: no distinct sample name left (samplesPerClass exceeds the name space)');
   }
 
@@ -354,8 +427,12 @@ class GeneratorContext {
   constructor(private readonly options: ResolvedSyntheticOptions) {
     this.seed32 = seedFromNumber(options.seed);
     const ntu = getLayout('ntu-25');
-    this.outputJoints = options.layout === 'ntu-25' ? Int32Array.from({ length: ntu.numJoints }, (_, i) => i) : kinect20FromNtu25();
-    this.jitterGroups = JITTER_GROUPS.map((g) => ({ label: g.label, joints: Int32Array.from(g.joints.map((n) => jointIndex(ntu, n))) }));
+    this.outputJoints =
+      options.layout === 'ntu-25' ? Int32Array.from({ length: ntu.numJoints }, (_, i) => i) : kinect20FromNtu25();
+    this.jitterGroups = JITTER_GROUPS.map((g) => ({
+      label: g.label,
+      joints: Int32Array.from(g.joints.map((n) => jointIndex(ntu, n))),
+    }));
     this.world = new Float64Array(ntu.numJoints * 3);
   }
 
@@ -379,7 +456,9 @@ class GeneratorContext {
     // View: heading from camera and replication, depth from the setup.
     const headingRange = o.viewpoint.heading;
     const headingDegrees = clamp(
-      (CAMERA_HEADING_DEGREES[context.camera] ?? 0) + (REPLICATION_HEADING_DEGREES[context.replication] ?? 0) + rng.normal() * HEADING_SPREAD_DEGREES,
+      (CAMERA_HEADING_DEGREES[context.camera] ?? 0) +
+        (REPLICATION_HEADING_DEGREES[context.replication] ?? 0) +
+        rng.normal() * HEADING_SPREAD_DEGREES,
       headingRange[0],
       headingRange[1],
     );
@@ -497,7 +576,11 @@ class GeneratorContext {
     if (!rig) {
       const rng = new Rng(deriveSeed(this.seed32, STREAM.setup, setup));
       const vp = this.options.viewpoint;
-      rig = { height: rng.inRange(vp.cameraHeight), tilt: rng.inRange(vp.cameraTilt), distance: rng.inRange(vp.distance) };
+      rig = {
+        height: rng.inRange(vp.cameraHeight),
+        tilt: rng.inRange(vp.cameraTilt),
+        distance: rng.inRange(vp.distance),
+      };
       this.rigs.set(setup, rig);
     }
     return rig;

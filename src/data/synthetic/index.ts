@@ -18,7 +18,17 @@ export {
   type JitterOptions,
   type RecordingContext,
 } from './generator.js';
-export { SYNTHETIC_ACTIONS, SYNTHETIC_CLASSES, STANDING, selectActions, type ActionSpec, type Keyframe, type Pose, type RootKey, type SyntheticClass } from './actions.js';
+export {
+  SYNTHETIC_ACTIONS,
+  SYNTHETIC_CLASSES,
+  STANDING,
+  selectActions,
+  type ActionSpec,
+  type Keyframe,
+  type Pose,
+  type RootKey,
+  type SyntheticClass,
+} from './actions.js';
 export {
   BodyModel,
   AVERAGE_BODY,
@@ -37,7 +47,14 @@ export {
 } from './kinematics.js';
 export { Motion, DEFAULT_VARIATION, type MotionVariation, type MotionChoices } from './timeline.js';
 export { Rng, deriveSeed, seedFromNumber, stringKey } from '../../core/random.js';
-export { NOISE_BODY_KINDS, NTU_DENOISING_RULES, makeNoiseBody, type NoiseBodyKind, type NoiseBodyTrack, type NoiseBodyContext } from './noise-bodies.js';
+export {
+  NOISE_BODY_KINDS,
+  NTU_DENOISING_RULES,
+  makeNoiseBody,
+  type NoiseBodyKind,
+  type NoiseBodyTrack,
+  type NoiseBodyContext,
+} from './noise-bodies.js';
 export {
   formatNtuSkeleton,
   encodeNtuSkeleton,

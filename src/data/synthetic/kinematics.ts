@@ -26,14 +26,34 @@ export const DOF_NAMES = [
   'neckFlex', // chin down
   'neckTwist', // look to the subject's left
   'headFlex', // head nods forward on the neck
-  'shrugL', 'shoulderFlexL', 'shoulderAbdL', 'shoulderRotL', 'elbowFlexL', 'wristFlexL',
-  'shrugR', 'shoulderFlexR', 'shoulderAbdR', 'shoulderRotR', 'elbowFlexR', 'wristFlexR',
-  'hipFlexL', 'hipAbdL', 'hipRotL', 'kneeFlexL', 'ankleFlexL',
-  'hipFlexR', 'hipAbdR', 'hipRotR', 'kneeFlexR', 'ankleFlexR',
+  'shrugL',
+  'shoulderFlexL',
+  'shoulderAbdL',
+  'shoulderRotL',
+  'elbowFlexL',
+  'wristFlexL',
+  'shrugR',
+  'shoulderFlexR',
+  'shoulderAbdR',
+  'shoulderRotR',
+  'elbowFlexR',
+  'wristFlexR',
+  'hipFlexL',
+  'hipAbdL',
+  'hipRotL',
+  'kneeFlexL',
+  'ankleFlexL',
+  'hipFlexR',
+  'hipAbdR',
+  'hipRotR',
+  'kneeFlexR',
+  'ankleFlexR',
 ] as const;
 export type DofName = (typeof DOF_NAMES)[number];
 export const DOF_COUNT = DOF_NAMES.length;
-export const DOF_INDEX: Readonly<Record<DofName, number>> = Object.fromEntries(DOF_NAMES.map((n, i) => [n, i])) as Record<DofName, number>;
+export const DOF_INDEX: Readonly<Record<DofName, number>> = Object.fromEntries(
+  DOF_NAMES.map((n, i) => [n, i]),
+) as Record<DofName, number>;
 
 /**
  * DOFs whose sign flips under a left/right mirror (they turn or lean towards a side); the
@@ -50,7 +70,18 @@ export function mirrorDofName(name: DofName): DofName {
 
 /** Body segments whose length varies per subject. */
 export const SEGMENTS = [
-  'lowerSpine', 'upperSpine', 'neck', 'head', 'shoulderWidth', 'upperArm', 'forearm', 'hand', 'hipWidth', 'thigh', 'shin', 'foot',
+  'lowerSpine',
+  'upperSpine',
+  'neck',
+  'head',
+  'shoulderWidth',
+  'upperArm',
+  'forearm',
+  'hand',
+  'hipWidth',
+  'thigh',
+  'shin',
+  'foot',
 ] as const;
 export type Segment = (typeof SEGMENTS)[number];
 
@@ -81,36 +112,147 @@ interface BoneSpec {
  * limb and flexion swings that plane forward, without gimbal trouble for the poses used.
  */
 const BONES: readonly BoneSpec[] = [
-  { joint: 'SpineMid', parent: 'SpineBase', offset: [0, 0.2565, 0], segment: 'lowerSpine',
-    drivers: [['x', 'trunkFlex', 1, 0.55], ['z', 'trunkSide', -1, 0.55], ['y', 'trunkTwist', 1, 0.5]] },
-  { joint: 'SpineShoulder', parent: 'SpineMid', offset: [0, 0.1935, -0.005], segment: 'upperSpine',
-    drivers: [['x', 'trunkFlex', 1, 0.45], ['z', 'trunkSide', -1, 0.45], ['y', 'trunkTwist', 1, 0.5]] },
-  { joint: 'Neck', parent: 'SpineShoulder', offset: [0, 0.0629, 0.008], segment: 'neck', drivers: [['x', 'neckFlex', 1], ['y', 'neckTwist', 1]] },
+  {
+    joint: 'SpineMid',
+    parent: 'SpineBase',
+    offset: [0, 0.2565, 0],
+    segment: 'lowerSpine',
+    drivers: [
+      ['x', 'trunkFlex', 1, 0.55],
+      ['z', 'trunkSide', -1, 0.55],
+      ['y', 'trunkTwist', 1, 0.5],
+    ],
+  },
+  {
+    joint: 'SpineShoulder',
+    parent: 'SpineMid',
+    offset: [0, 0.1935, -0.005],
+    segment: 'upperSpine',
+    drivers: [
+      ['x', 'trunkFlex', 1, 0.45],
+      ['z', 'trunkSide', -1, 0.45],
+      ['y', 'trunkTwist', 1, 0.5],
+    ],
+  },
+  {
+    joint: 'Neck',
+    parent: 'SpineShoulder',
+    offset: [0, 0.0629, 0.008],
+    segment: 'neck',
+    drivers: [
+      ['x', 'neckFlex', 1],
+      ['y', 'neckTwist', 1],
+    ],
+  },
   { joint: 'Head', parent: 'Neck', offset: [0, 0.1071, 0.012], segment: 'head', drivers: [['x', 'headFlex', 1]] },
-  { joint: 'ShoulderLeft', parent: 'SpineShoulder', offset: [0.13, -0.035, -0.005], segment: 'shoulderWidth', drivers: [['z', 'shrugL', 1]] },
-  { joint: 'ElbowLeft', parent: 'ShoulderLeft', offset: [0, -0.28, 0], segment: 'upperArm',
-    drivers: [['x', 'shoulderFlexL', -1], ['z', 'shoulderAbdL', 1], ['y', 'shoulderRotL', -1]] },
-  { joint: 'WristLeft', parent: 'ElbowLeft', offset: [0, -0.25, 0], segment: 'forearm', drivers: [['x', 'elbowFlexL', -1]] },
-  { joint: 'HandLeft', parent: 'WristLeft', offset: [0, -0.08, 0], segment: 'hand', drivers: [['x', 'wristFlexL', -1]] },
+  {
+    joint: 'ShoulderLeft',
+    parent: 'SpineShoulder',
+    offset: [0.13, -0.035, -0.005],
+    segment: 'shoulderWidth',
+    drivers: [['z', 'shrugL', 1]],
+  },
+  {
+    joint: 'ElbowLeft',
+    parent: 'ShoulderLeft',
+    offset: [0, -0.28, 0],
+    segment: 'upperArm',
+    drivers: [
+      ['x', 'shoulderFlexL', -1],
+      ['z', 'shoulderAbdL', 1],
+      ['y', 'shoulderRotL', -1],
+    ],
+  },
+  {
+    joint: 'WristLeft',
+    parent: 'ElbowLeft',
+    offset: [0, -0.25, 0],
+    segment: 'forearm',
+    drivers: [['x', 'elbowFlexL', -1]],
+  },
+  {
+    joint: 'HandLeft',
+    parent: 'WristLeft',
+    offset: [0, -0.08, 0],
+    segment: 'hand',
+    drivers: [['x', 'wristFlexL', -1]],
+  },
   { joint: 'HandTipLeft', parent: 'HandLeft', offset: [0, -0.075, 0.005], segment: 'hand', drivers: [] },
   { joint: 'ThumbLeft', parent: 'HandLeft', offset: [-0.015, -0.03, 0.04], segment: 'hand', drivers: [] },
-  { joint: 'ShoulderRight', parent: 'SpineShoulder', offset: [-0.13, -0.035, -0.005], segment: 'shoulderWidth', drivers: [['z', 'shrugR', -1]] },
-  { joint: 'ElbowRight', parent: 'ShoulderRight', offset: [0, -0.28, 0], segment: 'upperArm',
-    drivers: [['x', 'shoulderFlexR', -1], ['z', 'shoulderAbdR', -1], ['y', 'shoulderRotR', 1]] },
-  { joint: 'WristRight', parent: 'ElbowRight', offset: [0, -0.25, 0], segment: 'forearm', drivers: [['x', 'elbowFlexR', -1]] },
-  { joint: 'HandRight', parent: 'WristRight', offset: [0, -0.08, 0], segment: 'hand', drivers: [['x', 'wristFlexR', -1]] },
+  {
+    joint: 'ShoulderRight',
+    parent: 'SpineShoulder',
+    offset: [-0.13, -0.035, -0.005],
+    segment: 'shoulderWidth',
+    drivers: [['z', 'shrugR', -1]],
+  },
+  {
+    joint: 'ElbowRight',
+    parent: 'ShoulderRight',
+    offset: [0, -0.28, 0],
+    segment: 'upperArm',
+    drivers: [
+      ['x', 'shoulderFlexR', -1],
+      ['z', 'shoulderAbdR', -1],
+      ['y', 'shoulderRotR', 1],
+    ],
+  },
+  {
+    joint: 'WristRight',
+    parent: 'ElbowRight',
+    offset: [0, -0.25, 0],
+    segment: 'forearm',
+    drivers: [['x', 'elbowFlexR', -1]],
+  },
+  {
+    joint: 'HandRight',
+    parent: 'WristRight',
+    offset: [0, -0.08, 0],
+    segment: 'hand',
+    drivers: [['x', 'wristFlexR', -1]],
+  },
   { joint: 'HandTipRight', parent: 'HandRight', offset: [0, -0.075, 0.005], segment: 'hand', drivers: [] },
   { joint: 'ThumbRight', parent: 'HandRight', offset: [0.015, -0.03, 0.04], segment: 'hand', drivers: [] },
   { joint: 'HipLeft', parent: 'SpineBase', offset: [0.075, -0.045, 0], segment: 'hipWidth', drivers: [] },
-  { joint: 'KneeLeft', parent: 'HipLeft', offset: [0, -0.4, 0], segment: 'thigh',
-    drivers: [['x', 'hipFlexL', -1], ['z', 'hipAbdL', 1], ['y', 'hipRotL', -1]] },
+  {
+    joint: 'KneeLeft',
+    parent: 'HipLeft',
+    offset: [0, -0.4, 0],
+    segment: 'thigh',
+    drivers: [
+      ['x', 'hipFlexL', -1],
+      ['z', 'hipAbdL', 1],
+      ['y', 'hipRotL', -1],
+    ],
+  },
   { joint: 'AnkleLeft', parent: 'KneeLeft', offset: [0, -0.4, 0], segment: 'shin', drivers: [['x', 'kneeFlexL', 1]] },
-  { joint: 'FootLeft', parent: 'AnkleLeft', offset: [0.01, -0.05, 0.1], segment: 'foot', drivers: [['x', 'ankleFlexL', -1]] },
+  {
+    joint: 'FootLeft',
+    parent: 'AnkleLeft',
+    offset: [0.01, -0.05, 0.1],
+    segment: 'foot',
+    drivers: [['x', 'ankleFlexL', -1]],
+  },
   { joint: 'HipRight', parent: 'SpineBase', offset: [-0.075, -0.045, 0], segment: 'hipWidth', drivers: [] },
-  { joint: 'KneeRight', parent: 'HipRight', offset: [0, -0.4, 0], segment: 'thigh',
-    drivers: [['x', 'hipFlexR', -1], ['z', 'hipAbdR', -1], ['y', 'hipRotR', 1]] },
+  {
+    joint: 'KneeRight',
+    parent: 'HipRight',
+    offset: [0, -0.4, 0],
+    segment: 'thigh',
+    drivers: [
+      ['x', 'hipFlexR', -1],
+      ['z', 'hipAbdR', -1],
+      ['y', 'hipRotR', 1],
+    ],
+  },
   { joint: 'AnkleRight', parent: 'KneeRight', offset: [0, -0.4, 0], segment: 'shin', drivers: [['x', 'kneeFlexR', 1]] },
-  { joint: 'FootRight', parent: 'AnkleRight', offset: [-0.01, -0.05, 0.1], segment: 'foot', drivers: [['x', 'ankleFlexR', -1]] },
+  {
+    joint: 'FootRight',
+    parent: 'AnkleRight',
+    offset: [-0.01, -0.05, 0.1],
+    segment: 'foot',
+    drivers: [['x', 'ankleFlexR', -1]],
+  },
 ];
 
 const ROOT_JOINT = 'SpineBase';
@@ -119,7 +261,12 @@ const ROOT_JOINT = 'SpineBase';
  * Height above the floor of the joints that can touch it, at body scale 1. The Kinect foot
  * joint sits near the ball of the foot, the ankle joint about 7 cm up.
  */
-const FLOOR_CLEARANCE: Readonly<Record<string, number>> = { FootLeft: 0.02, FootRight: 0.02, AnkleLeft: 0.07, AnkleRight: 0.07 };
+const FLOOR_CLEARANCE: Readonly<Record<string, number>> = {
+  FootLeft: 0.02,
+  FootRight: 0.02,
+  AnkleLeft: 0.07,
+  AnkleRight: 0.07,
+};
 
 /** Kinect v2 hierarchy parent of each NTU joint name (the root maps to itself). */
 export const KINECT_V2_PARENTS: Readonly<Record<string, string>> = Object.fromEntries([
@@ -128,7 +275,15 @@ export const KINECT_V2_PARENTS: Readonly<Record<string, string>> = Object.fromEn
 ]);
 
 /** Joints at the end of a chain; Kinect reports a zero orientation for them. */
-export const KINECT_V2_LEAF_JOINTS: readonly string[] = ['Head', 'HandTipLeft', 'ThumbLeft', 'HandTipRight', 'ThumbRight', 'FootLeft', 'FootRight'];
+export const KINECT_V2_LEAF_JOINTS: readonly string[] = [
+  'Head',
+  'HandTipLeft',
+  'ThumbLeft',
+  'HandTipRight',
+  'ThumbRight',
+  'FootLeft',
+  'FootRight',
+];
 
 /** A subject's size: overall scale and a multiplier per segment. */
 export interface BodyShape {
@@ -137,12 +292,21 @@ export interface BodyShape {
   readonly segments: Readonly<Record<Segment, number>>;
 }
 
-export const AVERAGE_BODY: BodyShape = { scale: 1, segments: Object.fromEntries(SEGMENTS.map((s) => [s, 1])) as Record<Segment, number> };
+export const AVERAGE_BODY: BodyShape = {
+  scale: 1,
+  segments: Object.fromEntries(SEGMENTS.map((s) => [s, 1])) as Record<Segment, number>,
+};
 
 /** Draws a subject: scale in [0.85, 1.15] and each segment within ±5 % of it. */
-export function randomBodyShape(rng: Rng, scaleRange: readonly [number, number] = [0.85, 1.15], limbVariation = 0.05): BodyShape {
+export function randomBodyShape(
+  rng: Rng,
+  scaleRange: readonly [number, number] = [0.85, 1.15],
+  limbVariation = 0.05,
+): BodyShape {
   const scale = rng.inRange(scaleRange);
-  const segments = Object.fromEntries(SEGMENTS.map((s) => [s, 1 + rng.uniform(-limbVariation, limbVariation)])) as Record<Segment, number>;
+  const segments = Object.fromEntries(
+    SEGMENTS.map((s) => [s, 1 + rng.uniform(-limbVariation, limbVariation)]),
+  ) as Record<Segment, number>;
   return { scale, segments };
 }
 
@@ -252,7 +416,12 @@ export class BodyModel {
       this.anchorOf(rest, anchor, out);
       return out;
     };
-    this.restAnchors = { feet: restAnchor('feet'), left: restAnchor('left'), right: restAnchor('right'), none: restAnchor('none') };
+    this.restAnchors = {
+      feet: restAnchor('feet'),
+      left: restAnchor('left'),
+      right: restAnchor('right'),
+      none: restAnchor('none'),
+    };
   }
 
   /**
@@ -364,7 +533,11 @@ export function worldToCamera(sensor: SensorPose, positions: Float64Array, count
 }
 
 /** Kinect v1 joints named differently from their Kinect v2 counterparts. */
-const KINECT20_RENAMED: Readonly<Record<string, string>> = { HipCenter: 'SpineBase', Spine: 'SpineMid', ShoulderCenter: 'SpineShoulder' };
+const KINECT20_RENAMED: Readonly<Record<string, string>> = {
+  HipCenter: 'SpineBase',
+  Spine: 'SpineMid',
+  ShoulderCenter: 'SpineShoulder',
+};
 
 /**
  * For each kinect-20 joint, the ntu-25 joint index it is taken from (HipCenter = SpineBase,

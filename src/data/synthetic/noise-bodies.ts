@@ -16,7 +16,15 @@
  * All positions are camera-space metres, 25 NTU joints × xyz per frame.
  */
 import { SEATED } from './actions.js';
-import { BodyModel, DOF_COUNT, DOF_INDEX, type DofName, randomBodyShape, worldToCamera, type SensorPose } from './kinematics.js';
+import {
+  BodyModel,
+  DOF_COUNT,
+  DOF_INDEX,
+  type DofName,
+  randomBodyShape,
+  worldToCamera,
+  type SensorPose,
+} from './kinematics.js';
 import type { Rng } from '../../core/random.js';
 
 export const NOISE_BODY_KINDS = ['short', 'spread', 'bystander'] as const;
@@ -99,7 +107,8 @@ function shortBody(rng: Rng, context: NoiseBodyContext): NoiseBodyTrack {
  */
 function spreadBody(rng: Rng, context: NoiseBodyContext): NoiseBodyTrack {
   const frames = Math.max(NTU_DENOISING_RULES.maxNoiseFrames + 1, Math.round(context.frames * rng.uniform(0.5, 1)));
-  if (frames > context.frames) throw new Error(`a 'spread' noise body needs at least ${frames} frames, the clip has ${context.frames}`);
+  if (frames > context.frames)
+    throw new Error(`a 'spread' noise body needs at least ${frames} frames, the clip has ${context.frames}`);
   const firstFrame = rng.int(0, context.frames - frames);
   const width = rng.uniform(0.6, 1.4);
   const height = width * rng.uniform(0.1, 0.45);
@@ -134,12 +143,17 @@ function spreadBody(rng: Rng, context: NoiseBodyContext): NoiseBodyTrack {
 /** A child sitting in the background, barely moving. */
 function bystanderBody(rng: Rng, context: NoiseBodyContext): NoiseBodyTrack {
   const frames = Math.max(NTU_DENOISING_RULES.maxNoiseFrames + 1, Math.round(context.frames * rng.uniform(0.8, 1)));
-  if (frames > context.frames) throw new Error(`a 'bystander' noise body needs at least ${frames} frames, the clip has ${context.frames}`);
+  if (frames > context.frames)
+    throw new Error(`a 'bystander' noise body needs at least ${frames} frames, the clip has ${context.frames}`);
   const firstFrame = rng.int(0, context.frames - frames);
   const body = new BodyModel(randomBodyShape(rng, [0.6, 0.72]));
   const pose = new Float64Array(DOF_COUNT);
   for (const [name, value] of Object.entries(SEATED)) pose[DOF_INDEX[name as DofName]] = value ?? 0;
-  const placement = { x: (rng.chance(0.5) ? 1 : -1) * rng.uniform(1.0, 1.8), z: rng.uniform(4.0, 4.6), heading: rng.uniform(-0.6, 0.6) };
+  const placement = {
+    x: (rng.chance(0.5) ? 1 : -1) * rng.uniform(1.0, 1.8),
+    z: rng.uniform(4.0, 4.6),
+    heading: rng.uniform(-0.6, 0.6),
+  };
   const still = new Float64Array(VALUES);
   body.place(pose, { move: 0, strafe: 0, lift: 0, turn: 0 }, 'feet', placement, still);
   worldToCamera(context.sensor, still, JOINTS);
@@ -160,15 +174,24 @@ function bystanderBody(rng: Rng, context: NoiseBodyContext): NoiseBodyTrack {
 }
 
 /** Share of frames of a [frames, 25, 3] track whose x-range exceeds ratio · y-range. */
-export function spreadFrameShare(joints: Float32Array, frames: number, ratio: number = NTU_DENOISING_RULES.spreadRatio): number {
+export function spreadFrameShare(
+  joints: Float32Array,
+  frames: number,
+  ratio: number = NTU_DENOISING_RULES.spreadRatio,
+): number {
   let noisy = 0;
   for (let f = 0; f < frames; f++) {
-    let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+    let minX = Infinity,
+      maxX = -Infinity,
+      minY = Infinity,
+      maxY = -Infinity;
     for (let j = 0; j < JOINTS; j++) {
       const x = joints[f * VALUES + 3 * j];
       const y = joints[f * VALUES + 3 * j + 1];
-      minX = Math.min(minX, x); maxX = Math.max(maxX, x);
-      minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+      minX = Math.min(minX, x);
+      maxX = Math.max(maxX, x);
+      minY = Math.min(minY, y);
+      maxY = Math.max(maxY, y);
     }
     if (maxX - minX > ratio * (maxY - minY)) noisy++;
   }

@@ -15,7 +15,13 @@ import { getLayout, jointIndex } from '../../graph/layout.js';
 import type { SkeletonSample } from '../types.js';
 import { type FrameRangesByPersons, type SyntheticOptions, iterateSyntheticSamples } from './generator.js';
 import type { SensorPose } from './kinematics.js';
-import { type NoiseBodyKind, NOISE_BODY_KINDS, NTU_DENOISING_RULES, makeNoiseBody, spreadFrameShare } from './noise-bodies.js';
+import {
+  type NoiseBodyKind,
+  NOISE_BODY_KINDS,
+  NTU_DENOISING_RULES,
+  makeNoiseBody,
+  spreadFrameShare,
+} from './noise-bodies.js';
 import { type NtuBodyFrame, type NtuBodyInfo, type NtuFrame, encodeNtuSkeleton } from './ntu-writer.js';
 import { Rng, deriveSeed, seedFromNumber, stringKey } from '../../core/random.js';
 import { DEG } from './rotation.js';
@@ -66,7 +72,11 @@ export interface NtuRecording {
   readonly notes: string[];
 }
 
-const DEFAULT_NOISE_BODIES: Required<NoiseBodyOptions> = { probability: 0.25, kinds: ['short', 'spread'], maxPerFile: 2 };
+const DEFAULT_NOISE_BODIES: Required<NoiseBodyOptions> = {
+  probability: 0.25,
+  kinds: ['short', 'spread'],
+  maxPerFile: 2,
+};
 
 /** Kinect tracking ids count up from 2^56. */
 const TRACKING_ID_BASE = 72057594037927936n;
@@ -74,12 +84,15 @@ const JOINTS = 25;
 const VALUES = JOINTS * 3;
 /** Joints at limb ends, which Kinect infers more often. */
 const OFTEN_INFERRED: ReadonlySet<number> = new Set(
-  ['HandLeft', 'HandRight', 'FootLeft', 'FootRight', 'HandTipLeft', 'ThumbLeft', 'HandTipRight', 'ThumbRight'].map((n) => jointIndex(getLayout('ntu-25'), n)),
+  ['HandLeft', 'HandRight', 'FootLeft', 'FootRight', 'HandTipLeft', 'ThumbLeft', 'HandTipRight', 'ThumbRight'].map(
+    (n) => jointIndex(getLayout('ntu-25'), n),
+  ),
 );
 
 function probability(field: string, value: number | undefined, fallback: number): number {
   const p = value ?? fallback;
-  if (!Number.isFinite(p) || p < 0 || p > 1) throw new Error(`NTU recording option '${field}': expected a probability in [0, 1], got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(p) || p < 0 || p > 1)
+    throw new Error(`NTU recording option '${field}': expected a probability in [0, 1], got ${JSON.stringify(value)}`);
   return p;
 }
 
@@ -87,13 +100,21 @@ function resolveNoise(option: NoiseBodyOptions | false | undefined): Required<No
   if (option === false) return undefined;
   const kinds = option?.kinds ?? DEFAULT_NOISE_BODIES.kinds;
   if (kinds.length === 0 || !kinds.every((k) => (NOISE_BODY_KINDS as readonly string[]).includes(k))) {
-    throw new Error(`NTU recording option 'noiseBodies.kinds': expected a non-empty list of ${NOISE_BODY_KINDS.join(', ')}, got ${JSON.stringify(kinds)}`);
+    throw new Error(
+      `NTU recording option 'noiseBodies.kinds': expected a non-empty list of ${NOISE_BODY_KINDS.join(', ')}, got ${JSON.stringify(kinds)}`,
+    );
   }
   const maxPerFile = option?.maxPerFile ?? DEFAULT_NOISE_BODIES.maxPerFile;
   if (!Number.isInteger(maxPerFile) || maxPerFile < 1 || maxPerFile > 4) {
-    throw new Error(`NTU recording option 'noiseBodies.maxPerFile': expected an integer from 1 to 4 (Kinect tracks at most 6 bodies), got ${JSON.stringify(maxPerFile)}`);
+    throw new Error(
+      `NTU recording option 'noiseBodies.maxPerFile': expected an integer from 1 to 4 (Kinect tracks at most 6 bodies), got ${JSON.stringify(maxPerFile)}`,
+    );
   }
-  return { probability: probability('noiseBodies.probability', option?.probability, DEFAULT_NOISE_BODIES.probability), kinds, maxPerFile };
+  return {
+    probability: probability('noiseBodies.probability', option?.probability, DEFAULT_NOISE_BODIES.probability),
+    kinds,
+    maxPerFile,
+  };
 }
 
 function isEmpty(data: Float32Array, offset: number): boolean {
@@ -118,7 +139,9 @@ interface TrackedBody {
  */
 export function toNtuRecording(sample: SkeletonSample, options: NtuRecordingOptions = {}): NtuRecording {
   if (sample.layout !== 'ntu-25' || sample.clip.joints !== JOINTS || sample.clip.channels !== 3) {
-    throw new Error(`${sample.name}: an NTU recording needs an ntu-25 xyz clip, got layout '${sample.layout}' with ${sample.clip.joints} joints × ${sample.clip.channels} channels`);
+    throw new Error(
+      `${sample.name}: an NTU recording needs an ntu-25 xyz clip, got layout '${sample.layout}' with ${sample.clip.joints} joints × ${sample.clip.channels} channels`,
+    );
   }
   const seed = options.seed ?? 0;
   const rng = new Rng(deriveSeed(seedFromNumber(seed), stringKey(sample.name), sample.label));
@@ -167,7 +190,9 @@ export function toNtuRecording(sample: SkeletonSample, options: NtuRecordingOpti
 
   // Ids count up in order of first appearance, with gaps for bodies tracked and lost off-camera.
   const firstSeen = bodies.map((b) => b.frameOffsets.findIndex((o) => o >= 0));
-  const byAppearance = bodies.map((_, i) => i).sort((a, b) => firstSeen[a] - firstSeen[b] || bodies[a].slot - bodies[b].slot);
+  const byAppearance = bodies
+    .map((_, i) => i)
+    .sort((a, b) => firstSeen[a] - firstSeen[b] || bodies[a].slot - bodies[b].slot);
   let nextId = TRACKING_ID_BASE + BigInt(rng.int(1500, 60000));
   for (const i of byAppearance) {
     bodies[i].id = nextId.toString();
@@ -189,7 +214,12 @@ export function toNtuRecording(sample: SkeletonSample, options: NtuRecordingOpti
       for (let j = 0; j < JOINTS; j++) {
         if (rng.chance(OFTEN_INFERRED.has(j) ? 3 * inferredJointProbability : inferredJointProbability)) states[j] = 1;
       }
-      frame.push({ bodyId: body.id, joints: body.data.subarray(o, o + VALUES), jointTrackingStates: states, info: bodyInfo(body, hands[i], rng) });
+      frame.push({
+        bodyId: body.id,
+        joints: body.data.subarray(o, o + VALUES),
+        jointTrackingStates: states,
+        info: bodyInfo(body, hands[i], rng),
+      });
     });
     frames.push(frame);
   }
@@ -198,15 +228,30 @@ export function toNtuRecording(sample: SkeletonSample, options: NtuRecordingOpti
     const first = b.frameOffsets.findIndex((o) => o >= 0);
     let count = 0;
     for (const o of b.frameOffsets) if (o >= 0) count++;
-    return { id: b.id, role: b.role, ...(b.actor !== undefined ? { actor: b.actor } : {}), firstFrame: first + emptyLead, frames: count };
+    return {
+      id: b.id,
+      role: b.role,
+      ...(b.actor !== undefined ? { actor: b.actor } : {}),
+      firstFrame: first + emptyLead,
+      frames: count,
+    };
   });
   for (const b of bodies) {
     if (b.role === 'actor') continue;
     const count = records.find((r) => r.id === b.id)?.frames ?? 0;
-    const detail = b.role === 'spread' ? `, x-range > 0.8·y-range in ${Math.round(100 * spreadFrameShare(b.data, count))} % of its frames` : '';
+    const detail =
+      b.role === 'spread'
+        ? `, x-range > 0.8·y-range in ${Math.round(100 * spreadFrameShare(b.data, count))} % of its frames`
+        : '';
     notes.push(`noise body ${b.id}: ${b.role}, ${count} frames${detail}`);
   }
-  return { name: sample.name, frames, bodies: records, noiseBodyIds: records.filter((r) => r.role !== 'actor').map((r) => r.id), notes };
+  return {
+    name: sample.name,
+    frames,
+    bodies: records,
+    noiseBodyIds: records.filter((r) => r.role !== 'actor').map((r) => r.id),
+    notes,
+  };
 }
 
 /** Actor 1's joints as a dense [frames, 25, 3] array (absent frames stay zero). */
@@ -226,7 +271,8 @@ function sensorOf(sample: SkeletonSample): SensorPose {
 
 /** Hand states drift between not tracked (1), open (2) and closed (3); noise bodies report unknown hands. */
 function bodyInfo(body: TrackedBody, hands: { left: number; right: number }, rng: Rng): Partial<NtuBodyInfo> {
-  if (body.role !== 'actor') return { handLeftConfidence: 0, handLeftState: 0, handRightConfidence: 0, handRightState: 0 };
+  if (body.role !== 'actor')
+    return { handLeftConfidence: 0, handLeftState: 0, handRightConfidence: 0, handRightState: 0 };
   if (rng.chance(0.06)) hands.left = rng.int(1, 3);
   if (rng.chance(0.06)) hands.right = rng.int(1, 3);
   return {
@@ -280,13 +326,26 @@ export interface WrittenSkeletonFile {
  * name, then renamed, so a reader never sees half a file). Returns what was written, in
  * generation order; the samples themselves are not kept, so any number of files fits.
  */
-export async function writeSyntheticNtuDataset(dir: string, options: SyntheticNtuDatasetOptions = {}): Promise<WrittenSkeletonFile[]> {
+export async function writeSyntheticNtuDataset(
+  dir: string,
+  options: SyntheticNtuDatasetOptions = {},
+): Promise<WrittenSkeletonFile[]> {
   if ('layout' in options && (options as { layout?: unknown }).layout !== 'ntu-25') {
-    throw new Error(`synthetic NTU dataset option 'layout': .skeleton files hold ntu-25 joints, got ${JSON.stringify((options as { layout?: unknown }).layout)}`);
+    throw new Error(
+      `synthetic NTU dataset option 'layout': .skeleton files hold ntu-25 joints, got ${JSON.stringify((options as { layout?: unknown }).layout)}`,
+    );
   }
-  if (options.realisticSize && options.frames) throw new Error(`synthetic NTU dataset options 'realisticSize' and 'frames': give one of them, not both`);
-  const generatorOptions: SyntheticOptions = { ...options, layout: 'ntu-25', frames: options.realisticSize ? REALISTIC_NTU_FRAMES : options.frames };
-  const recordingOptions: NtuRecordingOptions = { ...options, noiseBodies: options.noiseBodies ?? DEFAULT_NOISE_BODIES };
+  if (options.realisticSize && options.frames)
+    throw new Error(`synthetic NTU dataset options 'realisticSize' and 'frames': give one of them, not both`);
+  const generatorOptions: SyntheticOptions = {
+    ...options,
+    layout: 'ntu-25',
+    frames: options.realisticSize ? REALISTIC_NTU_FRAMES : options.frames,
+  };
+  const recordingOptions: NtuRecordingOptions = {
+    ...options,
+    noiseBodies: options.noiseBodies ?? DEFAULT_NOISE_BODIES,
+  };
   await mkdir(dir, { recursive: true });
   const written: WrittenSkeletonFile[] = [];
   // Writing overlaps with generating the next files; at most this many writes are in flight.

@@ -29,9 +29,24 @@ import { quaternionFromBasis } from './rotation.js';
 
 /** Pinhole model of the Kinect v2 depth and colour cameras. */
 export interface KinectCameraModel {
-  readonly depth: { readonly width: number; readonly height: number; readonly fx: number; readonly fy: number; readonly cx: number; readonly cy: number };
+  readonly depth: {
+    readonly width: number;
+    readonly height: number;
+    readonly fx: number;
+    readonly fy: number;
+    readonly cx: number;
+    readonly cy: number;
+  };
   /** The colour camera sits `baseline` metres from the depth camera along x. */
-  readonly color: { readonly width: number; readonly height: number; readonly fx: number; readonly fy: number; readonly cx: number; readonly cy: number; readonly baseline: number };
+  readonly color: {
+    readonly width: number;
+    readonly height: number;
+    readonly fx: number;
+    readonly fy: number;
+    readonly cx: number;
+    readonly cy: number;
+    readonly baseline: number;
+  };
 }
 
 /** Typical factory intrinsics of a Kinect v2. */
@@ -234,9 +249,14 @@ function jointTables(): JointTables {
   for (const name of KINECT_V2_LEAF_JOINTS) leaf[jointIndex(layout, name)] = 1;
   const j = (name: string): number => jointIndex(layout, name);
   tables = {
-    child, leaf,
-    spineBase: j('SpineBase'), spineShoulder: j('SpineShoulder'),
-    hipLeft: j('HipLeft'), hipRight: j('HipRight'), shoulderLeft: j('ShoulderLeft'), shoulderRight: j('ShoulderRight'),
+    child,
+    leaf,
+    spineBase: j('SpineBase'),
+    spineShoulder: j('SpineShoulder'),
+    hipLeft: j('HipLeft'),
+    hipRight: j('HipRight'),
+    shoulderLeft: j('ShoulderLeft'),
+    shoulderRight: j('ShoulderRight'),
   };
   return tables;
 }
@@ -266,17 +286,25 @@ function bodyAxes(joints: ArrayLike<number>, t: JointTables, out: BodyAxes): voi
     rx = 1;
     rz = 0;
   }
-  out.right[0] = rx; out.right[1] = 0; out.right[2] = rz;
+  out.right[0] = rx;
+  out.right[1] = 0;
+  out.right[2] = rz;
   // up × right with up = (0, 1, 0).
-  out.forward[0] = rz; out.forward[1] = 0; out.forward[2] = -rx;
+  out.forward[0] = rz;
+  out.forward[1] = 0;
+  out.forward[2] = -rx;
   const tx = x(t.spineShoulder) - x(t.spineBase);
   const ty = y(t.spineShoulder) - y(t.spineBase);
   const tz = z(t.spineShoulder) - z(t.spineBase);
   const tn = Math.hypot(tx, ty, tz);
   if (tn > 1e-9) {
-    out.trunk[0] = tx / tn; out.trunk[1] = ty / tn; out.trunk[2] = tz / tn;
+    out.trunk[0] = tx / tn;
+    out.trunk[1] = ty / tn;
+    out.trunk[2] = tz / tn;
   } else {
-    out.trunk[0] = 0; out.trunk[1] = 1; out.trunk[2] = 0;
+    out.trunk[0] = 0;
+    out.trunk[1] = 1;
+    out.trunk[2] = 0;
   }
 }
 
@@ -285,7 +313,13 @@ function bodyAxes(joints: ArrayLike<number>, t: JointTables, out: BodyAxes): voi
  * joint's first child, z axis the body's forward direction made perpendicular to it (its
  * right direction when the bone points forward), x = y × z. Zeros for leaf joints.
  */
-function jointOrientation(joints: ArrayLike<number>, j: number, axes: BodyAxes, t: JointTables, out: Float64Array): void {
+function jointOrientation(
+  joints: ArrayLike<number>,
+  j: number,
+  axes: BodyAxes,
+  t: JointTables,
+  out: Float64Array,
+): void {
   const c = t.child[j];
   if (t.leaf[j] || c < 0) {
     out.fill(0);
@@ -296,10 +330,15 @@ function jointOrientation(joints: ArrayLike<number>, j: number, axes: BodyAxes, 
   let yz = joints[3 * c + 2] - joints[3 * j + 2];
   const yn = Math.hypot(yx, yy, yz);
   if (yn < 1e-9) {
-    out[0] = 1; out[1] = 0; out[2] = 0; out[3] = 0;
+    out[0] = 1;
+    out[1] = 0;
+    out[2] = 0;
+    out[3] = 0;
     return;
   }
-  yx /= yn; yy /= yn; yz /= yn;
+  yx /= yn;
+  yy /= yn;
+  yz /= yn;
   let reference = axes.forward;
   let along = reference[0] * yx + reference[1] * yy + reference[2] * yz;
   if (Math.abs(along) > 0.999) {
@@ -310,7 +349,9 @@ function jointOrientation(joints: ArrayLike<number>, j: number, axes: BodyAxes, 
   let zy = reference[1] - along * yy;
   let zz = reference[2] - along * yz;
   const zn = Math.hypot(zx, zy, zz);
-  zx /= zn; zy /= zn; zz /= zn;
+  zx /= zn;
+  zy /= zn;
+  zz /= zn;
   // x = y × z
   const xx = yy * zz - yz * zy;
   const xy = yz * zx - yx * zz;
@@ -326,9 +367,18 @@ interface Scratch {
 }
 
 /** One body: the info line, '25', and 25 joint lines. */
-function writeBody(w: AsciiWriter, body: NtuBodyFrame, camera: KinectCameraModel, t: JointTables, eol: readonly number[], scratch: Scratch): void {
-  if (!BODY_ID.test(body.bodyId)) throw new Error(`bodyID must be a decimal integer, got ${JSON.stringify(body.bodyId)}`);
-  if (body.joints.length !== JOINTS * 3) throw new Error(`body ${body.bodyId}: expected ${JOINTS * 3} joint values, got ${body.joints.length}`);
+function writeBody(
+  w: AsciiWriter,
+  body: NtuBodyFrame,
+  camera: KinectCameraModel,
+  t: JointTables,
+  eol: readonly number[],
+  scratch: Scratch,
+): void {
+  if (!BODY_ID.test(body.bodyId))
+    throw new Error(`bodyID must be a decimal integer, got ${JSON.stringify(body.bodyId)}`);
+  if (body.joints.length !== JOINTS * 3)
+    throw new Error(`body ${body.bodyId}: expected ${JOINTS * 3} joint values, got ${body.joints.length}`);
   const joints = body.joints;
   const { axes, quaternion, depthPixels } = scratch;
   bodyAxes(joints, t, axes);
@@ -360,8 +410,12 @@ function writeBody(w: AsciiWriter, body: NtuBodyFrame, camera: KinectCameraModel
   };
   w.text(body.bodyId);
   const integerFields = [
-    ['clipedEdges', info.clipedEdges], ['handLeftConfidence', info.handLeftConfidence], ['handLeftState', info.handLeftState],
-    ['handRightConfidence', info.handRightConfidence], ['handRightState', info.handRightState], ['isResticted', info.isRestricted],
+    ['clipedEdges', info.clipedEdges],
+    ['handLeftConfidence', info.handLeftConfidence],
+    ['handLeftState', info.handLeftState],
+    ['handRightConfidence', info.handRightConfidence],
+    ['handRightState', info.handRightState],
+    ['isResticted', info.isRestricted],
   ] as const;
   for (const [name, value] of integerFields) {
     w.byte(CHAR.space);
@@ -410,7 +464,8 @@ function newline(w: AsciiWriter, eol: readonly number[]): void {
 
 /** Integer fields of the format are small non-negative integers. */
 function checkField(bodyId: string, field: string, n: number): number {
-  if (!Number.isInteger(n) || n < 0 || n > 255) throw new Error(`body ${bodyId}: ${field} must be an integer from 0 to 255, got ${n}`);
+  if (!Number.isInteger(n) || n < 0 || n > 255)
+    throw new Error(`body ${bodyId}: ${field} must be an integer from 0 to 255, got ${n}`);
   return n;
 }
 

@@ -18,9 +18,15 @@ export const DEG = Math.PI / 180;
 export function setRotationY(out: Mat3Buffer, o: number, angle: number): void {
   const c = Math.cos(angle);
   const s = Math.sin(angle);
-  out[o] = c; out[o + 1] = 0; out[o + 2] = s;
-  out[o + 3] = 0; out[o + 4] = 1; out[o + 5] = 0;
-  out[o + 6] = -s; out[o + 7] = 0; out[o + 8] = c;
+  out[o] = c;
+  out[o + 1] = 0;
+  out[o + 2] = s;
+  out[o + 3] = 0;
+  out[o + 4] = 1;
+  out[o + 5] = 0;
+  out[o + 6] = -s;
+  out[o + 7] = 0;
+  out[o + 8] = c;
 }
 
 /**
@@ -49,9 +55,15 @@ export function rotateColumns(m: Mat3Buffer, o: number, axis: 0 | 1 | 2, angle: 
  */
 export function quaternionFromBasis(
   out: Float64Array,
-  m00: number, m10: number, m20: number, // x axis image (column 0)
-  m01: number, m11: number, m21: number, // y axis image (column 1)
-  m02: number, m12: number, m22: number, // z axis image (column 2)
+  m00: number,
+  m10: number,
+  m20: number, // x axis image (column 0)
+  m01: number,
+  m11: number,
+  m21: number, // y axis image (column 1)
+  m02: number,
+  m12: number,
+  m22: number, // z axis image (column 2)
 ): void {
   const trace = m00 + m11 + m22;
   let w: number, x: number, y: number, z: number;

@@ -5,7 +5,16 @@
  * stays held and a monotone step stays monotone).
  */
 import { type ActionSpec, type Keyframe, type Pose, STANDING } from './actions.js';
-import { DOF_COUNT, DOF_INDEX, DOF_NAMES, type DofName, type FootAnchor, LATERAL_DOFS, mirrorDofName, type RootMotion } from './kinematics.js';
+import {
+  DOF_COUNT,
+  DOF_INDEX,
+  DOF_NAMES,
+  type DofName,
+  type FootAnchor,
+  LATERAL_DOFS,
+  mirrorDofName,
+  type RootMotion,
+} from './kinematics.js';
 import type { Rng } from '../../core/random.js';
 
 /** Channels per person: the DOFs, then move, strafe, lift, turn. */
@@ -52,7 +61,14 @@ export interface MotionChoices {
  * do not drift into each other.
  */
 const POSE_JITTER_SCALE: Readonly<Partial<Record<DofName, number>>> = {
-  hipAbdL: 0.3, hipAbdR: 0.3, hipRotL: 0.3, hipRotR: 0.3, ankleFlexL: 0.5, ankleFlexR: 0.5, shrugL: 0.5, shrugR: 0.5,
+  hipAbdL: 0.3,
+  hipAbdR: 0.3,
+  hipRotL: 0.3,
+  hipRotR: 0.3,
+  ankleFlexL: 0.5,
+  ankleFlexR: 0.5,
+  shrugL: 0.5,
+  shrugR: 0.5,
 };
 const JITTER_SCALE = Float64Array.from(DOF_NAMES, (name) => POSE_JITTER_SCALE[name] ?? 1);
 
@@ -67,8 +83,17 @@ interface Sway {
 
 /** DOFs that sway while standing and their amplitude range, degrees. */
 const SWAY_DOFS: ReadonlyArray<readonly [DofName, number]> = [
-  ['trunkFlex', 1.5], ['trunkSide', 1.2], ['trunkTwist', 2], ['neckFlex', 3], ['neckTwist', 4],
-  ['shoulderAbdL', 2.5], ['shoulderAbdR', 2.5], ['shoulderFlexL', 3], ['shoulderFlexR', 3], ['elbowFlexL', 4], ['elbowFlexR', 4],
+  ['trunkFlex', 1.5],
+  ['trunkSide', 1.2],
+  ['trunkTwist', 2],
+  ['neckFlex', 3],
+  ['neckTwist', 4],
+  ['shoulderAbdL', 2.5],
+  ['shoulderAbdR', 2.5],
+  ['shoulderFlexL', 3],
+  ['shoulderFlexR', 3],
+  ['elbowFlexL', 4],
+  ['elbowFlexR', 4],
 ];
 
 /** Motion curves of every person of one sample. */
@@ -89,7 +114,12 @@ export class Motion {
   /** Returned by evaluate and overwritten by the next call. */
   private readonly root = { move: 0, strafe: 0, lift: 0, turn: 0 };
 
-  constructor(spec: ActionSpec, rng: Rng, variation: MotionVariation = DEFAULT_VARIATION, options: { mirrored?: boolean; speedBias?: number } = {}) {
+  constructor(
+    spec: ActionSpec,
+    rng: Rng,
+    variation: MotionVariation = DEFAULT_VARIATION,
+    options: { mirrored?: boolean; speedBias?: number } = {},
+  ) {
     const mirrored = spec.handed && (options.mirrored ?? false);
     const reps = spec.cycle ? rng.int(spec.cycle.reps[0], spec.cycle.reps[1]) : 1;
     const speed = rng.inRange(variation.speed) * (options.speedBias ?? 1);
@@ -191,7 +221,11 @@ export class Motion {
       const o0 = base + k * CHANNELS;
       const o1 = o0 + CHANNELS;
       for (let c = 0; c < CHANNELS; c++) {
-        const v = h00 * this.values[o0 + c] + h10 * h * this.slopes[o0 + c] + h01 * this.values[o1 + c] + h11 * h * this.slopes[o1 + c];
+        const v =
+          h00 * this.values[o0 + c] +
+          h10 * h * this.slopes[o0 + c] +
+          h01 * this.values[o1 + c] +
+          h11 * h * this.slopes[o1 + c];
         this.writeChannel(c, v, pose, out);
       }
     }
@@ -215,7 +249,8 @@ function expandCycle(spec: ActionSpec, reps: number): Keyframe[] {
   const frames = spec.keyframes;
   if (!spec.cycle) return [...frames];
   const { from, to } = spec.cycle;
-  if (from < 0 || to >= frames.length || from > to) throw new Error(`action ${spec.id}: cycle ${from}..${to} is outside its ${frames.length} keyframes`);
+  if (from < 0 || to >= frames.length || from > to)
+    throw new Error(`action ${spec.id}: cycle ${from}..${to} is outside its ${frames.length} keyframes`);
   const cycle = frames.slice(from, to + 1);
   const out = frames.slice(0, to + 1);
   for (let r = 1; r < reps; r++) out.push(...cycle);

@@ -68,7 +68,10 @@ const STEP_FIELDS = {
   /** Skeleton-AdaIN with a random training sample of the same class (skipped where there is none). */
   'skeleton-adain': z.object({}),
   /** The NW-UCLA feeder's random view before sampling: x and y rotations of integer degrees, a scale. */
-  view: z.object({ degrees: z.number().min(0).max(180).default(60), scale: z.tuple([z.number().positive(), z.number().positive()]).default([0.5, 1.5]) }),
+  view: z.object({
+    degrees: z.number().min(0).max(180).default(60),
+    scale: z.tuple([z.number().positive(), z.number().positive()]).default([0.5, 1.5]),
+  }),
 } as const;
 
 export type AugmentStepType = keyof typeof STEP_FIELDS | 'one-of';
@@ -76,8 +79,14 @@ export const AUGMENT_STEP_TYPES = [...Object.keys(STEP_FIELDS), 'one-of'] as Aug
 
 type Output<K extends keyof typeof STEP_FIELDS> = z.output<(typeof STEP_FIELDS)[K]>;
 // A step without fields of its own parses to an index type; it has none.
-type Fields<K extends keyof typeof STEP_FIELDS> = string extends keyof Output<K> ? object : { readonly [F in keyof Output<K>]: Output<K>[F] extends [number, number] ? readonly [number, number] : Output<K>[F] };
-type PlainStep = { [K in keyof typeof STEP_FIELDS]: { readonly type: K; readonly p?: number } & Fields<K> }[keyof typeof STEP_FIELDS];
+type Fields<K extends keyof typeof STEP_FIELDS> = string extends keyof Output<K>
+  ? object
+  : {
+      readonly [F in keyof Output<K>]: Output<K>[F] extends [number, number] ? readonly [number, number] : Output<K>[F];
+    };
+type PlainStep = {
+  [K in keyof typeof STEP_FIELDS]: { readonly type: K; readonly p?: number } & Fields<K>;
+}[keyof typeof STEP_FIELDS];
 export interface OneOfStep {
   readonly type: 'one-of';
   readonly choices: ReadonlyArray<{ readonly p: number; readonly steps: readonly AugmentStep[] }>;
@@ -87,15 +96,27 @@ export type AugmentStep = PlainStep | OneOfStep;
 /** One step of a config's list: a zod discriminated union over the table above (and `one-of`). */
 export const augmentStepSchema: z.ZodType<AugmentStep> = z.lazy(() =>
   z.discriminatedUnion('type', [
-    ...Object.entries(STEP_FIELDS).map(([type, fields]) => fields.extend({ type: z.literal(type), p: probability.optional() }).strict()),
-    z.object({ type: z.literal('one-of'), choices: z.array(z.object({ p: probability, steps: z.array(augmentStepSchema) }).strict()).min(1) }).strict(),
+    ...Object.entries(STEP_FIELDS).map(([type, fields]) =>
+      fields.extend({ type: z.literal(type), p: probability.optional() }).strict(),
+    ),
+    z
+      .object({
+        type: z.literal('one-of'),
+        choices: z.array(z.object({ p: probability, steps: z.array(augmentStepSchema) }).strict()).min(1),
+      })
+      .strict(),
   ] as unknown as [z.ZodObject, ...z.ZodObject[]]),
 ) as unknown as z.ZodType<AugmentStep>;
 
 export const augmentStepsSchema = z.array(augmentStepSchema).superRefine((steps, ctx) => {
   const firstClipStep = steps.findIndex((s) => s.type !== 'view');
   steps.forEach((s, i) => {
-    if (s.type === 'view' && firstClipStep >= 0 && i > firstClipStep) ctx.addIssue({ code: 'custom', path: [i, 'type'], message: "a 'view' step runs before frame sampling: list it before the other steps" });
+    if (s.type === 'view' && firstClipStep >= 0 && i > firstClipStep)
+      ctx.addIssue({
+        code: 'custom',
+        path: [i, 'type'],
+        message: "a 'view' step runs before frame sampling: list it before the other steps",
+      });
   });
 });
 
@@ -127,7 +148,12 @@ export const AUGMENT_PRESETS = {
   'ucla-skateformer': (o: AugmentOptions): AugmentStep[] => [
     { type: 'view', degrees: o.viewDegrees ?? 60, scale: o.viewScale ?? [0.5, 1.5] },
     { type: 'drop-axis', p: o.dropAxisProbability ?? 0.5 },
-    { type: 'drop-joints', p: o.dropJointsProbability ?? 0.5, joints: UCLA_DROP_JOINTS.joints, frames: UCLA_DROP_JOINTS.frames },
+    {
+      type: 'drop-joints',
+      p: o.dropJointsProbability ?? 0.5,
+      joints: UCLA_DROP_JOINTS.joints,
+      frames: UCLA_DROP_JOINTS.frames,
+    },
   ],
   /** CTR-GCN's random rotation. */
   rotate: (): AugmentStep[] => [{ type: 'rotate-xyz', theta: 0.3 }],
@@ -139,7 +165,10 @@ export const AUGMENT_PRESET_NAMES = Object.keys(AUGMENT_PRESETS) as [AugmentPres
 /** The steps of a preset, with a config's overrides. */
 export function presetSteps(name: AugmentPresetName, options: AugmentOptions = {}): readonly AugmentStep[] {
   const expand = AUGMENT_PRESETS[name] as ((o: AugmentOptions) => readonly AugmentStep[]) | undefined;
-  if (!expand) throw new Error(`unknown augmentation preset '${name as string}': expected one of ${AUGMENT_PRESET_NAMES.join(', ')}`);
+  if (!expand)
+    throw new Error(
+      `unknown augmentation preset '${name as string}': expected one of ${AUGMENT_PRESET_NAMES.join(', ')}`,
+    );
   return expand(options);
 }
 
@@ -183,7 +212,12 @@ function runStep(step: AugmentStep, clip: SkeletonClip, context: AugmentContext,
   }
 }
 
-function runSteps(steps: readonly AugmentStep[], clip: SkeletonClip, context: AugmentContext, random: UniformRandom): SkeletonClip {
+function runSteps(
+  steps: readonly AugmentStep[],
+  clip: SkeletonClip,
+  context: AugmentContext,
+  random: UniformRandom,
+): SkeletonClip {
   let x = clip;
   for (const step of steps) x = runStep(step, x, context, random);
   return x;
@@ -192,7 +226,9 @@ function runSteps(steps: readonly AugmentStep[], clip: SkeletonClip, context: Au
 /** The pipeline of a list of steps: its leading `view` steps before sampling, the rest after. */
 export function augmentPipeline(steps: readonly AugmentStep[], name = 'steps'): AugmentPipeline {
   const firstClipStep = steps.findIndex((s) => s.type !== 'view');
-  const views = (firstClipStep < 0 ? steps : steps.slice(0, firstClipStep)) as Array<Extract<AugmentStep, { type: 'view' }>>;
+  const views = (firstClipStep < 0 ? steps : steps.slice(0, firstClipStep)) as Array<
+    Extract<AugmentStep, { type: 'view' }>
+  >;
   const rest = firstClipStep < 0 ? [] : steps.slice(firstClipStep);
   return {
     name,

@@ -78,7 +78,8 @@ export function sampleSorted(random: UniformRandom, n: number, k: number): numbe
 
 export function multiply3(a: Matrix3, b: Matrix3): Matrix3 {
   const out = new Array<number>(9);
-  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) out[3 * r + c] = a[3 * r] * b[c] + a[3 * r + 1] * b[3 + c] + a[3 * r + 2] * b[6 + c];
+  for (let r = 0; r < 3; r++)
+    for (let c = 0; c < 3; c++) out[3 * r + c] = a[3 * r] * b[c] + a[3 * r + 1] * b[3 + c] + a[3 * r + 2] * b[6 + c];
   return out as unknown as Matrix3;
 }
 
@@ -118,7 +119,8 @@ export function scaleMatrix(scale: readonly [number, number, number]): Matrix3 {
 // Deterministic transforms
 
 function check3d(clip: SkeletonClip, what: string): void {
-  if (clip.channels < 3) throw new Error(`${what} needs xyz clips (3 spatial channels), this clip has ${clip.channels} channels`);
+  if (clip.channels < 3)
+    throw new Error(`${what} needs xyz clips (3 spatial channels), this clip has ${clip.channels} channels`);
 }
 
 /** x' = M·x for every point (channels beyond xyz are copied). */
@@ -143,8 +145,13 @@ export function applyMatrix(clip: SkeletonClip, m: Matrix3): SkeletonClip {
  * `spatial_flip`); 'mirror' also negates the layout's mirror axis (a mirror image).
  * Either is its own inverse.
  */
-export function flipJoints(clip: SkeletonClip, layout: Pick<Layout, 'flipPermutation' | 'mirrorAxis' | 'numJoints'>, mode: 'swap' | 'mirror'): SkeletonClip {
-  if (clip.joints !== layout.numJoints) throw new Error(`clip has ${clip.joints} joints but the layout has ${layout.numJoints}`);
+export function flipJoints(
+  clip: SkeletonClip,
+  layout: Pick<Layout, 'flipPermutation' | 'mirrorAxis' | 'numJoints'>,
+  mode: 'swap' | 'mirror',
+): SkeletonClip {
+  if (clip.joints !== layout.numJoints)
+    throw new Error(`clip has ${clip.joints} joints but the layout has ${layout.numJoints}`);
   const { persons: M, frames: T, joints: V, channels: C } = clip;
   const out = new Float32Array(clip.data.length);
   const negate = mode === 'mirror' ? layout.mirrorAxis : -1;
@@ -161,7 +168,8 @@ export function flipJoints(clip: SkeletonClip, layout: Pick<Layout, 'flipPermuta
 
 /** Zeroes one spatial axis (0, 1 or 2) everywhere. */
 export function dropAxis(clip: SkeletonClip, axis: number): SkeletonClip {
-  if (!(axis >= 0 && axis < Math.min(3, clip.channels))) throw new Error(`axis ${axis} is not a spatial axis of this clip`);
+  if (!(axis >= 0 && axis < Math.min(3, clip.channels)))
+    throw new Error(`axis ${axis} is not a spatial axis of this clip`);
   const out = new Float32Array(clip.data);
   for (let p = axis; p < out.length; p += clip.channels) out[p] = 0;
   return makeClip(out, clip.persons, clip.frames, clip.joints, clip.channels);
@@ -183,7 +191,8 @@ export function dropJoints(clip: SkeletonClip, joints: readonly number[], frames
 
 /** Exchanges persons 0 and 1 (the reference's `[:, :, :, [1, 0]]`). */
 export function swapPersons(clip: SkeletonClip): SkeletonClip {
-  if (clip.persons < 2) throw new Error(`a person swap needs at least 2 person slots, the clip has ${clip.persons} (pad it first)`);
+  if (clip.persons < 2)
+    throw new Error(`a person swap needs at least 2 person slots, the clip has ${clip.persons} (pad it first)`);
   const n = clip.frames * clip.joints * clip.channels;
   const out = new Float32Array(clip.data);
   out.set(clip.data.subarray(n, 2 * n), 0);
@@ -200,7 +209,8 @@ export function padPersons(clip: SkeletonClip, persons: number, fill: 'zeros' | 
   const n = clip.frames * clip.joints * clip.channels;
   const out = new Float32Array(persons * n);
   out.set(clip.data.subarray(0, Math.min(persons, clip.persons) * n));
-  if (fill === 'copy' && clip.persons > 0) for (let m = clip.persons; m < persons; m++) out.set(clip.data.subarray(0, n), m * n);
+  if (fill === 'copy' && clip.persons > 0)
+    for (let m = clip.persons; m < persons; m++) out.set(clip.data.subarray(0, n), m * n);
   return makeClip(out, persons, clip.frames, clip.joints, clip.channels);
 }
 
@@ -229,11 +239,19 @@ export function boneLengths(clip: SkeletonClip, tree: BoneTree): Float32Array {
  * is placed so that `anchor` sits where the reference's anchor is. Both clips must have the
  * same shape (sample the reference at the input's frames first).
  */
-export function skeletonAdaIN(input: SkeletonClip, reference: SkeletonClip, tree: BoneTree, anchor: number, eps = 1e-5): SkeletonClip {
+export function skeletonAdaIN(
+  input: SkeletonClip,
+  reference: SkeletonClip,
+  tree: BoneTree,
+  anchor: number,
+  eps = 1e-5,
+): SkeletonClip {
   check3d(input, 'Skeleton-AdaIN');
   const { persons: M, frames: T, joints: V, channels: C } = input;
   if (reference.persons !== M || reference.frames !== T || reference.joints !== V || reference.channels !== C) {
-    throw new Error(`Skeleton-AdaIN needs clips of one shape: input ${M}×${T}×${V}×${C}, reference ${reference.persons}×${reference.frames}×${reference.joints}×${reference.channels}`);
+    throw new Error(
+      `Skeleton-AdaIN needs clips of one shape: input ${M}×${T}×${V}×${C}, reference ${reference.persons}×${reference.frames}×${reference.joints}×${reference.channels}`,
+    );
   }
   if (tree.numJoints !== V) throw new Error(`the bone tree has ${tree.numJoints} joints, the clip ${V}`);
   const lenIn = boneLengths(input, tree);
@@ -253,7 +271,11 @@ export function skeletonAdaIN(input: SkeletonClip, reference: SkeletonClip, tree
   for (let f = 0; f < M * T; f++) {
     const base = f * V * C;
     const at = base + anchor * C;
-    const shift = [reference.data[at] - out[at], reference.data[at + 1] - out[at + 1], reference.data[at + 2] - out[at + 2]];
+    const shift = [
+      reference.data[at] - out[at],
+      reference.data[at + 1] - out[at + 1],
+      reference.data[at + 2] - out[at + 2],
+    ];
     for (let v = 0; v < V; v++) {
       const p = base + v * C;
       out[p] += shift[0];
@@ -346,7 +368,8 @@ export function boxNormalize(clip: SkeletonClip): SkeletonClip {
   const half = Math.max(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]) / 2;
   const mid = [0, 1, 2].map((c) => (hi[c] + lo[c]) / 2);
   const out = new Float32Array(clip.data);
-  for (let p = 0; p < out.length; p += C) for (let c = 0; c < 3; c++) out[p + c] = half > 0 ? (clip.data[p + c] - mid[c]) / half : 0;
+  for (let p = 0; p < out.length; p += C)
+    for (let c = 0; c < 3; c++) out[p + c] = half > 0 ? (clip.data[p + c] - mid[c]) / half : 0;
   return makeClip(out, clip.persons, clip.frames, clip.joints, C);
 }
 
@@ -389,7 +412,11 @@ export const NTU_DROP_JOINTS: DropJointRanges = { joints: [5, 15], frames: [16, 
 export const UCLA_DROP_JOINTS: DropJointRanges = { joints: [4, 12], frames: [16, 32] };
 
 /** Drops a random set of joints over a random set of frames (reference `drop_joint`). */
-export function randomDropJoints(clip: SkeletonClip, random: UniformRandom, ranges: DropJointRanges = NTU_DROP_JOINTS): SkeletonClip {
+export function randomDropJoints(
+  clip: SkeletonClip,
+  random: UniformRandom,
+  ranges: DropJointRanges = NTU_DROP_JOINTS,
+): SkeletonClip {
   const joints = sampleSorted(random, clip.joints, randint(random, ranges.joints[0], ranges.joints[1]));
   const frames = sampleSorted(random, clip.frames, randint(random, ranges.frames[0], ranges.frames[1]));
   return dropJoints(clip, joints, frames);
@@ -450,7 +477,12 @@ export function adainAnchor(layout: Layout): number {
  * SkateFormer's NTU chain (`a123489`) on one sampled joint clip. Persons are swapped only
  * when the clip has two slots or more.
  */
-export function ntuSkateformerAugment(clip: SkeletonClip, context: AugmentContext, random: UniformRandom, options: AugmentOptions = {}): SkeletonClip {
+export function ntuSkateformerAugment(
+  clip: SkeletonClip,
+  context: AugmentContext,
+  random: UniformRandom,
+  options: AugmentOptions = {},
+): SkeletonClip {
   const intraP = options.intraProbability ?? 0.5;
   const interP = options.interProbability ?? 0.2;
   const p = random();
@@ -473,7 +505,11 @@ export function ntuSkateformerAugment(clip: SkeletonClip, context: AugmentContex
 }
 
 /** The UCLA feeder's random view: x and y rotations of integer degrees in [−60, 60], scale U(0.5, 1.5) (both ranges adjustable). */
-export function uclaRandomView(random: UniformRandom, maxDegrees = 60, scale: readonly [number, number] = [0.5, 1.5]): Matrix3 {
+export function uclaRandomView(
+  random: UniformRandom,
+  maxDegrees = 60,
+  scale: readonly [number, number] = [0.5, 1.5],
+): Matrix3 {
   const ax = randint(random, -maxDegrees, maxDegrees);
   const ay = randint(random, -maxDegrees, maxDegrees);
   const s = uniform(random, scale[0], scale[1]);
@@ -507,8 +543,14 @@ export function uclaNormalize(clip: SkeletonClip, layout: Layout, view?: Matrix3
  */
 export function faceCamera(clip: SkeletonClip, layout: Layout): SkeletonClip {
   check3d(clip, 'facing the camera');
-  const names = layout.name === 'kinect-20' ? ['HipCenter', 'ShoulderCenter'] : layout.name === 'ntu-25' ? ['SpineBase', 'SpineShoulder'] : null;
-  if (!names) throw new Error(`facing the camera is defined for the kinect-20 and ntu-25 layouts, not '${layout.name}'`);
+  const names =
+    layout.name === 'kinect-20'
+      ? ['HipCenter', 'ShoulderCenter']
+      : layout.name === 'ntu-25'
+        ? ['SpineBase', 'SpineShoulder']
+        : null;
+  if (!names)
+    throw new Error(`facing the camera is defined for the kinect-20 and ntu-25 layouts, not '${layout.name}'`);
   const [bottom, top] = names.map((n) => jointIndex(layout, n));
   const [sl, sr, hl, hr] = ['ShoulderLeft', 'ShoulderRight', 'HipLeft', 'HipRight'].map((n) => jointIndex(layout, n));
   const C = clip.channels;
@@ -547,7 +589,12 @@ export type SpatialNormalization = 'ucla-minmax' | 'face-box' | 'box';
  * centre joint in frame 0 and scales by one factor (`boxNormalize`), for layouts without a body
  * frame to face (BlazePose pixels).
  */
-export function spatialNormalize(clip: SkeletonClip, layout: Layout, mode: SpatialNormalization, view?: Matrix3): SkeletonClip {
+export function spatialNormalize(
+  clip: SkeletonClip,
+  layout: Layout,
+  mode: SpatialNormalization,
+  view?: Matrix3,
+): SkeletonClip {
   if (mode !== 'box') return uclaNormalize(clip, layout, view, mode === 'face-box');
   let x = centreOnFirstFrameJoint(clip, uclaCentreJoint(layout));
   if (view) x = applyMatrix(x, view);
@@ -555,7 +602,11 @@ export function spatialNormalize(clip: SkeletonClip, layout: Layout, mode: Spati
 }
 
 /** The UCLA feeder's drop-axis and drop-joint steps (after sampling), each with probability 0.5 unless given. */
-export function uclaSkateformerAugment(clip: SkeletonClip, random: UniformRandom, options: AugmentOptions = {}): SkeletonClip {
+export function uclaSkateformerAugment(
+  clip: SkeletonClip,
+  random: UniformRandom,
+  options: AugmentOptions = {},
+): SkeletonClip {
   let x = clip;
   if (random() < (options.dropAxisProbability ?? 0.5)) x = dropAxis(x, randint(random, 0, 2));
   if (random() < (options.dropJointsProbability ?? 0.5)) x = randomDropJoints(x, random, UCLA_DROP_JOINTS);

@@ -12,7 +12,14 @@ import { toModality } from '../../graph/modalities.js';
 import { randomStream } from '../../core/random.js';
 import type { DataConfig } from '../config.js';
 import { padPersons, sampleSorted, spatialNormalize } from './augment.js';
-import { type SampledClip, type UniformRandom, gatherFrames, uniformSampleIndices, validCropResize, validCropUniform } from './sampling.js';
+import {
+  type SampledClip,
+  type UniformRandom,
+  gatherFrames,
+  uniformSampleIndices,
+  validCropResize,
+  validCropUniform,
+} from './sampling.js';
 
 /** What the clip pipeline needs to know about the model. */
 export interface ModelInputSpec {
@@ -36,10 +43,20 @@ type Sampler = (clip: SkeletonClip, data: DataConfig, random: UniformRandom | un
 export const SAMPLERS: Readonly<Record<DataConfig['sampling'], Sampler>> = {
   /** CTR-GCN: a random valid crop resized to the window (centre crop at test time). */
   'crop-resize': (clip, data, random) =>
-    validCropResize(clip, random ? { window: data.frames, pInterval: data.trainCrop, minLength: data.minLength, random } : { window: data.frames, pInterval: [data.testCrop] }),
+    validCropResize(
+      clip,
+      random
+        ? { window: data.frames, pInterval: data.trainCrop, minLength: data.minLength, random }
+        : { window: data.frames, pInterval: [data.testCrop] },
+    ),
   /** SkateFormer NTU (valid_crop_uniform): a random valid crop, frames drawn uniformly from it. */
   skateformer: (clip, data, random) =>
-    validCropUniform(clip, random ? { window: data.frames, pInterval: data.trainCrop, minLength: data.minLength, random } : { window: data.frames, pInterval: [data.testCrop], minLength: data.minLength }),
+    validCropUniform(
+      clip,
+      random
+        ? { window: data.frames, pInterval: data.trainCrop, minLength: data.minLength, random }
+        : { window: data.frames, pInterval: [data.testCrop], minLength: data.minLength },
+    ),
   /** PYSKL UniformSample: one frame from each of `frames` segments (seeded with 255 at test time, as PYSKL). */
   uniform: (clip, data, random, index) => {
     if (clip.frames === 0) throw new Error(`sample ${index} has no frames`);
@@ -58,7 +75,12 @@ export const SAMPLERS: Readonly<Record<DataConfig['sampling'], Sampler>> = {
  * Cuts a clip to `data.frames` frames by the configured sampling (random in training when
  * `random` is given, the deterministic test-time cut otherwise), with each frame's source index.
  */
-export function sampleClip(clip: SkeletonClip, data: DataConfig, random: UniformRandom | undefined, index = 0): SampledClip {
+export function sampleClip(
+  clip: SkeletonClip,
+  data: DataConfig,
+  random: UniformRandom | undefined,
+  index = 0,
+): SampledClip {
   const sampler = SAMPLERS[data.sampling] as Sampler | undefined;
   if (!sampler) throw new Error(`unknown sampling '${data.sampling as string}'`);
   return sampler(clip, data, random, index);
@@ -68,7 +90,13 @@ export function sampleClip(clip: SkeletonClip, data: DataConfig, random: Uniform
  * The test-time pipeline of one clip, as evaluation runs it (normalisation, sampling, person
  * slots, modality), without a cache: for data that arrives another way (a pose stream).
  */
-export function testTimeClip(clip: SkeletonClip, data: DataConfig, layout: Layout, model: ModelInputSpec, index = 0): { clip: SkeletonClip; indexT: Float32Array } {
+export function testTimeClip(
+  clip: SkeletonClip,
+  data: DataConfig,
+  layout: Layout,
+  model: ModelInputSpec,
+  index = 0,
+): { clip: SkeletonClip; indexT: Float32Array } {
   let c = data.normalize === 'none' ? clip : spatialNormalize(clip, layout, data.normalize);
   const sampled = sampleClip(c, data, undefined, index);
   c = padPersons(sampled.clip, model.persons, data.fillMissingPersons);
@@ -88,5 +116,7 @@ export function uclaFrameIndices(length: number, window: number, random: Uniform
     return Int32Array.from(picks, (p) => p % length).sort();
   }
   const step = window > 1 ? (length - 1) / (window - 1) : 0;
-  return Int32Array.from({ length: window }, (_, i) => (i === window - 1 && window > 1 ? length - 1 : Math.floor(i * step)));
+  return Int32Array.from({ length: window }, (_, i) =>
+    i === window - 1 && window > 1 ? length - 1 : Math.floor(i * step),
+  );
 }

@@ -38,7 +38,10 @@ export function randomInt(random: UniformRandom, n: number): number {
  * Linear interpolation weights of PyTorch's `interpolate(mode='linear', align_corners=False)`
  * from `inputSize` to `outputSize` points: output i mixes inputs lo[i] and hi[i].
  */
-export function linearResizeWeights(inputSize: number, outputSize: number): { lo: Int32Array; hi: Int32Array; w: Float64Array } {
+export function linearResizeWeights(
+  inputSize: number,
+  outputSize: number,
+): { lo: Int32Array; hi: Int32Array; w: Float64Array } {
   if (inputSize < 1 || outputSize < 1) throw new Error(`cannot resize ${inputSize} frames to ${outputSize}`);
   const scale = inputSize / outputSize;
   const lo = new Int32Array(outputSize);
@@ -108,7 +111,8 @@ export interface CropOptions {
 function checkCrop(options: CropOptions): void {
   const { pInterval, window } = options;
   if (!Number.isInteger(window) || window < 1) throw new Error(`window must be a positive integer, got ${window}`);
-  if (pInterval.some((p) => !(p > 0 && p <= 1))) throw new Error(`crop ratios must lie in (0, 1], got [${pInterval.join(', ')}]`);
+  if (pInterval.some((p) => !(p > 0 && p <= 1)))
+    throw new Error(`crop ratios must lie in (0, 1], got [${pInterval.join(', ')}]`);
   if (pInterval.length === 2 && !options.random) throw new Error('a random crop needs a random source');
 }
 
@@ -131,9 +135,15 @@ export function validCropResize(clip: SkeletonClip, options: CropOptions): Sampl
     length = Math.min(Math.max(Math.floor(valid * p), minLength), valid);
     start = randomInt(options.random!, valid - length + 1);
   }
-  const cropped = gatherFrames(clip, Array.from({ length }, (_, i) => start + i));
+  const cropped = gatherFrames(
+    clip,
+    Array.from({ length }, (_, i) => start + i),
+  );
   const out = linearResize(cropped, options.window);
-  const source = resizeIndex(Float64Array.from({ length }, (_, i) => start + i), options.window);
+  const source = resizeIndex(
+    Float64Array.from({ length }, (_, i) => start + i),
+    options.window,
+  );
   return { clip: out, sourceIndex: source, validFrames: valid };
 }
 
@@ -149,7 +159,10 @@ export function validCropUniform(clip: SkeletonClip, options: CropOptions): Samp
     const p = options.pInterval[0];
     const length = Math.min(Math.max(Math.floor(valid * p), thres), valid);
     const bias = Math.trunc(((1 - p) * valid) / 2);
-    indices = length < window ? Array.from({ length }, (_, i) => i) : Array.from({ length: window }, (_, i) => Math.floor((i * length) / window));
+    indices =
+      length < window
+        ? Array.from({ length }, (_, i) => i)
+        : Array.from({ length: window }, (_, i) => Math.floor((i * length) / window));
     indices = indices.map((i) => i + bias);
   } else {
     const random = options.random!;
@@ -207,7 +220,13 @@ export function segmentIndices(length: number, window: number, random: UniformRa
  * generator (seed 255) so every evaluation sees the same frames; pass a fresh seeded random
  * source for that.
  */
-export function uniformSampleIndices(frames: number, clipLength: number, numClips: number, random: UniformRandom, test = false): Int32Array {
+export function uniformSampleIndices(
+  frames: number,
+  clipLength: number,
+  numClips: number,
+  random: UniformRandom,
+  test = false,
+): Int32Array {
   if (frames < 1) throw new Error('cannot sample a clip with no frames');
   const out = new Int32Array(numClips * clipLength);
   for (let c = 0; c < numClips; c++) {

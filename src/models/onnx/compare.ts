@@ -17,13 +17,20 @@ export interface ScoreAgreement {
 }
 
 /** Logits of both engines on `clips` seeded random clips (index_t a uniform ramp). */
-export async function compareEngines(model: SkeletonModel, onnx: OnnxClassifier, clips = 3, seed = 11): Promise<ScoreAgreement> {
+export async function compareEngines(
+  model: SkeletonModel,
+  onnx: OnnxClassifier,
+  clips = 3,
+  seed = 11,
+): Promise<ScoreAgreement> {
   const T = model.frames;
   const V = model.persons * model.jointOrder.length;
   const x = tf.randomNormal([clips, T, V, model.inChannels], 0, 1, 'float32', seed) as tf.Tensor4D;
   const indexT = tf.tidy(() => tf.tile(tf.linspace(-1, 1, T).reshape([1, T]), [clips, 1])) as tf.Tensor2D;
   try {
-    const reference = tf.tidy(() => model.forward({ x, indexT }, { training: false }).logits.dataSync() as Float32Array);
+    const reference = tf.tidy(
+      () => model.forward({ x, indexT }, { training: false }).logits.dataSync() as Float32Array,
+    );
     const got = await onnx.logits(x.dataSync() as Float32Array, indexT.dataSync() as Float32Array, clips);
     const K = reference.length / clips;
     let maxAbs = 0;

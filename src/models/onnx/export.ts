@@ -53,14 +53,18 @@ export interface OnnxExport {
 let schema: protobuf.Root | undefined;
 /** onnx.proto3 as shipped in schemas/ (the official file, unchanged). */
 function onnxSchema(): protobuf.Root {
-  schema ??= protobuf.parse(readFileSync(join(packageRoot(), 'schemas', 'onnx.proto3'), 'utf8'), { keepCase: false }).root;
+  schema ??= protobuf.parse(readFileSync(join(packageRoot(), 'schemas', 'onnx.proto3'), 'utf8'), {
+    keepCase: false,
+  }).root;
   return schema;
 }
 
 function randomBatch(model: SkeletonModel, batch: number, seed: number): { x: tf.Tensor4D; indexT: tf.Tensor2D } {
   const V = model.persons * model.jointOrder.length;
   const x = tf.randomNormal([batch, model.frames, V, model.inChannels], 0, 1, 'float32', seed) as tf.Tensor4D;
-  const indexT = tf.tidy(() => tf.tile(tf.linspace(-1, 1, model.frames).reshape([1, model.frames]), [batch, 1])) as tf.Tensor2D;
+  const indexT = tf.tidy(() =>
+    tf.tile(tf.linspace(-1, 1, model.frames).reshape([1, model.frames]), [batch, 1]),
+  ) as tf.Tensor2D;
   return { x, indexT };
 }
 
@@ -77,9 +81,13 @@ function traceAt(model: SkeletonModel, batch: number, withIndexT: boolean): Trac
 function batchDimensions(a: TracedGraph, b: TracedGraph): Map<number, Set<number>> {
   const dims = new Map<number, Set<number>>();
   const where = (i: number) => `kernel ${a.nodes[i].kernel} in model part ${a.nodes[i].part}`;
-  if (a.nodes.length !== b.nodes.length) throw new Error(`ONNX export: the forward pass runs ${a.nodes.length} kernels at one batch size and ${b.nodes.length} at another; a dynamic batch is not possible (use ${optionName('batch')} N)`);
+  if (a.nodes.length !== b.nodes.length)
+    throw new Error(
+      `ONNX export: the forward pass runs ${a.nodes.length} kernels at one batch size and ${b.nodes.length} at another; a dynamic batch is not possible (use ${optionName('batch')} N)`,
+    );
   const mark = (va: { id: number; shape: number[] }, vb: { shape: number[] }, what: string) => {
-    if (va.shape.length !== vb.shape.length) throw new Error(`ONNX export: ${what} changes rank with the batch size; use ${optionName('batch')} N`);
+    if (va.shape.length !== vb.shape.length)
+      throw new Error(`ONNX export: ${what} changes rank with the batch size; use ${optionName('batch')} N`);
     const set = new Set<number>();
     va.shape.forEach((d, k) => {
       if (d !== vb.shape[k]) set.add(k);
@@ -89,12 +97,17 @@ function batchDimensions(a: TracedGraph, b: TracedGraph): Map<number, Set<number
   a.inputs.forEach((input, i) => mark(input.value, b.inputs[i].value, `input ${input.name}`));
   a.nodes.forEach((na, i) => {
     const nb = b.nodes[i];
-    if (na.kernel !== nb.kernel || na.outputs.length !== nb.outputs.length) throw new Error(`ONNX export: the forward pass differs between batch sizes at ${where(i)}; use ${optionName('batch')} N`);
+    if (na.kernel !== nb.kernel || na.outputs.length !== nb.outputs.length)
+      throw new Error(
+        `ONNX export: the forward pass differs between batch sizes at ${where(i)}; use ${optionName('batch')} N`,
+      );
     na.outputs.forEach((o, k) => mark(o, nb.outputs[k], where(i)));
     na.inputs.forEach(([, v], k) => {
       const w = nb.inputs[k][1];
       if (v && a.constants.has(v.id) && w && v.shape.join() !== w.shape.join()) {
-        throw new Error(`ONNX export: ${where(i)} uses a constant whose shape depends on the batch size ([${v.shape.join(', ')}] vs [${w.shape.join(', ')}]); use ${optionName('batch')} N`);
+        throw new Error(
+          `ONNX export: ${where(i)} uses a constant whose shape depends on the batch size ([${v.shape.join(', ')}] vs [${w.shape.join(', ')}]); use ${optionName('batch')} N`,
+        );
       }
     });
   });
@@ -119,11 +132,24 @@ function quantizeUint8(values: Float32Array): { q: Uint8Array; scale: number; ze
 
 function tensorProto(init: OnnxInitializer) {
   const d = init.data;
-  return { name: init.name, dims: init.dims, dataType: DATA_TYPES[init.dtype], rawData: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) };
+  return {
+    name: init.name,
+    dims: init.dims,
+    dataType: DATA_TYPES[init.dtype],
+    rawData: new Uint8Array(d.buffer, d.byteOffset, d.byteLength),
+  };
 }
 
 function valueInfo(name: string, dtype: number, shape: ReadonlyArray<number | string>) {
-  return { name, type: { tensorType: { elemType: dtype, shape: { dim: shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } } };
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: dtype,
+        shape: { dim: shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+      },
+    },
+  };
 }
 
 /**
@@ -132,12 +158,15 @@ function valueInfo(name: string, dtype: number, shape: ReadonlyArray<number | st
  */
 export function exportOnnx(model: SkeletonModel, manifest: ModelManifest, options: OnnxExportOptions = {}): OnnxExport {
   const opset = options.opset ?? ONNX_OPSETS.default;
-  if (!Number.isInteger(opset) || opset < ONNX_OPSETS.min || opset > ONNX_OPSETS.max) throw new Error(`ONNX export: opset ${opset} is not supported (expected ${ONNX_OPSETS.min}…${ONNX_OPSETS.max})`);
+  if (!Number.isInteger(opset) || opset < ONNX_OPSETS.min || opset > ONNX_OPSETS.max)
+    throw new Error(`ONNX export: opset ${opset} is not supported (expected ${ONNX_OPSETS.min}…${ONNX_OPSETS.max})`);
   const batch = options.batch ?? 'dynamic';
-  if (batch !== 'dynamic' && !(Number.isInteger(batch) && batch >= 1)) throw new Error(`ONNX export: batch must be 'dynamic' or a positive integer, got ${String(batch)}`);
+  if (batch !== 'dynamic' && !(Number.isInteger(batch) && batch >= 1))
+    throw new Error(`ONNX export: batch must be 'dynamic' or a positive integer, got ${String(batch)}`);
   const withIndexT = model.kind === 'skateformer';
   const graph = traceAt(model, batch === 'dynamic' ? 2 : batch, withIndexT);
-  const dims = batch === 'dynamic' ? batchDimensions(graph, traceAt(model, 3, withIndexT)) : new Map<number, Set<number>>();
+  const dims =
+    batch === 'dynamic' ? batchDimensions(graph, traceAt(model, 3, withIndexT)) : new Map<number, Set<number>>();
 
   const g = new OnnxGraphBuilder(opset, graph.constants, dims);
   for (const input of graph.inputs) g.bind(input.value, input.name);
@@ -157,11 +186,29 @@ export function exportOnnx(model: SkeletonModel, manifest: ModelManifest, option
       const { q, scale, zeroPoint } = quantizeUint8(init.data as Float32Array);
       weightsQuantized++;
       const qName = `${init.name}.uint8`;
-      extra.push({ op: 'DequantizeLinear', inputs: [qName, `${init.name}.scale`, `${init.name}.zero_point`], outputs: [init.name], attrs: [], name: `dequantize/${init.name}` });
+      extra.push({
+        op: 'DequantizeLinear',
+        inputs: [qName, `${init.name}.scale`, `${init.name}.zero_point`],
+        outputs: [init.name],
+        attrs: [],
+        name: `dequantize/${init.name}`,
+      });
       return [
         { name: qName, dtype: 'uint8' as const, dims: init.dims, data: q, weight: true },
-        { name: `${init.name}.scale`, dtype: 'float32' as const, dims: [], data: Float32Array.of(scale), weight: false },
-        { name: `${init.name}.zero_point`, dtype: 'uint8' as const, dims: [], data: Uint8Array.of(zeroPoint), weight: false },
+        {
+          name: `${init.name}.scale`,
+          dtype: 'float32' as const,
+          dims: [],
+          data: Float32Array.of(scale),
+          weight: false,
+        },
+        {
+          name: `${init.name}.zero_point`,
+          dtype: 'uint8' as const,
+          dims: [],
+          data: Uint8Array.of(zeroPoint),
+          weight: false,
+        },
       ];
     });
   }
@@ -171,7 +218,10 @@ export function exportOnnx(model: SkeletonModel, manifest: ModelManifest, option
   const inputs: OnnxInputSpec[] = graph.inputs.map((i) => ({
     name: i.name,
     shape: i.value.shape.map((d, k) => (k === 0 ? batchDim : d)),
-    layout: i.name === 'x' ? 'batch, frames, persons·joints (person-major, joints in jointOrder), channels' : 'batch, frames: source position of each sampled frame in [−1, 1]',
+    layout:
+      i.name === 'x'
+        ? 'batch, frames, persons·joints (person-major, joints in jointOrder), channels'
+        : 'batch, frames: source position of each sampled frame in [−1, 1]',
   }));
   const { weightsManifest: _weights, ...described } = manifest;
   const meta: Record<string, string> = {
@@ -180,7 +230,9 @@ export function exportOnnx(model: SkeletonModel, manifest: ModelManifest, option
     [METADATA_KEYS.inputs]: JSON.stringify(inputs),
     [METADATA_KEYS.classNames]: JSON.stringify(manifest.classNames),
     [METADATA_KEYS.manifest]: JSON.stringify(described),
-    [METADATA_KEYS.quantization]: options.quantize ? `${options.quantize} weights (per-tensor affine, DequantizeLinear), activations float32` : 'none',
+    [METADATA_KEYS.quantization]: options.quantize
+      ? `${options.quantize} weights (per-tensor affine, DequantizeLinear), activations float32`
+      : 'none',
   };
 
   const root = onnxSchema();
@@ -206,7 +258,13 @@ export function exportOnnx(model: SkeletonModel, manifest: ModelManifest, option
     docString: `skelact ${manifest.kind} model: ${manifest.classNames.length} classes on layout ${manifest.layout}`,
     graph: {
       name: `skelact-${manifest.kind}`,
-      node: nodes.map((n) => ({ name: n.name, opType: n.op, input: n.inputs, output: n.outputs, attribute: n.attrs.map(encodeAttr) })),
+      node: nodes.map((n) => ({
+        name: n.name,
+        opType: n.op,
+        input: n.inputs,
+        output: n.outputs,
+        attribute: n.attrs.map(encodeAttr),
+      })),
       initializer: initializers.map(tensorProto),
       input: inputs.map((i) => valueInfo(i.name, DATA_TYPES.float32, i.shape)),
       output: [valueInfo('logits', DATA_TYPES.float32, [batchDim, manifest.classNames.length])],

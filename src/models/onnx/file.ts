@@ -15,9 +15,15 @@ import { OnnxClassifier } from './runner.js';
 /** Largest relative logit error accepted for an unquantised export (maxAbs / max |logit|). */
 export const ONNX_TOLERANCE = 1e-4;
 
-export type ExportCheck = (ScoreAgreement & { readonly runtime: 'onnxruntime-node' }) | { readonly runtime: 'none'; readonly skipped: string };
+export type ExportCheck =
+  (ScoreAgreement & { readonly runtime: 'onnxruntime-node' }) | { readonly runtime: 'none'; readonly skipped: string };
 
-export async function writeOnnxExport(path: string, model: SkeletonModel, manifest: ModelManifest, options: OnnxExportOptions = {}): Promise<OnnxExport & { check: ExportCheck }> {
+export async function writeOnnxExport(
+  path: string,
+  model: SkeletonModel,
+  manifest: ModelManifest,
+  options: OnnxExportOptions = {},
+): Promise<OnnxExport & { check: ExportCheck }> {
   const result = exportOnnx(model, manifest, options);
   let check: ExportCheck;
   try {
@@ -29,7 +35,9 @@ export async function writeOnnxExport(path: string, model: SkeletonModel, manife
       await onnx.dispose();
     }
     if (!options.quantize && check.relative > ONNX_TOLERANCE) {
-      throw new Error(`ONNX export: ONNX Runtime's logits differ from skelact's by ${check.relative.toExponential(2)} (relative; at most ${ONNX_TOLERANCE} expected); nothing written`);
+      throw new Error(
+        `ONNX export: ONNX Runtime's logits differ from skelact's by ${check.relative.toExponential(2)} (relative; at most ${ONNX_TOLERANCE} expected); nothing written`,
+      );
     }
   } catch (e) {
     if (!(e instanceof OnnxRuntimeMissingError)) throw e;

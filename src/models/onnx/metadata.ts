@@ -43,7 +43,12 @@ const subset = protobuf.Root.fromJSON({
     onnx: {
       nested: {
         StringStringEntryProto: { fields: { key: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } } },
-        ModelProto: { fields: { irVersion: { type: 'int64', id: 1 }, metadataProps: { rule: 'repeated', type: 'StringStringEntryProto', id: 14 } } },
+        ModelProto: {
+          fields: {
+            irVersion: { type: 'int64', id: 1 },
+            metadataProps: { rule: 'repeated', type: 'StringStringEntryProto', id: 14 },
+          },
+        },
       },
     },
   },
@@ -59,10 +64,17 @@ export function readOnnxMetadata(bytes: Uint8Array, where: string): Record<strin
     throw new OnnxModelError(where, `not an ONNX model file (${(e as Error).message})`);
   }
   const meta = Object.fromEntries((decoded.metadataProps ?? []).map((p) => [p.key, p.value]));
-  if (meta[METADATA_KEYS.format] !== ONNX_FORMAT) throw new OnnxModelError(where, `has no skelact metadata ('${METADATA_KEYS.format}'); export it with \`skelact export --format onnx\``);
+  if (meta[METADATA_KEYS.format] !== ONNX_FORMAT)
+    throw new OnnxModelError(
+      where,
+      `has no skelact metadata ('${METADATA_KEYS.format}'); export it with \`skelact export --format onnx\``,
+    );
   const version = Number(meta[METADATA_KEYS.version]);
   if (version !== ONNX_FORMAT_VERSION) {
-    throw new OnnxModelError(where, `was exported by a skelact with ONNX format version ${meta[METADATA_KEYS.version]}; this skelact reads version ${ONNX_FORMAT_VERSION} (export the model again)`);
+    throw new OnnxModelError(
+      where,
+      `was exported by a skelact with ONNX format version ${meta[METADATA_KEYS.version]}; this skelact reads version ${ONNX_FORMAT_VERSION} (export the model again)`,
+    );
   }
   for (const key of [METADATA_KEYS.inputs, METADATA_KEYS.classNames, METADATA_KEYS.manifest]) {
     if (meta[key] === undefined) throw new OnnxModelError(where, `metadata '${key}' is missing`);

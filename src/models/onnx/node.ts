@@ -11,7 +11,9 @@ export class OnnxRuntimeMissingError extends SkelactError {
   readonly code = 'onnx-runtime-missing';
 
   constructor(reason: string) {
-    super(`the ONNX engine needs onnxruntime-node, an optional dependency that is not available here (${reason}); install it with \`npm install onnxruntime-node\` (offline: add onnxruntime-node-install=skip to .npmrc), or use ${optionName('engine')} tfjs`);
+    super(
+      `the ONNX engine needs onnxruntime-node, an optional dependency that is not available here (${reason}); install it with \`npm install onnxruntime-node\` (offline: add onnxruntime-node-install=skip to .npmrc), or use ${optionName('engine')} tfjs`,
+    );
   }
 }
 
@@ -23,7 +25,9 @@ export function onnxRuntimeNode(): Promise<OrtModule> {
     (m) => ((m as unknown as { default?: OrtModule }).default ?? m) as unknown as OrtModule,
     (e: NodeJS.ErrnoException) => {
       ort = undefined;
-      throw new OnnxRuntimeMissingError(e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND' ? 'not installed' : e.message.split('\n')[0]);
+      throw new OnnxRuntimeMissingError(
+        e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND' ? 'not installed' : e.message.split('\n')[0],
+      );
     },
   );
   return ort;
@@ -40,7 +44,14 @@ export async function loadOnnxClassifier(path: string, options: OnnxNodeOptions 
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new Error(`ONNX model ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(
+      `ONNX model ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
-  return OnnxClassifier.create(bytes, await onnxRuntimeNode(), path, options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {});
+  return OnnxClassifier.create(
+    bytes,
+    await onnxRuntimeNode(),
+    path,
+    options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {},
+  );
 }

@@ -59,7 +59,12 @@ export class OnnxClassifier {
    * Reads the file's skelact metadata (a clear error for a file of another format version or
    * without it) and starts an ONNX Runtime session on it.
    */
-  static async create(bytes: Uint8Array, ort: OrtModule, where: string, sessionOptions: Record<string, unknown> = {}): Promise<OnnxClassifier> {
+  static async create(
+    bytes: Uint8Array,
+    ort: OrtModule,
+    where: string,
+    sessionOptions: Record<string, unknown> = {},
+  ): Promise<OnnxClassifier> {
     const meta = readOnnxMetadata(bytes, where);
     const manifest = JSON.parse(meta[METADATA_KEYS.manifest]) as OnnxManifest;
     const inputs = JSON.parse(meta[METADATA_KEYS.inputs]) as OnnxInputSpec[];
@@ -70,7 +75,11 @@ export class OnnxClassifier {
       throw new OnnxModelError(where, `ONNX Runtime cannot load it: ${(e as Error).message}`);
     }
     const expected = inputs.map((i) => i.name).join(',');
-    if (session.inputNames.join(',') !== expected) throw new OnnxModelError(where, `graph inputs are ${session.inputNames.join(', ')}, the metadata says ${expected}`);
+    if (session.inputNames.join(',') !== expected)
+      throw new OnnxModelError(
+        where,
+        `graph inputs are ${session.inputNames.join(', ')}, the metadata says ${expected}`,
+      );
     return new OnnxClassifier(session, ort, manifest, inputs, meta);
   }
 
@@ -83,7 +92,8 @@ export class OnnxClassifier {
     const T = this.frames;
     const V = this.persons * this.jointOrder.length;
     const perX = T * V * this.inChannels;
-    if (x.length !== batch * perX) throw new Error(`ONNX model: x holds ${x.length} values, expected ${batch} × ${T} × ${V} × ${this.inChannels}`);
+    if (x.length !== batch * perX)
+      throw new Error(`ONNX model: x holds ${x.length} values, expected ${batch} × ${T} × ${V} × ${this.inChannels}`);
     const K = this.classNames.length;
     const out = new Float32Array(batch * K);
     const chunk = this.fixedBatch ?? batch;
@@ -95,7 +105,7 @@ export class OnnxClassifier {
       if (this.inputs.some((i) => i.name === 'index_t')) {
         const it = new Float32Array(chunk * T);
         if (indexT) it.set(indexT.subarray(start * T, (start + n) * T));
-        else throw new Error('ONNX model: this model takes index_t (each frame\'s source position)');
+        else throw new Error("ONNX model: this model takes index_t (each frame's source position)");
         feeds.index_t = new this.ort.Tensor('float32', it, [chunk, T]);
       }
       const result = await this.session.run(feeds);

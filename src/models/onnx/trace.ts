@@ -58,7 +58,11 @@ export class TraceError extends SkelactError {
 }
 
 type Engine = {
-  runKernel: (name: string, inputs: Record<string, tf.Tensor | undefined>, attrs?: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
+  runKernel: (
+    name: string,
+    inputs: Record<string, tf.Tensor | undefined>,
+    attrs?: Record<string, unknown>,
+  ) => tf.Tensor | tf.Tensor[];
   makeTensor: (...args: unknown[]) => tf.Tensor;
 };
 
@@ -122,7 +126,10 @@ function traceComposed(model: SkeletonModel, batch: ModelBatch): TracedGraph {
   const engine = tf.engine() as unknown as Engine;
   const weights = new Map<number, string>();
   for (const [info, v] of model.params.entries()) weights.set(v.id, info.name);
-  const inputs = [{ name: 'x', value: valueOf(batch.x) }, ...(batch.indexT ? [{ name: 'index_t', value: valueOf(batch.indexT) }] : [])];
+  const inputs = [
+    { name: 'x', value: valueOf(batch.x) },
+    ...(batch.indexT ? [{ name: 'index_t', value: valueOf(batch.indexT) }] : []),
+  ];
   const inputIds = new Set(inputs.map((i) => i.value.id));
   const firstId = tf.tensor1d([0]);
   const idBefore = firstId.id;
@@ -150,14 +157,21 @@ function traceComposed(model: SkeletonModel, batch: ModelBatch): TracedGraph {
       keepConstant(t, weight);
       return valueOf(t);
     }
-    throw new TraceError(`kernel ${kernel} input '${name}' comes from outside the traced pass (tensor ${t.id}, shape [${t.shape.join(', ')}]): the exporter cannot tell what computes it`);
+    throw new TraceError(
+      `kernel ${kernel} input '${name}' comes from outside the traced pass (tensor ${t.id}, shape [${t.shape.join(', ')}]): the exporter cannot tell what computes it`,
+    );
   };
   engine.makeTensor = function (this: unknown, ...args: unknown[]) {
     const t = originalMake.apply(this, args);
     if (depth === 0) madeInTrace.add(t.id);
     return t;
   };
-  engine.runKernel = function (this: unknown, kernel: string, ins: Record<string, tf.Tensor | undefined>, attrs?: Record<string, unknown>) {
+  engine.runKernel = function (
+    this: unknown,
+    kernel: string,
+    ins: Record<string, tf.Tensor | undefined>,
+    attrs?: Record<string, unknown>,
+  ) {
     if (depth > 0) return originalRun.call(this, kernel, ins, attrs);
     depth++;
     let out: tf.Tensor | tf.Tensor[];

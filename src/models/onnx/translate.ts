@@ -107,7 +107,13 @@ export class OnnxGraphBuilder {
     const cached = this.constantCache.get(key);
     if (cached) return cached;
     const name = this.fresh(hint);
-    this.initializers.push({ name, dtype: 'int64', dims: [values.length], data: BigInt64Array.from(values, (v) => BigInt(v)), weight: false });
+    this.initializers.push({
+      name,
+      dtype: 'int64',
+      dims: [values.length],
+      data: BigInt64Array.from(values, (v) => BigInt(v)),
+      weight: false,
+    });
     this.constantCache.set(key, name);
     return name;
   }
@@ -163,7 +169,8 @@ function axesOf(raw: AttrValue, rank: number): number[] {
 /** ReduceX over `axes` (attribute before opset 18, input from 18; ReduceSum takes an input from 13). */
 function reduce(c: Call, op: string, axes: number[], keepDims: boolean): string[] {
   const keep = int('keepdims', keepDims ? 1 : 0);
-  if (op === 'ReduceSum' || c.g.opset >= 18) return c.emit(op, [c.ins[0], c.g.int64(axes, 'axes')], [keep], [c.g.define(c.out[0])]);
+  if (op === 'ReduceSum' || c.g.opset >= 18)
+    return c.emit(op, [c.ins[0], c.g.int64(axes, 'axes')], [keep], [c.g.define(c.out[0])]);
   return c.emit(op, [c.ins[0]], [ints('axes', axes), keep], [c.g.define(c.out[0])]);
 }
 
@@ -215,7 +222,8 @@ function matMul(c: Call, withBias: boolean): string[] {
 /** NHWC Conv2D / DepthwiseConv2dNative as NCHW ONNX Conv between two transposes. */
 function conv(c: Call, depthwise: boolean): string[] {
   const [x, filter] = c.inValues;
-  if (c.attr<string>('dataFormat') !== 'NHWC' && c.attr<string>('dataFormat') !== 'channelsLast') c.fail(`data format ${String(c.attr('dataFormat'))}`);
+  if (c.attr<string>('dataFormat') !== 'NHWC' && c.attr<string>('dataFormat') !== 'channelsLast')
+    c.fail(`data format ${String(c.attr('dataFormat'))}`);
   const [fh, fw, cin, mult] = filter.shape;
   const strides = (c.attr<number[] | number>('strides') as number[] | number) ?? 1;
   const dil = (c.attr<number[] | number>('dilations') as number[] | number) ?? 1;
@@ -237,7 +245,12 @@ function conv(c: Call, depthwise: boolean): string[] {
     const outW = c.out[0].shape[2];
     const totalH = Math.max((outH - 1) * sh + (fh - 1) * dh + 1 - x.shape[1], 0);
     const totalW = Math.max((outW - 1) * sw + (fw - 1) * dw + 1 - x.shape[2], 0);
-    pads = [Math.floor(totalH / 2), Math.floor(totalW / 2), totalH - Math.floor(totalH / 2), totalW - Math.floor(totalW / 2)];
+    pads = [
+      Math.floor(totalH / 2),
+      Math.floor(totalW / 2),
+      totalH - Math.floor(totalH / 2),
+      totalW - Math.floor(totalW / 2),
+    ];
   }
   // ONNX weight [Cout, Cin / group, fh, fw].
   const group = depthwise ? cin : 1;
@@ -262,7 +275,13 @@ function conv(c: Call, depthwise: boolean): string[] {
     w = c.emit('Transpose', [c.ins[1]], [ints('perm', [3, 2, 0, 1])])[0];
   }
   const xNchw = c.emit('Transpose', [c.ins[0]], [ints('perm', [0, 3, 1, 2])])[0];
-  const attrs = [ints('kernel_shape', [fh, fw]), ints('strides', pair(strides)), ints('dilations', pair(dil)), ints('pads', pads), int('group', group)];
+  const attrs = [
+    ints('kernel_shape', [fh, fw]),
+    ints('strides', pair(strides)),
+    ints('dilations', pair(dil)),
+    ints('pads', pads),
+    int('group', group),
+  ];
   const names = c.node.inputs.filter(([, v]) => v !== undefined).map(([n]) => n);
   const biasAt = names.indexOf('bias');
   const y = c.emit('Conv', biasAt >= 0 ? [xNchw, w, c.ins[biasAt]] : [xNchw, w], attrs)[0];
@@ -307,7 +326,14 @@ export const KERNELS: Readonly<Record<string, Translation>> = {
   AddN: (c) => c.emit('Sum', c.ins, [], [c.g.define(c.out[0])]),
   Cast: (c) => {
     const to = c.attr<string>('dtype');
-    const code = to === 'float32' ? DATA_TYPES.float32 : to === 'int32' ? DATA_TYPES.int32 : to === 'bool' ? DATA_TYPES.bool : c.fail(`cast to ${to}`);
+    const code =
+      to === 'float32'
+        ? DATA_TYPES.float32
+        : to === 'int32'
+          ? DATA_TYPES.int32
+          : to === 'bool'
+            ? DATA_TYPES.bool
+            : c.fail(`cast to ${to}`);
     return c.emit('Cast', [c.ins[0]], [int('to', code)], [c.g.define(c.out[0])]);
   },
   BatchMatMul: (c) => matMul(c, false),
@@ -321,7 +347,9 @@ export const KERNELS: Readonly<Record<string, Translation>> = {
     const names = c.node.inputs.filter(([, v]) => v !== undefined).map(([n]) => n);
     const at = (n: string) => names.indexOf(n);
     const eps = c.attr<number>('varianceEpsilon');
-    const stats = ['mean', 'variance', 'scale', 'offset'].map((n) => (at(n) >= 0 ? c.g.constantData(c.inValues[at(n)]) : null));
+    const stats = ['mean', 'variance', 'scale', 'offset'].map((n) =>
+      at(n) >= 0 ? c.g.constantData(c.inValues[at(n)]) : null,
+    );
     const out = c.g.define(c.out[0]);
     if (stats.every((s) => s !== undefined)) {
       const [mean, variance, scale, offset] = stats as Array<Float32Array | null>;
@@ -346,27 +374,56 @@ export const KERNELS: Readonly<Record<string, Translation>> = {
   Reshape: (c) => {
     const out = c.out[0];
     const dynamic = c.g.batchDimsOf(out);
-    if (dynamic.size > 1) c.fail(`a reshape to [${out.shape.join(', ')}] has ${dynamic.size} dimensions that scale with the batch`);
+    if (dynamic.size > 1)
+      c.fail(`a reshape to [${out.shape.join(', ')}] has ${dynamic.size} dimensions that scale with the batch`);
     const shape = out.shape.map((d, i) => (dynamic.has(i) ? -1 : d));
     return c.emit('Reshape', [c.ins[0], c.g.int64(shape)], [], [c.g.define(out)]);
   },
   ExpandDims: (c) => {
     const rank = c.out[0].shape.length;
-    return c.emit('Unsqueeze', [c.ins[0], c.g.int64([normAxis(c.attr<number>('dim'), rank)], 'axes')], [], [c.g.define(c.out[0])]);
+    return c.emit(
+      'Unsqueeze',
+      [c.ins[0], c.g.int64([normAxis(c.attr<number>('dim'), rank)], 'axes')],
+      [],
+      [c.g.define(c.out[0])],
+    );
   },
   Squeeze: (c) => {
     const rank = c.inValues[0].shape.length;
     const axes = axesOf(c.attr('axis') ?? [], rank);
-    return c.emit('Squeeze', axes.length ? [c.ins[0], c.g.int64(axes, 'axes')] : [c.ins[0]], [], [c.g.define(c.out[0])]);
+    return c.emit(
+      'Squeeze',
+      axes.length ? [c.ins[0], c.g.int64(axes, 'axes')] : [c.ins[0]],
+      [],
+      [c.g.define(c.out[0])],
+    );
   },
   Transpose: (c) => c.emit('Transpose', [c.ins[0]], [ints('perm', c.attr<number[]>('perm'))], [c.g.define(c.out[0])]),
   Mean: (c) => reduce(c, 'ReduceMean', axesOf(c.attr('axis'), c.inValues[0].shape.length), c.attr<boolean>('keepDims')),
   Sum: (c) => reduce(c, 'ReduceSum', axesOf(c.attr('axis'), c.inValues[0].shape.length), c.attr<boolean>('keepDims')),
-  Max: (c) => reduce(c, 'ReduceMax', axesOf(c.attr('reductionIndices'), c.inValues[0].shape.length), c.attr<boolean>('keepDims')),
+  Max: (c) =>
+    reduce(c, 'ReduceMax', axesOf(c.attr('reductionIndices'), c.inValues[0].shape.length), c.attr<boolean>('keepDims')),
   Min: (c) => reduce(c, 'ReduceMin', axesOf(c.attr('axis'), c.inValues[0].shape.length), c.attr<boolean>('keepDims')),
-  Softmax: (c) => c.emit('Softmax', [c.ins[0]], [int('axis', normAxis(c.attr<number>('dim'), c.inValues[0].shape.length))], [c.g.define(c.out[0])]),
-  Concat: (c) => c.emit('Concat', c.ins, [int('axis', normAxis(c.attr<number>('axis'), c.out[0].shape.length))], [c.g.define(c.out[0])]),
-  SplitV: (c) => split(c, normAxis(c.attr<number>('axis'), c.inValues[0].shape.length), c.out.map((o) => c.g.define(o))),
+  Softmax: (c) =>
+    c.emit(
+      'Softmax',
+      [c.ins[0]],
+      [int('axis', normAxis(c.attr<number>('dim'), c.inValues[0].shape.length))],
+      [c.g.define(c.out[0])],
+    ),
+  Concat: (c) =>
+    c.emit(
+      'Concat',
+      c.ins,
+      [int('axis', normAxis(c.attr<number>('axis'), c.out[0].shape.length))],
+      [c.g.define(c.out[0])],
+    ),
+  SplitV: (c) =>
+    split(
+      c,
+      normAxis(c.attr<number>('axis'), c.inValues[0].shape.length),
+      c.out.map((o) => c.g.define(o)),
+    ),
   Unpack: (c) => {
     const axis = normAxis(c.attr<number>('axis'), c.inValues[0].shape.length);
     const pieces = split(
@@ -384,7 +441,12 @@ export const KERNELS: Readonly<Record<string, Translation>> = {
   },
   GatherV2: (c) => {
     if ((c.attr<number>('batchDims') ?? 0) !== 0) c.fail('batchDims other than 0');
-    return c.emit('Gather', [c.ins[0], c.ins[1]], [int('axis', normAxis(c.attr<number>('axis'), c.inValues[0].shape.length))], [c.g.define(c.out[0])]);
+    return c.emit(
+      'Gather',
+      [c.ins[0], c.ins[1]],
+      [int('axis', normAxis(c.attr<number>('axis'), c.inValues[0].shape.length))],
+      [c.g.define(c.out[0])],
+    );
   },
   Slice: (c) => {
     const x = c.inValues[0];
@@ -400,16 +462,27 @@ export const KERNELS: Readonly<Record<string, Translation>> = {
       return b + n;
     });
     const axes = begin.map((_, i) => i);
-    return c.emit('Slice', [c.ins[0], c.g.int64(begin, 'starts'), c.g.int64(ends, 'ends'), c.g.int64(axes, 'axes')], [], [c.g.define(c.out[0])]);
+    return c.emit(
+      'Slice',
+      [c.ins[0], c.g.int64(begin, 'starts'), c.g.int64(ends, 'ends'), c.g.int64(axes, 'axes')],
+      [],
+      [c.g.define(c.out[0])],
+    );
   },
   PadV2: (c) => {
     const paddings = c.attr<number[][]>('paddings');
     const pads = [...paddings.map((p) => p[0]), ...paddings.map((p) => p[1])];
     const value = c.g.float([c.attr<number>('constantValue') ?? 0], [], 'pad_value');
-    return c.emit('Pad', [c.ins[0], c.g.int64(pads, 'pads'), value], [{ name: 'mode', type: 'STRING', value: 'constant' }], [c.g.define(c.out[0])]);
+    return c.emit(
+      'Pad',
+      [c.ins[0], c.g.int64(pads, 'pads'), value],
+      [{ name: 'mode', type: 'STRING', value: 'constant' }],
+      [c.g.define(c.out[0])],
+    );
   },
   Tile: (c) => {
-    if (c.g.batchDimsOf(c.out[0]).size > 0 && c.g.batchDimsOf(c.inValues[0]).size === 0) c.fail('tiling to the batch size');
+    if (c.g.batchDimsOf(c.out[0]).size > 0 && c.g.batchDimsOf(c.inValues[0]).size === 0)
+      c.fail('tiling to the batch size');
     return c.emit('Tile', [c.ins[0], c.g.int64(c.attr<number[]>('reps'), 'reps')], [], [c.g.define(c.out[0])]);
   },
   LeakyRelu: (c) => c.emit('LeakyRelu', [c.ins[0]], [float('alpha', c.attr<number>('alpha'))], [c.g.define(c.out[0])]),
@@ -422,7 +495,8 @@ export function translateNode(g: OnnxGraphBuilder, node: TracedNode): void {
     throw new UnsupportedKernelError(node.kernel, node.part, detail);
   };
   const translation = KERNELS[node.kernel];
-  if (!translation) fail(`no ONNX translation for this TensorFlow.js kernel (translated: ${Object.keys(KERNELS).sort().join(', ')})`);
+  if (!translation)
+    fail(`no ONNX translation for this TensorFlow.js kernel (translated: ${Object.keys(KERNELS).sort().join(', ')})`);
   const present = node.inputs.filter(([, v]) => v !== undefined) as Array<[string, TracedValue]>;
   const call: Call = {
     g,

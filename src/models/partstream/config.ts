@@ -50,10 +50,18 @@ export const partStreamConfigSchema = z
   .superRefine((c, ctx) => {
     const branches = c.dilations.length + (c.poolBranch ? 1 : 0) + 1;
     if (c.baseChannels % branches !== 0) {
-      ctx.addIssue({ code: 'custom', path: ['baseChannels'], message: `must be divisible by the ${branches} temporal branches (dilations, pool, 1×1), got ${c.baseChannels}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['baseChannels'],
+        message: `must be divisible by the ${branches} temporal branches (dilations, pool, 1×1), got ${c.baseChannels}`,
+      });
     }
     if (c.streams.every((s) => c.fusionWeights[s] === 0)) {
-      ctx.addIssue({ code: 'custom', path: ['fusionWeights'], message: 'at least one built stream needs a positive weight' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fusionWeights'],
+        message: 'at least one built stream needs a positive weight',
+      });
     }
   });
 
@@ -77,7 +85,9 @@ export function parsePartStreamConfig(raw: unknown): PartStreamConfig {
 /** A preset with the data-dependent fields (and any overrides) merged in, validated. */
 export function partStreamPreset(name: PartStreamPresetName, fields: PartStreamConfigInput): PartStreamConfig {
   if (!(PART_STREAM_PRESET_NAMES as readonly string[]).includes(name)) {
-    throw new Error(`partstream config: field 'preset': expected one of ${PART_STREAM_PRESET_NAMES.join(', ')}, got '${name}'`);
+    throw new Error(
+      `partstream config: field 'preset': expected one of ${PART_STREAM_PRESET_NAMES.join(', ')}, got '${name}'`,
+    );
   }
   return parsePartStreamConfig({ ...PART_STREAM_PRESETS[name], ...fields });
 }

@@ -10,5 +10,12 @@ export {
   type PartStreamConfigInput,
   type PartStreamPresetName,
 } from './config.js';
-export { PSUMNET_FUSION_WEIGHTS, PSUMNET_LAYERS, STREAM_LAYERS, UNIFIED_MODALITIES, type FusionWeights, type PsumnetLayerName } from './constants.js';
+export {
+  PSUMNET_FUSION_WEIGHTS,
+  PSUMNET_LAYERS,
+  STREAM_LAYERS,
+  UNIFIED_MODALITIES,
+  type FusionWeights,
+  type PsumnetLayerName,
+} from './constants.js';
 export { streamIndex, temporalMotion, unifiedModality, type StreamIndex } from './modality.js';

@@ -40,7 +40,13 @@ export function temporalMotion(x: tf.Tensor4D): tf.Tensor4D {
   const flat = tf.reshape(x, [B, T * frame]); // frames as contiguous runs per sample
   const next = tf.slice(flat, [0, frame], [B, (T - 1) * frame]);
   const current = tf.slice(flat, [0, 0], [B, (T - 1) * frame]);
-  return tf.reshape(tf.pad(tf.sub(next, current), [[0, 0], [0, frame]]), [B, T, V, C]) as tf.Tensor4D;
+  return tf.reshape(
+    tf.pad(tf.sub(next, current), [
+      [0, 0],
+      [0, frame],
+    ]),
+    [B, T, V, C],
+  ) as tf.Tensor4D;
 }
 
 /** [B, T, P·J, C] joints → [B, T, P·Js, 4C] = j | b | jm | bm of one stream. */

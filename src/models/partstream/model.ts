@@ -138,14 +138,24 @@ export function createPartStream(input: PartStreamConfigInput, seed: number): Pa
   const store = new ParameterStore(seed);
   const branchCount = config.dilations.length + (config.poolBranch ? 1 : 0) + 1;
 
-  function addBlock(name: string, partition: PartitionMatrices, cin: number, cout: number, stride: number, first: boolean): Block {
+  function addBlock(
+    name: string,
+    partition: PartitionMatrices,
+    cin: number,
+    cout: number,
+    stride: number,
+    first: boolean,
+  ): Block {
     const bc = cout / branchCount;
     const K = config.temporalKernel;
     const entries = config.dilations.length + (config.poolBranch ? 1 : 0);
     const tcn: TemporalModule = {
       inW: store.add(`${name}.tcn.in.w`, [cout, entries * bc], kaimingFanOut(bc)),
       inBn: addBatchNorm(store, `${name}.tcn.in.bn`, entries * bc),
-      dilated: config.dilations.map((dilation, i) => ({ dilation, w: store.add(`${name}.tcn.dilated${i}.w`, [K, bc, bc], kaimingFanOut(bc * K)) })),
+      dilated: config.dilations.map((dilation, i) => ({
+        dilation,
+        w: store.add(`${name}.tcn.dilated${i}.w`, [K, bc, bc], kaimingFanOut(bc * K)),
+      })),
       pool: config.poolBranch,
       pointwiseW: store.add(`${name}.tcn.pointwise.w`, [cout, bc], kaimingFanOut(bc)),
       outBn: addBatchNorm(store, `${name}.tcn.out.bn`, cout),
@@ -158,7 +168,11 @@ export function createPartStream(input: PartStreamConfigInput, seed: number): Pa
       gcnBn: addBatchNorm(store, `${name}.gcn.bn`, cout, 1e-6),
       down: cin === cout ? 'identity' : addProjection(store, `${name}.gcn.down`, cin, cout),
       tcn,
-      residual: first ? 'none' : cin === cout && stride === 1 ? 'identity' : addProjection(store, `${name}.residual`, cin, cout),
+      residual: first
+        ? 'none'
+        : cin === cout && stride === 1
+          ? 'identity'
+          : addProjection(store, `${name}.residual`, cin, cout),
     };
   }
 
@@ -186,7 +200,9 @@ export function createPartStream(input: PartStreamConfigInput, seed: number): Pa
     };
   });
 
-  const blockVariables = new Map(nets.flatMap((net) => net.blocks.map((b) => [b.name, trainableUnder(store, b.name)] as const)));
+  const blockVariables = new Map(
+    nets.flatMap((net) => net.blocks.map((b) => [b.name, trainableUnder(store, b.name)] as const)),
+  );
 
   /**
    * Multi-scale temporal module: [N, T, Js, Cout] → [N, ⌈T/s⌉, Js, Cout], the concatenation of
@@ -216,7 +232,9 @@ export function createPartStream(input: PartStreamConfigInput, seed: number): Pa
     // Temporal, multi-scale: [N, T, Js, Cout] → [N, ⌈T/s⌉, Js, Cout]
     const temporal = temporalModule(b.tcn, spatial, b.stride, norm);
     if (b.residual === 'none') return tf.relu(temporal);
-    return tf.relu(tf.add(temporal, b.residual === 'identity' ? x : project(b.residual, x, b.stride, norm))) as tf.Tensor4D;
+    return tf.relu(
+      tf.add(temporal, b.residual === 'identity' ? x : project(b.residual, x, b.stride, norm)),
+    ) as tf.Tensor4D;
   }
 
   /** Batch norm in this pass's mode; a replayed (checkpointed) block leaves the moving statistics alone. */
@@ -224,7 +242,14 @@ export function createPartStream(input: PartStreamConfigInput, seed: number): Pa
     return (x, state) => batchNorm(x, state, training, replay ? 0 : BN_MOMENTUM);
   }
 
-  function runStream(net: StreamNet, x: tf.Tensor4D, options: ForwardOptions, site: number, wantFeatures: boolean, trace?: Trace) {
+  function runStream(
+    net: StreamNet,
+    x: tf.Tensor4D,
+    options: ForwardOptions,
+    site: number,
+    wantFeatures: boolean,
+    trace?: Trace,
+  ) {
     const s = net.stream.name;
     const Js = net.stream.numJoints;
     const [B, T] = x.shape;
@@ -232,7 +257,12 @@ export function createPartStream(input: PartStreamConfigInput, seed: number): Pa
     trace?.(`${s}.input`, unified);
     const normed = batchNorm(tf.reshape(unified, [B, T, P * Js * 4 * C]), net.dataBn, options.training);
     // Persons into the batch (4D transposes only: 5D ones take a slow path on wasm).
-    let h = tf.reshape(P === 1 ? normed : tf.transpose(tf.reshape(normed, [B, T, P, Js * 4 * C]), [0, 2, 1, 3]), [B * P, T, Js, 4 * C]) as tf.Tensor4D;
+    let h = tf.reshape(P === 1 ? normed : tf.transpose(tf.reshape(normed, [B, T, P, Js * 4 * C]), [0, 2, 1, 3]), [
+      B * P,
+      T,
+      Js,
+      4 * C,
+    ]) as tf.Tensor4D;
     trace?.(`${s}.data_bn`, h);
     for (const b of net.blocks) {
       const input = h;
@@ -244,11 +274,21 @@ export function createPartStream(input: PartStreamConfigInput, seed: number): Pa
     }
     const [, T2, , D] = h.shape;
     // Persons back into the joint axis, person-major: [B, T', P·Js, D] (only the first stream's are returned).
-    const features = wantFeatures ? (tf.reshape(P === 1 ? h : tf.transpose(tf.reshape(h, [B, P, T2, Js * D]), [0, 2, 1, 3]), [B, T2, P * Js, D]) as tf.Tensor4D) : undefined;
+    const features = wantFeatures
+      ? (tf.reshape(P === 1 ? h : tf.transpose(tf.reshape(h, [B, P, T2, Js * D]), [0, 2, 1, 3]), [
+          B,
+          T2,
+          P * Js,
+          D,
+        ]) as tf.Tensor4D)
+      : undefined;
     if (features) trace?.(`${s}.features`, features);
     const pooled = tf.mean(tf.reshape(h, [B, P, T2 * Js, D]), [1, 2]) as tf.Tensor2D;
     trace?.(`${s}.pool`, pooled);
-    const head = options.training && config.dropout > 0 ? (dropout(pooled, config.dropout, siteSeed(options.seed ?? 0, site)) as tf.Tensor2D) : pooled;
+    const head =
+      options.training && config.dropout > 0
+        ? (dropout(pooled, config.dropout, siteSeed(options.seed ?? 0, site)) as tf.Tensor2D)
+        : pooled;
     const logits = linear(head, net.fcW as tf.Tensor2D, net.fcB as tf.Tensor1D) as tf.Tensor2D;
     trace?.(`${s}.fc`, logits);
     return { logits, pooled, features };
@@ -256,7 +296,9 @@ export function createPartStream(input: PartStreamConfigInput, seed: number): Pa
 
   function checkInput(x: tf.Tensor4D): void {
     if (x.rank !== 4 || x.shape[2] !== P * J || x.shape[3] !== C) {
-      throw new Error(`partstream: input must be [B, T, ${P}·${J}, ${C}] (persons · joints of '${layout.name}', channels), got [${x.shape.join(', ')}]`);
+      throw new Error(
+        `partstream: input must be [B, T, ${P}·${J}, ${C}] (persons · joints of '${layout.name}', channels), got [${x.shape.join(', ')}]`,
+      );
     }
   }
 
@@ -297,7 +339,9 @@ export function createPartStream(input: PartStreamConfigInput, seed: number): Pa
       const stages: StageInfo[] = [];
       tf.tidy(() => {
         const x = tf.zeros([1, config.frames, P * J, C]) as tf.Tensor4D;
-        run({ x }, { training: false }, (stage, t) => stages.push({ name: stage, shape: [...t.shape], parameters: countParameters(store, stage) }));
+        run({ x }, { training: false }, (stage, t) =>
+          stages.push({ name: stage, shape: [...t.shape], parameters: countParameters(store, stage) }),
+        );
       });
       return stages;
     },

@@ -72,7 +72,8 @@ function isTensor(x: unknown): x is TensorRef {
 }
 
 function intList(x: unknown, what: string): number[] {
-  if (!Array.isArray(x) || !x.every((v) => Number.isInteger(v))) throw new PickleError(`${what} is not a tuple of integers`);
+  if (!Array.isArray(x) || !x.every((v) => Number.isInteger(v)))
+    throw new PickleError(`${what} is not a tuple of integers`);
   return x as number[];
 }
 
@@ -87,12 +88,20 @@ function reduce(fn: Global, args: unknown): unknown {
     case 'torch._utils._rebuild_tensor_v2': {
       // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
       const [storage, offset, size, stride] = args;
-      if (typeof storage !== 'object' || storage === null || (storage as StorageRef).kind !== 'storage') throw new PickleError('_rebuild_tensor_v2 without a storage');
+      if (typeof storage !== 'object' || storage === null || (storage as StorageRef).kind !== 'storage')
+        throw new PickleError('_rebuild_tensor_v2 without a storage');
       if (!Number.isInteger(offset)) throw new PickleError('_rebuild_tensor_v2 with a non-integer offset');
       const shape = intList(size, 'tensor size');
       const strides = intList(stride, 'tensor stride');
-      if (shape.length !== strides.length) throw new PickleError(`tensor size [${shape}] and stride [${strides}] differ in rank`);
-      return { kind: 'tensor', storage: storage as StorageRef, offset: offset as number, shape, stride: strides } satisfies TensorRef;
+      if (shape.length !== strides.length)
+        throw new PickleError(`tensor size [${shape}] and stride [${strides}] differ in rank`);
+      return {
+        kind: 'tensor',
+        storage: storage as StorageRef,
+        offset: offset as number,
+        shape,
+        stride: strides,
+      } satisfies TensorRef;
     }
     case 'torch._utils._rebuild_parameter': {
       // (data, requires_grad, backward_hooks): a Parameter is its tensor here
@@ -106,12 +115,16 @@ function reduce(fn: Global, args: unknown): unknown {
 
 /** Resolves torch's persistent id ('storage', torch.XStorage, key, location, numel). */
 function persistentLoad(pid: unknown): StorageRef {
-  if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) throw new PickleError(`unknown persistent id ${JSON.stringify(Array.isArray(pid) ? pid[0] : typeof pid)} (only torch storages are read)`);
+  if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5)
+    throw new PickleError(
+      `unknown persistent id ${JSON.stringify(Array.isArray(pid) ? pid[0] : typeof pid)} (only torch storages are read)`,
+    );
   const [, type, key, , numel] = pid;
   if (!isGlobal(type) || !type.name.startsWith('torch.')) throw new PickleError('storage without a torch storage type');
   const dtype = STORAGE_DTYPES[type.name.slice('torch.'.length) as keyof typeof STORAGE_DTYPES];
   if (!dtype) throw new PickleError(`storage type ${type.name} is not supported (float32, float16 and int64 are)`);
-  if (typeof key !== 'string' || !/^[0-9A-Za-z_]+$/.test(key)) throw new PickleError(`storage key ${JSON.stringify(key)} is not a plain name`);
+  if (typeof key !== 'string' || !/^[0-9A-Za-z_]+$/.test(key))
+    throw new PickleError(`storage key ${JSON.stringify(key)} is not a plain name`);
   if (!Number.isInteger(numel) || (numel as number) < 0) throw new PickleError(`storage ${key} has no element count`);
   return { kind: 'storage', dtype, key, numel: numel as number };
 }
@@ -127,7 +140,8 @@ export function readPickle(bytes: Uint8Array): unknown {
   let pos = 0;
 
   const need = (n: number) => {
-    if (pos + n > bytes.length) throw new PickleError(`pickle ends early (byte ${pos} of ${bytes.length}; truncated file?)`);
+    if (pos + n > bytes.length)
+      throw new PickleError(`pickle ends early (byte ${pos} of ${bytes.length}; truncated file?)`);
   };
   const u8 = () => (need(1), bytes[pos++]);
   const u16 = () => (need(2), (pos += 2), view.getUint16(pos - 2, true));
@@ -149,7 +163,8 @@ export function readPickle(bytes: Uint8Array): unknown {
     return s;
   };
   const pop = () => {
-    if (stack.length === 0 || (marks.length > 0 && stack.length <= marks[marks.length - 1])) throw new PickleError(`stack underflow at byte ${pos}`);
+    if (stack.length === 0 || (marks.length > 0 && stack.length <= marks[marks.length - 1]))
+      throw new PickleError(`stack underflow at byte ${pos}`);
     return stack.pop();
   };
   const top = () => {
@@ -164,7 +179,9 @@ export function readPickle(bytes: Uint8Array): unknown {
   const global = (module: string, name: string): Global => {
     const full = `${module}.${name}`;
     if (!ALLOWED_GLOBALS.includes(full)) {
-      throw new PickleError(`refusing global ${full}: a state dict holds only ${ALLOWED_GLOBALS.join(', ')} (this file would run other code when loaded by Python)`);
+      throw new PickleError(
+        `refusing global ${full}: a state dict holds only ${ALLOWED_GLOBALS.join(', ')} (this file would run other code when loaded by Python)`,
+      );
     }
     return { kind: 'global', name: full };
   };
@@ -352,7 +369,8 @@ export function readPickle(bytes: Uint8Array): unknown {
         // STACK_GLOBAL
         const name = pop();
         const module = pop();
-        if (typeof module !== 'string' || typeof name !== 'string') throw new PickleError('STACK_GLOBAL with non-string names');
+        if (typeof module !== 'string' || typeof name !== 'string')
+          throw new PickleError('STACK_GLOBAL with non-string names');
         stack.push(global(module, name));
         break;
       }
@@ -376,9 +394,22 @@ export function readPickle(bytes: Uint8Array): unknown {
         break;
       }
       default: {
-        const names: Record<number, string> = { 0x69: 'INST', 0x6f: 'OBJ', 0x81: 'NEWOBJ', 0x92: 'NEWOBJ_EX', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x50: 'PERSID' };
+        const names: Record<number, string> = {
+          0x69: 'INST',
+          0x6f: 'OBJ',
+          0x81: 'NEWOBJ',
+          0x92: 'NEWOBJ_EX',
+          0x82: 'EXT1',
+          0x83: 'EXT2',
+          0x84: 'EXT4',
+          0x50: 'PERSID',
+        };
         const name = names[op];
-        throw new PickleError(name ? `opcode ${name} at byte ${at} builds arbitrary objects; a state dict does not need it` : `unsupported pickle opcode 0x${op.toString(16)} at byte ${at}`);
+        throw new PickleError(
+          name
+            ? `opcode ${name} at byte ${at} builds arbitrary objects; a state dict does not need it`
+            : `unsupported pickle opcode 0x${op.toString(16)} at byte ${at}`,
+        );
       }
     }
   }

@@ -24,7 +24,10 @@ export function parseSafetensors(bytes: Uint8Array): { tensors: StateDict; metad
   if (bytes.length < 8) throw new SafetensorsError(`${bytes.length} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);
-  if (headerLength > BigInt(bytes.length - 8)) throw new SafetensorsError(`header of ${headerLength} bytes does not fit the ${bytes.length}-byte file (truncated?)`);
+  if (headerLength > BigInt(bytes.length - 8))
+    throw new SafetensorsError(
+      `header of ${headerLength} bytes does not fit the ${bytes.length}-byte file (truncated?)`,
+    );
   const start = 8 + Number(headerLength);
   let header: Record<string, unknown>;
   try {
@@ -32,38 +35,57 @@ export function parseSafetensors(bytes: Uint8Array): { tensors: StateDict; metad
   } catch (e) {
     throw new SafetensorsError(`header is not JSON (${(e as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError('header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new SafetensorsError('header is not a JSON object');
   const metadata: Record<string, string> = {};
   const tensors: StateDict = new Map();
   const body = bytes.length - start;
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
-      for (const [k, v] of Object.entries((entry ?? {}) as Record<string, unknown>)) if (typeof v === 'string') metadata[k] = v;
+      for (const [k, v] of Object.entries((entry ?? {}) as Record<string, unknown>))
+        if (typeof v === 'string') metadata[k] = v;
       continue;
     }
-    const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const {
+      dtype,
+      shape,
+      data_offsets: offsets,
+    } = (entry ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const kind = DTYPES[dtype as keyof typeof DTYPES];
     if (!kind) throw new SafetensorsError(`tensor '${name}' has dtype ${String(dtype)}; F32, F16 and I64 are read`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new SafetensorsError(`tensor '${name}' has no valid shape`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o))) throw new SafetensorsError(`tensor '${name}' has no valid data_offsets`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+      throw new SafetensorsError(`tensor '${name}' has no valid shape`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o)))
+      throw new SafetensorsError(`tensor '${name}' has no valid data_offsets`);
     const [begin, end] = offsets as [number, number];
     const count = sizeOf(shape);
-    if (end - begin !== count * BYTES_PER_VALUE[kind]) throw new SafetensorsError(`tensor '${name}': ${end - begin} bytes for ${count} ${kind} values`);
-    if (begin < 0 || end > body) throw new SafetensorsError(`tensor '${name}' lies beyond the end of the file (truncated?)`);
+    if (end - begin !== count * BYTES_PER_VALUE[kind])
+      throw new SafetensorsError(`tensor '${name}': ${end - begin} bytes for ${count} ${kind} values`);
+    if (begin < 0 || end > body)
+      throw new SafetensorsError(`tensor '${name}' lies beyond the end of the file (truncated?)`);
     const data = decodeValues(bytes.subarray(start + begin, start + end), kind, count);
-    tensors.set(name, { dtype: kind === 'int64' ? 'int64' : 'float32', shape, data, ...(kind === 'float16' ? { stored: 'float16' as const } : {}) });
+    tensors.set(name, {
+      dtype: kind === 'int64' ? 'int64' : 'float32',
+      shape,
+      data,
+      ...(kind === 'float16' ? { stored: 'float16' as const } : {}),
+    });
   }
   return { tensors, metadata };
 }
 
 /** Writes tensors (float32 / int64) in the given order as a .safetensors file. */
-export function writeSafetensors(tensors: ReadonlyMap<string, HostTensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function writeSafetensors(
+  tensors: ReadonlyMap<string, HostTensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const [name, t] of tensors) {
     const bytes = sizeOf(t.shape) * BYTES_PER_VALUE[t.dtype];
-    if (t.data.length !== sizeOf(t.shape)) throw new SafetensorsError(`tensor '${name}' has ${t.data.length} values for shape [${t.shape}]`);
+    if (t.data.length !== sizeOf(t.shape))
+      throw new SafetensorsError(`tensor '${name}' has ${t.data.length} values for shape [${t.shape}]`);
     header[name] = { dtype: CODE_OF[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }

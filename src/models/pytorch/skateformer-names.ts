@@ -41,17 +41,33 @@ export const SKATEFORMER_STEM: readonly NameRow[] = [
 
 export const SKATEFORMER_EMBEDDING = {
   indexT: { official: 'joint_person_embedding', skelact: 'embedding.jointPerson', layout: 'transpose' },
-  learned: { official: 'joint_person_temporal_embedding', skelact: 'embedding.jointPersonTemporal', layout: 'channelsFirstTable' },
+  learned: {
+    official: 'joint_person_temporal_embedding',
+    skelact: 'embedding.jointPersonTemporal',
+    layout: 'channelsFirstTable',
+  },
 } as const satisfies Record<string, NameRow>;
 
 /** PatchMergingTconv, in the first block of stages 2, 3, … */
 export const SKATEFORMER_MERGE: readonly MapRow[] = [
-  { official: 'stages.{S}.blocks.0.downsample.reduction.weight', skelact: 'stage{s}.merge.conv.w', layout: 'temporalConv' },
+  {
+    official: 'stages.{S}.blocks.0.downsample.reduction.weight',
+    skelact: 'stage{s}.merge.conv.w',
+    layout: 'temporalConv',
+  },
   { official: 'stages.{S}.blocks.0.downsample.reduction.bias', skelact: 'stage{s}.merge.conv.b', layout: 'same' },
   { official: 'stages.{S}.blocks.0.downsample.bn.weight', skelact: 'stage{s}.merge.bn.gamma', layout: 'same' },
   { official: 'stages.{S}.blocks.0.downsample.bn.bias', skelact: 'stage{s}.merge.bn.beta', layout: 'same' },
-  { official: 'stages.{S}.blocks.0.downsample.bn.running_mean', skelact: 'stage{s}.merge.bn.movingMean', layout: 'same' },
-  { official: 'stages.{S}.blocks.0.downsample.bn.running_var', skelact: 'stage{s}.merge.bn.movingVariance', layout: 'same' },
+  {
+    official: 'stages.{S}.blocks.0.downsample.bn.running_mean',
+    skelact: 'stage{s}.merge.bn.movingMean',
+    layout: 'same',
+  },
+  {
+    official: 'stages.{S}.blocks.0.downsample.bn.running_var',
+    skelact: 'stage{s}.merge.bn.movingVariance',
+    layout: 'same',
+  },
   { official: 'stages.{S}.blocks.0.downsample.bn.num_batches_tracked', buffer: 'batchesTracked' },
 ];
 
@@ -79,7 +95,11 @@ export const SKATEFORMER_BLOCK: readonly MapRow[] = [
 
 /** Each of the four Skate-MSA branches of a block ({I} = 0…3, {i} = 1…4). */
 export const SKATEFORMER_ATTENTION: readonly MapRow[] = [
-  { official: `${T}.attention.{I}.relative_position_bias_table`, skelact: `${K}.attention.type{i}.biasTable`, layout: 'same' },
+  {
+    official: `${T}.attention.{I}.relative_position_bias_table`,
+    skelact: `${K}.attention.type{i}.biasTable`,
+    layout: 'same',
+  },
   { official: `${T}.attention.{I}.relative_position_index`, buffer: 'relativePositionIndex' },
 ];
 
@@ -88,20 +108,24 @@ export const SKATEFORMER_HEAD: readonly NameRow[] = [
   { official: 'head.bias', skelact: 'head.b', layout: 'same' },
 ];
 
-const fill = (template: string, values: Record<string, number>) => template.replace(/\{(\w)\}/g, (_, k: string) => String(values[k]));
+const fill = (template: string, values: Record<string, number>) =>
+  template.replace(/\{(\w)\}/g, (_, k: string) => String(values[k]));
 
 /** The table written out for a model of `depths` stages with or without index_t. */
 export function skateFormerNameMap(depths: readonly number[], indexT: boolean): MapRow[] {
   const rows: MapRow[] = [...SKATEFORMER_STEM, indexT ? SKATEFORMER_EMBEDDING.indexT : SKATEFORMER_EMBEDDING.learned];
   const instance = (row: MapRow, values: Record<string, number>): MapRow =>
-    'buffer' in row ? { official: fill(row.official, values), buffer: row.buffer } : { official: fill(row.official, values), skelact: fill(row.skelact, values), layout: row.layout };
+    'buffer' in row
+      ? { official: fill(row.official, values), buffer: row.buffer }
+      : { official: fill(row.official, values), skelact: fill(row.skelact, values), layout: row.layout };
   depths.forEach((depth, S) => {
     const stage = { S, s: S + 1 };
     if (S > 0) rows.push(...SKATEFORMER_MERGE.map((r) => instance(r, stage)));
     for (let B = 0; B < depth; B++) {
       const block = { ...stage, B, b: B + 1 };
       rows.push(...SKATEFORMER_BLOCK.map((r) => instance(r, block)));
-      for (let I = 0; I < 4; I++) rows.push(...SKATEFORMER_ATTENTION.map((r) => instance(r, { ...block, I, i: I + 1 })));
+      for (let I = 0; I < 4; I++)
+        rows.push(...SKATEFORMER_ATTENTION.map((r) => instance(r, { ...block, I, i: I + 1 })));
     }
   });
   rows.push(...SKATEFORMER_HEAD);

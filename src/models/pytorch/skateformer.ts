@@ -7,7 +7,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getLayout, skateformerJointOrder, skateTypeSizes } from '../../graph/index.js';
-import { createSkateFormer, parseSkateFormerConfig, type SkateFormerConfig, type SkateFormerConfigInput, type SkateFormerModel } from '../skateformer/index.js';
+import {
+  createSkateFormer,
+  parseSkateFormerConfig,
+  type SkateFormerConfig,
+  type SkateFormerConfigInput,
+  type SkateFormerModel,
+} from '../skateformer/index.js';
 import { officialShape, toOfficial, toSkelact } from './layouts.js';
 import { skateFormerNameMap, type MapRow } from './skateformer-names.js';
 import { sizeOf, type HostTensor, type StateDict } from './tensors.js';
@@ -40,7 +46,9 @@ function relativePositionIndex(N: number): HostTensor {
 }
 
 function bufferValue(row: MapRow & { buffer: string }, config: SkateFormerConfig): HostTensor {
-  return row.buffer === 'relativePositionIndex' ? relativePositionIndex(config.partitionFrames) : { dtype: 'int64', shape: [], data: new BigInt64Array(1) };
+  return row.buffer === 'relativePositionIndex'
+    ? relativePositionIndex(config.partitionFrames)
+    : { dtype: 'int64', shape: [], data: new BigInt64Array(1) };
 }
 
 const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
@@ -50,9 +58,15 @@ const shapeText = (s: readonly number[]) => `(${s.join(', ')})`;
  * Builds a SkateFormer of `config` and loads an official state dict into it. Throws
  * StateDictMismatchError (listing every problem) before loading anything.
  */
-export function skateFormerFromStateDict(state: StateDict, input: SkateFormerConfig | SkateFormerConfigInput): SkateFormerModel {
+export function skateFormerFromStateDict(
+  state: StateDict,
+  input: SkateFormerConfig | SkateFormerConfigInput,
+): SkateFormerModel {
   const config = parseSkateFormerConfig(input);
-  if (config.biasMode !== 'official') throw new Error(`SkateFormer config: field 'biasMode' is '${config.biasMode}'; official weights need 'official' (the official code's bias tiling)`);
+  if (config.biasMode !== 'official')
+    throw new Error(
+      `SkateFormer config: field 'biasMode' is '${config.biasMode}'; official weights need 'official' (the official code's bias tiling)`,
+    );
   const model = createSkateFormer(config, 0);
   try {
     const rows = skateFormerNameMap(config.depths, config.indexT);
@@ -68,13 +82,19 @@ export function skateFormerFromStateDict(state: StateDict, input: SkateFormerCon
       }
       if ('buffer' in row) {
         const expected = bufferValue(row, config);
-        if (!same(t.shape, expected.shape)) wrongShape.push(`${row.official} is ${shapeText(t.shape)}, expected ${shapeText(expected.shape)}`);
+        if (!same(t.shape, expected.shape))
+          wrongShape.push(`${row.official} is ${shapeText(t.shape)}, expected ${shapeText(expected.shape)}`);
         else if (t.dtype !== 'int64') problems.push(`${row.official} is ${t.dtype}, expected int64`);
-        else if (row.buffer === 'relativePositionIndex' && !(t.data as BigInt64Array).every((v, i) => v === (expected.data as BigInt64Array)[i])) problems.push(`${row.official} differs from the official index n − n' + N − 1 (weights of modified code?)`);
+        else if (
+          row.buffer === 'relativePositionIndex' &&
+          !(t.data as BigInt64Array).every((v, i) => v === (expected.data as BigInt64Array)[i])
+        )
+          problems.push(`${row.official} differs from the official index n − n' + N − 1 (weights of modified code?)`);
         continue;
       }
       const shape = officialShape(row.layout, model.params.get(row.skelact).shape);
-      if (!same(t.shape, shape)) wrongShape.push(`${row.official} is ${shapeText(t.shape)}, expected ${shapeText(shape)}`);
+      if (!same(t.shape, shape))
+        wrongShape.push(`${row.official} is ${shapeText(t.shape)}, expected ${shapeText(shape)}`);
       else if (t.dtype !== 'float32') problems.push(`${row.official} is ${t.dtype}, expected a float tensor`);
     }
     const unexpected = [...state.keys()].filter((k) => !known.has(k));
@@ -87,7 +107,8 @@ export function skateFormerFromStateDict(state: StateDict, input: SkateFormerCon
             : '';
       throw new StateDictMismatchError('the official SkateFormer', missing, unexpected, wrongShape, hint);
     }
-    if (problems.length > 0) throw new Error(`the state dict does not fit the official SkateFormer: ${problems.join('; ')}`);
+    if (problems.length > 0)
+      throw new Error(`the state dict does not fit the official SkateFormer: ${problems.join('; ')}`);
     for (const row of rows) {
       if ('buffer' in row) continue;
       const variable = model.params.get(row.skelact);
@@ -104,7 +125,10 @@ export function skateFormerFromStateDict(state: StateDict, input: SkateFormerCon
 /** A skelact SkateFormer's weights as the official state dict (official names and layouts). */
 export function skateFormerToStateDict(model: SkateFormerModel): StateDict {
   const { config } = model;
-  if (config.biasMode !== 'official') throw new Error(`a SkateFormer with biasMode '${config.biasMode}' computes something the official code does not; only 'official' models can be exported to PyTorch`);
+  if (config.biasMode !== 'official')
+    throw new Error(
+      `a SkateFormer with biasMode '${config.biasMode}' computes something the official code does not; only 'official' models can be exported to PyTorch`,
+    );
   const out: StateDict = new Map();
   for (const row of skateFormerNameMap(config.depths, config.indexT)) {
     if ('buffer' in row) {
@@ -114,7 +138,8 @@ export function skateFormerToStateDict(model: SkateFormerModel): StateDict {
     const variable = model.params.get(row.skelact);
     const values = toOfficial(variable.dataSync() as Float32Array, row.layout, variable.shape);
     const shape = officialShape(row.layout, variable.shape);
-    if (sizeOf(shape) !== values.length) throw new Error(`${row.official}: ${values.length} values for ${shapeText(shape)}`);
+    if (sizeOf(shape) !== values.length)
+      throw new Error(`${row.official}: ${values.length} values for ${shapeText(shape)}`);
     out.set(row.official, { dtype: 'float32', shape, data: Float32Array.from(values) });
   }
   return out;

@@ -34,7 +34,11 @@ export function halfToFloat(h: number): number {
 }
 
 /** Reads `count` little-endian values of a dtype from bytes into a host array (float16 widened). */
-export function decodeValues(bytes: Uint8Array, dtype: 'float32' | 'float16' | 'int64', count: number): Float32Array | BigInt64Array {
+export function decodeValues(
+  bytes: Uint8Array,
+  dtype: 'float32' | 'float16' | 'int64',
+  count: number,
+): Float32Array | BigInt64Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dtype === 'int64') {
     const out = new BigInt64Array(count);

@@ -9,7 +9,7 @@
  */
 import * as z from 'zod';
 import { getLayout, skateformerJointOrder, skateTypeSizes } from '../../graph/index.js';
-import {  } from '../../core/errors.js';
+import {} from '../../core/errors.js';
 import { ModelConfigError } from '../model-config-error.js';
 
 /** Layouts that carry SkateFormer's joint groups. */
@@ -73,9 +73,15 @@ export const skateFormerConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     const fail = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    if (c.depths.length !== c.channels.length) fail('channels', `needs one entry per stage (depths has ${c.depths.length}, channels ${c.channels.length})`);
-    if (c.embedDim !== c.channels[0]) fail('embedDim', `must equal channels[0] (${c.channels[0]}): stage 1 has no merging conv to change the width`);
-    if (c.heads % 8 !== 0) fail('heads', `must be a multiple of 8 (four branches of heads/8 heads, G-Conv and T-Conv with heads/4 groups), got ${c.heads}`);
+    if (c.depths.length !== c.channels.length)
+      fail('channels', `needs one entry per stage (depths has ${c.depths.length}, channels ${c.channels.length})`);
+    if (c.embedDim !== c.channels[0])
+      fail('embedDim', `must equal channels[0] (${c.channels[0]}): stage 1 has no merging conv to change the width`);
+    if (c.heads % 8 !== 0)
+      fail(
+        'heads',
+        `must be a multiple of 8 (four branches of heads/8 heads, G-Conv and T-Conv with heads/4 groups), got ${c.heads}`,
+      );
     c.channels.forEach((C, i) => {
       if (C % c.heads !== 0) fail('channels', `channels[${i}] = ${C} must be a multiple of heads (${c.heads})`);
     });
@@ -84,7 +90,10 @@ export const skateFormerConfigSchema = z
     for (let s = 0; s < c.channels.length; s++) {
       if (s > 0) T = Math.ceil(T / 2);
       if (T % c.partitionFrames !== 0) {
-        fail('frames', `stage ${s + 1} has ${T} frames, not a multiple of partitionFrames (${c.partitionFrames}); frames must be a multiple of ${c.partitionFrames * 2 ** (c.channels.length - 1)}`);
+        fail(
+          'frames',
+          `stage ${s + 1} has ${T} frames, not a multiple of partitionFrames (${c.partitionFrames}); frames must be a multiple of ${c.partitionFrames * 2 ** (c.channels.length - 1)}`,
+        );
         break;
       }
     }
@@ -109,7 +118,10 @@ export function parseSkateFormerConfig(raw: unknown): SkateFormerConfig {
     const issue = parsed.error.issues[0];
     if (issue.code === 'unrecognized_keys') {
       const keys = (issue as { keys: string[] }).keys;
-      throw new SkateFormerConfigError(keys[0], `unknown field${keys.length > 1 ? `s ${keys.map((k) => `'${k}'`).join(', ')}` : ''}`);
+      throw new SkateFormerConfigError(
+        keys[0],
+        `unknown field${keys.length > 1 ? `s ${keys.map((k) => `'${k}'`).join(', ')}` : ''}`,
+      );
     }
     throw new SkateFormerConfigError(issue.path.join('.'), issue.message);
   }
@@ -149,9 +161,16 @@ export const PRESET_INPUTS: Readonly<Record<SkateFormerPresetName, SkateFormerCo
 };
 
 /** A preset with optional overrides (e.g. `skateFormerPreset('ntu', { classes: 120 })`), validated. */
-export function skateFormerPreset(name: SkateFormerPresetName, overrides: Partial<SkateFormerConfigInput> = {}): SkateFormerConfig {
+export function skateFormerPreset(
+  name: SkateFormerPresetName,
+  overrides: Partial<SkateFormerConfigInput> = {},
+): SkateFormerConfig {
   const base = PRESET_INPUTS[name];
-  if (!base) throw new SkateFormerConfigError('preset', `unknown preset '${String(name)}' (expected one of ${SKATEFORMER_PRESETS.join(', ')})`);
+  if (!base)
+    throw new SkateFormerConfigError(
+      'preset',
+      `unknown preset '${String(name)}' (expected one of ${SKATEFORMER_PRESETS.join(', ')})`,
+    );
   return parseSkateFormerConfig({ ...base, ...overrides });
 }
 
@@ -164,7 +183,10 @@ export function resolveSkateFormerConfig(spec: Record<string, unknown>): SkateFo
   const { kind: _kind, preset, ...fields } = spec;
   if (preset === undefined) return parseSkateFormerConfig(fields);
   if (typeof preset !== 'string' || !(SKATEFORMER_PRESETS as readonly string[]).includes(preset)) {
-    throw new SkateFormerConfigError('preset', `expected one of ${SKATEFORMER_PRESETS.join(', ')}, got ${JSON.stringify(preset)}`);
+    throw new SkateFormerConfigError(
+      'preset',
+      `expected one of ${SKATEFORMER_PRESETS.join(', ')}, got ${JSON.stringify(preset)}`,
+    );
   }
   return skateFormerPreset(preset as SkateFormerPresetName, fields as Partial<SkateFormerConfigInput>);
 }
@@ -182,7 +204,8 @@ export function skateFormerGeometry(config: SkateFormerConfig): { tokens: number
   const sizes = skateTypeSizes(order, config.partitionFrames);
   const tokens = order.persons * order.jointsPerPerson;
   for (const [type, [, b]] of Object.entries(sizes)) {
-    if (tokens % b !== 0) throw new SkateFormerConfigError('persons', `${type} windows of ${b} tokens do not tile V' = ${tokens}`);
+    if (tokens % b !== 0)
+      throw new SkateFormerConfigError('persons', `${type} windows of ${b} tokens do not tile V' = ${tokens}`);
   }
   let T = config.frames;
   const stages = config.channels.map((C, s) => {

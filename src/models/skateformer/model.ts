@@ -65,7 +65,12 @@ import {
 import * as ops from '../ops.js';
 import { ParameterStore } from '../params.js';
 import type { ForwardOptions, ModelBatch, ModelOutput, SkeletonModel, StageInfo } from '../types.js';
-import { parseSkateFormerConfig, skateFormerGeometry, type SkateFormerConfig, type SkateFormerConfigInput } from './config.js';
+import {
+  parseSkateFormerConfig,
+  skateFormerGeometry,
+  type SkateFormerConfig,
+  type SkateFormerConfigInput,
+} from './config.js';
 
 type V1 = tf.Variable<tf.Rank.R1>;
 type V2 = tf.Variable<tf.Rank.R2>;
@@ -101,10 +106,20 @@ function addLinear(store: ParameterStore, name: string, cin: number, cout: numbe
 }
 
 function addLayerNorm(store: ParameterStore, name: string, C: number): NormParams {
-  return { gamma: store.add(`${name}.gamma`, [C], { kind: 'ones' }) as V1, beta: store.add(`${name}.beta`, [C], { kind: 'zeros' }) as V1 };
+  return {
+    gamma: store.add(`${name}.gamma`, [C], { kind: 'ones' }) as V1,
+    beta: store.add(`${name}.beta`, [C], { kind: 'zeros' }) as V1,
+  };
 }
 
-function addTemporalConv(store: ParameterStore, name: string, K: number, cin: number, cout: number, groups: number): ConvParams {
+function addTemporalConv(
+  store: ParameterStore,
+  name: string,
+  K: number,
+  cin: number,
+  cout: number,
+  groups: number,
+): ConvParams {
   const bound = 1 / Math.sqrt((cin / groups) * K);
   return {
     w: store.add(`${name}.w`, [K, cin / groups, cout], { kind: 'uniform', bound }) as V3,
@@ -144,7 +159,13 @@ function fixedSeeds(training: boolean, seeds: readonly number[]): { fresh(piece?
       let k = 0;
       // Piece 0 (the whole batch when it is not split) keeps the block's seeds; other pieces of
       // a split batch mix in their index, so their masks are not copies of piece 0's.
-      return { training, nextSeed: () => (piece === 0 ? seeds[k++ % seeds.length] : (Math.imul(seeds[k++ % seeds.length] ^ 0x5bd1e995, piece + 1) ^ (piece * 0x27d4eb2f)) >>> 0) };
+      return {
+        training,
+        nextSeed: () =>
+          piece === 0
+            ? seeds[k++ % seeds.length]
+            : (Math.imul(seeds[k++ % seeds.length] ^ 0x5bd1e995, piece + 1) ^ (piece * 0x27d4eb2f)) >>> 0,
+      };
     },
   };
 }
@@ -286,7 +307,15 @@ export interface SkateBranch {
  * Tables of one branch for a [T, V] grid with windows of size [rows, cols] and `heads`
  * heads of `headDim` channels.
  */
-export function skateBranch(type: SkateType, T: number, V: number, size: readonly [number, number], heads: number, headDim: number, biasMode: BiasIndexMode): SkateBranch {
+export function skateBranch(
+  type: SkateType,
+  T: number,
+  V: number,
+  size: readonly [number, number],
+  heads: number,
+  headDim: number,
+  biasMode: BiasIndexMode,
+): SkateBranch {
   const H = heads;
   const table = skateTypePartition(type, T, V, size);
   const reverse = inversePartition(table);
@@ -296,7 +325,8 @@ export function skateBranch(type: SkateType, T: number, V: number, size: readonl
   for (let s = 0; s < 3; s++) {
     for (let w = 0; w < W; w++) {
       for (let h = 0; h < H; h++) {
-        for (let j = 0; j < n; j++) qkvPartition[((s * W + w) * H + h) * n + j] = (table.index[w * n + j] * 3 + s) * H + h;
+        for (let j = 0; j < n; j++)
+          qkvPartition[((s * W + w) * H + h) * n + j] = (table.index[w * n + j] * 3 + s) * H + h;
       }
     }
   }
@@ -336,7 +366,9 @@ export function biasTableShape(type: SkateType, size: readonly [number, number],
 /** The relative position bias of every (query, key) pair of a window: [1, heads, n, n]. */
 export function relativeBias(branch: SkateBranch, biasTable: tf.Tensor): tf.Tensor4D {
   const { heads, tokens: n } = branch;
-  const headMajor = tf.reshape(tf.transpose(tf.reshape(biasTable, [branch.biasRows, heads])), [heads * branch.biasRows]); // [h · rows]
+  const headMajor = tf.reshape(tf.transpose(tf.reshape(biasTable, [branch.biasRows, heads])), [
+    heads * branch.biasRows,
+  ]); // [h · rows]
   return tf.reshape(ops.gatherAxis(headMajor, branch.headBiasIndex, 0), [1, heads, n, n]) as tf.Tensor4D;
 }
 
@@ -345,10 +377,17 @@ export function relativeBias(branch: SkateBranch, biasTable: tf.Tensor): tf.Tens
  * with the chunk itself as q | k | v (no projection of its own), add the relative bias, and
  * put the tokens back. chunk: [B, T, V, 3C'] → [B, T, V, C'], C' = heads · d.
  */
-export function skateAttention(chunk: tf.Tensor4D, branch: SkateBranch, biasTable: tf.Tensor, attnDrop = 0, seed = 0): tf.Tensor4D {
+export function skateAttention(
+  chunk: tf.Tensor4D,
+  branch: SkateBranch,
+  biasTable: tf.Tensor,
+  attnDrop = 0,
+  seed = 0,
+): tf.Tensor4D {
   const [B, T, V, C3] = chunk.shape;
   const { heads: H, headDim: d, windows: W, tokens: n } = branch;
-  if (C3 !== 3 * H * d) throw new Error(`Skate-MSA branch of ${H} heads × ${d} expects a ${3 * H * d}-channel chunk, got ${C3}`);
+  if (C3 !== 3 * H * d)
+    throw new Error(`Skate-MSA branch of ${H} heads × ${d} expects a ${3 * H * d}-channel chunk, got ${C3}`);
 
   // Partition: one gather windows the tokens and splits q | k | v and heads
   //                                          [B, T·V·3·H, d] → [B, 3·W·H·n, d]
@@ -359,7 +398,12 @@ export function skateAttention(chunk: tf.Tensor4D, branch: SkateBranch, biasTabl
   const attended = ops.windowAttention(q, k, v, branch.scale, relativeBias(branch, biasTable), attnDrop, seed);
 
   // Merge heads (head-major channels) and un-partition, one gather   [B, T, V, C']
-  return tf.reshape(ops.gatherAxis(tf.reshape(attended, [B, W * H * n, d]), branch.headReverse, 1), [B, T, V, H * d]) as tf.Tensor4D;
+  return tf.reshape(ops.gatherAxis(tf.reshape(attended, [B, W * H * n, d]), branch.headReverse, 1), [
+    B,
+    T,
+    V,
+    H * d,
+  ]) as tf.Tensor4D;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -403,7 +447,12 @@ export function addBlockParams(
     gconv: store.add(`${name}.gconv`, [heads / 4, V, V], TRUNC_02) as V3,
     tconv: addTemporalConv(store, `${name}.tconv`, kernel, C / 4, C / 4, heads / 4),
     attention: sizes.map((size, i) =>
-      store.add(`${name}.attention.type${i + 1}.biasTable`, biasTableShape((i + 1) as SkateType, size, heads / 8), TRUNC_02, { decay: true }),
+      store.add(
+        `${name}.attention.type${i + 1}.biasTable`,
+        biasTableShape((i + 1) as SkateType, size, heads / 8),
+        TRUNC_02,
+        { decay: true },
+      ),
     ),
     proj: addLinear(store, `${name}.proj`, C, C),
     norm2: addLayerNorm(store, `${name}.norm2`, C),
@@ -414,7 +463,24 @@ export function addBlockParams(
 
 /** Every trainable variable a block reads (a checkpointed block hands its gradients to these). */
 function blockVariables(p: BlockParams): tf.Variable[] {
-  return [p.norm1.gamma, p.norm1.beta, p.mapping.w, p.mapping.b, p.gconv, p.tconv.w, p.tconv.b, ...p.attention, p.proj.w, p.proj.b, p.norm2.gamma, p.norm2.beta, p.fc1.w, p.fc1.b, p.fc2.w, p.fc2.b];
+  return [
+    p.norm1.gamma,
+    p.norm1.beta,
+    p.mapping.w,
+    p.mapping.b,
+    p.gconv,
+    p.tconv.w,
+    p.tconv.b,
+    ...p.attention,
+    p.proj.w,
+    p.proj.b,
+    p.norm2.gamma,
+    p.norm2.beta,
+    p.fc1.w,
+    p.fc1.b,
+    p.fc2.w,
+    p.fc2.b,
+  ];
 }
 
 /**
@@ -424,20 +490,33 @@ function blockVariables(p: BlockParams): tf.Variable[] {
  */
 function mapping(xn: tf.Tensor, p: LinearParams, C: number): { g: tf.Tensor4D; t: tf.Tensor4D; chunks: tf.Tensor4D[] } {
   const chunk = (3 * C) / 8;
-  const [g, t, ...chunks] = tf.split(ops.linear(xn, p.w, p.b), [C / 4, C / 4, chunk, chunk, chunk, chunk], 3) as tf.Tensor4D[];
+  const [g, t, ...chunks] = tf.split(
+    ops.linear(xn, p.w, p.b),
+    [C / 4, C / 4, chunk, chunk, chunk, chunk],
+    3,
+  ) as tf.Tensor4D[];
   return { g, t, chunks };
 }
 
 /** One SkateFormer block. x: [B, T, V, C] → [B, T, V, C]. */
 export function skateFormerBlock(x: tf.Tensor4D, p: BlockParams, spec: BlockSpec, run: RunContext): tf.Tensor4D {
   const C = x.shape[3];
-  const residual = (branch: tf.Tensor) => (run.training && spec.dropPath > 0 ? ops.dropPath(branch, spec.dropPath, run.nextSeed()) : branch);
+  const residual = (branch: tf.Tensor) =>
+    run.training && spec.dropPath > 0 ? ops.dropPath(branch, spec.dropPath, run.nextSeed()) : branch;
 
   // Pre-LN and mapping Linear(C, 2C), split G-Conv C/4 | T-Conv C/4 | 4 × 3C/8
   const f = mapping(ops.layerNorm(x, p.norm1.gamma, p.norm1.beta), p.mapping, C);
   const yG = gConv(f.g, p.gconv); //                                   [B, T, V, C/4]
   const yT = tConv(f.t, p.tconv, spec.heads / 4); //                   [B, T, V, C/4]
-  const yA = spec.branches.map((branch, i) => skateAttention(f.chunks[i], branch, p.attention[i], run.training ? spec.attnDrop : 0, run.training ? run.nextSeed() : 0));
+  const yA = spec.branches.map((branch, i) =>
+    skateAttention(
+      f.chunks[i],
+      branch,
+      p.attention[i],
+      run.training ? spec.attnDrop : 0,
+      run.training ? run.nextSeed() : 0,
+    ),
+  );
   //                                                                   4 × [B, T, V, C/8]
 
   // Concat → proj → residual                                         [B, T, V, C]
@@ -472,7 +551,11 @@ interface StagePlan {
   readonly frames: number;
   readonly channels: number;
   readonly merge?: MergeParams;
-  readonly blocks: ReadonlyArray<{ readonly params: BlockParams; readonly spec: BlockSpec; readonly variables: tf.Variable[] }>;
+  readonly blocks: ReadonlyArray<{
+    readonly params: BlockParams;
+    readonly spec: BlockSpec;
+    readonly variables: tf.Variable[];
+  }>;
 }
 
 export interface SkateFormerModel extends SkeletonModel<SkateFormerConfig> {
@@ -497,7 +580,10 @@ export function createSkateFormer(input: SkateFormerConfig | SkateFormerConfigIn
   };
   const embedding: EmbeddingParams = config.indexT
     ? { kind: 'index-t', jointPerson: store.add('embedding.jointPerson', [V, C0], TRUNC_02) as V2 }
-    : { kind: 'learned', jointPersonTemporal: store.add('embedding.jointPersonTemporal', [config.frames, V, C0], TRUNC_02) as V3 };
+    : {
+        kind: 'learned',
+        jointPersonTemporal: store.add('embedding.jointPersonTemporal', [config.frames, V, C0], TRUNC_02) as V3,
+      };
 
   const totalBlocks = config.depths.reduce((a, b) => a + b, 0);
   const dropPathAt = (i: number) => (totalBlocks > 1 ? (config.dropPath * i) / (totalBlocks - 1) : 0);
@@ -507,11 +593,29 @@ export function createSkateFormer(input: SkateFormerConfig | SkateFormerConfigIn
     const merge =
       s === 0
         ? undefined
-        : { conv: addTemporalConv(store, `${name}.merge.conv`, config.kernel, geometry[s - 1].channels, g.channels, 1), bn: addBatchNorm(store, `${name}.merge.bn`, g.channels) };
-    const branches = sizeList.map((size, i) => skateBranch((i + 1) as SkateType, g.frames, V, size, heads / 8, g.channels / heads, config.biasMode));
+        : {
+            conv: addTemporalConv(store, `${name}.merge.conv`, config.kernel, geometry[s - 1].channels, g.channels, 1),
+            bn: addBatchNorm(store, `${name}.merge.bn`, g.channels),
+          };
+    const branches = sizeList.map((size, i) =>
+      skateBranch((i + 1) as SkateType, g.frames, V, size, heads / 8, g.channels / heads, config.biasMode),
+    );
     const blocks = Array.from({ length: g.depth }, (_, b) => {
-      const params = addBlockParams(store, `${name}.block${b + 1}`, g.channels, V, heads, config.kernel, config.mlpRatio, sizeList);
-      return { params, spec: { heads, branches, dropPath: dropPathAt(blockIndex++), attnDrop: config.attnDrop }, variables: blockVariables(params) };
+      const params = addBlockParams(
+        store,
+        `${name}.block${b + 1}`,
+        g.channels,
+        V,
+        heads,
+        config.kernel,
+        config.mlpRatio,
+        sizeList,
+      );
+      return {
+        params,
+        spec: { heads, branches, dropPath: dropPathAt(blockIndex++), attnDrop: config.attnDrop },
+        variables: blockVariables(params),
+      };
     });
     return { name, frames: g.frames, channels: g.channels, merge, blocks };
   });
@@ -523,7 +627,9 @@ export function createSkateFormer(input: SkateFormerConfig | SkateFormerConfigIn
   function run(batch: ModelBatch, options: ForwardOptions, record?: (name: string, t: tf.Tensor) => void): ModelOutput {
     const { x } = batch;
     if (x.rank !== 4 || x.shape[1] !== config.frames || x.shape[2] !== V || x.shape[3] !== Cin) {
-      throw new Error(`SkateFormer expects x of shape [B, ${config.frames}, ${V}, ${Cin}] (frames, persons·joints = ${config.persons}·${order.jointsPerPerson}, channels), got [${x.shape.join(', ')}]`);
+      throw new Error(
+        `SkateFormer expects x of shape [B, ${config.frames}, ${V}, ${Cin}] (frames, persons·joints = ${config.persons}·${order.jointsPerPerson}, channels), got [${x.shape.join(', ')}]`,
+      );
     }
     const B = x.shape[0];
     if (batch.indexT && (batch.indexT.shape[0] !== B || batch.indexT.shape[1] !== config.frames)) {
@@ -550,11 +656,25 @@ export function createSkateFormer(input: SkateFormerConfig | SkateFormerConfigIn
       for (const block of stage.blocks) {
         const input = h;
         // Each block draws its dropout seeds up front, so checkpointing changes no mask.
-        const seeds = fixedSeeds(training, Array.from({ length: SEEDS_PER_BLOCK }, () => ctx.nextSeed()));
+        const seeds = fixedSeeds(
+          training,
+          Array.from({ length: SEEDS_PER_BLOCK }, () => ctx.nextSeed()),
+        );
         const [Bn, T, Vs, C] = input.shape;
-        const chunk = config.checkpointChunk > 0 ? config.checkpointChunk : Math.max(1, Math.floor(CHUNK_ACTIVATIONS / (T * Vs * C)));
-        if (training && (config.checkpoint === true || (config.checkpoint === 'auto' && Bn * T * Vs * C > CHECKPOINT_ACTIVATIONS))) {
-          h = ops.checkpointed((xb, _replay, piece) => skateFormerBlock(xb, block.params, block.spec, seeds.fresh(piece)), input, block.variables, { chunk });
+        const chunk =
+          config.checkpointChunk > 0
+            ? config.checkpointChunk
+            : Math.max(1, Math.floor(CHUNK_ACTIVATIONS / (T * Vs * C)));
+        if (
+          training &&
+          (config.checkpoint === true || (config.checkpoint === 'auto' && Bn * T * Vs * C > CHECKPOINT_ACTIVATIONS))
+        ) {
+          h = ops.checkpointed(
+            (xb, _replay, piece) => skateFormerBlock(xb, block.params, block.spec, seeds.fresh(piece)),
+            input,
+            block.variables,
+            { chunk },
+          );
         } else {
           h = tf.tidy(() => skateFormerBlock(input, block.params, block.spec, seeds.fresh()));
         }
@@ -590,10 +710,17 @@ export function createSkateFormer(input: SkateFormerConfig | SkateFormerConfigIn
     dispose: () => store.dispose(),
     describe(): StageInfo[] {
       const rows: StageInfo[] = [{ name: 'input', shape: [1, config.frames, V, Cin], parameters: 0 }];
-      const paramsOf: Record<string, number> = { stem: countUnder('stem'), 'skate-embedding': countUnder('embedding'), pool: 0, head: countUnder('head') };
+      const paramsOf: Record<string, number> = {
+        stem: countUnder('stem'),
+        'skate-embedding': countUnder('embedding'),
+        pool: 0,
+        head: countUnder('head'),
+      };
       for (const s of stages) paramsOf[s.name] = countUnder(s.name);
       tf.tidy(() => {
-        run({ x: tf.zeros([1, config.frames, V, Cin]) as tf.Tensor4D }, { training: false }, (name, t) => rows.push({ name, shape: [...t.shape], parameters: paramsOf[name] }));
+        run({ x: tf.zeros([1, config.frames, V, Cin]) as tf.Tensor4D }, { training: false }, (name, t) =>
+          rows.push({ name, shape: [...t.shape], parameters: paramsOf[name] }),
+        );
       });
       return rows;
     },

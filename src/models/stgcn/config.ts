@@ -82,7 +82,10 @@ export function parseStgcnConfig(raw: unknown): StgcnConfig {
 }
 
 /** A preset with the data-dependent fields (and any overrides) merged in, validated. */
-export function stgcnPreset(name: StgcnPresetName, fields: Omit<StgcnConfigInput, 'blocks'> & Partial<Pick<StgcnConfigInput, 'blocks'>>): StgcnConfig {
+export function stgcnPreset(
+  name: StgcnPresetName,
+  fields: Omit<StgcnConfigInput, 'blocks'> & Partial<Pick<StgcnConfigInput, 'blocks'>>,
+): StgcnConfig {
   if (!(STGCN_PRESET_NAMES as readonly string[]).includes(name)) {
     throw new Error(`stgcn config: field 'preset': expected one of ${STGCN_PRESET_NAMES.join(', ')}, got '${name}'`);
   }

@@ -57,7 +57,14 @@ export interface GraphConvParams {
 }
 
 /** Creates `name.edge` and `name.w` for a graph convolution over the given partition. */
-export function addGraphConv(store: ParameterStore, name: string, partition: PartitionMatrices, cin: number, cout: number, mode: GraphMode): GraphConvParams {
+export function addGraphConv(
+  store: ParameterStore,
+  name: string,
+  partition: PartitionMatrices,
+  cin: number,
+  cout: number,
+  mode: GraphMode,
+): GraphConvParams {
   const K = partition.length;
   const V = partition[0].length;
   const flat = new Float32Array(K * V * V);
@@ -108,7 +115,11 @@ export function subsampleFrames(x: tf.Tensor4D, stride: number): tf.Tensor4D {
   const frame = V * C;
   // [N, T·V·C] view, zero frames appended up to a multiple of s, then [N·T', s·V·C] keeping the first V·C.
   let flat = tf.reshape(x, [N, T * frame]);
-  if (out * stride > T) flat = tf.pad(flat, [[0, 0], [0, (out * stride - T) * frame]]);
+  if (out * stride > T)
+    flat = tf.pad(flat, [
+      [0, 0],
+      [0, (out * stride - T) * frame],
+    ]);
   const grouped = tf.reshape(flat, [N * out, stride * frame]);
   return tf.reshape(tf.slice(grouped, [0, 0], [N * out, frame]), [N, out, V, C]) as tf.Tensor4D;
 }
@@ -126,7 +137,10 @@ export function temporalMaxPool3(x: tf.Tensor4D, stride: number): tf.Tensor4D {
   const frame = V * C;
   const flat = tf.reshape(x, [N, T * frame]);
   const previous = tf.concat([tf.slice(flat, [0, 0], [N, frame]), tf.slice(flat, [0, 0], [N, (T - 1) * frame])], 1);
-  const next = tf.concat([tf.slice(flat, [0, frame], [N, (T - 1) * frame]), tf.slice(flat, [0, (T - 1) * frame], [N, frame])], 1);
+  const next = tf.concat(
+    [tf.slice(flat, [0, frame], [N, (T - 1) * frame]), tf.slice(flat, [0, (T - 1) * frame], [N, frame])],
+    1,
+  );
   const pooled = tf.reshape(tf.maximum(tf.maximum(flat, previous), next), [N, T, V, C]) as tf.Tensor4D;
   return subsampleFrames(pooled, stride);
 }
@@ -159,7 +173,10 @@ export function splitChannels(x: tf.Tensor4D, n: number): tf.Tensor4D[] {
 export function concatChannels(parts: readonly tf.Tensor4D[]): tf.Tensor4D {
   if (parts.length === 1) return parts[0];
   const [N, T, V, c] = parts[0].shape;
-  const stacked = tf.stack(parts.map((p) => tf.reshape(p, [N * T * V, c])), 0); // [n, N·T·V, c]
+  const stacked = tf.stack(
+    parts.map((p) => tf.reshape(p, [N * T * V, c])),
+    0,
+  ); // [n, N·T·V, c]
   return tf.reshape(tf.transpose(stacked, [1, 0, 2]), [N, T, V, parts.length * c]) as tf.Tensor4D;
 }
 

@@ -70,7 +70,14 @@ export function createStgcn(input: StgcnConfigInput, seed: number): StgcnModel {
     const cout = b.channels;
     const K = config.temporalKernel;
     const residual: StgcnBlock['residual'] =
-      i === 0 ? 'none' : cin === cout && b.stride === 1 ? 'identity' : { w: store.add(`${name}.residual.w`, [cin, cout], kaimingFanOut(cout)), bn: addBatchNorm(store, `${name}.residual.bn`, cout) };
+      i === 0
+        ? 'none'
+        : cin === cout && b.stride === 1
+          ? 'identity'
+          : {
+              w: store.add(`${name}.residual.w`, [cin, cout], kaimingFanOut(cout)),
+              bn: addBatchNorm(store, `${name}.residual.bn`, cout),
+            };
     blocks.push({
       name,
       stride: b.stride,
@@ -94,9 +101,18 @@ export function createStgcn(input: StgcnConfigInput, seed: number): StgcnModel {
     h = tf.relu(batchNorm(h, b.gcnBn, training, momentum)) as tf.Tensor4D;
     h = temporalConv(h, b.tcnW as tf.Tensor3D, undefined, { stride: b.stride }); // [N, ⌈T/s⌉, J, Cout]
     h = batchNorm(h, b.tcnBn, training, momentum) as tf.Tensor4D;
-    if (training && config.dropout > 0) h = dropout(h, config.dropout, siteSeed(options.seed ?? 0, site)) as tf.Tensor4D;
+    if (training && config.dropout > 0)
+      h = dropout(h, config.dropout, siteSeed(options.seed ?? 0, site)) as tf.Tensor4D;
     if (b.residual === 'none') return tf.relu(h);
-    const r = b.residual === 'identity' ? x : batchNorm(linear(subsampleFrames(x, b.stride), b.residual.w as tf.Tensor2D), b.residual.bn, training, momentum);
+    const r =
+      b.residual === 'identity'
+        ? x
+        : batchNorm(
+            linear(subsampleFrames(x, b.stride), b.residual.w as tf.Tensor2D),
+            b.residual.bn,
+            training,
+            momentum,
+          );
     return tf.relu(tf.add(h, r)) as tf.Tensor4D;
   }
 
@@ -104,7 +120,9 @@ export function createStgcn(input: StgcnConfigInput, seed: number): StgcnModel {
     const x = batch.x;
     const [B, T, V, c] = x.shape;
     if (x.rank !== 4 || V !== P * J || c !== C) {
-      throw new Error(`stgcn: input must be [B, T, ${P}·${J}, ${C}] (persons · joints of '${layout.name}', channels), got [${x.shape.join(', ')}]`);
+      throw new Error(
+        `stgcn: input must be [B, T, ${P}·${J}, ${C}] (persons · joints of '${layout.name}', channels), got [${x.shape.join(', ')}]`,
+      );
     }
     trace?.('input', x);
     // Data BN over (J·C) per person.
@@ -122,7 +140,12 @@ export function createStgcn(input: StgcnConfigInput, seed: number): StgcnModel {
     });
     const [, T2, , D] = h.shape;
     // features: [B, T', P·J, D], persons back into the joint axis, person-major.
-    const features = tf.reshape(P === 1 ? h : tf.transpose(tf.reshape(h, [B, P, T2, J * D]), [0, 2, 1, 3]), [B, T2, P * J, D]) as tf.Tensor4D;
+    const features = tf.reshape(P === 1 ? h : tf.transpose(tf.reshape(h, [B, P, T2, J * D]), [0, 2, 1, 3]), [
+      B,
+      T2,
+      P * J,
+      D,
+    ]) as tf.Tensor4D;
     trace?.('features', features);
     // Mean over frames and joints per person, then over persons (equal to the mean over T' and P·J).
     const pooled = tf.mean(tf.reshape(h, [B, P, T2 * J, D]), [1, 2]) as tf.Tensor2D;
@@ -146,7 +169,9 @@ export function createStgcn(input: StgcnConfigInput, seed: number): StgcnModel {
       const stages: StageInfo[] = [];
       tf.tidy(() => {
         const x = tf.zeros([1, config.frames, P * J, C]) as tf.Tensor4D;
-        run({ x }, { training: false }, (stage, t) => stages.push({ name: stage, shape: [...t.shape], parameters: countParameters(store, stage) }));
+        run({ x }, { training: false }, (stage, t) =>
+          stages.push({ name: stage, shape: [...t.shape], parameters: countParameters(store, stage) }),
+        );
       });
       return stages;
     },

@@ -15,7 +15,15 @@ import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { landmarkerTaskFile } from '../assets.js';
 import { MissingToolError } from '../video.js';
-import { BLAZEPOSE_LANDMARKS, type PersonPose, type PoseEngine, type PoseLandmarker, type PoseModel, type Region, type VideoFrame } from '../types.js';
+import {
+  BLAZEPOSE_LANDMARKS,
+  type PersonPose,
+  type PoseEngine,
+  type PoseLandmarker,
+  type PoseModel,
+  type Region,
+  type VideoFrame,
+} from '../types.js';
 import { landmarkBox } from './tfjs.js';
 import { optionName } from '../../core/errors.js';
 
@@ -77,7 +85,13 @@ window.skelact = {
 window.skelactReady = true;
 </script>`;
 
-const TYPES: Record<string, string> = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.task': 'application/octet-stream' };
+const TYPES: Record<string, string> = {
+  '.mjs': 'text/javascript',
+  '.js': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.html': 'text/html',
+  '.task': 'application/octet-stream',
+};
 
 interface Job {
   readonly key: string;
@@ -87,7 +101,10 @@ interface Job {
 }
 
 /** The RGBA bytes of a region of a frame (a copy), and its integer bounds. */
-function cropRgba(frame: VideoFrame, region: Region): { bytes: Uint8Array; x0: number; y0: number; w: number; h: number } {
+function cropRgba(
+  frame: VideoFrame,
+  region: Region,
+): { bytes: Uint8Array; x0: number; y0: number; w: number; h: number } {
   const x0 = Math.max(0, Math.floor(region.x0));
   const y0 = Math.max(0, Math.floor(region.y0));
   const x1 = Math.min(frame.width, Math.ceil(region.x1));
@@ -95,7 +112,8 @@ function cropRgba(frame: VideoFrame, region: Region): { bytes: Uint8Array; x0: n
   const w = Math.max(1, x1 - x0);
   const h = Math.max(1, y1 - y0);
   const bytes = new Uint8Array(w * h * 4);
-  for (let y = 0; y < h; y++) bytes.set(frame.rgba.subarray(((y0 + y) * frame.width + x0) * 4, ((y0 + y) * frame.width + x0 + w) * 4), y * w * 4);
+  for (let y = 0; y < h; y++)
+    bytes.set(frame.rgba.subarray(((y0 + y) * frame.width + x0) * 4, ((y0 + y) * frame.width + x0 + w) * 4), y * w * 4);
   return { bytes, x0, y0, w, h };
 }
 
@@ -106,10 +124,15 @@ export interface MediapipeStats {
 }
 
 /** The mediapipe engine for one model size: starts Chromium and the local server. */
-export async function createMediapipeEngine(model: PoseModel, options: { taskFile?: string } = {}): Promise<PoseEngine & { readonly stats: MediapipeStats }> {
+export async function createMediapipeEngine(
+  model: PoseModel,
+  options: { taskFile?: string } = {},
+): Promise<PoseEngine & { readonly stats: MediapipeStats }> {
   const executablePath = findChromium();
   if (!executablePath) {
-    throw new MissingToolError(`Chromium is not installed (the mediapipe engine runs MediaPipe in headless Chromium): run 'npm run setup:pose' (apt-get install chromium), set SKELACT_CHROMIUM to a Chromium binary, or use ${optionName('engine')} tfjs`);
+    throw new MissingToolError(
+      `Chromium is not installed (the mediapipe engine runs MediaPipe in headless Chromium): run 'npm run setup:pose' (apt-get install chromium), set SKELACT_CHROMIUM to a Chromium binary, or use ${optionName('engine')} tfjs`,
+    );
   }
   const taskFile = options.taskFile ?? landmarkerTaskFile(model);
   const mpDir = dirname(require.resolve('@mediapipe/tasks-vision'));
@@ -145,14 +168,20 @@ export async function createMediapipeEngine(model: PoseModel, options: { taskFil
     browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   } catch (e) {
     server.close();
-    throw new MissingToolError(`Chromium at ${executablePath} did not start (${(e as Error).message.split('\n')[0]}); reinstall it with 'npm run setup:pose', or use ${optionName('engine')} tfjs`);
+    throw new MissingToolError(
+      `Chromium at ${executablePath} did not start (${(e as Error).message.split('\n')[0]}); reinstall it with 'npm run setup:pose', or use ${optionName('engine')} tfjs`,
+    );
   }
   const page = await browser.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(`http://127.0.0.1:${port}/`);
   try {
-    await page.waitForFunction(() => (globalThis as unknown as { skelactReady?: boolean }).skelactReady === true, undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => (globalThis as unknown as { skelactReady?: boolean }).skelactReady === true,
+      undefined,
+      { timeout: 60_000 },
+    );
   } catch {
     await browser.close();
     server.close();
@@ -169,15 +198,24 @@ export async function createMediapipeEngine(model: PoseModel, options: { taskFil
     constructor(private readonly id: number) {}
 
     async detect(frame: VideoFrame, region?: Region): Promise<PersonPose | null> {
-      if (!(frame.timestampMs > this.lastTimestamp)) throw new Error(`pose timestamps must increase (got ${frame.timestampMs} ms after ${this.lastTimestamp} ms)`);
+      if (!(frame.timestampMs > this.lastTimestamp))
+        throw new Error(`pose timestamps must increase (got ${frame.timestampMs} ms after ${this.lastTimestamp} ms)`);
       this.lastTimestamp = frame.timestampMs;
-      const crop = region ? cropRgba(frame, region) : { bytes: frame.rgba, x0: 0, y0: 0, w: frame.width, h: frame.height };
+      const crop = region
+        ? cropRgba(frame, region)
+        : { bytes: frame.rgba, x0: 0, y0: 0, w: frame.width, h: frame.height };
       const key = String(nextKey++);
       frames.set(key, crop.bytes);
       const job: Job = { key, width: crop.w, height: crop.h, timestampMs: Math.round(frame.timestampMs) };
       let result: { ms: number; pose: { image: number[][]; world: number[][] } | null };
       try {
-        result = await page.evaluate(([id, j]) => (globalThis as unknown as { skelact: { detect(id: number, j: Job): Promise<typeof result> } }).skelact.detect(id, j), [this.id, job] as const);
+        result = await page.evaluate(
+          ([id, j]) =>
+            (
+              globalThis as unknown as { skelact: { detect(id: number, j: Job): Promise<typeof result> } }
+            ).skelact.detect(id, j),
+          [this.id, job] as const,
+        );
       } finally {
         frames.delete(key);
       }
@@ -187,14 +225,36 @@ export async function createMediapipeEngine(model: PoseModel, options: { taskFil
       if (!pose || pose.image.length !== BLAZEPOSE_LANDMARKS) return null;
       const { width: W, height: H } = frame;
       // Landmarks come normalised to the crop: back to the full frame.
-      const image = pose.image.map(([x, y, z, v]) => [(crop.x0 + x * crop.w) / W, (crop.y0 + y * crop.h) / H, (z * crop.w) / W, v] as [number, number, number, number]);
+      const image = pose.image.map(
+        ([x, y, z, v]) =>
+          [(crop.x0 + x * crop.w) / W, (crop.y0 + y * crop.h) / H, (z * crop.w) / W, v] as [
+            number,
+            number,
+            number,
+            number,
+          ],
+      );
       const world = pose.world.map(([x, y, z]) => [x, y, z] as [number, number, number]);
       const score = image.reduce((s, p) => s + p[3], 0) / image.length;
-      return { image, world, box: landmarkBox(image.map(([x, y]) => [x * W, y * H]), W, H), score };
+      return {
+        image,
+        world,
+        box: landmarkBox(
+          image.map(([x, y]) => [x * W, y * H]),
+          W,
+          H,
+        ),
+        score,
+      };
     }
 
     async close(): Promise<void> {
-      await page.evaluate((id) => (globalThis as unknown as { skelact: { close(id: number): boolean } }).skelact.close(id), this.id).catch(() => undefined);
+      await page
+        .evaluate(
+          (id) => (globalThis as unknown as { skelact: { close(id: number): boolean } }).skelact.close(id),
+          this.id,
+        )
+        .catch(() => undefined);
     }
   }
 
@@ -206,9 +266,18 @@ export async function createMediapipeEngine(model: PoseModel, options: { taskFil
     async createLandmarker() {
       const id = nextId++;
       try {
-        await page.evaluate(([i, m]) => (globalThis as unknown as { skelact: { create(id: number, m: string): Promise<boolean> } }).skelact.create(i, m), [id, `pose_landmarker_${model}`] as const);
+        await page.evaluate(
+          ([i, m]) =>
+            (globalThis as unknown as { skelact: { create(id: number, m: string): Promise<boolean> } }).skelact.create(
+              i,
+              m,
+            ),
+          [id, `pose_landmarker_${model}`] as const,
+        );
       } catch (e) {
-        throw new Error(`MediaPipe could not load pose_landmarker_${model}.task: ${(e as Error).message.split('\n')[0]}`);
+        throw new Error(
+          `MediaPipe could not load pose_landmarker_${model}.task: ${(e as Error).message.split('\n')[0]}`,
+        );
       }
       return new MediapipeLandmarker(id);
     },

@@ -9,19 +9,33 @@
 import * as tf from '@tensorflow/tfjs';
 import type * as PoseDetection from '@tensorflow-models/pose-detection';
 import { rgbTensor, tfjsPoseModel } from '../tfjs-models.js';
-import { BLAZEPOSE_LANDMARKS, type PersonPose, type PoseEngine, type PoseLandmarker, type PoseModel, type Region, type VideoFrame } from '../types.js';
+import {
+  BLAZEPOSE_LANDMARKS,
+  type PersonPose,
+  type PoseEngine,
+  type PoseLandmarker,
+  type PoseModel,
+  type Region,
+  type VideoFrame,
+} from '../types.js';
 
 type PoseDetectionModule = typeof PoseDetection;
 let loaded: Promise<PoseDetectionModule> | undefined;
 
 /** pose-detection, loaded on first use (it is only needed for pose work). */
 export function poseDetection(): Promise<PoseDetectionModule> {
-  loaded ??= import('@tensorflow-models/pose-detection').then((m) => ((m as unknown as { default?: PoseDetectionModule }).default ?? m) as PoseDetectionModule);
+  loaded ??= import('@tensorflow-models/pose-detection').then(
+    (m) => ((m as unknown as { default?: PoseDetectionModule }).default ?? m) as PoseDetectionModule,
+  );
   return loaded;
 }
 
 /** Box [x0, y0, x1, y1] around landmarks given in pixels. */
-export function landmarkBox(points: ReadonlyArray<readonly [number, number, ...number[]]>, width: number, height: number): [number, number, number, number] {
+export function landmarkBox(
+  points: ReadonlyArray<readonly [number, number, ...number[]]>,
+  width: number,
+  height: number,
+): [number, number, number, number] {
   let x0 = Infinity;
   let y0 = Infinity;
   let x1 = -Infinity;
@@ -48,7 +62,11 @@ const TORSO: ReadonlyArray<readonly [number, number]> = [
  * Image units (fractions of the width) per metre of the world landmarks: the largest ratio of
  * image to world length over the torso segments (the least foreshortened one).
  */
-export function imageScaleOfWorld(xy: ReadonlyArray<readonly [number, number]>, world: ReadonlyArray<readonly [number, number, number]>, aspect: number): number {
+export function imageScaleOfWorld(
+  xy: ReadonlyArray<readonly [number, number]>,
+  world: ReadonlyArray<readonly [number, number, number]>,
+  aspect: number,
+): number {
   let best = 0;
   for (const [a, b] of TORSO) {
     const image = Math.hypot(xy[a][0] - xy[b][0], (xy[a][1] - xy[b][1]) * aspect);
@@ -64,7 +82,8 @@ class TfjsLandmarker implements PoseLandmarker {
   constructor(private readonly detector: PoseDetection.PoseDetector) {}
 
   async detect(frame: VideoFrame, region?: Region): Promise<PersonPose | null> {
-    if (!(frame.timestampMs > this.lastTimestamp)) throw new Error(`pose timestamps must increase (got ${frame.timestampMs} ms after ${this.lastTimestamp} ms)`);
+    if (!(frame.timestampMs > this.lastTimestamp))
+      throw new Error(`pose timestamps must increase (got ${frame.timestampMs} ms after ${this.lastTimestamp} ms)`);
     this.lastTimestamp = frame.timestampMs;
     const x0 = region ? Math.max(0, Math.floor(region.x0)) : 0;
     const y0 = region ? Math.max(0, Math.floor(region.y0)) : 0;
@@ -86,9 +105,20 @@ class TfjsLandmarker implements PoseLandmarker {
     const world = pose.keypoints3D.map((k) => [k.x, k.y, k.z ?? 0] as [number, number, number]);
     const xy = pose.keypoints.map((k) => [(k.x + x0) / W, (k.y + y0) / H] as [number, number]);
     const s = imageScaleOfWorld(xy, world, H / W) / 0.4;
-    const image2 = pose.keypoints.map((k, i) => [xy[i][0], xy[i][1], world[i][2] * s, k.score ?? 0] as [number, number, number, number]);
+    const image2 = pose.keypoints.map(
+      (k, i) => [xy[i][0], xy[i][1], world[i][2] * s, k.score ?? 0] as [number, number, number, number],
+    );
     const score = image2.reduce((s, p) => s + p[3], 0) / image2.length;
-    return { image: image2, world, box: landmarkBox(image2.map(([x, y]) => [x * W, y * H]), W, H), score };
+    return {
+      image: image2,
+      world,
+      box: landmarkBox(
+        image2.map(([x, y]) => [x * W, y * H]),
+        W,
+        H,
+      ),
+      score,
+    };
   }
 
   async close(): Promise<void> {

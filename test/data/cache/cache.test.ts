@@ -1,5 +1,14 @@
 import test from 'ava';
-import { mkdtempSync, openSync, closeSync, readFileSync, statSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  mkdtempSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeClip } from '../../../src/graph/clip.js';
@@ -11,9 +20,24 @@ import { hasNumpy, NUMPY_SKIP_REASON, runPython } from '../../helpers/python.js'
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'skelact-cache-'));
 
-function sample(name: string, label: number, persons: number, frames: number, seed: number, labelName?: string): SkeletonSample {
+function sample(
+  name: string,
+  label: number,
+  persons: number,
+  frames: number,
+  seed: number,
+  labelName?: string,
+): SkeletonSample {
   const data = Float32Array.from({ length: persons * frames * 25 * 3 }, (_, i) => Math.sin(seed * 1000 + i) * 2);
-  return { name, label, layout: 'ntu-25', channels: ['x', 'y', 'z'], clip: makeClip(data, persons, frames, 25, 3), meta: labelName ? { labelName } : { subject: seed }, notes: [] };
+  return {
+    name,
+    label,
+    layout: 'ntu-25',
+    channels: ['x', 'y', 'z'],
+    clip: makeClip(data, persons, frames, 25, 3),
+    meta: labelName ? { labelName } : { subject: seed },
+    notes: [],
+  };
 }
 
 function writeCache(dir: string, samples: SkeletonSample[], classNames: string[] | 'discover' = ['a', 'b', 'c']) {
@@ -61,14 +85,26 @@ test('a cache round-trips every clip, label, split and record', (t) => {
   t.deepEqual(cache.split('bench', 'train'), [0, 2]);
   t.deepEqual(cache.split('bench', 'test'), [1]);
   t.is(cache.sample(1).source, 's1.src');
-  t.throws(() => cache.split('nope', 'train'), { instanceOf: CacheError, message: /has no benchmark 'nope' \(it has: bench\)/ });
+  t.throws(() => cache.split('nope', 'train'), {
+    instanceOf: CacheError,
+    message: /has no benchmark 'nope' \(it has: bench\)/,
+  });
   t.throws(() => cache.read(3), { instanceOf: RangeError });
   cache.close();
 });
 
 test('class names can be discovered from label names (sorted) and labels are remapped', (t) => {
   const dir = join(tmp(), 'c');
-  const m = writeCache(dir, [sample('x', -1, 1, 3, 1, 'wave'), sample('y', -1, 1, 3, 2, 'clap'), sample('z', -1, 1, 3, 3, 'wave'), sample('u', -1, 1, 3, 4)], 'discover');
+  const m = writeCache(
+    dir,
+    [
+      sample('x', -1, 1, 3, 1, 'wave'),
+      sample('y', -1, 1, 3, 2, 'clap'),
+      sample('z', -1, 1, 3, 3, 'wave'),
+      sample('u', -1, 1, 3, 4),
+    ],
+    'discover',
+  );
   t.deepEqual(m.classNames, ['clap', 'wave']);
   const cache = SkeletonCache.open(dir);
   t.deepEqual(Array.from(cache.labels), [1, 0, 1, -1]);
@@ -76,23 +112,30 @@ test('class names can be discovered from label names (sorted) and labels are rem
   cache.close();
 });
 
-(hasNumpy() ? test : test.skip)(`numpy reads the cache exactly as documented ${hasNumpy() ? '' : NUMPY_SKIP_REASON}`, (t) => {
-  const dir = join(tmp(), 'c');
-  const samples = [sample('s0', 0, 2, 5, 4), sample('s1', 1, 1, 9, 5)];
-  writeCache(dir, samples);
-  const script = `
+(hasNumpy() ? test : test.skip)(
+  `numpy reads the cache exactly as documented ${hasNumpy() ? '' : NUMPY_SKIP_REASON}`,
+  (t) => {
+    const dir = join(tmp(), 'c');
+    const samples = [sample('s0', 0, 2, 5, 4), sample('s1', 1, 1, 9, 5)];
+    writeCache(dir, samples);
+    const script = `
 import numpy as np, json, sys
 d = sys.argv[1]
 x = np.load(d + '/clips.npy', mmap_mode='r'); o = np.load(d + '/offsets.npy'); s = np.load(d + '/shapes.npy'); l = np.load(d + '/labels.npy')
 print(json.dumps({'dtype': [str(x.dtype), str(o.dtype), str(s.dtype), str(l.dtype)], 'labels': l.tolist(),
   'clips': [x[o[i]:o[i+1]].reshape(s[i]).tolist() for i in range(len(l))]}))`;
-  const out = JSON.parse(runPython(['-c', script, dir])) as { dtype: string[]; labels: number[]; clips: number[][][][][] };
-  t.deepEqual(out.dtype, ['float32', 'int64', 'int32', 'int32']);
-  t.deepEqual(out.labels, [0, 1]);
-  samples.forEach((s, i) => t.deepEqual(Float32Array.from(out.clips[i].flat(3)), s.clip.data));
-  t.is(out.clips[0].length, 2); // persons first
-  t.is(out.clips[0][0].length, 5); // then frames
-});
+    const out = JSON.parse(runPython(['-c', script, dir])) as {
+      dtype: string[];
+      labels: number[];
+      clips: number[][][][][];
+    };
+    t.deepEqual(out.dtype, ['float32', 'int64', 'int32', 'int32']);
+    t.deepEqual(out.labels, [0, 1]);
+    samples.forEach((s, i) => t.deepEqual(Float32Array.from(out.clips[i].flat(3)), s.clip.data));
+    t.is(out.clips[0].length, 2); // persons first
+    t.is(out.clips[0][0].length, 5); // then frames
+  },
+);
 
 test('a damaged cache is refused with a clear error', (t) => {
   const base = tmp();
@@ -103,7 +146,11 @@ test('a damaged cache is refused with a clear error', (t) => {
   };
   let dir = make();
   truncateSync(join(dir, 'clips.npy'), statSync(join(dir, 'clips.npy')).size - 4);
-  t.throws(() => SkeletonCache.open(dir), { instanceOf: CacheError, message: /is damaged: clips\.npy has \d+ bytes, the manifest records \d+ \(truncated or changed\); rebuild it with: skelact prepare/ });
+  t.throws(() => SkeletonCache.open(dir), {
+    instanceOf: CacheError,
+    message:
+      /is damaged: clips\.npy has \d+ bytes, the manifest records \d+ \(truncated or changed\); rebuild it with: skelact prepare/,
+  });
   dir = make();
   const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...m, version: 99 }));
@@ -111,12 +158,24 @@ test('a damaged cache is refused with a clear error', (t) => {
   dir = make();
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...m, layout: 'octopus-8' }));
   t.throws(() => SkeletonCache.open(dir), { instanceOf: CacheError, message: /manifest\.json field 'layout'/ });
-  t.throws(() => SkeletonCache.open(join(base, 'missing')), { instanceOf: CacheError, message: /not a skelact cache: it does not exist/ });
+  t.throws(() => SkeletonCache.open(join(base, 'missing')), {
+    instanceOf: CacheError,
+    message: /not a skelact cache: it does not exist/,
+  });
 });
 
 test('an aborted writer leaves nothing that looks like a cache', (t) => {
   const dir = join(tmp(), 'c');
-  const w = new CacheWriter(dir, { dataset: 't', layout: 'ntu-25', channels: ['x', 'y', 'z'], classNames: ['a'], preprocessing: {}, fingerprint: 'f', source: '', skelactVersion: '0' });
+  const w = new CacheWriter(dir, {
+    dataset: 't',
+    layout: 'ntu-25',
+    channels: ['x', 'y', 'z'],
+    classNames: ['a'],
+    preprocessing: {},
+    fingerprint: 'f',
+    source: '',
+    skelactVersion: '0',
+  });
   w.add(sample('s', 0, 1, 3, 1), {}, 's');
   t.true(existsSync(w.partialDir));
   w.abort();

@@ -108,7 +108,10 @@ test('personsIn limits the skeletons considered per frame, personsOut the person
   t.is(onlyFirst.clip.persons, 2);
   t.deepEqual(joint(onlyFirst, 0, 0, 5), f32([0.1, -0.1, 0.5]), 'B is the second listed and is ignored');
   t.true(isFrameEmpty(onlyFirst.clip, 1, 0));
-  t.true(onlyFirst.notes.some((n) => n.includes('more than 1 skeletons')), onlyFirst.notes.join('; '));
+  t.true(
+    onlyFirst.notes.some((n) => n.includes('more than 1 skeletons')),
+    onlyFirst.notes.join('; '),
+  );
   const three = parse(syntheticClip(), { personsOut: 3 });
   t.is(three.clip.persons, 3);
   t.deepEqual(joint(three, 2, 0, 5), f32([0.4, 0.4, 0.1]), 'frame 1, person 2 = C');
@@ -127,18 +130,44 @@ test('a clip without any skeleton is skipped with the reason', (t) => {
 });
 
 test('bad clips are rejected naming the file, field and expectation', (t) => {
-  const withPerson = (p: unknown, frameIndex: unknown = 1): string => JSON.stringify({ data: [{ frame_index: frameIndex, skeleton: [p] }], label: 'x', label_index: 0 });
+  const withPerson = (p: unknown, frameIndex: unknown = 1): string =>
+    JSON.stringify({ data: [{ frame_index: frameIndex, skeleton: [p] }], label: 'x', label_index: 0 });
   const p = person(0.5, 0.5, 0.5);
-  rejects(t, withPerson({ ...p, pose: p.pose.slice(1) }), /\(data\[0\]\.skeleton\[0\]\.pose\): expected 36 numbers x0,y0,…,x17,y17, found "35 items"/);
-  rejects(t, withPerson({ ...p, score: p.score.slice(1) }), /\(data\[0\]\.skeleton\[0\]\.score\): expected 18 scores \(one per joint of layout openpose-18\), found "17 items"/);
+  rejects(
+    t,
+    withPerson({ ...p, pose: p.pose.slice(1) }),
+    /\(data\[0\]\.skeleton\[0\]\.pose\): expected 36 numbers x0,y0,…,x17,y17, found "35 items"/,
+  );
+  rejects(
+    t,
+    withPerson({ ...p, score: p.score.slice(1) }),
+    /\(data\[0\]\.skeleton\[0\]\.score\): expected 18 scores \(one per joint of layout openpose-18\), found "17 items"/,
+  );
   rejects(t, withPerson(42), /\(data\[0\]\.skeleton\[0\]\): expected an object \{pose, score\}, found "42"/);
-  rejects(t, withPerson({ score: p.score }), /\(data\[0\]\.skeleton\[0\]\.pose\): expected 36 numbers .*, found "nothing"/);
+  rejects(
+    t,
+    withPerson({ score: p.score }),
+    /\(data\[0\]\.skeleton\[0\]\.pose\): expected 36 numbers .*, found "nothing"/,
+  );
   rejects(t, withPerson(p, 0), /\(data\[0\]\.frame_index\): expected a 1-based frame_index ≥ 1, found "0"/);
   rejects(t, withPerson(p, 301), /\(data\[0\]\.frame_index\): expected a frame_index ≤ 300 \(maxFrames\), found "301"/);
   t.is(parseKineticsSkeleton(withPerson(p, 301), FILE, { maxFrames: 400 }).samples[0].clip.frames, 301);
-  rejects(t, withPerson(p).replace('0.5', '1e999'), /\(data\[0\]\.skeleton\[0\]\.pose\[0\]\): expected a finite number, found "Infinity"/);
-  rejects(t, withPerson(p).replace('"label_index":0', '"label_index":"0"'), /\(label_index\): expected an integer label_index, found "0"/);
-  const twice = { data: [{ frame_index: 2, skeleton: [p] }, { frame_index: 2, skeleton: [] }] };
+  rejects(
+    t,
+    withPerson(p).replace('0.5', '1e999'),
+    /\(data\[0\]\.skeleton\[0\]\.pose\[0\]\): expected a finite number, found "Infinity"/,
+  );
+  rejects(
+    t,
+    withPerson(p).replace('"label_index":0', '"label_index":"0"'),
+    /\(label_index\): expected an integer label_index, found "0"/,
+  );
+  const twice = {
+    data: [
+      { frame_index: 2, skeleton: [p] },
+      { frame_index: 2, skeleton: [] },
+    ],
+  };
   rejects(t, JSON.stringify(twice), /\(data\[1\]\.frame_index\): expected each frame_index once, found "2"/);
   rejects(t, '{"data": [', /clip_0001\.json: expected valid JSON/);
 });
@@ -153,22 +182,45 @@ test('label file: class names by index, placeholders for gaps, conflicts rejecte
     'labels.json',
   );
   t.deepEqual(kineticsClassNames(table), ['abseiling', 'class 1', 'archery']);
-  const conflict = parseKineticsLabels(JSON.stringify({ a: { has_skeleton: true, label: 'x', label_index: 0 }, b: { has_skeleton: true, label: 'y', label_index: 0 } }), 'labels.json');
-  t.throws(() => kineticsClassNames(conflict, 'labels.json'), { instanceOf: SkeletonFormatError, message: /^labels\.json \(b\.label\): expected "x" \(the name of label_index 0 in other entries\), found "y"/ });
-  t.throws(() => parseKineticsLabels('{"a": {"has_skeleton": true, "label": "x"}}', 'labels.json'), { message: /^labels\.json \(a\.label_index\): expected an integer label_index, found "nothing"/ });
+  const conflict = parseKineticsLabels(
+    JSON.stringify({
+      a: { has_skeleton: true, label: 'x', label_index: 0 },
+      b: { has_skeleton: true, label: 'y', label_index: 0 },
+    }),
+    'labels.json',
+  );
+  t.throws(() => kineticsClassNames(conflict, 'labels.json'), {
+    instanceOf: SkeletonFormatError,
+    message: /^labels\.json \(b\.label\): expected "x" \(the name of label_index 0 in other entries\), found "y"/,
+  });
+  t.throws(() => parseKineticsLabels('{"a": {"has_skeleton": true, "label": "x"}}', 'labels.json'), {
+    message: /^labels\.json \(a\.label_index\): expected an integer label_index, found "nothing"/,
+  });
 });
 
 test('with a label file: the entry must exist and agree; has_skeleton false is skipped', (t) => {
   const labels = parseKineticsLabels(
-    JSON.stringify({ clip_0001: { has_skeleton: true, label: 'jumping into pool', label_index: 0 }, clip_0002: { has_skeleton: false, label: 'x', label_index: 1 } }),
+    JSON.stringify({
+      clip_0001: { has_skeleton: true, label: 'jumping into pool', label_index: 0 },
+      clip_0002: { has_skeleton: false, label: 'x', label_index: 1 },
+    }),
     'labels.json',
   );
   t.is(parse(syntheticClip(), { labels }).label, 0);
-  rejects(t, JSON.stringify({ ...syntheticClip(), label_index: 5 }), /\(label_index\): expected 0 \(the label file's label_index\), found "5"/, { labels });
-  const other = parseKineticsSkeleton(JSON.stringify({ ...syntheticClip(), label_index: 1 }), 'clip_0002.json', { labels });
+  rejects(
+    t,
+    JSON.stringify({ ...syntheticClip(), label_index: 5 }),
+    /\(label_index\): expected 0 \(the label file's label_index\), found "5"/,
+    { labels },
+  );
+  const other = parseKineticsSkeleton(JSON.stringify({ ...syntheticClip(), label_index: 1 }), 'clip_0002.json', {
+    labels,
+  });
   t.is(other.samples.length, 0);
   t.regex(other.skipped[0].reason, /has_skeleton is false/);
-  t.throws(() => parseKineticsSkeleton(JSON.stringify(syntheticClip()), 'clip_0003.json', { labels }), { message: /^clip_0003\.json: expected an entry "clip_0003" in the label file/ });
+  t.throws(() => parseKineticsSkeleton(JSON.stringify(syntheticClip()), 'clip_0003.json', { labels }), {
+    message: /^clip_0003\.json: expected an entry "clip_0003" in the label file/,
+  });
 });
 
 testWithShared('the five real Kinetics clips: T, labels, centring and zeroed joints', 'data/kinetics_skeleton', (t) => {
@@ -179,7 +231,11 @@ testWithShared('the five real Kinetics clips: T, labels, centring and zeroed joi
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   t.is(files.length, 5);
   for (const file of files) {
-    const raw = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { data: Array<{ frame_index: number; skeleton: Person[] }>; label: string; label_index: number };
+    const raw = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+      data: Array<{ frame_index: number; skeleton: Person[] }>;
+      label: string;
+      label_index: number;
+    };
     const [s] = readKineticsSkeleton(join(dir, file), { labels }).samples;
     t.is(s.clip.frames, Math.max(...raw.data.map((d) => d.frame_index)), file);
     t.true(s.clip.frames >= 240 && s.clip.frames <= 299);
@@ -208,13 +264,19 @@ testWithShared('the five real Kinetics clips: T, labels, centring and zeroed joi
   }
 });
 
-testWithShared('property: corrupted real Kinetics JSON (trimmed to 8 frames) is read well-formed or rejected naming the file', 'data/kinetics_skeleton', (t) => {
-  const file = '___qijXy2f0.json';
-  const raw = JSON.parse(readFileSync(sharedPath('data', 'kinetics_skeleton', 'kinetics_val', file), 'utf8')) as { data: unknown[] };
-  const trimmed = JSON.stringify({ ...raw, data: raw.data.slice(0, 8) }, null, 1);
-  assertMutationsHandled(t, trimmed, file, (input) => parseKineticsSkeleton(input, file), 60);
-  assertVariationsTolerated(t, trimmed, ',:', (input) => parseKineticsSkeleton(input, file), 10);
-});
+testWithShared(
+  'property: corrupted real Kinetics JSON (trimmed to 8 frames) is read well-formed or rejected naming the file',
+  'data/kinetics_skeleton',
+  (t) => {
+    const file = '___qijXy2f0.json';
+    const raw = JSON.parse(readFileSync(sharedPath('data', 'kinetics_skeleton', 'kinetics_val', file), 'utf8')) as {
+      data: unknown[];
+    };
+    const trimmed = JSON.stringify({ ...raw, data: raw.data.slice(0, 8) }, null, 1);
+    assertMutationsHandled(t, trimmed, file, (input) => parseKineticsSkeleton(input, file), 60);
+    assertVariationsTolerated(t, trimmed, ',:', (input) => parseKineticsSkeleton(input, file), 10);
+  },
+);
 
 test('property: corrupted synthetic Kinetics JSON is read well-formed or rejected naming the file', (t) => {
   const text = JSON.stringify(syntheticClip(), null, 1);
@@ -223,7 +285,11 @@ test('property: corrupted synthetic Kinetics JSON is read well-formed or rejecte
 });
 
 test('property: corrupted label files are read or rejected naming the file', (t) => {
-  const text = JSON.stringify({ a: { has_skeleton: true, label: 'x', label_index: 0 }, b: { has_skeleton: false, label: 'y', label_index: 1 } }, null, 1);
+  const text = JSON.stringify(
+    { a: { has_skeleton: true, label: 'x', label_index: 0 }, b: { has_skeleton: false, label: 'y', label_index: 1 } },
+    null,
+    1,
+  );
   assertMutationsHandled(
     t,
     text,

@@ -30,7 +30,11 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('delete' as const), at: position, length: fc.integer({ min: 1, max: 6 }) }),
   fc.record({ kind: fc.constant('insert' as const), at: position, text: noise }),
   fc.record({ kind: fc.constant('replace-char' as const), at: position, text: noise }),
-  fc.record({ kind: fc.constant('replace-number' as const), which: position, by: fc.constantFrom('NaN', '1e999', '-1e999', 'abc', '', 'Infinity', '0x1F', '1.2.3') }),
+  fc.record({
+    kind: fc.constant('replace-number' as const),
+    which: position,
+    by: fc.constantFrom('NaN', '1e999', '-1e999', 'abc', '', 'Infinity', '0x1F', '1.2.3'),
+  }),
   fc.record({ kind: fc.constant('duplicate-line' as const), which: position }),
   fc.record({ kind: fc.constant('drop-line' as const), which: position }),
 );
@@ -41,7 +45,11 @@ export const mutationsArb = fc.array(mutationArb, { minLength: 1, maxLength: 3 }
 export const variationsArb: fc.Arbitrary<Variation[]> = fc.array(
   fc.oneof(
     fc.constant<Variation>({ kind: 'crlf' }),
-    fc.record({ kind: fc.constant('extra-spaces' as const), every: fc.integer({ min: 1, max: 5 }), count: fc.integer({ min: 1, max: 3 }) }),
+    fc.record({
+      kind: fc.constant('extra-spaces' as const),
+      every: fc.integer({ min: 1, max: 5 }),
+      count: fc.integer({ min: 1, max: 3 }),
+    }),
   ),
   { minLength: 1, maxLength: 2 },
 );
@@ -108,11 +116,15 @@ export function wellFormedProblem(result: ReadResult): string | undefined {
     if (!Number.isInteger(sample.label) || sample.label < -1) return `${sample.name}: label ${sample.label}`;
     const layout = getLayout(sample.layout);
     if (clip.joints !== layout.numJoints) return `${sample.name}: ${clip.joints} joints for layout ${sample.layout}`;
-    if (clip.channels !== sample.channels.length) return `${sample.name}: ${clip.channels} channels, names ${sample.channels.join(',')}`;
+    if (clip.channels !== sample.channels.length)
+      return `${sample.name}: ${clip.channels} channels, names ${sample.channels.join(',')}`;
     if (clip.persons < 1 || clip.frames < 1) return `${sample.name}: ${clip.persons} persons × ${clip.frames} frames`;
-    if (clip.data.length !== clip.persons * clip.frames * clip.joints * clip.channels) return `${sample.name}: data length ${clip.data.length}`;
-    for (let i = 0; i < clip.data.length; i++) if (!Number.isFinite(clip.data[i])) return `${sample.name}: non-finite value at ${i}`;
-    for (const value of Object.values(sample.meta)) if (typeof value === 'number' && !Number.isFinite(value)) return `${sample.name}: non-finite meta`;
+    if (clip.data.length !== clip.persons * clip.frames * clip.joints * clip.channels)
+      return `${sample.name}: data length ${clip.data.length}`;
+    for (let i = 0; i < clip.data.length; i++)
+      if (!Number.isFinite(clip.data[i])) return `${sample.name}: non-finite value at ${i}`;
+    for (const value of Object.values(sample.meta))
+      if (typeof value === 'number' && !Number.isFinite(value)) return `${sample.name}: non-finite meta`;
   }
   for (const entry of result.skipped) if (!entry.file || !entry.reason) return 'skipped entry without file or reason';
   return undefined;
@@ -185,10 +197,12 @@ export function assertVariationsTolerated(
     fc.property(variationsArb, (variations) => {
       const varied = variations.reduce((acc, v) => applyVariation(acc, v, separators), text);
       const result = parse(varied);
-      if (result.samples.length !== expected.samples.length) throw new Error(`got ${result.samples.length} samples, expected ${expected.samples.length}`);
+      if (result.samples.length !== expected.samples.length)
+        throw new Error(`got ${result.samples.length} samples, expected ${expected.samples.length}`);
       result.samples.forEach((sample, i) => {
         const want = expected.samples[i];
-        if (sample.name !== want.name || sample.label !== want.label) throw new Error(`sample ${i} is ${sample.name}/${sample.label}, expected ${want.name}/${want.label}`);
+        if (sample.name !== want.name || sample.label !== want.label)
+          throw new Error(`sample ${i} is ${sample.name}/${sample.label}, expected ${want.name}/${want.label}`);
         const a = sample.clip.data;
         const b = want.clip.data;
         if (a.length !== b.length || a.some((x, k) => x !== b[k])) throw new Error(`sample ${i} values differ`);

@@ -13,7 +13,9 @@ const FILE = 'a03_s02_e01_v02.json';
 
 /** A synthetic NW-UCLA record: T frames of 20 joints whose coordinates encode (t, v, c). */
 function syntheticRecord(frames = 2, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const skeletons = Array.from({ length: frames }, (_, t) => Array.from({ length: 20 }, (_, v) => [t + v / 100, -v / 10, 2 + t / 10]));
+  const skeletons = Array.from({ length: frames }, (_, t) =>
+    Array.from({ length: 20 }, (_, v) => [t + v / 100, -v / 10, 2 + t / 10]),
+  );
   return { file_name: 'a03_s02_e01_v02', skeletons, label: 3, ...overrides };
 }
 
@@ -41,7 +43,8 @@ test('a synthetic record reads into one [1, T, 20, 3] sample with label and meta
   t.deepEqual([...s.clip.data.subarray(o, o + 3)], [Math.fround(2.07), Math.fround(-0.7), Math.fround(2.2)]);
 });
 
-test('rejects a sequence with no frames', (t) => rejects(t, text(syntheticRecord(0)), /\(skeletons\): expected at least one frame, found "0 items"/));
+test('rejects a sequence with no frames', (t) =>
+  rejects(t, text(syntheticRecord(0)), /\(skeletons\): expected at least one frame, found "0 items"/));
 
 test('rejects a frame with the wrong joint count, naming the frame', (t) => {
   const record = syntheticRecord(4);
@@ -67,80 +70,136 @@ test('rejects labels outside 1..10', (t) => {
   rejects(t, text(syntheticRecord(1, { label: 0 })), /\(label\): expected a label in 1\.\.10, found "0"/);
   rejects(t, text(syntheticRecord(1, { label: 11 })), /\(label\): expected a label in 1\.\.10, found "11"/);
   rejects(t, text(syntheticRecord(1, { label: 2.5 })), /\(label\): expected an integer label 1\.\.10, found "2.5"/);
-  rejects(t, text(syntheticRecord(1, { label: undefined })), /\(label\): expected an integer label 1\.\.10, found "nothing"/);
+  rejects(
+    t,
+    text(syntheticRecord(1, { label: undefined })),
+    /\(label\): expected an integer label 1\.\.10, found "nothing"/,
+  );
 });
 
 test('rejects a label that disagrees with the action in file_name', (t) => {
   // label 4 is a04; the name says a03, whose label is 3
-  rejects(t, text(syntheticRecord(1, { label: 4 })), /\(label\): expected 3 \(the label of action a03 in file_name\), found "4 \(action a04\)"/);
+  rejects(
+    t,
+    text(syntheticRecord(1, { label: 4 })),
+    /\(label\): expected 3 \(the label of action a03 in file_name\), found "4 \(action a04\)"/,
+  );
   // a07 is not one of the ten NW-UCLA actions
-  rejects(t, text(syntheticRecord(1, { file_name: 'a07_s02_e01_v02', label: 7 })), /\(label\): expected file_name to name one of the actions a01, .*a12/);
+  rejects(
+    t,
+    text(syntheticRecord(1, { file_name: 'a07_s02_e01_v02', label: 7 })),
+    /\(label\): expected file_name to name one of the actions a01, .*a12/,
+  );
 });
 
 test('rejects a file_name that is not aAA_sSS_eEE_vVV', (t) => {
-  rejects(t, text(syntheticRecord(1, { file_name: 'a03-s02-e01-v02' })), /\(file_name\): expected a name aAA_sSS_eEE_vVV .*found "a03-s02-e01-v02"/);
-  rejects(t, text(syntheticRecord(1, { file_name: 17 })), /\(file_name\): expected a string "aAA_sSS_eEE_vVV", found "17"/);
+  rejects(
+    t,
+    text(syntheticRecord(1, { file_name: 'a03-s02-e01-v02' })),
+    /\(file_name\): expected a name aAA_sSS_eEE_vVV .*found "a03-s02-e01-v02"/,
+  );
+  rejects(
+    t,
+    text(syntheticRecord(1, { file_name: 17 })),
+    /\(file_name\): expected a string "aAA_sSS_eEE_vVV", found "17"/,
+  );
 });
 
 test('rejects invalid JSON with the line of the syntax error', (t) => {
   rejects(t, '{\n"file_name": "a03_s02_e01_v02",\n"label": 3,,\n}', /^a03_s02_e01_v02\.json:3: expected valid JSON/);
 });
 
-testWithShared('the six real NW-UCLA samples: labels, meta and frames match their names and contents', 'data/nw_ucla_samples', (t) => {
-  const dir = sharedPath('data', 'nw_ucla_samples');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-  t.is(files.length, 6);
-  const ids = loadClassTable('nw-ucla').classes.map((c) => c.id);
-  for (const file of files) {
-    const raw = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { skeletons: number[][][]; label: number };
-    const { samples } = readNwUcla(join(dir, file));
-    const [s] = samples;
-    const [action, subject, episode, view] = file.replace('.json', '').split('_');
-    t.is(s.name, file.replace('.json', ''));
-    t.is(ids[s.label], action, file);
-    t.is(s.label, raw.label - 1);
-    t.deepEqual(s.meta, { action, subject: Number(subject.slice(1)), episode: Number(episode.slice(1)), view: Number(view.slice(1)) });
-    t.is(s.clip.frames, raw.skeletons.length);
-    const last = raw.skeletons.length - 1;
-    const o = clipOffset(s.clip, 0, last, 19);
-    t.deepEqual([...s.clip.data.subarray(o, o + 3)], raw.skeletons[last][19].map(Math.fround));
-  }
-});
-
-testWithShared('real NW-UCLA geometry is plausible: shins 0.3–0.5 m, left shoulder at smaller x, head above hips', 'data/nw_ucla_samples', (t) => {
-  const layout = getLayout('kinect-20');
-  const [knee, ankle, shoulderL, shoulderR, head, hip] = ['KneeLeft', 'AnkleLeft', 'ShoulderLeft', 'ShoulderRight', 'Head', 'HipCenter'].map((j) => jointIndex(layout, j));
-  const dir = sharedPath('data', 'nw_ucla_samples');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-    const { clip } = readNwUcla(join(dir, file)).samples[0];
-    const at = (tt: number, v: number, c: number): number => clip.data[clipOffset(clip, 0, tt, v) + c];
-    const shins: number[] = [];
-    let leftAtSmallerX = 0;
-    let headAbove = 0;
-    for (let f = 0; f < clip.frames; f++) {
-      shins.push(Math.hypot(at(f, knee, 0) - at(f, ankle, 0), at(f, knee, 1) - at(f, ankle, 1), at(f, knee, 2) - at(f, ankle, 2)));
-      if (at(f, shoulderL, 0) < at(f, shoulderR, 0)) leftAtSmallerX++;
-      if (at(f, head, 1) > at(f, hip, 1)) headAbove++;
+testWithShared(
+  'the six real NW-UCLA samples: labels, meta and frames match their names and contents',
+  'data/nw_ucla_samples',
+  (t) => {
+    const dir = sharedPath('data', 'nw_ucla_samples');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    t.is(files.length, 6);
+    const ids = loadClassTable('nw-ucla').classes.map((c) => c.id);
+    for (const file of files) {
+      const raw = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { skeletons: number[][][]; label: number };
+      const { samples } = readNwUcla(join(dir, file));
+      const [s] = samples;
+      const [action, subject, episode, view] = file.replace('.json', '').split('_');
+      t.is(s.name, file.replace('.json', ''));
+      t.is(ids[s.label], action, file);
+      t.is(s.label, raw.label - 1);
+      t.deepEqual(s.meta, {
+        action,
+        subject: Number(subject.slice(1)),
+        episode: Number(episode.slice(1)),
+        view: Number(view.slice(1)),
+      });
+      t.is(s.clip.frames, raw.skeletons.length);
+      const last = raw.skeletons.length - 1;
+      const o = clipOffset(s.clip, 0, last, 19);
+      t.deepEqual([...s.clip.data.subarray(o, o + 3)], raw.skeletons[last][19].map(Math.fround));
     }
-    shins.sort((a, b) => a - b);
-    const median = shins[Math.floor(shins.length / 2)];
-    t.true(median > 0.3 && median < 0.5, `${file}: median shin ${median}`);
-    // Kinect v1 camera space has x towards the sensor's left: a subject facing it has the left shoulder at smaller x.
-    t.is(leftAtSmallerX, clip.frames, file);
-    t.is(headAbove, clip.frames, file);
-  }
-});
+  },
+);
+
+testWithShared(
+  'real NW-UCLA geometry is plausible: shins 0.3–0.5 m, left shoulder at smaller x, head above hips',
+  'data/nw_ucla_samples',
+  (t) => {
+    const layout = getLayout('kinect-20');
+    const [knee, ankle, shoulderL, shoulderR, head, hip] = [
+      'KneeLeft',
+      'AnkleLeft',
+      'ShoulderLeft',
+      'ShoulderRight',
+      'Head',
+      'HipCenter',
+    ].map((j) => jointIndex(layout, j));
+    const dir = sharedPath('data', 'nw_ucla_samples');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+      const { clip } = readNwUcla(join(dir, file)).samples[0];
+      const at = (tt: number, v: number, c: number): number => clip.data[clipOffset(clip, 0, tt, v) + c];
+      const shins: number[] = [];
+      let leftAtSmallerX = 0;
+      let headAbove = 0;
+      for (let f = 0; f < clip.frames; f++) {
+        shins.push(
+          Math.hypot(
+            at(f, knee, 0) - at(f, ankle, 0),
+            at(f, knee, 1) - at(f, ankle, 1),
+            at(f, knee, 2) - at(f, ankle, 2),
+          ),
+        );
+        if (at(f, shoulderL, 0) < at(f, shoulderR, 0)) leftAtSmallerX++;
+        if (at(f, head, 1) > at(f, hip, 1)) headAbove++;
+      }
+      shins.sort((a, b) => a - b);
+      const median = shins[Math.floor(shins.length / 2)];
+      t.true(median > 0.3 && median < 0.5, `${file}: median shin ${median}`);
+      // Kinect v1 camera space has x towards the sensor's left: a subject facing it has the left shoulder at smaller x.
+      t.is(leftAtSmallerX, clip.frames, file);
+      t.is(headAbove, clip.frames, file);
+    }
+  },
+);
 
 test('property: corrupted synthetic NW-UCLA JSON is read well-formed or rejected naming the file', (t) => {
-  assertMutationsHandled(t, JSON.stringify(syntheticRecord(2), null, 1), FILE, (input) => parseNwUcla(input, FILE), 300);
+  assertMutationsHandled(
+    t,
+    JSON.stringify(syntheticRecord(2), null, 1),
+    FILE,
+    (input) => parseNwUcla(input, FILE),
+    300,
+  );
 });
 
 test('property: CRLF and extra spaces in NW-UCLA JSON are tolerated', (t) => {
   assertVariationsTolerated(t, JSON.stringify(syntheticRecord(2), null, 1), ',:', (input) => parseNwUcla(input, FILE));
 });
 
-testWithShared('property: corrupted real NW-UCLA JSON is read well-formed or rejected naming the file', 'data/nw_ucla_samples/a11_s09_e03_v02.json', (t) => {
-  const real = readFileSync(sharedPath('data', 'nw_ucla_samples', 'a11_s09_e03_v02.json'), 'utf8');
-  assertMutationsHandled(t, real, 'a11_s09_e03_v02.json', (input) => parseNwUcla(input, 'a11_s09_e03_v02.json'), 100);
-  assertVariationsTolerated(t, real, ',:', (input) => parseNwUcla(input, 'a11_s09_e03_v02.json'), 10);
-});
+testWithShared(
+  'property: corrupted real NW-UCLA JSON is read well-formed or rejected naming the file',
+  'data/nw_ucla_samples/a11_s09_e03_v02.json',
+  (t) => {
+    const real = readFileSync(sharedPath('data', 'nw_ucla_samples', 'a11_s09_e03_v02.json'), 'utf8');
+    assertMutationsHandled(t, real, 'a11_s09_e03_v02.json', (input) => parseNwUcla(input, 'a11_s09_e03_v02.json'), 100);
+    assertVariationsTolerated(t, real, ',:', (input) => parseNwUcla(input, 'a11_s09_e03_v02.json'), 10);
+  },
+);

@@ -7,7 +7,16 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const denoise = (text: string) => denoiseNtu(parseNtuSkeleton(enc(text), 't.skeleton'));
 const V3 = NTU_JOINTS * 3;
 /** Kinect body ids are 64-bit integers; name them for readability. */
-const ID = { still: '72057594037931100', moving: '72057594037931101', first: '72057594037931102', second: '72057594037931103', partner: '72057594037931104', noise: '72057594037931105', a: '72057594037931106', b: '72057594037931107' } as const;
+const ID = {
+  still: '72057594037931100',
+  moving: '72057594037931101',
+  first: '72057594037931102',
+  second: '72057594037931103',
+  partner: '72057594037931104',
+  noise: '72057594037931105',
+  a: '72057594037931106',
+  b: '72057594037931107',
+} as const;
 
 test('one body: one actor, every frame kept, no notes', (t) => {
   const d = denoise(ntuFromBodies(30, [{ id: '1', frames: range(0, 30), joint: personJoint(0, 0.05) }]));
@@ -41,7 +50,8 @@ test('a body spread (x-range > 0.8 y-range) in ≥ 69.754 % of its frames is dro
 });
 
 test('spread threshold: 27 of 40 frames spread (67.5 %) keeps the body, 28 (70 %) drops it', (t) => {
-  const mixed = (spread: number) => (f: number, j: number) => (f < spread ? flatJoint(0)(f, j) : personJoint(0, 0.02)(f, j));
+  const mixed = (spread: number) => (f: number, j: number) =>
+    f < spread ? flatJoint(0)(f, j) : personJoint(0, 0.02)(f, j);
   for (const [spread, kept] of [
     [27, true],
     [28, false],

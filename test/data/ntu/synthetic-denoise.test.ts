@@ -19,7 +19,11 @@ const noisy = { probability: 1, kinds: ['short', 'spread', 'bystander'] as const
 
 test('denoising keeps every actor and drops every short-lived and every flat (spread) noise body', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'skelact-syn-'));
-  const files = await writeSyntheticNtuDataset(dir, { seed: 11, samplesPerClass: 5, noiseBodies: { ...noisy, kinds: [...noisy.kinds] } });
+  const files = await writeSyntheticNtuDataset(dir, {
+    seed: 11,
+    samplesPerClass: 5,
+    noiseBodies: { ...noisy, kinds: [...noisy.kinds] },
+  });
   const counts: Record<string, number> = {};
   for (const f of files) {
     const d = denoiseNtu(parseNtuSkeleton(readFileSync(f.path), f.path));
@@ -37,28 +41,33 @@ test('denoising keeps every actor and drops every short-lived and every flat (sp
   t.false('spread:kept' in counts);
 });
 
-(hasNumpy() ? test : test.skip)(`synthetic noisy recordings give the same clips as the independent numpy pipeline ${hasNumpy() ? '' : NUMPY_SKIP_REASON}`, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-syn-'));
-  await writeSyntheticNtuDataset(join(dir, 'raw'), {
-    seed: 7,
-    samplesPerClass: 3,
-    noiseBodies: { ...noisy, kinds: [...noisy.kinds] },
-    lateTrackingProbability: 0.5,
-    emptyLeadProbability: 0.5,
-  });
-  const r = await prepare({ dataset: 'ntu', raw: join(dir, 'raw'), out: join(dir, 'cache'), workers: 2 });
-  t.is(r.report.failed.length, 0);
-  const cache = SkeletonCache.open(join(dir, 'cache'));
-  const paths = cache.samples().map((s) => join(dir, 'raw', s.source));
-  const lines = runPython([join(packageRoot(), 'test', 'reference', 'ntu_denoise_reference.py'), ...paths]).trim().split('\n');
-  t.is(lines.length, cache.size);
-  let worst = 0;
-  lines.forEach((line, i) => {
-    const ref = JSON.parse(line) as { name: string; actors: number; frames: number; data: number[] };
-    const got = cache.read(i);
-    t.deepEqual([ref.name, ref.actors, ref.frames], [got.name, got.clip.persons, got.clip.frames]);
-    ref.data.forEach((v, k) => (worst = Math.max(worst, Math.abs(v - got.clip.data[k]))));
-  });
-  t.true(worst < 2e-6, `largest difference ${worst}`);
-  cache.close();
-});
+(hasNumpy() ? test : test.skip)(
+  `synthetic noisy recordings give the same clips as the independent numpy pipeline ${hasNumpy() ? '' : NUMPY_SKIP_REASON}`,
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'skelact-syn-'));
+    await writeSyntheticNtuDataset(join(dir, 'raw'), {
+      seed: 7,
+      samplesPerClass: 3,
+      noiseBodies: { ...noisy, kinds: [...noisy.kinds] },
+      lateTrackingProbability: 0.5,
+      emptyLeadProbability: 0.5,
+    });
+    const r = await prepare({ dataset: 'ntu', raw: join(dir, 'raw'), out: join(dir, 'cache'), workers: 2 });
+    t.is(r.report.failed.length, 0);
+    const cache = SkeletonCache.open(join(dir, 'cache'));
+    const paths = cache.samples().map((s) => join(dir, 'raw', s.source));
+    const lines = runPython([join(packageRoot(), 'test', 'reference', 'ntu_denoise_reference.py'), ...paths])
+      .trim()
+      .split('\n');
+    t.is(lines.length, cache.size);
+    let worst = 0;
+    lines.forEach((line, i) => {
+      const ref = JSON.parse(line) as { name: string; actors: number; frames: number; data: number[] };
+      const got = cache.read(i);
+      t.deepEqual([ref.name, ref.actors, ref.frames], [got.name, got.clip.persons, got.clip.frames]);
+      ref.data.forEach((v, k) => (worst = Math.max(worst, Math.abs(v - got.clip.data[k]))));
+    });
+    t.true(worst < 2e-6, `largest difference ${worst}`);
+    cache.close();
+  },
+);

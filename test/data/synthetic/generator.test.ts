@@ -13,7 +13,8 @@ import { isAbsent } from './helpers.js';
 const XSUB_TRAIN = new Set([1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38]);
 
 const sameBytes = (a: Float32Array, b: Float32Array): boolean =>
-  a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  a.length === b.length &&
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 test('the same seed gives bit-identical samples; another seed different ones', (t) => {
   const options = { seed: 1234, samplesPerClass: 2 };
@@ -35,8 +36,14 @@ test('the stream yields the same samples as the batch call, class-interleaved', 
   const options = { seed: 9, samplesPerClass: 2, actions: ['A008', 'A009', 'A055'] };
   const batch = generateSyntheticSamples(options);
   const streamed = [...iterateSyntheticSamples(options)];
-  t.deepEqual(streamed.map((s) => s.name), batch.map((s) => s.name));
-  t.deepEqual(batch.map((s) => s.label), [0, 1, 2, 0, 1, 2]);
+  t.deepEqual(
+    streamed.map((s) => s.name),
+    batch.map((s) => s.name),
+  );
+  t.deepEqual(
+    batch.map((s) => s.label),
+    [0, 1, 2, 0, 1, 2],
+  );
   streamed.forEach((s, i) => t.true(sameBytes(s.clip.data, batch[i].clip.data)));
 });
 
@@ -44,7 +51,10 @@ test('a sample does not change when other classes are requested with it', (t) =>
   const alone = generateSyntheticSamples({ seed: 5, samplesPerClass: 3, actions: ['A010'] });
   const together = generateSyntheticSamples({ seed: 5, samplesPerClass: 3, actions: ['A001', 'A010'], personSlots: 1 });
   const clapping = together.filter((s) => s.meta.action === 10);
-  t.deepEqual(clapping.map((s) => s.name), alone.map((s) => s.name));
+  t.deepEqual(
+    clapping.map((s) => s.name),
+    alone.map((s) => s.name),
+  );
   clapping.forEach((s, i) => {
     t.is(s.label, 1);
     t.is(alone[i].label, 0);
@@ -63,7 +73,24 @@ test('the class list imitates NTU classes by id and name, with look-alikes and i
     t.is(c.action, Number(c.id.slice(1)));
   }
   const ids = SYNTHETIC_CLASSES.map((c) => c.id);
-  for (const required of ['A001', 'A008', 'A009', 'A010', 'A022', 'A023', 'A024', 'A026', 'A027', 'A031', 'A035', 'A040', 'A050', 'A052', 'A055', 'A059']) {
+  for (const required of [
+    'A001',
+    'A008',
+    'A009',
+    'A010',
+    'A022',
+    'A023',
+    'A024',
+    'A026',
+    'A027',
+    'A031',
+    'A035',
+    'A040',
+    'A050',
+    'A052',
+    'A055',
+    'A059',
+  ]) {
     t.true(ids.includes(required), `${required} present`);
   }
   t.true(SYNTHETIC_CLASSES.filter((c) => c.persons === 2).length >= 3);
@@ -83,10 +110,25 @@ test('names follow SsssCcccPpppRrrrAaaa, agree with meta and never repeat', (t) 
     if (!match) continue;
     const [setup, camera, performer, replication, action] = match.slice(1).map(Number);
     t.deepEqual(
-      { setup: s.meta.setup, camera: s.meta.camera, performer: s.meta.performer, replication: s.meta.replication, action: s.meta.action },
+      {
+        setup: s.meta.setup,
+        camera: s.meta.camera,
+        performer: s.meta.performer,
+        replication: s.meta.replication,
+        action: s.meta.action,
+      },
       { setup, camera, performer, replication, action },
     );
-    t.true(setup >= 1 && setup <= 17 && camera >= 1 && camera <= 3 && performer >= 1 && performer <= 40 && replication >= 1 && replication <= 2);
+    t.true(
+      setup >= 1 &&
+        setup <= 17 &&
+        camera >= 1 &&
+        camera <= 3 &&
+        performer >= 1 &&
+        performer <= 40 &&
+        replication >= 1 &&
+        replication <= 2,
+    );
     t.is(SYNTHETIC_CLASSES[s.label].action, action);
     t.false(names.has(s.name), `duplicate ${s.name}`);
     names.add(s.name);
@@ -96,7 +138,8 @@ test('names follow SsssCcccPpppRrrrAaaa, agree with meta and never repeat', (t) 
 test('the NTU benchmark rules split the samples sensibly', (t) => {
   const samples = generateSyntheticSamples({ seed: 3, samplesPerClass: 40 });
   const classes = SYNTHETIC_CLASSES.length;
-  const labelsOf = (keep: (s: (typeof samples)[number]) => boolean): Set<number> => new Set(samples.filter(keep).map((s) => s.label));
+  const labelsOf = (keep: (s: (typeof samples)[number]) => boolean): Set<number> =>
+    new Set(samples.filter(keep).map((s) => s.label));
   const xsubTrain = samples.filter((s) => XSUB_TRAIN.has(Number(s.meta.performer)));
   const share = xsubTrain.length / samples.length;
   t.true(share > 0.6 && share < 0.8, `x-sub training share ${share} (NTU60: 0.71)`);
@@ -155,7 +198,11 @@ test('options are validated with errors that name the field', (t) => {
   t.throws(() => resolveSyntheticOptions({ seed: 0.5 }), { message: /'seed'/ });
   t.throws(() => resolveSyntheticOptions({ personSlots: 1 }), { message: /'personSlots'/ });
   t.throws(() => resolveSyntheticOptions({ viewpoint: { heading: [10, -10] } }), { message: /'viewpoint.heading'/ });
-  t.throws(() => resolveSyntheticOptions({ performers: [1], setups: [1], cameras: [1], replications: [1], samplesPerClass: 2 }), { message: /'samplesPerClass'/ });
+  t.throws(
+    () =>
+      resolveSyntheticOptions({ performers: [1], setups: [1], cameras: [1], replications: [1], samplesPerClass: 2 }),
+    { message: /'samplesPerClass'/ },
+  );
 });
 
 test('iterating yields every sample of every class once, each with frames (its rate is logged, not asserted: speed belongs in benchmarks)', (t) => {

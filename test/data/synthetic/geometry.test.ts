@@ -11,7 +11,9 @@ const clean = { jointNoise: 0, jitter: { probability: 0 } } as const;
 function boneLengths(sample: ReturnType<typeof generateSyntheticSamples>[number], person: number): number[][] {
   const { clip } = sample;
   return ntu.bones.map(([child, parent]) =>
-    Array.from({ length: clip.frames }, (_, f) => distance(jointAt(clip, person, f, child), jointAt(clip, person, f, parent))),
+    Array.from({ length: clip.frames }, (_, f) =>
+      distance(jointAt(clip, person, f, child), jointAt(clip, person, f, parent)),
+    ),
   );
 }
 
@@ -21,11 +23,16 @@ function boneLengths(sample: ReturnType<typeof generateSyntheticSamples>[number]
  * ±5 % per limb, with some margin; other bones (hands, feet, clavicles, hips, neck) 2–20 cm.
  */
 const EXPECTED: Readonly<Record<string, readonly [number, number]>> = {
-  'SpineBase-SpineMid': [0.2, 0.33], 'SpineMid-SpineShoulder': [0.15, 0.25],
-  'ElbowLeft-ShoulderLeft': [0.22, 0.35], 'ElbowRight-ShoulderRight': [0.22, 0.35],
-  'WristLeft-ElbowLeft': [0.19, 0.31], 'WristRight-ElbowRight': [0.19, 0.31],
-  'KneeLeft-HipLeft': [0.32, 0.5], 'KneeRight-HipRight': [0.32, 0.5],
-  'AnkleLeft-KneeLeft': [0.32, 0.5], 'AnkleRight-KneeRight': [0.32, 0.5],
+  'SpineBase-SpineMid': [0.2, 0.33],
+  'SpineMid-SpineShoulder': [0.15, 0.25],
+  'ElbowLeft-ShoulderLeft': [0.22, 0.35],
+  'ElbowRight-ShoulderRight': [0.22, 0.35],
+  'WristLeft-ElbowLeft': [0.19, 0.31],
+  'WristRight-ElbowRight': [0.19, 0.31],
+  'KneeLeft-HipLeft': [0.32, 0.5],
+  'KneeRight-HipRight': [0.32, 0.5],
+  'AnkleLeft-KneeLeft': [0.32, 0.5],
+  'AnkleRight-KneeRight': [0.32, 0.5],
 };
 
 test('bone lengths stay constant over time (noise off) and are plausible', (t) => {
@@ -56,7 +63,12 @@ test('with sensor noise, bone lengths vary only by about the noise', (t) => {
 });
 
 test('trunk and head proportions follow the NTU measurements', (t) => {
-  const samples = generateSyntheticSamples({ seed: 23, samplesPerClass: 4, actions: ['A001', 'A023', 'A031'], ...clean });
+  const samples = generateSyntheticSamples({
+    seed: 23,
+    samplesPerClass: 4,
+    actions: ['A001', 'A023', 'A031'],
+    ...clean,
+  });
   for (const s of samples) {
     const p = (name: string): [number, number, number] => jointAt(s.clip, 0, 0, J(name));
     const torso = distance(p('SpineBase'), p('SpineShoulder'));
@@ -69,8 +81,12 @@ test('trunk and head proportions follow the NTU measurements', (t) => {
     t.true(shoulders > 0.26 * 0.8 && shoulders < 0.26 * 1.2, `shoulder width ${shoulders}`);
     t.true(hips > 0.1 && hips < 0.2, `hip width ${hips}`);
     // SpineMid sits 0.57 of the way SpineBase→SpineShoulder, Neck 0.37 of SpineShoulder→Head.
-    const spineMid = distance(p('SpineBase'), p('SpineMid')) / (distance(p('SpineBase'), p('SpineMid')) + distance(p('SpineMid'), p('SpineShoulder')));
-    const neck = distance(p('SpineShoulder'), p('Neck')) / (distance(p('SpineShoulder'), p('Neck')) + distance(p('Neck'), p('Head')));
+    const spineMid =
+      distance(p('SpineBase'), p('SpineMid')) /
+      (distance(p('SpineBase'), p('SpineMid')) + distance(p('SpineMid'), p('SpineShoulder')));
+    const neck =
+      distance(p('SpineShoulder'), p('Neck')) /
+      (distance(p('SpineShoulder'), p('Neck')) + distance(p('Neck'), p('Head')));
     t.true(Math.abs(spineMid - 0.57) < 0.03, `SpineMid fraction ${spineMid}`);
     t.true(Math.abs(neck - 0.37) < 0.03, `Neck fraction ${neck}`);
   }
@@ -91,7 +107,10 @@ test('y is up: the head is above the feet in every frame of every class', (t) =>
 
 test('a subject facing the sensor at heading 0 has its left shoulder at the smaller x', (t) => {
   const samples = generateSyntheticSamples({
-    seed: 25, samplesPerClass: 3, actions: SYNTHETIC_CLASSES.filter((c) => c.persons === 1).map((c) => c.id), viewpoint: { heading: [0, 0] },
+    seed: 25,
+    samplesPerClass: 3,
+    actions: SYNTHETIC_CLASSES.filter((c) => c.persons === 1).map((c) => c.id),
+    viewpoint: { heading: [0, 0] },
   });
   for (const s of samples) {
     t.is(s.meta.heading, 0);
@@ -101,7 +120,10 @@ test('a subject facing the sensor at heading 0 has its left shoulder at the smal
       t.true(left[0] < right[0], `${s.name} frame ${f}`);
     }
     // Facing the sensor, the toes point at it: the foot joints are nearer than the ankles.
-    t.true(jointAt(s.clip, 0, 0, J('FootLeft'))[2] < jointAt(s.clip, 0, 0, J('AnkleLeft'))[2], `${s.name}: toes towards the sensor`);
+    t.true(
+      jointAt(s.clip, 0, 0, J('FootLeft'))[2] < jointAt(s.clip, 0, 0, J('AnkleLeft'))[2],
+      `${s.name}: toes towards the sensor`,
+    );
   }
 });
 
@@ -120,7 +142,11 @@ test('kinect-20 clips hold the same positions as the corresponding ntu-25 joints
   const ntuSamples = generateSyntheticSamples(options);
   const kinectSamples = generateSyntheticSamples({ ...options, layout: 'kinect-20' });
   const kinect = getLayout('kinect-20');
-  const renamed: Record<string, string> = { HipCenter: 'SpineBase', Spine: 'SpineMid', ShoulderCenter: 'SpineShoulder' };
+  const renamed: Record<string, string> = {
+    HipCenter: 'SpineBase',
+    Spine: 'SpineMid',
+    ShoulderCenter: 'SpineShoulder',
+  };
   kinectSamples.forEach((k, i) => {
     const n = ntuSamples[i];
     t.is(k.name, n.name);
@@ -142,7 +168,11 @@ test('the left-handed variant uses the left hand', (t) => {
   for (const s of samples) {
     // Nearest approach of each hand to the head during the action.
     const approach = (hand: string): number =>
-      Math.min(...Array.from({ length: s.clip.frames }, (_, f) => distance(jointAt(s.clip, 0, f, J(hand)), jointAt(s.clip, 0, f, J('Head')))));
+      Math.min(
+        ...Array.from({ length: s.clip.frames }, (_, f) =>
+          distance(jointAt(s.clip, 0, f, J(hand)), jointAt(s.clip, 0, f, J('Head'))),
+        ),
+      );
     const drinkingHand = approach('HandLeft') < approach('HandRight') ? 'left' : 'right';
     t.is(s.meta.handedness, drinkingHand, s.name);
     if (drinkingHand === 'left') left++;
@@ -155,7 +185,8 @@ test('the left-handed variant uses the left hand', (t) => {
 test('sitting down ends low and standing up ends high', (t) => {
   const samples = generateSyntheticSamples({ seed: 29, samplesPerClass: 5, actions: ['A008', 'A009'], ...clean });
   for (const s of samples) {
-    const hipHeight = (f: number): number => jointAt(s.clip, 0, f, J('SpineBase'))[1] - jointAt(s.clip, 0, f, J('AnkleLeft'))[1];
+    const hipHeight = (f: number): number =>
+      jointAt(s.clip, 0, f, J('SpineBase'))[1] - jointAt(s.clip, 0, f, J('AnkleLeft'))[1];
     const change = hipHeight(s.clip.frames - 1) - hipHeight(0);
     if (s.meta.action === 8) t.true(change < -0.25, `${s.name}: sitting changes hip height by ${change}`);
     else t.true(change > 0.25, `${s.name}: standing changes hip height by ${change}`);

@@ -42,7 +42,9 @@ export function parseSkeletonText(text: string): ParsedSkeleton {
       const info = Array.from({ length: 9 }, (_, k) => take(`body field ${k + 2}`));
       const jointCount = int('joint count');
       if (jointCount !== 25) throw new Error(`expected 25 joints, found ${jointCount}`);
-      const joints = Array.from({ length: 25 }, (_, j) => Array.from({ length: 12 }, (_, k) => take(`joint ${j + 1} value ${k + 1}`)));
+      const joints = Array.from({ length: 25 }, (_, j) =>
+        Array.from({ length: 12 }, (_, k) => take(`joint ${j + 1} value ${k + 1}`)),
+      );
       bodies.push({ id, info, joints });
     }
     frames.push(bodies);

@@ -52,7 +52,10 @@ test('formatKinectFloat writes 7 significant digits like the original files', (t
 test('a written recording parses back: counts, ids, line structure, CRLF and xyz', (t) => {
   const samples = generateSyntheticSamples({ seed: 31, samplesPerClass: 1 });
   for (const sample of samples) {
-    const recording = toNtuRecording(sample, { seed: 31, noiseBodies: { probability: 0.5, kinds: ['short', 'spread', 'bystander'] } });
+    const recording = toNtuRecording(sample, {
+      seed: 31,
+      noiseBodies: { probability: 0.5, kinds: ['short', 'spread', 'bystander'] },
+    });
     const text = formatNtuSkeleton(recording.frames);
     const parsed = parseSkeletonText(text);
 
@@ -67,13 +70,19 @@ test('a written recording parses back: counts, ids, line structure, CRLF and xyz
     t.is(parsed.frames.length, recording.frames.length);
     const seenFrames = new Map<string, number>();
     parsed.frames.forEach((bodies, f) => {
-      t.deepEqual(bodies.map((b) => b.id), recording.frames[f].map((b) => b.bodyId));
+      t.deepEqual(
+        bodies.map((b) => b.id),
+        recording.frames[f].map((b) => b.bodyId),
+      );
       for (const body of bodies) seenFrames.set(body.id, (seenFrames.get(body.id) ?? 0) + 1);
     });
     for (const record of recording.bodies) {
       t.regex(record.id, /^7205759403\d{7}$/, 'a 17-digit Kinect tracking id');
       t.is(seenFrames.get(record.id), record.frames, `${sample.name} body ${record.id} frame count`);
-      t.is(parsed.frames[record.firstFrame].some((b) => b.id === record.id), true);
+      t.is(
+        parsed.frames[record.firstFrame].some((b) => b.id === record.id),
+        true,
+      );
     }
     t.is(new Set(recording.bodies.map((b) => b.id)).size, recording.bodies.length, 'ids are unique');
 
@@ -90,7 +99,8 @@ test('a written recording parses back: counts, ids, line structure, CRLF and xyz
           for (let c = 0; c < 3; c++) {
             const expected = clip.data[((m * clip.frames + clipFrame) * clip.joints + v) * 3 + c];
             const got = Number(values[c]);
-            if (Math.abs(got - expected) > 1e-6 * Math.abs(expected) + 1e-12) t.fail(`${sample.name} frame ${f} joint ${v} channel ${c}: ${got} vs ${expected}`);
+            if (Math.abs(got - expected) > 1e-6 * Math.abs(expected) + 1e-12)
+              t.fail(`${sample.name} frame ${f} joint ${v} channel ${c}: ${got} vs ${expected}`);
           }
         });
       });
@@ -149,12 +159,16 @@ test('depthX → colorX is linear to within 2 px for a salute, as on the real NT
   const [sample] = generateSyntheticSamples({ seed: 35, samplesPerClass: 1, actions: ['A038'] });
   const parsed = parseSkeletonText(formatNtuSkeleton(toNtuRecording(sample, { noiseBodies: false }).frames));
   const joints = parsed.frames.flatMap((bodies) => bodies.flatMap((b) => b.joints));
-  const residual = linearityResidual(joints.map((v) => Number(v[3])), joints.map((v) => Number(v[5])));
+  const residual = linearityResidual(
+    joints.map((v) => Number(v[3])),
+    joints.map((v) => Number(v[5])),
+  );
   t.true(residual < 2, `residual ${residual} px`);
 });
 
 test('frames with no body and bodies missing from some frames are written as such', (t) => {
-  const joints = (dx: number): Float32Array => Float32Array.from({ length: 75 }, (_, i) => (i % 3 === 2 ? 3 : (i % 3 === 0 ? dx : 0.5) + i * 0.001));
+  const joints = (dx: number): Float32Array =>
+    Float32Array.from({ length: 75 }, (_, i) => (i % 3 === 2 ? 3 : (i % 3 === 0 ? dx : 0.5) + i * 0.001));
   const a = { bodyId: '72057594037931101', joints: joints(0) };
   const b = { bodyId: '72057594037931103', joints: joints(0.8) };
   const frames: NtuFrame[] = [[], [a], [a, b], [b], []];
@@ -164,7 +178,10 @@ test('frames with no body and bodies missing from some frames are written as suc
   t.is(lines.length - 1, 1 + 5 + 4 * 27);
   t.deepEqual([lines[0], lines[1], lines[2]], ['5', '0', '1']);
   const parsed = parseSkeletonText(text);
-  t.deepEqual(parsed.frames.map((f) => f.map((body) => body.id)), [[], ['72057594037931101'], ['72057594037931101', '72057594037931103'], ['72057594037931103'], []]);
+  t.deepEqual(
+    parsed.frames.map((f) => f.map((body) => body.id)),
+    [[], ['72057594037931101'], ['72057594037931101', '72057594037931103'], ['72057594037931103'], []],
+  );
   t.throws(() => formatNtuSkeleton([[{ bodyId: '7205x', joints: joints(0) }]]), { message: /bodyID/ });
   t.throws(() => formatNtuSkeleton([[{ bodyId: '1', joints: new Float32Array(74) }]]), { message: /75 joint values/ });
 });
@@ -181,10 +198,18 @@ test('writeSyntheticNtuDataset writes <name>.skeleton files of real NTU size, at
   const dir = mkdtempSync(join(tmpdir(), 'skelact-synth-'));
   try {
     const written = await writeSyntheticNtuDataset(dir, {
-      seed: 34, samplesPerClass: 2, realisticSize: true, noiseBodies: false, lateTrackingProbability: 0,
+      seed: 34,
+      samplesPerClass: 2,
+      realisticSize: true,
+      noiseBodies: false,
+      lateTrackingProbability: 0,
     });
     const listing = readdirSync(dir).sort();
-    t.deepEqual(listing, written.map((w) => `${w.name}.skeleton`).sort(), 'only the final files remain (no temporary files)');
+    t.deepEqual(
+      listing,
+      written.map((w) => `${w.name}.skeleton`).sort(),
+      'only the final files remain (no temporary files)',
+    );
     const oneBody: number[] = [];
     const twoBody: number[] = [];
     for (const w of written) {
@@ -195,11 +220,21 @@ test('writeSyntheticNtuDataset writes <name>.skeleton files of real NTU size, at
       t.true(text.includes('\r\n'));
       t.is(parseSkeletonText(text).frames.length, w.frames);
     }
-    t.log(`1-body files ${Math.min(...oneBody).toFixed(0)}–${Math.max(...oneBody).toFixed(0)} KB, 2-body ${Math.min(...twoBody).toFixed(0)}–${Math.max(...twoBody).toFixed(0)} KB`);
+    t.log(
+      `1-body files ${Math.min(...oneBody).toFixed(0)}–${Math.max(...oneBody).toFixed(0)} KB, 2-body ${Math.min(...twoBody).toFixed(0)}–${Math.max(...twoBody).toFixed(0)} KB`,
+    );
     // Real NTU files: 1 body 144–240 KB (~150–250 KB at ~100 frames), 2 bodies 320–375 KB.
-    t.true(oneBody.every((kb) => kb >= 145 && kb <= 250), `1-body sizes ${oneBody.map((k) => k.toFixed(0))}`);
-    t.true(twoBody.every((kb) => kb >= 320 && kb <= 375), `2-body sizes ${twoBody.map((k) => k.toFixed(0))}`);
-    await t.throwsAsync(writeSyntheticNtuDataset(dir, { realisticSize: true, frames: [60, 80] }), { message: /realisticSize/ });
+    t.true(
+      oneBody.every((kb) => kb >= 145 && kb <= 250),
+      `1-body sizes ${oneBody.map((k) => k.toFixed(0))}`,
+    );
+    t.true(
+      twoBody.every((kb) => kb >= 320 && kb <= 375),
+      `2-body sizes ${twoBody.map((k) => k.toFixed(0))}`,
+    );
+    await t.throwsAsync(writeSyntheticNtuDataset(dir, { realisticSize: true, frames: [60, 80] }), {
+      message: /realisticSize/,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

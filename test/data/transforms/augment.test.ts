@@ -3,12 +3,10 @@ import fc from 'fast-check';
 import { type SkeletonClip, makeClip } from '../../../src/graph/clip.js';
 import { getLayout, jointIndex } from '../../../src/graph/layout.js';
 import {
-
   IDENTITY3,
   type Matrix3,
   adainAnchor,
   applyMatrix,
-
   axisRotation,
   centreOnFirstFrameJoint,
   dropAxis,
@@ -44,7 +42,16 @@ const kinect = getLayout('kinect-20');
 /** A clip of random, non-zero coordinates. */
 function randomClip(seed: number, persons = 2, frames = 64, joints = 25, channels = 3): SkeletonClip {
   const r = prng(seed);
-  return makeClip(Float32Array.from({ length: persons * frames * joints * channels }, () => (r() - 0.5) * 2 + (r() < 0.5 ? 0.01 : -0.01)), persons, frames, joints, channels);
+  return makeClip(
+    Float32Array.from(
+      { length: persons * frames * joints * channels },
+      () => (r() - 0.5) * 2 + (r() < 0.5 ? 0.01 : -0.01),
+    ),
+    persons,
+    frames,
+    joints,
+    channels,
+  );
 }
 
 const at = (clip: SkeletonClip, m: number, t: number, v: number) => {
@@ -57,7 +64,8 @@ function lengths(clip: SkeletonClip, m: number, t: number): number[] {
   return ntu.bones.map(([c, p]) => Math.hypot(...at(clip, m, t, c).map((x, i) => x - at(clip, m, t, p)[i])));
 }
 
-const close = (a: readonly number[], b: readonly number[], tol = 1e-5) => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) <= tol * Math.max(1, Math.abs(b[i])));
+const close = (a: readonly number[], b: readonly number[], tol = 1e-5) =>
+  a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) <= tol * Math.max(1, Math.abs(b[i])));
 
 function matVec(m: Matrix3, v: readonly number[]): number[] {
   return [0, 1, 2].map((r) => m[3 * r] * v[0] + m[3 * r + 1] * v[1] + m[3 * r + 2] * v[2]);
@@ -84,9 +92,12 @@ test('property: a random rotation keeps every bone length and is orthonormal wit
       const R = randomRotation(prng(seed + 1));
       const out = applyMatrix(clip, R);
       for (let f = 0; f < 3; f++) if (!close(lengths(out, 0, f), lengths(clip, 0, f), 1e-5)) return false;
-      const RtR = [0, 1, 2].flatMap((i) => [0, 1, 2].map((j) => R[i] * R[j] + R[3 + i] * R[3 + j] + R[6 + i] * R[6 + j]));
+      const RtR = [0, 1, 2].flatMap((i) =>
+        [0, 1, 2].map((j) => R[i] * R[j] + R[3 + i] * R[3 + j] + R[6 + i] * R[6 + j]),
+      );
       if (!close(RtR, [...IDENTITY3], 1e-12)) return false;
-      const det = R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) + R[2] * (R[3] * R[7] - R[4] * R[6]);
+      const det =
+        R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) + R[2] * (R[3] * R[7] - R[4] * R[6]);
       const angle = Math.acos(Math.min(1, (R[0] + R[4] + R[8] - 1) / 2));
       return Math.abs(det - 1) < 1e-12 && angle <= (30 * Math.PI) / 180 + 1e-12;
     }),
@@ -104,8 +115,13 @@ test('CTR-GCN random_rot is Rz·Ry·Rx with angles within ±0.3 rad and keeps bo
   const ay = Math.asin(R[6]);
   t.true(Math.abs(ay) <= 0.3 + 1e-12);
   // Hand product for fixed angles.
-  const ax = 0.1, by = -0.2, az = 0.25;
-  const mul = (a: Matrix3, b: Matrix3) => [0, 1, 2].flatMap((i) => [0, 1, 2].map((j) => a[3 * i] * b[j] + a[3 * i + 1] * b[3 + j] + a[3 * i + 2] * b[6 + j])) as unknown as Matrix3;
+  const ax = 0.1,
+    by = -0.2,
+    az = 0.25;
+  const mul = (a: Matrix3, b: Matrix3) =>
+    [0, 1, 2].flatMap((i) =>
+      [0, 1, 2].map((j) => a[3 * i] * b[j] + a[3 * i + 1] * b[3 + j] + a[3 * i + 2] * b[6 + j]),
+    ) as unknown as Matrix3;
   const expected = mul(axisRotation(2, az), mul(axisRotation(1, by), axisRotation(0, ax)));
   const seq = [ax, by, az].map((a) => (a + 0.3) / 0.6);
   let i = 0;
@@ -209,11 +225,17 @@ test('randint and sampleSorted: inclusive ranges, distinct sorted picks, uniform
   const r = prng(3);
   const seen = new Array(7).fill(0);
   for (let i = 0; i < 7000; i++) seen[randint(r, 2, 8) - 2]++;
-  t.true(seen.every((c) => c > 850 && c < 1150), seen.join(','));
+  t.true(
+    seen.every((c) => c > 850 && c < 1150),
+    seen.join(','),
+  );
   for (let i = 0; i < 50; i++) {
     const s = sampleSorted(r, 6400, 64);
     t.is(new Set(s).size, 64);
-    t.deepEqual(s, [...s].sort((a, b) => a - b));
+    t.deepEqual(
+      s,
+      [...s].sort((a, b) => a - b),
+    );
     t.true(s.every((x) => x >= 0 && x < 6400));
   }
   t.deepEqual(sampleSorted(r, 5, 9), [0, 1, 2, 3, 4]);
@@ -270,12 +292,30 @@ test('reference frames follow round((index_t + 1)·valid/2) with numpy rounding 
 });
 
 test('UCLA view transform equals X·(Ry·Rx·S) on row vectors; min-max maps each axis onto [−1, 1]', (t) => {
-  const ax = 37, ay = -52, s = 1.3;
+  const ax = 37,
+    ay = -52,
+    s = 1.3;
   const rad = (d: number) => (d * Math.PI) / 180;
-  const Rx = [[1, 0, 0], [0, Math.cos(rad(ax)), Math.sin(rad(ax))], [0, -Math.sin(rad(ax)), Math.cos(rad(ax))]];
-  const Ry = [[Math.cos(rad(ay)), 0, -Math.sin(rad(ay))], [0, 1, 0], [Math.sin(rad(ay)), 0, Math.cos(rad(ay))]];
-  const mm = (a: number[][], b: number[][]) => a.map((row) => b[0].map((_, j) => row.reduce((acc, x, k) => acc + x * b[k][j], 0)));
-  const M = mm(Ry, mm(Rx, [[s, 0, 0], [0, s, 0], [0, 0, s]]));
+  const Rx = [
+    [1, 0, 0],
+    [0, Math.cos(rad(ax)), Math.sin(rad(ax))],
+    [0, -Math.sin(rad(ax)), Math.cos(rad(ax))],
+  ];
+  const Ry = [
+    [Math.cos(rad(ay)), 0, -Math.sin(rad(ay))],
+    [0, 1, 0],
+    [Math.sin(rad(ay)), 0, Math.cos(rad(ay))],
+  ];
+  const mm = (a: number[][], b: number[][]) =>
+    a.map((row) => b[0].map((_, j) => row.reduce((acc, x, k) => acc + x * b[k][j], 0)));
+  const M = mm(
+    Ry,
+    mm(Rx, [
+      [s, 0, 0],
+      [0, s, 0],
+      [0, 0, s],
+    ]),
+  );
   const X = [0.3, -1.2, 2.5];
   const rowTimes = [0, 1, 2].map((j) => X[0] * M[0][j] + X[1] * M[1][j] + X[2] * M[2][j]);
   t.true(close(matVec(uclaViewMatrix(ax, ay, s), X), rowTimes, 1e-12));
@@ -293,7 +333,13 @@ test('UCLA normalisation: deterministic, each axis spans exactly [−1, 1], the 
   const view = uclaRandomView(prng(3));
   const b = uclaNormalize(clip, kinect, view);
   // The view's uniform scale is undone by the min-max step: a pure rotation gives the same result.
-  const scale = Math.cbrt(Math.abs(view[0] * (view[4] * view[8] - view[5] * view[7]) - view[1] * (view[3] * view[8] - view[5] * view[6]) + view[2] * (view[3] * view[7] - view[4] * view[6])));
+  const scale = Math.cbrt(
+    Math.abs(
+      view[0] * (view[4] * view[8] - view[5] * view[7]) -
+        view[1] * (view[3] * view[8] - view[5] * view[6]) +
+        view[2] * (view[3] * view[7] - view[4] * view[6]),
+    ),
+  );
   t.true(scale >= 0.5 && scale < 1.5);
   const rotationOnly = uclaNormalize(clip, kinect, view.map((x) => x / scale) as unknown as Matrix3);
   t.true(close(Array.from(b.data), Array.from(rotationOnly.data), 1e-4));

@@ -1,7 +1,13 @@
 import test from 'ava';
 import { makeClip } from '../../../src/graph/clip.js';
 import { getLayout, jointIndex } from '../../../src/graph/layout.js';
-import { axisRotation, applyMatrix, boxNormalize, faceCamera, uclaNormalize } from '../../../src/data/transforms/augment.js';
+import {
+  axisRotation,
+  applyMatrix,
+  boxNormalize,
+  faceCamera,
+  uclaNormalize,
+} from '../../../src/data/transforms/augment.js';
 import { prng } from '../../helpers/prng.js';
 
 const kinect = getLayout('kinect-20');
@@ -11,15 +17,32 @@ const j = (name: string) => jointIndex(kinect, name);
 function frontalClip(frames: number, seed = 1) {
   const r = prng(seed);
   const pose: Record<string, [number, number, number]> = {
-    HipCenter: [0, 0, 3], Spine: [0, 0.2, 3], ShoulderCenter: [0, 0.5, 3], Head: [0, 0.7, 3],
-    ShoulderLeft: [-0.18, 0.45, 3], ElbowLeft: [-0.25, 0.2, 3], WristLeft: [-0.27, 0, 3], HandLeft: [-0.27, -0.08, 3],
-    ShoulderRight: [0.18, 0.45, 3], ElbowRight: [0.25, 0.2, 3], WristRight: [0.27, 0, 3], HandRight: [0.27, -0.08, 3],
-    HipLeft: [-0.1, -0.05, 3], KneeLeft: [-0.1, -0.45, 3], AnkleLeft: [-0.1, -0.85, 3], FootLeft: [-0.1, -0.9, 2.9],
-    HipRight: [0.1, -0.05, 3], KneeRight: [0.1, -0.45, 3], AnkleRight: [0.1, -0.85, 3], FootRight: [0.1, -0.9, 2.9],
+    HipCenter: [0, 0, 3],
+    Spine: [0, 0.2, 3],
+    ShoulderCenter: [0, 0.5, 3],
+    Head: [0, 0.7, 3],
+    ShoulderLeft: [-0.18, 0.45, 3],
+    ElbowLeft: [-0.25, 0.2, 3],
+    WristLeft: [-0.27, 0, 3],
+    HandLeft: [-0.27, -0.08, 3],
+    ShoulderRight: [0.18, 0.45, 3],
+    ElbowRight: [0.25, 0.2, 3],
+    WristRight: [0.27, 0, 3],
+    HandRight: [0.27, -0.08, 3],
+    HipLeft: [-0.1, -0.05, 3],
+    KneeLeft: [-0.1, -0.45, 3],
+    AnkleLeft: [-0.1, -0.85, 3],
+    FootLeft: [-0.1, -0.9, 2.9],
+    HipRight: [0.1, -0.05, 3],
+    KneeRight: [0.1, -0.45, 3],
+    AnkleRight: [0.1, -0.85, 3],
+    FootRight: [0.1, -0.9, 2.9],
   };
   const data = new Float32Array(frames * 20 * 3);
   for (let t = 0; t < frames; t++) {
-    kinect.jointNames.forEach((name, v) => pose[name].forEach((x, c) => (data[(t * 20 + v) * 3 + c] = x + (r() - 0.5) * 0.01)));
+    kinect.jointNames.forEach((name, v) =>
+      pose[name].forEach((x, c) => (data[(t * 20 + v) * 3 + c] = x + (r() - 0.5) * 0.01)),
+    );
   }
   return makeClip(data, 1, frames, 20, 3);
 }
@@ -31,7 +54,10 @@ const unit = (v: number[]) => v.map((x) => x / Math.hypot(...v));
 test('faceCamera: a person seen from the side or from above is turned to face the camera', (t) => {
   const frontal = frontalClip(20);
   // 70° about the vertical axis, then 25° about x: a side view from above.
-  const turned = applyMatrix(applyMatrix(frontal, axisRotation(1, (70 * Math.PI) / 180)), axisRotation(0, (25 * Math.PI) / 180));
+  const turned = applyMatrix(
+    applyMatrix(frontal, axisRotation(1, (70 * Math.PI) / 180)),
+    axisRotation(0, (25 * Math.PI) / 180),
+  );
   const faced = faceCamera(turned, kinect);
   const facedFrontal = faceCamera(frontal, kinect);
   for (let f = 0; f < 20; f += 7) {
@@ -54,11 +80,21 @@ test('faceCamera: a person seen from the side or from above is turned to face th
 test('faceCamera: a rotation only (bone lengths kept), the identity for an exactly frontal clip', (t) => {
   const frontal = frontalClip(5, 3);
   const faced = faceCamera(applyMatrix(frontal, axisRotation(1, 1.1)), kinect);
-  for (const [a, b] of [['ElbowLeft', 'ShoulderLeft'], ['KneeRight', 'HipRight'], ['Head', 'HipCenter']]) {
+  for (const [a, b] of [
+    ['ElbowLeft', 'ShoulderLeft'],
+    ['KneeRight', 'HipRight'],
+    ['Head', 'HipCenter'],
+  ]) {
     t.true(Math.abs(Math.hypot(...vec(faced, 2, a, b)) - Math.hypot(...vec(frontal, 2, a, b))) < 1e-5);
   }
   // No jitter: shoulders exactly along x and the spine exactly along y → nothing moves.
-  const exact = makeClip(frontalClip(1, 5).data.map((x) => Math.round(x * 20) / 20), 1, 1, 20, 3);
+  const exact = makeClip(
+    frontalClip(1, 5).data.map((x) => Math.round(x * 20) / 20),
+    1,
+    1,
+    20,
+    3,
+  );
   const left = exact.data[j('ShoulderLeft') * 3 + 1];
   exact.data[j('ShoulderRight') * 3 + 1] = left; // level shoulders
   exact.data[j('HipRight') * 3 + 1] = exact.data[j('HipLeft') * 3 + 1];
@@ -93,6 +129,14 @@ test('boxNormalize: the bounding box is centred and its longest side spans [−1
   const out = boxNormalize(clip);
   // Hand-computed: subtract (1, 2, 3), divide by the largest half-side 1.
   t.deepEqual(Array.from(out.data), [-1, -0.5, -0.25, 1, 0.5, 0.25]);
-  const scaled = boxNormalize(makeClip(clip.data.map((x) => 3 * x + 1), 1, 1, 2, 3));
+  const scaled = boxNormalize(
+    makeClip(
+      clip.data.map((x) => 3 * x + 1),
+      1,
+      1,
+      2,
+      3,
+    ),
+  );
   scaled.data.forEach((x, i) => t.true(Math.abs(x - out.data[i]) < 1e-6, 'scale and offset do not change the result'));
 });

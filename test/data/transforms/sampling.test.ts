@@ -13,7 +13,14 @@ import {
 import { prng } from '../../helpers/prng.js';
 
 /** A [1, T, 1, 1] clip whose value at frame t is f(t). */
-const ramp = (T: number, f = (t: number) => 10 * t) => makeClip(Float32Array.from({ length: T }, (_, t) => f(t)), 1, T, 1, 1);
+const ramp = (T: number, f = (t: number) => 10 * t) =>
+  makeClip(
+    Float32Array.from({ length: T }, (_, t) => f(t)),
+    1,
+    T,
+    1,
+    1,
+  );
 
 test('linear resize matches hand-computed PyTorch align_corners=False values (up and down)', (t) => {
   t.deepEqual(Array.from(linearResize(ramp(4), 8).data), [0, 2.5, 7.5, 12.5, 17.5, 22.5, 27.5, 30]);
@@ -41,7 +48,10 @@ test('property: linear resize equals an np.interp-style reference (clamped sourc
 });
 
 test('test-time crop (p = 0.95) keeps the centre frames: bias int((1−p)·T/2) on both sides', (t) => {
-  const r = validCropResize(ramp(100, (tt) => 10 * (tt + 1)), { window: 64, pInterval: [0.95] });
+  const r = validCropResize(
+    ramp(100, (tt) => 10 * (tt + 1)),
+    { window: 64, pInterval: [0.95] },
+  );
   // 100 valid frames: bias 2, so frames 2..97 (96 frames) are resized to 64
   t.is(r.clip.frames, 64);
   t.is(r.validFrames, 100);
@@ -60,8 +70,14 @@ test('trailing all-zero frames are not valid frames (CTR-GCN valid_frame_num)', 
 test('property: random crops are reproducible, at least minLength long and inside the valid frames', (t) => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 1e6 }), (T, seed) => {
-      const a = validCropResize(ramp(T, (x) => x + 1), { window: 64, pInterval: [0.5, 1], random: prng(seed) });
-      const b = validCropResize(ramp(T, (x) => x + 1), { window: 64, pInterval: [0.5, 1], random: prng(seed) });
+      const a = validCropResize(
+        ramp(T, (x) => x + 1),
+        { window: 64, pInterval: [0.5, 1], random: prng(seed) },
+      );
+      const b = validCropResize(
+        ramp(T, (x) => x + 1),
+        { window: 64, pInterval: [0.5, 1], random: prng(seed) },
+      );
       if (!a.clip.data.every((v, i) => v === b.clip.data[i])) return false;
       const first = a.sourceIndex[0];
       const last = a.sourceIndex[63];
@@ -75,14 +91,23 @@ test('property: random crops are reproducible, at least minLength long and insid
 });
 
 test('SkateFormer test sampling: strided indices i·L//64 + bias, no interpolation when the crop has ≥ 64 frames', (t) => {
-  const r = validCropUniform(ramp(100, (x) => x + 1), { window: 64, pInterval: [0.95], minLength: 64 });
+  const r = validCropUniform(
+    ramp(100, (x) => x + 1),
+    { window: 64, pInterval: [0.95], minLength: 64 },
+  );
   const expected = Array.from({ length: 64 }, (_, i) => Math.floor((i * 95) / 64) + 2);
   t.deepEqual(Array.from(r.sourceIndex), expected);
-  t.deepEqual(Array.from(r.clip.data), expected.map((i) => i + 1));
+  t.deepEqual(
+    Array.from(r.clip.data),
+    expected.map((i) => i + 1),
+  );
 });
 
 test('SkateFormer sampling of a short clip interpolates data and source indices to 64 frames', (t) => {
-  const r = validCropUniform(ramp(20, (x) => x + 1), { window: 64, pInterval: [0.95], minLength: 64 });
+  const r = validCropUniform(
+    ramp(20, (x) => x + 1),
+    { window: 64, pInterval: [0.95], minLength: 64 },
+  );
   t.is(r.clip.frames, 64);
   // crop = all 20 frames (thres 64 > 20 → clipped to valid), bias int(0.05·20/2) = 0
   t.true(Math.abs(r.sourceIndex[0] - 0) < 1e-6);
@@ -92,7 +117,10 @@ test('SkateFormer sampling of a short clip interpolates data and source indices 
 
 test('SkateFormer test crop can index past the valid frames, which read as zeros (zero-padded reference)', (t) => {
   // valid 64, p 0.95: length max(60, 64) = 64, bias int(1.6) = 1, last index 64 = past the end
-  const r = validCropUniform(ramp(64, (x) => x + 1), { window: 64, pInterval: [0.95], minLength: 64 });
+  const r = validCropUniform(
+    ramp(64, (x) => x + 1),
+    { window: 64, pInterval: [0.95], minLength: 64 },
+  );
   t.is(r.sourceIndex[63], 64);
   t.is(r.clip.data[63], 0);
   t.is(r.clip.data[0], 2);
@@ -100,22 +128,27 @@ test('SkateFormer test crop can index past the valid frames, which read as zeros
 
 test('property: segment indices are increasing, in range and one per segment', (t) => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 100 }), fc.nat(), (length, window, seed) => {
-      const idx = segmentIndices(length, window, prng(seed));
-      if (length < window) return idx.length === length && idx.every((v, i) => v === i);
-      if (idx.length !== window) return false;
-      for (let i = 0; i < window; i++) {
-        if (idx[i] < 0 || idx[i] >= length) return false;
-        if (i > 0 && idx[i] <= idx[i - 1]) return false;
-        if (length >= 2 * window) {
-          const lo = Math.floor((i * length) / window);
-          const hi = Math.floor(((i + 1) * length) / window);
-          if (idx[i] < lo || idx[i] >= hi) return false;
+    fc.property(
+      fc.integer({ min: 1, max: 400 }),
+      fc.integer({ min: 1, max: 100 }),
+      fc.nat(),
+      (length, window, seed) => {
+        const idx = segmentIndices(length, window, prng(seed));
+        if (length < window) return idx.length === length && idx.every((v, i) => v === i);
+        if (idx.length !== window) return false;
+        for (let i = 0; i < window; i++) {
+          if (idx[i] < 0 || idx[i] >= length) return false;
+          if (i > 0 && idx[i] <= idx[i - 1]) return false;
+          if (length >= 2 * window) {
+            const lo = Math.floor((i * length) / window);
+            const hi = Math.floor(((i + 1) * length) / window);
+            if (idx[i] < lo || idx[i] >= hi) return false;
+          }
         }
-      }
-      // between L and 2L frames exactly length − window frames are skipped in total
-      return length >= 2 * window || idx[window - 1] - (window - 1) <= length - window;
-    }),
+        // between L and 2L frames exactly length − window frames are skipped in total
+        return length >= 2 * window || idx[window - 1] - (window - 1) <= length - window;
+      },
+    ),
   );
   t.pass();
 });
@@ -131,5 +164,13 @@ test('PYSKL uniform sampling loops short clips and is deterministic in test mode
 });
 
 test('gatherFrames reads frames past the end as zeros', (t) => {
-  t.deepEqual(Array.from(gatherFrames(ramp(3, (x) => x + 1), [2, 3, -1, 0]).data), [3, 0, 0, 1]);
+  t.deepEqual(
+    Array.from(
+      gatherFrames(
+        ramp(3, (x) => x + 1),
+        [2, 3, -1, 0],
+      ).data,
+    ),
+    [3, 0, 0, 1],
+  );
 });

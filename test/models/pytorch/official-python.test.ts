@@ -41,8 +41,28 @@ const why = !python
 
 const CASES: Record<string, SkateFormerConfigInput> = {
   // the realtime preset's widths (2 stages, 16 heads) at 32 frames
-  realtime: { layout: 'ntu-25', persons: 1, classes: 7, frames: 32, embedDim: 32, depths: [1, 1], channels: [32, 64], heads: 16, mlpRatio: 2 },
-  'nw-ucla-shaped': { layout: 'kinect-20', persons: 1, classes: 4, frames: 16, embedDim: 16, depths: [1, 1], channels: [16, 16], heads: 8, mlpRatio: 1 },
+  realtime: {
+    layout: 'ntu-25',
+    persons: 1,
+    classes: 7,
+    frames: 32,
+    embedDim: 32,
+    depths: [1, 1],
+    channels: [32, 64],
+    heads: 16,
+    mlpRatio: 2,
+  },
+  'nw-ucla-shaped': {
+    layout: 'kinect-20',
+    persons: 1,
+    classes: 4,
+    frames: 16,
+    embedDim: 16,
+    depths: [1, 1],
+    channels: [16, 16],
+    heads: 8,
+    mlpRatio: 1,
+  },
 };
 
 for (const [name, config] of Object.entries(CASES)) {
@@ -56,7 +76,14 @@ for (const [name, config] of Object.entries(CASES)) {
       for (const [info, variable] of model.params.entries()) {
         if (/movingMean|movingVariance/.test(info.name)) {
           const r = prng(7);
-          variable.assign(tf.tensor(Float32Array.from({ length: variable.size }, () => (info.name.includes('Variance') ? 0.5 + r() : r() - 0.5)), variable.shape));
+          variable.assign(
+            tf.tensor(
+              Float32Array.from({ length: variable.size }, () =>
+                info.name.includes('Variance') ? 0.5 + r() : r() - 0.5,
+              ),
+              variable.shape,
+            ),
+          );
         }
       }
       const B = 2;
@@ -66,9 +93,22 @@ for (const [name, config] of Object.entries(CASES)) {
       const r = prng(11);
       const xs = Float32Array.from({ length: B * T * V * C }, () => r() * 2 - 1);
       const indexT = Float32Array.from({ length: B * T }, (_, i) => (2 * (i % T)) / T - 1);
-      const logits = tf.tidy(() => model.forward({ x: tf.tensor4d(xs, [B, T, V, C]), indexT: tf.tensor2d(indexT, [B, T]) }, { training: false }).logits.dataSync());
+      const logits = tf.tidy(() =>
+        model
+          .forward({ x: tf.tensor4d(xs, [B, T, V, C]), indexT: tf.tensor2d(indexT, [B, T]) }, { training: false })
+          .logits.dataSync(),
+      );
 
-      await saveModel(join(dir, 'model'), model, { layout: config.layout, classNames: Array.from({ length: config.classes }, (_, i) => `c${i}`), modality: 'j', sampling: 'skateformer', testCrop: 0.95, minLength: 64, fillMissingPersons: 'zeros', normalize: 'none' });
+      await saveModel(join(dir, 'model'), model, {
+        layout: config.layout,
+        classNames: Array.from({ length: config.classes }, (_, i) => `c${i}`),
+        modality: 'j',
+        sampling: 'skateformer',
+        testCrop: 0.95,
+        minLength: 64,
+        fillMissingPersons: 'zeros',
+        normalize: 'none',
+      });
       exportPytorchWeights(join(dir, 'model'), join(dir, 'weights.safetensors'));
       // skelact [B, T, M·V, C] → official (B, C, T, V, M)
       const M = config.persons;
@@ -77,13 +117,25 @@ for (const [name, config] of Object.entries(CASES)) {
       for (let b = 0; b < B; b++)
         for (let f = 0; f < T; f++)
           for (let m = 0; m < M; m++)
-            for (let j = 0; j < J; j++) for (let c = 0; c < C; c++) xo[(((b * C + c) * T + f) * J + j) * M + m] = xs[((b * T + f) * V + m * J + j) * C + c];
+            for (let j = 0; j < J; j++)
+              for (let c = 0; c < C; c++)
+                xo[(((b * C + c) * T + f) * J + j) * M + m] = xs[((b * T + f) * V + m * J + j) * C + c];
       const io = new Map<string, HostTensor>([
         ['x', { dtype: 'float32', shape: [B, C, T, J, M], data: xo }],
         ['index_t', { dtype: 'float32', shape: [B, T], data: indexT }],
       ]);
       writeFileSync(join(dir, 'io.safetensors'), writeSafetensors(io));
-      const run = spawnSync(python!, [join(packageRoot(), 'scripts', 'pytorch-fixtures.py'), 'check', repo!, join(dir, 'weights.safetensors'), join(dir, 'io.safetensors')], { encoding: 'utf8' });
+      const run = spawnSync(
+        python!,
+        [
+          join(packageRoot(), 'scripts', 'pytorch-fixtures.py'),
+          'check',
+          repo!,
+          join(dir, 'weights.safetensors'),
+          join(dir, 'io.safetensors'),
+        ],
+        { encoding: 'utf8' },
+      );
       t.is(run.status, 0, run.stderr);
       const official = (JSON.parse(run.stdout) as { logits: number[][]; parameters: number }).logits.flat();
       t.is(official.length, logits.length);

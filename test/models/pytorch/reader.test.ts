@@ -7,12 +7,19 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import { TorchCheckpointError, parseSafetensors, readCheckpoint, readPickle, writeSafetensors } from '../../../src/models/pytorch/index.js';
+import {
+  TorchCheckpointError,
+  parseSafetensors,
+  readCheckpoint,
+  readPickle,
+  writeSafetensors,
+} from '../../../src/models/pytorch/index.js';
 import type { HostTensor } from '../../../src/models/pytorch/index.js';
 import { halfToFloat } from '../../../src/models/pytorch/tensors.js';
 import { packageRoot } from '../../../src/util/paths.js';
 
-const fixture = (name: string) => new Uint8Array(readFileSync(join(packageRoot(), 'test', 'models', 'pytorch', 'fixtures', name)));
+const fixture = (name: string) =>
+  new Uint8Array(readFileSync(join(packageRoot(), 'test', 'models', 'pytorch', 'fixtures', name)));
 
 const values = (t: HostTensor | undefined) => Array.from(t!.data as ArrayLike<number | bigint>);
 
@@ -47,7 +54,8 @@ test('safetensors writer: header and bytes as the format specifies (hand-compute
     ['b', { dtype: 'int64', shape: [], data: BigInt64Array.of(7n) }],
   ]);
   const bytes = writeSafetensors(tensors, { k: 'v' });
-  const json = '{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"I64","shape":[],"data_offsets":[8,16]}}';
+  const json =
+    '{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"I64","shape":[],"data_offsets":[8,16]}}';
   const padded = Math.ceil(json.length / 8) * 8;
   t.is(new DataView(bytes.buffer).getBigUint64(0, true), BigInt(padded));
   t.is(new TextDecoder().decode(bytes.subarray(8, 8 + padded)), json.padEnd(padded, ' '));
@@ -76,7 +84,9 @@ test('mmcv / PYSKL wrapping and the DDP module. prefix are unwrapped', (t) => {
 });
 
 test('a pickle naming os.system is refused, naming the global (a real torch.save file)', (t) => {
-  const e = t.throws(() => readCheckpoint(fixture('foreign-global.pt'), 'foreign-global.pt'), { instanceOf: TorchCheckpointError });
+  const e = t.throws(() => readCheckpoint(fixture('foreign-global.pt'), 'foreign-global.pt'), {
+    instanceOf: TorchCheckpointError,
+  });
   // os.system pickles as posix.system on Linux
   t.regex(e!.message, /foreign-global\.pt: .*data\.pkl: refusing global posix\.system/);
 });
@@ -90,19 +100,33 @@ test('hand-made pickles: os.system, builtins.eval and object-building opcodes ar
   const evalPickle = Uint8Array.from([0x80, 4, 0x8c, 8, ...enc('builtins'), 0x8c, 4, ...enc('eval'), 0x93, 0x2e]);
   t.throws(() => readPickle(evalPickle), { message: /refusing global builtins\.eval/ });
   // INST 'os\nsystem\n' is refused as an opcode
-  t.throws(() => readPickle(Uint8Array.from([0x80, 2, 0x28, 0x69, ...enc('os\nsystem\n'), 0x2e])), { message: /INST .*arbitrary objects/ });
+  t.throws(() => readPickle(Uint8Array.from([0x80, 2, 0x28, 0x69, ...enc('os\nsystem\n'), 0x2e])), {
+    message: /INST .*arbitrary objects/,
+  });
 });
 
 test('a pickled module (its class is a global) is refused, naming it', (t) => {
-  t.throws(() => readCheckpoint(fixture('pickled-module.pt'), 'pickled-module.pt'), { message: /refusing global torch\.nn\.modules\.linear\.Linear/ });
+  t.throws(() => readCheckpoint(fixture('pickled-module.pt'), 'pickled-module.pt'), {
+    message: /refusing global torch\.nn\.modules\.linear\.Linear/,
+  });
 });
 
 test('truncated zip, non-checkpoint bytes, a zip without data.pkl and a truncated safetensors: clear errors', (t) => {
   const bytes = fixture('ntu-small.pt');
-  t.throws(() => readCheckpoint(bytes.subarray(0, Math.floor(bytes.length / 2)), 'half.pt'), { message: /half\.pt: the zip archive cannot be read \(truncated or damaged\?\)/ });
-  t.throws(() => readCheckpoint(new TextEncoder().encode('{"not": "weights"}'), 'x.json'), { message: /x\.json: not a PyTorch checkpoint/ });
-  t.throws(() => readCheckpoint(zipSync({ 'a.txt': new Uint8Array(3) }), 'other.zip'), { message: /not a torch\.save file: expected one <name>\/data\.pkl/ });
+  t.throws(() => readCheckpoint(bytes.subarray(0, Math.floor(bytes.length / 2)), 'half.pt'), {
+    message: /half\.pt: the zip archive cannot be read \(truncated or damaged\?\)/,
+  });
+  t.throws(() => readCheckpoint(new TextEncoder().encode('{"not": "weights"}'), 'x.json'), {
+    message: /x\.json: not a PyTorch checkpoint/,
+  });
+  t.throws(() => readCheckpoint(zipSync({ 'a.txt': new Uint8Array(3) }), 'other.zip'), {
+    message: /not a torch\.save file: expected one <name>\/data\.pkl/,
+  });
   const st = fixture('misc.safetensors');
-  t.throws(() => readCheckpoint(st.subarray(0, st.length - 4), 'cut.safetensors'), { message: /cut\.safetensors: safetensors: tensor '.*' lies beyond the end/ });
-  t.throws(() => readCheckpoint(Uint8Array.of(0x80, 2, 0x7d, 0x2e), 'old.pt'), { message: /legacy torch\.save format/ });
+  t.throws(() => readCheckpoint(st.subarray(0, st.length - 4), 'cut.safetensors'), {
+    message: /cut\.safetensors: safetensors: tensor '.*' lies beyond the end/,
+  });
+  t.throws(() => readCheckpoint(Uint8Array.of(0x80, 2, 0x7d, 0x2e), 'old.pt'), {
+    message: /legacy torch\.save format/,
+  });
 });

@@ -11,19 +11,50 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../../src/engine/backend.js';
 import type { SkateFormerConfigInput } from '../../../src/models/skateformer/index.js';
-import { StateDictMismatchError, parseSafetensors, readCheckpoint, skateFormerFromStateDict, skateFormerToStateDict, writeSafetensors, type StateDict } from '../../../src/models/pytorch/index.js';
+import {
+  StateDictMismatchError,
+  parseSafetensors,
+  readCheckpoint,
+  skateFormerFromStateDict,
+  skateFormerToStateDict,
+  writeSafetensors,
+  type StateDict,
+} from '../../../src/models/pytorch/index.js';
 import { packageRoot } from '../../../src/util/paths.js';
 
 test.before(async () => {
   await initBackend('cpu');
 });
 
-const fixture = (name: string) => new Uint8Array(readFileSync(join(packageRoot(), 'test', 'models', 'pytorch', 'fixtures', name)));
+const fixture = (name: string) =>
+  new Uint8Array(readFileSync(join(packageRoot(), 'test', 'models', 'pytorch', 'fixtures', name)));
 
 /** The skelact configs of the fixtures' official constructor arguments (see the generator's SMALL). */
 export const SMALL_CONFIGS: Record<string, SkateFormerConfigInput> = {
-  'ntu-small': { layout: 'ntu-25', persons: 2, classes: 5, frames: 16, embedDim: 16, depths: [1, 1], channels: [16, 32], heads: 16, mlpRatio: 2, indexT: true },
-  'ucla-small': { layout: 'kinect-20', persons: 1, classes: 4, frames: 16, embedDim: 16, depths: [1, 1], channels: [16, 16], heads: 8, mlpRatio: 1, indexT: false },
+  'ntu-small': {
+    layout: 'ntu-25',
+    persons: 2,
+    classes: 5,
+    frames: 16,
+    embedDim: 16,
+    depths: [1, 1],
+    channels: [16, 32],
+    heads: 16,
+    mlpRatio: 2,
+    indexT: true,
+  },
+  'ucla-small': {
+    layout: 'kinect-20',
+    persons: 1,
+    classes: 4,
+    frames: 16,
+    embedDim: 16,
+    depths: [1, 1],
+    channels: [16, 16],
+    heads: 8,
+    mlpRatio: 1,
+    indexT: false,
+  },
 };
 
 /** Official input x (B, C, T, V, M) → skelact [B, T, M·V, C] (persons flattened person-major, as the official forward does). */
@@ -34,7 +65,8 @@ export function officialToSkelactInput(x: { shape: readonly number[]; data: Floa
     for (let c = 0; c < C; c++)
       for (let t = 0; t < T; t++)
         for (let v = 0; v < V; v++)
-          for (let m = 0; m < M; m++) out[((b * T + t) * M * V + m * V + v) * C + c] = x.data[(((b * C + c) * T + t) * V + v) * M + m];
+          for (let m = 0; m < M; m++)
+            out[((b * T + t) * M * V + m * V + v) * C + c] = x.data[(((b * C + c) * T + t) * V + v) * M + m];
   return tf.tensor4d(out, [B, T, M * V, C]);
 }
 
@@ -57,7 +89,10 @@ for (const name of Object.keys(SMALL_CONFIGS)) {
       const expected = io.get('logits')!.data as Float32Array;
       const logits = tf.tidy(() => {
         const x = officialToSkelactInput({ shape: io.get('x')!.shape, data: io.get('x')!.data as Float32Array });
-        const indexT = tf.tensor2d(io.get('index_t')!.data as Float32Array, io.get('index_t')!.shape as [number, number]);
+        const indexT = tf.tensor2d(
+          io.get('index_t')!.data as Float32Array,
+          io.get('index_t')!.shape as [number, number],
+        );
         return model.forward({ x, indexT }, { training: false }).logits.dataSync();
       });
       t.is(logits.length, expected.length);
@@ -69,7 +104,18 @@ for (const name of Object.keys(SMALL_CONFIGS)) {
       w.assign(tf.add(w, 0.01));
       const changed = tf.tidy(() => {
         const x = officialToSkelactInput({ shape: io.get('x')!.shape, data: io.get('x')!.data as Float32Array });
-        return model.forward({ x, indexT: tf.tensor2d(io.get('index_t')!.data as Float32Array, io.get('index_t')!.shape as [number, number]) }, { training: false }).logits.dataSync();
+        return model
+          .forward(
+            {
+              x,
+              indexT: tf.tensor2d(
+                io.get('index_t')!.data as Float32Array,
+                io.get('index_t')!.shape as [number, number],
+              ),
+            },
+            { training: false },
+          )
+          .logits.dataSync();
       });
       t.true(relativeError(changed, expected) > 1e-4);
     } finally {
@@ -89,7 +135,12 @@ for (const name of Object.keys(SMALL_CONFIGS)) {
         t.is(exported.dtype, original.dtype, key);
         // num_batches_tracked counts training steps; skelact does not keep it and writes 0
         if (key.endsWith('num_batches_tracked')) t.is((exported.data as BigInt64Array)[0], 0n);
-        else t.deepEqual(Array.from(exported.data as ArrayLike<number | bigint>), Array.from(original.data as ArrayLike<number | bigint>), key);
+        else
+          t.deepEqual(
+            Array.from(exported.data as ArrayLike<number | bigint>),
+            Array.from(original.data as ArrayLike<number | bigint>),
+            key,
+          );
       }
     } finally {
       model.dispose();
@@ -105,7 +156,8 @@ test('an exported .safetensors imports again (safetensors in, int64 buffers incl
   t.is(read.format, 'safetensors');
   const again = skateFormerFromStateDict(read.state, SMALL_CONFIGS['ntu-small']);
   try {
-    for (const [info, variable] of model.params.entries()) t.deepEqual(Array.from(again.params.get(info.name).dataSync()), Array.from(variable.dataSync()), info.name);
+    for (const [info, variable] of model.params.entries())
+      t.deepEqual(Array.from(again.params.get(info.name).dataSync()), Array.from(variable.dataSync()), info.name);
   } finally {
     model.dispose();
     again.dispose();
@@ -115,7 +167,17 @@ test('an exported .safetensors imports again (safetensors in, int64 buffers incl
 test('a checkpoint of another preset: one error listing every shape that differs', (t) => {
   const { state } = readCheckpoint(fixture('ntu-small.pt'), 'ntu-small.pt');
   // the NW-UCLA-shaped config against NTU-shaped weights
-  const e = t.throws(() => skateFormerFromStateDict(state, { ...SMALL_CONFIGS['ucla-small'], indexT: true, classes: 5, channels: [16, 32], heads: 16 }), { instanceOf: StateDictMismatchError });
+  const e = t.throws(
+    () =>
+      skateFormerFromStateDict(state, {
+        ...SMALL_CONFIGS['ucla-small'],
+        indexT: true,
+        classes: 5,
+        channels: [16, 32],
+        heads: 16,
+      }),
+    { instanceOf: StateDictMismatchError },
+  );
   t.regex(e!.message, /a checkpoint of another preset\?/);
   t.regex(e!.message, /joint_person_embedding is \(16, 48\), expected \(16, 20\)/);
   t.regex(e!.message, /stages\.0\.blocks\.0\.transformer\.gconv is \(4, 48, 48\), expected \(4, 20, 20\)/);
@@ -129,7 +191,9 @@ test('missing and left-over tensors are all listed', (t) => {
   edited.delete('head.bias');
   edited.delete('stem.2.weight');
   edited.set('extra.weight', state.get('head.weight')!);
-  const e = t.throws(() => skateFormerFromStateDict(edited, SMALL_CONFIGS['ntu-small']), { instanceOf: StateDictMismatchError });
+  const e = t.throws(() => skateFormerFromStateDict(edited, SMALL_CONFIGS['ntu-small']), {
+    instanceOf: StateDictMismatchError,
+  });
   t.deepEqual([...e!.missing].sort(), ['head.bias', 'stem.2.weight']);
   t.deepEqual(e!.unexpected, ['extra.weight']);
   t.regex(e!.message, /missing 2: .*left over 1: extra\.weight/);
@@ -137,7 +201,9 @@ test('missing and left-over tensors are all listed', (t) => {
 
 test('a state dict of another family says so', (t) => {
   const { state } = readCheckpoint(fixture('misc.pt'), 'misc.pt');
-  const e = t.throws(() => skateFormerFromStateDict(state, SMALL_CONFIGS['ntu-small']), { instanceOf: StateDictMismatchError });
+  const e = t.throws(() => skateFormerFromStateDict(state, SMALL_CONFIGS['ntu-small']), {
+    instanceOf: StateDictMismatchError,
+  });
   t.regex(e!.message, /none of its tensors has an official SkateFormer name: another family\?/);
   t.deepEqual(e!.unexpected, ['half', 'long', 'view', 'row']);
 });
