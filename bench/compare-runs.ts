@@ -16,9 +16,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
-import { writeSvg } from '../src/train/plots.js';
+import type * as vl from 'vega-lite';
+import { renderVegaLiteSvg, writeSvg } from '../src/train/plots.js';
 import { packageRoot } from '../src/util/paths.js';
 import { arg } from './args.js';
 
@@ -199,12 +198,7 @@ async function main(): Promise<void> {
         panel('validation top-1', 'Top-1', [0, 1]),
       ],
     } as unknown as vl.TopLevelSpec;
-    const view = new vega.View(vega.parse(vl.compile(chart).spec), { renderer: 'none' });
-    try {
-      writeSvg(svgPath, await view.toSVG());
-    } finally {
-      view.finalize();
-    }
+    writeSvg(svgPath, await renderVegaLiteSvg(chart));
     console.log(`→ ${svgPath}`);
   }
   const jsonPath = arg('json', '');

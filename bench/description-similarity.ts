@@ -9,14 +9,13 @@
  *   node dist/bench/description-similarity.js [--dataset nw-ucla] [--svg docs/img/x.svg] [--json out.json]
  */
 import { writeFileSync } from 'node:fs';
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import type * as vl from 'vega-lite';
 import { initBackend } from '../src/engine/backend.js';
 import { TEXT_SLOTS } from '../src/models/text-head.js';
 import { readDescriptions, shippedDescriptionsFile } from '../src/text-priors/descriptions.js';
 import { loadUseLite } from '../src/text-priors/encoder.js';
 import { buildTextTable } from '../src/text-priors/prompts.js';
-import { writeSvg } from '../src/train/plots.js';
+import { renderVegaLiteSvg, writeSvg } from '../src/train/plots.js';
 import { arg } from './args.js';
 
 async function main(): Promise<void> {
@@ -107,12 +106,7 @@ async function main(): Promise<void> {
         },
       ],
     } as unknown as vl.TopLevelSpec;
-    const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
-    try {
-      writeSvg(svgPath, await view.toSVG());
-    } finally {
-      view.finalize();
-    }
+    writeSvg(svgPath, await renderVegaLiteSvg(spec));
     console.log(`→ ${svgPath}`);
   }
   const jsonPath = arg('json', '');

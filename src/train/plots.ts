@@ -28,7 +28,8 @@ export interface StepRecord {
   readonly accuracy: number;
 }
 
-async function render(spec: vl.TopLevelSpec): Promise<string> {
+/** A Vega-Lite chart as SVG text (the renderer every plot here and in the benchmarks uses). */
+export async function renderVegaLiteSvg(spec: vl.TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
@@ -132,7 +133,7 @@ export async function trainingCurvesSvg(
     ],
     resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
   } as unknown as vl.TopLevelSpec;
-  return render(spec);
+  return renderVegaLiteSvg(spec);
 }
 
 /** Confusion-matrix heatmap (rows: true class, columns: predicted; colour: share of the row). */
@@ -205,7 +206,7 @@ export async function confusionMatrixSvg(
     view: { fill: '#f7fbff', stroke: '#ddd' },
     layer: layers,
   } as unknown as vl.TopLevelSpec;
-  return render(spec);
+  return renderVegaLiteSvg(spec);
 }
 
 function readLines<T>(path: string): T[] {
