@@ -34,8 +34,11 @@ async function declaredExamples(name: string): Promise<Array<[string, string]>> 
   const command = name.split(' ')[0];
   const file = command === 'ensemble' || command === 'predict' ? 'eval' : command === 'search' ? 'text' : command;
   const source = readFileSync(join(packageRoot(), 'src', 'cli', 'commands', `${file}.ts`), 'utf8');
-  const calls = [...source.matchAll(/\.example\(\s*'((?:[^'\\]|\\.)*)',\s*'((?:[^'\\]|\\.)*)'\s*\)/g)].map(
-    (m) => [m[1].replace(/\\'/g, "'"), m[2].replace(/\\'/g, "'")] as [string, string],
+  // Either quote, and the trailing comma prettier adds when it breaks the call over lines.
+  const literal = String.raw`('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")`;
+  const unquote = (q: string) => q.slice(1, -1).replace(/\\(['"\\])/g, '$1');
+  const calls = [...source.matchAll(new RegExp(String.raw`\.example\(\s*${literal},\s*${literal},?\s*\)`, 'g'))].map(
+    (m) => [unquote(m[1]), unquote(m[2])] as [string, string],
   );
   // eval.ts and text.ts hold several commands: their examples start with the command's name.
   const own = !['eval', 'text'].includes(file) ? calls : calls.filter(([c]) => c.startsWith(`$0 ${name} `));
