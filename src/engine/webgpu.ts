@@ -15,6 +15,7 @@
  * Dawn runs on Vulkan on Linux: a machine needs a Vulkan driver (NVIDIA's driver ships one;
  * Mesa's mesa-vulkan-drivers has lavapipe, which Dawn accepts from Mesa 23 on). No CUDA.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { SkelactError } from '../core/errors.js';
 import { registerWebGpuKernels } from './webgpu-kernels.js';
@@ -120,6 +121,10 @@ export function describeAdapter(a: WebGpuAdapterSummary): string {
 export async function findWebGpuAdapter(
   allowCpu: boolean,
 ): Promise<{ adapter: DawnAdapter; summary: WebGpuAdapterSummary }> {
+  // Without a GPU device node Dawn can only offer a CPU adapter, which `auto` refuses anyway;
+  // not loading Dawn then saves its start-up and the limit warnings it prints on lavapipe.
+  if (!allowCpu && !linuxHasGpuDevice())
+    throw new Error('no GPU device on this machine (no /dev/dri render node, /dev/nvidia0 or /dev/dxg)');
   const gpu = await loadDawn();
   const adapter =
     (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ??
@@ -135,6 +140,20 @@ export async function findWebGpuAdapter(
       `the only WebGPU adapter is a CPU one (${summary.device || summary.driver}); '--backend webgpu' runs on it anyway`,
     );
   return { adapter, summary };
+}
+
+/**
+ * Whether a Linux machine shows a GPU to user space: a DRM render node (Mesa, AMD, Intel,
+ * NVIDIA's open driver), NVIDIA's /dev/nvidia0, or WSL's /dev/dxg. Other systems: true (not checked).
+ */
+export function linuxHasGpuDevice(): boolean {
+  if (process.platform !== 'linux') return true;
+  if (existsSync('/dev/nvidia0') || existsSync('/dev/dxg')) return true;
+  try {
+    return readdirSync('/dev/dri').some((name) => name.startsWith('renderD'));
+  } catch {
+    return false;
+  }
 }
 
 /** Records the first fault of the device tfjs computes on: its loss, or an uncaptured error (out of memory, validation). */

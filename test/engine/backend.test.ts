@@ -62,7 +62,7 @@ test.serial('auto picks the first backend that loads and says why the others wer
       // webgpu: not installed, no adapter, or only a CPU adapter (lavapipe), each said as such.
       t.regex(
         describeBackend(info),
-        /passed over: tensorflow-gpu \(not installed\), webgpu \((not installed|the optional 'webgpu' package|Dawn found no WebGPU adapter|the only WebGPU adapter is a CPU one).*\), tensorflow \(not installed\)/,
+        /passed over: tensorflow-gpu \(not installed\), webgpu \((not installed|the optional 'webgpu' package|Dawn found no WebGPU adapter|the only WebGPU adapter is a CPU one|no GPU device on this machine).*\), tensorflow \(not installed\)/,
       );
     }
   }
