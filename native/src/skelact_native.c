@@ -42,10 +42,16 @@
  *                                  out[o, j, :] = x[o, indices[j], :] (GatherV2 without batch
  *                                  axes); indices are int32 in the same heap, each checked
  *                                  against n; rows of `inner` floats copied whole
+ *   skateAttention(heap, chunkOffset, tableOffset, outOffset, partition, biasIndex, dims, params)
+ *   skateAttentionGrad(heap, chunkOffset, tableOffset, dyOffset, dChunkOffset, dTableOffset,
+ *                      partition, biasIndex, dims, params)
+ *                                  one Skate-MSA branch forward / backward in one call each
+ *                                  (described above skate_attention_impl)
  */
 #include <cblas.h>
 #include <math.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +136,9 @@ static napi_value info(napi_env env, napi_callback_info cb) {
   return result;
 }
 
+/* Threads of skelact's own loops (the fused attention); 0 until setThreads: OpenBLAS's count. */
+static int native_threads = 0;
+
 static napi_value set_threads(napi_env env, napi_callback_info cb) {
   size_t argc = 1;
   napi_value argv[1];
@@ -137,6 +146,7 @@ static napi_value set_threads(napi_env env, napi_callback_info cb) {
   CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
   if (argc < 1 || !get_int(env, argv[0], &n) || n < 1 || n > 1024) FAIL("setThreads(n): n must be an integer from 1 to 1024");
   openblas_set_num_threads((int)n);
+  native_threads = (int)n;
   return NULL;
 }
 
@@ -580,6 +590,354 @@ static napi_value gather(napi_env env, napi_callback_info cb) {
   return NULL;
 }
 
+/*
+ * One Skate-MSA branch, fused: partition gather → q·kᵀ·scale + relative bias → softmax →
+ * attention dropout → ·v → un-partition, forward in one call and backward (d chunk, d bias
+ * table) in one call, instead of the dozens of tfjs kernels and tape entries of the composed
+ * path. The windows are small (n tokens, n ≤ ~100) and the head dims tiny (1–12), so the loops
+ * are written out here: OpenBLAS calls would cost more than they compute.
+ *
+ * Layouts (row-major, as the wasm backend stores tensors):
+ *   chunk  [B, P, 3, H, d]   P = T·V tokens; q | k | v, each head-major
+ *   out    [B, P, H, d]      the branch output, heads merged, tokens back in grid order
+ *   table  [rows, H]         the relative-bias table (row r, head h at r·H + h)
+ *   partition [W·n]          flat token of window w, position j (a permutation of 0…P−1:
+ *                            src/models/ops.ts checks it once per table)
+ *   biasIndex [n·n]          table row of each (query, key) pair of a window
+ * Dropout: the mask of the composed path exactly: multipliers over [B·W, H, n, n] in
+ * row-major order drawn by sfc32 as src/core/random.ts's Rng(seed).fillDropoutMask does
+ * (rate 0: none). The backward pass draws it again from the seed and recomputes the
+ * attention map, so nothing n×n is kept between the passes.
+ * Work is split over windows·heads on up to `threads` threads (pthreads; setThreads sets it).
+ */
+typedef struct {
+  uint32_t a, b, c, d;
+} Sfc32;
+
+static uint32_t sfc32_next(Sfc32* r) {
+  const uint32_t t = r->a + r->b + r->d;
+  r->d += 1;
+  r->a = r->b ^ (r->b >> 9);
+  r->b = r->c + (r->c << 3);
+  r->c = (r->c << 21) | (r->c >> 11);
+  r->c += t;
+  return t;
+}
+
+/* Rng's constructor: four splitmix32 outputs, then 12 draws discarded. */
+static void sfc32_seed(Sfc32* r, uint32_t seed) {
+  uint32_t s = seed, v[4];
+  for (int i = 0; i < 4; i++) {
+    s += 0x9e3779b9u;
+    uint32_t z = s;
+    z = (z ^ (z >> 16)) * 0x21f0aaadu;
+    z = (z ^ (z >> 15)) * 0x735a2d97u;
+    v[i] = z ^ (z >> 15);
+  }
+  r->a = v[0], r->b = v[1], r->c = v[2], r->d = v[3];
+  for (int i = 0; i < 12; i++) sfc32_next(r);
+}
+
+/* keep[i] = 1 where Rng(seed).fillDropoutMask(…, rate) keeps element i (u·2³² ≥ rate·2³²). */
+static void dropout_keep(uint8_t* keep, int64_t count, double rate, uint32_t seed) {
+  Sfc32 r;
+  sfc32_seed(&r, seed);
+  const double threshold = rate * 4294967296.0;
+  for (int64_t i = 0; i < count; i++) keep[i] = (double)sfc32_next(&r) >= threshold;
+}
+
+static int worker_count(void) {
+  const int n = native_threads > 0 ? native_threads : openblas_get_num_threads();
+  return n < 1 ? 1 : (n > 64 ? 64 : n);
+}
+
+typedef struct {
+  const float* chunk;
+  const float* table;
+  const float* dy; /* backward only */
+  float* out;      /* forward: out; backward: d chunk */
+  double* dbias;   /* backward: this worker's Σ dS per [H, n, n] */
+  const int32_t* partition;
+  const int32_t* bias_index;
+  const uint8_t* keep; /* NULL: no dropout */
+  int64_t B, P, W, n, H, d, rows;
+  float scale, keep_scale;
+  int64_t first, last; /* the (b·W + w)·H + h items of this worker */
+  int failed;
+} SkateWork;
+
+/* Scratch of one worker: q, k, v, dO and their gradients [n, d], kᵀ, vᵀ [d, n], maps [n, n]. */
+typedef struct {
+  float *q, *kt, *vt, *v, *p, *ds, *dout, *dq, *dkt, *dvt;
+} SkateScratch;
+
+static int scratch_alloc(SkateScratch* s, int64_t n, int64_t d) {
+  const size_t nd = (size_t)(n * d), nn = (size_t)(n * n);
+  float* all = (float*)malloc(sizeof(float) * (8 * nd + 2 * nn + 1));
+  if (!all) return 0;
+  s->q = all, s->kt = all + nd, s->vt = all + 2 * nd, s->v = all + 3 * nd, s->dout = all + 4 * nd;
+  s->dq = all + 5 * nd, s->dkt = all + 6 * nd, s->dvt = all + 7 * nd;
+  s->p = all + 8 * nd, s->ds = all + 8 * nd + nn;
+  return 1;
+}
+
+/*
+ * The attention map of one (sample, window, head): q, kᵀ, vᵀ, v gathered from the chunk and
+ * p = softmax(q·kᵀ·scale + bias) (before dropout).
+ */
+VECTOR_CLONES static void skate_map(const SkateWork* w, SkateScratch* s, int64_t b, int64_t win, int64_t h) {
+  const int64_t n = w->n, d = w->d, H = w->H;
+  const int32_t* tokens = w->partition + win * n;
+  for (int64_t i = 0; i < n; i++) {
+    const float* row = w->chunk + ((b * w->P + tokens[i]) * 3 * H + h) * d; /* q of token i, head h */
+    for (int64_t c = 0; c < d; c++) {
+      s->q[i * d + c] = row[c];
+      s->kt[c * n + i] = row[H * d + c];
+      s->vt[c * n + i] = row[2 * H * d + c];
+      s->v[i * d + c] = row[2 * H * d + c];
+    }
+  }
+  float* scores = s->ds; /* free until the backward pass uses it */
+  for (int64_t i = 0; i < n; i++) {
+    const int32_t* bi = w->bias_index + i * n;
+    for (int64_t j = 0; j < n; j++) scores[j] = w->table[(int64_t)bi[j] * H + h];
+    for (int64_t c = 0; c < d; c++) {
+      const float qc = s->q[i * d + c] * w->scale;
+      const float* kc = s->kt + c * n;
+      for (int64_t j = 0; j < n; j++) scores[j] += qc * kc[j];
+    }
+    softmax_row(scores, NULL, s->p + i * n, n);
+  }
+}
+
+static void* skate_forward_worker(void* arg) {
+  SkateWork* w = (SkateWork*)arg;
+  SkateScratch s;
+  if (!scratch_alloc(&s, w->n, w->d)) {
+    w->failed = 1;
+    return NULL;
+  }
+  const int64_t n = w->n, d = w->d, H = w->H;
+  for (int64_t item = w->first; item < w->last; item++) {
+    const int64_t h = item % H, bw = item / H, win = bw % w->W, b = bw / w->W;
+    skate_map(w, &s, b, win, h);
+    if (w->keep) {
+      const uint8_t* keep = w->keep + item * n * n;
+      for (int64_t e = 0; e < n * n; e++) s.p[e] = keep[e] ? s.p[e] * w->keep_scale : 0.0f;
+    }
+    const int32_t* tokens = w->partition + win * n;
+    for (int64_t i = 0; i < n; i++) {
+      float* o = w->out + ((b * w->P + tokens[i]) * H + h) * d;
+      const float* pi = s.p + i * n;
+      for (int64_t c = 0; c < d; c++) {
+        const float* vc = s.vt + c * n;
+        float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+        for (int64_t j = 0; j < n; j++) acc += pi[j] * vc[j];
+        o[c] = acc;
+      }
+    }
+  }
+  free(s.q);
+  return NULL;
+}
+
+static void* skate_backward_worker(void* arg) {
+  SkateWork* w = (SkateWork*)arg;
+  SkateScratch s;
+  if (!scratch_alloc(&s, w->n, w->d)) {
+    w->failed = 1;
+    return NULL;
+  }
+  const int64_t n = w->n, d = w->d, H = w->H;
+  for (int64_t item = w->first; item < w->last; item++) {
+    const int64_t h = item % H, bw = item / H, win = bw % w->W, b = bw / w->W;
+    skate_map(w, &s, b, win, h);
+    const int32_t* tokens = w->partition + win * n;
+    for (int64_t i = 0; i < n; i++) {
+      const float* g = w->dy + ((b * w->P + tokens[i]) * H + h) * d;
+      for (int64_t c = 0; c < d; c++) s.dout[i * d + c] = g[c];
+    }
+    memset(s.dvt, 0, sizeof(float) * (size_t)(n * d));
+    memset(s.dkt, 0, sizeof(float) * (size_t)(n * d));
+    const uint8_t* keep = w->keep ? w->keep + item * n * n : NULL;
+    double* dbias = w->dbias + h * n * n;
+    for (int64_t i = 0; i < n; i++) {
+      const float* pi = s.p + i * n;
+      float* dsi = s.ds + i * n; /* first dP (through the mask), then dS */
+      const float* go = s.dout + i * d;
+      for (int64_t j = 0; j < n; j++) dsi[j] = 0.0f;
+      for (int64_t c = 0; c < d; c++) {
+        const float gc = go[c];
+        const float* vc = s.vt + c * n;
+        for (int64_t j = 0; j < n; j++) dsi[j] += gc * vc[j]; /* dO · vᵀ */
+      }
+      /* dV = Pdᵀ · dO with Pd = P ⊙ mask; dP = (dO · vᵀ) ⊙ mask */
+      if (keep) {
+        const uint8_t* ki = keep + i * n;
+        for (int64_t j = 0; j < n; j++) dsi[j] = ki[j] ? dsi[j] * w->keep_scale : 0.0f;
+        for (int64_t c = 0; c < d; c++) {
+          const float gc = go[c];
+          float* dvc = s.dvt + c * n;
+          for (int64_t j = 0; j < n; j++) dvc[j] += ki[j] ? gc * pi[j] * w->keep_scale : 0.0f;
+        }
+      } else {
+        for (int64_t c = 0; c < d; c++) {
+          const float gc = go[c];
+          float* dvc = s.dvt + c * n;
+          for (int64_t j = 0; j < n; j++) dvc[j] += gc * pi[j];
+        }
+      }
+      /* softmax backward: dS = P ⊙ (dP − Σⱼ dP ⊙ P) */
+      float r = 0.0f;
+#pragma omp simd reduction(+ : r)
+      for (int64_t j = 0; j < n; j++) r += dsi[j] * pi[j];
+      for (int64_t j = 0; j < n; j++) dsi[j] = pi[j] * (dsi[j] - r);
+      double* dbi = dbias + i * n;
+      for (int64_t j = 0; j < n; j++) dbi[j] += dsi[j];
+      /* dq = scale · dS · k; dk = scale · dSᵀ · q */
+      for (int64_t c = 0; c < d; c++) {
+        const float* kc = s.kt + c * n;
+        float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+        for (int64_t j = 0; j < n; j++) acc += dsi[j] * kc[j];
+        s.dq[i * d + c] = acc * w->scale;
+        const float qc = s.q[i * d + c] * w->scale;
+        float* dkc = s.dkt + c * n;
+        for (int64_t j = 0; j < n; j++) dkc[j] += dsi[j] * qc;
+      }
+    }
+    for (int64_t i = 0; i < n; i++) {
+      float* row = w->out + ((b * w->P + tokens[i]) * 3 * H + h) * d;
+      for (int64_t c = 0; c < d; c++) {
+        row[c] = s.dq[i * d + c];
+        row[H * d + c] = s.dkt[c * n + i];
+        row[2 * H * d + c] = s.dvt[c * n + i];
+      }
+    }
+  }
+  free(s.q);
+  return NULL;
+}
+
+/* Runs `fn` over items [0, count) split into contiguous ranges, one per worker. */
+static int run_workers(SkateWork* base, int64_t count, int workers, void* (*fn)(void*), SkateWork* works) {
+  pthread_t ids[64];
+  int started[64] = {0};
+  for (int t = 0; t < workers; t++) {
+    works[t] = *base;
+    works[t].first = count * t / workers;
+    works[t].last = count * (t + 1) / workers;
+    if (base->dbias) works[t].dbias = base->dbias + (int64_t)t * base->H * base->n * base->n;
+  }
+  for (int t = 1; t < workers; t++) started[t] = pthread_create(&ids[t], NULL, fn, &works[t]) == 0;
+  fn(&works[0]);
+  int failed = works[0].failed;
+  for (int t = 1; t < workers; t++) {
+    if (started[t])
+      pthread_join(ids[t], NULL);
+    else
+      fn(&works[t]); /* no thread to be had: this one does that range too */
+    failed |= works[t].failed;
+  }
+  return !failed;
+}
+
+/* dims: Int32Array [B, P, W, n, H, d, rows]; params: Float64Array [scale, rate, seed]. */
+static napi_value skate_attention_impl(napi_env env, napi_callback_info cb, int backward) {
+  size_t argc = 10;
+  napi_value argv[10];
+  Heap heap;
+  int64_t chunk_off, table_off, dy_off = -1, out_off, dtable_off = -1;
+  int32_t *partition, *bias_index, *dims;
+  size_t np, nb, nd;
+  napi_typedarray_type type;
+  size_t nparams;
+  void* params_data;
+  napi_value ab;
+  size_t bo;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  const size_t want = backward ? 10 : 8;
+  int k = 1;
+  int ok = argc >= want && get_heap(env, argv[0], &heap) && get_int(env, argv[k++], &chunk_off) && get_int(env, argv[k++], &table_off);
+  if (ok && backward) ok = get_int(env, argv[k++], &dy_off);
+  ok = ok && get_int(env, argv[k++], &out_off);
+  if (ok && backward) ok = get_int(env, argv[k++], &dtable_off);
+  ok = ok && get_i32_array(env, argv[k++], &partition, &np) && get_i32_array(env, argv[k++], &bias_index, &nb) && get_i32_array(env, argv[k++], &dims, &nd) &&
+       napi_get_typedarray_info(env, argv[k++], &type, &nparams, &params_data, &ab, &bo) == napi_ok && type == napi_float64_array && nparams == 3 && nd == 7;
+  if (!ok)
+    FAIL(backward ? "skateAttentionGrad(heap, chunkOffset, tableOffset, dyOffset, dChunkOffset, dTableOffset, partition, biasIndex, dims: Int32Array(7), params: Float64Array(3))"
+                  : "skateAttention(heap, chunkOffset, tableOffset, outOffset, partition, biasIndex, dims: Int32Array(7), params: Float64Array(3))");
+  const double* params = (const double*)params_data;
+  const int64_t B = dims[0], P = dims[1], W = dims[2], n = dims[3], H = dims[4], d = dims[5], rows = dims[6];
+  const double rate = params[1];
+  if (B < 0 || P < 0 || W < 0 || n < 0 || H < 0 || d < 0 || rows < 0 || W * n != P || (int64_t)np != W * n || (int64_t)nb != n * n || !(rate >= 0.0 && rate < 1.0))
+    FAIL("skateAttention: dims [B, P, W, n, H, d, rows] must be non-negative with W·n = P = partition length, n·n = biasIndex length, and rate in [0, 1)");
+  const int64_t chunk_size = B * P * 3 * H * d, out_size = B * P * H * d;
+  if (!inside(&heap, chunk_off, chunk_size) || !inside(&heap, table_off, rows * H) || !inside(&heap, out_off, backward ? chunk_size : out_size) ||
+      (backward && (!inside(&heap, dy_off, out_size) || !inside(&heap, dtable_off, rows * H))))
+    FAIL("skateAttention: an operand lies outside the heap");
+  for (size_t i = 0; i < np; i++)
+    if (partition[i] < 0 || partition[i] >= P) FAIL("skateAttention: a partition entry is not a token of the grid");
+  for (size_t i = 0; i < nb; i++)
+    if (bias_index[i] < 0 || bias_index[i] >= rows) FAIL("skateAttention: a bias index is not a row of the table");
+  if (backward) memset(heap.data + dtable_off, 0, sizeof(float) * (size_t)(rows * H));
+  const int64_t items = B * W * H;
+  if (items == 0 || d == 0) {
+    if (backward) memset(heap.data + out_off, 0, sizeof(float) * (size_t)chunk_size);
+    return NULL;
+  }
+  uint8_t* keep = NULL;
+  if (rate > 0.0) {
+    keep = (uint8_t*)malloc((size_t)(items * n * n));
+    if (!keep) FAIL("skateAttention: out of memory for the dropout mask");
+    dropout_keep(keep, items * n * n, rate, (uint32_t)params[2]);
+  }
+  /* Threads only where there is enough work to pay for starting them (~20 µs each). */
+  int workers = worker_count();
+  const int64_t work = items * n * n * (d + 4);
+  if (work < 400000) workers = 1;
+  if (workers > items) workers = (int)items;
+  double* dbias = NULL;
+  if (backward) {
+    dbias = (double*)calloc((size_t)(workers * H * n * n), sizeof(double));
+    if (!dbias) {
+      free(keep);
+      FAIL("skateAttention: out of memory");
+    }
+  }
+  SkateWork base = {heap.data + chunk_off, heap.data + table_off, backward ? heap.data + dy_off : NULL, heap.data + out_off, dbias, partition, bias_index, keep,
+                    B, P, W, n, H, d, rows, (float)params[0], (float)(1.0 / (1.0 - rate)), 0, 0, 0};
+  SkateWork works[64];
+  const int done = run_workers(&base, items, workers, backward ? skate_backward_worker : skate_forward_worker, works);
+  if (done && backward) {
+    /* d table[r, h] = Σ over workers and the (query, key) pairs that read row r */
+    double* acc = (double*)calloc((size_t)(rows * H), sizeof(double));
+    if (acc) {
+      for (int t = 0; t < workers; t++) {
+        const double* part = dbias + (int64_t)t * H * n * n;
+        for (int64_t h = 0; h < H; h++)
+          for (int64_t e = 0; e < n * n; e++) acc[(int64_t)bias_index[e] * H + h] += part[h * n * n + e];
+      }
+      float* dtable = heap.data + dtable_off;
+      for (int64_t e = 0; e < rows * H; e++) dtable[e] = (float)acc[e];
+      free(acc);
+    }
+    if (!acc) {
+      free(keep);
+      free(dbias);
+      FAIL("skateAttention: out of memory");
+    }
+  }
+  free(keep);
+  free(dbias);
+  if (!done) FAIL("skateAttention: out of memory for a worker's scratch");
+  return NULL;
+}
+
+static napi_value skate_attention(napi_env env, napi_callback_info cb) { return skate_attention_impl(env, cb, 0); }
+static napi_value skate_attention_grad(napi_env env, napi_callback_info cb) { return skate_attention_impl(env, cb, 1); }
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"info", NULL, info, NULL, NULL, NULL, napi_default, NULL},
@@ -595,6 +953,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"softmax", NULL, softmax, NULL, NULL, NULL, napi_default, NULL},
       {"softmaxGrad", NULL, softmax_grad, NULL, NULL, NULL, napi_default, NULL},
       {"gather", NULL, gather, NULL, NULL, NULL, napi_default, NULL},
+      {"skateAttention", NULL, skate_attention, NULL, NULL, NULL, napi_default, NULL},
+      {"skateAttentionGrad", NULL, skate_attention_grad, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

@@ -1,7 +1,7 @@
 /**
  * Native kernels on the wasm backend: BatchMatMul, _FusedMatMul, Conv2D and both convolution
  * gradients computed by OpenBLAS, GELU and its gradient in one pass each, the attention
- * softmax (bias add included) and its backward, GatherV2, and Sum over leading axes (every bias gradient; the wasm
+ * softmax (bias add included) and its backward, a whole Skate-MSA branch forward and backward, GatherV2, and Sum over leading axes (every bias gradient; the wasm
  * path transposes the reduced axes inwards first), (src/engine/native.ts loads it) directly in the wasm heap.
  *
  * Zero copy: each kernel allocates its output on the wasm backend first (makeOutput may grow
@@ -446,12 +446,126 @@ function softmaxGradKernel(addon: NativeAddon): KernelFunc {
   };
 }
 
+/**
+ * One Skate-MSA branch in one kernel each way (src/models/ops.ts `partitionedAttention` calls
+ * them): partition gather, q·kᵀ·scale + relative bias, softmax, attention dropout, ·v and the
+ * un-partition. Inputs: chunk [B, …tokens, 3·H·d] (q | k | v, each head-major) and the bias
+ * table [rows…, H]; attrs: the window tables and sizes, scale, dropout rate and seed.
+ */
+export const NATIVE_SKATE_ATTENTION = 'SkelactSkateAttention';
+/** Its backward: inputs chunk, table and dy [B, …tokens, H·d]; outputs d chunk and d table. */
+export const NATIVE_SKATE_ATTENTION_GRAD = 'SkelactSkateAttentionGrad';
+
+/** The attributes of both Skate-MSA kernels. */
+export interface SkateAttentionAttrs {
+  /** Flat token of each (window, position), W·n entries: a permutation of the tokens. */
+  readonly partition: Int32Array;
+  /** Table row of each (query, key) pair of a window, n·n entries. */
+  readonly biasIndex: Int32Array;
+  readonly windows: number;
+  readonly tokens: number;
+  readonly heads: number;
+  readonly headDim: number;
+  readonly scale: number;
+  readonly rate: number;
+  readonly seed: number;
+}
+
+/** [B, P, W, n, H, d, rows] and [scale, rate, seed] for the addon, the shapes checked. */
+function skateAttentionArgs(
+  name: string,
+  chunk: TensorInfo,
+  table: TensorInfo,
+  a: SkateAttentionAttrs,
+): { dims: Int32Array; params: Float64Array } {
+  const { windows: W, tokens: n, heads: H, headDim: d } = a;
+  const B = chunk.shape[0] ?? 0;
+  const P = sizeOf(chunk.shape.slice(1, -1));
+  const tableSize = sizeOf(table.shape);
+  if (
+    !float32(chunk, table) ||
+    chunk.shape.length < 3 ||
+    chunk.shape[chunk.shape.length - 1] !== 3 * H * d ||
+    P !== W * n ||
+    table.shape[table.shape.length - 1] !== H ||
+    tableSize % Math.max(H, 1) !== 0
+  ) {
+    throw new Error(
+      `${name}: float32 chunk [B, ${W}·${n} tokens, ${3 * H * d}] and table [rows, ${H}] expected, got [${chunk.shape}] and [${table.shape}]`,
+    );
+  }
+  return {
+    dims: Int32Array.of(B, P, W, n, H, d, H > 0 ? tableSize / H : 0),
+    params: Float64Array.of(a.scale, a.rate, a.seed >>> 0),
+  };
+}
+
+function skateAttentionKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { chunk, table } = args.inputs as { chunk: TensorInfo; table: TensorInfo };
+    const a = args.attrs as unknown as SkateAttentionAttrs;
+    const { dims, params } = skateAttentionArgs(NATIVE_SKATE_ATTENTION, chunk, table, a);
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput([...chunk.shape.slice(0, -1), a.heads * a.headDim], 'float32');
+    try {
+      addon.skateAttention(
+        heapOf(backend),
+        offsetOf(backend, chunk),
+        offsetOf(backend, table),
+        offsetOf(backend, out),
+        a.partition,
+        a.biasIndex,
+        dims,
+        params,
+      );
+    } catch (e) {
+      backend.disposeData(out.dataId);
+      throw e;
+    }
+    return out;
+  };
+}
+
+function skateAttentionGradKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { chunk, table, dy } = args.inputs as { chunk: TensorInfo; table: TensorInfo; dy: TensorInfo };
+    const a = args.attrs as unknown as SkateAttentionAttrs;
+    const { dims, params } = skateAttentionArgs(NATIVE_SKATE_ATTENTION_GRAD, chunk, table, a);
+    if (!float32(dy) || !tf.util.arraysEqual(dy.shape, [...chunk.shape.slice(0, -1), a.heads * a.headDim]))
+      throw new Error(`${NATIVE_SKATE_ATTENTION_GRAD}: dy must be the forward output's shape, got [${dy.shape}]`);
+    const backend = wasmBackendOf(args);
+    const dChunk = backend.makeOutput([...chunk.shape], 'float32');
+    const dTable = backend.makeOutput([...table.shape], 'float32');
+    try {
+      addon.skateAttentionGrad(
+        heapOf(backend),
+        offsetOf(backend, chunk),
+        offsetOf(backend, table),
+        offsetOf(backend, dy),
+        offsetOf(backend, dChunk),
+        offsetOf(backend, dTable),
+        a.partition,
+        a.biasIndex,
+        dims,
+        params,
+      );
+    } catch (e) {
+      backend.disposeData(dChunk.dataId);
+      backend.disposeData(dTable.dataId);
+      throw e;
+    }
+    return [dChunk, dTable];
+  };
+}
+
 /** skelact's own kernels (no stock kernel to wrap): name → maker. */
 const OWN: Record<string, (addon: NativeAddon) => KernelFunc> = {
   [NATIVE_GELU]: geluKernel,
   [NATIVE_GELU_GRAD]: geluGradKernel,
   [NATIVE_BIAS_SOFTMAX]: biasSoftmaxKernel,
   [NATIVE_SOFTMAX_GRAD]: softmaxGradKernel,
+  [NATIVE_SKATE_ATTENTION]: skateAttentionKernel,
+  [NATIVE_SKATE_ATTENTION_GRAD]: skateAttentionGradKernel,
 };
 
 /**

@@ -83,6 +83,29 @@ export interface NativeAddon {
     inner: number,
     count: number,
   ): void;
+  /** dims [B, P, W, n, H, d, rows]; params [scale, rate, seed]. */
+  skateAttention(
+    heap: Float32Array,
+    chunkOffset: number,
+    tableOffset: number,
+    outOffset: number,
+    partition: Int32Array,
+    biasIndex: Int32Array,
+    dims: Int32Array,
+    params: Float64Array,
+  ): void;
+  skateAttentionGrad(
+    heap: Float32Array,
+    chunkOffset: number,
+    tableOffset: number,
+    dyOffset: number,
+    dChunkOffset: number,
+    dTableOffset: number,
+    partition: Int32Array,
+    biasIndex: Int32Array,
+    dims: Int32Array,
+    params: Float64Array,
+  ): void;
 }
 
 export type NativeLoad =
@@ -172,6 +195,8 @@ export function loadNativeAddon(): NativeLoad {
       'softmax',
       'softmaxGrad',
       'gather',
+      'skateAttention',
+      'skateAttentionGrad',
     ] as const) {
       if (typeof addon[name] !== 'function')
         throw new Error(`it has no '${name}' function (an older build: rebuild it with 'npm run setup:native')`);

@@ -29,6 +29,8 @@
  *                   exp written to vectorise); on stock wasm as written (a fused GELU
  *                   backward of tfjs ops is no faster: erf and exp dominate either way).
  *   dropPath        as written.
+ *   partitionedAttention  native kernels only: one Skate-MSA branch (windows, attention, back
+ *                   to the grid) as one op each way.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/random.js';
@@ -642,6 +644,91 @@ export function windowAttention(
         const dk = tf.mul(tf.matMul(ds, qs, true, false), scale);
         return bi ? [dq, dk, dv, reduceToShape(ds, bi.shape)] : [dq, dk, dv];
       },
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// partitionedAttention (native kernels only)
+// ---------------------------------------------------------------------------------------------
+
+/** skelact's native Skate-MSA kernels (src/engine/native-kernels.ts), where registered. */
+const NATIVE_SKATE_ATTENTION = 'SkelactSkateAttention';
+const NATIVE_SKATE_ATTENTION_GRAD = 'SkelactSkateAttentionGrad';
+
+/** Where each token of a partitioned attention sits, and the heads' sizes. */
+export interface AttentionPartition {
+  readonly windows: number;
+  readonly tokens: number;
+  readonly heads: number;
+  readonly headDim: number;
+  readonly scale: number;
+  /** Flat token of each (window, position), windows·tokens entries: a permutation of the grid. */
+  readonly partition: Int32Array;
+  /** Row of the bias table (viewed as [rows, heads]) of each (query, key) pair, tokens² entries. */
+  readonly biasIndex: Int32Array;
+}
+
+/** Partition tables already checked to be permutations (the kernels rely on it). */
+const checkedPartitions = new WeakSet<Int32Array>();
+
+function checkPermutation(partition: Int32Array, tokens: number): void {
+  if (checkedPartitions.has(partition)) return;
+  const seen = new Uint8Array(tokens);
+  for (const p of partition) {
+    if (!(p >= 0 && p < tokens) || seen[p])
+      throw new Error(`partitionedAttention: the partition must list each of the ${tokens} tokens once`);
+    seen[p] = 1;
+  }
+  if (partition.length !== tokens)
+    throw new Error(`partitionedAttention: the partition has ${partition.length} entries for ${tokens} tokens`);
+  checkedPartitions.add(partition);
+}
+
+/** Whether partitionedAttention can run: the native Skate-MSA kernels are on for the current backend. */
+export function hasPartitionedAttention(): boolean {
+  return hasNative(NATIVE_SKATE_ATTENTION) && hasNative(NATIVE_SKATE_ATTENTION_GRAD);
+}
+
+/**
+ * Multi-head attention inside the windows of a partitioned token grid, as ONE differentiable
+ * op (one native kernel forward, one backward, one tape entry): what gathering the windows,
+ * `windowAttention` with the gathered relative bias, and scattering the tokens back compute
+ * (src/models/skateformer/model.ts `skateAttention` composes exactly that where the kernels
+ * are absent, and the tests compare the two). chunk: [B, …grid, 3·heads·headDim], q | k | v
+ * each head-major; table: [rows…, heads]. Returns [B, …grid, heads·headDim]. Dropout draws
+ * the composed path's mask from the same seed; the backward pass recomputes the attention map
+ * and draws the mask again, so nothing of size tokens² is kept.
+ */
+export function partitionedAttention(
+  chunk: tf.Tensor,
+  table: tf.Tensor,
+  plan: AttentionPartition,
+  attentionDropout = 0,
+  seed = 0,
+): tf.Tensor {
+  if (!hasPartitionedAttention())
+    throw new Error('partitionedAttention needs skelact native kernels on the wasm backend');
+  if (!(attentionDropout >= 0 && attentionDropout < 1))
+    throw new Error(`partitionedAttention: dropout rate must be in [0, 1), got ${attentionDropout}`);
+  checkPermutation(plan.partition, plan.windows * plan.tokens);
+  const attrs = {
+    partition: plan.partition,
+    biasIndex: plan.biasIndex,
+    windows: plan.windows,
+    tokens: plan.tokens,
+    heads: plan.heads,
+    headDim: plan.headDim,
+    scale: plan.scale,
+    rate: attentionDropout,
+    seed: seed >>> 0,
+  } as unknown as tf.NamedAttrMap;
+  return withGradient([chunk, table], ([c, t], save) => {
+    save([c, t]);
+    return {
+      value: tf.engine().runKernel(NATIVE_SKATE_ATTENTION, { chunk: c, table: t }, attrs) as tf.Tensor,
+      gradFunc: (dy, [cs, ts]) =>
+        tf.engine().runKernel(NATIVE_SKATE_ATTENTION_GRAD, { chunk: cs, table: ts, dy }, attrs) as tf.Tensor[],
     };
   });
 }

@@ -389,6 +389,10 @@ export function skateAttention(
   if (C3 !== 3 * H * d)
     throw new Error(`Skate-MSA branch of ${H} heads × ${d} expects a ${3 * H * d}-channel chunk, got ${C3}`);
 
+  // With native kernels: the whole branch below as one op each way (ops.partitionedAttention)
+  if (ops.hasPartitionedAttention())
+    return ops.partitionedAttention(chunk, biasTable, branch, attnDrop, seed) as tf.Tensor4D;
+
   // Partition: one gather windows the tokens and splits q | k | v and heads
   //                                          [B, T·V·3·H, d] → [B, 3·W·H·n, d]
   const windowed = ops.gatherAxis(tf.reshape(chunk, [B, T * V * 3 * H, d]), branch.qkvPartition, 1);
