@@ -653,64 +653,69 @@ static int worker_count(void) {
 
 typedef struct {
   const float* chunk;
-  const float* table;
-  const float* dy; /* backward only */
-  float* out;      /* forward: out; backward: d chunk */
-  double* dbias;   /* backward: this worker's Σ dS per [H, n, n] */
+  const float* bias_map; /* [H, n, n]: the table gathered once per call */
+  const float* dy;       /* backward only */
+  float* out;            /* forward: out; backward: d chunk */
+  double* dbias;         /* backward: this worker's Σ dS per [H, n, n] */
   const int32_t* partition;
-  const int32_t* bias_index;
   const uint8_t* keep; /* NULL: no dropout */
-  int64_t B, P, W, n, H, d, rows;
+  int64_t B, P, W, n, H, d;
   float scale, keep_scale;
   int64_t first, last; /* the (b·W + w)·H + h items of this worker */
   int failed;
 } SkateWork;
 
-/* Scratch of one worker: q, k, v, dO and their gradients [n, d], kᵀ, vᵀ [d, n], maps [n, n]. */
+/* Scratch of one worker: q and dq [n, d]; kᵀ, vᵀ, dkᵀ, dvᵀ [d, n]; maps [n, n]; rows [n]. */
 typedef struct {
-  float *q, *kt, *vt, *v, *p, *ds, *dout, *dq, *dkt, *dvt;
+  float *q, *kt, *vt, *dq, *dkt, *dvt, *p, *m, *row1, *row2;
 } SkateScratch;
 
 static int scratch_alloc(SkateScratch* s, int64_t n, int64_t d) {
   const size_t nd = (size_t)(n * d), nn = (size_t)(n * n);
-  float* all = (float*)malloc(sizeof(float) * (8 * nd + 2 * nn + 1));
+  float* all = (float*)malloc(sizeof(float) * (6 * nd + 2 * nn + 2 * (size_t)n + 1));
   if (!all) return 0;
-  s->q = all, s->kt = all + nd, s->vt = all + 2 * nd, s->v = all + 3 * nd, s->dout = all + 4 * nd;
-  s->dq = all + 5 * nd, s->dkt = all + 6 * nd, s->dvt = all + 7 * nd;
-  s->p = all + 8 * nd, s->ds = all + 8 * nd + nn;
+  s->q = all, s->kt = all + nd, s->vt = all + 2 * nd, s->dq = all + 3 * nd, s->dkt = all + 4 * nd, s->dvt = all + 5 * nd;
+  s->p = all + 6 * nd, s->m = s->p + nn, s->row1 = s->m + nn, s->row2 = s->row1 + n;
   return 1;
 }
 
 /*
- * The attention map of one (sample, window, head): q, kᵀ, vᵀ, v gathered from the chunk and
- * p = softmax(q·kᵀ·scale + bias) (before dropout).
+ * The attention map of one (sample, window, head): q, kᵀ, vᵀ gathered from the chunk,
+ * p = softmax(q·kᵀ·scale + bias) (before dropout) and, with dropout, m = the multipliers
+ * (0 or 1/(1 − rate)) of this map. Branch-free: a random mask in an `if` mispredicts half the time.
  */
-VECTOR_CLONES static void skate_map(const SkateWork* w, SkateScratch* s, int64_t b, int64_t win, int64_t h) {
+static inline void skate_map(const SkateWork* w, SkateScratch* s, int64_t item) {
   const int64_t n = w->n, d = w->d, H = w->H;
+  const int64_t h = item % H, bw = item / H, win = bw % w->W, b = bw / w->W;
   const int32_t* tokens = w->partition + win * n;
   for (int64_t i = 0; i < n; i++) {
     const float* row = w->chunk + ((b * w->P + tokens[i]) * 3 * H + h) * d; /* q of token i, head h */
     for (int64_t c = 0; c < d; c++) {
-      s->q[i * d + c] = row[c];
+      s->q[i * d + c] = row[c] * w->scale;
       s->kt[c * n + i] = row[H * d + c];
       s->vt[c * n + i] = row[2 * H * d + c];
-      s->v[i * d + c] = row[2 * H * d + c];
     }
   }
-  float* scores = s->ds; /* free until the backward pass uses it */
+  const float* bias = w->bias_map + h * n * n;
+  float* scores = s->row1;
   for (int64_t i = 0; i < n; i++) {
-    const int32_t* bi = w->bias_index + i * n;
-    for (int64_t j = 0; j < n; j++) scores[j] = w->table[(int64_t)bi[j] * H + h];
+    const float* bi = bias + i * n;
+    for (int64_t j = 0; j < n; j++) scores[j] = bi[j];
     for (int64_t c = 0; c < d; c++) {
-      const float qc = s->q[i * d + c] * w->scale;
+      const float qc = s->q[i * d + c];
       const float* kc = s->kt + c * n;
       for (int64_t j = 0; j < n; j++) scores[j] += qc * kc[j];
     }
     softmax_row(scores, NULL, s->p + i * n, n);
   }
+  if (w->keep) {
+    const uint8_t* keep = w->keep + item * n * n;
+    const float ks = w->keep_scale;
+    for (int64_t e = 0; e < n * n; e++) s->m[e] = (float)keep[e] * ks;
+  }
 }
 
-static void* skate_forward_worker(void* arg) {
+VECTOR_CLONES static void* skate_forward_worker(void* arg) {
   SkateWork* w = (SkateWork*)arg;
   SkateScratch s;
   if (!scratch_alloc(&s, w->n, w->d)) {
@@ -720,11 +725,9 @@ static void* skate_forward_worker(void* arg) {
   const int64_t n = w->n, d = w->d, H = w->H;
   for (int64_t item = w->first; item < w->last; item++) {
     const int64_t h = item % H, bw = item / H, win = bw % w->W, b = bw / w->W;
-    skate_map(w, &s, b, win, h);
-    if (w->keep) {
-      const uint8_t* keep = w->keep + item * n * n;
-      for (int64_t e = 0; e < n * n; e++) s.p[e] = keep[e] ? s.p[e] * w->keep_scale : 0.0f;
-    }
+    skate_map(w, &s, item);
+    if (w->keep)
+      for (int64_t e = 0; e < n * n; e++) s.p[e] *= s.m[e];
     const int32_t* tokens = w->partition + win * n;
     for (int64_t i = 0; i < n; i++) {
       float* o = w->out + ((b * w->P + tokens[i]) * H + h) * d;
@@ -742,7 +745,7 @@ static void* skate_forward_worker(void* arg) {
   return NULL;
 }
 
-static void* skate_backward_worker(void* arg) {
+VECTOR_CLONES static void* skate_backward_worker(void* arg) {
   SkateWork* w = (SkateWork*)arg;
   SkateScratch s;
   if (!scratch_alloc(&s, w->n, w->d)) {
@@ -750,61 +753,55 @@ static void* skate_backward_worker(void* arg) {
     return NULL;
   }
   const int64_t n = w->n, d = w->d, H = w->H;
+  const float scale = w->scale;
   for (int64_t item = w->first; item < w->last; item++) {
     const int64_t h = item % H, bw = item / H, win = bw % w->W, b = bw / w->W;
-    skate_map(w, &s, b, win, h);
+    skate_map(w, &s, item);
     const int32_t* tokens = w->partition + win * n;
-    for (int64_t i = 0; i < n; i++) {
-      const float* g = w->dy + ((b * w->P + tokens[i]) * H + h) * d;
-      for (int64_t c = 0; c < d; c++) s.dout[i * d + c] = g[c];
-    }
     memset(s.dvt, 0, sizeof(float) * (size_t)(n * d));
     memset(s.dkt, 0, sizeof(float) * (size_t)(n * d));
-    const uint8_t* keep = w->keep ? w->keep + item * n * n : NULL;
     double* dbias = w->dbias + h * n * n;
+    float* pd = s.row1; /* P ⊙ mask, one row */
+    float* ds = s.row2; /* dP, then dS, one row */
     for (int64_t i = 0; i < n; i++) {
       const float* pi = s.p + i * n;
-      float* dsi = s.ds + i * n; /* first dP (through the mask), then dS */
-      const float* go = s.dout + i * d;
-      for (int64_t j = 0; j < n; j++) dsi[j] = 0.0f;
+      const float* go = w->dy + ((b * w->P + tokens[i]) * H + h) * d; /* dO of token i */
+      const float* mi = s.m + i * n;
+      if (w->keep)
+        for (int64_t j = 0; j < n; j++) pd[j] = pi[j] * mi[j];
+      else
+        memcpy(pd, pi, sizeof(float) * (size_t)n);
+      for (int64_t j = 0; j < n; j++) ds[j] = 0.0f;
       for (int64_t c = 0; c < d; c++) {
         const float gc = go[c];
         const float* vc = s.vt + c * n;
-        for (int64_t j = 0; j < n; j++) dsi[j] += gc * vc[j]; /* dO · vᵀ */
-      }
-      /* dV = Pdᵀ · dO with Pd = P ⊙ mask; dP = (dO · vᵀ) ⊙ mask */
-      if (keep) {
-        const uint8_t* ki = keep + i * n;
-        for (int64_t j = 0; j < n; j++) dsi[j] = ki[j] ? dsi[j] * w->keep_scale : 0.0f;
-        for (int64_t c = 0; c < d; c++) {
-          const float gc = go[c];
-          float* dvc = s.dvt + c * n;
-          for (int64_t j = 0; j < n; j++) dvc[j] += ki[j] ? gc * pi[j] * w->keep_scale : 0.0f;
-        }
-      } else {
-        for (int64_t c = 0; c < d; c++) {
-          const float gc = go[c];
-          float* dvc = s.dvt + c * n;
-          for (int64_t j = 0; j < n; j++) dvc[j] += gc * pi[j];
+        float* dvc = s.dvt + c * n;
+        for (int64_t j = 0; j < n; j++) {
+          ds[j] += gc * vc[j];  /* dO · vᵀ */
+          dvc[j] += gc * pd[j]; /* dV = Pdᵀ · dO */
         }
       }
+      if (w->keep)
+        for (int64_t j = 0; j < n; j++) ds[j] *= mi[j]; /* dP = (dO · vᵀ) ⊙ mask */
       /* softmax backward: dS = P ⊙ (dP − Σⱼ dP ⊙ P) */
       float r = 0.0f;
 #pragma omp simd reduction(+ : r)
-      for (int64_t j = 0; j < n; j++) r += dsi[j] * pi[j];
-      for (int64_t j = 0; j < n; j++) dsi[j] = pi[j] * (dsi[j] - r);
+      for (int64_t j = 0; j < n; j++) r += ds[j] * pi[j];
       double* dbi = dbias + i * n;
-      for (int64_t j = 0; j < n; j++) dbi[j] += dsi[j];
-      /* dq = scale · dS · k; dk = scale · dSᵀ · q */
+      for (int64_t j = 0; j < n; j++) {
+        ds[j] = pi[j] * (ds[j] - r);
+        dbi[j] += ds[j];
+      }
+      /* dq = scale · dS · k; dk = dSᵀ · (scale · q) (q is kept scaled) */
       for (int64_t c = 0; c < d; c++) {
         const float* kc = s.kt + c * n;
         float acc = 0.0f;
 #pragma omp simd reduction(+ : acc)
-        for (int64_t j = 0; j < n; j++) acc += dsi[j] * kc[j];
-        s.dq[i * d + c] = acc * w->scale;
-        const float qc = s.q[i * d + c] * w->scale;
+        for (int64_t j = 0; j < n; j++) acc += ds[j] * kc[j];
+        s.dq[i * d + c] = acc * scale;
+        const float qc = s.q[i * d + c];
         float* dkc = s.dkt + c * n;
-        for (int64_t j = 0; j < n; j++) dkc[j] += dsi[j] * qc;
+        for (int64_t j = 0; j < n; j++) dkc[j] += ds[j] * qc;
       }
     }
     for (int64_t i = 0; i < n; i++) {
@@ -906,8 +903,18 @@ static napi_value skate_attention_impl(napi_env env, napi_callback_info cb, int 
       FAIL("skateAttention: out of memory");
     }
   }
-  SkateWork base = {heap.data + chunk_off, heap.data + table_off, backward ? heap.data + dy_off : NULL, heap.data + out_off, dbias, partition, bias_index, keep,
-                    B, P, W, n, H, d, rows, (float)params[0], (float)(1.0 / (1.0 - rate)), 0, 0, 0};
+  /* The bias of every (head, query, key), gathered once: contiguous rows for the loops. */
+  float* bias_map = (float*)malloc(sizeof(float) * (size_t)(H * n * n));
+  if (!bias_map) {
+    free(keep);
+    free(dbias);
+    FAIL("skateAttention: out of memory");
+  }
+  const float* table = heap.data + table_off;
+  for (int64_t h = 0; h < H; h++)
+    for (int64_t e = 0; e < n * n; e++) bias_map[h * n * n + e] = table[(int64_t)bias_index[e] * H + h];
+  SkateWork base = {heap.data + chunk_off, bias_map, backward ? heap.data + dy_off : NULL, heap.data + out_off, dbias, partition, keep,
+                    B, P, W, n, H, d, (float)params[0], (float)(1.0 / (1.0 - rate)), 0, 0, 0};
   SkateWork works[64];
   const int done = run_workers(&base, items, workers, backward ? skate_backward_worker : skate_forward_worker, works);
   if (done && backward) {
@@ -926,11 +933,13 @@ static napi_value skate_attention_impl(napi_env env, napi_callback_info cb, int 
     if (!acc) {
       free(keep);
       free(dbias);
+      free(bias_map);
       FAIL("skateAttention: out of memory");
     }
   }
   free(keep);
   free(dbias);
+  free(bias_map);
   if (!done) FAIL("skateAttention: out of memory for a worker's scratch");
   return NULL;
 }
