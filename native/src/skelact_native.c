@@ -47,6 +47,9 @@
  *                      partition, biasIndex, dims, params)
  *                                  one Skate-MSA branch forward / backward in one call each
  *                                  (described above skate_attention_impl)
+ *   layerNorm(heap, xOffset, gammaOffset, betaOffset, yOffset, rows, cols, eps)
+ *   layerNormGrad(heap, xOffset, gammaOffset, dyOffset, dxOffset, dGammaOffset, dBetaOffset,
+ *                 rows, cols, eps)   layer norm over the last axis and its backward, one pass each
  */
 #include <cblas.h>
 #include <math.h>
@@ -947,6 +950,110 @@ static napi_value skate_attention_impl(napi_env env, napi_callback_info cb, int 
 static napi_value skate_attention(napi_env env, napi_callback_info cb) { return skate_attention_impl(env, cb, 0); }
 static napi_value skate_attention_grad(napi_env env, napi_callback_info cb) { return skate_attention_impl(env, cb, 1); }
 
+/*
+ * Layer normalisation over the last axis, y = γ·(x − mean)·rstd + β with rstd = 1/√(var + eps)
+ * (biased variance, two passes as tfjs's moments compute it), and its backward in one pass
+ * over the rows: dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂ ⊙ x̂)) with dx̂ = dy ⊙ γ, dγ = Σ dy ⊙ x̂,
+ * dβ = Σ dy (sums over rows in double). The statistics are recomputed in the backward pass
+ * rather than kept: two passes over a row of C floats.
+ */
+VECTOR_CLONES static void layer_norm_rows(const float* restrict x, const float* restrict g, const float* restrict b, float* restrict y, int64_t rows, int64_t cols,
+                                          float eps) {
+  const float inv = 1.0f / (float)cols;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < cols; j++) sum += xr[j];
+    const float mean = sum * inv;
+    float sq = 0.0f;
+#pragma omp simd reduction(+ : sq)
+    for (int64_t j = 0; j < cols; j++) sq += (xr[j] - mean) * (xr[j] - mean);
+    const float rstd = 1.0f / sqrtf(sq * inv + eps);
+    for (int64_t j = 0; j < cols; j++) yr[j] = (xr[j] - mean) * rstd * g[j] + b[j];
+  }
+}
+
+VECTOR_CLONES static void layer_norm_grad_rows(const float* restrict x, const float* restrict g, const float* restrict dy, float* restrict dx, double* restrict dg,
+                                               double* restrict db, float* restrict xhat, int64_t rows, int64_t cols, float eps) {
+  const float inv = 1.0f / (float)cols;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * cols;
+    const float* dyr = dy + r * cols;
+    float* dxr = dx + r * cols;
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < cols; j++) sum += xr[j];
+    const float mean = sum * inv;
+    float sq = 0.0f;
+#pragma omp simd reduction(+ : sq)
+    for (int64_t j = 0; j < cols; j++) sq += (xr[j] - mean) * (xr[j] - mean);
+    const float rstd = 1.0f / sqrtf(sq * inv + eps);
+    float a = 0.0f, c = 0.0f;
+#pragma omp simd reduction(+ : a, c)
+    for (int64_t j = 0; j < cols; j++) {
+      xhat[j] = (xr[j] - mean) * rstd;
+      const float dxh = dyr[j] * g[j];
+      a += dxh;
+      c += dxh * xhat[j];
+    }
+    a *= inv;
+    c *= inv;
+    for (int64_t j = 0; j < cols; j++) {
+      dxr[j] = rstd * (dyr[j] * g[j] - a - xhat[j] * c);
+      dg[j] += (double)(dyr[j] * xhat[j]);
+      db[j] += (double)dyr[j];
+    }
+  }
+}
+
+static napi_value layer_norm(napi_env env, napi_callback_info cb) {
+  size_t argc = 8;
+  napi_value argv[8];
+  Heap heap;
+  int64_t x_off, g_off, b_off, y_off, rows, cols;
+  double eps;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 8 || !get_heap(env, argv[0], &heap) || !get_int(env, argv[1], &x_off) || !get_int(env, argv[2], &g_off) || !get_int(env, argv[3], &b_off) || !get_int(env, argv[4], &y_off) ||
+      !get_int(env, argv[5], &rows) || !get_int(env, argv[6], &cols) || napi_get_value_double(env, argv[7], &eps) != napi_ok)
+    FAIL("layerNorm(heap, xOffset, gammaOffset, betaOffset, yOffset, rows, cols, eps)");
+  if (rows < 0 || cols < 1 || !inside(&heap, x_off, rows * cols) || !inside(&heap, y_off, rows * cols) || !inside(&heap, g_off, cols) || !inside(&heap, b_off, cols))
+    FAIL("layerNorm: an operand lies outside the heap");
+  layer_norm_rows(heap.data + x_off, heap.data + g_off, heap.data + b_off, heap.data + y_off, rows, cols, (float)eps);
+  return NULL;
+}
+
+static napi_value layer_norm_grad(napi_env env, napi_callback_info cb) {
+  size_t argc = 10;
+  napi_value argv[10];
+  Heap heap;
+  int64_t x_off, g_off, dy_off, dx_off, dg_off, db_off, rows, cols;
+  double eps;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 10 || !get_heap(env, argv[0], &heap) || !get_int(env, argv[1], &x_off) || !get_int(env, argv[2], &g_off) || !get_int(env, argv[3], &dy_off) ||
+      !get_int(env, argv[4], &dx_off) || !get_int(env, argv[5], &dg_off) || !get_int(env, argv[6], &db_off) || !get_int(env, argv[7], &rows) || !get_int(env, argv[8], &cols) ||
+      napi_get_value_double(env, argv[9], &eps) != napi_ok)
+    FAIL("layerNormGrad(heap, xOffset, gammaOffset, dyOffset, dxOffset, dGammaOffset, dBetaOffset, rows, cols, eps)");
+  if (rows < 0 || cols < 1 || !inside(&heap, x_off, rows * cols) || !inside(&heap, dy_off, rows * cols) || !inside(&heap, dx_off, rows * cols) || !inside(&heap, g_off, cols) ||
+      !inside(&heap, dg_off, cols) || !inside(&heap, db_off, cols))
+    FAIL("layerNormGrad: an operand lies outside the heap");
+  double* sums = (double*)calloc((size_t)(2 * cols), sizeof(double));
+  float* xhat = (float*)malloc(sizeof(float) * (size_t)cols);
+  if (!sums || !xhat) {
+    free(sums);
+    free(xhat);
+    FAIL("layerNormGrad: out of memory");
+  }
+  layer_norm_grad_rows(heap.data + x_off, heap.data + g_off, heap.data + dy_off, heap.data + dx_off, sums, sums + cols, xhat, rows, cols, (float)eps);
+  float* dg = heap.data + dg_off;
+  float* db = heap.data + db_off;
+  for (int64_t j = 0; j < cols; j++) dg[j] = (float)sums[j], db[j] = (float)sums[cols + j];
+  free(sums);
+  free(xhat);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"info", NULL, info, NULL, NULL, NULL, napi_default, NULL},
@@ -964,6 +1071,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gather", NULL, gather, NULL, NULL, NULL, napi_default, NULL},
       {"skateAttention", NULL, skate_attention, NULL, NULL, NULL, napi_default, NULL},
       {"skateAttentionGrad", NULL, skate_attention_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNormGrad", NULL, layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

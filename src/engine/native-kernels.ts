@@ -1,7 +1,7 @@
 /**
  * Native kernels on the wasm backend: BatchMatMul, _FusedMatMul, Conv2D and both convolution
  * gradients computed by OpenBLAS, GELU and its gradient in one pass each, the attention
- * softmax (bias add included) and its backward, a whole Skate-MSA branch forward and backward, GatherV2, and Sum over leading axes (every bias gradient; the wasm
+ * softmax (bias add included) and its backward, a whole Skate-MSA branch forward and backward, layer norm forward and backward, GatherV2, and Sum over leading axes (every bias gradient; the wasm
  * path transposes the reduced axes inwards first), (src/engine/native.ts loads it) directly in the wasm heap.
  *
  * Zero copy: each kernel allocates its output on the wasm backend first (makeOutput may grow
@@ -558,6 +558,73 @@ function skateAttentionGradKernel(addon: NativeAddon): KernelFunc {
   };
 }
 
+/** Layer norm over the last axis: inputs x [..., C], gamma and beta [C]; attr eps. */
+export const NATIVE_LAYER_NORM = 'SkelactLayerNorm';
+/** Its backward: inputs x, gamma, dy; outputs dx, d gamma, d beta (statistics recomputed). */
+export const NATIVE_LAYER_NORM_GRAD = 'SkelactLayerNormGrad';
+
+function layerNormShape(name: string, x: TensorInfo, gamma: TensorInfo, ...others: TensorInfo[]): [number, number] {
+  const cols = x.shape[x.shape.length - 1] ?? 0;
+  if (
+    !float32(x, gamma, ...others) ||
+    x.shape.length < 1 ||
+    cols < 1 ||
+    sizeOf(gamma.shape) !== cols ||
+    others.some((o) => sizeOf(o.shape) !== cols && !tf.util.arraysEqual(o.shape, x.shape))
+  )
+    throw new Error(
+      `${name}: float32 x [..., C] with C ≥ 1 and gamma, beta [C] expected, got [${x.shape}], [${gamma.shape}]`,
+    );
+  return [sizeOf(x.shape) / cols, cols];
+}
+
+function layerNormKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x, gamma, beta } = args.inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
+    const [rows, cols] = layerNormShape(NATIVE_LAYER_NORM, x, gamma, beta);
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput([...x.shape], 'float32');
+    if (rows > 0)
+      addon.layerNorm(
+        heapOf(backend),
+        offsetOf(backend, x),
+        offsetOf(backend, gamma),
+        offsetOf(backend, beta),
+        offsetOf(backend, out),
+        rows,
+        cols,
+        (args.attrs as { eps: number }).eps,
+      );
+    return out;
+  };
+}
+
+function layerNormGradKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x, gamma, dy } = args.inputs as { x: TensorInfo; gamma: TensorInfo; dy: TensorInfo };
+    const [rows, cols] = layerNormShape(NATIVE_LAYER_NORM_GRAD, x, gamma);
+    if (!float32(dy) || !tf.util.arraysEqual(dy.shape, x.shape))
+      throw new Error(`${NATIVE_LAYER_NORM_GRAD}: dy must be x's shape [${x.shape}], got [${dy.shape}]`);
+    const backend = wasmBackendOf(args);
+    const dx = backend.makeOutput([...x.shape], 'float32');
+    const dGamma = backend.makeOutput([...gamma.shape], 'float32');
+    const dBeta = backend.makeOutput([...gamma.shape], 'float32');
+    addon.layerNormGrad(
+      heapOf(backend),
+      offsetOf(backend, x),
+      offsetOf(backend, gamma),
+      offsetOf(backend, dy),
+      offsetOf(backend, dx),
+      offsetOf(backend, dGamma),
+      offsetOf(backend, dBeta),
+      rows,
+      cols,
+      (args.attrs as { eps: number }).eps,
+    );
+    return [dx, dGamma, dBeta];
+  };
+}
+
 /** skelact's own kernels (no stock kernel to wrap): name → maker. */
 const OWN: Record<string, (addon: NativeAddon) => KernelFunc> = {
   [NATIVE_GELU]: geluKernel,
@@ -566,6 +633,8 @@ const OWN: Record<string, (addon: NativeAddon) => KernelFunc> = {
   [NATIVE_SOFTMAX_GRAD]: softmaxGradKernel,
   [NATIVE_SKATE_ATTENTION]: skateAttentionKernel,
   [NATIVE_SKATE_ATTENTION_GRAD]: skateAttentionGradKernel,
+  [NATIVE_LAYER_NORM]: layerNormKernel,
+  [NATIVE_LAYER_NORM_GRAD]: layerNormGradKernel,
 };
 
 /**

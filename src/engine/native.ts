@@ -106,6 +106,28 @@ export interface NativeAddon {
     dims: Int32Array,
     params: Float64Array,
   ): void;
+  layerNorm(
+    heap: Float32Array,
+    xOffset: number,
+    gammaOffset: number,
+    betaOffset: number,
+    yOffset: number,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): void;
+  layerNormGrad(
+    heap: Float32Array,
+    xOffset: number,
+    gammaOffset: number,
+    dyOffset: number,
+    dxOffset: number,
+    dGammaOffset: number,
+    dBetaOffset: number,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): void;
 }
 
 export type NativeLoad =
@@ -197,6 +219,8 @@ export function loadNativeAddon(): NativeLoad {
       'gather',
       'skateAttention',
       'skateAttentionGrad',
+      'layerNorm',
+      'layerNormGrad',
     ] as const) {
       if (typeof addon[name] !== 'function')
         throw new Error(`it has no '${name}' function (an older build: rebuild it with 'npm run setup:native')`);

@@ -22,7 +22,7 @@
  *   windowAttention q·kᵀ as d broadcast products for small head dims (the batched matMul is a
  *                   scalar loop on wasm, 5× slower for d = 3), a fused backward pass.
  *   layerNorm,      one op with a fused backward pass (2–4× faster than differentiating
- *   batchNorm       through tf.moments).
+ *   batchNorm       through tf.moments); layerNorm with native kernels: one native pass each way.
  *   dropout         a seeded mask from src/core/random.ts, drawn by a tight loop straight
  *                   into wasm memory.
  *   gelu            with native kernels: one native pass forward and one backward (erf and
@@ -152,8 +152,26 @@ function normalize(
   });
 }
 
+/** skelact's native layer norm kernels (src/engine/native-kernels.ts), where registered. */
+const NATIVE_LAYER_NORM = 'SkelactLayerNorm';
+const NATIVE_LAYER_NORM_GRAD = 'SkelactLayerNormGrad';
+
+/** Layer norm as one native kernel forward and one backward (d x, d γ, d β), one tape entry. */
+function nativeLayerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
+  return withGradient([x, gamma, beta], ([xi, g, b], save) => {
+    save([xi, g]);
+    return {
+      value: tf.engine().runKernel(NATIVE_LAYER_NORM, { x: xi, gamma: g, beta: b }, { eps }) as tf.Tensor,
+      gradFunc: (dy, [xs, gs]) =>
+        tf.engine().runKernel(NATIVE_LAYER_NORM_GRAD, { x: xs, gamma: gs, dy }, { eps }) as tf.Tensor[],
+    };
+  });
+}
+
 /** Layer normalisation over the last axis (PyTorch LayerNorm, biased variance). */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): tf.Tensor {
+  if (x.dtype === 'float32' && x.rank >= 1 && hasNative(NATIVE_LAYER_NORM) && hasNative(NATIVE_LAYER_NORM_GRAD))
+    return nativeLayerNorm(x, gamma, beta, eps);
   return normalize(x, gamma, beta, [x.rank - 1], eps);
 }
 
