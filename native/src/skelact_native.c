@@ -654,6 +654,27 @@ static int worker_count(void) {
   return n < 1 ? 1 : (n > 64 ? 64 : n);
 }
 
+/*
+ * Softmax of one short row in place (the windows' n ≤ ~100 scores): reductions in OpenMP simd
+ * form, so the whole row is a few vector loops instead of softmax_row's 16-lane partials and
+ * scalar tails, which cost more than the arithmetic at these lengths.
+ */
+static inline void softmax_short_row(float* restrict x, int64_t n) {
+  float top = -INFINITY;
+#pragma omp simd reduction(max : top)
+  for (int64_t j = 0; j < n; j++) top = x[j] > top ? x[j] : top;
+  if (top == -INFINITY) top = 0.0f;
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < n; j++) {
+    const float e = exp_nonpositive(x[j] - top);
+    x[j] = e;
+    sum += e;
+  }
+  const float inv = 1.0f / sum;
+  for (int64_t j = 0; j < n; j++) x[j] *= inv;
+}
+
 typedef struct {
   const float* chunk;
   const float* bias_map; /* [H, n, n]: the table gathered once per call */
@@ -700,16 +721,16 @@ static inline void skate_map(const SkateWork* w, SkateScratch* s, int64_t item) 
     }
   }
   const float* bias = w->bias_map + h * n * n;
-  float* scores = s->row1;
   for (int64_t i = 0; i < n; i++) {
     const float* bi = bias + i * n;
-    for (int64_t j = 0; j < n; j++) scores[j] = bi[j];
+    float* pi = s->p + i * n;
+    for (int64_t j = 0; j < n; j++) pi[j] = bi[j];
     for (int64_t c = 0; c < d; c++) {
       const float qc = s->q[i * d + c];
       const float* kc = s->kt + c * n;
-      for (int64_t j = 0; j < n; j++) scores[j] += qc * kc[j];
+      for (int64_t j = 0; j < n; j++) pi[j] += qc * kc[j];
     }
-    softmax_row(scores, NULL, s->p + i * n, n);
+    softmax_short_row(pi, n);
   }
   if (w->keep) {
     const uint8_t* keep = w->keep + item * n * n;
