@@ -50,6 +50,10 @@
  *   layerNorm(heap, xOffset, gammaOffset, betaOffset, yOffset, rows, cols, eps)
  *   layerNormGrad(heap, xOffset, gammaOffset, dyOffset, dxOffset, dGammaOffset, dBetaOffset,
  *                 rows, cols, eps)   layer norm over the last axis and its backward, one pass each
+ *   gconv(heap, xOffset, aOffset, yOffset, rows, V, G, c)
+ *   gconvGrad(heap, xOffset, aOffset, dyOffset, dxOffset, dAOffset, rows, V, G, c)
+ *                                  SkateFormer's G-Conv token mixing per channel group and its
+ *                                  backward (described above gconv_impl)
  */
 #include <cblas.h>
 #include <math.h>
@@ -1075,6 +1079,102 @@ static napi_value layer_norm_grad(napi_env env, napi_callback_info cb) {
   return NULL;
 }
 
+/*
+ * G-Conv, SkateFormer's token mixing by channel group: y[r, v, g·c + k] = Σᵤ A[g, v, u] ·
+ * x[r, u, g·c + k] for rows r (batch · frames), tokens v, u < V, groups g < G of c channels.
+ * A is spread once per call over the channels (a[v, u, g·c + k] = A[g, v, u]) so that each
+ * (v, u) pair is one vector loop over all G·c channels, whatever the group width (c is 3 in
+ * NTU's first stage); the backward pass gives dx the same way and dA as Σ over rows of
+ * dy[r, v, :] ⊙ x[r, u, :], summed per group at the end.
+ */
+VECTOR_CLONES static void gconv_rows(const float* restrict x, const float* restrict a, float* restrict y, int64_t rows, int64_t V, int64_t C) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * V * C;
+    float* yr = y + r * V * C;
+    for (int64_t v = 0; v < V; v++) {
+      float* yv = yr + v * C;
+      for (int64_t ch = 0; ch < C; ch++) yv[ch] = 0.0f;
+      for (int64_t u = 0; u < V; u++) {
+        const float* xu = xr + u * C;
+        const float* avu = a + (v * V + u) * C;
+        for (int64_t ch = 0; ch < C; ch++) yv[ch] += avu[ch] * xu[ch];
+      }
+    }
+  }
+}
+
+VECTOR_CLONES static void gconv_grad_rows(const float* restrict x, const float* restrict a, const float* restrict dy, float* restrict dx, float* restrict da, int64_t rows,
+                                          int64_t V, int64_t C) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * V * C;
+    const float* dyr = dy + r * V * C;
+    float* dxr = dx + r * V * C;
+    for (int64_t e = 0; e < V * C; e++) dxr[e] = 0.0f;
+    for (int64_t v = 0; v < V; v++) {
+      const float* dyv = dyr + v * C;
+      for (int64_t u = 0; u < V; u++) {
+        const float* avu = a + (v * V + u) * C;
+        float* davu = da + (v * V + u) * C;
+        const float* xu = xr + u * C;
+        float* dxu = dxr + u * C;
+        for (int64_t ch = 0; ch < C; ch++) {
+          dxu[ch] += avu[ch] * dyv[ch];
+          davu[ch] += dyv[ch] * xu[ch];
+        }
+      }
+    }
+  }
+}
+
+static napi_value gconv_impl(napi_env env, napi_callback_info cb, int backward) {
+  size_t argc = 10;
+  napi_value argv[10];
+  Heap heap;
+  int64_t x_off, a_off, dy_off = -1, out_off, da_off = -1, rows, V, G, c;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  int k = 1;
+  int ok = argc >= (size_t)(backward ? 10 : 8) && get_heap(env, argv[0], &heap) && get_int(env, argv[k++], &x_off) && get_int(env, argv[k++], &a_off);
+  if (ok && backward) ok = get_int(env, argv[k++], &dy_off);
+  ok = ok && get_int(env, argv[k++], &out_off);
+  if (ok && backward) ok = get_int(env, argv[k++], &da_off);
+  ok = ok && get_int(env, argv[k++], &rows) && get_int(env, argv[k++], &V) && get_int(env, argv[k++], &G) && get_int(env, argv[k++], &c);
+  if (!ok)
+    FAIL(backward ? "gconvGrad(heap, xOffset, aOffset, dyOffset, dxOffset, dAOffset, rows, V, G, c)" : "gconv(heap, xOffset, aOffset, yOffset, rows, V, G, c)");
+  const int64_t C = G * c, size = rows * V * C;
+  if (rows < 0 || V < 0 || G < 0 || c < 0 || !inside(&heap, x_off, size) || !inside(&heap, a_off, G * V * V) || !inside(&heap, out_off, size) ||
+      (backward && (!inside(&heap, dy_off, size) || !inside(&heap, da_off, G * V * V))))
+    FAIL("gconv: an operand lies outside the heap");
+  if (backward) memset(heap.data + da_off, 0, sizeof(float) * (size_t)(G * V * V));
+  if (size == 0) return NULL;
+  float* spread = (float*)malloc(sizeof(float) * (size_t)(V * V * C) * (backward ? 2 : 1));
+  if (!spread) FAIL("gconv: out of memory");
+  const float* A = heap.data + a_off;
+  for (int64_t v = 0; v < V; v++)
+    for (int64_t u = 0; u < V; u++)
+      for (int64_t g = 0; g < G; g++)
+        for (int64_t j = 0; j < c; j++) spread[(v * V + u) * C + g * c + j] = A[(g * V + v) * V + u];
+  if (!backward) {
+    gconv_rows(heap.data + x_off, spread, heap.data + out_off, rows, V, C);
+  } else {
+    float* dspread = spread + V * V * C;
+    memset(dspread, 0, sizeof(float) * (size_t)(V * V * C));
+    gconv_grad_rows(heap.data + x_off, spread, heap.data + dy_off, heap.data + out_off, dspread, rows, V, C);
+    float* dA = heap.data + da_off;
+    for (int64_t v = 0; v < V; v++)
+      for (int64_t u = 0; u < V; u++)
+        for (int64_t g = 0; g < G; g++) {
+          float sum = 0.0f;
+          for (int64_t j = 0; j < c; j++) sum += dspread[(v * V + u) * C + g * c + j];
+          dA[(g * V + v) * V + u] = sum;
+        }
+  }
+  free(spread);
+  return NULL;
+}
+
+static napi_value gconv(napi_env env, napi_callback_info cb) { return gconv_impl(env, cb, 0); }
+static napi_value gconv_grad(napi_env env, napi_callback_info cb) { return gconv_impl(env, cb, 1); }
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"info", NULL, info, NULL, NULL, NULL, napi_default, NULL},
@@ -1094,6 +1194,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"skateAttentionGrad", NULL, skate_attention_grad, NULL, NULL, NULL, napi_default, NULL},
       {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},
       {"layerNormGrad", NULL, layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"gconv", NULL, gconv, NULL, NULL, NULL, napi_default, NULL},
+      {"gconvGrad", NULL, gconv_grad, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

@@ -1,7 +1,7 @@
 /**
  * Native kernels on the wasm backend: BatchMatMul, _FusedMatMul, Conv2D and both convolution
  * gradients computed by OpenBLAS, GELU and its gradient in one pass each, the attention
- * softmax (bias add included) and its backward, a whole Skate-MSA branch forward and backward, layer norm forward and backward, GatherV2, and Sum over leading axes (every bias gradient; the wasm
+ * softmax (bias add included) and its backward, a whole Skate-MSA branch forward and backward, layer norm and SkateFormer's G-Conv forward and backward, GatherV2, and Sum over leading axes (every bias gradient; the wasm
  * path transposes the reduced axes inwards first), (src/engine/native.ts loads it) directly in the wasm heap.
  *
  * Zero copy: each kernel allocates its output on the wasm backend first (makeOutput may grow
@@ -625,6 +625,66 @@ function layerNormGradKernel(addon: NativeAddon): KernelFunc {
   };
 }
 
+/**
+ * SkateFormer's G-Conv: x [..., V, G·c] mixed over tokens by A [G, V, V], one matrix per
+ * channel group: y[..., v, g·c + k] = Σᵤ A[g, v, u] · x[..., u, g·c + k].
+ */
+export const NATIVE_GROUP_MIX = 'SkelactGroupMix';
+/** Its backward: inputs x, a, dy; outputs dx and dA. */
+export const NATIVE_GROUP_MIX_GRAD = 'SkelactGroupMixGrad';
+
+function groupMixShape(name: string, x: TensorInfo, a: TensorInfo): [number, number, number, number] {
+  const [G, V, V2] = a.shape;
+  const C = x.shape[x.shape.length - 1] ?? 0;
+  if (
+    !float32(x, a) ||
+    a.shape.length !== 3 ||
+    V !== V2 ||
+    x.shape.length < 2 ||
+    x.shape[x.shape.length - 2] !== V ||
+    G < 1 ||
+    C % G !== 0
+  )
+    throw new Error(`${name}: float32 x [..., V, G·c] and A [G, V, V] expected, got [${x.shape}] and [${a.shape}]`);
+  return [sizeOf(x.shape.slice(0, -2)), V, G, C / G];
+}
+
+function groupMixKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x, a } = args.inputs as { x: TensorInfo; a: TensorInfo };
+    const [rows, V, G, c] = groupMixShape(NATIVE_GROUP_MIX, x, a);
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput([...x.shape], 'float32');
+    addon.gconv(heapOf(backend), offsetOf(backend, x), offsetOf(backend, a), offsetOf(backend, out), rows, V, G, c);
+    return out;
+  };
+}
+
+function groupMixGradKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x, a, dy } = args.inputs as { x: TensorInfo; a: TensorInfo; dy: TensorInfo };
+    const [rows, V, G, c] = groupMixShape(NATIVE_GROUP_MIX_GRAD, x, a);
+    if (!float32(dy) || !tf.util.arraysEqual(dy.shape, x.shape))
+      throw new Error(`${NATIVE_GROUP_MIX_GRAD}: dy must be x's shape [${x.shape}], got [${dy.shape}]`);
+    const backend = wasmBackendOf(args);
+    const dx = backend.makeOutput([...x.shape], 'float32');
+    const da = backend.makeOutput([...a.shape], 'float32');
+    addon.gconvGrad(
+      heapOf(backend),
+      offsetOf(backend, x),
+      offsetOf(backend, a),
+      offsetOf(backend, dy),
+      offsetOf(backend, dx),
+      offsetOf(backend, da),
+      rows,
+      V,
+      G,
+      c,
+    );
+    return [dx, da];
+  };
+}
+
 /** skelact's own kernels (no stock kernel to wrap): name → maker. */
 const OWN: Record<string, (addon: NativeAddon) => KernelFunc> = {
   [NATIVE_GELU]: geluKernel,
@@ -635,6 +695,8 @@ const OWN: Record<string, (addon: NativeAddon) => KernelFunc> = {
   [NATIVE_SKATE_ATTENTION_GRAD]: skateAttentionGradKernel,
   [NATIVE_LAYER_NORM]: layerNormKernel,
   [NATIVE_LAYER_NORM_GRAD]: layerNormGradKernel,
+  [NATIVE_GROUP_MIX]: groupMixKernel,
+  [NATIVE_GROUP_MIX_GRAD]: groupMixGradKernel,
 };
 
 /**

@@ -128,6 +128,28 @@ export interface NativeAddon {
     cols: number,
     eps: number,
   ): void;
+  gconv(
+    heap: Float32Array,
+    xOffset: number,
+    aOffset: number,
+    yOffset: number,
+    rows: number,
+    v: number,
+    g: number,
+    c: number,
+  ): void;
+  gconvGrad(
+    heap: Float32Array,
+    xOffset: number,
+    aOffset: number,
+    dyOffset: number,
+    dxOffset: number,
+    dAOffset: number,
+    rows: number,
+    v: number,
+    g: number,
+    c: number,
+  ): void;
 }
 
 export type NativeLoad =
@@ -221,6 +243,8 @@ export function loadNativeAddon(): NativeLoad {
       'skateAttentionGrad',
       'layerNorm',
       'layerNormGrad',
+      'gconv',
+      'gconvGrad',
     ] as const) {
       if (typeof addon[name] !== 'function')
         throw new Error(`it has no '${name}' function (an older build: rebuild it with 'npm run setup:native')`);

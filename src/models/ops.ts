@@ -31,6 +31,7 @@
  *   dropPath        as written.
  *   partitionedAttention  native kernels only: one Skate-MSA branch (windows, attention, back
  *                   to the grid) as one op each way.
+ *   groupMix        native kernels only: SkateFormer's G-Conv as one op each way.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/random.js';
@@ -763,6 +764,35 @@ export function partitionedAttention(
       value: tf.engine().runKernel(NATIVE_SKATE_ATTENTION, { chunk: c, table: t }, attrs) as tf.Tensor,
       gradFunc: (dy, [cs, ts]) =>
         tf.engine().runKernel(NATIVE_SKATE_ATTENTION_GRAD, { chunk: cs, table: ts, dy }, attrs) as tf.Tensor[],
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// groupMix (native kernels only)
+// ---------------------------------------------------------------------------------------------
+
+const NATIVE_GROUP_MIX = 'SkelactGroupMix';
+const NATIVE_GROUP_MIX_GRAD = 'SkelactGroupMixGrad';
+
+/** Whether groupMix can run: the native G-Conv kernels are on for the current backend. */
+export function hasGroupMix(): boolean {
+  return hasNative(NATIVE_GROUP_MIX) && hasNative(NATIVE_GROUP_MIX_GRAD);
+}
+
+/**
+ * Token mixing by channel group as one op (one native kernel each way): x [..., V, G·c],
+ * A [G, V, V] → y[..., v, g·c + k] = Σᵤ A[g, v, u] · x[..., u, g·c + k] (SkateFormer's G-Conv,
+ * which src/models/skateformer/model.ts composes from transposes and G products where the
+ * kernels are absent; the tests compare the two).
+ */
+export function groupMix(x: tf.Tensor, A: tf.Tensor3D): tf.Tensor {
+  if (!hasGroupMix()) throw new Error('groupMix needs skelact native kernels on the wasm backend');
+  return withGradient([x, A], ([xi, a], save) => {
+    save([xi, a]);
+    return {
+      value: tf.engine().runKernel(NATIVE_GROUP_MIX, { x: xi, a }, {}) as tf.Tensor,
+      gradFunc: (dy, [xs, as]) => tf.engine().runKernel(NATIVE_GROUP_MIX_GRAD, { x: xs, a: as, dy }, {}) as tf.Tensor[],
     };
   });
 }

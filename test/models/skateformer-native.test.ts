@@ -5,7 +5,8 @@
  * (B = 1, windows of 16, 20, 24 and 36 tokens, head dims 1 and 3, one case large enough to be
  * split over threads), with and without attention dropout
  * (the fused kernels draw the composed path's mask from the same seed, so the two must agree
- * exactly up to rounding); then one whole SkateFormer training step, loss and every gradient,
+ * exactly up to rounding); the fused G-Conv likewise; then one whole SkateFormer training step,
+ * loss and every gradient,
  * native-fused on wasm against the cpu backend. Skipped with the reason without a built addon.
  */
 import test, { type ImplementationFn } from 'ava';
@@ -15,7 +16,7 @@ import { loadNativeAddon } from '../../src/engine/native.js';
 import { registerNativeKernels } from '../../src/engine/native-kernels.js';
 import { getLayout, skateformerJointOrder, skateTypeSizes, type SkateType } from '../../src/graph/index.js';
 import { createSkateFormer, type SkateFormerConfigInput } from '../../src/models/skateformer/index.js';
-import { skateAttention, skateBranch } from '../../src/models/skateformer/model.js';
+import { gConv, skateAttention, skateBranch } from '../../src/models/skateformer/model.js';
 import { assertWasmMatchesCpu, initBackends, randomTensor, relativeError, useBackend } from '../engine/backends.js';
 import { recordKernelCalls } from '../engine/kernel-spy.js';
 
@@ -166,6 +167,49 @@ nativeTest('fused Skate-MSA branch: bad tables and shapes give clear errors, and
   });
   t.is(tf.memory().numTensors, before);
 });
+
+nativeTest(
+  'fused G-Conv (ops.groupMix) = the composed G-Conv on cpu: values, dx, dA; groups of 1–3 channels, one row',
+  (t) => {
+    const cases: Array<[number[], number]> = [
+      [[1, 1, 5, 4], 2], // one row (the composed path cannot take one group: tfjs's Unpack gradient)
+      [[2, 3, 5, 6], 2], // groups of 3 channels
+      [[2, 2, 7, 3], 3], // groups of 1 channel
+      [[1, 4, 48, 24], 8], // NTU's first stage: 8 groups of 3
+    ];
+    cases.forEach(([shape, G], i) => {
+      const V = shape[2];
+      const make = () => [randomTensor(shape, 10 + i), randomTensor([G, V, V], 20 + i)];
+      const f = (x: tf.Tensor, a: tf.Tensor) => gConv(x as tf.Tensor4D, a as tf.Tensor3D);
+      useBackend('wasm');
+      t.true(ops.hasGroupMix(), 'the fused kernels are registered on wasm');
+      assertWasmMatchesCpu(
+        t,
+        () => valueAndGrads(f, make()),
+        () => valueAndGrads(f, make()),
+        1e-4,
+        `G-Conv [${shape}], ${G} groups`,
+      );
+    });
+    useBackend('wasm');
+    const { calls } = recordKernelCalls(
+      'wasm',
+      ['SkelactGroupMix', 'SkelactGroupMixGrad', 'BatchMatMul', 'Transpose'],
+      () =>
+        tf.tidy(() =>
+          valueAndGrads(
+            (x, a) => gConv(x as tf.Tensor4D, a as tf.Tensor3D),
+            [randomTensor([1, 2, 5, 6], 1), randomTensor([2, 5, 5], 2)],
+          ).forEach((g) => g.dataSync()),
+        ),
+    );
+    t.deepEqual(
+      calls.map((c) => c.name),
+      ['SkelactGroupMix', 'SkelactGroupMix', 'SkelactGroupMixGrad'],
+      'two forward passes (value, then under grads), one backward; no products or transposes',
+    );
+  },
+);
 
 const SMALL: SkateFormerConfigInput = {
   layout: 'kinect-20',

@@ -263,6 +263,8 @@ export function defaultIndexT(B: number, T: number): tf.Tensor2D {
  * matrix A_g: y[b, t, v, c] = Σ_u A_g[v, u] · x[b, t, u, c]. x: [B, T, V, Cg]; A: [G, V, V].
  */
 export function gConv(x: tf.Tensor4D, A: tf.Tensor3D): tf.Tensor4D {
+  // With native kernels: everything below as one op each way (ops.groupMix)
+  if (ops.hasGroupMix()) return ops.groupMix(x, A) as tf.Tensor4D;
   const [B, T, V, Cg] = x.shape;
   const G = A.shape[0];
   const c = Cg / G;
