@@ -613,8 +613,10 @@ static napi_value gather(napi_env env, napi_callback_info cb) {
  *   biasIndex [n·n]          table row of each (query, key) pair of a window
  * Dropout: the mask of the composed path exactly: multipliers over [B·W, H, n, n] in
  * row-major order drawn by sfc32 as src/core/random.ts's Rng(seed).fillDropoutMask does
- * (rate 0: none). The backward pass draws it again from the seed and recomputes the
- * attention map, so nothing n×n is kept between the passes.
+ * (rate 0: none). params [scale, rate, seed, mask byte offset or −1]: with an offset, the
+ * forward pass writes the mask there as one byte per entry and the backward pass reads it
+ * back instead of drawing it again (without one, each pass draws it). The backward pass
+ * recomputes the attention map, so no n×n floats are kept between the passes.
  * Work is split over windows·heads on up to `threads` threads (pthreads; setThreads sets it).
  */
 typedef struct {
@@ -889,10 +891,10 @@ static napi_value skate_attention_impl(napi_env env, napi_callback_info cb, int 
   ok = ok && get_int(env, argv[k++], &out_off);
   if (ok && backward) ok = get_int(env, argv[k++], &dtable_off);
   ok = ok && get_i32_array(env, argv[k++], &partition, &np) && get_i32_array(env, argv[k++], &bias_index, &nb) && get_i32_array(env, argv[k++], &dims, &nd) &&
-       napi_get_typedarray_info(env, argv[k++], &type, &nparams, &params_data, &ab, &bo) == napi_ok && type == napi_float64_array && nparams == 3 && nd == 7;
+       napi_get_typedarray_info(env, argv[k++], &type, &nparams, &params_data, &ab, &bo) == napi_ok && type == napi_float64_array && nparams == 4 && nd == 7;
   if (!ok)
-    FAIL(backward ? "skateAttentionGrad(heap, chunkOffset, tableOffset, dyOffset, dChunkOffset, dTableOffset, partition, biasIndex, dims: Int32Array(7), params: Float64Array(3))"
-                  : "skateAttention(heap, chunkOffset, tableOffset, outOffset, partition, biasIndex, dims: Int32Array(7), params: Float64Array(3))");
+    FAIL(backward ? "skateAttentionGrad(heap, chunkOffset, tableOffset, dyOffset, dChunkOffset, dTableOffset, partition, biasIndex, dims: Int32Array(7), params: Float64Array(4))"
+                  : "skateAttention(heap, chunkOffset, tableOffset, outOffset, partition, biasIndex, dims: Int32Array(7), params: Float64Array(4))");
   const double* params = (const double*)params_data;
   const int64_t B = dims[0], P = dims[1], W = dims[2], n = dims[3], H = dims[4], d = dims[5], rows = dims[6];
   const double rate = params[1];
@@ -912,12 +914,26 @@ static napi_value skate_attention_impl(napi_env env, napi_callback_info cb, int 
     if (backward) memset(heap.data + out_off, 0, sizeof(float) * (size_t)chunk_size);
     return NULL;
   }
+  /* The mask: in the heap where the caller gave a byte offset (the forward pass draws it there and
+     the backward pass reads it back), else drawn into a buffer of our own. */
+  const double mask_at = params[3];
+  const int64_t mask_size = items * n * n;
+  uint8_t* heap_mask = NULL;
+  if (rate > 0.0 && mask_at >= 0.0) {
+    if ((uint64_t)mask_at + (uint64_t)mask_size > (uint64_t)heap.length * 4u) FAIL("skateAttention: the mask lies outside the heap");
+    heap_mask = (uint8_t*)heap.data + (int64_t)mask_at;
+  }
   uint8_t* keep = NULL;
   if (rate > 0.0) {
-    keep = (uint8_t*)malloc((size_t)(items * n * n));
-    if (!keep) FAIL("skateAttention: out of memory for the dropout mask");
-    dropout_keep(keep, items * n * n, rate, (uint32_t)params[2]);
+    if (heap_mask && backward) {
+      keep = heap_mask;
+    } else {
+      keep = heap_mask ? heap_mask : (uint8_t*)malloc((size_t)mask_size);
+      if (!keep) FAIL("skateAttention: out of memory for the dropout mask");
+      dropout_keep(keep, mask_size, rate, (uint32_t)params[2]);
+    }
   }
+  uint8_t* own_keep = keep == heap_mask ? NULL : keep;
   /* Threads only where there is enough work to pay for starting them (~20 µs each). */
   int workers = worker_count();
   const int64_t work = items * n * n * (d + 4);
@@ -927,14 +943,14 @@ static napi_value skate_attention_impl(napi_env env, napi_callback_info cb, int 
   if (backward) {
     dbias = (double*)calloc((size_t)(workers * H * n * n), sizeof(double));
     if (!dbias) {
-      free(keep);
+      free(own_keep);
       FAIL("skateAttention: out of memory");
     }
   }
   /* The bias of every (head, query, key), gathered once: contiguous rows for the loops. */
   float* bias_map = (float*)malloc(sizeof(float) * (size_t)(H * n * n));
   if (!bias_map) {
-    free(keep);
+    free(own_keep);
     free(dbias);
     FAIL("skateAttention: out of memory");
   }
@@ -959,13 +975,13 @@ static napi_value skate_attention_impl(napi_env env, napi_callback_info cb, int 
       free(acc);
     }
     if (!acc) {
-      free(keep);
+      free(own_keep);
       free(dbias);
       free(bias_map);
       FAIL("skateAttention: out of memory");
     }
   }
-  free(keep);
+  free(own_keep);
   free(dbias);
   free(bias_map);
   if (!done) FAIL("skateAttention: out of memory for a worker's scratch");

@@ -450,10 +450,15 @@ function softmaxGradKernel(addon: NativeAddon): KernelFunc {
  * One Skate-MSA branch in one kernel each way (src/models/ops.ts `partitionedAttention` calls
  * them): partition gather, q·kᵀ·scale + relative bias, softmax, attention dropout, ·v and the
  * un-partition. Inputs: chunk [B, …tokens, 3·H·d] (q | k | v, each head-major) and the bias
- * table [rows…, H]; attrs: the window tables and sizes, scale, dropout rate and seed.
+ * table [rows…, H]; attrs: the window tables and sizes, scale, dropout rate and seed. Outputs:
+ * the branch [B, …tokens, H·d] and its dropout mask (bool [B·W·H·n·n], empty without dropout),
+ * which the backward kernel takes back instead of drawing it again.
  */
 export const NATIVE_SKATE_ATTENTION = 'SkelactSkateAttention';
-/** Its backward: inputs chunk, table and dy [B, …tokens, H·d]; outputs d chunk and d table. */
+/**
+ * Its backward: inputs chunk, table, dy [B, …tokens, H·d] and (optional) the forward pass's
+ * dropout mask; outputs d chunk and d table.
+ */
 export const NATIVE_SKATE_ATTENTION_GRAD = 'SkelactSkateAttentionGrad';
 
 /** The attributes of both Skate-MSA kernels. */
@@ -471,12 +476,13 @@ export interface SkateAttentionAttrs {
   readonly seed: number;
 }
 
-/** [B, P, W, n, H, d, rows] and [scale, rate, seed] for the addon, the shapes checked. */
+/** [B, P, W, n, H, d, rows] and [scale, rate, seed, mask byte offset] for the addon, the shapes checked. */
 function skateAttentionArgs(
   name: string,
   chunk: TensorInfo,
   table: TensorInfo,
   a: SkateAttentionAttrs,
+  maskOffset: number,
 ): { dims: Int32Array; params: Float64Array } {
   const { windows: W, tokens: n, heads: H, headDim: d } = a;
   const B = chunk.shape[0] ?? 0;
@@ -496,18 +502,27 @@ function skateAttentionArgs(
   }
   return {
     dims: Int32Array.of(B, P, W, n, H, d, H > 0 ? tableSize / H : 0),
-    params: Float64Array.of(a.scale, a.rate, a.seed >>> 0),
+    params: Float64Array.of(a.scale, a.rate, a.seed >>> 0, maskOffset),
   };
 }
 
+/** Entries of a branch's dropout mask, one byte each: [B·W, H, n, n] (0 without dropout). */
+function maskEntries(chunk: TensorInfo, a: SkateAttentionAttrs): number {
+  return a.rate > 0 ? (chunk.shape[0] ?? 0) * a.windows * a.heads * a.tokens * a.tokens : 0;
+}
+
+/** Outputs: the branch output and its dropout mask (bool, one byte an entry; empty without dropout). */
 function skateAttentionKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
     const { chunk, table } = args.inputs as { chunk: TensorInfo; table: TensorInfo };
     const a = args.attrs as unknown as SkateAttentionAttrs;
-    const { dims, params } = skateAttentionArgs(NATIVE_SKATE_ATTENTION, chunk, table, a);
     const backend = wasmBackendOf(args);
+    const entries = maskEntries(chunk, a);
+    const mask = backend.makeOutput([entries], 'bool');
     const out = backend.makeOutput([...chunk.shape.slice(0, -1), a.heads * a.headDim], 'float32');
     try {
+      const maskAt = entries > 0 ? backend.dataIdMap.get(mask.dataId)!.memoryOffset : -1;
+      const { dims, params } = skateAttentionArgs(NATIVE_SKATE_ATTENTION, chunk, table, a, maskAt);
       addon.skateAttention(
         heapOf(backend),
         offsetOf(backend, chunk),
@@ -520,20 +535,33 @@ function skateAttentionKernel(addon: NativeAddon): KernelFunc {
       );
     } catch (e) {
       backend.disposeData(out.dataId);
+      backend.disposeData(mask.dataId);
       throw e;
     }
-    return out;
+    return [out, mask];
   };
 }
 
 function skateAttentionGradKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
-    const { chunk, table, dy } = args.inputs as { chunk: TensorInfo; table: TensorInfo; dy: TensorInfo };
+    const { chunk, table, dy, mask } = args.inputs as {
+      chunk: TensorInfo;
+      table: TensorInfo;
+      dy: TensorInfo;
+      mask?: TensorInfo;
+    };
     const a = args.attrs as unknown as SkateAttentionAttrs;
-    const { dims, params } = skateAttentionArgs(NATIVE_SKATE_ATTENTION_GRAD, chunk, table, a);
+    const backend = wasmBackendOf(args);
+    // The forward pass's mask where it is handed over (else the addon draws it again from the seed).
+    const entries = maskEntries(chunk, a);
+    if (mask && (mask.dtype !== 'bool' || sizeOf(mask.shape) !== entries))
+      throw new Error(
+        `${NATIVE_SKATE_ATTENTION_GRAD}: the mask must be bool [${entries}], got ${mask.dtype} [${mask.shape}]`,
+      );
+    const maskAt = mask && entries > 0 ? backend.dataIdMap.get(mask.dataId)!.memoryOffset : -1;
+    const { dims, params } = skateAttentionArgs(NATIVE_SKATE_ATTENTION_GRAD, chunk, table, a, maskAt);
     if (!float32(dy) || !tf.util.arraysEqual(dy.shape, [...chunk.shape.slice(0, -1), a.heads * a.headDim]))
       throw new Error(`${NATIVE_SKATE_ATTENTION_GRAD}: dy must be the forward output's shape, got [${dy.shape}]`);
-    const backend = wasmBackendOf(args);
     const dChunk = backend.makeOutput([...chunk.shape], 'float32');
     const dTable = backend.makeOutput([...table.shape], 'float32');
     try {

@@ -732,8 +732,8 @@ export function hasPartitionedAttention(): boolean {
  * (src/models/skateformer/model.ts `skateAttention` composes exactly that where the kernels
  * are absent, and the tests compare the two). chunk: [B, …grid, 3·heads·headDim], q | k | v
  * each head-major; table: [rows…, heads]. Returns [B, …grid, heads·headDim]. Dropout draws
- * the composed path's mask from the same seed; the backward pass recomputes the attention map
- * and draws the mask again, so nothing of size tokens² is kept.
+ * the composed path's mask from the same seed and keeps it for the backward pass as one byte
+ * an entry; the backward pass recomputes the attention map, so no tokens² floats are kept.
  */
 export function partitionedAttention(
   chunk: tf.Tensor,
@@ -759,11 +759,15 @@ export function partitionedAttention(
     seed: seed >>> 0,
   } as unknown as tf.NamedAttrMap;
   return withGradient([chunk, table], ([c, t], save) => {
-    save([c, t]);
+    // The kernel hands back its dropout mask (one byte an entry; empty without dropout) for the backward pass.
+    const [out, mask] = tf.engine().runKernel(NATIVE_SKATE_ATTENTION, { chunk: c, table: t }, attrs) as tf.Tensor[];
+    save([c, t, mask]);
     return {
-      value: tf.engine().runKernel(NATIVE_SKATE_ATTENTION, { chunk: c, table: t }, attrs) as tf.Tensor,
-      gradFunc: (dy, [cs, ts]) =>
-        tf.engine().runKernel(NATIVE_SKATE_ATTENTION_GRAD, { chunk: cs, table: ts, dy }, attrs) as tf.Tensor[],
+      value: out,
+      gradFunc: (dy, [cs, ts, ms]) =>
+        tf
+          .engine()
+          .runKernel(NATIVE_SKATE_ATTENTION_GRAD, { chunk: cs, table: ts, dy, mask: ms }, attrs) as tf.Tensor[],
     };
   });
 }

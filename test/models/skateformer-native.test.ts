@@ -109,6 +109,29 @@ nativeTest('fused Skate-MSA branch: dropout really drops, follows the seed, and 
     t.true(relativeError(a, plain) > 1e-2, 'dropout 0.5 changes the output');
     t.deepEqual(run(0.5, 11), a, 'the same seed gives the same output');
     t.true(relativeError(run(0.5, 12), a) > 1e-2, 'another seed another mask');
+    // The backward kernel given the forward pass's mask = the backward kernel drawing it again.
+    const attrs = {
+      partition: branch.partition,
+      biasIndex: branch.biasIndex,
+      windows: branch.windows,
+      tokens: branch.tokens,
+      heads: branch.heads,
+      headDim: branch.headDim,
+      scale: branch.scale,
+      rate: 0.5,
+      seed: 11,
+    } as unknown as tf.NamedAttrMap;
+    const [out, mask] = tf.engine().runKernel('SkelactSkateAttention', { chunk, table }, attrs) as tf.Tensor[];
+    t.is(mask.dtype, 'bool');
+    t.is(mask.size, 2 * branch.windows * branch.heads * branch.tokens ** 2);
+    const kept = (mask.dataSync() as Uint8Array).reduce((n, m) => n + m, 0) / mask.size;
+    t.true(kept > 0.45 && kept < 0.55, `about half the entries kept: ${kept}`);
+    const dy = randomTensor(out.shape, 7);
+    const given = tf.engine().runKernel('SkelactSkateAttentionGrad', { chunk, table, dy, mask }, attrs) as tf.Tensor[];
+    const drawn = tf.engine().runKernel('SkelactSkateAttentionGrad', { chunk, table, dy }, attrs) as tf.Tensor[];
+    given.forEach((g, i) =>
+      t.deepEqual(g.dataSync(), drawn[i].dataSync(), `gradient ${i}: the kept mask is the drawn one`),
+    );
   });
 });
 
@@ -133,6 +156,11 @@ nativeTest('fused Skate-MSA branch: one kernel each way, no gathers or products;
     calls.map((c) => c.name),
     ['SkelactSkateAttention', 'SkelactSkateAttention', 'SkelactSkateAttentionGrad'],
     'two forward passes (value, then under grads), one backward',
+  );
+  t.deepEqual(
+    calls[2].inputShapes[3],
+    [2 * branch.windows * branch.heads * branch.tokens ** 2],
+    'the backward pass is handed the dropout mask of the forward pass',
   );
   step();
   const before = tf.memory().numTensors;
