@@ -42,10 +42,23 @@
  *                                  out[o, j, :] = x[o, indices[j], :] (GatherV2 without batch
  *                                  axes); indices are int32 in the same heap, each checked
  *                                  against n; rows of `inner` floats copied whole
+ *   skateAttention(heap, chunkOffset, tableOffset, outOffset, partition, biasIndex, dims, params)
+ *   skateAttentionGrad(heap, chunkOffset, tableOffset, dyOffset, dChunkOffset, dTableOffset,
+ *                      partition, biasIndex, dims, params)
+ *                                  one Skate-MSA branch forward / backward in one call each
+ *                                  (described above skate_attention_impl)
+ *   layerNorm(heap, xOffset, gammaOffset, betaOffset, yOffset, rows, cols, eps)
+ *   layerNormGrad(heap, xOffset, gammaOffset, dyOffset, dxOffset, dGammaOffset, dBetaOffset,
+ *                 rows, cols, eps)   layer norm over the last axis and its backward, one pass each
+ *   gconv(heap, xOffset, aOffset, yOffset, rows, V, G, c)
+ *   gconvGrad(heap, xOffset, aOffset, dyOffset, dxOffset, dAOffset, rows, V, G, c)
+ *                                  SkateFormer's G-Conv token mixing per channel group and its
+ *                                  backward (described above gconv_impl)
  */
 #include <cblas.h>
 #include <math.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +143,9 @@ static napi_value info(napi_env env, napi_callback_info cb) {
   return result;
 }
 
+/* Threads of skelact's own loops (the fused attention); 0 until setThreads: OpenBLAS's count. */
+static int native_threads = 0;
+
 static napi_value set_threads(napi_env env, napi_callback_info cb) {
   size_t argc = 1;
   napi_value argv[1];
@@ -137,6 +153,7 @@ static napi_value set_threads(napi_env env, napi_callback_info cb) {
   CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
   if (argc < 1 || !get_int(env, argv[0], &n) || n < 1 || n > 1024) FAIL("setThreads(n): n must be an integer from 1 to 1024");
   openblas_set_num_threads((int)n);
+  native_threads = (int)n;
   return NULL;
 }
 
@@ -580,6 +597,600 @@ static napi_value gather(napi_env env, napi_callback_info cb) {
   return NULL;
 }
 
+/*
+ * One Skate-MSA branch, fused: partition gather → q·kᵀ·scale + relative bias → softmax →
+ * attention dropout → ·v → un-partition, forward in one call and backward (d chunk, d bias
+ * table) in one call, instead of the dozens of tfjs kernels and tape entries of the composed
+ * path. The windows are small (n tokens, n ≤ ~100) and the head dims tiny (1–12), so the loops
+ * are written out here: OpenBLAS calls would cost more than they compute.
+ *
+ * Layouts (row-major, as the wasm backend stores tensors):
+ *   chunk  [B, P, 3, H, d]   P = T·V tokens; q | k | v, each head-major
+ *   out    [B, P, H, d]      the branch output, heads merged, tokens back in grid order
+ *   table  [rows, H]         the relative-bias table (row r, head h at r·H + h)
+ *   partition [W·n]          flat token of window w, position j (a permutation of 0…P−1:
+ *                            src/models/ops.ts checks it once per table)
+ *   biasIndex [n·n]          table row of each (query, key) pair of a window
+ * Dropout: the mask of the composed path exactly: multipliers over [B·W, H, n, n] in
+ * row-major order drawn by sfc32 as src/core/random.ts's Rng(seed).fillDropoutMask does
+ * (rate 0: none). params [scale, rate, seed, mask byte offset or −1]: with an offset, the
+ * forward pass writes the mask there as one byte per entry and the backward pass reads it
+ * back instead of drawing it again (without one, each pass draws it). The backward pass
+ * recomputes the attention map, so no n×n floats are kept between the passes.
+ * Work is split over windows·heads on up to `threads` threads (pthreads; setThreads sets it).
+ */
+typedef struct {
+  uint32_t a, b, c, d;
+} Sfc32;
+
+static uint32_t sfc32_next(Sfc32* r) {
+  const uint32_t t = r->a + r->b + r->d;
+  r->d += 1;
+  r->a = r->b ^ (r->b >> 9);
+  r->b = r->c + (r->c << 3);
+  r->c = (r->c << 21) | (r->c >> 11);
+  r->c += t;
+  return t;
+}
+
+/* Rng's constructor: four splitmix32 outputs, then 12 draws discarded. */
+static void sfc32_seed(Sfc32* r, uint32_t seed) {
+  uint32_t s = seed, v[4];
+  for (int i = 0; i < 4; i++) {
+    s += 0x9e3779b9u;
+    uint32_t z = s;
+    z = (z ^ (z >> 16)) * 0x21f0aaadu;
+    z = (z ^ (z >> 15)) * 0x735a2d97u;
+    v[i] = z ^ (z >> 15);
+  }
+  r->a = v[0], r->b = v[1], r->c = v[2], r->d = v[3];
+  for (int i = 0; i < 12; i++) sfc32_next(r);
+}
+
+/* keep[i] = 1 where Rng(seed).fillDropoutMask(…, rate) keeps element i (u·2³² ≥ rate·2³²). */
+static void dropout_keep(uint8_t* keep, int64_t count, double rate, uint32_t seed) {
+  Sfc32 r;
+  sfc32_seed(&r, seed);
+  const double threshold = rate * 4294967296.0;
+  for (int64_t i = 0; i < count; i++) keep[i] = (double)sfc32_next(&r) >= threshold;
+}
+
+static int worker_count(void) {
+  const int n = native_threads > 0 ? native_threads : openblas_get_num_threads();
+  return n < 1 ? 1 : (n > 64 ? 64 : n);
+}
+
+/*
+ * Softmax of one short row in place (the windows' n ≤ ~100 scores): reductions in OpenMP simd
+ * form, so the whole row is a few vector loops instead of softmax_row's 16-lane partials and
+ * scalar tails, which cost more than the arithmetic at these lengths.
+ */
+static inline void softmax_short_row(float* restrict x, int64_t n) {
+  float top = -INFINITY;
+#pragma omp simd reduction(max : top)
+  for (int64_t j = 0; j < n; j++) top = x[j] > top ? x[j] : top;
+  if (top == -INFINITY) top = 0.0f;
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < n; j++) {
+    const float e = exp_nonpositive(x[j] - top);
+    x[j] = e;
+    sum += e;
+  }
+  const float inv = 1.0f / sum;
+  for (int64_t j = 0; j < n; j++) x[j] *= inv;
+}
+
+typedef struct {
+  const float* chunk;
+  const float* bias_map; /* [H, n, n]: the table gathered once per call */
+  const float* dy;       /* backward only */
+  float* out;            /* forward: out; backward: d chunk */
+  double* dbias;         /* backward: this worker's Σ dS per [H, n, n] */
+  const int32_t* partition;
+  const uint8_t* keep; /* NULL: no dropout */
+  int64_t B, P, W, n, H, d;
+  float scale, keep_scale;
+  int64_t first, last; /* the (b·W + w)·H + h items of this worker */
+  int failed;
+} SkateWork;
+
+/* Scratch of one worker: q and dq [n, d]; kᵀ, vᵀ, dkᵀ, dvᵀ [d, n]; maps [n, n]; rows [n]. */
+typedef struct {
+  float *q, *kt, *vt, *dq, *dkt, *dvt, *p, *m, *row1, *row2;
+} SkateScratch;
+
+static int scratch_alloc(SkateScratch* s, int64_t n, int64_t d) {
+  const size_t nd = (size_t)(n * d), nn = (size_t)(n * n);
+  float* all = (float*)malloc(sizeof(float) * (6 * nd + 2 * nn + 2 * (size_t)n + 1));
+  if (!all) return 0;
+  s->q = all, s->kt = all + nd, s->vt = all + 2 * nd, s->dq = all + 3 * nd, s->dkt = all + 4 * nd, s->dvt = all + 5 * nd;
+  s->p = all + 6 * nd, s->m = s->p + nn, s->row1 = s->m + nn, s->row2 = s->row1 + n;
+  return 1;
+}
+
+/*
+ * The attention map of one (sample, window, head): q, kᵀ, vᵀ gathered from the chunk,
+ * p = softmax(q·kᵀ·scale + bias) (before dropout) and, with dropout, m = the multipliers
+ * (0 or 1/(1 − rate)) of this map. Branch-free: a random mask in an `if` mispredicts half the time.
+ */
+static inline void skate_map(const SkateWork* w, SkateScratch* s, int64_t item) {
+  const int64_t n = w->n, d = w->d, H = w->H;
+  const int64_t h = item % H, bw = item / H, win = bw % w->W, b = bw / w->W;
+  const int32_t* tokens = w->partition + win * n;
+  for (int64_t i = 0; i < n; i++) {
+    const float* row = w->chunk + ((b * w->P + tokens[i]) * 3 * H + h) * d; /* q of token i, head h */
+    for (int64_t c = 0; c < d; c++) {
+      s->q[i * d + c] = row[c] * w->scale;
+      s->kt[c * n + i] = row[H * d + c];
+      s->vt[c * n + i] = row[2 * H * d + c];
+    }
+  }
+  const float* bias = w->bias_map + h * n * n;
+  for (int64_t i = 0; i < n; i++) {
+    const float* bi = bias + i * n;
+    float* pi = s->p + i * n;
+    for (int64_t j = 0; j < n; j++) pi[j] = bi[j];
+    for (int64_t c = 0; c < d; c++) {
+      const float qc = s->q[i * d + c];
+      const float* kc = s->kt + c * n;
+      for (int64_t j = 0; j < n; j++) pi[j] += qc * kc[j];
+    }
+    softmax_short_row(pi, n);
+  }
+  if (w->keep) {
+    const uint8_t* keep = w->keep + item * n * n;
+    const float ks = w->keep_scale;
+    for (int64_t e = 0; e < n * n; e++) s->m[e] = (float)keep[e] * ks;
+  }
+}
+
+VECTOR_CLONES static void* skate_forward_worker(void* arg) {
+  SkateWork* w = (SkateWork*)arg;
+  SkateScratch s;
+  if (!scratch_alloc(&s, w->n, w->d)) {
+    w->failed = 1;
+    return NULL;
+  }
+  const int64_t n = w->n, d = w->d, H = w->H;
+  for (int64_t item = w->first; item < w->last; item++) {
+    const int64_t h = item % H, bw = item / H, win = bw % w->W, b = bw / w->W;
+    skate_map(w, &s, item);
+    if (w->keep)
+      for (int64_t e = 0; e < n * n; e++) s.p[e] *= s.m[e];
+    const int32_t* tokens = w->partition + win * n;
+    for (int64_t i = 0; i < n; i++) {
+      float* o = w->out + ((b * w->P + tokens[i]) * H + h) * d;
+      const float* pi = s.p + i * n;
+      for (int64_t c = 0; c < d; c++) {
+        const float* vc = s.vt + c * n;
+        float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+        for (int64_t j = 0; j < n; j++) acc += pi[j] * vc[j];
+        o[c] = acc;
+      }
+    }
+  }
+  free(s.q);
+  return NULL;
+}
+
+VECTOR_CLONES static void* skate_backward_worker(void* arg) {
+  SkateWork* w = (SkateWork*)arg;
+  SkateScratch s;
+  if (!scratch_alloc(&s, w->n, w->d)) {
+    w->failed = 1;
+    return NULL;
+  }
+  const int64_t n = w->n, d = w->d, H = w->H;
+  const float scale = w->scale;
+  for (int64_t item = w->first; item < w->last; item++) {
+    const int64_t h = item % H, bw = item / H, win = bw % w->W, b = bw / w->W;
+    skate_map(w, &s, item);
+    const int32_t* tokens = w->partition + win * n;
+    memset(s.dvt, 0, sizeof(float) * (size_t)(n * d));
+    memset(s.dkt, 0, sizeof(float) * (size_t)(n * d));
+    double* dbias = w->dbias + h * n * n;
+    float* pd = s.row1; /* P ⊙ mask, one row */
+    float* ds = s.row2; /* dP, then dS, one row */
+    for (int64_t i = 0; i < n; i++) {
+      const float* pi = s.p + i * n;
+      const float* go = w->dy + ((b * w->P + tokens[i]) * H + h) * d; /* dO of token i */
+      const float* mi = s.m + i * n;
+      if (w->keep)
+        for (int64_t j = 0; j < n; j++) pd[j] = pi[j] * mi[j];
+      else
+        memcpy(pd, pi, sizeof(float) * (size_t)n);
+      for (int64_t j = 0; j < n; j++) ds[j] = 0.0f;
+      for (int64_t c = 0; c < d; c++) {
+        const float gc = go[c];
+        const float* vc = s.vt + c * n;
+        float* dvc = s.dvt + c * n;
+        for (int64_t j = 0; j < n; j++) {
+          ds[j] += gc * vc[j];  /* dO · vᵀ */
+          dvc[j] += gc * pd[j]; /* dV = Pdᵀ · dO */
+        }
+      }
+      if (w->keep)
+        for (int64_t j = 0; j < n; j++) ds[j] *= mi[j]; /* dP = (dO · vᵀ) ⊙ mask */
+      /* softmax backward: dS = P ⊙ (dP − Σⱼ dP ⊙ P) */
+      float r = 0.0f;
+#pragma omp simd reduction(+ : r)
+      for (int64_t j = 0; j < n; j++) r += ds[j] * pi[j];
+      double* dbi = dbias + i * n;
+      for (int64_t j = 0; j < n; j++) {
+        ds[j] = pi[j] * (ds[j] - r);
+        dbi[j] += ds[j];
+      }
+      /* dq = scale · dS · k; dk = dSᵀ · (scale · q) (q is kept scaled) */
+      for (int64_t c = 0; c < d; c++) {
+        const float* kc = s.kt + c * n;
+        float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+        for (int64_t j = 0; j < n; j++) acc += ds[j] * kc[j];
+        s.dq[i * d + c] = acc * scale;
+        const float qc = s.q[i * d + c];
+        float* dkc = s.dkt + c * n;
+        for (int64_t j = 0; j < n; j++) dkc[j] += ds[j] * qc;
+      }
+    }
+    for (int64_t i = 0; i < n; i++) {
+      float* row = w->out + ((b * w->P + tokens[i]) * 3 * H + h) * d;
+      for (int64_t c = 0; c < d; c++) {
+        row[c] = s.dq[i * d + c];
+        row[H * d + c] = s.dkt[c * n + i];
+        row[2 * H * d + c] = s.dvt[c * n + i];
+      }
+    }
+  }
+  free(s.q);
+  return NULL;
+}
+
+/* Runs `fn` over items [0, count) split into contiguous ranges, one per worker. */
+static int run_workers(SkateWork* base, int64_t count, int workers, void* (*fn)(void*), SkateWork* works) {
+  pthread_t ids[64];
+  int started[64] = {0};
+  for (int t = 0; t < workers; t++) {
+    works[t] = *base;
+    works[t].first = count * t / workers;
+    works[t].last = count * (t + 1) / workers;
+    if (base->dbias) works[t].dbias = base->dbias + (int64_t)t * base->H * base->n * base->n;
+  }
+  for (int t = 1; t < workers; t++) started[t] = pthread_create(&ids[t], NULL, fn, &works[t]) == 0;
+  fn(&works[0]);
+  int failed = works[0].failed;
+  for (int t = 1; t < workers; t++) {
+    if (started[t])
+      pthread_join(ids[t], NULL);
+    else
+      fn(&works[t]); /* no thread to be had: this one does that range too */
+    failed |= works[t].failed;
+  }
+  return !failed;
+}
+
+/* dims: Int32Array [B, P, W, n, H, d, rows]; params: Float64Array [scale, rate, seed]. */
+static napi_value skate_attention_impl(napi_env env, napi_callback_info cb, int backward) {
+  size_t argc = 10;
+  napi_value argv[10];
+  Heap heap;
+  int64_t chunk_off, table_off, dy_off = -1, out_off, dtable_off = -1;
+  int32_t *partition, *bias_index, *dims;
+  size_t np, nb, nd;
+  napi_typedarray_type type;
+  size_t nparams;
+  void* params_data;
+  napi_value ab;
+  size_t bo;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  const size_t want = backward ? 10 : 8;
+  int k = 1;
+  int ok = argc >= want && get_heap(env, argv[0], &heap) && get_int(env, argv[k++], &chunk_off) && get_int(env, argv[k++], &table_off);
+  if (ok && backward) ok = get_int(env, argv[k++], &dy_off);
+  ok = ok && get_int(env, argv[k++], &out_off);
+  if (ok && backward) ok = get_int(env, argv[k++], &dtable_off);
+  ok = ok && get_i32_array(env, argv[k++], &partition, &np) && get_i32_array(env, argv[k++], &bias_index, &nb) && get_i32_array(env, argv[k++], &dims, &nd) &&
+       napi_get_typedarray_info(env, argv[k++], &type, &nparams, &params_data, &ab, &bo) == napi_ok && type == napi_float64_array && nparams == 4 && nd == 7;
+  if (!ok)
+    FAIL(backward ? "skateAttentionGrad(heap, chunkOffset, tableOffset, dyOffset, dChunkOffset, dTableOffset, partition, biasIndex, dims: Int32Array(7), params: Float64Array(4))"
+                  : "skateAttention(heap, chunkOffset, tableOffset, outOffset, partition, biasIndex, dims: Int32Array(7), params: Float64Array(4))");
+  const double* params = (const double*)params_data;
+  const int64_t B = dims[0], P = dims[1], W = dims[2], n = dims[3], H = dims[4], d = dims[5], rows = dims[6];
+  const double rate = params[1];
+  if (B < 0 || P < 0 || W < 0 || n < 0 || H < 0 || d < 0 || rows < 0 || W * n != P || (int64_t)np != W * n || (int64_t)nb != n * n || !(rate >= 0.0 && rate < 1.0))
+    FAIL("skateAttention: dims [B, P, W, n, H, d, rows] must be non-negative with W·n = P = partition length, n·n = biasIndex length, and rate in [0, 1)");
+  const int64_t chunk_size = B * P * 3 * H * d, out_size = B * P * H * d;
+  if (!inside(&heap, chunk_off, chunk_size) || !inside(&heap, table_off, rows * H) || !inside(&heap, out_off, backward ? chunk_size : out_size) ||
+      (backward && (!inside(&heap, dy_off, out_size) || !inside(&heap, dtable_off, rows * H))))
+    FAIL("skateAttention: an operand lies outside the heap");
+  for (size_t i = 0; i < np; i++)
+    if (partition[i] < 0 || partition[i] >= P) FAIL("skateAttention: a partition entry is not a token of the grid");
+  for (size_t i = 0; i < nb; i++)
+    if (bias_index[i] < 0 || bias_index[i] >= rows) FAIL("skateAttention: a bias index is not a row of the table");
+  if (backward) memset(heap.data + dtable_off, 0, sizeof(float) * (size_t)(rows * H));
+  const int64_t items = B * W * H;
+  if (items == 0 || d == 0) {
+    if (backward) memset(heap.data + out_off, 0, sizeof(float) * (size_t)chunk_size);
+    return NULL;
+  }
+  /* The mask: in the heap where the caller gave a byte offset (the forward pass draws it there and
+     the backward pass reads it back), else drawn into a buffer of our own. */
+  const double mask_at = params[3];
+  const int64_t mask_size = items * n * n;
+  uint8_t* heap_mask = NULL;
+  if (rate > 0.0 && mask_at >= 0.0) {
+    if ((uint64_t)mask_at + (uint64_t)mask_size > (uint64_t)heap.length * 4u) FAIL("skateAttention: the mask lies outside the heap");
+    heap_mask = (uint8_t*)heap.data + (int64_t)mask_at;
+  }
+  uint8_t* keep = NULL;
+  if (rate > 0.0) {
+    if (heap_mask && backward) {
+      keep = heap_mask;
+    } else {
+      keep = heap_mask ? heap_mask : (uint8_t*)malloc((size_t)mask_size);
+      if (!keep) FAIL("skateAttention: out of memory for the dropout mask");
+      dropout_keep(keep, mask_size, rate, (uint32_t)params[2]);
+    }
+  }
+  uint8_t* own_keep = keep == heap_mask ? NULL : keep;
+  /* Threads only where there is enough work to pay for starting them (~20 µs each). */
+  int workers = worker_count();
+  const int64_t work = items * n * n * (d + 4);
+  if (work < 400000) workers = 1;
+  if (workers > items) workers = (int)items;
+  double* dbias = NULL;
+  if (backward) {
+    dbias = (double*)calloc((size_t)(workers * H * n * n), sizeof(double));
+    if (!dbias) {
+      free(own_keep);
+      FAIL("skateAttention: out of memory");
+    }
+  }
+  /* The bias of every (head, query, key), gathered once: contiguous rows for the loops. */
+  float* bias_map = (float*)malloc(sizeof(float) * (size_t)(H * n * n));
+  if (!bias_map) {
+    free(own_keep);
+    free(dbias);
+    FAIL("skateAttention: out of memory");
+  }
+  const float* table = heap.data + table_off;
+  for (int64_t h = 0; h < H; h++)
+    for (int64_t e = 0; e < n * n; e++) bias_map[h * n * n + e] = table[(int64_t)bias_index[e] * H + h];
+  SkateWork base = {heap.data + chunk_off, bias_map, backward ? heap.data + dy_off : NULL, heap.data + out_off, dbias, partition, keep,
+                    B, P, W, n, H, d, (float)params[0], (float)(1.0 / (1.0 - rate)), 0, 0, 0};
+  SkateWork works[64];
+  const int done = run_workers(&base, items, workers, backward ? skate_backward_worker : skate_forward_worker, works);
+  if (done && backward) {
+    /* d table[r, h] = Σ over workers and the (query, key) pairs that read row r */
+    double* acc = (double*)calloc((size_t)(rows * H), sizeof(double));
+    if (acc) {
+      for (int t = 0; t < workers; t++) {
+        const double* part = dbias + (int64_t)t * H * n * n;
+        for (int64_t h = 0; h < H; h++)
+          for (int64_t e = 0; e < n * n; e++) acc[(int64_t)bias_index[e] * H + h] += part[h * n * n + e];
+      }
+      float* dtable = heap.data + dtable_off;
+      for (int64_t e = 0; e < rows * H; e++) dtable[e] = (float)acc[e];
+      free(acc);
+    }
+    if (!acc) {
+      free(own_keep);
+      free(dbias);
+      free(bias_map);
+      FAIL("skateAttention: out of memory");
+    }
+  }
+  free(own_keep);
+  free(dbias);
+  free(bias_map);
+  if (!done) FAIL("skateAttention: out of memory for a worker's scratch");
+  return NULL;
+}
+
+static napi_value skate_attention(napi_env env, napi_callback_info cb) { return skate_attention_impl(env, cb, 0); }
+static napi_value skate_attention_grad(napi_env env, napi_callback_info cb) { return skate_attention_impl(env, cb, 1); }
+
+/*
+ * Layer normalisation over the last axis, y = γ·(x − mean)·rstd + β with rstd = 1/√(var + eps)
+ * (biased variance, two passes as tfjs's moments compute it), and its backward in one pass
+ * over the rows: dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂ ⊙ x̂)) with dx̂ = dy ⊙ γ, dγ = Σ dy ⊙ x̂,
+ * dβ = Σ dy (sums over rows in double). The statistics are recomputed in the backward pass
+ * rather than kept: two passes over a row of C floats.
+ */
+VECTOR_CLONES static void layer_norm_rows(const float* restrict x, const float* restrict g, const float* restrict b, float* restrict y, int64_t rows, int64_t cols,
+                                          float eps) {
+  const float inv = 1.0f / (float)cols;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < cols; j++) sum += xr[j];
+    const float mean = sum * inv;
+    float sq = 0.0f;
+#pragma omp simd reduction(+ : sq)
+    for (int64_t j = 0; j < cols; j++) sq += (xr[j] - mean) * (xr[j] - mean);
+    const float rstd = 1.0f / sqrtf(sq * inv + eps);
+    for (int64_t j = 0; j < cols; j++) yr[j] = (xr[j] - mean) * rstd * g[j] + b[j];
+  }
+}
+
+VECTOR_CLONES static void layer_norm_grad_rows(const float* restrict x, const float* restrict g, const float* restrict dy, float* restrict dx, double* restrict dg,
+                                               double* restrict db, float* restrict xhat, int64_t rows, int64_t cols, float eps) {
+  const float inv = 1.0f / (float)cols;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * cols;
+    const float* dyr = dy + r * cols;
+    float* dxr = dx + r * cols;
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < cols; j++) sum += xr[j];
+    const float mean = sum * inv;
+    float sq = 0.0f;
+#pragma omp simd reduction(+ : sq)
+    for (int64_t j = 0; j < cols; j++) sq += (xr[j] - mean) * (xr[j] - mean);
+    const float rstd = 1.0f / sqrtf(sq * inv + eps);
+    float a = 0.0f, c = 0.0f;
+#pragma omp simd reduction(+ : a, c)
+    for (int64_t j = 0; j < cols; j++) {
+      xhat[j] = (xr[j] - mean) * rstd;
+      const float dxh = dyr[j] * g[j];
+      a += dxh;
+      c += dxh * xhat[j];
+    }
+    a *= inv;
+    c *= inv;
+    for (int64_t j = 0; j < cols; j++) {
+      dxr[j] = rstd * (dyr[j] * g[j] - a - xhat[j] * c);
+      dg[j] += (double)(dyr[j] * xhat[j]);
+      db[j] += (double)dyr[j];
+    }
+  }
+}
+
+static napi_value layer_norm(napi_env env, napi_callback_info cb) {
+  size_t argc = 8;
+  napi_value argv[8];
+  Heap heap;
+  int64_t x_off, g_off, b_off, y_off, rows, cols;
+  double eps;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 8 || !get_heap(env, argv[0], &heap) || !get_int(env, argv[1], &x_off) || !get_int(env, argv[2], &g_off) || !get_int(env, argv[3], &b_off) || !get_int(env, argv[4], &y_off) ||
+      !get_int(env, argv[5], &rows) || !get_int(env, argv[6], &cols) || napi_get_value_double(env, argv[7], &eps) != napi_ok)
+    FAIL("layerNorm(heap, xOffset, gammaOffset, betaOffset, yOffset, rows, cols, eps)");
+  if (rows < 0 || cols < 1 || !inside(&heap, x_off, rows * cols) || !inside(&heap, y_off, rows * cols) || !inside(&heap, g_off, cols) || !inside(&heap, b_off, cols))
+    FAIL("layerNorm: an operand lies outside the heap");
+  layer_norm_rows(heap.data + x_off, heap.data + g_off, heap.data + b_off, heap.data + y_off, rows, cols, (float)eps);
+  return NULL;
+}
+
+static napi_value layer_norm_grad(napi_env env, napi_callback_info cb) {
+  size_t argc = 10;
+  napi_value argv[10];
+  Heap heap;
+  int64_t x_off, g_off, dy_off, dx_off, dg_off, db_off, rows, cols;
+  double eps;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  if (argc < 10 || !get_heap(env, argv[0], &heap) || !get_int(env, argv[1], &x_off) || !get_int(env, argv[2], &g_off) || !get_int(env, argv[3], &dy_off) ||
+      !get_int(env, argv[4], &dx_off) || !get_int(env, argv[5], &dg_off) || !get_int(env, argv[6], &db_off) || !get_int(env, argv[7], &rows) || !get_int(env, argv[8], &cols) ||
+      napi_get_value_double(env, argv[9], &eps) != napi_ok)
+    FAIL("layerNormGrad(heap, xOffset, gammaOffset, dyOffset, dxOffset, dGammaOffset, dBetaOffset, rows, cols, eps)");
+  if (rows < 0 || cols < 1 || !inside(&heap, x_off, rows * cols) || !inside(&heap, dy_off, rows * cols) || !inside(&heap, dx_off, rows * cols) || !inside(&heap, g_off, cols) ||
+      !inside(&heap, dg_off, cols) || !inside(&heap, db_off, cols))
+    FAIL("layerNormGrad: an operand lies outside the heap");
+  double* sums = (double*)calloc((size_t)(2 * cols), sizeof(double));
+  float* xhat = (float*)malloc(sizeof(float) * (size_t)cols);
+  if (!sums || !xhat) {
+    free(sums);
+    free(xhat);
+    FAIL("layerNormGrad: out of memory");
+  }
+  layer_norm_grad_rows(heap.data + x_off, heap.data + g_off, heap.data + dy_off, heap.data + dx_off, sums, sums + cols, xhat, rows, cols, (float)eps);
+  float* dg = heap.data + dg_off;
+  float* db = heap.data + db_off;
+  for (int64_t j = 0; j < cols; j++) dg[j] = (float)sums[j], db[j] = (float)sums[cols + j];
+  free(sums);
+  free(xhat);
+  return NULL;
+}
+
+/*
+ * G-Conv, SkateFormer's token mixing by channel group: y[r, v, g·c + k] = Σᵤ A[g, v, u] ·
+ * x[r, u, g·c + k] for rows r (batch · frames), tokens v, u < V, groups g < G of c channels.
+ * A is spread once per call over the channels (a[v, u, g·c + k] = A[g, v, u]) so that each
+ * (v, u) pair is one vector loop over all G·c channels, whatever the group width (c is 3 in
+ * NTU's first stage); the backward pass gives dx the same way and dA as Σ over rows of
+ * dy[r, v, :] ⊙ x[r, u, :], summed per group at the end.
+ */
+VECTOR_CLONES static void gconv_rows(const float* restrict x, const float* restrict a, float* restrict y, int64_t rows, int64_t V, int64_t C) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * V * C;
+    float* yr = y + r * V * C;
+    for (int64_t v = 0; v < V; v++) {
+      float* yv = yr + v * C;
+      for (int64_t ch = 0; ch < C; ch++) yv[ch] = 0.0f;
+      for (int64_t u = 0; u < V; u++) {
+        const float* xu = xr + u * C;
+        const float* avu = a + (v * V + u) * C;
+        for (int64_t ch = 0; ch < C; ch++) yv[ch] += avu[ch] * xu[ch];
+      }
+    }
+  }
+}
+
+VECTOR_CLONES static void gconv_grad_rows(const float* restrict x, const float* restrict a, const float* restrict dy, float* restrict dx, float* restrict da, int64_t rows,
+                                          int64_t V, int64_t C) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * V * C;
+    const float* dyr = dy + r * V * C;
+    float* dxr = dx + r * V * C;
+    for (int64_t e = 0; e < V * C; e++) dxr[e] = 0.0f;
+    for (int64_t v = 0; v < V; v++) {
+      const float* dyv = dyr + v * C;
+      for (int64_t u = 0; u < V; u++) {
+        const float* avu = a + (v * V + u) * C;
+        float* davu = da + (v * V + u) * C;
+        const float* xu = xr + u * C;
+        float* dxu = dxr + u * C;
+        for (int64_t ch = 0; ch < C; ch++) {
+          dxu[ch] += avu[ch] * dyv[ch];
+          davu[ch] += dyv[ch] * xu[ch];
+        }
+      }
+    }
+  }
+}
+
+static napi_value gconv_impl(napi_env env, napi_callback_info cb, int backward) {
+  size_t argc = 10;
+  napi_value argv[10];
+  Heap heap;
+  int64_t x_off, a_off, dy_off = -1, out_off, da_off = -1, rows, V, G, c;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  int k = 1;
+  int ok = argc >= (size_t)(backward ? 10 : 8) && get_heap(env, argv[0], &heap) && get_int(env, argv[k++], &x_off) && get_int(env, argv[k++], &a_off);
+  if (ok && backward) ok = get_int(env, argv[k++], &dy_off);
+  ok = ok && get_int(env, argv[k++], &out_off);
+  if (ok && backward) ok = get_int(env, argv[k++], &da_off);
+  ok = ok && get_int(env, argv[k++], &rows) && get_int(env, argv[k++], &V) && get_int(env, argv[k++], &G) && get_int(env, argv[k++], &c);
+  if (!ok)
+    FAIL(backward ? "gconvGrad(heap, xOffset, aOffset, dyOffset, dxOffset, dAOffset, rows, V, G, c)" : "gconv(heap, xOffset, aOffset, yOffset, rows, V, G, c)");
+  const int64_t C = G * c, size = rows * V * C;
+  if (rows < 0 || V < 0 || G < 0 || c < 0 || !inside(&heap, x_off, size) || !inside(&heap, a_off, G * V * V) || !inside(&heap, out_off, size) ||
+      (backward && (!inside(&heap, dy_off, size) || !inside(&heap, da_off, G * V * V))))
+    FAIL("gconv: an operand lies outside the heap");
+  if (backward) memset(heap.data + da_off, 0, sizeof(float) * (size_t)(G * V * V));
+  if (size == 0) return NULL;
+  float* spread = (float*)malloc(sizeof(float) * (size_t)(V * V * C) * (backward ? 2 : 1));
+  if (!spread) FAIL("gconv: out of memory");
+  const float* A = heap.data + a_off;
+  for (int64_t v = 0; v < V; v++)
+    for (int64_t u = 0; u < V; u++)
+      for (int64_t g = 0; g < G; g++)
+        for (int64_t j = 0; j < c; j++) spread[(v * V + u) * C + g * c + j] = A[(g * V + v) * V + u];
+  if (!backward) {
+    gconv_rows(heap.data + x_off, spread, heap.data + out_off, rows, V, C);
+  } else {
+    float* dspread = spread + V * V * C;
+    memset(dspread, 0, sizeof(float) * (size_t)(V * V * C));
+    gconv_grad_rows(heap.data + x_off, spread, heap.data + dy_off, heap.data + out_off, dspread, rows, V, C);
+    float* dA = heap.data + da_off;
+    for (int64_t v = 0; v < V; v++)
+      for (int64_t u = 0; u < V; u++)
+        for (int64_t g = 0; g < G; g++) {
+          float sum = 0.0f;
+          for (int64_t j = 0; j < c; j++) sum += dspread[(v * V + u) * C + g * c + j];
+          dA[(g * V + v) * V + u] = sum;
+        }
+  }
+  free(spread);
+  return NULL;
+}
+
+static napi_value gconv(napi_env env, napi_callback_info cb) { return gconv_impl(env, cb, 0); }
+static napi_value gconv_grad(napi_env env, napi_callback_info cb) { return gconv_impl(env, cb, 1); }
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"info", NULL, info, NULL, NULL, NULL, napi_default, NULL},
@@ -595,6 +1206,12 @@ static napi_value init(napi_env env, napi_value exports) {
       {"softmax", NULL, softmax, NULL, NULL, NULL, napi_default, NULL},
       {"softmaxGrad", NULL, softmax_grad, NULL, NULL, NULL, napi_default, NULL},
       {"gather", NULL, gather, NULL, NULL, NULL, napi_default, NULL},
+      {"skateAttention", NULL, skate_attention, NULL, NULL, NULL, napi_default, NULL},
+      {"skateAttentionGrad", NULL, skate_attention_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNormGrad", NULL, layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"gconv", NULL, gconv, NULL, NULL, NULL, napi_default, NULL},
+      {"gconvGrad", NULL, gconv_grad, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

@@ -1,7 +1,7 @@
 /**
  * Native kernels on the wasm backend: BatchMatMul, _FusedMatMul, Conv2D and both convolution
  * gradients computed by OpenBLAS, GELU and its gradient in one pass each, the attention
- * softmax (bias add included) and its backward, GatherV2, and Sum over leading axes (every bias gradient; the wasm
+ * softmax (bias add included) and its backward, a whole Skate-MSA branch forward and backward, layer norm and SkateFormer's G-Conv forward and backward, GatherV2, and Sum over leading axes (every bias gradient; the wasm
  * path transposes the reduced axes inwards first), (src/engine/native.ts loads it) directly in the wasm heap.
  *
  * Zero copy: each kernel allocates its output on the wasm backend first (makeOutput may grow
@@ -446,12 +446,285 @@ function softmaxGradKernel(addon: NativeAddon): KernelFunc {
   };
 }
 
+/**
+ * One Skate-MSA branch in one kernel each way (src/models/ops.ts `partitionedAttention` calls
+ * them): partition gather, q·kᵀ·scale + relative bias, softmax, attention dropout, ·v and the
+ * un-partition. Inputs: chunk [B, …tokens, 3·H·d] (q | k | v, each head-major) and the bias
+ * table [rows…, H]; attrs: the window tables and sizes, scale, dropout rate and seed. Outputs:
+ * the branch [B, …tokens, H·d] and its dropout mask (bool [B·W·H·n·n], empty without dropout),
+ * which the backward kernel takes back instead of drawing it again.
+ */
+export const NATIVE_SKATE_ATTENTION = 'SkelactSkateAttention';
+/**
+ * Its backward: inputs chunk, table, dy [B, …tokens, H·d] and (optional) the forward pass's
+ * dropout mask; outputs d chunk and d table.
+ */
+export const NATIVE_SKATE_ATTENTION_GRAD = 'SkelactSkateAttentionGrad';
+
+/** The attributes of both Skate-MSA kernels. */
+export interface SkateAttentionAttrs {
+  /** Flat token of each (window, position), W·n entries: a permutation of the tokens. */
+  readonly partition: Int32Array;
+  /** Table row of each (query, key) pair of a window, n·n entries. */
+  readonly biasIndex: Int32Array;
+  readonly windows: number;
+  readonly tokens: number;
+  readonly heads: number;
+  readonly headDim: number;
+  readonly scale: number;
+  readonly rate: number;
+  readonly seed: number;
+}
+
+/** [B, P, W, n, H, d, rows] and [scale, rate, seed, mask byte offset] for the addon, the shapes checked. */
+function skateAttentionArgs(
+  name: string,
+  chunk: TensorInfo,
+  table: TensorInfo,
+  a: SkateAttentionAttrs,
+  maskOffset: number,
+): { dims: Int32Array; params: Float64Array } {
+  const { windows: W, tokens: n, heads: H, headDim: d } = a;
+  const B = chunk.shape[0] ?? 0;
+  const P = sizeOf(chunk.shape.slice(1, -1));
+  const tableSize = sizeOf(table.shape);
+  if (
+    !float32(chunk, table) ||
+    chunk.shape.length < 3 ||
+    chunk.shape[chunk.shape.length - 1] !== 3 * H * d ||
+    P !== W * n ||
+    table.shape[table.shape.length - 1] !== H ||
+    tableSize % Math.max(H, 1) !== 0
+  ) {
+    throw new Error(
+      `${name}: float32 chunk [B, ${W}·${n} tokens, ${3 * H * d}] and table [rows, ${H}] expected, got [${chunk.shape}] and [${table.shape}]`,
+    );
+  }
+  return {
+    dims: Int32Array.of(B, P, W, n, H, d, H > 0 ? tableSize / H : 0),
+    params: Float64Array.of(a.scale, a.rate, a.seed >>> 0, maskOffset),
+  };
+}
+
+/** Entries of a branch's dropout mask, one byte each: [B·W, H, n, n] (0 without dropout). */
+function maskEntries(chunk: TensorInfo, a: SkateAttentionAttrs): number {
+  return a.rate > 0 ? (chunk.shape[0] ?? 0) * a.windows * a.heads * a.tokens * a.tokens : 0;
+}
+
+/** Outputs: the branch output and its dropout mask (bool, one byte an entry; empty without dropout). */
+function skateAttentionKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { chunk, table } = args.inputs as { chunk: TensorInfo; table: TensorInfo };
+    const a = args.attrs as unknown as SkateAttentionAttrs;
+    const backend = wasmBackendOf(args);
+    const entries = maskEntries(chunk, a);
+    const mask = backend.makeOutput([entries], 'bool');
+    const out = backend.makeOutput([...chunk.shape.slice(0, -1), a.heads * a.headDim], 'float32');
+    try {
+      const maskAt = entries > 0 ? backend.dataIdMap.get(mask.dataId)!.memoryOffset : -1;
+      const { dims, params } = skateAttentionArgs(NATIVE_SKATE_ATTENTION, chunk, table, a, maskAt);
+      addon.skateAttention(
+        heapOf(backend),
+        offsetOf(backend, chunk),
+        offsetOf(backend, table),
+        offsetOf(backend, out),
+        a.partition,
+        a.biasIndex,
+        dims,
+        params,
+      );
+    } catch (e) {
+      backend.disposeData(out.dataId);
+      backend.disposeData(mask.dataId);
+      throw e;
+    }
+    return [out, mask];
+  };
+}
+
+function skateAttentionGradKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { chunk, table, dy, mask } = args.inputs as {
+      chunk: TensorInfo;
+      table: TensorInfo;
+      dy: TensorInfo;
+      mask?: TensorInfo;
+    };
+    const a = args.attrs as unknown as SkateAttentionAttrs;
+    const backend = wasmBackendOf(args);
+    // The forward pass's mask where it is handed over (else the addon draws it again from the seed).
+    const entries = maskEntries(chunk, a);
+    if (mask && (mask.dtype !== 'bool' || sizeOf(mask.shape) !== entries))
+      throw new Error(
+        `${NATIVE_SKATE_ATTENTION_GRAD}: the mask must be bool [${entries}], got ${mask.dtype} [${mask.shape}]`,
+      );
+    const maskAt = mask && entries > 0 ? backend.dataIdMap.get(mask.dataId)!.memoryOffset : -1;
+    const { dims, params } = skateAttentionArgs(NATIVE_SKATE_ATTENTION_GRAD, chunk, table, a, maskAt);
+    if (!float32(dy) || !tf.util.arraysEqual(dy.shape, [...chunk.shape.slice(0, -1), a.heads * a.headDim]))
+      throw new Error(`${NATIVE_SKATE_ATTENTION_GRAD}: dy must be the forward output's shape, got [${dy.shape}]`);
+    const dChunk = backend.makeOutput([...chunk.shape], 'float32');
+    const dTable = backend.makeOutput([...table.shape], 'float32');
+    try {
+      addon.skateAttentionGrad(
+        heapOf(backend),
+        offsetOf(backend, chunk),
+        offsetOf(backend, table),
+        offsetOf(backend, dy),
+        offsetOf(backend, dChunk),
+        offsetOf(backend, dTable),
+        a.partition,
+        a.biasIndex,
+        dims,
+        params,
+      );
+    } catch (e) {
+      backend.disposeData(dChunk.dataId);
+      backend.disposeData(dTable.dataId);
+      throw e;
+    }
+    return [dChunk, dTable];
+  };
+}
+
+/** Layer norm over the last axis: inputs x [..., C], gamma and beta [C]; attr eps. */
+export const NATIVE_LAYER_NORM = 'SkelactLayerNorm';
+/** Its backward: inputs x, gamma, dy; outputs dx, d gamma, d beta (statistics recomputed). */
+export const NATIVE_LAYER_NORM_GRAD = 'SkelactLayerNormGrad';
+
+function layerNormShape(name: string, x: TensorInfo, gamma: TensorInfo, ...others: TensorInfo[]): [number, number] {
+  const cols = x.shape[x.shape.length - 1] ?? 0;
+  if (
+    !float32(x, gamma, ...others) ||
+    x.shape.length < 1 ||
+    cols < 1 ||
+    sizeOf(gamma.shape) !== cols ||
+    others.some((o) => sizeOf(o.shape) !== cols && !tf.util.arraysEqual(o.shape, x.shape))
+  )
+    throw new Error(
+      `${name}: float32 x [..., C] with C ≥ 1 and gamma, beta [C] expected, got [${x.shape}], [${gamma.shape}]`,
+    );
+  return [sizeOf(x.shape) / cols, cols];
+}
+
+function layerNormKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x, gamma, beta } = args.inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
+    const [rows, cols] = layerNormShape(NATIVE_LAYER_NORM, x, gamma, beta);
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput([...x.shape], 'float32');
+    if (rows > 0)
+      addon.layerNorm(
+        heapOf(backend),
+        offsetOf(backend, x),
+        offsetOf(backend, gamma),
+        offsetOf(backend, beta),
+        offsetOf(backend, out),
+        rows,
+        cols,
+        (args.attrs as { eps: number }).eps,
+      );
+    return out;
+  };
+}
+
+function layerNormGradKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x, gamma, dy } = args.inputs as { x: TensorInfo; gamma: TensorInfo; dy: TensorInfo };
+    const [rows, cols] = layerNormShape(NATIVE_LAYER_NORM_GRAD, x, gamma);
+    if (!float32(dy) || !tf.util.arraysEqual(dy.shape, x.shape))
+      throw new Error(`${NATIVE_LAYER_NORM_GRAD}: dy must be x's shape [${x.shape}], got [${dy.shape}]`);
+    const backend = wasmBackendOf(args);
+    const dx = backend.makeOutput([...x.shape], 'float32');
+    const dGamma = backend.makeOutput([...gamma.shape], 'float32');
+    const dBeta = backend.makeOutput([...gamma.shape], 'float32');
+    addon.layerNormGrad(
+      heapOf(backend),
+      offsetOf(backend, x),
+      offsetOf(backend, gamma),
+      offsetOf(backend, dy),
+      offsetOf(backend, dx),
+      offsetOf(backend, dGamma),
+      offsetOf(backend, dBeta),
+      rows,
+      cols,
+      (args.attrs as { eps: number }).eps,
+    );
+    return [dx, dGamma, dBeta];
+  };
+}
+
+/**
+ * SkateFormer's G-Conv: x [..., V, G·c] mixed over tokens by A [G, V, V], one matrix per
+ * channel group: y[..., v, g·c + k] = Σᵤ A[g, v, u] · x[..., u, g·c + k].
+ */
+export const NATIVE_GROUP_MIX = 'SkelactGroupMix';
+/** Its backward: inputs x, a, dy; outputs dx and dA. */
+export const NATIVE_GROUP_MIX_GRAD = 'SkelactGroupMixGrad';
+
+function groupMixShape(name: string, x: TensorInfo, a: TensorInfo): [number, number, number, number] {
+  const [G, V, V2] = a.shape;
+  const C = x.shape[x.shape.length - 1] ?? 0;
+  if (
+    !float32(x, a) ||
+    a.shape.length !== 3 ||
+    V !== V2 ||
+    x.shape.length < 2 ||
+    x.shape[x.shape.length - 2] !== V ||
+    G < 1 ||
+    C % G !== 0
+  )
+    throw new Error(`${name}: float32 x [..., V, G·c] and A [G, V, V] expected, got [${x.shape}] and [${a.shape}]`);
+  return [sizeOf(x.shape.slice(0, -2)), V, G, C / G];
+}
+
+function groupMixKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x, a } = args.inputs as { x: TensorInfo; a: TensorInfo };
+    const [rows, V, G, c] = groupMixShape(NATIVE_GROUP_MIX, x, a);
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput([...x.shape], 'float32');
+    addon.gconv(heapOf(backend), offsetOf(backend, x), offsetOf(backend, a), offsetOf(backend, out), rows, V, G, c);
+    return out;
+  };
+}
+
+function groupMixGradKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x, a, dy } = args.inputs as { x: TensorInfo; a: TensorInfo; dy: TensorInfo };
+    const [rows, V, G, c] = groupMixShape(NATIVE_GROUP_MIX_GRAD, x, a);
+    if (!float32(dy) || !tf.util.arraysEqual(dy.shape, x.shape))
+      throw new Error(`${NATIVE_GROUP_MIX_GRAD}: dy must be x's shape [${x.shape}], got [${dy.shape}]`);
+    const backend = wasmBackendOf(args);
+    const dx = backend.makeOutput([...x.shape], 'float32');
+    const da = backend.makeOutput([...a.shape], 'float32');
+    addon.gconvGrad(
+      heapOf(backend),
+      offsetOf(backend, x),
+      offsetOf(backend, a),
+      offsetOf(backend, dy),
+      offsetOf(backend, dx),
+      offsetOf(backend, da),
+      rows,
+      V,
+      G,
+      c,
+    );
+    return [dx, da];
+  };
+}
+
 /** skelact's own kernels (no stock kernel to wrap): name → maker. */
 const OWN: Record<string, (addon: NativeAddon) => KernelFunc> = {
   [NATIVE_GELU]: geluKernel,
   [NATIVE_GELU_GRAD]: geluGradKernel,
   [NATIVE_BIAS_SOFTMAX]: biasSoftmaxKernel,
   [NATIVE_SOFTMAX_GRAD]: softmaxGradKernel,
+  [NATIVE_SKATE_ATTENTION]: skateAttentionKernel,
+  [NATIVE_SKATE_ATTENTION_GRAD]: skateAttentionGradKernel,
+  [NATIVE_LAYER_NORM]: layerNormKernel,
+  [NATIVE_LAYER_NORM_GRAD]: layerNormGradKernel,
+  [NATIVE_GROUP_MIX]: groupMixKernel,
+  [NATIVE_GROUP_MIX_GRAD]: groupMixGradKernel,
 };
 
 /**

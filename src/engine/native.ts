@@ -83,6 +83,73 @@ export interface NativeAddon {
     inner: number,
     count: number,
   ): void;
+  /** dims [B, P, W, n, H, d, rows]; params [scale, rate, seed]. */
+  skateAttention(
+    heap: Float32Array,
+    chunkOffset: number,
+    tableOffset: number,
+    outOffset: number,
+    partition: Int32Array,
+    biasIndex: Int32Array,
+    dims: Int32Array,
+    params: Float64Array,
+  ): void;
+  skateAttentionGrad(
+    heap: Float32Array,
+    chunkOffset: number,
+    tableOffset: number,
+    dyOffset: number,
+    dChunkOffset: number,
+    dTableOffset: number,
+    partition: Int32Array,
+    biasIndex: Int32Array,
+    dims: Int32Array,
+    params: Float64Array,
+  ): void;
+  layerNorm(
+    heap: Float32Array,
+    xOffset: number,
+    gammaOffset: number,
+    betaOffset: number,
+    yOffset: number,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): void;
+  layerNormGrad(
+    heap: Float32Array,
+    xOffset: number,
+    gammaOffset: number,
+    dyOffset: number,
+    dxOffset: number,
+    dGammaOffset: number,
+    dBetaOffset: number,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): void;
+  gconv(
+    heap: Float32Array,
+    xOffset: number,
+    aOffset: number,
+    yOffset: number,
+    rows: number,
+    v: number,
+    g: number,
+    c: number,
+  ): void;
+  gconvGrad(
+    heap: Float32Array,
+    xOffset: number,
+    aOffset: number,
+    dyOffset: number,
+    dxOffset: number,
+    dAOffset: number,
+    rows: number,
+    v: number,
+    g: number,
+    c: number,
+  ): void;
 }
 
 export type NativeLoad =
@@ -172,6 +239,12 @@ export function loadNativeAddon(): NativeLoad {
       'softmax',
       'softmaxGrad',
       'gather',
+      'skateAttention',
+      'skateAttentionGrad',
+      'layerNorm',
+      'layerNormGrad',
+      'gconv',
+      'gconvGrad',
     ] as const) {
       if (typeof addon[name] !== 'function')
         throw new Error(`it has no '${name}' function (an older build: rebuild it with 'npm run setup:native')`);

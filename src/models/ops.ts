@@ -22,13 +22,16 @@
  *   windowAttention q·kᵀ as d broadcast products for small head dims (the batched matMul is a
  *                   scalar loop on wasm, 5× slower for d = 3), a fused backward pass.
  *   layerNorm,      one op with a fused backward pass (2–4× faster than differentiating
- *   batchNorm       through tf.moments).
+ *   batchNorm       through tf.moments); layerNorm with native kernels: one native pass each way.
  *   dropout         a seeded mask from src/core/random.ts, drawn by a tight loop straight
  *                   into wasm memory.
  *   gelu            with native kernels: one native pass forward and one backward (erf and
  *                   exp written to vectorise); on stock wasm as written (a fused GELU
  *                   backward of tfjs ops is no faster: erf and exp dominate either way).
  *   dropPath        as written.
+ *   partitionedAttention  native kernels only: one Skate-MSA branch (windows, attention, back
+ *                   to the grid) as one op each way.
+ *   groupMix        native kernels only: SkateFormer's G-Conv as one op each way.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/random.js';
@@ -150,8 +153,26 @@ function normalize(
   });
 }
 
+/** skelact's native layer norm kernels (src/engine/native-kernels.ts), where registered. */
+const NATIVE_LAYER_NORM = 'SkelactLayerNorm';
+const NATIVE_LAYER_NORM_GRAD = 'SkelactLayerNormGrad';
+
+/** Layer norm as one native kernel forward and one backward (d x, d γ, d β), one tape entry. */
+function nativeLayerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
+  return withGradient([x, gamma, beta], ([xi, g, b], save) => {
+    save([xi, g]);
+    return {
+      value: tf.engine().runKernel(NATIVE_LAYER_NORM, { x: xi, gamma: g, beta: b }, { eps }) as tf.Tensor,
+      gradFunc: (dy, [xs, gs]) =>
+        tf.engine().runKernel(NATIVE_LAYER_NORM_GRAD, { x: xs, gamma: gs, dy }, { eps }) as tf.Tensor[],
+    };
+  });
+}
+
 /** Layer normalisation over the last axis (PyTorch LayerNorm, biased variance). */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): tf.Tensor {
+  if (x.dtype === 'float32' && x.rank >= 1 && hasNative(NATIVE_LAYER_NORM) && hasNative(NATIVE_LAYER_NORM_GRAD))
+    return nativeLayerNorm(x, gamma, beta, eps);
   return normalize(x, gamma, beta, [x.rank - 1], eps);
 }
 
@@ -221,10 +242,26 @@ function groupMask(cin: number, cout: number, groups: number): tf.Tensor2D {
   });
 }
 
-/** A grouped filter [K, Cin/g, Cout] written out as the equivalent dense one [K, Cin, Cout]. */
+/** Row indices 0…n−1 repeated `times` times (one array per size, so gatherAxis caches its plan). */
+const repeatTables = new Map<string, Int32Array>();
+
+function repeatedRows(n: number, times: number): Int32Array {
+  const key = `${n}|${times}`;
+  let table = repeatTables.get(key);
+  if (!table) repeatTables.set(key, (table = Int32Array.from({ length: n * times }, (_, i) => i % n)));
+  return table;
+}
+
+/**
+ * A grouped filter [K, Cin/g, Cout] written out as the equivalent dense one [K, Cin, Cout]. The
+ * copies along Cin are a gather, not tf.tile: the wasm backend's Tile kernel took 1 ms for the
+ * [7, 6, 48] × 8 filter of SkateFormer's T-Conv (the gather 0.04 ms), about a tenth of the
+ * NW-UCLA forward pass at batch 1.
+ */
 function blockDiagonal(w: tf.Tensor3D, groups: number): tf.Tensor3D {
   const [, cinPerGroup, cout] = w.shape;
-  return tf.mul(tf.tile(w, [1, groups, 1]), groupMask(cinPerGroup * groups, cout, groups)) as tf.Tensor3D;
+  const tiled = gatherAxis(w, repeatedRows(cinPerGroup, groups), 1);
+  return tf.mul(tiled, groupMask(cinPerGroup * groups, cout, groups)) as tf.Tensor3D;
 }
 
 /** Explicit NHWC padding of the frame axis only. */
@@ -642,6 +679,124 @@ export function windowAttention(
         const dk = tf.mul(tf.matMul(ds, qs, true, false), scale);
         return bi ? [dq, dk, dv, reduceToShape(ds, bi.shape)] : [dq, dk, dv];
       },
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// partitionedAttention (native kernels only)
+// ---------------------------------------------------------------------------------------------
+
+/** skelact's native Skate-MSA kernels (src/engine/native-kernels.ts), where registered. */
+const NATIVE_SKATE_ATTENTION = 'SkelactSkateAttention';
+const NATIVE_SKATE_ATTENTION_GRAD = 'SkelactSkateAttentionGrad';
+
+/** Where each token of a partitioned attention sits, and the heads' sizes. */
+export interface AttentionPartition {
+  readonly windows: number;
+  readonly tokens: number;
+  readonly heads: number;
+  readonly headDim: number;
+  readonly scale: number;
+  /** Flat token of each (window, position), windows·tokens entries: a permutation of the grid. */
+  readonly partition: Int32Array;
+  /** Row of the bias table (viewed as [rows, heads]) of each (query, key) pair, tokens² entries. */
+  readonly biasIndex: Int32Array;
+}
+
+/** Partition tables already checked to be permutations (the kernels rely on it). */
+const checkedPartitions = new WeakSet<Int32Array>();
+
+function checkPermutation(partition: Int32Array, tokens: number): void {
+  if (checkedPartitions.has(partition)) return;
+  const seen = new Uint8Array(tokens);
+  for (const p of partition) {
+    if (!(p >= 0 && p < tokens) || seen[p])
+      throw new Error(`partitionedAttention: the partition must list each of the ${tokens} tokens once`);
+    seen[p] = 1;
+  }
+  if (partition.length !== tokens)
+    throw new Error(`partitionedAttention: the partition has ${partition.length} entries for ${tokens} tokens`);
+  checkedPartitions.add(partition);
+}
+
+/** Whether partitionedAttention can run: the native Skate-MSA kernels are on for the current backend. */
+export function hasPartitionedAttention(): boolean {
+  return hasNative(NATIVE_SKATE_ATTENTION) && hasNative(NATIVE_SKATE_ATTENTION_GRAD);
+}
+
+/**
+ * Multi-head attention inside the windows of a partitioned token grid, as ONE differentiable
+ * op (one native kernel forward, one backward, one tape entry): what gathering the windows,
+ * `windowAttention` with the gathered relative bias, and scattering the tokens back compute
+ * (src/models/skateformer/model.ts `skateAttention` composes exactly that where the kernels
+ * are absent, and the tests compare the two). chunk: [B, …grid, 3·heads·headDim], q | k | v
+ * each head-major; table: [rows…, heads]. Returns [B, …grid, heads·headDim]. Dropout draws
+ * the composed path's mask from the same seed and keeps it for the backward pass as one byte
+ * an entry; the backward pass recomputes the attention map, so no tokens² floats are kept.
+ */
+export function partitionedAttention(
+  chunk: tf.Tensor,
+  table: tf.Tensor,
+  plan: AttentionPartition,
+  attentionDropout = 0,
+  seed = 0,
+): tf.Tensor {
+  if (!hasPartitionedAttention())
+    throw new Error('partitionedAttention needs skelact native kernels on the wasm backend');
+  if (!(attentionDropout >= 0 && attentionDropout < 1))
+    throw new Error(`partitionedAttention: dropout rate must be in [0, 1), got ${attentionDropout}`);
+  checkPermutation(plan.partition, plan.windows * plan.tokens);
+  const attrs = {
+    partition: plan.partition,
+    biasIndex: plan.biasIndex,
+    windows: plan.windows,
+    tokens: plan.tokens,
+    heads: plan.heads,
+    headDim: plan.headDim,
+    scale: plan.scale,
+    rate: attentionDropout,
+    seed: seed >>> 0,
+  } as unknown as tf.NamedAttrMap;
+  return withGradient([chunk, table], ([c, t], save) => {
+    // The kernel hands back its dropout mask (one byte an entry; empty without dropout) for the backward pass.
+    const [out, mask] = tf.engine().runKernel(NATIVE_SKATE_ATTENTION, { chunk: c, table: t }, attrs) as tf.Tensor[];
+    save([c, t, mask]);
+    return {
+      value: out,
+      gradFunc: (dy, [cs, ts, ms]) =>
+        tf
+          .engine()
+          .runKernel(NATIVE_SKATE_ATTENTION_GRAD, { chunk: cs, table: ts, dy, mask: ms }, attrs) as tf.Tensor[],
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// groupMix (native kernels only)
+// ---------------------------------------------------------------------------------------------
+
+const NATIVE_GROUP_MIX = 'SkelactGroupMix';
+const NATIVE_GROUP_MIX_GRAD = 'SkelactGroupMixGrad';
+
+/** Whether groupMix can run: the native G-Conv kernels are on for the current backend. */
+export function hasGroupMix(): boolean {
+  return hasNative(NATIVE_GROUP_MIX) && hasNative(NATIVE_GROUP_MIX_GRAD);
+}
+
+/**
+ * Token mixing by channel group as one op (one native kernel each way): x [..., V, G·c],
+ * A [G, V, V] → y[..., v, g·c + k] = Σᵤ A[g, v, u] · x[..., u, g·c + k] (SkateFormer's G-Conv,
+ * which src/models/skateformer/model.ts composes from transposes and G products where the
+ * kernels are absent; the tests compare the two).
+ */
+export function groupMix(x: tf.Tensor, A: tf.Tensor3D): tf.Tensor {
+  if (!hasGroupMix()) throw new Error('groupMix needs skelact native kernels on the wasm backend');
+  return withGradient([x, A], ([xi, a], save) => {
+    save([xi, a]);
+    return {
+      value: tf.engine().runKernel(NATIVE_GROUP_MIX, { x: xi, a }, {}) as tf.Tensor,
+      gradFunc: (dy, [xs, as]) => tf.engine().runKernel(NATIVE_GROUP_MIX_GRAD, { x: xs, a: as, dy }, {}) as tf.Tensor[],
     };
   });
 }

@@ -1,8 +1,8 @@
 /**
  * The model ops with skelact's native kernels on: where products are native, linear's and
  * attention's backward passes use transposed matMuls directly and temporalConv's gradients run
- * the native Conv2DBackpropInput/Filter kernels. Values and gradients against the plain
- * reference ops on the cpu backend; no leaks. Skipped with the reason without a built addon.
+ * the native Conv2DBackpropInput/Filter kernels; layerNorm runs one native kernel each way.
+ * Values and gradients against the plain reference ops on the cpu backend; no leaks. Skipped with the reason without a built addon.
  */
 import test, { type ImplementationFn } from 'ava';
 import * as tf from '@tensorflow/tfjs';
@@ -181,6 +181,49 @@ nativeTest(
 
 const attend3 = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, b?: tf.Tensor) =>
   ops.windowAttention(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, 0.7, b);
+
+nativeTest(
+  'layerNorm on native kernels: values and gradients (x, gamma, beta) match the reference on cpu; one kernel each way',
+  (t) => {
+    for (const shape of [
+      [2, 3, 5],
+      [1, 7],
+      [4, 1],
+      [3, 2, 192],
+      [2, 1, 1, 33],
+    ]) {
+      const C = shape[shape.length - 1];
+      const make = () => [
+        tf.add(tf.mul(randomTensor(shape, 1), 3), 0.5), // off-centre, so a missing mean would show
+        randomTensor([C], 2),
+        randomTensor([C], 3),
+      ];
+      const f = (fn: typeof ops.layerNorm) => (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        fn(x, g as tf.Tensor1D, b as tf.Tensor1D);
+      assertWasmMatchesCpu(
+        t,
+        () => valueAndGrads(f(ops.layerNorm), make()),
+        () => valueAndGrads(f(referenceOps.layerNorm), make()),
+        1e-4,
+        `layerNorm ${shape}`,
+      );
+    }
+    useBackend('wasm');
+    const { calls } = recordKernelCalls('wasm', ['SkelactLayerNorm', 'SkelactLayerNormGrad', 'Mean', 'Sum'], () =>
+      tf.tidy(() =>
+        valueAndGrads(
+          (x, g, b) => ops.layerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D),
+          [randomTensor([2, 3, 4], 1), randomTensor([4], 2), randomTensor([4], 3)],
+        ).forEach((x) => x.dataSync()),
+      ),
+    );
+    t.deepEqual(
+      calls.map((c) => c.name),
+      ['SkelactLayerNorm', 'SkelactLayerNorm', 'Sum', 'SkelactLayerNormGrad'],
+      'two forward passes (value, then under grads), then the loss of the test (Sum), one backward',
+    );
+  },
+);
 
 nativeTest('no tensors leak over training steps with native kernels', (t) => {
   useBackend('wasm');

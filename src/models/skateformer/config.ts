@@ -59,7 +59,8 @@ export const skateFormerConfigSchema = z
      * NTU model's intermediates at batch 16 do not fit the wasm backend's 4 GB heap otherwise.
      * 'auto': for the blocks whose input (batch · frames · tokens · channels) is larger than
      * 1M activations, i.e. where memory matters (the NTU and NW-UCLA models at batch 16, not
-     * the real-time one).
+     * the real-time one); 2M where native kernels fuse the Skate-MSA branches (they keep no
+     * attention maps: NW-UCLA at batch 16 is then not checkpointed, NTU's first three stages are).
      */
     checkpoint: z.union([z.boolean(), z.literal('auto')]).default('auto'),
     /**

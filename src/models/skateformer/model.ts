@@ -178,6 +178,16 @@ function fixedSeeds(training: boolean, seeds: readonly number[]): { fresh(piece?
  * with pieces of 4 on 2 threads; NW-UCLA at batch 16 without checkpointing does not fit.
  */
 const CHECKPOINT_ACTIVATIONS = 1_000_000;
+/**
+ * The same bound where the Skate-MSA branches run fused (ops.partitionedAttention, native
+ * kernels): they keep no N×N attention maps for the backward pass, so blocks up to about 2M
+ * activations fit without recomputation. Measured at batch 16, 1 thread, load average 3–4
+ * (step time, peak tensor memory): NW-UCLA (stages 1–2 of 1.97M) 1.48 s and 2.5 GB without
+ * checkpointing them against 1.88 s and 1.0 GB with; NTU 6.84 s and 1.6 GB (stage 4 of 1.18M
+ * no longer checkpointed) against 7.02 s and 0.9 GB; a bound of 2.5M (NTU's stage 3 as well)
+ * gave 6.48 s but 3.0 GB, too close to the wasm heap's 4 GB.
+ */
+const FUSED_CHECKPOINT_ACTIVATIONS = 2_000_000;
 const CHUNK_ACTIVATIONS = 600_000;
 
 export function runContext(training: boolean, seed: number): RunContext {
@@ -253,6 +263,8 @@ export function defaultIndexT(B: number, T: number): tf.Tensor2D {
  * matrix A_g: y[b, t, v, c] = Σ_u A_g[v, u] · x[b, t, u, c]. x: [B, T, V, Cg]; A: [G, V, V].
  */
 export function gConv(x: tf.Tensor4D, A: tf.Tensor3D): tf.Tensor4D {
+  // With native kernels: everything below as one op each way (ops.groupMix)
+  if (ops.hasGroupMix()) return ops.groupMix(x, A) as tf.Tensor4D;
   const [B, T, V, Cg] = x.shape;
   const G = A.shape[0];
   const c = Cg / G;
@@ -388,6 +400,10 @@ export function skateAttention(
   const { heads: H, headDim: d, windows: W, tokens: n } = branch;
   if (C3 !== 3 * H * d)
     throw new Error(`Skate-MSA branch of ${H} heads × ${d} expects a ${3 * H * d}-channel chunk, got ${C3}`);
+
+  // With native kernels: the whole branch below as one op each way (ops.partitionedAttention)
+  if (ops.hasPartitionedAttention())
+    return ops.partitionedAttention(chunk, biasTable, branch, attnDrop, seed) as tf.Tensor4D;
 
   // Partition: one gather windows the tokens and splits q | k | v and heads
   //                                          [B, T·V·3·H, d] → [B, 3·W·H·n, d]
@@ -667,7 +683,10 @@ export function createSkateFormer(input: SkateFormerConfig | SkateFormerConfigIn
             : Math.max(1, Math.floor(CHUNK_ACTIVATIONS / (T * Vs * C)));
         if (
           training &&
-          (config.checkpoint === true || (config.checkpoint === 'auto' && Bn * T * Vs * C > CHECKPOINT_ACTIVATIONS))
+          (config.checkpoint === true ||
+            (config.checkpoint === 'auto' &&
+              Bn * T * Vs * C >
+                (ops.hasPartitionedAttention() ? FUSED_CHECKPOINT_ACTIVATIONS : CHECKPOINT_ACTIVATIONS)))
         ) {
           h = ops.checkpointed(
             (xb, _replay, piece) => skateFormerBlock(xb, block.params, block.spec, seeds.fresh(piece)),
