@@ -47,6 +47,10 @@
  *                      partition, biasIndex, dims, params)
  *                                  one Skate-MSA branch forward / backward in one call each
  *                                  (described above skate_attention_impl)
+ *                                  dims may add [in stride, in column, out stride, out column]:
+ *                                  the chunk read from (d chunk written to) a wider buffer
+ *   copyColumns(heap, srcOffset, srcStride, srcColumn, dstOffset, dstStride, dstColumn, rows, width)
+ *                                  a block of channels from rows of one buffer into another's
  *   layerNorm(heap, xOffset, gammaOffset, betaOffset, yOffset, rows, cols, eps)
  *   layerNormGrad(heap, xOffset, gammaOffset, dyOffset, dxOffset, dGammaOffset, dBetaOffset,
  *                 rows, cols, eps)   layer norm over the last axis and its backward, one pass each
@@ -690,6 +694,7 @@ typedef struct {
   const int32_t* partition;
   const uint8_t* keep; /* NULL: no dropout */
   int64_t B, P, W, n, H, d;
+  int64_t in_stride, in_col, out_stride, out_col; /* floats per token and first channel of chunk / out */
   float scale, keep_scale;
   int64_t first, last; /* the (b·W + w)·H + h items of this worker */
   int failed;
@@ -719,7 +724,7 @@ static inline void skate_map(const SkateWork* w, SkateScratch* s, int64_t item) 
   const int64_t h = item % H, bw = item / H, win = bw % w->W, b = bw / w->W;
   const int32_t* tokens = w->partition + win * n;
   for (int64_t i = 0; i < n; i++) {
-    const float* row = w->chunk + ((b * w->P + tokens[i]) * 3 * H + h) * d; /* q of token i, head h */
+    const float* row = w->chunk + (b * w->P + tokens[i]) * w->in_stride + w->in_col + h * d; /* q of token i, head h */
     for (int64_t c = 0; c < d; c++) {
       s->q[i * d + c] = row[c] * w->scale;
       s->kt[c * n + i] = row[H * d + c];
@@ -760,7 +765,7 @@ VECTOR_CLONES static void* skate_forward_worker(void* arg) {
       for (int64_t e = 0; e < n * n; e++) s.p[e] *= s.m[e];
     const int32_t* tokens = w->partition + win * n;
     for (int64_t i = 0; i < n; i++) {
-      float* o = w->out + ((b * w->P + tokens[i]) * H + h) * d;
+      float* o = w->out + (b * w->P + tokens[i]) * w->out_stride + w->out_col + h * d;
       const float* pi = s.p + i * n;
       for (int64_t c = 0; c < d; c++) {
         const float* vc = s.vt + c * n;
@@ -795,7 +800,7 @@ VECTOR_CLONES static void* skate_backward_worker(void* arg) {
     float* ds = s.row2; /* dP, then dS, one row */
     for (int64_t i = 0; i < n; i++) {
       const float* pi = s.p + i * n;
-      const float* go = w->dy + ((b * w->P + tokens[i]) * H + h) * d; /* dO of token i */
+      const float* go = w->dy + (b * w->P + tokens[i]) * w->out_stride + w->out_col + h * d; /* dO of token i */
       const float* mi = s.m + i * n;
       if (w->keep)
         for (int64_t j = 0; j < n; j++) pd[j] = pi[j] * mi[j];
@@ -835,7 +840,7 @@ VECTOR_CLONES static void* skate_backward_worker(void* arg) {
       }
     }
     for (int64_t i = 0; i < n; i++) {
-      float* row = w->out + ((b * w->P + tokens[i]) * 3 * H + h) * d;
+      float* row = w->out + (b * w->P + tokens[i]) * w->in_stride + w->in_col + h * d;
       for (int64_t c = 0; c < d; c++) {
         row[c] = s.dq[i * d + c];
         row[H * d + c] = s.dkt[c * n + i];
@@ -891,16 +896,23 @@ static napi_value skate_attention_impl(napi_env env, napi_callback_info cb, int 
   ok = ok && get_int(env, argv[k++], &out_off);
   if (ok && backward) ok = get_int(env, argv[k++], &dtable_off);
   ok = ok && get_i32_array(env, argv[k++], &partition, &np) && get_i32_array(env, argv[k++], &bias_index, &nb) && get_i32_array(env, argv[k++], &dims, &nd) &&
-       napi_get_typedarray_info(env, argv[k++], &type, &nparams, &params_data, &ab, &bo) == napi_ok && type == napi_float64_array && nparams == 4 && nd == 7;
+       napi_get_typedarray_info(env, argv[k++], &type, &nparams, &params_data, &ab, &bo) == napi_ok && type == napi_float64_array && nparams == 4 && (nd == 7 || nd == 11);
   if (!ok)
     FAIL(backward ? "skateAttentionGrad(heap, chunkOffset, tableOffset, dyOffset, dChunkOffset, dTableOffset, partition, biasIndex, dims: Int32Array(7), params: Float64Array(4))"
                   : "skateAttention(heap, chunkOffset, tableOffset, outOffset, partition, biasIndex, dims: Int32Array(7), params: Float64Array(4))");
   const double* params = (const double*)params_data;
   const int64_t B = dims[0], P = dims[1], W = dims[2], n = dims[3], H = dims[4], d = dims[5], rows = dims[6];
+  /* Optional [in stride, in column, out stride, out column]: the chunk (and d chunk) as channels
+     in_col… of rows of in_stride floats, the output (and dy) as channels out_col… of rows of
+     out_stride floats, so a branch reads the mapping output and writes the block's buffer in place. */
+  const int64_t in_stride = nd == 11 ? dims[7] : 3 * H * d, in_col = nd == 11 ? dims[8] : 0;
+  const int64_t out_stride = nd == 11 ? dims[9] : H * d, out_col = nd == 11 ? dims[10] : 0;
   const double rate = params[1];
   if (B < 0 || P < 0 || W < 0 || n < 0 || H < 0 || d < 0 || rows < 0 || W * n != P || (int64_t)np != W * n || (int64_t)nb != n * n || !(rate >= 0.0 && rate < 1.0))
     FAIL("skateAttention: dims [B, P, W, n, H, d, rows] must be non-negative with W·n = P = partition length, n·n = biasIndex length, and rate in [0, 1)");
-  const int64_t chunk_size = B * P * 3 * H * d, out_size = B * P * H * d;
+  if (in_col < 0 || in_col + 3 * H * d > in_stride || out_col < 0 || out_col + H * d > out_stride)
+    FAIL("skateAttention: the chunk's (or output's) channels must lie inside its rows");
+  const int64_t chunk_size = B * P * in_stride, out_size = B * P * out_stride;
   if (!inside(&heap, chunk_off, chunk_size) || !inside(&heap, table_off, rows * H) || !inside(&heap, out_off, backward ? chunk_size : out_size) ||
       (backward && (!inside(&heap, dy_off, out_size) || !inside(&heap, dtable_off, rows * H))))
     FAIL("skateAttention: an operand lies outside the heap");
@@ -911,7 +923,8 @@ static napi_value skate_attention_impl(napi_env env, napi_callback_info cb, int 
   if (backward) memset(heap.data + dtable_off, 0, sizeof(float) * (size_t)(rows * H));
   const int64_t items = B * W * H;
   if (items == 0 || d == 0) {
-    if (backward) memset(heap.data + out_off, 0, sizeof(float) * (size_t)chunk_size);
+    if (backward)
+      for (int64_t r = 0; r < B * P; r++) memset(heap.data + out_off + r * in_stride + in_col, 0, sizeof(float) * (size_t)(3 * H * d));
     return NULL;
   }
   /* The mask: in the heap where the caller gave a byte offset (the forward pass draws it there and
@@ -958,7 +971,7 @@ static napi_value skate_attention_impl(napi_env env, napi_callback_info cb, int 
   for (int64_t h = 0; h < H; h++)
     for (int64_t e = 0; e < n * n; e++) bias_map[h * n * n + e] = table[(int64_t)bias_index[e] * H + h];
   SkateWork base = {heap.data + chunk_off, bias_map, backward ? heap.data + dy_off : NULL, heap.data + out_off, dbias, partition, keep,
-                    B, P, W, n, H, d, (float)params[0], (float)(1.0 / (1.0 - rate)), 0, 0, 0};
+                    B, P, W, n, H, d, in_stride, in_col, out_stride, out_col, (float)params[0], (float)(1.0 / (1.0 - rate)), 0, 0, 0};
   SkateWork works[64];
   const int done = run_workers(&base, items, workers, backward ? skate_backward_worker : skate_forward_worker, works);
   if (done && backward) {
@@ -990,6 +1003,30 @@ static napi_value skate_attention_impl(napi_env env, napi_callback_info cb, int 
 
 static napi_value skate_attention(napi_env env, napi_callback_info cb) { return skate_attention_impl(env, cb, 0); }
 static napi_value skate_attention_grad(napi_env env, napi_callback_info cb) { return skate_attention_impl(env, cb, 1); }
+
+/*
+ * copyColumns(heap, srcOffset, srcStride, srcColumn, dstOffset, dstStride, dstColumn, rows, width):
+ * dst[r·dstStride + dstColumn + j] = src[r·srcStride + srcColumn + j] for r < rows, j < width. Puts
+ * G-Conv's and T-Conv's outputs (and input gradients) in their channels of the block's buffers
+ * and takes their inputs out of the mapping output, instead of a split and a concat.
+ */
+static napi_value copy_columns(napi_env env, napi_callback_info cb) {
+  size_t argc = 9;
+  napi_value argv[9];
+  Heap heap;
+  int64_t v[8];
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  int ok = argc == 9 && get_heap(env, argv[0], &heap);
+  for (int i = 0; ok && i < 8; i++) ok = get_int(env, argv[i + 1], &v[i]);
+  if (!ok) FAIL("copyColumns(heap, srcOffset, srcStride, srcColumn, dstOffset, dstStride, dstColumn, rows, width)");
+  const int64_t src = v[0], ss = v[1], sc = v[2], dst = v[3], ds = v[4], dc = v[5], rows = v[6], width = v[7];
+  if (rows < 0 || width < 0 || sc < 0 || dc < 0 || sc + width > ss || dc + width > ds)
+    FAIL("copyColumns: the columns must lie inside the rows");
+  if (rows == 0 || width == 0) return NULL;
+  if (!inside(&heap, src, rows * ss) || !inside(&heap, dst, rows * ds)) FAIL("copyColumns: an operand lies outside the heap");
+  for (int64_t r = 0; r < rows; r++) memcpy(heap.data + dst + r * ds + dc, heap.data + src + r * ss + sc, sizeof(float) * (size_t)width);
+  return NULL;
+}
 
 /*
  * Layer normalisation over the last axis, y = γ·(x − mean)·rstd + β with rstd = 1/√(var + eps)
@@ -1208,6 +1245,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gather", NULL, gather, NULL, NULL, NULL, napi_default, NULL},
       {"skateAttention", NULL, skate_attention, NULL, NULL, NULL, napi_default, NULL},
       {"skateAttentionGrad", NULL, skate_attention_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"copyColumns", NULL, copy_columns, NULL, NULL, NULL, napi_default, NULL},
       {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},
       {"layerNormGrad", NULL, layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
       {"gconv", NULL, gconv, NULL, NULL, NULL, napi_default, NULL},

@@ -586,6 +586,181 @@ function skateAttentionGradKernel(addon: NativeAddon): KernelFunc {
   };
 }
 
+/**
+ * The middle of a SkateFormer block without a split or a concat: the mapping output f
+ * [B, …tokens, gC + tC + Σ 3·Hᵢ·dᵢ] holds G-Conv's input | T-Conv's input | one q | k | v chunk
+ * per Skate-MSA branch; the kernel writes [B, …tokens, gC + tC + Σ Hᵢ·dᵢ] = G-Conv's output g |
+ * T-Conv's output t | the branches, each branch reading its chunk at its channel offset of f
+ * and writing at its offset of the output. Inputs f, g, t, table0…; attrs gChannels, tChannels
+ * and `branches` (one SkateAttentionAttrs each). Outputs: the buffer and one dropout mask per
+ * branch (as NATIVE_SKATE_ATTENTION's).
+ */
+export const NATIVE_SKATE_MIX = 'SkelactSkateMix';
+/**
+ * Its backward: inputs f, dy, dg, dt (G-Conv's and T-Conv's input gradients), table0…, mask0…;
+ * outputs df (dg | dt | each branch's d chunk, in f's layout) and one d table per branch.
+ */
+export const NATIVE_SKATE_MIX_GRAD = 'SkelactSkateMixGrad';
+
+export interface SkateMixAttrs {
+  readonly gChannels: number;
+  readonly tChannels: number;
+  readonly branches: readonly SkateAttentionAttrs[];
+}
+
+/** Channel layout of f and of the output, checked against the inputs. */
+function skateMixLayout(
+  name: string,
+  f: TensorInfo,
+  tables: readonly TensorInfo[],
+  a: SkateMixAttrs,
+): { rows: number; fC: number; outC: number; inCol: number[]; outCol: number[]; dims: Int32Array[] } {
+  const gC = a.gChannels;
+  const tC = a.tChannels;
+  const fC = f.shape[f.shape.length - 1] ?? 0;
+  const B = f.shape[0] ?? 0;
+  const P = sizeOf(f.shape.slice(1, -1));
+  const inCol: number[] = [];
+  const outCol: number[] = [];
+  let inAt = gC + tC;
+  let outAt = gC + tC;
+  for (const br of a.branches) {
+    inCol.push(inAt);
+    outCol.push(outAt);
+    inAt += 3 * br.heads * br.headDim;
+    outAt += br.heads * br.headDim;
+  }
+  if (!float32(f, ...tables) || f.shape.length < 3 || fC !== inAt || tables.length !== a.branches.length)
+    throw new Error(
+      `${name}: float32 f [B, …tokens, ${inAt}] (${gC} + ${tC} + the branches' q | k | v) and ${a.branches.length} tables expected, got [${f.shape}] and ${tables.length}`,
+    );
+  const dims = a.branches.map((br, i) => {
+    const table = tables[i];
+    const tableSize = sizeOf(table.shape);
+    if (
+      P !== br.windows * br.tokens ||
+      table.shape[table.shape.length - 1] !== br.heads ||
+      tableSize % Math.max(br.heads, 1) !== 0
+    )
+      throw new Error(
+        `${name}: branch ${i} expects ${br.windows}·${br.tokens} tokens and a table [rows, ${br.heads}], got ${P} tokens and [${table.shape}]`,
+      );
+    return Int32Array.of(
+      B,
+      P,
+      br.windows,
+      br.tokens,
+      br.heads,
+      br.headDim,
+      br.heads > 0 ? tableSize / br.heads : 0,
+      fC,
+      inCol[i],
+      outAt,
+      outCol[i],
+    );
+  });
+  return { rows: B * P, fC, outC: outAt, inCol, outCol, dims };
+}
+
+function checkColumns(name: string, x: TensorInfo, rows: number, channels: number, what: string): void {
+  if (!float32(x) || sizeOf(x.shape) !== rows * channels || x.shape[x.shape.length - 1] !== channels)
+    throw new Error(`${name}: ${what} must be float32 with ${rows} rows of ${channels} channels, got [${x.shape}]`);
+}
+
+function skateMixKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const inputs = args.inputs as Record<string, TensorInfo>;
+    const a = args.attrs as unknown as SkateMixAttrs;
+    const { f, g, t } = inputs;
+    const tables = a.branches.map((_, i) => inputs[`table${i}`]);
+    const { rows, outC, dims } = skateMixLayout(NATIVE_SKATE_MIX, f, tables, a);
+    checkColumns(NATIVE_SKATE_MIX, g, rows, a.gChannels, 'g');
+    checkColumns(NATIVE_SKATE_MIX, t, rows, a.tChannels, 't');
+    const backend = wasmBackendOf(args);
+    const masks = a.branches.map((br) => backend.makeOutput([maskEntries(f, br)], 'bool'));
+    const out = backend.makeOutput([...f.shape.slice(0, -1), outC], 'float32');
+    try {
+      const heap = heapOf(backend);
+      const at = offsetOf(backend, out);
+      addon.copyColumns(heap, offsetOf(backend, g), a.gChannels, 0, at, outC, 0, rows, a.gChannels);
+      addon.copyColumns(heap, offsetOf(backend, t), a.tChannels, 0, at, outC, a.gChannels, rows, a.tChannels);
+      a.branches.forEach((br, i) => {
+        const entries = maskEntries(f, br);
+        const maskAt = entries > 0 ? backend.dataIdMap.get(masks[i].dataId)!.memoryOffset : -1;
+        const params = Float64Array.of(br.scale, br.rate, br.seed >>> 0, maskAt);
+        const f0 = offsetOf(backend, f);
+        addon.skateAttention(
+          heapOf(backend),
+          f0,
+          offsetOf(backend, tables[i]),
+          at,
+          br.partition,
+          br.biasIndex,
+          dims[i],
+          params,
+        );
+      });
+    } catch (e) {
+      backend.disposeData(out.dataId);
+      for (const m of masks) backend.disposeData(m.dataId);
+      throw e;
+    }
+    return [out, ...masks];
+  };
+}
+
+function skateMixGradKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const inputs = args.inputs as Record<string, TensorInfo | undefined>;
+    const a = args.attrs as unknown as SkateMixAttrs;
+    const { f, dy, dg, dt } = inputs as Record<string, TensorInfo>;
+    const tables = a.branches.map((_, i) => inputs[`table${i}`]!);
+    const { rows, fC, outC, dims } = skateMixLayout(NATIVE_SKATE_MIX_GRAD, f, tables, a);
+    checkColumns(NATIVE_SKATE_MIX_GRAD, dy, rows, outC, 'dy');
+    checkColumns(NATIVE_SKATE_MIX_GRAD, dg, rows, a.gChannels, 'dg');
+    checkColumns(NATIVE_SKATE_MIX_GRAD, dt, rows, a.tChannels, 'dt');
+    const backend = wasmBackendOf(args);
+    const maskAt = a.branches.map((br, i) => {
+      const mask = inputs[`mask${i}`];
+      const entries = maskEntries(f, br);
+      if (!mask || entries === 0) return -1;
+      if (mask.dtype !== 'bool' || sizeOf(mask.shape) !== entries)
+        throw new Error(
+          `${NATIVE_SKATE_MIX_GRAD}: mask ${i} must be bool [${entries}], got ${mask.dtype} [${mask.shape}]`,
+        );
+      return backend.dataIdMap.get(mask.dataId)!.memoryOffset;
+    });
+    const df = backend.makeOutput([...f.shape], 'float32');
+    const dTables = tables.map((table) => backend.makeOutput([...table.shape], 'float32'));
+    try {
+      const heap = heapOf(backend);
+      const at = offsetOf(backend, df);
+      addon.copyColumns(heap, offsetOf(backend, dg), a.gChannels, 0, at, fC, 0, rows, a.gChannels);
+      addon.copyColumns(heap, offsetOf(backend, dt), a.tChannels, 0, at, fC, a.gChannels, rows, a.tChannels);
+      a.branches.forEach((br, i) => {
+        const params = Float64Array.of(br.scale, br.rate, br.seed >>> 0, maskAt[i]);
+        addon.skateAttentionGrad(
+          heapOf(backend),
+          offsetOf(backend, f),
+          offsetOf(backend, tables[i]),
+          offsetOf(backend, dy),
+          at,
+          offsetOf(backend, dTables[i]),
+          br.partition,
+          br.biasIndex,
+          dims[i],
+          params,
+        );
+      });
+    } catch (e) {
+      backend.disposeData(df.dataId);
+      for (const d of dTables) backend.disposeData(d.dataId);
+      throw e;
+    }
+    return [df, ...dTables];
+  };
+}
+
 /** Layer norm over the last axis: inputs x [..., C], gamma and beta [C]; attr eps. */
 export const NATIVE_LAYER_NORM = 'SkelactLayerNorm';
 /** Its backward: inputs x, gamma, dy; outputs dx, d gamma, d beta (statistics recomputed). */
@@ -721,6 +896,8 @@ const OWN: Record<string, (addon: NativeAddon) => KernelFunc> = {
   [NATIVE_SOFTMAX_GRAD]: softmaxGradKernel,
   [NATIVE_SKATE_ATTENTION]: skateAttentionKernel,
   [NATIVE_SKATE_ATTENTION_GRAD]: skateAttentionGradKernel,
+  [NATIVE_SKATE_MIX]: skateMixKernel,
+  [NATIVE_SKATE_MIX_GRAD]: skateMixGradKernel,
   [NATIVE_LAYER_NORM]: layerNormKernel,
   [NATIVE_LAYER_NORM_GRAD]: layerNormGradKernel,
   [NATIVE_GROUP_MIX]: groupMixKernel,

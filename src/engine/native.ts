@@ -83,7 +83,10 @@ export interface NativeAddon {
     inner: number,
     count: number,
   ): void;
-  /** dims [B, P, W, n, H, d, rows]; params [scale, rate, seed]. */
+  /**
+   * dims [B, P, W, n, H, d, rows] or with [in stride, in column, out stride, out column] added (the
+   * chunk and output as channel blocks of wider rows); params [scale, rate, seed, mask byte offset].
+   */
   skateAttention(
     heap: Float32Array,
     chunkOffset: number,
@@ -105,6 +108,18 @@ export interface NativeAddon {
     biasIndex: Int32Array,
     dims: Int32Array,
     params: Float64Array,
+  ): void;
+  /** dst[r·dstStride + dstColumn + j] = src[r·srcStride + srcColumn + j], r < rows, j < width. */
+  copyColumns(
+    heap: Float32Array,
+    srcOffset: number,
+    srcStride: number,
+    srcColumn: number,
+    dstOffset: number,
+    dstStride: number,
+    dstColumn: number,
+    rows: number,
+    width: number,
   ): void;
   layerNorm(
     heap: Float32Array,
@@ -241,6 +256,7 @@ export function loadNativeAddon(): NativeLoad {
       'gather',
       'skateAttention',
       'skateAttentionGrad',
+      'copyColumns',
       'layerNorm',
       'layerNormGrad',
       'gconv',

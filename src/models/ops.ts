@@ -802,6 +802,126 @@ export function groupMix(x: tf.Tensor, A: tf.Tensor3D): tf.Tensor {
 }
 
 // ---------------------------------------------------------------------------------------------
+// skateMix (native kernels only)
+// ---------------------------------------------------------------------------------------------
+
+const NATIVE_SKATE_MIX = 'SkelactSkateMix';
+const NATIVE_SKATE_MIX_GRAD = 'SkelactSkateMixGrad';
+
+/** One Skate-MSA branch of skateMix: its bias table, window tables, dropout rate and seed. */
+export interface SkateMixBranch {
+  readonly table: tf.Tensor;
+  readonly plan: AttentionPartition;
+  readonly attentionDropout: number;
+  readonly seed: number;
+}
+
+/** Whether skateMix can run: the native Skate-MSA, G-Conv and block-buffer kernels are on. */
+export function hasSkateMix(): boolean {
+  return hasGroupMix() && hasNative(NATIVE_SKATE_MIX) && hasNative(NATIVE_SKATE_MIX_GRAD) && nativeProducts();
+}
+
+/**
+ * The middle of a SkateFormer block as ONE differentiable op, without splitting the mapping
+ * output or concatenating the results: f [B, T, V, gC + tC + Σ 3·Hᵢ·dᵢ] (G-Conv's input | T-Conv's
+ * input | each branch's q | k | v) → [B, T, V, gC + tC + Σ Hᵢ·dᵢ] = groupMix(f_G, A) |
+ * temporalConv(f_T, tconv) | partitionedAttention(chunkᵢ) …, the same values and gradients as
+ * those ops on the split pieces, concatenated (src/models/skateformer/model.ts composes exactly
+ * that where the kernels are absent; the tests compare the two). The branches read their chunks
+ * at their channel offsets of f and write at their offsets of the output; their backward
+ * kernels write d chunk straight into df, where G-Conv's and T-Conv's input gradients are
+ * copied beside them. T-Conv: w [K, tC / groups, tC] with `groups` groups, stride 1, 'same'.
+ */
+export function skateMix(
+  f: tf.Tensor4D,
+  gconv: tf.Tensor3D,
+  tconv: { readonly w: tf.Tensor3D; readonly b: tf.Tensor1D; readonly groups: number },
+  branches: readonly SkateMixBranch[],
+): tf.Tensor4D {
+  if (!hasSkateMix()) throw new Error('skateMix needs skelact native kernels on the wasm backend');
+  const [K, cinPerGroup, tC] = tconv.w.shape;
+  if (cinPerGroup * tconv.groups !== tC || K % 2 !== 1)
+    throw new Error(
+      `skateMix: T-Conv w [${tconv.w.shape}] with ${tconv.groups} groups must map ${tC} channels to ${tC} with an odd kernel`,
+    );
+  const chunkChannels = branches.reduce((sum, br) => sum + 3 * br.plan.heads * br.plan.headDim, 0);
+  const [B, T, V, fC] = f.shape;
+  const gC = fC - tC - chunkChannels;
+  if (gC < 1 || gC % gconv.shape[0] !== 0)
+    throw new Error(
+      `skateMix: f has ${fC} channels, which leaves ${gC} for G-Conv after T-Conv's ${tC} and the branches' ${chunkChannels}`,
+    );
+  for (const br of branches) {
+    if (!(br.attentionDropout >= 0 && br.attentionDropout < 1))
+      throw new Error(`skateMix: dropout rate must be in [0, 1), got ${br.attentionDropout}`);
+    checkPermutation(br.plan.partition, br.plan.windows * br.plan.tokens);
+  }
+  const attrs = {
+    gChannels: gC,
+    tChannels: tC,
+    branches: branches.map(({ plan, attentionDropout, seed }) => ({
+      partition: plan.partition,
+      biasIndex: plan.biasIndex,
+      windows: plan.windows,
+      tokens: plan.tokens,
+      heads: plan.heads,
+      headDim: plan.headDim,
+      scale: plan.scale,
+      rate: attentionDropout,
+      seed: seed >>> 0,
+    })),
+  } as unknown as tf.NamedAttrMap;
+  const top = (K - 1) / 2;
+  const convAttrs = { strides: [1, 1], pad: framePadding(top, top), dataFormat: 'NHWC', dimRoundingMode: undefined };
+  const dense = tconv.groups === 1 ? tconv.w : blockDiagonal(tconv.w, tconv.groups);
+  const tables = branches.map((br) => br.table);
+  const n = branches.length;
+  return withGradient<tf.Tensor4D>([f, gconv, dense, tconv.b, ...tables], ([fi, a, wi, bi, ...ts], save) => {
+    const fG = tf.slice(fi, [0, 0, 0, 0], [B, T, V, gC]);
+    const fT = tf.slice(fi, [0, 0, 0, gC], [B, T, V, tC]);
+    const w4 = tf.reshape(wi, [K, 1, tC, tC]);
+    const g = tf.engine().runKernel(NATIVE_GROUP_MIX, { x: fG, a }, {}) as tf.Tensor;
+    const t = tf.add(tf.conv2d(fT as tf.Tensor4D, w4 as tf.Tensor4D, 1, framePadding(top, top), 'NHWC'), bi);
+    const tableInputs = Object.fromEntries(ts.map((table, i) => [`table${i}`, table]));
+    const [out, ...masks] = tf
+      .engine()
+      .runKernel(NATIVE_SKATE_MIX, { f: fi, g, t, ...tableInputs }, attrs) as tf.Tensor[];
+    save([fi, fG, fT, a, w4, ...ts, ...masks]);
+    return {
+      value: out as tf.Tensor4D,
+      gradFunc: (dy, saved) => {
+        const [fs, fGs, fTs, as, w4s] = saved;
+        const tableSaved = saved.slice(5, 5 + n);
+        const maskSaved = saved.slice(5 + n);
+        const dyG = tf.slice(dy, [0, 0, 0, 0], [B, T, V, gC]);
+        const dyT = tf.slice(dy, [0, 0, 0, gC], [B, T, V, tC]);
+        const [dg, dA] = tf.engine().runKernel(NATIVE_GROUP_MIX_GRAD, { x: fGs, a: as, dy: dyG }, {}) as tf.Tensor[];
+        const dt = tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dyT, filter: w4s }, {
+          ...convAttrs,
+          inputShape: fTs.shape,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        const dw = tf.reshape(
+          tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: fTs, dy: dyT }, {
+            ...convAttrs,
+            filterShape: [K, 1, tC, tC],
+          } as unknown as tf.NamedAttrMap) as tf.Tensor,
+          [K, tC, tC],
+        );
+        const db = tf.sum(dyT, [0, 1, 2]);
+        const gradInputs = Object.fromEntries([
+          ...tableSaved.map((table, i) => [`table${i}`, table] as const),
+          ...maskSaved.map((mask, i) => [`mask${i}`, mask] as const),
+        ]);
+        const [df, ...dTables] = tf
+          .engine()
+          .runKernel(NATIVE_SKATE_MIX_GRAD, { f: fs, dy, dg, dt, ...gradInputs }, attrs) as tf.Tensor[];
+        return [df, dA, dw, db, ...dTables];
+      },
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // checkpointed
 // ---------------------------------------------------------------------------------------------
 

@@ -5,7 +5,9 @@
  * (B = 1, windows of 16, 20, 24 and 36 tokens, head dims 1 and 3, one case large enough to be
  * split over threads), with and without attention dropout
  * (the fused kernels draw the composed path's mask from the same seed, so the two must agree
- * exactly up to rounding); the fused G-Conv likewise; then one whole SkateFormer training step,
+ * exactly up to rounding); the fused G-Conv likewise; skateMix (G-Conv | T-Conv | the branches
+ * on the unsplit mapping output, one buffer out) against the split, composed and concatenated
+ * pieces; then one whole SkateFormer training step,
  * loss and every gradient,
  * native-fused on wasm against the cpu backend. Skipped with the reason without a built addon.
  */
@@ -239,6 +241,202 @@ nativeTest(
   },
 );
 
+/** The block's middle composed from the split pieces (what skateMix replaces), for the cpu backend. */
+function composedMix(
+  gC: number,
+  tC: number,
+  groups: number,
+  branches: ReturnType<typeof skateBranch>[],
+  drop: number,
+  seeds: number[],
+) {
+  return (f: tf.Tensor, A: tf.Tensor, w: tf.Tensor, b: tf.Tensor, ...tables: tf.Tensor[]) => {
+    const [B, T, V] = f.shape;
+    const at = (col: number, width: number) => tf.slice(f, [0, 0, 0, col], [B, T, V, width]) as tf.Tensor4D;
+    let col = gC + tC;
+    const parts = branches.map((branch, i) => {
+      const width = 3 * branch.heads * branch.headDim;
+      const y = skateAttention(at(col, width), branch, tables[i], drop, seeds[i]);
+      col += width;
+      return y;
+    });
+    return tf.concat(
+      [
+        gConv(at(0, gC), A as tf.Tensor3D),
+        ops.temporalConv(at(gC, tC), w as tf.Tensor3D, b as tf.Tensor1D, { groups }),
+        ...parts,
+      ],
+      3,
+    );
+  };
+}
+
+nativeTest(
+  'skateMix (the block middle as one op, no split or concat) = G-Conv | T-Conv | branches composed on cpu: values and every gradient',
+  (t) => {
+    const cases = [
+      // branches of different heads and head dims, so every channel offset differs; grouped T-Conv
+      {
+        layout: 'kinect-20',
+        persons: 1,
+        T: 8,
+        pf: 4,
+        B: 1,
+        hd: [
+          [1, 1],
+          [2, 3],
+          [1, 3],
+          [2, 1],
+        ],
+        G: 2,
+        gC: 4,
+        tC: 6,
+        K: 3,
+        groups: 2,
+        drop: 0,
+      },
+      {
+        layout: 'kinect-20',
+        persons: 1,
+        T: 8,
+        pf: 4,
+        B: 2,
+        hd: [
+          [2, 3],
+          [1, 1],
+          [2, 1],
+          [1, 3],
+        ],
+        G: 2,
+        gC: 6,
+        tC: 4,
+        K: 3,
+        groups: 4,
+        drop: 0.5,
+      },
+      {
+        layout: 'ntu-25',
+        persons: 2,
+        T: 6,
+        pf: 3,
+        B: 3,
+        hd: [
+          [2, 3],
+          [2, 3],
+          [2, 3],
+          [2, 3],
+        ],
+        G: 3,
+        gC: 3,
+        tC: 5,
+        K: 5,
+        groups: 1,
+        drop: 0.3,
+      },
+    ];
+    cases.forEach((c, ci) => {
+      const branches = c.hd.map(([H, d], i) => branchesOf(c.layout, c.persons, c.T, c.pf, H, d).branches[i]);
+      const V = branchesOf(c.layout, c.persons, c.T, c.pf, 1, 1).V;
+      const fC = c.gC + c.tC + branches.reduce((n, { branch }) => n + 3 * branch.heads * branch.headDim, 0);
+      const seeds = branches.map((_, i) => 500 + 10 * ci + i);
+      const make = () => [
+        randomTensor([c.B, c.T, V, fC], 30 + ci),
+        randomTensor([c.G, V, V], 40 + ci),
+        randomTensor([c.K, c.tC / c.groups, c.tC], 50 + ci),
+        randomTensor([c.tC], 60 + ci),
+        ...branches.map(({ branch, size }, i) =>
+          tf.mul(randomTensor(tableShape(branch.type, size, branch.heads), 70 + i), 2),
+        ),
+      ];
+      const fused = (f: tf.Tensor, A: tf.Tensor, w: tf.Tensor, b: tf.Tensor, ...tables: tf.Tensor[]) =>
+        ops.skateMix(
+          f as tf.Tensor4D,
+          A as tf.Tensor3D,
+          { w: w as tf.Tensor3D, b: b as tf.Tensor1D, groups: c.groups },
+          branches.map(({ branch }, i) => ({
+            plan: branch,
+            table: tables[i],
+            attentionDropout: c.drop,
+            seed: seeds[i],
+          })),
+        );
+      const composed = composedMix(
+        c.gC,
+        c.tC,
+        c.groups,
+        branches.map((b) => b.branch),
+        c.drop,
+        seeds,
+      );
+      useBackend('wasm');
+      t.true(ops.hasSkateMix(), 'the kernels are registered on wasm');
+      assertWasmMatchesCpu(
+        t,
+        () => valueAndGrads(fused as (...xs: tf.Tensor[]) => tf.Tensor, make()),
+        () => valueAndGrads(composed as (...xs: tf.Tensor[]) => tf.Tensor, make()),
+        1e-4,
+        `case ${ci}: ${c.layout}, B ${c.B}, f ${fC} channels, dropout ${c.drop}`,
+      );
+    });
+  },
+);
+
+nativeTest('skateMix: one kernel each way, no split or concat; bad layouts give clear errors; nothing leaks', (t) => {
+  useBackend('wasm');
+  const { V, branches } = branchesOf('kinect-20', 1, 8, 4, 1, 3);
+  const plans = branches.map(({ branch }) => branch);
+  const tables = () =>
+    branches.map(({ branch, size }, i) => tf.variable(randomTensor(tableShape(branch.type, size, 1), 9 + i)));
+  const step = () =>
+    tf.tidy(() => {
+      const ts = tables();
+      const f = randomTensor([2, 8, V, 4 + 4 + 36], 5);
+      const A = randomTensor([2, V, V], 6);
+      const w = randomTensor([3, 2, 4], 7);
+      const b = randomTensor([4], 8);
+      valueAndGrads(
+        (fi, Ai, wi, bi, ...tsi) =>
+          ops.skateMix(
+            fi as tf.Tensor4D,
+            Ai as tf.Tensor3D,
+            { w: wi as tf.Tensor3D, b: bi as tf.Tensor1D, groups: 2 },
+            plans.map((plan, i) => ({ plan, table: tsi[i], attentionDropout: 0.5, seed: 3 + i })),
+          ),
+        [f, A, w, b, ...ts],
+      ).forEach((g) => g.dataSync());
+      ts.forEach((v) => v.dispose());
+    });
+  const { calls } = recordKernelCalls(
+    'wasm',
+    ['SkelactSkateMix', 'SkelactSkateMixGrad', 'SkelactSkateAttention', 'SplitV', 'Concat'],
+    step,
+  );
+  t.deepEqual(
+    calls.map((c) => c.name),
+    ['SkelactSkateMix', 'SkelactSkateMix', 'SkelactSkateMixGrad'],
+    'two forward passes (value, then under grads), one backward; no split, no concat',
+  );
+  step();
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 2; i++) step();
+  t.is(tf.memory().numTensors, before, 'no tensors leak');
+  tf.tidy(() => {
+    const ts = tables();
+    const mix = (fC: number, tconvW = randomTensor([3, 2, 4], 7)) =>
+      ops.skateMix(
+        randomTensor([1, 8, V, fC], 5) as tf.Tensor4D,
+        randomTensor([2, V, V], 6) as tf.Tensor3D,
+        { w: tconvW as tf.Tensor3D, b: randomTensor([4], 8) as tf.Tensor1D, groups: 2 },
+        plans.map((plan, i) => ({ plan, table: ts[i], attentionDropout: 0, seed: 0 })),
+      );
+    t.throws(() => mix(4 + 36), { message: /leaves 0 for G-Conv/ });
+    t.throws(() => mix(44, randomTensor([2, 2, 4], 7)), { message: /odd kernel/ });
+    t.throws(() => mix(45), { message: /leaves 5 for G-Conv/ });
+    ts.forEach((v) => v.dispose());
+  });
+  t.is(tf.memory().numTensors, before, 'nothing leaks on the errors');
+});
+
 const SMALL: SkateFormerConfigInput = {
   layout: 'kinect-20',
   persons: 1,
@@ -277,17 +475,20 @@ nativeTest('one SkateFormer training step, native-fused on wasm = cpu backend: l
     }
   };
   let fusedBackward = 0;
+  let splitsAndConcats = 0;
   const [fused] = assertWasmMatchesCpu(
     t,
     () => {
-      const { result, calls } = recordKernelCalls('wasm', ['SkelactSkateAttentionGrad'], stepOn);
-      fusedBackward = calls.length;
+      const { result, calls } = recordKernelCalls('wasm', ['SkelactSkateMixGrad', 'SplitV', 'Concat'], stepOn);
+      fusedBackward = calls.filter((c) => c.name === 'SkelactSkateMixGrad').length;
+      splitsAndConcats = calls.length - fusedBackward;
       return result;
     },
     stepOn,
     2e-4,
     'training step',
   );
-  t.is(fusedBackward, 8, 'the wasm step ran the fused backward once per branch (4 branches × 2 blocks)');
+  t.is(fusedBackward, 2, 'the wasm step ran the fused block-middle backward once per block');
+  t.is(splitsAndConcats, 0, 'no split and no concat in the wasm step');
   t.true(Number.isFinite(fused.values[0]) && fused.values[0] > 0, `loss ${fused.values[0]}`);
 });

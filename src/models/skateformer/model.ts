@@ -514,29 +514,47 @@ function mapping(xn: tf.Tensor, p: LinearParams, C: number): { g: tf.Tensor4D; t
   return { g, t, chunks };
 }
 
+/**
+ * Mapping, G-Conv | T-Conv | the four Skate-MSA branches, concatenated: xn [B, T, V, C] →
+ * [B, T, V, C], what proj reads. Dropout seeds are drawn in branch order on either path.
+ */
+function blockMiddle(xn: tf.Tensor, p: BlockParams, spec: BlockSpec, run: RunContext, C: number): tf.Tensor4D {
+  const attention = (i: number) => ({
+    attentionDropout: run.training ? spec.attnDrop : 0,
+    seed: run.training ? run.nextSeed() : 0,
+    table: p.attention[i],
+  });
+  // With native kernels: one op on the unsplit mapping output, writing one buffer (no split
+  // and no concat, forward or backward)
+  if (ops.hasSkateMix()) {
+    const f = ops.linear(xn, p.mapping.w, p.mapping.b) as tf.Tensor4D;
+    const tconv = { w: p.tconv.w, b: p.tconv.b, groups: spec.heads / 4 };
+    return ops.skateMix(
+      f,
+      p.gconv,
+      tconv,
+      spec.branches.map((plan, i) => ({ plan, ...attention(i) })),
+    );
+  }
+  // Mapping Linear(C, 2C), split G-Conv C/4 | T-Conv C/4 | 4 × 3C/8
+  const f = mapping(xn, p.mapping, C);
+  const yG = gConv(f.g, p.gconv); //                                   [B, T, V, C/4]
+  const yT = tConv(f.t, p.tconv, spec.heads / 4); //                   [B, T, V, C/4]
+  const yA = spec.branches.map((branch, i) => {
+    const a = attention(i);
+    return skateAttention(f.chunks[i], branch, a.table, a.attentionDropout, a.seed);
+  }); //                                                               4 × [B, T, V, C/8]
+  return tf.concat([yG, yT, ...yA], 3) as tf.Tensor4D;
+}
+
 /** One SkateFormer block. x: [B, T, V, C] → [B, T, V, C]. */
 export function skateFormerBlock(x: tf.Tensor4D, p: BlockParams, spec: BlockSpec, run: RunContext): tf.Tensor4D {
   const C = x.shape[3];
   const residual = (branch: tf.Tensor) =>
     run.training && spec.dropPath > 0 ? ops.dropPath(branch, spec.dropPath, run.nextSeed()) : branch;
 
-  // Pre-LN and mapping Linear(C, 2C), split G-Conv C/4 | T-Conv C/4 | 4 × 3C/8
-  const f = mapping(ops.layerNorm(x, p.norm1.gamma, p.norm1.beta), p.mapping, C);
-  const yG = gConv(f.g, p.gconv); //                                   [B, T, V, C/4]
-  const yT = tConv(f.t, p.tconv, spec.heads / 4); //                   [B, T, V, C/4]
-  const yA = spec.branches.map((branch, i) =>
-    skateAttention(
-      f.chunks[i],
-      branch,
-      p.attention[i],
-      run.training ? spec.attnDrop : 0,
-      run.training ? run.nextSeed() : 0,
-    ),
-  );
-  //                                                                   4 × [B, T, V, C/8]
-
-  // Concat → proj → residual                                         [B, T, V, C]
-  const mixed = ops.linear(tf.concat([yG, yT, ...yA], 3), p.proj.w, p.proj.b);
+  const xn = ops.layerNorm(x, p.norm1.gamma, p.norm1.beta);
+  const mixed = ops.linear(blockMiddle(xn, p, spec, run, C), p.proj.w, p.proj.b);
   const h = tf.add(x, residual(mixed));
 
   // LN → MLP (GELU) → residual                                       [B, T, V, C]
