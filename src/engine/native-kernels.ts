@@ -667,6 +667,29 @@ function checkColumns(name: string, x: TensorInfo, rows: number, channels: numbe
     throw new Error(`${name}: ${what} must be float32 with ${rows} rows of ${channels} channels, got [${x.shape}]`);
 }
 
+/**
+ * Channels [begin, begin + width) of x [..., C] as [..., width] (one copy of rows, for skateMix's
+ * pieces: tfjs's Slice on wasm is a generic strided copy, several times slower here).
+ */
+export const NATIVE_COLUMNS = 'SkelactColumns';
+
+function columnsKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const { begin, width } = args.attrs as unknown as { begin: number; width: number };
+    const C = x.shape[x.shape.length - 1] ?? 0;
+    if (!float32(x) || x.shape.length < 1 || !(begin >= 0 && width >= 0 && begin + width <= C))
+      throw new Error(
+        `${NATIVE_COLUMNS}: float32 x with channels ${begin}…${begin + width - 1} expected, got [${x.shape}]`,
+      );
+    const backend = wasmBackendOf(args);
+    const out = backend.makeOutput([...x.shape.slice(0, -1), width], 'float32');
+    const rows = C > 0 ? sizeOf(x.shape) / C : 0;
+    addon.copyColumns(heapOf(backend), offsetOf(backend, x), C, begin, offsetOf(backend, out), width, 0, rows, width);
+    return out;
+  };
+}
+
 function skateMixKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
     const inputs = args.inputs as Record<string, TensorInfo>;
@@ -897,6 +920,7 @@ const OWN: Record<string, (addon: NativeAddon) => KernelFunc> = {
   [NATIVE_SKATE_ATTENTION]: skateAttentionKernel,
   [NATIVE_SKATE_ATTENTION_GRAD]: skateAttentionGradKernel,
   [NATIVE_SKATE_MIX]: skateMixKernel,
+  [NATIVE_COLUMNS]: columnsKernel,
   [NATIVE_SKATE_MIX_GRAD]: skateMixGradKernel,
   [NATIVE_LAYER_NORM]: layerNormKernel,
   [NATIVE_LAYER_NORM_GRAD]: layerNormGradKernel,

@@ -807,6 +807,12 @@ export function groupMix(x: tf.Tensor, A: tf.Tensor3D): tf.Tensor {
 
 const NATIVE_SKATE_MIX = 'SkelactSkateMix';
 const NATIVE_SKATE_MIX_GRAD = 'SkelactSkateMixGrad';
+const NATIVE_COLUMNS = 'SkelactColumns';
+
+/** Channels [begin, begin + width) of x (native, inside skateMix only: no gradient of its own). */
+function columns(x: tf.Tensor, begin: number, width: number): tf.Tensor {
+  return tf.engine().runKernel(NATIVE_COLUMNS, { x }, { begin, width }) as tf.Tensor;
+}
 
 /** One Skate-MSA branch of skateMix: its bias table, window tables, dropout rate and seed. */
 export interface SkateMixBranch {
@@ -818,7 +824,13 @@ export interface SkateMixBranch {
 
 /** Whether skateMix can run: the native Skate-MSA, G-Conv and block-buffer kernels are on. */
 export function hasSkateMix(): boolean {
-  return hasGroupMix() && hasNative(NATIVE_SKATE_MIX) && hasNative(NATIVE_SKATE_MIX_GRAD) && nativeProducts();
+  return (
+    hasGroupMix() &&
+    hasNative(NATIVE_SKATE_MIX) &&
+    hasNative(NATIVE_SKATE_MIX_GRAD) &&
+    hasNative(NATIVE_COLUMNS) &&
+    nativeProducts()
+  );
 }
 
 /**
@@ -845,7 +857,7 @@ export function skateMix(
       `skateMix: T-Conv w [${tconv.w.shape}] with ${tconv.groups} groups must map ${tC} channels to ${tC} with an odd kernel`,
     );
   const chunkChannels = branches.reduce((sum, br) => sum + 3 * br.plan.heads * br.plan.headDim, 0);
-  const [B, T, V, fC] = f.shape;
+  const fC = f.shape[3];
   const gC = fC - tC - chunkChannels;
   if (gC < 1 || gC % gconv.shape[0] !== 0)
     throw new Error(
@@ -877,8 +889,8 @@ export function skateMix(
   const tables = branches.map((br) => br.table);
   const n = branches.length;
   return withGradient<tf.Tensor4D>([f, gconv, dense, tconv.b, ...tables], ([fi, a, wi, bi, ...ts], save) => {
-    const fG = tf.slice(fi, [0, 0, 0, 0], [B, T, V, gC]);
-    const fT = tf.slice(fi, [0, 0, 0, gC], [B, T, V, tC]);
+    const fG = columns(fi, 0, gC);
+    const fT = columns(fi, gC, tC);
     const w4 = tf.reshape(wi, [K, 1, tC, tC]);
     const g = tf.engine().runKernel(NATIVE_GROUP_MIX, { x: fG, a }, {}) as tf.Tensor;
     const t = tf.add(tf.conv2d(fT as tf.Tensor4D, w4 as tf.Tensor4D, 1, framePadding(top, top), 'NHWC'), bi);
@@ -893,8 +905,8 @@ export function skateMix(
         const [fs, fGs, fTs, as, w4s] = saved;
         const tableSaved = saved.slice(5, 5 + n);
         const maskSaved = saved.slice(5 + n);
-        const dyG = tf.slice(dy, [0, 0, 0, 0], [B, T, V, gC]);
-        const dyT = tf.slice(dy, [0, 0, 0, gC], [B, T, V, tC]);
+        const dyG = columns(dy, 0, gC);
+        const dyT = columns(dy, gC, tC);
         const [dg, dA] = tf.engine().runKernel(NATIVE_GROUP_MIX_GRAD, { x: fGs, a: as, dy: dyG }, {}) as tf.Tensor[];
         const dt = tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dyT, filter: w4s }, {
           ...convAttrs,

@@ -408,13 +408,13 @@ nativeTest('skateMix: one kernel each way, no split or concat; bad layouts give 
     });
   const { calls } = recordKernelCalls(
     'wasm',
-    ['SkelactSkateMix', 'SkelactSkateMixGrad', 'SkelactSkateAttention', 'SplitV', 'Concat'],
+    ['SkelactSkateMix', 'SkelactSkateMixGrad', 'SkelactSkateAttention', 'SplitV', 'Concat', 'Slice'],
     step,
   );
   t.deepEqual(
     calls.map((c) => c.name),
     ['SkelactSkateMix', 'SkelactSkateMix', 'SkelactSkateMixGrad'],
-    'two forward passes (value, then under grads), one backward; no split, no concat',
+    'two forward passes (value, then under grads), one backward; no split, no concat, no slice',
   );
   step();
   const before = tf.memory().numTensors;
