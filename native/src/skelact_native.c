@@ -321,6 +321,107 @@ static int pointwise(const Geometry* g) {
 
 enum ConvKind { FORWARD, BACKPROP_INPUT, BACKPROP_FILTER };
 
+/*
+ * Convolutions over frames only (kernel kh×1, the width axis untouched: SkateFormer's merging
+ * convs, T-Conv, ST-GCN's temporal convs) without im2col: the input of one sample is split by
+ * frame phase (frame y = sh·t + p goes to phase p, row t; no copy at stride 1), so that for each
+ * tap the input rows every output frame reads are ONE contiguous [frames·w, ci] block; each tap
+ * is then one GEMM with the tap's [ci, co] slice of the filter, accumulated into the output (or
+ * the phase-split input gradient, or the filter gradient). im2col copied kh/sh times the input
+ * per pass; this copies it at most once.
+ */
+static int frames_only(const Geometry* g) {
+  return g->kw == 1 && g->sw == 1 && g->dw == 1 && g->pad_left == 0 && g->wo == g->w;
+}
+
+/* Frames of phase p (y ≡ p mod sh), and where phase p starts in a phase-split sample (in frames). */
+static int64_t phase_frames(const Geometry* g, int64_t p) { return p < g->h ? (g->h - p + g->sh - 1) / g->sh : 0; }
+
+static int64_t phase_start(const Geometry* g, int64_t p) {
+  int64_t at = 0;
+  for (int64_t q = 0; q < p; q++) at += phase_frames(g, q);
+  return at;
+}
+
+/* Phase-split one sample x [h, w·ci] into xp, or (back) add/copy xp into x. */
+static void phase_split(const float* x, const Geometry* g, float* xp) {
+  const int64_t row = g->w * g->ci;
+  for (int64_t p = 0, at = 0; p < g->sh; p++)
+    for (int64_t t = 0; t < phase_frames(g, p); t++, at++) memcpy(xp + at * row, x + (t * g->sh + p) * row, sizeof(float) * (size_t)row);
+}
+
+static void phase_merge(const float* xp, const Geometry* g, float* x) {
+  const int64_t row = g->w * g->ci;
+  for (int64_t p = 0, at = 0; p < g->sh; p++)
+    for (int64_t t = 0; t < phase_frames(g, p); t++, at++) memcpy(x + (t * g->sh + p) * row, xp + at * row, sizeof(float) * (size_t)row);
+}
+
+/* Tap i: the phase it reads, the row offset q (input row t = oy + q) and the output frames [lo, hi) inside the input. */
+static void tap_range(const Geometry* g, int64_t i, int64_t* phase, int64_t* q, int64_t* lo, int64_t* hi) {
+  const int64_t off = i * g->dh - g->pad_top; /* input frame = sh·oy + off */
+  const int64_t p = ((off % g->sh) + g->sh) % g->sh;
+  const int64_t qq = (off - p) / g->sh;
+  const int64_t n = phase_frames(g, p);
+  *phase = p, *q = qq;
+  *lo = qq < 0 ? -qq : 0;
+  *hi = n - qq < g->ho ? n - qq : g->ho;
+}
+
+static int frame_conv(Heap* heap, const Geometry* g, enum ConvKind kind, int64_t o1, int64_t o2, int64_t o3) {
+  const int64_t row = g->w * g->ci, xs = g->h * row, ys = g->ho * g->wo * g->co, ci = g->ci, co = g->co, w = g->w;
+  float* out = heap->data + o3;
+  float* xp = NULL;
+  if (g->sh > 1 && xs > 0) {
+    xp = (float*)malloc(sizeof(float) * (size_t)xs);
+    if (!xp) return 0;
+  }
+  if (kind == FORWARD) memset(out, 0, sizeof(float) * (size_t)(g->n * ys));
+  if (kind == BACKPROP_INPUT) memset(out, 0, sizeof(float) * (size_t)(g->n * xs));
+  if (kind == BACKPROP_FILTER) memset(out, 0, sizeof(float) * (size_t)(g->kh * ci * co));
+  if (ci == 0 || co == 0 || g->ho == 0 || w == 0) {
+    free(xp);
+    return 1;
+  }
+  for (int64_t s = 0; s < g->n; s++) {
+    /* x (forward, filter gradient) or dx (input gradient) of this sample, phase-split */
+    const float* x = kind == BACKPROP_INPUT ? NULL : heap->data + o1 + s * xs;
+    float* split = xp;
+    if (kind != BACKPROP_INPUT && g->sh > 1) phase_split(x, g, xp);
+    if (kind == BACKPROP_INPUT) {
+      if (g->sh > 1)
+        memset(xp, 0, sizeof(float) * (size_t)xs);
+      else
+        split = out + s * xs;
+    }
+    const float* xin = g->sh > 1 ? xp : x;
+    for (int64_t i = 0; i < g->kh; i++) {
+      int64_t p, q, lo, hi;
+      tap_range(g, i, &p, &q, &lo, &hi);
+      if (hi <= lo) continue;
+      const int64_t first = (phase_start(g, p) + lo + q) * row; /* first input float of the tap's block */
+      const int m = (int)((hi - lo) * w);
+      switch (kind) {
+        case FORWARD: /* y[lo:hi] += x_tap · W_i */
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, (int)co, (int)ci, 1.0f, xin + first, (int)ci, heap->data + o2 + i * ci * co, (int)co, 1.0f,
+                      out + s * ys + lo * w * co, (int)co);
+          break;
+        case BACKPROP_INPUT: /* dx_tap += dy[lo:hi] · W_iᵀ */
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, (int)ci, (int)co, 1.0f, heap->data + o1 + s * ys + lo * w * co, (int)co, heap->data + o2 + i * ci * co,
+                      (int)co, 1.0f, split + first, (int)ci);
+          break;
+        case BACKPROP_FILTER: /* dW_i += x_tapᵀ · dy[lo:hi] */
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ci, (int)co, m, 1.0f, xin + first, (int)ci, heap->data + o2 + s * ys + lo * w * co, (int)co, 1.0f,
+                      out + i * ci * co, (int)co);
+          break;
+      }
+    }
+    if (kind == BACKPROP_INPUT && g->sh > 1) phase_merge(xp, g, out + s * xs);
+  }
+  free(xp);
+  return 1;
+}
+
+
 static napi_value conv(napi_env env, napi_callback_info cb, enum ConvKind kind) {
   size_t argc = 5;
   napi_value argv[5];
@@ -334,6 +435,10 @@ static napi_value conv(napi_env env, napi_callback_info cb, enum ConvKind kind) 
   /* Operand sizes per kind: forward (x, w, y), input gradient (dy, w, dx), filter gradient (x, dy, dw). */
   const int64_t sizes[3][3] = {{g.n * xs, k * g.co, g.n * ys}, {g.n * ys, k * g.co, g.n * xs}, {g.n * xs, g.n * ys, k * g.co}};
   if (!inside(&heap, o1, sizes[kind][0]) || !inside(&heap, o2, sizes[kind][1]) || !inside(&heap, o3, sizes[kind][2])) FAIL("conv2d: an operand lies outside the heap");
+  if (!pointwise(&g) && frames_only(&g)) {
+    if (!frame_conv(&heap, &g, kind, o1, o2, o3)) FAIL("conv2d: out of memory for the phase-split input");
+    return NULL;
+  }
   float* out = heap.data + o3;
   const int direct = pointwise(&g);
   float* cols = NULL;

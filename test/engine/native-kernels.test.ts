@@ -1,7 +1,8 @@
 /**
  * skelact's native (OpenBLAS) kernels on the wasm backend against the cpu reference backend,
  * forward and backward, on odd shapes: sizes 1, sizes that are not multiples of 8, broadcast
- * batch axes, every transpose combination, strided/dilated/padded convolutions. Without a
+ * batch axes, every transpose combination, strided/dilated/padded convolutions (k×1 ones on the
+ * phase-split path without im2col, others through im2col). Without a
  * built addon the tests are registered as skipped with the reason.
  */
 import test, { type ImplementationFn } from 'ava';
@@ -265,6 +266,46 @@ const convCases: ConvCase[] = [
     ],
   },
   { x: [2, 13, 3, 11], k: [3, 1], cout: 17, strides: [1, 1], dilations: [2, 1], pad: 'same' },
+  // Frame-only convolutions (k×1) take the phase-split path without im2col: odd frame counts,
+  // strides 2 and 3, taps that fall wholly outside the input, asymmetric and no padding
+  {
+    x: [3, 9, 5, 6],
+    k: [7, 1],
+    cout: 10,
+    strides: [2, 1],
+    pad: [
+      [0, 0],
+      [3, 3],
+      [0, 0],
+      [0, 0],
+    ],
+  },
+  {
+    x: [1, 1, 4, 3],
+    k: [7, 1],
+    cout: 2,
+    strides: [2, 1],
+    pad: [
+      [0, 0],
+      [3, 3],
+      [0, 0],
+      [0, 0],
+    ],
+  },
+  { x: [2, 11, 3, 5], k: [5, 1], cout: 7, strides: [3, 1], pad: 'valid' },
+  {
+    x: [2, 10, 2, 4],
+    k: [4, 1],
+    cout: 3,
+    strides: [2, 1],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 0],
+      [0, 0],
+    ],
+  },
+  { x: [2, 12, 3, 4], k: [3, 1], cout: 5, strides: [2, 1], dilations: [1, 1], pad: 'same' },
 ];
 
 nativeTest('Conv2D and its input and filter gradients match cpu (strides, dilations, paddings, 1×1, sizes 1)', (t) => {
