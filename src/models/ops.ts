@@ -32,6 +32,8 @@
  *   partitionedAttention  native kernels only: one Skate-MSA branch (windows, attention, back
  *                   to the grid) as one op each way.
  *   groupMix        native kernels only: SkateFormer's G-Conv as one op each way.
+ *   skateMix        native kernels only: a SkateFormer block's G-Conv | T-Conv | four Skate-MSA
+ *                   branches on the unsplit mapping output into one buffer, one op each way.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/random.js';
