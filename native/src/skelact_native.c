@@ -23,7 +23,9 @@
  *   conv2dBackpropFilter(heap, xOffset, dyOffset, dwOffset, geometry)
  *                                  NHWC, filter [kh, kw, ci, co]; geometry an Int32Array
  *                                  [n, h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dw, padTop, padLeft];
- *                                  im2col of one sample at a time, then one GEMM per sample.
+ *                                  im2col of one sample at a time, then one GEMM per sample;
+ *                                  k×1 convolutions (frames only) without im2col: the sample
+ *                                  split by frame phase, one GEMM per tap (see frame_conv).
  *   gelu(heap, xOffset, yOffset, n)
  *   geluGrad(heap, xOffset, dyOffset, dxOffset, n)
  *                                  GELU (erf form) and its gradient dy · GELU'(x) in one pass
