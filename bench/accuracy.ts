@@ -9,9 +9,15 @@
  *
  * Runs (the protocols are written out in docs/nw-ucla-accuracy.md):
  *   nw-ucla-val    train on NW-UCLA view 1, validate on view 2 (view 3, the test view, is not used)
+ *   nw-ucla-val-j, nw-ucla-val-b, nw-ucla-val-jb
+ *                  the same with the modality set to joint, bone, or joint ‖ bone (6 channels, one network)
+ *   nw-ucla-ens-jb the score ensemble (`skelact ensemble`, weights 1,1) of the nw-ucla-val-j and
+ *                  nw-ucla-val-b runs of the same seed (run those first)
  *   nw-ucla-val21  train on view 2, validate on view 1
  *   nw-ucla        train on views 1+2 (the shipped model's recipe); no held-out data here, so no accuracy
  *   utkinect-val   UTKinect training subjects 1,3,5 → 7,9 (choosing the recipe)
+ *   utkinect-val-j, utkinect-val-b, utkinect-val-jb, utkinect-ens-jb
+ *                  the same modality variants on the inner split
  *   utkinect       UTKinect cross-subject: odd subjects train, even subjects test (the standard protocol)
  *   roundtrip      the nw-ucla-val model of the first seed on view 2, on view 2 after a round trip
  *                  through MediaPipe's 33 landmarks, and after the round trip hip-centred in every
@@ -21,6 +27,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import type { Modality } from '../src/graph/modalities.js';
 import { packageRoot } from '../src/util/paths.js';
 import { arg } from './args.js';
 
@@ -30,9 +37,38 @@ interface RunSpec {
   readonly dataset: 'nw-ucla' | 'utkinect';
   readonly benchmark: string;
   readonly split: string;
+  /** A modality other than the config's (jb also sets model.inChannels to 6). */
+  readonly modality?: Modality;
 }
 
-const RUNS: Record<string, RunSpec> = {
+/** A score ensemble of two runs of the same seed (`skelact ensemble`, equal weights). */
+interface EnsembleSpec {
+  readonly ensemble: readonly [string, string];
+  readonly split: string;
+}
+
+const NW_UCLA_VAL: RunSpec = {
+  config: 'configs/cpu/nw-ucla.json',
+  dataset: 'nw-ucla',
+  benchmark: 'nw-ucla-view1-view2',
+  split: 'NW-UCLA view 1 → view 2',
+};
+const UTKINECT_VAL: RunSpec = {
+  config: 'configs/cpu/utkinect.json',
+  dataset: 'utkinect',
+  benchmark: 'utkinect-xsub-val',
+  split: 'UTKinect subjects 1,3,5 → 7,9',
+};
+
+const RUNS: Record<string, RunSpec | EnsembleSpec> = {
+  'nw-ucla-val-j': { ...NW_UCLA_VAL, modality: 'j' },
+  'nw-ucla-val-b': { ...NW_UCLA_VAL, modality: 'b' },
+  'nw-ucla-val-jb': { ...NW_UCLA_VAL, modality: 'jb' },
+  'nw-ucla-ens-jb': { ensemble: ['nw-ucla-val-j', 'nw-ucla-val-b'], split: NW_UCLA_VAL.split },
+  'utkinect-val-j': { ...UTKINECT_VAL, modality: 'j' },
+  'utkinect-val-b': { ...UTKINECT_VAL, modality: 'b' },
+  'utkinect-val-jb': { ...UTKINECT_VAL, modality: 'jb' },
+  'utkinect-ens-jb': { ensemble: ['utkinect-val-j', 'utkinect-val-b'], split: UTKINECT_VAL.split },
   'nw-ucla-val': {
     config: 'configs/cpu/nw-ucla.json',
     dataset: 'nw-ucla',
@@ -107,10 +143,15 @@ function train(work: string, name: string, spec: RunSpec, seed: number): Result 
   const cache = prepared(work, spec.dataset);
   const config = JSON.parse(readFileSync(join(root, spec.config), 'utf8')) as {
     seed: number;
-    data: { benchmark: string };
+    data: { benchmark: string; modality?: Modality };
+    model: { inChannels?: number };
   };
   config.seed = seed;
   config.data.benchmark = spec.benchmark;
+  if (spec.modality) {
+    config.data.modality = spec.modality;
+    config.model.inChannels = spec.modality === 'jb' ? 6 : 3;
+  }
   const runDir = join(work, `${name}-seed${seed}`);
   mkdirSync(runDir, { recursive: true });
   const configPath = join(work, `${name}-seed${seed}.json`);
@@ -190,6 +231,14 @@ function roundTrip(work: string, seed: number): Record<string, unknown> {
   };
 }
 
+function ensemble(work: string, name: string, spec: EnsembleSpec, seed: number): Record<string, unknown> {
+  const scores = spec.ensemble.map((part) => join(work, `${part}-seed${seed}`, 'scores'));
+  for (const s of scores)
+    if (!existsSync(s)) throw new Error(`${name} needs ${s}: run ${spec.ensemble.join(' and ')} first`);
+  const fused = JSON.parse(run(['ensemble', ...scores, '--weights', '1,1', '--json', '--quiet'])) as { top1: number };
+  return { run: name, split: spec.split, seed, of: spec.ensemble, lastTop1: fused.top1 };
+}
+
 async function main(): Promise<void> {
   const names = arg('runs', 'nw-ucla-val,utkinect-val,utkinect').split(',');
   const seeds = arg('seeds', '1').split(',').map(Number);
@@ -204,6 +253,12 @@ async function main(): Promise<void> {
     const spec = RUNS[name];
     if (!spec) throw new Error(`unknown run '${name}': expected ${[...Object.keys(RUNS), 'roundtrip'].join(', ')}`);
     for (const seed of seeds) {
+      if ('ensemble' in spec) {
+        const e = ensemble(work, name, spec, seed);
+        console.log(`${name} seed ${seed}: top-1 ${(100 * (e.lastTop1 as number)).toFixed(1)} % (${spec.split})`);
+        results.push(e);
+        continue;
+      }
       const r = train(work, name, spec, seed);
       console.log(
         `${name} seed ${seed}: last-epoch top-1 ${r.lastTop1 === null ? '–' : (100 * r.lastTop1).toFixed(1)} % (${spec.split}), ${r.trainingSeconds} s, ${r.samplesPerSecond} samples/s, load ${r.loadAverageBefore}`,

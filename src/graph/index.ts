@@ -53,6 +53,8 @@ export {
   isModality,
   toModality,
   stackModalities,
+  modalityChannels,
+  rawChannelsOf,
   bones,
   skipBones,
   motion,

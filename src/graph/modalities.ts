@@ -1,14 +1,16 @@
 /**
  * Input modalities derived from joint positions, for any layout or part stream:
  * joint (j), bone (b: joint − parent), skip bone (k: joint − grandparent, BRL's 'k'),
- * and the temporal motion of each (jm, bm, km: x[t+1] − x[t], last frame 0, as CTR-GCN).
+ * and the temporal motion of each (jm, bm, km: x[t+1] − x[t], last frame 0, as CTR-GCN); and
+ * joint ‖ bone (jb: both along channels, so one network sees what a joint+bone ensemble of two
+ * networks sees).
  */
 import { type SkeletonClip, makeClip } from './clip.js';
 import type { Layout } from './layout.js';
 import type { BoneTree } from './parts.js';
 
-/** Input modalities: joints, bones, joints and bones, and the motion (frame difference) of each. */
-export const MODALITIES = ['j', 'b', 'k', 'jm', 'bm', 'km'] as const;
+/** Input modalities: joints, bones, skip bones, the motion (frame difference) of each, and joint ‖ bone. */
+export const MODALITIES = ['j', 'b', 'k', 'jm', 'bm', 'km', 'jb'] as const;
 /** One of MODALITIES. */
 export type Modality = (typeof MODALITIES)[number];
 
@@ -19,7 +21,31 @@ export const MODALITY_TITLES: Record<Modality, string> = {
   jm: 'joint motion',
   bm: 'bone motion',
   km: 'skip-bone motion',
+  jb: 'joint and bone',
 };
+
+/**
+ * The modalities that are other modalities stacked along channels, in channel order: a model
+ * on one of them takes (number of parts) × the clip's channels per joint.
+ */
+const STACKED_MODALITIES: Partial<Record<Modality, readonly Modality[]>> = {
+  jb: ['j', 'b'],
+};
+
+/** Channels per joint a model on `modality` takes, for clips of `rawChannels` channels (xyz: 3). */
+export function modalityChannels(modality: Modality, rawChannels: number): number {
+  return rawChannels * (STACKED_MODALITIES[modality]?.length ?? 1);
+}
+
+/** Channels per joint of the clips a model of `inChannels` input channels on `modality` is fed (the inverse). */
+export function rawChannelsOf(modality: Modality, inChannels: number): number {
+  const parts = STACKED_MODALITIES[modality]?.length ?? 1;
+  if (inChannels % parts !== 0)
+    throw new Error(
+      `a model on modality '${modality}' (${parts} modalities stacked) must take a multiple of ${parts} channels, not ${inChannels}`,
+    );
+  return inChannels / parts;
+}
 
 export function isModality(name: string): name is Modality {
   return (MODALITIES as readonly string[]).includes(name);
@@ -84,6 +110,8 @@ export function motion(clip: SkeletonClip): SkeletonClip {
 
 /** One modality of a joint clip. */
 export function toModality(clip: SkeletonClip, tree: BoneTree, modality: Modality): SkeletonClip {
+  const stacked = STACKED_MODALITIES[modality];
+  if (stacked) return stackModalities(clip, tree, stacked);
   switch (modality) {
     case 'j':
       return clip;
@@ -97,6 +125,8 @@ export function toModality(clip: SkeletonClip, tree: BoneTree, modality: Modalit
       return motion(bones(clip, tree));
     case 'km':
       return motion(skipBones(clip, tree));
+    default:
+      throw new Error(`modality '${modality}' has no rule`);
   }
 }
 

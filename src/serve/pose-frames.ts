@@ -4,6 +4,7 @@
  * so a person keeps a slot for the whole clip).
  */
 import type { LayoutName } from '../graph/layout.js';
+import { rawChannelsOf, type Modality } from '../graph/modalities.js';
 import { MAPPED_LAYOUTS, mapPose, type MappedLayout } from '../pose/mapping.js';
 import { trackTranslations, type TrajectoryOptions } from '../pose/trajectory.js';
 import type { PoseFile } from '../pose/types.js';
@@ -31,12 +32,15 @@ export function poseFeedList(): string {
 export function poseFeedProblem(model: {
   readonly layout: LayoutName;
   readonly inChannels: number;
+  readonly modality?: Modality;
 }): string | undefined {
   const channels = (POSE_FEED_CHANNELS as Record<string, readonly string[]>)[model.layout];
   if (!channels)
     return `the model's layout is ${model.layout}, which MediaPipe poses cannot be mapped to; models that fit: ${poseFeedList()}`;
-  if (model.inChannels > channels.length)
-    return `the model takes ${model.inChannels} channels per joint, MediaPipe poses in ${model.layout} give ${channels.length} (${channels.join(' ')}); models that fit: ${poseFeedList()}`;
+  // What a pose frame must give per joint: a stacked modality (jb) is computed from xyz.
+  const raw = rawChannelsOf(model.modality ?? 'j', model.inChannels);
+  if (raw > channels.length)
+    return `the model takes ${raw} channels per joint, MediaPipe poses in ${model.layout} give ${channels.length} (${channels.join(' ')}); models that fit: ${poseFeedList()}`;
   return undefined;
 }
 

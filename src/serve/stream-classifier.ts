@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeClip, validFrameCount } from '../graph/clip.js';
 import { getLayout, type Layout } from '../graph/layout.js';
+import { rawChannelsOf } from '../graph/modalities.js';
 import { alignPyskl, alignmentJoints, centreOnFirstFrame } from '../data/normalize.js';
 import { loadModel, type ModelManifest } from '../models/io.js';
 import { toModelBatch } from '../models/input.js';
@@ -166,7 +167,8 @@ export class StreamClassifier {
     this.classNames = manifest.classNames;
     this.persons = manifest.persons;
     this.joints = this.layout.numJoints;
-    this.channels = manifest.inChannels;
+    // Pose frames carry the raw channels (xyz); a stacked modality (jb) is computed from them.
+    this.channels = rawChannelsOf(manifest.modality, manifest.inChannels);
     this.frameSize = this.persons * this.joints * this.channels;
     this.ring = new Float32Array(this.window * this.frameSize);
     this.present = new Uint8Array(this.window);

@@ -22,7 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SkeletonClip } from '../graph/clip.js';
 import { type Layout, getLayout } from '../graph/layout.js';
-import { toModality } from '../graph/modalities.js';
+import { modalityChannels, toModality } from '../graph/modalities.js';
 import { boneTreeOf } from '../graph/layout.js';
 import type { SkeletonCache } from '../data/cache/reader.js';
 import { type AugmentPipeline, applyMatrix, padPersons, spatialNormalize } from '../data/transforms/augment.js';
@@ -104,10 +104,11 @@ export class SkeletonLoader {
       if (!Number.isInteger(i) || i < 0 || i >= cache.size)
         throw new RangeError(`sample index ${i} is outside the cache (0..${cache.size - 1})`);
     this.layout = getLayout(cache.manifest.layout);
-    const channels = cache.manifest.channels.length;
+    // A stacked modality (jb) gives the model several times the cache's channels.
+    const channels = modalityChannels(config.data.modality, cache.manifest.channels.length);
     if (model.inChannels !== channels) {
       throw new Error(
-        `the model takes ${model.inChannels} input channels but the cache clips have ${channels} (${cache.manifest.channels.join(', ')})`,
+        `the model takes ${model.inChannels} input channels but the cache clips have ${cache.manifest.channels.length} (${cache.manifest.channels.join(', ')}), which modality '${config.data.modality}' makes ${channels}: set model.inChannels to ${channels}`,
       );
     }
     if (model.frames !== config.data.frames)

@@ -16,6 +16,8 @@ import {
   jointsFromBones,
   stackModalities,
   toModality,
+  modalityChannels,
+  rawChannelsOf,
   selectJoints,
   flipLeftRight,
   makeClip,
@@ -202,7 +204,7 @@ test('toModality: bm and km are motion of b and k; j is the clip itself', (t) =>
   t.deepEqual(toModality(clip, layout, 'bm').data, motion(bones(clip, layout)).data);
   t.deepEqual(toModality(clip, layout, 'km').data, motion(skipBones(clip, layout)).data);
   t.deepEqual(toModality(clip, layout, 'jm').data, motion(clip).data);
-  t.deepEqual([...MODALITIES], ['j', 'b', 'k', 'jm', 'bm', 'km']);
+  t.deepEqual([...MODALITIES], ['j', 'b', 'k', 'jm', 'bm', 'km', 'jb']);
 });
 
 test('stackModalities puts modality i in channels [i·C, (i+1)·C) (PSUMNet j|b|jm|bm)', (t) => {
@@ -323,4 +325,37 @@ test('shape checks: wrong joint counts and root buffers are rejected', (t) => {
   t.throws(() => bones(clip, getLayout('ntu-25')), { message: /20 joints/ });
   t.throws(() => flipLeftRight(clip, getLayout('coco-17')));
   t.throws(() => jointsFromBones(clip, getLayout('kinect-20'), new Float32Array(5)), { message: /rootPositions/ });
+});
+
+test('jb: joint ‖ bone on a hand-computed 3-joint chain, 2 frames', (t) => {
+  // Chain 0 ← 1 ← 2 rooted at 0: the bone of joint v is x[v] − x[parent(v)], the root's is 0.
+  const tree = { numJoints: 3, parents: Int32Array.from([0, 0, 1]), center: 0 };
+  const clip = makeClip(
+    Float32Array.from([
+      // frame 0: joints (1,2,3), (4,6,8), (5,5,5)
+      1, 2, 3, 4, 6, 8, 5, 5, 5,
+      // frame 1: joints (0,0,0), (1,1,1), (3,2,1)
+      0, 0, 0, 1, 1, 1, 3, 2, 1,
+    ]),
+    1,
+    2,
+    3,
+    3,
+  );
+  const jb = toModality(clip, tree, 'jb');
+  t.deepEqual([jb.persons, jb.frames, jb.joints, jb.channels], [1, 2, 3, 6]);
+  t.deepEqual(
+    [...jb.data],
+    [
+      // frame 0: (joint, bone) per joint
+      1, 2, 3, 0, 0, 0, 4, 6, 8, 3, 4, 5, 5, 5, 5, 1, -1, -3,
+      // frame 1
+      0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 3, 2, 1, 2, 1, 0,
+    ],
+  );
+  t.is(modalityChannels('jb', 3), 6);
+  t.is(modalityChannels('b', 3), 3);
+  t.is(rawChannelsOf('jb', 6), 3);
+  t.is(rawChannelsOf('j', 3), 3);
+  t.throws(() => rawChannelsOf('jb', 3), { message: /multiple of 2 channels, not 3/ });
 });

@@ -228,3 +228,41 @@ test('100,000 frames through a real saved model: memory fixed, tensor count flat
   t.is(c.bufferBytes, bytes);
   c.dispose();
 });
+
+test('a joint ‖ bone (jb) model is fed xyz pose frames and sees 6 channels: the joints, then joint minus parent', (t) => {
+  let seen: number[][][][] | undefined;
+  const base = meanXModel();
+  const model: SkeletonModel = {
+    ...base,
+    inChannels: 6,
+    forward(batch, options) {
+      seen ??= batch.x.arraySync();
+      return base.forward(batch, options);
+    },
+  };
+  const c = new StreamClassifier(
+    model,
+    { ...manifest(), inChannels: 6, modality: 'jb' },
+    { stride: 16, alignment: 'none' },
+  );
+  // Frames carry 3 values per joint (what pose files give); the classifier must not ask for 6.
+  for (let i = 0; i < 16; i++) c.push(at((i * 1000) / 30, 0.25));
+  t.truthy(seen, 'the model ran');
+  const frame = seen![0][FRAMES - 1];
+  t.is(frame.length, 25);
+  for (let v = 0; v < 25; v++) {
+    const p = NTU.parents[v];
+    t.is(frame[v].length, 6);
+    t.deepEqual(
+      frame[v].slice(0, 3).map((x) => Math.fround(x)),
+      [0.25, v / 25, 3].map(Math.fround),
+      `joint ${v}`,
+    );
+    const bone = frame[v].slice(3);
+    t.true(
+      Math.abs(bone[0]) < 1e-6 && Math.abs(bone[1] - (v - p) / 25) < 1e-6 && Math.abs(bone[2]) < 1e-6,
+      `bone ${v}`,
+    );
+  }
+  base.dispose();
+});

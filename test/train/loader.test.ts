@@ -139,6 +139,31 @@ test('the bone modality is joint minus parent (layout tree) of the same sampled 
   t.pass();
 });
 
+test('the jb modality is the joint batch and the bone batch interleaved per joint (6 channels)', (t) => {
+  const idx = cache.split('bench', 'test').slice(0, 3);
+  const mk = (modality: string, inChannels: number) =>
+    new SkeletonLoader({
+      cache,
+      indices: idx,
+      config: experiment({ data: { modality } }),
+      model: { ...spec(), inChannels },
+      training: false,
+      batchSize: 3,
+    }).batch(0, 0).x;
+  const j = mk('j', 3);
+  const b = mk('b', 3);
+  const jb = mk('jb', 6);
+  t.is(jb.length, 2 * j.length);
+  for (let p = 0; p < j.length / 3; p++) {
+    for (let c = 0; c < 3; c++) {
+      if (jb[p * 6 + c] !== j[p * 3 + c] || jb[p * 6 + 3 + c] !== b[p * 3 + c]) t.fail(`point ${p} channel ${c}`);
+    }
+  }
+  // A jb model must say it takes 6 channels.
+  t.throws(() => mk('jb', 3), { message: /modality 'jb' makes 6: set model.inChannels to 6/ });
+  t.pass();
+});
+
 test('UCLA frame choice: evenly spaced at test time (hand values), sorted draws with repeats in training', (t) => {
   t.deepEqual(Array.from(uclaFrameIndices(10, 4, undefined)), [0, 3, 6, 9]);
   t.deepEqual(Array.from(uclaFrameIndices(5, 8, undefined)), [0, 0, 1, 1, 2, 2, 3, 4]); // floor(linspace(0, 4, 8))
