@@ -722,6 +722,12 @@ function checkPermutation(partition: Int32Array, tokens: number): void {
   checkedPartitions.add(partition);
 }
 
+/** What the native Skate-MSA kernels read of one branch: its tables, sizes, dropout rate and seed. */
+function branchAttrs(plan: AttentionPartition, rate: number, seed: number) {
+  const { partition, biasIndex, windows, tokens, heads, headDim, scale } = plan;
+  return { partition, biasIndex, windows, tokens, heads, headDim, scale, rate, seed: seed >>> 0 };
+}
+
 /** Whether partitionedAttention can run: the native Skate-MSA kernels are on for the current backend. */
 export function hasPartitionedAttention(): boolean {
   return hasNative(NATIVE_SKATE_ATTENTION) && hasNative(NATIVE_SKATE_ATTENTION_GRAD);
@@ -749,17 +755,7 @@ export function partitionedAttention(
   if (!(attentionDropout >= 0 && attentionDropout < 1))
     throw new Error(`partitionedAttention: dropout rate must be in [0, 1), got ${attentionDropout}`);
   checkPermutation(plan.partition, plan.windows * plan.tokens);
-  const attrs = {
-    partition: plan.partition,
-    biasIndex: plan.biasIndex,
-    windows: plan.windows,
-    tokens: plan.tokens,
-    heads: plan.heads,
-    headDim: plan.headDim,
-    scale: plan.scale,
-    rate: attentionDropout,
-    seed: seed >>> 0,
-  } as unknown as tf.NamedAttrMap;
+  const attrs = branchAttrs(plan, attentionDropout, seed) as unknown as tf.NamedAttrMap;
   return withGradient([chunk, table], ([c, t], save) => {
     // The kernel hands back its dropout mask (one byte an entry; empty without dropout) for the backward pass.
     const [out, mask] = tf.engine().runKernel(NATIVE_SKATE_ATTENTION, { chunk: c, table: t }, attrs) as tf.Tensor[];
@@ -873,17 +869,7 @@ export function skateMix(
   const attrs = {
     gChannels: gC,
     tChannels: tC,
-    branches: branches.map(({ plan, attentionDropout, seed }) => ({
-      partition: plan.partition,
-      biasIndex: plan.biasIndex,
-      windows: plan.windows,
-      tokens: plan.tokens,
-      heads: plan.heads,
-      headDim: plan.headDim,
-      scale: plan.scale,
-      rate: attentionDropout,
-      seed: seed >>> 0,
-    })),
+    branches: branches.map(({ plan, attentionDropout, seed }) => branchAttrs(plan, attentionDropout, seed)),
   } as unknown as tf.NamedAttrMap;
   const top = (K - 1) / 2;
   const convAttrs = { strides: [1, 1], pad: framePadding(top, top), dataFormat: 'NHWC', dimRoundingMode: undefined };
