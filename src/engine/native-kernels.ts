@@ -21,6 +21,37 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { sizeOf, wasmBackendOf, type WasmBackendLike } from './kernel-scope.js';
 import type { NativeAddon } from './native.js';
+import {
+  NATIVE_GELU,
+  NATIVE_GELU_GRAD,
+  NATIVE_BIAS_SOFTMAX,
+  NATIVE_SOFTMAX_GRAD,
+  NATIVE_SKATE_ATTENTION,
+  NATIVE_SKATE_ATTENTION_GRAD,
+  NATIVE_SKATE_MIX,
+  NATIVE_SKATE_MIX_GRAD,
+  NATIVE_COLUMNS,
+  NATIVE_LAYER_NORM,
+  NATIVE_LAYER_NORM_GRAD,
+  NATIVE_GROUP_MIX,
+  NATIVE_GROUP_MIX_GRAD,
+} from './native-kernel-names.js';
+
+export {
+  NATIVE_GELU,
+  NATIVE_GELU_GRAD,
+  NATIVE_BIAS_SOFTMAX,
+  NATIVE_SOFTMAX_GRAD,
+  NATIVE_SKATE_ATTENTION,
+  NATIVE_SKATE_ATTENTION_GRAD,
+  NATIVE_SKATE_MIX,
+  NATIVE_SKATE_MIX_GRAD,
+  NATIVE_COLUMNS,
+  NATIVE_LAYER_NORM,
+  NATIVE_LAYER_NORM_GRAD,
+  NATIVE_GROUP_MIX,
+  NATIVE_GROUP_MIX_GRAD,
+};
 
 const NATIVE = Symbol.for('skelact.nativeKernel');
 
@@ -341,13 +372,6 @@ function sumKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
   };
 }
 
-/**
- * GELU (erf form) and its gradient, one pass each: kernels of skelact's own (no tfjs op has
- * them), which src/models/ops.ts calls through tf.customGrad where they are registered.
- */
-export const NATIVE_GELU = 'SkelactGelu';
-export const NATIVE_GELU_GRAD = 'SkelactGeluGrad';
-
 function geluKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
     const x = args.inputs.x as TensorInfo;
@@ -372,15 +396,6 @@ function geluGradKernel(addon: NativeAddon): KernelFunc {
     return out;
   };
 }
-
-/**
- * Softmax over the last axis of x [..., R, C] plus an optional bias whose last two axes are
- * [R, C] and whose leading axes broadcast against x's (the attention maps' relative-position
- * bias): one pass instead of Add, Max, Sub, Exp, Sum, Div.
- */
-export const NATIVE_BIAS_SOFTMAX = 'SkelactBiasSoftmax';
-/** ds = p ⊙ (dp − r), r [..., R, 1]: the softmax backward once Σ dp ⊙ p per row is known. */
-export const NATIVE_SOFTMAX_GRAD = 'SkelactSoftmaxGrad';
 
 function biasSoftmaxKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
@@ -446,21 +461,6 @@ function softmaxGradKernel(addon: NativeAddon): KernelFunc {
   };
 }
 
-/**
- * One Skate-MSA branch in one kernel each way (src/models/ops.ts `partitionedAttention` calls
- * them): partition gather, q·kᵀ·scale + relative bias, softmax, attention dropout, ·v and the
- * un-partition. Inputs: chunk [B, …tokens, 3·H·d] (q | k | v, each head-major) and the bias
- * table [rows…, H]; attrs: the window tables and sizes, scale, dropout rate and seed. Outputs:
- * the branch [B, …tokens, H·d] and its dropout mask (bool [B·W·H·n·n], empty without dropout),
- * which the backward kernel takes back instead of drawing it again.
- */
-export const NATIVE_SKATE_ATTENTION = 'SkelactSkateAttention';
-/**
- * Its backward: inputs chunk, table, dy [B, …tokens, H·d] and (optional) the forward pass's
- * dropout mask; outputs d chunk and d table.
- */
-export const NATIVE_SKATE_ATTENTION_GRAD = 'SkelactSkateAttentionGrad';
-
 /** The attributes of both Skate-MSA kernels. */
 export interface SkateAttentionAttrs {
   /** Flat token of each (window, position), W·n entries: a permutation of the tokens. */
@@ -476,6 +476,32 @@ export interface SkateAttentionAttrs {
   readonly seed: number;
 }
 
+/** Whether a branch's windows cover the P tokens and its bias table is [rows…, heads]. */
+function branchFits(P: number, table: TensorInfo, br: SkateAttentionAttrs): boolean {
+  return (
+    P === br.windows * br.tokens &&
+    table.shape[table.shape.length - 1] === br.heads &&
+    sizeOf(table.shape) % Math.max(br.heads, 1) === 0
+  );
+}
+
+/** [B, P, W, n, H, d, table rows]: a branch's sizes as the addon reads them. */
+function branchDims(B: number, P: number, table: TensorInfo, br: SkateAttentionAttrs): number[] {
+  const rows = br.heads > 0 ? sizeOf(table.shape) / br.heads : 0;
+  return [B, P, br.windows, br.tokens, br.heads, br.headDim, rows];
+}
+
+/**
+ * Byte offset of a branch's dropout mask for the addon, or −1 where it has none (no dropout, or
+ * the backward kernel not handed one: the addon then draws it again); a mask given is checked.
+ */
+function maskOffset(backend: WasmBackendLike, mask: TensorInfo | undefined, entries: number, what: string): number {
+  if (!mask) return -1;
+  if (mask.dtype !== 'bool' || sizeOf(mask.shape) !== entries)
+    throw new Error(`${what} must be bool [${entries}], got ${mask.dtype} [${mask.shape}]`);
+  return entries > 0 ? backend.dataIdMap.get(mask.dataId)!.memoryOffset : -1;
+}
+
 /** [B, P, W, n, H, d, rows] and [scale, rate, seed, mask byte offset] for the addon, the shapes checked. */
 function skateAttentionArgs(
   name: string,
@@ -487,21 +513,18 @@ function skateAttentionArgs(
   const { windows: W, tokens: n, heads: H, headDim: d } = a;
   const B = chunk.shape[0] ?? 0;
   const P = sizeOf(chunk.shape.slice(1, -1));
-  const tableSize = sizeOf(table.shape);
   if (
     !float32(chunk, table) ||
     chunk.shape.length < 3 ||
     chunk.shape[chunk.shape.length - 1] !== 3 * H * d ||
-    P !== W * n ||
-    table.shape[table.shape.length - 1] !== H ||
-    tableSize % Math.max(H, 1) !== 0
+    !branchFits(P, table, a)
   ) {
     throw new Error(
       `${name}: float32 chunk [B, ${W}·${n} tokens, ${3 * H * d}] and table [rows, ${H}] expected, got [${chunk.shape}] and [${table.shape}]`,
     );
   }
   return {
-    dims: Int32Array.of(B, P, W, n, H, d, H > 0 ? tableSize / H : 0),
+    dims: Int32Array.from(branchDims(B, P, table, a)),
     params: Float64Array.of(a.scale, a.rate, a.seed >>> 0, maskOffset),
   };
 }
@@ -521,7 +544,7 @@ function skateAttentionKernel(addon: NativeAddon): KernelFunc {
     const mask = backend.makeOutput([entries], 'bool');
     const out = backend.makeOutput([...chunk.shape.slice(0, -1), a.heads * a.headDim], 'float32');
     try {
-      const maskAt = entries > 0 ? backend.dataIdMap.get(mask.dataId)!.memoryOffset : -1;
+      const maskAt = maskOffset(backend, mask, entries, `${NATIVE_SKATE_ATTENTION}: the mask`);
       const { dims, params } = skateAttentionArgs(NATIVE_SKATE_ATTENTION, chunk, table, a, maskAt);
       addon.skateAttention(
         heapOf(backend),
@@ -553,12 +576,7 @@ function skateAttentionGradKernel(addon: NativeAddon): KernelFunc {
     const a = args.attrs as unknown as SkateAttentionAttrs;
     const backend = wasmBackendOf(args);
     // The forward pass's mask where it is handed over (else the addon draws it again from the seed).
-    const entries = maskEntries(chunk, a);
-    if (mask && (mask.dtype !== 'bool' || sizeOf(mask.shape) !== entries))
-      throw new Error(
-        `${NATIVE_SKATE_ATTENTION_GRAD}: the mask must be bool [${entries}], got ${mask.dtype} [${mask.shape}]`,
-      );
-    const maskAt = mask && entries > 0 ? backend.dataIdMap.get(mask.dataId)!.memoryOffset : -1;
+    const maskAt = maskOffset(backend, mask, maskEntries(chunk, a), `${NATIVE_SKATE_ATTENTION_GRAD}: the mask`);
     const { dims, params } = skateAttentionArgs(NATIVE_SKATE_ATTENTION_GRAD, chunk, table, a, maskAt);
     if (!float32(dy) || !tf.util.arraysEqual(dy.shape, [...chunk.shape.slice(0, -1), a.heads * a.headDim]))
       throw new Error(`${NATIVE_SKATE_ATTENTION_GRAD}: dy must be the forward output's shape, got [${dy.shape}]`);
@@ -586,22 +604,6 @@ function skateAttentionGradKernel(addon: NativeAddon): KernelFunc {
   };
 }
 
-/**
- * The middle of a SkateFormer block without a split or a concat: the mapping output f
- * [B, …tokens, gC + tC + Σ 3·Hᵢ·dᵢ] holds G-Conv's input | T-Conv's input | one q | k | v chunk
- * per Skate-MSA branch; the kernel writes [B, …tokens, gC + tC + Σ Hᵢ·dᵢ] = G-Conv's output g |
- * T-Conv's output t | the branches, each branch reading its chunk at its channel offset of f
- * and writing at its offset of the output. Inputs f, g, t, table0…; attrs gChannels, tChannels
- * and `branches` (one SkateAttentionAttrs each). Outputs: the buffer and one dropout mask per
- * branch (as NATIVE_SKATE_ATTENTION's).
- */
-export const NATIVE_SKATE_MIX = 'SkelactSkateMix';
-/**
- * Its backward: inputs f, dy, dg, dt (G-Conv's and T-Conv's input gradients), table0…, mask0…;
- * outputs df (dg | dt | each branch's d chunk, in f's layout) and one d table per branch.
- */
-export const NATIVE_SKATE_MIX_GRAD = 'SkelactSkateMixGrad';
-
 export interface SkateMixAttrs {
   readonly gChannels: number;
   readonly tChannels: number;
@@ -614,7 +616,7 @@ function skateMixLayout(
   f: TensorInfo,
   tables: readonly TensorInfo[],
   a: SkateMixAttrs,
-): { rows: number; fC: number; outC: number; inCol: number[]; outCol: number[]; dims: Int32Array[] } {
+): { rows: number; fC: number; outC: number; dims: Int32Array[] } {
   const gC = a.gChannels;
   const tC = a.tChannels;
   const fC = f.shape[f.shape.length - 1] ?? 0;
@@ -636,42 +638,20 @@ function skateMixLayout(
     );
   const dims = a.branches.map((br, i) => {
     const table = tables[i];
-    const tableSize = sizeOf(table.shape);
-    if (
-      P !== br.windows * br.tokens ||
-      table.shape[table.shape.length - 1] !== br.heads ||
-      tableSize % Math.max(br.heads, 1) !== 0
-    )
+    if (!branchFits(P, table, br))
       throw new Error(
         `${name}: branch ${i} expects ${br.windows}·${br.tokens} tokens and a table [rows, ${br.heads}], got ${P} tokens and [${table.shape}]`,
       );
-    return Int32Array.of(
-      B,
-      P,
-      br.windows,
-      br.tokens,
-      br.heads,
-      br.headDim,
-      br.heads > 0 ? tableSize / br.heads : 0,
-      fC,
-      inCol[i],
-      outAt,
-      outCol[i],
-    );
+    // Then where the branch reads and writes: f's row length, its chunk's column, the output's row length and column.
+    return Int32Array.of(...branchDims(B, P, table, br), fC, inCol[i], outAt, outCol[i]);
   });
-  return { rows: B * P, fC, outC: outAt, inCol, outCol, dims };
+  return { rows: B * P, fC, outC: outAt, dims };
 }
 
 function checkColumns(name: string, x: TensorInfo, rows: number, channels: number, what: string): void {
   if (!float32(x) || sizeOf(x.shape) !== rows * channels || x.shape[x.shape.length - 1] !== channels)
     throw new Error(`${name}: ${what} must be float32 with ${rows} rows of ${channels} channels, got [${x.shape}]`);
 }
-
-/**
- * Channels [begin, begin + width) of x [..., C] as [..., width] (one copy of rows, for skateMix's
- * pieces: tfjs's Slice on wasm is a generic strided copy, several times slower here).
- */
-export const NATIVE_COLUMNS = 'SkelactColumns';
 
 function columnsKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
@@ -707,21 +687,11 @@ function skateMixKernel(addon: NativeAddon): KernelFunc {
       const at = offsetOf(backend, out);
       addon.copyColumns(heap, offsetOf(backend, g), a.gChannels, 0, at, outC, 0, rows, a.gChannels);
       addon.copyColumns(heap, offsetOf(backend, t), a.tChannels, 0, at, outC, a.gChannels, rows, a.tChannels);
+      const f0 = offsetOf(backend, f);
       a.branches.forEach((br, i) => {
-        const entries = maskEntries(f, br);
-        const maskAt = entries > 0 ? backend.dataIdMap.get(masks[i].dataId)!.memoryOffset : -1;
+        const maskAt = maskOffset(backend, masks[i], maskEntries(f, br), `${NATIVE_SKATE_MIX}: mask ${i}`);
         const params = Float64Array.of(br.scale, br.rate, br.seed >>> 0, maskAt);
-        const f0 = offsetOf(backend, f);
-        addon.skateAttention(
-          heapOf(backend),
-          f0,
-          offsetOf(backend, tables[i]),
-          at,
-          br.partition,
-          br.biasIndex,
-          dims[i],
-          params,
-        );
+        addon.skateAttention(heap, f0, offsetOf(backend, tables[i]), at, br.partition, br.biasIndex, dims[i], params);
       });
     } catch (e) {
       backend.disposeData(out.dataId);
@@ -743,16 +713,9 @@ function skateMixGradKernel(addon: NativeAddon): KernelFunc {
     checkColumns(NATIVE_SKATE_MIX_GRAD, dg, rows, a.gChannels, 'dg');
     checkColumns(NATIVE_SKATE_MIX_GRAD, dt, rows, a.tChannels, 'dt');
     const backend = wasmBackendOf(args);
-    const maskAt = a.branches.map((br, i) => {
-      const mask = inputs[`mask${i}`];
-      const entries = maskEntries(f, br);
-      if (!mask || entries === 0) return -1;
-      if (mask.dtype !== 'bool' || sizeOf(mask.shape) !== entries)
-        throw new Error(
-          `${NATIVE_SKATE_MIX_GRAD}: mask ${i} must be bool [${entries}], got ${mask.dtype} [${mask.shape}]`,
-        );
-      return backend.dataIdMap.get(mask.dataId)!.memoryOffset;
-    });
+    const maskAt = a.branches.map((br, i) =>
+      maskOffset(backend, inputs[`mask${i}`], maskEntries(f, br), `${NATIVE_SKATE_MIX_GRAD}: mask ${i}`),
+    );
     const df = backend.makeOutput([...f.shape], 'float32');
     const dTables = tables.map((table) => backend.makeOutput([...table.shape], 'float32'));
     try {
@@ -763,7 +726,7 @@ function skateMixGradKernel(addon: NativeAddon): KernelFunc {
       a.branches.forEach((br, i) => {
         const params = Float64Array.of(br.scale, br.rate, br.seed >>> 0, maskAt[i]);
         addon.skateAttentionGrad(
-          heapOf(backend),
+          heap,
           offsetOf(backend, f),
           offsetOf(backend, tables[i]),
           offsetOf(backend, dy),
@@ -783,11 +746,6 @@ function skateMixGradKernel(addon: NativeAddon): KernelFunc {
     return [df, ...dTables];
   };
 }
-
-/** Layer norm over the last axis: inputs x [..., C], gamma and beta [C]; attr eps. */
-export const NATIVE_LAYER_NORM = 'SkelactLayerNorm';
-/** Its backward: inputs x, gamma, dy; outputs dx, d gamma, d beta (statistics recomputed). */
-export const NATIVE_LAYER_NORM_GRAD = 'SkelactLayerNormGrad';
 
 function layerNormShape(name: string, x: TensorInfo, gamma: TensorInfo, ...others: TensorInfo[]): [number, number] {
   const cols = x.shape[x.shape.length - 1] ?? 0;
@@ -850,14 +808,6 @@ function layerNormGradKernel(addon: NativeAddon): KernelFunc {
     return [dx, dGamma, dBeta];
   };
 }
-
-/**
- * SkateFormer's G-Conv: x [..., V, G·c] mixed over tokens by A [G, V, V], one matrix per
- * channel group: y[..., v, g·c + k] = Σᵤ A[g, v, u] · x[..., u, g·c + k].
- */
-export const NATIVE_GROUP_MIX = 'SkelactGroupMix';
-/** Its backward: inputs x, a, dy; outputs dx and dA. */
-export const NATIVE_GROUP_MIX_GRAD = 'SkelactGroupMixGrad';
 
 function groupMixShape(name: string, x: TensorInfo, a: TensorInfo): [number, number, number, number] {
   const [G, V, V2] = a.shape;

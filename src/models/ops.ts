@@ -37,6 +37,21 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/random.js';
+import {
+  NATIVE_GELU,
+  NATIVE_GELU_GRAD,
+  NATIVE_BIAS_SOFTMAX,
+  NATIVE_SOFTMAX_GRAD,
+  NATIVE_SKATE_ATTENTION,
+  NATIVE_SKATE_ATTENTION_GRAD,
+  NATIVE_SKATE_MIX,
+  NATIVE_SKATE_MIX_GRAD,
+  NATIVE_COLUMNS,
+  NATIVE_LAYER_NORM,
+  NATIVE_LAYER_NORM_GRAD,
+  NATIVE_GROUP_MIX,
+  NATIVE_GROUP_MIX_GRAD,
+} from '../engine/native-kernel-names.js';
 import { dropoutMultiplierTensor } from '../engine/seeded-random.js';
 
 /** The mark of skelact's native kernels (src/engine/native-kernels.ts; not imported: Node only). */
@@ -155,10 +170,6 @@ function normalize(
   });
 }
 
-/** skelact's native layer norm kernels (src/engine/native-kernels.ts), where registered. */
-const NATIVE_LAYER_NORM = 'SkelactLayerNorm';
-const NATIVE_LAYER_NORM_GRAD = 'SkelactLayerNormGrad';
-
 /** Layer norm as one native kernel forward and one backward (d x, d γ, d β), one tape entry. */
 function nativeLayerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
   return withGradient([x, gamma, beta], ([xi, g, b], save) => {
@@ -177,13 +188,6 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, e
     return nativeLayerNorm(x, gamma, beta, eps);
   return normalize(x, gamma, beta, [x.rank - 1], eps);
 }
-
-/** skelact's native GELU kernels (src/engine/native-kernels.ts), where registered. */
-const NATIVE_GELU = 'SkelactGelu';
-const NATIVE_GELU_GRAD = 'SkelactGeluGrad';
-
-const NATIVE_BIAS_SOFTMAX = 'SkelactBiasSoftmax';
-const NATIVE_SOFTMAX_GRAD = 'SkelactSoftmaxGrad';
 
 /** Whether skelact's own native kernel `name` runs on the current backend. */
 function hasNative(name: string): boolean {
@@ -689,10 +693,6 @@ export function windowAttention(
 // partitionedAttention (native kernels only)
 // ---------------------------------------------------------------------------------------------
 
-/** skelact's native Skate-MSA kernels (src/engine/native-kernels.ts), where registered. */
-const NATIVE_SKATE_ATTENTION = 'SkelactSkateAttention';
-const NATIVE_SKATE_ATTENTION_GRAD = 'SkelactSkateAttentionGrad';
-
 /** Where each token of a partitioned attention sits, and the heads' sizes. */
 export interface AttentionPartition {
   readonly windows: number;
@@ -774,9 +774,6 @@ export function partitionedAttention(
 // groupMix (native kernels only)
 // ---------------------------------------------------------------------------------------------
 
-const NATIVE_GROUP_MIX = 'SkelactGroupMix';
-const NATIVE_GROUP_MIX_GRAD = 'SkelactGroupMixGrad';
-
 /** Whether groupMix can run: the native G-Conv kernels are on for the current backend. */
 export function hasGroupMix(): boolean {
   return hasNative(NATIVE_GROUP_MIX) && hasNative(NATIVE_GROUP_MIX_GRAD);
@@ -802,10 +799,6 @@ export function groupMix(x: tf.Tensor, A: tf.Tensor3D): tf.Tensor {
 // ---------------------------------------------------------------------------------------------
 // skateMix (native kernels only)
 // ---------------------------------------------------------------------------------------------
-
-const NATIVE_SKATE_MIX = 'SkelactSkateMix';
-const NATIVE_SKATE_MIX_GRAD = 'SkelactSkateMixGrad';
-const NATIVE_COLUMNS = 'SkelactColumns';
 
 /** Channels [begin, begin + width) of x (native, inside skateMix only: no gradient of its own). */
 function columns(x: tf.Tensor, begin: number, width: number): tf.Tensor {
