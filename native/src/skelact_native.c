@@ -1142,20 +1142,27 @@ static napi_value copy_columns(napi_env env, napi_callback_info cb) {
  * dβ = Σ dy (sums over rows in double). The statistics are recomputed in the backward pass
  * rather than kept: two passes over a row of C floats.
  */
+/* Mean and 1/std of one row (biased variance, two passes); inlined into each vector clone of its callers. */
+static inline __attribute__((always_inline)) void row_stats(const float* restrict xr, int64_t cols, float inv, float eps, float* mean, float* rstd) {
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < cols; j++) sum += xr[j];
+  const float m = sum * inv;
+  float sq = 0.0f;
+#pragma omp simd reduction(+ : sq)
+  for (int64_t j = 0; j < cols; j++) sq += (xr[j] - m) * (xr[j] - m);
+  *mean = m;
+  *rstd = 1.0f / sqrtf(sq * inv + eps);
+}
+
 VECTOR_CLONES static void layer_norm_rows(const float* restrict x, const float* restrict g, const float* restrict b, float* restrict y, int64_t rows, int64_t cols,
                                           float eps) {
   const float inv = 1.0f / (float)cols;
   for (int64_t r = 0; r < rows; r++) {
     const float* xr = x + r * cols;
     float* yr = y + r * cols;
-    float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < cols; j++) sum += xr[j];
-    const float mean = sum * inv;
-    float sq = 0.0f;
-#pragma omp simd reduction(+ : sq)
-    for (int64_t j = 0; j < cols; j++) sq += (xr[j] - mean) * (xr[j] - mean);
-    const float rstd = 1.0f / sqrtf(sq * inv + eps);
+    float mean, rstd;
+    row_stats(xr, cols, inv, eps, &mean, &rstd);
     for (int64_t j = 0; j < cols; j++) yr[j] = (xr[j] - mean) * rstd * g[j] + b[j];
   }
 }
@@ -1167,14 +1174,8 @@ VECTOR_CLONES static void layer_norm_grad_rows(const float* restrict x, const fl
     const float* xr = x + r * cols;
     const float* dyr = dy + r * cols;
     float* dxr = dx + r * cols;
-    float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < cols; j++) sum += xr[j];
-    const float mean = sum * inv;
-    float sq = 0.0f;
-#pragma omp simd reduction(+ : sq)
-    for (int64_t j = 0; j < cols; j++) sq += (xr[j] - mean) * (xr[j] - mean);
-    const float rstd = 1.0f / sqrtf(sq * inv + eps);
+    float mean, rstd;
+    row_stats(xr, cols, inv, eps, &mean, &rstd);
     float a = 0.0f, c = 0.0f;
 #pragma omp simd reduction(+ : a, c)
     for (int64_t j = 0; j < cols; j++) {
