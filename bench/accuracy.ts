@@ -27,7 +27,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { Modality } from '../src/graph/modalities.js';
+import { modalityChannels, type Modality } from '../src/graph/modalities.js';
 import { packageRoot } from '../src/util/paths.js';
 import { arg } from './args.js';
 
@@ -69,12 +69,7 @@ const RUNS: Record<string, RunSpec | EnsembleSpec> = {
   'utkinect-val-b': { ...UTKINECT_VAL, modality: 'b' },
   'utkinect-val-jb': { ...UTKINECT_VAL, modality: 'jb' },
   'utkinect-ens-jb': { ensemble: ['utkinect-val-j', 'utkinect-val-b'], split: UTKINECT_VAL.split },
-  'nw-ucla-val': {
-    config: 'configs/cpu/nw-ucla.json',
-    dataset: 'nw-ucla',
-    benchmark: 'nw-ucla-view1-view2',
-    split: 'NW-UCLA view 1 → view 2',
-  },
+  'nw-ucla-val': NW_UCLA_VAL,
   'nw-ucla-val21': {
     config: 'configs/cpu/nw-ucla.json',
     dataset: 'nw-ucla',
@@ -87,12 +82,7 @@ const RUNS: Record<string, RunSpec | EnsembleSpec> = {
     benchmark: 'nw-ucla',
     split: 'NW-UCLA views 1+2 (view 3 not available here)',
   },
-  'utkinect-val': {
-    config: 'configs/cpu/utkinect.json',
-    dataset: 'utkinect',
-    benchmark: 'utkinect-xsub-val',
-    split: 'UTKinect subjects 1,3,5 → 7,9',
-  },
+  'utkinect-val': UTKINECT_VAL,
   utkinect: {
     config: 'configs/cpu/utkinect.json',
     dataset: 'utkinect',
@@ -150,7 +140,8 @@ function train(work: string, name: string, spec: RunSpec, seed: number): Result 
   config.data.benchmark = spec.benchmark;
   if (spec.modality) {
     config.data.modality = spec.modality;
-    config.model.inChannels = spec.modality === 'jb' ? 6 : 3;
+    // The caches hold xyz: 3 channels per joint, stacked modalities (jb) take several times that.
+    config.model.inChannels = modalityChannels(spec.modality, 3);
   }
   const runDir = join(work, `${name}-seed${seed}`);
   mkdirSync(runDir, { recursive: true });
