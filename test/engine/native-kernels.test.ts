@@ -22,6 +22,7 @@ import {
 } from '../../src/engine/native-kernels.js';
 import { gelu } from '../../src/models/ops.js';
 import { assertSameOnBackends, assertWasmMatchesCpu, initBackends, randomTensor } from './backends.js';
+import { CONV_CASES, convAndGradients, type ConvCase } from './conv-cases.js';
 
 const load = loadNativeAddon();
 const addon = load.addon;
@@ -213,58 +214,10 @@ nativeTest('_FusedMatMul (bias, activations) matches cpu forward and backward', 
   );
 });
 
-interface ConvCase {
-  x: [number, number, number, number];
-  k: [number, number];
-  cout: number;
-  strides: [number, number];
-  dilations?: [number, number];
-  pad: 'same' | 'valid' | tf.backend_util.ExplicitPadding;
-}
-
 const convCases: ConvCase[] = [
   { x: [1, 1, 1, 1], k: [1, 1], cout: 1, strides: [1, 1], pad: 'valid' },
-  { x: [2, 9, 5, 3], k: [3, 1], cout: 4, strides: [1, 1], pad: 'same' },
-  { x: [2, 9, 5, 3], k: [3, 3], cout: 2, strides: [1, 1], pad: 'valid' },
-  {
-    x: [1, 8, 6, 4],
-    k: [7, 1],
-    cout: 5,
-    strides: [1, 1],
-    pad: [
-      [0, 0],
-      [3, 3],
-      [0, 0],
-      [0, 0],
-    ],
-  },
-  {
-    x: [2, 10, 5, 3],
-    k: [7, 1],
-    cout: 4,
-    strides: [2, 1],
-    pad: [
-      [0, 0],
-      [3, 3],
-      [0, 0],
-      [0, 0],
-    ],
-  },
-  { x: [2, 9, 7, 2], k: [3, 3], cout: 3, strides: [2, 2], pad: 'same' },
-  { x: [1, 11, 8, 3], k: [2, 3], cout: 2, strides: [3, 2], pad: 'valid' },
+  ...CONV_CASES,
   { x: [3, 6, 4, 5], k: [1, 1], cout: 9, strides: [1, 1], pad: 'valid' },
-  {
-    x: [1, 7, 7, 2],
-    k: [3, 2],
-    cout: 2,
-    strides: [1, 2],
-    pad: [
-      [0, 0],
-      [2, 0],
-      [1, 1],
-      [0, 0],
-    ],
-  },
   { x: [2, 13, 3, 11], k: [3, 1], cout: 17, strides: [1, 1], dilations: [2, 1], pad: 'same' },
   // Frame-only convolutions (k×1) take the phase-split path without im2col: odd frame counts,
   // strides 2 and 3, taps that fall wholly outside the input, asymmetric and no padding
@@ -311,23 +264,7 @@ const convCases: ConvCase[] = [
 nativeTest('Conv2D and its input and filter gradients match cpu (strides, dilations, paddings, 1×1, sizes 1)', (t) => {
   for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) t.true(isNativeKernel(name), name);
   convCases.forEach((c, i) => {
-    assertSameOnBackends(
-      t,
-      () => {
-        const x = randomTensor(c.x, 10 + i) as tf.Tensor4D;
-        const w = randomTensor([c.k[0], c.k[1], c.x[3], c.cout], 20 + i) as tf.Tensor4D;
-        const conv = (a: tf.Tensor, b: tf.Tensor) =>
-          tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', c.dilations ?? 1);
-        const y = conv(x, w);
-        const dy = randomTensor(y.shape, 30 + i);
-        // tfjs has no gradient for dilated convolutions (skelact's models write their own from forward ones).
-        if (c.dilations) return [y];
-        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), dy)))([x, w]);
-        return [y, dx, dw];
-      },
-      1e-5,
-      `case ${i} ${JSON.stringify(c)}`,
-    );
+    assertSameOnBackends(t, () => convAndGradients(c, i), 1e-5, `case ${i} ${JSON.stringify(c)}`);
   });
 });
 
