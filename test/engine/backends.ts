@@ -107,3 +107,10 @@ export function randomTensor(shape: number[], seed: number): tf.Tensor {
     shape,
   );
 }
+
+/** Value and gradients (w.r.t. every input) of sum(f(inputs) · dy) for a fixed random dy. */
+export function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], seed = 99): tf.Tensor[] {
+  const y = f(...inputs);
+  const dy = randomTensor(y.shape, seed);
+  return [y, ...tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), dy)))(inputs)];
+}

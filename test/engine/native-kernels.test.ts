@@ -5,9 +5,9 @@
  * phase-split path without im2col, others through im2col). Without a
  * built addon the tests are registered as skipped with the reason.
  */
-import test, { type ImplementationFn } from 'ava';
+import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { loadNativeAddon, type NativeAddon } from '../../src/engine/native.js';
+import type { NativeAddon } from '../../src/engine/native.js';
 import {
   isNativeKernel,
   NATIVE_BIAS_SOFTMAX,
@@ -23,14 +23,9 @@ import {
 import { gelu } from '../../src/models/ops.js';
 import { assertSameOnBackends, assertWasmMatchesCpu, initBackends, randomTensor } from './backends.js';
 import { CONV_CASES, convAndGradients, type ConvCase } from './conv-cases.js';
+import { nativeLoad, nativeTest } from './native-test.js';
 
-const load = loadNativeAddon();
-const addon = load.addon;
-
-function nativeTest(title: string, fn: ImplementationFn<[]>): void {
-  if (addon) test.serial(title, fn);
-  else test.skip(`${title} [skipped: native kernels not available: ${'reason' in load ? load.reason : ''}]`, fn);
-}
+const addon = nativeLoad.addon;
 
 test.before(async () => {
   await initBackends();

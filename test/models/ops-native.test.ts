@@ -4,32 +4,19 @@
  * the native Conv2DBackpropInput/Filter kernels; layerNorm runs one native kernel each way.
  * Values and gradients against the plain reference ops on the cpu backend; no leaks. Skipped with the reason without a built addon.
  */
-import test, { type ImplementationFn } from 'ava';
+import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import * as ops from '../../src/models/ops.js';
 import { referenceOps } from '../../src/models/ops.js';
-import { loadNativeAddon } from '../../src/engine/native.js';
 import { registerNativeKernels } from '../../src/engine/native-kernels.js';
-import { assertWasmMatchesCpu, initBackends, randomTensor, useBackend } from '../engine/backends.js';
+import { assertWasmMatchesCpu, initBackends, randomTensor, useBackend, valueAndGrads } from '../engine/backends.js';
 import { recordKernelCalls } from '../engine/kernel-spy.js';
-
-const load = loadNativeAddon();
-
-function nativeTest(title: string, fn: ImplementationFn<[]>): void {
-  if (load.addon) test.serial(title, fn);
-  else test.skip(`${title} [skipped: native kernels not available: ${'reason' in load ? load.reason : ''}]`, fn);
-}
+import { nativeLoad, nativeTest } from '../engine/native-test.js';
 
 test.before(async () => {
   await initBackends();
-  if (load.addon) registerNativeKernels(load.addon);
+  if (nativeLoad.addon) registerNativeKernels(nativeLoad.addon);
 });
-
-function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], seed = 99): tf.Tensor[] {
-  const y = f(...inputs);
-  const dy = randomTensor(y.shape, seed);
-  return [y, ...tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), dy)))(inputs)];
-}
 
 nativeTest(
   'linear on native kernels: values and gradients match the reference; the backward pass has no explicit transposes',

@@ -17,20 +17,13 @@ import {
   relativeError,
   runOn,
   useBackend,
+  valueAndGrads,
 } from '../engine/backends.js';
 import { recordKernelCalls } from '../engine/kernel-spy.js';
 
 test.before(async () => {
   await initBackends();
 });
-
-/** Value and gradients (w.r.t. every input) of sum(f(inputs) · dy) for a fixed random dy. */
-function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], seed = 99): tf.Tensor[] {
-  const y = f(...inputs);
-  const dy = randomTensor(y.shape, seed);
-  const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), dy)))(inputs);
-  return [y, ...grads];
-}
 
 test.serial(
   'linear: values and gradients of x, w, b match the reference; the backward pass uses only untransposed 2D matMuls',

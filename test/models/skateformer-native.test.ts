@@ -11,35 +11,28 @@
  * loss and every gradient,
  * native-fused on wasm against the cpu backend. Skipped with the reason without a built addon.
  */
-import test, { type ImplementationFn } from 'ava';
+import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import * as ops from '../../src/models/ops.js';
-import { loadNativeAddon } from '../../src/engine/native.js';
 import { registerNativeKernels } from '../../src/engine/native-kernels.js';
 import { getLayout, skateformerJointOrder, skateTypeSizes, type SkateType } from '../../src/graph/index.js';
 import { createSkateFormer, type SkateFormerConfigInput } from '../../src/models/skateformer/index.js';
 import { gConv, skateAttention, skateBranch } from '../../src/models/skateformer/model.js';
-import { assertWasmMatchesCpu, initBackends, randomTensor, relativeError, useBackend } from '../engine/backends.js';
+import {
+  assertWasmMatchesCpu,
+  initBackends,
+  randomTensor,
+  relativeError,
+  useBackend,
+  valueAndGrads,
+} from '../engine/backends.js';
 import { recordKernelCalls } from '../engine/kernel-spy.js';
-
-const load = loadNativeAddon();
-
-function nativeTest(title: string, fn: ImplementationFn<[]>): void {
-  if (load.addon) test.serial(title, fn);
-  else test.skip(`${title} [skipped: native kernels not available: ${'reason' in load ? load.reason : ''}]`, fn);
-}
+import { nativeLoad, nativeTest } from '../engine/native-test.js';
 
 test.before(async () => {
   await initBackends();
-  if (load.addon) registerNativeKernels(load.addon);
+  if (nativeLoad.addon) registerNativeKernels(nativeLoad.addon);
 });
-
-/** Value and the gradients of Σ y ⊙ dy for a random dy. */
-function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], seed = 99): tf.Tensor[] {
-  const y = f(...inputs);
-  const dy = randomTensor(y.shape, seed);
-  return [y, ...tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), dy)))(inputs)];
-}
 
 /** The four branches of one stage of a small real config: layout, persons, frames, partition frames. */
 function branchesOf(layout: string, persons: number, T: number, partitionFrames: number, H: number, d: number) {
