@@ -91,6 +91,24 @@ export class ParameterStore {
     return variable;
   }
 
+  /**
+   * One store over the parameters of several (a multi-stream model's members), each named
+   * `<prefix>.<name>`. The variables are shared, not copied: the members keep computing with
+   * them, and the union becomes their owner (dispose the union, not the parts).
+   */
+  static union(seed: number, parts: ReadonlyArray<readonly [prefix: string, store: ParameterStore]>): ParameterStore {
+    const out = new ParameterStore(seed);
+    for (const [prefix, store] of parts) {
+      for (const [info, variable] of store.entries()) {
+        const name = `${prefix}.${info.name}`;
+        if (out.vars.has(name)) throw new Error(`parameter '${name}' is defined twice`);
+        out.vars.set(name, variable);
+        out.info.set(name, { ...info, name });
+      }
+    }
+    return out;
+  }
+
   get(name: string): tf.Variable {
     const v = this.vars.get(name);
     if (!v) throw new Error(`no parameter '${name}'`);

@@ -19,11 +19,11 @@ import {
   type SkateFormerPresetName,
 } from './skateformer/index.js';
 import { createStgcn, STGCN_PRESET_NAMES, stgcnPreset, type StgcnPresetName } from './stgcn/index.js';
+import { createStreams, parseStreamsSection, type StreamsConfig } from './streams/index.js';
 import type { SkeletonModel } from './types.js';
-import {} from '../core/errors.js';
 import { ModelConfigError } from './model-config-error.js';
 
-export const MODEL_KINDS = ['skateformer', 'stgcn', 'partstream'] as const;
+export const MODEL_KINDS = ['skateformer', 'stgcn', 'partstream', 'streams'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
 /** The `model` section of an experiment config. */
@@ -55,8 +55,14 @@ function checkPreset<T extends string>(kind: string, preset: string | undefined,
   return name as T;
 }
 
-/** Builds the model of a config section for the given data (validated by the family's schema). */
-export function createModel(section: ModelSection, data: DataFacts, seed: number): SkeletonModel {
+/** A family and its complete, validated config: what a saved model's manifest holds. */
+export interface ResolvedModelConfig {
+  readonly kind: string;
+  readonly config: Record<string, unknown>;
+}
+
+/** The complete config of a section for the given data (presets merged, validated), without building. */
+export function resolveModelConfig(section: ModelSection, data: DataFacts): ResolvedModelConfig {
   const { kind, preset, ...overrides } = section;
   if (overrides.layout !== undefined && overrides.layout !== data.layout) {
     throw new ModelConfigError(
@@ -80,18 +86,30 @@ export function createModel(section: ModelSection, data: DataFacts, seed: number
           `SkateFormer preset '${name}' takes layout ${wanted}, but the data is on layout ${data.layout}; use a preset for ${data.layout} (${SKATEFORMER_PRESETS.filter((p) => PRESET_INPUTS[p].layout === data.layout).join(', ') || 'none'})`,
         );
       }
-      return createSkateFormer(skateFormerPreset(name, { ...facts, ...overrides }), seed);
+      return { kind, config: skateFormerPreset(name, { ...facts, ...overrides }) };
     }
     case 'stgcn': {
       const name = checkPreset(kind, preset, STGCN_PRESET_NAMES, 'tiny') as StgcnPresetName;
-      return createStgcn(stgcnPreset(name, { ...facts, ...overrides } as Parameters<typeof stgcnPreset>[1]), seed);
+      return { kind, config: stgcnPreset(name, { ...facts, ...overrides } as Parameters<typeof stgcnPreset>[1]) };
     }
     case 'partstream': {
       const name = checkPreset(kind, preset, PART_STREAM_PRESET_NAMES, 'small') as PartStreamPresetName;
-      return createPartStream(
-        partStreamPreset(name, { ...facts, ...overrides } as Parameters<typeof partStreamPreset>[1]),
-        seed,
-      );
+      return {
+        kind,
+        config: partStreamPreset(name, { ...facts, ...overrides } as Parameters<typeof partStreamPreset>[1]),
+      };
+    }
+    case 'streams': {
+      // Each stream's network is the member section with that stream's channel width as input.
+      const { streams, member, fusionWeights } = parseStreamsSection(section);
+      const config: StreamsConfig = {
+        streams: streams.map((s) => ({
+          ...s,
+          ...resolveModelConfig({ ...member, inChannels: s.channels[1] - s.channels[0] }, data),
+        })),
+        fusionWeights: fusionWeights ?? streams.map(() => 1),
+      };
+      return { kind, config };
     }
     default:
       throw new ModelConfigError(
@@ -102,20 +120,33 @@ export function createModel(section: ModelSection, data: DataFacts, seed: number
   }
 }
 
+/** Builds the model of a config section for the given data (validated by the family's schema). */
+export function createModel(section: ModelSection, data: DataFacts, seed: number): SkeletonModel {
+  return buildModel(resolveModelConfig(section, data), seed);
+}
+
 /** Rebuilds a saved model from its manifest (its config is complete, so no preset is needed). */
-export function createModelFromManifest(manifest: ModelManifest, seed: number): SkeletonModel {
-  switch (manifest.kind) {
+export function createModelFromManifest(manifest: Pick<ModelManifest, 'kind' | 'config'>, seed: number): SkeletonModel {
+  return buildModel(manifest, seed, 'saved model');
+}
+
+function buildModel({ kind, config }: ResolvedModelConfig, seed: number, source = 'model config'): SkeletonModel {
+  switch (kind) {
     case 'skateformer':
-      return createSkateFormer(manifest.config as Parameters<typeof createSkateFormer>[0], seed);
+      return createSkateFormer(config as Parameters<typeof createSkateFormer>[0], seed);
     case 'stgcn':
-      return createStgcn(manifest.config as Parameters<typeof createStgcn>[0], seed);
+      return createStgcn(config as Parameters<typeof createStgcn>[0], seed);
     case 'partstream':
-      return createPartStream(manifest.config as Parameters<typeof createPartStream>[0], seed);
+      return createPartStream(config as Parameters<typeof createPartStream>[0], seed);
+    case 'streams':
+      return createStreams(config, seed, (memberKind, memberConfig, memberSeed) =>
+        buildModel({ kind: memberKind, config: memberConfig }, memberSeed, source),
+      );
     default:
       throw new ModelConfigError(
-        'saved model',
+        source,
         'kind',
-        `family '${manifest.kind}' is not known to this skelact (expected one of ${MODEL_KINDS.join(', ')})`,
+        `family '${kind}' is not known to this skelact (expected one of ${MODEL_KINDS.join(', ')})`,
       );
   }
 }

@@ -16,8 +16,10 @@ interface ModelInfoArgs extends GlobalOptions {
   classes?: number;
 }
 
-/** The layout a config's model takes when neither a flag nor its dataset says it: SkateFormer's NTU/Kinect presets, else ntu-25. */
-function defaultLayout(kind: string, preset: string | undefined): string {
+/** The layout a config's model takes when neither a flag nor its dataset says it: SkateFormer's NTU/Kinect presets (a streams model's member's), else ntu-25. */
+function defaultLayout(model: { kind: string; preset?: string; member?: unknown }): string {
+  const member = model.member as { kind?: string; preset?: string } | undefined;
+  const { kind, preset } = model.kind === 'streams' && member ? member : model;
   if (kind === 'skateformer' && preset === 'kinect20') return 'kinect-20';
   return 'ntu-25';
 }
@@ -94,7 +96,7 @@ export const modelInfoCommand: CommandModule<GlobalOptions, ModelInfoArgs> = {
       const config = loadExperiment(args.config!);
       // The config's own dataset decides the layout and class count, unless a flag says otherwise.
       const data = datasetOfBenchmark(config.data.benchmark);
-      const layout = args.layout ?? data?.layout ?? defaultLayout(config.model.kind, config.model.preset);
+      const layout = args.layout ?? data?.layout ?? defaultLayout(config.model);
       if (!isLayoutName(layout)) throw new Error(`--layout '${layout}' is not a layout`);
       getLayout(layout);
       const classes = args.classes ?? data?.classes ?? 60;
