@@ -7,8 +7,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend.js';
 import { loadModel, saveModel } from '../../src/models/io.js';
@@ -24,6 +23,7 @@ import { testNeeding } from '../helpers/requirements.js';
 import { sharedPath } from '../helpers/shared.js';
 import { prng } from '../helpers/prng.js';
 import { squatFigure } from '../helpers/squat-figure.js';
+import { tempDir } from '../helpers/temp.js';
 
 const MESSI = 'media/messi_panzoom.mp4';
 
@@ -33,7 +33,7 @@ testNeeding(
   async (t) => {
     t.timeout(300_000);
     await initBackend('wasm');
-    const dir = mkdtempSync(join(tmpdir(), 'skelact-demo-'));
+    const dir = tempDir('skelact-demo-');
     const modelDir = join(dir, 'model');
     const model = createModel(
       { kind: 'skateformer', preset: 'realtime', frames: 32 },
@@ -211,7 +211,7 @@ testNeeding(
   async (t) => {
     t.timeout(240_000);
     await initBackend('wasm');
-    const dir = mkdtempSync(join(tmpdir(), 'skelact-demo-file-'));
+    const dir = tempDir('skelact-demo-file-');
     const modelDir = join(dir, 'model');
     const model = createModel(
       { kind: 'stgcn', preset: 'tiny' },

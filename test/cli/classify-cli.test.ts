@@ -1,8 +1,7 @@
 /** `skelact classify` on a pose file with a saved model: timeline, scores JSON and the HTML page. */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend.js';
 import { saveModel } from '../../src/models/io.js';
@@ -10,6 +9,7 @@ import { createModel } from '../../src/models/registry.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { testNeeding } from '../helpers/requirements.js';
 import { sharedPath } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 const BIN = join(packageRoot(), 'bin', 'skelact.js');
 function skelact(...args: string[]) {
@@ -43,7 +43,7 @@ testNeeding(
   { ffmpeg: true, poseModels: true, shared: ['media/messi_panzoom.mp4'] },
   async (t) => {
     await initBackend('wasm');
-    const dir = mkdtempSync(join(tmpdir(), 'skelact-classify-'));
+    const dir = tempDir('skelact-classify-');
     const modelDir = join(dir, 'model');
     const model = createModel(
       { kind: 'skateformer', preset: 'realtime', frames: 32 },
@@ -113,7 +113,7 @@ testNeeding(
 
 test('a model on a layout MediaPipe poses cannot be mapped to is refused before any work', async (t) => {
   await initBackend('wasm');
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-classify-'));
+  const dir = tempDir('skelact-classify-');
   const modelDir = join(dir, 'model');
   const model = createModel(
     { kind: 'stgcn', preset: 'tiny' },
@@ -185,7 +185,7 @@ function poseFile(path: string, frames: number, person: (i: number) => number[][
 
 test('several clips: a clip with no person is reported and the next one is classified (kinect-20 model, MediaPipe landmarks mapped)', async (t) => {
   await initBackend('wasm');
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-classify-'));
+  const dir = tempDir('skelact-classify-');
   const modelDir = join(dir, 'model');
   const model = createModel(
     { kind: 'stgcn', preset: 'tiny' },
@@ -235,7 +235,7 @@ test('several clips: a clip with no person is reported and the next one is class
 });
 
 test('a field of view outside (0°, 180°) is refused, naming --fov', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-classify-'));
+  const dir = tempDir('skelact-classify-');
   const poses = join(dir, 'x.poses.json');
   poseFile(poses, 3, () => null);
   const r = skelact('classify', poses, '--model', 'nw-ucla', '--fov', '180');
@@ -247,7 +247,7 @@ test('a field of view outside (0°, 180°) is refused, naming --fov', (t) => {
 });
 
 test('an unknown model name lists the shipped models', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-classify-'));
+  const dir = tempDir('skelact-classify-');
   const poses = join(dir, 'x.poses.json');
   poseFile(poses, 3, () => null);
   const r = skelact('classify', poses, '--model', 'no-such-model');

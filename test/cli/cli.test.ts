@@ -1,12 +1,12 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
+import { tempDir } from '../helpers/temp.js';
 
 const BIN = join(packageRoot(), 'bin', 'skelact.js');
-const tmp = () => mkdtempSync(join(tmpdir(), 'skelact-cli-'));
+const tmp = () => tempDir('skelact-cli-');
 
 function skelact(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });

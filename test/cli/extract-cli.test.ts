@@ -1,16 +1,16 @@
 /** `skelact extract` from the command line: one video, a folder with a bad file, generic records → prepare. */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPoseFile } from '../../src/pose/pose-file.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { testNeeding } from '../helpers/requirements.js';
 import { sharedPath } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 const BIN = join(packageRoot(), 'bin', 'skelact.js');
-const tmp = () => mkdtempSync(join(tmpdir(), 'skelact-extract-'));
+const tmp = () => tempDir('skelact-extract-');
 function skelact(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

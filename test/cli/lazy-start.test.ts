@@ -5,11 +5,11 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../../src/util/paths.js';
+import { tempDir } from '../helpers/temp.js';
 
 const BIN = join(packageRoot(), 'bin', 'skelact.js');
 const HEAVY = [
@@ -27,7 +27,7 @@ const HEAVY = [
 
 /** Runs skelact with a resolve hook and returns the bare package specifiers it imported. */
 function importedPackages(...args: string[]): { code: number | null; packages: Set<string>; stderr: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-lazy-'));
+  const dir = tempDir('skelact-lazy-');
   const log = join(dir, 'imports.txt');
   const hooks = join(dir, 'hooks.mjs');
   writeFileSync(

@@ -6,8 +6,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNpy } from '../../src/data/cache/npy.js';
 import { initBackend } from '../../src/engine/backend.js';
@@ -18,6 +17,7 @@ import { createModel, createModelFromManifest } from '../../src/models/registry.
 import { StreamClassifier, type StreamEvent, type StreamFrame } from '../../src/serve/index.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { prng } from '../helpers/prng.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ROOT = packageRoot();
 const BIN = join(ROOT, 'bin', 'skelact.js');
@@ -26,7 +26,7 @@ function skelact(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const work = mkdtempSync(join(tmpdir(), 'skelact-onnx-cli-'));
+const work = tempDir('skelact-onnx-cli-');
 const raw = join(work, 'raw');
 const cache = join(work, 'cache');
 const run = join(work, 'run');

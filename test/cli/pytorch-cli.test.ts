@@ -7,8 +7,7 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend.js';
 import { loadModel } from '../../src/models/io.js';
@@ -16,10 +15,11 @@ import { parseSafetensors, readCheckpoint } from '../../src/models/pytorch/index
 import { createModelFromManifest } from '../../src/models/registry.js';
 import { importPytorchCheckpoint } from '../../src/train/pytorch.js';
 import { packageRoot } from '../../src/util/paths.js';
+import { tempDir } from '../helpers/temp.js';
 
 const BIN = join(packageRoot(), 'bin', 'skelact.js');
 const FIXTURES = join(packageRoot(), 'test', 'models', 'pytorch', 'fixtures');
-const tmp = () => mkdtempSync(join(tmpdir(), 'skelact-pytorch-'));
+const tmp = () => tempDir('skelact-pytorch-');
 
 function skelact(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, '--backend', 'cpu', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });

@@ -6,13 +6,13 @@
  */
 import test from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { missing, testNeeding } from '../helpers/requirements.js';
 import { sharedPath } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 const BIN = join(packageRoot(), 'bin', 'skelact.js');
 const MESSI = 'media/messi_panzoom.mp4';
@@ -128,7 +128,7 @@ testNeeding(
   '12 clips, 2 workers, one killed mid-job: every pose file once, equal to a local extract; adding the folder again adds nothing; status adds up',
   NEEDS,
   async (t) => {
-    const work = mkdtempSync(join(tmpdir(), 'skelact-queue-'));
+    const work = tempDir('skelact-queue-');
     const videos = clips(join(work, 'videos'), 12);
     const local = skelact('extract', videos, '--out', join(work, 'local'), ...EXTRACT, '--quiet');
     t.is(local.code, 0, local.stderr);
@@ -184,7 +184,7 @@ testNeeding(
   'Redis restarted mid-run: the worker reconnects and finishes; a deleted video fails once with that reason, a broken one after 3 tries',
   NEEDS,
   async (t) => {
-    const work = mkdtempSync(join(tmpdir(), 'skelact-queue-'));
+    const work = tempDir('skelact-queue-');
     const videos = clips(join(work, 'videos'), 5, 12);
     copyFileSync(join(videos, 'clip12.mp4'), join(videos, 'doomed.mp4'));
     // The start of an MP4 without its index: it looks like a video, and ffprobe fails on it every time.

@@ -5,14 +5,14 @@
  */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openQueue, queueStatus } from '../../src/queue/index.js';
 import { readScores } from '../../src/train/evaluate.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { missing, testNeeding } from '../helpers/requirements.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ROOT = packageRoot();
 const BIN = join(ROOT, 'bin', 'skelact.js');
@@ -33,7 +33,7 @@ testNeeding(
   'a sweep of 2 configs × 2 seeds runs as 4 jobs into their own run folders; ensemble fuses the finished ones',
   { redis: true },
   async (t) => {
-    const work = mkdtempSync(join(tmpdir(), 'skelact-sweep-'));
+    const work = tempDir('skelact-sweep-');
     for (const r of [
       skelact('synth', '--out', join(work, 'raw'), '--samples-per-class', '2', '--quiet'),
       skelact('prepare', 'ntu', '--raw', join(work, 'raw'), '--out', join(work, 'cache'), '--quiet'),
@@ -120,7 +120,7 @@ testNeeding(
   'a training worker killed with SIGKILL mid-run: another worker resumes the run from its checkpoint, every epoch once',
   { redis: true },
   async (t) => {
-    const work = mkdtempSync(join(tmpdir(), 'skelact-sweep-'));
+    const work = tempDir('skelact-sweep-');
     for (const r of [
       skelact('synth', '--out', join(work, 'raw'), '--samples-per-class', '2', '--quiet'),
       skelact('prepare', 'ntu', '--raw', join(work, 'raw'), '--out', join(work, 'cache'), '--quiet'),

@@ -4,14 +4,14 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ROOT = packageRoot();
 const BIN = join(ROOT, 'bin', 'skelact.js');
-const work = mkdtempSync(join(tmpdir(), 'skelact-text-cli-'));
+const work = tempDir('skelact-text-cli-');
 const env = { ...process.env, SKELACT_TEXT_CACHE: join(work, 'text-cache') };
 
 function skelact(...args: string[]) {

@@ -1,9 +1,9 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ROOT = packageRoot();
 const BIN = join(ROOT, 'bin', 'skelact.js');
@@ -13,7 +13,7 @@ function skelact(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const work = mkdtempSync(join(tmpdir(), 'skelact-train-cli-'));
+const work = tempDir('skelact-train-cli-');
 const raw = join(work, 'raw');
 const cache = join(work, 'cache');
 let prepared = false;

@@ -1,12 +1,12 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkeletonCache } from '../../src/data/cache/reader.js';
 import { prepare } from '../../src/data/prepare.js';
 import { sharedPath, testWithShared } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'skelact-formats-'));
+const tmp = () => tempDir('skelact-formats-');
 
 function framesOf(dir: string, name: string): number {
   const cache = SkeletonCache.open(dir);

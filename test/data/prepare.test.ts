@@ -1,15 +1,15 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkeletonCache } from '../../src/data/cache/reader.js';
 import { prepare } from '../../src/data/prepare.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { ntuFromBodies, personJoint, flatJoint, range } from '../helpers/ntu-text.js';
 import { hasNumpy, NUMPY_SKIP_REASON, runPython } from '../helpers/python.js';
+import { tempDir } from '../helpers/temp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'skelact-prepare-'));
+const tmp = () => tempDir('skelact-prepare-');
 
 /** A small NTU folder: 6 good files (1 and 2 persons, noise bodies), 1 corrupt, 1 in the official missing list. */
 function ntuFolder(): string {

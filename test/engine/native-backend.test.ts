@@ -5,11 +5,11 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadNativeAddon } from '../../src/engine/native.js';
+import { tempDir } from '../helpers/temp.js';
 
 const run = promisify(execFile);
 const built = loadNativeAddon();
@@ -62,7 +62,7 @@ function maxRelativeDiff(a: number[][], b: number[][]): number {
 }
 
 test('without an addon, or with a file that is not one, wasm runs the stock kernels and says why in one line', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-native-'));
+  const dir = tempDir('skelact-native-');
   const junk = join(dir, 'skelact_native.node');
   writeFileSync(junk, 'this is not a shared object');
   const [missing, broken, forced] = await Promise.all([

@@ -4,10 +4,10 @@
  * production Redis does), stopped at the end. Tests register as skipped where it is missing.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempDir } from './temp.js';
 
 export const hasRedis = (() => {
   let cached: boolean | undefined;
@@ -61,7 +61,7 @@ export interface TestRedis {
 
 export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-redis-'));
+  const dir = tempDir('skelact-redis-');
   let child: ChildProcess | undefined;
   const start = async () => {
     child = spawn(

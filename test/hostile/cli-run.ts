@@ -1,9 +1,8 @@
 /** Running the skelact CLI as a user would, for the hostile-input suite (cli-*.test.ts, pose-*.test.ts). */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
+import { tempDir } from '../helpers/temp.js';
 
 export const BIN = join(packageRoot(), 'bin', 'skelact.js');
 
@@ -65,7 +64,7 @@ export function skelactSignalled(
   });
 }
 
-export const tmp = (prefix = 'skelact-hostile-') => mkdtempSync(join(tmpdir(), prefix));
+export const tmp = (prefix = 'skelact-hostile-') => tempDir(prefix);
 
 /** Characters a terminal would act on: C0/C1 controls but newline and tab, DEL, and U+FFFD (a raw invalid byte). */
 // eslint-disable-next-line no-control-regex

@@ -4,11 +4,11 @@
  * folder's files to check that nothing was lost or changed.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { POSE_FILE_FORMAT, POSE_FILE_VERSION } from '../../src/pose/types.js';
 import { packageRoot } from '../../src/util/paths.js';
+import { tempDir } from '../helpers/temp.js';
 
 export const ROOT = packageRoot();
 const BIN = join(ROOT, 'bin', 'skelact.js');
@@ -25,7 +25,7 @@ export function skelact(...args: string[]): CliResult {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-export const tmp = (tag = 'hostile'): string => mkdtempSync(join(tmpdir(), `skelact-${tag}-`));
+export const tmp = (tag = 'hostile'): string => tempDir(`skelact-${tag}-`);
 
 /** Every file under `dir` with its bytes, by relative path (a folder's exact content). */
 export function snapshot(dir: string): Map<string, string> {

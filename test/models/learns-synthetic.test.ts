@@ -5,8 +5,7 @@
  * cross-subject split (the generator's performers; NTU60 x-sub rule).
  */
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkeletonCache } from '../../src/data/cache/reader.js';
 import { CacheWriter } from '../../src/data/cache/writer.js';
@@ -18,6 +17,7 @@ import { createModel, type ModelSection } from '../../src/models/registry.js';
 import { parseExperiment } from '../../src/train/config.js';
 import { evaluate } from '../../src/train/evaluate.js';
 import { train } from '../../src/train/trainer.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ACTIONS = ['A008', 'A009', 'A010', 'A022', 'A023', 'A024', 'A027', 'A035'];
 const SPINE_MID = 1;
@@ -26,7 +26,7 @@ let cacheDir: string | undefined;
 
 function syntheticCache(): string {
   if (cacheDir) return cacheDir;
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-learn-'));
+  const dir = tempDir('skelact-learn-');
   const options = { seed: 3, actions: ACTIONS, samplesPerClass: 24, frames: [40, 64] as const };
   const classes = syntheticClasses(options).map((c) => c.name);
   const writer = new CacheWriter(join(dir, 'cache'), {
@@ -79,7 +79,7 @@ for (const c of CASES) {
     await initBackend('wasm');
     const dir = syntheticCache();
     const cache = SkeletonCache.open(dir);
-    const out = mkdtempSync(join(tmpdir(), 'skelact-learn-run-'));
+    const out = tempDir('skelact-learn-run-');
     const started = performance.now();
     try {
       const config = parseExperiment({

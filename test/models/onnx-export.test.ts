@@ -9,8 +9,7 @@
  */
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import protobuf from 'protobufjs';
@@ -27,10 +26,11 @@ import { ParameterStore } from '../../src/models/params.js';
 import { createModel, type ModelSection } from '../../src/models/registry.js';
 import type { SkeletonModel } from '../../src/models/types.js';
 import { packageRoot } from '../../src/util/paths.js';
+import { tempDir } from '../helpers/temp.js';
 
 await initBackend('wasm');
 const ort = await onnxRuntimeNode();
-const work = mkdtempSync(join(tmpdir(), 'skelact-onnx-'));
+const work = tempDir('skelact-onnx-');
 
 /** Every family and preset, shrunk where the preset is large (the structure is the preset's). */
 const CASES: Array<{ name: string; section: ModelSection; layout: 'ntu-25' | 'kinect-20'; frames: number }> = [

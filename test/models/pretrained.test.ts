@@ -1,9 +1,9 @@
 /** The shipped-model registry: `--model <name>` resolution, card validation, and the error that lists names. */
 import test from 'ava';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listPretrained, readModelCard, resolveModelDir } from '../../src/models/pretrained.js';
+import { tempDir } from '../helpers/temp.js';
 
 const card = (name: string) => ({
   name,
@@ -19,7 +19,7 @@ const card = (name: string) => ({
 });
 
 function registry(): string {
-  const root = mkdtempSync(join(tmpdir(), 'skelact-pretrained-'));
+  const root = tempDir('skelact-pretrained-');
   for (const name of ['beta', 'alpha']) {
     mkdirSync(join(root, name));
     writeFileSync(join(root, name, 'card.json'), JSON.stringify(card(name)));
@@ -42,12 +42,12 @@ test('listPretrained: the folders with a card, sorted, with their size', (t) => 
 
 test('resolveModelDir: a path is taken as it is, a name finds its folder, an unknown name lists the names', (t) => {
   const root = registry();
-  const folder = mkdtempSync(join(tmpdir(), 'skelact-model-'));
+  const folder = tempDir('skelact-model-');
   t.is(resolveModelDir(folder, root), folder);
   t.is(resolveModelDir('beta', root), join(root, 'beta'));
   const e = t.throws(() => resolveModelDir('gamma', root));
   t.regex(e!.message, /'gamma' is neither a model folder nor a shipped model; shipped models: alpha, beta/);
-  const empty = mkdtempSync(join(tmpdir(), 'skelact-none-'));
+  const empty = tempDir('skelact-none-');
   t.regex(t.throws(() => resolveModelDir('gamma', empty))!.message, /\(none in this install\)/);
 });
 

@@ -1,13 +1,13 @@
 /** Weight quantisation for export: float16 bits by hand, uint8 error bounds, and a quantised model loading back. */
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend.js';
 import { MODEL_FILES, loadModel, readModelFolder, saveModel, writeModelFolder } from '../../src/models/io.js';
 import { fromFloat16Bits, quantizeWeights, toFloat16Bits } from '../../src/models/quantize.js';
 import { createModel, createModelFromManifest } from '../../src/models/registry.js';
+import { tempDir } from '../helpers/temp.js';
 
 test.before(async () => {
   await initBackend('wasm');
@@ -50,7 +50,7 @@ test('quantised weights decode (tf.io.decodeWeights) within their precision', (t
 });
 
 test('a quantised model folder validates, loads and gives nearly the same scores; sizes shrink', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-quant-'));
+  const dir = tempDir('skelact-quant-');
   const model = createModel(
     { kind: 'skateformer', preset: 'realtime', frames: 16 },
     { layout: 'ntu-25', classes: 5, frames: 16, persons: 1 },

@@ -4,8 +4,6 @@
  * model's card.json and in the README; the floors sit a few points below them).
  */
 import test from 'ava';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SkeletonCache } from '../../src/data/cache/reader.js';
 import { prepare } from '../../src/data/prepare.js';
@@ -16,6 +14,7 @@ import { createModelFromManifest } from '../../src/models/registry.js';
 import { testConfigOf } from '../../src/train/config.js';
 import { evaluate } from '../../src/train/evaluate.js';
 import { sharedPath, testWithShared } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 // One backend start for the file (concurrent starts of the wasm backend in one process race).
 test.before(async () => {
@@ -48,7 +47,7 @@ async function shippedTop1(
   raw: string,
   benchmark: string,
 ): Promise<{ top1: number; samples: number }> {
-  const out = join(mkdtempSync(join(tmpdir(), `skelact-shipped-${name}-`)), 'cache');
+  const out = join(tempDir(`skelact-shipped-${name}-`), 'cache');
   await prepare({ dataset, raw, out, workers: 0 });
   const cache = SkeletonCache.open(out);
   const { model, manifest } = loadModel(name, createModelFromManifest);

@@ -7,8 +7,7 @@
  */
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend.js';
 import { loadModel, saveModel } from '../../src/models/io.js';
@@ -16,6 +15,7 @@ import { createModel, createModelFromManifest, resolveModelConfig } from '../../
 import { memberSeed, type StreamsModel } from '../../src/models/streams/index.js';
 import { classificationLoss, labelSmoothingCrossEntropy } from '../../src/train/loss.js';
 import { prng } from '../helpers/prng.js';
+import { tempDir } from '../helpers/temp.js';
 
 await initBackend('wasm');
 
@@ -206,7 +206,7 @@ test.serial(
 );
 
 test.serial('save and load: one folder, the same scores', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-streams-'));
+  const dir = tempDir('skelact-streams-');
   try {
     const model = streamsModel();
     const x = tf.randomNormal([2, 16, 20, 6], 0, 1, 'float32', 9) as tf.Tensor4D;

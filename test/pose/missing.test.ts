@@ -1,14 +1,12 @@
 /** What pose extraction says when a piece is missing: the pose models, Chromium. */
 import test from 'ava';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend.js';
 import { MissingModelError } from '../../src/pose/assets.js';
 import { createMediapipeEngine } from '../../src/pose/engines/mediapipe.js';
 import { createTfjsEngine } from '../../src/pose/engines/tfjs.js';
 import { resolveEngine } from '../../src/pose/extract.js';
 import { MissingToolError } from '../../src/pose/video.js';
+import { tempDir } from '../helpers/temp.js';
 
 test.before(async () => {
   await initBackend('wasm');
@@ -16,7 +14,7 @@ test.before(async () => {
 
 test.serial('pose models not set up: the engines name the setup command', async (t) => {
   const saved = process.env.SKELACT_POSE_MODELS;
-  process.env.SKELACT_POSE_MODELS = mkdtempSync(join(tmpdir(), 'skelact-no-models-'));
+  process.env.SKELACT_POSE_MODELS = tempDir('skelact-no-models-');
   try {
     const e = await t.throwsAsync(() => createTfjsEngine('full'), { instanceOf: MissingModelError });
     t.regex(e!.message, /pose models are not set up .*run 'npm run setup:pose'/);

@@ -1,13 +1,13 @@
 /** Video decoding with ffmpeg: probing, fixed rate and size, and clear errors for bad files. */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeGeometry, decodeVideo, probeVideo, VideoError } from '../../src/pose/video.js';
 import { missing, testNeeding } from '../helpers/requirements.js';
+import { tempDir } from '../helpers/temp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'skelact-video-'));
+const dir = tempDir('skelact-video-');
 const ffmpeg = (args: string[]) => {
   const r = spawnSync('ffmpeg', ['-v', 'error', '-y', ...args]);
   if (r.status !== 0) throw new Error(`ffmpeg ${args.join(' ')}: ${r.stderr}`);
@@ -111,7 +111,7 @@ test('a missing ffmpeg names the setup command', (t) => {
   const module = new URL('../../src/pose/video.js', import.meta.url).href;
   const script = `import('${module}').then((m) => { try { m.probeVideo(process.argv[1]); } catch (e) { console.log(e.name + ': ' + e.message); } })`;
   // A file that starts like an MP4, so that it gets past the content check to ffprobe.
-  const fake = join(mkdtempSync(join(tmpdir(), 'skelact-video-')), 'fake.mp4');
+  const fake = join(tempDir('skelact-video-'), 'fake.mp4');
   writeFileSync(fake, Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom'), Buffer.alloc(64)]));
   const r = spawnSync(process.execPath, ['-e', script, fake], {
     encoding: 'utf8',

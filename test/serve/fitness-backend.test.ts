@@ -5,8 +5,7 @@
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { initBackend } from '../../src/engine/backend.js';
@@ -15,11 +14,12 @@ import { createModel } from '../../src/models/registry.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { prng } from '../helpers/prng.js';
 import { squatFigure } from '../helpers/squat-figure.js';
+import { tempDir } from '../helpers/temp.js';
 
 test('examples/fitness-backend.mjs: landmarks over a WebSocket in, actions and repetition counts out', async (t) => {
   t.timeout(180_000);
   await initBackend('wasm');
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-ws-'));
+  const dir = tempDir('skelact-ws-');
   const model = createModel(
     { kind: 'stgcn', preset: 'tiny' },
     { layout: 'ntu-25', classes: 3, frames: 16, persons: 1 },

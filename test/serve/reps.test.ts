@@ -5,8 +5,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readMlkitFitness } from '../../src/data/formats/mlkit-fitness.js';
 import {
@@ -22,6 +21,7 @@ import { packageRoot } from '../../src/util/paths.js';
 import { prng } from '../helpers/prng.js';
 import { squatFigure } from '../helpers/squat-figure.js';
 import { sharedPath, testWithShared } from '../helpers/shared.js';
+import { tempDir } from '../helpers/temp.js';
 
 function syntheticSamples(): PoseClassifier {
   const r = prng(7);
@@ -168,7 +168,7 @@ testWithShared(
 );
 
 test('skelact reps on a pose file with your own samples: the count and the time of each rep', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-reps-'));
+  const dir = tempDir('skelact-reps-');
   const r = prng(5);
   const rows: string[] = [];
   for (let k = 0; k < 20; k++) {

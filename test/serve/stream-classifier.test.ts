@@ -5,8 +5,6 @@
  */
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend.js';
 import { getLayout } from '../../src/graph/layout.js';
@@ -15,6 +13,7 @@ import { ParameterStore } from '../../src/models/params.js';
 import { createModel } from '../../src/models/registry.js';
 import type { SkeletonModel } from '../../src/models/types.js';
 import { StreamClassifier, timelineOf, type StreamEvent, type StreamFrame } from '../../src/serve/index.js';
+import { tempDir } from '../helpers/temp.js';
 
 test.before(async () => {
   await initBackend('wasm');
@@ -189,7 +188,7 @@ test('bad frames are refused with what is wrong', (t) => {
 
 test('100,000 frames through a real saved model: memory fixed, tensor count flat, no leak', async (t) => {
   t.timeout(300_000);
-  const dir = join(mkdtempSync(join(tmpdir(), 'skelact-stream-')), 'model');
+  const dir = join(tempDir('skelact-stream-'), 'model');
   const model = createModel(
     { kind: 'stgcn', preset: 'tiny' },
     { layout: 'ntu-25', classes: 5, frames: FRAMES, persons: 1 },

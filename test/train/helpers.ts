@@ -4,8 +4,6 @@
  * synthetic NTU-layout cache with separable classes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacheWriter } from '../../src/data/cache/writer.js';
 import { SkeletonCache } from '../../src/data/cache/reader.js';
@@ -15,12 +13,13 @@ import { type BatchNormState, batchNorm, dropout, gelu, linear } from '../../src
 import { ParameterStore } from '../../src/models/params.js';
 import type { ModelBatch, ModelOutput, SkeletonModel } from '../../src/models/types.js';
 import { parseExperiment, type ExperimentConfig } from '../../src/train/config.js';
+import { tempDir } from '../helpers/temp.js';
 
 export async function useBackend(): Promise<void> {
   await initBackend('wasm');
 }
 
-export const tmp = (prefix = 'skelact-train-') => mkdtempSync(join(tmpdir(), prefix));
+export const tmp = (prefix = 'skelact-train-') => tempDir(prefix);
 
 export interface TinyOptions {
   readonly persons?: number;

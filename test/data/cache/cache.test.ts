@@ -1,15 +1,5 @@
 import test from 'ava';
-import {
-  mkdtempSync,
-  openSync,
-  closeSync,
-  readFileSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-  existsSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { openSync, closeSync, readFileSync, statSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeClip } from '../../../src/graph/clip.js';
 import { CacheError, SkeletonCache } from '../../../src/data/cache/reader.js';
@@ -17,8 +7,9 @@ import { CacheWriter } from '../../../src/data/cache/writer.js';
 import { npyHeader, readNpy, writeNpy } from '../../../src/data/cache/npy.js';
 import type { SkeletonSample } from '../../../src/data/types.js';
 import { hasNumpy, NUMPY_SKIP_REASON, runPython } from '../../helpers/python.js';
+import { tempDir } from '../../helpers/temp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'skelact-cache-'));
+const tmp = () => tempDir('skelact-cache-');
 
 function sample(
   name: string,

@@ -1,7 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   parseGeneric,
@@ -17,6 +16,7 @@ import { clipOffset } from '../../../src/graph/clip.js';
 import { packageRoot } from '../../../src/util/paths.js';
 import { sharedPath, testWithShared } from '../../helpers/shared.js';
 import { assertMutationsHandled, assertVariationsTolerated } from './mutate.js';
+import { tempDir } from '../../helpers/temp.js';
 
 /** A kinect-20 record of `persons` × `frames` whose value at (m, t, v, c) is m·1000 + t·100 + v + c/10. */
 function record(
@@ -131,7 +131,7 @@ testWithShared('round trip of real NW-UCLA samples through the generic format', 
 });
 
 test('readGeneric reads from disk by extension', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-generic-'));
+  const dir = tempDir('skelact-generic-');
   try {
     writeFileSync(
       join(dir, 'x.jsonl'),
@@ -315,7 +315,7 @@ test('the example in docs/generic-format.md reads as documented', (t) => {
 });
 
 test('the MediaPipe conversion script in docs/generic-format.md produces a valid blazepose-33 record', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-mediapipe-'));
+  const dir = tempDir('skelact-mediapipe-');
   try {
     const frames = join(dir, 'frames');
     mkdirSync(frames);

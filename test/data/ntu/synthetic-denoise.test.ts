@@ -4,8 +4,7 @@
  * leading empty frames.
  */
 import test from 'ava';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkeletonCache } from '../../../src/data/cache/reader.js';
 import { denoiseNtu } from '../../../src/data/ntu/denoise.js';
@@ -14,11 +13,12 @@ import { prepare } from '../../../src/data/prepare.js';
 import { writeSyntheticNtuDataset } from '../../../src/data/synthetic/index.js';
 import { packageRoot } from '../../../src/util/paths.js';
 import { hasNumpy, NUMPY_SKIP_REASON, runPython } from '../../helpers/python.js';
+import { tempDir } from '../../helpers/temp.js';
 
 const noisy = { probability: 1, kinds: ['short', 'spread', 'bystander'] as const, maxPerFile: 3 };
 
 test('denoising keeps every actor and drops every short-lived and every flat (spread) noise body', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-syn-'));
+  const dir = tempDir('skelact-syn-');
   const files = await writeSyntheticNtuDataset(dir, {
     seed: 11,
     samplesPerClass: 5,
@@ -44,7 +44,7 @@ test('denoising keeps every actor and drops every short-lived and every flat (sp
 (hasNumpy() ? test : test.skip)(
   `synthetic noisy recordings give the same clips as the independent numpy pipeline ${hasNumpy() ? '' : NUMPY_SKIP_REASON}`,
   async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'skelact-syn-'));
+    const dir = tempDir('skelact-syn-');
     await writeSyntheticNtuDataset(join(dir, 'raw'), {
       seed: 7,
       samplesPerClass: 3,

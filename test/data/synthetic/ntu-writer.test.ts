@@ -1,7 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import {
   KINECT_V2_CAMERA,
   formatKinectFloat,
@@ -13,6 +11,7 @@ import {
 } from '../../../src/data/synthetic/index.js';
 import { getLayout } from '../../../src/graph/index.js';
 import { parseSkeletonText } from './helpers.js';
+import { tempDir } from '../../helpers/temp.js';
 
 const LEAF_JOINTS = ['Head', 'HandTipLeft', 'ThumbLeft', 'HandTipRight', 'ThumbRight', 'FootLeft', 'FootRight'];
 const ntu = getLayout('ntu-25');
@@ -195,7 +194,7 @@ test('the same seed writes the same text', (t) => {
 });
 
 test('writeSyntheticNtuDataset writes <name>.skeleton files of real NTU size, atomically', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'skelact-synth-'));
+  const dir = tempDir('skelact-synth-');
   try {
     const written = await writeSyntheticNtuDataset(dir, {
       seed: 34,

@@ -13,8 +13,7 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../../src/engine/backend.js';
 import { saveModel } from '../../../src/models/io.js';
@@ -23,6 +22,7 @@ import { createSkateFormer, type SkateFormerConfigInput } from '../../../src/mod
 import { exportPytorchWeights } from '../../../src/train/pytorch.js';
 import { packageRoot } from '../../../src/util/paths.js';
 import { prng } from '../../helpers/prng.js';
+import { tempDir } from '../../helpers/temp.js';
 
 function torchPython(): string | undefined {
   for (const candidate of [process.env.SKELACT_TORCH_PYTHON, '/usr/bin/python3', 'python3']) {
@@ -69,7 +69,7 @@ for (const [name, config] of Object.entries(CASES)) {
   const title = `${name}: a skelact SkateFormer exported to PyTorch gives the same logits in the official code`;
   const body = async (t: import('ava').ExecutionContext) => {
     await initBackend('cpu');
-    const dir = mkdtempSync(join(tmpdir(), 'skelact-torch-'));
+    const dir = tempDir('skelact-torch-');
     const model = createSkateFormer(config, 42);
     try {
       // random BatchNorm statistics, so the exported running mean / variance matter
