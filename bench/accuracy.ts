@@ -8,9 +8,10 @@
  *   npm run bench:accuracy -- --runs nw-ucla-val,utkinect-val --seeds 1,2,3
  *
  * Runs (the protocols are written out in docs/nw-ucla-accuracy.md):
- *   nw-ucla-val    train on NW-UCLA view 1, validate on view 2 (view 3, the test view, is not used)
+ *   nw-ucla-val    train on NW-UCLA view 1, validate on view 2 (view 3, the test view, is not used):
+ *                  the recipe as it ships, a joint + bone streams model (two networks in one model)
  *   nw-ucla-val-j, nw-ucla-val-b, nw-ucla-val-jb
- *                  the same with the modality set to joint, bone, or joint ‖ bone (6 channels, one network)
+ *                  one network (the recipe's member) on joint, bone, or joint ‖ bone (6 channels)
  *   nw-ucla-ens-jb the score ensemble (`skelact ensemble`, weights 1,1) of the nw-ucla-val-j and
  *                  nw-ucla-val-b runs of the same seed (run those first)
  *   nw-ucla-val21  train on view 2, validate on view 1
@@ -37,7 +38,7 @@ interface RunSpec {
   readonly dataset: 'nw-ucla' | 'utkinect';
   readonly benchmark: string;
   readonly split: string;
-  /** A modality other than the config's (jb also sets model.inChannels to 6). */
+  /** One network on this modality (a streams recipe's member alone; jb sets model.inChannels to 6). */
   readonly modality?: Modality;
 }
 
@@ -134,11 +135,13 @@ function train(work: string, name: string, spec: RunSpec, seed: number): Result 
   const config = JSON.parse(readFileSync(join(root, spec.config), 'utf8')) as {
     seed: number;
     data: { benchmark: string; modality?: Modality };
-    model: { inChannels?: number };
+    model: { kind: string; inChannels?: number; member?: { kind: string } };
   };
   config.seed = seed;
   config.data.benchmark = spec.benchmark;
   if (spec.modality) {
+    // One network on one modality: a streams recipe's member network alone.
+    if (config.model.kind === 'streams' && config.model.member) config.model = { ...config.model.member };
     config.data.modality = spec.modality;
     // The caches hold xyz: 3 channels per joint, stacked modalities (jb) take several times that.
     config.model.inChannels = modalityChannels(spec.modality, 3);

@@ -82,6 +82,19 @@ const CASES: Array<{ name: string; section: ModelSection; layout: 'ntu-25' | 'ki
   },
   { name: 'partstream psumnet', section: { kind: 'partstream', preset: 'psumnet' }, layout: 'ntu-25', frames: 16 },
   { name: 'stgcn tiny', section: { kind: 'stgcn', preset: 'tiny' }, layout: 'ntu-25', frames: 16 },
+  {
+    name: 'streams: joint + bone SkateFormers (channel slices, fused scores)',
+    section: {
+      kind: 'streams',
+      streams: [
+        { name: 'joint', channels: [0, 3] },
+        { name: 'bone', channels: [3, 6] },
+      ],
+      member: { kind: 'skateformer', preset: 'kinect20', embedDim: 16, channels: [16, 32], depths: [1, 1], heads: 8 },
+    },
+    layout: 'kinect-20',
+    frames: 16,
+  },
   { name: 'stgcn standard', section: { kind: 'stgcn', preset: 'standard' }, layout: 'ntu-25', frames: 16 },
 ];
 
