@@ -28,7 +28,8 @@ test('skelact ships the nw-ucla, utkinect and fitness models, each with a valid 
     ['fitness', 'nw-ucla', 'utkinect'],
   );
   for (const m of models) {
-    t.true(m.bytes < 400 * 1024, `${m.name}: ${m.bytes} bytes`);
+    // "A few hundred KB at most": the joint + bone streams models hold two networks in float16.
+    t.true(m.bytes < 512 * 1024, `${m.name}: ${m.bytes} bytes`);
     const { manifest } = loadModelManifestOnly(m.name);
     t.deepEqual(manifest.classNames, m.card.classes, `${m.name}: the card's classes are the model's`);
   }
@@ -61,12 +62,12 @@ async function shippedTop1(
 }
 
 testWithShared(
-  'utkinect: cross-subject test subjects (2, 4, 6, 8, 10), top-1 ≥ 88 % (measured 90.9 %)',
+  'utkinect: cross-subject test subjects (2, 4, 6, 8, 10), top-1 ≥ 92 % (measured 94.9 %)',
   'data/utkinect',
   async (t) => {
     const { top1, samples } = await shippedTop1('utkinect', 'utkinect', sharedPath('data/utkinect'), 'utkinect-xsub');
     t.is(samples, 99);
-    t.true(top1 >= 0.88, `top-1 ${(100 * top1).toFixed(1)} %`);
+    t.true(top1 >= 0.92, `top-1 ${(100 * top1).toFixed(1)} %`);
   },
 );
 
