@@ -137,6 +137,9 @@ static int inside(const Heap* heap, int64_t offset, int64_t size) {
   return offset >= 0 && size >= 0 && (uint64_t)(offset + size) <= heap->length;
 }
 
+/* Threads of skelact's own loops (the fused attention); 0 until setThreads: OpenBLAS's count. */
+static int native_threads = 0;
+
 static napi_value info(napi_env env, napi_callback_info cb) {
   napi_value result, value;
   CHECK(napi_create_object(env, &result));
@@ -144,13 +147,32 @@ static napi_value info(napi_env env, napi_callback_info cb) {
   CHECK(napi_set_named_property(env, result, "config", value));
   CHECK(napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &value));
   CHECK(napi_set_named_property(env, result, "corename", value));
-  CHECK(napi_create_int32(env, openblas_get_num_threads(), &value));
+  /* The count chosen by setThreads (small products run on one of them: see sgemm). */
+  CHECK(napi_create_int32(env, native_threads > 0 ? native_threads : openblas_get_num_threads(), &value));
   CHECK(napi_set_named_property(env, result, "threads", value));
   return result;
 }
 
-/* Threads of skelact's own loops (the fused attention); 0 until setThreads: OpenBLAS's count. */
-static int native_threads = 0;
+/*
+ * Products of fewer multiply-adds than this (M·N·K) run on one OpenBLAS thread. OpenBLAS's own
+ * cut-off (4 · 65536) leaves most of a SkateFormer forward pass at batch 1 on several threads,
+ * where waking them costs more than the product: measured on the 2-core machine, a second
+ * thread gained nothing there when idle, and when the cores were busy (two trainings beside
+ * it) each threaded call waited for the scheduler, 13× slower (bench:model --profile).
+ */
+#define SINGLE_THREAD_GEMM_MNK (16.0 * 1024 * 1024)
+static int blas_threads_now = 0;
+
+static void sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+  if (native_threads > 1) {
+    const int want = (double)M * (double)N * (double)K < SINGLE_THREAD_GEMM_MNK ? 1 : native_threads;
+    if (want != blas_threads_now) {
+      openblas_set_num_threads(want);
+      blas_threads_now = want;
+    }
+  }
+  cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
 
 static napi_value set_threads(napi_env env, napi_callback_info cb) {
   size_t argc = 1;
@@ -160,6 +182,7 @@ static napi_value set_threads(napi_env env, napi_callback_info cb) {
   if (argc < 1 || !get_int(env, argv[0], &n) || n < 1 || n > 1024) FAIL("setThreads(n): n must be an integer from 1 to 1024");
   openblas_set_num_threads((int)n);
   native_threads = (int)n;
+  blas_threads_now = (int)n;
   return NULL;
 }
 
@@ -188,7 +211,7 @@ static napi_value gemm(napi_env env, napi_callback_info cb) {
       memset(c, 0, sizeof(float) * (size_t)(M * N));
       continue;
     }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, heap.data + ao[i], lda, heap.data + bo[i], ldb, 0.0f, c,
+    sgemm(ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, heap.data + ao[i], lda, heap.data + bo[i], ldb, 0.0f, c,
                 (int)N);
   }
   return NULL;
@@ -404,15 +427,15 @@ static int frame_conv(Heap* heap, const Geometry* g, enum ConvKind kind, int64_t
       const int m = (int)((hi - lo) * w);
       switch (kind) {
         case FORWARD: /* y[lo:hi] += x_tap · W_i */
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, (int)co, (int)ci, 1.0f, xin + first, (int)ci, heap->data + o2 + i * ci * co, (int)co, 1.0f,
+          sgemm(CblasNoTrans, CblasNoTrans, m, (int)co, (int)ci, 1.0f, xin + first, (int)ci, heap->data + o2 + i * ci * co, (int)co, 1.0f,
                       out + s * ys + lo * w * co, (int)co);
           break;
         case BACKPROP_INPUT: /* dx_tap += dy[lo:hi] · W_iᵀ */
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, (int)ci, (int)co, 1.0f, heap->data + o1 + s * ys + lo * w * co, (int)co, heap->data + o2 + i * ci * co,
+          sgemm(CblasNoTrans, CblasTrans, m, (int)ci, (int)co, 1.0f, heap->data + o1 + s * ys + lo * w * co, (int)co, heap->data + o2 + i * ci * co,
                       (int)co, 1.0f, split + first, (int)ci);
           break;
         case BACKPROP_FILTER: /* dW_i += x_tapᵀ · dy[lo:hi] */
-          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ci, (int)co, m, 1.0f, xin + first, (int)ci, heap->data + o2 + s * ys + lo * w * co, (int)co, 1.0f,
+          sgemm(CblasTrans, CblasNoTrans, (int)ci, (int)co, m, 1.0f, xin + first, (int)ci, heap->data + o2 + s * ys + lo * w * co, (int)co, 1.0f,
                       out + i * ci * co, (int)co);
           break;
       }
@@ -456,12 +479,12 @@ static napi_value conv(napi_env env, napi_callback_info cb, enum ConvKind kind) 
         break;
       }
       if (direct) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(g.n * m), (int)g.co, (int)k, 1.0f, heap.data + o1, (int)k, heap.data + o2, (int)g.co, 0.0f, out, (int)g.co);
+        sgemm(CblasNoTrans, CblasNoTrans, (int)(g.n * m), (int)g.co, (int)k, 1.0f, heap.data + o1, (int)k, heap.data + o2, (int)g.co, 0.0f, out, (int)g.co);
         break;
       }
       for (int64_t s = 0; s < g.n; s++) {
         im2col(heap.data + o1 + s * xs, &g, cols);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)g.co, (int)k, 1.0f, cols, (int)k, heap.data + o2, (int)g.co, 0.0f, out + s * ys, (int)g.co);
+        sgemm(CblasNoTrans, CblasNoTrans, (int)m, (int)g.co, (int)k, 1.0f, cols, (int)k, heap.data + o2, (int)g.co, 0.0f, out + s * ys, (int)g.co);
       }
       break;
     case BACKPROP_INPUT:
@@ -471,13 +494,13 @@ static napi_value conv(napi_env env, napi_callback_info cb, enum ConvKind kind) 
           memset(out, 0, sizeof(float) * (size_t)(g.n * xs));
           break;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(g.n * m), (int)k, (int)g.co, 1.0f, heap.data + o1, (int)g.co, heap.data + o2, (int)g.co, 0.0f, out, (int)k);
+        sgemm(CblasNoTrans, CblasTrans, (int)(g.n * m), (int)k, (int)g.co, 1.0f, heap.data + o1, (int)g.co, heap.data + o2, (int)g.co, 0.0f, out, (int)k);
         break;
       }
       memset(out, 0, sizeof(float) * (size_t)(g.n * xs));
       if (m == 0 || k == 0 || g.co == 0) break;
       for (int64_t s = 0; s < g.n; s++) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)g.co, 1.0f, heap.data + o1 + s * ys, (int)g.co, heap.data + o2, (int)g.co, 0.0f, cols, (int)k);
+        sgemm(CblasNoTrans, CblasTrans, (int)m, (int)k, (int)g.co, 1.0f, heap.data + o1 + s * ys, (int)g.co, heap.data + o2, (int)g.co, 0.0f, cols, (int)k);
         col2im(cols, &g, out + s * xs);
       }
       break;
@@ -488,14 +511,14 @@ static napi_value conv(napi_env env, napi_callback_info cb, enum ConvKind kind) 
           memset(out, 0, sizeof(float) * (size_t)(k * g.co));
           break;
         }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)g.co, (int)(g.n * m), 1.0f, heap.data + o1, (int)k, heap.data + o2, (int)g.co, 0.0f, out, (int)g.co);
+        sgemm(CblasTrans, CblasNoTrans, (int)k, (int)g.co, (int)(g.n * m), 1.0f, heap.data + o1, (int)k, heap.data + o2, (int)g.co, 0.0f, out, (int)g.co);
         break;
       }
       memset(out, 0, sizeof(float) * (size_t)(k * g.co));
       if (m == 0) break;
       for (int64_t s = 0; s < g.n; s++) {
         im2col(heap.data + o1 + s * xs, &g, cols);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)g.co, (int)m, 1.0f, cols, (int)k, heap.data + o2 + s * ys, (int)g.co, 1.0f, out, (int)g.co);
+        sgemm(CblasTrans, CblasNoTrans, (int)k, (int)g.co, (int)m, 1.0f, cols, (int)k, heap.data + o2 + s * ys, (int)g.co, 1.0f, out, (int)g.co);
       }
       break;
   }

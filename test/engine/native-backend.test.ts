@@ -31,7 +31,9 @@ const q = r([6, 4, 37, 5], 1), k = r([6, 4, 37, 5], 2), w = r([6, 4, 5, 9], 3);
 const f = (a, b, c) => tf.sum(tf.square(tf.matMul(tf.matMul(a, b, false, true), tf.matMul(b, c))));
 const grads = tf.grads(f)([q, k, w]);
 const conv = tf.conv2d(r([2, 11, 5, 3], 4), r([3, 1, 3, 7], 5), [2, 1], 'same');
-process.stdout.write(JSON.stringify({ description: describeBackend(info), native: info.native, values: [...grads, conv].map((t) => Array.from(t.dataSync())) }));
+// Large enough (M·N·K = 2^25) for OpenBLAS's threads; the products above run on one (native sgemm's cut-off).
+const large = tf.sum(tf.matMul(r([512, 256], 6), r([256, 256], 7)), 0);
+process.stdout.write(JSON.stringify({ description: describeBackend(info), native: info.native, values: [...grads, conv, large].map((t) => Array.from(t.dataSync())) }));
 `;
 
 interface Result {
@@ -80,7 +82,7 @@ test('without an addon, or with a file that is not one, wasm runs the stock kern
     /^wasm \(SIMD, 1 thread\); native kernels off: the addon at .* did not load: .*(invalid ELF header|file too short)/,
   );
   t.notRegex(broken.description, /\n/);
-  t.is(missing.values.length, 4);
+  t.is(missing.values.length, 5);
   t.deepEqual(broken.values, missing.values);
   t.regex(forced.error ?? '', /option `native` on: the native kernels cannot run: no addon at SKELACT_NATIVE_ADDON/);
 });
