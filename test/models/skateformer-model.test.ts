@@ -4,6 +4,7 @@
  * BatchNorm) and what it must not.
  */
 import test from 'ava';
+import { TINY_SKATEFORMER_DROPOUT } from './tiny-skateformer.js';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/engine/backend.js';
 import { getLayout } from '../../src/graph/index.js';
@@ -43,22 +44,8 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return m;
 };
 
-/** A tiny SkateFormer (kinect-20, 16 frames, windows of 4 frames) for behaviour tests. */
-const TINY: SkateFormerConfigInput = {
-  layout: 'kinect-20',
-  persons: 1,
-  classes: 4,
-  frames: 16,
-  partitionFrames: 4,
-  embedDim: 16,
-  depths: [1, 1],
-  channels: [16, 32],
-  heads: 8,
-  mlpRatio: 2,
-  dropPath: 0.3,
-  attnDrop: 0.3,
-  headDrop: 0.3,
-};
+/** A tiny SkateFormer (kinect-20, 16 frames, windows of 4 frames) with dropout on, for behaviour tests. */
+const TINY = TINY_SKATEFORMER_DROPOUT;
 
 const PRESET_CASES = [
   // (NTU120 differs from NTU60 only in the head, whose shape the count test checks)

@@ -5,10 +5,11 @@
  * own backward paths; tfjs-backend-wasm has no Conv2DBackpropFilter / UnsortedSegmentSum.)
  */
 import test from 'ava';
+import { TINY_SKATEFORMER } from './tiny-skateformer.js';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/engine/backend.js';
 import * as ops from '../../src/models/ops.js';
-import { createSkateFormer, type SkateFormerConfigInput } from '../../src/models/skateformer/index.js';
+import { createSkateFormer } from '../../src/models/skateformer/index.js';
 import { prng } from '../helpers/prng.js';
 
 /** Whether gradients flow through temporalConv and gatherAxis on the active backend. */
@@ -39,18 +40,7 @@ test.before(async () => {
     throw new Error('gradients do not flow through ops.temporalConv / ops.gatherAxis on the wasm backend');
 });
 
-const TINY: SkateFormerConfigInput = {
-  layout: 'kinect-20',
-  persons: 1,
-  classes: 4,
-  frames: 16,
-  partitionFrames: 4,
-  embedDim: 16,
-  depths: [1, 1],
-  channels: [16, 32],
-  heads: 8,
-  mlpRatio: 2,
-};
+const TINY = TINY_SKATEFORMER;
 
 function batch(B: number, seed: number): { x: tf.Tensor4D; labels: number[] } {
   const r = prng(seed);

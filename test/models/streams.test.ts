@@ -6,6 +6,7 @@
  * config errors. Runs on wasm.
  */
 import test from 'ava';
+import { TINY_SKATEFORMER_DROPOUT } from './tiny-skateformer.js';
 import * as tf from '@tensorflow/tfjs';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,20 +22,8 @@ await initBackend('wasm');
 
 const DATA = { layout: 'kinect-20', classes: 4, persons: 1, frames: 16 } as const;
 
-/** A tiny SkateFormer member (kinect-20, 16 frames) with dropout on, so training mode differs. */
-const TINY_SKATEFORMER = {
-  kind: 'skateformer',
-  preset: 'kinect20',
-  partitionFrames: 4,
-  embedDim: 16,
-  depths: [1, 1],
-  channels: [16, 32],
-  heads: 8,
-  mlpRatio: 2,
-  dropPath: 0.3,
-  attnDrop: 0.3,
-  headDrop: 0.3,
-};
+/** The tiny SkateFormer of the model tests as a member section, dropout on (training mode differs). */
+const TINY_SKATEFORMER = { kind: 'skateformer', preset: 'kinect20', ...TINY_SKATEFORMER_DROPOUT };
 
 const JOINT_BONE = [
   { name: 'joint', channels: [0, 3] },
