@@ -24,7 +24,7 @@ export const dataSchema = z
   .object({
     /** Benchmark in the cache (e.g. ntu60-xsub, nw-ucla, utkinect-xsub). */
     benchmark: z.string().min(1),
-    /** Input modality computed on the fly: j, b, k, jm, bm, km, or jb (joint ‖ bone: model.inChannels 6). */
+    /** Input modality computed on the fly: j, b, k, jm, bm, km, jb (joint ‖ bone: model.inChannels 6) or jbjmbm (joint, bone and their motions: 12). */
     modality: z.enum(MODALITIES).default('j'),
     /** Bone tree of the bone modalities: the layout's ('default', CTR-GCN) or one of its boneTrees ('skateformer', 'pyskl'). */
     boneTree: z.string().min(1).default('default'),

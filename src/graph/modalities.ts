@@ -2,15 +2,15 @@
  * Input modalities derived from joint positions, for any layout or part stream:
  * joint (j), bone (b: joint − parent), skip bone (k: joint − grandparent, BRL's 'k'),
  * and the temporal motion of each (jm, bm, km: x[t+1] − x[t], last frame 0, as CTR-GCN); and
- * joint ‖ bone (jb: both along channels, so one network sees what a joint+bone ensemble of two
- * networks sees).
+ * stacks of them along channels: joint ‖ bone (jb), and joint ‖ bone ‖ joint motion ‖ bone
+ * motion (jbjmbm, CTR-GCN's four ensemble inputs), which a streams model splits again.
  */
 import { type SkeletonClip, makeClip } from './clip.js';
 import type { Layout } from './layout.js';
 import type { BoneTree } from './parts.js';
 
-/** Input modalities: joints, bones, skip bones, the motion (frame difference) of each, and joint ‖ bone. */
-export const MODALITIES = ['j', 'b', 'k', 'jm', 'bm', 'km', 'jb'] as const;
+/** Input modalities: joints, bones, skip bones, the motion (frame difference) of each, and two stacks of them. */
+export const MODALITIES = ['j', 'b', 'k', 'jm', 'bm', 'km', 'jb', 'jbjmbm'] as const;
 /** One of MODALITIES. */
 export type Modality = (typeof MODALITIES)[number];
 
@@ -22,6 +22,7 @@ export const MODALITY_TITLES: Record<Modality, string> = {
   bm: 'bone motion',
   km: 'skip-bone motion',
   jb: 'joint and bone',
+  jbjmbm: 'joint, bone and their motions',
 };
 
 /**
@@ -30,6 +31,7 @@ export const MODALITY_TITLES: Record<Modality, string> = {
  */
 const STACKED_MODALITIES: Partial<Record<Modality, readonly Modality[]>> = {
   jb: ['j', 'b'],
+  jbjmbm: ['j', 'b', 'jm', 'bm'],
 };
 
 /** Channels per joint a model on `modality` takes, for clips of `rawChannels` channels (xyz: 3). */

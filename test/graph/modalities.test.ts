@@ -204,7 +204,7 @@ test('toModality: bm and km are motion of b and k; j is the clip itself', (t) =>
   t.deepEqual(toModality(clip, layout, 'bm').data, motion(bones(clip, layout)).data);
   t.deepEqual(toModality(clip, layout, 'km').data, motion(skipBones(clip, layout)).data);
   t.deepEqual(toModality(clip, layout, 'jm').data, motion(clip).data);
-  t.deepEqual([...MODALITIES], ['j', 'b', 'k', 'jm', 'bm', 'km', 'jb']);
+  t.deepEqual([...MODALITIES], ['j', 'b', 'k', 'jm', 'bm', 'km', 'jb', 'jbjmbm']);
 });
 
 test('stackModalities puts modality i in channels [i·C, (i+1)·C) (PSUMNet j|b|jm|bm)', (t) => {
@@ -358,4 +358,20 @@ test('jb: joint ‖ bone on a hand-computed 3-joint chain, 2 frames', (t) => {
   t.is(rawChannelsOf('jb', 6), 3);
   t.is(rawChannelsOf('j', 3), 3);
   t.throws(() => rawChannelsOf('jb', 3), { message: /multiple of 2 channels, not 3/ });
+
+  // joint | bone | joint motion | bone motion: motion is x[t+1] − x[t], the last frame 0.
+  const four = toModality(clip, tree, 'jbjmbm');
+  t.deepEqual([four.persons, four.frames, four.joints, four.channels], [1, 2, 3, 12]);
+  t.deepEqual(
+    [...four.data],
+    [
+      // frame 0, per joint: joint, bone, joint(1) − joint(0), bone(1) − bone(0)
+      1, 2, 3, 0, 0, 0, -1, -2, -3, 0, 0, 0, 4, 6, 8, 3, 4, 5, -3, -5, -7, -2, -3, -4, 5, 5, 5, 1, -1, -3, -2, -3, -4,
+      1, 2, 3,
+      // frame 1: the motions are 0
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 3, 2, 1, 2, 1, 0, 0, 0, 0, 0, 0, 0,
+    ],
+  );
+  t.is(modalityChannels('jbjmbm', 3), 12);
+  t.is(rawChannelsOf('jbjmbm', 12), 3);
 });
