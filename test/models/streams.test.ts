@@ -245,6 +245,27 @@ test.serial('config errors name the field and what was expected', (t) => {
   );
   t.regex(errorOf({ streams: JOINT_BONE, member: { kind: 'nonesuch' } }), /unknown model family 'nonesuch'/);
 
+  // A saved config whose member does not read its stream's width, or whose members take other clips.
+  const member = resolveModelConfig({ ...TINY_SKATEFORMER, inChannels: 3 }, DATA);
+  const saved = (second: Record<string, unknown>, channels: [number, number]) => () =>
+    createModelFromManifest(
+      {
+        kind: 'streams',
+        config: {
+          streams: [
+            { name: 'joint', channels: [0, 3], ...member },
+            { name: 'bone', channels, kind: 'skateformer', config: second },
+          ],
+          fusionWeights: [1, 1],
+        },
+      },
+      1,
+    );
+  t.throws(saved(member.config, [3, 5]), { message: /streams\.1\.config\.inChannels.*reads 2 channels/ });
+  t.throws(saved({ ...member.config, frames: 8, partitionFrames: 4 }, [3, 6]), {
+    message: /stream 'bone' takes 1 person\(s\), 8 frames.*every stream must take the same clip/,
+  });
+
   const model = streamsModel();
   const wrong = tf.zeros([1, 16, 20, 3]) as tf.Tensor4D;
   t.throws(() => model.forward({ x: wrong }, { training: false }), {

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { stringKey, streamSeed } from '../../core/random.js';
 import { ModelConfigError } from '../model-config-error.js';
 import { ParameterStore } from '../params.js';
-import type { ModelOutput, SkeletonModel, StageInfo } from '../types.js';
+import type { ForwardOptions, ModelBatch, ModelOutput, SkeletonModel, StageInfo } from '../types.js';
 import { parseStreamsConfig, type StreamsConfig } from './config.js';
 
 /** Builds a member network from its family and complete config (the registry's factory). */
@@ -64,7 +64,7 @@ export function createStreams(input: unknown, seed: number, createMember: Member
     config.streams.map((s, i) => [s.name, members[i].params] as const),
   );
 
-  function forward(...[batch, options]: Parameters<SkeletonModel['forward']>): ModelOutput {
+  function forward(batch: ModelBatch, options: ForwardOptions): ModelOutput {
     const { x } = batch;
     if (x.rank !== 4 || x.shape[3] !== inChannels)
       throw new Error(
