@@ -12,6 +12,7 @@
  *                  the recipe as it ships, a joint + bone streams model (two networks in one model)
  *   nw-ucla-val-j, nw-ucla-val-b, nw-ucla-val-jb
  *                  one network (the recipe's member) on joint, bone, or joint ‖ bone (6 channels)
+ *   nw-ucla-val-4s the streams recipe with four streams: joint, bone, joint motion, bone motion
  *   nw-ucla-ens-jb the score ensemble (`skelact ensemble`, weights 1,1) of the nw-ucla-val-j and
  *                  nw-ucla-val-b runs of the same seed (run those first)
  *   nw-ucla-val21  train on view 2, validate on view 1
@@ -28,7 +29,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { modalityChannels, type Modality } from '../src/graph/modalities.js';
+import { MODALITY_TITLES, modalityChannels, stackedParts, type Modality } from '../src/graph/modalities.js';
 import { packageRoot } from '../src/util/paths.js';
 import { arg } from './args.js';
 
@@ -40,6 +41,8 @@ interface RunSpec {
   readonly split: string;
   /** One network on this modality (a streams recipe's member alone; jb sets model.inChannels to 6). */
   readonly modality?: Modality;
+  /** The streams recipe on this stacked modality: one stream per stacked part (jbjmbm: four). */
+  readonly streamsOn?: Modality;
 }
 
 /** A score ensemble of two runs of the same seed (`skelact ensemble`, equal weights). */
@@ -66,6 +69,7 @@ const RUNS: Record<string, RunSpec | EnsembleSpec> = {
   'nw-ucla-val-b': { ...NW_UCLA_VAL, modality: 'b' },
   'nw-ucla-val-jb': { ...NW_UCLA_VAL, modality: 'jb' },
   'nw-ucla-ens-jb': { ensemble: ['nw-ucla-val-j', 'nw-ucla-val-b'], split: NW_UCLA_VAL.split },
+  'nw-ucla-val-4s': { ...NW_UCLA_VAL, streamsOn: 'jbjmbm' },
   'utkinect-val-j': { ...UTKINECT_VAL, modality: 'j' },
   'utkinect-val-b': { ...UTKINECT_VAL, modality: 'b' },
   'utkinect-val-jb': { ...UTKINECT_VAL, modality: 'jb' },
@@ -135,10 +139,17 @@ function train(work: string, name: string, spec: RunSpec, seed: number): Result 
   const config = JSON.parse(readFileSync(join(root, spec.config), 'utf8')) as {
     seed: number;
     data: { benchmark: string; modality?: Modality };
-    model: { kind: string; inChannels?: number; member?: { kind: string } };
+    model: { kind: string; inChannels?: number; member?: { kind: string }; streams?: unknown };
   };
   config.seed = seed;
   config.data.benchmark = spec.benchmark;
+  if (spec.streamsOn) {
+    config.data.modality = spec.streamsOn;
+    config.model.streams = stackedParts(spec.streamsOn).map((m, i) => ({
+      name: MODALITY_TITLES[m].replace(/ /g, '-'),
+      channels: [3 * i, 3 * i + 3],
+    }));
+  }
   if (spec.modality) {
     // One network on one modality: a streams recipe's member network alone.
     if (config.model.kind === 'streams' && config.model.member) config.model = { ...config.model.member };

@@ -55,6 +55,7 @@ export {
   stackModalities,
   modalityChannels,
   rawChannelsOf,
+  stackedParts,
   bones,
   skipBones,
   motion,

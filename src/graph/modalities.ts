@@ -34,6 +34,11 @@ const STACKED_MODALITIES: Partial<Record<Modality, readonly Modality[]>> = {
   jbjmbm: ['j', 'b', 'jm', 'bm'],
 };
 
+/** The modalities `modality` stacks along channels, in channel order (itself alone when it stacks none). */
+export function stackedParts(modality: Modality): readonly Modality[] {
+  return STACKED_MODALITIES[modality] ?? [modality];
+}
+
 /** Channels per joint a model on `modality` takes, for clips of `rawChannels` channels (xyz: 3). */
 export function modalityChannels(modality: Modality, rawChannels: number): number {
   return rawChannels * (STACKED_MODALITIES[modality]?.length ?? 1);

@@ -18,6 +18,7 @@ import {
   toModality,
   modalityChannels,
   rawChannelsOf,
+  stackedParts,
   selectJoints,
   flipLeftRight,
   makeClip,
@@ -374,4 +375,6 @@ test('jb: joint ‖ bone on a hand-computed 3-joint chain, 2 frames', (t) => {
   );
   t.is(modalityChannels('jbjmbm', 3), 12);
   t.is(rawChannelsOf('jbjmbm', 12), 3);
+  t.deepEqual(stackedParts('jbjmbm'), ['j', 'b', 'jm', 'bm']);
+  t.deepEqual(stackedParts('b'), ['b']);
 });
