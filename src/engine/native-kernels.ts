@@ -37,21 +37,7 @@ import {
   NATIVE_GROUP_MIX_GRAD,
 } from './native-kernel-names.js';
 
-export {
-  NATIVE_GELU,
-  NATIVE_GELU_GRAD,
-  NATIVE_BIAS_SOFTMAX,
-  NATIVE_SOFTMAX_GRAD,
-  NATIVE_SKATE_ATTENTION,
-  NATIVE_SKATE_ATTENTION_GRAD,
-  NATIVE_SKATE_MIX,
-  NATIVE_SKATE_MIX_GRAD,
-  NATIVE_COLUMNS,
-  NATIVE_LAYER_NORM,
-  NATIVE_LAYER_NORM_GRAD,
-  NATIVE_GROUP_MIX,
-  NATIVE_GROUP_MIX_GRAD,
-};
+export * from './native-kernel-names.js';
 
 const NATIVE = Symbol.for('skelact.nativeKernel');
 

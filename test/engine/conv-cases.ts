@@ -14,6 +14,16 @@ export interface ConvCase {
   pad: 'same' | 'valid' | tf.backend_util.ExplicitPadding;
 }
 
+/** Explicit padding of the frame axis only (`before` and `after` frames), as k×1 convolutions pad. */
+export function framePadding(before: number, after: number): tf.backend_util.ExplicitPadding {
+  return [
+    [0, 0],
+    [before, after],
+    [0, 0],
+    [0, 0],
+  ];
+}
+
 export const CONV_CASES: readonly ConvCase[] = [
   { x: [2, 9, 5, 3], k: [3, 1], cout: 4, strides: [1, 1], pad: 'same' },
   { x: [2, 9, 5, 3], k: [3, 3], cout: 2, strides: [1, 1], pad: 'valid' },
@@ -22,24 +32,14 @@ export const CONV_CASES: readonly ConvCase[] = [
     k: [7, 1],
     cout: 5,
     strides: [1, 1],
-    pad: [
-      [0, 0],
-      [3, 3],
-      [0, 0],
-      [0, 0],
-    ],
+    pad: framePadding(3, 3),
   },
   {
     x: [2, 10, 5, 3],
     k: [7, 1],
     cout: 4,
     strides: [2, 1],
-    pad: [
-      [0, 0],
-      [3, 3],
-      [0, 0],
-      [0, 0],
-    ],
+    pad: framePadding(3, 3),
   },
   { x: [2, 9, 7, 2], k: [3, 3], cout: 3, strides: [2, 2], pad: 'same' },
   { x: [1, 11, 8, 3], k: [2, 3], cout: 2, strides: [3, 2], pad: 'valid' },

@@ -22,7 +22,7 @@ import {
 } from '../../src/engine/native-kernels.js';
 import { gelu } from '../../src/models/ops.js';
 import { assertSameOnBackends, assertWasmMatchesCpu, initBackends, randomTensor } from './backends.js';
-import { CONV_CASES, convAndGradients, type ConvCase } from './conv-cases.js';
+import { CONV_CASES, convAndGradients, framePadding, type ConvCase } from './conv-cases.js';
 import { nativeLoad, nativeTest } from './native-test.js';
 
 const addon = nativeLoad.addon;
@@ -221,24 +221,14 @@ const convCases: ConvCase[] = [
     k: [7, 1],
     cout: 10,
     strides: [2, 1],
-    pad: [
-      [0, 0],
-      [3, 3],
-      [0, 0],
-      [0, 0],
-    ],
+    pad: framePadding(3, 3),
   },
   {
     x: [1, 1, 4, 3],
     k: [7, 1],
     cout: 2,
     strides: [2, 1],
-    pad: [
-      [0, 0],
-      [3, 3],
-      [0, 0],
-      [0, 0],
-    ],
+    pad: framePadding(3, 3),
   },
   { x: [2, 11, 3, 5], k: [5, 1], cout: 7, strides: [3, 1], pad: 'valid' },
   {
@@ -246,12 +236,7 @@ const convCases: ConvCase[] = [
     k: [4, 1],
     cout: 3,
     strides: [2, 1],
-    pad: [
-      [0, 0],
-      [1, 2],
-      [0, 0],
-      [0, 0],
-    ],
+    pad: framePadding(1, 2),
   },
   { x: [2, 12, 3, 4], k: [3, 1], cout: 5, strides: [2, 1], dilations: [1, 1], pad: 'same' },
 ];
