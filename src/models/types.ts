@@ -60,6 +60,8 @@ export interface SkeletonModel<Config = unknown> {
    * persons · featureJoints.length, person-major). Default: jointOrder.
    */
   readonly featureJoints?: Int32Array;
+  /** Multi-stream models (`streams`): the member networks, in stream order; absent for one network. */
+  readonly members?: readonly SkeletonModel[];
   /** Input channels (3 for xyz; 12 for PSUMNet-style j|b|jm|bm stacks). */
   readonly inChannels: number;
   readonly frames: number;

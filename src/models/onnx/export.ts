@@ -164,8 +164,7 @@ export function exportOnnx(model: SkeletonModel, manifest: ModelManifest, option
   if (batch !== 'dynamic' && !(Number.isInteger(batch) && batch >= 1))
     throw new Error(`ONNX export: batch must be 'dynamic' or a positive integer, got ${String(batch)}`);
   // SkateFormer (alone or as the members of a streams model) reads the frames' source times.
-  const members = (model as { members?: readonly SkeletonModel[] }).members ?? [model];
-  const withIndexT = members.some((m) => m.kind === 'skateformer');
+  const withIndexT = (model.members ?? [model]).some((m) => m.kind === 'skateformer');
   const graph = traceAt(model, batch === 'dynamic' ? 2 : batch, withIndexT);
   const dims =
     batch === 'dynamic' ? batchDimensions(graph, traceAt(model, 3, withIndexT)) : new Map<number, Set<number>>();
