@@ -31,7 +31,8 @@ export {
   type StreamFrame,
   type ClassScore,
 } from './serve/stream-classifier.js';
-export { streamClassifierFromUrl, poseClassifierFromCsv } from './serve/remote.js';
+export { streamClassifierFromUrl, poseClassifierFromCsv, poseModelClassifierFromUrl } from './serve/remote.js';
+export { ModelPoseClassifier } from './serve/pose-model-classifier.js';
 export { timelineOf, type TimelineSegment } from './serve/timeline.js';
 export { poseFileFrames, poseLayoutFor } from './serve/pose-frames.js';
 
@@ -41,9 +42,11 @@ export {
   EmaSmoothing,
   EXERCISES,
   PoseClassifier,
+  poseClassNamed,
   poseEmbedding,
   RepetitionCounter,
   type Point3,
+  type PoseConfidenceSource,
 } from './serve/reps.js';
 
 // Pose landmarks (BlazePose) onto skelact's layouts.

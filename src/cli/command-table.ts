@@ -117,7 +117,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'reps',
     describe:
-      'Count exercise repetitions in a video or pose file (k-NN pose classifier over labelled samples, as ML Kit does)',
+      "Count exercise repetitions in a video or pose file: each pose classified by the shipped fitness model (or a k-NN over your labelled samples, as ML Kit does), then ML Kit's smoothing and counter",
     tensors: true,
     load: () => import('./commands/reps.js').then(pick('repsCommand')),
   },

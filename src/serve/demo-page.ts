@@ -43,7 +43,11 @@ try {
   const classifier = await sk.streamClassifierFromUrl('/model/', cfg.classifier || {});
   const layout = classifier.manifest.layout;
   const mapLayout = sk.poseLayoutFor(layout);
-  const poseClassifier = cfg.samples ? sk.poseClassifierFromCsv(await (await fetch('/samples.csv')).text()) : null;
+  const poseClassifier = cfg.counter === 'samples' ? sk.poseClassifierFromCsv(await (await fetch('/samples.csv')).text())
+    : cfg.counter === 'model' ? await sk.poseModelClassifierFromUrl('/reps-model/') : null;
+  // For tests and the console: one pose's confidence per class from the counter's classifier.
+  state.classifyPose = (landmarks) => Object.fromEntries(poseClassifier.classify(landmarks));
+  state.countClass = cfg.countClass;
   const range = poseClassifier ? poseClassifier.confidenceRange : 10;
   const smoothing = new sk.EmaSmoothing(10, 0.2, 1000);
   const counter = poseClassifier ? new sk.RepetitionCounter(cfg.countClass, 0.6 * range, 0.4 * range) : null;

@@ -1,7 +1,8 @@
 /**
  * The local server of `skelact demo-web`: the demo page (./demo-page.ts), the browser bundle,
  * TensorFlow.js's wasm files, MediaPipe tasks-vision and its .task model, the saved skelact
- * model and, for repetition counting, the samples CSV. Bound to 127.0.0.1; nothing comes from
+ * model and, for repetition counting, a pose model (the shipped `fitness` by default) or a
+ * samples CSV. Bound to 127.0.0.1; nothing comes from
  * the internet.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -16,17 +17,41 @@ import { packageRoot } from '../util/paths.js';
 import { resolveModelDir } from '../models/pretrained.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { poseFeedProblem } from './pose-frames.js';
+import { poseClassNamed } from './reps.js';
 import type { StreamClassifierOptions } from './stream-classifier.js';
 import { optionName } from '../core/errors.js';
 
 const require = createRequire(import.meta.url);
 
+/** The pose model the repetition counter uses when no samples CSV is given. */
+const DEFAULT_REPS_MODEL = 'fitness';
+
+/** How the page's repetition counter classifies poses, checked before serving; undefined: no counter. */
+function repetitionCounterOf(
+  options: Pick<DemoServerOptions, 'countClass' | 'samples' | 'repsModel'>,
+): { kind: 'samples'; countClass: string } | { kind: 'model'; countClass: string; dir: string } | undefined {
+  if (!options.countClass) return undefined;
+  if (options.samples) return { kind: 'samples', countClass: options.countClass };
+  const name = options.repsModel ?? DEFAULT_REPS_MODEL;
+  const dir = resolveModelDir(name);
+  const { manifest } = readModelFolder(dir);
+  if (manifest.layout !== 'blazepose-33')
+    throw new Error(
+      `${name}: the repetition counter needs a pose model on BlazePose-33 landmarks (like the shipped '${DEFAULT_REPS_MODEL}'); this one reads ${manifest.layout}`,
+    );
+  return { kind: 'model', countClass: poseClassNamed(manifest.classNames, options.countClass), dir };
+}
+
 export interface DemoServerOptions {
   readonly modelDir: string;
   readonly poseModel?: PoseModel;
-  /** A samples CSV for the repetition counter, and the class it counts. */
-  readonly samples?: string;
+  /**
+   * The class the repetition counter counts (no counter without one), and how it classifies a
+   * pose: a samples CSV (k-NN), or a pose model (a folder or a shipped name; default `fitness`).
+   */
   readonly countClass?: string;
+  readonly samples?: string;
+  readonly repsModel?: string;
   /** TensorFlow.js backend for the page (default: the fastest that starts). */
   readonly backend?: string;
   readonly classifier?: StreamClassifierOptions;
@@ -61,17 +86,20 @@ export async function startDemoServer(given: DemoServerOptions): Promise<{ url: 
   const poseModel = options.poseModel ?? 'lite';
   const task = landmarkerTaskFile(poseModel);
   const bundle = browserBundle();
-  if (options.samples && !options.countClass)
+  if ((options.samples || options.repsModel) && !options.countClass)
     throw new Error(
-      `a samples CSV needs the class to count (${optionName('exercise')} or ${optionName('countClass')})`,
+      `the repetition counter needs the class to count (${optionName('exercise')} or ${optionName('countClass')})`,
     );
+  if (options.samples && options.repsModel)
+    throw new Error(`give a samples CSV or a pose model for the repetition counter, not both`);
   if (options.samples && !existsSync(options.samples)) throw new Error(`${options.samples}: no such file`);
+  const counter = repetitionCounterOf(options);
   const mpDir = dirname(require.resolve('@mediapipe/tasks-vision'));
   const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
   const config = JSON.stringify({
     poseModel,
-    samples: !!options.samples,
-    countClass: options.countClass ?? null,
+    counter: counter?.kind ?? null,
+    countClass: counter?.countClass ?? null,
     backend: options.backend ?? null,
     classifier: options.classifier ?? {},
   });
@@ -94,6 +122,8 @@ export async function startDemoServer(given: DemoServerOptions): Promise<{ url: 
     if (url === `/models/pose_landmarker_${poseModel}.task`) return file(task);
     if (url === '/samples.csv' && options.samples) return file(options.samples);
     if (url.startsWith('/model/')) return file(fileUnder(options.modelDir, url.slice('/model/'.length)));
+    if (url.startsWith('/reps-model/') && counter?.kind === 'model')
+      return file(fileUnder(counter.dir, url.slice('/reps-model/'.length)));
     if (url.startsWith('/mp/')) return file(fileUnder(mpDir, url.slice('/mp/'.length)));
     if (url.startsWith('/tfjs-wasm/')) return file(fileUnder(wasmDir, url.slice('/tfjs-wasm/'.length)));
     return send(404, 'not found');

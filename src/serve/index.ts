@@ -13,11 +13,14 @@ export {
   EmaSmoothing,
   EXERCISES,
   PoseClassifier,
+  poseClassNamed,
   poseEmbedding,
   RepetitionCounter,
   EMBEDDING_VECTORS,
   type ClassConfidence,
   type Point3,
+  type PoseConfidenceSource,
   type PoseSample,
   type Repetition,
 } from './reps.js';
+export { ModelPoseClassifier } from './pose-model-classifier.js';

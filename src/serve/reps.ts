@@ -112,11 +112,41 @@ export interface PoseClassifierOptions {
   readonly axisWeights?: Point3;
 }
 
-/** Confidence per class (counts among the nearest samples, 0 … meanDistanceTopK). */
+/** Confidence per class (counts among the nearest samples, 0 … meanDistanceTopK; or a model's probability). */
 export type ClassConfidence = ReadonlyMap<string, number>;
 
+/**
+ * What the repetition counter needs from a pose classifier: its classes, the largest confidence
+ * a class can get, and one pose's confidence per class. The k-NN over samples below and a
+ * trained single-pose model (./pose-model-classifier.ts) both are one.
+ */
+export interface PoseConfidenceSource {
+  readonly classes: readonly string[];
+  /** The largest confidence a class can get: the number of voting samples, or 1 for probabilities. */
+  readonly confidenceRange: number;
+  /** The confidence per class of one pose's 33 landmarks (image pixels, z on the x scale). */
+  classify(landmarks: readonly Point3[]): ClassConfidence;
+}
+
+/**
+ * The classifier's own name for a pose class: the exact name, else the one that differs only in
+ * case, spaces and underscores ("squats_down" of the ML Kit CSV is "squats down" in a model's
+ * class list). Throws naming the classes it has.
+ */
+export function poseClassNamed(classes: readonly string[], name: string): string {
+  if (classes.includes(name)) return name;
+  const key = (c: string) =>
+    c
+      .toLowerCase()
+      .replace(/[\s_]+/g, ' ')
+      .trim();
+  const found = classes.filter((c) => key(c) === key(name));
+  if (found.length === 1) return found[0];
+  throw new Error(`the pose classifier has no class '${name}' to count (it has: ${classes.join(', ')})`);
+}
+
 /** ML Kit's k-nearest-neighbour pose classifier over pose embeddings, built from labelled sample poses. */
-export class PoseClassifier {
+export class PoseClassifier implements PoseConfidenceSource {
   readonly classes: readonly string[];
   private readonly o: Required<PoseClassifierOptions>;
 
@@ -260,15 +290,15 @@ export interface Repetition {
 /**
  * Counts the repetitions of `className` over a sequence of poses (33 landmarks in pixels, or
  * null for frames without a person: smoothing goes on, the counter skips them, as in ML Kit).
+ * The enter and exit thresholds default to 60 % and 40 % of the classifier's confidence range.
  */
 export function countRepetitions(
-  classifier: PoseClassifier,
+  classifier: PoseConfidenceSource,
   className: string,
   frames: ReadonlyArray<{ timestampMs: number; landmarks: readonly Point3[] | null }>,
   options: RepCountOptions = {},
 ): { count: number; repetitions: Repetition[] } {
-  if (!classifier.classes.includes(className))
-    throw new Error(`the samples have no class '${className}' to count (they have: ${classifier.classes.join(', ')})`);
+  className = poseClassNamed(classifier.classes, className);
   const range = classifier.confidenceRange;
   const smoothing = new EmaSmoothing(options.smoothingWindow ?? 10, options.alpha ?? 0.2, options.resetMs ?? 1000);
   const counter = new RepetitionCounter(className, options.enter ?? 0.6 * range, options.exit ?? 0.4 * range);

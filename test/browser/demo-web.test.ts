@@ -15,7 +15,10 @@ import { createModel, createModelFromManifest } from '../../src/models/registry.
 import { createTfjsEngine } from '../../src/pose/engines/tfjs.js';
 import { extractPoses } from '../../src/pose/extract.js';
 import { findChromium } from '../../src/pose/engines/mediapipe.js';
+import { readMlkitFitness } from '../../src/data/formats/mlkit-fitness.js';
 import { startDemoServer } from '../../src/serve/demo-server.js';
+import { ModelPoseClassifier } from '../../src/serve/pose-model-classifier.js';
+import { EXERCISES, type Point3 } from '../../src/serve/reps.js';
 import { poseFileFrames } from '../../src/serve/pose-frames.js';
 import { StreamClassifier, type StreamEvent } from '../../src/serve/stream-classifier.js';
 import { packageRoot } from '../../src/util/paths.js';
@@ -26,6 +29,7 @@ import { squatFigure } from '../helpers/squat-figure.js';
 import { tempDir } from '../helpers/temp.js';
 
 const MESSI = 'media/messi_panzoom.mp4';
+const FITNESS_CSV = 'data/mlkit_fitness/fitness_pose_samples.csv';
 
 testNeeding(
   'demo page in headless Chromium: fake camera → landmarks drawn, label and scores update, same scores as Node',
@@ -271,6 +275,63 @@ testNeeding(
       }));
       t.true(s.drawn >= 20);
       t.regex(s.reps, /^down: \d+ repetitions?$/);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  },
+);
+
+testNeeding(
+  'demo page out of the box with the shipped models: nw-ucla actions, squats counted by the fitness model as Node counts',
+  { chromium: true, poseModels: true, shared: [MESSI, FITNESS_CSV] },
+  async (t) => {
+    t.timeout(240_000);
+    await initBackend('wasm');
+    // No model folder and no samples: the names of shipped models, as a new user types them.
+    const server = await startDemoServer({ modelDir: 'nw-ucla', backend: 'wasm', countClass: EXERCISES.squat });
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: findChromium(),
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(server.url);
+      await page.waitForFunction(
+        () => (globalThis as any).skelactDemo?.ready || (globalThis as any).skelactDemo?.error,
+        undefined,
+        { timeout: 120_000 },
+      );
+      t.is(await page.evaluate(() => (globalThis as any).skelactDemo.error), null, 'the page started');
+      t.is(await page.evaluate(() => (globalThis as any).skelactDemo.countClass), 'squats down');
+      await page.setInputFiles('#file', sharedPath(MESSI));
+      await page.waitForFunction(() => (globalThis as any).skelactDemo.drawn >= 20, undefined, { timeout: 120_000 });
+      t.regex((await page.textContent('#reps')) ?? '', /^squats down: \d+ repetitions?$/);
+      // The page's pose classifier is the fitness model: Node's probabilities on real held-out poses.
+      const { samples } = readMlkitFitness(sharedPath(FITNESS_CSV), { classes: 'any' });
+      const poses = samples
+        .filter((s) => Number(s.name.split(':')[0]) % 5 === 0)
+        .slice(0, 12)
+        .map((s) => Array.from({ length: 33 }, (_, j) => Array.from(s.clip.data.subarray(3 * j, 3 * j + 3))));
+      const inPage = (await page.evaluate(
+        (ps) => ps.map((p) => (globalThis as any).skelactDemo.classifyPose(p)),
+        poses,
+      )) as Array<Record<string, number>>;
+      const node = ModelPoseClassifier.load('fitness');
+      let diff = 0;
+      poses.forEach((p, i) => {
+        for (const [c, v] of node.classify(p as unknown as Point3[])) diff = Math.max(diff, Math.abs(v - inPage[i][c]));
+      });
+      node.dispose();
+      t.log(
+        `page vs Node, fitness model on ${poses.length} held-out poses: largest difference ${diff.toExponential(2)}`,
+      );
+      t.true(diff < 1e-4, `probabilities differ by ${diff}`);
+      t.deepEqual(errors, []);
     } finally {
       await browser.close();
       await server.close();

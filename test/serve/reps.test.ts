@@ -19,6 +19,7 @@ import {
 } from '../../src/serve/reps.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { prng } from '../helpers/prng.js';
+import { writePoseFile } from '../helpers/pose-file.js';
 import { squatFigure } from '../helpers/squat-figure.js';
 import { sharedPath, testWithShared } from '../helpers/shared.js';
 import { tempDir } from '../helpers/temp.js';
@@ -187,47 +188,8 @@ test('skelact reps on a pose file with your own samples: the count and the time 
       );
   }
   writeFileSync(join(dir, 'samples.csv'), `${rows.join('\n')}\n`);
-  // A pose file holding 4 squats (image landmarks normalised by the frame size).
-  const W = 640;
-  const H = 640;
-  const frames = squatSequence(4, 3, 7).map((f, index) => ({
-    index,
-    timestampMs: f.timestampMs,
-    people: f.landmarks
-      ? [
-          {
-            track: 0,
-            image: f.landmarks.map(([x, y, z]) => [x / W, y / H, z / W, 0.99]),
-            world: f.landmarks.map(() => [0, 0, 0]),
-            box: [0, 0, W, H],
-            score: 0.99,
-          },
-        ]
-      : [],
-  }));
-  const poses = {
-    format: 'skelact-poses',
-    version: 1,
-    source: { file: 'synthetic.mp4', width: W, height: H, fps: 30, durationSeconds: frames.length / 30 },
-    extraction: {
-      engine: 'tfjs',
-      engineDescription: 'synthetic',
-      model: 'full',
-      fps: 30,
-      width: W,
-      height: H,
-      persons: 1,
-      detector: null,
-      skelactVersion: '0',
-      date: '2026-01-01',
-    },
-    landmarkLayout: 'blazepose-33',
-    tracks: [
-      { id: 0, firstFrame: 0, lastFrame: frames.length - 1, frames: frames.filter((f) => f.people.length).length },
-    ],
-    frames,
-  };
-  writeFileSync(join(dir, 'squats.poses.json'), JSON.stringify(poses));
+  // A pose file holding 4 squats (every 7th frame without a person).
+  writePoseFile(join(dir, 'squats.poses.json'), squatSequence(4, 3, 7), 640, 640);
   const run = spawnSync(
     process.execPath,
     [
@@ -260,5 +222,5 @@ test('skelact reps on a pose file with your own samples: the count and the time 
     { encoding: 'utf8' },
   );
   t.is(bad.status, 1);
-  t.regex(bad.stderr, /no class 'squats_down' to count \(they have: stand, deep\)/);
+  t.regex(bad.stderr, /no class 'squats_down' to count \(it has: stand, deep\)/);
 });

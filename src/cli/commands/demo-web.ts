@@ -10,6 +10,7 @@ interface DemoArgs extends GlobalOptions {
   port: number;
   poseModel: PoseModel;
   samples?: string;
+  repsModel?: string;
   exercise?: string;
   class?: string;
   webBackend?: string;
@@ -33,17 +34,27 @@ export const demoWebCommand: CommandModule<GlobalOptions, DemoArgs> = {
         choices: POSE_MODELS,
         default: 'lite' as const,
       })
-      .option('samples', { describe: 'samples CSV for the repetition counter (ML Kit format)', type: 'string' })
-      .option('exercise', { describe: `count this exercise (${Object.keys(EXERCISES).join(', ')})`, type: 'string' })
-      .option('class', { describe: 'or count this pose class of your samples', type: 'string' })
+      .option('exercise', {
+        describe: `count repetitions of this exercise (${Object.keys(EXERCISES).join(', ')}) with the shipped fitness pose model`,
+        type: 'string',
+      })
+      .option('class', { describe: 'or count this pose class (of --reps-model or --samples)', type: 'string' })
+      .option('reps-model', {
+        describe: 'pose model for the repetition counter: a folder or a shipped name (default fitness)',
+        type: 'string',
+      })
+      .option('samples', {
+        describe: "or a samples CSV for the repetition counter's k-NN (ML Kit format)",
+        type: 'string',
+      })
       .option('web-backend', {
         describe: 'TensorFlow.js backend in the page (default: the fastest that starts: webgpu, webgl, wasm)',
         choices: ['webgpu', 'webgl', 'wasm', 'cpu'],
       })
       .option('stride', { describe: 'classify every this many frames', type: 'number', default: 8 })
       .example(
-        '$0 demo-web --model runs/realtime/best --samples fitness_pose_samples.csv --exercise squat',
-        'actions and squats from the webcam',
+        '$0 demo-web --model nw-ucla --exercise squat',
+        'actions and squats from the webcam, with the shipped models',
       ) as unknown as Argv<DemoArgs>,
   handler: async (args: ArgumentsCamelCase<DemoArgs>) => {
     if (args.exercise && !EXERCISES[args.exercise])
@@ -52,6 +63,7 @@ export const demoWebCommand: CommandModule<GlobalOptions, DemoArgs> = {
       modelDir: args.model,
       poseModel: args.poseModel,
       samples: args.samples,
+      repsModel: args.repsModel,
       countClass: args.class ?? (args.exercise ? EXERCISES[args.exercise] : undefined),
       backend: args.webBackend,
       classifier: { stride: args.stride },

@@ -1,16 +1,29 @@
-/** `skelact reps <video|pose file> --exercise pushup|squat --samples <csv>`: count repetitions (ML Kit's method). */
+/**
+ * `skelact reps <video|pose file> --exercise pushup|squat [--samples <csv> | --model <pose model>]`: count
+ * repetitions (ML Kit's method), classifying each pose with the k-NN over your samples or with a
+ * trained pose model (the shipped `fitness` one by default, so it works out of the box).
+ */
 import { existsSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { readMlkitFitness } from '../../data/formats/mlkit-fitness.js';
 import { posesFromInput, poseInputOptions, type PoseInputArgs } from '../pose-input.js';
-import { countRepetitions, EXERCISES, PoseClassifier, type Point3 } from '../../serve/reps.js';
+import { ModelPoseClassifier } from '../../serve/pose-model-classifier.js';
+import {
+  countRepetitions,
+  EXERCISES,
+  PoseClassifier,
+  poseClassNamed,
+  type Point3,
+  type PoseConfidenceSource,
+} from '../../serve/reps.js';
 import { type GlobalOptions, log, print, printJson } from '../output.js';
 
 interface RepsArgs extends GlobalOptions, PoseInputArgs {
   input: string;
   exercise?: string;
   class?: string;
-  samples: string;
+  samples?: string;
+  model?: string;
   resetMs: number;
 }
 
@@ -36,16 +49,20 @@ export const repsCommand: CommandModule<GlobalOptions, RepsArgs> = {
       })
       .option('samples', {
         describe:
-          "labelled single-frame poses: CSV rows name,class,x1,y1,z1,…,x33,y33,z33 in pixels (ML Kit's fitness_pose_samples.csv format)",
+          "classify poses by k-NN over these labelled single-frame poses: CSV rows name,class,x1,y1,z1,…,x33,y33,z33 in pixels (ML Kit's fitness_pose_samples.csv format)",
         type: 'string',
-        demandOption: true,
+      })
+      .option('model', {
+        describe: `or classify poses with this trained pose model (a folder, or a shipped name); without --samples: ${DEFAULT_POSE_MODEL}, shipped (push-ups and squats, up and down)`,
+        type: 'string',
       })
       .option('reset-ms', {
         describe: 'restart the smoothing after a pause longer than this (ML Kit uses 100 ms)',
         type: 'number',
         default: 1000,
       })
-      .example('$0 reps workout.mp4 --exercise squat --samples fitness_pose_samples.csv', 'squats in a video')
+      .example('$0 reps workout.mp4 --exercise squat', 'squats in a video, with the shipped fitness pose model')
+      .example('$0 reps workout.mp4 --exercise squat --samples fitness_pose_samples.csv', "the same with ML Kit's k-NN")
       .example(
         '$0 reps lunges.poses.json --class lunge_down --samples my-lunges.csv --json',
         'your own exercise',
@@ -58,15 +75,11 @@ export const repsCommand: CommandModule<GlobalOptions, RepsArgs> = {
       throw new Error(
         `--exercise must be one of ${Object.keys(EXERCISES).join(', ')} (or use --class with your own samples), got '${args.exercise}'`,
       );
-    const className = args.class ?? EXERCISES[args.exercise as string];
-    if (!existsSync(args.samples)) throw new Error(`--samples ${args.samples}: no such file`);
-    const read = readMlkitFitness(args.samples, { classes: 'any' });
-    for (const s of read.skipped) log(args, `skipped: ${s.reason}`);
-    const classifier = PoseClassifier.fromCsvSamples(read.samples);
-    log(
-      args,
-      `${read.samples.length} samples of ${classifier.classes.length} pose classes (${classifier.classes.join(', ')}); counting ${className}`,
-    );
+    if (args.samples && args.model)
+      throw new Error('give --samples (k-NN) or --model (a trained pose model), not both');
+    const classifier = args.samples ? samplesClassifier(args, args.samples) : modelClassifier(args, args.model);
+    const className = poseClassNamed(classifier.classes, args.class ?? EXERCISES[args.exercise as string]);
+    log(args, `counting ${className}`);
     const { poses } = await posesFromInput(args.input, args);
     const { width, height } = poses.extraction;
     const frames = poses.frames.map((f) => {
@@ -77,6 +90,7 @@ export const repsCommand: CommandModule<GlobalOptions, RepsArgs> = {
       };
     });
     const result = countRepetitions(classifier, className, frames, { resetMs: args.resetMs });
+    if (classifier instanceof ModelPoseClassifier) classifier.dispose();
     if (args.json)
       return printJson({
         input: args.input,
@@ -91,3 +105,24 @@ export const repsCommand: CommandModule<GlobalOptions, RepsArgs> = {
       print(`  ${String(r.index).padStart(3)}  at ${(r.timestampMs / 1000).toFixed(2)} s`);
   },
 };
+
+/** The pose model `reps` uses when no samples are given: shipped in pretrained/. */
+const DEFAULT_POSE_MODEL = 'fitness';
+
+function samplesClassifier(args: RepsArgs, file: string): PoseConfidenceSource {
+  if (!existsSync(file)) throw new Error(`--samples ${file}: no such file`);
+  const read = readMlkitFitness(file, { classes: 'any' });
+  for (const s of read.skipped) log(args, `skipped: ${s.reason}`);
+  const classifier = PoseClassifier.fromCsvSamples(read.samples);
+  log(
+    args,
+    `k-NN over ${read.samples.length} samples of ${classifier.classes.length} pose classes (${classifier.classes.join(', ')})`,
+  );
+  return classifier;
+}
+
+function modelClassifier(args: RepsArgs, nameOrDir = DEFAULT_POSE_MODEL): PoseConfidenceSource {
+  const classifier = ModelPoseClassifier.load(nameOrDir);
+  log(args, `pose model ${nameOrDir} (${classifier.classes.join(', ')})`);
+  return classifier;
+}
