@@ -14,7 +14,6 @@ import { loadModel, saveModel } from '../../src/models/io.js';
 import { createModel, createModelFromManifest } from '../../src/models/registry.js';
 import { createTfjsEngine } from '../../src/pose/engines/tfjs.js';
 import { extractPoses } from '../../src/pose/extract.js';
-import { findChromium } from '../../src/pose/engines/mediapipe.js';
 import { readMlkitFitness } from '../../src/data/formats/mlkit-fitness.js';
 import { startDemoServer } from '../../src/serve/demo-server.js';
 import { ModelPoseClassifier } from '../../src/serve/pose-model-classifier.js';
@@ -27,6 +26,7 @@ import { sharedPath } from '../helpers/shared.js';
 import { prng } from '../helpers/prng.js';
 import { squatFigure } from '../helpers/squat-figure.js';
 import { tempDir } from '../helpers/temp.js';
+import { launchChromium, openDemoPage } from '../helpers/chromium.js';
 
 const MESSI = 'media/messi_panzoom.mp4';
 const FITNESS_CSV = 'data/mlkit_fitness/fitness_pose_samples.csv';
@@ -77,30 +77,16 @@ testNeeding(
       backend: 'wasm',
       classifier: { stride: 8, startScore: 0.3, endScore: 0.2 },
     });
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: findChromium(),
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-video-capture=${y4m}`,
-      ],
-    });
+    const browser = await launchChromium([
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-video-capture=${y4m}`,
+    ]);
     try {
       const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(server.url);
-      await page.waitForFunction(
-        () => (globalThis as any).skelactDemo?.ready || (globalThis as any).skelactDemo?.error,
-        undefined,
-        { timeout: 120_000 },
-      );
-      t.is(await page.evaluate(() => (globalThis as any).skelactDemo.error), null, 'the page started');
+      t.is(await openDemoPage(page, server.url), null, 'the page started');
       await page.waitForFunction(
         () =>
           (globalThis as any).skelactDemo.drawn >= 40 &&
@@ -252,20 +238,10 @@ testNeeding(
       samples: join(dir, 'samples.csv'),
       countClass: 'down',
     });
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: findChromium(),
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
-      await page.goto(server.url);
-      await page.waitForFunction(
-        () => (globalThis as any).skelactDemo?.ready || (globalThis as any).skelactDemo?.error,
-        undefined,
-        { timeout: 120_000 },
-      );
+      t.is(await openDemoPage(page, server.url), null, 'the page started');
       t.regex((await page.textContent('#status')) ?? '', /no camera/);
       await page.setInputFiles('#file', sharedPath(MESSI));
       await page.waitForFunction(() => (globalThis as any).skelactDemo.drawn >= 20, undefined, { timeout: 120_000 });
@@ -290,23 +266,12 @@ testNeeding(
     await initBackend('wasm');
     // No model folder and no samples: the names of shipped models, as a new user types them.
     const server = await startDemoServer({ modelDir: 'nw-ucla', backend: 'wasm', countClass: EXERCISES.squat });
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: findChromium(),
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(server.url);
-      await page.waitForFunction(
-        () => (globalThis as any).skelactDemo?.ready || (globalThis as any).skelactDemo?.error,
-        undefined,
-        { timeout: 120_000 },
-      );
-      t.is(await page.evaluate(() => (globalThis as any).skelactDemo.error), null, 'the page started');
+      t.is(await openDemoPage(page, server.url), null, 'the page started');
       t.is(await page.evaluate(() => (globalThis as any).skelactDemo.countClass), 'squats down');
       await page.setInputFiles('#file', sharedPath(MESSI));
       await page.waitForFunction(() => (globalThis as any).skelactDemo.drawn >= 20, undefined, { timeout: 120_000 });

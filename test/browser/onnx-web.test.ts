@@ -15,8 +15,8 @@ import { initBackend } from '../../src/engine/backend.js';
 import type { ModelManifest } from '../../src/models/manifest.js';
 import { exportOnnx } from '../../src/models/onnx/export.js';
 import { createModel, type ModelSection } from '../../src/models/registry.js';
-import { findChromium } from '../../src/pose/engines/mediapipe.js';
 import { packageRoot } from '../../src/util/paths.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { testNeeding } from '../helpers/requirements.js';
 
 const CASES: Array<{ name: string; section: ModelSection; layout: 'ntu-25' | 'kinect-20'; frames: number }> = [
@@ -136,12 +136,7 @@ testNeeding(
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: findChromium(),
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
