@@ -19,9 +19,11 @@
  *   nw-ucla-val21  train on view 2, validate on view 1
  *   nw-ucla        train on views 1+2 (the shipped model's recipe; about 30 min here with --threads 2);
  *                  no held-out data here, so no accuracy
- *   utkinect-val   UTKinect training subjects 1,3,5 → 7,9 (choosing the recipe)
+ *   utkinect-val   UTKinect training subjects 1,3,5 → 7,9 (choosing the recipe): four streams, as it ships
  *   utkinect-val-j, utkinect-val-b, utkinect-val-jb, utkinect-ens-jb
  *                  the same modality variants on the inner split
+ *   utkinect-val-2s, utkinect-2s
+ *                  the joint + bone streams recipe (until 2026-12-06 15:00) on the inner split / the test
  *   utkinect       UTKinect cross-subject: odd subjects train, even subjects test (the standard protocol)
  *   roundtrip      the nw-ucla-val model of the first seed on view 2, on view 2 after a round trip
  *                  through MediaPipe's 33 landmarks, and after the round trip hip-centred in every
@@ -66,6 +68,13 @@ const UTKINECT_VAL: RunSpec = {
   split: 'UTKinect subjects 1,3,5 → 7,9',
 };
 
+const UTKINECT_TEST: RunSpec = {
+  config: 'configs/cpu/utkinect.json',
+  dataset: 'utkinect',
+  benchmark: 'utkinect-xsub',
+  split: 'UTKinect cross-subject (odd → even subjects)',
+};
+
 const RUNS: Record<string, RunSpec | EnsembleSpec> = {
   'nw-ucla-val-j': { ...NW_UCLA_VAL, modality: 'j' },
   'nw-ucla-val-b': { ...NW_UCLA_VAL, modality: 'b' },
@@ -90,12 +99,9 @@ const RUNS: Record<string, RunSpec | EnsembleSpec> = {
     split: 'NW-UCLA views 1+2 (view 3 not available here)',
   },
   'utkinect-val': UTKINECT_VAL,
-  utkinect: {
-    config: 'configs/cpu/utkinect.json',
-    dataset: 'utkinect',
-    benchmark: 'utkinect-xsub',
-    split: 'UTKinect cross-subject (odd → even subjects)',
-  },
+  'utkinect-val-2s': { ...UTKINECT_VAL, streamsOn: 'jb' },
+  utkinect: UTKINECT_TEST,
+  'utkinect-2s': { ...UTKINECT_TEST, streamsOn: 'jb' },
 };
 
 const root = packageRoot();

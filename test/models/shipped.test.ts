@@ -28,7 +28,7 @@ test('skelact ships the nw-ucla, utkinect and fitness models, each with a valid 
     ['fitness', 'nw-ucla', 'utkinect'],
   );
   for (const m of models) {
-    // "A few hundred KB at most": utkinect holds two networks in float16, nw-ucla four in uint8.
+    // "A few hundred KB at most": nw-ucla and utkinect hold four networks each, in uint8.
     t.true(m.bytes < 512 * 1024, `${m.name}: ${m.bytes} bytes`);
     const { manifest } = loadModelManifestOnly(m.name);
     t.deepEqual(manifest.classNames, m.card.classes, `${m.name}: the card's classes are the model's`);
