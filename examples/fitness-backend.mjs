@@ -2,7 +2,12 @@
 // server answers with the current action and the repetition count.
 //
 //   npm install ws
-//   node examples/fitness-backend.mjs <model folder> [samples.csv count-class] [port]
+//   node examples/fitness-backend.mjs <model> [<pose model>|<samples.csv> <count class>] [port]
+//   node examples/fitness-backend.mjs nw-ucla fitness squats_down        (the shipped models only)
+//
+// <model> and <pose model> are saved model folders or shipped names (skelact models); the
+// repetition counter classifies each pose with the pose model, or by ML Kit's k-NN over a
+// samples CSV.
 //
 // Each message from the client is one frame:
 //   { "timestampMs": 1234, "width": 640, "height": 480,
@@ -19,21 +24,29 @@ import {
   RepetitionCounter,
   poseLayoutFor,
   poseClassifierFromCsv,
+  poseClassNamed,
+  ModelPoseClassifier,
 } from 'skelact';
 
-const [modelDir, samplesCsv, countClass, portText] = process.argv.slice(2);
-if (!modelDir)
-  throw new Error('usage: node examples/fitness-backend.mjs <model folder> [samples.csv count-class] [port]');
+const [modelDir, poseSource, countClassGiven, portText] = process.argv.slice(2);
+if (!modelDir || (poseSource && !countClassGiven))
+  throw new Error('usage: node examples/fitness-backend.mjs <model> [<pose model>|<samples.csv> <count class>] [port]');
 await initBackend('auto');
 
-const poseClassifier = samplesCsv ? poseClassifierFromCsv(readFileSync(samplesCsv, 'utf8'), samplesCsv) : null;
+const poseClassifier = !poseSource
+  ? null
+  : poseSource.endsWith('.csv')
+    ? poseClassifierFromCsv(readFileSync(poseSource, 'utf8'), poseSource)
+    : ModelPoseClassifier.load(poseSource);
+// The classifier's own spelling of the class ("squats_down" is "squats down" in the fitness model).
+const countClass = poseClassifier ? poseClassNamed(poseClassifier.classes, countClassGiven) : null;
 const server = new WebSocketServer({ host: '127.0.0.1', port: Number(portText ?? 8766) });
 
 server.on('connection', (socket) => {
   // One classifier and one counter per client: each keeps its own window and state.
   const classifier = StreamClassifier.load(modelDir, { stride: 8 });
   const layout = poseLayoutFor(classifier.manifest.layout);
-  const range = poseClassifier?.confidenceRange ?? 10;
+  const range = poseClassifier?.confidenceRange ?? 1;
   const smoothing = new EmaSmoothing(10, 0.2, 1000);
   const counter = poseClassifier ? new RepetitionCounter(countClass, 0.6 * range, 0.4 * range) : null;
   let top = [];

@@ -8,55 +8,23 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { SkeletonCache } from '../../src/data/cache/reader.js';
-import { readMlkitFitness } from '../../src/data/formats/mlkit-fitness.js';
-import type { SkeletonSample } from '../../src/data/types.js';
 import { prepare } from '../../src/data/prepare.js';
 import { initBackend } from '../../src/engine/backend.js';
 import { loadModel } from '../../src/models/io.js';
 import { createModelFromManifest } from '../../src/models/registry.js';
 import { ModelPoseClassifier } from '../../src/serve/pose-model-classifier.js';
-import { countRepetitions, EXERCISES, poseClassNamed, type Point3 } from '../../src/serve/reps.js';
+import { countRepetitions, EXERCISES, poseClassNamed } from '../../src/serve/reps.js';
 import { testConfigOf } from '../../src/train/config.js';
 import { evaluate } from '../../src/train/evaluate.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { writePoseFile } from '../helpers/pose-file.js';
-import { prng } from '../helpers/prng.js';
+import { heldOutPoses, landmarksOf, MLKIT_CSV as CSV, repsBetween } from '../helpers/mlkit-poses.js';
 import { sharedPath, testWithShared } from '../helpers/shared.js';
 import { tempDir } from '../helpers/temp.js';
-
-const CSV = 'data/mlkit_fitness/fitness_pose_samples.csv';
 
 test.before(async () => {
   await initBackend('wasm');
 });
-
-const landmarksOf = (s: SkeletonSample): Point3[] =>
-  Array.from({ length: 33 }, (_, j) => [s.clip.data[3 * j], s.clip.data[3 * j + 1], s.clip.data[3 * j + 2]] as Point3);
-
-/** The ML Kit rows the shipped model was not trained on (benchmark mlkit-fitness-holdout: every 5th row). */
-function heldOutPoses(): SkeletonSample[] {
-  const { samples } = readMlkitFitness(sharedPath(CSV), { classes: 'any' });
-  return samples.filter((s) => Number(s.name.split(':')[0]) % 5 === 0);
-}
-
-/** `reps` repetitions at 30 fps, 2 s each, moving from `up` to `down` and back, then 20 frames of `up`. */
-function repsBetween(up: readonly Point3[], down: readonly Point3[], reps: number, jitter = 0, seed = 1) {
-  const r = prng(seed);
-  return Array.from({ length: reps * 60 + 20 }, (_, i) => {
-    const w = i >= reps * 60 ? 0 : (1 - Math.cos((2 * Math.PI * (i % 60)) / 60)) / 2;
-    return {
-      timestampMs: (i * 1000) / 30,
-      landmarks: up.map(
-        (p, k) =>
-          [
-            p[0] + w * (down[k][0] - p[0]) + (r() - 0.5) * jitter,
-            p[1] + w * (down[k][1] - p[1]) + (r() - 0.5) * jitter,
-            p[2] + w * (down[k][2] - p[2]),
-          ] as Point3,
-      ),
-    };
-  });
-}
 
 test("pose class names: the exact name, else the one differing only in case, spaces and underscores; else the classifier's list", (t) => {
   const classes = ['pushups up', 'pushups down', 'squats up', 'squats down'];
