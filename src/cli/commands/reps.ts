@@ -89,8 +89,12 @@ export const repsCommand: CommandModule<GlobalOptions, RepsArgs> = {
         landmarks: p ? p.image.map(([x, y, z]) => [x * width, y * height, z * width] as Point3) : null,
       };
     });
-    const result = countRepetitions(classifier, className, frames, { resetMs: args.resetMs });
-    if (classifier instanceof ModelPoseClassifier) classifier.dispose();
+    let result: ReturnType<typeof countRepetitions>;
+    try {
+      result = countRepetitions(classifier, className, frames, { resetMs: args.resetMs });
+    } finally {
+      if (classifier instanceof ModelPoseClassifier) classifier.dispose();
+    }
     if (args.json)
       return printJson({
         input: args.input,
