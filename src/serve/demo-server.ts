@@ -17,14 +17,11 @@ import { packageRoot } from '../util/paths.js';
 import { resolveModelDir } from '../models/pretrained.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { poseFeedProblem } from './pose-frames.js';
-import { poseClassNamed } from './reps.js';
+import { DEFAULT_POSE_MODEL, poseClassNamed, poseModelProblem } from './reps.js';
 import type { StreamClassifierOptions } from './stream-classifier.js';
 import { optionName } from '../core/errors.js';
 
 const require = createRequire(import.meta.url);
-
-/** The pose model the repetition counter uses when no samples CSV is given. */
-const DEFAULT_REPS_MODEL = 'fitness';
 
 /** How the page's repetition counter classifies poses, checked before serving; undefined: no counter. */
 function repetitionCounterOf(
@@ -32,13 +29,11 @@ function repetitionCounterOf(
 ): { kind: 'samples'; countClass: string } | { kind: 'model'; countClass: string; dir: string } | undefined {
   if (!options.countClass) return undefined;
   if (options.samples) return { kind: 'samples', countClass: options.countClass };
-  const name = options.repsModel ?? DEFAULT_REPS_MODEL;
+  const name = options.repsModel ?? DEFAULT_POSE_MODEL;
   const dir = resolveModelDir(name);
   const { manifest } = readModelFolder(dir);
-  if (manifest.layout !== 'blazepose-33')
-    throw new Error(
-      `${name}: the repetition counter needs a pose model on BlazePose-33 landmarks (like the shipped '${DEFAULT_REPS_MODEL}'); this one reads ${manifest.layout}`,
-    );
+  const problem = poseModelProblem(manifest);
+  if (problem) throw new Error(`${name}: ${problem}`);
   return { kind: 'model', countClass: poseClassNamed(manifest.classNames, options.countClass), dir };
 }
 

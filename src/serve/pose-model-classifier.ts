@@ -9,14 +9,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeClip } from '../graph/clip.js';
 import { getLayout, type Layout } from '../graph/layout.js';
-import { rawChannelsOf } from '../graph/modalities.js';
 import { type DataConfig, testDataConfigOf } from '../data/config.js';
 import { testTimeClip } from '../data/transforms/clip-pipeline.js';
 import { loadModel, type ModelManifest } from '../models/io.js';
 import { toModelBatch } from '../models/input.js';
 import { createModelFromManifest } from '../models/registry.js';
 import type { SkeletonModel } from '../models/types.js';
-import type { ClassConfidence, Point3, PoseConfidenceSource } from './reps.js';
+import { poseModelProblem, type ClassConfidence, type Point3, type PoseConfidenceSource } from './reps.js';
 
 const BLAZEPOSE_JOINTS = 33;
 
@@ -30,15 +29,8 @@ export class ModelPoseClassifier implements PoseConfidenceSource {
     readonly model: SkeletonModel,
     readonly manifest: Omit<ModelManifest, 'weightsManifest'>,
   ) {
-    if (manifest.layout !== 'blazepose-33')
-      throw new Error(
-        `a pose classifier for repetition counting needs a model on BlazePose-33 landmarks (like the shipped 'fitness'); this one reads ${manifest.layout}`,
-      );
-    const raw = rawChannelsOf(manifest.modality, manifest.inChannels);
-    if (raw !== 3)
-      throw new Error(
-        `a pose classifier reads x, y, z per landmark; this model's modality ${manifest.modality} reads ${raw} raw channels`,
-      );
+    const problem = poseModelProblem(manifest);
+    if (problem) throw new Error(problem);
     this.classes = manifest.classNames;
     this.layout = getLayout(manifest.layout);
     this.data = testDataConfigOf(manifest);

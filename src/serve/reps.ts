@@ -18,6 +18,8 @@
  *               confidence rises above 6, one repetition when it then falls below 4.
  */
 import type { SkeletonSample } from '../data/types.js';
+import type { LayoutName } from '../graph/layout.js';
+import { rawChannelsOf, type Modality } from '../graph/modalities.js';
 
 /** BlazePose landmark indices the embedding uses. */
 const B = {
@@ -267,6 +269,26 @@ export class RepetitionCounter {
     }
     return false;
   }
+}
+
+/** The shipped pose model the counter classifies poses with when no samples are given (pretrained/fitness). */
+export const DEFAULT_POSE_MODEL = 'fitness';
+
+/**
+ * Why a saved model cannot be the counter's pose classifier (it must read one pose's BlazePose-33
+ * landmarks as x, y, z); undefined when it can. Checked before loading weights where possible.
+ */
+export function poseModelProblem(model: {
+  readonly layout: LayoutName;
+  readonly modality: Modality;
+  readonly inChannels: number;
+}): string | undefined {
+  if (model.layout !== 'blazepose-33')
+    return `a pose classifier for repetition counting needs a model on BlazePose-33 landmarks (like the shipped '${DEFAULT_POSE_MODEL}'); this one reads ${model.layout}`;
+  const raw = rawChannelsOf(model.modality, model.inChannels);
+  if (raw !== 3)
+    return `a pose classifier reads x, y, z per landmark; this model's modality ${model.modality} reads ${raw} raw channels`;
+  return undefined;
 }
 
 /** Exercises with a counted ("down") class in the ML Kit samples. */

@@ -10,6 +10,7 @@ import { posesFromInput, poseInputOptions, type PoseInputArgs } from '../pose-in
 import { ModelPoseClassifier } from '../../serve/pose-model-classifier.js';
 import {
   countRepetitions,
+  DEFAULT_POSE_MODEL,
   EXERCISES,
   PoseClassifier,
   poseClassNamed,
@@ -109,9 +110,6 @@ export const repsCommand: CommandModule<GlobalOptions, RepsArgs> = {
       print(`  ${String(r.index).padStart(3)}  at ${(r.timestampMs / 1000).toFixed(2)} s`);
   },
 };
-
-/** The pose model `reps` uses when no samples are given: shipped in pretrained/. */
-const DEFAULT_POSE_MODEL = 'fitness';
 
 function samplesClassifier(args: RepsArgs, file: string): PoseConfidenceSource {
   if (!existsSync(file)) throw new Error(`--samples ${file}: no such file`);
