@@ -9,7 +9,7 @@
  * wrong call throws a JavaScript error instead of writing outside the heap.
  *
  * Exports:
- *   info()                         {config, corename, threads}
+ *   info()                         {config, corename, threads, avx512}
  *   setThreads(n)                  openblas_set_num_threads
  *   gemm(heap, ta, tb, M, N, K, aOffsets, bOffsets, cOffsets)
  *                                  C[i] = op(A[i]) · op(B[i]) for each i, row-major, packed
@@ -150,6 +150,17 @@ static napi_value info(napi_env env, napi_callback_info cb) {
   /* The count chosen by setThreads (small products run on one of them: see sgemm). */
   CHECK(napi_create_int32(env, native_threads > 0 ? native_threads : openblas_get_num_threads(), &value));
   CHECK(napi_set_named_property(env, result, "threads", value));
+  /* Whether the CPU runs AVX-512 (F, DQ, BW, VL: what OpenBLAS's SkylakeX kernels use), so the
+     engine line can say when OPENBLAS_CORETYPE pins an older kernel set than the CPU could run. */
+#if defined(__GNUC__) && defined(__x86_64__)
+  __builtin_cpu_init();
+  const int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+                     __builtin_cpu_supports("avx512vl");
+#else
+  const int avx512 = 0;
+#endif
+  CHECK(napi_get_boolean(env, avx512, &value));
+  CHECK(napi_set_named_property(env, result, "avx512", value));
   return result;
 }
 
@@ -794,33 +805,12 @@ static int worker_count(void) {
   return n < 1 ? 1 : (n > 64 ? 64 : n);
 }
 
-/*
- * Softmax of one short row in place (the windows' n ≤ ~100 scores): reductions in OpenMP simd
- * form, so the whole row is a few vector loops instead of softmax_row's 16-lane partials and
- * scalar tails, which cost more than the arithmetic at these lengths.
- */
-static inline void softmax_short_row(float* restrict x, int64_t n) {
-  float top = -INFINITY;
-#pragma omp simd reduction(max : top)
-  for (int64_t j = 0; j < n; j++) top = x[j] > top ? x[j] : top;
-  if (top == -INFINITY) top = 0.0f;
-  float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-  for (int64_t j = 0; j < n; j++) {
-    const float e = exp_nonpositive(x[j] - top);
-    x[j] = e;
-    sum += e;
-  }
-  const float inv = 1.0f / sum;
-  for (int64_t j = 0; j < n; j++) x[j] *= inv;
-}
-
 typedef struct {
   const float* chunk;
-  const float* bias_map; /* [H, n, n]: the table gathered once per call */
+  const float* bias_map; /* [H, n (key), NI (query)]: the table gathered once per call, transposed, queries padded with 0 */
   const float* dy;       /* backward only */
   float* out;            /* forward: out; backward: d chunk */
-  double* dbias;         /* backward: this worker's Σ dS per [H, n, n] */
+  double* dbias;         /* backward: this worker's Σ dS, laid out as bias_map */
   const int32_t* partition;
   const uint8_t* keep; /* NULL: no dropout */
   int64_t B, P, W, n, H, d;
@@ -830,155 +820,239 @@ typedef struct {
   int failed;
 } SkateWork;
 
-/* Scratch of one worker: q and dq [n, d]; kᵀ, vᵀ, dkᵀ, dvᵀ [d, n]; maps [n, n]; rows [n]. */
-typedef struct {
-  float *q, *kt, *vt, *dq, *dkt, *dvt, *p, *m, *row1, *row2;
-} SkateScratch;
-
-static int scratch_alloc(SkateScratch* s, int64_t n, int64_t d) {
-  const size_t nd = (size_t)(n * d), nn = (size_t)(n * n);
-  float* all = (float*)malloc(sizeof(float) * (6 * nd + 2 * nn + 2 * (size_t)n + 1));
-  if (!all) return 0;
-  s->q = all, s->kt = all + nd, s->vt = all + 2 * nd, s->dq = all + 3 * nd, s->dkt = all + 4 * nd, s->dvt = all + 5 * nd;
-  s->p = all + 6 * nd, s->m = s->p + nn, s->row1 = s->m + nn, s->row2 = s->row1 + n;
-  return 1;
-}
-
 /*
- * The attention map of one (sample, window, head): q, kᵀ, vᵀ gathered from the chunk,
- * p = softmax(q·kᵀ·scale + bias) (before dropout) and, with dropout, m = the multipliers
- * (0 or 1/(1 − rate)) of this map. Branch-free: a random mask in an `if` mispredicts half the time.
+ * The Skate-MSA branch kernels work on 16 queries at a time, one per SIMD lane (LANES): every
+ * loop of the forward pass runs down the lanes, so the scores, the softmax (max, exp, sum) and
+ * P·V need no horizontal sums, and the windows' n (32 or 40 tokens with 3- to 6-wide heads) no
+ * scalar tails; the earlier row-wise kernels spent most of their time in both. Queries are
+ * padded to NI = n rounded up to 16 (zero q and bias; those lanes are computed and dropped).
+ * Backward, dK and dV sum over the queries, so they are kept as lane vectors per (key,
+ * channel) and summed across the lanes once per item.
  */
-static inline void skate_map(const SkateWork* w, SkateScratch* s, int64_t item) {
-  const int64_t n = w->n, d = w->d, H = w->H;
-  const int64_t h = item % H, bw = item / H, win = bw % w->W, b = bw / w->W;
-  const int32_t* tokens = w->partition + win * n;
-  for (int64_t i = 0; i < n; i++) {
-    const float* row = w->chunk + (b * w->P + tokens[i]) * w->in_stride + w->in_col + h * d; /* q of token i, head h */
-    for (int64_t c = 0; c < d; c++) {
-      s->q[i * d + c] = row[c] * w->scale;
-      s->kt[c * n + i] = row[H * d + c];
-      s->vt[c * n + i] = row[2 * H * d + c];
-    }
-  }
-  const float* bias = w->bias_map + h * n * n;
-  for (int64_t i = 0; i < n; i++) {
-    const float* bi = bias + i * n;
-    float* pi = s->p + i * n;
-    for (int64_t j = 0; j < n; j++) pi[j] = bi[j];
-    for (int64_t c = 0; c < d; c++) {
-      const float qc = s->q[i * d + c];
-      const float* kc = s->kt + c * n;
-      for (int64_t j = 0; j < n; j++) pi[j] += qc * kc[j];
-    }
-    softmax_short_row(pi, n);
-  }
-  if (w->keep) {
-    const uint8_t* keep = w->keep + item * n * n;
-    const float ks = w->keep_scale;
-    for (int64_t e = 0; e < n * n; e++) s->m[e] = (float)keep[e] * ks;
-  }
+/* Queries rounded up to whole lane vectors. */
+static inline int64_t lanes_of(int64_t n) { return (n + LANES - 1) / LANES * LANES; }
+typedef struct { float *qt, *kk, *vv, *s, *mt, *o; } SkateLanes;
+static float* skate_lanes_alloc(SkateLanes* s, int64_t n, int64_t d) {
+  const int64_t NI = lanes_of(n);
+  const size_t total = (size_t)(d * NI + 2 * n * d + n * LANES + n * NI + d * LANES) + 16;
+  float* all = (float*)aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
+  if (!all) return NULL;
+  memset(all, 0, total * sizeof(float));
+  s->qt = all; s->mt = s->qt + d * NI; s->s = s->mt + n * NI; s->o = s->s + n * LANES; s->kk = s->o + d * LANES; s->vv = s->kk + n * d;
+  return all;
 }
-
-VECTOR_CLONES static void* skate_forward_worker(void* arg) {
+VECTOR_CLONES static void* skate_forward_lanes(void* arg) {
   SkateWork* w = (SkateWork*)arg;
-  SkateScratch s;
-  if (!scratch_alloc(&s, w->n, w->d)) {
-    w->failed = 1;
-    return NULL;
-  }
-  const int64_t n = w->n, d = w->d, H = w->H;
+  const int64_t n = w->n, d = w->d, H = w->H, NI = lanes_of(n);
+  SkateLanes s;
+  float* all = skate_lanes_alloc(&s, n, d);
+  if (!all) { w->failed = 1; return NULL; }
   for (int64_t item = w->first; item < w->last; item++) {
     const int64_t h = item % H, bw = item / H, win = bw % w->W, b = bw / w->W;
-    skate_map(w, &s, item);
-    if (w->keep)
-      for (int64_t e = 0; e < n * n; e++) s.p[e] *= s.m[e];
     const int32_t* tokens = w->partition + win * n;
     for (int64_t i = 0; i < n; i++) {
-      float* o = w->out + (b * w->P + tokens[i]) * w->out_stride + w->out_col + h * d;
-      const float* pi = s.p + i * n;
+      const float* row = w->chunk + (b * w->P + tokens[i]) * w->in_stride + w->in_col + h * d;
       for (int64_t c = 0; c < d; c++) {
-        const float* vc = s.vt + c * n;
-        float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-        for (int64_t j = 0; j < n; j++) acc += pi[j] * vc[j];
-        o[c] = acc;
+        s.qt[c * NI + i] = row[c] * w->scale;
+        s.kk[i * d + c] = row[H * d + c];
+        s.vv[i * d + c] = row[2 * H * d + c];
+      }
+    }
+    if (w->keep) {
+      const uint8_t* keep = w->keep + item * n * n;
+      for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n; j++) s.mt[j * NI + i] = (float)keep[i * n + j] * w->keep_scale;
+    }
+    const float* biasT = w->bias_map + h * n * NI; /* [j][i], i padded to NI */
+    for (int64_t i0 = 0; i0 < NI; i0 += LANES) {
+      float mx[LANES], sum[LANES];
+      for (int l = 0; l < LANES; l++) mx[l] = -INFINITY, sum[l] = 0.0f;
+      for (int64_t j = 0; j < n; j++) {
+        float acc[LANES];
+        const float* bj = biasT + j * NI + i0;
+#pragma omp simd
+        for (int l = 0; l < LANES; l++) acc[l] = bj[l];
+        for (int64_t c = 0; c < d; c++) {
+          const float kc = s.kk[j * d + c];
+          const float* q = s.qt + c * NI + i0;
+#pragma omp simd
+          for (int l = 0; l < LANES; l++) acc[l] += kc * q[l];
+        }
+        float* sj = s.s + j * LANES;
+#pragma omp simd
+        for (int l = 0; l < LANES; l++) { sj[l] = acc[l]; mx[l] = acc[l] > mx[l] ? acc[l] : mx[l]; }
+      }
+      for (int64_t j = 0; j < n; j++) {
+        float* sj = s.s + j * LANES;
+#pragma omp simd
+        for (int l = 0; l < LANES; l++) { const float e = exp_nonpositive(sj[l] - mx[l]); sj[l] = e; sum[l] += e; }
+      }
+      for (int l = 0; l < LANES; l++) sum[l] = 1.0f / sum[l];
+      for (int64_t e = 0; e < d * LANES; e++) s.o[e] = 0.0f;
+      for (int64_t j = 0; j < n; j++) {
+        float p[LANES];
+        const float* sj = s.s + j * LANES;
+        if (w->keep) {
+          const float* mj = s.mt + j * NI + i0;
+#pragma omp simd
+          for (int l = 0; l < LANES; l++) p[l] = sj[l] * sum[l] * mj[l];
+        } else {
+#pragma omp simd
+          for (int l = 0; l < LANES; l++) p[l] = sj[l] * sum[l];
+        }
+        for (int64_t c = 0; c < d; c++) {
+          const float vc = s.vv[j * d + c];
+          float* oc = s.o + c * LANES;
+#pragma omp simd
+          for (int l = 0; l < LANES; l++) oc[l] += p[l] * vc;
+        }
+      }
+      const int64_t last = n - i0 < LANES ? n - i0 : LANES;
+      for (int64_t l = 0; l < last; l++) {
+        float* o = w->out + (b * w->P + tokens[i0 + l]) * w->out_stride + w->out_col + h * d;
+        for (int64_t c = 0; c < d; c++) o[c] = s.o[c * LANES + l];
       }
     }
   }
-  free(s.q);
+  free(all);
   return NULL;
 }
 
-VECTOR_CLONES static void* skate_backward_worker(void* arg) {
+/* Backward scratch: the forward's plus dOᵀ [d][NI], dP [n][LANES], dQ [d][LANES], dK and dV as lane vectors [n][d][LANES]. */
+typedef struct { SkateLanes f; float *dot, *dp, *dq, *dkv, *dvv; } SkateLanesGrad;
+static float* skate_lanes_grad_alloc(SkateLanesGrad* s, int64_t n, int64_t d) {
+  const int64_t NI = lanes_of(n);
+  const size_t fwd = (size_t)(d * NI + 2 * n * d + n * LANES + n * NI + d * LANES);
+  const size_t total = fwd + (size_t)(d * NI + n * LANES + d * LANES + 2 * n * d * LANES) + 16;
+  float* all = (float*)aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
+  if (!all) return NULL;
+  memset(all, 0, total * sizeof(float));
+  SkateLanes* f = &s->f;
+  f->qt = all; f->mt = f->qt + d * NI; f->s = f->mt + n * NI; f->o = f->s + n * LANES; f->kk = f->o + d * LANES; f->vv = f->kk + n * d;
+  s->dot = all + fwd; s->dp = s->dot + d * NI; s->dq = s->dp + n * LANES; s->dkv = s->dq + d * LANES; s->dvv = s->dkv + n * d * LANES;
+  return all;
+}
+VECTOR_CLONES static void* skate_backward_lanes(void* arg) {
   SkateWork* w = (SkateWork*)arg;
-  SkateScratch s;
-  if (!scratch_alloc(&s, w->n, w->d)) {
-    w->failed = 1;
-    return NULL;
-  }
-  const int64_t n = w->n, d = w->d, H = w->H;
+  const int64_t n = w->n, d = w->d, H = w->H, NI = lanes_of(n);
+  SkateLanesGrad g;
+  float* all = skate_lanes_grad_alloc(&g, n, d);
+  if (!all) { w->failed = 1; return NULL; }
+  SkateLanes s = g.f;
   const float scale = w->scale;
   for (int64_t item = w->first; item < w->last; item++) {
     const int64_t h = item % H, bw = item / H, win = bw % w->W, b = bw / w->W;
-    skate_map(w, &s, item);
     const int32_t* tokens = w->partition + win * n;
-    memset(s.dvt, 0, sizeof(float) * (size_t)(n * d));
-    memset(s.dkt, 0, sizeof(float) * (size_t)(n * d));
-    double* dbias = w->dbias + h * n * n;
-    float* pd = s.row1; /* P ⊙ mask, one row */
-    float* ds = s.row2; /* dP, then dS, one row */
     for (int64_t i = 0; i < n; i++) {
-      const float* pi = s.p + i * n;
-      const float* go = w->dy + (b * w->P + tokens[i]) * w->out_stride + w->out_col + h * d; /* dO of token i */
-      const float* mi = s.m + i * n;
-      if (w->keep)
-        for (int64_t j = 0; j < n; j++) pd[j] = pi[j] * mi[j];
-      else
-        memcpy(pd, pi, sizeof(float) * (size_t)n);
-      for (int64_t j = 0; j < n; j++) ds[j] = 0.0f;
+      const float* row = w->chunk + (b * w->P + tokens[i]) * w->in_stride + w->in_col + h * d;
+      const float* go = w->dy + (b * w->P + tokens[i]) * w->out_stride + w->out_col + h * d;
       for (int64_t c = 0; c < d; c++) {
-        const float gc = go[c];
-        const float* vc = s.vt + c * n;
-        float* dvc = s.dvt + c * n;
-        for (int64_t j = 0; j < n; j++) {
-          ds[j] += gc * vc[j];  /* dO · vᵀ */
-          dvc[j] += gc * pd[j]; /* dV = Pdᵀ · dO */
-        }
-      }
-      if (w->keep)
-        for (int64_t j = 0; j < n; j++) ds[j] *= mi[j]; /* dP = (dO · vᵀ) ⊙ mask */
-      /* softmax backward: dS = P ⊙ (dP − Σⱼ dP ⊙ P) */
-      float r = 0.0f;
-#pragma omp simd reduction(+ : r)
-      for (int64_t j = 0; j < n; j++) r += ds[j] * pi[j];
-      double* dbi = dbias + i * n;
-      for (int64_t j = 0; j < n; j++) {
-        ds[j] = pi[j] * (ds[j] - r);
-        dbi[j] += ds[j];
-      }
-      /* dq = scale · dS · k; dk = dSᵀ · (scale · q) (q is kept scaled) */
-      for (int64_t c = 0; c < d; c++) {
-        const float* kc = s.kt + c * n;
-        float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-        for (int64_t j = 0; j < n; j++) acc += ds[j] * kc[j];
-        s.dq[i * d + c] = acc * scale;
-        const float qc = s.q[i * d + c];
-        float* dkc = s.dkt + c * n;
-        for (int64_t j = 0; j < n; j++) dkc[j] += ds[j] * qc;
+        s.qt[c * NI + i] = row[c] * scale;
+        s.kk[i * d + c] = row[H * d + c];
+        s.vv[i * d + c] = row[2 * H * d + c];
+        g.dot[c * NI + i] = go[c];
       }
     }
-    for (int64_t i = 0; i < n; i++) {
-      float* row = w->out + (b * w->P + tokens[i]) * w->in_stride + w->in_col + h * d;
+    if (w->keep) {
+      const uint8_t* keep = w->keep + item * n * n;
+      for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n; j++) s.mt[j * NI + i] = (float)keep[i * n + j] * w->keep_scale;
+    }
+    memset(g.dkv, 0, sizeof(float) * (size_t)(2 * n * d * LANES));
+    const float* biasT = w->bias_map + h * n * NI;
+    double* dbiasT = w->dbias + h * n * NI;
+    for (int64_t i0 = 0; i0 < NI; i0 += LANES) {
+      float mx[LANES], sum[LANES], r[LANES];
+      for (int l = 0; l < LANES; l++) mx[l] = -INFINITY, sum[l] = 0.0f, r[l] = 0.0f;
+      for (int64_t j = 0; j < n; j++) {
+        float acc[LANES];
+        const float* bj = biasT + j * NI + i0;
+#pragma omp simd
+        for (int l = 0; l < LANES; l++) acc[l] = bj[l];
+        for (int64_t c = 0; c < d; c++) {
+          const float kc = s.kk[j * d + c];
+          const float* q = s.qt + c * NI + i0;
+#pragma omp simd
+          for (int l = 0; l < LANES; l++) acc[l] += kc * q[l];
+        }
+        float* sj = s.s + j * LANES;
+#pragma omp simd
+        for (int l = 0; l < LANES; l++) { sj[l] = acc[l]; mx[l] = acc[l] > mx[l] ? acc[l] : mx[l]; }
+      }
+      for (int64_t j = 0; j < n; j++) {
+        float* sj = s.s + j * LANES;
+#pragma omp simd
+        for (int l = 0; l < LANES; l++) { const float e = exp_nonpositive(sj[l] - mx[l]); sj[l] = e; sum[l] += e; }
+      }
+      for (int l = 0; l < LANES; l++) sum[l] = 1.0f / sum[l];
+      /* P, dP = (dO · vᵀ) ⊙ mask, r = Σⱼ dP ⊙ P, dV += (P ⊙ mask)ᵀ · dO */
+      for (int64_t j = 0; j < n; j++) {
+        float* sj = s.s + j * LANES;
+        float* dpj = g.dp + j * LANES;
+        float p[LANES], dp[LANES], pd[LANES];
+#pragma omp simd
+        for (int l = 0; l < LANES; l++) { p[l] = sj[l] * sum[l]; sj[l] = p[l]; dp[l] = 0.0f; }
+        for (int64_t c = 0; c < d; c++) {
+          const float vc = s.vv[j * d + c];
+          const float* oc = g.dot + c * NI + i0;
+#pragma omp simd
+          for (int l = 0; l < LANES; l++) dp[l] += vc * oc[l];
+        }
+        if (w->keep) {
+          const float* mj = s.mt + j * NI + i0;
+#pragma omp simd
+          for (int l = 0; l < LANES; l++) { pd[l] = p[l] * mj[l]; dp[l] *= mj[l]; }
+        } else {
+#pragma omp simd
+          for (int l = 0; l < LANES; l++) pd[l] = p[l];
+        }
+#pragma omp simd
+        for (int l = 0; l < LANES; l++) { dpj[l] = dp[l]; r[l] += dp[l] * p[l]; }
+        for (int64_t c = 0; c < d; c++) {
+          const float* oc = g.dot + c * NI + i0;
+          float* dv = g.dvv + (j * d + c) * LANES;
+#pragma omp simd
+          for (int l = 0; l < LANES; l++) dv[l] += pd[l] * oc[l];
+        }
+      }
+      /* dS = P ⊙ (dP − r); d bias += dS; dQ = scale · dS · k; dK += dSᵀ · (scale · q) */
+      for (int64_t e = 0; e < d * LANES; e++) g.dq[e] = 0.0f;
+      for (int64_t j = 0; j < n; j++) {
+        const float* pj = s.s + j * LANES;
+        const float* dpj = g.dp + j * LANES;
+        float ds[LANES];
+        double* dbj = dbiasT + j * NI + i0;
+#pragma omp simd
+        for (int l = 0; l < LANES; l++) { ds[l] = pj[l] * (dpj[l] - r[l]); dbj[l] += ds[l]; }
+        for (int64_t c = 0; c < d; c++) {
+          const float kc = s.kk[j * d + c];
+          const float* q = s.qt + c * NI + i0;
+          float* dq = g.dq + c * LANES;
+          float* dk = g.dkv + (j * d + c) * LANES;
+#pragma omp simd
+          for (int l = 0; l < LANES; l++) { dq[l] += ds[l] * kc; dk[l] += ds[l] * q[l]; }
+        }
+      }
+      const int64_t last = n - i0 < LANES ? n - i0 : LANES;
+      for (int64_t l = 0; l < last; l++) {
+        float* row = w->out + (b * w->P + tokens[i0 + l]) * w->in_stride + w->in_col + h * d;
+        for (int64_t c = 0; c < d; c++) row[c] = g.dq[c * LANES + l] * scale;
+      }
+    }
+    for (int64_t j = 0; j < n; j++) {
+      float* row = w->out + (b * w->P + tokens[j]) * w->in_stride + w->in_col + h * d;
       for (int64_t c = 0; c < d; c++) {
-        row[c] = s.dq[i * d + c];
-        row[H * d + c] = s.dkt[c * n + i];
-        row[2 * H * d + c] = s.dvt[c * n + i];
+        const float* dk = g.dkv + (j * d + c) * LANES;
+        const float* dv = g.dvv + (j * d + c) * LANES;
+        float sk = 0.0f, sv = 0.0f;
+#pragma omp simd reduction(+ : sk, sv)
+        for (int l = 0; l < LANES; l++) { sk += dk[l]; sv += dv[l]; }
+        row[H * d + c] = sk;
+        row[2 * H * d + c] = sv;
       }
     }
   }
-  free(s.q);
+  free(all);
   return NULL;
 }
 
@@ -990,7 +1064,7 @@ static int run_workers(SkateWork* base, int64_t count, int workers, void* (*fn)(
     works[t] = *base;
     works[t].first = count * t / workers;
     works[t].last = count * (t + 1) / workers;
-    if (base->dbias) works[t].dbias = base->dbias + (int64_t)t * base->H * base->n * base->n;
+    if (base->dbias) works[t].dbias = base->dbias + (int64_t)t * base->H * base->n * lanes_of(base->n);
   }
   for (int t = 1; t < workers; t++) started[t] = pthread_create(&ids[t], NULL, fn, &works[t]) == 0;
   fn(&works[0]);
@@ -1084,14 +1158,15 @@ static napi_value skate_attention_impl(napi_env env, napi_callback_info cb, int 
   if (workers > items) workers = (int)items;
   double* dbias = NULL;
   if (backward) {
-    dbias = (double*)calloc((size_t)(workers * H * n * n), sizeof(double));
+    dbias = (double*)calloc((size_t)(workers * H * n * lanes_of(n)), sizeof(double));
     if (!dbias) {
       free(own_keep);
       FAIL("skateAttention: out of memory");
     }
   }
-  /* The bias of every (head, query, key), gathered once: contiguous rows for the loops. */
-  float* bias_map = (float*)malloc(sizeof(float) * (size_t)(H * n * n));
+  /* The bias of every (head, key, query), gathered once: lane vectors of queries for the loops. */
+  const int64_t NI = lanes_of(n);
+  float* bias_map = (float*)calloc((size_t)(H * n * NI), sizeof(float));
   if (!bias_map) {
     free(own_keep);
     free(dbias);
@@ -1099,19 +1174,21 @@ static napi_value skate_attention_impl(napi_env env, napi_callback_info cb, int 
   }
   const float* table = heap.data + table_off;
   for (int64_t h = 0; h < H; h++)
-    for (int64_t e = 0; e < n * n; e++) bias_map[h * n * n + e] = table[(int64_t)bias_index[e] * H + h];
+    for (int64_t i = 0; i < n; i++)
+      for (int64_t j = 0; j < n; j++) bias_map[(h * n + j) * NI + i] = table[(int64_t)bias_index[i * n + j] * H + h];
   SkateWork base = {heap.data + chunk_off, bias_map, backward ? heap.data + dy_off : NULL, heap.data + out_off, dbias, partition, keep,
                     B, P, W, n, H, d, in_stride, in_col, out_stride, out_col, (float)params[0], (float)(1.0 / (1.0 - rate)), 0, 0, 0};
   SkateWork works[64];
-  const int done = run_workers(&base, items, workers, backward ? skate_backward_worker : skate_forward_worker, works);
+  const int done = run_workers(&base, items, workers, backward ? skate_backward_lanes : skate_forward_lanes, works);
   if (done && backward) {
     /* d table[r, h] = Σ over workers and the (query, key) pairs that read row r */
     double* acc = (double*)calloc((size_t)(rows * H), sizeof(double));
     if (acc) {
       for (int t = 0; t < workers; t++) {
-        const double* part = dbias + (int64_t)t * H * n * n;
+        const double* part = dbias + (int64_t)t * H * n * NI;
         for (int64_t h = 0; h < H; h++)
-          for (int64_t e = 0; e < n * n; e++) acc[(int64_t)bias_index[e] * H + h] += part[h * n * n + e];
+          for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < n; j++) acc[(int64_t)bias_index[i * n + j] * H + h] += part[(h * n + j) * NI + i];
       }
       float* dtable = heap.data + dtable_off;
       for (int64_t e = 0; e < rows * H; e++) dtable[e] = (float)acc[e];

@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The addon's functions (native/src/skelact_native.c documents each). */
 export interface NativeAddon {
-  info(): { config: string; corename: string; threads: number };
+  /** avx512: whether the CPU runs AVX-512 (absent from builds before 2026-12-06). */
+  info(): { config: string; corename: string; threads: number; avx512?: boolean };
   setThreads(n: number): void;
   gemm(
     heap: Float32Array,
@@ -273,9 +274,25 @@ export function loadNativeAddon(): NativeLoad {
   return loaded;
 }
 
-/** "OpenBLAS 0.3.21" and the kernel set ("Haswell") from the library's own configuration. */
-export function describeOpenBlas(addon: NativeAddon): { version: string; core: string } {
-  const { config, corename } = addon.info();
+/** OpenBLAS's kernel sets that use AVX-512 (its names for them, as openblas_get_corename gives them). */
+const AVX512_CORES = /skylakex|cooperlake|sapphirerapids|zen4|zen5/i;
+
+/**
+ * "OpenBLAS 0.3.21" and the kernel set ("Haswell") from the library's own configuration. The
+ * core says when OPENBLAS_CORETYPE chose it, and when that choice leaves the CPU's AVX-512
+ * unused: the products then run at about half the speed they could (README, "Native kernels
+ * against PyTorch"). OpenBLAS reads the variable once, when the addon loads.
+ */
+export function describeOpenBlas(
+  addon: NativeAddon,
+  env: NodeJS.ProcessEnv = process.env,
+): { version: string; core: string } {
+  const { config, corename, avx512 } = addon.info();
   const version = /OpenBLAS\s+([\d.]+)/.exec(config)?.[1];
-  return { version: version ? `OpenBLAS ${version}` : 'OpenBLAS', core: corename.trim() || 'unknown core' };
+  let core = corename.trim() || 'unknown core';
+  if (env.OPENBLAS_CORETYPE) {
+    core += ' by OPENBLAS_CORETYPE';
+    if (avx512 && !AVX512_CORES.test(corename)) core += ' though the CPU has AVX-512';
+  }
+  return { version: version ? `OpenBLAS ${version}` : 'OpenBLAS', core };
 }

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadNativeAddon } from '../../src/engine/native.js';
+import { describeOpenBlas, loadNativeAddon, type NativeAddon } from '../../src/engine/native.js';
 import { tempDir } from '../helpers/temp.js';
 
 const run = promisify(execFile);
@@ -96,14 +96,14 @@ if (built.addon) {
       child("{ native: 'on', threads: 2 }"),
       child("{ native: 'on', threads: 2 }", {}, "{ native: 'off', threads: 2 }"),
     ]);
-    t.regex(auto.description, /^wasm \(SIMD, 1 thread\) \+ native OpenBLAS [\d.]+ \([\w ]+, 1 thread\)$/);
+    t.regex(auto.description, /^wasm \(SIMD, 1 thread\) \+ native OpenBLAS [\d.]+ \([\w -]+, 1 thread\)$/);
     t.true(auto.native!.active);
     t.is(off.description, 'wasm (SIMD, 1 thread); native kernels off (option `native` off)');
     t.is(fromEnv.description, off.description);
     // Threads go to OpenBLAS alone: the wasm build stays single-threaded (one pool, not two).
-    t.regex(threaded.description, /^wasm \(SIMD, 1 thread\) \+ native OpenBLAS [\d.]+ \([\w ]+, 2 threads\)$/);
+    t.regex(threaded.description, /^wasm \(SIMD, 1 thread\) \+ native OpenBLAS [\d.]+ \([\w -]+, 2 threads\)$/);
     // A wasm build already threaded (native off first): its heap is a SharedArrayBuffer, and the zero-copy views work there too.
-    t.regex(shared.description, /^wasm \(SIMD, 2 threads\) \+ native OpenBLAS [\d.]+ \([\w ]+, 2 threads\)$/);
+    t.regex(shared.description, /^wasm \(SIMD, 2 threads\) \+ native OpenBLAS [\d.]+ \([\w -]+, 2 threads\)$/);
     t.true(maxRelativeDiff(shared.values, auto.values) < 1e-5, 'threaded wasm build with native kernels vs 1 thread');
     const stockVsNative = maxRelativeDiff(auto.values, off.values);
     t.true(stockVsNative < 1e-5, `native vs stock: ${stockVsNative}`);
@@ -113,6 +113,22 @@ if (built.addon) {
 } else {
   test.skip(`native on, off and auto: engine line and agreement with the stock kernels [skipped: native kernels not available: ${built.reason}]`, () => {});
 }
+
+test('the engine line says when OPENBLAS_CORETYPE chose the kernels, and when that leaves AVX-512 unused', (t) => {
+  const addon = (corename: string, avx512?: boolean) =>
+    ({ info: () => ({ config: 'OpenBLAS 0.3.21 DYNAMIC_ARCH', corename, threads: 1, avx512 }) }) as unknown as NativeAddon;
+  t.deepEqual(describeOpenBlas(addon('Cooperlake', true), {}), { version: 'OpenBLAS 0.3.21', core: 'Cooperlake' });
+  t.is(describeOpenBlas(addon('Haswell', false), {}).core, 'Haswell');
+  t.is(
+    describeOpenBlas(addon('Haswell', true), { OPENBLAS_CORETYPE: 'Haswell' }).core,
+    'Haswell by OPENBLAS_CORETYPE though the CPU has AVX-512',
+  );
+  t.is(describeOpenBlas(addon('SkylakeX', true), { OPENBLAS_CORETYPE: 'SkylakeX' }).core, 'SkylakeX by OPENBLAS_CORETYPE');
+  t.is(describeOpenBlas(addon('Haswell', false), { OPENBLAS_CORETYPE: 'Haswell' }).core, 'Haswell by OPENBLAS_CORETYPE');
+  // An addon built before the avx512 field: nothing claimed about the CPU.
+  t.is(describeOpenBlas(addon('Haswell'), { OPENBLAS_CORETYPE: 'Haswell' }).core, 'Haswell by OPENBLAS_CORETYPE');
+  if (built.addon) t.is(typeof built.addon.info().avx512, 'boolean', 'this build reports the CPU');
+});
 
 test('a bad SKELACT_NATIVE value is an error that names the variable', async (t) => {
   const r = await child('{}', { SKELACT_NATIVE: 'maybe' });
