@@ -116,15 +116,23 @@ if (built.addon) {
 
 test('the engine line says when OPENBLAS_CORETYPE chose the kernels, and when that leaves AVX-512 unused', (t) => {
   const addon = (corename: string, avx512?: boolean) =>
-    ({ info: () => ({ config: 'OpenBLAS 0.3.21 DYNAMIC_ARCH', corename, threads: 1, avx512 }) }) as unknown as NativeAddon;
+    ({
+      info: () => ({ config: 'OpenBLAS 0.3.21 DYNAMIC_ARCH', corename, threads: 1, avx512 }),
+    }) as unknown as NativeAddon;
   t.deepEqual(describeOpenBlas(addon('Cooperlake', true), {}), { version: 'OpenBLAS 0.3.21', core: 'Cooperlake' });
   t.is(describeOpenBlas(addon('Haswell', false), {}).core, 'Haswell');
   t.is(
     describeOpenBlas(addon('Haswell', true), { OPENBLAS_CORETYPE: 'Haswell' }).core,
     'Haswell by OPENBLAS_CORETYPE though the CPU has AVX-512',
   );
-  t.is(describeOpenBlas(addon('SkylakeX', true), { OPENBLAS_CORETYPE: 'SkylakeX' }).core, 'SkylakeX by OPENBLAS_CORETYPE');
-  t.is(describeOpenBlas(addon('Haswell', false), { OPENBLAS_CORETYPE: 'Haswell' }).core, 'Haswell by OPENBLAS_CORETYPE');
+  t.is(
+    describeOpenBlas(addon('SkylakeX', true), { OPENBLAS_CORETYPE: 'SkylakeX' }).core,
+    'SkylakeX by OPENBLAS_CORETYPE',
+  );
+  t.is(
+    describeOpenBlas(addon('Haswell', false), { OPENBLAS_CORETYPE: 'Haswell' }).core,
+    'Haswell by OPENBLAS_CORETYPE',
+  );
   // An addon built before the avx512 field: nothing claimed about the CPU.
   t.is(describeOpenBlas(addon('Haswell'), { OPENBLAS_CORETYPE: 'Haswell' }).core, 'Haswell by OPENBLAS_CORETYPE');
   if (built.addon) t.is(typeof built.addon.info().avx512, 'boolean', 'this build reports the CPU');
