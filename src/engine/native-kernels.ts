@@ -338,7 +338,13 @@ function conv2DBackpropFilterKernel(addon: NativeAddon, fallback: KernelConfig):
 }
 
 /** Sum over a leading run of axes (axes 0…k−1, as bias gradients reduce), without keepDims or with. */
-function sumKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
+/**
+ * Sum and Mean over one contiguous run of axes that stops before the last (the bias
+ * gradients' leading axes; SkateFormer's pooling over T and V of [B, T, V, C]): for each index
+ * of the axes before the run, one native column sum of rows × trailing-size. The stock Mean
+ * transposes the run to the end first (1.2 ms for the 30 k values of the NW-UCLA pooling).
+ */
+function reduceKernel(addon: NativeAddon, fallback: KernelConfig, mean: boolean): KernelFunc {
   return (args) => {
     const x = args.inputs.x as TensorInfo;
     const a = args.attrs as { axis: number | number[]; keepDims: boolean };
@@ -346,17 +352,37 @@ function sumKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
     const axes = [...new Set((Array.isArray(a.axis) ? a.axis : [a.axis]).map((d) => (d < 0 ? d + rank : d)))].sort(
       (p, q) => p - q,
     );
-    const leading = axes.length > 0 && axes.length < rank && axes.every((d, i) => d === i);
-    if (x.dtype !== 'float32' || !leading) return fallback.kernelFunc(args);
-    const kept = x.shape.slice(axes.length);
+    const first = axes[0] ?? 0;
+    const run = axes.length > 0 && axes.every((d, i) => d === first + i) && axes[axes.length - 1] < rank - 1;
+    if (x.dtype !== 'float32' || !run) return fallback.kernelFunc(args);
+    const end = first + axes.length;
+    const outer = sizeOf(x.shape.slice(0, first));
+    const rows = sizeOf(x.shape.slice(first, end));
+    const cols = sizeOf(x.shape.slice(end));
     const backend = wasmBackendOf(args);
-    const out = backend.makeOutput(a.keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
-    const cols = sizeOf(kept);
-    if (cols > 0)
-      addon.sumLeading(heapOf(backend), offsetOf(backend, x), sizeOf(x.shape) / cols, cols, offsetOf(backend, out));
+    const kept = [...x.shape.slice(0, first), ...x.shape.slice(end)];
+    const out = backend.makeOutput(
+      a.keepDims ? [...x.shape.slice(0, first), ...axes.map(() => 1), ...x.shape.slice(end)] : kept,
+      'float32',
+    );
+    if (outer * cols > 0) {
+      const heap = heapOf(backend);
+      const xAt = offsetOf(backend, x);
+      const outAt = offsetOf(backend, out);
+      for (let o = 0; o < outer; o++) addon.sumLeading(heap, xAt + o * rows * cols, rows, cols, outAt + o * cols);
+      if (mean) {
+        // A fresh view: the heap does not move between makeOutput and here, but stay on the safe side.
+        const view = heapOf(backend).subarray(outAt, outAt + outer * cols);
+        const scale = 1 / rows;
+        for (let i = 0; i < view.length; i++) view[i] *= scale;
+      }
+    }
     return out;
   };
 }
+
+const sumKernel = (addon: NativeAddon, fallback: KernelConfig) => reduceKernel(addon, fallback, false);
+const meanKernel = (addon: NativeAddon, fallback: KernelConfig) => reduceKernel(addon, fallback, true);
 
 function geluKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
@@ -908,6 +934,7 @@ function gatherKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
 
 const MAKERS: Record<string, (addon: NativeAddon, fallback: KernelConfig) => KernelFunc> = {
   [tf.Sum]: sumKernel,
+  [tf.Mean]: meanKernel,
   [tf.GatherV2]: gatherKernel,
   [tf.BatchMatMul]: batchMatMulKernel,
   [tf._FusedMatMul]: fusedMatMulKernel,

@@ -47,6 +47,7 @@ nativeTest('the native kernels are registered on wasm, once', (t) => {
     'Conv2DBackpropFilter',
     'Conv2DBackpropInput',
     'GatherV2',
+    'Mean',
     'Sum',
     '_FusedMatMul',
   ]);
@@ -301,27 +302,42 @@ nativeTest('the addon refuses operands outside the heap instead of writing there
 });
 
 nativeTest(
-  'Sum over leading axes matches cpu (keepDims, negative axes, sizes 1); other reductions are handed on',
+  'Sum and Mean over a run of axes before the last match cpu (keepDims, negative axes, sizes 1, the pooling of [B, T, V, C]); other reductions are handed on',
   (t) => {
     t.true(isNativeKernel('Sum'));
+    t.true(isNativeKernel('Mean'));
     const cases: Array<[number[], number | number[], boolean]> = [
       [[37, 13], 0, false],
       [[3, 5, 7, 9], [0, 1, 2], false],
       [[3, 5, 7, 9], [1, 0], true],
       [[1, 1, 1], [0, 1], false],
       [[4, 6], [-2], true],
-      [[4, 6, 5], [1, 2], false], // not leading: the wrapped kernel
-      [[4, 6, 5], [0, 2], false],
+      [[3, 8, 20, 19], [1, 2], false], // SkateFormer's pooling: a run in the middle
+      [[3, 8, 20, 19], [2, 1], true],
+      [[2, 5, 3, 4], [-2], false],
+      [[4, 6, 5], [1, 2], false], // the run reaches the last axis: the wrapped kernel
+      [[4, 6, 5], [0, 2], false], // not a run: the wrapped kernel
     ];
-    cases.forEach(([shape, axis, keepDims], i) =>
-      assertSameOnBackends(
-        t,
-        () => tf.sum(randomTensor(shape, 50 + i), axis, keepDims),
-        1e-5,
-        `sum ${JSON.stringify([shape, axis, keepDims])}`,
-      ),
-    );
+    cases.forEach(([shape, axis, keepDims], i) => {
+      for (const [name, reduce] of [
+        ['sum', tf.sum],
+        ['mean', tf.mean],
+      ] as const)
+        assertSameOnBackends(
+          t,
+          () => reduce(randomTensor(shape, 50 + i), axis, keepDims),
+          1e-5,
+          `${name} ${JSON.stringify([shape, axis, keepDims])}`,
+        );
+    });
     assertSameOnBackends(t, () => tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), 0), 0, 'int32');
+    // Mean's gradient (a broadcast divide) through the native forward
+    assertSameOnBackends(
+      t,
+      () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.mean(x, [1, 2]), tf.range(1, 8))))(randomTensor([2, 3, 4, 7], 9)),
+      1e-5,
+      'mean gradient',
+    );
   },
 );
 
