@@ -334,7 +334,8 @@ nativeTest(
     // Mean's gradient (a broadcast divide) through the native forward
     assertSameOnBackends(
       t,
-      () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.mean(x, [1, 2]), tf.range(1, 8))))(randomTensor([2, 3, 4, 7], 9)),
+      () =>
+        tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.mean(x, [1, 2]), tf.range(1, 8))))(randomTensor([2, 3, 4, 7], 9)),
       1e-5,
       'mean gradient',
     );
