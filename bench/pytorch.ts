@@ -54,7 +54,7 @@ export class PytorchModel {
 
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
-    readonly blas: string,
+    public blas: string,
   ) {
     this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     child.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
@@ -84,8 +84,10 @@ export class PytorchModel {
         ? `OpenBLAS (OpenMP) from ${blasDir}`
         : "Debian's default BLAS (no OpenMP OpenBLAS found: slow; see the README)",
     );
-    const ready = (await model.read()) as { ready?: boolean; threads?: number };
+    const ready = (await model.read()) as { ready?: boolean; threads?: number; blasCore?: string | null };
     if (!ready.ready) throw new Error(`PyTorch did not start: ${JSON.stringify(ready)}`);
+    // The kernel set matters as much as the library: OPENBLAS_CORETYPE reaches torch's OpenBLAS too.
+    if (ready.blasCore) model.blas += ` (${ready.blasCore}${process.env.OPENBLAS_CORETYPE ? ' by OPENBLAS_CORETYPE' : ''})`;
     return model;
   }
 

@@ -34,6 +34,17 @@ CASES = {
 }
 
 
+def blas_core():
+    """OpenBLAS's kernel set (Haswell, SkylakeX, ...) in the libblas.so.3 torch loaded, or None."""
+    try:
+        import ctypes
+        corename = ctypes.CDLL("libblas.so.3").openblas_get_corename
+        corename.restype = ctypes.c_char_p
+        return corename().decode()
+    except (OSError, AttributeError):
+        return None
+
+
 def main():
     checkout, case, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
     torch.set_num_threads(threads)
@@ -58,7 +69,7 @@ def main():
 
     one = inputs(1)
     batches = {}
-    print(json.dumps({"ready": True, "threads": torch.get_num_threads(), "blas": torch.__config__.show().count("OpenBLAS") > 0, "parameters": sum(p.numel() for p in model.parameters())}), flush=True)
+    print(json.dumps({"ready": True, "threads": torch.get_num_threads(), "blas": torch.__config__.show().count("OpenBLAS") > 0, "blasCore": blas_core(), "parameters": sum(p.numel() for p in model.parameters())}), flush=True)
     for line in sys.stdin:
         cmd = json.loads(line)
         if cmd["op"] == "forward":

@@ -831,22 +831,68 @@ typedef struct {
  */
 /* Queries rounded up to whole lane vectors. */
 static inline int64_t lanes_of(int64_t n) { return (n + LANES - 1) / LANES * LANES; }
-typedef struct { float *qt, *kk, *vv, *s, *mt, *o; } SkateLanes;
+/* Scratch of one worker: qᵀ (scaled) [d][NI], the dropout multipliers [n][NI] (key-major), the map
+   of one lane block [n][LANES], its output [d][LANES], k and v [n][d]. */
+typedef struct {
+  float *qt, *kk, *vv, *s, *mt, *o;
+} SkateLanes;
+
 static float* skate_lanes_alloc(SkateLanes* s, int64_t n, int64_t d) {
   const int64_t NI = lanes_of(n);
   const size_t total = (size_t)(d * NI + 2 * n * d + n * LANES + n * NI + d * LANES) + 16;
   float* all = (float*)aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
   if (!all) return NULL;
   memset(all, 0, total * sizeof(float));
-  s->qt = all; s->mt = s->qt + d * NI; s->s = s->mt + n * NI; s->o = s->s + n * LANES; s->kk = s->o + d * LANES; s->vv = s->kk + n * d;
+  s->qt = all, s->mt = s->qt + d * NI, s->s = s->mt + n * NI, s->o = s->s + n * LANES, s->kk = s->o + d * LANES, s->vv = s->kk + n * d;
   return all;
 }
+
+/*
+ * The attention map of queries i0 … i0 + 15 (one per lane) in lane vectors: s->s[j] = e^(S − max)
+ * for every key j, with S = bias + q·kᵀ (q scaled), and inv = 1 / Σⱼ e^(S − max) per lane.
+ */
+static inline void lanes_map(const SkateLanes* s, const float* restrict biasT, int64_t n, int64_t d, int64_t NI, int64_t i0, float* restrict inv) {
+  float mx[LANES], sum[LANES];
+  for (int l = 0; l < LANES; l++) mx[l] = -INFINITY, sum[l] = 0.0f;
+  for (int64_t j = 0; j < n; j++) {
+    float acc[LANES];
+    const float* bj = biasT + j * NI + i0;
+#pragma omp simd
+    for (int l = 0; l < LANES; l++) acc[l] = bj[l];
+    for (int64_t c = 0; c < d; c++) {
+      const float kc = s->kk[j * d + c];
+      const float* q = s->qt + c * NI + i0;
+#pragma omp simd
+      for (int l = 0; l < LANES; l++) acc[l] += kc * q[l];
+    }
+    float* sj = s->s + j * LANES;
+#pragma omp simd
+    for (int l = 0; l < LANES; l++) {
+      sj[l] = acc[l];
+      mx[l] = acc[l] > mx[l] ? acc[l] : mx[l];
+    }
+  }
+  for (int64_t j = 0; j < n; j++) {
+    float* sj = s->s + j * LANES;
+#pragma omp simd
+    for (int l = 0; l < LANES; l++) {
+      const float e = exp_nonpositive(sj[l] - mx[l]);
+      sj[l] = e;
+      sum[l] += e;
+    }
+  }
+  for (int l = 0; l < LANES; l++) inv[l] = 1.0f / sum[l];
+}
+
 VECTOR_CLONES static void* skate_forward_lanes(void* arg) {
   SkateWork* w = (SkateWork*)arg;
   const int64_t n = w->n, d = w->d, H = w->H, NI = lanes_of(n);
   SkateLanes s;
   float* all = skate_lanes_alloc(&s, n, d);
-  if (!all) { w->failed = 1; return NULL; }
+  if (!all) {
+    w->failed = 1;
+    return NULL;
+  }
   for (int64_t item = w->first; item < w->last; item++) {
     const int64_t h = item % H, bw = item / H, win = bw % w->W, b = bw / w->W;
     const int32_t* tokens = w->partition + win * n;
@@ -865,29 +911,8 @@ VECTOR_CLONES static void* skate_forward_lanes(void* arg) {
     }
     const float* biasT = w->bias_map + h * n * NI; /* [j][i], i padded to NI */
     for (int64_t i0 = 0; i0 < NI; i0 += LANES) {
-      float mx[LANES], sum[LANES];
-      for (int l = 0; l < LANES; l++) mx[l] = -INFINITY, sum[l] = 0.0f;
-      for (int64_t j = 0; j < n; j++) {
-        float acc[LANES];
-        const float* bj = biasT + j * NI + i0;
-#pragma omp simd
-        for (int l = 0; l < LANES; l++) acc[l] = bj[l];
-        for (int64_t c = 0; c < d; c++) {
-          const float kc = s.kk[j * d + c];
-          const float* q = s.qt + c * NI + i0;
-#pragma omp simd
-          for (int l = 0; l < LANES; l++) acc[l] += kc * q[l];
-        }
-        float* sj = s.s + j * LANES;
-#pragma omp simd
-        for (int l = 0; l < LANES; l++) { sj[l] = acc[l]; mx[l] = acc[l] > mx[l] ? acc[l] : mx[l]; }
-      }
-      for (int64_t j = 0; j < n; j++) {
-        float* sj = s.s + j * LANES;
-#pragma omp simd
-        for (int l = 0; l < LANES; l++) { const float e = exp_nonpositive(sj[l] - mx[l]); sj[l] = e; sum[l] += e; }
-      }
-      for (int l = 0; l < LANES; l++) sum[l] = 1.0f / sum[l];
+      float sum[LANES]; /* 1 / Σⱼ per query */
+      lanes_map(&s, biasT, n, d, NI, i0, sum);
       for (int64_t e = 0; e < d * LANES; e++) s.o[e] = 0.0f;
       for (int64_t j = 0; j < n; j++) {
         float p[LANES];
@@ -919,7 +944,11 @@ VECTOR_CLONES static void* skate_forward_lanes(void* arg) {
 }
 
 /* Backward scratch: the forward's plus dOᵀ [d][NI], dP [n][LANES], dQ [d][LANES], dK and dV as lane vectors [n][d][LANES]. */
-typedef struct { SkateLanes f; float *dot, *dp, *dq, *dkv, *dvv; } SkateLanesGrad;
+typedef struct {
+  SkateLanes f;
+  float *dot, *dp, *dq, *dkv, *dvv;
+} SkateLanesGrad;
+
 static float* skate_lanes_grad_alloc(SkateLanesGrad* s, int64_t n, int64_t d) {
   const int64_t NI = lanes_of(n);
   const size_t fwd = (size_t)(d * NI + 2 * n * d + n * LANES + n * NI + d * LANES);
@@ -928,16 +957,20 @@ static float* skate_lanes_grad_alloc(SkateLanesGrad* s, int64_t n, int64_t d) {
   if (!all) return NULL;
   memset(all, 0, total * sizeof(float));
   SkateLanes* f = &s->f;
-  f->qt = all; f->mt = f->qt + d * NI; f->s = f->mt + n * NI; f->o = f->s + n * LANES; f->kk = f->o + d * LANES; f->vv = f->kk + n * d;
-  s->dot = all + fwd; s->dp = s->dot + d * NI; s->dq = s->dp + n * LANES; s->dkv = s->dq + d * LANES; s->dvv = s->dkv + n * d * LANES;
+  f->qt = all, f->mt = f->qt + d * NI, f->s = f->mt + n * NI, f->o = f->s + n * LANES, f->kk = f->o + d * LANES, f->vv = f->kk + n * d;
+  s->dot = all + fwd, s->dp = s->dot + d * NI, s->dq = s->dp + n * LANES, s->dkv = s->dq + d * LANES, s->dvv = s->dkv + n * d * LANES;
   return all;
 }
+
 VECTOR_CLONES static void* skate_backward_lanes(void* arg) {
   SkateWork* w = (SkateWork*)arg;
   const int64_t n = w->n, d = w->d, H = w->H, NI = lanes_of(n);
   SkateLanesGrad g;
   float* all = skate_lanes_grad_alloc(&g, n, d);
-  if (!all) { w->failed = 1; return NULL; }
+  if (!all) {
+    w->failed = 1;
+    return NULL;
+  }
   SkateLanes s = g.f;
   const float scale = w->scale;
   for (int64_t item = w->first; item < w->last; item++) {
@@ -962,36 +995,20 @@ VECTOR_CLONES static void* skate_backward_lanes(void* arg) {
     const float* biasT = w->bias_map + h * n * NI;
     double* dbiasT = w->dbias + h * n * NI;
     for (int64_t i0 = 0; i0 < NI; i0 += LANES) {
-      float mx[LANES], sum[LANES], r[LANES];
-      for (int l = 0; l < LANES; l++) mx[l] = -INFINITY, sum[l] = 0.0f, r[l] = 0.0f;
-      for (int64_t j = 0; j < n; j++) {
-        float acc[LANES];
-        const float* bj = biasT + j * NI + i0;
-#pragma omp simd
-        for (int l = 0; l < LANES; l++) acc[l] = bj[l];
-        for (int64_t c = 0; c < d; c++) {
-          const float kc = s.kk[j * d + c];
-          const float* q = s.qt + c * NI + i0;
-#pragma omp simd
-          for (int l = 0; l < LANES; l++) acc[l] += kc * q[l];
-        }
-        float* sj = s.s + j * LANES;
-#pragma omp simd
-        for (int l = 0; l < LANES; l++) { sj[l] = acc[l]; mx[l] = acc[l] > mx[l] ? acc[l] : mx[l]; }
-      }
-      for (int64_t j = 0; j < n; j++) {
-        float* sj = s.s + j * LANES;
-#pragma omp simd
-        for (int l = 0; l < LANES; l++) { const float e = exp_nonpositive(sj[l] - mx[l]); sj[l] = e; sum[l] += e; }
-      }
-      for (int l = 0; l < LANES; l++) sum[l] = 1.0f / sum[l];
+      float sum[LANES], r[LANES];
+      for (int l = 0; l < LANES; l++) r[l] = 0.0f;
+      lanes_map(&s, biasT, n, d, NI, i0, sum);
       /* P, dP = (dO · vᵀ) ⊙ mask, r = Σⱼ dP ⊙ P, dV += (P ⊙ mask)ᵀ · dO */
       for (int64_t j = 0; j < n; j++) {
         float* sj = s.s + j * LANES;
         float* dpj = g.dp + j * LANES;
         float p[LANES], dp[LANES], pd[LANES];
 #pragma omp simd
-        for (int l = 0; l < LANES; l++) { p[l] = sj[l] * sum[l]; sj[l] = p[l]; dp[l] = 0.0f; }
+        for (int l = 0; l < LANES; l++) {
+          p[l] = sj[l] * sum[l];
+          sj[l] = p[l];
+          dp[l] = 0.0f;
+        }
         for (int64_t c = 0; c < d; c++) {
           const float vc = s.vv[j * d + c];
           const float* oc = g.dot + c * NI + i0;
@@ -1001,13 +1018,19 @@ VECTOR_CLONES static void* skate_backward_lanes(void* arg) {
         if (w->keep) {
           const float* mj = s.mt + j * NI + i0;
 #pragma omp simd
-          for (int l = 0; l < LANES; l++) { pd[l] = p[l] * mj[l]; dp[l] *= mj[l]; }
+          for (int l = 0; l < LANES; l++) {
+            pd[l] = p[l] * mj[l];
+            dp[l] *= mj[l];
+          }
         } else {
 #pragma omp simd
           for (int l = 0; l < LANES; l++) pd[l] = p[l];
         }
 #pragma omp simd
-        for (int l = 0; l < LANES; l++) { dpj[l] = dp[l]; r[l] += dp[l] * p[l]; }
+        for (int l = 0; l < LANES; l++) {
+          dpj[l] = dp[l];
+          r[l] += dp[l] * p[l];
+        }
         for (int64_t c = 0; c < d; c++) {
           const float* oc = g.dot + c * NI + i0;
           float* dv = g.dvv + (j * d + c) * LANES;
@@ -1023,14 +1046,20 @@ VECTOR_CLONES static void* skate_backward_lanes(void* arg) {
         float ds[LANES];
         double* dbj = dbiasT + j * NI + i0;
 #pragma omp simd
-        for (int l = 0; l < LANES; l++) { ds[l] = pj[l] * (dpj[l] - r[l]); dbj[l] += ds[l]; }
+        for (int l = 0; l < LANES; l++) {
+          ds[l] = pj[l] * (dpj[l] - r[l]);
+          dbj[l] += ds[l];
+        }
         for (int64_t c = 0; c < d; c++) {
           const float kc = s.kk[j * d + c];
           const float* q = s.qt + c * NI + i0;
           float* dq = g.dq + c * LANES;
           float* dk = g.dkv + (j * d + c) * LANES;
 #pragma omp simd
-          for (int l = 0; l < LANES; l++) { dq[l] += ds[l] * kc; dk[l] += ds[l] * q[l]; }
+          for (int l = 0; l < LANES; l++) {
+            dq[l] += ds[l] * kc;
+            dk[l] += ds[l] * q[l];
+          }
         }
       }
       const int64_t last = n - i0 < LANES ? n - i0 : LANES;
@@ -1046,7 +1075,10 @@ VECTOR_CLONES static void* skate_backward_lanes(void* arg) {
         const float* dv = g.dvv + (j * d + c) * LANES;
         float sk = 0.0f, sv = 0.0f;
 #pragma omp simd reduction(+ : sk, sv)
-        for (int l = 0; l < LANES; l++) { sk += dk[l]; sv += dv[l]; }
+        for (int l = 0; l < LANES; l++) {
+          sk += dk[l];
+          sv += dv[l];
+        }
         row[H * d + c] = sk;
         row[2 * H * d + c] = sv;
       }
