@@ -65,10 +65,12 @@
 #include <math.h>
 #include <node_api.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CHECK(call)                                                     \
   do {                                                                  \
@@ -165,24 +167,161 @@ static napi_value info(napi_env env, napi_callback_info cb) {
 }
 
 /*
- * Products of fewer multiply-adds than this (M·N·K) run on one OpenBLAS thread. OpenBLAS's own
- * cut-off (4 · 65536) leaves most of a SkateFormer forward pass at batch 1 on several threads,
- * where waking them costs more than the product: measured on the 2-core machine, a second
- * thread gained nothing there when idle, and when the cores were busy (two trainings beside
- * it) each threaded call waited for the scheduler, 13× slower (bench:model --profile).
+ * skelact's own thread pool: native_threads − 1 workers, started once, that wait for the next job
+ * spinning for up to POOL_SPIN_NS and only then sleep on a condition variable. OpenBLAS's own
+ * threads (and a pthread_create per call) cost more to wake than a SkateFormer product or
+ * attention call takes at batch 1: there 2 threads ran slower than 1 (README, "Native kernels
+ * against PyTorch"). With the pool the products are split by rows (or columns) into parts that
+ * OpenBLAS runs on one thread each, and the attention kernels split their items the same way.
+ *
+ * Parts are claimed, not assigned: the calling thread and the workers take the next unclaimed
+ * part until none is left, so a worker that the system has not scheduled yet (V8's collector
+ * threads compete for the same cores) costs nothing: the caller does its part too. A claim is a
+ * compare-and-swap on (job, next part), so a worker that wakes after its job is done claims
+ * nothing from the next one. One job at a time: a call from a second JavaScript thread while the
+ * pool is busy, or from inside a job, runs its parts itself, in order.
  */
-#define SINGLE_THREAD_GEMM_MNK (16.0 * 1024 * 1024)
-static int blas_threads_now = 0;
+#define POOL_MAX 64
+#define POOL_SPIN_NS 1000000L
+typedef void (*PoolFn)(void* ctx, int part, int parts);
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t wake;
+  atomic_uint_fast64_t ticket; /* job number << 32 | next unclaimed part */
+  atomic_int remaining;        /* parts of the current job not yet finished */
+  atomic_int sleepers;
+  atomic_flag busy;
+  int started; /* workers running (they never exit) */
+  PoolFn fn;
+  void* ctx;
+  atomic_int parts; /* read before a claim, when the next job may be setting it: atomic */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, ATOMIC_FLAG_INIT, 0, NULL, NULL, 0};
+static _Thread_local int in_pool_job = 0;
+
+static int64_t monotonic_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+/* Runs unclaimed parts of job `job` until none is left (or the job is over). */
+static void pool_claim(uint64_t job) {
+  for (;;) {
+    uint64_t t = atomic_load(&pool.ticket);
+    const int parts = atomic_load(&pool.parts);
+    if (t >> 32 != job || (int)(t & 0xffffffffu) >= parts) return;
+    if (!atomic_compare_exchange_weak(&pool.ticket, &t, t + 1)) continue;
+    /* Claimed: the job cannot end before this part does, so fn, ctx and parts are this job's. */
+    pool.fn(pool.ctx, (int)(t & 0xffffffffu), atomic_load(&pool.parts));
+    atomic_fetch_sub(&pool.remaining, 1);
+  }
+}
+
+static void* pool_worker(void* arg) {
+  (void)arg;
+  uint64_t seen = atomic_load(&pool.ticket) >> 32;
+  in_pool_job = 1;
+  for (;;) {
+    uint64_t job = atomic_load(&pool.ticket) >> 32;
+    if (job == seen) {
+      const int64_t until = monotonic_ns() + POOL_SPIN_NS;
+      for (int spin = 0; (job = atomic_load(&pool.ticket) >> 32) == seen; spin++) {
+        cpu_relax();
+        if ((spin & 255) == 255 && monotonic_ns() > until) break;
+      }
+    }
+    if (job == seen) {
+      pthread_mutex_lock(&pool.mu);
+      atomic_fetch_add(&pool.sleepers, 1);
+      while ((job = atomic_load(&pool.ticket) >> 32) == seen) pthread_cond_wait(&pool.wake, &pool.mu);
+      atomic_fetch_sub(&pool.sleepers, 1);
+      pthread_mutex_unlock(&pool.mu);
+    }
+    seen = job;
+    pool_claim(job);
+  }
+  return NULL;
+}
+
+/* Runs fn(ctx, part, parts) for part = 0 … parts − 1 on this thread and the pool's; returns when all are done. */
+static void pool_run(PoolFn fn, void* ctx, int parts) {
+  if (parts <= 1 || in_pool_job || atomic_flag_test_and_set(&pool.busy)) {
+    for (int part = 0; part < parts; part++) fn(ctx, part, parts);
+    return;
+  }
+  const int want = (native_threads < POOL_MAX ? native_threads : POOL_MAX) - 1;
+  while (pool.started < want) {
+    pthread_t id;
+    if (pthread_create(&id, NULL, pool_worker, NULL) != 0) break;
+    pthread_detach(id);
+    pool.started++;
+  }
+  pool.fn = fn, pool.ctx = ctx;
+  atomic_store(&pool.parts, parts);
+  atomic_store(&pool.remaining, parts);
+  const uint64_t job = (atomic_load(&pool.ticket) >> 32) + 1;
+  atomic_store(&pool.ticket, job << 32); /* publishes fn, ctx and parts with the new job */
+  if (atomic_load(&pool.sleepers) > 0) {
+    pthread_mutex_lock(&pool.mu);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.mu);
+  }
+  in_pool_job = 1;
+  pool_claim(job);
+  in_pool_job = 0;
+  while (atomic_load(&pool.remaining) > 0) cpu_relax();
+  atomic_flag_clear(&pool.busy);
+}
+
+/*
+ * Products of fewer multiply-adds than this (M·N·K) run on this thread alone: below it a part is
+ * too small to pay for handing it over (a few µs with the workers spinning).
+ */
+#define SPLIT_GEMM_MNK (512.0 * 1024)
+
+typedef struct {
+  CBLAS_TRANSPOSE ta, tb;
+  int M, N, K, lda, ldb, ldc;
+  float alpha, beta;
+  const float *A, *B;
+  float* C;
+} GemmJob;
+
+/* One part of a product: a band of C's rows (A's rows), or of its columns (B's columns) when C is wide. */
+static void gemm_part(void* ctx, int part, int parts) {
+  const GemmJob* j = (const GemmJob*)ctx;
+  const int by_rows = j->M >= j->N;
+  const int total = by_rows ? j->M : j->N;
+  /* Bands of whole 16s: the kernels' register blocks. */
+  const int blocks = (total + 15) / 16;
+  const int lo = (int)((int64_t)blocks * part / parts) * 16, hi0 = (int)((int64_t)blocks * (part + 1) / parts) * 16;
+  const int hi = hi0 < total ? hi0 : total;
+  if (hi <= lo) return;
+  if (by_rows) {
+    const float* A = j->ta == CblasNoTrans ? j->A + (int64_t)lo * j->lda : j->A + lo;
+    cblas_sgemm(CblasRowMajor, j->ta, j->tb, hi - lo, j->N, j->K, j->alpha, A, j->lda, j->B, j->ldb, j->beta, j->C + (int64_t)lo * j->ldc, j->ldc);
+  } else {
+    const float* B = j->tb == CblasNoTrans ? j->B + lo : j->B + (int64_t)lo * j->ldb;
+    cblas_sgemm(CblasRowMajor, j->ta, j->tb, j->M, hi - lo, j->K, j->alpha, j->A, j->lda, B, j->ldb, j->beta, j->C + lo, j->ldc);
+  }
+}
 
 static void sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc) {
-  if (native_threads > 1) {
-    const int want = (double)M * (double)N * (double)K < SINGLE_THREAD_GEMM_MNK ? 1 : native_threads;
-    if (want != blas_threads_now) {
-      openblas_set_num_threads(want);
-      blas_threads_now = want;
-    }
+  const int wide = M >= N ? M : N;
+  int parts = native_threads > 1 && (double)M * (double)N * (double)K >= SPLIT_GEMM_MNK ? native_threads : 1;
+  if (parts > (wide + 15) / 16) parts = (wide + 15) / 16;
+  if (parts <= 1) {
+    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
   }
-  cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  GemmJob job = {ta, tb, M, N, K, lda, ldb, ldc, alpha, beta, A, B, C};
+  pool_run(gemm_part, &job, parts);
 }
 
 static napi_value set_threads(napi_env env, napi_callback_info cb) {
@@ -191,9 +330,9 @@ static napi_value set_threads(napi_env env, napi_callback_info cb) {
   int64_t n;
   CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
   if (argc < 1 || !get_int(env, argv[0], &n) || n < 1 || n > 1024) FAIL("setThreads(n): n must be an integer from 1 to 1024");
-  openblas_set_num_threads((int)n);
+  /* OpenBLAS stays on one thread: skelact's pool splits the products (see pool_run). */
+  openblas_set_num_threads(1);
   native_threads = (int)n;
-  blas_threads_now = (int)n;
   return NULL;
 }
 
@@ -1088,26 +1227,29 @@ VECTOR_CLONES static void* skate_backward_lanes(void* arg) {
   return NULL;
 }
 
-/* Runs `fn` over items [0, count) split into contiguous ranges, one per worker. */
+typedef struct {
+  SkateWork* works;
+  void* (*fn)(void*);
+} SkateJob;
+
+static void skate_part(void* ctx, int part, int parts) {
+  (void)parts;
+  const SkateJob* job = (const SkateJob*)ctx;
+  job->fn(&job->works[part]);
+}
+
+/* Runs `fn` over items [0, count) split into contiguous ranges, one per worker of the pool. */
 static int run_workers(SkateWork* base, int64_t count, int workers, void* (*fn)(void*), SkateWork* works) {
-  pthread_t ids[64];
-  int started[64] = {0};
   for (int t = 0; t < workers; t++) {
     works[t] = *base;
     works[t].first = count * t / workers;
     works[t].last = count * (t + 1) / workers;
     if (base->dbias) works[t].dbias = base->dbias + (int64_t)t * base->H * base->n * lanes_of(base->n);
   }
-  for (int t = 1; t < workers; t++) started[t] = pthread_create(&ids[t], NULL, fn, &works[t]) == 0;
-  fn(&works[0]);
-  int failed = works[0].failed;
-  for (int t = 1; t < workers; t++) {
-    if (started[t])
-      pthread_join(ids[t], NULL);
-    else
-      fn(&works[t]); /* no thread to be had: this one does that range too */
-    failed |= works[t].failed;
-  }
+  SkateJob job = {works, fn};
+  pool_run(skate_part, &job, workers);
+  int failed = 0;
+  for (int t = 0; t < workers; t++) failed |= works[t].failed;
   return !failed;
 }
 
@@ -1183,10 +1325,10 @@ static napi_value skate_attention_impl(napi_env env, napi_callback_info cb, int 
     }
   }
   uint8_t* own_keep = keep == heap_mask ? NULL : keep;
-  /* Threads only where there is enough work to pay for starting them (~20 µs each). */
+  /* The pool's threads only where there is enough work to pay for handing it over. */
   int workers = worker_count();
   const int64_t work = items * n * n * (d + 4);
-  if (work < 400000) workers = 1;
+  if (work < 50000) workers = 1;
   if (workers > items) workers = (int)items;
   double* dbias = NULL;
   if (backward) {

@@ -508,3 +508,58 @@ nativeTest(
     t.throws(() => addon!.gather(new Float32Array(8), 0, 6, 0, 1, 4, 1, 4), { message: /outside the heap/ });
   },
 );
+
+nativeTest(
+  'the thread pool: 300 products in a row, split over 2 and 3 threads by rows or by columns, equal a naive loop (every transpose, sizes that are not multiples of 16)',
+  (t) => {
+    // Straight through the addon, on a heap of our own: each product is one pool job (several
+    // parts claimed by the caller and the workers), so jobs follow each other as in a forward pass.
+    const heap = new Float32Array(1 << 20);
+    let seed = 7;
+    const next = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    for (let i = 0; i < heap.length; i++) heap[i] = next();
+    const shapes: Array<[number, number, number]> = [
+      [161, 37, 129], // rows
+      [33, 250, 70], // columns (M < N)
+      [1, 700, 900], // one row: columns
+      [517, 3, 400], // rows, a thin C
+      [80, 80, 81],
+    ];
+    let worst = 0;
+    let jobs = 0;
+    try {
+      for (const threads of [2, 3]) {
+        addon!.setThreads(threads);
+        for (let round = 0; round < 15; round++) {
+          for (const [M, N, K] of shapes) {
+            for (const [ta, tb] of [
+              [false, false],
+              [true, false],
+              [false, true],
+              [true, true],
+            ] as const) {
+              const a = (round * 4099) % 1000;
+              const b = 200_000 + ((round * 7919) % 1000);
+              const c = 850_000; // past the largest B (900 × 700)
+              addon!.gemm(heap, ta, tb, M, N, K, Uint32Array.of(a), Uint32Array.of(b), Uint32Array.of(c));
+              jobs++;
+              const lda = ta ? M : K;
+              const ldb = tb ? K : N;
+              for (let m = 0; m < M; m += 7)
+                for (let n = 0; n < N; n += 5) {
+                  let want = 0;
+                  for (let k = 0; k < K; k++)
+                    want += heap[a + (ta ? k * lda + m : m * lda + k)] * heap[b + (tb ? n * ldb + k : k * ldb + n)];
+                  worst = Math.max(worst, Math.abs(heap[c + m * N + n] - want) / (1 + Math.abs(want)));
+                }
+            }
+          }
+        }
+      }
+    } finally {
+      addon!.setThreads(1);
+    }
+    t.is(jobs, 2 * 15 * shapes.length * 4);
+    t.true(worst < 1e-5, `largest relative error ${worst}`);
+  },
+);
