@@ -87,7 +87,8 @@ export class PytorchModel {
     const ready = (await model.read()) as { ready?: boolean; threads?: number; blasCore?: string | null };
     if (!ready.ready) throw new Error(`PyTorch did not start: ${JSON.stringify(ready)}`);
     // The kernel set matters as much as the library: OPENBLAS_CORETYPE reaches torch's OpenBLAS too.
-    if (ready.blasCore) model.blas += ` (${ready.blasCore}${process.env.OPENBLAS_CORETYPE ? ' by OPENBLAS_CORETYPE' : ''})`;
+    if (ready.blasCore)
+      model.blas += ` (${ready.blasCore}${process.env.OPENBLAS_CORETYPE ? ' by OPENBLAS_CORETYPE' : ''})`;
     return model;
   }
 
