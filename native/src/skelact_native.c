@@ -10,7 +10,7 @@
  *
  * Exports:
  *   info()                         {config, corename, threads, avx512}
- *   setThreads(n)                  openblas_set_num_threads
+ *   setThreads(n)                  threads of skelact's pool (see pool_run); OpenBLAS itself stays on 1
  *   gemm(heap, ta, tb, M, N, K, aOffsets, bOffsets, cOffsets)
  *                                  C[i] = op(A[i]) · op(B[i]) for each i, row-major, packed
  *   biasActivation(heap, cOffset, rows, cols, biasOffset, biasSize, activation, alpha)
@@ -139,7 +139,7 @@ static int inside(const Heap* heap, int64_t offset, int64_t size) {
   return offset >= 0 && size >= 0 && (uint64_t)(offset + size) <= heap->length;
 }
 
-/* Threads of skelact's own loops (the fused attention); 0 until setThreads: OpenBLAS's count. */
+/* Threads of skelact's pool (products and the fused attention); 0 until setThreads: OpenBLAS's count. */
 static int native_threads = 0;
 
 static napi_value info(napi_env env, napi_callback_info cb) {
@@ -149,7 +149,7 @@ static napi_value info(napi_env env, napi_callback_info cb) {
   CHECK(napi_set_named_property(env, result, "config", value));
   CHECK(napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &value));
   CHECK(napi_set_named_property(env, result, "corename", value));
-  /* The count chosen by setThreads (small products run on one of them: see sgemm). */
+  /* The count chosen by setThreads (small products run on the calling thread alone: see sgemm). */
   CHECK(napi_create_int32(env, native_threads > 0 ? native_threads : openblas_get_num_threads(), &value));
   CHECK(napi_set_named_property(env, result, "threads", value));
   /* Whether the CPU runs AVX-512 (F, DQ, BW, VL: what OpenBLAS's SkylakeX kernels use), so the

@@ -18,7 +18,8 @@
  * (./wasm-threads.ts; `threads` option or SKELACT_WASM_THREADS, fixed once wasm has loaded).
  * On top of those, where the addon in native/ is built, OpenBLAS kernels for the products and
  * convolutions (./native-kernels.ts; `native` option or SKELACT_NATIVE: on, off, auto); then
- * `threads` goes to OpenBLAS and the wasm build stays single-threaded (wasmBuildThreads).
+ * `threads` goes to the addon's thread pool (products split into parts that OpenBLAS runs on one
+ * thread each) and the wasm build stays single-threaded (wasmBuildThreads).
  */
 import * as tf from '@tensorflow/tfjs';
 import { describeOpenBlas, loadNativeAddon } from './native.js';
@@ -64,9 +65,9 @@ export interface BackendInfo {
   readonly unavailable: ReadonlyArray<{ backend: ConcreteBackend; reason: string }>;
   /** One line for people: "wasm (SIMD, 1 thread)". */
   readonly description: string;
-  /** Threads the backend computes with (wasm: OpenBLAS's with native kernels on, else XNNPACK's pool; others: 1 as far as we know). */
+  /** Threads the backend computes with (wasm: the native kernels' pool with native kernels on, else XNNPACK's pool; others: 1 as far as we know). */
   readonly threads: number;
-  /** wasm only: the threads of the wasm build (1 with native kernels on: OpenBLAS gets the threads). */
+  /** wasm only: the threads of the wasm build (1 with native kernels on: the native pool gets the threads). */
   readonly wasmThreads?: number;
   /** wasm only: the native kernels' state. */
   readonly native?: NativeInfo;
@@ -162,9 +163,10 @@ export function requestedWasmThreads(options: InitBackendOptions = {}): number {
 /**
  * The threads the wasm build itself starts. With native kernels on, 1, whatever `threads`
  * says: the products and convolutions, the only kernels XNNPACK splits over threads, then run
- * in OpenBLAS, which gets the threads instead. Two pools (XNNPACK's wasm workers and
- * OpenBLAS's pthreads) each spinning while they wait oversubscribed the 2 cores here and made
- * 2 threads slower than 1 (README, "Native kernels against PyTorch").
+ * in the addon, whose pool gets the threads instead. Two pools (XNNPACK's wasm workers and
+ * OpenBLAS's pthreads, before the addon had its own) each spinning while they wait
+ * oversubscribed the 2 cores here and made 2 threads slower than 1 (README, "Native kernels
+ * against PyTorch").
  */
 function wasmBuildThreads(options: InitBackendOptions = {}): number {
   const threads = requestedWasmThreads(options);
