@@ -26,6 +26,8 @@
  *                                  im2col of one sample at a time, then one GEMM per sample;
  *                                  k×1 convolutions (frames only) without im2col: the sample
  *                                  split by frame phase, one GEMM per tap (see frame_conv).
+ *   adamw(heap, pOffset, mOffset, vOffset, gOffset, p1Offset, m1Offset, v1Offset, n, params)
+ *                                  one AdamW step of one parameter (see adamw_rows)
  *   gelu(heap, xOffset, yOffset, n)
  *   geluGrad(heap, xOffset, dyOffset, dxOffset, n)
  *                                  GELU (erf form) and its gradient dy · GELU'(x) in one pass
@@ -689,6 +691,55 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info cb) { 
 #else
 #define VECTOR_CLONES
 #endif
+
+/*
+ * One AdamW step (torch.optim.AdamW) of one parameter, in one pass instead of about 13 tfjs
+ * kernels and as many tape-free engine calls per parameter (src/train/optimizer.ts):
+ *   p0 = p · decay;  m1 = b1·m + (1 − b1)·g;  v1 = b2·v + (1 − b2)·g²
+ *   p1 = p0 − step · m1 / (√v1 / bc2 + eps)
+ * with decay = 1 − lr·wd (1 without decay), step = lr / (1 − b1ᵗ), bc2 = √(1 − b2ᵗ). float32
+ * throughout, in the composed path's order; 1 − b1 and 1 − b2 come in as computed in double
+ * (1 − 0.999 in float32 is 1.3e-5 off, which the second moment would carry). Writes new buffers: the variables' tensors may be
+ * shared (tf.clone is zero-copy on wasm), so nothing is updated in place.
+ */
+VECTOR_CLONES static void adamw_rows(const float* restrict p, const float* restrict m, const float* restrict v, const float* restrict g, float* restrict p1,
+                                     float* restrict m1, float* restrict v1, int64_t n, float decay, float b1, float c1, float b2, float c2, float eps, float step,
+                                     float bc2) {
+  for (int64_t i = 0; i < n; i++) {
+    const float mi = m[i] * b1 + g[i] * c1;
+    const float vi = v[i] * b2 + (g[i] * g[i]) * c2;
+    const float denom = sqrtf(vi) / bc2 + eps;
+    m1[i] = mi;
+    v1[i] = vi;
+    p1[i] = p[i] * decay - (mi / denom) * step;
+  }
+}
+
+/* params: Float64Array [decay, b1, 1 − b1, b2, 1 − b2, eps, step, bc2] */
+static napi_value adamw(napi_env env, napi_callback_info cb) {
+  size_t argc = 10;
+  napi_value argv[10];
+  Heap heap;
+  int64_t off[7], n;
+  napi_typedarray_type type;
+  size_t count;
+  void* data;
+  napi_value ab;
+  size_t bo;
+  CHECK(napi_get_cb_info(env, cb, &argc, argv, NULL, NULL));
+  int ok = argc >= 10 && get_heap(env, argv[0], &heap);
+  for (int i = 0; ok && i < 7; i++) ok = get_int(env, argv[1 + i], &off[i]);
+  ok = ok && get_int(env, argv[8], &n) && napi_get_typedarray_info(env, argv[9], &type, &count, &data, &ab, &bo) == napi_ok && type == napi_float64_array && count == 8;
+  if (!ok) FAIL("adamw(heap, pOffset, mOffset, vOffset, gOffset, p1Offset, m1Offset, v1Offset, n, params: Float64Array(8))");
+  if (n < 0) FAIL("adamw: n must be ≥ 0");
+  for (int i = 0; i < 7; i++)
+    if (!inside(&heap, off[i], n)) FAIL("adamw: an operand lies outside the heap");
+  const double* q = (const double*)data;
+  float* h = heap.data;
+  adamw_rows(h + off[0], h + off[1], h + off[2], h + off[3], h + off[4], h + off[5], h + off[6], n, (float)q[0], (float)q[1], (float)q[2], (float)q[3], (float)q[4],
+             (float)q[5], (float)q[6], (float)q[7]);
+  return NULL;
+}
 
 /* e^x for x ≤ 0 (relative error about 2e-7; 0 below −87): 2^n · p(r), n = round(x·log2 e). */
 static inline float exp_nonpositive(float x) {
@@ -1620,6 +1671,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default, NULL},
       {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default, NULL},
       {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default, NULL},
+      {"adamw", NULL, adamw, NULL, NULL, NULL, napi_default, NULL},
       {"gelu", NULL, gelu, NULL, NULL, NULL, napi_default, NULL},
       {"geluGrad", NULL, gelu_grad, NULL, NULL, NULL, napi_default, NULL},
       {"softmax", NULL, softmax, NULL, NULL, NULL, napi_default, NULL},

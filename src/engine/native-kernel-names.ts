@@ -76,3 +76,10 @@ export const NATIVE_GROUP_MIX = 'SkelactGroupMix';
 
 /** Its backward: inputs x, a, dy; outputs dx and dA. */
 export const NATIVE_GROUP_MIX_GRAD = 'SkelactGroupMixGrad';
+
+/**
+ * One AdamW step of one parameter (src/train/optimizer.ts): inputs p, m, v, g of one shape;
+ * attrs decay (1 − lr·wd, or 1), b1, b2, eps, step (lr / (1 − b1ᵗ)), bc2 (√(1 − b2ᵗ)); outputs
+ * the new p, m and v. One kernel instead of about 13 per parameter and step.
+ */
+export const NATIVE_ADAMW = 'SkelactAdamW';

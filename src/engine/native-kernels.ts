@@ -22,6 +22,7 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { sizeOf, wasmBackendOf, type WasmBackendLike } from './kernel-scope.js';
 import type { NativeAddon } from './native.js';
 import {
+  NATIVE_ADAMW,
   NATIVE_GELU,
   NATIVE_GELU_GRAD,
   NATIVE_BIAS_SOFTMAX,
@@ -873,6 +874,43 @@ function groupMixGradKernel(addon: NativeAddon): KernelFunc {
   };
 }
 
+/** One AdamW step of one parameter (NATIVE_ADAMW): three new buffers, nothing in place. */
+function adamwKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { p, m, v, g } = args.inputs as { p: TensorInfo; m: TensorInfo; v: TensorInfo; g: TensorInfo };
+    const a = args.attrs as unknown as {
+      decay: number;
+      b1: number;
+      b2: number;
+      eps: number;
+      step: number;
+      bc2: number;
+    };
+    if (!float32(p, m, v, g) || ![m, v, g].every((t) => tf.util.arraysEqual(t.shape, p.shape)))
+      throw new Error(
+        `${NATIVE_ADAMW}: float32 p, m, v and g of one shape expected, got [${p.shape}], [${m.shape}], [${v.shape}], [${g.shape}]`,
+      );
+    const backend = wasmBackendOf(args);
+    const outs = [0, 1, 2].map(() => backend.makeOutput([...p.shape], 'float32'));
+    const n = sizeOf(p.shape);
+    if (n > 0)
+      addon.adamw(
+        heapOf(backend),
+        offsetOf(backend, p),
+        offsetOf(backend, m),
+        offsetOf(backend, v),
+        offsetOf(backend, g),
+        offsetOf(backend, outs[0]),
+        offsetOf(backend, outs[1]),
+        offsetOf(backend, outs[2]),
+        n,
+        // 1 − b in double: in float32, 1 − 0.999 is 1.3e-5 off (the composed path computes it in JavaScript too).
+        Float64Array.of(a.decay, a.b1, 1 - a.b1, a.b2, 1 - a.b2, a.eps, a.step, a.bc2),
+      );
+    return outs;
+  };
+}
+
 /** skelact's own kernels (no stock kernel to wrap): name → maker. */
 const OWN: Record<string, (addon: NativeAddon) => KernelFunc> = {
   [NATIVE_GELU]: geluKernel,
@@ -888,6 +926,7 @@ const OWN: Record<string, (addon: NativeAddon) => KernelFunc> = {
   [NATIVE_LAYER_NORM_GRAD]: layerNormGradKernel,
   [NATIVE_GROUP_MIX]: groupMixKernel,
   [NATIVE_GROUP_MIX_GRAD]: groupMixGradKernel,
+  [NATIVE_ADAMW]: adamwKernel,
 };
 
 /**

@@ -55,6 +55,18 @@ export interface NativeAddon {
     dwOffset: number,
     geometry: Int32Array,
   ): void;
+  adamw(
+    heap: Float32Array,
+    pOffset: number,
+    mOffset: number,
+    vOffset: number,
+    gOffset: number,
+    p1Offset: number,
+    m1Offset: number,
+    v1Offset: number,
+    n: number,
+    params: Float64Array,
+  ): void;
   gelu(heap: Float32Array, xOffset: number, yOffset: number, n: number): void;
   geluGrad(heap: Float32Array, xOffset: number, dyOffset: number, dxOffset: number, n: number): void;
   softmax(
@@ -264,6 +276,7 @@ export function loadNativeAddon(): NativeLoad {
       'layerNormGrad',
       'gconv',
       'gconvGrad',
+      'adamw',
     ] as const) {
       if (typeof addon[name] !== 'function')
         throw new Error(`it has no '${name}' function (an older build: rebuild it with 'npm run setup:native')`);

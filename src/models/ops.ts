@@ -38,6 +38,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/random.js';
 import {
+  NATIVE_ADAMW,
   NATIVE_GELU,
   NATIVE_GELU_GRAD,
   NATIVE_BIAS_SOFTMAX,
@@ -192,6 +193,36 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, e
 /** Whether skelact's own native kernel `name` runs on the current backend. */
 function hasNative(name: string): boolean {
   return !!tf.getKernel(name, tf.getBackend());
+}
+
+/** Whether an AdamW step runs as one native kernel per parameter on the current backend. */
+export function hasFusedAdamW(): boolean {
+  return hasNative(NATIVE_ADAMW);
+}
+
+/** The scalars of one AdamW step (src/train/optimizer.ts writes out the rule). */
+export interface AdamWStep {
+  /** 1 − lr·wd for a parameter that decays, else 1. */
+  readonly decay: number;
+  readonly b1: number;
+  readonly b2: number;
+  readonly eps: number;
+  /** lr / (1 − b1ᵗ). */
+  readonly step: number;
+  /** √(1 − b2ᵗ). */
+  readonly bc2: number;
+}
+
+/** One AdamW step as one native kernel: [p, m, v] after it. An update, not a model op: no gradient. */
+export function adamwStep(
+  p: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  g: tf.Tensor,
+  s: AdamWStep,
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  if (!hasFusedAdamW()) throw new Error(`adamwStep: no ${NATIVE_ADAMW} kernel on backend '${tf.getBackend()}'`);
+  return tf.engine().runKernel(NATIVE_ADAMW, { p, m, v, g }, { ...s }) as [tf.Tensor, tf.Tensor, tf.Tensor];
 }
 
 /** GELU in one native pass forward and one backward, instead of 5 and about 10 tfjs kernels. */

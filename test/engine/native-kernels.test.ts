@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from '../../src/engine/native.js';
 import {
   isNativeKernel,
+  NATIVE_ADAMW,
   NATIVE_BIAS_SOFTMAX,
   NATIVE_GELU,
   NATIVE_GELU_GRAD,
@@ -561,5 +562,56 @@ nativeTest(
     }
     t.is(jobs, 2 * 15 * shapes.length * 4);
     t.true(worst < 1e-5, `largest relative error ${worst}`);
+  },
+);
+
+nativeTest(
+  'AdamW as one native kernel per parameter equals the composed tfjs ops over 5 steps (decay and none, 1 and 1,001 values), and is what the optimiser runs',
+  async (t) => {
+    const { ParameterStore } = await import('../../src/models/params.js');
+    const { Optimizer } = await import('../../src/train/optimizer.js');
+    const make = () => {
+      const s = new ParameterStore(3);
+      s.add('w', [7, 143], { kind: 'normal', std: 0.5 }); // decays (a matrix)
+      s.add('b', [1], { kind: 'uniform', bound: 0.3 }); // does not
+      return s;
+    };
+    const run = async (fused: boolean) => {
+      if (!fused) tf.unregisterKernel(NATIVE_ADAMW, 'wasm');
+      try {
+        const s = make();
+        const opt = new Optimizer(s, { kind: 'adamw', weightDecay: 0.05 });
+        const names = Object.fromEntries(s.entries().map(([i, v]) => [i.name, v.name]));
+        let kernels: string[] = [];
+        for (let step = 0; step < 5; step++) {
+          const grads = {
+            [names.w]: randomTensor([7, 143], 300 + step),
+            [names.b]: randomTensor([1], 400 + step),
+          };
+          const profile = await tf.profile(() => opt.applyGradients(grads, 0.01 * (step + 1)));
+          kernels = profile.kernels.map((k) => k.name);
+          tf.dispose(Object.values(grads));
+        }
+        const values = s.entries().map(([, v]) => Array.from(v.dataSync()));
+        opt.dispose();
+        s.dispose();
+        return { values, kernels };
+      } finally {
+        if (!fused) registerNativeKernels(addon!);
+      }
+    };
+    const fused = await run(true);
+    const composed = await run(false);
+    t.deepEqual([...new Set(fused.kernels)], [NATIVE_ADAMW], 'one kernel per parameter');
+    t.true(composed.kernels.length > 20 && !composed.kernels.includes(NATIVE_ADAMW));
+    let worst = 0;
+    fused.values.forEach((row, i) =>
+      row.forEach((x, j) => (worst = Math.max(worst, Math.abs(x - composed.values[i][j]) / Math.max(1, Math.abs(x))))),
+    );
+    t.true(worst < 1e-6, `fused vs composed: ${worst}`);
+    t.true(
+      fused.values[0].some((x, j) => x !== make().entries()[0][1].dataSync()[j]),
+      'the parameters moved',
+    );
   },
 );
