@@ -51,13 +51,21 @@ export function pytorchBlasDir(explicit?: string): string | undefined {
 export class PytorchModel {
   private readonly lines: AsyncIterator<string>;
   private stderr = '';
+  /** OpenBLAS's kernel set in the library torch loaded, as it reports it once started. */
+  private blasCore?: string;
 
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
-    public blas: string,
+    private readonly library: string,
   ) {
     this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     child.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
+  }
+
+  /** The BLAS torch runs on, with its kernel set: OPENBLAS_CORETYPE reaches torch's OpenBLAS too. */
+  get blas(): string {
+    if (!this.blasCore) return this.library;
+    return `${this.library} (${this.blasCore}${process.env.OPENBLAS_CORETYPE ? ' by OPENBLAS_CORETYPE' : ''})`;
   }
 
   static async start(which: PytorchCase, options: PytorchOptions): Promise<PytorchModel> {
@@ -86,9 +94,7 @@ export class PytorchModel {
     );
     const ready = (await model.read()) as { ready?: boolean; threads?: number; blasCore?: string | null };
     if (!ready.ready) throw new Error(`PyTorch did not start: ${JSON.stringify(ready)}`);
-    // The kernel set matters as much as the library: OPENBLAS_CORETYPE reaches torch's OpenBLAS too.
-    if (ready.blasCore)
-      model.blas += ` (${ready.blasCore}${process.env.OPENBLAS_CORETYPE ? ' by OPENBLAS_CORETYPE' : ''})`;
+    model.blasCore = ready.blasCore ?? undefined;
     return model;
   }
 

@@ -63,6 +63,10 @@
  *                                  SkateFormer's G-Conv token mixing per channel group and its
  *                                  backward (described above gconv_impl)
  */
+/* clock_gettime and CLOCK_MONOTONIC (the pool's spin limit) under -std=c11. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <cblas.h>
 #include <math.h>
 #include <node_api.h>
@@ -177,8 +181,9 @@ static napi_value info(napi_env env, napi_callback_info cb) {
  * OpenBLAS runs on one thread each, and the attention kernels split their items the same way.
  *
  * Parts are claimed, not assigned: the calling thread and the workers take the next unclaimed
- * part until none is left, so a worker that the system has not scheduled yet (V8's collector
- * threads compete for the same cores) costs nothing: the caller does its part too. A claim is a
+ * part until none is left, so a worker that the system has not scheduled yet costs nothing:
+ * the caller does its part too. (V8's collector and compiler threads are the likely competition
+ * for the cores: with them turned off, the kernels at 2 threads ran faster.) A claim is a
  * compare-and-swap on (job, next part), so a worker that wakes after its job is done claims
  * nothing from the next one. One job at a time: a call from a second JavaScript thread while the
  * pool is busy, or from inside a job, runs its parts itself, in order.
@@ -699,8 +704,9 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info cb) { 
  *   p1 = p0 − step · m1 / (√v1 / bc2 + eps)
  * with decay = 1 − lr·wd (1 without decay), step = lr / (1 − b1ᵗ), bc2 = √(1 − b2ᵗ). float32
  * throughout, in the composed path's order; 1 − b1 and 1 − b2 come in as computed in double
- * (1 − 0.999 in float32 is 1.3e-5 off, which the second moment would carry). Writes new buffers: the variables' tensors may be
- * shared (tf.clone is zero-copy on wasm), so nothing is updated in place.
+ * (1 − 0.999 in float32 is 1.3e-5 off, which the second moment would carry). Writes new
+ * buffers: the variables' tensors may be shared (tf.clone is zero-copy on wasm), so nothing is
+ * updated in place.
  */
 VECTOR_CLONES static void adamw_rows(const float* restrict p, const float* restrict m, const float* restrict v, const float* restrict g, float* restrict p1,
                                      float* restrict m1, float* restrict v1, int64_t n, float decay, float b1, float c1, float b2, float c2, float eps, float step,
@@ -1027,14 +1033,52 @@ typedef struct {
   float *qt, *kk, *vv, *s, *mt, *o;
 } SkateLanes;
 
-static float* skate_lanes_alloc(SkateLanes* s, int64_t n, int64_t d) {
+/* The floats a SkateLanes takes. */
+static size_t skate_lanes_floats(int64_t n, int64_t d) {
   const int64_t NI = lanes_of(n);
-  const size_t total = (size_t)(d * NI + 2 * n * d + n * LANES + n * NI + d * LANES) + 16;
-  float* all = (float*)aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
-  if (!all) return NULL;
-  memset(all, 0, total * sizeof(float));
+  return (size_t)(d * NI + 2 * n * d + n * LANES + n * NI + d * LANES);
+}
+
+/* Points s into `all` (skate_lanes_floats(n, d) floats). */
+static void skate_lanes_layout(SkateLanes* s, float* all, int64_t n, int64_t d) {
+  const int64_t NI = lanes_of(n);
   s->qt = all, s->mt = s->qt + d * NI, s->s = s->mt + n * NI, s->o = s->s + n * LANES, s->kk = s->o + d * LANES, s->vv = s->kk + n * d;
+}
+
+/* Zeroed scratch of `floats` floats, 64-byte aligned (the lane vectors); NULL when out of memory. */
+static float* lanes_scratch(size_t floats) {
+  const size_t bytes = ((floats + 16) * sizeof(float) + 63) / 64 * 64;
+  float* all = (float*)aligned_alloc(64, bytes);
+  if (all) memset(all, 0, bytes);
   return all;
+}
+
+static float* skate_lanes_alloc(SkateLanes* s, int64_t n, int64_t d) {
+  float* all = lanes_scratch(skate_lanes_floats(n, d));
+  if (all) skate_lanes_layout(s, all, n, d);
+  return all;
+}
+
+/*
+ * One (sample, window, head) item into the scratch: qᵀ (scaled) and k, v of its tokens, and with
+ * dropout its multipliers turned key-major (the mask itself stays query-major, as the composed
+ * path draws it).
+ */
+static inline void lanes_load(const SkateWork* w, const SkateLanes* s, int64_t item, const int32_t* tokens, int64_t b, int64_t h) {
+  const int64_t n = w->n, d = w->d, H = w->H, NI = lanes_of(n);
+  for (int64_t i = 0; i < n; i++) {
+    const float* row = w->chunk + (b * w->P + tokens[i]) * w->in_stride + w->in_col + h * d;
+    for (int64_t c = 0; c < d; c++) {
+      s->qt[c * NI + i] = row[c] * w->scale;
+      s->kk[i * d + c] = row[H * d + c];
+      s->vv[i * d + c] = row[2 * H * d + c];
+    }
+  }
+  if (w->keep) {
+    const uint8_t* keep = w->keep + item * n * n;
+    for (int64_t i = 0; i < n; i++)
+      for (int64_t j = 0; j < n; j++) s->mt[j * NI + i] = (float)keep[i * n + j] * w->keep_scale;
+  }
 }
 
 /*
@@ -1086,19 +1130,7 @@ VECTOR_CLONES static void* skate_forward_lanes(void* arg) {
   for (int64_t item = w->first; item < w->last; item++) {
     const int64_t h = item % H, bw = item / H, win = bw % w->W, b = bw / w->W;
     const int32_t* tokens = w->partition + win * n;
-    for (int64_t i = 0; i < n; i++) {
-      const float* row = w->chunk + (b * w->P + tokens[i]) * w->in_stride + w->in_col + h * d;
-      for (int64_t c = 0; c < d; c++) {
-        s.qt[c * NI + i] = row[c] * w->scale;
-        s.kk[i * d + c] = row[H * d + c];
-        s.vv[i * d + c] = row[2 * H * d + c];
-      }
-    }
-    if (w->keep) {
-      const uint8_t* keep = w->keep + item * n * n;
-      for (int64_t i = 0; i < n; i++)
-        for (int64_t j = 0; j < n; j++) s.mt[j * NI + i] = (float)keep[i * n + j] * w->keep_scale;
-    }
+    lanes_load(w, &s, item, tokens, b, h);
     const float* biasT = w->bias_map + h * n * NI; /* [j][i], i padded to NI */
     for (int64_t i0 = 0; i0 < NI; i0 += LANES) {
       float sum[LANES]; /* 1 / Σⱼ per query */
@@ -1141,13 +1173,10 @@ typedef struct {
 
 static float* skate_lanes_grad_alloc(SkateLanesGrad* s, int64_t n, int64_t d) {
   const int64_t NI = lanes_of(n);
-  const size_t fwd = (size_t)(d * NI + 2 * n * d + n * LANES + n * NI + d * LANES);
-  const size_t total = fwd + (size_t)(d * NI + n * LANES + d * LANES + 2 * n * d * LANES) + 16;
-  float* all = (float*)aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
+  const size_t fwd = skate_lanes_floats(n, d);
+  float* all = lanes_scratch(fwd + (size_t)(d * NI + n * LANES + d * LANES + 2 * n * d * LANES));
   if (!all) return NULL;
-  memset(all, 0, total * sizeof(float));
-  SkateLanes* f = &s->f;
-  f->qt = all, f->mt = f->qt + d * NI, f->s = f->mt + n * NI, f->o = f->s + n * LANES, f->kk = f->o + d * LANES, f->vv = f->kk + n * d;
+  skate_lanes_layout(&s->f, all, n, d);
   s->dot = all + fwd, s->dp = s->dot + d * NI, s->dq = s->dp + n * LANES, s->dkv = s->dq + d * LANES, s->dvv = s->dkv + n * d * LANES;
   return all;
 }
@@ -1166,20 +1195,10 @@ VECTOR_CLONES static void* skate_backward_lanes(void* arg) {
   for (int64_t item = w->first; item < w->last; item++) {
     const int64_t h = item % H, bw = item / H, win = bw % w->W, b = bw / w->W;
     const int32_t* tokens = w->partition + win * n;
+    lanes_load(w, &s, item, tokens, b, h);
     for (int64_t i = 0; i < n; i++) {
-      const float* row = w->chunk + (b * w->P + tokens[i]) * w->in_stride + w->in_col + h * d;
-      const float* go = w->dy + (b * w->P + tokens[i]) * w->out_stride + w->out_col + h * d;
-      for (int64_t c = 0; c < d; c++) {
-        s.qt[c * NI + i] = row[c] * scale;
-        s.kk[i * d + c] = row[H * d + c];
-        s.vv[i * d + c] = row[2 * H * d + c];
-        g.dot[c * NI + i] = go[c];
-      }
-    }
-    if (w->keep) {
-      const uint8_t* keep = w->keep + item * n * n;
-      for (int64_t i = 0; i < n; i++)
-        for (int64_t j = 0; j < n; j++) s.mt[j * NI + i] = (float)keep[i * n + j] * w->keep_scale;
+      const float* go = w->dy + (b * w->P + tokens[i]) * w->out_stride + w->out_col + h * d; /* dO of token i */
+      for (int64_t c = 0; c < d; c++) g.dot[c * NI + i] = go[c];
     }
     memset(g.dkv, 0, sizeof(float) * (size_t)(2 * n * d * LANES));
     const float* biasT = w->bias_map + h * n * NI;

@@ -79,7 +79,20 @@ export const NATIVE_GROUP_MIX_GRAD = 'SkelactGroupMixGrad';
 
 /**
  * One AdamW step of one parameter (src/train/optimizer.ts): inputs p, m, v, g of one shape;
- * attrs decay (1 − lr·wd, or 1), b1, b2, eps, step (lr / (1 − b1ᵗ)), bc2 (√(1 − b2ᵗ)); outputs
- * the new p, m and v. One kernel instead of about 13 per parameter and step.
+ * attrs an AdamWStep; outputs the new p, m and v. One kernel instead of about 13 per parameter
+ * and step.
  */
 export const NATIVE_ADAMW = 'SkelactAdamW';
+
+/** The attrs of NATIVE_ADAMW: the scalars of one step. */
+export interface AdamWStep {
+  /** 1 − lr·wd for a parameter that decays, else 1. */
+  readonly decay: number;
+  readonly b1: number;
+  readonly b2: number;
+  readonly eps: number;
+  /** lr / (1 − b1ᵗ). */
+  readonly step: number;
+  /** √(1 − b2ᵗ). */
+  readonly bc2: number;
+}

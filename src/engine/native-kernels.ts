@@ -22,6 +22,7 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { sizeOf, wasmBackendOf, type WasmBackendLike } from './kernel-scope.js';
 import type { NativeAddon } from './native.js';
 import {
+  type AdamWStep,
   NATIVE_ADAMW,
   NATIVE_GELU,
   NATIVE_GELU_GRAD,
@@ -338,7 +339,6 @@ function conv2DBackpropFilterKernel(addon: NativeAddon, fallback: KernelConfig):
   };
 }
 
-/** Sum over a leading run of axes (axes 0…k−1, as bias gradients reduce), without keepDims or with. */
 /**
  * Sum and Mean over one contiguous run of axes that stops before the last (the bias
  * gradients' leading axes; SkateFormer's pooling over T and V of [B, T, V, C]): for each index
@@ -372,8 +372,7 @@ function reduceKernel(addon: NativeAddon, fallback: KernelConfig, mean: boolean)
       const outAt = offsetOf(backend, out);
       for (let o = 0; o < outer; o++) addon.sumLeading(heap, xAt + o * rows * cols, rows, cols, outAt + o * cols);
       if (mean) {
-        // A fresh view: the heap does not move between makeOutput and here, but stay on the safe side.
-        const view = heapOf(backend).subarray(outAt, outAt + outer * cols);
+        const view = heap.subarray(outAt, outAt + outer * cols); // nothing allocated since makeOutput
         const scale = 1 / rows;
         for (let i = 0; i < view.length; i++) view[i] *= scale;
       }
@@ -878,14 +877,7 @@ function groupMixGradKernel(addon: NativeAddon): KernelFunc {
 function adamwKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
     const { p, m, v, g } = args.inputs as { p: TensorInfo; m: TensorInfo; v: TensorInfo; g: TensorInfo };
-    const a = args.attrs as unknown as {
-      decay: number;
-      b1: number;
-      b2: number;
-      eps: number;
-      step: number;
-      bc2: number;
-    };
+    const a = args.attrs as unknown as AdamWStep;
     if (!float32(p, m, v, g) || ![m, v, g].every((t) => tf.util.arraysEqual(t.shape, p.shape)))
       throw new Error(
         `${NATIVE_ADAMW}: float32 p, m, v and g of one shape expected, got [${p.shape}], [${m.shape}], [${v.shape}], [${g.shape}]`,

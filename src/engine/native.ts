@@ -222,8 +222,8 @@ function reasonOf(e: unknown, file: string): string {
  * Loads the addon with OpenBLAS's idle threads told to sleep at once (OPENBLAS_THREAD_TIMEOUT=4,
  * its minimum, read once when the library loads; a value the user set is kept). It matters until
  * the engine calls setThreads: from then on OpenBLAS runs on one thread and the addon's own pool
- * splits the products. By default
- * they spin for about 2^28 cycles after each product, and products come every few
+ * splits the products. By default they spin for about 2^28 cycles after each product, and
+ * products come every few
  * milliseconds, so the second thread spun all the time: over 9 NTU forward passes it used
  * 0.4–1.2 s of CPU against 0.28 s with the timeout at 4, time taken from the main thread (and
  * from the other processes) on a 2-core machine. The variable is removed again so that child

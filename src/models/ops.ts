@@ -38,6 +38,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/random.js';
 import {
+  type AdamWStep,
   NATIVE_ADAMW,
   NATIVE_GELU,
   NATIVE_GELU_GRAD,
@@ -198,19 +199,6 @@ function hasNative(name: string): boolean {
 /** Whether an AdamW step runs as one native kernel per parameter on the current backend. */
 export function hasFusedAdamW(): boolean {
   return hasNative(NATIVE_ADAMW);
-}
-
-/** The scalars of one AdamW step (src/train/optimizer.ts writes out the rule). */
-export interface AdamWStep {
-  /** 1 − lr·wd for a parameter that decays, else 1. */
-  readonly decay: number;
-  readonly b1: number;
-  readonly b2: number;
-  readonly eps: number;
-  /** lr / (1 − b1ᵗ). */
-  readonly step: number;
-  /** √(1 − b2ᵗ). */
-  readonly bc2: number;
 }
 
 /** One AdamW step as one native kernel: [p, m, v] after it. An update, not a model op: no gradient. */
