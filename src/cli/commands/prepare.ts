@@ -49,7 +49,8 @@ export const prepareCommand: CommandModule<GlobalOptions, PrepareArgs> = {
         type: 'string',
       })
       .option('labels', {
-        describe: 'UTKinect: actionLabel file (default actionLabel.txt in --raw); Kinetics: label JSON',
+        describe:
+          'UTKinect: actionLabel file (default actionLabel.txt in --raw); Kinetics: label JSON; NW-UCLA: published (default), audited (corrects 25 training-view clips whose motion contradicts their label, docs/nw-ucla-accuracy.md) or an errata JSON',
         type: 'string',
       })
       .option('persons', { describe: 'Kinetics: persons kept per clip (ST-GCN keeps 2)', type: 'number' })
@@ -66,9 +67,10 @@ export const prepareCommand: CommandModule<GlobalOptions, PrepareArgs> = {
         '$0 prepare ntu --raw nturgb+d_skeletons --out cache/ntu60 --benchmark ntu60-xsub',
         'NTU RGB+D 60, cross-subject, CTR-GCN preprocessing',
       )
+      .example('$0 prepare nw-ucla --raw all_sqe --out cache/ucla', 'NW-UCLA JSON files')
       .example(
-        '$0 prepare nw-ucla --raw all_sqe --out cache/ucla',
-        'NW-UCLA JSON files',
+        '$0 prepare nw-ucla --raw all_sqe --out cache/ucla-audited --labels audited',
+        'NW-UCLA with the audited labels of the training views (the CPU recipe)',
       ) as unknown as Argv<PrepareArgs>,
   handler: async (args: ArgumentsCamelCase<PrepareArgs>) => {
     const spec = getDataset(args.dataset);
@@ -166,7 +168,7 @@ export const prepareCommand: CommandModule<GlobalOptions, PrepareArgs> = {
       log(args, `warning: derived benchmark ${d.name} could not be derived again and was dropped: ${d.reason}`);
     log(
       args,
-      `skipped ${report.skipped.length}, failed ${report.failed.length}, with preprocessing notes (denoising, repeated frames, alignment) ${report.denoised.length} (details in ${args.out}/report.json)`,
+      `skipped ${report.skipped.length}, failed ${report.failed.length}, with preprocessing notes (denoising, repeated frames, alignment, label corrections) ${report.denoised.length} (details in ${args.out}/report.json)`,
     );
     for (const f of report.failed.slice(0, 10)) log(args, `  failed: ${f.reason}`);
     if (report.failed.length > 10) log(args, `  … and ${report.failed.length - 10} more`);

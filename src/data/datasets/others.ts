@@ -15,7 +15,8 @@ import {
   type KineticsLabelTable,
 } from '../formats/kinetics-skeleton.js';
 import { parseMlkitFitness } from '../formats/mlkit-fitness.js';
-import { parseNwUcla } from '../formats/nw-ucla.js';
+import { applyNwUclaErrata, parseNwUcla, readNwUclaErrata, type NwUclaErrata } from '../formats/nw-ucla.js';
+import { datasetsPath } from '../../util/paths.js';
 import { parseUtkinect, parseUtkinectRecording, readUtkinectLabels, type UtkinectLabels } from '../formats/utkinect.js';
 import { SkeletonFormatError, XY_SCORE, XYZ, type SkeletonSample } from '../types.js';
 import type { DatasetSpec, SourceFile } from './spec.js';
@@ -28,16 +29,46 @@ const utkLabelCache = new Map<string, UtkinectLabels>();
 const kineticsLabelCache = new Map<string, KineticsLabelTable>();
 
 // ---------------------------------------------------------------------------------------
-export const nwUclaDataset: DatasetSpec<Record<string, never>> = {
+export interface NwUclaOptions {
+  /** Absolute path of the label errata applied; undefined: the published labels. */
+  readonly errata?: string;
+}
+
+/** Per-thread cache of errata files, so a worker reads each one once. */
+const nwUclaErrataCache = new Map<string, NwUclaErrata>();
+
+export const nwUclaDataset: DatasetSpec<NwUclaOptions> = {
   name: 'nw-ucla',
   title: 'Northwestern-UCLA Multiview Action3D (CTR-GCN JSON)',
   layout: 'kinect-20',
   channels: XYZ,
   fileExtensions: ['.json'],
   benchmarks: ['nw-ucla', 'nw-ucla-view1-view2', 'nw-ucla-view2-view1'],
-  parseOptions: () => ({}),
+  parseOptions(raw) {
+    // --labels: 'published' (the papers' labels, default), 'audited' (skelact's errata of the
+    // training views, datasets/nw-ucla/label-errata.json) or the path of an errata file.
+    const given = raw.labels === undefined ? 'published' : String(raw.labels);
+    if (given === 'published') return {};
+    const path = given === 'audited' ? datasetsPath('nw-ucla', 'label-errata.json') : resolve(given);
+    if (!existsSync(path))
+      throw new Error(
+        `NW-UCLA label errata ${path} does not exist; pass ${optionName('labels')} published, audited or the path of an errata JSON file`,
+      );
+    readNwUclaErrata(path); // checked here, so a bad file fails before any worker starts
+    return { errata: path };
+  },
   selectFiles: (files) => ({ selected: files, skipped: [] }),
-  readFile: (bytes, file) => parseNwUcla(text(bytes), file),
+  readFile(bytes, file, options) {
+    const result = parseNwUcla(text(bytes), file);
+    if (options.errata === undefined) return result;
+    let errata = nwUclaErrataCache.get(options.errata);
+    if (!errata) {
+      errata = readNwUclaErrata(options.errata);
+      nwUclaErrataCache.set(options.errata, errata);
+    }
+    const table = errata;
+    return { ...result, samples: result.samples.map((s) => applyNwUclaErrata(s, table)) };
+  },
   classNames: () => classNames('nw-ucla'),
   // The standard protocol (CTR-GCN, SkateFormer): views 1 and 2 train, view 3 tests. The
   // two view-to-view benchmarks stay inside the training views (view 3 is never touched), so
@@ -50,7 +81,10 @@ export const nwUclaDataset: DatasetSpec<Record<string, never>> = {
       'nw-ucla-view2-view1': view === 2 ? 'train' : view === 1 ? 'test' : undefined,
     };
   },
-  preprocessing: () => ({ coordinates: 'raw Kinect v1 camera coordinates (metres)' }),
+  preprocessing: (options) => ({
+    labels: options.errata === undefined ? 'published' : `corrected by ${basename(options.errata)}`,
+    coordinates: 'raw Kinect v1 camera coordinates (metres)',
+  }),
 };
 
 // ---------------------------------------------------------------------------------------

@@ -98,3 +98,59 @@ export function readNwUcla(path: string): ReadResult {
   const { text, fileName } = readTextFile(path);
   return parseNwUcla(text, fileName);
 }
+
+/**
+ * Label corrections for NW-UCLA clips whose motion contradicts their published label
+ * (`datasets/nw-ucla/label-errata.json`, or a user's file of the same shape). Each clip names
+ * its corrected action id and a key into `evidence`, the reason a reader can check.
+ */
+export interface NwUclaErrata {
+  readonly file: string;
+  /** Corrected action id (aNN) and evidence key per clip name. */
+  readonly clips: ReadonlyMap<string, { readonly label: string; readonly evidence: string }>;
+}
+
+const errataSchema = z
+  .object({
+    dataset: z.literal('nw-ucla', { error: '"nw-ucla"' }),
+    evidence: z.record(z.string(), z.string({ error: 'a sentence' })),
+    clips: z.array(
+      z
+        .object({
+          name: z.string().regex(NAME_PATTERN, { error: 'a clip name aAA_sSS_eEE_vVV' }),
+          label: z.string({ error: 'an action id aNN' }),
+          evidence: z.string({ error: 'a key of "evidence"' }),
+        })
+        .strict(),
+    ),
+  })
+  .loose();
+
+/** Reads and checks an errata file: every action id must exist, every evidence key must be defined, no clip twice. */
+export function readNwUclaErrata(path: string): NwUclaErrata {
+  const { text, fileName } = readTextFile(path);
+  const record = parseWithSchema(errataSchema, parseJsonText(text, fileName), { fileName });
+  const classIds = loadClassTable('nw-ucla').classes.map((c) => c.id);
+  const clips = new Map<string, { label: string; evidence: string }>();
+  record.clips.forEach((clip, i) => {
+    const fail = (field: string, expected: string, found: string) => {
+      throw new SkeletonFormatError({ file: fileName, field: `clips[${i}].${field}`, expected, found });
+    };
+    if (!classIds.includes(clip.label)) fail('label', `one of the actions ${classIds.join(', ')}`, clip.label);
+    if (!(clip.evidence in record.evidence))
+      fail('evidence', `a key of "evidence" (${Object.keys(record.evidence).join(', ')})`, clip.evidence);
+    if (clips.has(clip.name)) fail('name', 'each clip listed once', `${clip.name} again`);
+    clips.set(clip.name, { label: clip.label, evidence: clip.evidence });
+  });
+  return { file: fileName, clips };
+}
+
+/** The sample with its label corrected when the errata list it (and a note saying so); else the sample as is. */
+export function applyNwUclaErrata(sample: SkeletonSample, errata: NwUclaErrata): SkeletonSample {
+  const entry = errata.clips.get(sample.name);
+  if (!entry) return sample;
+  const classes = loadClassTable('nw-ucla').classes;
+  const label = classes.findIndex((c) => c.id === entry.label);
+  const note = `label corrected by ${errata.file} (${entry.evidence}): ${classes[sample.label].name} -> ${classes[label].name}`;
+  return { ...sample, label, meta: { ...sample.meta, publishedLabel: sample.label }, notes: [...sample.notes, note] };
+}
