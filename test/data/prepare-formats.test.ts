@@ -1,5 +1,5 @@
 import test from 'ava';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkeletonCache } from '../../src/data/cache/reader.js';
 import { prepare } from '../../src/data/prepare.js';
@@ -171,4 +171,63 @@ test('generic: --classes fixes the label order and a label outside it fails its 
   const cache = SkeletonCache.open(out);
   t.deepEqual(Array.from(cache.labels), [0, 1]);
   cache.close();
+});
+
+/** A tiny NW-UCLA folder: one clip per name, its label the published one of its action. */
+function nwUclaFolder(names: string[]): string {
+  const dir = join(tmp(), 'ucla-raw');
+  mkdirSync(dir, { recursive: true });
+  for (const name of names) {
+    const action = Number(name.slice(1, 3));
+    const label = [1, 2, 3, 4, 5, 6, 8, 9, 11, 12].indexOf(action) + 1;
+    const skeletons = Array.from({ length: 3 }, (_, t) => Array.from({ length: 20 }, (_, v) => [t, v / 10, 2]));
+    writeFileSync(join(dir, `${name}.json`), JSON.stringify({ file_name: name, skeletons, label }));
+  }
+  return dir;
+}
+
+test('NW-UCLA: --labels audited relabels the errata clips only, notes each, and says so in the manifest', async (t) => {
+  const raw = nwUclaFolder(['a05_s04_e00_v02', 'a08_s05_e03_v02', 'a05_s04_e00_v01', 'a01_s01_e00_v01']);
+  const published = join(tmp(), 'published');
+  const audited = join(tmp(), 'audited');
+  const p = await prepare({ dataset: 'nw-ucla', raw, out: published, workers: 0 });
+  const a = await prepare({ dataset: 'nw-ucla', raw, out: audited, workers: 1, datasetOptions: { labels: 'audited' } });
+  t.is(p.manifest.preprocessing.labels, 'published');
+  t.is(a.manifest.preprocessing.labels, 'corrected by label-errata.json');
+  const labelsOf = (dir: string) => {
+    const cache = SkeletonCache.open(dir);
+    const out = Object.fromEntries(
+      Array.from({ length: cache.size }, (_, i) => [cache.sample(i).name, cache.manifest.classNames[cache.labels[i]]]),
+    );
+    cache.close();
+    return out;
+  };
+  t.deepEqual(labelsOf(published), {
+    a05_s04_e00_v02: 'sit down',
+    a08_s05_e03_v02: 'donning',
+    a05_s04_e00_v01: 'sit down',
+    a01_s01_e00_v01: 'pick up with one hand',
+  });
+  t.deepEqual(labelsOf(audited), {
+    a05_s04_e00_v02: 'stand up',
+    a08_s05_e03_v02: 'doffing',
+    a05_s04_e00_v01: 'sit down',
+    a01_s01_e00_v01: 'pick up with one hand',
+  });
+  t.deepEqual(a.report.denoised.map((d) => d.name).sort(), ['a05_s04_e00_v02', 'a08_s05_e03_v02']);
+  t.regex(a.report.denoised[0].notes[0], /label corrected by label-errata\.json \(s0[45]-view2-/);
+});
+
+test('NW-UCLA: --labels names a missing errata file before reading anything', async (t) => {
+  const raw = nwUclaFolder(['a01_s01_e00_v01']);
+  const err = await t.throwsAsync(
+    prepare({
+      dataset: 'nw-ucla',
+      raw,
+      out: join(tmp(), 'x'),
+      workers: 0,
+      datasetOptions: { labels: '/nowhere/errata.json' },
+    }),
+  );
+  t.regex(err?.message ?? '', /\/nowhere\/errata\.json does not exist; pass .*labels.* published, audited or the path/);
 });

@@ -1,12 +1,14 @@
 import test from 'ava';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNwUcla, readNwUcla } from '../../../src/data/formats/index.js';
+import { applyNwUclaErrata, parseNwUcla, readNwUcla, readNwUclaErrata } from '../../../src/data/formats/index.js';
 import { loadClassTable } from '../../../src/data/classes.js';
 import { SkeletonFormatError } from '../../../src/data/types.js';
 import { clipOffset } from '../../../src/graph/clip.js';
 import { getLayout, jointIndex } from '../../../src/graph/index.js';
 import { sharedPath, testWithShared } from '../../helpers/shared.js';
+import { tempDir } from '../../helpers/temp.js';
+import { datasetsPath } from '../../../src/util/paths.js';
 import { assertMutationsHandled, assertVariationsTolerated } from './mutate.js';
 
 const FILE = 'a03_s02_e01_v02.json';
@@ -203,3 +205,55 @@ testWithShared(
     assertVariationsTolerated(t, real, ',:', (input) => parseNwUcla(input, 'a11_s09_e03_v02.json'), 10);
   },
 );
+
+test('label errata: the shipped file reads, and every clip names a real action other than its own', (t) => {
+  const errata = readNwUclaErrata(datasetsPath('nw-ucla', 'label-errata.json'));
+  const ids = loadClassTable('nw-ucla').classes.map((c) => c.id);
+  t.is(errata.clips.size, 25);
+  for (const [name, entry] of errata.clips) {
+    t.true(ids.includes(entry.label), name);
+    t.not(entry.label, name.slice(0, 3), `${name} is "corrected" to its own action`);
+  }
+});
+
+test('label errata: a bad file is refused naming the entry and what was expected', (t) => {
+  const dir = tempDir('skelact-errata-');
+  const write = (clips: unknown[], evidence: Record<string, string> = { e: 'why' }) => {
+    const path = join(dir, 'errata.json');
+    writeFileSync(path, JSON.stringify({ dataset: 'nw-ucla', evidence, clips }));
+    return path;
+  };
+  const ok = { name: 'a05_s04_e00_v02', label: 'a06', evidence: 'e' };
+  t.is(readNwUclaErrata(write([ok])).clips.get('a05_s04_e00_v02')?.label, 'a06');
+  t.throws(() => readNwUclaErrata(write([{ ...ok, label: 'a07' }])), {
+    instanceOf: SkeletonFormatError,
+    message: /clips\[0\]\.label.*one of the actions a01, a02/s,
+  });
+  t.throws(() => readNwUclaErrata(write([{ ...ok, evidence: 'nope' }])), {
+    message: /clips\[0\]\.evidence.*a key of "evidence" \(e\)/s,
+  });
+  t.throws(() => readNwUclaErrata(write([ok, ok])), { message: /clips\[1\]\.name.*each clip listed once/s });
+  t.throws(() => readNwUclaErrata(write([{ ...ok, name: 'sit' }])), { message: /clips\[0\]\.name.*aAA_sSS_eEE_vVV/s });
+});
+
+test('label errata: applying them relabels a listed clip with a note and keeps the published label in meta', (t) => {
+  const dir = tempDir('skelact-errata-');
+  const path = join(dir, 'errata.json');
+  writeFileSync(
+    path,
+    JSON.stringify({
+      dataset: 'nw-ucla',
+      evidence: { swap: 'why' },
+      clips: [{ name: 'a03_s02_e01_v02', label: 'a11', evidence: 'swap' }],
+    }),
+  );
+  const errata = readNwUclaErrata(path);
+  const [listed] = parseNwUcla(JSON.stringify(syntheticRecord()), FILE).samples;
+  const fixed = applyNwUclaErrata(listed, errata);
+  t.is(loadClassTable('nw-ucla').classes[fixed.label].name, 'throw');
+  t.is(fixed.meta.publishedLabel, listed.label);
+  t.deepEqual(fixed.notes, ['label corrected by errata.json (swap): drop trash -> throw']);
+  t.is(fixed.clip, listed.clip);
+  const [other] = parseNwUcla(JSON.stringify(syntheticRecord(2, { file_name: 'a03_s02_e02_v02' })), FILE).samples;
+  t.is(applyNwUclaErrata(other, errata), other);
+});
