@@ -21,6 +21,8 @@
  *                  no held-out data here, so no accuracy
  *                  (these three on the audited labels, `prepare --labels audited`: 25 training-view
  *                  clips whose motion contradicts their published label are relabelled)
+ *   nw-ucla-xsub   train on the odd subjects of views 1+2, validate on the even ones (both views
+ *                  seen in training: how far the recipe gets without a change of view)
  *   nw-ucla-val-published, nw-ucla-val21-published
  *                  the same on the published labels (the recipe until 2026-12-06 20:00)
  *   utkinect-val   UTKinect training subjects 1,3,5 → 7,9 (choosing the recipe): four streams, as it ships
@@ -101,6 +103,13 @@ const RUNS: Record<string, RunSpec | EnsembleSpec> = {
   'utkinect-ens-jb': { ensemble: ['utkinect-val-j', 'utkinect-val-b'], split: UTKINECT_VAL.split },
   'nw-ucla-val': NW_UCLA_VAL,
   'nw-ucla-val21': NW_UCLA_VAL21,
+  'nw-ucla-xsub': {
+    config: 'configs/cpu/nw-ucla.json',
+    dataset: 'nw-ucla',
+    benchmark: 'nw-ucla-xsub-val',
+    split: 'NW-UCLA views 1+2, odd subjects → even subjects',
+    labels: 'audited',
+  },
   'nw-ucla-val-published': { ...NW_UCLA_VAL, labels: 'published', split: `${NW_UCLA_VAL.split}, published labels` },
   'nw-ucla-val21-published': {
     ...NW_UCLA_VAL21,

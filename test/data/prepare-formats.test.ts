@@ -216,6 +216,16 @@ test('NW-UCLA: --labels audited relabels the errata clips only, notes each, and 
   });
   t.deepEqual(a.report.denoised.map((d) => d.name).sort(), ['a05_s04_e00_v02', 'a08_s05_e03_v02']);
   t.regex(a.report.denoised[0].notes[0], /label corrected by label-errata\.json \(s0[45]-view2-/);
+  // The cross-subject benchmark inside the training views: odd subjects train, even ones validate.
+  const cache = SkeletonCache.open(audited);
+  const names = (split: 'train' | 'test') =>
+    cache
+      .split('nw-ucla-xsub-val', split)
+      .map((i) => cache.sample(i).name)
+      .sort();
+  t.deepEqual(names('train'), ['a01_s01_e00_v01', 'a08_s05_e03_v02']);
+  t.deepEqual(names('test'), ['a05_s04_e00_v01', 'a05_s04_e00_v02']);
+  cache.close();
 });
 
 test('NW-UCLA: --labels names a missing errata file before reading anything', async (t) => {

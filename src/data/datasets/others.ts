@@ -43,7 +43,7 @@ export const nwUclaDataset: DatasetSpec<NwUclaOptions> = {
   layout: 'kinect-20',
   channels: XYZ,
   fileExtensions: ['.json'],
-  benchmarks: ['nw-ucla', 'nw-ucla-view1-view2', 'nw-ucla-view2-view1'],
+  benchmarks: ['nw-ucla', 'nw-ucla-view1-view2', 'nw-ucla-view2-view1', 'nw-ucla-xsub-val'],
   parseOptions(raw) {
     // --labels: 'published' (the papers' labels, default), 'audited' (skelact's errata of the
     // training views, datasets/nw-ucla/label-errata.json) or the path of an errata file.
@@ -71,14 +71,17 @@ export const nwUclaDataset: DatasetSpec<NwUclaOptions> = {
   },
   classNames: () => classNames('nw-ucla'),
   // The standard protocol (CTR-GCN, SkateFormer): views 1 and 2 train, view 3 tests. The
-  // two view-to-view benchmarks stay inside the training views (view 3 is never touched), so
-  // a recipe can be chosen without looking at the test view.
+  // other benchmarks stay inside the training views (view 3 is never touched), so a recipe can
+  // be chosen without looking at the test view: two cross-view ones (one view trains, the other
+  // validates) and a cross-subject one (odd subjects of both views train, even ones validate).
   splits: (sample) => {
     const view = Number(sample.meta.view);
+    const trainingView = view === 1 || view === 2;
     return {
       'nw-ucla': view === 3 ? 'test' : 'train',
       'nw-ucla-view1-view2': view === 1 ? 'train' : view === 2 ? 'test' : undefined,
       'nw-ucla-view2-view1': view === 2 ? 'train' : view === 1 ? 'test' : undefined,
+      'nw-ucla-xsub-val': !trainingView ? undefined : Number(sample.meta.subject) % 2 === 1 ? 'train' : 'test',
     };
   },
   preprocessing: (options) => ({
