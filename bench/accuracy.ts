@@ -181,11 +181,13 @@ function train(work: string, name: string, spec: RunSpec, seed: number, threads:
   const cache = prepared(work, spec.dataset, spec.labels);
   const config = JSON.parse(readFileSync(join(root, spec.config), 'utf8')) as {
     seed: number;
-    data: { benchmark: string; modality?: Modality };
+    data: { benchmark: string; modality?: Modality; labels?: string };
     model: { kind: string; inChannels?: number; member?: { kind: string }; streams?: unknown };
   };
   config.seed = seed;
   config.data.benchmark = spec.benchmark;
+  // The published-label variants train on a cache the recipe's data.labels would refuse.
+  if (spec.labels === 'published') delete config.data.labels;
   if (spec.streamsOn) {
     config.data.modality = spec.streamsOn;
     config.model.streams = stackedParts(spec.streamsOn).map((m, i) => ({

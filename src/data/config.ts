@@ -24,6 +24,12 @@ export const dataSchema = z
   .object({
     /** Benchmark in the cache (e.g. ntu60-xsub, nw-ucla, utkinect-xsub). */
     benchmark: z.string().min(1),
+    /**
+     * The labels the cache must hold, as its manifest records them (`preprocessing.labels`),
+     * e.g. 'corrected by label-errata.json' for NW-UCLA prepared with `--labels audited`.
+     * Checked before training, so a recipe cannot silently train on other labels.
+     */
+    labels: z.string().min(1).optional(),
     /** Input modality computed on the fly: j, b, k, jm, bm, km, jb (joint ‖ bone: model.inChannels 6) or jbjmbm (joint, bone and their motions: 12). */
     modality: z.enum(MODALITIES).default('j'),
     /** Bone tree of the bone modalities: the layout's ('default', CTR-GCN) or one of its boneTrees ('skateformer', 'pyskl'). */

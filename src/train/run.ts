@@ -30,6 +30,11 @@ export function checkConfigAgainstCache(config: ExperimentConfig, cache: Skeleto
   }
   if (cache.split(config.data.benchmark, 'train').length === 0)
     throw new Error(`${configFile}: benchmark '${config.data.benchmark}' has no training samples in ${cache.dir}`);
+  const labels = m.preprocessing.labels;
+  if (config.data.labels !== undefined && labels !== config.data.labels)
+    throw new Error(
+      `${configFile}: data.labels asks for a cache with labels '${config.data.labels}'; ${cache.dir} has ${labels === undefined ? 'none recorded' : `'${String(labels)}'`} (NW-UCLA's audited labels: skelact prepare nw-ucla --labels audited)`,
+    );
   if (m.classNames.length < 2)
     throw new Error(
       `cache ${cache.dir} has ${m.classNames.length} class(es); training needs labelled data with at least 2 classes`,
