@@ -241,3 +241,35 @@ test('NW-UCLA: --labels names a missing errata file before reading anything', as
   );
   t.regex(err?.message ?? '', /\/nowhere\/errata\.json does not exist; pass .*labels.* published, audited or the path/);
 });
+
+test('NW-UCLA: a cache prepared with an errata file is rebuilt when the file changes', async (t) => {
+  const raw = nwUclaFolder(['a05_s04_e00_v02', 'a01_s01_e00_v01']);
+  const errata = join(tmp(), 'my-errata.json');
+  const write = (label: string) =>
+    writeFileSync(
+      errata,
+      JSON.stringify({
+        dataset: 'nw-ucla',
+        evidence: { mine: 'seen on video' },
+        clips: [{ name: 'a05_s04_e00_v02', label, evidence: 'mine' }],
+      }),
+    );
+  const out = join(tmp(), 'mine');
+  const labelOf = () => {
+    const cache = SkeletonCache.open(out);
+    const i = Array.from({ length: cache.size }, (_, k) => k).find((k) => cache.sample(k).name === 'a05_s04_e00_v02')!;
+    const name = cache.manifest.classNames[cache.labels[i]];
+    cache.close();
+    return name;
+  };
+  write('a06');
+  const first = await prepare({ dataset: 'nw-ucla', raw, out, workers: 0, datasetOptions: { labels: errata } });
+  t.is(first.manifest.preprocessing.labels, 'corrected by my-errata.json');
+  t.is(labelOf(), 'stand up');
+  const again = await prepare({ dataset: 'nw-ucla', raw, out, workers: 0, datasetOptions: { labels: errata } });
+  t.true(again.upToDate);
+  write('a01');
+  const edited = await prepare({ dataset: 'nw-ucla', raw, out, workers: 0, datasetOptions: { labels: errata } });
+  t.false(edited.upToDate);
+  t.is(labelOf(), 'pick up with one hand');
+});

@@ -3,6 +3,7 @@
  * the ML Kit fitness CSV and skelact's generic format. Their readers live in ../formats;
  * this file says which files to read, how to split them and what their classes are.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { LayoutName } from '../../graph/layout.js';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -32,6 +33,8 @@ const kineticsLabelCache = new Map<string, KineticsLabelTable>();
 export interface NwUclaOptions {
   /** Absolute path of the label errata applied; undefined: the published labels. */
   readonly errata?: string;
+  /** SHA-256 of the errata file: part of the cache's fingerprint, so edited errata rebuild the cache. */
+  readonly errataDigest?: string;
 }
 
 /** Per-thread cache of errata files, so a worker reads each one once. */
@@ -55,16 +58,18 @@ export const nwUclaDataset: DatasetSpec<NwUclaOptions> = {
         `NW-UCLA label errata ${path} does not exist; pass ${optionName('labels')} published, audited or the path of an errata JSON file`,
       );
     readNwUclaErrata(path); // checked here, so a bad file fails before any worker starts
-    return { errata: path };
+    return { errata: path, errataDigest: createHash('sha256').update(readFileSync(path)).digest('hex') };
   },
   selectFiles: (files) => ({ selected: files, skipped: [] }),
   readFile(bytes, file, options) {
     const result = parseNwUcla(text(bytes), file);
     if (options.errata === undefined) return result;
-    let errata = nwUclaErrataCache.get(options.errata);
+    // Keyed by content too: a long-lived process (a queue worker) must see an edited file.
+    const key = `${options.errata}\n${options.errataDigest ?? ''}`;
+    let errata = nwUclaErrataCache.get(key);
     if (!errata) {
       errata = readNwUclaErrata(options.errata);
-      nwUclaErrataCache.set(options.errata, errata);
+      nwUclaErrataCache.set(key, errata);
     }
     const table = errata;
     return { ...result, samples: result.samples.map((s) => applyNwUclaErrata(s, table)) };
