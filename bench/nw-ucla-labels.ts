@@ -13,7 +13,7 @@
  * 3. Each errata entry beside the evidence found for it.
  */
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../src/core/files.js';
 import { classNames, loadClassTable } from '../src/data/classes.js';
 import { readNwUcla, readNwUclaErrata } from '../src/data/formats/index.js';
@@ -100,4 +100,7 @@ for (const r of rows)
 
 const out = arg('json', '');
 if (out)
-  writeFileAtomic(out, `${JSON.stringify({ raw, clips: samples.length, height, consensus, errata: rows }, null, 1)}\n`);
+  writeFileAtomic(
+    out,
+    `${JSON.stringify({ raw: relative(packageRoot(), raw), clips: samples.length, height, consensus, errata: rows }, null, 1)}\n`,
+  );
