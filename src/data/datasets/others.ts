@@ -16,7 +16,14 @@ import {
   type KineticsLabelTable,
 } from '../formats/kinetics-skeleton.js';
 import { parseMlkitFitness } from '../formats/mlkit-fitness.js';
-import { applyNwUclaErrata, parseNwUcla, readNwUclaErrata, type NwUclaErrata } from '../formats/nw-ucla.js';
+import { readTextFile } from '../formats/common.js';
+import {
+  applyNwUclaErrata,
+  parseNwUcla,
+  parseNwUclaErrata,
+  readNwUclaErrata,
+  type NwUclaErrata,
+} from '../formats/nw-ucla.js';
 import { datasetsPath } from '../../util/paths.js';
 import { parseUtkinect, parseUtkinectRecording, readUtkinectLabels, type UtkinectLabels } from '../formats/utkinect.js';
 import { SkeletonFormatError, XY_SCORE, XYZ, type SkeletonSample } from '../types.js';
@@ -28,6 +35,16 @@ const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 /** Per-thread caches of label files, so a worker parses each one once. */
 const utkLabelCache = new Map<string, UtkinectLabels>();
 const kineticsLabelCache = new Map<string, KineticsLabelTable>();
+
+/** `cache`'s entry for `key`, read with `read` the first time this thread asks. */
+function readOnce<T>(cache: Map<string, T>, key: string, read: () => T): T {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = read();
+    cache.set(key, value);
+  }
+  return value;
+}
 
 // ---------------------------------------------------------------------------------------
 export interface NwUclaOptions {
@@ -57,22 +74,18 @@ export const nwUclaDataset: DatasetSpec<NwUclaOptions> = {
       throw new Error(
         `NW-UCLA label errata ${path} does not exist; pass ${optionName('labels')} published, audited or the path of an errata JSON file`,
       );
-    readNwUclaErrata(path); // checked here, so a bad file fails before any worker starts
-    return { errata: path, errataDigest: createHash('sha256').update(readFileSync(path)).digest('hex') };
+    const { text: errata, fileName } = readTextFile(path);
+    parseNwUclaErrata(errata, fileName); // checked here, so a bad file fails before any worker starts
+    return { errata: path, errataDigest: createHash('sha256').update(errata).digest('hex') };
   },
   selectFiles: (files) => ({ selected: files, skipped: [] }),
   readFile(bytes, file, options) {
     const result = parseNwUcla(text(bytes), file);
-    if (options.errata === undefined) return result;
+    const path = options.errata;
+    if (path === undefined) return result;
     // Keyed by content too: a long-lived process (a queue worker) must see an edited file.
-    const key = `${options.errata}\n${options.errataDigest ?? ''}`;
-    let errata = nwUclaErrataCache.get(key);
-    if (!errata) {
-      errata = readNwUclaErrata(options.errata);
-      nwUclaErrataCache.set(key, errata);
-    }
-    const table = errata;
-    return { ...result, samples: result.samples.map((s) => applyNwUclaErrata(s, table)) };
+    const errata = readOnce(nwUclaErrataCache, `${path}\n${options.errataDigest ?? ''}`, () => readNwUclaErrata(path));
+    return { ...result, samples: result.samples.map((s) => applyNwUclaErrata(s, errata)) };
   },
   classNames: () => classNames('nw-ucla'),
   // The standard protocol (CTR-GCN, SkateFormer): views 1 and 2 train, view 3 tests. The
@@ -137,12 +150,9 @@ export const utkinectDataset: DatasetSpec<UtkinectOptions> = {
     return { selected, skipped };
   },
   readFile(bytes, file, options) {
-    if (options.labels === undefined) return parseUtkinectRecording(text(bytes), basename(file));
-    let labels = utkLabelCache.get(options.labels);
-    if (!labels) {
-      labels = readUtkinectLabels(options.labels);
-      utkLabelCache.set(options.labels, labels);
-    }
+    const path = options.labels;
+    if (path === undefined) return parseUtkinectRecording(text(bytes), basename(file));
+    const labels = readOnce(utkLabelCache, path, () => readUtkinectLabels(path));
     // The take (sNN_eMM) comes from the base name.
     return parseUtkinect(text(bytes), basename(file), labels);
   },
@@ -203,14 +213,8 @@ export const kineticsDataset: DatasetSpec<KineticsOptions> = {
     return { selected, skipped };
   },
   readFile(bytes, file, options) {
-    let labels: KineticsLabelTable | undefined;
-    if (options.labels) {
-      labels = kineticsLabelCache.get(options.labels);
-      if (!labels) {
-        labels = readKineticsLabels(options.labels);
-        kineticsLabelCache.set(options.labels, labels);
-      }
-    }
+    const path = options.labels;
+    const labels = path ? readOnce(kineticsLabelCache, path, () => readKineticsLabels(path)) : undefined;
     const result = parseKineticsSkeleton(text(bytes), file, { personsOut: options.persons, labels });
     // The split is the clip's folder (kinetics_train/ or kinetics_val/).
     const folder = basename(dirname(file));

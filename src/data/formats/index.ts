@@ -3,7 +3,14 @@
  * (samples plus skipped entries with reasons) and throws SkeletonFormatError for bad input;
  * each `parseXxx(text, fileName)` is the same reader on text already in memory.
  */
-export { readNwUcla, parseNwUcla, readNwUclaErrata, applyNwUclaErrata, type NwUclaErrata } from './nw-ucla.js';
+export {
+  readNwUcla,
+  parseNwUcla,
+  readNwUclaErrata,
+  parseNwUclaErrata,
+  applyNwUclaErrata,
+  type NwUclaErrata,
+} from './nw-ucla.js';
 export {
   readUtkinect,
   parseUtkinect,

@@ -129,6 +129,11 @@ const errataSchema = z
 /** Reads and checks an errata file: every action id must exist, every evidence key must be defined, no clip twice. */
 export function readNwUclaErrata(path: string): NwUclaErrata {
   const { text, fileName } = readTextFile(path);
+  return parseNwUclaErrata(text, fileName);
+}
+
+/** Checks the text of an errata file (readNwUclaErrata on text already in memory). `fileName` is used in error messages. */
+export function parseNwUclaErrata(text: string, fileName: string): NwUclaErrata {
   const record = parseWithSchema(errataSchema, parseJsonText(text, fileName), { fileName });
   const classIds = loadClassTable('nw-ucla').classes.map((c) => c.id);
   const clips = new Map<string, { label: string; evidence: string }>();
